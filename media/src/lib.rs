@@ -1,2 +1,4 @@
 //! Audio and RTP for tipring, without I/O: G.711, RTP/RTCP, jitter buffer, loss
 //! concealment, RFC 4733 events, DTMF, call-progress tones and caller ID.
+
+pub mod g711;
