@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what it needs, then formatting, lints, every test, and the
+# ARM cross builds (aarch64 and armv7) with the sip tests run under qemu-aarch64.
+# Usage: scripts/test.sh            (from anywhere inside the repository)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/deps.sh
+test_deps
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "clippy (all targets, warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "tests (x86_64)"
+cargo test --workspace --locked
+
+step "ARM cross builds"
+for target in aarch64-unknown-linux-gnu armv7-unknown-linux-gnueabihf; do
+    case $target in
+        aarch64-*) multiarch=aarch64-linux-gnu ;;
+        armv7-*) multiarch=arm-linux-gnueabihf ;;
+    esac
+    PKG_CONFIG_ALLOW_CROSS=1 PKG_CONFIG_LIBDIR=/usr/lib/$multiarch/pkgconfig \
+        cargo build --workspace --locked --target "$target"
+done
+
+step "sip tests on aarch64 under qemu-aarch64"
+cargo test -p tipring-sip --locked --target aarch64-unknown-linux-gnu
+
+printf '\nall checks passed\n'
