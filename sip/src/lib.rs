@@ -9,6 +9,7 @@
 //! assert_eq!(m.top_via().unwrap().branch(), Some("z9hG4bK1"));
 //! ```
 
+pub mod builder;
 pub mod error;
 pub mod header;
 pub mod message;
@@ -16,6 +17,7 @@ pub mod params;
 pub mod parse;
 pub mod uri;
 
+pub use builder::MessageBuilder;
 pub use error::{ErrorKind, Fault, ParseError};
 pub use header::{Header, HeaderName};
 pub use message::{Message, RequestLine, StartLine, StatusLine};
