@@ -1,0 +1,26 @@
+//! Fuzz the SIP message parser: no input may panic, and whatever parses must serialise
+//! to bytes that parse again.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use tipring_sip::Message;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(m) = Message::parse(data) else { return };
+    // Exercise every accessor and the full validation.
+    let _ = m.validate();
+    let _ = m.check_request_headers();
+    let _ = m.via().count();
+    let _ = m.contacts().count();
+    let _ = m.routes().count() + m.record_routes().count();
+    let _ = (m.content_type(), m.expires(), m.authorization(), m.require().count());
+    for h in m.headers() {
+        if let Ok(t) = h.typed() {
+            let _ = t.to_string();
+        }
+    }
+    let out = m.to_bytes();
+    if let Err(e) = Message::parse(&out) {
+        panic!("serialised message does not re-parse: {e}\n{}", String::from_utf8_lossy(&out));
+    }
+});

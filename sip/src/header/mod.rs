@@ -1,0 +1,271 @@
+//! Header fields (RFC 3261 §7.3, §20): names with their compact forms, the raw
+//! name/value view every header has, and the typed values of the headers a gateway acts on.
+//! One file per header family.
+
+mod auth;
+mod call_id;
+mod cseq;
+mod date;
+mod media_type;
+mod name_addr;
+mod product;
+mod reason;
+mod scalar;
+mod tokens;
+mod typed;
+mod via;
+
+pub use auth::{Auth, AuthParam, AuthParams};
+pub use call_id::CallId;
+pub use cseq::{CSeq, Method};
+pub use date::Date;
+pub use media_type::MediaType;
+pub use name_addr::{Contact, DisplayName, NameAddr, RouteAddr};
+pub use product::{Product, ProductItem};
+pub use reason::Reason;
+pub use scalar::RetryAfter;
+pub use tokens::Token;
+pub use typed::{Typed, Values};
+pub use via::{Rport, Via};
+
+use crate::error::Fault;
+
+/// Header names this layer knows, each with its compact form where RFC 3261 §7.3.3 (or the
+/// RFC that defines it) gives one. `Other` is every header kept as raw name and value.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HeaderName {
+    Accept,
+    AllowEvents,
+    Allow,
+    Authorization,
+    CallId,
+    Contact,
+    ContentEncoding,
+    ContentLength,
+    ContentType,
+    CSeq,
+    Date,
+    Event,
+    Expires,
+    From,
+    Identity,
+    MaxForwards,
+    MinExpires,
+    ProxyAuthenticate,
+    ProxyAuthorization,
+    ProxyRequire,
+    Reason,
+    RecordRoute,
+    ReferredBy,
+    ReferTo,
+    Require,
+    RetryAfter,
+    Route,
+    Server,
+    SessionExpires,
+    Subject,
+    Supported,
+    To,
+    Unsupported,
+    UserAgent,
+    Via,
+    WwwAuthenticate,
+    Other,
+}
+
+/// (name, canonical spelling, compact form)
+const NAMES: &[(HeaderName, &str, Option<u8>)] = &[
+    (HeaderName::Accept, "Accept", None),
+    (HeaderName::AllowEvents, "Allow-Events", Some(b'u')),
+    (HeaderName::Allow, "Allow", None),
+    (HeaderName::Authorization, "Authorization", None),
+    (HeaderName::CallId, "Call-ID", Some(b'i')),
+    (HeaderName::Contact, "Contact", Some(b'm')),
+    (HeaderName::ContentEncoding, "Content-Encoding", Some(b'e')),
+    (HeaderName::ContentLength, "Content-Length", Some(b'l')),
+    (HeaderName::ContentType, "Content-Type", Some(b'c')),
+    (HeaderName::CSeq, "CSeq", None),
+    (HeaderName::Date, "Date", None),
+    (HeaderName::Event, "Event", Some(b'o')),
+    (HeaderName::Expires, "Expires", None),
+    (HeaderName::From, "From", Some(b'f')),
+    (HeaderName::Identity, "Identity", Some(b'y')),
+    (HeaderName::MaxForwards, "Max-Forwards", None),
+    (HeaderName::MinExpires, "Min-Expires", None),
+    (HeaderName::ProxyAuthenticate, "Proxy-Authenticate", None),
+    (HeaderName::ProxyAuthorization, "Proxy-Authorization", None),
+    (HeaderName::ProxyRequire, "Proxy-Require", None),
+    (HeaderName::Reason, "Reason", None),
+    (HeaderName::RecordRoute, "Record-Route", None),
+    (HeaderName::ReferredBy, "Referred-By", Some(b'b')),
+    (HeaderName::ReferTo, "Refer-To", Some(b'r')),
+    (HeaderName::Require, "Require", None),
+    (HeaderName::RetryAfter, "Retry-After", None),
+    (HeaderName::Route, "Route", None),
+    (HeaderName::Server, "Server", None),
+    (HeaderName::SessionExpires, "Session-Expires", Some(b'x')),
+    (HeaderName::Subject, "Subject", Some(b's')),
+    (HeaderName::Supported, "Supported", Some(b'k')),
+    (HeaderName::To, "To", Some(b't')),
+    (HeaderName::Unsupported, "Unsupported", None),
+    (HeaderName::UserAgent, "User-Agent", None),
+    (HeaderName::Via, "Via", Some(b'v')),
+    (HeaderName::WwwAuthenticate, "WWW-Authenticate", None),
+];
+
+impl HeaderName {
+    /// Looks a header name up, case-insensitively, full or compact form (RFC 3261 §7.3.1,
+    /// §7.3.3).
+    pub fn from_name(name: &str) -> HeaderName {
+        let b = name.as_bytes();
+        if b.len() == 1 {
+            let c = b[0].to_ascii_lowercase();
+            return NAMES
+                .iter()
+                .find(|(_, _, compact)| *compact == Some(c))
+                .map_or(HeaderName::Other, |(h, _, _)| *h);
+        }
+        NAMES
+            .iter()
+            .find(|(_, full, _)| full.len() == b.len() && full.eq_ignore_ascii_case(name))
+            .map_or(HeaderName::Other, |(h, _, _)| *h)
+    }
+
+    /// The canonical spelling, e.g. `Call-ID`; `"Other"` for [`HeaderName::Other`].
+    pub fn canonical(self) -> &'static str {
+        NAMES
+            .iter()
+            .find(|(h, _, _)| *h == self)
+            .map_or("Other", |(_, full, _)| full)
+    }
+
+    /// The compact form, if the header has one.
+    pub fn compact(self) -> Option<char> {
+        NAMES
+            .iter()
+            .find(|(h, _, _)| *h == self)
+            .and_then(|(_, _, c)| c.map(char::from))
+    }
+
+    /// Headers the parser checks while parsing, because a gateway acts on them
+    /// (RFC 3261 §8.1.1, §18.3).
+    pub fn validated_at_parse(self) -> bool {
+        matches!(
+            self,
+            HeaderName::Via
+                | HeaderName::From
+                | HeaderName::To
+                | HeaderName::CallId
+                | HeaderName::CSeq
+                | HeaderName::ContentLength
+                | HeaderName::MaxForwards
+        )
+    }
+}
+
+/// One header field as received: the name as spelled, the value with surrounding white
+/// space removed (folds kept), and the byte offset of the header line in the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header<'a> {
+    /// The name as received (`v`, `VIA`, `X-Foo`).
+    pub name: &'a str,
+    /// The known header this is, or [`HeaderName::Other`].
+    pub kind: HeaderName,
+    /// The raw value.
+    pub value: &'a str,
+    /// Byte offset of the header line in the parsed buffer.
+    pub offset: usize,
+}
+
+impl<'a> Header<'a> {
+    /// Whether this header has the given name (full or compact, any case).
+    pub fn is(&self, name: &str) -> bool {
+        let k = HeaderName::from_name(name);
+        if k == HeaderName::Other {
+            self.kind == HeaderName::Other && self.name.eq_ignore_ascii_case(name)
+        } else {
+            self.kind == k
+        }
+    }
+
+    /// The typed value (RFC 3261 §20), checking the whole value against its grammar.
+    pub fn typed(&self) -> Result<Typed<'a>, crate::ParseError> {
+        Typed::parse(self.kind, self.value).map_err(|f| self.error(f))
+    }
+
+    /// The name to write when serialising: canonical for known headers.
+    pub fn write_name(&self) -> &'a str {
+        match self.kind {
+            HeaderName::Other => self.name,
+            k => k.canonical(),
+        }
+    }
+
+    pub(crate) fn error(&self, f: Fault) -> crate::ParseError {
+        // The fault address lies inside the value; measure from the header line start, whose
+        // offset in the message is known.
+        let within = f.addr.saturating_sub(self.name.as_ptr() as usize);
+        crate::ParseError::new(crate::ErrorKind::HeaderValue(f.what), self.offset + within)
+            .in_header(self.kind)
+    }
+}
+
+/// Parse a value that is one element of a header (one comma-separated value when the
+/// header takes a list). Every typed header value implements it.
+pub trait FromValue<'a>: Sized {
+    /// Parses one element; `s` has no surrounding white space.
+    fn from_value(s: &'a str) -> Result<Self, Fault>;
+}
+
+pub(crate) use scalar::{
+    content_length as content_length_value, delta_seconds as delta_seconds_value,
+    max_forwards as max_forwards_value,
+};
+
+impl<'a> Auth<'a> {
+    /// Parses a challenge or credentials value.
+    pub fn parse_value(s: &'a str) -> Result<Auth<'a>, Fault> {
+        Auth::parse(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_compact_forms() {
+        for (c, h) in [
+            ('i', HeaderName::CallId),
+            ('m', HeaderName::Contact),
+            ('e', HeaderName::ContentEncoding),
+            ('l', HeaderName::ContentLength),
+            ('k', HeaderName::Supported),
+            ('c', HeaderName::ContentType),
+            ('f', HeaderName::From),
+            ('s', HeaderName::Subject),
+            ('t', HeaderName::To),
+            ('v', HeaderName::Via),
+            ('u', HeaderName::AllowEvents),
+            ('o', HeaderName::Event),
+            ('r', HeaderName::ReferTo),
+            ('b', HeaderName::ReferredBy),
+            ('x', HeaderName::SessionExpires),
+            ('y', HeaderName::Identity),
+        ] {
+            assert_eq!(HeaderName::from_name(&c.to_string()), h);
+            assert_eq!(
+                HeaderName::from_name(&c.to_ascii_uppercase().to_string()),
+                h
+            );
+            assert_eq!(h.compact(), Some(c));
+        }
+        assert_eq!(
+            HeaderName::from_name("MaX-fOrWaRdS"),
+            HeaderName::MaxForwards
+        );
+        assert_eq!(HeaderName::from_name("X-Foo"), HeaderName::Other);
+        assert_eq!(HeaderName::from_name("q"), HeaderName::Other);
+    }
+}

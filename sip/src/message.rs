@@ -1,0 +1,730 @@
+//! SIP messages (RFC 3261 §7): the start line, the header fields in order and the body, all
+//! borrowed from the received buffer. Parsing allocates nothing for ordinary messages: the
+//! header index is an inline vector that spills to the heap only past
+//! [`INLINE_HEADERS`] headers.
+
+use crate::error::{ErrorKind, Fault, ParseError};
+use crate::header::{Auth, Token};
+use crate::header::{
+    CSeq, CallId, Contact, FromValue, Header, HeaderName, MediaType, Method, NameAddr, RouteAddr,
+    Typed, Values, Via,
+};
+use crate::uri::Uri;
+use smallvec::SmallVec;
+use std::fmt;
+
+/// Headers held inline before the index spills to the heap.
+pub const INLINE_HEADERS: usize = 32;
+
+/// Request-Line (RFC 3261 §7.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestLine<'a> {
+    /// Method.
+    pub method: Method<'a>,
+    /// Request-URI.
+    pub uri: Uri<'a>,
+}
+
+/// Status-Line (RFC 3261 §7.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusLine<'a> {
+    /// Status-Code, 100-699.
+    pub code: u16,
+    /// Reason-Phrase (may be empty).
+    pub reason: &'a str,
+}
+
+/// The first line of a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartLine<'a> {
+    /// A request.
+    Request(RequestLine<'a>),
+    /// A response.
+    Response(StatusLine<'a>),
+}
+
+impl fmt::Display for StartLine<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StartLine::Request(r) => write!(f, "{} {} SIP/2.0", r.method, r.uri),
+            StartLine::Response(s) => write!(f, "SIP/2.0 {} {}", s.code, s.reason),
+        }
+    }
+}
+
+/// A parsed SIP message borrowing from its buffer.
+#[derive(Debug, Clone)]
+pub struct Message<'a> {
+    start: StartLine<'a>,
+    headers: SmallVec<[Header<'a>; INLINE_HEADERS]>,
+    body: &'a [u8],
+    head_len: usize,
+    top_via: Option<Via<'a>>,
+    from: Option<NameAddr<'a>>,
+    to: Option<NameAddr<'a>>,
+    call_id: Option<CallId<'a>>,
+    cseq: Option<CSeq<'a>>,
+    content_length: Option<u32>,
+    max_forwards: Option<u8>,
+}
+
+/// A line of the head: its text without the line end, and the offset of the next line.
+struct Line<'a> {
+    text: &'a str,
+    offset: usize,
+}
+
+/// Splits the head into lines ending in CRLF or bare LF (RFC 3261 §7: CRLF; bare LF is
+/// accepted from lenient peers).
+fn lines(head: &str) -> impl Iterator<Item = Line<'_>> {
+    let mut pos = 0;
+    std::iter::from_fn(move || {
+        if pos >= head.len() {
+            return None;
+        }
+        let rest = &head[pos..];
+        let (line, adv) = match memchr::memchr(b'\n', rest.as_bytes()) {
+            Some(n) => (&rest[..n], n + 1),
+            None => (rest, rest.len()),
+        };
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        let l = Line {
+            text: line,
+            offset: pos,
+        };
+        pos += adv;
+        Some(l)
+    })
+}
+
+/// Finds the end of the head: the index of the empty line's first byte and the body start.
+pub(crate) fn head_end(buf: &[u8]) -> Option<(usize, usize)> {
+    let mut from = 0;
+    while let Some(n) = memchr::memchr(b'\n', &buf[from..]) {
+        let nl = from + n;
+        let next = nl + 1;
+        match buf.get(next) {
+            Some(b'\n') => return Some((nl, next + 1)),
+            Some(b'\r') if buf.get(next + 1) == Some(&b'\n') => return Some((nl, next + 2)),
+            _ => {}
+        }
+        from = next;
+    }
+    None
+}
+
+impl<'a> Message<'a> {
+    /// Parses one message from a datagram or a framed stream message. Leading CRLFs are
+    /// skipped (RFC 3261 §7.5). The body is Content-Length octets (bytes after it are
+    /// ignored, RFC 3261 §18.3), or the rest of the buffer when Content-Length is absent.
+    pub fn parse(buf: &'a [u8]) -> Result<Message<'a>, ParseError> {
+        let skip = buf
+            .iter()
+            .take_while(|&&b| b == b'\r' || b == b'\n')
+            .count();
+        if skip == buf.len() {
+            return Err(ParseError::new(ErrorKind::Empty, 0));
+        }
+        let Some((head_stop, body_start)) = head_end(&buf[skip..]) else {
+            return Err(ParseError::new(ErrorKind::Incomplete, buf.len()));
+        };
+        let (head_stop, body_start) = (head_stop + skip, body_start + skip);
+        let head = std::str::from_utf8(&buf[skip..head_stop])
+            .map_err(|e| ParseError::new(ErrorKind::NotUtf8, skip + e.valid_up_to()))?;
+        let base = buf;
+        let fault_at = |f: Fault| f.offset_from(base);
+
+        let mut it = lines(head).peekable();
+        let Some(first) = it.next() else {
+            return Err(ParseError::new(ErrorKind::Empty, 0));
+        };
+        let start =
+            start_line(first.text).map_err(|(kind, f)| ParseError::new(kind, fault_at(f)))?;
+
+        let mut msg = Message {
+            start,
+            headers: SmallVec::new(),
+            body: &[],
+            head_len: body_start,
+            top_via: None,
+            from: None,
+            to: None,
+            call_id: None,
+            cseq: None,
+            content_length: None,
+            max_forwards: None,
+        };
+
+        while let Some(line) = it.next() {
+            let text = line.text;
+            if text.starts_with([' ', '\t']) {
+                return Err(ParseError::new(
+                    ErrorKind::HeaderLine("continuation line without a header"),
+                    skip + line.offset,
+                ));
+            }
+            let Some(colon) = text.find(':') else {
+                return Err(ParseError::new(
+                    ErrorKind::HeaderLine("no ':' after header name"),
+                    skip + line.offset,
+                ));
+            };
+            let name = text[..colon].trim_end_matches([' ', '\t']);
+            if name.is_empty() || !name.chars().all(crate::parse::is_token_char) {
+                return Err(ParseError::new(
+                    ErrorKind::HeaderLine("bad header name"),
+                    skip + line.offset,
+                ));
+            }
+            // Extend over continuation lines (LWS folding, RFC 3261 §7.3.1).
+            let value_start = line.offset + colon + 1;
+            let mut value_end = line.offset + text.len();
+            while let Some(next) = it.peek() {
+                if next.text.starts_with([' ', '\t']) {
+                    value_end = next.offset + next.text.len();
+                    it.next();
+                } else {
+                    break;
+                }
+            }
+            let value = head[value_start..value_end].trim_matches(crate::parse::is_lws);
+            let kind = HeaderName::from_name(name);
+            let h = Header {
+                name,
+                kind,
+                value,
+                offset: skip + line.offset,
+            };
+            if kind.validated_at_parse() {
+                msg.take_validated(&h)?;
+            }
+            msg.headers.push(h);
+        }
+
+        if let (StartLine::Request(r), Some(c)) = (&msg.start, &msg.cseq)
+            && r.method != c.method
+        {
+            let h = msg.header_of(HeaderName::CSeq).copied();
+            let offset = h.map_or(0, |h| h.offset);
+            return Err(
+                ParseError::new(ErrorKind::CSeqMethodMismatch, offset).in_header(HeaderName::CSeq)
+            );
+        }
+
+        let available = buf.len() - body_start;
+        msg.body = match msg.content_length {
+            Some(n) => {
+                let n = n as usize;
+                if n > available {
+                    let offset = msg
+                        .header_of(HeaderName::ContentLength)
+                        .map_or(0, |h| h.offset);
+                    return Err(ParseError::new(
+                        ErrorKind::BodyTruncated {
+                            declared: n,
+                            available,
+                        },
+                        offset,
+                    )
+                    .in_header(HeaderName::ContentLength));
+                }
+                &buf[body_start..body_start + n]
+            }
+            None => &buf[body_start..],
+        };
+        Ok(msg)
+    }
+
+    /// Checks a header the gateway acts on and caches its value (the first one wins).
+    fn take_validated(&mut self, h: &Header<'a>) -> Result<(), ParseError> {
+        let v = h.value;
+        let r: Result<(), Fault> = (|| {
+            match h.kind {
+                HeaderName::Via => {
+                    let vals: Values<'a, Via<'a>> = Values::parse(v, false)?;
+                    if self.top_via.is_none() {
+                        self.top_via = vals.clone().next();
+                    }
+                }
+                HeaderName::From => {
+                    let a = NameAddr::from_value(v)?;
+                    self.from.get_or_insert(a);
+                }
+                HeaderName::To => {
+                    let a = NameAddr::from_value(v)?;
+                    self.to.get_or_insert(a);
+                }
+                HeaderName::CallId => {
+                    let c = CallId::from_value(v)?;
+                    self.call_id.get_or_insert(c);
+                }
+                HeaderName::CSeq => {
+                    let c = CSeq::from_value(v)?;
+                    self.cseq.get_or_insert(c);
+                }
+                HeaderName::ContentLength => {
+                    let n = crate::header::content_length_value(v)?;
+                    match self.content_length {
+                        Some(old) if old != n => return Err(Fault::at("", v)),
+                        _ => self.content_length = Some(n),
+                    }
+                }
+                HeaderName::MaxForwards => {
+                    let n = crate::header::max_forwards_value(v)?;
+                    self.max_forwards.get_or_insert(n);
+                }
+                _ => {}
+            }
+            Ok(())
+        })();
+        r.map_err(|f| {
+            if f.what.is_empty() {
+                ParseError::new(ErrorKind::ContentLengthConflict, h.offset)
+                    .in_header(HeaderName::ContentLength)
+            } else {
+                h.error(f)
+            }
+        })
+    }
+
+    /// The start line.
+    pub fn start_line(&self) -> &StartLine<'a> {
+        &self.start
+    }
+
+    /// Whether this is a request.
+    pub fn is_request(&self) -> bool {
+        matches!(self.start, StartLine::Request(_))
+    }
+
+    /// The request method, for a request.
+    pub fn method(&self) -> Option<Method<'a>> {
+        match &self.start {
+            StartLine::Request(r) => Some(r.method),
+            StartLine::Response(_) => None,
+        }
+    }
+
+    /// The Request-URI, for a request.
+    pub fn request_uri(&self) -> Option<&Uri<'a>> {
+        match &self.start {
+            StartLine::Request(r) => Some(&r.uri),
+            StartLine::Response(_) => None,
+        }
+    }
+
+    /// The status code, for a response.
+    pub fn status(&self) -> Option<u16> {
+        match &self.start {
+            StartLine::Response(s) => Some(s.code),
+            StartLine::Request(_) => None,
+        }
+    }
+
+    /// All headers in order.
+    pub fn headers(&self) -> &[Header<'a>] {
+        &self.headers
+    }
+
+    /// The first header with this name (full or compact form, any case).
+    pub fn header(&self, name: &str) -> Option<&Header<'a>> {
+        self.headers.iter().find(|h| h.is(name))
+    }
+
+    /// Every header with this name, in order.
+    pub fn headers_named<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s Header<'a>> + 's {
+        self.headers.iter().filter(move |h| h.is(name))
+    }
+
+    fn header_of(&self, kind: HeaderName) -> Option<&Header<'a>> {
+        self.headers.iter().find(|h| h.kind == kind)
+    }
+
+    fn values_of<T: FromValue<'a> + 'a>(&self, kind: HeaderName) -> impl Iterator<Item = T> + '_ {
+        self.headers
+            .iter()
+            .filter(move |h| h.kind == kind)
+            .flat_map(|h| Values::<T>::over(h.value))
+    }
+
+    /// All Via values, top first, across repeated Via headers (RFC 3261 §20.42).
+    pub fn via(&self) -> impl Iterator<Item = Via<'a>> + '_ {
+        self.values_of(HeaderName::Via)
+    }
+
+    /// The topmost Via.
+    pub fn top_via(&self) -> Option<&Via<'a>> {
+        self.top_via.as_ref()
+    }
+
+    /// From (the first, if repeated).
+    pub fn from(&self) -> Option<&NameAddr<'a>> {
+        self.from.as_ref()
+    }
+
+    /// To (the first, if repeated).
+    pub fn to(&self) -> Option<&NameAddr<'a>> {
+        self.to.as_ref()
+    }
+
+    /// Call-ID.
+    pub fn call_id(&self) -> Option<&'a str> {
+        self.call_id.map(|c| c.0)
+    }
+
+    /// CSeq.
+    pub fn cseq(&self) -> Option<&CSeq<'a>> {
+        self.cseq.as_ref()
+    }
+
+    /// Content-Length, when present.
+    pub fn content_length(&self) -> Option<u32> {
+        self.content_length
+    }
+
+    /// Max-Forwards, when present.
+    pub fn max_forwards(&self) -> Option<u8> {
+        self.max_forwards
+    }
+
+    /// Contact values in order (RFC 3261 §20.10). Not validated at parse: malformed values
+    /// are skipped here and reported by [`Message::validate`].
+    pub fn contacts(&self) -> impl Iterator<Item = Contact<'a>> + '_ {
+        self.values_of(HeaderName::Contact)
+    }
+
+    /// Route values in order.
+    pub fn routes(&self) -> impl Iterator<Item = NameAddr<'a>> + '_ {
+        self.values_of::<RouteAddr<'a>>(HeaderName::Route)
+            .map(|r| r.0)
+    }
+
+    /// Record-Route values in order.
+    pub fn record_routes(&self) -> impl Iterator<Item = NameAddr<'a>> + '_ {
+        self.values_of::<RouteAddr<'a>>(HeaderName::RecordRoute)
+            .map(|r| r.0)
+    }
+
+    /// Content-Type, when present and well-formed.
+    pub fn content_type(&self) -> Option<MediaType<'a>> {
+        self.header_of(HeaderName::ContentType)
+            .and_then(|h| MediaType::from_value(h.value).ok())
+    }
+
+    /// Expires, when present and well-formed.
+    pub fn expires(&self) -> Option<u32> {
+        self.header_of(HeaderName::Expires)
+            .and_then(|h| crate::header::delta_seconds_value(h.value).ok())
+    }
+
+    /// The option-tags of every Require header.
+    pub fn require(&self) -> impl Iterator<Item = &'a str> + '_ {
+        self.values_of::<Token<'a>>(HeaderName::Require)
+            .map(|t| t.0)
+    }
+
+    /// The option-tags of every Supported header.
+    pub fn supported(&self) -> impl Iterator<Item = &'a str> + '_ {
+        self.values_of::<Token<'a>>(HeaderName::Supported)
+            .map(|t| t.0)
+    }
+
+    /// The first Authorization header, when well-formed.
+    pub fn authorization(&self) -> Option<Auth<'a>> {
+        self.header_of(HeaderName::Authorization)
+            .and_then(|h| Auth::parse_value(h.value).ok())
+    }
+
+    /// The body.
+    pub fn body(&self) -> &'a [u8] {
+        self.body
+    }
+
+    /// Bytes of the message up to and including the empty line.
+    pub fn head_len(&self) -> usize {
+        self.head_len
+    }
+
+    /// Checks every known header against its full grammar (the parse checks only those a
+    /// gateway acts on). The first fault is returned with its offset and header.
+    pub fn validate(&self) -> Result<(), ParseError> {
+        for h in &self.headers {
+            h.typed()?;
+        }
+        Ok(())
+    }
+
+    /// Checks what RFC 3261 §8.1.1 requires of a request: To, From, CSeq, Call-ID and Via
+    /// present, and To, From, CSeq, Call-ID, Max-Forwards and Content-Length at most once.
+    /// A UAS answers a failure with 400.
+    pub fn check_request_headers(&self) -> Result<(), ParseError> {
+        use HeaderName as H;
+        for kind in [H::To, H::From, H::CSeq, H::CallId, H::Via] {
+            if self.header_of(kind).is_none() {
+                return Err(
+                    ParseError::new(ErrorKind::MissingHeader, self.head_len).in_header(kind)
+                );
+            }
+        }
+        for kind in [
+            H::To,
+            H::From,
+            H::CSeq,
+            H::CallId,
+            H::MaxForwards,
+            H::ContentLength,
+        ] {
+            if let Some(second) = self.headers.iter().filter(|h| h.kind == kind).nth(1) {
+                return Err(
+                    ParseError::new(ErrorKind::DuplicateHeader, second.offset).in_header(kind)
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Serialises the message in canonical form: known headers re-rendered from their typed
+    /// values with canonical names, other headers with folds collapsed, then the body.
+    pub fn write_to(&self, out: &mut Vec<u8>) {
+        use std::io::Write;
+        // Writing into a Vec cannot fail.
+        let _ = write!(out, "{}\r\n", self.start);
+        for h in &self.headers {
+            let typed = Typed::parse(h.kind, h.value).unwrap_or(Typed::Raw(h.value));
+            let _ = write!(out, "{}: {}\r\n", h.write_name(), typed);
+        }
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(self.body);
+    }
+
+    /// [`Message::write_to`] into a new vector.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut v = Vec::with_capacity(self.head_len + self.body.len());
+        self.write_to(&mut v);
+        v
+    }
+}
+
+/// Parses the start line: Request-Line or Status-Line (RFC 3261 §7.1, §7.2, §25.1).
+fn start_line(line: &str) -> Result<StartLine<'_>, (ErrorKind, Fault)> {
+    if let Some(rest) = line.strip_prefix("SIP/") {
+        let _ = rest;
+        let Some(sp) = line.find(' ') else {
+            return Err((
+                ErrorKind::StatusLine("missing Status-Code"),
+                Fault::at("", line),
+            ));
+        };
+        version(&line[..sp]).map_err(|k| (k, Fault::at("", line)))?;
+        let rest = &line[sp + 1..];
+        let (code_txt, reason) = match rest.find(' ') {
+            Some(s) => (&rest[..s], &rest[s + 1..]),
+            None => (rest, ""),
+        };
+        let code = match code_txt.as_bytes() {
+            [a, b, c]
+                if code_txt.bytes().all(|d| d.is_ascii_digit()) && (b'1'..=b'6').contains(a) =>
+            {
+                u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0')
+            }
+            _ => {
+                return Err((
+                    ErrorKind::StatusLine("Status-Code is not 3 digits 100-699"),
+                    Fault::at("", rest),
+                ));
+            }
+        };
+        if let Some(p) = reason.find(|c: char| c.is_control() && c != '\t') {
+            return Err((
+                ErrorKind::StatusLine("control character in Reason-Phrase"),
+                Fault::at("", &reason[p..]),
+            ));
+        }
+        return Ok(StartLine::Response(StatusLine { code, reason }));
+    }
+    let mut parts = line.split(' ');
+    let (Some(m), Some(uri), Some(ver), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err((
+            ErrorKind::RequestLine("expected Method SP Request-URI SP SIP-Version"),
+            Fault::at("", line),
+        ));
+    };
+    if m.is_empty() || !m.chars().all(crate::parse::is_token_char) {
+        return Err((ErrorKind::RequestLine("bad Method"), Fault::at("", line)));
+    }
+    version(ver).map_err(|k| (k, Fault::at("", ver)))?;
+    let uri_parsed = Uri::parse_at(uri).map_err(|f| (ErrorKind::RequestUri(f.what), f))?;
+    if let Uri::Sip(u) = &uri_parsed
+        && u.headers.is_some()
+    {
+        // RFC 3261 §19.1.1, table 1: headers are not allowed in a Request-URI.
+        return Err((
+            ErrorKind::RequestUri("headers not allowed in Request-URI"),
+            Fault::at("", uri),
+        ));
+    }
+    Ok(StartLine::Request(RequestLine {
+        method: Method::from_token(m),
+        uri: uri_parsed,
+    }))
+}
+
+/// SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT; only 2.0 is supported.
+fn version(v: &str) -> Result<(), ErrorKind> {
+    let Some(num) = v
+        .get(..4)
+        .filter(|p| p.eq_ignore_ascii_case("SIP/"))
+        .map(|_| &v[4..])
+    else {
+        return Err(ErrorKind::RequestLine("bad SIP-Version"));
+    };
+    let mut halves = num.split('.');
+    let ok = matches!((halves.next(), halves.next(), halves.next()), (Some(a), Some(b), None)
+        if !a.is_empty() && !b.is_empty() && a.bytes().chain(b.bytes()).all(|d| d.is_ascii_digit()));
+    if !ok {
+        return Err(ErrorKind::RequestLine("bad SIP-Version"));
+    }
+    if num != "2.0" {
+        return Err(ErrorKind::Version);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::header::Rport;
+
+    const INVITE: &str = "INVITE sip:bob@biloxi.example.com SIP/2.0\r\n\
+v: SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bK776asdhds;rport\r\n\
+Via: SIP/2.0/TCP proxy.example.com:5061;branch=z9hG4bK1,\r\n SIP/2.0/UDP 192.0.2.7;received=192.0.2.8;rport=5070;branch=z9hG4bK2\r\n\
+Max-Forwards: 70\r\n\
+t: Bob <sip:bob@biloxi.example.com>\r\n\
+f: \"Alice \\\"A\\\"\" <sip:alice@atlanta.example.com>;tag=1928301774\r\n\
+i: a84b4c76e66710@pc33.atlanta.example.com\r\n\
+CSeq: 314159 INVITE\r\n\
+m: <sip:alice@pc33.atlanta.example.com>;expires=60, \"Other\" <sip:o@x>;q=0.5\r\n\
+X-Custom: one\r\n\
+x-custom: two\r\n\
+c: application/sdp\r\n\
+l: 4\r\n\
+\r\n\
+v=0\r\nEXTRA";
+
+    #[test]
+    fn parses_typed_headers_in_order() {
+        let m = Message::parse(INVITE.as_bytes()).unwrap();
+        assert_eq!(m.method(), Some(Method::Invite));
+        let vias: Vec<_> = m.via().collect();
+        assert_eq!(vias.len(), 3);
+        assert_eq!(vias[0].rport(), Some(Rport::Requested));
+        assert_eq!(vias[1].port, Some(5061));
+        assert_eq!(vias[2].rport(), Some(Rport::Port(5070)));
+        assert_eq!(m.top_via().unwrap().branch(), Some("z9hG4bK776asdhds"));
+        assert_eq!(m.from().unwrap().tag(), Some("1928301774"));
+        assert_eq!(m.to().unwrap().tag(), None);
+        assert_eq!(m.call_id(), Some("a84b4c76e66710@pc33.atlanta.example.com"));
+        assert_eq!(m.cseq().unwrap().seq, 314159);
+        assert_eq!(m.max_forwards(), Some(70));
+        let contacts: Vec<_> = m.contacts().collect();
+        assert_eq!(contacts.len(), 2);
+        let values: Vec<_> = m.headers_named("X-CUSTOM").map(|h| h.value).collect();
+        assert_eq!(values, ["one", "two"]);
+        assert_eq!(m.header("Content-Type").unwrap().name, "c");
+        assert!(m.content_type().unwrap().is("application", "sdp"));
+        assert_eq!(m.body(), b"v=0\r");
+        m.validate().unwrap();
+        m.check_request_headers().unwrap();
+    }
+
+    #[test]
+    fn bare_lf_and_folding() {
+        let text = INVITE.replace("\r\n", "\n");
+        let m = Message::parse(text.as_bytes()).unwrap();
+        assert_eq!(m.via().count(), 3);
+        assert_eq!(m.body(), b"v=0\n");
+    }
+
+    #[test]
+    fn errors_name_header_and_offset() {
+        let bad = INVITE.replace("CSeq: 314159 INVITE", "CSeq: x INVITE");
+        let e = Message::parse(bad.as_bytes()).unwrap_err();
+        assert_eq!(e.header, Some(HeaderName::CSeq));
+        assert_eq!(&bad[e.offset..e.offset + 7], "x INVIT");
+        assert_eq!(e.status_code(), 400);
+        assert!(
+            e.reason_phrase()
+                .starts_with("Bad Request (malformed header value")
+        );
+
+        let bad = INVITE.replace("sip:alice@atlanta", "sip:alice@[atlanta");
+        let e = Message::parse(bad.as_bytes()).unwrap_err();
+        assert_eq!(e.header, Some(HeaderName::From));
+        assert!(
+            bad[e.offset..].starts_with("[atlanta"),
+            "{}",
+            &bad[e.offset..]
+        );
+
+        let bad = INVITE.replace("SIP/2.0\r\n", "SIP/3.0\r\n");
+        assert_eq!(
+            Message::parse(bad.as_bytes()).unwrap_err().status_code(),
+            505
+        );
+        assert_eq!(
+            Message::parse(b"\r\n\r\n").unwrap_err().kind,
+            ErrorKind::Empty
+        );
+        assert_eq!(
+            Message::parse(b"INVITE sip:a@b SIP/2.0\r\nVia: x")
+                .unwrap_err()
+                .kind,
+            ErrorKind::Incomplete
+        );
+        assert!(matches!(
+            Message::parse(b"INVITE sip:a@b SIP/2.0\r\nNoColon\r\n\r\n")
+                .unwrap_err()
+                .kind,
+            ErrorKind::HeaderLine(_)
+        ));
+    }
+
+    #[test]
+    fn responses_and_reason_phrases() {
+        let m = Message::parse(b"SIP/2.0 180 Ringing\r\nCSeq: 1 INVITE\r\n\r\n").unwrap();
+        assert_eq!(m.status(), Some(180));
+        let m = Message::parse(b"SIP/2.0 100\r\n\r\n").unwrap();
+        assert_eq!(
+            m.start_line(),
+            &StartLine::Response(StatusLine {
+                code: 100,
+                reason: ""
+            })
+        );
+        for bad in [
+            "SIP/2.0 99 x",
+            "SIP/2.0 4294967301 x",
+            "SIP/2.0 700 x",
+            "SIP/2.0",
+        ] {
+            assert!(
+                Message::parse(format!("{bad}\r\n\r\n").as_bytes()).is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn many_headers_spill_without_error() {
+        let mut text = String::from("OPTIONS sip:a@b SIP/2.0\r\n");
+        for k in 0..100 {
+            text.push_str(&format!("X-H{k}: {k}\r\n"));
+        }
+        text.push_str("\r\n");
+        let m = Message::parse(text.as_bytes()).unwrap();
+        assert_eq!(m.headers().len(), 100);
+        assert_eq!(m.header("x-h99").unwrap().value, "99");
+    }
+}
