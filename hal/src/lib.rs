@@ -1,2 +1,9 @@
 //! The analog side of tipring: line-card model, the serial wire protocol, the serial
 //! driver, ALSA audio and the simulated line card.
+//!
+//! Without the default `std` feature only [`model`] and [`wire`] build (`no_std`, heapless +
+//! postcard), so a line-card MCU firmware can reuse the exact message types and codec.
+#![cfg_attr(not(feature = "std"), no_std)]
+
+pub mod model;
+pub mod wire;
