@@ -5,5 +5,7 @@
 //! postcard), so a line-card MCU firmware can reuse the exact message types and codec.
 #![cfg_attr(not(feature = "std"), no_std)]
 
+#[cfg(feature = "std")]
+pub mod link;
 pub mod model;
 pub mod wire;

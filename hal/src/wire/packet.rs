@@ -24,6 +24,8 @@ pub struct Hello {
     /// Random value chosen at each start of the sender; a change means the peer restarted
     /// and its sequence numbers begin anew.
     pub boot_id: u32,
+    /// True when this hello answers a hello of the peer (an answer is never answered).
+    pub answer: bool,
     /// Present when `role` is `Card`.
     pub card: Option<CardInfo>,
 }

@@ -98,6 +98,7 @@ fn packet() -> impl Strategy<Value = Packet> {
                 min_version,
                 max_version,
                 boot_id,
+                answer: min_version % 2 == 0,
                 card: card.map(|(fw, ports)| CardInfo {
                     firmware: heapless::String::try_from(fw.as_str()).unwrap(),
                     ports: ports
