@@ -6,6 +6,10 @@
 #![cfg_attr(not(feature = "std"), no_std)]
 
 #[cfg(feature = "std")]
+pub mod driver;
+#[cfg(feature = "std")]
 pub mod link;
 pub mod model;
+#[cfg(feature = "std")]
+pub mod sim;
 pub mod wire;

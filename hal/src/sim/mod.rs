@@ -1,0 +1,11 @@
+//! The simulated line card: N FXS/FXO ports behind a pseudo-terminal that speaks the same
+//! protocol as a real card ([`crate::link`] in the card role), so the gateway runs its real
+//! serial driver against it. Controlled through a [`SimCard`] handle (tests, scenario
+//! scripts, the interactive prompt), with fault injection on the serial line.
+
+mod card;
+pub mod port;
+pub mod pty;
+
+pub use card::{Faults, SimCard, SimConfig};
+pub use port::{Line, Phone, SimPort};
