@@ -6,6 +6,8 @@
 #![cfg_attr(not(feature = "std"), no_std)]
 
 #[cfg(feature = "std")]
+pub mod audio;
+#[cfg(feature = "std")]
 pub mod driver;
 #[cfg(feature = "std")]
 pub mod link;

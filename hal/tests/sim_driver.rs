@@ -18,6 +18,7 @@ pub fn start(name: &str, ports: &[PortKind]) -> (SimCard, Driver) {
         ports: ports.to_vec(),
         link_path: link_path(name),
         link: LinkConfig::default(),
+        audio_dir: None,
     })
     .expect("sim card starts");
     let drv = Driver::start(SerialSettings::new(sim.link_path())).expect("driver starts");

@@ -31,6 +31,7 @@ impl Rig {
             ports: vec![PortKind::Fxs],
             link_path: path,
             link: LinkConfig::default(),
+            audio_dir: None,
         })
         .unwrap();
         let drv = Driver::start(SerialSettings::new(sim.link_path())).unwrap();

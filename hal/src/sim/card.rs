@@ -1,5 +1,6 @@
 //! The simulator thread: PTY ↔ card-role link ↔ port models, plus fault injection.
 
+use super::audio::{AudioSockets, FrameSink, FrameSource, MAX_RECORDED, PortAudio};
 use super::port::SimPort;
 use super::pty::SimPty;
 use crate::link::{Link, LinkConfig, LinkOutput};
@@ -22,6 +23,20 @@ pub struct SimConfig {
     /// Stable symlink kept pointing at the current PTY slave.
     pub link_path: PathBuf,
     pub link: LinkConfig,
+    /// Directory for the per-port audio sockets; no audio when `None`.
+    pub audio_dir: Option<PathBuf>,
+}
+
+impl SimConfig {
+    /// Ports of these kinds, serial symlink and audio sockets under `dir`.
+    pub fn new(ports: Vec<PortKind>, dir: &Path) -> Self {
+        SimConfig {
+            ports,
+            link_path: dir.join("card.tty"),
+            link: LinkConfig::default(),
+            audio_dir: Some(dir.join("audio")),
+        }
+    }
 }
 
 /// Faults to inject on the serial line, consumed as they happen.
@@ -52,6 +67,8 @@ pub struct Shared {
     pub events: Vec<TimedEvent>,
     pub link_up: bool,
     pub slave_path: PathBuf,
+    /// Per-port audio (sources, sinks, recording).
+    pub audio: Vec<PortAudio>,
     /// Events produced by the handle, waiting for the thread to submit them.
     outbox: Vec<(PortId, Event)>,
 }
@@ -61,8 +78,9 @@ pub struct SimCard {
     shared: Arc<Mutex<Shared>>,
     start: Instant,
     link_path: PathBuf,
+    audio_dir: Option<PathBuf>,
     stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    threads: [Option<JoinHandle<()>>; 2],
 }
 
 impl SimCard {
@@ -78,6 +96,7 @@ impl SimCard {
             events: Vec::new(),
             link_up: false,
             slave_path: pty.slave_path.clone(),
+            audio: cfg.ports.iter().map(|_| PortAudio::default()).collect(),
             outbox: Vec::new(),
         }));
         let info = CardInfo {
@@ -103,6 +122,18 @@ impl SimCard {
                 Duration::ZERO,
             ),
         };
+        let audio_thread = match &cfg.audio_dir {
+            Some(dir) => {
+                let socks = AudioSockets::bind(dir, cfg.ports.len())?;
+                let (shared, stop) = (shared.clone(), stop.clone());
+                Some(
+                    std::thread::Builder::new()
+                        .name("sim-audio".into())
+                        .spawn(move || audio_loop(socks, shared, stop))?,
+                )
+            }
+            None => None,
+        };
         let thread = std::thread::Builder::new()
             .name("sim-card".into())
             .spawn(move || worker.run(pty))?;
@@ -110,9 +141,37 @@ impl SimCard {
             shared,
             start,
             link_path: cfg.link_path,
+            audio_dir: cfg.audio_dir,
             stop,
-            thread: Some(thread),
+            threads: [Some(thread), audio_thread],
         })
+    }
+
+    /// Where the per-port audio sockets live, if audio is on.
+    pub fn audio_dir(&self) -> Option<&Path> {
+        self.audio_dir.as_deref()
+    }
+
+    /// Plays `source` towards the gateway on `port`, replacing what was playing.
+    pub fn play(&self, port: PortId, source: Box<dyn FrameSource>) {
+        if let Some(a) = self.lock().audio.get_mut(usize::from(port)) {
+            a.source = Some(source);
+        }
+    }
+
+    /// Whether `port` is still playing a source.
+    pub fn is_playing(&self, port: PortId) -> bool {
+        self.lock()
+            .audio
+            .get(usize::from(port))
+            .is_some_and(|a| a.source.is_some())
+    }
+
+    /// Hands everything the gateway sends on `port` to `sink` as well.
+    pub fn add_sink(&self, port: PortId, sink: Box<dyn FrameSink>) {
+        if let Some(a) = self.lock().audio.get_mut(usize::from(port)) {
+            a.sinks.push(sink);
+        }
     }
 
     /// The stable path the driver should open.
@@ -177,10 +236,59 @@ impl SimCard {
 impl Drop for SimCard {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
+        for t in self.threads.iter_mut().filter_map(Option::take) {
             let _ = t.join();
         }
         let _ = std::fs::remove_file(&self.link_path);
+    }
+}
+
+/// Audio frame period.
+const FRAME_PERIOD: Duration = Duration::from_millis(20);
+
+/// Every 20 ms (absolute schedule, so no drift): one frame out and all frames in, per port.
+fn audio_loop(socks: AudioSockets, shared: Arc<Mutex<Shared>>, stop: Arc<AtomicBool>) {
+    let mut next = Instant::now();
+    while !stop.load(Ordering::Relaxed) {
+        next += FRAME_PERIOD;
+        let now = Instant::now();
+        if next > now {
+            std::thread::sleep(next - now);
+        } else if now - next > FRAME_PERIOD * 5 {
+            next = now; // far behind (machine stalled): do not burst
+        }
+        let mut s = shared.lock().unwrap_or_else(|p| p.into_inner());
+        let Shared { ports, audio, .. } = &mut *s;
+        for (p, (a, port)) in audio.iter_mut().zip(ports.iter_mut()).enumerate() {
+            let mut f = [0i16; crate::audio::FRAME_SAMPLES];
+            if let Some(src) = &mut a.source
+                && !src.fill(&mut f)
+            {
+                a.source = None;
+            }
+            socks.send(p, &f);
+            a.frames_sent += 1;
+            socks.receive(p, |got| match got {
+                Some(frame) => {
+                    a.frames_received += 1;
+                    if a.recorded.len() + frame.len() > MAX_RECORDED {
+                        a.recorded.drain(..frame.len());
+                    }
+                    a.recorded.extend_from_slice(&frame);
+                    if let SimPort::Fxs(phone) = port
+                        && phone.capturing_caller_id()
+                    {
+                        phone
+                            .caller_id
+                            .extend(frame.iter().flat_map(|s| s.to_le_bytes()));
+                    }
+                    for sink in &mut a.sinks {
+                        sink.frame(&frame);
+                    }
+                }
+                None => a.bad_datagrams += 1,
+            });
+        }
     }
 }
 

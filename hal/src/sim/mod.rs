@@ -3,9 +3,11 @@
 //! serial driver against it. Controlled through a [`SimCard`] handle (tests, scenario
 //! scripts, the interactive prompt), with fault injection on the serial line.
 
+pub mod audio;
 mod card;
 pub mod port;
 pub mod pty;
 
-pub use card::{Faults, SimCard, SimConfig};
+pub use audio::{FrameSink, FrameSource, RawFile};
+pub use card::{Faults, Shared, SimCard, SimConfig};
 pub use port::{Line, Phone, SimPort};
