@@ -227,7 +227,7 @@ impl Worker {
             link.poll_transmit(&mut out);
             if let Some(p) = port.as_mut()
                 && !out.is_empty()
-                && let Err(e) = p.write_all(&out).and_then(|_| p.flush())
+                && let Err(e) = p.write_all(&out)
             {
                 lost = Some(e.to_string());
             }

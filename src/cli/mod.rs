@@ -1,5 +1,7 @@
 //! Command-line interface. One module per subcommand; this file only lists them.
 
+mod sim_card;
+
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
@@ -15,6 +17,8 @@ pub struct Cli {
 pub enum Command {
     /// Print the tipring version and the crates it is built from.
     Version,
+    /// Run a simulated line card on a pseudo-terminal (scripted or interactive).
+    SimCard(sim_card::SimCardArgs),
 }
 
 impl Command {
@@ -24,6 +28,7 @@ impl Command {
                 println!("tipring {}", env!("CARGO_PKG_VERSION"));
                 ExitCode::SUCCESS
             }
+            Command::SimCard(args) => args.run(),
         }
     }
 }

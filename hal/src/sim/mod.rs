@@ -7,6 +7,7 @@ pub mod audio;
 mod card;
 pub mod port;
 pub mod pty;
+pub mod scenario;
 
 pub use audio::{FrameSink, FrameSource, RawFile};
 pub use card::{Faults, Shared, SimCard, SimConfig};
