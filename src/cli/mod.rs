@@ -1,6 +1,7 @@
 //! Command-line interface. One module per subcommand; this file only lists them.
 
 mod parse;
+mod sim_card;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -19,6 +20,8 @@ pub enum Command {
     Version,
     /// Parse one SIP message (file or stdin) and print it as JSON.
     Parse(parse::ParseArgs),
+    /// Run a simulated line card on a pseudo-terminal (scripted or interactive).
+    SimCard(sim_card::SimCardArgs),
 }
 
 impl Command {
@@ -29,6 +32,7 @@ impl Command {
                 ExitCode::SUCCESS
             }
             Command::Parse(args) => parse::run(args),
+            Command::SimCard(args) => args.run(),
         }
     }
 }
