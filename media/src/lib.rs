@@ -2,3 +2,7 @@
 //! concealment, RFC 4733 events, DTMF, call-progress tones and caller ID.
 
 pub mod g711;
+
+// RTP path (media-rtp branch)
+pub mod instant;
+pub mod rtp;
