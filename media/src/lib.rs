@@ -5,4 +5,5 @@ pub mod g711;
 
 // RTP path (media-rtp branch)
 pub mod instant;
+pub mod rfc4733;
 pub mod rtp;
