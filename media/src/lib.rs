@@ -6,5 +6,6 @@ pub mod g711;
 // RTP path (media-rtp branch)
 pub mod instant;
 pub mod jitter;
+pub mod plc;
 pub mod rfc4733;
 pub mod rtp;
