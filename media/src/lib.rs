@@ -2,3 +2,10 @@
 //! concealment, RFC 4733 events, DTMF, call-progress tones and caller ID.
 
 pub mod g711;
+
+// RTP path (media-rtp branch)
+pub mod instant;
+pub mod jitter;
+pub mod plc;
+pub mod rfc4733;
+pub mod rtp;
