@@ -2,3 +2,7 @@
 //! concealment, RFC 4733 events, DTMF, call-progress tones and caller ID.
 
 pub mod g711;
+
+// Telephony signals: DTMF, call-progress tones, caller ID.
+pub mod dtmf;
+pub mod tone;
