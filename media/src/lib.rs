@@ -9,3 +9,6 @@ pub mod jitter;
 pub mod plc;
 pub mod rfc4733;
 pub mod rtp;
+// Telephony signals: DTMF, call-progress tones, caller ID.
+pub mod dtmf;
+pub mod tone;
