@@ -28,6 +28,9 @@ for target in aarch64-unknown-linux-gnu armv7-unknown-linux-gnueabihf; do
         cargo build --workspace --locked --target "$target"
 done
 
+step "hal wire codec without std, for a line-card MCU (thumbv7em-none-eabihf)"
+cargo build -p tipring-hal --no-default-features --locked --target thumbv7em-none-eabihf
+
 step "sip tests on aarch64 under qemu-aarch64"
 cargo test -p tipring-sip --locked --target aarch64-unknown-linux-gnu
 

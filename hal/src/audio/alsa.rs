@@ -93,7 +93,7 @@ impl AlsaPcm {
                 .map_err(alsa_err("set_channels", device))?;
             hw.set_rate(SAMPLE_RATE, ValueOr::Nearest)
                 .map_err(alsa_err("set_rate", device))?;
-            hw.set_period_size(FRAME_SAMPLES as i64, ValueOr::Nearest)
+            hw.set_period_size(FRAME_SAMPLES as ::alsa::pcm::Frames, ValueOr::Nearest)
                 .map_err(alsa_err("set_period_size", device))?;
             hw.set_periods(periods, ValueOr::Nearest)
                 .map_err(alsa_err("set_periods", device))?;
