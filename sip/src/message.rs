@@ -14,7 +14,7 @@ use smallvec::SmallVec;
 use std::fmt;
 
 /// Headers held inline before the index spills to the heap.
-pub const INLINE_HEADERS: usize = 32;
+pub const INLINE_HEADERS: usize = 24;
 
 /// Request-Line (RFC 3261 §7.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
