@@ -293,32 +293,37 @@ pub(crate) fn host(s: &str) -> Result<(&str, Host<'_>), Fault> {
             .map_err(|_| Fault::at("bad IPv6 address", v6))?;
         return Ok((&v6[end + 1..], Host::Ipv6(addr)));
     }
-    let n = span(s, class::HOST);
-    let name = &s[..n];
-    if name.is_empty() {
+    // One pass: the span of host characters, whether it is all digits and dots (an IPv4
+    // address), and whether every label is non-empty without a '-' at either end.
+    let bytes = s.as_bytes();
+    let (mut n, mut numeric, mut labels_ok, mut prev) = (0, true, true, b'.');
+    while n < bytes.len() && crate::parse::is(bytes[n], class::HOST) {
+        let c = bytes[n];
+        numeric &= c.is_ascii_digit() || c == b'.';
+        if (c == b'.' && (prev == b'.' || prev == b'-')) || (c == b'-' && prev == b'.') {
+            labels_ok = false;
+        }
+        prev = c;
+        n += 1;
+    }
+    if n == 0 {
         return Err(Fault::at("missing host", s));
     }
-    if name.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+    let name = &s[..n];
+    if numeric {
         let addr = ipv4(name).ok_or(Fault::at("bad IPv4 address", s))?;
         return Ok((&s[n..], Host::Ipv4(addr)));
     }
-    // Labels are non-empty and neither start nor end with '-'; one trailing dot is allowed.
-    let b = name.trim_end_matches('.').as_bytes();
-    let mut prev = b'.';
-    for &c in b {
-        if (c == b'.' && (prev == b'.' || prev == b'-')) || (c == b'-' && prev == b'.') {
-            return Err(Fault::at("bad host name", s));
-        }
-        prev = c;
-    }
-    if b.is_empty() || prev == b'-' {
+    // A single trailing dot (fully qualified name) is allowed.
+    let trailing_dot_ok = prev == b'.' && n >= 2 && bytes[n - 2] != b'.' && bytes[n - 2] != b'-';
+    if !labels_ok || prev == b'-' || (prev == b'.' && !trailing_dot_ok) {
         return Err(Fault::at("bad host name", s));
     }
     Ok((&s[n..], Host::Domain(name)))
 }
 
 /// Dotted-quad IPv4 address (RFC 3261 §25.1 IPv4address: four 1-3 digit parts, each <= 255).
-fn ipv4(s: &str) -> Option<Ipv4Addr> {
+pub(crate) fn ipv4(s: &str) -> Option<Ipv4Addr> {
     let mut octets = [0u8; 4];
     let mut parts = s.split('.');
     for o in &mut octets {

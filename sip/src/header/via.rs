@@ -146,11 +146,14 @@ fn check_param<'a>(n: &'a str, v: Option<&'a str>) -> Result<(), Fault> {
 }
 
 fn parse_ip(v: &str) -> Option<IpAddr> {
+    if let Some(a) = crate::uri::ipv4(v) {
+        return Some(IpAddr::V4(a));
+    }
     let v = v
         .strip_prefix('[')
         .and_then(|v| v.strip_suffix(']'))
         .unwrap_or(v);
-    v.parse().ok()
+    v.parse::<std::net::Ipv6Addr>().ok().map(IpAddr::V6)
 }
 
 impl fmt::Display for Via<'_> {
