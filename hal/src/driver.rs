@@ -20,6 +20,11 @@ pub struct SerialSettings {
     /// Device path, e.g. `/dev/ttyS1`, or the simulator's stable symlink.
     pub path: PathBuf,
     pub baud: u32,
+    /// Line settings; PROTOCOL.md §1 specifies 8N1 without flow control.
+    pub data_bits: serialport::DataBits,
+    pub parity: serialport::Parity,
+    pub stop_bits: serialport::StopBits,
+    pub flow_control: serialport::FlowControl,
     /// Wait between attempts to (re)open the device.
     pub reopen_every: Duration,
     pub link: LinkConfig,
@@ -30,6 +35,10 @@ impl SerialSettings {
         SerialSettings {
             path: path.into(),
             baud: 115_200,
+            data_bits: serialport::DataBits::Eight,
+            parity: serialport::Parity::None,
+            stop_bits: serialport::StopBits::One,
+            flow_control: serialport::FlowControl::None,
             reopen_every: Duration::from_millis(50),
             link: LinkConfig::default(),
         }
@@ -185,7 +194,12 @@ impl Worker {
         while !self.stop.load(Ordering::Relaxed) {
             let now = start.elapsed();
             if port.is_none() && Instant::now() >= next_open {
-                match serialport::new(self.settings.path.to_string_lossy(), self.settings.baud)
+                let s = &self.settings;
+                match serialport::new(s.path.to_string_lossy(), s.baud)
+                    .data_bits(s.data_bits)
+                    .parity(s.parity)
+                    .stop_bits(s.stop_bits)
+                    .flow_control(s.flow_control)
                     .timeout(READ_SLICE)
                     .open()
                 {
