@@ -20,6 +20,11 @@ pub struct SerialSettings {
     /// Device path, e.g. `/dev/ttyS1`, or the simulator's stable symlink.
     pub path: PathBuf,
     pub baud: u32,
+    /// Line settings; PROTOCOL.md §1 specifies 8N1 without flow control.
+    pub data_bits: serialport::DataBits,
+    pub parity: serialport::Parity,
+    pub stop_bits: serialport::StopBits,
+    pub flow_control: serialport::FlowControl,
     /// Wait between attempts to (re)open the device.
     pub reopen_every: Duration,
     pub link: LinkConfig,
@@ -30,6 +35,10 @@ impl SerialSettings {
         SerialSettings {
             path: path.into(),
             baud: 115_200,
+            data_bits: serialport::DataBits::Eight,
+            parity: serialport::Parity::None,
+            stop_bits: serialport::StopBits::One,
+            flow_control: serialport::FlowControl::None,
             reopen_every: Duration::from_millis(50),
             link: LinkConfig::default(),
         }
@@ -63,10 +72,13 @@ pub enum DriverError {
 
 enum Request {
     Command {
+        id: u64,
         port: PortId,
         command: Command,
         reply: Sender<CmdResult>,
     },
+    /// The caller of command `id` gave up: withdraw it if it was not sent yet.
+    Cancel(u64),
 }
 
 /// Handle on the running driver. Dropping it stops the thread.
@@ -75,6 +87,7 @@ pub struct Driver {
     events: Receiver<DriverEvent>,
     stop: Arc<AtomicBool>,
     stats: Arc<Mutex<LinkStats>>,
+    next_id: std::sync::atomic::AtomicU64,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -100,6 +113,7 @@ impl Driver {
             events: ev_rx,
             stop,
             stats,
+            next_id: std::sync::atomic::AtomicU64::new(0),
             thread: Some(thread),
         })
     }
@@ -109,33 +123,49 @@ impl Driver {
         &self.events
     }
 
-    /// Sends a command; the card's result arrives on the returned receiver.
+    /// Sends a command; the card's result arrives on the returned receiver. Commands wait
+    /// while the link is down and go out, in order, once it is up again.
     pub fn submit(
         &self,
         port: PortId,
         command: Command,
     ) -> Result<Receiver<CmdResult>, DriverError> {
+        self.submit_with_id(port, command).map(|(_, rx)| rx)
+    }
+
+    fn submit_with_id(
+        &self,
+        port: PortId,
+        command: Command,
+    ) -> Result<(u64, Receiver<CmdResult>), DriverError> {
         let (reply, rx) = mpsc::channel();
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         self.requests
             .send(Request::Command {
+                id,
                 port,
                 command,
                 reply,
             })
             .map_err(|_| DriverError::Stopped)?;
-        Ok(rx)
+        Ok((id, rx))
     }
 
-    /// Sends a command and waits for the card's result.
+    /// Sends a command and waits for the card's result. On timeout the command is
+    /// withdrawn if it had not been sent yet (so a stale command never runs late); one
+    /// already on the wire may still be carried out by the card.
     pub fn command(
         &self,
         port: PortId,
         command: Command,
         timeout: Duration,
     ) -> Result<CmdResult, DriverError> {
-        let rx = self.submit(port, command)?;
+        let (id, rx) = self.submit_with_id(port, command)?;
         rx.recv_timeout(timeout).map_err(|e| match e {
-            RecvTimeoutError::Timeout => DriverError::Timeout(timeout),
+            RecvTimeoutError::Timeout => {
+                let _ = self.requests.send(Request::Cancel(id));
+                DriverError::Timeout(timeout)
+            }
             RecvTimeoutError::Disconnected => DriverError::Stopped,
         })
     }
@@ -180,12 +210,18 @@ impl Worker {
         let mut port: Option<Box<dyn serialport::SerialPort>> = None;
         let mut next_open = start;
         let mut waiters: HashMap<Seq, Sender<CmdResult>> = HashMap::new();
+        let mut seq_of: HashMap<u64, Seq> = HashMap::new();
         let mut buf = [0u8; 512];
         let mut out = Vec::new();
         while !self.stop.load(Ordering::Relaxed) {
             let now = start.elapsed();
             if port.is_none() && Instant::now() >= next_open {
-                match serialport::new(self.settings.path.to_string_lossy(), self.settings.baud)
+                let s = &self.settings;
+                match serialport::new(s.path.to_string_lossy(), s.baud)
+                    .data_bits(s.data_bits)
+                    .parity(s.parity)
+                    .stop_bits(s.stop_bits)
+                    .flow_control(s.flow_control)
                     .timeout(READ_SLICE)
                     .open()
                 {
@@ -200,12 +236,21 @@ impl Worker {
             loop {
                 match self.requests.try_recv() {
                     Ok(Request::Command {
+                        id,
                         port: p,
                         command,
                         reply,
                     }) => {
                         let seq = link.submit_command(now, p, command);
                         waiters.insert(seq, reply);
+                        seq_of.insert(id, seq);
+                    }
+                    Ok(Request::Cancel(id)) => {
+                        if let Some(seq) = seq_of.remove(&id)
+                            && link.cancel(seq)
+                        {
+                            waiters.remove(&seq);
+                        }
                     }
                     Err(TryRecvError::Empty) => break,
                     Err(TryRecvError::Disconnected) => return,
@@ -246,6 +291,7 @@ impl Worker {
                         if let Some(w) = waiters.remove(&seq) {
                             let _ = w.send(result);
                         }
+                        seq_of.retain(|_, s| *s != seq);
                         continue;
                     }
                     // Only a card receives commands.

@@ -274,3 +274,37 @@ fn ringing_phone_answers_after_n_rings() {
         SimPort::Fxo(_) => unreachable!(),
     }
 }
+
+#[test]
+fn command_timed_out_while_link_down_never_runs_late() {
+    let path = link_path("cancel");
+    let _ = std::fs::remove_file(&path);
+    let drv = Driver::start(SerialSettings::new(&path)).unwrap();
+    // No card yet: the command waits in the queue and its caller gives up.
+    let r = drv.command(0, Command::Reset, Duration::from_millis(200));
+    assert!(matches!(
+        r,
+        Err(tipring_hal::driver::DriverError::Timeout(_))
+    ));
+    let sim = SimCard::start(SimConfig {
+        ports: vec![PortKind::Fxs],
+        link_path: path,
+        link: LinkConfig::default(),
+        audio_dir: None,
+    })
+    .unwrap();
+    let end = Instant::now() + Duration::from_secs(3);
+    while !matches!(
+        drv.events()
+            .recv_timeout(end.saturating_duration_since(Instant::now())),
+        Ok(DriverEvent::LinkUp(_))
+    ) {
+        assert!(Instant::now() < end, "no link");
+    }
+    let g = Command::SetGain(Gain {
+        tx_tenth_db: 1,
+        rx_tenth_db: 2,
+    });
+    assert_eq!(drv.command(0, g.clone(), T), Ok(CmdResult::Ok));
+    assert_eq!(sim.lock().commands, vec![(0, g, CmdResult::Ok)]);
+}

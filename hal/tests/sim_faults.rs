@@ -75,12 +75,30 @@ impl Rig {
         }
     }
 
-    /// Injects a marker now and returns how long until it arrived.
+    /// Waits until the injected fault is over (every planned drop/duplicate/garbage byte
+    /// consumed, pause ended, new PTY published), then injects a marker and returns how
+    /// long it took to arrive: the recovery time.
     fn recovery(&mut self) -> Duration {
+        let t0 = Instant::now();
+        loop {
+            let over = {
+                let f = &self.sim.lock().faults;
+                f.drop_frames == 0
+                    && f.duplicate_frames == 0
+                    && f.garbage.is_empty()
+                    && f.cable_pull.is_none()
+                    && f.paused_until.is_none_or(|t| Instant::now() >= t)
+            };
+            if over {
+                break;
+            }
+            self.pump(Duration::from_millis(1));
+            assert!(t0.elapsed() < Duration::from_secs(10), "fault never ended");
+        }
         let id = self.inject();
         let t0 = Instant::now();
         while !self.received.contains(&id) {
-            self.pump(Duration::from_millis(5));
+            self.pump(Duration::from_millis(1));
             assert!(
                 t0.elapsed() < Duration::from_secs(5),
                 "marker {id} never arrived"
@@ -144,6 +162,10 @@ fn link_recovers_from_every_fault_without_loss_or_duplication() {
     rig.sim
         .faults(|f| f.cable_pull = Some(Duration::from_millis(300)));
     rig.during(Duration::from_millis(300));
+    // The pull is over once the simulator has published its new PTY.
+    while rig.sim.lock().faults.cable_pulls == 0 {
+        rig.pump(Duration::from_millis(1));
+    }
     check_recovers(&mut rig, "cable pull");
     assert_eq!(rig.sim.lock().faults.cable_pulls, 1);
 

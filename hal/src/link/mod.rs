@@ -168,6 +168,14 @@ impl Link {
         self.enqueue(now, seq, Packet::Event { seq, event })
     }
 
+    /// Withdraws a reliable message that has not been sent yet (a command whose caller gave
+    /// up). One already on the wire cannot be withdrawn: returns `false` then.
+    pub fn cancel(&mut self, seq: Seq) -> bool {
+        let before = self.queue.len();
+        self.queue.retain(|(s, _)| *s != seq);
+        self.queue.len() != before
+    }
+
     /// Card: answer the command delivered as `seq`.
     pub fn answer(&mut self, now: Duration, seq: Seq, result: CmdResult) {
         if self.rx_last == Some((seq, None)) {

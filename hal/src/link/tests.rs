@@ -339,3 +339,18 @@ fn poll_timeout_is_never_in_the_past_after_handling() {
         assert!(p.card.poll_timeout() > p.now);
     }
 }
+
+#[test]
+fn queued_command_can_be_cancelled_but_not_one_on_the_wire() {
+    let mut p = Pair::new(13, Faults::default());
+    // Link still down: both commands wait in the queue; the first goes out once up.
+    let a =
+        p.gw.submit_command(p.now, 0, Command::HookFlash { duration_ms: 1 });
+    let b =
+        p.gw.submit_command(p.now, 0, Command::HookFlash { duration_ms: 2 });
+    assert!(p.gw.cancel(b));
+    assert!(!p.gw.cancel(b));
+    p.run(50 * MS);
+    assert!(!p.gw.cancel(a), "already sent and acknowledged");
+    assert_eq!(p.commands(), [1]);
+}
