@@ -8,4 +8,5 @@ pub mod instant;
 pub mod jitter;
 pub mod plc;
 pub mod rfc4733;
+pub mod rtcp;
 pub mod rtp;
