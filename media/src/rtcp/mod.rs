@@ -67,6 +67,12 @@ pub fn ntp_middle(ntp: u64) -> u32 {
     (ntp >> 16) as u32
 }
 
+/// A delay in microseconds expressed in units of 1/65536 s, as carried in DLSR
+/// (RFC 3550 §6.4.1), saturating at the field's maximum.
+pub fn dlsr_from_micros(us: u64) -> u32 {
+    u32::try_from(u128::from(us) * 65536 / 1_000_000).unwrap_or(u32::MAX)
+}
+
 /// Writes the common header of one packet whose total length is `len` octets.
 fn emit_header(buf: &mut [u8], count: usize, packet_type: u8, len: usize) -> Result<(), RtcpError> {
     if count > 31 {

@@ -209,3 +209,12 @@ fn reduced_minimum_and_large_sessions() {
     let t2 = big.deterministic(1001, 1, false);
     assert!((t2 - 200.0 * 1000.0 / 375.0).abs() < 1.0, "{t2}");
 }
+
+#[test]
+fn lsr_and_dlsr_units() {
+    // Middle 32 bits of the NTP timestamp; delays in 1/65536 s.
+    assert_eq!(ntp_middle(0xAABB_CCDD_EEFF_0011), 0xCCDD_EEFF);
+    assert_eq!(dlsr_from_micros(1_000_000), 65536);
+    assert_eq!(dlsr_from_micros(5_250_000), 5 * 65536 + 16384);
+    assert_eq!(dlsr_from_micros(u64::MAX), u32::MAX);
+}
