@@ -8,6 +8,7 @@ pub mod instant;
 pub mod jitter;
 pub mod plc;
 pub mod rfc4733;
+pub mod rtcp;
 pub mod rtp;
 // Telephony signals: DTMF, call-progress tones, caller ID.
 pub mod dtmf;

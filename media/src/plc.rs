@@ -164,24 +164,32 @@ impl Plc {
     fn find_pitch(&self) -> usize {
         let x = &self.hist;
         let end = HIST_LEN - DELAY;
-        let score = |lag: usize| -> f64 {
-            let (mut c, mut e) = (0f64, 0f64);
-            for i in end - CORR_LEN..end {
-                let a = f64::from(x[i]);
-                let b = f64::from(x[i - lag]);
+        // Normalised correlation score of `lag`, every `step`th sample of the window.
+        let score_step = |lag: usize, step: usize| -> f64 {
+            let (mut c, mut e) = (0i64, 0i64);
+            for i in (end - CORR_LEN..end).step_by(step) {
+                let a = i64::from(x[i]);
+                let b = i64::from(x[i - lag]);
                 c += a * b;
                 e += b * b;
             }
-            if c <= 0.0 || e <= 0.0 { 0.0 } else { c * c / e }
+            if c <= 0 || e <= 0 {
+                0.0
+            } else {
+                (c as f64) * (c as f64) / e as f64
+            }
         };
+        let score = |lag: usize| score_step(lag, 1);
+        // Coarse search: even lags over a 2:1 decimated window.
         let mut best = (PITCH_MAX, 0.0);
         for lag in (PITCH_MIN..=PITCH_MAX).step_by(2) {
-            let s = score(lag);
+            let s = score_step(lag, 2);
             if s > best.1 {
                 best = (lag, s);
             }
         }
         let coarse = best.0;
+        best = (coarse, score(coarse));
         for lag in [coarse.saturating_sub(1), coarse + 1] {
             if (PITCH_MIN..=PITCH_MAX).contains(&lag) {
                 let s = score(lag);

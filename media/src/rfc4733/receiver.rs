@@ -94,7 +94,7 @@ impl TelephoneEventReceiver {
                     out.ended = Some(EventEnded {
                         event: cur.event,
                         timestamp: cur.start_ts,
-                        duration: cur.base + cur.duration,
+                        duration: cur.base.saturating_add(cur.duration),
                         inferred: false,
                     });
                 }
@@ -108,7 +108,7 @@ impl TelephoneEventReceiver {
                 && timestamp.wrapping_sub(cur.segment_ts) == MAX_SEGMENT
             {
                 // The next segment of a long event (§2.5.1.5).
-                cur.base += MAX_SEGMENT;
+                cur.base = cur.base.saturating_add(MAX_SEGMENT);
                 cur.segment_ts = timestamp;
                 cur.duration = dur;
                 if repr.end {
@@ -116,7 +116,7 @@ impl TelephoneEventReceiver {
                     out.ended = Some(EventEnded {
                         event: cur.event,
                         timestamp: cur.start_ts,
-                        duration: cur.base + cur.duration,
+                        duration: cur.base.saturating_add(cur.duration),
                         inferred: false,
                     });
                 }
@@ -128,7 +128,7 @@ impl TelephoneEventReceiver {
                 out.ended = Some(EventEnded {
                     event: cur.event,
                     timestamp: cur.start_ts,
-                    duration: cur.base + cur.duration,
+                    duration: cur.base.saturating_add(cur.duration),
                     inferred: true,
                 });
             }
@@ -169,7 +169,7 @@ impl TelephoneEventReceiver {
         Some(EventEnded {
             event: cur.event,
             timestamp: cur.start_ts,
-            duration: cur.base + cur.duration,
+            duration: cur.base.saturating_add(cur.duration),
             inferred: true,
         })
     }

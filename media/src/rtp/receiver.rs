@@ -54,8 +54,8 @@ pub struct RtpReceiver {
     received_prior: u32,
     /// Relative transit time of the previous packet, in timestamp units (A.8).
     transit: Option<u32>,
-    /// Jitter scaled by 16 (A.8, integer form).
-    jitter: u32,
+    /// Jitter scaled by 16 (A.8, integer form), wide enough for any transit difference.
+    jitter: u64,
     ssrc_changes: u32,
 }
 
@@ -181,11 +181,8 @@ impl RtpReceiver {
             (u128::from(arrival.as_micros()) * u128::from(self.clock_rate) / 1_000_000) as u32;
         let transit = arrival_ts.wrapping_sub(timestamp);
         if let Some(prev) = self.transit {
-            let d = (transit.wrapping_sub(prev) as i32).unsigned_abs();
-            self.jitter = self
-                .jitter
-                .wrapping_add(d)
-                .wrapping_sub((self.jitter + 8) >> 4);
+            let d = u64::from((transit.wrapping_sub(prev) as i32).unsigned_abs());
+            self.jitter = self.jitter + d - ((self.jitter + 8) >> 4);
         }
         self.transit = Some(transit);
     }
@@ -210,7 +207,7 @@ impl RtpReceiver {
 
     /// Interarrival jitter in timestamp units (A.8: `s->jitter >> 4`).
     pub fn jitter(&self) -> u32 {
-        self.jitter >> 4
+        u32::try_from(self.jitter >> 4).unwrap_or(u32::MAX)
     }
 
     /// Produces a report block and starts the next interval (A.3 fraction lost).
@@ -354,5 +351,17 @@ mod tests {
             q.on_packet(1, i as u16, (i * 160) as u32, at_ms(i * 20));
         }
         assert_eq!(q.jitter(), 0);
+    }
+
+    #[test]
+    fn extreme_timestamp_swings_do_not_overflow_the_jitter() {
+        // Timestamps alternating half the space apart: |D| near 2^31 on every packet, which
+        // drives 16 * J past 32 bits.
+        let mut r = RtpReceiver::new(8000);
+        for i in 0..2000u32 {
+            let ts = if i % 2 == 0 { 0 } else { 0x7FFF_FFFF };
+            r.on_packet(1, i as u16, ts, at_ms(u64::from(i) * 20));
+        }
+        assert!(r.jitter() > 0x7000_0000);
     }
 }
