@@ -4,5 +4,6 @@
 pub mod g711;
 
 // Telephony signals: DTMF, call-progress tones, caller ID.
+pub mod callerid;
 pub mod dtmf;
 pub mod tone;
