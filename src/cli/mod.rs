@@ -1,5 +1,8 @@
 //! Command-line interface. One module per subcommand; this file only lists them.
 
+pub mod dtmf_detect;
+pub mod tone;
+
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
@@ -15,6 +18,10 @@ pub struct Cli {
 pub enum Command {
     /// Print the tipring version and the crates it is built from.
     Version,
+    /// Detect DTMF digits in a raw 8 kHz mono recording.
+    DtmfDetect(dtmf_detect::Args),
+    /// Write a country's call-progress tone to a raw s16le 8 kHz file.
+    Tone(tone::Args),
 }
 
 impl Command {
@@ -24,6 +31,8 @@ impl Command {
                 println!("tipring {}", env!("CARGO_PKG_VERSION"));
                 ExitCode::SUCCESS
             }
+            Command::DtmfDetect(a) => a.run(),
+            Command::Tone(a) => a.run(),
         }
     }
 }
