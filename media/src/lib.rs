@@ -11,5 +11,6 @@ pub mod rfc4733;
 pub mod rtcp;
 pub mod rtp;
 // Telephony signals: DTMF, call-progress tones, caller ID.
+pub mod callerid;
 pub mod dtmf;
 pub mod tone;

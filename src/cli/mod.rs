@@ -2,6 +2,8 @@
 
 mod parse;
 mod sim_card;
+pub mod dtmf_detect;
+pub mod tone;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -22,6 +24,10 @@ pub enum Command {
     Parse(parse::ParseArgs),
     /// Run a simulated line card on a pseudo-terminal (scripted or interactive).
     SimCard(sim_card::SimCardArgs),
+    /// Detect DTMF digits in a raw 8 kHz mono recording.
+    DtmfDetect(dtmf_detect::Args),
+    /// Write a country's call-progress tone to a raw s16le 8 kHz file.
+    Tone(tone::Args),
 }
 
 impl Command {
@@ -33,6 +39,8 @@ impl Command {
             }
             Command::Parse(args) => parse::run(args),
             Command::SimCard(args) => args.run(),
+            Command::DtmfDetect(a) => a.run(),
+            Command::Tone(a) => a.run(),
         }
     }
 }
