@@ -15,6 +15,7 @@ pub mod header;
 pub mod message;
 pub mod params;
 pub mod parse;
+pub mod transaction;
 pub mod uri;
 
 pub use builder::MessageBuilder;
