@@ -11,6 +11,7 @@
 
 pub mod builder;
 pub mod error;
+pub mod framing;
 pub mod header;
 pub mod message;
 pub mod params;

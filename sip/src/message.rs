@@ -98,7 +98,7 @@ fn lines(head: &str) -> impl Iterator<Item = Line<'_>> {
 }
 
 /// Finds the end of the head: the index of the empty line's first byte and the body start.
-fn head_end(buf: &[u8]) -> Option<(usize, usize)> {
+pub(crate) fn head_end(buf: &[u8]) -> Option<(usize, usize)> {
     let mut from = 0;
     while let Some(n) = memchr::memchr(b'\n', &buf[from..]) {
         let nl = from + n;

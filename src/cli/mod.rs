@@ -1,5 +1,7 @@
 //! Command-line interface. One module per subcommand; this file only lists them.
 
+mod parse;
+
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
@@ -15,6 +17,8 @@ pub struct Cli {
 pub enum Command {
     /// Print the tipring version and the crates it is built from.
     Version,
+    /// Parse one SIP message (file or stdin) and print it as JSON.
+    Parse(parse::ParseArgs),
 }
 
 impl Command {
@@ -24,6 +28,7 @@ impl Command {
                 println!("tipring {}", env!("CARGO_PKG_VERSION"));
                 ExitCode::SUCCESS
             }
+            Command::Parse(args) => parse::run(args),
         }
     }
 }
