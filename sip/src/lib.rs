@@ -10,6 +10,8 @@
 //! ```
 
 pub mod builder;
+#[cfg(feature = "transport")]
+pub mod endpoint;
 pub mod error;
 pub mod framing;
 pub mod header;
@@ -17,6 +19,8 @@ pub mod message;
 pub mod params;
 pub mod parse;
 pub mod transaction;
+#[cfg(feature = "transport")]
+pub mod transport;
 pub mod uri;
 
 pub use builder::MessageBuilder;
