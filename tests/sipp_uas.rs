@@ -166,3 +166,73 @@ async fn sipp_options_to_tipring() {
         assert_eq!(Counters::get(&c.options), 2);
     }
 }
+
+/// INVITE transactions per second over UDP loopback: sipp's built-in UAC places calls
+/// (INVITE/180/200/ACK/BYE/200, no hold) at an offered rate (env `TIPRING_SIPP_RATE`,
+/// default 1000 calls/s) and the tipring UAS answers them; prints the completed rate and
+/// fails if any call was lost. Run with
+/// `cargo test --release --test sipp_uas -- --ignored --nocapture sipp_invite_rate`.
+#[tokio::test]
+#[ignore = "benchmark: prints a figure"]
+async fn sipp_invite_rate() {
+    let calls = 10_000u64;
+    let rate = std::env::var("TIPRING_SIPP_RATE").unwrap_or_else(|_| "1000".into());
+    let ep = harness::endpoint().await;
+    let addr = ep
+        .transport()
+        .local_addr(Transport::Udp)
+        .unwrap()
+        .to_string();
+    let c = ep.counters();
+    let tp = ep.transport().clone();
+    let task = tokio::spawn(async move {
+        let _ = ep.serve(UasOptions::default()).await;
+    });
+    let n = calls.to_string();
+    let start = std::time::Instant::now();
+    let mut sipp = Sipp::spawn(
+        "rate",
+        &[
+            "-sn",
+            "uac",
+            &addr,
+            "-i",
+            "127.0.0.1",
+            "-p",
+            "17109",
+            "-t",
+            "u1",
+            "-m",
+            &n,
+            "-r",
+            &rate,
+            "-l",
+            "5000",
+            "-d",
+            "0",
+        ],
+    );
+    let status = sipp.wait(Duration::from_secs(300)).await;
+    let secs = start.elapsed().as_secs_f64();
+    task.abort();
+    let done = Counters::get(&c.byes);
+    println!(
+        "offered {rate} calls/s, {calls} calls: invites {} acks {} byes {done} absorbed {} \
+         2xx retransmitted {} overload drops {}",
+        Counters::get(&c.invites),
+        Counters::get(&c.acks),
+        Counters::get(&c.absorbed),
+        Counters::get(&c.retransmitted_2xx),
+        tp.stats()
+            .overload
+            .load(std::sync::atomic::Ordering::Relaxed),
+    );
+    println!(
+        "sipp uac -> tipring uas over UDP: {done} calls in {secs:.2} s = {:.0} INVITE \
+         transactions/s ({:.0} transactions/s counting BYE); sipp {status}",
+        done as f64 / secs,
+        2.0 * done as f64 / secs
+    );
+    assert!(status.success());
+    assert_eq!((Counters::get(&c.acks), done), (calls, calls));
+}

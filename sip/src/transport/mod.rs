@@ -78,6 +78,8 @@ pub struct Stats {
     pub rejected: AtomicU64,
     /// Messages dropped as unanswerable.
     pub dropped: AtomicU64,
+    /// Messages dropped because the receive queue was full (overload).
+    pub overload: AtomicU64,
     /// TLS handshakes that failed.
     pub tls_failures: AtomicU64,
 }
@@ -103,9 +105,21 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// Hands a message up; when the transaction layer is this far behind the message is
+    /// dropped (as a full socket buffer would), counted and traced.
     fn push(&self, r: Received) -> bool {
-        self.stats.received.fetch_add(1, Ordering::Relaxed);
-        self.up.try_send(r).is_ok()
+        match self.up.try_send(r) {
+            Ok(()) => {
+                self.stats.received.fetch_add(1, Ordering::Relaxed);
+                true
+            }
+            Err(mpsc::error::TrySendError::Full(r)) => {
+                self.stats.overload.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(from = %r.source.addr, "receive queue full: message dropped");
+                true
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        }
     }
 
     fn forget(&self, peer: Peer) {
