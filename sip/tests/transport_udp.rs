@@ -59,6 +59,32 @@ async fn calls_over_ipv6_udp_and_tcp() {
     }
     task.abort();
     assert_eq!(Counters::get(&c.acks), 2);
+    // INVITE, ACK, BYE and OPTIONS over TCP shared one connection (§18.1.1, §18.3).
+    assert_eq!(
+        uac.transport().stats().connections.load(Ordering::Relaxed),
+        1
+    );
+}
+
+#[tokio::test]
+async fn idle_tcp_connection_is_closed() {
+    let cfg = TransportConfig {
+        tcp: Some("127.0.0.1:0".parse().unwrap()),
+        idle_timeout: Duration::from_millis(200),
+        ..TransportConfig::default()
+    };
+    let (tp, _rx) = TransportHandle::bind(cfg).await.unwrap();
+    let mut s = TcpStream::connect(tp.local_addr(Transport::Tcp).unwrap())
+        .await
+        .unwrap();
+    let start = std::time::Instant::now();
+    let mut buf = [0u8; 16];
+    let n = tokio::time::timeout(Duration::from_secs(2), s.read(&mut buf))
+        .await
+        .expect("closed within 2 s")
+        .unwrap();
+    assert_eq!(n, 0, "EOF");
+    assert!(start.elapsed() >= Duration::from_millis(150));
 }
 
 const GOOD: &str = "OPTIONS sip:gw@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKbad1;rport\r\n\

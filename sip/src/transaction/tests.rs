@@ -529,3 +529,27 @@ fn layer_server_side_cancel_ack_and_retransmission() {
     l.handle_timeout(t0 + Duration::from_secs(60));
     assert!(l.is_empty());
 }
+
+#[test]
+fn layer_matches_rfc2543_ack_by_the_fallback_rule() {
+    let t0 = Instant::now();
+    let mut l = TransactionLayer::new(TimerConfig::default());
+    let inv = request("INVITE", "old-style-1");
+    let Receipt::NewRequest(id) = l.receive(t0, &Message::parse(&inv).unwrap(), udp()) else {
+        panic!("new INVITE");
+    };
+    assert_eq!(
+        l.receive(t0, &Message::parse(&inv).unwrap(), udp()),
+        Receipt::Absorbed(id)
+    );
+    l.respond(t0, id, 486, b"486".to_vec()).unwrap();
+    // The ACK carries the To tag of our 486, which the INVITE did not.
+    let ack = String::from_utf8(request("ACK", "old-style-1"))
+        .unwrap()
+        .replace("To: <sip:bob@y>", "To: <sip:bob@y>;tag=ours");
+    let ack = Message::parse(ack.as_bytes()).unwrap();
+    assert_eq!(l.receive(t0, &ack, udp()), Receipt::Absorbed(id));
+    assert!(
+        matches!(l.get(id), Some(Transaction::ServerInvite(t)) if t.state() == ServerInviteState::Confirmed)
+    );
+}

@@ -78,6 +78,8 @@ pub struct Stats {
     pub rejected: AtomicU64,
     /// Messages dropped as unanswerable.
     pub dropped: AtomicU64,
+    /// Stream connections opened or accepted (TCP and TLS).
+    pub connections: AtomicU64,
     /// Messages dropped because the receive queue was full (overload).
     pub overload: AtomicU64,
     /// TLS handshakes that failed.
@@ -236,6 +238,7 @@ impl TransportHandle {
         let s = self.0.clone();
         let tcp = TcpStream::connect(to.addr).await?;
         let _ = tcp.set_nodelay(true);
+        s.stats.connections.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(256);
         match to.transport {
             Transport::Tls => {
@@ -320,6 +323,7 @@ async fn accept_loop(l: TcpListener, tls: Option<tokio_rustls::TlsAcceptor>, sha
             continue;
         };
         let _ = tcp.set_nodelay(true);
+        shared.stats.connections.fetch_add(1, Ordering::Relaxed);
         let shared = shared.clone();
         let tls = tls.clone();
         tokio::spawn(async move {
