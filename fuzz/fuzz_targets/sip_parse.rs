@@ -13,7 +13,12 @@ fuzz_target!(|data: &[u8]| {
     let _ = m.via().count();
     let _ = m.contacts().count();
     let _ = m.routes().count() + m.record_routes().count();
-    let _ = (m.content_type(), m.expires(), m.authorization(), m.require().count());
+    let _ = (
+        m.content_type(),
+        m.expires(),
+        m.authorization(),
+        m.require().count(),
+    );
     for h in m.headers() {
         if let Ok(t) = h.typed() {
             let _ = t.to_string();
@@ -21,6 +26,9 @@ fuzz_target!(|data: &[u8]| {
     }
     let out = m.to_bytes();
     if let Err(e) = Message::parse(&out) {
-        panic!("serialised message does not re-parse: {e}\n{}", String::from_utf8_lossy(&out));
+        panic!(
+            "serialised message does not re-parse: {e}\n{}",
+            String::from_utf8_lossy(&out)
+        );
     }
 });

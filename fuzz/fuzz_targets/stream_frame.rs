@@ -10,7 +10,9 @@ use tipring_sip::framing::{Frame, Framer};
 const MAX: usize = 2048;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&chunk, data)) = data.split_first() else { return };
+    let Some((&chunk, data)) = data.split_first() else {
+        return;
+    };
     let chunk = usize::from(chunk).max(1);
     let framer = Framer::new(MAX);
     let mut buf = Vec::new();

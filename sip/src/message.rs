@@ -14,7 +14,7 @@ use smallvec::SmallVec;
 use std::fmt;
 
 /// Headers held inline before the index spills to the heap.
-pub const INLINE_HEADERS: usize = 32;
+pub const INLINE_HEADERS: usize = 24;
 
 /// Request-Line (RFC 3261 §7.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,14 +163,15 @@ impl<'a> Message<'a> {
                     skip + line.offset,
                 ));
             }
-            let Some(colon) = text.find(':') else {
+            let Some(colon) = memchr::memchr(b':', text.as_bytes()) else {
                 return Err(ParseError::new(
                     ErrorKind::HeaderLine("no ':' after header name"),
                     skip + line.offset,
                 ));
             };
             let name = text[..colon].trim_end_matches([' ', '\t']);
-            if name.is_empty() || !name.chars().all(crate::parse::is_token_char) {
+            if name.is_empty() || crate::parse::span(name, crate::parse::class::TOKEN) != name.len()
+            {
                 return Err(ParseError::new(
                     ErrorKind::HeaderLine("bad header name"),
                     skip + line.offset,
@@ -187,7 +188,7 @@ impl<'a> Message<'a> {
                     break;
                 }
             }
-            let value = head[value_start..value_end].trim_matches(crate::parse::is_lws);
+            let value = crate::parse::trim_lws(&head[value_start..value_end]);
             let kind = HeaderName::from_name(name);
             let h = Header {
                 name,
@@ -241,9 +242,16 @@ impl<'a> Message<'a> {
         let r: Result<(), Fault> = (|| {
             match h.kind {
                 HeaderName::Via => {
-                    let vals: Values<'a, Via<'a>> = Values::parse(v, false)?;
-                    if self.top_via.is_none() {
-                        self.top_via = vals.clone().next();
+                    // Each value is parsed once; the first of the first Via is kept.
+                    if v.is_empty() {
+                        return Err(Fault::at("empty header value", v));
+                    }
+                    for e in crate::parse::CommaSplit::new(v) {
+                        if e.is_empty() {
+                            return Err(Fault::at("empty element in list", e));
+                        }
+                        let via = Via::from_value(e)?;
+                        self.top_via.get_or_insert(via);
                     }
                 }
                 HeaderName::From => {

@@ -3,7 +3,7 @@
 //! so parsing stores no list.
 
 use crate::error::Fault;
-use crate::parse::{is_lws, is_token_char, quoted_string, sws};
+use crate::parse::{class, quoted_string, span, sws, until};
 use std::fmt;
 
 /// Which grammar a parameter list follows.
@@ -33,39 +33,22 @@ pub struct Params<'a> {
     raw: &'a str,
 }
 
-fn is_uri_paramchar(c: char) -> bool {
-    c.is_ascii_alphanumeric()
-        || matches!(
-            c,
-            '-' | '_'
-                | '.'
-                | '!'
-                | '~'
-                | '*'
-                | '\''
-                | '('
-                | ')'
-                | '%'
-                | '['
-                | ']'
-                | '/'
-                | ':'
-                | '&'
-                | '+'
-                | '$'
-        )
-}
-
-fn is_header_valuechar(c: char) -> bool {
-    is_token_char(c) || matches!(c, ':' | '[' | ']')
-}
-
 impl<'a> Params<'a> {
     /// An empty list.
     pub const EMPTY: Params<'static> = Params { raw: "" };
 
     /// Parses a parameter list at the start of `i` and returns the rest.
     pub(crate) fn parse(i: &'a str, g: ParamGrammar) -> Result<(&'a str, Params<'a>), Fault> {
+        Params::parse_checked(i, g, |_, _| Ok(()))
+    }
+
+    /// [`Params::parse`], calling `check(name, value)` for each parameter as it is found, so
+    /// a header can validate its own parameters in the same pass.
+    pub(crate) fn parse_checked(
+        i: &'a str,
+        g: ParamGrammar,
+        mut check: impl FnMut(&'a str, Option<&'a str>) -> Result<(), Fault>,
+    ) -> Result<(&'a str, Params<'a>), Fault> {
         let start = i;
         let mut end = i;
         let mut cur = i;
@@ -78,12 +61,13 @@ impl<'a> Params<'a> {
             let Some(s) = s.strip_prefix(';') else { break };
             let s = if g == ParamGrammar::Header { sws(s) } else { s };
             let name_len = match g {
-                ParamGrammar::Uri => s.find(|c| !is_uri_paramchar(c)).unwrap_or(s.len()),
-                ParamGrammar::Header => s.find(|c| !is_token_char(c)).unwrap_or(s.len()),
+                ParamGrammar::Uri => span(s, class::URI_PARAM),
+                ParamGrammar::Header => span(s, class::TOKEN),
             };
             if name_len == 0 {
                 return Err(Fault::at("empty parameter name", s));
             }
+            let name = &s[..name_len];
             let mut s = &s[name_len..];
             let after_name = s;
             if g == ParamGrammar::Header {
@@ -93,15 +77,21 @@ impl<'a> Params<'a> {
                 let v = if g == ParamGrammar::Header { sws(v) } else { v };
                 let rest = match g {
                     ParamGrammar::Uri => {
-                        let n = v.find(|c| !is_uri_paramchar(c)).unwrap_or(v.len());
+                        let n = span(v, class::URI_PARAM);
                         if n == 0 {
                             return Err(Fault::at("empty parameter value", v));
                         }
                         &v[n..]
                     }
-                    ParamGrammar::Header if v.starts_with('"') => quoted_string(v)?.0,
+                    ParamGrammar::Header if v.starts_with('"') => {
+                        let (rest, inner) = quoted_string(v)?;
+                        check(name, Some(inner))?;
+                        cur = rest;
+                        end = cur;
+                        continue;
+                    }
                     ParamGrammar::Header => {
-                        let n = v.find(|c| !is_header_valuechar(c)).unwrap_or(v.len());
+                        let n = span(v, class::PARAM_VALUE);
                         if n == 0 {
                             return Err(Fault::at("empty parameter value", v));
                         }
@@ -113,8 +103,10 @@ impl<'a> Params<'a> {
                 {
                     return Err(Fault::at("bad %-escape in parameter", v));
                 }
+                check(name, Some(&v[..v.len() - rest.len()]))?;
                 cur = rest;
             } else {
+                check(name, None)?;
                 cur = after_name;
             }
             end = cur;
@@ -218,9 +210,7 @@ impl<'a> Iterator for ParamIter<'a> {
     fn next(&mut self) -> Option<Param<'a>> {
         let s = sws(self.rest).strip_prefix(';')?;
         let s = sws(s);
-        let n = s
-            .find(|c: char| c == ';' || c == '=' || is_lws(c))
-            .unwrap_or(s.len());
+        let n = until(s, class::PARAM_END);
         let name = &s[..n];
         let after = &s[n..];
         let t = sws(after);
@@ -238,7 +228,7 @@ impl<'a> Iterator for ParamIter<'a> {
                 self.rest = "";
                 return None;
             }
-            let m = v.find(|c: char| c == ';' || is_lws(c)).unwrap_or(v.len());
+            let m = until(v, class::PARAM_END);
             self.rest = &v[m..];
             Some(Param {
                 name,

@@ -3,7 +3,7 @@
 
 use crate::error::{ErrorKind, Fault, ParseError};
 use crate::params::{ParamGrammar, Params};
-use crate::parse::{Unescape, escaped_eq, valid_escapes};
+use crate::parse::{Unescape, class, escaped_eq, find_byte, span, valid_escapes};
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -66,22 +66,6 @@ pub struct AbsoluteUri<'a> {
     pub rest: &'a str,
 }
 
-fn is_unreserved(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '!' | '~' | '*' | '\'' | '(' | ')')
-}
-
-fn is_user_char(c: char) -> bool {
-    is_unreserved(c) || matches!(c, '%' | '&' | '=' | '+' | '$' | ',' | ';' | '?' | '/')
-}
-
-fn is_password_char(c: char) -> bool {
-    is_unreserved(c) || matches!(c, '%' | '&' | '=' | '+' | '$' | ',')
-}
-
-fn is_header_char(c: char) -> bool {
-    is_unreserved(c) || matches!(c, '%' | '[' | ']' | '/' | '?' | ':' | '+' | '$' | '=' | '&')
-}
-
 fn is_scheme(s: &str) -> bool {
     let mut c = s.chars();
     matches!(c.next(), Some(f) if f.is_ascii_alphabetic())
@@ -97,7 +81,7 @@ impl<'a> Uri<'a> {
     }
 
     pub(crate) fn parse_at(s: &'a str) -> Result<Uri<'a>, Fault> {
-        let Some(colon) = s.find(':') else {
+        let Some(colon) = find_byte(s, b':') else {
             return Err(Fault::at("URI without scheme", s));
         };
         let (scheme, rest) = (&s[..colon], &s[colon + 1..]);
@@ -158,24 +142,24 @@ impl<'a> Uri<'a> {
 
 impl<'a> SipUri<'a> {
     fn parse_after_scheme(s: &'a str, secure: bool) -> Result<SipUri<'a>, Fault> {
-        let (user, password, hostport) = match s.find('@') {
+        let (user, password, hostport) = match find_byte(s, b'@') {
             Some(at) => {
                 let userinfo = &s[..at];
-                let (user, password) = match userinfo.find(':') {
+                let (user, password) = match find_byte(userinfo, b':') {
                     Some(c) => (&userinfo[..c], Some(&userinfo[c + 1..])),
                     None => (userinfo, None),
                 };
                 if user.is_empty() {
                     return Err(Fault::at("empty user in URI", s));
                 }
-                if let Some(p) = user.find(|c| !is_user_char(c)) {
+                if let Some(p) = Some(span(user, class::USER)).filter(|&p| p < user.len()) {
                     return Err(Fault::at("character not allowed in URI user", &user[p..]));
                 }
                 if !valid_escapes(user) {
                     return Err(Fault::at("bad %-escape in URI user", user));
                 }
                 if let Some(pw) = password {
-                    if let Some(p) = pw.find(|c| !is_password_char(c)) {
+                    if let Some(p) = Some(span(pw, class::PASSWORD)).filter(|&p| p < pw.len()) {
                         return Err(Fault::at("character not allowed in URI password", &pw[p..]));
                     }
                     if !valid_escapes(pw) {
@@ -190,7 +174,7 @@ impl<'a> SipUri<'a> {
         let (rest, params) = Params::parse(rest, ParamGrammar::Uri)?;
         let (rest, headers) = match rest.strip_prefix('?') {
             Some(h) => {
-                let n = h.find(|c| !is_header_char(c)).unwrap_or(h.len());
+                let n = span(h, class::URI_HEADER);
                 if n == 0 || !valid_escapes(&h[..n]) {
                     return Err(Fault::at("malformed URI headers", h));
                 }
@@ -301,7 +285,7 @@ pub(crate) fn host_port(s: &str) -> Result<(&str, Host<'_>, Option<u16>), Fault>
 /// host name (RFC 3261 §25.1).
 pub(crate) fn host(s: &str) -> Result<(&str, Host<'_>), Fault> {
     if let Some(v6) = s.strip_prefix('[') {
-        let Some(end) = v6.find(']') else {
+        let Some(end) = find_byte(v6, b']') else {
             return Err(Fault::at("unterminated IPv6 reference", s));
         };
         let addr: Ipv6Addr = v6[..end]
@@ -309,25 +293,50 @@ pub(crate) fn host(s: &str) -> Result<(&str, Host<'_>), Fault> {
             .map_err(|_| Fault::at("bad IPv6 address", v6))?;
         return Ok((&v6[end + 1..], Host::Ipv6(addr)));
     }
-    let n = s
-        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '.'))
-        .unwrap_or(s.len());
-    let name = &s[..n];
-    if name.is_empty() {
+    // One pass: the span of host characters, whether it is all digits and dots (an IPv4
+    // address), and whether every label is non-empty without a '-' at either end.
+    let bytes = s.as_bytes();
+    let (mut n, mut numeric, mut labels_ok, mut prev) = (0, true, true, b'.');
+    while n < bytes.len() && crate::parse::is(bytes[n], class::HOST) {
+        let c = bytes[n];
+        numeric &= c.is_ascii_digit() || c == b'.';
+        if (c == b'.' && (prev == b'.' || prev == b'-')) || (c == b'-' && prev == b'.') {
+            labels_ok = false;
+        }
+        prev = c;
+        n += 1;
+    }
+    if n == 0 {
         return Err(Fault::at("missing host", s));
     }
-    if name.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-        let addr: Ipv4Addr = name.parse().map_err(|_| Fault::at("bad IPv4 address", s))?;
+    let name = &s[..n];
+    if numeric {
+        let addr = ipv4(name).ok_or(Fault::at("bad IPv4 address", s))?;
         return Ok((&s[n..], Host::Ipv4(addr)));
     }
-    let labels_ok = name
-        .trim_end_matches('.')
-        .split('.')
-        .all(|l| !l.is_empty() && !l.starts_with('-') && !l.ends_with('-'));
-    if !labels_ok {
+    // A single trailing dot (fully qualified name) is allowed.
+    let trailing_dot_ok = prev == b'.' && n >= 2 && bytes[n - 2] != b'.' && bytes[n - 2] != b'-';
+    if !labels_ok || prev == b'-' || (prev == b'.' && !trailing_dot_ok) {
         return Err(Fault::at("bad host name", s));
     }
     Ok((&s[n..], Host::Domain(name)))
+}
+
+/// Dotted-quad IPv4 address (RFC 3261 §25.1 IPv4address: four 1-3 digit parts, each <= 255).
+pub(crate) fn ipv4(s: &str) -> Option<Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut parts = s.split('.');
+    for o in &mut octets {
+        let p = parts.next()?;
+        if p.is_empty() || p.len() > 3 {
+            return None;
+        }
+        let v = p.bytes().try_fold(0u16, |v, d| {
+            d.is_ascii_digit().then(|| v * 10 + u16::from(d - b'0'))
+        })?;
+        *o = u8::try_from(v).ok()?;
+    }
+    parts.next().is_none().then_some(Ipv4Addr::from(octets))
 }
 
 impl Host<'_> {
@@ -344,7 +353,7 @@ impl Host<'_> {
 
 impl<'a> TelUri<'a> {
     fn parse_after_scheme(s: &'a str) -> Result<TelUri<'a>, Fault> {
-        let n = s.find(';').unwrap_or(s.len());
+        let n = find_byte(s, b';').unwrap_or(s.len());
         let number = &s[..n];
         if number.is_empty() {
             return Err(Fault::at("empty telephone number", s));

@@ -2,7 +2,7 @@
 
 use super::FromValue;
 use crate::error::Fault;
-use crate::parse::is_word_char;
+use crate::parse::{class, span};
 use std::fmt;
 
 /// A Call-ID, compared byte for byte (RFC 3261 §20.8: case-sensitive).
@@ -19,7 +19,7 @@ impl<'a> FromValue<'a> for CallId<'a> {
             if w.is_empty() {
                 return Err(Fault::at("empty word in Call-ID", w));
             }
-            match w.find(|c| !is_word_char(c)) {
+            match Some(span(w, class::WORD)).filter(|&p| p < w.len()) {
                 Some(p) => Err(Fault::at("character not allowed in Call-ID", &w[p..])),
                 None => Ok(()),
             }

@@ -126,10 +126,58 @@ impl HeaderName {
                 .find(|(_, _, compact)| *compact == Some(c))
                 .map_or(HeaderName::Other, |(h, _, _)| *h);
         }
-        NAMES
-            .iter()
-            .find(|(_, full, _)| full.len() == b.len() && full.eq_ignore_ascii_case(name))
-            .map_or(HeaderName::Other, |(h, _, _)| *h)
+        let (Some(&first), Some(&last)) = (b.first(), b.last()) else {
+            return HeaderName::Other;
+        };
+        // (length, first, last) picks the one candidate; the full compare confirms it.
+        let (h, full) = match (
+            b.len(),
+            first.to_ascii_lowercase(),
+            last.to_ascii_lowercase(),
+        ) {
+            (2, b't', b'o') => (HeaderName::To, "To"),
+            (3, b'v', b'a') => (HeaderName::Via, "Via"),
+            (4, b'c', b'q') => (HeaderName::CSeq, "CSeq"),
+            (4, b'd', b'e') => (HeaderName::Date, "Date"),
+            (4, b'f', b'm') => (HeaderName::From, "From"),
+            (5, b'a', b'w') => (HeaderName::Allow, "Allow"),
+            (5, b'e', b't') => (HeaderName::Event, "Event"),
+            (5, b'r', b'e') => (HeaderName::Route, "Route"),
+            (6, b'a', b't') => (HeaderName::Accept, "Accept"),
+            (6, b'r', b'n') => (HeaderName::Reason, "Reason"),
+            (6, b's', b'r') => (HeaderName::Server, "Server"),
+            (7, b'c', b'd') => (HeaderName::CallId, "Call-ID"),
+            (7, b'c', b't') => (HeaderName::Contact, "Contact"),
+            (7, b'e', b's') => (HeaderName::Expires, "Expires"),
+            (7, b'r', b'e') => (HeaderName::Require, "Require"),
+            (7, b's', b't') => (HeaderName::Subject, "Subject"),
+            (8, b'i', b'y') => (HeaderName::Identity, "Identity"),
+            (8, b'r', b'o') => (HeaderName::ReferTo, "Refer-To"),
+            (9, b's', b'd') => (HeaderName::Supported, "Supported"),
+            (10, b'u', b't') => (HeaderName::UserAgent, "User-Agent"),
+            (11, b'm', b's') => (HeaderName::MinExpires, "Min-Expires"),
+            (11, b'r', b'r') => (HeaderName::RetryAfter, "Retry-After"),
+            (11, b'r', b'y') => (HeaderName::ReferredBy, "Referred-By"),
+            (11, b'u', b'd') => (HeaderName::Unsupported, "Unsupported"),
+            (12, b'a', b's') => (HeaderName::AllowEvents, "Allow-Events"),
+            (12, b'c', b'e') => (HeaderName::ContentType, "Content-Type"),
+            (12, b'm', b's') => (HeaderName::MaxForwards, "Max-Forwards"),
+            (12, b'r', b'e') => (HeaderName::RecordRoute, "Record-Route"),
+            (13, b'a', b'n') => (HeaderName::Authorization, "Authorization"),
+            (13, b'p', b'e') => (HeaderName::ProxyRequire, "Proxy-Require"),
+            (14, b'c', b'h') => (HeaderName::ContentLength, "Content-Length"),
+            (15, b's', b's') => (HeaderName::SessionExpires, "Session-Expires"),
+            (16, b'c', b'g') => (HeaderName::ContentEncoding, "Content-Encoding"),
+            (16, b'w', b'e') => (HeaderName::WwwAuthenticate, "WWW-Authenticate"),
+            (18, b'p', b'e') => (HeaderName::ProxyAuthenticate, "Proxy-Authenticate"),
+            (19, b'p', b'n') => (HeaderName::ProxyAuthorization, "Proxy-Authorization"),
+            _ => return HeaderName::Other,
+        };
+        if full.eq_ignore_ascii_case(name) {
+            h
+        } else {
+            HeaderName::Other
+        }
     }
 
     /// The canonical spelling, e.g. `Call-ID`; `"Other"` for [`HeaderName::Other`].

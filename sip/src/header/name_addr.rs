@@ -138,7 +138,7 @@ impl<'a> FromValue<'a> for NameAddr<'a> {
         };
         let (uri, after) = if angle_start {
             let inner = &rest[1..];
-            let Some(close) = inner.find('>') else {
+            let Some(close) = crate::parse::find_byte(inner, b'>') else {
                 return Err(Fault::at("missing '>'", rest));
             };
             let text = &inner[..close];

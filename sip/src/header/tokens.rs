@@ -3,7 +3,7 @@
 
 use super::FromValue;
 use crate::error::Fault;
-use crate::parse::is_token_char;
+use crate::parse::{class, span};
 use std::fmt;
 
 /// One token of a list header, e.g. a method in Allow or an option-tag in Require.
@@ -15,7 +15,7 @@ impl<'a> FromValue<'a> for Token<'a> {
         if s.is_empty() {
             return Err(Fault::at("empty list element", s));
         }
-        match s.find(|c| !is_token_char(c)) {
+        match Some(span(s, class::TOKEN)).filter(|&p| p < s.len()) {
             Some(p) => Err(Fault::at("list element is not a token", &s[p..])),
             None => Ok(Token(s)),
         }

@@ -62,7 +62,7 @@ impl<'a> FromValue<'a> for Via<'a> {
             port = Some(n as u16);
             i = rest;
         }
-        let (rest, params) = Params::parse(i, ParamGrammar::Header)?;
+        let (rest, params) = Params::parse_checked(i, ParamGrammar::Header, check_param)?;
         let rest = sws(rest);
         if !rest.is_empty() {
             return Err(Fault::at("unexpected text after Via parameters", rest));
@@ -75,38 +75,11 @@ impl<'a> FromValue<'a> for Via<'a> {
             port,
             params,
         };
-        via.check_params()?;
         Ok(via)
     }
 }
 
 impl<'a> Via<'a> {
-    fn check_params(&self) -> Result<(), Fault> {
-        for p in self.params.iter() {
-            let bad = |what| Fault::at(what, p.value.unwrap_or(p.name));
-            let n = p.name;
-            if n.eq_ignore_ascii_case("branch") || n.eq_ignore_ascii_case("maddr") {
-                if p.value.is_none() {
-                    return Err(bad("parameter needs a value"));
-                }
-            } else if n.eq_ignore_ascii_case("received") {
-                if p.value.and_then(parse_ip).is_none() {
-                    return Err(bad("received is not an IP address"));
-                }
-            } else if n.eq_ignore_ascii_case("ttl") {
-                if p.value.and_then(|v| v.parse::<u8>().ok()).is_none() {
-                    return Err(bad("ttl is not 0-255"));
-                }
-            } else if n.eq_ignore_ascii_case("rport")
-                && let Some(v) = p.value
-                && v.parse::<u16>().is_err()
-            {
-                return Err(bad("rport is not a port"));
-            }
-        }
-        Ok(())
-    }
-
     /// The branch parameter (RFC 3261 §8.1.1.7).
     pub fn branch(&self) -> Option<&'a str> {
         self.params.value("branch").flatten()
@@ -150,12 +123,37 @@ impl<'a> Via<'a> {
     }
 }
 
+/// Checks the via-params RFC 3261 §20.42 / RFC 3581 give a grammar: branch and maddr need
+/// values, received is an IP address, ttl is 0-255, rport is empty or a port.
+fn check_param<'a>(n: &'a str, v: Option<&'a str>) -> Result<(), Fault> {
+    let bad = |what| Err(Fault::at(what, v.unwrap_or(n)));
+    if n.eq_ignore_ascii_case("branch") || n.eq_ignore_ascii_case("maddr") {
+        if v.is_none() {
+            return bad("parameter needs a value");
+        }
+    } else if n.eq_ignore_ascii_case("received") {
+        if v.and_then(parse_ip).is_none() {
+            return bad("received is not an IP address");
+        }
+    } else if n.eq_ignore_ascii_case("ttl") {
+        if v.and_then(|v| v.parse::<u8>().ok()).is_none() {
+            return bad("ttl is not 0-255");
+        }
+    } else if n.eq_ignore_ascii_case("rport") && v.is_some_and(|v| v.parse::<u16>().is_err()) {
+        return bad("rport is not a port");
+    }
+    Ok(())
+}
+
 fn parse_ip(v: &str) -> Option<IpAddr> {
+    if let Some(a) = crate::uri::ipv4(v) {
+        return Some(IpAddr::V4(a));
+    }
     let v = v
         .strip_prefix('[')
         .and_then(|v| v.strip_suffix(']'))
         .unwrap_or(v);
-    v.parse().ok()
+    v.parse::<std::net::Ipv6Addr>().ok().map(IpAddr::V6)
 }
 
 impl fmt::Display for Via<'_> {

@@ -5,24 +5,124 @@
 
 use crate::error::Fault;
 use nom::IResult;
-use nom::bytes::complete::{take_while, take_while1};
+use nom::bytes::complete::take_while1;
+
+/// Character classes of RFC 3261 §25.1 as bit flags over a 256-entry table, so a grammar
+/// rule scans bytes with one lookup each. Every class holds ASCII only, so a span of a class
+/// always ends on a UTF-8 character boundary.
+pub mod class {
+    /// `token`.
+    pub const TOKEN: u16 = 1;
+    /// `word` (Call-ID).
+    pub const WORD: u16 = 1 << 1;
+    /// URI `user`: unreserved / escaped / user-unreserved.
+    pub const USER: u16 = 1 << 2;
+    /// URI `password`.
+    pub const PASSWORD: u16 = 1 << 3;
+    /// URI `paramchar`.
+    pub const URI_PARAM: u16 = 1 << 4;
+    /// URI `hnv-unreserved / unreserved / escaped` plus `=` and `&`.
+    pub const URI_HEADER: u16 = 1 << 5;
+    /// Host name characters.
+    pub const HOST: u16 = 1 << 6;
+    /// generic-param value without quotes: token / host (incl. IPv6 references).
+    pub const PARAM_VALUE: u16 = 1 << 7;
+    /// SP, HTAB, CR, LF.
+    pub const LWS: u16 = 1 << 8;
+    /// DIGIT.
+    pub const DIGIT: u16 = 1 << 9;
+    /// Ends a parameter name or value while iterating: `;`, `=`, `,` or LWS.
+    pub const PARAM_END: u16 = 1 << 10;
+}
+
+const fn build_classes() -> [u16; 256] {
+    const fn add(t: &mut [u16; 256], set: &[u8], c: u16) {
+        let mut k = 0;
+        while k < set.len() {
+            t[set[k] as usize] |= c;
+            k += 1;
+        }
+    }
+    use class::*;
+    let mut t = [0u16; 256];
+    let mut b = 0;
+    while b < 128 {
+        let ch = b as u8;
+        if ch.is_ascii_alphanumeric() {
+            t[b] |= TOKEN | WORD | USER | PASSWORD | URI_PARAM | URI_HEADER | HOST | PARAM_VALUE;
+        }
+        if ch.is_ascii_digit() {
+            t[b] |= DIGIT;
+        }
+        b += 1;
+    }
+    add(&mut t, b"-.!%*_+`'~", TOKEN | WORD | PARAM_VALUE);
+    add(&mut t, b"()<>:\\\"/[]?{}", WORD);
+    let unreserved: &[u8] = b"-_.!~*'()";
+    add(&mut t, unreserved, USER | PASSWORD | URI_PARAM | URI_HEADER);
+    add(&mut t, b"%&=+$,;?/", USER);
+    add(&mut t, b"%&=+$,", PASSWORD);
+    add(&mut t, b"%[]/:&+$", URI_PARAM);
+    add(&mut t, b"%[]/?:+$=&", URI_HEADER);
+    add(&mut t, b"-.", HOST);
+    add(&mut t, b":[]", PARAM_VALUE);
+    add(&mut t, b" \t\r\n", LWS | PARAM_END);
+    add(&mut t, b";=,", PARAM_END);
+    t
+}
+
+static CLASSES: [u16; 256] = build_classes();
+
+/// Whether byte `b` is in `class`.
+#[inline]
+pub fn is(b: u8, class: u16) -> bool {
+    CLASSES[b as usize] & class != 0
+}
+
+/// Length of the longest prefix of `s` made of bytes in `class`.
+#[inline]
+pub fn span(s: &str, class: u16) -> usize {
+    s.as_bytes()
+        .iter()
+        .position(|&b| !is(b, class))
+        .unwrap_or(s.len())
+}
+
+/// Offset of the first byte in `class`, or the length of `s`.
+#[inline]
+pub fn until(s: &str, class: u16) -> usize {
+    s.as_bytes()
+        .iter()
+        .position(|&b| is(b, class))
+        .unwrap_or(s.len())
+}
+
+/// Offset of the first byte `b` in `s` (memchr).
+#[inline]
+pub fn find_byte(s: &str, b: u8) -> Option<usize> {
+    memchr::memchr(b, s.as_bytes())
+}
+
+/// `s` without leading and trailing LWS.
+#[inline]
+pub fn trim_lws(s: &str) -> &str {
+    let b = s.as_bytes();
+    let start = span(s, class::LWS);
+    let end = b
+        .iter()
+        .rposition(|&c| !is(c, class::LWS))
+        .map_or(start, |p| p + 1);
+    if start >= end { "" } else { &s[start..end] }
+}
 
 /// `token` characters (RFC 3261 §25.1).
 pub fn is_token_char(c: char) -> bool {
-    c.is_ascii_alphanumeric()
-        || matches!(
-            c,
-            '-' | '.' | '!' | '%' | '*' | '_' | '+' | '`' | '\'' | '~'
-        )
+    c.is_ascii() && is(c as u8, class::TOKEN)
 }
 
 /// `word` characters (RFC 3261 §25.1), used by Call-ID.
 pub fn is_word_char(c: char) -> bool {
-    is_token_char(c)
-        || matches!(
-            c,
-            '(' | ')' | '<' | '>' | ':' | '\\' | '"' | '/' | '[' | ']' | '?' | '{' | '}'
-        )
+    c.is_ascii() && is(c as u8, class::WORD)
 }
 
 /// White space allowed inside a (possibly folded) header value.
@@ -32,16 +132,12 @@ pub fn is_lws(c: char) -> bool {
 
 /// `token`: one or more token characters.
 pub fn token(i: &str) -> IResult<&str, &str> {
-    take_while1(is_token_char)(i)
+    take_while1(|c: char| c.is_ascii() && is(c as u8, class::TOKEN))(i)
 }
 
 /// `SWS`: optional linear white space.
 pub fn sws(i: &str) -> &str {
-    let r: IResult<&str, &str> = take_while(is_lws)(i);
-    match r {
-        Ok((rest, _)) => rest,
-        Err(_) => i,
-    }
+    &i[span(i, class::LWS)..]
 }
 
 /// `quoted-string` (RFC 3261 §25.1): returns the text between the quotes with its
@@ -177,14 +273,14 @@ impl<'a> Iterator for CommaSplit<'a> {
                 b')' if !quoted && !angle => paren = paren.saturating_sub(1),
                 b',' if !quoted && !angle && paren == 0 => {
                     self.rest = Some(&s[k + 1..]);
-                    return Some(s[..k].trim_matches(is_lws));
+                    return Some(trim_lws(&s[..k]));
                 }
                 _ => {}
             }
             k += 1;
         }
         self.rest = None;
-        Some(s.trim_matches(is_lws))
+        Some(trim_lws(s))
     }
 }
 
