@@ -10,12 +10,17 @@
 //! ```
 
 pub mod builder;
+#[cfg(feature = "transport")]
+pub mod endpoint;
 pub mod error;
 pub mod framing;
 pub mod header;
 pub mod message;
 pub mod params;
 pub mod parse;
+pub mod transaction;
+#[cfg(feature = "transport")]
+pub mod transport;
 pub mod uri;
 
 pub use builder::MessageBuilder;
