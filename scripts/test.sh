@@ -32,6 +32,9 @@ step "hal wire codec without std, for a line-card MCU (thumbv7em-none-eabihf)"
 cargo build -p tipring-hal --no-default-features --locked --target thumbv7em-none-eabihf
 
 step "sip tests on aarch64 under qemu-aarch64"
-cargo test -p tipring-sip --locked --target aarch64-unknown-linux-gnu
+# Linked statically: Debian bookworm's qemu-user 7.2 hangs in pthread_create when it runs a
+# dynamically linked aarch64 glibc binary built by this toolchain (a static one runs fine).
+RUSTFLAGS="-C target-feature=+crt-static" \
+    cargo test -p tipring-sip --locked --target aarch64-unknown-linux-gnu
 
 printf '\nall checks passed\n'

@@ -1,9 +1,9 @@
 //! Command-line interface. One module per subcommand; this file only lists them.
 
+mod dtmf_detect;
 mod parse;
 mod sim_card;
-pub mod dtmf_detect;
-pub mod tone;
+mod tone;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
