@@ -1,10 +1,11 @@
 //! Per-channel cost of the media path, per 20 ms frame (160 samples at 8 kHz):
 //! G.711 encode+decode, jitter buffer push+pop, the receive path (RTP parse -> receiver
-//! statistics -> jitter buffer -> G.711 decode / PLC) and the send path (G.711 encode ->
-//! RTP build). Run: `cargo bench -p tipring-media --bench path`.
+//! statistics -> jitter buffer -> G.711 decode / PLC -> DTMF check) and the send path
+//! (G.711 encode -> RTP build). Run: `cargo bench -p tipring-media --bench path`.
 
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
 use std::time::Duration;
+use tipring_media::dtmf::DtmfDetector;
 use tipring_media::g711::Law;
 use tipring_media::instant::Instant;
 use tipring_media::jitter::{JitterBuffer, JitterConfig, Playout};
@@ -55,6 +56,8 @@ struct ReceivePath {
     stats: RtpReceiver,
     jb: JitterBuffer,
     plc: Plc,
+    dtmf: DtmfDetector,
+    digits: u32,
     decoded: [i16; FRAME],
     out: [i16; FRAME],
 }
@@ -66,6 +69,8 @@ impl ReceivePath {
             stats: RtpReceiver::new(8000),
             jb: JitterBuffer::new(JitterConfig::default()),
             plc: Plc::new(),
+            dtmf: DtmfDetector::default(),
+            digits: 0,
             decoded: [0; FRAME],
             out: [0; FRAME],
         }
@@ -86,7 +91,9 @@ impl ReceivePath {
             Playout::Conceal => self.plc.lost_frame(&mut self.out),
             Playout::Silence => self.out.fill(0),
         }
-        // DTMF check: the detector (media-dsp branch) runs on `self.out` here.
+        // DTMF check: in-band digits on the line audio (counted so the work is not elided).
+        let digits = &mut self.digits;
+        self.dtmf.process(&self.out, |_| *digits += 1);
         &self.out
     }
 }
@@ -128,7 +135,7 @@ fn bench(c: &mut Criterion) {
     });
 
     c.bench_function(
-        "receive path (RTP -> jitter -> decode/PLC) / 20 ms frame",
+        "receive path (RTP -> jitter -> decode/PLC -> DTMF) / 20 ms frame",
         |b| {
             let mut tx = SendPath::new(2);
             let mut rx = ReceivePath::new();
