@@ -1,6 +1,8 @@
 //! `tipring`: the gateway binary. Each subcommand lives in its own module under `cli/`.
 
 mod cli;
+mod config;
+mod dialplan;
 
 use clap::Parser;
 use std::process::ExitCode;
