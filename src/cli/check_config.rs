@@ -1,7 +1,7 @@
 //! `tipring check-config`: validates a configuration file and its board profile and prints
 //! what would run (ports, accounts, dial plans, listeners), or every error with exit 1.
 
-use crate::config::{self, Audio, FxoInboundRole, Loaded, PortRole};
+use crate::config::{self, AudioKind, FxoInboundRole, Loaded, PortRole};
 use clap::Args as ClapArgs;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -53,15 +53,31 @@ fn summary(file: &str, l: &Loaded) -> String {
         b.serial.baud,
         b.serial.framing
     );
-    match &b.audio {
-        Audio::Sim { socket_dir } => {
-            let _ = writeln!(o, "  audio: simulator sockets in {}", socket_dir.display());
-        }
-        Audio::Alsa { format, periods } => {
+    match b.audio.kind {
+        AudioKind::Sim => {
+            let dir = b.sim_socket_dir().map(|d| d.display().to_string());
             let _ = writeln!(
                 o,
-                "  audio: ALSA, {format:?} bus, {periods} periods of 20 ms"
+                "  audio: simulator sockets in {}",
+                dir.unwrap_or_default()
             );
+        }
+        AudioKind::Alsa => {
+            let _ = writeln!(
+                o,
+                "  audio: ALSA, {:?} bus, {} periods of 20 ms",
+                b.audio.format, b.audio.periods
+            );
+            for p in &b.ports {
+                let _ = writeln!(
+                    o,
+                    "    port {} ({:?}): capture {}, playback {}",
+                    p.index,
+                    p.kind,
+                    opt(&p.capture),
+                    opt(&p.playback)
+                );
+            }
         }
     }
     if let Some(w) = &b.watchdog {

@@ -50,18 +50,28 @@ fn default_framing() -> String {
 
 /// How port audio reaches the gateway.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, tag = "kind", rename_all = "lowercase")]
-pub enum Audio {
-    /// The simulated card's Unix datagram sockets (`<socket_dir>/port<N>.card|.gw`).
-    Sim { socket_dir: PathBuf },
+#[serde(deny_unknown_fields)]
+pub struct Audio {
+    pub kind: AudioKind,
+    /// Sim: directory of the simulator's sockets (`<socket_dir>/port<N>.card|.gw`).
+    #[serde(default)]
+    pub socket_dir: Option<PathBuf>,
+    /// ALSA: the bus sample format.
+    #[serde(default)]
+    pub format: Option<BusFormat>,
+    /// ALSA: periods of 20 ms in the buffer, 2..=4.
+    #[serde(default = "default_periods")]
+    pub periods: u32,
+}
+
+/// Where port audio comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AudioKind {
+    /// The simulated card's Unix datagram sockets.
+    Sim,
     /// ALSA PCMs; each port names its capture and playback device.
-    Alsa {
-        /// Bus sample format.
-        format: BusFormat,
-        /// Periods of 20 ms in the ALSA buffer, 2..=4.
-        #[serde(default = "default_periods")]
-        periods: u32,
-    },
+    Alsa,
 }
 
 fn default_periods() -> u32 {
@@ -188,10 +198,38 @@ impl BoardProfile {
                 ),
             );
         }
-        if let Audio::Alsa { periods, .. } = board.audio
-            && !(2..=4).contains(&periods)
-        {
-            err("audio.periods".into(), format!("{periods} is not in 2..=4"));
+        match board.audio.kind {
+            AudioKind::Alsa => {
+                if !(2..=4).contains(&board.audio.periods) {
+                    err(
+                        "audio.periods".into(),
+                        format!("{} is not in 2..=4", board.audio.periods),
+                    );
+                }
+                if board.audio.format.is_none() {
+                    err(
+                        "audio.format".into(),
+                        "ALSA audio needs format = one of s16le, alaw, ulaw".into(),
+                    );
+                }
+                if board.audio.socket_dir.is_some() {
+                    err(
+                        "audio.socket_dir".into(),
+                        "applies to sim audio only".into(),
+                    );
+                }
+            }
+            AudioKind::Sim => {
+                if board.audio.socket_dir.is_none() {
+                    err(
+                        "audio.socket_dir".into(),
+                        "sim audio needs socket_dir".into(),
+                    );
+                }
+                if board.audio.format.is_some() {
+                    err("audio.format".into(), "applies to ALSA audio only".into());
+                }
+            }
         }
         if board.ports.is_empty() {
             err("ports".into(), "a board has at least one port".into());
@@ -212,8 +250,8 @@ impl BoardProfile {
                     format!("{} is not in 0..{MAX_PORTS}", p.index),
                 );
             }
-            match board.audio {
-                Audio::Alsa { .. } => {
+            match board.audio.kind {
+                AudioKind::Alsa => {
                     if p.capture.is_none() {
                         err(
                             format!("ports[{i}].capture"),
@@ -227,7 +265,7 @@ impl BoardProfile {
                         );
                     }
                 }
-                Audio::Sim { .. } => {
+                AudioKind::Sim => {
                     if p.capture.is_some() || p.playback.is_some() {
                         err(
                             format!("ports[{i}]"),
@@ -283,16 +321,24 @@ impl BoardProfile {
 
     /// ALSA settings for a port, on ALSA boards.
     pub fn alsa_config(&self, index: u8) -> Option<AlsaConfig> {
-        let Audio::Alsa { format, periods } = self.audio else {
+        if self.audio.kind != AudioKind::Alsa {
             return None;
-        };
+        }
         let p = self.port(index)?;
         Some(AlsaConfig {
             capture_device: p.capture.clone()?,
             playback_device: p.playback.clone()?,
-            format: format.into(),
-            periods,
+            format: self.audio.format?.into(),
+            periods: self.audio.periods,
         })
+    }
+
+    /// The simulator's socket directory, on sim boards.
+    pub fn sim_socket_dir(&self) -> Option<&Path> {
+        match self.audio.kind {
+            AudioKind::Sim => self.audio.socket_dir.as_deref(),
+            AudioKind::Alsa => None,
+        }
     }
 
     /// The watchdog timeout.
@@ -300,5 +346,99 @@ impl BoardProfile {
         self.watchdog
             .as_ref()
             .map(|w| Duration::from_secs(w.timeout_s.into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("board")
+    }
+
+    #[test]
+    fn shipped_profiles_load() {
+        let sim = BoardProfile::load(&dir(), "sim").unwrap();
+        assert_eq!(sim.ports.len(), 4);
+        assert_eq!(sim.port(2).unwrap().kind, PortKind::Fxo);
+        assert_eq!(
+            sim.serial_settings().path,
+            PathBuf::from("/run/tipring/sim/card.tty")
+        );
+        assert!(sim.alsa_config(0).is_none());
+
+        let tr4 = BoardProfile::load(&dir(), "tr4-arm64").unwrap();
+        let s = tr4.serial_settings();
+        assert_eq!((s.path.to_str(), s.baud), (Some("/dev/ttyS1"), 115_200));
+        assert_eq!(s.parity, serialport::Parity::None);
+        let a = tr4.alsa_config(3).unwrap();
+        assert_eq!(a.capture_device, "hw:CARD=tipring,DEV=3");
+        assert_eq!(a.format, SampleFormat::ALaw);
+        assert_eq!(tr4.watchdog_timeout(), Some(Duration::from_secs(30)));
+    }
+
+    fn errors(text: &str) -> Vec<String> {
+        BoardProfile::parse("b.toml", text)
+            .unwrap_err()
+            .diagnostics
+            .iter()
+            .map(|d| d.to_string())
+            .collect()
+    }
+
+    const BASE: &str = "name = \"x\"\n[serial]\ndevice = \"/dev/ttyS1\"\n[audio]\nkind = \"alsa\"\nformat = \"alaw\"\n[[ports]]\nindex = 0\nkind = \"fxs\"\ncapture = \"hw:0\"\nplayback = \"hw:0\"\n";
+
+    #[test]
+    fn base_profile_is_valid() {
+        BoardProfile::parse("b.toml", BASE).unwrap();
+    }
+
+    #[test]
+    fn errors_name_file_line_field() {
+        assert_eq!(
+            errors(&BASE.replace("format = \"alaw\"", "format = \"gsm\"")),
+            ["b.toml:6: audio.format: \"gsm\" is not one of s16le, alaw, ulaw"]
+        );
+        assert_eq!(
+            errors(&BASE.replace(
+                "device = \"/dev/ttyS1\"",
+                "device = \"/dev/ttyS1\"\nframing = \"7E1\""
+            )),
+            ["b.toml:4: serial.framing: \"7E1\" is not one of 8N1"]
+        );
+        assert_eq!(
+            errors(&BASE.replace("playback = \"hw:0\"\n", "")),
+            ["b.toml:7: ports[0].playback: required with ALSA audio"]
+        );
+        assert_eq!(
+            errors(&format!("{BASE}led = \"ring\"\n")),
+            ["b.toml:12: ports[0].led: \"ring\" is not one of "]
+        );
+        assert_eq!(
+            errors(&format!(
+                "{BASE}[[ports]]\nindex = 0\nkind = \"fxo\"\ncapture = \"a\"\nplayback = \"b\"\n"
+            )),
+            ["b.toml:13: ports[1].index: port 0 is listed twice"]
+        );
+        assert_eq!(
+            errors(&BASE.replace("kind = \"alsa\"", "kind = \"oss\"")),
+            ["b.toml:5: audio.kind: \"oss\" is not one of sim, alsa"]
+        );
+    }
+
+    #[test]
+    fn file_name_must_match() {
+        let tmp = std::env::temp_dir().join(format!("tipring-board-{}", std::process::id()));
+        std::fs::create_dir_all(&tmp).unwrap();
+        std::fs::write(tmp.join("y.toml"), BASE).unwrap();
+        let e = BoardProfile::load(&tmp, "y").unwrap_err();
+        let _ = std::fs::remove_dir_all(&tmp);
+        assert!(
+            e.to_string()
+                .ends_with("y.toml:1: name: \"x\" differs from the file name \"y\""),
+            "{e}"
+        );
+        assert!(BoardProfile::load(&dir(), "../board/sim").is_err());
     }
 }

@@ -13,7 +13,7 @@ mod schema;
 mod trust;
 mod validate;
 
-pub use board::{Audio, BoardPort, BoardProfile, BusFormat, Led, Serial, Watchdog};
+pub use board::{Audio, AudioKind, BoardPort, BoardProfile, BusFormat, Led, Serial, Watchdog};
 pub use error::{ConfigError, Diagnostic};
 pub use schema::*;
 pub use trust::{PeerFilter, TrustedPeer};
@@ -97,4 +97,70 @@ fn deserialize<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result
             }],
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::IpAddr;
+    use std::path::PathBuf;
+
+    fn repo() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    }
+
+    #[test]
+    fn good_config_loads_with_typed_roles() {
+        let l = load(
+            &repo().join("tests/data/config/good.toml"),
+            &repo().join("board"),
+        )
+        .unwrap();
+        let c = &l.config;
+        assert_eq!(l.board.name, "sim");
+        assert_eq!(
+            c.ports[0].role(),
+            PortRole::FxsDialPlan { dial_plan: "local" }
+        );
+        assert_eq!(
+            c.ports[1].role(),
+            PortRole::FxsWarmLine {
+                uri: "sip:reception@127.0.0.1",
+                delay_ms: 5000,
+                dial_plan: Some("local")
+            }
+        );
+        let PortRole::Fxo(f) = c.ports[2].role() else {
+            panic!("port 2 is FXO")
+        };
+        assert_eq!(
+            f.inbound,
+            FxoInboundRole::Hotline {
+                uri: "sip:operator@127.0.0.1"
+            }
+        );
+        assert_eq!(f.answer_supervision, AnswerSupervision::PolarityReversal);
+        assert!(f.far_hangup.busy_tone && f.far_hangup.loop_current_drop);
+        let PortRole::Fxo(f) = c.ports[3].role() else {
+            panic!("port 3 is FXO")
+        };
+        assert_eq!(f.dialing, DialMode::Pulse);
+        assert_eq!(f.rings_before_seize, DEFAULT_RINGS_BEFORE_SEIZE);
+        assert!(l.trusted.trusts("127.0.0.9".parse::<IpAddr>().unwrap()));
+        assert!(!l.trusted.trusts("192.0.2.1".parse::<IpAddr>().unwrap()));
+        // Every dial plan in a validated config parses.
+        for map in c.dial_plans.values() {
+            crate::dialplan::DigitMap::parse(map).unwrap();
+        }
+    }
+
+    #[test]
+    fn defaults_fill_omitted_sections() {
+        let text = "board = \"sim\"\n[[ports]]\nindex = 0\nkind = \"fxs\"\nhotline = \"sip:a@127.0.0.1\"\n";
+        let l = load_str("t.toml", text, &repo().join("board")).unwrap();
+        assert_eq!(l.config.timers, Timers::default());
+        assert_eq!(l.config.media, Media::default());
+        assert_eq!(l.config.identity.listen.len(), 1);
+        assert_eq!(l.config.tones.country, ToneCountry::Us);
+    }
 }
