@@ -3,6 +3,7 @@
 mod cli;
 mod config;
 mod dialplan;
+mod service;
 
 use clap::Parser;
 use std::process::ExitCode;
