@@ -71,10 +71,18 @@ pub(crate) fn reword(message: &str) -> String {
         return message.to_string();
     };
     let expected = expected.strip_prefix("one of ").unwrap_or(expected);
-    let allowed: Vec<&str> = expected
+    // Case aliases (`US` beside `us`) are listed once, in lower case.
+    let mut allowed: Vec<&str> = Vec::new();
+    for w in expected
         .split(['`', ',', ' '])
         .filter(|w| !w.is_empty() && *w != "or")
-        .collect();
+    {
+        match allowed.iter_mut().find(|a| a.eq_ignore_ascii_case(w)) {
+            Some(a) if *w == w.to_ascii_lowercase() => *a = w,
+            Some(_) => {}
+            None => allowed.push(w),
+        }
+    }
     format!("\"{value}\" is not one of {}", allowed.join(", "))
 }
 
@@ -91,6 +99,10 @@ mod tests {
         assert_eq!(
             reword("unknown variant `sctp`, expected one of `udp`, `tcp`, `tls`"),
             "\"sctp\" is not one of udp, tcp, tls"
+        );
+        assert_eq!(
+            reword("unknown variant `XX`, expected one of `US`, `us`, `DE`, `de`, `custom`"),
+            "\"XX\" is not one of us, de, custom"
         );
         assert_eq!(reword("missing field `board`"), "missing field `board`");
     }

@@ -18,8 +18,12 @@ pub use error::{ConfigError, Diagnostic};
 pub use schema::*;
 pub use trust::{PeerFilter, TrustedPeer};
 
+use crate::dialplan::{self, DigitMap, LineMode};
 use locate::Locator;
+use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::Duration;
+use tipring_media::tone::{Country, CountryProfile, ToneSpec};
 
 /// Where installed board profiles live.
 pub const DEFAULT_BOARD_DIR: &str = "/usr/share/tipring/board";
@@ -31,6 +35,74 @@ pub struct Loaded {
     pub board: BoardProfile,
     /// The trusted peers, parsed.
     pub trusted: PeerFilter,
+    /// The dial plans, parsed.
+    pub dial_plans: BTreeMap<String, DigitMap>,
+}
+
+impl Loaded {
+    /// The digit map named `name`.
+    pub fn digit_map(&self, name: &str) -> Option<&DigitMap> {
+        self.dial_plans.get(name)
+    }
+
+    /// Digit-collection timers for [`dialplan::Collector`].
+    pub fn dial_timers(&self) -> dialplan::Timers {
+        let t = &self.config.timers;
+        let ms = |v: u32| Duration::from_millis(v.into());
+        dialplan::Timers {
+            first_digit: ms(t.first_digit_ms),
+            interdigit_short: ms(t.interdigit_short_ms),
+            interdigit_long: ms(t.interdigit_long_ms),
+        }
+    }
+
+    /// The tone plan (built-in country or the validated custom plan).
+    pub fn tone_profile(&self) -> CountryProfile {
+        tone_profile(&self.config.tones).unwrap_or_else(|| CountryProfile::builtin(Country::Us))
+    }
+}
+
+/// The tone plan of `t`; `None` only for an invalid custom plan (rejected by validation).
+fn tone_profile(t: &Tones) -> Option<CountryProfile> {
+    let country = match t.country {
+        ToneCountry::Us => Country::Us,
+        ToneCountry::Uk => Country::Uk,
+        ToneCountry::De => Country::De,
+        ToneCountry::Fr => Country::Fr,
+        ToneCountry::It => Country::It,
+        ToneCountry::Au => Country::Au,
+        ToneCountry::Jp => Country::Jp,
+        ToneCountry::Custom => {
+            let c = t.custom.as_ref()?;
+            let spec = |d: &ToneDef| ToneSpec::new(&d.freqs, d.level_dbm0, &d.cadence_ms).ok();
+            return CountryProfile::custom(
+                spec(&c.dial)?,
+                spec(&c.ringback)?,
+                spec(&c.busy)?,
+                spec(&c.congestion)?,
+                spec(&c.call_waiting)?,
+                &c.ring_ms,
+            )
+            .ok();
+        }
+    };
+    Some(CountryProfile::builtin(country))
+}
+
+impl Port {
+    /// How an FXS port collects its call: hotline, warm line or digits only.
+    pub fn line_mode(&self) -> LineMode {
+        match self.role() {
+            PortRole::FxsHotline { uri } => LineMode::Hotline {
+                target: uri.to_string(),
+            },
+            PortRole::FxsWarmLine { uri, delay_ms, .. } => LineMode::WarmLine {
+                target: uri.to_string(),
+                delay: Duration::from_millis(delay_ms.into()),
+            },
+            PortRole::FxsDialPlan { .. } | PortRole::Fxo(_) => LineMode::Normal,
+        }
+    }
 }
 
 /// Reads `path`, the board profile it names from `board_dir`, and validates both.
@@ -59,10 +131,16 @@ pub fn load_str(file: &str, text: &str, board_dir: &Path) -> Result<Loaded, Conf
         e
     })?;
     let trusted = validate::validate(file, text, &config, &board)?;
+    let dial_plans = config
+        .dial_plans
+        .iter()
+        .filter_map(|(name, map)| Some((name.clone(), DigitMap::parse(map).ok()?)))
+        .collect();
     Ok(Loaded {
         config,
         board,
         trusted,
+        dial_plans,
     })
 }
 
@@ -148,9 +226,32 @@ mod tests {
         assert_eq!(f.rings_before_seize, DEFAULT_RINGS_BEFORE_SEIZE);
         assert!(l.trusted.trusts("127.0.0.9".parse::<IpAddr>().unwrap()));
         assert!(!l.trusted.trusts("192.0.2.1".parse::<IpAddr>().unwrap()));
-        // Every dial plan in a validated config parses.
-        for map in c.dial_plans.values() {
-            crate::dialplan::DigitMap::parse(map).unwrap();
+        // Every dial plan in a validated config is parsed.
+        assert_eq!(l.dial_plans.len(), c.dial_plans.len());
+        assert!(l.digit_map("local").is_some());
+        assert_eq!(l.dial_timers().interdigit_short, Duration::from_secs(2));
+        assert_eq!(l.tone_profile(), CountryProfile::builtin(Country::De));
+        assert_eq!(c.ports[0].line_mode(), LineMode::Normal);
+        assert_eq!(
+            c.ports[1].line_mode(),
+            LineMode::WarmLine {
+                target: "sip:reception@127.0.0.1".into(),
+                delay: Duration::from_secs(5)
+            }
+        );
+    }
+
+    proptest::proptest! {
+        /// Whatever the bytes, loading answers with a config or diagnostics, never a panic.
+        #[test]
+        fn loading_never_panics(pos in 0usize..2000, junk in "\\PC{0,12}") {
+            let good = include_str!("../../tests/data/config/good.toml");
+            let mut cut = pos.min(good.len());
+            while !good.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            let text = format!("{}{junk}{}", &good[..cut], &good[cut..]);
+            let _ = load_str("t.toml", &text, &repo().join("board"));
         }
     }
 

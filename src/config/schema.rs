@@ -343,7 +343,8 @@ impl Port {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Tones {
-    /// A built-in plan (`us`, `uk`, `de`, `fr`, `it`, `au`, `jp`) or `custom`.
+    /// A built-in plan (`us`, `uk`, `de`, `fr`, `it`, `au`, `jp`; upper case and `gb`
+    /// accepted too) or `custom`.
     #[serde(default)]
     pub country: ToneCountry,
     /// The plan when `country = "custom"`.
@@ -365,12 +366,19 @@ impl Default for Tones {
 #[serde(rename_all = "lowercase")]
 pub enum ToneCountry {
     #[default]
+    #[serde(alias = "US")]
     Us,
+    #[serde(alias = "UK", alias = "gb", alias = "GB")]
     Uk,
+    #[serde(alias = "DE")]
     De,
+    #[serde(alias = "FR")]
     Fr,
+    #[serde(alias = "IT")]
     It,
+    #[serde(alias = "AU")]
     Au,
+    #[serde(alias = "JP")]
     Jp,
     Custom,
 }
