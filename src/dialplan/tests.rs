@@ -277,3 +277,21 @@ proptest! {
         let _ = DigitMap::parse(&text);
     }
 }
+
+#[test]
+fn cisco_spa_style_map() {
+    // A Cisco SPA-style map: 7-digit local numbers get the area code, 1+10 digits as they
+    // are, international after the timer, star and hash codes.
+    let map = "(<:1408>[2-9]xxxxxx | 1[2-9]xx[2-9]xxxxxx | 011xx. | [*#]xx)";
+    assert_eq!(dial(map, "5551234").1, number("14085551234"));
+    assert_eq!(dial(map, "14155551234").1, number("14155551234"));
+    assert_eq!(dial(map, "*67").1, number("*67"));
+    assert_eq!(dial(map, "#31").1, number("#31"));
+    // `011xx.` is complete from 01112 on and keeps growing: the short timer sends it,
+    // and `#` sends it at once.
+    let (mut c, _, at) = dial(map, "011493012345");
+    assert_eq!(c.poll(at + T.interdigit_short), number("011493012345"));
+    assert_eq!(dial(map, "01149301#").1, number("01149301"));
+    // A 1 followed by a 0/1 area code matches nothing.
+    assert_eq!(dial(map, "10").1, Step::NoMatch(NoMatch::Invalid));
+}
