@@ -405,3 +405,51 @@ fn unreadable_file_is_an_error() {
         String::from_utf8_lossy(&out.stderr).contains("/nonexistent/tipring.toml: cannot read")
     );
 }
+
+#[test]
+fn real_board_profile_is_printed() {
+    let text = edit(GOOD, "board = \"sim\"", "board = \"tr4-arm64\"");
+    let (ok, stdout, stderr) = check(&text);
+    assert!(ok, "{stderr}");
+    for want in [
+        "board tr4-arm64",
+        "serial /dev/ttyS1 at 115200 8N1",
+        "audio: ALSA, alaw bus, 2 periods of 20 ms",
+        "port 3 (Fxo): capture hw:CARD=tipring,DEV=3, playback hw:CARD=tipring,DEV=3",
+        "watchdog /dev/watchdog0 (30 s)",
+    ] {
+        assert!(stdout.contains(want), "missing {want:?} in\n{stdout}");
+    }
+}
+
+#[test]
+fn board_profile_errors_name_the_profile_file() {
+    let dir = std::env::temp_dir().join(format!("tipring-boards-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let board = std::fs::read_to_string(repo().join("board/sim.toml"))
+        .unwrap()
+        .replace("framing = \"8N1\"", "framing = \"7E1\"");
+    std::fs::write(dir.join("sim.toml"), &board).unwrap();
+    std::fs::write(dir.join("tipring.toml"), GOOD).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_tipring"))
+        .current_dir(&dir)
+        .args(["check-config", "tipring.toml", "--board-dir", "."])
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    let line = line_of(&board, "7E1");
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l == format!("./sim.toml:{line}: serial.framing: \"7E1\" is not one of 8N1")),
+        "{stderr}"
+    );
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l == "tipring.toml:2: board: board profile \"sim\" is not usable"),
+        "{stderr}"
+    );
+}

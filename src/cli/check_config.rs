@@ -65,8 +65,9 @@ fn summary(file: &str, l: &Loaded) -> String {
         AudioKind::Alsa => {
             let _ = writeln!(
                 o,
-                "  audio: ALSA, {:?} bus, {} periods of 20 ms",
-                b.audio.format, b.audio.periods
+                "  audio: ALSA, {} bus, {} periods of 20 ms",
+                b.audio.format.map(|f| f.to_string()).unwrap_or_default(),
+                b.audio.periods
             );
             for p in &b.ports {
                 let _ = writeln!(

@@ -87,6 +87,16 @@ pub enum BusFormat {
     Ulaw,
 }
 
+impl std::fmt::Display for BusFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            BusFormat::S16le => "s16le",
+            BusFormat::Alaw => "alaw",
+            BusFormat::Ulaw => "ulaw",
+        })
+    }
+}
+
 impl From<BusFormat> for SampleFormat {
     fn from(f: BusFormat) -> Self {
         match f {
