@@ -351,6 +351,19 @@ impl BoardProfile {
         }
     }
 
+    /// A sim profile moved to another simulator directory, laid out as
+    /// `tipring_hal::sim::SimConfig::new(dir)` does (`card.tty`, `audio/`), for running
+    /// several simulated gateways side by side (the demo, tests). `None` on ALSA boards.
+    pub fn with_sim_dir(&self, dir: &Path) -> Option<BoardProfile> {
+        if self.audio.kind != AudioKind::Sim {
+            return None;
+        }
+        let mut b = self.clone();
+        b.serial.device = dir.join("card.tty");
+        b.audio.socket_dir = Some(dir.join("audio"));
+        Some(b)
+    }
+
     /// The watchdog timeout.
     pub fn watchdog_timeout(&self) -> Option<Duration> {
         self.watchdog
@@ -377,6 +390,10 @@ mod tests {
             PathBuf::from("/run/tipring/sim/card.tty")
         );
         assert!(sim.alsa_config(0).is_none());
+        let moved = sim.with_sim_dir(Path::new("/tmp/gw2")).unwrap();
+        let hal = tipring_hal::sim::SimConfig::new(vec![PortKind::Fxs], Path::new("/tmp/gw2"));
+        assert_eq!(moved.serial.device, hal.link_path);
+        assert_eq!(moved.sim_socket_dir(), hal.audio_dir.as_deref());
 
         let tr4 = BoardProfile::load(&dir(), "tr4-arm64").unwrap();
         let s = tr4.serial_settings();
@@ -386,6 +403,7 @@ mod tests {
         assert_eq!(a.capture_device, "hw:CARD=tipring,DEV=3");
         assert_eq!(a.format, SampleFormat::ALaw);
         assert_eq!(tr4.watchdog_timeout(), Some(Duration::from_secs(30)));
+        assert!(tr4.with_sim_dir(Path::new("/tmp")).is_none());
     }
 
     fn errors(text: &str) -> Vec<String> {
