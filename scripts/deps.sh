@@ -71,6 +71,6 @@ test_deps() {
     ensure_foreign_arch arm64 armhf
     ensure_apt gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf libc6-dev-arm64-cross \
         libc6-dev-armhf-cross qemu-user libasound2-dev:arm64 libasound2-dev:armhf \
-        sip-tester libspandsp-dev espeak-ng sox alsa-utils
+        sip-tester libspandsp-dev espeak-ng sox alsa-utils systemd
     ensure_rust_target aarch64-unknown-linux-gnu armv7-unknown-linux-gnueabihf thumbv7em-none-eabihf
 }

@@ -1,5 +1,6 @@
 //! Command-line interface. One module per subcommand; this file only lists them.
 
+mod check_config;
 mod dtmf_detect;
 mod parse;
 mod sim_card;
@@ -28,6 +29,8 @@ pub enum Command {
     DtmfDetect(dtmf_detect::Args),
     /// Write a country's call-progress tone to a raw s16le 8 kHz file.
     Tone(tone::Args),
+    /// Validate a configuration file and print what would run.
+    CheckConfig(check_config::Args),
 }
 
 impl Command {
@@ -41,6 +44,7 @@ impl Command {
             Command::SimCard(args) => args.run(),
             Command::DtmfDetect(a) => a.run(),
             Command::Tone(a) => a.run(),
+            Command::CheckConfig(a) => a.run(),
         }
     }
 }

@@ -1,0 +1,505 @@
+//! The configuration file's schema (docs/CONFIG.md is the reference of every field).
+//! Deserialised with serde, then checked by [`super::validate`]; a [`Config`] handed out by
+//! [`super::load`] has passed every check.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use tipring_hal::model::PortKind;
+
+/// The whole file.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Board profile name: `board/<name>.toml`.
+    pub board: String,
+    #[serde(default)]
+    pub identity: Identity,
+    #[serde(default)]
+    pub accounts: Vec<Account>,
+    pub ports: Vec<Port>,
+    /// Digit maps by name (see `crate::dialplan`).
+    #[serde(default)]
+    pub dial_plans: BTreeMap<String, String>,
+    #[serde(default)]
+    pub tones: Tones,
+    #[serde(default)]
+    pub timers: Timers,
+    #[serde(default)]
+    pub security: Security,
+    #[serde(default)]
+    pub media: Media,
+}
+
+/// Who this gateway is on the SIP side.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Identity {
+    /// `User-Agent` / `Server` header text.
+    #[serde(default = "default_user_agent")]
+    pub user_agent: String,
+    /// Local SIP listeners.
+    #[serde(default = "default_listen")]
+    pub listen: Vec<Listener>,
+    /// Certificate files, required when any listener or account uses TLS.
+    #[serde(default)]
+    pub tls: Option<TlsFiles>,
+}
+
+impl Default for Identity {
+    fn default() -> Self {
+        Identity {
+            user_agent: default_user_agent(),
+            listen: default_listen(),
+            tls: None,
+        }
+    }
+}
+
+fn default_user_agent() -> String {
+    format!("tipring/{}", env!("CARGO_PKG_VERSION"))
+}
+
+fn default_listen() -> Vec<Listener> {
+    vec![Listener {
+        transport: Transport::Udp,
+        address: SocketAddr::from(([0, 0, 0, 0], 5060)),
+    }]
+}
+
+/// One SIP listening socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Listener {
+    pub transport: Transport,
+    /// `ip:port`, e.g. `0.0.0.0:5060` or `[::]:5061`.
+    pub address: SocketAddr,
+}
+
+/// SIP transport (RFC 3261 §18).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    #[default]
+    Udp,
+    Tcp,
+    Tls,
+}
+
+/// PEM files for TLS listeners and TLS accounts.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    /// CA bundle to verify peers; the system roots when absent.
+    #[serde(default)]
+    pub ca: Option<PathBuf>,
+}
+
+/// A SIP service the gateway uses: where to register, where to send calls, as whom.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Account {
+    /// Name ports refer to.
+    pub name: String,
+    /// Registrar URI (RFC 3261 §10); no registration when absent.
+    #[serde(default)]
+    pub registrar: Option<String>,
+    /// Proxy that receives outgoing INVITEs; direct to the Request-URI when absent.
+    #[serde(default)]
+    pub proxy: Option<String>,
+    /// Tried when the proxy does not answer (408/503 or transport failure).
+    #[serde(default)]
+    pub secondary_proxy: Option<String>,
+    /// Outbound proxy: every request is sent there first (pre-loaded Route, RFC 3261 §8.1.2).
+    #[serde(default)]
+    pub outbound_proxy: Option<String>,
+    /// Address-of-record user part and digest user name.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// Digest user name when it differs from `username`.
+    #[serde(default)]
+    pub auth_username: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+    /// SIP domain of the address of record; the registrar's host when absent.
+    #[serde(default)]
+    pub domain: Option<String>,
+    #[serde(default)]
+    pub transport: Transport,
+    /// Requested registration lifetime, seconds (RFC 3261 §10.2.1.1 `expires`).
+    #[serde(default = "default_expiry")]
+    pub register_expiry_s: u32,
+}
+
+fn default_expiry() -> u32 {
+    3600
+}
+
+/// The `kind` field, with the hal's type.
+#[derive(Deserialize)]
+#[serde(remote = "PortKind", rename_all = "lowercase")]
+enum PortKindDef {
+    Fxs,
+    Fxo,
+}
+
+/// One analog port. Which fields apply depends on `kind`; see [`Port::role`].
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Port {
+    /// Port number on the board (0-based, as the board profile lists them).
+    pub index: u8,
+    /// Must equal the board's kind for this index.
+    #[serde(with = "PortKindDef")]
+    pub kind: PortKind,
+    /// Account its calls use; the first account when absent.
+    #[serde(default)]
+    pub account: Option<String>,
+    /// Number this port is reached at (user part of the Request-URI of incoming INVITEs),
+    /// and, for FXS, the caller identity it presents.
+    #[serde(default)]
+    pub number: Option<String>,
+    /// Display name presented with `number`.
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// FXS: digit map name for dialled digits. FXO: digit map for two-stage dialling.
+    #[serde(default)]
+    pub dial_plan: Option<String>,
+    /// FXS: call this URI as soon as the phone goes off-hook. FXO: inbound hotline target.
+    #[serde(default)]
+    pub hotline: Option<String>,
+    /// FXS: call this URI when no digit is dialled within `warm_line_delay_ms`.
+    #[serde(default)]
+    pub warm_line: Option<String>,
+    #[serde(default = "default_warm_delay")]
+    pub warm_line_delay_ms: u32,
+    /// FXO: what to do with a ringing line.
+    #[serde(default)]
+    pub inbound: Option<FxoInbound>,
+    /// FXO: ring bursts before seizing the line (caller ID arrives after the first).
+    #[serde(default)]
+    pub rings_before_seize: Option<u8>,
+    /// FXO: how to dial out on the line.
+    #[serde(default)]
+    pub dialing: Option<DialMode>,
+    /// FXO: when to send 200 OK for a call out on the line.
+    #[serde(default)]
+    pub answer_supervision: Option<AnswerSupervision>,
+    /// FXO: how the far end hanging up is noticed.
+    #[serde(default)]
+    pub far_hangup: Option<FarHangup>,
+}
+
+fn default_warm_delay() -> u32 {
+    4000
+}
+
+/// What an FXO port does when its line rings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FxoInbound {
+    /// Seize and call the port's `hotline` URI.
+    Hotline,
+    /// Seize, play dial tone to the line, collect digits against `dial_plan`.
+    TwoStage,
+}
+
+/// Dialling on an FXO line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum DialMode {
+    /// DTMF tones (ITU-T Q.23).
+    #[default]
+    Dtmf,
+    /// Loop-disconnect pulses.
+    Pulse,
+}
+
+/// When an outgoing call on an FXO line counts as answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum AnswerSupervision {
+    /// 200 OK right after the last digit is dialled.
+    #[default]
+    Immediate,
+    /// 200 OK when the exchange reverses the line polarity.
+    PolarityReversal,
+}
+
+/// Far-end hangup detection on an FXO line; any enabled method releases the line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FarHangup {
+    /// Loop current drops (open switch interval, CPC).
+    #[serde(default = "yes")]
+    pub loop_current_drop: bool,
+    #[serde(default)]
+    pub polarity_reversal: bool,
+    /// Busy or reorder tone of the configured country heard on the line.
+    #[serde(default)]
+    pub busy_tone: bool,
+    /// Silence for this long, ms (0 = off).
+    #[serde(default)]
+    pub silence_ms: u32,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for FarHangup {
+    fn default() -> Self {
+        FarHangup {
+            loop_current_drop: true,
+            polarity_reversal: false,
+            busy_tone: false,
+            silence_ms: 0,
+        }
+    }
+}
+
+/// A validated port's role, derived from its fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PortRole<'a> {
+    /// FXS, digits collected against a digit map.
+    FxsDialPlan { dial_plan: &'a str },
+    /// FXS, calls `uri` on off-hook.
+    FxsHotline { uri: &'a str },
+    /// FXS, calls `uri` after `delay_ms` without a digit; digits before that use `dial_plan`.
+    FxsWarmLine {
+        uri: &'a str,
+        delay_ms: u32,
+        dial_plan: Option<&'a str>,
+    },
+    /// FXO.
+    Fxo(FxoRole<'a>),
+}
+
+/// A validated FXO port's settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FxoRole<'a> {
+    pub inbound: FxoInboundRole<'a>,
+    pub rings_before_seize: u8,
+    pub dialing: DialMode,
+    pub answer_supervision: AnswerSupervision,
+    pub far_hangup: FarHangup,
+}
+
+/// A validated FXO port's inbound handling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FxoInboundRole<'a> {
+    Hotline { uri: &'a str },
+    TwoStage { dial_plan: &'a str },
+}
+
+/// Default ring count before an FXO port seizes: after the second burst, so the caller ID
+/// sent between the first and the second (Telcordia GR-30) has been received.
+pub const DEFAULT_RINGS_BEFORE_SEIZE: u8 = 2;
+
+impl Port {
+    /// The port's role. Meaningful on a validated [`Config`]; on an unvalidated one a
+    /// missing choice falls back to the first applicable field.
+    pub fn role(&self) -> PortRole<'_> {
+        match self.kind {
+            PortKind::Fxs => {
+                if let Some(uri) = self.hotline.as_deref() {
+                    PortRole::FxsHotline { uri }
+                } else if let Some(uri) = self.warm_line.as_deref() {
+                    PortRole::FxsWarmLine {
+                        uri,
+                        delay_ms: self.warm_line_delay_ms,
+                        dial_plan: self.dial_plan.as_deref(),
+                    }
+                } else {
+                    PortRole::FxsDialPlan {
+                        dial_plan: self.dial_plan.as_deref().unwrap_or(""),
+                    }
+                }
+            }
+            PortKind::Fxo => PortRole::Fxo(FxoRole {
+                inbound: match (self.inbound, self.hotline.as_deref()) {
+                    (Some(FxoInbound::Hotline), Some(uri)) | (None, Some(uri)) => {
+                        FxoInboundRole::Hotline { uri }
+                    }
+                    _ => FxoInboundRole::TwoStage {
+                        dial_plan: self.dial_plan.as_deref().unwrap_or(""),
+                    },
+                },
+                rings_before_seize: self
+                    .rings_before_seize
+                    .unwrap_or(DEFAULT_RINGS_BEFORE_SEIZE),
+                dialing: self.dialing.unwrap_or_default(),
+                answer_supervision: self.answer_supervision.unwrap_or_default(),
+                far_hangup: self.far_hangup.unwrap_or_default(),
+            }),
+        }
+    }
+}
+
+/// Call-progress tones and ring cadence.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tones {
+    /// A built-in plan (`us`, `uk`, `de`, `fr`, `it`, `au`, `jp`; upper case and `gb`
+    /// accepted too) or `custom`.
+    #[serde(default)]
+    pub country: ToneCountry,
+    /// The plan when `country = "custom"`.
+    #[serde(default)]
+    pub custom: Option<CustomTones>,
+}
+
+impl Default for Tones {
+    fn default() -> Self {
+        Tones {
+            country: ToneCountry::Us,
+            custom: None,
+        }
+    }
+}
+
+/// Country of the tone plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ToneCountry {
+    #[default]
+    #[serde(alias = "US")]
+    Us,
+    #[serde(alias = "UK", alias = "gb", alias = "GB")]
+    Uk,
+    #[serde(alias = "DE")]
+    De,
+    #[serde(alias = "FR")]
+    Fr,
+    #[serde(alias = "IT")]
+    It,
+    #[serde(alias = "AU")]
+    Au,
+    #[serde(alias = "JP")]
+    Jp,
+    Custom,
+}
+
+/// A custom tone plan.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomTones {
+    pub dial: ToneDef,
+    pub ringback: ToneDef,
+    pub busy: ToneDef,
+    pub congestion: ToneDef,
+    pub call_waiting: ToneDef,
+    /// FXS ringing cadence, on/off ms pairs.
+    pub ring_ms: Vec<u32>,
+}
+
+/// One tone: 1 or 2 frequencies (Hz) at a level, with an on/off cadence (ms; empty =
+/// continuous).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToneDef {
+    pub freqs: Vec<f32>,
+    pub level_dbm0: f32,
+    #[serde(default)]
+    pub cadence_ms: Vec<u32>,
+}
+
+/// Timers, all in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Timers {
+    /// Off-hook to first digit, then reorder tone.
+    pub first_digit_ms: u32,
+    /// Interdigit timer once the digits could complete a pattern (`T` in a digit map).
+    pub interdigit_short_ms: u32,
+    /// Interdigit timer while no pattern is complete yet.
+    pub interdigit_long_ms: u32,
+    /// Outgoing call unanswered for this long: CANCEL.
+    pub ring_timeout_ms: u32,
+    /// SIP T1, RTT estimate (RFC 3261 §17.1.1.1).
+    pub sip_t1_ms: u32,
+    /// SIP T2, longest non-INVITE retransmit interval (RFC 3261 §17.1.2.2).
+    pub sip_t2_ms: u32,
+}
+
+impl Default for Timers {
+    fn default() -> Self {
+        Timers {
+            first_digit_ms: 10_000,
+            interdigit_short_ms: 3_000,
+            interdigit_long_ms: 10_000,
+            ring_timeout_ms: 60_000,
+            sip_t1_ms: 500,
+            sip_t2_ms: 4_000,
+        }
+    }
+}
+
+/// Who may reach the FXO lines (the PSTN).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Security {
+    /// Addresses or CIDR blocks (`192.0.2.10`, `10.0.0.0/8`, `2001:db8::/32`) whose
+    /// INVITEs reach FXO lines without authentication.
+    #[serde(default)]
+    pub trusted_peers: Vec<String>,
+    /// Digest credentials other peers must present (RFC 3261 §22).
+    #[serde(default)]
+    pub inbound_auth: Vec<Credential>,
+    /// Digest realm for challenges; the first listener's address when absent.
+    #[serde(default)]
+    pub realm: Option<String>,
+}
+
+/// One inbound digest credential.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Credential {
+    pub username: String,
+    pub password: String,
+}
+
+/// Media settings.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Media {
+    /// Codecs offered / accepted, most preferred first.
+    pub codecs: Vec<Codec>,
+    /// Jitter buffer depth bounds, ms.
+    pub jitter_min_ms: u32,
+    pub jitter_max_ms: u32,
+    /// Payload type of RFC 4733 telephone-event (dynamic, 96..=127).
+    pub telephone_event_pt: u8,
+    /// Packetisation time, ms (10, 20, 30 or 40).
+    pub ptime_ms: u32,
+    /// Local UDP ports for RTP (even) and RTCP (odd), inclusive.
+    pub rtp_port_min: u16,
+    pub rtp_port_max: u16,
+}
+
+impl Default for Media {
+    fn default() -> Self {
+        Media {
+            codecs: vec![Codec::Pcmu, Codec::Pcma],
+            jitter_min_ms: 20,
+            jitter_max_ms: 200,
+            telephone_event_pt: 101,
+            ptime_ms: 20,
+            rtp_port_min: 10_000,
+            rtp_port_max: 20_000,
+        }
+    }
+}
+
+/// G.711 codecs (RFC 3551 §4.5.14).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Codec {
+    /// µ-law, static payload type 0.
+    Pcmu,
+    /// A-law, static payload type 8.
+    Pcma,
+}

@@ -1,0 +1,492 @@
+//! Checks a deserialised [`Config`] against itself and its board: everything that serde's
+//! types cannot say (references between sections, ranges, required combinations).
+
+use super::board::BoardProfile;
+use super::error::{ConfigError, Diagnostic};
+use super::locate::Locator;
+use super::schema::*;
+use super::trust::{PeerFilter, TrustedPeer};
+use tipring_hal::model::PortKind;
+use tipring_media::tone::{CountryProfile, ToneSpec};
+
+/// Collects diagnostics with their lines.
+struct Report<'a> {
+    file: &'a str,
+    loc: Locator<'a>,
+    errs: Vec<Diagnostic>,
+}
+
+impl Report<'_> {
+    fn err(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        let field = field.into();
+        self.errs.push(Diagnostic {
+            file: self.file.to_string(),
+            line: self.loc.line(&field),
+            field,
+            message: message.into(),
+        });
+    }
+}
+
+fn kind_name(k: PortKind) -> &'static str {
+    match k {
+        PortKind::Fxs => "fxs",
+        PortKind::Fxo => "fxo",
+    }
+}
+
+/// A SIP or SIPS URI, checked with the sip crate's parser.
+fn check_uri(r: &mut Report<'_>, field: String, uri: &str) {
+    match tipring_sip::Uri::parse(uri) {
+        Ok(tipring_sip::Uri::Sip(_)) => {}
+        Ok(_) => r.err(field, format!("\"{uri}\" is not a sip: or sips: URI")),
+        Err(e) => r.err(field, format!("\"{uri}\" is not a SIP URI: {e}")),
+    }
+}
+
+/// Validates; on success returns the parsed trusted-peer filter.
+pub(super) fn validate(
+    file: &str,
+    text: &str,
+    c: &Config,
+    board: &BoardProfile,
+) -> Result<PeerFilter, ConfigError> {
+    let mut r = Report {
+        file,
+        loc: Locator::new(text),
+        errs: Vec::new(),
+    };
+    identity(&mut r, c);
+    accounts(&mut r, c);
+    dial_plans(&mut r, c);
+    ports(&mut r, c, board);
+    tones(&mut r, &c.tones);
+    timers(&mut r, &c.timers);
+    media(&mut r, &c.media);
+    let filter = security(&mut r, c);
+    if r.errs.is_empty() {
+        Ok(filter)
+    } else {
+        r.errs.sort_by_key(|d| d.line.unwrap_or(0));
+        Err(ConfigError {
+            diagnostics: r.errs,
+        })
+    }
+}
+
+fn identity(r: &mut Report<'_>, c: &Config) {
+    let id = &c.identity;
+    if id.user_agent.trim().is_empty() || id.user_agent.contains(['\r', '\n']) {
+        r.err("identity.user_agent", "must be one non-empty line");
+    }
+    if id.listen.is_empty() {
+        r.err("identity.listen", "at least one listener is needed");
+    }
+    for (i, l) in id.listen.iter().enumerate() {
+        if id.listen[..i].iter().any(|m| {
+            m.address == l.address
+                && (m.transport == Transport::Udp) == (l.transport == Transport::Udp)
+        }) {
+            r.err(
+                format!("identity.listen[{i}].address"),
+                format!("{} is already used by an earlier listener", l.address),
+            );
+        }
+    }
+    let tls_used = id.listen.iter().any(|l| l.transport == Transport::Tls)
+        || c.accounts.iter().any(|a| a.transport == Transport::Tls);
+    match &id.tls {
+        None if tls_used => r.err(
+            "identity.tls",
+            "a TLS listener or account needs [identity.tls] with cert and key",
+        ),
+        Some(t) => {
+            for (name, p) in [
+                ("cert", Some(&t.cert)),
+                ("key", Some(&t.key)),
+                ("ca", t.ca.as_ref()),
+            ] {
+                if let Some(p) = p
+                    && !p.is_file()
+                {
+                    r.err(
+                        format!("identity.tls.{name}"),
+                        format!("{} is not a readable file", p.display()),
+                    );
+                }
+            }
+        }
+        None => {}
+    }
+}
+
+fn accounts(r: &mut Report<'_>, c: &Config) {
+    for (i, a) in c.accounts.iter().enumerate() {
+        if a.name.is_empty() {
+            r.err(format!("accounts[{i}].name"), "must not be empty");
+        }
+        if c.accounts[..i].iter().any(|b| b.name == a.name) {
+            r.err(
+                format!("accounts[{i}].name"),
+                format!("\"{}\" is already the name of an earlier account", a.name),
+            );
+        }
+        for (f, v) in [
+            ("registrar", &a.registrar),
+            ("proxy", &a.proxy),
+            ("secondary_proxy", &a.secondary_proxy),
+            ("outbound_proxy", &a.outbound_proxy),
+        ] {
+            if let Some(v) = v {
+                check_uri(r, format!("accounts[{i}].{f}"), v);
+            }
+        }
+        if a.secondary_proxy.is_some() && a.proxy.is_none() {
+            r.err(
+                format!("accounts[{i}].secondary_proxy"),
+                "a secondary proxy needs a primary `proxy`",
+            );
+        }
+        if a.registrar.is_some() && a.username.is_none() {
+            r.err(
+                format!("accounts[{i}].username"),
+                "registering needs a username (the address-of-record user)",
+            );
+        }
+        if a.password.is_some() && a.username.is_none() && a.auth_username.is_none() {
+            r.err(
+                format!("accounts[{i}].password"),
+                "a password needs a username or auth_username",
+            );
+        }
+        if a.registrar.is_some() && !(60..=86_400).contains(&a.register_expiry_s) {
+            r.err(
+                format!("accounts[{i}].register_expiry_s"),
+                format!("{} is not in 60..=86400", a.register_expiry_s),
+            );
+        }
+    }
+}
+
+fn dial_plans(r: &mut Report<'_>, c: &Config) {
+    for (name, map) in &c.dial_plans {
+        let field = format!("dial_plans.{name}");
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-')
+        {
+            r.err(field.clone(), "names use letters, digits, `_` and `-`");
+        }
+        if let Err(e) = crate::dialplan::DigitMap::parse(map) {
+            r.err(field, format!("digit map: {e}"));
+        }
+    }
+}
+
+fn plan_ref(r: &mut Report<'_>, c: &Config, field: String, name: &str) {
+    if !c.dial_plans.contains_key(name) {
+        let names: Vec<&str> = c.dial_plans.keys().map(String::as_str).collect();
+        let allowed = if names.is_empty() {
+            "(no [dial_plans] defined)".to_string()
+        } else {
+            names.join(", ")
+        };
+        r.err(field, format!("\"{name}\" is not one of {allowed}"));
+    }
+}
+
+fn ports(r: &mut Report<'_>, c: &Config, board: &BoardProfile) {
+    if c.ports.is_empty() {
+        r.err("ports", "at least one [[ports]] entry is needed");
+    }
+    let fxo_reachable = !c.security.trusted_peers.is_empty() || !c.security.inbound_auth.is_empty();
+    for (i, p) in c.ports.iter().enumerate() {
+        let f = |name: &str| format!("ports[{i}].{name}");
+        if c.ports[..i].iter().any(|q| q.index == p.index) {
+            r.err(f("index"), format!("port {} is configured twice", p.index));
+        }
+        match board.port(p.index) {
+            None => {
+                let have: Vec<String> = board.ports.iter().map(|b| b.index.to_string()).collect();
+                r.err(
+                    f("index"),
+                    format!(
+                        "board \"{}\" has no port {}; it has {}",
+                        board.name,
+                        p.index,
+                        have.join(", ")
+                    ),
+                );
+            }
+            Some(b) if b.kind != p.kind => r.err(
+                f("kind"),
+                format!(
+                    "\"{}\" but port {} of board \"{}\" is {}",
+                    kind_name(p.kind),
+                    p.index,
+                    board.name,
+                    kind_name(b.kind)
+                ),
+            ),
+            Some(_) => {}
+        }
+        if let Some(a) = &p.account
+            && !c.accounts.iter().any(|x| &x.name == a)
+        {
+            let names: Vec<&str> = c.accounts.iter().map(|x| x.name.as_str()).collect();
+            r.err(
+                f("account"),
+                format!("\"{a}\" is not one of {}", names.join(", ")),
+            );
+        }
+        if let Some(n) = &p.number
+            && (n.is_empty()
+                || !n
+                    .chars()
+                    .all(|ch| ch.is_ascii_digit() || "+*#".contains(ch)))
+        {
+            r.err(
+                f("number"),
+                format!("\"{n}\" is not a number (digits, +, *, #)"),
+            );
+        }
+        match p.kind {
+            PortKind::Fxs => fxs_port(r, c, p, i),
+            PortKind::Fxo => {
+                fxo_port(r, c, p, i);
+                if !fxo_reachable {
+                    r.err(
+                        f("kind"),
+                        "FXO port reachable from no trusted peer and no inbound auth: add \
+                         security.trusted_peers or security.inbound_auth",
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn fxs_port(r: &mut Report<'_>, c: &Config, p: &Port, i: usize) {
+    let f = |name: &str| format!("ports[{i}].{name}");
+    for (name, set) in [
+        ("inbound", p.inbound.is_some()),
+        ("rings_before_seize", p.rings_before_seize.is_some()),
+        ("dialing", p.dialing.is_some()),
+        ("answer_supervision", p.answer_supervision.is_some()),
+        ("far_hangup", p.far_hangup.is_some()),
+    ] {
+        if set {
+            r.err(f(name), "applies to FXO ports only");
+        }
+    }
+    match (&p.hotline, &p.warm_line, &p.dial_plan) {
+        (Some(_), Some(_), _) => r.err(f("warm_line"), "choose hotline or warm_line, not both"),
+        (Some(_), None, Some(_)) => r.err(f("dial_plan"), "a hotline port dials nothing"),
+        (None, None, None) => r.err(
+            f("dial_plan"),
+            "an FXS port needs one of dial_plan, hotline, warm_line",
+        ),
+        _ => {}
+    }
+    for (name, v) in [("hotline", &p.hotline), ("warm_line", &p.warm_line)] {
+        if let Some(v) = v {
+            check_uri(r, f(name), v);
+        }
+    }
+    if let Some(d) = &p.dial_plan {
+        plan_ref(r, c, f("dial_plan"), d);
+    }
+    if p.warm_line.is_some() && !(500..=60_000).contains(&p.warm_line_delay_ms) {
+        r.err(
+            f("warm_line_delay_ms"),
+            format!("{} is not in 500..=60000", p.warm_line_delay_ms),
+        );
+    }
+}
+
+fn fxo_port(r: &mut Report<'_>, c: &Config, p: &Port, i: usize) {
+    let f = |name: &str| format!("ports[{i}].{name}");
+    if p.warm_line.is_some() {
+        r.err(f("warm_line"), "applies to FXS ports only");
+    }
+    match p.inbound {
+        None => r.err(
+            f("inbound"),
+            "an FXO port needs inbound = one of hotline, two-stage",
+        ),
+        Some(FxoInbound::Hotline) => match &p.hotline {
+            None => r.err(f("hotline"), "inbound = \"hotline\" needs a hotline URI"),
+            Some(u) => check_uri(r, f("hotline"), u),
+        },
+        Some(FxoInbound::TwoStage) => match &p.dial_plan {
+            None => r.err(f("dial_plan"), "inbound = \"two-stage\" needs a dial_plan"),
+            Some(d) => plan_ref(r, c, f("dial_plan"), d),
+        },
+    }
+    if let Some(n) = p.rings_before_seize
+        && !(1..=10).contains(&n)
+    {
+        r.err(f("rings_before_seize"), format!("{n} is not in 1..=10"));
+    }
+    if let Some(h) = p.far_hangup {
+        if !h.loop_current_drop && !h.polarity_reversal && !h.busy_tone && h.silence_ms == 0 {
+            r.err(
+                f("far_hangup"),
+                "enable at least one far-hangup detection method",
+            );
+        }
+        if h.silence_ms != 0 && !(5_000..=600_000).contains(&h.silence_ms) {
+            r.err(
+                f("far_hangup.silence_ms"),
+                format!("{} is not 0 (off) or in 5000..=600000", h.silence_ms),
+            );
+        }
+    }
+}
+
+fn tone(r: &mut Report<'_>, field: &str, t: &ToneDef) -> Option<ToneSpec> {
+    match ToneSpec::new(&t.freqs, t.level_dbm0, &t.cadence_ms) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            r.err(format!("tones.custom.{field}"), e.to_string());
+            None
+        }
+    }
+}
+
+fn tones(r: &mut Report<'_>, t: &Tones) {
+    match (t.country, &t.custom) {
+        (ToneCountry::Custom, None) => r.err(
+            "tones.custom",
+            "country = \"custom\" needs [tones.custom] with dial, ringback, busy, congestion, call_waiting, ring_ms",
+        ),
+        (ToneCountry::Custom, Some(c)) => {
+            let parts = [
+                tone(r, "dial", &c.dial),
+                tone(r, "ringback", &c.ringback),
+                tone(r, "busy", &c.busy),
+                tone(r, "congestion", &c.congestion),
+                tone(r, "call_waiting", &c.call_waiting),
+            ];
+            if let [Some(d), Some(rb), Some(b), Some(cg), Some(cw)] = parts
+                && let Err(e) = CountryProfile::custom(d, rb, b, cg, cw, &c.ring_ms)
+            {
+                r.err("tones.custom.ring_ms", e.to_string());
+            }
+        }
+        (_, Some(_)) => r.err("tones.custom", "applies only with country = \"custom\""),
+        (_, None) => {}
+    }
+}
+
+fn timers(r: &mut Report<'_>, t: &Timers) {
+    for (name, v, lo, hi) in [
+        ("first_digit_ms", t.first_digit_ms, 1_000, 120_000),
+        ("interdigit_short_ms", t.interdigit_short_ms, 500, 60_000),
+        ("interdigit_long_ms", t.interdigit_long_ms, 500, 120_000),
+        ("ring_timeout_ms", t.ring_timeout_ms, 5_000, 600_000),
+        ("sip_t1_ms", t.sip_t1_ms, 50, 10_000),
+        ("sip_t2_ms", t.sip_t2_ms, 100, 60_000),
+    ] {
+        if !(lo..=hi).contains(&v) {
+            r.err(
+                format!("timers.{name}"),
+                format!("{v} is not in {lo}..={hi}"),
+            );
+        }
+    }
+    if t.interdigit_short_ms > t.interdigit_long_ms {
+        r.err(
+            "timers.interdigit_short_ms",
+            format!(
+                "{} is longer than interdigit_long_ms ({})",
+                t.interdigit_short_ms, t.interdigit_long_ms
+            ),
+        );
+    }
+    if t.sip_t1_ms >= t.sip_t2_ms {
+        r.err(
+            "timers.sip_t1_ms",
+            format!("{} is not below sip_t2_ms ({})", t.sip_t1_ms, t.sip_t2_ms),
+        );
+    }
+}
+
+fn media(r: &mut Report<'_>, m: &Media) {
+    if m.codecs.is_empty() {
+        r.err("media.codecs", "at least one of pcmu, pcma");
+    }
+    for (i, c) in m.codecs.iter().enumerate() {
+        if m.codecs[..i].contains(c) {
+            r.err(format!("media.codecs[{i}]"), "listed twice");
+        }
+    }
+    if !(10..=1_000).contains(&m.jitter_min_ms) {
+        r.err(
+            "media.jitter_min_ms",
+            format!("{} is not in 10..=1000", m.jitter_min_ms),
+        );
+    }
+    if m.jitter_max_ms < m.jitter_min_ms || m.jitter_max_ms > 2_000 {
+        r.err(
+            "media.jitter_max_ms",
+            format!("{} is not in jitter_min_ms..=2000", m.jitter_max_ms),
+        );
+    }
+    if !(96..=127).contains(&m.telephone_event_pt) {
+        r.err(
+            "media.telephone_event_pt",
+            format!(
+                "{} is not a dynamic payload type (96..=127)",
+                m.telephone_event_pt
+            ),
+        );
+    }
+    if ![10, 20, 30, 40].contains(&m.ptime_ms) {
+        r.err(
+            "media.ptime_ms",
+            format!("{} is not one of 10, 20, 30, 40", m.ptime_ms),
+        );
+    }
+    if m.rtp_port_min < 1024 || m.rtp_port_min % 2 != 0 {
+        r.err(
+            "media.rtp_port_min",
+            format!("{} is not an even port >= 1024", m.rtp_port_min),
+        );
+    }
+    if m.rtp_port_max <= m.rtp_port_min {
+        r.err(
+            "media.rtp_port_max",
+            format!(
+                "{} is not above rtp_port_min ({})",
+                m.rtp_port_max, m.rtp_port_min
+            ),
+        );
+    }
+}
+
+fn security(r: &mut Report<'_>, c: &Config) -> PeerFilter {
+    let mut f = PeerFilter::default();
+    for (i, s) in c.security.trusted_peers.iter().enumerate() {
+        match TrustedPeer::parse(s) {
+            Ok(p) => f.peers.push(p),
+            Err(e) => r.err(format!("security.trusted_peers[{i}]"), e),
+        }
+    }
+    for (i, a) in c.security.inbound_auth.iter().enumerate() {
+        if a.username.is_empty() {
+            r.err(
+                format!("security.inbound_auth[{i}].username"),
+                "must not be empty",
+            );
+        }
+        if a.password.len() < 8 {
+            r.err(
+                format!("security.inbound_auth[{i}].password"),
+                "must be at least 8 characters",
+            );
+        }
+    }
+    f
+}
