@@ -10,6 +10,7 @@
 //! ```
 
 pub mod builder;
+pub mod digest;
 #[cfg(feature = "transport")]
 pub mod endpoint;
 pub mod error;
