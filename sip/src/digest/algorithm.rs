@@ -218,7 +218,6 @@ impl ResponseInput<'_> {
 }
 
 /// HMAC-SHA-256 (RFC 2104), used to sign server nonces.
-#[allow(dead_code)] // the server nonces use it (next step)
 pub(crate) fn hmac_sha256(key: &[u8], msg: &[&[u8]]) -> [u8; 32] {
     let mut k = [0u8; 64];
     if key.len() > 64 {

@@ -19,10 +19,14 @@
 mod algorithm;
 mod challenge;
 mod client;
+mod server;
 
 pub use algorithm::{Algorithm, Qop, ResponseInput};
 pub use challenge::{Challenge, ChallengeKind, DigestResponse};
 pub use client::{AuthError, Authenticator, MAX_STALE_RETRIES, respond};
+pub use server::{
+    CredentialStore, DigestServer, Rejection, Secret, ServerConfig, StaleReason, Verdict,
+};
 
 /// A digest header value that cannot be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
