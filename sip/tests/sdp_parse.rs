@@ -340,3 +340,24 @@ proptest! {
         }
     }
 }
+
+/// Inputs found by `cargo fuzz run sdp_parse`: each must parse or fail without a panic, and
+/// what parses must emit a canonical body (emit -> parse -> emit is stable).
+#[test]
+fn fuzz_regressions_emit_canonically() {
+    let dir = format!("{}/tests/data/sdp", env!("CARGO_MANIFEST_DIR"));
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        n += 1;
+        let Ok(sd) = SessionDescription::parse(&bytes) else {
+            continue;
+        };
+        let out = sd.to_string();
+        let again = SessionDescription::parse(out.as_bytes())
+            .unwrap_or_else(|e| panic!("{}: {e}\n{out:?}", path.display()));
+        assert_eq!(again.to_string(), out, "{}", path.display());
+    }
+    assert!(n > 0);
+}

@@ -72,7 +72,7 @@ impl fmt::Display for Media<'_> {
         if let Some(c) = &self.connection {
             write!(f, "c={c}\r\n")?;
         }
-        let typed = "ibcamvostrzepu";
+        let typed = "ibkcamvostrzepu";
         other_lines(f, &self.other, "bk")?;
         for l in self.other.iter().filter(|l| !typed.contains(l.kind)) {
             write!(f, "{}={}\r\n", l.kind, l.value)?;
