@@ -292,3 +292,34 @@ fn nonce_table_is_bounded() {
         Verdict::Stale(StaleReason::Unknown)
     );
 }
+
+mod any_credentials {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any printable user name and password (quotes and backslashes included, which
+        /// travel escaped) authenticate with the right password and fail with another.
+        #[test]
+        fn round_trip(user in "[ -~]{1,16}", pass in "[ -~]{0,16}", alg in 0usize..6, qop: bool) {
+            let t0 = Instant::now();
+            let alg = Algorithm::ALL[alg];
+            let mut s = server(&[alg], qop, t0);
+            let db = HashMap::from([(user.clone(), Secret::Password(pass.clone()))]);
+            for (password, ok) in [(pass.clone(), true), (format!("{pass}x"), false)] {
+                let mut a = Authenticator::new(&user, &password, 1);
+                let values: Vec<String> =
+                    s.challenges(t0, false).iter().map(|c| c.to_string()).collect();
+                a.on_challenges(values.iter().map(|v| (ChallengeKind::Www, v.as_str())))
+                    .unwrap();
+                let hs = a.authorization("INVITE", "sip:x@biloxi.com", b"");
+                let verdict = s.verify(t0, "INVITE", b"", &hs[0].1, &db);
+                if ok {
+                    prop_assert_eq!(verdict, Verdict::Authorized { username: user.clone() });
+                } else {
+                    prop_assert_eq!(verdict, Verdict::Rejected(Rejection::WrongResponse));
+                }
+            }
+        }
+    }
+}

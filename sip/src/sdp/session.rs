@@ -452,3 +452,44 @@ impl<'a> SessionDescription<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn direction_algebra_rfc3264_6_1() {
+        use Direction::*;
+        let all = [SendRecv, SendOnly, RecvOnly, Inactive];
+        for d in all {
+            assert_eq!(Direction::from_name(d.as_str()), Some(d));
+            assert_eq!(d.reversed().reversed(), d);
+            assert_eq!(d.intersect(SendRecv), d);
+            assert_eq!(d.intersect(Inactive), Inactive);
+        }
+        assert_eq!(SendOnly.reversed(), RecvOnly);
+        assert_eq!(Inactive.reversed(), Inactive);
+        assert_eq!(SendOnly.intersect(RecvOnly), Inactive);
+        assert_eq!(Direction::from_name("sendrecv "), None);
+    }
+
+    #[test]
+    fn connection_addresses() {
+        let c = Connection {
+            addr_type: AddrType::Ip4,
+            address: Cow::Borrowed("224.2.1.1/127"),
+        };
+        assert_eq!(c.ip_addr(), Some("224.2.1.1".parse().unwrap()));
+        assert!(!c.is_unspecified());
+        assert!(Connection::ip("0.0.0.0".parse().unwrap()).is_unspecified());
+        let f = Connection {
+            addr_type: AddrType::Ip4,
+            address: Cow::Borrowed("host.example.com"),
+        };
+        assert_eq!(f.ip_addr(), None);
+        assert_eq!(
+            Connection::ip("::1".parse().unwrap()).addr_type,
+            AddrType::Ip6
+        );
+    }
+}
