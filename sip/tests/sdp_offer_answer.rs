@@ -305,3 +305,20 @@ fn bad_answers_are_refused() {
         assert!(!a.offer_pending());
     }
 }
+
+#[test]
+fn ptime_follows_the_peer_within_sane_bounds() {
+    let cases = [
+        ("a=ptime:30\r\n", 30),
+        ("a=ptime:0\r\n", 20),
+        ("a=ptime:5000\r\n", 20),
+        ("a=maxptime:10\r\n", 10),
+        ("a=ptime:40\r\na=maxptime:30\r\n", 30),
+        ("", 20),
+    ];
+    for (attrs, want) in cases {
+        let offer = offer_with(&format!("m=audio 49170 RTP/AVP 0\r\n{attrs}"));
+        let (_, media) = ours().answer_offer(&sdp(&offer)).unwrap();
+        assert_eq!(media.ptime, want, "{attrs}");
+    }
+}

@@ -115,7 +115,8 @@ pub struct NegotiatedMedia {
     pub payload_type: u8,
     /// telephone-event payload type and the events both sides support.
     pub telephone_event: Option<TelephoneEvent>,
-    /// Packetisation time to send with: the peer's a=ptime, else ours.
+    /// Packetisation time to send with, in ms: the peer's a=ptime (10..=120), else ours,
+    /// at most the peer's a=maxptime.
     pub ptime: u32,
     /// Our direction: whether we send and/or receive.
     pub direction: Direction,
@@ -427,7 +428,7 @@ impl OfferAnswer {
             codec,
             payload_type,
             telephone_event,
-            ptime: m.ptime().unwrap_or(self.config.ptime),
+            ptime: send_ptime(m, self.config.ptime),
             direction,
         })
     }
@@ -459,6 +460,17 @@ impl OfferAnswer {
         }
         sd.origin.session_version = self.version;
         sd
+    }
+}
+
+/// The packetisation time to send with (RFC 8866 §6.4, §6.5): the peer's a=ptime when it
+/// is sane (10..=120 ms), else ours, capped by the peer's a=maxptime.
+fn send_ptime(m: &Media<'_>, ours: u32) -> u32 {
+    let sane = |p: &u32| (10..=120).contains(p);
+    let p = m.ptime().filter(sane).unwrap_or(ours);
+    match m.max_ptime().filter(sane) {
+        Some(max) => p.min(max),
+        None => p,
     }
 }
 
