@@ -10,6 +10,7 @@
 //! ```
 
 pub mod builder;
+pub mod digest;
 #[cfg(feature = "transport")]
 pub mod endpoint;
 pub mod error;
@@ -18,6 +19,7 @@ pub mod header;
 pub mod message;
 pub mod params;
 pub mod parse;
+pub mod sdp;
 pub mod transaction;
 #[cfg(feature = "transport")]
 pub mod transport;
