@@ -10,6 +10,7 @@
 //! ```
 
 pub mod builder;
+pub mod dialog;
 #[cfg(feature = "transport")]
 pub mod endpoint;
 pub mod error;
