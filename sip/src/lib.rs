@@ -22,6 +22,7 @@ pub mod parse;
 pub mod transaction;
 #[cfg(feature = "transport")]
 pub mod transport;
+pub mod ua;
 pub mod uri;
 
 pub use builder::MessageBuilder;
