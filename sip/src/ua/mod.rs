@@ -5,6 +5,8 @@
 //! Session bodies (SDP) are opaque bytes here; the caller makes offers and answers.
 
 mod call;
+mod keepalive;
+pub mod register;
 pub mod response;
 mod uac;
 mod uas;
@@ -13,6 +15,8 @@ mod uas;
 mod tests;
 
 pub use call::{CallHandle, CallState, Role};
+pub use keepalive::PingHandle;
+pub use register::{Binding, RegHandle, RegState, RegisterConfig};
 pub use response::{Authenticator, Challenge};
 
 use crate::header::Method;
@@ -203,6 +207,41 @@ pub enum UaEvent {
         /// Final status.
         code: u16,
     },
+    /// A 2xx to REGISTER: the binding holds for `expires` seconds.
+    Registered {
+        /// The registration.
+        reg: RegHandle,
+        /// Seconds granted for our Contact.
+        expires: u32,
+        /// All bindings the registrar listed (§10.2.4).
+        bindings: Vec<Binding>,
+    },
+    /// A REGISTER failed; the next attempt is in `retry_in`.
+    RegistrationFailed {
+        /// The registration.
+        reg: RegHandle,
+        /// Final status (408 for a timeout).
+        code: u16,
+        /// When the next attempt goes out.
+        retry_in: std::time::Duration,
+    },
+    /// The binding was removed (Expires: 0 answered).
+    Unregistered {
+        /// The registration.
+        reg: RegHandle,
+    },
+    /// The pinged peer answered OPTIONS.
+    PeerUp {
+        /// The ping target.
+        ping: PingHandle,
+    },
+    /// The pinged peer stopped answering (timeout, or 408/503).
+    PeerDown {
+        /// The ping target.
+        ping: PingHandle,
+        /// The status, or `None` for no answer at all.
+        code: Option<u16>,
+    },
     /// The call is over.
     Ended {
         /// The call.
@@ -222,6 +261,8 @@ enum Purpose {
     ByeStray,
     Reinvite(CallHandle),
     InDialog(CallHandle, String),
+    Register(RegHandle),
+    Ping(PingHandle),
 }
 
 /// The user agent core.
@@ -229,6 +270,8 @@ pub struct Ua {
     cfg: UaConfig,
     layer: TransactionLayer,
     calls: BTreeMap<CallHandle, Call>,
+    regs: BTreeMap<RegHandle, register::Registration>,
+    pings: BTreeMap<PingHandle, keepalive::Ping>,
     purposes: HashMap<TxnId, Purpose>,
     transmits: VecDeque<Transmit>,
     events: VecDeque<UaEvent>,
@@ -302,6 +345,8 @@ impl Ua {
             rng: cfg.seed ^ 0x9e37_79b9_7f4a_7c15,
             cfg,
             calls: BTreeMap::new(),
+            regs: BTreeMap::new(),
+            pings: BTreeMap::new(),
             purposes: HashMap::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
@@ -342,7 +387,13 @@ impl Ua {
 
     /// When to call [`Ua::handle_timeout`] next.
     pub fn poll_timeout(&mut self) -> Option<Instant> {
-        let calls = self.calls.values().filter_map(Call::poll_timeout).min();
+        let calls = self
+            .calls
+            .values()
+            .filter_map(Call::poll_timeout)
+            .chain(self.regs.values().filter_map(|r| r.poll_timeout()))
+            .chain(self.pings.values().filter_map(|p| p.next))
+            .min();
         match (self.layer.poll_timeout(), calls) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -362,6 +413,8 @@ impl Ua {
         for h in due {
             self.call_timers(now, h);
         }
+        self.reg_timers(now);
+        self.ping_timers(now);
         self.pump(now);
     }
 

@@ -998,3 +998,188 @@ fn early_media_183_carries_sdp() {
         sdp: Some(b"early".to_vec())
     }));
 }
+
+// ---- REGISTER and OPTIONS pings ------------------------------------------------------
+
+/// Fires timers until the UA sends something; returns when, and what.
+fn next_send(u: &mut Ua) -> (Instant, Vec<Vec<u8>>) {
+    loop {
+        let t = u.poll_timeout().expect("a timer");
+        u.handle_timeout(t);
+        let out = sent(u);
+        if !out.is_empty() {
+            return (t, out);
+        }
+    }
+}
+
+fn evs(u: &mut Ua) -> Vec<UaEvent> {
+    std::iter::from_fn(|| u.poll_event()).collect()
+}
+
+#[test]
+fn register_challenge_binding_refresh_and_unregister() {
+    let mut a = ua(A, 1);
+    a.set_authenticator(Box::new(FixedAnswer(0)));
+    let t0 = Instant::now();
+    let mut cfg = RegisterConfig::new(&format!("sip:{B}"), &format!("sip:u@{B}"));
+    cfg.expires = 600;
+    let r = a.register(t0, cfg).unwrap();
+    let reg = sent(&mut a).remove(0);
+    let m = Message::parse(&reg).unwrap();
+    assert_eq!(m.expires(), Some(600));
+    assert_eq!(m.request_uri().unwrap().to_string(), format!("sip:{B}"));
+    let ch = [("WWW-Authenticate", "Digest realm=\"reg\", nonce=\"1\"")];
+    a.handle_message(t0, &reply(&reg, 401, Some("x"), "", &ch), peer(B));
+    let reg2 = sent(&mut a).remove(0);
+    let m2 = Message::parse(&reg2).unwrap();
+    assert!(m2.header("Authorization").is_some());
+    assert_eq!(m2.cseq().unwrap().seq, m.cseq().unwrap().seq + 1);
+    assert_eq!(m2.call_id(), m.call_id());
+    let bindings = format!("<sip:u@{A}>;expires=300, <sip:other@192.0.2.9>;expires=50");
+    a.handle_message(
+        t0,
+        &reply(&reg2, 200, Some("x"), "", &[("Contact", &bindings)]),
+        peer(B),
+    );
+    let ev = evs(&mut a);
+    assert_eq!(
+        ev,
+        [UaEvent::Registered {
+            reg: r,
+            expires: 300,
+            bindings: vec![
+                Binding {
+                    uri: format!("sip:u@{A}"),
+                    expires: Some(300)
+                },
+                Binding {
+                    uri: "sip:other@192.0.2.9".into(),
+                    expires: Some(50)
+                },
+            ]
+        }]
+    );
+    assert_eq!(a.reg_state(r), Some(RegState::Registered));
+    // The refresh goes out before the 300 s lapse (at 240 s), not earlier.
+    let (due, refresh) = next_send(&mut a);
+    assert_eq!(due - t0, Duration::from_secs(240));
+    assert_eq!(starts(&refresh), [format!("REGISTER sip:{B} SIP/2.0")]);
+    a.handle_message(
+        due,
+        &reply(&refresh[0], 200, Some("x"), "", &[("Contact", &bindings)]),
+        peer(B),
+    );
+    a.unregister(due, r).unwrap();
+    let un = sent(&mut a).remove(0);
+    assert_eq!(Message::parse(&un).unwrap().expires(), Some(0));
+    a.handle_message(due, &reply(&un, 200, Some("x"), "", &[]), peer(B));
+    assert!(evs(&mut a).contains(&UaEvent::Unregistered { reg: r }));
+    assert_eq!(a.reg_state(r), Some(RegState::Unregistered));
+}
+
+#[test]
+fn register_423_retries_with_min_expires_and_failures_back_off() {
+    let mut a = ua(A, 1);
+    let t0 = Instant::now();
+    let mut cfg = RegisterConfig::new(&format!("sip:{B}"), &format!("sip:u@{B}"));
+    cfg.expires = 60;
+    let r = a.register(t0, cfg).unwrap();
+    let reg = sent(&mut a).remove(0);
+    a.handle_message(
+        t0,
+        &reply(&reg, 423, Some("x"), "", &[("Min-Expires", "1800")]),
+        peer(B),
+    );
+    let reg2 = sent(&mut a).remove(0);
+    assert_eq!(Message::parse(&reg2).unwrap().expires(), Some(1800));
+    // A wrong password: challenged twice, no third REGISTER now; retry after back-off.
+    let mut a2 = ua(A, 2);
+    a2.set_authenticator(Box::new(FixedAnswer(0)));
+    let r2 = a2
+        .register(
+            t0,
+            RegisterConfig::new(&format!("sip:{B}"), &format!("sip:u@{B}")),
+        )
+        .unwrap();
+    let ch = [("WWW-Authenticate", "Digest realm=\"reg\", nonce=\"1\"")];
+    let x = sent(&mut a2).remove(0);
+    a2.handle_message(t0, &reply(&x, 401, Some("x"), "", &ch), peer(B));
+    let y = sent(&mut a2).remove(0);
+    a2.handle_message(t0, &reply(&y, 401, Some("x"), "", &ch), peer(B));
+    assert!(sent(&mut a2).is_empty(), "no loop on a wrong password");
+    let ev = evs(&mut a2);
+    assert!(ev.contains(&UaEvent::RegistrationFailed {
+        reg: r2,
+        code: 401,
+        retry_in: Duration::from_secs(30)
+    }));
+    let (next, mut z) = next_send(&mut a2);
+    assert_eq!(next - t0, Duration::from_secs(30));
+    let z = z.remove(0);
+    a2.handle_message(next, &reply(&z, 500, Some("x"), "", &[]), peer(B));
+    assert!(evs(&mut a2).contains(&UaEvent::RegistrationFailed {
+        reg: r2,
+        code: 500,
+        retry_in: Duration::from_secs(60)
+    }));
+    let _ = r;
+}
+
+#[test]
+fn register_follows_a_redirect() {
+    let mut a = ua(A, 1);
+    let t0 = Instant::now();
+    a.register(
+        t0,
+        RegisterConfig::new(&format!("sip:{B}"), &format!("sip:u@{B}")),
+    )
+    .unwrap();
+    let reg = sent(&mut a).remove(0);
+    a.handle_message(
+        t0,
+        &reply(
+            &reg,
+            301,
+            Some("x"),
+            "",
+            &[("Contact", &format!("<sip:{C}>"))],
+        ),
+        peer(B),
+    );
+    let out = sent(&mut a);
+    assert_eq!(starts(&out), [format!("REGISTER sip:{C} SIP/2.0")]);
+}
+
+#[test]
+fn options_ping_reports_up_then_down() {
+    let mut a = ua(A, 1);
+    let t0 = Instant::now();
+    let p = a
+        .ping(t0, &format!("sip:{B}"), Duration::from_secs(30))
+        .unwrap();
+    let o = sent(&mut a).remove(0);
+    assert!(o.starts_with(b"OPTIONS "));
+    a.handle_message(t0, &reply(&o, 200, Some("p"), "", &[]), peer(B));
+    assert_eq!(evs(&mut a), [UaEvent::PeerUp { ping: p }]);
+    // The next ping gets no answer: down after Timer F (32 s).
+    let mut t = t0;
+    let mut downs = Vec::new();
+    while t - t0 < Duration::from_secs(70) {
+        t = a.poll_timeout().unwrap();
+        a.handle_timeout(t);
+        sent(&mut a);
+        downs.extend(evs(&mut a));
+        if !downs.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(
+        downs,
+        [UaEvent::PeerDown {
+            ping: p,
+            code: None
+        }]
+    );
+    assert_eq!(t - t0, Duration::from_secs(30 + 32));
+}

@@ -138,6 +138,9 @@ impl Ua {
                 }
             }
             Purpose::InDialog(..) => {}
+            Purpose::Register(r) => self.on_register_response(now, r, msg),
+            Purpose::Ping(p) if code >= 200 => self.on_ping_result(now, p, Some(code)),
+            Purpose::Ping(_) => {}
         }
     }
 
@@ -170,6 +173,8 @@ impl Ua {
                 });
                 self.end(h, EndReason::DialogGone(408));
             }
+            Purpose::Register(r) => self.register_failed(now, r, 408, None),
+            Purpose::Ping(p) => self.on_ping_result(now, p, None),
             Purpose::Cancel(_) | Purpose::ByeStray => {}
         }
     }
