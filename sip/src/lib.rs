@@ -19,6 +19,7 @@ pub mod header;
 pub mod message;
 pub mod params;
 pub mod parse;
+pub mod sdp;
 pub mod transaction;
 #[cfg(feature = "transport")]
 pub mod transport;
