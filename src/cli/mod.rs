@@ -1,7 +1,10 @@
 //! Command-line interface. One module per subcommand; this file only lists them.
 
+mod answer;
+mod call;
 mod dtmf_detect;
 mod parse;
+mod register;
 mod sim_card;
 mod tone;
 
@@ -28,6 +31,12 @@ pub enum Command {
     DtmfDetect(dtmf_detect::Args),
     /// Write a country's call-progress tone to a raw s16le 8 kHz file.
     Tone(tone::Args),
+    /// Answer SIP calls (diagnostic UAS): ring, answer with SDP, send RTP.
+    Answer(answer::Args),
+    /// Place one SIP call, hold it, hang up; prints the ladder.
+    Call(call::Args),
+    /// Register a binding with a SIP registrar.
+    Register(register::Args),
 }
 
 impl Command {
@@ -41,6 +50,9 @@ impl Command {
             Command::SimCard(args) => args.run(),
             Command::DtmfDetect(a) => a.run(),
             Command::Tone(a) => a.run(),
+            Command::Answer(a) => a.run(),
+            Command::Call(a) => a.run(),
+            Command::Register(a) => a.run(),
         }
     }
 }

@@ -8,6 +8,8 @@ mod call;
 mod keepalive;
 pub mod register;
 pub mod response;
+#[cfg(feature = "transport")]
+pub mod runner;
 mod uac;
 mod uas;
 
