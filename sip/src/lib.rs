@@ -11,6 +11,7 @@
 
 pub mod builder;
 pub mod dialog;
+pub mod digest;
 #[cfg(feature = "transport")]
 pub mod endpoint;
 pub mod error;
