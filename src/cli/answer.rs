@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use tipring_media::g711::Law;
 use tipring_media::rtp::RtpRepr;
+use tipring_sip::digest::{DigestServer, Secret, ServerConfig};
 use tipring_sip::sdp::{Codec, MediaConfig, NegotiatedMedia, OfferAnswer, SessionDescription};
 use tipring_sip::transaction::Transport;
 use tipring_sip::ua::runner::{Direction, Tap, UaRunner};
@@ -117,10 +118,6 @@ impl Args {
             eprintln!("answer: unknown transport {}", self.transport);
             return ExitCode::FAILURE;
         };
-        if self.auth.is_some() {
-            eprintln!("answer: --auth needs the digest server, which is not wired in yet");
-            return ExitCode::FAILURE;
-        }
         let rt = match tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -149,6 +146,22 @@ impl Args {
             }
         };
         r.set_tap(ladder());
+        if let Some(a) = &self.auth {
+            let Some((user, pass)) = a.split_once(':') else {
+                eprintln!("answer: --auth takes USER:PASS");
+                return ExitCode::FAILURE;
+            };
+            let mut key = [0u8; 32];
+            let seed = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0)
+                ^ u128::from(std::process::id());
+            key[..16].copy_from_slice(&seed.to_le_bytes());
+            let server = DigestServer::new(ServerConfig::new("tipring"), key, Instant::now());
+            let users = HashMap::from([(user.to_owned(), Secret::Password(pass.to_owned()))]);
+            r.ua().set_challenger(server, users);
+        }
         eprintln!("answer: listening on {} ({:?})", r.local(), t);
         let mut calls: HashMap<CallHandle, Incoming> = HashMap::new();
         let mut done = 0u64;

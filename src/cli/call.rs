@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use tipring_sip::sdp::{MediaConfig, OfferAnswer, SessionDescription};
+use tipring_sip::ua::DigestCredentials;
 use tipring_sip::ua::runner::UaRunner;
 use tipring_sip::ua::{EndReason, UaConfig, UaEvent, uri_peer};
 
@@ -53,10 +54,6 @@ impl Args {
             eprintln!("call: unknown transport {}", self.transport);
             return ExitCode::FAILURE;
         };
-        if self.auth.is_some() {
-            eprintln!("call: --auth needs the digest client, which is not wired in yet");
-            return ExitCode::FAILURE;
-        }
         let rt = match tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -96,6 +93,15 @@ impl Args {
             }
         };
         r.set_tap(ladder());
+        if let Some(a) = &self.auth {
+            let Some((user, pass)) = a.split_once(':') else {
+                eprintln!("--auth takes USER:PASS");
+                return ExitCode::FAILURE;
+            };
+            let seed = u64::from(std::process::id());
+            r.ua()
+                .set_authenticator(Box::new(DigestCredentials::new(user, pass, seed)));
+        }
         let ip = r.local().ip();
         let Ok(rtp) = tokio::net::UdpSocket::bind(SocketAddr::new(ip, 0)).await else {
             eprintln!("call: no RTP socket");

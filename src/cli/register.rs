@@ -6,6 +6,7 @@ use clap::Args as ClapArgs;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Instant;
+use tipring_sip::ua::DigestCredentials;
 use tipring_sip::ua::register::RegisterConfig;
 use tipring_sip::ua::runner::UaRunner;
 use tipring_sip::ua::{UaConfig, UaEvent};
@@ -40,10 +41,6 @@ impl Args {
             eprintln!("register: unknown transport {}", self.transport);
             return ExitCode::FAILURE;
         };
-        if self.auth.is_some() {
-            eprintln!("register: --auth needs the digest client, which is not wired in yet");
-            return ExitCode::FAILURE;
-        }
         let rt = match tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -73,6 +70,15 @@ impl Args {
             }
         };
         r.set_tap(ladder());
+        if let Some(a) = &self.auth {
+            let Some((user, pass)) = a.split_once(':') else {
+                eprintln!("--auth takes USER:PASS");
+                return ExitCode::FAILURE;
+            };
+            let seed = u64::from(std::process::id());
+            r.ua()
+                .set_authenticator(Box::new(DigestCredentials::new(user, pass, seed)));
+        }
         let host = self
             .registrar
             .trim_start_matches("sips:")

@@ -19,7 +19,7 @@ mod tests;
 pub use call::{CallHandle, CallState, Role};
 pub use keepalive::PingHandle;
 pub use register::{Binding, RegHandle, RegState, RegisterConfig};
-pub use response::{Authenticator, Challenge};
+pub use response::{Authenticator, Challenge, DigestCredentials};
 
 use crate::header::Method;
 use crate::message::Message;
@@ -278,6 +278,10 @@ pub struct Ua {
     transmits: VecDeque<Transmit>,
     events: VecDeque<UaEvent>,
     auth: Option<Box<dyn Authenticator + Send>>,
+    challenger: Option<(
+        crate::digest::DigestServer,
+        std::collections::HashMap<String, crate::digest::Secret>,
+    )>,
     rng: u64,
     next_call: u64,
 }
@@ -353,6 +357,7 @@ impl Ua {
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             auth: None,
+            challenger: None,
             next_call: 1,
         }
     }
@@ -360,6 +365,16 @@ impl Ua {
     /// Sets the digest client used for 401/407 (§22.2).
     pub fn set_authenticator(&mut self, a: Box<dyn Authenticator + Send>) {
         self.auth = Some(a);
+    }
+
+    /// Challenges every new INVITE with digest (§22.1): only callers with credentials in
+    /// `users` get through; a missing, stale or unknown nonce gets 401, a wrong answer 403.
+    pub fn set_challenger(
+        &mut self,
+        server: crate::digest::DigestServer,
+        users: std::collections::HashMap<String, crate::digest::Secret>,
+    ) {
+        self.challenger = Some((server, users));
     }
 
     /// The configuration.

@@ -188,6 +188,11 @@ impl Ua {
         match code {
             200..=299 => {
                 r.failures = 0;
+                if r.auth.is_some()
+                    && let Some(a) = self.auth.as_mut()
+                {
+                    a.accepted();
+                }
                 r.auth_reset();
                 if r.removing {
                     r.state = RegState::Unregistered;

@@ -99,6 +99,61 @@ pub trait Authenticator {
         request_uri: &str,
         body: &[u8],
     ) -> Option<String>;
+
+    /// A request that carried our answer got a final response other than 401/407.
+    fn accepted(&mut self) {}
+
+    /// The target changed (a redirect): forget earlier challenges.
+    fn reset(&mut self) {}
+}
+
+/// The digest client of [`crate::digest`] behind the UA's [`Authenticator`] hook.
+#[derive(Debug)]
+pub struct DigestCredentials(pub crate::digest::Authenticator);
+
+impl DigestCredentials {
+    /// Credentials `user`/`password`; `seed` feeds the cnonces.
+    pub fn new(user: &str, password: &str, seed: u64) -> Self {
+        DigestCredentials(crate::digest::Authenticator::new(user, password, seed))
+    }
+}
+
+impl Authenticator for DigestCredentials {
+    fn answer(
+        &mut self,
+        challenge: &Challenge,
+        method: &str,
+        request_uri: &str,
+        body: &[u8],
+    ) -> Option<String> {
+        use crate::digest::ChallengeKind;
+        let kind = if challenge.proxy {
+            ChallengeKind::Proxy
+        } else {
+            ChallengeKind::Www
+        };
+        if let Err(e) = self
+            .0
+            .on_challenges(std::iter::once((kind, challenge.value.as_str())))
+        {
+            tracing::debug!("challenge not answered: {e}");
+            return None;
+        }
+        let header = challenge.answer_header();
+        self.0
+            .authorization(method, request_uri, body)
+            .into_iter()
+            .find(|(h, _)| *h == header)
+            .map(|(_, v)| v)
+    }
+
+    fn accepted(&mut self) {
+        self.0.accepted();
+    }
+
+    fn reset(&mut self) {
+        self.0.reset();
+    }
 }
 
 #[cfg(test)]

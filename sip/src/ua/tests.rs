@@ -1183,3 +1183,79 @@ fn options_ping_reports_up_then_down() {
     );
     assert_eq!(t - t0, Duration::from_secs(30 + 32));
 }
+
+// ---- digest end to end -----------------------------------------------------------------
+
+fn challenged_pair(password: &str) -> Net {
+    use crate::digest::{DigestServer, Secret, ServerConfig};
+    let mut a = ua(A, 1);
+    a.set_authenticator(Box::new(DigestCredentials::new("alice", password, 7)));
+    let mut b = ua(B, 2);
+    let now = Instant::now();
+    let users = HashMap::from([("alice".to_owned(), Secret::Password("s3cret".into()))]);
+    b.set_challenger(
+        DigestServer::new(ServerConfig::new("tipring"), [9; 32], now),
+        users,
+    );
+    let mut n = Net::new(vec![a, b]);
+    n.now = now;
+    n
+}
+
+#[test]
+fn digest_challenge_then_call_with_the_right_password() {
+    let mut n = challenged_pair("s3cret");
+    let now = n.now;
+    let a = n.uas[0]
+        .call(
+            now,
+            &format!("sip:u@{B}"),
+            &format!("sip:alice@{A}"),
+            b"o".to_vec(),
+        )
+        .unwrap();
+    n.flush();
+    assert_eq!(n.count("SIP/2.0 401"), 1);
+    let b = n.incoming(1);
+    n.uas[1].answer(now, b, b"a").unwrap();
+    n.flush();
+    assert!(n.take_events(0).contains(&UaEvent::Answered {
+        call: a,
+        sdp: b"a".to_vec()
+    }));
+    let inv2 = n
+        .log
+        .iter()
+        .filter(|l| l.2.starts_with("INVITE "))
+        .nth(1)
+        .unwrap();
+    assert!(inv2.2.contains("Authorization: Digest"));
+}
+
+#[test]
+fn digest_wrong_password_is_refused_without_a_loop() {
+    let mut n = challenged_pair("wrong");
+    let now = n.now;
+    n.uas[0]
+        .call(
+            now,
+            &format!("sip:u@{B}"),
+            &format!("sip:alice@{A}"),
+            b"o".to_vec(),
+        )
+        .unwrap();
+    n.run(Duration::from_secs(40));
+    assert_eq!(
+        n.count("INVITE "),
+        2,
+        "one answer to the challenge, no more"
+    );
+    assert_eq!(
+        ended(&n.take_events(0)),
+        Some(EndReason::Failed {
+            code: 403,
+            retry_after: None
+        })
+    );
+    assert!(n.take_events(1).is_empty(), "no call reached the UAS");
+}

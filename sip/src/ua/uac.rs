@@ -181,6 +181,14 @@ impl Ua {
 
     fn on_invite_response(&mut self, now: Instant, h: CallHandle, msg: &Message<'_>) {
         let code = msg.status().unwrap_or(0);
+        if code >= 200
+            && code != 401
+            && code != 407
+            && self.calls.get(&h).is_some_and(|c| c.auth.is_some())
+            && let Some(a) = self.auth.as_mut()
+        {
+            a.accepted();
+        }
         match code {
             100..=199 => self.on_provisional(now, h, msg),
             200..=299 => self.on_invite_2xx(now, h, msg),

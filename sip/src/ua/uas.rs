@@ -46,8 +46,43 @@ impl Ua {
         self.respond(now, id, 200, b.finish());
     }
 
+    /// Digest check of a new INVITE when a challenger is set (§22.1): `false` when it was
+    /// answered with 401/403.
+    fn authorized(&mut self, now: Instant, id: TxnId, msg: &Message<'_>, tag: &str) -> bool {
+        use crate::digest::{ChallengeKind, Rejection, Verdict};
+        let Some((server, users)) = self.challenger.as_mut() else {
+            return true;
+        };
+        let (code, stale) = match server.verify_request(now, msg, ChallengeKind::Www, users) {
+            Verdict::Authorized { .. } => return true,
+            Verdict::Stale(_) => (401, true),
+            Verdict::Rejected(Rejection::WrongResponse | Rejection::UnknownUser) => (403, false),
+            Verdict::Rejected(_) => (401, false),
+        };
+        let mut b = MessageBuilder::response_to(
+            msg,
+            code,
+            if code == 401 {
+                "Unauthorized"
+            } else {
+                "Forbidden"
+            },
+            Some(tag),
+        );
+        if code == 401 {
+            for c in server.challenges(now, stale) {
+                b = b.header(HeaderName::WwwAuthenticate, c);
+            }
+        }
+        self.respond(now, id, code, b.finish());
+        false
+    }
+
     fn on_invite(&mut self, now: Instant, id: TxnId, msg: &Message<'_>, from: Peer) {
         let tag = self.token();
+        if !self.authorized(now, id, msg, &tag) {
+            return;
+        }
         if self.cfg.single_line && self.busy() {
             return self.respond_plain(now, id, msg, 486, Some(&tag));
         }
