@@ -261,3 +261,57 @@ async fn ua_cli_call_to_a_busy_answer_exits_with_the_class() {
     assert_eq!(st.code(), Some(4), "{out}");
     assert!(out.contains("SIP/2.0 486 Busy Here"), "{out}");
 }
+
+async fn challenged_call(
+    test: &str,
+    sipp_port: &str,
+    sipp_pass: &str,
+    our: &str,
+) -> (Option<i32>, String) {
+    let sf = scenario("ua_auth_uas.xml");
+    let mut s = Sipp::spawn(
+        test,
+        &[
+            "-sf",
+            &sf,
+            "-i",
+            "127.0.0.1",
+            "-p",
+            sipp_port,
+            "-m",
+            "1",
+            "-set",
+            "pass",
+            sipp_pass,
+        ],
+    );
+    settle().await;
+    let uri = format!("sip:x@127.0.0.1:{sipp_port}");
+    let mut t = Tipring::spawn(test, &["call", &uri, "--hold-secs", "1", "--auth", our]);
+    let (st, out) = t.wait(Duration::from_secs(20)).await;
+    s.expect_success(Duration::from_secs(20)).await;
+    (st.code(), out)
+}
+
+#[tokio::test]
+async fn ua_sipp_401_challenge_answered() {
+    let (code, out) = challenged_call("ua-auth-ok", "17441", "pw", "bob:pw").await;
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(
+        out.matches("-> 127.0.0.1:17441 INVITE ").count(),
+        2,
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn ua_sipp_wrong_password_does_not_loop() {
+    let (code, out) = challenged_call("ua-auth-bad", "17442", "pw", "bob:nope").await;
+    assert_eq!(code, Some(7), "AuthFailed: {out}");
+    assert_eq!(
+        out.matches("-> 127.0.0.1:17442 INVITE ").count(),
+        2,
+        "{out}"
+    );
+    assert_eq!(out.matches("SIP/2.0 401").count(), 2, "{out}");
+}
