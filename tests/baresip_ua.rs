@@ -125,7 +125,7 @@ fn baresip_calls_tipring_answer() {
 fn tipring_call_reaches_baresip() {
     let dir = baresip_dir("called", 17613);
     let cfg = dir.to_string_lossy().into_owned();
-    let mut bs = Proc::spawn(&dir, "baresip", "baresip", &["-f", &cfg, "-t", "8"]);
+    let bs = Proc::spawn(&dir, "baresip", "baresip", &["-f", &cfg, "-t", "8"]);
     std::thread::sleep(Duration::from_millis(1000));
     let mut call = Proc::spawn(
         &dir,
