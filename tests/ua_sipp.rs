@@ -315,3 +315,31 @@ async fn ua_sipp_wrong_password_does_not_loop() {
     );
     assert_eq!(out.matches("SIP/2.0 401").count(), 2, "{out}");
 }
+
+#[tokio::test]
+async fn ua_sipp_no_common_codec_gets_488() {
+    let mut t = Tipring::spawn(
+        "codec",
+        &["answer", "--listen", "127.0.0.1:17407", "--calls", "1"],
+    );
+    settle().await;
+    let sf = scenario("ua_488.xml");
+    let mut s = Sipp::spawn(
+        "ua-488",
+        &[
+            "-sf",
+            &sf,
+            "127.0.0.1:17407",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            "17408",
+            "-m",
+            "1",
+        ],
+    );
+    s.expect_success(Duration::from_secs(30)).await;
+    let (st, out) = t.wait(Duration::from_secs(10)).await;
+    assert!(st.success(), "{out}");
+    assert!(out.contains("SIP/2.0 488"), "{out}");
+}

@@ -1259,3 +1259,66 @@ fn digest_wrong_password_is_refused_without_a_loop() {
     );
     assert!(n.take_events(1).is_empty(), "no call reached the UAS");
 }
+
+#[test]
+fn require_gets_420_and_unknown_body_415() {
+    let mut b = ua(B, 2);
+    let now = Instant::now();
+    let inv = |extra: &str, body: &str| {
+        format!(
+            "INVITE sip:u@{B} SIP/2.0\r\nVia: SIP/2.0/UDP {C};branch=z9hG4bK{}\r\nFrom: <sip:x@{C}>;tag=1\r\n\
+             To: <sip:u@{B}>\r\nCall-ID: r{}\r\nCSeq: 1 INVITE\r\nContact: <sip:x@{C}>\r\n{extra}\
+             Content-Length: {}\r\n\r\n{body}",
+            extra.len(),
+            extra.len(),
+            body.len()
+        )
+    };
+    b.handle_message(now, inv("Require: 100rel, foo\r\n", "").as_bytes(), peer(C));
+    let r = b.poll_transmit().unwrap();
+    let m = Message::parse(&r.bytes).unwrap();
+    assert_eq!(m.status(), Some(420));
+    assert_eq!(m.header("Unsupported").unwrap().value, "100rel, foo");
+    b.handle_message(
+        now,
+        inv("Content-Type: text/plain\r\n", "hello").as_bytes(),
+        peer(C),
+    );
+    let r = b.poll_transmit().unwrap();
+    let m = Message::parse(&r.bytes).unwrap();
+    assert_eq!(m.status(), Some(415));
+    assert_eq!(m.header("Accept").unwrap().value, ACCEPT);
+    assert!(b.poll_event().is_none(), "neither reached the user");
+    // An SDP body is taken.
+    b.handle_message(
+        now,
+        inv("Content-Type: application/sdp\r\n", "v=0\r\n").as_bytes(),
+        peer(C),
+    );
+    assert!(matches!(b.poll_event(), Some(UaEvent::Incoming { .. })));
+}
+
+#[test]
+fn uac_reports_420_415_488() {
+    for code in [420u16, 415, 488] {
+        let mut a = ua(A, 1);
+        let now = Instant::now();
+        a.call(
+            now,
+            &format!("sip:u@{B}"),
+            &format!("sip:u@{A}"),
+            b"o".to_vec(),
+        )
+        .unwrap();
+        let inv = sent(&mut a).remove(0);
+        a.handle_message(now, &reply(&inv, code, Some("z"), "", &[]), peer(B));
+        assert_eq!(starts(&sent(&mut a)), [format!("ACK sip:u@{B} SIP/2.0")]);
+        assert_eq!(
+            ended(&evs(&mut a)),
+            Some(EndReason::Failed {
+                code,
+                retry_after: None
+            })
+        );
+    }
+}

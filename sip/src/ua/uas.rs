@@ -16,6 +16,9 @@ impl Ua {
         let Some(method) = msg.method() else {
             return;
         };
+        if !self.acceptable(now, id, msg, method) {
+            return;
+        }
         let in_dialog = msg.to().and_then(|t| t.tag()).is_some();
         if in_dialog {
             return self.on_dialog_request(now, id, msg, method);
@@ -26,6 +29,40 @@ impl Ua {
             Method::Bye | Method::Info => self.respond_plain(now, id, msg, 481, None),
             _ => self.respond_plain(now, id, msg, 405, None),
         }
+    }
+
+    /// The checks of §8.2.2.3 and §8.2.3 before any processing: a Require naming an extension
+    /// we lack gets 420 with Unsupported (never for CANCEL/ACK); a body we cannot read gets
+    /// 415 with Accept. `false` when the request was answered.
+    fn acceptable(
+        &mut self,
+        now: Instant,
+        id: TxnId,
+        msg: &Message<'_>,
+        method: Method<'_>,
+    ) -> bool {
+        if !matches!(method, Method::Cancel | Method::Ack) {
+            let unsupported: Vec<&str> = msg.require().collect();
+            if !unsupported.is_empty() {
+                let b = MessageBuilder::response_to(msg, 420, "Bad Extension", None)
+                    .header(HeaderName::Unsupported, unsupported.join(", "));
+                self.respond(now, id, 420, b.finish());
+                return false;
+            }
+        }
+        let sdp_method = matches!(method, Method::Invite | Method::Ack);
+        let unreadable = !msg.body().is_empty()
+            && sdp_method
+            && !msg
+                .content_type()
+                .is_some_and(|t| t.is("application", "sdp"));
+        if unreadable {
+            let b = MessageBuilder::response_to(msg, 415, "Unsupported Media Type", None)
+                .header(HeaderName::Accept, ACCEPT);
+            self.respond(now, id, 415, b.finish());
+            return false;
+        }
+        true
     }
 
     /// OPTIONS answered with what we allow, accept and support (§11.2).
