@@ -343,3 +343,47 @@ async fn ua_sipp_no_common_codec_gets_488() {
     assert!(st.success(), "{out}");
     assert!(out.contains("SIP/2.0 488"), "{out}");
 }
+
+#[tokio::test]
+async fn ua_sipp_reinvite_glare_491_then_retry() {
+    let mut t = Tipring::spawn(
+        "glare",
+        &[
+            "answer",
+            "--listen",
+            "127.0.0.1:17409",
+            "--answer-after-ms",
+            "50",
+            "--hold-after-ms",
+            "200",
+            "--calls",
+            "1",
+        ],
+    );
+    settle().await;
+    let sf = scenario("ua_glare.xml");
+    let mut s = Sipp::spawn(
+        "ua-glare",
+        &[
+            "-sf",
+            &sf,
+            "127.0.0.1:17409",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            "17410",
+            "-m",
+            "1",
+        ],
+    );
+    s.expect_success(Duration::from_secs(30)).await;
+    let (st, out) = t.wait(Duration::from_secs(10)).await;
+    assert!(st.success(), "{out}");
+    assert!(out.contains("-> 127.0.0.1:17410 SIP/2.0 491"), "{out}");
+    assert!(out.contains("<- 127.0.0.1:17410 SIP/2.0 491"), "{out}");
+    assert_eq!(
+        out.matches("-> 127.0.0.1:17410 INVITE ").count(),
+        2,
+        "hold and its retry: {out}"
+    );
+}

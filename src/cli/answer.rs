@@ -9,9 +9,11 @@ use std::time::{Duration, Instant};
 use tipring_media::g711::Law;
 use tipring_media::rtp::RtpRepr;
 use tipring_sip::digest::{DigestServer, Secret, ServerConfig};
-use tipring_sip::sdp::{Codec, MediaConfig, NegotiatedMedia, OfferAnswer, SessionDescription};
+use tipring_sip::sdp::{
+    Codec, Direction, MediaConfig, NegotiatedMedia, OfferAnswer, SessionDescription,
+};
 use tipring_sip::transaction::Transport;
-use tipring_sip::ua::runner::{Direction, Tap, UaRunner};
+use tipring_sip::ua::runner::{Direction as Way, Tap, UaRunner};
 use tipring_sip::ua::{CallHandle, UaConfig, UaEvent};
 
 #[derive(Debug, ClapArgs)]
@@ -40,6 +42,9 @@ pub struct Args {
     /// Send a 1 kHz tone instead of silence.
     #[arg(long)]
     pub tone: bool,
+    /// Put each call on hold (re-INVITE with a=sendonly) this long after the ACK.
+    #[arg(long)]
+    pub hold_after_ms: Option<u64>,
 }
 
 /// Parses `--transport`.
@@ -60,8 +65,8 @@ pub(super) fn ladder() -> Tap {
             .next()
             .unwrap_or_default();
         let arrow = match dir {
-            Direction::Sent => "->",
-            Direction::Received => "<-",
+            Way::Sent => "->",
+            Way::Received => "<-",
         };
         println!("{arrow} {} {}", peer.addr, String::from_utf8_lossy(line));
     })
@@ -109,6 +114,7 @@ struct Incoming {
     media: NegotiatedMedia,
     ring_at: Option<Instant>,
     answer_at: Instant,
+    hold_at: Option<Instant>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
 
@@ -168,14 +174,28 @@ impl Args {
         loop {
             let due = calls
                 .values()
-                .filter(|c| c.task.is_none())
-                .flat_map(|c| c.ring_at.into_iter().chain([c.answer_at]))
+                .flat_map(|c| {
+                    let pending = c.task.is_none();
+                    c.ring_at
+                        .filter(|_| pending)
+                        .into_iter()
+                        .chain(pending.then_some(c.answer_at))
+                        .chain(c.hold_at)
+                })
                 .min();
             let ev = r.next_event(due).await;
             let now = Instant::now();
             match ev {
                 None => {
                     for (h, c) in calls.iter_mut() {
+                        if c.hold_at.is_some_and(|t| t <= now) {
+                            c.hold_at = None;
+                            c.oa.set_direction(Direction::SendOnly);
+                            let offer = c.oa.create_offer().to_string().into_bytes();
+                            if let Err(e) = r.ua().reinvite(now, *h, offer) {
+                                eprintln!("answer: hold: {e}");
+                            }
+                        }
                         if c.ring_at.is_some_and(|t| t <= now) {
                             c.ring_at = None;
                             let _ = r.ua().ring(now, *h, 180, None);
@@ -219,6 +239,7 @@ impl Args {
                                     media,
                                     ring_at,
                                     answer_at: now + Duration::from_millis(self.answer_after_ms),
+                                    hold_at: None,
                                     task: None,
                                 },
                             );
@@ -226,6 +247,19 @@ impl Args {
                         Err(code) => {
                             let _ = r.ua().reject(now, call, code);
                         }
+                    }
+                }
+                Some(UaEvent::Confirmed { call, .. }) => {
+                    if let (Some(ms), Some(c)) = (self.hold_after_ms, calls.get_mut(&call)) {
+                        c.hold_at = Some(now + Duration::from_millis(ms));
+                    }
+                }
+                Some(UaEvent::ReinviteDone { call, sdp }) => {
+                    eprintln!("answer: call {} re-INVITE answered", call.0);
+                    if let (Some(c), Ok(a)) =
+                        (calls.get_mut(&call), SessionDescription::parse(&sdp))
+                    {
+                        let _ = c.oa.process_answer(&a);
                     }
                 }
                 Some(UaEvent::Reoffer { call, sdp }) => {
