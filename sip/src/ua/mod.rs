@@ -253,6 +253,21 @@ pub enum UaEvent {
     },
 }
 
+/// Counts of what the core did, for tests and monitoring.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UaStats {
+    /// Received messages absorbed by their transaction (retransmissions).
+    pub absorbed: u64,
+    /// 2xx retransmissions sent by the core while waiting for the ACK (§13.3.1.4).
+    pub retransmitted_2xx: u64,
+    /// OPTIONS answered.
+    pub options: u64,
+    /// CANCELs received.
+    pub cancels: u64,
+    /// Client transactions that timed out.
+    pub timeouts: u64,
+}
+
 /// What a client transaction was for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Purpose {
@@ -284,6 +299,7 @@ pub struct Ua {
     )>,
     rng: u64,
     next_call: u64,
+    stats: UaStats,
 }
 
 impl std::fmt::Debug for Ua {
@@ -359,6 +375,7 @@ impl Ua {
             auth: None,
             challenger: None,
             next_call: 1,
+            stats: UaStats::default(),
         }
     }
 
@@ -375,6 +392,11 @@ impl Ua {
         users: std::collections::HashMap<String, crate::digest::Secret>,
     ) {
         self.challenger = Some((server, users));
+    }
+
+    /// What the core has done so far.
+    pub fn stats(&self) -> UaStats {
+        self.stats
     }
 
     /// The configuration.
@@ -454,7 +476,7 @@ impl Ua {
             },
             Receipt::StrayAck => self.on_ack(now, &msg),
             Receipt::StrayResponse => self.on_stray_response(&msg),
-            Receipt::Absorbed(_) => {}
+            Receipt::Absorbed(_) => self.stats.absorbed += 1,
         }
         self.pump(now);
     }
@@ -467,7 +489,10 @@ impl Ua {
                 Output::Event(TuEvent::Terminated) => {
                     self.purposes.remove(&id);
                 }
-                Output::Event(TuEvent::Timeout | TuEvent::TransportError) => {
+                Output::Event(e @ (TuEvent::Timeout | TuEvent::TransportError)) => {
+                    if e == TuEvent::Timeout {
+                        self.stats.timeouts += 1;
+                    }
                     if let Some(p) = self.purposes.get(&id).cloned() {
                         self.on_client_failure(now, p);
                     }

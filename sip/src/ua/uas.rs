@@ -67,6 +67,7 @@ impl Ua {
 
     /// OPTIONS answered with what we allow, accept and support (§11.2).
     fn answer_options(&mut self, now: Instant, id: TxnId, msg: &Message<'_>, tag: Option<&str>) {
+        self.stats.options += 1;
         let own;
         let tag = match tag {
             Some(t) => Some(t),
@@ -256,6 +257,7 @@ impl Ua {
         invite: Option<TxnId>,
         msg: &Message<'_>,
     ) {
+        self.stats.cancels += 1;
         let Some(inv_txn) = invite else {
             return self.respond_plain(now, id, msg, 481, None);
         };
@@ -450,6 +452,7 @@ impl Ua {
                 let (txn, bytes) = (p.txn, p.bytes.clone());
                 p.interval = (p.interval * 2).min(t2);
                 p.next = Some(now + p.interval);
+                self.stats.retransmitted_2xx += 1;
                 self.respond(now, txn, 200, bytes);
             }
         }
