@@ -34,14 +34,12 @@ impl Default for UasOptions {
 impl Endpoint {
     /// Serves calls forever (until the transports close), any number at a time.
     pub async fn serve(mut self, opts: UasOptions) -> Result<(), EndpointError> {
-        let local = self
-            .local(Transport::Udp)
-            .or_else(|_| self.local(Transport::Tcp))?;
-        let transport = if self.local(Transport::Udp).is_ok() {
-            Transport::Udp
-        } else {
-            Transport::Tcp
-        };
+        // The first bound transport writes our Via and Contact; responses always go back
+        // the way their request came (§18.2.2).
+        let (transport, local) = [Transport::Udp, Transport::Tcp, Transport::Tls]
+            .into_iter()
+            .find_map(|t| self.local(t).ok().map(|a| (t, a)))
+            .ok_or_else(|| EndpointError::Bad("no transport bound".into()))?;
         let mut cfg = UaConfig::new(local, transport, "tipring");
         cfg.single_line = false;
         cfg.timers = self.layer.config();
