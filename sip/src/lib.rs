@@ -10,6 +10,7 @@
 //! ```
 
 pub mod builder;
+pub mod dialog;
 pub mod digest;
 #[cfg(feature = "transport")]
 pub mod endpoint;
@@ -23,6 +24,7 @@ pub mod sdp;
 pub mod transaction;
 #[cfg(feature = "transport")]
 pub mod transport;
+pub mod ua;
 pub mod uri;
 
 pub use builder::MessageBuilder;

@@ -1,8 +1,11 @@
 //! Command-line interface. One module per subcommand; this file only lists them.
 
 mod check_config;
+mod answer;
+mod call;
 mod dtmf_detect;
 mod parse;
+mod register;
 mod sim_card;
 mod tone;
 
@@ -31,6 +34,12 @@ pub enum Command {
     Tone(tone::Args),
     /// Validate a configuration file and print what would run.
     CheckConfig(check_config::Args),
+    /// Answer SIP calls (diagnostic UAS): ring, answer with SDP, send RTP.
+    Answer(answer::Args),
+    /// Place one SIP call, hold it, hang up; prints the ladder.
+    Call(call::Args),
+    /// Register a binding with a SIP registrar.
+    Register(register::Args),
 }
 
 impl Command {
@@ -45,6 +54,9 @@ impl Command {
             Command::DtmfDetect(a) => a.run(),
             Command::Tone(a) => a.run(),
             Command::CheckConfig(a) => a.run(),
+            Command::Answer(a) => a.run(),
+            Command::Call(a) => a.run(),
+            Command::Register(a) => a.run(),
         }
     }
 }

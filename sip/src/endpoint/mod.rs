@@ -2,7 +2,8 @@
 //! received messages and timers to [`TransactionLayer`] and sends its outputs, plus a UAS
 //! ([`uas`]) that answers calls and a UAC ([`uac`]) that places them. It is what the
 //! interop tests run against sipp, and where `tipring answer` / `tipring call` can grow
-//! from. Dialogs are minimal (no Record-Route route sets, no re-INVITE).
+//! from. The UAS ([`uas`]) now runs on the UA core ([`crate::ua`]); the UAC is still the
+//! first-round test-grade one.
 
 pub mod uac;
 pub mod uas;

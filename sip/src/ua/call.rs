@@ -1,0 +1,117 @@
+//! The state the UA core keeps per call (one INVITE and the dialog(s) it made).
+
+use crate::dialog::Dialog;
+use crate::transaction::{Peer, TxnId};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A handle on one call of a [`super::Ua`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CallHandle(pub u64);
+
+/// Which side of the INVITE we are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// We sent the INVITE (and own the Call-ID, §14.1).
+    Uac,
+    /// We received it.
+    Uas,
+}
+
+/// The call's state (§13: before a final response, waiting for the ACK, up, ended).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallState {
+    /// UAC: INVITE sent, no final response yet. UAS: INVITE received, not yet answered.
+    Proceeding,
+    /// UAS: 2xx sent, waiting for the ACK (§13.3.1.4).
+    Answered,
+    /// The dialog is confirmed and both sides know it.
+    Confirmed,
+    /// A BYE we sent is outstanding.
+    Terminating,
+    /// Over.
+    Terminated,
+}
+
+/// A 2xx we retransmit until its ACK arrives (§13.3.1.4).
+#[derive(Debug, Clone)]
+pub(crate) struct PendingOk {
+    pub bytes: Vec<u8>,
+    pub txn: TxnId,
+    pub seq: u32,
+    pub next: Option<Instant>,
+    pub interval: Duration,
+    pub give_up: Instant,
+    pub initial: bool,
+}
+
+/// A re-INVITE we sent (§14.1).
+#[derive(Debug, Clone)]
+pub(crate) struct OutReinvite {
+    pub seq: u32,
+    pub sdp: Vec<u8>,
+}
+
+/// One call.
+#[derive(Debug)]
+pub(crate) struct Call {
+    pub role: Role,
+    pub state: CallState,
+    pub call_id: String,
+    pub local_tag: String,
+    /// The INVITE we sent (UAC, latest attempt) or received (UAS).
+    pub invite: Vec<u8>,
+    pub invite_txn: Option<TxnId>,
+    pub invite_peer: Peer,
+    /// UAC: one dialog per fork (early or confirmed); UAS: exactly one.
+    pub dialogs: Vec<Dialog>,
+    /// Index in `dialogs` of the confirmed one.
+    pub confirmed: Option<usize>,
+    // UAC
+    pub from: String,
+    pub target: String,
+    pub to: String,
+    pub sdp: Vec<u8>,
+    pub cseq: u32,
+    pub got_provisional: bool,
+    pub cancel_pending: bool,
+    pub cancelled: bool,
+    pub targets: Vec<String>,
+    pub tried: Vec<String>,
+    pub redirects: u8,
+    pub auth: Option<(crate::header::HeaderName, String)>,
+    pub answered_realms: Vec<String>,
+    /// ACKs sent for 2xx, by remote tag and CSeq, resent on 2xx retransmissions.
+    pub acks: Vec<(String, u32, Arc<[u8]>, Peer)>,
+    // UAS
+    pub pending_ok: Option<PendingOk>,
+    // re-INVITE
+    pub out_reinvite: Option<OutReinvite>,
+    pub in_reinvite: Option<(TxnId, Vec<u8>)>,
+    pub glare_retry: Option<(Instant, Vec<u8>)>,
+}
+
+impl Call {
+    /// The confirmed dialog.
+    pub fn dialog(&self) -> Option<&Dialog> {
+        self.confirmed.and_then(|i| self.dialogs.get(i))
+    }
+
+    /// The confirmed dialog, mutable.
+    pub fn dialog_mut(&mut self) -> Option<&mut Dialog> {
+        self.confirmed.and_then(|i| self.dialogs.get_mut(i))
+    }
+
+    /// The earliest deadline the call keeps itself.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let ok = self
+            .pending_ok
+            .as_ref()
+            .map(|p| p.next.map_or(p.give_up, |n| n.min(p.give_up)));
+        let glare = self.glare_retry.as_ref().map(|g| g.0);
+        match (ok, glare) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}

@@ -1,0 +1,622 @@
+//! The SIP user agent core (RFC 3261 §8, §12-§15, §21), sans-IO on top of the
+//! [`TransactionLayer`]: feed it received messages ([`Ua::handle_message`]), commands
+//! ([`Ua::call`], [`Ua::answer`], [`Ua::hangup`], ...) and timers ([`Ua::handle_timeout`]);
+//! drain [`Ua::poll_transmit`] and [`Ua::poll_event`] and wake at [`Ua::poll_timeout`].
+//! Session bodies (SDP) are opaque bytes here; the caller makes offers and answers.
+
+mod call;
+mod keepalive;
+pub mod register;
+pub mod response;
+#[cfg(feature = "transport")]
+pub mod runner;
+mod uac;
+mod uas;
+
+#[cfg(test)]
+mod tests;
+
+pub use call::{CallHandle, CallState, Role};
+pub use keepalive::PingHandle;
+pub use register::{Binding, RegHandle, RegState, RegisterConfig};
+pub use response::{Authenticator, Challenge, DigestCredentials};
+
+use crate::header::Method;
+use crate::message::Message;
+use crate::transaction::{
+    Output, Peer, Receipt, TimerConfig, TransactionLayer, Transmit, Transport, TuEvent, TxnError,
+    TxnId,
+};
+use crate::uri::{Host, Uri};
+use call::Call;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
+
+/// Methods this UA accepts (the Allow header, §20.5).
+pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO";
+/// Bodies this UA understands (Accept, §20.1).
+pub const ACCEPT: &str = "application/sdp";
+
+/// How the UA is set up.
+#[derive(Debug, Clone)]
+pub struct UaConfig {
+    /// Our address as written in Via sent-by and Contact.
+    pub local: SocketAddr,
+    /// The transport we send on.
+    pub transport: Transport,
+    /// The user part of our Contact.
+    pub user: String,
+    /// Transaction timers (T1, T2, T4).
+    pub timers: TimerConfig,
+    /// One line: a new INVITE while a call exists gets 486 Busy Here.
+    pub single_line: bool,
+    /// Where initial requests go instead of their Request-URI's host (§8.1.2).
+    pub outbound_proxy: Option<Peer>,
+    /// How many 3xx a call follows before giving up (§8.1.3.4).
+    pub max_redirects: u8,
+    /// Seed of the generator for tags, branches, Call-IDs and the §14.1 glare wait.
+    pub seed: u64,
+}
+
+impl UaConfig {
+    /// A configuration with RFC timer values, one line and 5 redirects.
+    pub fn new(local: SocketAddr, transport: Transport, user: &str) -> Self {
+        UaConfig {
+            local,
+            transport,
+            user: user.to_owned(),
+            timers: TimerConfig::default(),
+            single_line: true,
+            outbound_proxy: None,
+            max_redirects: 5,
+            seed: 0x5eed,
+        }
+    }
+}
+
+/// Why a command was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UaError {
+    /// No such call, or it is over.
+    #[error("no such call")]
+    NoCall,
+    /// The call is not in a state where this command makes sense.
+    #[error("call is {0:?}; command not possible")]
+    State(CallState),
+    /// A URI could not be used (does not parse, or names no address we can reach).
+    #[error("cannot reach URI {0}")]
+    Uri(String),
+    /// The transaction layer refused the request.
+    #[error("transaction: {0}")]
+    Txn(#[from] TxnError),
+    /// A dialog request could not be built.
+    #[error("dialog: {0}")]
+    Dialog(#[from] crate::dialog::DialogError),
+    /// Another INVITE is already in progress on the dialog (§14.1).
+    #[error("an INVITE is already in progress on this dialog")]
+    Pending,
+}
+
+/// How a call ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EndReason {
+    /// We sent BYE.
+    LocalBye,
+    /// The peer sent BYE.
+    RemoteBye,
+    /// CANCEL before the answer (either side), or ACK+BYE after the CANCEL/200 race.
+    Cancelled,
+    /// We rejected the INVITE with this code.
+    LocalReject(u16),
+    /// The INVITE failed with this final status (and Retry-After, if given).
+    Failed {
+        /// Final status.
+        code: u16,
+        /// Retry-After seconds (§21.5.4 503, §21.4.18 480, §21.6 6xx).
+        retry_after: Option<u32>,
+    },
+    /// A challenge came back after we answered it (wrong credentials), or we have none.
+    AuthFailed(u16),
+    /// 3xx beyond the redirect cap, or every target was tried (loop).
+    TooManyRedirects,
+    /// No response (Timer B/F: 408).
+    Timeout,
+    /// The ACK for our 2xx never came (§13.3.1.4): we sent BYE.
+    NoAck,
+    /// A request in the dialog got 481 or 408 (§12.2.1.2).
+    DialogGone(u16),
+}
+
+/// What the UA tells its user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UaEvent {
+    /// An INVITE for a new call; answer with [`Ua::ring`], [`Ua::answer`] or [`Ua::reject`].
+    Incoming {
+        /// The call.
+        call: CallHandle,
+        /// The From URI.
+        from: String,
+        /// The Request-URI.
+        request_uri: String,
+        /// The offer (may be empty).
+        sdp: Vec<u8>,
+    },
+    /// UAC: a provisional response (180, 183 with early media).
+    Progress {
+        /// The call.
+        call: CallHandle,
+        /// Status.
+        code: u16,
+        /// Its body, if any (early-media answer).
+        sdp: Option<Vec<u8>>,
+    },
+    /// UAC: following a 3xx to a new target.
+    Redirected {
+        /// The call.
+        call: CallHandle,
+        /// The new Request-URI.
+        target: String,
+    },
+    /// UAC: the 2xx arrived and the ACK is sent.
+    Answered {
+        /// The call.
+        call: CallHandle,
+        /// The answer.
+        sdp: Vec<u8>,
+    },
+    /// UAS: the ACK for our 2xx arrived.
+    Confirmed {
+        /// The call.
+        call: CallHandle,
+        /// A body in the ACK (an answer when our 2xx carried the offer).
+        sdp: Option<Vec<u8>>,
+    },
+    /// A re-INVITE arrived; answer with [`Ua::accept_reoffer`] or [`Ua::reject_reoffer`].
+    Reoffer {
+        /// The call.
+        call: CallHandle,
+        /// The new offer.
+        sdp: Vec<u8>,
+    },
+    /// Our re-INVITE was answered with 2xx (ACK sent).
+    ReinviteDone {
+        /// The call.
+        call: CallHandle,
+        /// The answer.
+        sdp: Vec<u8>,
+    },
+    /// Our re-INVITE failed (the session stays as it was, §14.1).
+    ReinviteFailed {
+        /// The call.
+        call: CallHandle,
+        /// Final status.
+        code: u16,
+    },
+    /// An INFO arrived in the dialog (answered 200).
+    Info {
+        /// The call.
+        call: CallHandle,
+        /// Its body.
+        body: Vec<u8>,
+    },
+    /// The final response to an in-dialog OPTIONS/INFO we sent.
+    DialogResponse {
+        /// The call.
+        call: CallHandle,
+        /// The method.
+        method: String,
+        /// Final status.
+        code: u16,
+    },
+    /// A 2xx to REGISTER: the binding holds for `expires` seconds.
+    Registered {
+        /// The registration.
+        reg: RegHandle,
+        /// Seconds granted for our Contact.
+        expires: u32,
+        /// All bindings the registrar listed (§10.2.4).
+        bindings: Vec<Binding>,
+    },
+    /// A REGISTER failed; the next attempt is in `retry_in`.
+    RegistrationFailed {
+        /// The registration.
+        reg: RegHandle,
+        /// Final status (408 for a timeout).
+        code: u16,
+        /// When the next attempt goes out.
+        retry_in: std::time::Duration,
+    },
+    /// The binding was removed (Expires: 0 answered).
+    Unregistered {
+        /// The registration.
+        reg: RegHandle,
+    },
+    /// The pinged peer answered OPTIONS.
+    PeerUp {
+        /// The ping target.
+        ping: PingHandle,
+    },
+    /// The pinged peer stopped answering (timeout, or 408/503).
+    PeerDown {
+        /// The ping target.
+        ping: PingHandle,
+        /// The status, or `None` for no answer at all.
+        code: Option<u16>,
+    },
+    /// The call is over.
+    Ended {
+        /// The call.
+        call: CallHandle,
+        /// Why.
+        reason: EndReason,
+    },
+}
+
+/// Counts of what the core did, for tests and monitoring.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UaStats {
+    /// Received messages absorbed by their transaction (retransmissions).
+    pub absorbed: u64,
+    /// 2xx retransmissions sent by the core while waiting for the ACK (§13.3.1.4).
+    pub retransmitted_2xx: u64,
+    /// OPTIONS answered.
+    pub options: u64,
+    /// CANCELs received.
+    pub cancels: u64,
+    /// Client transactions that timed out.
+    pub timeouts: u64,
+}
+
+/// What a client transaction was for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Purpose {
+    Invite(CallHandle),
+    Cancel(CallHandle),
+    Bye(CallHandle),
+    /// BYE for a stray fork or after the CANCEL/200 race: nobody waits for it.
+    ByeStray,
+    Reinvite(CallHandle),
+    InDialog(CallHandle, String),
+    Register(RegHandle),
+    Ping(PingHandle),
+}
+
+/// The user agent core.
+pub struct Ua {
+    cfg: UaConfig,
+    layer: TransactionLayer,
+    calls: BTreeMap<CallHandle, Call>,
+    regs: BTreeMap<RegHandle, register::Registration>,
+    pings: BTreeMap<PingHandle, keepalive::Ping>,
+    purposes: HashMap<TxnId, Purpose>,
+    transmits: VecDeque<Transmit>,
+    events: VecDeque<UaEvent>,
+    auth: Option<Box<dyn Authenticator + Send>>,
+    challenger: Option<(
+        crate::digest::DigestServer,
+        std::collections::HashMap<String, crate::digest::Secret>,
+    )>,
+    rng: u64,
+    next_call: u64,
+    stats: UaStats,
+}
+
+impl std::fmt::Debug for Ua {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ua")
+            .field("local", &self.cfg.local)
+            .field("calls", &self.calls.len())
+            .finish()
+    }
+}
+
+/// The address a SIP URI names, when its host is an IP literal (no DNS in the core,
+/// RFC 3263 lookups belong to the caller): port 5060 (5061 for sips) by default, transport
+/// from `;transport=` or `default`.
+pub fn uri_peer(uri: &str, default: Transport) -> Option<Peer> {
+    let u = Uri::parse(uri).ok()?;
+    let s = u.as_sip()?;
+    let ip: IpAddr = match s.host {
+        Host::Ipv4(a) => a.into(),
+        Host::Ipv6(a) => a.into(),
+        Host::Domain(d) => d.parse().ok()?,
+    };
+    let transport = match s.params.value("transport").flatten() {
+        Some(t) => Transport::from_via_token(t)?,
+        None if s.secure => Transport::Tls,
+        None => default,
+    };
+    let port = s.port.unwrap_or(if transport == Transport::Tls {
+        5061
+    } else {
+        5060
+    });
+    Some(Peer {
+        transport,
+        addr: SocketAddr::new(ip, port),
+    })
+}
+
+/// The standard reason phrase for the codes this UA sends.
+pub fn reason_phrase(code: u16) -> &'static str {
+    match code {
+        100 => "Trying",
+        180 => "Ringing",
+        183 => "Session Progress",
+        200 => "OK",
+        400 => "Bad Request",
+        405 => "Method Not Allowed",
+        480 => "Temporarily Unavailable",
+        481 => "Call/Transaction Does Not Exist",
+        486 => "Busy Here",
+        487 => "Request Terminated",
+        488 => "Not Acceptable Here",
+        491 => "Request Pending",
+        500 => "Server Internal Error",
+        603 => "Decline",
+        _ => "Unknown",
+    }
+}
+
+impl Ua {
+    /// A UA with no calls.
+    pub fn new(cfg: UaConfig) -> Self {
+        Ua {
+            layer: TransactionLayer::new(cfg.timers),
+            rng: cfg.seed ^ 0x9e37_79b9_7f4a_7c15,
+            cfg,
+            calls: BTreeMap::new(),
+            regs: BTreeMap::new(),
+            pings: BTreeMap::new(),
+            purposes: HashMap::new(),
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+            auth: None,
+            challenger: None,
+            next_call: 1,
+            stats: UaStats::default(),
+        }
+    }
+
+    /// Sets the digest client used for 401/407 (§22.2).
+    pub fn set_authenticator(&mut self, a: Box<dyn Authenticator + Send>) {
+        self.auth = Some(a);
+    }
+
+    /// Challenges every new INVITE with digest (§22.1): only callers with credentials in
+    /// `users` get through; a missing, stale or unknown nonce gets 401, a wrong answer 403.
+    pub fn set_challenger(
+        &mut self,
+        server: crate::digest::DigestServer,
+        users: std::collections::HashMap<String, crate::digest::Secret>,
+    ) {
+        self.challenger = Some((server, users));
+    }
+
+    /// What the core has done so far.
+    pub fn stats(&self) -> UaStats {
+        self.stats
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &UaConfig {
+        &self.cfg
+    }
+
+    /// The state of a call, if it exists.
+    pub fn call_state(&self, h: CallHandle) -> Option<CallState> {
+        self.calls.get(&h).map(|c| c.state)
+    }
+
+    /// The confirmed dialog of a call.
+    pub fn dialog(&self, h: CallHandle) -> Option<&crate::dialog::Dialog> {
+        self.calls.get(&h).and_then(|c| c.dialog())
+    }
+
+    /// The next message to send.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    /// The next event for the user.
+    pub fn poll_event(&mut self) -> Option<UaEvent> {
+        self.events.pop_front()
+    }
+
+    /// When to call [`Ua::handle_timeout`] next.
+    pub fn poll_timeout(&mut self) -> Option<Instant> {
+        let calls = self
+            .calls
+            .values()
+            .filter_map(Call::poll_timeout)
+            .chain(self.regs.values().filter_map(|r| r.poll_timeout()))
+            .chain(self.pings.values().filter_map(|p| p.next))
+            .min();
+        match (self.layer.poll_timeout(), calls) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Runs every timer due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.layer.handle_timeout(now);
+        self.pump(now);
+        let due: Vec<CallHandle> = self
+            .calls
+            .iter()
+            .filter(|(_, c)| c.poll_timeout().is_some_and(|t| t <= now))
+            .map(|(h, _)| *h)
+            .collect();
+        for h in due {
+            self.call_timers(now, h);
+        }
+        self.reg_timers(now);
+        self.ping_timers(now);
+        self.pump(now);
+    }
+
+    /// A message arrived from `from`. Bytes that do not parse are dropped (the transport
+    /// has already answered 400 where it could).
+    pub fn handle_message(&mut self, now: Instant, bytes: &[u8], from: Peer) {
+        let Ok(msg) = Message::parse(bytes) else {
+            tracing::debug!("dropping unparsable message from {}", from.addr);
+            return;
+        };
+        let receipt = self.layer.receive(now, &msg, from);
+        self.pump(now);
+        match receipt {
+            Receipt::NewRequest(id) => self.on_request(now, id, &msg, from),
+            Receipt::Cancel { id, invite } => self.on_cancel(now, id, invite, &msg),
+            Receipt::Deliver(id) => match msg.method() {
+                Some(Method::Ack) => self.on_ack(now, &msg),
+                Some(_) => {}
+                None => self.on_response(now, id, &msg),
+            },
+            Receipt::StrayAck => self.on_ack(now, &msg),
+            Receipt::StrayResponse => self.on_stray_response(&msg),
+            Receipt::Absorbed(_) => self.stats.absorbed += 1,
+        }
+        self.pump(now);
+    }
+
+    /// Moves the transaction layer's outputs out and acts on its events.
+    fn pump(&mut self, now: Instant) {
+        while let Some((id, out)) = self.layer.poll_output() {
+            match out {
+                Output::Transmit(t) => self.transmits.push_back(t),
+                Output::Event(TuEvent::Terminated) => {
+                    self.purposes.remove(&id);
+                }
+                Output::Event(e @ (TuEvent::Timeout | TuEvent::TransportError)) => {
+                    if e == TuEvent::Timeout {
+                        self.stats.timeouts += 1;
+                    }
+                    if let Some(p) = self.purposes.get(&id).cloned() {
+                        self.on_client_failure(now, p);
+                    }
+                }
+            }
+        }
+    }
+
+    fn rand(&mut self) -> u64 {
+        // splitmix64
+        self.rng = self.rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.rng;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn token(&mut self) -> String {
+        format!("{:016x}", self.rand())
+    }
+
+    fn via(&mut self) -> String {
+        let branch = self.token();
+        format!(
+            "SIP/2.0/{} {};branch=z9hG4bK{branch};rport",
+            self.cfg.transport.via_token(),
+            self.cfg.local,
+        )
+    }
+
+    fn contact(&self) -> String {
+        let t = match self.cfg.transport {
+            Transport::Udp => "",
+            Transport::Tcp => ";transport=tcp",
+            Transport::Tls => ";transport=tls",
+        };
+        format!("<sip:{}@{}{t}>", self.cfg.user, self.cfg.local)
+    }
+
+    /// Where a request in `d` goes: the first route, or the remote target (§12.2.1.1, §8.1.2).
+    fn dialog_peer(&self, d: &crate::dialog::Dialog) -> Result<Peer, UaError> {
+        let uri = match d.route_set().first() {
+            Some(r) => r.trim_start_matches('<').split('>').next().unwrap_or(r),
+            None => d.remote_target(),
+        };
+        uri_peer(uri, self.cfg.transport).ok_or_else(|| UaError::Uri(uri.to_owned()))
+    }
+
+    fn send(
+        &mut self,
+        now: Instant,
+        bytes: Vec<u8>,
+        to: Peer,
+        purpose: Purpose,
+    ) -> Result<TxnId, UaError> {
+        let id = self.layer.send_request(now, bytes, to)?;
+        self.purposes.insert(id, purpose);
+        self.pump(now);
+        Ok(id)
+    }
+
+    fn respond(&mut self, now: Instant, id: TxnId, code: u16, bytes: Vec<u8>) {
+        if let Err(e) = self.layer.respond(now, id, code, bytes) {
+            tracing::debug!("response {code} not sent: {e}");
+        }
+        self.pump(now);
+    }
+
+    /// A response built from `req` with the standard reason phrase and no body.
+    fn respond_plain(
+        &mut self,
+        now: Instant,
+        id: TxnId,
+        req: &Message<'_>,
+        code: u16,
+        tag: Option<&str>,
+    ) {
+        let mut b = crate::MessageBuilder::response_to(req, code, reason_phrase(code), tag);
+        if code == 405 {
+            b = b.header(crate::HeaderName::Allow, ALLOW);
+        }
+        self.respond(now, id, code, b.finish());
+    }
+
+    fn end(&mut self, h: CallHandle, reason: EndReason) {
+        if let Some(c) = self.calls.get_mut(&h) {
+            if c.state == CallState::Terminated {
+                return;
+            }
+            c.state = CallState::Terminated;
+            c.pending_ok = None;
+            c.glare_retry = None;
+            for d in &mut c.dialogs {
+                d.terminate();
+            }
+            self.events.push_back(UaEvent::Ended { call: h, reason });
+        }
+    }
+
+    /// Forgets calls that have ended (their handles become unknown).
+    pub fn reap(&mut self) {
+        self.calls.retain(|_, c| c.state != CallState::Terminated);
+    }
+
+    /// Whether any call is not over.
+    pub fn busy(&self) -> bool {
+        self.calls
+            .values()
+            .any(|c| c.state != CallState::Terminated)
+    }
+
+    fn new_handle(&mut self) -> CallHandle {
+        let h = CallHandle(self.next_call);
+        self.next_call += 1;
+        h
+    }
+
+    /// The call whose confirmed or early dialog has this id.
+    fn call_by_dialog(&self, id: &crate::dialog::DialogId) -> Option<CallHandle> {
+        self.calls
+            .iter()
+            .find(|(_, c)| {
+                c.state != CallState::Terminated && c.dialogs.iter().any(|d| d.id() == id)
+            })
+            .map(|(h, _)| *h)
+    }
+}

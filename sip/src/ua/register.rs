@@ -1,0 +1,346 @@
+//! The REGISTER client (RFC 3261 §10.2): a binding with an expiry, refreshed before it
+//! lapses, re-registered with back-off after failures, removed on shutdown; 423 retried with
+//! Min-Expires (§10.2.8), challenges answered once (§22.2), 3xx followed (§21.3).
+
+use super::response::{challenge, min_expires, redirect_targets, retry_after};
+use super::{Purpose, Ua, UaError, UaEvent, uri_peer};
+use crate::MessageBuilder;
+use crate::header::{Contact, HeaderName, Method};
+use crate::message::Message;
+use crate::transaction::Peer;
+use std::time::{Duration, Instant};
+
+/// A handle on one registration of a [`Ua`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RegHandle(pub u64);
+
+/// What to register.
+#[derive(Debug, Clone)]
+pub struct RegisterConfig {
+    /// The registrar's URI (the Request-URI, §10.2: no user part).
+    pub registrar: String,
+    /// The address-of-record (To and From, §10.2).
+    pub aor: String,
+    /// Requested expiry in seconds.
+    pub expires: u32,
+    /// First wait after a failure; doubled per failure up to `max_backoff`.
+    pub backoff: Duration,
+    /// Longest wait between failed attempts.
+    pub max_backoff: Duration,
+}
+
+impl RegisterConfig {
+    /// One hour, back-off from 30 s to 30 min.
+    pub fn new(registrar: &str, aor: &str) -> Self {
+        RegisterConfig {
+            registrar: registrar.to_owned(),
+            aor: aor.to_owned(),
+            expires: 3600,
+            backoff: Duration::from_secs(30),
+            max_backoff: Duration::from_secs(1800),
+        }
+    }
+}
+
+/// The registration's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegState {
+    /// A REGISTER is outstanding.
+    Registering,
+    /// Bound; refreshed at `refresh_at`.
+    Registered,
+    /// The last attempt failed; the next one is at the retry time.
+    Failed,
+    /// The removing REGISTER (Expires: 0) is outstanding.
+    Unregistering,
+    /// Removed (or given up).
+    Unregistered,
+}
+
+/// One binding listed in a 2xx to REGISTER (§10.2.4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    /// The Contact URI.
+    pub uri: String,
+    /// Its expiry in seconds, if the registrar gave one.
+    pub expires: Option<u32>,
+}
+
+/// When to refresh a binding granted for `granted` seconds: well before it lapses (half way
+/// for short bindings, one minute before for long ones).
+pub fn refresh_after(granted: u32) -> Duration {
+    let g = u64::from(granted);
+    Duration::from_secs(if g > 120 { g - 60 } else { g / 2 })
+}
+
+#[derive(Debug)]
+pub(crate) struct Registration {
+    cfg: RegisterConfig,
+    pub state: RegState,
+    target: String,
+    peer: Peer,
+    call_id: String,
+    local_tag: String,
+    cseq: u32,
+    expires: u32,
+    failures: u32,
+    next: Option<Instant>,
+    auth: Option<(HeaderName, String)>,
+    answered_realms: Vec<String>,
+    tried: Vec<String>,
+    redirects: u8,
+    removing: bool,
+}
+
+impl Registration {
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.next
+    }
+}
+
+impl Ua {
+    /// Starts registering (sends the first REGISTER now).
+    pub fn register(&mut self, now: Instant, cfg: RegisterConfig) -> Result<RegHandle, UaError> {
+        let peer = match self.cfg.outbound_proxy {
+            Some(p) => p,
+            None => uri_peer(&cfg.registrar, self.cfg.transport)
+                .ok_or_else(|| UaError::Uri(cfg.registrar.clone()))?,
+        };
+        crate::Uri::parse(&cfg.aor).map_err(|_| UaError::Uri(cfg.aor.clone()))?;
+        let h = RegHandle(self.next_call);
+        self.next_call += 1;
+        let call_id = format!("{}@{}", self.token(), self.cfg.local.ip());
+        let local_tag = self.token();
+        let r = Registration {
+            state: RegState::Registering,
+            target: cfg.registrar.clone(),
+            tried: vec![cfg.registrar.clone()],
+            expires: cfg.expires,
+            cfg,
+            peer,
+            call_id,
+            local_tag,
+            cseq: 1,
+            failures: 0,
+            next: None,
+            auth: None,
+            answered_realms: Vec::new(),
+            redirects: 0,
+            removing: false,
+        };
+        self.regs.insert(h, r);
+        self.send_register(now, h)?;
+        Ok(h)
+    }
+
+    /// The registration's state.
+    pub fn reg_state(&self, h: RegHandle) -> Option<RegState> {
+        self.regs.get(&h).map(|r| r.state)
+    }
+
+    /// Removes the binding (REGISTER with Expires: 0, §10.2.2), e.g. on shutdown.
+    pub fn unregister(&mut self, now: Instant, h: RegHandle) -> Result<(), UaError> {
+        let r = self.regs.get_mut(&h).ok_or(UaError::NoCall)?;
+        r.removing = true;
+        r.state = RegState::Unregistering;
+        r.next = None;
+        r.cseq += 1;
+        self.send_register(now, h)
+    }
+
+    fn send_register(&mut self, now: Instant, h: RegHandle) -> Result<(), UaError> {
+        let via = self.via();
+        let contact = self.contact();
+        let r = self.regs.get_mut(&h).ok_or(UaError::NoCall)?;
+        let uri = crate::Uri::parse(&r.target).map_err(|_| UaError::Uri(r.target.clone()))?;
+        let expires = if r.removing { 0 } else { r.expires };
+        let mut b = MessageBuilder::request(Method::Register, &uri)
+            .header(HeaderName::Via, &via)
+            .max_forwards(70)
+            .header(
+                HeaderName::From,
+                format!("<{}>;tag={}", r.cfg.aor, r.local_tag),
+            )
+            .header(HeaderName::To, format!("<{}>", r.cfg.aor))
+            .call_id(&r.call_id)
+            .cseq(r.cseq, Method::Register)
+            .header(HeaderName::Contact, contact)
+            .header(HeaderName::Expires, expires)
+            .header(HeaderName::Allow, super::ALLOW);
+        if let Some((n, v)) = &r.auth {
+            b = b.header(*n, v);
+        }
+        let peer = r.peer;
+        self.send(now, b.finish(), peer, Purpose::Register(h))?;
+        Ok(())
+    }
+
+    /// The final response to a REGISTER.
+    pub(super) fn on_register_response(&mut self, now: Instant, h: RegHandle, msg: &Message<'_>) {
+        let code = msg.status().unwrap_or(0);
+        if code < 200 {
+            return;
+        }
+        let contact = self.contact();
+        let Some(r) = self.regs.get_mut(&h) else {
+            return;
+        };
+        match code {
+            200..=299 => {
+                r.failures = 0;
+                if r.auth.is_some()
+                    && let Some(a) = self.auth.as_mut()
+                {
+                    a.accepted();
+                }
+                r.auth_reset();
+                if r.removing {
+                    r.state = RegState::Unregistered;
+                    r.next = None;
+                    self.events.push_back(UaEvent::Unregistered { reg: h });
+                    return;
+                }
+                let bindings: Vec<Binding> = msg
+                    .contacts()
+                    .filter_map(|c| match c {
+                        Contact::Addr(a) => Some(Binding {
+                            uri: a.uri.to_string(),
+                            expires: a.expires(),
+                        }),
+                        Contact::Star => None,
+                    })
+                    .collect();
+                let ours = contact.trim_start_matches('<').trim_end_matches('>');
+                let granted = bindings
+                    .iter()
+                    .find(|b| b.uri == ours)
+                    .and_then(|b| b.expires)
+                    .or(msg.expires())
+                    .unwrap_or(r.expires);
+                r.state = RegState::Registered;
+                r.next = Some(now + refresh_after(granted));
+                r.cseq += 1;
+                self.events.push_back(UaEvent::Registered {
+                    reg: h,
+                    expires: granted,
+                    bindings,
+                });
+            }
+            401 | 407 => {
+                let answer = challenge(msg).and_then(|ch| {
+                    if r.answered_realms.contains(&ch.realm) && !ch.stale {
+                        return None;
+                    }
+                    let v = self
+                        .auth
+                        .as_mut()?
+                        .answer(&ch, "REGISTER", &r.target, &[])?;
+                    Some((ch, v))
+                });
+                match answer {
+                    Some((ch, v)) => {
+                        r.answered_realms.push(ch.realm.clone());
+                        r.auth = Some((ch.answer_header(), v));
+                        r.cseq += 1;
+                        let _ = self.send_register(now, h);
+                    }
+                    None => self.register_failed(now, h, code, None),
+                }
+            }
+            423 => match min_expires(msg) {
+                Some(m) if m > r.expires => {
+                    r.expires = m;
+                    r.cseq += 1;
+                    let _ = self.send_register(now, h);
+                }
+                _ => self.register_failed(now, h, code, None),
+            },
+            300..=399 => {
+                let next = redirect_targets(msg)
+                    .into_iter()
+                    .find(|t| !r.tried.contains(t));
+                let peer = next
+                    .as_deref()
+                    .and_then(|t| uri_peer(t, self.cfg.transport));
+                match (next, peer) {
+                    (Some(t), Some(p)) if r.redirects < self.cfg.max_redirects => {
+                        r.redirects += 1;
+                        r.tried.push(t.clone());
+                        r.target = t;
+                        r.peer = p;
+                        r.cseq += 1;
+                        r.auth_reset();
+                        let _ = self.send_register(now, h);
+                    }
+                    _ => self.register_failed(now, h, code, None),
+                }
+            }
+            _ => {
+                let ra = retry_after(msg);
+                self.register_failed(now, h, code, ra);
+            }
+        }
+    }
+
+    /// A failed attempt: try again after the back-off (or Retry-After), doubling per failure.
+    pub(super) fn register_failed(
+        &mut self,
+        now: Instant,
+        h: RegHandle,
+        code: u16,
+        retry: Option<u32>,
+    ) {
+        let Some(r) = self.regs.get_mut(&h) else {
+            return;
+        };
+        if r.removing {
+            r.state = RegState::Unregistered;
+            r.next = None;
+            self.events.push_back(UaEvent::Unregistered { reg: h });
+            return;
+        }
+        let wait = match retry {
+            Some(s) => Duration::from_secs(u64::from(s)),
+            None => r
+                .cfg
+                .backoff
+                .saturating_mul(1 << r.failures.min(16))
+                .min(r.cfg.max_backoff),
+        };
+        r.failures += 1;
+        r.state = RegState::Failed;
+        r.next = Some(now + wait);
+        r.cseq += 1;
+        r.auth_reset();
+        self.events.push_back(UaEvent::RegistrationFailed {
+            reg: h,
+            code,
+            retry_in: wait,
+        });
+    }
+
+    pub(super) fn reg_timers(&mut self, now: Instant) {
+        let due: Vec<RegHandle> = self
+            .regs
+            .iter()
+            .filter(|(_, r)| r.next.is_some_and(|t| t <= now))
+            .map(|(h, _)| *h)
+            .collect();
+        for h in due {
+            if let Some(r) = self.regs.get_mut(&h) {
+                r.next = None;
+                r.state = RegState::Registering;
+                if self.send_register(now, h).is_err() {
+                    self.register_failed(now, h, 503, None);
+                }
+            }
+        }
+    }
+}
+
+impl Registration {
+    fn auth_reset(&mut self) {
+        self.auth = None;
+        self.answered_realms.clear();
+    }
+}

@@ -1,0 +1,127 @@
+//! The tokio shell around the sans-IO [`Ua`]: it moves bytes between the transports and the
+//! core and wakes the core at its deadline. Nothing here decides anything about SIP.
+
+use super::{Ua, UaConfig, UaEvent};
+use crate::transaction::{Peer, Transport};
+use crate::transport::{Received, TransportConfig, TransportHandle};
+use std::io;
+use std::net::SocketAddr;
+use std::time::Instant;
+use tokio::sync::mpsc;
+
+/// Which way a message went, for a ladder printout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// We sent it.
+    Sent,
+    /// We received it.
+    Received,
+}
+
+/// Called with every SIP message sent or received.
+pub type Tap = Box<dyn FnMut(Direction, Peer, &[u8]) + Send>;
+
+/// A [`Ua`] on real sockets.
+pub struct UaRunner {
+    tp: TransportHandle,
+    rx: mpsc::Receiver<Received>,
+    ua: Ua,
+    tap: Option<Tap>,
+}
+
+impl UaRunner {
+    /// Binds `transport` on `listen` (port 0: any) and makes the UA with `make(local)`.
+    pub async fn bind(
+        listen: SocketAddr,
+        transport: Transport,
+        make: impl FnOnce(SocketAddr) -> UaConfig,
+    ) -> io::Result<UaRunner> {
+        let mut cfg = TransportConfig::default();
+        match transport {
+            Transport::Udp => cfg.udp = Some(listen),
+            Transport::Tcp => {
+                cfg.tcp = Some(listen);
+            }
+            Transport::Tls => {
+                return Err(io::Error::other(
+                    "TLS needs certificates; not offered by the runner yet",
+                ));
+            }
+        }
+        let (tp, rx) = TransportHandle::bind(cfg).await?;
+        let local = tp
+            .local_addr(transport)
+            .ok_or_else(|| io::Error::other("transport not bound"))?;
+        Ok(UaRunner {
+            tp,
+            rx,
+            ua: Ua::new(make(local)),
+            tap: None,
+        })
+    }
+
+    /// Sets the message tap (the CLI's ladder).
+    pub fn set_tap(&mut self, tap: Tap) {
+        self.tap = Some(tap);
+    }
+
+    /// The core, to give it commands. Call [`UaRunner::flush`] (or the next
+    /// [`UaRunner::next_event`]) afterwards to send what the command produced.
+    pub fn ua(&mut self) -> &mut Ua {
+        &mut self.ua
+    }
+
+    /// The local address of the signalling transport.
+    pub fn local(&self) -> SocketAddr {
+        self.ua.config().local
+    }
+
+    /// Sends everything the core has queued.
+    pub async fn flush(&mut self) {
+        while let Some(t) = self.ua.poll_transmit() {
+            if let Some(tap) = self.tap.as_mut() {
+                tap(Direction::Sent, t.to, &t.bytes);
+            }
+            if let Err(e) = self.tp.send(t.to, t.bytes).await {
+                tracing::warn!(peer = %t.to.addr, error = %e, "send failed");
+            }
+        }
+    }
+
+    /// Runs the core until it has an event, or until `until` (then `None`).
+    pub async fn next_event(&mut self, until: Option<Instant>) -> Option<UaEvent> {
+        loop {
+            self.flush().await;
+            if let Some(e) = self.ua.poll_event() {
+                return Some(e);
+            }
+            let now = Instant::now();
+            if until.is_some_and(|u| u <= now) {
+                return None;
+            }
+            let wake = match (self.ua.poll_timeout(), until) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let sleep = async {
+                match wake {
+                    Some(w) => tokio::time::sleep_until(tokio::time::Instant::from_std(w)).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                r = self.rx.recv() => {
+                    let r = r?;
+                    if let Some(tap) = self.tap.as_mut() {
+                        tap(Direction::Received, r.source, &r.bytes);
+                    }
+                    let from = if r.bytes.starts_with(b"SIP/") { r.source } else { r.respond_to };
+                    self.ua.handle_message(Instant::now(), &r.bytes, from);
+                }
+                _ = sleep => {
+                    self.ua.handle_timeout(Instant::now());
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,665 @@
+//! The UAC half of the UA core: placing calls (§13.2), following 3xx and challenges (§21,
+//! §22.2), ACK for 2xx (§13.2.2.4), forks, CANCEL (§9.1), BYE (§15.1), re-INVITE (§14.1) and
+//! other in-dialog requests.
+
+use super::call::{Call, CallHandle, CallState, OutReinvite, Role};
+use super::response::{challenge, redirect_targets, retry_after};
+use super::{EndReason, Purpose, Ua, UaError, UaEvent, uri_peer};
+use crate::MessageBuilder;
+use crate::dialog::{Dialog, DialogId};
+use crate::header::{HeaderName, Method};
+use crate::message::Message;
+use crate::transaction::Peer;
+use std::time::{Duration, Instant};
+
+impl Ua {
+    /// Places a call: INVITE `target` from `from` with the offer `sdp` (§13.2.1).
+    pub fn call(
+        &mut self,
+        now: Instant,
+        target: &str,
+        from: &str,
+        sdp: Vec<u8>,
+    ) -> Result<CallHandle, UaError> {
+        crate::Uri::parse(target).map_err(|_| UaError::Uri(target.to_owned()))?;
+        crate::Uri::parse(from).map_err(|_| UaError::Uri(from.to_owned()))?;
+        let h = self.new_handle();
+        let call_id = format!("{}@{}", self.token(), self.cfg.local.ip());
+        let local_tag = self.token();
+        let peer = self.initial_peer(target)?;
+        let cseq = (self.rand() as u32 & 0x7fff) + 1;
+        self.calls.insert(
+            h,
+            Call {
+                role: Role::Uac,
+                state: CallState::Proceeding,
+                call_id,
+                local_tag,
+                invite: Vec::new(),
+                invite_txn: None,
+                invite_peer: peer,
+                dialogs: Vec::new(),
+                confirmed: None,
+                from: from.to_owned(),
+                target: target.to_owned(),
+                to: target.to_owned(),
+                sdp,
+                cseq,
+                got_provisional: false,
+                cancel_pending: false,
+                cancelled: false,
+                targets: Vec::new(),
+                tried: vec![target.to_owned()],
+                redirects: 0,
+                auth: None,
+                answered_realms: Vec::new(),
+                acks: Vec::new(),
+                pending_ok: None,
+                out_reinvite: None,
+                in_reinvite: None,
+                glare_retry: None,
+            },
+        );
+        if let Err(e) = self.send_invite(now, h) {
+            self.calls.remove(&h);
+            return Err(e);
+        }
+        Ok(h)
+    }
+
+    fn initial_peer(&self, target: &str) -> Result<Peer, UaError> {
+        match self.cfg.outbound_proxy {
+            Some(p) => Ok(p),
+            None => uri_peer(target, self.cfg.transport).ok_or_else(|| UaError::Uri(target.into())),
+        }
+    }
+
+    /// Sends (or re-sends, after a 3xx or a challenge) the call's INVITE.
+    fn send_invite(&mut self, now: Instant, h: CallHandle) -> Result<(), UaError> {
+        let via = self.via();
+        let contact = self.contact();
+        let c = self.calls.get_mut(&h).ok_or(UaError::NoCall)?;
+        let uri = crate::Uri::parse(&c.target).map_err(|_| UaError::Uri(c.target.clone()))?;
+        let mut b = MessageBuilder::request(Method::Invite, &uri)
+            .header(HeaderName::Via, &via)
+            .max_forwards(70)
+            .header(
+                HeaderName::From,
+                format!("<{}>;tag={}", c.from, c.local_tag),
+            )
+            .header(HeaderName::To, format!("<{}>", c.to))
+            .call_id(&c.call_id)
+            .cseq(c.cseq, Method::Invite)
+            .header(HeaderName::Contact, contact)
+            .header(HeaderName::Allow, super::ALLOW);
+        if let Some((name, value)) = &c.auth {
+            b = b.header(*name, value);
+        }
+        let bytes = if c.sdp.is_empty() {
+            b.finish()
+        } else {
+            b.body("application/sdp", &c.sdp)
+        };
+        c.invite = bytes.clone();
+        c.got_provisional = false;
+        let peer = c.invite_peer;
+        let id = self.send(now, bytes, peer, Purpose::Invite(h))?;
+        if let Some(c) = self.calls.get_mut(&h) {
+            c.invite_txn = Some(id);
+        }
+        Ok(())
+    }
+
+    /// A response for one of our client transactions.
+    pub(super) fn on_response(
+        &mut self,
+        now: Instant,
+        id: crate::transaction::TxnId,
+        msg: &Message<'_>,
+    ) {
+        let Some(p) = self.purposes.get(&id).cloned() else {
+            return;
+        };
+        let code = msg.status().unwrap_or(0);
+        match p {
+            Purpose::Invite(h) => self.on_invite_response(now, h, msg),
+            Purpose::Cancel(_) | Purpose::ByeStray => {}
+            Purpose::Bye(h) if code >= 200 => self.end(h, EndReason::LocalBye),
+            Purpose::Bye(_) => {}
+            Purpose::Reinvite(h) => self.on_reinvite_response(now, h, msg),
+            Purpose::InDialog(h, method) if code >= 200 => {
+                self.events.push_back(UaEvent::DialogResponse {
+                    call: h,
+                    method,
+                    code,
+                });
+                if code == 481 || code == 408 {
+                    self.end(h, EndReason::DialogGone(code));
+                }
+            }
+            Purpose::InDialog(..) => {}
+            Purpose::Register(r) => self.on_register_response(now, r, msg),
+            Purpose::Ping(p) if code >= 200 => self.on_ping_result(now, p, Some(code)),
+            Purpose::Ping(_) => {}
+        }
+    }
+
+    /// A client transaction timed out or its transport failed: the TU sees 408 (§8.1.3.1).
+    pub(super) fn on_client_failure(&mut self, now: Instant, p: Purpose) {
+        match p {
+            Purpose::Invite(h) => {
+                if let Some(c) = self.calls.get_mut(&h) {
+                    c.invite_txn = None;
+                }
+                if self.calls.get(&h).is_some_and(|c| c.cancelled) {
+                    self.end(h, EndReason::Cancelled);
+                } else if !self.try_next_target(now, h) {
+                    self.end(h, EndReason::Timeout);
+                }
+            }
+            Purpose::Bye(h) => self.end(h, EndReason::LocalBye),
+            Purpose::Reinvite(h) => {
+                if let Some(c) = self.calls.get_mut(&h) {
+                    c.out_reinvite = None;
+                }
+                let _ = self.send_bye(now, h);
+                self.end(h, EndReason::Timeout);
+            }
+            Purpose::InDialog(h, method) => {
+                self.events.push_back(UaEvent::DialogResponse {
+                    call: h,
+                    method,
+                    code: 408,
+                });
+                self.end(h, EndReason::DialogGone(408));
+            }
+            Purpose::Register(r) => self.register_failed(now, r, 408, None),
+            Purpose::Ping(p) => self.on_ping_result(now, p, None),
+            Purpose::Cancel(_) | Purpose::ByeStray => {}
+        }
+    }
+
+    fn on_invite_response(&mut self, now: Instant, h: CallHandle, msg: &Message<'_>) {
+        let code = msg.status().unwrap_or(0);
+        if code >= 200
+            && code != 401
+            && code != 407
+            && self.calls.get(&h).is_some_and(|c| c.auth.is_some())
+            && let Some(a) = self.auth.as_mut()
+        {
+            a.accepted();
+        }
+        match code {
+            100..=199 => self.on_provisional(now, h, msg),
+            200..=299 => self.on_invite_2xx(now, h, msg),
+            _ => self.on_invite_failure(now, h, msg),
+        }
+    }
+
+    fn on_provisional(&mut self, now: Instant, h: CallHandle, msg: &Message<'_>) {
+        let code = msg.status().unwrap_or(100);
+        let Some(c) = self.calls.get_mut(&h) else {
+            return;
+        };
+        c.got_provisional = true;
+        if code > 100
+            && let Some(tag) = msg.to().and_then(|t| t.tag())
+        {
+            match c.dialogs.iter_mut().find(|d| d.id().remote_tag == tag) {
+                Some(d) => d.on_uac_response(msg, false),
+                None => {
+                    if let Ok(inv) = Message::parse(&c.invite)
+                        && let Ok(d) = Dialog::uac(&inv, msg)
+                    {
+                        c.dialogs.push(d);
+                    }
+                }
+            }
+        }
+        if c.cancel_pending {
+            c.cancel_pending = false;
+            let _ = self.send_cancel(now, h);
+        }
+        if code > 100 {
+            let body = msg.body();
+            self.events.push_back(UaEvent::Progress {
+                call: h,
+                code,
+                sdp: (!body.is_empty()).then(|| body.to_vec()),
+            });
+        }
+    }
+
+    /// A 2xx to the INVITE (§13.2.2.4): the dialog is confirmed and the UA sends the ACK
+    /// itself. A 2xx from a second fork is ACKed and then ended with BYE; a 2xx after we
+    /// sent CANCEL (the CANCEL/200 race, §9.1) too.
+    fn on_invite_2xx(&mut self, now: Instant, h: CallHandle, msg: &Message<'_>) {
+        let Some(tag) = msg.to().and_then(|t| t.tag()).map(str::to_owned) else {
+            return;
+        };
+        let Some(c) = self.calls.get_mut(&h) else {
+            return;
+        };
+        let seq = msg.cseq().map_or(c.cseq, |s| s.seq);
+        if let Some((_, _, ack, to)) = c.acks.iter().find(|(t, s, _, _)| *t == tag && *s == seq) {
+            // A retransmission of a 2xx we ACKed: ACK again (§13.2.2.4).
+            self.transmits.push_back(crate::transaction::Transmit {
+                to: *to,
+                bytes: ack.clone(),
+            });
+            return;
+        }
+        let idx = match c.dialogs.iter().position(|d| d.id().remote_tag == tag) {
+            Some(i) => {
+                c.dialogs[i].on_uac_response(msg, false);
+                i
+            }
+            None => {
+                let Ok(inv) = Message::parse(&c.invite) else {
+                    return;
+                };
+                match Dialog::uac(&inv, msg) {
+                    Ok(d) => {
+                        c.dialogs.push(d);
+                        c.dialogs.len() - 1
+                    }
+                    Err(e) => {
+                        tracing::debug!("2xx makes no dialog: {e}");
+                        return;
+                    }
+                }
+            }
+        };
+        let extra = c.confirmed.is_some() || c.cancelled || c.state != CallState::Proceeding;
+        let d = c.dialogs[idx].clone();
+        if let Err(e) = self.send_ack(h, &d, seq) {
+            tracing::debug!("ACK not sent: {e}");
+            return;
+        }
+        if extra {
+            // Another fork, or the CANCEL/200 race: end this dialog (§13.2.2.4, §15).
+            let _ = self.send_dialog_bye(now, &d, super::Purpose::ByeStray);
+            if let Some(c) = self.calls.get_mut(&h) {
+                c.dialogs[idx].terminate();
+            }
+            if self
+                .calls
+                .get(&h)
+                .is_some_and(|c| c.cancelled && c.confirmed.is_none())
+            {
+                self.end(h, EndReason::Cancelled);
+            }
+            return;
+        }
+        let Some(c) = self.calls.get_mut(&h) else {
+            return;
+        };
+        c.confirmed = Some(idx);
+        c.state = CallState::Confirmed;
+        for (i, d) in c.dialogs.iter_mut().enumerate() {
+            if i != idx && d.state() == crate::dialog::DialogState::Early {
+                d.terminate();
+            }
+        }
+        self.events.push_back(UaEvent::Answered {
+            call: h,
+            sdp: msg.body().to_vec(),
+        });
+    }
+
+    /// Builds and sends the ACK for a 2xx (§13.2.2.4): a new branch, the INVITE's CSeq
+    /// number, the dialog's route set; remembered for 2xx retransmissions.
+    fn send_ack(&mut self, h: CallHandle, d: &Dialog, seq: u32) -> Result<(), UaError> {
+        let via = self.via();
+        let auth = self.calls.get(&h).and_then(|c| c.auth.clone());
+        let mut b = d.request(Method::Ack, seq, &via)?;
+        if let Some((n, v)) = auth {
+            b = b.header(n, v);
+        }
+        let bytes: std::sync::Arc<[u8]> = b.finish().into();
+        let to = self.dialog_peer(d)?;
+        if let Some(c) = self.calls.get_mut(&h) {
+            c.acks
+                .push((d.id().remote_tag.clone(), seq, bytes.clone(), to));
+        }
+        self.transmits
+            .push_back(crate::transaction::Transmit { to, bytes });
+        Ok(())
+    }
+
+    fn send_dialog_bye(&mut self, now: Instant, d: &Dialog, p: Purpose) -> Result<(), UaError> {
+        let mut d = d.clone();
+        let seq = d.next_local_seq(1);
+        let via = self.via();
+        let bytes = d.request(Method::Bye, seq, &via)?.finish();
+        let to = self.dialog_peer(&d)?;
+        self.send(now, bytes, to, p)?;
+        Ok(())
+    }
+
+    fn on_invite_failure(&mut self, now: Instant, h: CallHandle, msg: &Message<'_>) {
+        let code = msg.status().unwrap_or(500);
+        let Some(c) = self.calls.get_mut(&h) else {
+            return;
+        };
+        c.invite_txn = None;
+        for d in &mut c.dialogs {
+            d.terminate();
+        }
+        c.dialogs.clear();
+        if c.cancelled {
+            self.end(h, EndReason::Cancelled);
+            return;
+        }
+        match code {
+            401 | 407 => {
+                let Some(ch) = challenge(msg) else {
+                    self.end(h, EndReason::AuthFailed(code));
+                    return;
+                };
+                // Once per challenge (§22.2): a second challenge for a realm we answered
+                // means the credentials are wrong, unless the nonce was only stale.
+                let again = c.answered_realms.contains(&ch.realm) && !ch.stale;
+                let answer = if again {
+                    None
+                } else {
+                    let (target, sdp) = (c.target.clone(), c.sdp.clone());
+                    self.auth
+                        .as_mut()
+                        .and_then(|a| a.answer(&ch, "INVITE", &target, &sdp))
+                };
+                let Some(value) = answer else {
+                    self.end(h, EndReason::AuthFailed(code));
+                    return;
+                };
+                let Some(c) = self.calls.get_mut(&h) else {
+                    return;
+                };
+                c.answered_realms.push(ch.realm.clone());
+                c.auth = Some((ch.answer_header(), value));
+                c.cseq += 1;
+                if self.send_invite(now, h).is_err() {
+                    self.end(h, EndReason::AuthFailed(code));
+                }
+            }
+            300..=399 => {
+                for t in redirect_targets(msg) {
+                    if !c.tried.contains(&t) && !c.targets.contains(&t) {
+                        c.targets.push(t);
+                    }
+                }
+                if !self.try_next_target(now, h) {
+                    let reason = if self
+                        .calls
+                        .get(&h)
+                        .is_some_and(|c| c.redirects >= self.cfg.max_redirects)
+                    {
+                        EndReason::TooManyRedirects
+                    } else {
+                        EndReason::Failed {
+                            code,
+                            retry_after: None,
+                        }
+                    };
+                    self.end(h, reason);
+                }
+            }
+            // 6xx: no other target is tried (§21.6).
+            600..=699 => self.end(
+                h,
+                EndReason::Failed {
+                    code,
+                    retry_after: retry_after(msg),
+                },
+            ),
+            _ => {
+                if !self.try_next_target(now, h) {
+                    self.end(
+                        h,
+                        EndReason::Failed {
+                            code,
+                            retry_after: retry_after(msg),
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    /// Sends the INVITE to the next untried redirect target in q order (§8.1.3.4): the
+    /// same Call-ID and From tag, a higher CSeq. `false` when there is none, or the cap on
+    /// redirects is reached.
+    fn try_next_target(&mut self, now: Instant, h: CallHandle) -> bool {
+        let cap = self.cfg.max_redirects;
+        loop {
+            let Some(c) = self.calls.get_mut(&h) else {
+                return false;
+            };
+            if c.targets.is_empty() || c.redirects >= cap {
+                return false;
+            }
+            let t = c.targets.remove(0);
+            if c.tried.contains(&t) {
+                continue; // a loop back to a target already tried
+            }
+            let Some(peer) = (match self.cfg.outbound_proxy {
+                Some(p) => Some(p),
+                None => uri_peer(&t, self.cfg.transport),
+            }) else {
+                continue;
+            };
+            let Some(c) = self.calls.get_mut(&h) else {
+                return false;
+            };
+            c.tried.push(t.clone());
+            c.redirects += 1;
+            c.target = t.clone();
+            c.invite_peer = peer;
+            c.cseq += 1;
+            c.auth = None;
+            c.answered_realms.clear();
+            self.events
+                .push_back(UaEvent::Redirected { call: h, target: t });
+            if self.send_invite(now, h).is_ok() {
+                return true;
+            }
+        }
+    }
+
+    /// CANCEL for our INVITE (§9.1): the same Request-URI, Call-ID, From, To, Route and
+    /// top Via as the INVITE, CSeq method CANCEL.
+    fn send_cancel(&mut self, now: Instant, h: CallHandle) -> Result<(), UaError> {
+        let c = self.calls.get(&h).ok_or(UaError::NoCall)?;
+        let (invite, cseq, peer) = (c.invite.clone(), c.cseq, c.invite_peer);
+        let inv = Message::parse(&invite).map_err(|_| UaError::NoCall)?;
+        let uri = inv.request_uri().ok_or(UaError::NoCall)?;
+        let mut b = MessageBuilder::request(Method::Cancel, uri);
+        for hd in inv.headers() {
+            match hd.kind {
+                HeaderName::Via
+                | HeaderName::Route
+                | HeaderName::From
+                | HeaderName::To
+                | HeaderName::CallId
+                | HeaderName::MaxForwards => b = b.header(hd.kind, hd.value),
+                _ => {}
+            }
+        }
+        let bytes = b.cseq(cseq, Method::Cancel).finish();
+        self.send(now, bytes, peer, Purpose::Cancel(h))?;
+        Ok(())
+    }
+
+    /// Ends a call in whatever state it is: CANCEL before the answer (held back until a
+    /// provisional response arrived, §9.1), BYE once confirmed, 480 for an unanswered
+    /// incoming call.
+    pub fn hangup(&mut self, now: Instant, h: CallHandle) -> Result<(), UaError> {
+        let c = self.calls.get_mut(&h).ok_or(UaError::NoCall)?;
+        let r = match (c.role, c.state) {
+            (_, CallState::Terminated | CallState::Terminating) => Err(UaError::State(c.state)),
+            (Role::Uac, CallState::Proceeding) => {
+                c.cancelled = true;
+                if c.got_provisional {
+                    self.send_cancel(now, h)
+                } else {
+                    c.cancel_pending = true;
+                    Ok(())
+                }
+            }
+            (Role::Uas, CallState::Proceeding) => self.reject(now, h, 480),
+            (_, CallState::Answered | CallState::Confirmed) => self.send_bye(now, h),
+        };
+        self.pump(now);
+        r
+    }
+
+    /// BYE in the confirmed dialog (§15.1.1).
+    pub(super) fn send_bye(&mut self, now: Instant, h: CallHandle) -> Result<(), UaError> {
+        let via = self.via();
+        let c = self.calls.get_mut(&h).ok_or(UaError::NoCall)?;
+        c.pending_ok = None;
+        let state = c.state;
+        let d = c.dialog_mut().ok_or(UaError::State(state))?;
+        let seq = d.next_local_seq(1);
+        let bytes = d.request(Method::Bye, seq, &via)?.finish();
+        let d = d.clone();
+        c.state = CallState::Terminating;
+        let to = self.dialog_peer(&d)?;
+        self.send(now, bytes, to, Purpose::Bye(h))?;
+        Ok(())
+    }
+
+    /// Sends a re-INVITE with a new offer (hold, unhold, media change, §14.1).
+    pub fn reinvite(&mut self, now: Instant, h: CallHandle, sdp: Vec<u8>) -> Result<(), UaError> {
+        let via = self.via();
+        let contact = self.contact();
+        let c = self.calls.get_mut(&h).ok_or(UaError::NoCall)?;
+        if c.state != CallState::Confirmed {
+            return Err(UaError::State(c.state));
+        }
+        if c.out_reinvite.is_some() || c.in_reinvite.is_some() || c.pending_ok.is_some() {
+            return Err(UaError::Pending);
+        }
+        c.glare_retry = None;
+        let d = c.dialog_mut().ok_or(UaError::NoCall)?;
+        let seq = d.next_local_seq(1);
+        let bytes = d
+            .request(Method::Invite, seq, &via)?
+            .header(HeaderName::Contact, contact)
+            .header(HeaderName::Allow, super::ALLOW)
+            .body("application/sdp", &sdp);
+        let d = d.clone();
+        c.out_reinvite = Some(OutReinvite { seq, sdp });
+        let to = self.dialog_peer(&d)?;
+        self.send(now, bytes, to, Purpose::Reinvite(h))?;
+        Ok(())
+    }
+
+    fn on_reinvite_response(&mut self, now: Instant, h: CallHandle, msg: &Message<'_>) {
+        let code = msg.status().unwrap_or(0);
+        if code < 200 {
+            return;
+        }
+        let Some(c) = self.calls.get_mut(&h) else {
+            return;
+        };
+        let Some(out) = c.out_reinvite.take() else {
+            return;
+        };
+        match code {
+            200..=299 => {
+                let Some(d) = c.dialog_mut() else {
+                    return;
+                };
+                d.on_uac_response(msg, true);
+                let d = d.clone();
+                let _ = self.send_ack(h, &d, out.seq);
+                self.events.push_back(UaEvent::ReinviteDone {
+                    call: h,
+                    sdp: msg.body().to_vec(),
+                });
+            }
+            491 => {
+                // §14.1: the Call-ID owner waits 2.1-4 s, the other side 0-2 s, in units
+                // of 10 ms, then tries again if still wanted.
+                let units = self.rand() % 200;
+                let Some(c) = self.calls.get_mut(&h) else {
+                    return;
+                };
+                let ms = match c.role {
+                    Role::Uac => 2100 + (units % 191) * 10,
+                    Role::Uas => units * 10,
+                };
+                c.glare_retry = Some((now + Duration::from_millis(ms), out.sdp));
+                self.events
+                    .push_back(UaEvent::ReinviteFailed { call: h, code });
+            }
+            481 | 408 => {
+                self.events
+                    .push_back(UaEvent::ReinviteFailed { call: h, code });
+                self.end(h, EndReason::DialogGone(code));
+            }
+            _ => self
+                .events
+                .push_back(UaEvent::ReinviteFailed { call: h, code }),
+        }
+    }
+
+    /// Sends OPTIONS or INFO inside the call's dialog (§11, RFC 6086); the final response
+    /// comes back as [`UaEvent::DialogResponse`].
+    pub fn request_in_dialog(
+        &mut self,
+        now: Instant,
+        h: CallHandle,
+        method: Method<'_>,
+        body: Option<(&str, &[u8])>,
+    ) -> Result<(), UaError> {
+        let via = self.via();
+        let c = self.calls.get_mut(&h).ok_or(UaError::NoCall)?;
+        let state = c.state;
+        let d = c.dialog_mut().ok_or(UaError::State(state))?;
+        let seq = d.next_local_seq(1);
+        let b = d.request(method, seq, &via)?;
+        let bytes = match body {
+            Some((ct, b2)) => b.body(ct, b2),
+            None => b.finish(),
+        };
+        let d = d.clone();
+        let to = self.dialog_peer(&d)?;
+        self.send(
+            now,
+            bytes,
+            to,
+            Purpose::InDialog(h, method.as_str().to_owned()),
+        )?;
+        Ok(())
+    }
+
+    /// A response no transaction matched: a 2xx retransmission after Timer M; ACK it again
+    /// if we know its dialog (§13.2.2.4).
+    pub(super) fn on_stray_response(&mut self, msg: &Message<'_>) {
+        if !msg.status().is_some_and(|c| (200..=299).contains(&c)) {
+            return;
+        }
+        let Some(id) = DialogId::of_response(msg) else {
+            return;
+        };
+        let seq = msg.cseq().map(|c| c.seq);
+        for c in self.calls.values() {
+            if c.call_id != id.call_id || c.local_tag != id.local_tag {
+                continue;
+            }
+            if let Some((_, _, ack, to)) = c
+                .acks
+                .iter()
+                .find(|(t, s, _, _)| *t == id.remote_tag && Some(*s) == seq)
+            {
+                self.transmits.push_back(crate::transaction::Transmit {
+                    to: *to,
+                    bytes: ack.clone(),
+                });
+                return;
+            }
+        }
+    }
+}

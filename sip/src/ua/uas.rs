@@ -1,0 +1,469 @@
+//! The UAS half of the UA core: incoming INVITE (§13.3), its 2xx retransmitted until the
+//! ACK (§13.3.1.4), CANCEL (§9.2), BYE (§15.1.2), re-INVITE (§14.2), OPTIONS (§11.2), INFO,
+//! and 481 for requests that match no dialog (§12.2.2).
+
+use super::call::{Call, CallHandle, CallState, PendingOk, Role};
+use super::{ACCEPT, ALLOW, EndReason, Ua, UaError, UaEvent, reason_phrase};
+use crate::MessageBuilder;
+use crate::dialog::{Dialog, DialogId, RemoteCSeq};
+use crate::header::{HeaderName, Method};
+use crate::message::Message;
+use crate::transaction::{Peer, Transport, TxnId};
+use std::time::Instant;
+
+impl Ua {
+    pub(super) fn on_request(&mut self, now: Instant, id: TxnId, msg: &Message<'_>, from: Peer) {
+        let Some(method) = msg.method() else {
+            return;
+        };
+        if !self.acceptable(now, id, msg, method) {
+            return;
+        }
+        let in_dialog = msg.to().and_then(|t| t.tag()).is_some();
+        if in_dialog {
+            return self.on_dialog_request(now, id, msg, method);
+        }
+        match method {
+            Method::Invite => self.on_invite(now, id, msg, from),
+            Method::Options => self.answer_options(now, id, msg, None),
+            Method::Bye | Method::Info => self.respond_plain(now, id, msg, 481, None),
+            _ => self.respond_plain(now, id, msg, 405, None),
+        }
+    }
+
+    /// The checks of §8.2.2.3 and §8.2.3 before any processing: a Require naming an extension
+    /// we lack gets 420 with Unsupported (never for CANCEL/ACK); a body we cannot read gets
+    /// 415 with Accept. `false` when the request was answered.
+    fn acceptable(
+        &mut self,
+        now: Instant,
+        id: TxnId,
+        msg: &Message<'_>,
+        method: Method<'_>,
+    ) -> bool {
+        if !matches!(method, Method::Cancel | Method::Ack) {
+            let unsupported: Vec<&str> = msg.require().collect();
+            if !unsupported.is_empty() {
+                let b = MessageBuilder::response_to(msg, 420, "Bad Extension", None)
+                    .header(HeaderName::Unsupported, unsupported.join(", "));
+                self.respond(now, id, 420, b.finish());
+                return false;
+            }
+        }
+        let sdp_method = matches!(method, Method::Invite | Method::Ack);
+        let unreadable = !msg.body().is_empty()
+            && sdp_method
+            && !msg
+                .content_type()
+                .is_some_and(|t| t.is("application", "sdp"));
+        if unreadable {
+            let b = MessageBuilder::response_to(msg, 415, "Unsupported Media Type", None)
+                .header(HeaderName::Accept, ACCEPT);
+            self.respond(now, id, 415, b.finish());
+            return false;
+        }
+        true
+    }
+
+    /// OPTIONS answered with what we allow, accept and support (§11.2).
+    fn answer_options(&mut self, now: Instant, id: TxnId, msg: &Message<'_>, tag: Option<&str>) {
+        self.stats.options += 1;
+        let own;
+        let tag = match tag {
+            Some(t) => Some(t),
+            None => {
+                own = self.token();
+                Some(own.as_str())
+            }
+        };
+        let b = MessageBuilder::response_to(msg, 200, "OK", tag)
+            .header(HeaderName::Allow, ALLOW)
+            .header(HeaderName::Accept, ACCEPT)
+            .header(HeaderName::Supported, "")
+            .header(HeaderName::Contact, self.contact());
+        self.respond(now, id, 200, b.finish());
+    }
+
+    /// Digest check of a new INVITE when a challenger is set (§22.1): `false` when it was
+    /// answered with 401/403.
+    fn authorized(&mut self, now: Instant, id: TxnId, msg: &Message<'_>, tag: &str) -> bool {
+        use crate::digest::{ChallengeKind, Rejection, Verdict};
+        let Some((server, users)) = self.challenger.as_mut() else {
+            return true;
+        };
+        let (code, stale) = match server.verify_request(now, msg, ChallengeKind::Www, users) {
+            Verdict::Authorized { .. } => return true,
+            Verdict::Stale(_) => (401, true),
+            Verdict::Rejected(Rejection::WrongResponse | Rejection::UnknownUser) => (403, false),
+            Verdict::Rejected(_) => (401, false),
+        };
+        let mut b = MessageBuilder::response_to(
+            msg,
+            code,
+            if code == 401 {
+                "Unauthorized"
+            } else {
+                "Forbidden"
+            },
+            Some(tag),
+        );
+        if code == 401 {
+            for c in server.challenges(now, stale) {
+                b = b.header(HeaderName::WwwAuthenticate, c);
+            }
+        }
+        self.respond(now, id, code, b.finish());
+        false
+    }
+
+    fn on_invite(&mut self, now: Instant, id: TxnId, msg: &Message<'_>, from: Peer) {
+        let tag = self.token();
+        if !self.authorized(now, id, msg, &tag) {
+            return;
+        }
+        if self.cfg.single_line && self.busy() {
+            return self.respond_plain(now, id, msg, 486, Some(&tag));
+        }
+        let dialog = match Dialog::uas(msg, &tag, false) {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::debug!("INVITE refused: {e}");
+                return self.respond_plain(now, id, msg, 400, Some(&tag));
+            }
+        };
+        let h = self.new_handle();
+        let call = Call {
+            role: Role::Uas,
+            state: CallState::Proceeding,
+            call_id: msg.call_id().unwrap_or("").to_owned(),
+            local_tag: tag,
+            invite: msg.to_bytes(),
+            invite_txn: Some(id),
+            invite_peer: from,
+            dialogs: vec![dialog],
+            confirmed: Some(0),
+            from: msg.from().map(|f| f.uri.to_string()).unwrap_or_default(),
+            target: String::new(),
+            to: String::new(),
+            sdp: Vec::new(),
+            cseq: msg.cseq().map_or(0, |c| c.seq),
+            got_provisional: false,
+            cancel_pending: false,
+            cancelled: false,
+            targets: Vec::new(),
+            tried: Vec::new(),
+            redirects: 0,
+            auth: None,
+            answered_realms: Vec::new(),
+            acks: Vec::new(),
+            pending_ok: None,
+            out_reinvite: None,
+            in_reinvite: None,
+            glare_retry: None,
+        };
+        self.events.push_back(UaEvent::Incoming {
+            call: h,
+            from: call.from.clone(),
+            request_uri: msg.request_uri().map(|u| u.to_string()).unwrap_or_default(),
+            sdp: msg.body().to_vec(),
+        });
+        self.calls.insert(h, call);
+    }
+
+    fn uas_call(&mut self, h: CallHandle) -> Result<&mut Call, UaError> {
+        let c = self.calls.get_mut(&h).ok_or(UaError::NoCall)?;
+        if c.role != Role::Uas || c.state != CallState::Proceeding {
+            return Err(UaError::State(c.state));
+        }
+        Ok(c)
+    }
+
+    /// A provisional response to an incoming INVITE: 180 Ringing, or 183 with an early-media
+    /// answer in `sdp` (RFC 3261 §13.3.1.1, RFC 3960).
+    pub fn ring(
+        &mut self,
+        now: Instant,
+        h: CallHandle,
+        code: u16,
+        sdp: Option<&[u8]>,
+    ) -> Result<(), UaError> {
+        let contact = self.contact();
+        let c = self.uas_call(h)?;
+        let invite = c.invite.clone();
+        let inv = Message::parse(&invite).map_err(|_| UaError::NoCall)?;
+        let b = MessageBuilder::response_to(&inv, code, reason_phrase(code), Some(&c.local_tag))
+            .header(HeaderName::Contact, contact);
+        let bytes = match sdp {
+            Some(s) => b.body("application/sdp", s),
+            None => b.finish(),
+        };
+        let id = c.invite_txn.ok_or(UaError::NoCall)?;
+        self.respond(now, id, code, bytes);
+        Ok(())
+    }
+
+    /// Answers an incoming INVITE with 200 and `sdp`; the 2xx is retransmitted until the ACK
+    /// arrives, and the call ends with BYE if none comes within 64*T1 (§13.3.1.4).
+    pub fn answer(&mut self, now: Instant, h: CallHandle, sdp: &[u8]) -> Result<(), UaError> {
+        let contact = self.contact();
+        let t1 = self.cfg.timers.t1;
+        let unreliable = self.cfg.transport == Transport::Udp;
+        let c = self.uas_call(h)?;
+        let invite = c.invite.clone();
+        let inv = Message::parse(&invite).map_err(|_| UaError::NoCall)?;
+        let bytes = MessageBuilder::response_to(&inv, 200, "OK", Some(&c.local_tag))
+            .header(HeaderName::Contact, contact)
+            .header(HeaderName::Allow, ALLOW)
+            .header(HeaderName::Supported, "")
+            .body("application/sdp", sdp);
+        let id = c.invite_txn.ok_or(UaError::NoCall)?;
+        c.state = CallState::Answered;
+        if let Some(d) = c.dialog_mut() {
+            d.confirm();
+        }
+        c.pending_ok = Some(PendingOk {
+            bytes: bytes.clone(),
+            txn: id,
+            seq: c.cseq,
+            next: unreliable.then(|| now + t1),
+            interval: t1,
+            give_up: now + t1 * 64,
+            initial: true,
+        });
+        self.respond(now, id, 200, bytes);
+        Ok(())
+    }
+
+    /// Rejects an incoming INVITE (486 Busy Here, 480, 603 Decline, 488...).
+    pub fn reject(&mut self, now: Instant, h: CallHandle, code: u16) -> Result<(), UaError> {
+        let c = self.uas_call(h)?;
+        let invite = c.invite.clone();
+        let inv = Message::parse(&invite).map_err(|_| UaError::NoCall)?;
+        let bytes =
+            MessageBuilder::response_to(&inv, code, reason_phrase(code), Some(&c.local_tag))
+                .finish();
+        let id = c.invite_txn.ok_or(UaError::NoCall)?;
+        self.respond(now, id, code, bytes);
+        self.end(h, EndReason::LocalReject(code));
+        Ok(())
+    }
+
+    /// CANCEL (§9.2): 200 for the CANCEL, 487 for the INVITE if it is still unanswered;
+    /// 481 when it matches no INVITE transaction.
+    pub(super) fn on_cancel(
+        &mut self,
+        now: Instant,
+        id: TxnId,
+        invite: Option<TxnId>,
+        msg: &Message<'_>,
+    ) {
+        self.stats.cancels += 1;
+        let Some(inv_txn) = invite else {
+            return self.respond_plain(now, id, msg, 481, None);
+        };
+        let found = self
+            .calls
+            .iter()
+            .find(|(_, c)| c.role == Role::Uas && c.invite_txn == Some(inv_txn))
+            .map(|(h, c)| (*h, c.local_tag.clone(), c.state));
+        let tag = found.as_ref().map(|f| f.1.clone());
+        self.respond_plain(now, id, msg, 200, tag.as_deref());
+        if let Some((h, tag, CallState::Proceeding)) = found {
+            let invite = self
+                .calls
+                .get(&h)
+                .map(|c| c.invite.clone())
+                .unwrap_or_default();
+            if let Ok(inv) = Message::parse(&invite) {
+                let bytes =
+                    MessageBuilder::response_to(&inv, 487, "Request Terminated", Some(&tag))
+                        .finish();
+                self.respond(now, inv_txn, 487, bytes);
+            }
+            self.end(h, EndReason::Cancelled);
+        }
+    }
+
+    /// The ACK for one of our 2xx (§13.3.1.4): stops its retransmission.
+    pub(super) fn on_ack(&mut self, _now: Instant, msg: &Message<'_>) {
+        let Some(did) = DialogId::of_request(msg) else {
+            return;
+        };
+        let Some(h) = self.call_by_dialog(&did) else {
+            return;
+        };
+        let seq = msg.cseq().map(|c| c.seq);
+        let Some(c) = self.calls.get_mut(&h) else {
+            return;
+        };
+        if c.pending_ok.as_ref().is_none_or(|p| Some(p.seq) != seq) {
+            return;
+        }
+        let initial = c.pending_ok.take().is_some_and(|p| p.initial);
+        if initial && c.state == CallState::Answered {
+            c.state = CallState::Confirmed;
+            let body = msg.body();
+            self.events.push_back(UaEvent::Confirmed {
+                call: h,
+                sdp: (!body.is_empty()).then(|| body.to_vec()),
+            });
+        }
+    }
+
+    /// A request with a To tag: it must match a dialog by Call-ID and both tags, or it gets
+    /// 481 (§12.2.2; a BYE with a wrong tag cannot tear a call down).
+    fn on_dialog_request(
+        &mut self,
+        now: Instant,
+        id: TxnId,
+        msg: &Message<'_>,
+        method: Method<'_>,
+    ) {
+        let Some(h) = DialogId::of_request(msg).and_then(|d| self.call_by_dialog(&d)) else {
+            return self.respond_plain(now, id, msg, 481, None);
+        };
+        let Some(c) = self.calls.get_mut(&h) else {
+            return;
+        };
+        let tag = c.local_tag.clone();
+        let Some(d) = c
+            .dialogs
+            .iter_mut()
+            .find(|d| Some(d.id()) == DialogId::of_request(msg).as_ref())
+        else {
+            return;
+        };
+        if d.on_remote_request(msg) == RemoteCSeq::OutOfOrder {
+            return self.respond_plain(now, id, msg, 500, Some(&tag));
+        }
+        match method {
+            Method::Bye => {
+                self.respond_plain(now, id, msg, 200, Some(&tag));
+                if let Some(c) = self.calls.get_mut(&h)
+                    && c.role == Role::Uas
+                    && c.state == CallState::Proceeding
+                    && let Some(t) = c.invite_txn
+                    && let invite = c.invite.clone()
+                    && let Ok(inv) = Message::parse(&invite)
+                {
+                    // BYE for an unanswered INVITE (§15.1.2): 487 for the INVITE.
+                    let bytes =
+                        MessageBuilder::response_to(&inv, 487, "Request Terminated", Some(&tag))
+                            .finish();
+                    self.respond(now, t, 487, bytes);
+                }
+                self.end(h, EndReason::RemoteBye);
+            }
+            Method::Invite => {
+                let c = &self.calls[&h];
+                if c.out_reinvite.is_some() {
+                    // Glare (§14.2): we have an INVITE outstanding on this dialog.
+                    return self.respond_plain(now, id, msg, 491, Some(&tag));
+                }
+                if c.in_reinvite.is_some()
+                    || c.pending_ok.is_some()
+                    || c.state != CallState::Confirmed
+                {
+                    // An earlier INVITE is not finished (§14.2).
+                    return self.respond_plain(now, id, msg, 500, Some(&tag));
+                }
+                let c = self.calls.get_mut(&h).expect("call looked up above");
+                c.in_reinvite = Some((id, msg.to_bytes()));
+                self.events.push_back(UaEvent::Reoffer {
+                    call: h,
+                    sdp: msg.body().to_vec(),
+                });
+            }
+            Method::Options => self.answer_options(now, id, msg, Some(&tag)),
+            Method::Info => {
+                self.respond_plain(now, id, msg, 200, Some(&tag));
+                self.events.push_back(UaEvent::Info {
+                    call: h,
+                    body: msg.body().to_vec(),
+                });
+            }
+            _ => self.respond_plain(now, id, msg, 405, Some(&tag)),
+        }
+    }
+
+    /// Answers a re-INVITE with 200 and `sdp` (retransmitted until the ACK, §13.3.1.4).
+    pub fn accept_reoffer(
+        &mut self,
+        now: Instant,
+        h: CallHandle,
+        sdp: &[u8],
+    ) -> Result<(), UaError> {
+        let contact = self.contact();
+        let t1 = self.cfg.timers.t1;
+        let unreliable = self.cfg.transport == Transport::Udp;
+        let c = self.calls.get_mut(&h).ok_or(UaError::NoCall)?;
+        let (id, req) = c.in_reinvite.take().ok_or(UaError::State(c.state))?;
+        let msg = Message::parse(&req).map_err(|_| UaError::NoCall)?;
+        let bytes = MessageBuilder::response_to(&msg, 200, "OK", Some(&c.local_tag))
+            .header(HeaderName::Contact, contact)
+            .header(HeaderName::Allow, ALLOW)
+            .body("application/sdp", sdp);
+        c.pending_ok = Some(PendingOk {
+            bytes: bytes.clone(),
+            txn: id,
+            seq: msg.cseq().map_or(0, |s| s.seq),
+            next: unreliable.then(|| now + t1),
+            interval: t1,
+            give_up: now + t1 * 64,
+            initial: false,
+        });
+        self.respond(now, id, 200, bytes);
+        Ok(())
+    }
+
+    /// Rejects a re-INVITE (488 for an offer we cannot take); the session stays (§14.2).
+    pub fn reject_reoffer(
+        &mut self,
+        now: Instant,
+        h: CallHandle,
+        code: u16,
+    ) -> Result<(), UaError> {
+        let c = self.calls.get_mut(&h).ok_or(UaError::NoCall)?;
+        let (id, req) = c.in_reinvite.take().ok_or(UaError::State(c.state))?;
+        let tag = c.local_tag.clone();
+        let msg = Message::parse(&req).map_err(|_| UaError::NoCall)?;
+        self.respond_plain(now, id, &msg, code, Some(&tag));
+        Ok(())
+    }
+
+    /// The call's own timers: 2xx retransmission and give-up (§13.3.1.4), the glare retry
+    /// (§14.1).
+    pub(super) fn call_timers(&mut self, now: Instant, h: CallHandle) {
+        let t2 = self.cfg.timers.t2;
+        let Some(c) = self.calls.get_mut(&h) else {
+            return;
+        };
+        if let Some(p) = c.pending_ok.as_mut() {
+            if p.give_up <= now {
+                c.pending_ok = None;
+                if c.state == CallState::Answered {
+                    c.state = CallState::Confirmed;
+                }
+                let _ = self.send_bye(now, h);
+                self.end(h, EndReason::NoAck);
+                return;
+            }
+            if p.next.is_some_and(|n| n <= now) {
+                let (txn, bytes) = (p.txn, p.bytes.clone());
+                p.interval = (p.interval * 2).min(t2);
+                p.next = Some(now + p.interval);
+                self.stats.retransmitted_2xx += 1;
+                self.respond(now, txn, 200, bytes);
+            }
+        }
+        let Some(c) = self.calls.get_mut(&h) else {
+            return;
+        };
+        if c.glare_retry.as_ref().is_some_and(|g| g.0 <= now)
+            && let Some((_, sdp)) = c.glare_retry.take()
+            && let Err(e) = self.reinvite(now, h, sdp)
+        {
+            tracing::debug!("glare retry not sent: {e}");
+        }
+    }
+}

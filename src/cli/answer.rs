@@ -1,0 +1,310 @@
+//! `tipring answer`: a diagnostic UAS on the UA core. It rings, answers with an SDP answer,
+//! sends RTP (silence or a 1 kHz tone) and prints one line per SIP message.
+
+use clap::Args as ClapArgs;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+use tipring_media::g711::Law;
+use tipring_media::rtp::RtpRepr;
+use tipring_sip::digest::{DigestServer, Secret, ServerConfig};
+use tipring_sip::sdp::{
+    Codec, Direction, MediaConfig, NegotiatedMedia, OfferAnswer, SessionDescription,
+};
+use tipring_sip::transaction::Transport;
+use tipring_sip::ua::runner::{Direction as Way, Tap, UaRunner};
+use tipring_sip::ua::{CallHandle, UaConfig, UaEvent};
+
+#[derive(Debug, ClapArgs)]
+pub struct Args {
+    /// Address to listen on, e.g. 127.0.0.1:5060.
+    #[arg(long)]
+    pub listen: SocketAddr,
+    /// udp or tcp.
+    #[arg(long, default_value = "udp")]
+    pub transport: String,
+    /// Wait this long after the INVITE before sending 180 Ringing.
+    #[arg(long, default_value_t = 0)]
+    pub ring_ms: u64,
+    /// Answer this long after the INVITE.
+    #[arg(long, default_value_t = 500)]
+    pub answer_after_ms: u64,
+    /// Answer every call with 486 Busy Here.
+    #[arg(long)]
+    pub busy: bool,
+    /// Challenge callers (USER:PASS).
+    #[arg(long)]
+    pub auth: Option<String>,
+    /// Exit after this many calls ended.
+    #[arg(long)]
+    pub calls: Option<u64>,
+    /// Send a 1 kHz tone instead of silence.
+    #[arg(long)]
+    pub tone: bool,
+    /// Put each call on hold (re-INVITE with a=sendonly) this long after the ACK.
+    #[arg(long)]
+    pub hold_after_ms: Option<u64>,
+}
+
+/// Parses `--transport`.
+pub(super) fn transport(s: &str) -> Option<Transport> {
+    match s.to_ascii_lowercase().as_str() {
+        "udp" => Some(Transport::Udp),
+        "tcp" => Some(Transport::Tcp),
+        "tls" => Some(Transport::Tls),
+        _ => None,
+    }
+}
+
+/// The ladder: `-> 127.0.0.1:5062 INVITE sip:...` / `<- 127.0.0.1:5062 SIP/2.0 180 Ringing`.
+pub(super) fn ladder() -> Tap {
+    Box::new(|dir, peer, bytes| {
+        let line = bytes
+            .split(|&b| b == b'\r' || b == b'\n')
+            .next()
+            .unwrap_or_default();
+        let arrow = match dir {
+            Way::Sent => "->",
+            Way::Received => "<-",
+        };
+        println!("{arrow} {} {}", peer.addr, String::from_utf8_lossy(line));
+    })
+}
+
+/// Sends 20 ms G.711 packets to `to` until aborted: silence, or a 1 kHz tone.
+pub(super) async fn send_rtp(sock: tokio::net::UdpSocket, media: NegotiatedMedia, tone: bool) {
+    let Some(to) = media.remote_rtp else {
+        return;
+    };
+    let law = match media.codec {
+        Codec::Pcmu => Law::Ulaw,
+        Codec::Pcma => Law::Alaw,
+    };
+    let samples = (media.ptime.clamp(10, 60) * 8) as usize;
+    let mut pcm = vec![0i16; samples];
+    let mut payload = vec![law.silence(); samples];
+    let mut buf = vec![0u8; 12 + samples];
+    let ssrc = std::process::id().wrapping_mul(2_654_435_761);
+    let (mut seq, mut ts, mut n) = (0u16, 0u32, 0u64);
+    let mut tick = tokio::time::interval(Duration::from_millis(u64::from(media.ptime)));
+    loop {
+        tick.tick().await;
+        if tone {
+            for s in pcm.iter_mut() {
+                let phase = (n % 8) as f64 * std::f64::consts::TAU / 8.0;
+                *s = (phase.sin() * 8000.0) as i16;
+                n += 1;
+            }
+            law.encode(&pcm, &mut payload);
+        }
+        let repr = RtpRepr::simple(media.payload_type, seq, ts, ssrc, seq == 0, &payload);
+        if let Ok(len) = repr.emit(&mut buf) {
+            let _ = sock.send_to(&buf[..len], to).await;
+        }
+        seq = seq.wrapping_add(1);
+        ts = ts.wrapping_add(samples as u32);
+    }
+}
+
+struct Incoming {
+    oa: OfferAnswer,
+    rtp: Option<tokio::net::UdpSocket>,
+    answer: Vec<u8>,
+    media: NegotiatedMedia,
+    ring_at: Option<Instant>,
+    answer_at: Instant,
+    hold_at: Option<Instant>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Args {
+    pub fn run(self) -> ExitCode {
+        let Some(t) = transport(&self.transport) else {
+            eprintln!("answer: unknown transport {}", self.transport);
+            return ExitCode::FAILURE;
+        };
+        let rt = match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt,
+            Err(e) => {
+                eprintln!("answer: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        rt.block_on(self.serve(t))
+    }
+
+    async fn serve(self, t: Transport) -> ExitCode {
+        let mut r = match UaRunner::bind(self.listen, t, |local| {
+            let mut c = UaConfig::new(local, t, "answer");
+            c.seed = u64::from(std::process::id()) ^ 0xa5a5;
+            c
+        })
+        .await
+        {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("answer: cannot listen on {}: {e}", self.listen);
+                return ExitCode::FAILURE;
+            }
+        };
+        r.set_tap(ladder());
+        if let Some(a) = &self.auth {
+            let Some((user, pass)) = a.split_once(':') else {
+                eprintln!("answer: --auth takes USER:PASS");
+                return ExitCode::FAILURE;
+            };
+            let mut key = [0u8; 32];
+            let seed = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0)
+                ^ u128::from(std::process::id());
+            key[..16].copy_from_slice(&seed.to_le_bytes());
+            let server = DigestServer::new(ServerConfig::new("tipring"), key, Instant::now());
+            let users = HashMap::from([(user.to_owned(), Secret::Password(pass.to_owned()))]);
+            r.ua().set_challenger(server, users);
+        }
+        eprintln!("answer: listening on {} ({:?})", r.local(), t);
+        let mut calls: HashMap<CallHandle, Incoming> = HashMap::new();
+        let mut done = 0u64;
+        loop {
+            let due = calls
+                .values()
+                .flat_map(|c| {
+                    let pending = c.task.is_none();
+                    c.ring_at
+                        .filter(|_| pending)
+                        .into_iter()
+                        .chain(pending.then_some(c.answer_at))
+                        .chain(c.hold_at)
+                })
+                .min();
+            let ev = r.next_event(due).await;
+            let now = Instant::now();
+            match ev {
+                None => {
+                    for (h, c) in calls.iter_mut() {
+                        if c.hold_at.is_some_and(|t| t <= now) {
+                            c.hold_at = None;
+                            c.oa.set_direction(Direction::SendOnly);
+                            let offer = c.oa.create_offer().to_string().into_bytes();
+                            if let Err(e) = r.ua().reinvite(now, *h, offer) {
+                                eprintln!("answer: hold: {e}");
+                            }
+                        }
+                        if c.ring_at.is_some_and(|t| t <= now) {
+                            c.ring_at = None;
+                            let _ = r.ua().ring(now, *h, 180, None);
+                        }
+                        if c.task.is_none() && c.answer_at <= now {
+                            c.ring_at = None;
+                            match r.ua().answer(now, *h, &c.answer) {
+                                Ok(()) => {
+                                    let sock = c.rtp.take();
+                                    let media = c.media.clone();
+                                    let tone = self.tone;
+                                    c.task = Some(tokio::spawn(async move {
+                                        if let Some(s) = sock {
+                                            send_rtp(s, media, tone).await;
+                                        }
+                                    }));
+                                }
+                                Err(e) => eprintln!("answer: {e}"),
+                            }
+                        }
+                    }
+                }
+                Some(UaEvent::Incoming {
+                    call, from, sdp, ..
+                }) => {
+                    eprintln!("answer: call {} from {from}", call.0);
+                    if self.busy {
+                        let _ = r.ua().reject(now, call, 486);
+                        continue;
+                    }
+                    match self.prepare(&sdp).await {
+                        Ok((oa, rtp, answer, media)) => {
+                            let ring_at = (self.ring_ms < self.answer_after_ms)
+                                .then(|| now + Duration::from_millis(self.ring_ms));
+                            calls.insert(
+                                call,
+                                Incoming {
+                                    oa,
+                                    rtp: Some(rtp),
+                                    answer,
+                                    media,
+                                    ring_at,
+                                    answer_at: now + Duration::from_millis(self.answer_after_ms),
+                                    hold_at: None,
+                                    task: None,
+                                },
+                            );
+                        }
+                        Err(code) => {
+                            let _ = r.ua().reject(now, call, code);
+                        }
+                    }
+                }
+                Some(UaEvent::Confirmed { call, .. }) => {
+                    if let (Some(ms), Some(c)) = (self.hold_after_ms, calls.get_mut(&call)) {
+                        c.hold_at = Some(now + Duration::from_millis(ms));
+                    }
+                }
+                Some(UaEvent::ReinviteDone { call, sdp }) => {
+                    eprintln!("answer: call {} re-INVITE answered", call.0);
+                    if let (Some(c), Ok(a)) =
+                        (calls.get_mut(&call), SessionDescription::parse(&sdp))
+                    {
+                        let _ = c.oa.process_answer(&a);
+                    }
+                }
+                Some(UaEvent::Reoffer { call, sdp }) => {
+                    let answer = calls.get_mut(&call).and_then(|c| {
+                        let offer = SessionDescription::parse(&sdp).ok()?;
+                        c.oa.answer_offer(&offer).ok().map(|(a, _)| a.to_string())
+                    });
+                    let _ = match answer {
+                        Some(a) => r.ua().accept_reoffer(now, call, a.as_bytes()),
+                        None => r.ua().reject_reoffer(now, call, 488),
+                    };
+                }
+                Some(UaEvent::Ended { call, reason }) => {
+                    eprintln!("answer: call {} ended: {reason:?}", call.0);
+                    if let Some(c) = calls.remove(&call)
+                        && let Some(t) = c.task
+                    {
+                        t.abort();
+                    }
+                    r.ua().reap();
+                    done += 1;
+                    if self.calls.is_some_and(|n| done >= n) {
+                        r.flush().await;
+                        return ExitCode::SUCCESS;
+                    }
+                }
+                Some(other) => eprintln!("answer: {other:?}"),
+            }
+        }
+    }
+
+    /// The answer to an offer and the RTP socket it names; the status to reject with when
+    /// the offer cannot be answered (400/488).
+    async fn prepare(
+        &self,
+        offer: &[u8],
+    ) -> Result<(OfferAnswer, tokio::net::UdpSocket, Vec<u8>, NegotiatedMedia), u16> {
+        let ip = self.listen.ip();
+        let sock = tokio::net::UdpSocket::bind(SocketAddr::new(ip, 0))
+            .await
+            .map_err(|_| 500u16)?;
+        let port = sock.local_addr().map_err(|_| 500u16)?.port();
+        let mut oa = OfferAnswer::new(MediaConfig::new(ip, port), u64::from(port));
+        let parsed = SessionDescription::parse(offer).map_err(|_| 400u16)?;
+        let (answer, media) = oa.answer_offer(&parsed).map_err(|e| e.status())?;
+        Ok((oa, sock, answer.to_string().into_bytes(), media))
+    }
+}

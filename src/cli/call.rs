@@ -1,0 +1,158 @@
+//! `tipring call`: places one call with the UA core, follows redirects and challenges,
+//! holds it sending RTP, hangs up and prints the ladder. Exit status 0 for a completed call;
+//! otherwise the class of the final status (3-6), 7 for a failed challenge, 8 for a timeout.
+
+use super::answer::{ladder, send_rtp, transport};
+use clap::Args as ClapArgs;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+use tipring_sip::sdp::{MediaConfig, OfferAnswer, SessionDescription};
+use tipring_sip::ua::DigestCredentials;
+use tipring_sip::ua::runner::UaRunner;
+use tipring_sip::ua::{EndReason, UaConfig, UaEvent, uri_peer};
+
+#[derive(Debug, ClapArgs)]
+pub struct Args {
+    /// Whom to call, e.g. sip:100@127.0.0.1:5060.
+    pub uri: String,
+    /// Our address-of-record.
+    #[arg(long, default_value = "sip:tipring@127.0.0.1")]
+    pub from: String,
+    /// Send the INVITE through this proxy (URI with an IP host).
+    #[arg(long)]
+    pub proxy: Option<String>,
+    /// Credentials for challenges (USER:PASS).
+    #[arg(long)]
+    pub auth: Option<String>,
+    /// Hold the call this long after the answer.
+    #[arg(long, default_value_t = 2)]
+    pub hold_secs: u64,
+    /// udp or tcp.
+    #[arg(long, default_value = "udp")]
+    pub transport: String,
+    /// Local address for signalling and RTP.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub listen: SocketAddr,
+}
+
+fn exit_for(reason: &EndReason) -> ExitCode {
+    ExitCode::from(match reason {
+        EndReason::LocalBye | EndReason::RemoteBye => 0,
+        EndReason::Failed { code, .. } | EndReason::LocalReject(code) => (code / 100) as u8,
+        EndReason::DialogGone(_) => 4,
+        EndReason::AuthFailed(_) => 7,
+        EndReason::Timeout | EndReason::NoAck => 8,
+        EndReason::TooManyRedirects => 3,
+        EndReason::Cancelled => 9,
+    })
+}
+
+impl Args {
+    pub fn run(self) -> ExitCode {
+        let Some(t) = transport(&self.transport) else {
+            eprintln!("call: unknown transport {}", self.transport);
+            return ExitCode::FAILURE;
+        };
+        let rt = match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt,
+            Err(e) => {
+                eprintln!("call: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        rt.block_on(self.place(t))
+    }
+
+    async fn place(self, t: tipring_sip::transaction::Transport) -> ExitCode {
+        let proxy = match &self.proxy {
+            Some(p) => match uri_peer(p, t) {
+                Some(peer) => Some(peer),
+                None => {
+                    eprintln!("call: proxy {p} must be a SIP URI with an IP address");
+                    return ExitCode::FAILURE;
+                }
+            },
+            None => None,
+        };
+        let mut r = match UaRunner::bind(self.listen, t, |local| {
+            let mut c = UaConfig::new(local, t, "tipring");
+            c.outbound_proxy = proxy;
+            c.seed = u64::from(std::process::id()) ^ 0x5a5a;
+            c
+        })
+        .await
+        {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("call: cannot bind {}: {e}", self.listen);
+                return ExitCode::FAILURE;
+            }
+        };
+        r.set_tap(ladder());
+        if let Some(a) = &self.auth {
+            let Some((user, pass)) = a.split_once(':') else {
+                eprintln!("--auth takes USER:PASS");
+                return ExitCode::FAILURE;
+            };
+            let seed = u64::from(std::process::id());
+            r.ua()
+                .set_authenticator(Box::new(DigestCredentials::new(user, pass, seed)));
+        }
+        let ip = r.local().ip();
+        let Ok(rtp) = tokio::net::UdpSocket::bind(SocketAddr::new(ip, 0)).await else {
+            eprintln!("call: no RTP socket");
+            return ExitCode::FAILURE;
+        };
+        let port = rtp.local_addr().map(|a| a.port()).unwrap_or(0);
+        let mut oa = OfferAnswer::new(MediaConfig::new(ip, port), u64::from(port));
+        let offer = oa.create_offer().to_string().into_bytes();
+        let h = match r.ua().call(Instant::now(), &self.uri, &self.from, offer) {
+            Ok(h) => h,
+            Err(e) => {
+                eprintln!("call: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let mut rtp = Some(rtp);
+        let mut task = None;
+        let mut hangup_at = None;
+        loop {
+            let ev = r.next_event(hangup_at).await;
+            let now = Instant::now();
+            match ev {
+                None if hangup_at.is_some() => {
+                    hangup_at = None;
+                    if let Err(e) = r.ua().hangup(now, h) {
+                        eprintln!("call: hangup: {e}");
+                    }
+                }
+                None => return ExitCode::FAILURE,
+                Some(UaEvent::Answered { sdp, .. }) => {
+                    let media = SessionDescription::parse(&sdp)
+                        .ok()
+                        .and_then(|a| oa.process_answer(&a).ok());
+                    match (media, rtp.take()) {
+                        (Some(m), Some(sock)) => {
+                            task = Some(tokio::spawn(send_rtp(sock, m, false)));
+                        }
+                        _ => eprintln!("call: answer has no usable SDP; holding without RTP"),
+                    }
+                    hangup_at = Some(now + Duration::from_secs(self.hold_secs));
+                }
+                Some(UaEvent::Ended { reason, .. }) => {
+                    if let Some(t) = task.take() {
+                        t.abort();
+                    }
+                    r.flush().await;
+                    println!("call: ended: {reason:?}");
+                    return exit_for(&reason);
+                }
+                Some(other) => eprintln!("call: {other:?}"),
+            }
+        }
+    }
+}
