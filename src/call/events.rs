@@ -65,6 +65,8 @@ pub enum Input {
     InbandDigit(Digit),
     /// What the bridge hears on the line.
     Audio(LineAudio),
+    /// FXO: caller ID decoded from the line between rings.
+    CallerId(CallerInfo),
     /// The SIP side.
     Sip(SipEvent),
 }

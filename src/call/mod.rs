@@ -8,9 +8,12 @@
 
 pub mod collector;
 pub mod events;
+pub mod fxo;
 
 pub mod fxs;
 pub mod timers;
 
 pub use collector::{Collect, DigitCollector, LengthCollector};
-pub use events::{CallerInfo, Input, MediaCmd, Output, ProgressTone, SipEvent, SipIntent};
+pub use events::{
+    CallerInfo, Input, LineAudio, MediaCmd, Output, ProgressTone, SipEvent, SipIntent,
+};
