@@ -2,3 +2,5 @@
 //! joining the sip, media and hal crates. The binary (`main.rs`) is the CLI over it.
 
 pub mod call;
+pub mod companding;
+pub mod sim_dsp;

@@ -6,6 +6,7 @@
 //! report their next deadline; the runtime calls `poll(now)` when it passes. Digits are
 //! matched by a [`DigitCollector`] (the dial plan implements it).
 
+pub mod caller_id;
 pub mod collector;
 pub mod events;
 pub mod fxo;
