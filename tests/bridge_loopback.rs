@@ -6,11 +6,15 @@ use std::net::{SocketAddr, UdpSocket};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tipring::bridge::{Bridge, BridgeConfig, Control, Report};
+use tipring::call::{CallerInfo, ProgressTone};
+use tipring::sim_dsp::MediaDsp;
 use tipring_hal::audio::{AudioCounters, AudioError, AudioPort, FRAME_SAMPLES, Frame};
+use tipring_hal::sim::scenario::Dsp;
+use tipring_media::callerid::FskStandard;
 use tipring_media::dtmf::{DtmfDetector, DtmfDetectorConfig, DtmfEvent, DtmfGenerator, DtmfParams};
 use tipring_media::g711::Law;
 use tipring_media::tone::oscillator::{Oscillator, dbm0_amplitude, to_i16};
-use tipring_media::tone::{Country, CountryProfile};
+use tipring_media::tone::{Country, CountryProfile, ToneGenerator};
 
 const PERIOD: Duration = Duration::from_millis(20);
 const TONE_DBM0: f32 = -10.0;
@@ -90,6 +94,7 @@ fn config(law: Law, pt: u8, remote: Option<SocketAddr>, seed: u64) -> BridgeConf
         event_payload_type: Some(101),
         remote,
         profile: CountryProfile::builtin(Country::Us),
+        caller_id: FskStandard::Bell202,
         seed,
     }
 }
@@ -256,14 +261,8 @@ fn inband_digits_cross_as_rfc4733_and_are_regenerated() {
     let a = side(sa, config(Law::Ulaw, 0, Some(ab), 5), src);
     let b = side(sb, config(Law::Ulaw, 0, None, 6), silence());
     std::thread::sleep(Duration::from_millis(2000));
-    let mut at_a = Vec::new();
-    while let Some(r) = a.bridge.try_report() {
-        at_a.push(r);
-    }
-    let mut at_b = Vec::new();
-    while let Some(r) = b.bridge.try_report() {
-        at_b.push(r);
-    }
+    let at_a = digit_reports(&a.bridge);
+    let at_b = digit_reports(&b.bridge);
     assert_eq!(
         at_a,
         vec![
@@ -298,6 +297,13 @@ fn inband_digits_cross_as_rfc4733_and_are_regenerated() {
     assert_eq!(sb_.events_received, 3);
 }
 
+/// The reports about digits (line observations left out).
+fn digit_reports(b: &Bridge) -> Vec<Report> {
+    std::iter::from_fn(|| b.try_report())
+        .filter(|r| !matches!(r, Report::LineActivity | Report::LineTone(_)))
+        .collect()
+}
+
 #[test]
 fn flash_event_from_signalling_reaches_the_far_end() {
     let (sa, _) = bind();
@@ -310,7 +316,7 @@ fn flash_event_from_signalling_reaches_the_far_end() {
         duration_ms: 300
     }));
     std::thread::sleep(Duration::from_millis(600));
-    assert_eq!(b.bridge.try_report(), Some(Report::EventReceived(16)));
+    assert_eq!(digit_reports(&b.bridge), vec![Report::EventReceived(16)]);
 }
 
 #[test]
@@ -335,18 +341,54 @@ fn codec_switches_from_pcma_to_pcmu() {
 fn progress_tone_replaces_the_far_audio() {
     let (sa, _) = bind();
     let a = side(sa, config(Law::Ulaw, 0, None, 11), silence());
-    assert!(
-        a.bridge
-            .send(Control::Tone(tipring::call::ProgressTone::Dial))
-    );
+    assert!(a.bridge.send(Control::Tone(ProgressTone::Dial)));
     std::thread::sleep(Duration::from_millis(500));
     let x = tail(&a.played, 10);
     // US dial tone: 350 + 440 Hz; its energy is there, silence is gone.
     assert!(level_db(&x) > -10.0, "{}", level_db(&x));
-    assert!(
-        a.bridge
-            .send(Control::Tone(tipring::call::ProgressTone::Silence))
-    );
+    assert!(a.bridge.send(Control::Tone(ProgressTone::Silence)));
     std::thread::sleep(Duration::from_millis(300));
     assert!(tail(&a.played, 5).iter().all(|&s| s == 0));
+}
+
+#[test]
+fn busy_tone_and_activity_on_the_line_are_reported() {
+    let (sa, _) = bind();
+    let profile = CountryProfile::builtin(Country::Us);
+    let mut busy = ToneGenerator::new(&profile.busy);
+    let src: Source = Box::new(move |f: &mut Frame| busy.fill(f));
+    let a = side(sa, config(Law::Ulaw, 0, None, 12), src);
+    std::thread::sleep(Duration::from_millis(2600));
+    let reports: Vec<Report> = std::iter::from_fn(|| a.bridge.try_report()).collect();
+    assert!(
+        reports.contains(&Report::LineTone(ProgressTone::Busy)),
+        "{reports:?}"
+    );
+    assert!(
+        !reports.contains(&Report::LineTone(ProgressTone::Reorder)),
+        "{reports:?}"
+    );
+    assert!(reports.contains(&Report::LineActivity), "{reports:?}");
+    // Silence shows no activity.
+    let (sb, _) = bind();
+    let b = side(sb, config(Law::Ulaw, 0, None, 13), silence());
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(b.bridge.try_report(), None);
+}
+
+#[test]
+fn caller_id_is_sent_as_fsk_to_the_line() {
+    let (sa, _) = bind();
+    let a = side(sa, config(Law::Ulaw, 0, None, 14), silence());
+    assert!(a.bridge.send(Control::CallerId(CallerInfo {
+        name: Some("ALICE".into()),
+        number: Some("5551234".into()),
+    })));
+    std::thread::sleep(Duration::from_millis(1200));
+    let audio: Vec<u8> = tail(&a.played, 60)
+        .iter()
+        .flat_map(|s| s.to_le_bytes())
+        .collect();
+    let dsp = MediaDsp::new(CountryProfile::builtin(Country::Us));
+    assert_eq!(dsp.decode_caller_id(&audio).as_deref(), Some("5551234"));
 }

@@ -1,13 +1,16 @@
 //! The per-frame work of a bridge, free of threads: one call of [`Engine::step`] moves one
 //! 20 ms frame each way. No allocation here: every buffer is a field.
 
+use super::line::{LineMonitor, LineObservation};
 use super::stats::Stats;
 use super::{BridgeConfig, Control, Report};
 use crate::call::ProgressTone;
+use crate::call::caller_id::fsk_burst;
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
 use std::sync::mpsc::SyncSender;
 use tipring_hal::audio::{AudioError, AudioPort, FRAME_SAMPLES, Frame};
+use tipring_media::callerid::{FskStandard, FskTransmitter};
 use tipring_media::dtmf::{
     Digit, DtmfDetector, DtmfDetectorConfig, DtmfEvent, DtmfGenerator, DtmfParams,
 };
@@ -20,7 +23,7 @@ use tipring_media::rfc4733::{
 };
 use tipring_media::rtcp::{
     ReceiverReportRepr, ReportBlock, ReportBlocks, ReportInterval, ReportIntervalConfig,
-    RtcpCompound, SenderInfo, SenderReportRepr, packet_type,
+    RtcpCompound, SdesChunk, SdesChunks, SdesRepr, SenderInfo, SenderReportRepr, packet_type,
 };
 use tipring_media::rtp::{RtpPacket, RtpReceiver, RtpSender, SplitMix64};
 use tipring_media::tone::oscillator::{Oscillator, dbm0_amplitude, to_i16};
@@ -73,6 +76,11 @@ pub struct Engine {
     regen: Option<(Oscillator, Oscillator, Instant)>,
     tone: Option<ToneGenerator>,
     dialler: DtmfGenerator,
+    caller_id: Option<FskTransmitter>,
+    fsk: FskStandard,
+    line: LineMonitor,
+    /// RTCP CNAME (RFC 7022: per-session random), made once at start.
+    cname: Vec<u8>,
     interval: ReportInterval,
     rng: SplitMix64,
     next_rtcp: Option<Instant>,
@@ -96,6 +104,7 @@ impl Engine {
     ) -> Engine {
         let mut rng = SplitMix64::new(cfg.seed);
         Stats::set(&stats.last_rx_payload_type, 256);
+        let cname = format!("tipring-{:016x}", rng.next_u64()).into_bytes();
         Engine {
             profile: cfg.profile,
             law: cfg.law,
@@ -118,6 +127,10 @@ impl Engine {
             regen: None,
             tone: None,
             dialler: DtmfGenerator::new(DtmfParams::default()),
+            caller_id: None,
+            fsk: cfg.caller_id,
+            line: LineMonitor::new(&cfg.profile),
+            cname,
             interval: ReportInterval::new(ReportIntervalConfig::default(), 52),
             rng,
             next_rtcp: None,
@@ -161,6 +174,9 @@ impl Engine {
             Control::DialDtmf(digits) => {
                 let _ = self.dialler.push_str(&digits);
             }
+            Control::CallerId(info) => {
+                self.caller_id = fsk_burst(&info, self.fsk).ok();
+            }
             Control::Codec { law, payload_type } => {
                 self.law = law;
                 self.payload_type = payload_type;
@@ -195,6 +211,13 @@ impl Engine {
     /// Capture → DTMF detection (digits go as RFC 4733 and are muted) → G.711 → RTP.
     fn transmit(&mut self) {
         let ts = self.rtp.timestamp();
+        let reports = &self.reports;
+        self.line.frame(&self.capture, |o| {
+            let _ = reports.try_send(match o {
+                LineObservation::Tone(t) => Report::LineTone(t),
+                LineObservation::Activity => Report::LineActivity,
+            });
+        });
         let mut began = None;
         let mut ended = false;
         self.detector.process(&self.capture, |e| match e {
@@ -350,7 +373,13 @@ impl Engine {
         {
             self.regen = None;
         }
-        if let Some((lo, hi, _)) = &mut self.regen {
+        if let Some(tx) = &mut self.caller_id {
+            let n = tx.fill(&mut self.playback);
+            self.playback[n..].fill(0);
+            if tx.is_done() {
+                self.caller_id = None;
+            }
+        } else if let Some((lo, hi, _)) = &mut self.regen {
             for s in self.playback.iter_mut() {
                 *s = to_i16(lo.next_sample() + hi.next_sample());
             }
@@ -422,6 +451,18 @@ impl Engine {
             }
             .emit(&mut self.packet)
         };
+        // RFC 3550 §6.1: every compound carries an SDES CNAME.
+        let chunk = [SdesChunk {
+            ssrc: self.rtp.ssrc(),
+            cname: Some(&self.cname),
+        }];
+        let n = n.and_then(|n| {
+            SdesRepr {
+                chunks: SdesChunks::Chunks(&chunk),
+            }
+            .emit(&mut self.packet[n..])
+            .map(|m| n + m)
+        });
         if let Ok(n) = n {
             debug_assert!(matches!(self.packet[1], packet_type::SR | packet_type::RR));
             let _ = self.socket.send_to(&self.packet[..n], remote);

@@ -9,18 +9,21 @@
 //! replies go to the address they come from.
 
 mod engine;
+mod line;
 mod stats;
 
 pub use engine::Engine;
+pub use line::{LineMonitor, LineObservation};
 pub use stats::{Stats, StatsSnapshot};
 
-use crate::call::ProgressTone;
+use crate::call::{CallerInfo, ProgressTone};
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::thread::JoinHandle;
 use tipring_hal::audio::AudioPort;
+use tipring_media::callerid::FskStandard;
 use tipring_media::g711::Law;
 use tipring_media::tone::CountryProfile;
 
@@ -40,6 +43,8 @@ pub struct BridgeConfig {
     pub remote: Option<SocketAddr>,
     /// The country's call-progress tones.
     pub profile: CountryProfile,
+    /// Caller-ID modulation for [`Control::CallerId`] (Bell 202 or V.23).
+    pub caller_id: FskStandard,
     /// Seed of SSRC, first sequence number and timestamp, and the RTCP interval's
     /// randomisation (from the system's random source in production).
     pub seed: u64,
@@ -54,6 +59,8 @@ pub enum Control {
     SendEvent { code: u8, duration_ms: u16 },
     /// Dial these DTMF digits into the line (FXO), mixed over the far audio.
     DialDtmf(String),
+    /// Send caller ID to the on-hook phone as FSK (FXS, between the first two rings).
+    CallerId(CallerInfo),
     /// Switch the codec we send (a re-INVITE changed the SDP answer).
     Codec { law: Law, payload_type: u8 },
     /// End the bridge.
@@ -67,6 +74,10 @@ pub enum Report {
     InbandDigit(char),
     /// An RFC 4733 event began at the far end (regenerated as a tone to the line).
     EventReceived(u8),
+    /// A call-progress tone heard on the line (FXO: dial tone, busy, reorder).
+    LineTone(ProgressTone),
+    /// Sound on the line (at most once a second; FXO silence supervision).
+    LineActivity,
     /// The audio port failed; the bridge stopped.
     AudioFailed,
 }
