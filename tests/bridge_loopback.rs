@@ -392,3 +392,26 @@ fn caller_id_is_sent_as_fsk_to_the_line() {
     let dsp = MediaDsp::new(CountryProfile::builtin(Country::Us));
     assert_eq!(dsp.decode_caller_id(&audio).as_deref(), Some("5551234"));
 }
+
+#[test]
+fn caller_id_on_the_line_is_decoded_by_a_listening_bridge() {
+    let (sa, _) = bind();
+    let info = CallerInfo {
+        name: Some("BOB".into()),
+        number: Some("2025550100".into()),
+    };
+    let mut tx = tipring::call::caller_id::fsk_burst(&info, FskStandard::V23).unwrap();
+    let src: Source = Box::new(move |f: &mut Frame| {
+        let n = tx.fill(f);
+        f[n..].fill(0);
+    });
+    let mut cfg = config(Law::Alaw, 8, None, 15);
+    cfg.caller_id = FskStandard::V23;
+    let a = side(sa, cfg, src);
+    std::thread::sleep(Duration::from_millis(1200));
+    let ids: Vec<Report> = std::iter::from_fn(|| a.bridge.try_report())
+        .filter(|r| matches!(r, Report::CallerId(_)))
+        .collect();
+    assert_eq!(ids, vec![Report::CallerId(info)]);
+    assert_eq!(a.bridge.stop().rtp_sent, 0, "a listener sends nothing");
+}

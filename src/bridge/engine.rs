@@ -129,7 +129,7 @@ impl Engine {
             dialler: DtmfGenerator::new(DtmfParams::default()),
             caller_id: None,
             fsk: cfg.caller_id,
-            line: LineMonitor::new(&cfg.profile),
+            line: LineMonitor::new(&cfg.profile, cfg.caller_id),
             cname,
             interval: ReportInterval::new(ReportIntervalConfig::default(), 52),
             rng,
@@ -216,6 +216,7 @@ impl Engine {
             let _ = reports.try_send(match o {
                 LineObservation::Tone(t) => Report::LineTone(t),
                 LineObservation::Activity => Report::LineActivity,
+                LineObservation::CallerId(c) => Report::CallerId(c),
             });
         });
         let mut began = None;

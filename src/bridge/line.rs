@@ -1,9 +1,11 @@
 //! What the line's captured audio says, for the port machines: call-progress tones from
 //! the exchange (FXO dial-tone wait and far hangup by busy/reorder tone) and whether
-//! anything is heard at all (FXO far hangup by silence).
+//! anything is heard at all (FXO far hangup by silence), and caller ID sent between rings
+//! (FXO; a bridge with no remote address listens without sending).
 
-use crate::call::ProgressTone;
+use crate::call::{CallerInfo, ProgressTone};
 use tipring_hal::audio::Frame;
+use tipring_media::callerid::{CallerIdRepr, Field, FskEvent, FskReceiver, FskStandard};
 use tipring_media::tone::oscillator::dbm0_amplitude;
 use tipring_media::tone::{CountryProfile, ToneDetector, ToneDetectorConfig, ToneEvent, ToneKind};
 
@@ -15,23 +17,26 @@ const ACTIVITY_EVERY: u32 = 50;
 /// Watches the captured line audio.
 pub struct LineMonitor {
     tones: ToneDetector,
+    fsk: FskReceiver,
     /// Mean square of a sine at [`ACTIVITY_DBM0`].
     threshold: f64,
     since_activity: u32,
 }
 
 /// One observation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LineObservation {
     Tone(ProgressTone),
     Activity,
+    CallerId(CallerInfo),
 }
 
 impl LineMonitor {
-    pub fn new(profile: &CountryProfile) -> Self {
+    pub fn new(profile: &CountryProfile, caller_id: FskStandard) -> Self {
         let a = f64::from(dbm0_amplitude(ACTIVITY_DBM0));
         LineMonitor {
             tones: ToneDetector::new(profile, ToneDetectorConfig::default()),
+            fsk: FskReceiver::new(caller_id),
             threshold: a * a / 2.0,
             since_activity: ACTIVITY_EVERY,
         }
@@ -47,6 +52,20 @@ impl LineMonitor {
                     ToneKind::Busy => ProgressTone::Busy,
                     ToneKind::Congestion => ProgressTone::Reorder,
                     ToneKind::CallWaiting => ProgressTone::CallWaiting,
+                }));
+            }
+        });
+        self.fsk.process(f, |e| {
+            if let FskEvent::Message(m) = e
+                && let Ok((_, r)) = CallerIdRepr::parse(&m)
+            {
+                let text = |f: Option<Field>| match f {
+                    Some(Field::Present(t)) => Some(String::from_utf8_lossy(t.as_bytes()).into()),
+                    _ => None,
+                };
+                report(LineObservation::CallerId(CallerInfo {
+                    name: text(r.name),
+                    number: text(r.number),
                 }));
             }
         });

@@ -68,7 +68,7 @@ pub enum Control {
 }
 
 /// What the bridge tells signalling.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Report {
     /// A DTMF digit detected in the line's audio (also sent as an RFC 4733 event).
     InbandDigit(char),
@@ -78,6 +78,8 @@ pub enum Report {
     LineTone(ProgressTone),
     /// Sound on the line (at most once a second; FXO silence supervision).
     LineActivity,
+    /// Caller ID decoded from the line (FXO, between rings).
+    CallerId(CallerInfo),
     /// The audio port failed; the bridge stopped.
     AudioFailed,
 }
