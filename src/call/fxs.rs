@@ -69,6 +69,8 @@ pub struct FxsPort<C> {
     caller: CallerInfo,
     /// The first digit stops the dial tone.
     dial_tone: bool,
+    /// On-hook transmission was enabled for caller ID.
+    on_hook_audio: bool,
 }
 
 impl<C: DigitCollector> FxsPort<C> {
@@ -80,6 +82,7 @@ impl<C: DigitCollector> FxsPort<C> {
             timers: Timers::default(),
             caller: CallerInfo::default(),
             dial_tone: false,
+            on_hook_audio: false,
         }
     }
 
@@ -142,6 +145,7 @@ impl<C: DigitCollector> FxsPort<C> {
             (FxsState::Ringing, Input::Line(Event::OffHook)) => {
                 self.timers.cancel_all();
                 out.push(Output::Line(Command::StopRing));
+                self.end_on_hook_audio(&mut out);
                 out.push(Output::Sip(SipIntent::Answer));
                 out.push(Output::Media(MediaCmd::Start));
                 self.state = FxsState::Talking;
@@ -150,6 +154,7 @@ impl<C: DigitCollector> FxsPort<C> {
             | (FxsState::Ringing, Input::Sip(SipEvent::RemoteHangup)) => {
                 self.timers.cancel_all();
                 out.push(Output::Line(Command::StopRing));
+                self.end_on_hook_audio(&mut out);
                 self.state = FxsState::Idle;
             }
             (FxsState::Calling { early: false }, Input::Sip(SipEvent::Ringing)) => {
@@ -223,11 +228,15 @@ impl<C: DigitCollector> FxsPort<C> {
         while let Some(t) = self.timers.expired(now) {
             match (t, &self.state) {
                 (Timer::CallerId, FxsState::Ringing) => {
+                    // The audio path must be live on-hook (ETSI EN 300 659-1 §5.2).
+                    out.push(Output::Line(Command::OnHookTransmission { enable: true }));
                     out.push(Output::SendCallerId(self.caller.clone()));
+                    self.on_hook_audio = true;
                 }
                 (Timer::NoAnswer, FxsState::Ringing) => {
                     self.timers.cancel_all();
                     out.push(Output::Line(Command::StopRing));
+                    self.end_on_hook_audio(&mut out);
                     out.push(Output::Sip(SipIntent::Reject(480)));
                     self.state = FxsState::Idle;
                 }
@@ -257,6 +266,12 @@ impl<C: DigitCollector> FxsPort<C> {
                 self.dial_tone = false;
                 self.disconnect(now, ProgressTone::Reorder, out);
             }
+        }
+    }
+
+    fn end_on_hook_audio(&mut self, out: &mut Vec<Output>) {
+        if std::mem::take(&mut self.on_hook_audio) {
+            out.push(Output::Line(Command::OnHookTransmission { enable: false }));
         }
     }
 

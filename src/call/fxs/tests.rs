@@ -277,15 +277,19 @@ fn incoming_call_rings_with_cadence_and_sends_caller_id_after_first_ring() {
     assert_eq!(p.poll(t + ms(2499)), vec![]);
     assert_eq!(
         p.poll(t + ms(2500)),
-        vec![Output::SendCallerId(CallerInfo {
-            name: Some("Alice".into()),
-            number: Some("5551234".into())
-        })]
+        vec![
+            Output::Line(Command::OnHookTransmission { enable: true }),
+            Output::SendCallerId(CallerInfo {
+                name: Some("Alice".into()),
+                number: Some("5551234".into())
+            })
+        ]
     );
     assert_eq!(
         p.handle(t + ms(7000), line(Event::OffHook)),
         vec![
             Output::Line(Command::StopRing),
+            Output::Line(Command::OnHookTransmission { enable: false }),
             Output::Sip(SipIntent::Answer),
             Output::Media(MediaCmd::Start)
         ]
@@ -323,6 +327,7 @@ fn unanswered_ringing_is_refused_with_480() {
         p.poll(t + ms(60_000)),
         vec![
             Output::Line(Command::StopRing),
+            Output::Line(Command::OnHookTransmission { enable: false }),
             Output::Sip(SipIntent::Reject(480))
         ]
     );
