@@ -1,9 +1,6 @@
 //! `tipring`: the gateway binary. Each subcommand lives in its own module under `cli/`.
 
 mod cli;
-mod config;
-mod dialplan;
-mod service;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -1,10 +1,10 @@
 //! `tipring check-config`: validates a configuration file and its board profile and prints
 //! what would run (ports, accounts, dial plans, listeners), or every error with exit 1.
 
-use crate::config::{self, AudioKind, FxoInboundRole, Loaded, PortRole};
 use clap::Args as ClapArgs;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use tipring::config::{self, AudioKind, FxoInboundRole, Loaded, PortRole};
 
 #[derive(Debug, ClapArgs)]
 pub struct Args {

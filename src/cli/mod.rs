@@ -1,8 +1,8 @@
 //! Command-line interface. One module per subcommand; this file only lists them.
 
-mod check_config;
 mod answer;
 mod call;
+mod check_config;
 mod dtmf_detect;
 mod parse;
 mod register;

@@ -1,13 +1,16 @@
 //! `tipring sim-card`: runs a simulated line card on a pseudo-terminal, scripted or at an
-//! interactive prompt. Tone/DTMF steps need the media crate's DSP, not plugged in yet.
+//! interactive prompt. Tone, in-band DTMF and caller-ID steps use the media crate's DSP
+//! ([`tipring::sim_dsp::MediaDsp`]) with the chosen country's tone plan.
 
 use clap::Args;
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use tipring::sim_dsp::MediaDsp;
 use tipring_hal::model::PortKind;
 use tipring_hal::sim::scenario::{Runner, Step, parse_line, parse_script};
 use tipring_hal::sim::{SimCard, SimConfig};
+use tipring_media::tone::{Country, CountryProfile};
 
 #[derive(Debug, Args)]
 pub struct SimCardArgs {
@@ -20,6 +23,9 @@ pub struct SimCardArgs {
     /// Directory for the stable serial symlink (`card.tty`) and the audio sockets.
     #[arg(long)]
     dir: Option<PathBuf>,
+    /// Tone plan for `play`/`expect-tone` by name (us, uk, de, fr, it, au, jp).
+    #[arg(long, default_value = "us")]
+    country: String,
 }
 
 impl SimCardArgs {
@@ -39,6 +45,7 @@ impl SimCardArgs {
             .split(',')
             .map(|p| PortKind::parse(p.trim()).ok_or(format!("port kind `{p}`: fxs or fxo")))
             .collect::<Result<Vec<_>, _>>()?;
+        let country = Country::parse(&self.country).map_err(|e| format!("--country: {e}"))?;
         let dir = self.dir.unwrap_or_else(|| {
             std::env::temp_dir().join(format!("tipring-sim-{}", std::process::id()))
         });
@@ -53,9 +60,10 @@ impl SimCardArgs {
                 .unwrap_or_default()
         );
         let _ = std::io::stdout().flush();
+        let dsp = MediaDsp::new(CountryProfile::builtin(country));
         let mut runner = Runner {
             sim: &sim,
-            dsp: None,
+            dsp: Some(&dsp),
         };
         match self.script {
             Some(path) => {

@@ -4,7 +4,6 @@
 //!
 //! Call control and the runtime use most of this API; items they do not use yet are allowed
 //! to stand unused in the binary.
-#![allow(dead_code, unused_imports)]
 
 mod map;
 mod matcher;

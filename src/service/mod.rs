@@ -1,7 +1,6 @@
 //! Running as a system service: readiness, status and watchdog notifications to systemd.
 //!
 //! The runtime (`tipring run`) uses this API; items it does not use yet may stand unused.
-#![allow(dead_code, unused_imports)]
 
 pub mod notify;
 

@@ -1,0 +1,87 @@
+//! CPU cost of one call's media bridge per 20 ms frame, both directions: two bridge engines
+//! wired to each other over UDP loopback, each on an unpaced in-memory audio port (the
+//! whole per-frame path: line monitor, DTMF detector, G.711, RTP send, socket drain, RTP
+//! receive, jitter buffer, decode/PLC, playback, RTCP check).
+//! Run: `cargo bench -p tipring --bench bridge`.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use std::net::UdpSocket;
+use std::sync::Arc;
+use std::sync::mpsc::sync_channel;
+use std::time::Duration;
+use tipring::bridge::{BridgeConfig, Engine, Stats};
+use tipring_hal::audio::{AudioCounters, AudioError, AudioPort, Frame};
+use tipring_media::callerid::FskStandard;
+use tipring_media::g711::Law;
+use tipring_media::tone::oscillator::{Oscillator, dbm0_amplitude, to_i16};
+use tipring_media::tone::{Country, CountryProfile};
+
+/// Capture is a 1 kHz tone, delivered at once (no device clock).
+struct FastPort(Oscillator);
+
+impl AudioPort for FastPort {
+    fn start(&mut self) -> Result<(), AudioError> {
+        Ok(())
+    }
+    fn stop(&mut self) -> Result<(), AudioError> {
+        Ok(())
+    }
+    fn read_frame(&mut self, f: &mut Frame) -> Result<(), AudioError> {
+        for s in f.iter_mut() {
+            *s = to_i16(self.0.next_sample());
+        }
+        Ok(())
+    }
+    fn write_frame(&mut self, f: &Frame) -> Result<(), AudioError> {
+        std::hint::black_box(f);
+        Ok(())
+    }
+    fn counters(&self) -> AudioCounters {
+        AudioCounters::default()
+    }
+}
+
+fn engine(sock: UdpSocket, peer: std::net::SocketAddr, seed: u64) -> Engine {
+    sock.set_nonblocking(true).unwrap();
+    let (tx, rx) = sync_channel(32);
+    std::mem::forget(rx); // reports are dropped when the queue is full, as in production
+    Engine::new(
+        BridgeConfig {
+            law: Law::Ulaw,
+            payload_type: 0,
+            event_payload_type: Some(101),
+            remote: Some(peer),
+            profile: CountryProfile::builtin(Country::Us),
+            caller_id: FskStandard::Bell202,
+            seed,
+        },
+        sock,
+        Arc::new(Stats::default()),
+        tx,
+    )
+}
+
+fn bridge(c: &mut Criterion) {
+    let a = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let b = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let (aa, ab) = (a.local_addr().unwrap(), b.local_addr().unwrap());
+    let mut ea = engine(a, ab, 1);
+    let mut eb = engine(b, aa, 2);
+    let amp = dbm0_amplitude(-10.0);
+    let mut pa = FastPort(Oscillator::new(1000.0, amp));
+    let mut pb = FastPort(Oscillator::new(1000.0, amp));
+    let epoch = std::time::Instant::now();
+    c.bench_function("bridge: one 20 ms frame, both ends of a call", |bch| {
+        bch.iter(|| {
+            ea.step(&mut pa, epoch);
+            eb.step(&mut pb, epoch);
+        })
+    });
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().measurement_time(Duration::from_secs(3));
+    targets = bridge
+}
+criterion_main!(benches);

@@ -1,0 +1,79 @@
+//! What the line's captured audio says, for the port machines: call-progress tones from
+//! the exchange (FXO dial-tone wait and far hangup by busy/reorder tone) and whether
+//! anything is heard at all (FXO far hangup by silence), and caller ID sent between rings
+//! (FXO; a bridge with no remote address listens without sending).
+
+use crate::call::{CallerInfo, ProgressTone};
+use tipring_hal::audio::Frame;
+use tipring_media::callerid::{CallerIdRepr, Field, FskEvent, FskReceiver, FskStandard};
+use tipring_media::tone::oscillator::dbm0_amplitude;
+use tipring_media::tone::{CountryProfile, ToneDetector, ToneDetectorConfig, ToneEvent, ToneKind};
+
+/// Energy below this level per frame is silence, dBm0 (RMS of a sine at this level).
+pub const ACTIVITY_DBM0: f32 = -45.0;
+/// Activity is reported at most once per this many frames (1 s).
+const ACTIVITY_EVERY: u32 = 50;
+
+/// Watches the captured line audio.
+pub struct LineMonitor {
+    tones: ToneDetector,
+    fsk: FskReceiver,
+    /// Mean square of a sine at [`ACTIVITY_DBM0`].
+    threshold: f64,
+    since_activity: u32,
+}
+
+/// One observation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineObservation {
+    Tone(ProgressTone),
+    Activity,
+    CallerId(CallerInfo),
+}
+
+impl LineMonitor {
+    pub fn new(profile: &CountryProfile, caller_id: FskStandard) -> Self {
+        let a = f64::from(dbm0_amplitude(ACTIVITY_DBM0));
+        LineMonitor {
+            tones: ToneDetector::new(profile, ToneDetectorConfig::default()),
+            fsk: FskReceiver::new(caller_id),
+            threshold: a * a / 2.0,
+            since_activity: ACTIVITY_EVERY,
+        }
+    }
+
+    /// Feeds one captured frame; calls `report` for what it shows.
+    pub fn frame(&mut self, f: &Frame, mut report: impl FnMut(LineObservation)) {
+        self.tones.process(f, |e| {
+            if let ToneEvent::Detected { kind, .. } = e {
+                report(LineObservation::Tone(match kind {
+                    ToneKind::Dial => ProgressTone::Dial,
+                    ToneKind::Ringback => ProgressTone::Ringback,
+                    ToneKind::Busy => ProgressTone::Busy,
+                    ToneKind::Congestion => ProgressTone::Reorder,
+                    ToneKind::CallWaiting => ProgressTone::CallWaiting,
+                }));
+            }
+        });
+        self.fsk.process(f, |e| {
+            if let FskEvent::Message(m) = e
+                && let Ok((_, r)) = CallerIdRepr::parse(&m)
+            {
+                let text = |f: Option<Field>| match f {
+                    Some(Field::Present(t)) => Some(String::from_utf8_lossy(t.as_bytes()).into()),
+                    _ => None,
+                };
+                report(LineObservation::CallerId(CallerInfo {
+                    name: text(r.name),
+                    number: text(r.number),
+                }));
+            }
+        });
+        let ms = f.iter().map(|&s| f64::from(s).powi(2)).sum::<f64>() / f.len() as f64;
+        self.since_activity = self.since_activity.saturating_add(1);
+        if ms >= self.threshold && self.since_activity >= ACTIVITY_EVERY {
+            self.since_activity = 0;
+            report(LineObservation::Activity);
+        }
+    }
+}

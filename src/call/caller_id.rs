@@ -1,0 +1,31 @@
+//! Caller-ID transmission for an FXS port: the call's [`CallerInfo`] as an MDMF message
+//! (ETSI EN 300 659-3 / Telcordia GR-30 multiple data message format) sent as FSK.
+
+use super::events::CallerInfo;
+use tipring_media::callerid::{
+    CallerIdError, CallerIdRepr, Field, Format, FskParams, FskStandard, FskTransmitter, Text,
+};
+
+/// Longest message the FSK transmitter takes, bytes.
+const MAX_MESSAGE: usize = 64;
+
+/// An FSK burst carrying `info` (number and name; a missing field is left out), ready to
+/// be played to the on-hook phone.
+pub fn fsk_burst(
+    info: &CallerInfo,
+    standard: FskStandard,
+) -> Result<FskTransmitter, CallerIdError> {
+    let field = |s: &Option<String>| -> Result<Option<Field>, CallerIdError> {
+        s.as_deref()
+            .map(|s| Text::new(s.as_bytes()).map(Field::Present))
+            .transpose()
+    };
+    let repr = CallerIdRepr {
+        datetime: None,
+        number: field(&info.number)?,
+        name: field(&info.name)?,
+    };
+    let mut buf = [0u8; MAX_MESSAGE];
+    let n = repr.emit(Format::Mdmf, &mut buf)?;
+    FskTransmitter::new(FskParams::new(standard), &buf[..n])
+}

@@ -1,0 +1,136 @@
+//! What goes into and comes out of a port machine. Inputs are line-card events from hal,
+//! digits detected in the port's audio, far-audio observations from the media bridge and
+//! call events from the SIP user agent; outputs are line-card commands, call-progress tones,
+//! SIP intents for the user agent, media control and caller-ID transmission.
+
+use tipring_hal::model::{Command, Digit, Event};
+
+/// Who is calling, as the SIP side knows it (display name and user part of
+/// P-Asserted-Identity or From) or as FXO caller-ID decoding found it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallerInfo {
+    pub name: Option<String>,
+    pub number: Option<String>,
+}
+
+/// Call events from the SIP user agent, already stripped of SIP detail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SipEvent {
+    /// An INVITE for this port.
+    IncomingCall { caller: CallerInfo, number: String },
+    /// 100 Trying or another 1xx without meaning for the line.
+    Proceeding,
+    /// 180 Ringing without early media.
+    Ringing,
+    /// 183 (or 180) with SDP: the far end's audio is the progress indication.
+    EarlyMedia,
+    /// 200 OK to our INVITE (the ACK is the user agent's business).
+    Answered,
+    /// A final failure response to our INVITE.
+    Rejected(u16),
+    /// BYE from the far end.
+    RemoteHangup,
+    /// CANCEL of the incoming call before we answered.
+    Cancelled,
+}
+
+/// Call-progress tones played to the line (ITU-T E.180 / the country profile).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProgressTone {
+    Dial,
+    Ringback,
+    Busy,
+    Reorder,
+    CallWaiting,
+    /// No tone (stop whatever plays).
+    Silence,
+}
+
+/// What the line's audio looks like, reported by the media bridge's detectors (FXO far
+/// hangup by tone or silence, dial-tone wait before dialling).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineAudio {
+    /// A call-progress tone heard on the line.
+    Tone(ProgressTone),
+    /// Speech or other energy heard from the line (resets the silence timer).
+    Activity,
+}
+
+/// One input to a port machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// An event from the line card (hook, ring, loop current, polarity, card digits).
+    Line(Event),
+    /// A DTMF digit detected in the port's captured audio.
+    InbandDigit(Digit),
+    /// What the bridge hears on the line.
+    Audio(LineAudio),
+    /// FXO: caller ID decoded from the line between rings.
+    CallerId(CallerInfo),
+    /// The SIP side.
+    Sip(SipEvent),
+}
+
+/// What the port machine asks the SIP user agent to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SipIntent {
+    /// Send an INVITE to this number or URI.
+    PlaceCall { target: String, caller: CallerInfo },
+    /// Send 180 Ringing for the incoming call.
+    Alerting,
+    /// Send 183 with our SDP (FXO: the caller hears the line's progress).
+    EarlyMedia,
+    /// Send 200 OK to the incoming call.
+    Answer,
+    /// Refuse the incoming call with this final status (486, 480, 403, ...).
+    Reject(u16),
+    /// End the call: CANCEL before the answer, BYE after.
+    Hangup,
+    /// Send an RFC 4733 telephone-event (16 = hook flash, RFC 4733 §3.2 table).
+    SendDtmfEvent(u8),
+}
+
+/// Media bridge control.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaCmd {
+    /// Start moving audio between the port and RTP.
+    Start,
+    /// Stop it.
+    Stop,
+}
+
+/// One output of a port machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// A command for the line card.
+    Line(Command),
+    /// The tone to play to the line (replaces any other).
+    Tone(ProgressTone),
+    /// The SIP side.
+    Sip(SipIntent),
+    /// The media bridge.
+    Media(MediaCmd),
+    /// Transmit caller ID (FSK, on-hook) to the phone now.
+    SendCallerId(CallerInfo),
+    /// Dial these digits as DTMF tones into the line's audio (FXO).
+    DialDtmf(String),
+}
+
+/// RFC 4733 §3.2: event code of a hook flash.
+pub const EVENT_FLASH: u8 = 16;
+
+/// The dialled character of a line-card digit event, pulse count or detected digit.
+pub fn digit_char(input: &Input) -> Option<char> {
+    match input {
+        Input::Line(Event::Digit { digit, .. }) | Input::InbandDigit(digit) => {
+            Some(digit.as_char())
+        }
+        // Decadic: ten pulses dial 0 (ITU-T Q.23 numbering of the dial).
+        Input::Line(Event::PulseDigit { digit }) => match digit {
+            1..=9 => char::from_digit(u32::from(*digit), 10),
+            0 | 10 => Some('0'),
+            _ => None,
+        },
+        _ => None,
+    }
+}

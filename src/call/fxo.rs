@@ -1,0 +1,435 @@
+//! The FXO port machine: the port hangs on a PBX extension or a PSTN line.
+//!
+//! From the line: ringing is counted (caller ID, decoded between rings, is kept) → after
+//! the configured number of rings the line is seized → a hotline call to a fixed URI, or
+//! two-stage dialling (dial tone to the line, digits to the [`DigitCollector`]) → bridge
+//! on 200. From SIP: seize → wait for dial tone (or a fixed delay) → dial (DTMF or pulse)
+//! → early media so the caller hears the line → answer right after dialling or on polarity
+//! reversal. Far hangup: loop-current drop, polarity reversal, busy/reorder tone, silence.
+
+use super::collector::{Collect, DigitCollector};
+use super::events::{
+    CallerInfo, Input, LineAudio, MediaCmd, Output, ProgressTone, SipEvent, SipIntent, digit_char,
+};
+use super::timers::{Timer, Timers};
+use std::time::{Duration, Instant};
+use tipring_hal::model::{Command, Event};
+
+/// What a call ringing in from the line does once the line is seized.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FxoInbound {
+    /// Call this SIP URI (or number) at once.
+    Hotline(String),
+    /// Give the caller dial tone and collect digits against the dial plan.
+    TwoStage,
+}
+
+/// How to know the line is ready for digits after seizure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DialWait {
+    /// Wait for the exchange's dial tone; dial anyway after `timeout`.
+    DialTone { timeout: Duration },
+    /// Wait a fixed delay (the line has no dial tone detector).
+    Fixed(Duration),
+}
+
+/// How to dial the number into the line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DialMethod {
+    /// DTMF tones in the audio (ITU-T Q.23), `per_digit` tone plus pause.
+    Dtmf { per_digit: Duration },
+    /// Decadic pulses by the card (ITU-T Q.112: 10 pulses/s plus an interdigit pause).
+    Pulse,
+}
+
+/// When the far party counts as answered (an analog line has no answer signal unless
+/// the exchange reverses the polarity).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnswerSupervision {
+    /// Answer the SIP call this long after the last digit.
+    AfterDialling(Duration),
+    /// Answer on the exchange's polarity reversal.
+    PolarityReversal,
+}
+
+/// Which signals of the line mean the far party hung up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Disconnect {
+    /// Loop-current drop (open switch interval, "CPC").
+    pub loop_current_drop: bool,
+    /// A polarity reversal (a second one after answer supervision by reversal).
+    pub polarity_reversal: bool,
+    /// Busy or reorder tone heard from the exchange.
+    pub tone: bool,
+    /// No audio from the line for this long.
+    pub silence: Option<Duration>,
+}
+
+/// Per-port settings.
+#[derive(Debug, Clone)]
+pub struct FxoConfig {
+    /// Rings counted before the line is seized (the seizure follows the end of that ring,
+    /// so caller ID sent after the first ring is in by then).
+    pub rings: u32,
+    pub inbound: FxoInbound,
+    pub dial_wait: DialWait,
+    pub dial_method: DialMethod,
+    pub answer: AnswerSupervision,
+    pub disconnect: Disconnect,
+    /// No ring for this long: the caller gave up before the seizure.
+    pub ring_gone: Duration,
+    /// A SIP call into the line unanswered this long is released with 480.
+    pub no_answer: Duration,
+}
+
+impl Default for FxoConfig {
+    fn default() -> Self {
+        FxoConfig {
+            rings: 2,
+            inbound: FxoInbound::TwoStage,
+            dial_wait: DialWait::DialTone {
+                timeout: Duration::from_secs(3),
+            },
+            dial_method: DialMethod::Dtmf {
+                per_digit: Duration::from_millis(200),
+            },
+            answer: AnswerSupervision::AfterDialling(Duration::from_secs(1)),
+            disconnect: Disconnect {
+                loop_current_drop: true,
+                polarity_reversal: false,
+                tone: true,
+                silence: Some(Duration::from_secs(30)),
+            },
+            ring_gone: Duration::from_secs(8),
+            no_answer: Duration::from_secs(90),
+        }
+    }
+}
+
+/// Where the port is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FxoState {
+    Idle,
+    /// The line rings; `rings` ended so far.
+    Ringing {
+        rings: u32,
+    },
+    /// Seized, dial tone to the line, collecting digits.
+    Collecting,
+    /// Seized, our INVITE out, waiting for the answer.
+    Calling,
+    /// A SIP call for the line: seized, waiting for dial tone or the delay.
+    Seized,
+    /// Digits going out; waiting for answer supervision.
+    Dialled,
+    /// Bridged.
+    Talking,
+}
+
+/// One FXO port.
+pub struct FxoPort<C> {
+    cfg: FxoConfig,
+    collector: C,
+    state: FxoState,
+    timers: Timers,
+    caller: CallerInfo,
+    number: String,
+    /// The answer came by polarity reversal: the next reversal is the far hangup.
+    reversed: bool,
+    /// The media bridge runs.
+    media: bool,
+    /// Dial tone plays to the line (two-stage) until the first digit.
+    dial_tone: bool,
+}
+
+impl<C: DigitCollector> FxoPort<C> {
+    pub fn new(cfg: FxoConfig, collector: C) -> Self {
+        FxoPort {
+            cfg,
+            collector,
+            state: FxoState::Idle,
+            timers: Timers::default(),
+            caller: CallerInfo::default(),
+            number: String::new(),
+            reversed: false,
+            media: false,
+            dial_tone: false,
+        }
+    }
+
+    pub fn state(&self) -> &FxoState {
+        &self.state
+    }
+
+    /// The earliest instant at which [`FxoPort::poll`] has work.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        let collector = match self.state {
+            FxoState::Collecting => self.collector.next_deadline(),
+            _ => None,
+        };
+        [self.timers.next(), collector].into_iter().flatten().min()
+    }
+
+    /// Feeds one input; returns what to do.
+    pub fn handle(&mut self, now: Instant, input: Input) -> Vec<Output> {
+        let mut out = Vec::new();
+        match (&self.state, input) {
+            (FxoState::Idle, Input::Line(Event::RingStart)) => {
+                self.caller = CallerInfo::default();
+                self.state = FxoState::Ringing { rings: 0 };
+                self.timers.set(Timer::RingGone, now + self.cfg.ring_gone);
+            }
+            (FxoState::Ringing { .. }, Input::Line(Event::RingStart)) => {
+                self.timers.set(Timer::RingGone, now + self.cfg.ring_gone);
+            }
+            (FxoState::Ringing { rings }, Input::Line(Event::RingStop { .. })) => {
+                let rings = rings + 1;
+                self.timers.set(Timer::RingGone, now + self.cfg.ring_gone);
+                if rings >= self.cfg.rings {
+                    self.answer_line(now, &mut out);
+                } else {
+                    self.state = FxoState::Ringing { rings };
+                }
+            }
+            (FxoState::Idle | FxoState::Ringing { .. }, Input::CallerId(info)) => {
+                self.caller = info;
+            }
+            (FxoState::Collecting, input @ Input::InbandDigit(_))
+            | (FxoState::Collecting, input @ Input::Line(Event::Digit { .. })) => {
+                if let Some(c) = digit_char(&input) {
+                    if std::mem::take(&mut self.dial_tone) {
+                        out.push(Output::Tone(ProgressTone::Silence));
+                    }
+                    let verdict = self.collector.digit(now, c);
+                    self.collected(verdict, &mut out);
+                }
+            }
+            (FxoState::Calling, Input::Sip(SipEvent::Ringing)) => {
+                out.push(Output::Tone(ProgressTone::Ringback));
+            }
+            (FxoState::Calling, Input::Sip(SipEvent::EarlyMedia)) => {
+                out.push(Output::Tone(ProgressTone::Silence));
+                self.media_start(&mut out);
+            }
+            (FxoState::Calling, Input::Sip(SipEvent::Answered)) => {
+                out.push(Output::Tone(ProgressTone::Silence));
+                self.media_start(&mut out);
+                self.talk(now);
+            }
+            (FxoState::Calling, Input::Sip(SipEvent::Rejected(_)))
+            | (FxoState::Calling | FxoState::Talking, Input::Sip(SipEvent::RemoteHangup)) => {
+                self.release(&mut out);
+            }
+            // A SIP call for the line.
+            (FxoState::Idle, Input::Sip(SipEvent::IncomingCall { number, .. })) => {
+                self.timers.cancel_all();
+                self.number = number;
+                out.push(Output::Line(Command::Seize));
+                let wait = match self.cfg.dial_wait {
+                    DialWait::DialTone { timeout } => timeout,
+                    DialWait::Fixed(d) => d,
+                };
+                self.timers.set(Timer::DialDelay, now + wait);
+                self.timers.set(Timer::NoAnswer, now + self.cfg.no_answer);
+                self.state = FxoState::Seized;
+            }
+            (_, Input::Sip(SipEvent::IncomingCall { .. })) => {
+                out.push(Output::Sip(SipIntent::Reject(486)));
+            }
+            (FxoState::Seized, Input::Audio(LineAudio::Tone(ProgressTone::Dial)))
+                if matches!(self.cfg.dial_wait, DialWait::DialTone { .. }) =>
+            {
+                self.timers.cancel(Timer::DialDelay);
+                self.dial(now, &mut out);
+            }
+            (FxoState::Dialled, Input::Line(Event::PolarityReversal))
+                if self.cfg.answer == AnswerSupervision::PolarityReversal =>
+            {
+                self.reversed = true;
+                out.push(Output::Sip(SipIntent::Answer));
+                self.talk(now);
+            }
+            (
+                FxoState::Seized | FxoState::Dialled,
+                Input::Sip(SipEvent::Cancelled | SipEvent::RemoteHangup),
+            ) => {
+                self.release(&mut out);
+            }
+            // The caller on the line hung up before our call was answered.
+            (FxoState::Collecting | FxoState::Calling, Input::Line(Event::LoopCurrentOff))
+                if self.cfg.disconnect.loop_current_drop =>
+            {
+                if self.state == FxoState::Calling {
+                    out.push(Output::Sip(SipIntent::Hangup));
+                }
+                self.release(&mut out);
+            }
+            (FxoState::Dialled | FxoState::Talking, Input::Line(Event::LoopCurrentOff))
+                if self.cfg.disconnect.loop_current_drop =>
+            {
+                self.far_hangup(&mut out);
+            }
+            (FxoState::Talking, Input::Line(Event::PolarityReversal))
+                if self.cfg.disconnect.polarity_reversal || self.reversed =>
+            {
+                self.far_hangup(&mut out);
+            }
+            (
+                FxoState::Talking,
+                Input::Audio(LineAudio::Tone(ProgressTone::Busy | ProgressTone::Reorder)),
+            ) if self.cfg.disconnect.tone => {
+                self.far_hangup(&mut out);
+            }
+            (FxoState::Talking, Input::Audio(LineAudio::Activity)) => {
+                if let Some(s) = self.cfg.disconnect.silence {
+                    self.timers.set(Timer::Silence, now + s);
+                }
+            }
+            _ => {}
+        }
+        out
+    }
+
+    /// Runs the timers due by `now`.
+    pub fn poll(&mut self, now: Instant) -> Vec<Output> {
+        let mut out = Vec::new();
+        if self.state == FxoState::Collecting
+            && self.collector.next_deadline().is_some_and(|d| d <= now)
+        {
+            let verdict = self.collector.poll(now);
+            self.collected(verdict, &mut out);
+        }
+        while let Some(t) = self.timers.expired(now) {
+            match (t, &self.state) {
+                (Timer::RingGone, FxoState::Ringing { .. }) => self.idle(),
+                (Timer::DialDelay, FxoState::Seized) => self.dial(now, &mut out),
+                (Timer::DialDone, FxoState::Dialled) => {
+                    if let AnswerSupervision::AfterDialling(_) = self.cfg.answer {
+                        out.push(Output::Sip(SipIntent::Answer));
+                        self.talk(now);
+                    }
+                }
+                (Timer::NoAnswer, FxoState::Seized | FxoState::Dialled) => {
+                    out.push(Output::Sip(SipIntent::Reject(480)));
+                    self.release(&mut out);
+                }
+                (Timer::Silence, FxoState::Talking) => self.far_hangup(&mut out),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// Seizes a ringing line and starts the call toward SIP.
+    fn answer_line(&mut self, now: Instant, out: &mut Vec<Output>) {
+        self.timers.cancel(Timer::RingGone);
+        out.push(Output::Line(Command::Seize));
+        match &self.cfg.inbound {
+            FxoInbound::Hotline(uri) => {
+                out.push(Output::Sip(SipIntent::PlaceCall {
+                    target: uri.clone(),
+                    caller: self.caller.clone(),
+                }));
+                self.state = FxoState::Calling;
+            }
+            FxoInbound::TwoStage => {
+                out.push(Output::Tone(ProgressTone::Dial));
+                self.dial_tone = true;
+                self.state = FxoState::Collecting;
+                let verdict = self.collector.start(now);
+                self.collected(verdict, out);
+            }
+        }
+    }
+
+    fn collected(&mut self, verdict: Collect, out: &mut Vec<Output>) {
+        match verdict {
+            Collect::More => {}
+            Collect::Complete(target) => {
+                if std::mem::take(&mut self.dial_tone) {
+                    out.push(Output::Tone(ProgressTone::Silence));
+                }
+                out.push(Output::Sip(SipIntent::PlaceCall {
+                    target,
+                    caller: self.caller.clone(),
+                }));
+                self.state = FxoState::Calling;
+            }
+            Collect::Invalid => {
+                // Nothing to call: give the line back (the exchange plays its own tone).
+                self.release(out);
+            }
+        }
+    }
+
+    /// Dials the SIP call's number into the line; the caller hears its progress.
+    fn dial(&mut self, now: Instant, out: &mut Vec<Output>) {
+        self.media_start(out);
+        out.push(Output::Sip(SipIntent::EarlyMedia));
+        let digits = self.number.len() as u32;
+        let dialling = match self.cfg.dial_method {
+            DialMethod::Dtmf { per_digit } => {
+                out.push(Output::DialDtmf(self.number.clone()));
+                per_digit * digits
+            }
+            DialMethod::Pulse => {
+                let mut pulses = heapless::Vec::new();
+                let mut time = Duration::ZERO;
+                for c in self.number.chars() {
+                    if let Some(d) = c.to_digit(10) {
+                        let _ = pulses.push(d as u8);
+                        // 100 ms per pulse (10 for digit 0) plus 700 ms interdigit.
+                        time += Duration::from_millis(
+                            100 * u64::from(if d == 0 { 10 } else { d }) + 700,
+                        );
+                    }
+                }
+                out.push(Output::Line(Command::PulseDial { digits: pulses }));
+                time
+            }
+        };
+        if let AnswerSupervision::AfterDialling(after) = self.cfg.answer {
+            self.timers.set(Timer::DialDone, now + dialling + after);
+        }
+        self.state = FxoState::Dialled;
+    }
+
+    fn talk(&mut self, now: Instant) {
+        self.timers.cancel_all();
+        if let Some(s) = self.cfg.disconnect.silence {
+            self.timers.set(Timer::Silence, now + s);
+        }
+        self.state = FxoState::Talking;
+    }
+
+    /// The far party on the line hung up: end the SIP call and release.
+    fn far_hangup(&mut self, out: &mut Vec<Output>) {
+        out.push(Output::Sip(SipIntent::Hangup));
+        self.release(out);
+    }
+
+    fn release(&mut self, out: &mut Vec<Output>) {
+        if std::mem::take(&mut self.media) {
+            out.push(Output::Media(MediaCmd::Stop));
+        }
+        out.push(Output::Line(Command::Release));
+        self.idle();
+    }
+
+    fn media_start(&mut self, out: &mut Vec<Output>) {
+        if !std::mem::replace(&mut self.media, true) {
+            out.push(Output::Media(MediaCmd::Start));
+        }
+    }
+
+    fn idle(&mut self) {
+        self.timers.cancel_all();
+        self.reversed = false;
+        self.dial_tone = false;
+        self.number.clear();
+        self.state = FxoState::Idle;
+    }
+}
+
+#[cfg(test)]
+mod tests;

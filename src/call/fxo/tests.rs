@@ -1,0 +1,383 @@
+//! Virtual-time tests of every FXO transition.
+
+use super::*;
+use crate::call::collector::LengthCollector;
+use tipring_hal::model::Digit;
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+fn port(cfg: FxoConfig) -> (FxoPort<LengthCollector>, Instant) {
+    (
+        FxoPort::new(cfg, LengthCollector::new(3, ms(4000))),
+        Instant::now(),
+    )
+}
+
+fn line(e: Event) -> Input {
+    Input::Line(e)
+}
+
+fn sip(e: SipEvent) -> Input {
+    Input::Sip(e)
+}
+
+const RING_STOP: Event = Event::RingStop {
+    on_ms: 1000,
+    off_ms: 0,
+};
+
+fn alice() -> CallerInfo {
+    CallerInfo {
+        name: Some("ALICE".into()),
+        number: Some("5551234".into()),
+    }
+}
+
+/// Rings the line `n` times, a 1 s ring every 5 s, caller ID after the first.
+fn ring(p: &mut FxoPort<LengthCollector>, t: Instant, n: u64) -> Vec<Output> {
+    let mut all = Vec::new();
+    for i in 0..n {
+        let at = t + ms(5000 * i);
+        all.extend(p.handle(at, line(Event::RingStart)));
+        all.extend(p.handle(at + ms(1000), line(RING_STOP)));
+        if i == 0 {
+            all.extend(p.handle(at + ms(2000), Input::CallerId(alice())));
+        }
+    }
+    all
+}
+
+#[test]
+fn hotline_seizes_after_n_rings_and_calls_with_the_caller_id() {
+    let (mut p, t) = port(FxoConfig {
+        rings: 2,
+        inbound: FxoInbound::Hotline("sip:desk@pbx.example".into()),
+        ..FxoConfig::default()
+    });
+    assert_eq!(ring(&mut p, t, 1), vec![]);
+    assert_eq!(p.state(), &FxoState::Ringing { rings: 1 });
+    let out = p.handle(t + ms(5000), line(Event::RingStart));
+    assert_eq!(out, vec![]);
+    assert_eq!(
+        p.handle(t + ms(6000), line(RING_STOP)),
+        vec![
+            Output::Line(Command::Seize),
+            Output::Sip(SipIntent::PlaceCall {
+                target: "sip:desk@pbx.example".into(),
+                caller: alice()
+            })
+        ]
+    );
+    assert_eq!(p.state(), &FxoState::Calling);
+    assert_eq!(
+        p.handle(t, sip(SipEvent::Ringing)),
+        vec![Output::Tone(ProgressTone::Ringback)]
+    );
+    assert_eq!(
+        p.handle(t + ms(7000), sip(SipEvent::Answered)),
+        vec![
+            Output::Tone(ProgressTone::Silence),
+            Output::Media(MediaCmd::Start)
+        ]
+    );
+    assert_eq!(p.state(), &FxoState::Talking);
+}
+
+#[test]
+fn ringing_that_stops_before_n_rings_goes_idle() {
+    let (mut p, t) = port(FxoConfig {
+        rings: 4,
+        ..FxoConfig::default()
+    });
+    ring(&mut p, t, 2);
+    // Last ring ended at 6 s; 8 s without a ring means the caller gave up.
+    assert_eq!(p.next_deadline(), Some(t + ms(14_000)));
+    assert_eq!(p.poll(t + ms(13_999)), vec![]);
+    assert_eq!(p.state(), &FxoState::Ringing { rings: 2 });
+    assert_eq!(p.poll(t + ms(14_000)), vec![]);
+    assert_eq!(p.state(), &FxoState::Idle);
+    assert_eq!(p.next_deadline(), None);
+}
+
+#[test]
+fn two_stage_gives_dial_tone_and_collects_digits() {
+    let (mut p, t) = port(FxoConfig {
+        rings: 1,
+        ..FxoConfig::default()
+    });
+    let out = ring(&mut p, t, 1);
+    assert_eq!(
+        out,
+        vec![
+            Output::Line(Command::Seize),
+            Output::Tone(ProgressTone::Dial)
+        ]
+    );
+    assert_eq!(p.state(), &FxoState::Collecting);
+    let at = t + ms(3000);
+    assert_eq!(
+        p.handle(at, Input::InbandDigit(Digit::D2)),
+        vec![Output::Tone(ProgressTone::Silence)]
+    );
+    assert_eq!(p.handle(at, Input::InbandDigit(Digit::D0)), vec![]);
+    assert_eq!(
+        p.handle(at, Input::InbandDigit(Digit::D5)),
+        vec![Output::Sip(SipIntent::PlaceCall {
+            target: "205".into(),
+            caller: CallerInfo::default()
+        })]
+    );
+}
+
+#[test]
+fn two_stage_with_no_digits_releases_the_line() {
+    let (mut p, t) = port(FxoConfig {
+        rings: 1,
+        ..FxoConfig::default()
+    });
+    ring(&mut p, t, 1);
+    assert_eq!(p.poll(t + ms(5000)), vec![Output::Line(Command::Release)]);
+    assert_eq!(p.state(), &FxoState::Idle);
+}
+
+#[test]
+fn line_caller_hanging_up_before_answer_cancels_the_sip_call() {
+    let (mut p, t) = port(FxoConfig {
+        rings: 1,
+        inbound: FxoInbound::Hotline("100".into()),
+        ..FxoConfig::default()
+    });
+    ring(&mut p, t, 1);
+    assert_eq!(
+        p.handle(t + ms(3000), line(Event::LoopCurrentOff)),
+        vec![
+            Output::Sip(SipIntent::Hangup),
+            Output::Line(Command::Release)
+        ]
+    );
+    assert_eq!(p.state(), &FxoState::Idle);
+}
+
+#[test]
+fn rejected_sip_call_releases_the_line() {
+    let (mut p, t) = port(FxoConfig {
+        rings: 1,
+        inbound: FxoInbound::Hotline("100".into()),
+        ..FxoConfig::default()
+    });
+    ring(&mut p, t, 1);
+    assert_eq!(
+        p.handle(t, sip(SipEvent::Rejected(486))),
+        vec![Output::Line(Command::Release)]
+    );
+}
+
+fn incoming(number: &str) -> Input {
+    sip(SipEvent::IncomingCall {
+        caller: alice(),
+        number: number.into(),
+    })
+}
+
+#[test]
+fn sip_call_seizes_waits_for_dial_tone_dials_dtmf_and_answers_after_dialling() {
+    let (mut p, t) = port(FxoConfig::default());
+    assert_eq!(
+        p.handle(t, incoming("5556")),
+        vec![Output::Line(Command::Seize)]
+    );
+    assert_eq!(p.state(), &FxoState::Seized);
+    assert_eq!(
+        p.handle(
+            t + ms(400),
+            Input::Audio(LineAudio::Tone(ProgressTone::Dial))
+        ),
+        vec![
+            Output::Media(MediaCmd::Start),
+            Output::Sip(SipIntent::EarlyMedia),
+            Output::DialDtmf("5556".into())
+        ]
+    );
+    // 4 digits x 200 ms, then 1 s: answered at 400 + 800 + 1000 ms.
+    assert_eq!(p.next_deadline(), Some(t + ms(2200)));
+    assert_eq!(p.poll(t + ms(2199)), vec![]);
+    assert_eq!(p.poll(t + ms(2200)), vec![Output::Sip(SipIntent::Answer)]);
+    assert_eq!(p.state(), &FxoState::Talking);
+}
+
+#[test]
+fn no_dial_tone_dials_anyway_after_the_timeout() {
+    let (mut p, t) = port(FxoConfig::default());
+    p.handle(t, incoming("1"));
+    assert_eq!(p.poll(t + ms(2999)), vec![]);
+    assert_eq!(
+        p.poll(t + ms(3000)).last(),
+        Some(&Output::DialDtmf("1".into()))
+    );
+}
+
+#[test]
+fn fixed_delay_ignores_dial_tone_and_pulse_dials() {
+    let (mut p, t) = port(FxoConfig {
+        dial_wait: DialWait::Fixed(ms(1500)),
+        dial_method: DialMethod::Pulse,
+        ..FxoConfig::default()
+    });
+    p.handle(t, incoming("20"));
+    assert_eq!(
+        p.handle(t, Input::Audio(LineAudio::Tone(ProgressTone::Dial))),
+        vec![]
+    );
+    let out = p.poll(t + ms(1500));
+    let mut digits = heapless::Vec::new();
+    digits.extend_from_slice(&[2, 0]).unwrap();
+    assert_eq!(
+        out.last(),
+        Some(&Output::Line(Command::PulseDial { digits }))
+    );
+    // 2 pulses + 10 pulses at 100 ms and two 700 ms pauses = 2.6 s, plus 1 s.
+    assert_eq!(p.next_deadline(), Some(t + ms(1500 + 2600 + 1000)));
+}
+
+#[test]
+fn polarity_reversal_answer_supervision_and_second_reversal_hangs_up() {
+    let (mut p, t) = port(FxoConfig {
+        answer: AnswerSupervision::PolarityReversal,
+        ..FxoConfig::default()
+    });
+    p.handle(t, incoming("42"));
+    p.handle(t, Input::Audio(LineAudio::Tone(ProgressTone::Dial)));
+    // Without a reversal the call is never answered by timer.
+    assert_eq!(p.poll(t + ms(20_000)), vec![]);
+    assert_eq!(p.state(), &FxoState::Dialled);
+    assert_eq!(
+        p.handle(t + ms(21_000), line(Event::PolarityReversal)),
+        vec![Output::Sip(SipIntent::Answer)]
+    );
+    assert_eq!(p.state(), &FxoState::Talking);
+    assert_eq!(
+        p.handle(t + ms(30_000), line(Event::PolarityReversal)),
+        vec![
+            Output::Sip(SipIntent::Hangup),
+            Output::Media(MediaCmd::Stop),
+            Output::Line(Command::Release)
+        ]
+    );
+}
+
+/// A SIP call into the line, answered by timer at 2.2 s.
+fn talking(cfg: FxoConfig) -> (FxoPort<LengthCollector>, Instant) {
+    let (mut p, t) = port(cfg);
+    p.handle(t, incoming("5556"));
+    p.handle(
+        t + ms(400),
+        Input::Audio(LineAudio::Tone(ProgressTone::Dial)),
+    );
+    p.poll(t + ms(2200));
+    assert_eq!(p.state(), &FxoState::Talking);
+    (p, t + ms(2200))
+}
+
+fn hung_up() -> Vec<Output> {
+    vec![
+        Output::Sip(SipIntent::Hangup),
+        Output::Media(MediaCmd::Stop),
+        Output::Line(Command::Release),
+    ]
+}
+
+#[test]
+fn loop_current_drop_is_far_hangup() {
+    let (mut p, t) = talking(FxoConfig::default());
+    assert_eq!(p.handle(t, line(Event::LoopCurrentOff)), hung_up());
+    assert_eq!(p.state(), &FxoState::Idle);
+}
+
+#[test]
+fn loop_current_drop_ignored_when_not_configured() {
+    let mut cfg = FxoConfig::default();
+    cfg.disconnect.loop_current_drop = false;
+    let (mut p, t) = talking(cfg);
+    assert_eq!(p.handle(t, line(Event::LoopCurrentOff)), vec![]);
+    assert_eq!(p.state(), &FxoState::Talking);
+}
+
+#[test]
+fn busy_tone_on_the_line_is_far_hangup() {
+    let (mut p, t) = talking(FxoConfig::default());
+    assert_eq!(
+        p.handle(t, Input::Audio(LineAudio::Tone(ProgressTone::Busy))),
+        hung_up()
+    );
+}
+
+#[test]
+fn silence_timeout_is_far_hangup_and_activity_rearms_it() {
+    let (mut p, t) = talking(FxoConfig::default());
+    assert_eq!(p.next_deadline(), Some(t + ms(30_000)));
+    p.handle(t + ms(20_000), Input::Audio(LineAudio::Activity));
+    assert_eq!(p.poll(t + ms(30_000)), vec![]);
+    assert_eq!(p.next_deadline(), Some(t + ms(50_000)));
+    assert_eq!(p.poll(t + ms(50_000)), hung_up());
+}
+
+#[test]
+fn local_hangup_releases_the_line() {
+    let (mut p, t) = talking(FxoConfig::default());
+    assert_eq!(
+        p.handle(t, sip(SipEvent::RemoteHangup)),
+        vec![
+            Output::Media(MediaCmd::Stop),
+            Output::Line(Command::Release)
+        ]
+    );
+    assert_eq!(p.state(), &FxoState::Idle);
+    assert_eq!(p.next_deadline(), None);
+}
+
+#[test]
+fn cancel_while_dialling_releases_the_line() {
+    let (mut p, t) = port(FxoConfig::default());
+    p.handle(t, incoming("5556"));
+    assert_eq!(
+        p.handle(t, sip(SipEvent::Cancelled)),
+        vec![Output::Line(Command::Release)]
+    );
+    assert_eq!(p.state(), &FxoState::Idle);
+}
+
+#[test]
+fn busy_port_rejects_486() {
+    let (mut p, t) = talking(FxoConfig::default());
+    assert_eq!(
+        p.handle(t, incoming("1")),
+        vec![Output::Sip(SipIntent::Reject(486))]
+    );
+    let (mut p, t) = port(FxoConfig::default());
+    p.handle(t, line(Event::RingStart));
+    assert_eq!(
+        p.handle(t, incoming("1")),
+        vec![Output::Sip(SipIntent::Reject(486))]
+    );
+}
+
+#[test]
+fn unanswered_sip_call_into_the_line_is_released_with_480() {
+    let (mut p, t) = port(FxoConfig {
+        answer: AnswerSupervision::PolarityReversal,
+        ..FxoConfig::default()
+    });
+    p.handle(t, incoming("42"));
+    p.handle(t, Input::Audio(LineAudio::Tone(ProgressTone::Dial)));
+    assert_eq!(p.next_deadline(), Some(t + ms(90_000)));
+    assert_eq!(
+        p.poll(t + ms(90_000)),
+        vec![
+            Output::Sip(SipIntent::Reject(480)),
+            Output::Media(MediaCmd::Stop),
+            Output::Line(Command::Release)
+        ]
+    );
+}

@@ -1,0 +1,301 @@
+//! The FXS port machine: a phone (or a PBX trunk) on the port.
+//!
+//! Outgoing: off-hook → dial tone → digits (card, pulse or in-band) to the
+//! [`DigitCollector`] → `PlaceCall` → ringback on 180, far audio on early media → talk on
+//! 200; on-hook → `Hangup`. Far BYE or a failure response → busy/reorder until on-hook.
+//! Incoming: `IncomingCall` → ring with the country's cadence, caller ID between the first
+//! and second ring → off-hook → `Answer`. Hook flash in a call → RFC 4733 event 16.
+
+use super::collector::{Collect, DigitCollector};
+use super::events::{
+    CallerInfo, EVENT_FLASH, Input, MediaCmd, Output, ProgressTone, SipEvent, SipIntent, digit_char,
+};
+use super::timers::{Timer, Timers};
+use std::time::{Duration, Instant};
+use tipring_hal::model::{Command, Event, RingCadence};
+
+/// Per-port settings (from the configuration's port and country sections).
+#[derive(Debug, Clone)]
+pub struct FxsConfig {
+    /// The country's ringing cadence, sent to the card.
+    pub ring_cadence: RingCadence,
+    /// Send caller ID between the first and second ring.
+    pub caller_id: bool,
+    /// Gap after the end of the first ring before the FSK starts (ETSI EN 300 659-1
+    /// §6.1.1 and Telcordia GR-30: at least 500 ms).
+    pub caller_id_gap: Duration,
+    /// An incoming call rings this long unanswered, then is refused with 480.
+    pub no_answer: Duration,
+    /// Busy or reorder plays this long, then the line falls silent until on-hook.
+    pub lockout: Duration,
+}
+
+impl FxsConfig {
+    /// Defaults around a cadence: caller ID on, 500 ms gap, 60 s no-answer, 30 s lockout.
+    pub fn with_cadence(ring_cadence: RingCadence) -> Self {
+        FxsConfig {
+            ring_cadence,
+            caller_id: true,
+            caller_id_gap: Duration::from_millis(500),
+            no_answer: Duration::from_secs(60),
+            lockout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Where the port is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FxsState {
+    /// On-hook, no call.
+    Idle,
+    /// Off-hook, dial tone or collecting digits.
+    Collecting,
+    /// `PlaceCall` sent, waiting for the far end; `early` once far audio flows.
+    Calling { early: bool },
+    /// Ringing the phone for an incoming call.
+    Ringing,
+    /// In a call.
+    Talking,
+    /// Off-hook after the call ended or failed: the tone plays until on-hook.
+    Disconnected,
+}
+
+/// One FXS port.
+pub struct FxsPort<C> {
+    cfg: FxsConfig,
+    collector: C,
+    state: FxsState,
+    timers: Timers,
+    caller: CallerInfo,
+    /// The first digit stops the dial tone.
+    dial_tone: bool,
+    /// On-hook transmission was enabled for caller ID.
+    on_hook_audio: bool,
+}
+
+impl<C: DigitCollector> FxsPort<C> {
+    pub fn new(cfg: FxsConfig, collector: C) -> Self {
+        FxsPort {
+            cfg,
+            collector,
+            state: FxsState::Idle,
+            timers: Timers::default(),
+            caller: CallerInfo::default(),
+            dial_tone: false,
+            on_hook_audio: false,
+        }
+    }
+
+    pub fn state(&self) -> &FxsState {
+        &self.state
+    }
+
+    /// The earliest instant at which [`FxsPort::poll`] has work.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        let collector = match self.state {
+            FxsState::Collecting => self.collector.next_deadline(),
+            _ => None,
+        };
+        [self.timers.next(), collector].into_iter().flatten().min()
+    }
+
+    /// Feeds one input; returns what to do.
+    pub fn handle(&mut self, now: Instant, input: Input) -> Vec<Output> {
+        let mut out = Vec::new();
+        match (&self.state, input) {
+            // Incoming calls are offered only to an idle port.
+            (FxsState::Idle, Input::Sip(SipEvent::IncomingCall { caller, .. })) => {
+                self.caller = caller;
+                out.push(Output::Line(Command::Ring(self.cfg.ring_cadence.clone())));
+                out.push(Output::Sip(SipIntent::Alerting));
+                if self.cfg.caller_id {
+                    let first_on = self
+                        .cfg
+                        .ring_cadence
+                        .steps
+                        .first()
+                        .map_or(0, |s| u64::from(s.on_ms));
+                    let at = now + Duration::from_millis(first_on) + self.cfg.caller_id_gap;
+                    self.timers.set(Timer::CallerId, at);
+                }
+                self.timers.set(Timer::NoAnswer, now + self.cfg.no_answer);
+                self.state = FxsState::Ringing;
+            }
+            (_, Input::Sip(SipEvent::IncomingCall { .. })) => {
+                out.push(Output::Sip(SipIntent::Reject(486)));
+            }
+            (FxsState::Idle, Input::Line(Event::OffHook)) => {
+                out.push(Output::Tone(ProgressTone::Dial));
+                self.dial_tone = true;
+                self.state = FxsState::Collecting;
+                let verdict = self.collector.start(now);
+                self.collected(now, verdict, &mut out);
+            }
+            (FxsState::Collecting, input @ Input::Line(Event::Digit { .. }))
+            | (FxsState::Collecting, input @ Input::Line(Event::PulseDigit { .. }))
+            | (FxsState::Collecting, input @ Input::InbandDigit(_)) => {
+                if let Some(c) = digit_char(&input) {
+                    if std::mem::take(&mut self.dial_tone) {
+                        out.push(Output::Tone(ProgressTone::Silence));
+                    }
+                    let verdict = self.collector.digit(now, c);
+                    self.collected(now, verdict, &mut out);
+                }
+            }
+            (FxsState::Ringing, Input::Line(Event::OffHook)) => {
+                self.timers.cancel_all();
+                out.push(Output::Line(Command::StopRing));
+                self.end_on_hook_audio(&mut out);
+                out.push(Output::Sip(SipIntent::Answer));
+                out.push(Output::Media(MediaCmd::Start));
+                self.state = FxsState::Talking;
+            }
+            (FxsState::Ringing, Input::Sip(SipEvent::Cancelled))
+            | (FxsState::Ringing, Input::Sip(SipEvent::RemoteHangup)) => {
+                self.timers.cancel_all();
+                out.push(Output::Line(Command::StopRing));
+                self.end_on_hook_audio(&mut out);
+                self.state = FxsState::Idle;
+            }
+            (FxsState::Calling { early: false }, Input::Sip(SipEvent::Ringing)) => {
+                out.push(Output::Tone(ProgressTone::Ringback));
+            }
+            (FxsState::Calling { early: false }, Input::Sip(SipEvent::EarlyMedia)) => {
+                out.push(Output::Tone(ProgressTone::Silence));
+                out.push(Output::Media(MediaCmd::Start));
+                self.state = FxsState::Calling { early: true };
+            }
+            (FxsState::Calling { early }, Input::Sip(SipEvent::Answered)) => {
+                if !early {
+                    out.push(Output::Tone(ProgressTone::Silence));
+                    out.push(Output::Media(MediaCmd::Start));
+                }
+                self.state = FxsState::Talking;
+            }
+            (FxsState::Calling { early }, Input::Sip(SipEvent::Rejected(code))) => {
+                if *early {
+                    out.push(Output::Media(MediaCmd::Stop));
+                }
+                self.disconnect(now, failure_tone(code), &mut out);
+            }
+            (FxsState::Calling { early }, Input::Sip(SipEvent::RemoteHangup)) => {
+                if *early {
+                    out.push(Output::Media(MediaCmd::Stop));
+                }
+                self.disconnect(now, ProgressTone::Reorder, &mut out);
+            }
+            (FxsState::Talking, Input::Sip(SipEvent::RemoteHangup)) => {
+                out.push(Output::Media(MediaCmd::Stop));
+                self.disconnect(now, ProgressTone::Reorder, &mut out);
+            }
+            (FxsState::Talking, Input::Line(Event::HookFlash { .. })) => {
+                out.push(Output::Sip(SipIntent::SendDtmfEvent(EVENT_FLASH)));
+            }
+            (FxsState::Calling { early }, Input::Line(Event::OnHook)) => {
+                if *early {
+                    out.push(Output::Media(MediaCmd::Stop));
+                } else {
+                    out.push(Output::Tone(ProgressTone::Silence));
+                }
+                out.push(Output::Sip(SipIntent::Hangup));
+                self.idle();
+            }
+            (FxsState::Talking, Input::Line(Event::OnHook)) => {
+                out.push(Output::Media(MediaCmd::Stop));
+                out.push(Output::Sip(SipIntent::Hangup));
+                self.idle();
+            }
+            (FxsState::Collecting | FxsState::Disconnected, Input::Line(Event::OnHook)) => {
+                out.push(Output::Tone(ProgressTone::Silence));
+                self.idle();
+            }
+            // Everything else (a digit in a call goes as audio or RFC 4733 through the
+            // bridge, a stray ring-stop report, ...) does not change the call.
+            _ => {}
+        }
+        out
+    }
+
+    /// Runs the timers due by `now`.
+    pub fn poll(&mut self, now: Instant) -> Vec<Output> {
+        let mut out = Vec::new();
+        if self.state == FxsState::Collecting
+            && self.collector.next_deadline().is_some_and(|d| d <= now)
+        {
+            let verdict = self.collector.poll(now);
+            self.collected(now, verdict, &mut out);
+        }
+        while let Some(t) = self.timers.expired(now) {
+            match (t, &self.state) {
+                (Timer::CallerId, FxsState::Ringing) => {
+                    // The audio path must be live on-hook (ETSI EN 300 659-1 §5.2).
+                    out.push(Output::Line(Command::OnHookTransmission { enable: true }));
+                    out.push(Output::SendCallerId(self.caller.clone()));
+                    self.on_hook_audio = true;
+                }
+                (Timer::NoAnswer, FxsState::Ringing) => {
+                    self.timers.cancel_all();
+                    out.push(Output::Line(Command::StopRing));
+                    self.end_on_hook_audio(&mut out);
+                    out.push(Output::Sip(SipIntent::Reject(480)));
+                    self.state = FxsState::Idle;
+                }
+                (Timer::Lockout, FxsState::Disconnected) => {
+                    out.push(Output::Tone(ProgressTone::Silence));
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    fn collected(&mut self, now: Instant, verdict: Collect, out: &mut Vec<Output>) {
+        match verdict {
+            Collect::More => {}
+            Collect::Complete(number) => {
+                if std::mem::take(&mut self.dial_tone) {
+                    out.push(Output::Tone(ProgressTone::Silence));
+                }
+                out.push(Output::Sip(SipIntent::PlaceCall {
+                    target: number,
+                    caller: CallerInfo::default(),
+                }));
+                self.state = FxsState::Calling { early: false };
+            }
+            Collect::Invalid => {
+                self.dial_tone = false;
+                self.disconnect(now, ProgressTone::Reorder, out);
+            }
+        }
+    }
+
+    fn end_on_hook_audio(&mut self, out: &mut Vec<Output>) {
+        if std::mem::take(&mut self.on_hook_audio) {
+            out.push(Output::Line(Command::OnHookTransmission { enable: false }));
+        }
+    }
+
+    fn disconnect(&mut self, now: Instant, tone: ProgressTone, out: &mut Vec<Output>) {
+        out.push(Output::Tone(tone));
+        self.timers.set(Timer::Lockout, now + self.cfg.lockout);
+        self.state = FxsState::Disconnected;
+    }
+
+    fn idle(&mut self) {
+        self.timers.cancel_all();
+        self.dial_tone = false;
+        self.state = FxsState::Idle;
+    }
+}
+
+/// The tone for a failed call by response class (RFC 3261 §21): 486 Busy Here and
+/// 600 Busy Everywhere are busy, everything else (404, 408, 480, 503, ...) is reorder.
+pub fn failure_tone(code: u16) -> ProgressTone {
+    match code {
+        486 | 600 => ProgressTone::Busy,
+        _ => ProgressTone::Reorder,
+    }
+}
+
+#[cfg(test)]
+mod tests;

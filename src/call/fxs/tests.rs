@@ -1,0 +1,363 @@
+//! Virtual-time tests of every FXS transition.
+
+use super::*;
+use crate::call::collector::LengthCollector;
+use tipring_hal::model::{Digit, RingStep};
+
+fn cadence() -> RingCadence {
+    let mut steps = heapless::Vec::new();
+    steps
+        .push(RingStep {
+            on_ms: 2000,
+            off_ms: 4000,
+        })
+        .unwrap();
+    RingCadence {
+        frequency_hz: 25,
+        steps,
+    }
+}
+
+fn port() -> (FxsPort<LengthCollector>, Instant) {
+    let c = LengthCollector::new(3, Duration::from_secs(4));
+    (
+        FxsPort::new(FxsConfig::with_cadence(cadence()), c),
+        Instant::now(),
+    )
+}
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+fn place(number: &str) -> Output {
+    Output::Sip(SipIntent::PlaceCall {
+        target: number.into(),
+        caller: CallerInfo::default(),
+    })
+}
+
+fn line(e: Event) -> Input {
+    Input::Line(e)
+}
+
+fn sip(e: SipEvent) -> Input {
+    Input::Sip(e)
+}
+
+fn card_digit(c: char) -> Input {
+    line(Event::Digit {
+        digit: Digit::from_char(c).unwrap(),
+        duration_ms: 80,
+    })
+}
+
+/// Off-hook and dial `digits` with card digit events.
+fn dialled(p: &mut FxsPort<LengthCollector>, t: Instant, digits: &str) -> Vec<Output> {
+    assert_eq!(
+        p.handle(t, line(Event::OffHook)),
+        vec![Output::Tone(ProgressTone::Dial)]
+    );
+    let mut all = Vec::new();
+    for c in digits.chars() {
+        all.extend(p.handle(t, card_digit(c)));
+    }
+    all
+}
+
+#[test]
+fn off_hook_gives_dial_tone_first_digit_stops_it_and_number_places_call() {
+    let (mut p, t) = port();
+    assert_eq!(
+        p.handle(t, line(Event::OffHook)),
+        vec![Output::Tone(ProgressTone::Dial)]
+    );
+    assert_eq!(p.state(), &FxsState::Collecting);
+    assert_eq!(
+        p.handle(t, card_digit('2')),
+        vec![Output::Tone(ProgressTone::Silence)]
+    );
+    assert_eq!(p.handle(t, card_digit('0')), vec![]);
+    assert_eq!(p.handle(t, card_digit('1')), vec![place("201")]);
+    assert_eq!(p.state(), &FxsState::Calling { early: false });
+}
+
+#[test]
+fn pulse_and_inband_digits_are_collected_too() {
+    let (mut p, t) = port();
+    p.handle(t, line(Event::OffHook));
+    p.handle(t, line(Event::PulseDigit { digit: 4 }));
+    p.handle(t, line(Event::PulseDigit { digit: 0 }));
+    assert_eq!(
+        p.handle(t, Input::InbandDigit(Digit::Star)),
+        vec![place("40*")]
+    );
+}
+
+#[test]
+fn interdigit_timeout_comes_from_the_collector() {
+    let (mut p, t) = port();
+    p.handle(t, line(Event::OffHook));
+    p.handle(t + ms(500), card_digit('7'));
+    assert_eq!(p.next_deadline(), Some(t + ms(4500)));
+    assert_eq!(p.poll(t + ms(4499)), vec![]);
+    assert_eq!(p.poll(t + ms(4500)), vec![place("7")]);
+}
+
+#[test]
+fn no_digits_at_all_gives_reorder_then_silence_after_lockout() {
+    let (mut p, t) = port();
+    p.handle(t, line(Event::OffHook));
+    assert_eq!(
+        p.poll(t + ms(4000)),
+        vec![Output::Tone(ProgressTone::Reorder)]
+    );
+    assert_eq!(p.state(), &FxsState::Disconnected);
+    assert_eq!(p.next_deadline(), Some(t + ms(34_000)));
+    assert_eq!(
+        p.poll(t + ms(34_000)),
+        vec![Output::Tone(ProgressTone::Silence)]
+    );
+    assert_eq!(
+        p.handle(t + ms(40_000), line(Event::OnHook)),
+        vec![Output::Tone(ProgressTone::Silence)]
+    );
+    assert_eq!(p.state(), &FxsState::Idle);
+}
+
+#[test]
+fn ringing_then_answer_gives_ringback_then_talk() {
+    let (mut p, t) = port();
+    dialled(&mut p, t, "201");
+    assert_eq!(p.handle(t, sip(SipEvent::Proceeding)), vec![]);
+    assert_eq!(
+        p.handle(t, sip(SipEvent::Ringing)),
+        vec![Output::Tone(ProgressTone::Ringback)]
+    );
+    assert_eq!(
+        p.handle(t, sip(SipEvent::Answered)),
+        vec![
+            Output::Tone(ProgressTone::Silence),
+            Output::Media(MediaCmd::Start)
+        ]
+    );
+    assert_eq!(p.state(), &FxsState::Talking);
+}
+
+#[test]
+fn early_media_plays_the_far_audio_not_ringback() {
+    let (mut p, t) = port();
+    dialled(&mut p, t, "201");
+    assert_eq!(
+        p.handle(t, sip(SipEvent::EarlyMedia)),
+        vec![
+            Output::Tone(ProgressTone::Silence),
+            Output::Media(MediaCmd::Start)
+        ]
+    );
+    assert_eq!(p.handle(t, sip(SipEvent::Ringing)), vec![]);
+    assert_eq!(p.handle(t, sip(SipEvent::Answered)), vec![]);
+    assert_eq!(p.state(), &FxsState::Talking);
+}
+
+#[test]
+fn on_hook_in_a_call_hangs_up() {
+    let (mut p, t) = port();
+    dialled(&mut p, t, "201");
+    p.handle(t, sip(SipEvent::Answered));
+    assert_eq!(
+        p.handle(t, line(Event::OnHook)),
+        vec![
+            Output::Media(MediaCmd::Stop),
+            Output::Sip(SipIntent::Hangup)
+        ]
+    );
+    assert_eq!(p.state(), &FxsState::Idle);
+}
+
+#[test]
+fn on_hook_while_calling_hangs_up_before_answer() {
+    let (mut p, t) = port();
+    dialled(&mut p, t, "201");
+    p.handle(t, sip(SipEvent::Ringing));
+    assert_eq!(
+        p.handle(t, line(Event::OnHook)),
+        vec![
+            Output::Tone(ProgressTone::Silence),
+            Output::Sip(SipIntent::Hangup)
+        ]
+    );
+    assert_eq!(p.state(), &FxsState::Idle);
+}
+
+#[test]
+fn remote_hangup_gives_reorder_until_on_hook() {
+    let (mut p, t) = port();
+    dialled(&mut p, t, "201");
+    p.handle(t, sip(SipEvent::Answered));
+    assert_eq!(
+        p.handle(t, sip(SipEvent::RemoteHangup)),
+        vec![
+            Output::Media(MediaCmd::Stop),
+            Output::Tone(ProgressTone::Reorder)
+        ]
+    );
+    assert_eq!(p.state(), &FxsState::Disconnected);
+    // An incoming call now finds the port busy.
+    let offer = SipEvent::IncomingCall {
+        caller: CallerInfo::default(),
+        number: "1".into(),
+    };
+    assert_eq!(
+        p.handle(t, sip(offer)),
+        vec![Output::Sip(SipIntent::Reject(486))]
+    );
+    p.handle(t, line(Event::OnHook));
+    assert_eq!(p.state(), &FxsState::Idle);
+}
+
+#[test]
+fn rejection_tone_follows_the_response_class() {
+    for (code, tone) in [
+        (486, ProgressTone::Busy),
+        (600, ProgressTone::Busy),
+        (404, ProgressTone::Reorder),
+        (408, ProgressTone::Reorder),
+        (503, ProgressTone::Reorder),
+        (603, ProgressTone::Reorder),
+    ] {
+        let (mut p, t) = port();
+        dialled(&mut p, t, "201");
+        assert_eq!(
+            p.handle(t, sip(SipEvent::Rejected(code))),
+            vec![Output::Tone(tone)],
+            "{code}"
+        );
+        assert_eq!(p.state(), &FxsState::Disconnected);
+    }
+}
+
+#[test]
+fn rejection_after_early_media_stops_media() {
+    let (mut p, t) = port();
+    dialled(&mut p, t, "201");
+    p.handle(t, sip(SipEvent::EarlyMedia));
+    assert_eq!(
+        p.handle(t, sip(SipEvent::Rejected(486))),
+        vec![
+            Output::Media(MediaCmd::Stop),
+            Output::Tone(ProgressTone::Busy)
+        ]
+    );
+}
+
+fn offer() -> SipEvent {
+    SipEvent::IncomingCall {
+        caller: CallerInfo {
+            name: Some("Alice".into()),
+            number: Some("5551234".into()),
+        },
+        number: "201".into(),
+    }
+}
+
+#[test]
+fn incoming_call_rings_with_cadence_and_sends_caller_id_after_first_ring() {
+    let (mut p, t) = port();
+    assert_eq!(
+        p.handle(t, sip(offer())),
+        vec![
+            Output::Line(Command::Ring(cadence())),
+            Output::Sip(SipIntent::Alerting)
+        ]
+    );
+    // First ring is 2 s on, then 500 ms gap: caller ID at 2.5 s, well before the
+    // second ring at 6 s.
+    assert_eq!(p.next_deadline(), Some(t + ms(2500)));
+    assert_eq!(p.poll(t + ms(2499)), vec![]);
+    assert_eq!(
+        p.poll(t + ms(2500)),
+        vec![
+            Output::Line(Command::OnHookTransmission { enable: true }),
+            Output::SendCallerId(CallerInfo {
+                name: Some("Alice".into()),
+                number: Some("5551234".into())
+            })
+        ]
+    );
+    assert_eq!(
+        p.handle(t + ms(7000), line(Event::OffHook)),
+        vec![
+            Output::Line(Command::StopRing),
+            Output::Line(Command::OnHookTransmission { enable: false }),
+            Output::Sip(SipIntent::Answer),
+            Output::Media(MediaCmd::Start)
+        ]
+    );
+    assert_eq!(p.state(), &FxsState::Talking);
+    assert_eq!(p.next_deadline(), None);
+}
+
+#[test]
+fn caller_id_off_sends_none() {
+    let (mut p, t) = port();
+    p.cfg.caller_id = false;
+    p.handle(t, sip(offer()));
+    assert_eq!(p.next_deadline(), Some(t + ms(60_000)));
+}
+
+#[test]
+fn cancel_stops_ringing() {
+    let (mut p, t) = port();
+    p.handle(t, sip(offer()));
+    assert_eq!(
+        p.handle(t + ms(100), sip(SipEvent::Cancelled)),
+        vec![Output::Line(Command::StopRing)]
+    );
+    assert_eq!(p.state(), &FxsState::Idle);
+    assert_eq!(p.next_deadline(), None);
+}
+
+#[test]
+fn unanswered_ringing_is_refused_with_480() {
+    let (mut p, t) = port();
+    p.handle(t, sip(offer()));
+    p.poll(t + ms(2500));
+    assert_eq!(
+        p.poll(t + ms(60_000)),
+        vec![
+            Output::Line(Command::StopRing),
+            Output::Line(Command::OnHookTransmission { enable: false }),
+            Output::Sip(SipIntent::Reject(480))
+        ]
+    );
+    assert_eq!(p.state(), &FxsState::Idle);
+}
+
+#[test]
+fn busy_port_rejects_486() {
+    let (mut p, t) = port();
+    p.handle(t, line(Event::OffHook));
+    assert_eq!(
+        p.handle(t, sip(offer())),
+        vec![Output::Sip(SipIntent::Reject(486))]
+    );
+    assert_eq!(p.state(), &FxsState::Collecting);
+}
+
+#[test]
+fn hook_flash_in_a_call_sends_event_16() {
+    let (mut p, t) = port();
+    dialled(&mut p, t, "201");
+    // Not before the call is up.
+    assert_eq!(
+        p.handle(t, line(Event::HookFlash { duration_ms: 300 })),
+        vec![]
+    );
+    p.handle(t, sip(SipEvent::Answered));
+    assert_eq!(
+        p.handle(t, line(Event::HookFlash { duration_ms: 300 })),
+        vec![Output::Sip(SipIntent::SendDtmfEvent(16))]
+    );
+    assert_eq!(p.state(), &FxsState::Talking);
+}
