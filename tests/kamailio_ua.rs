@@ -7,6 +7,7 @@ mod common;
 
 use common::kamailio::{Kamailio, Role};
 use common::process::Tipring;
+use common::tshark::{Capture, SipPacket};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -97,8 +98,15 @@ fn kamailio_registrar_wrong_password_no_loop() {
 }
 
 /// A call from `tipring call` through the proxy to `tipring answer`; the proxy's log lines.
-fn call_through_proxy(test: &str, kport: u16, aport: u16, rr: bool) -> (Vec<String>, String) {
+/// Also the SIP messages tshark saw on the proxy's and the callee's ports.
+fn call_through_proxy(
+    test: &str,
+    kport: u16,
+    aport: u16,
+    rr: bool,
+) -> (Vec<String>, String, Vec<SipPacket>) {
     let k = kamailio(test, kport, Some(rr));
+    let cap = Capture::start(test, &[kport, aport]);
     let listen = format!("127.0.0.1:{aport}");
     let mut ans = Tipring::spawn(
         &format!("{test}-answer"),
@@ -124,12 +132,28 @@ fn call_through_proxy(test: &str, kport: u16, aport: u16, rr: bool) -> (Vec<Stri
     let (st, aout) = ans.wait(Duration::from_secs(10));
     assert!(st.success(), "{aout}");
     std::thread::sleep(Duration::from_millis(300));
-    (k.lines(), out)
+    (k.lines(), out, cap.stop())
+}
+
+/// The BYE requests on the wire, as (source, destination).
+fn byes(wire: &[SipPacket]) -> Vec<(String, String)> {
+    wire.iter()
+        .filter(|p| p.method == "BYE")
+        .map(|p| (p.src.clone(), p.dst.clone()))
+        .collect()
 }
 
 #[test]
 fn kamailio_proxy_with_record_route_carries_the_bye() {
-    let (lines, out) = call_through_proxy("rr-on", 17503, 17504, true);
+    let (lines, out, wire) = call_through_proxy("rr-on", 17503, 17504, true);
+    // On the wire: the caller's BYE goes to the proxy, which relays it to the callee.
+    let byes = byes(&wire);
+    assert_eq!(byes.len(), 2, "{wire:#?}");
+    assert_eq!(byes[0].1, "127.0.0.1:17503", "{wire:#?}");
+    assert_eq!(
+        byes[1],
+        ("127.0.0.1:17503".into(), "127.0.0.1:17504".into())
+    );
     assert!(
         lines
             .iter()
@@ -152,7 +176,17 @@ fn kamailio_proxy_with_record_route_carries_the_bye() {
 
 #[test]
 fn kamailio_proxy_without_record_route_bye_goes_direct() {
-    let (lines, out) = call_through_proxy("rr-off", 17505, 17506, false);
+    let (lines, out, wire) = call_through_proxy("rr-off", 17505, 17506, false);
+    // On the wire: one BYE, straight from the caller to the callee.
+    let byes = byes(&wire);
+    assert_eq!(byes.len(), 1, "{wire:#?}");
+    assert_ne!(byes[0].0, "127.0.0.1:17505", "{wire:#?}");
+    assert_eq!(byes[0].1, "127.0.0.1:17506", "{wire:#?}");
+    assert!(
+        wire.iter()
+            .any(|p| p.method == "INVITE" && p.dst == "127.0.0.1:17505"),
+        "the INVITE went through the proxy: {wire:#?}"
+    );
     assert!(
         lines
             .iter()

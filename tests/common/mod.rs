@@ -5,3 +5,4 @@
 
 pub mod kamailio;
 pub mod process;
+pub mod tshark;
