@@ -1322,3 +1322,34 @@ fn uac_reports_420_415_488() {
         );
     }
 }
+
+#[test]
+fn reinvite_2xx_retransmission_gets_the_ack_again() {
+    let (mut n, a, b) = established();
+    n.take_events(0);
+    n.take_events(1);
+    let now = n.now;
+    n.uas[0].reinvite(now, a, b"hold".to_vec()).unwrap();
+    n.flush();
+    n.uas[1].accept_reoffer(now, b, b"held").unwrap();
+    // The first ACK for the re-INVITE's 200 is lost.
+    let mut lost = false;
+    let until = n.now + Duration::from_secs(40);
+    n.run_until(until, &mut |m| {
+        // The initial ACK went out in established(): the first one here is the re-INVITE's.
+        let drop = !lost && m.starts_with("ACK ");
+        lost |= drop;
+        drop
+    });
+    assert!(lost);
+    // A answered B's retransmitted 200 with the ACK again: B stops and keeps the call.
+    assert_eq!(
+        n.count("ACK "),
+        2,
+        "initial ACK and the resent re-INVITE ACK"
+    );
+    let ev = n.take_events(1);
+    assert_eq!(ended(&ev), None, "{ev:?}");
+    assert_eq!(n.uas[1].call_state(b), Some(CallState::Confirmed));
+    assert_eq!(n.count("BYE "), 0);
+}

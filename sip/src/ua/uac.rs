@@ -307,6 +307,25 @@ impl Ua {
         });
     }
 
+    /// Resends the ACK remembered for this 2xx (same remote tag and CSeq), if any.
+    fn ack_again(&mut self, h: CallHandle, msg: &Message<'_>) -> bool {
+        let (Some(tag), Some(seq)) = (msg.to().and_then(|t| t.tag()), msg.cseq().map(|c| c.seq))
+        else {
+            return false;
+        };
+        let Some(c) = self.calls.get(&h) else {
+            return false;
+        };
+        let Some((_, _, ack, to)) = c.acks.iter().find(|(t, s, _, _)| t == tag && *s == seq) else {
+            return false;
+        };
+        self.transmits.push_back(crate::transaction::Transmit {
+            to: *to,
+            bytes: ack.clone(),
+        });
+        true
+    }
+
     /// Builds and sends the ACK for a 2xx (§13.2.2.4): a new branch, the INVITE's CSeq
     /// number, the dialog's route set; remembered for 2xx retransmissions.
     fn send_ack(&mut self, h: CallHandle, d: &Dialog, seq: u32) -> Result<(), UaError> {
@@ -564,6 +583,11 @@ impl Ua {
             return;
         };
         let Some(out) = c.out_reinvite.take() else {
+            // A retransmitted 2xx whose ACK was lost: ACK again (§13.2.2.4 holds for
+            // re-INVITEs too).
+            if (200..=299).contains(&code) {
+                self.ack_again(h, msg);
+            }
             return;
         };
         match code {
