@@ -132,19 +132,18 @@ impl Authenticator for DigestCredentials {
         } else {
             ChallengeKind::Www
         };
-        if let Err(e) = self
+        // Only the challenge at hand is answered, with its own realm's state: an older
+        // realm (another proxy, an earlier target) must not answer for it.
+        match self
             .0
-            .on_challenges(std::iter::once((kind, challenge.value.as_str())))
+            .answer_challenge(kind, &challenge.value, method, request_uri, body)
         {
-            tracing::debug!("challenge not answered: {e}");
-            return None;
+            Ok(v) => Some(v),
+            Err(e) => {
+                tracing::debug!("challenge not answered: {e}");
+                None
+            }
         }
-        let header = challenge.answer_header();
-        self.0
-            .authorization(method, request_uri, body)
-            .into_iter()
-            .find(|(h, _)| *h == header)
-            .map(|(_, v)| v)
     }
 
     fn accepted(&mut self) {

@@ -1353,3 +1353,45 @@ fn reinvite_2xx_retransmission_gets_the_ack_again() {
     assert_eq!(n.uas[1].call_state(b), Some(CallState::Confirmed));
     assert_eq!(n.count("BYE "), 0);
 }
+
+#[test]
+fn digest_answers_the_realm_of_the_challenge_at_hand() {
+    let mut a = ua(A, 1);
+    a.set_authenticator(Box::new(DigestCredentials::new("alice", "pw", 7)));
+    let now = Instant::now();
+    let target = format!("sip:u@{B}");
+    let mut invites = Vec::new();
+    for _ in 0..3 {
+        a.call(now, &target, &format!("sip:alice@{A}"), vec![])
+            .unwrap();
+        invites.push(sent(&mut a).remove(0));
+    }
+    // Two calls challenged at once by one realm (no spurious refusal for the second), then
+    // a third call by another realm (answered for that realm, not the first one seen).
+    for (inv, realm, nonce) in [
+        (&invites[0], "r1", "n1"),
+        (&invites[1], "r1", "n2"),
+        (&invites[2], "r2", "n3"),
+    ] {
+        let value = format!("Digest realm=\"{realm}\", nonce=\"{nonce}\"");
+        a.handle_message(
+            now,
+            &reply(inv, 407, Some("p"), "", &[("Proxy-Authenticate", &value)]),
+            peer(B),
+        );
+        let out = sent(&mut a);
+        let inv2 = out
+            .iter()
+            .find(|m| m.starts_with(b"INVITE "))
+            .unwrap_or_else(|| panic!("realm {realm} answered: {:?}", starts(&out)));
+        let m = Message::parse(inv2).unwrap();
+        let got =
+            crate::digest::DigestResponse::parse(m.header("Proxy-Authorization").unwrap().value)
+                .unwrap();
+        assert_eq!((got.realm.as_str(), got.nonce.as_str()), (realm, nonce));
+        let c = crate::digest::Challenge::parse(&value).unwrap();
+        let want = crate::digest::respond(&c, "alice", "pw", "INVITE", &target, b"", "", 1);
+        assert_eq!(got.response, want.response);
+    }
+    assert_eq!(ended(&evs(&mut a)), None);
+}
