@@ -610,12 +610,16 @@ impl Ua {
         h
     }
 
-    /// The call whose confirmed or early dialog has this id.
+    /// The call with a live (confirmed or early) dialog of exactly this id: Call-ID and
+    /// both tags (§12.2.2). A terminated dialog (a stray fork we ended) matches nothing.
     fn call_by_dialog(&self, id: &crate::dialog::DialogId) -> Option<CallHandle> {
         self.calls
             .iter()
             .find(|(_, c)| {
-                c.state != CallState::Terminated && c.dialogs.iter().any(|d| d.id() == id)
+                c.state != CallState::Terminated
+                    && c.dialogs.iter().any(|d| {
+                        d.id() == id && d.state() != crate::dialog::DialogState::Terminated
+                    })
             })
             .map(|(h, _)| *h)
     }

@@ -1395,3 +1395,71 @@ fn digest_answers_the_realm_of_the_challenge_at_hand() {
     }
     assert_eq!(ended(&evs(&mut a)), None);
 }
+
+/// A request from the far end of a UAC call's fork `remote_tag` (our tag `local`).
+fn fork_request(method: &str, call_id: &str, local: &str, remote_tag: &str, seq: u32) -> Vec<u8> {
+    format!(
+        "{method} sip:u@{A} SIP/2.0\r\nVia: SIP/2.0/UDP {B};branch=z9hG4bKfork{remote_tag}{seq}\r\nMax-Forwards: 70\r\n\
+         From: <sip:u@{B}>;tag={remote_tag}\r\nTo: <sip:u@{A}>;tag={local}\r\nCall-ID: {call_id}\r\n\
+         CSeq: {seq} {method}\r\nContent-Length: 0\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+#[test]
+fn bye_on_another_fork_leaves_the_call_alone() {
+    let mut a = ua(A, 1);
+    let now = Instant::now();
+    let h = a
+        .call(
+            now,
+            &format!("sip:u@{B}"),
+            &format!("sip:u@{A}"),
+            b"o".to_vec(),
+        )
+        .unwrap();
+    let inv = sent(&mut a).remove(0);
+    let m = Message::parse(&inv).unwrap();
+    let call_id = m.call_id().unwrap().to_owned();
+    let local = m.from().unwrap().tag().unwrap().to_owned();
+    for f in ["f1", "f2", "f3"] {
+        a.handle_message(
+            now,
+            &reply(&inv, 180, Some(f), &format!("<sip:u@{B}>"), &[]),
+            peer(B),
+        );
+    }
+    // A BYE in the early dialog of fork f3: only that dialog ends, the INVITE goes on.
+    a.handle_message(
+        now,
+        &fork_request("BYE", &call_id, &local, "f3", 1),
+        peer(B),
+    );
+    assert_eq!(starts(&sent(&mut a)), ["SIP/2.0 200 OK"]);
+    assert_eq!(a.call_state(h), Some(CallState::Proceeding));
+    a.handle_message(
+        now,
+        &reply(&inv, 200, Some("f1"), &format!("<sip:u@{B}>"), &[]),
+        peer(B),
+    );
+    sent(&mut a);
+    assert_eq!(a.call_state(h), Some(CallState::Confirmed));
+    // f2's early dialog was ended by f1's 2xx, f3's by its BYE: BYEs on them get 481.
+    for (f, seq) in [("f2", 1), ("f3", 2)] {
+        a.handle_message(now, &fork_request("BYE", &call_id, &local, f, seq), peer(B));
+        assert_eq!(
+            starts(&sent(&mut a)),
+            ["SIP/2.0 481 Call/Transaction Does Not Exist"]
+        );
+    }
+    assert_eq!(a.call_state(h), Some(CallState::Confirmed));
+    assert_eq!(ended(&evs(&mut a)), None);
+    // The confirmed fork's BYE ends the call.
+    a.handle_message(
+        now,
+        &fork_request("BYE", &call_id, &local, "f1", 1),
+        peer(B),
+    );
+    assert_eq!(starts(&sent(&mut a)), ["SIP/2.0 200 OK"]);
+    assert_eq!(ended(&evs(&mut a)), Some(EndReason::RemoteBye));
+}

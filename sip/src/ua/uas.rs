@@ -326,17 +326,26 @@ impl Ua {
             return;
         };
         let tag = c.local_tag.clone();
-        let Some(d) = c
-            .dialogs
-            .iter_mut()
-            .find(|d| Some(d.id()) == DialogId::of_request(msg).as_ref())
-        else {
+        let Some(i) = c.dialogs.iter().position(|d| {
+            Some(d.id()) == DialogId::of_request(msg).as_ref()
+                && d.state() != crate::dialog::DialogState::Terminated
+        }) else {
             return;
         };
+        // The request's dialog is the call's confirmed one (a UAS call has only that one),
+        // or an early dialog of another fork.
+        let the_call = c.confirmed == Some(i);
+        let d = &mut c.dialogs[i];
         if d.on_remote_request(msg) == RemoteCSeq::OutOfOrder {
             return self.respond_plain(now, id, msg, 500, Some(&tag));
         }
         match method {
+            Method::Bye if !the_call => {
+                // A BYE in an early dialog of one fork ends that dialog only (§15); the
+                // INVITE goes on for the others.
+                d.terminate();
+                self.respond_plain(now, id, msg, 200, Some(&tag));
+            }
             Method::Bye => {
                 self.respond_plain(now, id, msg, 200, Some(&tag));
                 if let Some(c) = self.calls.get_mut(&h)
