@@ -89,6 +89,8 @@ pub(crate) struct Call {
     pub out_reinvite: Option<OutReinvite>,
     pub in_reinvite: Option<(TxnId, Vec<u8>)>,
     pub glare_retry: Option<(Instant, Vec<u8>)>,
+    /// UAC: when to stop waiting for the 487 after our CANCEL (64*T1, §9.1).
+    pub cancel_give_up: Option<Instant>,
 }
 
 impl Call {
@@ -109,9 +111,6 @@ impl Call {
             .as_ref()
             .map(|p| p.next.map_or(p.give_up, |n| n.min(p.give_up)));
         let glare = self.glare_retry.as_ref().map(|g| g.0);
-        match (ok, glare) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [ok, glare, self.cancel_give_up].into_iter().flatten().min()
     }
 }

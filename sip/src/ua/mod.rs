@@ -585,6 +585,7 @@ impl Ua {
             c.state = CallState::Terminated;
             c.pending_ok = None;
             c.glare_retry = None;
+            c.cancel_give_up = None;
             for d in &mut c.dialogs {
                 d.terminate();
             }

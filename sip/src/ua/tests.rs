@@ -1463,3 +1463,42 @@ fn bye_on_another_fork_leaves_the_call_alone() {
     assert_eq!(starts(&sent(&mut a)), ["SIP/2.0 200 OK"]);
     assert_eq!(ended(&evs(&mut a)), Some(EndReason::RemoteBye));
 }
+
+#[test]
+fn cancel_without_487_ends_the_call_after_64_t1() {
+    let mut a = ua(A, 1);
+    let t0 = Instant::now();
+    let h = a
+        .call(
+            t0,
+            &format!("sip:u@{B}"),
+            &format!("sip:u@{A}"),
+            b"o".to_vec(),
+        )
+        .unwrap();
+    let inv = sent(&mut a).remove(0);
+    a.handle_message(
+        t0,
+        &reply(&inv, 180, Some("t"), &format!("<sip:u@{B}>"), &[]),
+        peer(B),
+    );
+    a.hangup(t0, h).unwrap();
+    let cancel = sent(&mut a).remove(0);
+    assert!(cancel.starts_with(b"CANCEL "));
+    // The CANCEL is answered, but the 487 for the INVITE never comes.
+    a.handle_message(t0, &reply(&cancel, 200, Some("t"), "", &[]), peer(B));
+    evs(&mut a);
+    let mut t = t0;
+    while a.busy() {
+        t = a.poll_timeout().expect("a deadline while the call is up");
+        assert!(t - t0 <= Duration::from_secs(40), "still waiting at {t:?}");
+        a.handle_timeout(t);
+        sent(&mut a);
+    }
+    assert_eq!(t - t0, Duration::from_secs(32));
+    assert_eq!(ended(&evs(&mut a)), Some(EndReason::Timeout));
+    assert_eq!(a.call_state(h), Some(CallState::Terminated));
+    // A late 487 changes nothing.
+    a.handle_message(t, &reply(&inv, 487, Some("t"), "", &[]), peer(B));
+    assert!(evs(&mut a).is_empty());
+}

@@ -58,6 +58,7 @@ impl Ua {
                 out_reinvite: None,
                 in_reinvite: None,
                 glare_retry: None,
+                cancel_give_up: None,
             },
         );
         if let Err(e) = self.send_invite(now, h) {
@@ -506,6 +507,12 @@ impl Ua {
         }
         let bytes = b.cseq(cseq, Method::Cancel).finish();
         self.send(now, bytes, peer, Purpose::Cancel(h))?;
+        // §9.1: the INVITE should end with 487 soon; if it never does, give up after
+        // 64*T1 as Timer C would, so the call cannot stay in Proceeding for ever.
+        let give_up = now + self.cfg.timers.t1 * 64;
+        if let Some(c) = self.calls.get_mut(&h) {
+            c.cancel_give_up = Some(give_up);
+        }
         Ok(())
     }
 

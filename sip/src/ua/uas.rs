@@ -160,6 +160,7 @@ impl Ua {
             out_reinvite: None,
             in_reinvite: None,
             glare_retry: None,
+            cancel_give_up: None,
         };
         self.events.push_back(UaEvent::Incoming {
             call: h,
@@ -447,6 +448,20 @@ impl Ua {
         let Some(c) = self.calls.get_mut(&h) else {
             return;
         };
+        if c.cancel_give_up.is_some_and(|t| t <= now) {
+            // Our CANCEL never brought the 487 (§9.1): end the call and drop the INVITE
+            // transaction, which would otherwise wait in Proceeding for ever.
+            c.cancel_give_up = None;
+            let txn = c.invite_txn.take();
+            if c.state == CallState::Proceeding {
+                self.end(h, EndReason::Timeout);
+            }
+            if let Some(t) = txn {
+                self.layer.transport_error(t);
+                self.pump(now);
+            }
+            return;
+        }
         if let Some(p) = c.pending_ok.as_mut() {
             if p.give_up <= now {
                 c.pending_ok = None;
