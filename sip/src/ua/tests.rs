@@ -1502,3 +1502,59 @@ fn cancel_without_487_ends_the_call_after_64_t1() {
     a.handle_message(t, &reply(&inv, 487, Some("t"), "", &[]), peer(B));
     assert!(evs(&mut a).is_empty());
 }
+
+#[test]
+fn bye_and_reinvite_that_cannot_be_sent_leave_the_call_usable() {
+    let (mut n, a, _b) = established();
+    n.take_events(0);
+    let (call_id, local, remote) = {
+        let d = n.uas[0].dialog(a).unwrap().id();
+        (d.call_id.clone(), d.local_tag.clone(), d.remote_tag.clone())
+    };
+    let now = n.now;
+    // The peer moves its target to a host name the core cannot reach (no DNS in the core).
+    let reinvite = |seq: u32, contact: &str| {
+        format!(
+            "INVITE sip:u@{A} SIP/2.0\r\nVia: SIP/2.0/UDP {B};branch=z9hG4bKmove{seq}\r\n\
+             Max-Forwards: 70\r\nFrom: <sip:u@{B}>;tag={remote}\r\nTo: <sip:u@{A}>;tag={local}\r\n\
+             Call-ID: {call_id}\r\nCSeq: {seq} INVITE\r\nContact: <{contact}>\r\n\
+             Content-Type: application/sdp\r\nContent-Length: 5\r\n\r\nmoved"
+        )
+        .into_bytes()
+    };
+    let ack = |seq: u32| {
+        format!(
+            "ACK sip:u@{A} SIP/2.0\r\nVia: SIP/2.0/UDP {B};branch=z9hG4bKack{seq}\r\n\
+             Max-Forwards: 70\r\nFrom: <sip:u@{B}>;tag={remote}\r\nTo: <sip:u@{A}>;tag={local}\r\n\
+             Call-ID: {call_id}\r\nCSeq: {seq} ACK\r\nContent-Length: 0\r\n\r\n"
+        )
+        .into_bytes()
+    };
+    let ua = &mut n.uas[0];
+    ua.handle_message(now, &reinvite(5000, "sip:u@far.example"), peer(B));
+    assert!(matches!(ua.poll_event(), Some(UaEvent::Reoffer { .. })));
+    ua.accept_reoffer(now, a, b"ok").unwrap();
+    ua.handle_message(now, &ack(5000), peer(B));
+    sent(ua);
+    // Neither BYE nor re-INVITE can be routed: both fail and the call stays as it was.
+    assert!(matches!(ua.hangup(now, a), Err(UaError::Uri(_))));
+    assert_eq!(ua.call_state(a), Some(CallState::Confirmed));
+    assert!(matches!(
+        ua.reinvite(now, a, b"x".to_vec()),
+        Err(UaError::Uri(_))
+    ));
+    assert!(matches!(
+        ua.reinvite(now, a, b"x".to_vec()),
+        Err(UaError::Uri(_))
+    ));
+    assert!(sent(ua).is_empty());
+    // The peer can still re-INVITE (no phantom outstanding INVITE, so no 491), moving back.
+    ua.handle_message(now, &reinvite(5001, &format!("sip:u@{B}")), peer(B));
+    assert!(matches!(ua.poll_event(), Some(UaEvent::Reoffer { .. })));
+    ua.accept_reoffer(now, a, b"ok").unwrap();
+    ua.handle_message(now, &ack(5001), peer(B));
+    assert_eq!(starts(&sent(ua)), ["SIP/2.0 200 OK"]);
+    ua.hangup(now, a).unwrap();
+    assert_eq!(starts(&sent(ua)), [format!("BYE sip:u@{B} SIP/2.0")]);
+    assert_eq!(ua.call_state(a), Some(CallState::Terminating));
+}

@@ -539,19 +539,22 @@ impl Ua {
         r
     }
 
-    /// BYE in the confirmed dialog (§15.1.1).
+    /// BYE in the confirmed dialog (§15.1.1). The call changes state only once the BYE
+    /// is sent: when it cannot be (no route to the peer), the call stays as it was.
     pub(super) fn send_bye(&mut self, now: Instant, h: CallHandle) -> Result<(), UaError> {
         let via = self.via();
+        let c = self.calls.get(&h).ok_or(UaError::NoCall)?;
+        let to = self.dialog_peer(c.dialog().ok_or(UaError::State(c.state))?)?;
         let c = self.calls.get_mut(&h).ok_or(UaError::NoCall)?;
-        c.pending_ok = None;
         let state = c.state;
         let d = c.dialog_mut().ok_or(UaError::State(state))?;
         let seq = d.next_local_seq(1);
         let bytes = d.request(Method::Bye, seq, &via)?.finish();
-        let d = d.clone();
-        c.state = CallState::Terminating;
-        let to = self.dialog_peer(&d)?;
         self.send(now, bytes, to, Purpose::Bye(h))?;
+        if let Some(c) = self.calls.get_mut(&h) {
+            c.pending_ok = None;
+            c.state = CallState::Terminating;
+        }
         Ok(())
     }
 
@@ -559,14 +562,15 @@ impl Ua {
     pub fn reinvite(&mut self, now: Instant, h: CallHandle, sdp: Vec<u8>) -> Result<(), UaError> {
         let via = self.via();
         let contact = self.contact();
-        let c = self.calls.get_mut(&h).ok_or(UaError::NoCall)?;
+        let c = self.calls.get(&h).ok_or(UaError::NoCall)?;
         if c.state != CallState::Confirmed {
             return Err(UaError::State(c.state));
         }
         if c.out_reinvite.is_some() || c.in_reinvite.is_some() || c.pending_ok.is_some() {
             return Err(UaError::Pending);
         }
-        c.glare_retry = None;
+        let to = self.dialog_peer(c.dialog().ok_or(UaError::NoCall)?)?;
+        let c = self.calls.get_mut(&h).ok_or(UaError::NoCall)?;
         let d = c.dialog_mut().ok_or(UaError::NoCall)?;
         let seq = d.next_local_seq(1);
         let bytes = d
@@ -574,10 +578,13 @@ impl Ua {
             .header(HeaderName::Contact, contact)
             .header(HeaderName::Allow, super::ALLOW)
             .body("application/sdp", &sdp);
-        let d = d.clone();
-        c.out_reinvite = Some(OutReinvite { seq, sdp });
-        let to = self.dialog_peer(&d)?;
+        // Only a re-INVITE actually sent is outstanding (§14.1); a failed one leaves the
+        // call free for the next.
         self.send(now, bytes, to, Purpose::Reinvite(h))?;
+        if let Some(c) = self.calls.get_mut(&h) {
+            c.glare_retry = None;
+            c.out_reinvite = Some(OutReinvite { seq, sdp });
+        }
         Ok(())
     }
 
