@@ -72,46 +72,89 @@ pub(super) fn ladder() -> Tap {
     })
 }
 
-/// Sends 20 ms G.711 packets to `to` until aborted: silence, or a 1 kHz tone.
-pub(super) async fn send_rtp(sock: tokio::net::UdpSocket, media: NegotiatedMedia, tone: bool) {
-    let Some(to) = media.remote_rtp else {
-        return;
-    };
-    let law = match media.codec {
-        Codec::Pcmu => Law::Ulaw,
-        Codec::Pcma => Law::Alaw,
-    };
-    let samples = (media.ptime.clamp(10, 60) * 8) as usize;
-    let mut pcm = vec![0i16; samples];
-    let mut payload = vec![law.silence(); samples];
-    let mut buf = vec![0u8; 12 + samples];
+/// Sends G.711 packets (silence, or a 1 kHz tone) until aborted, to the media in force:
+/// a re-offer sent through `media` retargets the stream (address, codec, ptime) and a
+/// direction that does not send (hold) pauses it (RFC 3264 §8).
+pub(super) async fn send_rtp(
+    sock: tokio::net::UdpSocket,
+    mut media: tokio::sync::watch::Receiver<NegotiatedMedia>,
+    tone: bool,
+) {
+    let mut m = media.borrow_and_update().clone();
     let ssrc = std::process::id().wrapping_mul(2_654_435_761);
     let (mut seq, mut ts, mut n) = (0u16, 0u32, 0u64);
-    let mut tick = tokio::time::interval(Duration::from_millis(u64::from(media.ptime)));
     loop {
-        tick.tick().await;
-        if tone {
-            for s in pcm.iter_mut() {
-                let phase = (n % 8) as f64 * std::f64::consts::TAU / 8.0;
-                *s = (phase.sin() * 8000.0) as i16;
-                n += 1;
+        let law = match m.codec {
+            Codec::Pcmu => Law::Ulaw,
+            Codec::Pcma => Law::Alaw,
+        };
+        let ptime = m.ptime.clamp(10, 60);
+        let samples = (ptime * 8) as usize;
+        let mut pcm = vec![0i16; samples];
+        let mut payload = vec![law.silence(); samples];
+        let mut buf = vec![0u8; 12 + samples];
+        let mut tick = tokio::time::interval(Duration::from_millis(u64::from(ptime)));
+        while !media.has_changed().unwrap_or(false) {
+            tick.tick().await;
+            let Some(to) = m.remote_rtp.filter(|_| m.direction.sends()) else {
+                continue;
+            };
+            if tone {
+                for s in pcm.iter_mut() {
+                    let phase = (n % 8) as f64 * std::f64::consts::TAU / 8.0;
+                    *s = (phase.sin() * 8000.0) as i16;
+                    n += 1;
+                }
+                law.encode(&pcm, &mut payload);
             }
-            law.encode(&pcm, &mut payload);
+            let repr = RtpRepr::simple(m.payload_type, seq, ts, ssrc, seq == 0, &payload);
+            if let Ok(len) = repr.emit(&mut buf) {
+                let _ = sock.send_to(&buf[..len], to).await;
+            }
+            seq = seq.wrapping_add(1);
+            ts = ts.wrapping_add(samples as u32);
         }
-        let repr = RtpRepr::simple(media.payload_type, seq, ts, ssrc, seq == 0, &payload);
-        if let Ok(len) = repr.emit(&mut buf) {
-            let _ = sock.send_to(&buf[..len], to).await;
-        }
-        seq = seq.wrapping_add(1);
-        ts = ts.wrapping_add(samples as u32);
+        m = media.borrow_and_update().clone();
     }
+}
+
+/// Answers a re-INVITE's offer (hold, unhold, a new address or codec; RFC 3264 §8) from
+/// the session's offer/answer state; the media now in force, for the RTP stream. An offer
+/// that cannot be taken gets 400/488 and the session stays as it was (§14.2).
+pub(super) fn reoffer(
+    r: &mut UaRunner,
+    now: Instant,
+    call: CallHandle,
+    oa: &mut OfferAnswer,
+    sdp: &[u8],
+) -> Option<NegotiatedMedia> {
+    let answered = SessionDescription::parse(sdp)
+        .map_err(tipring_sip::sdp::OfferAnswerError::from)
+        .and_then(|offer| oa.answer_offer(&offer));
+    let (sent, media) = match answered {
+        Ok((answer, m)) => (
+            r.ua()
+                .accept_reoffer(now, call, answer.to_string().as_bytes()),
+            Some(m),
+        ),
+        Err(e) => {
+            eprintln!("re-offer refused: {e}");
+            (r.ua().reject_reoffer(now, call, e.status()), None)
+        }
+    };
+    if let Err(e) = sent {
+        eprintln!("re-offer not answered: {e}");
+        return None;
+    }
+    media
 }
 
 struct Incoming {
     oa: OfferAnswer,
     rtp: Option<tokio::net::UdpSocket>,
     answer: Vec<u8>,
-    media: NegotiatedMedia,
+    /// The media in force, watched by the RTP task (retargeted by re-offers).
+    media: tokio::sync::watch::Sender<NegotiatedMedia>,
     ring_at: Option<Instant>,
     answer_at: Instant,
     hold_at: Option<Instant>,
@@ -205,7 +248,7 @@ impl Args {
                             match r.ua().answer(now, *h, &c.answer) {
                                 Ok(()) => {
                                     let sock = c.rtp.take();
-                                    let media = c.media.clone();
+                                    let media = c.media.subscribe();
                                     let tone = self.tone;
                                     c.task = Some(tokio::spawn(async move {
                                         if let Some(s) = sock {
@@ -236,7 +279,7 @@ impl Args {
                                     oa,
                                     rtp: Some(rtp),
                                     answer,
-                                    media,
+                                    media: tokio::sync::watch::channel(media).0,
                                     ring_at,
                                     answer_at: now + Duration::from_millis(self.answer_after_ms),
                                     hold_at: None,
@@ -255,23 +298,34 @@ impl Args {
                     }
                 }
                 Some(UaEvent::ReinviteDone { call, sdp }) => {
-                    eprintln!("answer: call {} re-INVITE answered", call.0);
-                    if let (Some(c), Ok(a)) =
-                        (calls.get_mut(&call), SessionDescription::parse(&sdp))
+                    let parsed = SessionDescription::parse(&sdp);
+                    // The direction the far end answered with (RFC 3264 §6.1: recvonly to
+                    // our sendonly).
+                    let dir = parsed
+                        .as_ref()
+                        .ok()
+                        .and_then(|a| a.media.first().map(|m| a.media_direction(m).as_str()));
+                    eprintln!(
+                        "answer: call {} re-INVITE answered: {}",
+                        call.0,
+                        dir.unwrap_or("no SDP")
+                    );
+                    if let (Some(c), Ok(a)) = (calls.get_mut(&call), parsed)
+                        && let Ok(m) = c.oa.process_answer(&a)
                     {
-                        let _ = c.oa.process_answer(&a);
+                        c.media.send_replace(m);
                     }
                 }
-                Some(UaEvent::Reoffer { call, sdp }) => {
-                    let answer = calls.get_mut(&call).and_then(|c| {
-                        let offer = SessionDescription::parse(&sdp).ok()?;
-                        c.oa.answer_offer(&offer).ok().map(|(a, _)| a.to_string())
-                    });
-                    let _ = match answer {
-                        Some(a) => r.ua().accept_reoffer(now, call, a.as_bytes()),
-                        None => r.ua().reject_reoffer(now, call, 488),
-                    };
-                }
+                Some(UaEvent::Reoffer { call, sdp }) => match calls.get_mut(&call) {
+                    Some(c) => {
+                        if let Some(m) = reoffer(&mut r, now, call, &mut c.oa, &sdp) {
+                            c.media.send_replace(m);
+                        }
+                    }
+                    None => {
+                        let _ = r.ua().reject_reoffer(now, call, 488);
+                    }
+                },
                 Some(UaEvent::Ended { call, reason }) => {
                     eprintln!("answer: call {} ended: {reason:?}", call.0);
                     if let Some(c) = calls.remove(&call)

@@ -2,7 +2,7 @@
 //! holds it sending RTP, hangs up and prints the ladder. Exit status 0 for a completed call;
 //! otherwise the class of the final status (3-6), 7 for a failed challenge, 8 for a timeout.
 
-use super::answer::{ladder, send_rtp, transport};
+use super::answer::{ladder, reoffer, send_rtp, transport};
 use clap::Args as ClapArgs;
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -118,6 +118,7 @@ impl Args {
             }
         };
         let mut rtp = Some(rtp);
+        let mut media: Option<tokio::sync::watch::Sender<_>> = None;
         let mut task = None;
         let mut hangup_at = None;
         loop {
@@ -132,16 +133,37 @@ impl Args {
                 }
                 None => return ExitCode::FAILURE,
                 Some(UaEvent::Answered { sdp, .. }) => {
-                    let media = SessionDescription::parse(&sdp)
+                    let negotiated = SessionDescription::parse(&sdp)
                         .ok()
                         .and_then(|a| oa.process_answer(&a).ok());
-                    match (media, rtp.take()) {
+                    match (negotiated, rtp.take()) {
                         (Some(m), Some(sock)) => {
-                            task = Some(tokio::spawn(send_rtp(sock, m, false)));
+                            let (tx, rx) = tokio::sync::watch::channel(m);
+                            media = Some(tx);
+                            task = Some(tokio::spawn(send_rtp(sock, rx, false)));
                         }
                         _ => eprintln!("call: answer has no usable SDP; holding without RTP"),
                     }
                     hangup_at = Some(now + Duration::from_secs(self.hold_secs));
+                }
+                Some(UaEvent::Reoffer { call, sdp }) => {
+                    // A re-INVITE from the far end (hold, unhold, a new address): answer it
+                    // and retarget RTP (or start it, if the answer had no usable SDP).
+                    match (
+                        reoffer(&mut r, now, call, &mut oa, &sdp),
+                        &media,
+                        rtp.take(),
+                    ) {
+                        (Some(m), Some(tx), _) => {
+                            tx.send_replace(m);
+                        }
+                        (Some(m), None, Some(sock)) => {
+                            let (tx, rx) = tokio::sync::watch::channel(m);
+                            media = Some(tx);
+                            task = Some(tokio::spawn(send_rtp(sock, rx, false)));
+                        }
+                        (_, _, sock) => rtp = sock,
+                    }
                 }
                 Some(UaEvent::Ended { reason, .. }) => {
                     if let Some(t) = task.take() {
