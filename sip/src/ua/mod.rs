@@ -278,7 +278,8 @@ enum Purpose {
     ByeStray,
     Reinvite(CallHandle),
     InDialog(CallHandle, String),
-    Register(RegHandle),
+    /// A REGISTER, with its CSeq number (only the latest one sent is acted on).
+    Register(RegHandle, u32),
     Ping(PingHandle),
 }
 

@@ -1558,3 +1558,96 @@ fn bye_and_reinvite_that_cannot_be_sent_leave_the_call_usable() {
     assert_eq!(starts(&sent(ua)), [format!("BYE sip:u@{B} SIP/2.0")]);
     assert_eq!(ua.call_state(a), Some(CallState::Terminating));
 }
+
+#[test]
+fn register_never_loops_on_zero_or_one_second_grants() {
+    let mut a = ua(A, 1);
+    let t0 = Instant::now();
+    a.register(
+        t0,
+        RegisterConfig::new(&format!("sip:{B}"), &format!("sip:u@{B}")),
+    )
+    .unwrap();
+    let reg = sent(&mut a).remove(0);
+    // Granted one second: the refresh waits at least a second (not 1/2 s rounded to 0).
+    let bind = format!("<sip:u@{A}>;expires=1");
+    a.handle_message(
+        t0,
+        &reply(&reg, 200, Some("x"), "", &[("Contact", &bind)]),
+        peer(B),
+    );
+    let (t1, out) = next_send(&mut a);
+    assert_eq!(t1 - t0, Duration::from_secs(1));
+    // Retry-After: 0 on a 503: the retry also waits a second.
+    a.handle_message(
+        t1,
+        &reply(&out[0], 503, Some("x"), "", &[("Retry-After", "0")]),
+        peer(B),
+    );
+    let (t2, out) = next_send(&mut a);
+    assert_eq!(t2 - t1, Duration::from_secs(1));
+    // Granted 0 (the registrar dropped us): register again after a second, not at once.
+    a.handle_message(
+        t2,
+        &reply(&out[0], 200, Some("x"), "", &[("Expires", "0")]),
+        peer(B),
+    );
+    let (t3, _) = next_send(&mut a);
+    assert_eq!(t3 - t2, Duration::from_secs(1));
+}
+
+#[test]
+fn unregister_while_a_register_is_outstanding() {
+    let mut a = ua(A, 1);
+    let t0 = Instant::now();
+    let r = a
+        .register(
+            t0,
+            RegisterConfig::new(&format!("sip:{B}"), &format!("sip:u@{B}")),
+        )
+        .unwrap();
+    let reg = sent(&mut a).remove(0);
+    a.unregister(t0, r).unwrap();
+    let un = sent(&mut a).remove(0);
+    assert_eq!(Message::parse(&un).unwrap().expires(), Some(0));
+    // The 200 for the first REGISTER (a binding) is not the unregister's.
+    let bind = format!("<sip:u@{A}>;expires=3600");
+    a.handle_message(
+        t0,
+        &reply(&reg, 200, Some("x"), "", &[("Contact", &bind)]),
+        peer(B),
+    );
+    assert!(evs(&mut a).is_empty());
+    assert_eq!(a.reg_state(r), Some(RegState::Unregistering));
+    a.handle_message(t0, &reply(&un, 200, Some("x"), "", &[]), peer(B));
+    assert_eq!(evs(&mut a), [UaEvent::Unregistered { reg: r }]);
+
+    // Neither answered: the first REGISTER's timeout is not the unregister's either.
+    let mut a = ua(A, 2);
+    let r = a
+        .register(
+            t0,
+            RegisterConfig::new(&format!("sip:{B}"), &format!("sip:u@{B}")),
+        )
+        .unwrap();
+    sent(&mut a);
+    let t1 = t0 + Duration::from_secs(5);
+    a.handle_timeout(t1);
+    a.unregister(t1, r).unwrap();
+    let mut ev = Vec::new();
+    while let Some(t) = a.poll_timeout() {
+        a.handle_timeout(t);
+        sent(&mut a);
+        ev.extend(evs(&mut a).into_iter().map(|e| (t, e)));
+        if !ev.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(ev.len(), 1, "{ev:?}");
+    assert_eq!(ev[0].1, UaEvent::Unregistered { reg: r });
+    assert_eq!(
+        ev[0].0 - t1,
+        Duration::from_secs(32),
+        "the unregister's own Timer F"
+    );
+}

@@ -139,7 +139,7 @@ impl Ua {
                 }
             }
             Purpose::InDialog(..) => {}
-            Purpose::Register(r) => self.on_register_response(now, r, msg),
+            Purpose::Register(r, seq) => self.on_register_response(now, r, seq, msg),
             Purpose::Ping(p) if code >= 200 => self.on_ping_result(now, p, Some(code)),
             Purpose::Ping(_) => {}
         }
@@ -174,7 +174,7 @@ impl Ua {
                 });
                 self.end(h, EndReason::DialogGone(408));
             }
-            Purpose::Register(r) => self.register_failed(now, r, 408, None),
+            Purpose::Register(r, seq) => self.register_txn_failed(now, r, seq),
             Purpose::Ping(p) => self.on_ping_result(now, p, None),
             Purpose::Cancel(_) | Purpose::ByeStray => {}
         }
