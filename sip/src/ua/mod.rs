@@ -534,12 +534,16 @@ impl Ua {
     }
 
     /// Where a request in `d` goes: the first route, or the remote target (§12.2.1.1, §8.1.2).
+    /// A route is a name-addr (`"Proxy" <sip:p.example;lr>`, §20.30): its URI is used.
     fn dialog_peer(&self, d: &crate::dialog::Dialog) -> Result<Peer, UaError> {
         let uri = match d.route_set().first() {
-            Some(r) => r.trim_start_matches('<').split('>').next().unwrap_or(r),
-            None => d.remote_target(),
+            Some(r) => <crate::header::NameAddr<'_> as crate::header::FromValue>::from_value(r)
+                .map_err(|_| UaError::Uri(r.clone()))?
+                .uri
+                .to_string(),
+            None => d.remote_target().to_owned(),
         };
-        uri_peer(uri, self.cfg.transport).ok_or_else(|| UaError::Uri(uri.to_owned()))
+        uri_peer(&uri, self.cfg.transport).ok_or(UaError::Uri(uri))
     }
 
     fn send(

@@ -1651,3 +1651,38 @@ fn unregister_while_a_register_is_outstanding() {
         "the unregister's own Timer F"
     );
 }
+
+#[test]
+fn record_route_with_a_display_name_is_followed() {
+    let mut a = ua(A, 1);
+    let now = Instant::now();
+    let h = a
+        .call(
+            now,
+            &format!("sip:u@{B}"),
+            &format!("sip:u@{A}"),
+            b"o".to_vec(),
+        )
+        .unwrap();
+    let inv = sent(&mut a).remove(0);
+    let rr = format!("\"Edge Proxy\" <sip:{C};lr>");
+    a.handle_message(
+        now,
+        &reply(
+            &inv,
+            200,
+            Some("t"),
+            &format!("<sip:u@{B}>"),
+            &[("Record-Route", &rr)],
+        ),
+        peer(B),
+    );
+    let t = a.poll_transmit().expect("the ACK");
+    assert!(t.bytes.starts_with(b"ACK "));
+    assert_eq!(t.to.addr, C.parse::<SocketAddr>().unwrap(), "via the proxy");
+    assert_eq!(a.call_state(h), Some(CallState::Confirmed));
+    a.hangup(now, h).unwrap();
+    let t = a.poll_transmit().expect("the BYE");
+    assert!(t.bytes.starts_with(b"BYE "));
+    assert_eq!(t.to.addr, C.parse::<SocketAddr>().unwrap());
+}
