@@ -51,3 +51,96 @@ fn call_answers_a_hold_reinvite_from_the_far_end() {
         "answer: {err}"
     );
 }
+
+#[test]
+fn sigterm_hangs_up_the_call_and_stops_answer() {
+    let mut answer = Tipring::spawn(
+        "term-answer",
+        &[
+            "answer",
+            "--listen",
+            "127.0.0.1:17621",
+            "--answer-after-ms",
+            "100",
+        ],
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let mut call = Tipring::spawn(
+        "term-call",
+        &["call", "sip:u@127.0.0.1:17621", "--hold-secs", "60"],
+    );
+    wait_for(&call, "<- 127.0.0.1:17621 SIP/2.0 200");
+    call.terminate();
+    let (status, out) = call.wait(Duration::from_secs(10));
+    assert!(status.success(), "call: {out}\n{}", call.stderr());
+    assert!(has(&out, "->", "BYE "), "{out}");
+    assert!(out.contains("ended: LocalBye"), "{out}");
+    // answer, with no call left, exits cleanly on SIGTERM.
+    answer.terminate();
+    let (status, _) = answer.wait(Duration::from_secs(10));
+    assert!(status.success(), "answer: {}", answer.stderr());
+}
+
+#[test]
+fn sigterm_makes_answer_end_its_calls_with_bye() {
+    let mut answer = Tipring::spawn(
+        "term-answer2",
+        &[
+            "answer",
+            "--listen",
+            "127.0.0.1:17622",
+            "--answer-after-ms",
+            "100",
+        ],
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let mut call = Tipring::spawn(
+        "term-call2",
+        &["call", "sip:u@127.0.0.1:17622", "--hold-secs", "60"],
+    );
+    wait_for(&call, "<- 127.0.0.1:17622 SIP/2.0 200");
+    std::thread::sleep(Duration::from_millis(200));
+    answer.terminate();
+    let (status, out) = answer.wait(Duration::from_secs(10));
+    assert!(status.success(), "answer: {out}\n{}", answer.stderr());
+    assert!(has(&out, "->", "BYE "), "{out}");
+    let (status, out) = call.wait(Duration::from_secs(10));
+    assert!(status.success(), "call: {out}");
+    assert!(out.contains("ended: RemoteBye"), "{out}");
+}
+
+#[test]
+fn sigterm_makes_register_unregister() {
+    // `tipring answer` refuses REGISTER (405), which is all this needs: the unregister is
+    // sent and answered, and register exits cleanly.
+    let _answer = Tipring::spawn("term-registrar", &["answer", "--listen", "127.0.0.1:17623"]);
+    std::thread::sleep(Duration::from_millis(300));
+    let mut reg = Tipring::spawn(
+        "term-register",
+        &["register", "sip:127.0.0.1:17623", "--user", "u"],
+    );
+    wait_for(&reg, "register: failed with 405");
+    reg.terminate();
+    let (status, out) = reg.wait(Duration::from_secs(10));
+    assert!(status.success(), "register: {out}\n{}", reg.stderr());
+    let registers = out
+        .lines()
+        .filter(|l| l.starts_with("-> 127.0.0.1:17623 REGISTER "))
+        .count();
+    assert_eq!(registers, 2, "the REGISTER, then the unregister: {out}");
+    assert!(out.contains("register: unregistered"), "{out}");
+}
+
+/// Waits up to 10 s for `t`'s stdout to contain `text`.
+fn wait_for(t: &Tipring, text: &str) {
+    let end = std::time::Instant::now() + Duration::from_secs(10);
+    while !t.stdout().contains(text) {
+        assert!(
+            std::time::Instant::now() < end,
+            "no {text:?} in: {}\n{}",
+            t.stdout(),
+            t.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -214,6 +214,14 @@ impl Args {
         eprintln!("answer: listening on {} ({:?})", r.local(), t);
         let mut calls: HashMap<CallHandle, Incoming> = HashMap::new();
         let mut done = 0u64;
+        let mut stop = match super::shutdown::Shutdown::new() {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("answer: no signal handlers: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let mut stopping = false;
         loop {
             let due = calls
                 .values()
@@ -225,10 +233,33 @@ impl Args {
                         .chain(pending.then_some(c.answer_at))
                         .chain(c.hold_at)
                 })
-                .min();
-            let ev = r.next_event(due).await;
+                .min()
+                .filter(|_| !stopping);
+            let ev = tokio::select! {
+                ev = r.next_event(due) => ev,
+                _ = stop.requested() => {
+                    // SIGINT/SIGTERM: end every call (480 before the answer, BYE after),
+                    // then exit once they are over; a second signal exits at once.
+                    if stopping {
+                        return ExitCode::FAILURE;
+                    }
+                    stopping = true;
+                    let now = Instant::now();
+                    for h in calls.keys() {
+                        if let Err(e) = r.ua().hangup(now, *h) {
+                            eprintln!("answer: hangup: {e}");
+                        }
+                    }
+                    if !r.ua().busy() {
+                        r.flush().await;
+                        return ExitCode::SUCCESS;
+                    }
+                    continue;
+                }
+            };
             let now = Instant::now();
             match ev {
+                None if stopping => {}
                 None => {
                     for (h, c) in calls.iter_mut() {
                         if c.hold_at.is_some_and(|t| t <= now) {
@@ -265,7 +296,7 @@ impl Args {
                     call, from, sdp, ..
                 }) => {
                     eprintln!("answer: call {} from {from}", call.0);
-                    if self.busy {
+                    if self.busy || stopping {
                         let _ = r.ua().reject(now, call, 486);
                         continue;
                     }
@@ -335,7 +366,7 @@ impl Args {
                     }
                     r.ua().reap();
                     done += 1;
-                    if self.calls.is_some_and(|n| done >= n) {
+                    if self.calls.is_some_and(|n| done >= n) || (stopping && !r.ua().busy()) {
                         r.flush().await;
                         return ExitCode::SUCCESS;
                     }

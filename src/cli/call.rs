@@ -121,8 +121,31 @@ impl Args {
         let mut media: Option<tokio::sync::watch::Sender<_>> = None;
         let mut task = None;
         let mut hangup_at = None;
+        let mut stop = match super::shutdown::Shutdown::new() {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("call: no signal handlers: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let mut stopping = false;
         loop {
-            let ev = r.next_event(hangup_at).await;
+            let ev = tokio::select! {
+                ev = r.next_event(hangup_at) => ev,
+                _ = stop.requested() => {
+                    // SIGINT/SIGTERM: hang up (CANCEL or BYE) and exit once the call is
+                    // over; a second signal exits at once.
+                    if stopping {
+                        return ExitCode::FAILURE;
+                    }
+                    stopping = true;
+                    hangup_at = None;
+                    if let Err(e) = r.ua().hangup(Instant::now(), h) {
+                        eprintln!("call: hangup: {e}");
+                    }
+                    continue;
+                }
+            };
             let now = Instant::now();
             match ev {
                 None if hangup_at.is_some() => {
@@ -144,7 +167,9 @@ impl Args {
                         }
                         _ => eprintln!("call: answer has no usable SDP; holding without RTP"),
                     }
-                    hangup_at = Some(now + Duration::from_secs(self.hold_secs));
+                    if !stopping {
+                        hangup_at = Some(now + Duration::from_secs(self.hold_secs));
+                    }
                 }
                 Some(UaEvent::Reoffer { call, sdp }) => {
                     // A re-INVITE from the far end (hold, unhold, a new address): answer it

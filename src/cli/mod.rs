@@ -6,6 +6,7 @@ mod check_config;
 mod dtmf_detect;
 mod parse;
 mod register;
+mod shutdown;
 mod sim_card;
 mod tone;
 

@@ -92,11 +92,18 @@ impl Args {
                 return ExitCode::FAILURE;
             }
         };
+        let mut stop = match super::shutdown::Shutdown::new() {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("register: no signal handlers: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
         let mut removing = false;
         loop {
             let ev = tokio::select! {
                 ev = r.next_event(None) => ev,
-                _ = tokio::signal::ctrl_c(), if !removing => {
+                _ = stop.requested(), if !removing => {
                     removing = true;
                     let _ = r.ua().unregister(Instant::now(), reg);
                     continue;
