@@ -144,3 +144,47 @@ fn wait_for(t: &Tipring, text: &str) {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn answer_refuses_bad_sdp_with_a_warning() {
+    let _answer = Tipring::spawn("bad-sdp", &["answer", "--listen", "127.0.0.1:17631"]);
+    std::thread::sleep(Duration::from_millis(300));
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let me = sock.local_addr().unwrap();
+    let send = |body: &str, id: &str| {
+        let invite = format!(
+            "INVITE sip:u@127.0.0.1:17631 SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bK{id}\r\n\
+             Max-Forwards: 70\r\nFrom: <sip:t@{me}>;tag=t{id}\r\nTo: <sip:u@127.0.0.1:17631>\r\n\
+             Call-ID: {id}@test\r\nCSeq: 1 INVITE\r\nContact: <sip:t@{me}>\r\n\
+             Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        sock.send_to(invite.as_bytes(), "127.0.0.1:17631").unwrap();
+        let mut buf = [0u8; 4096];
+        loop {
+            let (n, _) = sock.recv_from(&mut buf).expect("a final response");
+            let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+            if !text.starts_with("SIP/2.0 1") {
+                return text;
+            }
+        }
+    };
+    // Not SDP at all: 400 with a 399 Warning naming the error.
+    let r = send("hello\r\n", "bad1");
+    assert!(r.starts_with("SIP/2.0 400"), "{r}");
+    let w = r
+        .lines()
+        .find(|l| l.starts_with("Warning: 399 127.0.0.1:17631 \""))
+        .unwrap_or_else(|| panic!("no 399 Warning in {r}"));
+    assert!(w.len() > "Warning: 399 127.0.0.1:17631 \"\"".len(), "{w}");
+    // Well-formed SDP with only a codec we lack: 488 with 305.
+    let sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+               m=audio 4000 RTP/AVP 18\r\na=rtpmap:18 G729/8000\r\n";
+    let r = send(sdp, "bad2");
+    assert!(r.starts_with("SIP/2.0 488"), "{r}");
+    assert!(
+        r.contains("Warning: 305 127.0.0.1:17631 \"Incompatible media format\""),
+        "{r}"
+    );
+}

@@ -118,6 +118,15 @@ pub(super) async fn send_rtp(
     }
 }
 
+/// The Warning (§20.43) saying why an offer was refused: the RFC 3261 code where one fits
+/// (301-305), else 399 with the SDP error's own text.
+pub(super) fn sdp_warning(e: &tipring_sip::sdp::OfferAnswerError) -> (u16, String) {
+    match e.warning() {
+        Some((code, text)) => (code, text.to_owned()),
+        None => (399, e.to_string()),
+    }
+}
+
 /// Answers a re-INVITE's offer (hold, unhold, a new address or codec; RFC 3264 §8) from
 /// the session's offer/answer state; the media now in force, for the RTP stream. An offer
 /// that cannot be taken gets 400/488 and the session stays as it was (§14.2).
@@ -139,7 +148,11 @@ pub(super) fn reoffer(
         ),
         Err(e) => {
             eprintln!("re-offer refused: {e}");
-            (r.ua().reject_reoffer(now, call, e.status()), None)
+            let (w, text) = sdp_warning(&e);
+            let sent = r
+                .ua()
+                .reject_reoffer_with_warning(now, call, e.status(), Some((w, &text)));
+            (sent, None)
         }
     };
     if let Err(e) = sent {
@@ -148,6 +161,10 @@ pub(super) fn reoffer(
     }
     media
 }
+
+/// What answering an offer needs: the offer/answer state, the RTP socket, the answer and
+/// the media it settles.
+type Prepared = (OfferAnswer, tokio::net::UdpSocket, Vec<u8>, NegotiatedMedia);
 
 struct Incoming {
     oa: OfferAnswer,
@@ -318,8 +335,9 @@ impl Args {
                                 },
                             );
                         }
-                        Err(code) => {
-                            let _ = r.ua().reject(now, call, code);
+                        Err((code, warning)) => {
+                            let w = warning.as_ref().map(|(c, t)| (*c, t.as_str()));
+                            let _ = r.ua().reject_with_warning(now, call, code, w);
                         }
                     }
                 }
@@ -377,19 +395,17 @@ impl Args {
     }
 
     /// The answer to an offer and the RTP socket it names; the status to reject with when
-    /// the offer cannot be answered (400/488).
-    async fn prepare(
-        &self,
-        offer: &[u8],
-    ) -> Result<(OfferAnswer, tokio::net::UdpSocket, Vec<u8>, NegotiatedMedia), u16> {
+    /// the offer cannot be answered (400/488, with a Warning saying why).
+    async fn prepare(&self, offer: &[u8]) -> Result<Prepared, (u16, Option<(u16, String)>)> {
         let ip = self.listen.ip();
         let sock = tokio::net::UdpSocket::bind(SocketAddr::new(ip, 0))
             .await
-            .map_err(|_| 500u16)?;
-        let port = sock.local_addr().map_err(|_| 500u16)?.port();
+            .map_err(|_| (500u16, None))?;
+        let port = sock.local_addr().map_err(|_| (500u16, None))?.port();
         let mut oa = OfferAnswer::new(MediaConfig::new(ip, port), u64::from(port));
-        let parsed = SessionDescription::parse(offer).map_err(|_| 400u16)?;
-        let (answer, media) = oa.answer_offer(&parsed).map_err(|e| e.status())?;
+        let refused = |e: tipring_sip::sdp::OfferAnswerError| (e.status(), Some(sdp_warning(&e)));
+        let parsed = SessionDescription::parse(offer).map_err(|e| refused(e.into()))?;
+        let (answer, media) = oa.answer_offer(&parsed).map_err(refused)?;
         Ok((oa, sock, answer.to_string().into_bytes(), media))
     }
 }

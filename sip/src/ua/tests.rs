@@ -1686,3 +1686,70 @@ fn record_route_with_a_display_name_is_followed() {
     assert!(t.bytes.starts_with(b"BYE "));
     assert_eq!(t.to.addr, C.parse::<SocketAddr>().unwrap());
 }
+
+#[test]
+fn rejections_say_why_in_a_warning() {
+    let (mut n, a, b) = established();
+    n.take_events(0);
+    n.take_events(1);
+    let now = n.now;
+    n.uas[0].reinvite(now, a, b"bad".to_vec()).unwrap();
+    n.flush();
+    n.uas[1]
+        .reject_reoffer_with_warning(now, b, 488, Some((305, "Incompatible media format")))
+        .unwrap();
+    n.flush();
+    let r488 = n
+        .log
+        .iter()
+        .find(|l| l.2.starts_with("SIP/2.0 488"))
+        .expect("488 sent")
+        .2
+        .clone();
+    let m = Message::parse(r488.as_bytes()).unwrap();
+    assert_eq!(
+        m.header("Warning").unwrap().value,
+        format!("305 {B} \"Incompatible media format\"")
+    );
+    assert!(
+        n.take_events(0)
+            .contains(&UaEvent::ReinviteFailed { call: a, code: 488 })
+    );
+
+    // A new call whose offer does not parse: 400 with the error text quoted.
+    let mut n = Net::new(vec![ua(A, 1), ua(B, 2)]);
+    let now = n.now;
+    n.uas[0]
+        .call(
+            now,
+            &format!("sip:u@{B}"),
+            &format!("sip:u@{A}"),
+            b"junk".to_vec(),
+        )
+        .unwrap();
+    n.flush();
+    let b = n.incoming(1);
+    n.uas[1]
+        .reject_with_warning(now, b, 400, Some((399, "line 1: \"junk\" is not v=0")))
+        .unwrap();
+    n.flush();
+    let r400 = n
+        .log
+        .iter()
+        .find(|l| l.2.starts_with("SIP/2.0 400"))
+        .expect("400 sent")
+        .2
+        .clone();
+    let m = Message::parse(r400.as_bytes()).unwrap();
+    assert_eq!(
+        m.header("Warning").unwrap().value,
+        format!("399 {B} \"line 1: \\\"junk\\\" is not v=0\"")
+    );
+    assert_eq!(
+        ended(&n.take_events(0)),
+        Some(EndReason::Failed {
+            code: 400,
+            retry_after: None
+        })
+    );
+}

@@ -237,12 +237,41 @@ impl Ua {
 
     /// Rejects an incoming INVITE (486 Busy Here, 480, 603 Decline, 488...).
     pub fn reject(&mut self, now: Instant, h: CallHandle, code: u16) -> Result<(), UaError> {
+        self.reject_with_warning(now, h, code, None)
+    }
+
+    /// The Warning header value `code agent "text"` (§20.43) with our address as the
+    /// warn-agent and `text` as a quoted-string.
+    fn warning_value(&self, code: u16, text: &str) -> String {
+        let mut q = String::with_capacity(text.len() + 2);
+        for ch in text.chars().filter(|c| !c.is_control()) {
+            if ch == '"' || ch == '\\' {
+                q.push('\\');
+            }
+            q.push(ch);
+        }
+        format!("{code} {} \"{q}\"", self.cfg.local)
+    }
+
+    /// Rejects an incoming INVITE saying why in a Warning header (§20.43), e.g. 488 with
+    /// `(305, "Incompatible media format")` or 400 with `(399, <the SDP error>)`.
+    pub fn reject_with_warning(
+        &mut self,
+        now: Instant,
+        h: CallHandle,
+        code: u16,
+        warning: Option<(u16, &str)>,
+    ) -> Result<(), UaError> {
+        let warning = warning.map(|(w, text)| self.warning_value(w, text));
         let c = self.uas_call(h)?;
         let invite = c.invite.clone();
         let inv = Message::parse(&invite).map_err(|_| UaError::NoCall)?;
-        let bytes =
-            MessageBuilder::response_to(&inv, code, reason_phrase(code), Some(&c.local_tag))
-                .finish();
+        let mut b =
+            MessageBuilder::response_to(&inv, code, reason_phrase(code), Some(&c.local_tag));
+        if let Some(w) = warning {
+            b = b.raw_header("Warning", w);
+        }
+        let bytes = b.finish();
         let id = c.invite_txn.ok_or(UaError::NoCall)?;
         self.respond(now, id, code, bytes);
         self.end(h, EndReason::LocalReject(code));
@@ -433,11 +462,27 @@ impl Ua {
         h: CallHandle,
         code: u16,
     ) -> Result<(), UaError> {
+        self.reject_reoffer_with_warning(now, h, code, None)
+    }
+
+    /// Rejects a re-INVITE saying why in a Warning header (§20.43); the session stays.
+    pub fn reject_reoffer_with_warning(
+        &mut self,
+        now: Instant,
+        h: CallHandle,
+        code: u16,
+        warning: Option<(u16, &str)>,
+    ) -> Result<(), UaError> {
+        let warning = warning.map(|(w, text)| self.warning_value(w, text));
         let c = self.calls.get_mut(&h).ok_or(UaError::NoCall)?;
         let (id, req) = c.in_reinvite.take().ok_or(UaError::State(c.state))?;
         let tag = c.local_tag.clone();
         let msg = Message::parse(&req).map_err(|_| UaError::NoCall)?;
-        self.respond_plain(now, id, &msg, code, Some(&tag));
+        let mut b = MessageBuilder::response_to(&msg, code, reason_phrase(code), Some(&tag));
+        if let Some(w) = warning {
+            b = b.raw_header("Warning", w);
+        }
+        self.respond(now, id, code, b.finish());
         Ok(())
     }
 
