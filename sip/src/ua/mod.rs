@@ -465,8 +465,10 @@ impl Ua {
             tracing::debug!("dropping unparsable message from {}", from.addr);
             return;
         };
+        // The receipt is acted on before the layer's outputs are pumped: over a reliable
+        // transport a client transaction ends with its final response (Timer K/J are 0,
+        // §17.1.2.2), and its Terminated event must not drop the purpose first.
         let receipt = self.layer.receive(now, &msg, from);
-        self.pump(now);
         match receipt {
             Receipt::NewRequest(id) => self.on_request(now, id, &msg, from),
             Receipt::Cancel { id, invite } => self.on_cancel(now, id, invite, &msg),

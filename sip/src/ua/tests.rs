@@ -1753,3 +1753,41 @@ fn rejections_say_why_in_a_warning() {
         })
     );
 }
+
+#[test]
+fn final_responses_over_tcp_reach_the_core() {
+    // Over a reliable transport the client transaction ends as its final response arrives
+    // (Timer K = 0): BYE, in-dialog OPTIONS and REGISTER must still see their response.
+    let mk = |addr: &str, seed| {
+        let mut cfg = UaConfig::new(addr.parse().unwrap(), Transport::Tcp, "u");
+        cfg.seed = seed;
+        Ua::new(cfg)
+    };
+    let mut n = Net::new(vec![mk(A, 1), mk(B, 2)]);
+    let now = n.now;
+    let a = n.uas[0]
+        .call(
+            now,
+            &format!("sip:u@{B};transport=tcp"),
+            &format!("sip:u@{A}"),
+            b"offer".to_vec(),
+        )
+        .unwrap();
+    n.flush();
+    let b = n.incoming(1);
+    n.uas[1].answer(now, b, b"answer").unwrap();
+    n.flush();
+    n.uas[0]
+        .request_in_dialog(now, a, Method::Options, None)
+        .unwrap();
+    n.flush();
+    assert!(n.take_events(0).contains(&UaEvent::DialogResponse {
+        call: a,
+        method: "OPTIONS".into(),
+        code: 200
+    }));
+    n.uas[0].hangup(now, a).unwrap();
+    n.flush();
+    assert_eq!(ended(&n.take_events(0)), Some(EndReason::LocalBye));
+    assert_eq!(n.uas[0].call_state(a), Some(CallState::Terminated));
+}
