@@ -21,7 +21,7 @@ pub struct Args {
     /// Address to listen on, e.g. 127.0.0.1:5060.
     #[arg(long)]
     pub listen: SocketAddr,
-    /// udp or tcp.
+    /// udp, tcp or tls (see --cert, --key, --ca).
     #[arg(long, default_value = "udp")]
     pub transport: String,
     /// Wait this long after the INVITE before sending 180 Ringing.
@@ -45,7 +45,13 @@ pub struct Args {
     /// Put each call on hold (re-INVITE with a=sendonly) this long after the ACK.
     #[arg(long)]
     pub hold_after_ms: Option<u64>,
+    #[command(flatten)]
+    pub tls: super::tls::TlsArgs,
 }
+
+/// How long a command keeps serving after its work is done, so its last messages reach
+/// the peer (and a lost one is answered again) before the process exits.
+pub(super) const LINGER: Duration = Duration::from_millis(500);
 
 /// Parses `--transport`.
 pub(super) fn transport(s: &str) -> Option<Transport> {
@@ -198,16 +204,18 @@ impl Args {
     }
 
     async fn serve(self, t: Transport) -> ExitCode {
-        let mut r = match UaRunner::bind(self.listen, t, |local| {
-            let mut c = UaConfig::new(local, t, "answer");
-            c.seed = u64::from(std::process::id()) ^ 0xa5a5;
-            c
-        })
-        .await
+        let mut r = match self
+            .tls
+            .bind(self.listen, t, |local| {
+                let mut c = UaConfig::new(local, t, "answer");
+                c.seed = u64::from(std::process::id()) ^ 0xa5a5;
+                c
+            })
+            .await
         {
             Ok(r) => r,
             Err(e) => {
-                eprintln!("answer: cannot listen on {}: {e}", self.listen);
+                eprintln!("answer: {e}");
                 return ExitCode::FAILURE;
             }
         };
@@ -268,7 +276,7 @@ impl Args {
                         }
                     }
                     if !r.ua().busy() {
-                        r.flush().await;
+                        r.linger(LINGER).await;
                         return ExitCode::SUCCESS;
                     }
                     continue;
@@ -385,7 +393,7 @@ impl Args {
                     r.ua().reap();
                     done += 1;
                     if self.calls.is_some_and(|n| done >= n) || (stopping && !r.ua().busy()) {
-                        r.flush().await;
+                        r.linger(LINGER).await;
                         return ExitCode::SUCCESS;
                     }
                 }

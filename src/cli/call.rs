@@ -2,14 +2,13 @@
 //! holds it sending RTP, hangs up and prints the ladder. Exit status 0 for a completed call;
 //! otherwise the class of the final status (3-6), 7 for a failed challenge, 8 for a timeout.
 
-use super::answer::{ladder, reoffer, send_rtp, transport};
+use super::answer::{LINGER, ladder, reoffer, send_rtp, transport};
 use clap::Args as ClapArgs;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use tipring_sip::sdp::{MediaConfig, OfferAnswer, SessionDescription};
 use tipring_sip::ua::DigestCredentials;
-use tipring_sip::ua::runner::UaRunner;
 use tipring_sip::ua::{EndReason, UaConfig, UaEvent, uri_peer};
 
 #[derive(Debug, ClapArgs)]
@@ -28,12 +27,14 @@ pub struct Args {
     /// Hold the call this long after the answer.
     #[arg(long, default_value_t = 2)]
     pub hold_secs: u64,
-    /// udp or tcp.
+    /// udp, tcp or tls (see --cert, --key, --ca).
     #[arg(long, default_value = "udp")]
     pub transport: String,
     /// Local address for signalling and RTP.
     #[arg(long, default_value = "127.0.0.1:0")]
     pub listen: SocketAddr,
+    #[command(flatten)]
+    pub tls: super::tls::TlsArgs,
 }
 
 fn exit_for(reason: &EndReason) -> ExitCode {
@@ -78,17 +79,19 @@ impl Args {
             },
             None => None,
         };
-        let mut r = match UaRunner::bind(self.listen, t, |local| {
-            let mut c = UaConfig::new(local, t, "tipring");
-            c.outbound_proxy = proxy;
-            c.seed = u64::from(std::process::id()) ^ 0x5a5a;
-            c
-        })
-        .await
+        let mut r = match self
+            .tls
+            .bind(self.listen, t, |local| {
+                let mut c = UaConfig::new(local, t, "tipring");
+                c.outbound_proxy = proxy;
+                c.seed = u64::from(std::process::id()) ^ 0x5a5a;
+                c
+            })
+            .await
         {
             Ok(r) => r,
             Err(e) => {
-                eprintln!("call: cannot bind {}: {e}", self.listen);
+                eprintln!("call: {e}");
                 return ExitCode::FAILURE;
             }
         };
@@ -194,7 +197,7 @@ impl Args {
                     if let Some(t) = task.take() {
                         t.abort();
                     }
-                    r.flush().await;
+                    r.linger(LINGER).await;
                     println!("call: ended: {reason:?}");
                     return exit_for(&reason);
                 }

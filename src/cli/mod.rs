@@ -8,6 +8,7 @@ mod parse;
 mod register;
 mod shutdown;
 mod sim_card;
+mod tls;
 mod tone;
 
 use clap::{Parser, Subcommand};
