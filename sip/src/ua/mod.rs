@@ -301,6 +301,8 @@ pub struct Ua {
     rng: u64,
     next_call: u64,
     stats: UaStats,
+    /// The latest time the core was given (stamps when calls end).
+    now: Option<Instant>,
 }
 
 impl std::fmt::Debug for Ua {
@@ -377,6 +379,7 @@ impl Ua {
             challenger: None,
             next_call: 1,
             stats: UaStats::default(),
+            now: None,
         }
     }
 
@@ -427,10 +430,11 @@ impl Ua {
 
     /// When to call [`Ua::handle_timeout`] next.
     pub fn poll_timeout(&mut self) -> Option<Instant> {
+        let t1 = self.cfg.timers.t1;
         let calls = self
             .calls
             .values()
-            .filter_map(Call::poll_timeout)
+            .filter_map(|c| c.poll_timeout_t1(t1))
             .chain(self.regs.values().filter_map(|r| r.poll_timeout()))
             .chain(self.pings.values().filter_map(|p| p.next))
             .min();
@@ -444,15 +448,17 @@ impl Ua {
     pub fn handle_timeout(&mut self, now: Instant) {
         self.layer.handle_timeout(now);
         self.pump(now);
+        let t1 = self.cfg.timers.t1;
         let due: Vec<CallHandle> = self
             .calls
             .iter()
-            .filter(|(_, c)| c.poll_timeout().is_some_and(|t| t <= now))
+            .filter(|(_, c)| c.poll_timeout_t1(t1).is_some_and(|t| t <= now))
             .map(|(h, _)| *h)
             .collect();
         for h in due {
             self.call_timers(now, h);
         }
+        self.reap_ended(now);
         self.reg_timers(now);
         self.ping_timers(now);
         self.pump(now);
@@ -486,6 +492,7 @@ impl Ua {
 
     /// Moves the transaction layer's outputs out and acts on its events.
     fn pump(&mut self, now: Instant) {
+        self.now = Some(now);
         while let Some((id, out)) = self.layer.poll_output() {
             match out {
                 Output::Transmit(t) => self.transmits.push_back(t),
@@ -590,6 +597,7 @@ impl Ua {
                 return;
             }
             c.state = CallState::Terminated;
+            c.ended_at = self.now;
             c.pending_ok = None;
             c.glare_retry = None;
             c.cancel_give_up = None;
@@ -603,6 +611,19 @@ impl Ua {
     /// Forgets calls that have ended (their handles become unknown).
     pub fn reap(&mut self) {
         self.calls.retain(|_, c| c.state != CallState::Terminated);
+    }
+
+    /// Forgets calls that ended 64*T1 ago or more, so a long-running UA does not grow
+    /// with every call; stamps calls that ended before the core knew the time.
+    fn reap_ended(&mut self, now: Instant) {
+        let keep = self.cfg.timers.t1 * call::REAP_AFTER_T1;
+        self.calls.retain(|_, c| {
+            if c.state != CallState::Terminated {
+                return true;
+            }
+            let at = *c.ended_at.get_or_insert(now);
+            now < at + keep
+        });
     }
 
     /// Whether any call is not over.

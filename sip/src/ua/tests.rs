@@ -1791,3 +1791,36 @@ fn final_responses_over_tcp_reach_the_core() {
     assert_eq!(ended(&n.take_events(0)), Some(EndReason::LocalBye));
     assert_eq!(n.uas[0].call_state(a), Some(CallState::Terminated));
 }
+
+#[test]
+fn long_calls_and_ended_calls_do_not_grow_the_core() {
+    let (mut n, a, b) = established();
+    for k in 0..5u8 {
+        let now = n.now;
+        n.uas[0].reinvite(now, a, vec![b'o', k]).unwrap();
+        n.flush();
+        n.uas[1].accept_reoffer(now, b, b"ok").unwrap();
+        n.flush();
+        n.run(Duration::from_secs(1));
+    }
+    assert_eq!(n.count("ACK "), 6);
+    // One ACK remembered per dialog: the latest one.
+    let acks = &n.uas[0].calls[&a].acks;
+    assert_eq!(acks.len(), 1);
+    assert_eq!(
+        Some(acks[0].1),
+        n.uas[0].dialog(a).and_then(|d| d.local_seq())
+    );
+    // Ended calls are forgotten 64*T1 after the end, without reap().
+    let now = n.now;
+    n.uas[0].hangup(now, a).unwrap();
+    n.flush();
+    assert_eq!(n.uas[1].call_state(b), Some(CallState::Terminated));
+    n.run(Duration::from_secs(31));
+    assert_eq!(n.uas[0].call_state(a), Some(CallState::Terminated));
+    assert_eq!(n.uas[1].call_state(b), Some(CallState::Terminated));
+    n.run(Duration::from_secs(2));
+    assert_eq!(n.uas[0].call_state(a), None);
+    assert_eq!(n.uas[1].call_state(b), None);
+    assert!(n.uas[0].calls.is_empty() && n.uas[1].calls.is_empty());
+}

@@ -59,6 +59,7 @@ impl Ua {
                 in_reinvite: None,
                 glare_retry: None,
                 cancel_give_up: None,
+                ended_at: None,
             },
         );
         if let Err(e) = self.send_invite(now, h) {
@@ -339,8 +340,11 @@ impl Ua {
         let bytes: std::sync::Arc<[u8]> = b.finish().into();
         let to = self.dialog_peer(d)?;
         if let Some(c) = self.calls.get_mut(&h) {
-            c.acks
-                .push((d.id().remote_tag.clone(), seq, bytes.clone(), to));
+            // Only the latest 2xx of a dialog can still be retransmitted to us (an earlier
+            // INVITE's was ACKed before the next could be sent): keep one ACK per dialog.
+            let tag = &d.id().remote_tag;
+            c.acks.retain(|(t, s, _, _)| t != tag || *s > seq);
+            c.acks.push((tag.clone(), seq, bytes.clone(), to));
         }
         self.transmits
             .push_back(crate::transaction::Transmit { to, bytes });

@@ -161,6 +161,7 @@ impl Ua {
             in_reinvite: None,
             glare_retry: None,
             cancel_give_up: None,
+            ended_at: None,
         };
         self.events.push_back(UaEvent::Incoming {
             call: h,
