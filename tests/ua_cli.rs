@@ -24,7 +24,7 @@ fn call_answers_a_hold_reinvite_from_the_far_end() {
         &[
             "answer",
             "--listen",
-            "127.0.0.1:17611",
+            "127.0.0.1:17711",
             "--answer-after-ms",
             "100",
             "--hold-after-ms",
@@ -36,7 +36,7 @@ fn call_answers_a_hold_reinvite_from_the_far_end() {
     std::thread::sleep(Duration::from_millis(300));
     let mut call = Tipring::spawn(
         "reoffer-call",
-        &["call", "sip:u@127.0.0.1:17611", "--hold-secs", "2"],
+        &["call", "sip:u@127.0.0.1:17711", "--hold-secs", "2"],
     );
     let (status, out) = call.wait(Duration::from_secs(20));
     assert!(status.success(), "call: {out}\n{}", call.stderr());
@@ -59,7 +59,7 @@ fn sigterm_hangs_up_the_call_and_stops_answer() {
         &[
             "answer",
             "--listen",
-            "127.0.0.1:17621",
+            "127.0.0.1:17721",
             "--answer-after-ms",
             "100",
         ],
@@ -67,9 +67,9 @@ fn sigterm_hangs_up_the_call_and_stops_answer() {
     std::thread::sleep(Duration::from_millis(300));
     let mut call = Tipring::spawn(
         "term-call",
-        &["call", "sip:u@127.0.0.1:17621", "--hold-secs", "60"],
+        &["call", "sip:u@127.0.0.1:17721", "--hold-secs", "60"],
     );
-    wait_for(&call, "<- 127.0.0.1:17621 SIP/2.0 200");
+    wait_for(&call, "<- 127.0.0.1:17721 SIP/2.0 200");
     call.terminate();
     let (status, out) = call.wait(Duration::from_secs(10));
     assert!(status.success(), "call: {out}\n{}", call.stderr());
@@ -88,7 +88,7 @@ fn sigterm_makes_answer_end_its_calls_with_bye() {
         &[
             "answer",
             "--listen",
-            "127.0.0.1:17622",
+            "127.0.0.1:17722",
             "--answer-after-ms",
             "100",
         ],
@@ -96,9 +96,9 @@ fn sigterm_makes_answer_end_its_calls_with_bye() {
     std::thread::sleep(Duration::from_millis(300));
     let mut call = Tipring::spawn(
         "term-call2",
-        &["call", "sip:u@127.0.0.1:17622", "--hold-secs", "60"],
+        &["call", "sip:u@127.0.0.1:17722", "--hold-secs", "60"],
     );
-    wait_for(&call, "<- 127.0.0.1:17622 SIP/2.0 200");
+    wait_for(&call, "<- 127.0.0.1:17722 SIP/2.0 200");
     std::thread::sleep(Duration::from_millis(200));
     answer.terminate();
     let (status, out) = answer.wait(Duration::from_secs(10));
@@ -113,11 +113,11 @@ fn sigterm_makes_answer_end_its_calls_with_bye() {
 fn sigterm_makes_register_unregister() {
     // `tipring answer` refuses REGISTER (405), which is all this needs: the unregister is
     // sent and answered, and register exits cleanly.
-    let _answer = Tipring::spawn("term-registrar", &["answer", "--listen", "127.0.0.1:17623"]);
+    let _answer = Tipring::spawn("term-registrar", &["answer", "--listen", "127.0.0.1:17723"]);
     std::thread::sleep(Duration::from_millis(300));
     let mut reg = Tipring::spawn(
         "term-register",
-        &["register", "sip:127.0.0.1:17623", "--user", "u"],
+        &["register", "sip:127.0.0.1:17723", "--user", "u"],
     );
     wait_for(&reg, "register: failed with 405");
     reg.terminate();
@@ -125,7 +125,7 @@ fn sigterm_makes_register_unregister() {
     assert!(status.success(), "register: {out}\n{}", reg.stderr());
     let registers = out
         .lines()
-        .filter(|l| l.starts_with("-> 127.0.0.1:17623 REGISTER "))
+        .filter(|l| l.starts_with("-> 127.0.0.1:17723 REGISTER "))
         .count();
     assert_eq!(registers, 2, "the REGISTER, then the unregister: {out}");
     assert!(out.contains("register: unregistered"), "{out}");
@@ -147,20 +147,20 @@ fn wait_for(t: &Tipring, text: &str) {
 
 #[test]
 fn answer_refuses_bad_sdp_with_a_warning() {
-    let _answer = Tipring::spawn("bad-sdp", &["answer", "--listen", "127.0.0.1:17631"]);
+    let _answer = Tipring::spawn("bad-sdp", &["answer", "--listen", "127.0.0.1:17731"]);
     std::thread::sleep(Duration::from_millis(300));
     let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let me = sock.local_addr().unwrap();
     let send = |body: &str, id: &str| {
         let invite = format!(
-            "INVITE sip:u@127.0.0.1:17631 SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bK{id}\r\n\
-             Max-Forwards: 70\r\nFrom: <sip:t@{me}>;tag=t{id}\r\nTo: <sip:u@127.0.0.1:17631>\r\n\
+            "INVITE sip:u@127.0.0.1:17731 SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bK{id}\r\n\
+             Max-Forwards: 70\r\nFrom: <sip:t@{me}>;tag=t{id}\r\nTo: <sip:u@127.0.0.1:17731>\r\n\
              Call-ID: {id}@test\r\nCSeq: 1 INVITE\r\nContact: <sip:t@{me}>\r\n\
              Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{body}",
             body.len()
         );
-        sock.send_to(invite.as_bytes(), "127.0.0.1:17631").unwrap();
+        sock.send_to(invite.as_bytes(), "127.0.0.1:17731").unwrap();
         let mut buf = [0u8; 4096];
         loop {
             let (n, _) = sock.recv_from(&mut buf).expect("a final response");
@@ -175,16 +175,16 @@ fn answer_refuses_bad_sdp_with_a_warning() {
     assert!(r.starts_with("SIP/2.0 400"), "{r}");
     let w = r
         .lines()
-        .find(|l| l.starts_with("Warning: 399 127.0.0.1:17631 \""))
+        .find(|l| l.starts_with("Warning: 399 127.0.0.1:17731 \""))
         .unwrap_or_else(|| panic!("no 399 Warning in {r}"));
-    assert!(w.len() > "Warning: 399 127.0.0.1:17631 \"\"".len(), "{w}");
+    assert!(w.len() > "Warning: 399 127.0.0.1:17731 \"\"".len(), "{w}");
     // Well-formed SDP with only a codec we lack: 488 with 305.
     let sdp = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
                m=audio 4000 RTP/AVP 18\r\na=rtpmap:18 G729/8000\r\n";
     let r = send(sdp, "bad2");
     assert!(r.starts_with("SIP/2.0 488"), "{r}");
     assert!(
-        r.contains("Warning: 305 127.0.0.1:17631 \"Incompatible media format\""),
+        r.contains("Warning: 305 127.0.0.1:17731 \"Incompatible media format\""),
         "{r}"
     );
 }

@@ -129,7 +129,7 @@ fn call_to_answer_over_tls() {
     );
     call_answer(
         "tls",
-        17641,
+        17741,
         "tls",
         &["--cert", &cert, "--key", &key, "--ca", &ca],
         &["--ca", &ca],
@@ -138,7 +138,7 @@ fn call_to_answer_over_tls() {
 
 #[test]
 fn call_to_answer_over_tcp() {
-    call_answer("tcp", 17642, "tcp", &[], &[]);
+    call_answer("tcp", 17742, "tcp", &[], &[]);
 }
 
 #[test]
@@ -148,7 +148,7 @@ fn tls_without_files_is_refused_with_a_reason() {
         &[
             "answer",
             "--listen",
-            "127.0.0.1:17643",
+            "127.0.0.1:17743",
             "--transport",
             "tls",
         ],
