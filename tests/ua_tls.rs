@@ -157,3 +157,43 @@ fn tls_without_files_is_refused_with_a_reason() {
     assert!(!status.success());
     assert!(answer.stderr().contains("--cert"), "{}", answer.stderr());
 }
+
+#[test]
+fn a_server_certificate_that_does_not_verify_fails_the_call_at_once() {
+    let pki = Pki::new("server");
+    let stranger = Pki::new("stranger");
+    let (cert, key) = (pki.path("cert.pem"), pki.path("key.pem"));
+    let _answer = Tipring::spawn(
+        "tls-untrusted-answer",
+        &[
+            "answer",
+            "--listen",
+            "127.0.0.1:17744",
+            "--transport",
+            "tls",
+            "--cert",
+            &cert,
+            "--key",
+            &key,
+        ],
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let wrong_ca = stranger.path("ca.pem");
+    let started = std::time::Instant::now();
+    let mut call = Tipring::spawn(
+        "tls-untrusted-call",
+        &[
+            "call",
+            "sip:u@127.0.0.1:17744",
+            "--transport",
+            "tls",
+            "--ca",
+            &wrong_ca,
+        ],
+    );
+    // Not after Timer B (32 s): the failed handshake ends the INVITE at once.
+    let (status, out) = call.wait(Duration::from_secs(10));
+    assert_eq!(status.code(), Some(8), "{out}\n{}", call.stderr());
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(out.contains("ended: Timeout"), "{out}");
+}

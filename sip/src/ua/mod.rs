@@ -291,6 +291,8 @@ pub struct Ua {
     regs: BTreeMap<RegHandle, register::Registration>,
     pings: BTreeMap<PingHandle, keepalive::Ping>,
     purposes: HashMap<TxnId, Purpose>,
+    /// Where each of our client transactions sends (for [`Ua::transport_failed`]).
+    client_peers: HashMap<TxnId, Peer>,
     transmits: VecDeque<Transmit>,
     events: VecDeque<UaEvent>,
     auth: Option<Box<dyn Authenticator + Send>>,
@@ -373,6 +375,7 @@ impl Ua {
             regs: BTreeMap::new(),
             pings: BTreeMap::new(),
             purposes: HashMap::new(),
+            client_peers: HashMap::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             auth: None,
@@ -490,6 +493,22 @@ impl Ua {
         self.pump(now);
     }
 
+    /// The transport could not deliver to `to` (connection refused, TLS handshake failed):
+    /// our requests waiting on that peer fail now, as a transport error (§8.1.3.1,
+    /// §17.1.4), instead of at Timer B/F.
+    pub fn transport_failed(&mut self, now: Instant, to: Peer) {
+        let ids: Vec<TxnId> = self
+            .client_peers
+            .iter()
+            .filter(|(_, p)| **p == to)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in ids {
+            self.layer.transport_error(id);
+        }
+        self.pump(now);
+    }
+
     /// Moves the transaction layer's outputs out and acts on its events.
     fn pump(&mut self, now: Instant) {
         self.now = Some(now);
@@ -498,6 +517,7 @@ impl Ua {
                 Output::Transmit(t) => self.transmits.push_back(t),
                 Output::Event(TuEvent::Terminated) => {
                     self.purposes.remove(&id);
+                    self.client_peers.remove(&id);
                 }
                 Output::Event(e @ (TuEvent::Timeout | TuEvent::TransportError)) => {
                     if e == TuEvent::Timeout {
@@ -564,6 +584,7 @@ impl Ua {
     ) -> Result<TxnId, UaError> {
         let id = self.layer.send_request(now, bytes, to)?;
         self.purposes.insert(id, purpose);
+        self.client_peers.insert(id, to);
         self.pump(now);
         Ok(id)
     }

@@ -126,6 +126,7 @@ impl UaRunner {
             }
             if let Err(e) = self.tp.send(t.to, t.bytes).await {
                 tracing::warn!(peer = %t.to.addr, error = %e, "send failed");
+                self.ua.transport_failed(Instant::now(), t.to);
             }
         }
     }

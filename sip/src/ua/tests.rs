@@ -1824,3 +1824,19 @@ fn long_calls_and_ended_calls_do_not_grow_the_core() {
     assert_eq!(n.uas[1].call_state(b), None);
     assert!(n.uas[0].calls.is_empty() && n.uas[1].calls.is_empty());
 }
+
+#[test]
+fn a_transport_failure_ends_the_attempt_at_once() {
+    let mut a = ua(A, 1);
+    let now = Instant::now();
+    let h = a
+        .call(now, &format!("sip:u@{B}"), &format!("sip:u@{A}"), vec![])
+        .unwrap();
+    let t = a.poll_transmit().unwrap();
+    // Another peer's failure changes nothing; this one's ends the call now, not at Timer B.
+    a.transport_failed(now, peer(C));
+    assert_eq!(a.call_state(h), Some(CallState::Proceeding));
+    a.transport_failed(now, t.to);
+    assert_eq!(ended(&evs(&mut a)), Some(EndReason::Timeout));
+    assert!(!a.busy());
+}
