@@ -21,7 +21,7 @@ pub struct Args {
     /// Address to listen on, e.g. 127.0.0.1:5060.
     #[arg(long)]
     pub listen: SocketAddr,
-    /// udp or tcp.
+    /// udp, tcp or tls (see --cert, --key, --ca).
     #[arg(long, default_value = "udp")]
     pub transport: String,
     /// Wait this long after the INVITE before sending 180 Ringing.
@@ -45,7 +45,13 @@ pub struct Args {
     /// Put each call on hold (re-INVITE with a=sendonly) this long after the ACK.
     #[arg(long)]
     pub hold_after_ms: Option<u64>,
+    #[command(flatten)]
+    pub tls: super::tls::TlsArgs,
 }
+
+/// How long a command keeps serving after its work is done, so its last messages reach
+/// the peer (and a lost one is answered again) before the process exits.
+pub(super) const LINGER: Duration = Duration::from_millis(500);
 
 /// Parses `--transport`.
 pub(super) fn transport(s: &str) -> Option<Transport> {
@@ -72,46 +78,106 @@ pub(super) fn ladder() -> Tap {
     })
 }
 
-/// Sends 20 ms G.711 packets to `to` until aborted: silence, or a 1 kHz tone.
-pub(super) async fn send_rtp(sock: tokio::net::UdpSocket, media: NegotiatedMedia, tone: bool) {
-    let Some(to) = media.remote_rtp else {
-        return;
-    };
-    let law = match media.codec {
-        Codec::Pcmu => Law::Ulaw,
-        Codec::Pcma => Law::Alaw,
-    };
-    let samples = (media.ptime.clamp(10, 60) * 8) as usize;
-    let mut pcm = vec![0i16; samples];
-    let mut payload = vec![law.silence(); samples];
-    let mut buf = vec![0u8; 12 + samples];
+/// Sends G.711 packets (silence, or a 1 kHz tone) until aborted, to the media in force:
+/// a re-offer sent through `media` retargets the stream (address, codec, ptime) and a
+/// direction that does not send (hold) pauses it (RFC 3264 §8).
+pub(super) async fn send_rtp(
+    sock: tokio::net::UdpSocket,
+    mut media: tokio::sync::watch::Receiver<NegotiatedMedia>,
+    tone: bool,
+) {
+    let mut m = media.borrow_and_update().clone();
     let ssrc = std::process::id().wrapping_mul(2_654_435_761);
     let (mut seq, mut ts, mut n) = (0u16, 0u32, 0u64);
-    let mut tick = tokio::time::interval(Duration::from_millis(u64::from(media.ptime)));
     loop {
-        tick.tick().await;
-        if tone {
-            for s in pcm.iter_mut() {
-                let phase = (n % 8) as f64 * std::f64::consts::TAU / 8.0;
-                *s = (phase.sin() * 8000.0) as i16;
-                n += 1;
+        let law = match m.codec {
+            Codec::Pcmu => Law::Ulaw,
+            Codec::Pcma => Law::Alaw,
+        };
+        let ptime = m.ptime.clamp(10, 60);
+        let samples = (ptime * 8) as usize;
+        let mut pcm = vec![0i16; samples];
+        let mut payload = vec![law.silence(); samples];
+        let mut buf = vec![0u8; 12 + samples];
+        let mut tick = tokio::time::interval(Duration::from_millis(u64::from(ptime)));
+        while !media.has_changed().unwrap_or(false) {
+            tick.tick().await;
+            let Some(to) = m.remote_rtp.filter(|_| m.direction.sends()) else {
+                continue;
+            };
+            if tone {
+                for s in pcm.iter_mut() {
+                    let phase = (n % 8) as f64 * std::f64::consts::TAU / 8.0;
+                    *s = (phase.sin() * 8000.0) as i16;
+                    n += 1;
+                }
+                law.encode(&pcm, &mut payload);
             }
-            law.encode(&pcm, &mut payload);
+            let repr = RtpRepr::simple(m.payload_type, seq, ts, ssrc, seq == 0, &payload);
+            if let Ok(len) = repr.emit(&mut buf) {
+                let _ = sock.send_to(&buf[..len], to).await;
+            }
+            seq = seq.wrapping_add(1);
+            ts = ts.wrapping_add(samples as u32);
         }
-        let repr = RtpRepr::simple(media.payload_type, seq, ts, ssrc, seq == 0, &payload);
-        if let Ok(len) = repr.emit(&mut buf) {
-            let _ = sock.send_to(&buf[..len], to).await;
-        }
-        seq = seq.wrapping_add(1);
-        ts = ts.wrapping_add(samples as u32);
+        m = media.borrow_and_update().clone();
     }
 }
+
+/// The Warning (§20.43) saying why an offer was refused: the RFC 3261 code where one fits
+/// (301-305), else 399 with the SDP error's own text.
+pub(super) fn sdp_warning(e: &tipring_sip::sdp::OfferAnswerError) -> (u16, String) {
+    match e.warning() {
+        Some((code, text)) => (code, text.to_owned()),
+        None => (399, e.to_string()),
+    }
+}
+
+/// Answers a re-INVITE's offer (hold, unhold, a new address or codec; RFC 3264 §8) from
+/// the session's offer/answer state; the media now in force, for the RTP stream. An offer
+/// that cannot be taken gets 400/488 and the session stays as it was (§14.2).
+pub(super) fn reoffer(
+    r: &mut UaRunner,
+    now: Instant,
+    call: CallHandle,
+    oa: &mut OfferAnswer,
+    sdp: &[u8],
+) -> Option<NegotiatedMedia> {
+    let answered = SessionDescription::parse(sdp)
+        .map_err(tipring_sip::sdp::OfferAnswerError::from)
+        .and_then(|offer| oa.answer_offer(&offer));
+    let (sent, media) = match answered {
+        Ok((answer, m)) => (
+            r.ua()
+                .accept_reoffer(now, call, answer.to_string().as_bytes()),
+            Some(m),
+        ),
+        Err(e) => {
+            eprintln!("re-offer refused: {e}");
+            let (w, text) = sdp_warning(&e);
+            let sent = r
+                .ua()
+                .reject_reoffer_with_warning(now, call, e.status(), Some((w, &text)));
+            (sent, None)
+        }
+    };
+    if let Err(e) = sent {
+        eprintln!("re-offer not answered: {e}");
+        return None;
+    }
+    media
+}
+
+/// What answering an offer needs: the offer/answer state, the RTP socket, the answer and
+/// the media it settles.
+type Prepared = (OfferAnswer, tokio::net::UdpSocket, Vec<u8>, NegotiatedMedia);
 
 struct Incoming {
     oa: OfferAnswer,
     rtp: Option<tokio::net::UdpSocket>,
     answer: Vec<u8>,
-    media: NegotiatedMedia,
+    /// The media in force, watched by the RTP task (retargeted by re-offers).
+    media: tokio::sync::watch::Sender<NegotiatedMedia>,
     ring_at: Option<Instant>,
     answer_at: Instant,
     hold_at: Option<Instant>,
@@ -138,16 +204,18 @@ impl Args {
     }
 
     async fn serve(self, t: Transport) -> ExitCode {
-        let mut r = match UaRunner::bind(self.listen, t, |local| {
-            let mut c = UaConfig::new(local, t, "answer");
-            c.seed = u64::from(std::process::id()) ^ 0xa5a5;
-            c
-        })
-        .await
+        let mut r = match self
+            .tls
+            .bind(self.listen, t, |local| {
+                let mut c = UaConfig::new(local, t, "answer");
+                c.seed = u64::from(std::process::id()) ^ 0xa5a5;
+                c
+            })
+            .await
         {
             Ok(r) => r,
             Err(e) => {
-                eprintln!("answer: cannot listen on {}: {e}", self.listen);
+                eprintln!("answer: {e}");
                 return ExitCode::FAILURE;
             }
         };
@@ -171,6 +239,14 @@ impl Args {
         eprintln!("answer: listening on {} ({:?})", r.local(), t);
         let mut calls: HashMap<CallHandle, Incoming> = HashMap::new();
         let mut done = 0u64;
+        let mut stop = match super::shutdown::Shutdown::new() {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("answer: no signal handlers: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let mut stopping = false;
         loop {
             let due = calls
                 .values()
@@ -182,10 +258,33 @@ impl Args {
                         .chain(pending.then_some(c.answer_at))
                         .chain(c.hold_at)
                 })
-                .min();
-            let ev = r.next_event(due).await;
+                .min()
+                .filter(|_| !stopping);
+            let ev = tokio::select! {
+                ev = r.next_event(due) => ev,
+                _ = stop.requested() => {
+                    // SIGINT/SIGTERM: end every call (480 before the answer, BYE after),
+                    // then exit once they are over; a second signal exits at once.
+                    if stopping {
+                        return ExitCode::FAILURE;
+                    }
+                    stopping = true;
+                    let now = Instant::now();
+                    for h in calls.keys() {
+                        if let Err(e) = r.ua().hangup(now, *h) {
+                            eprintln!("answer: hangup: {e}");
+                        }
+                    }
+                    if !r.ua().busy() {
+                        r.linger(LINGER).await;
+                        return ExitCode::SUCCESS;
+                    }
+                    continue;
+                }
+            };
             let now = Instant::now();
             match ev {
+                None if stopping => {}
                 None => {
                     for (h, c) in calls.iter_mut() {
                         if c.hold_at.is_some_and(|t| t <= now) {
@@ -205,7 +304,7 @@ impl Args {
                             match r.ua().answer(now, *h, &c.answer) {
                                 Ok(()) => {
                                     let sock = c.rtp.take();
-                                    let media = c.media.clone();
+                                    let media = c.media.subscribe();
                                     let tone = self.tone;
                                     c.task = Some(tokio::spawn(async move {
                                         if let Some(s) = sock {
@@ -222,7 +321,7 @@ impl Args {
                     call, from, sdp, ..
                 }) => {
                     eprintln!("answer: call {} from {from}", call.0);
-                    if self.busy {
+                    if self.busy || stopping {
                         let _ = r.ua().reject(now, call, 486);
                         continue;
                     }
@@ -236,7 +335,7 @@ impl Args {
                                     oa,
                                     rtp: Some(rtp),
                                     answer,
-                                    media,
+                                    media: tokio::sync::watch::channel(media).0,
                                     ring_at,
                                     answer_at: now + Duration::from_millis(self.answer_after_ms),
                                     hold_at: None,
@@ -244,8 +343,9 @@ impl Args {
                                 },
                             );
                         }
-                        Err(code) => {
-                            let _ = r.ua().reject(now, call, code);
+                        Err((code, warning)) => {
+                            let w = warning.as_ref().map(|(c, t)| (*c, t.as_str()));
+                            let _ = r.ua().reject_with_warning(now, call, code, w);
                         }
                     }
                 }
@@ -255,23 +355,34 @@ impl Args {
                     }
                 }
                 Some(UaEvent::ReinviteDone { call, sdp }) => {
-                    eprintln!("answer: call {} re-INVITE answered", call.0);
-                    if let (Some(c), Ok(a)) =
-                        (calls.get_mut(&call), SessionDescription::parse(&sdp))
+                    let parsed = SessionDescription::parse(&sdp);
+                    // The direction the far end answered with (RFC 3264 §6.1: recvonly to
+                    // our sendonly).
+                    let dir = parsed
+                        .as_ref()
+                        .ok()
+                        .and_then(|a| a.media.first().map(|m| a.media_direction(m).as_str()));
+                    eprintln!(
+                        "answer: call {} re-INVITE answered: {}",
+                        call.0,
+                        dir.unwrap_or("no SDP")
+                    );
+                    if let (Some(c), Ok(a)) = (calls.get_mut(&call), parsed)
+                        && let Ok(m) = c.oa.process_answer(&a)
                     {
-                        let _ = c.oa.process_answer(&a);
+                        c.media.send_replace(m);
                     }
                 }
-                Some(UaEvent::Reoffer { call, sdp }) => {
-                    let answer = calls.get_mut(&call).and_then(|c| {
-                        let offer = SessionDescription::parse(&sdp).ok()?;
-                        c.oa.answer_offer(&offer).ok().map(|(a, _)| a.to_string())
-                    });
-                    let _ = match answer {
-                        Some(a) => r.ua().accept_reoffer(now, call, a.as_bytes()),
-                        None => r.ua().reject_reoffer(now, call, 488),
-                    };
-                }
+                Some(UaEvent::Reoffer { call, sdp }) => match calls.get_mut(&call) {
+                    Some(c) => {
+                        if let Some(m) = reoffer(&mut r, now, call, &mut c.oa, &sdp) {
+                            c.media.send_replace(m);
+                        }
+                    }
+                    None => {
+                        let _ = r.ua().reject_reoffer(now, call, 488);
+                    }
+                },
                 Some(UaEvent::Ended { call, reason }) => {
                     eprintln!("answer: call {} ended: {reason:?}", call.0);
                     if let Some(c) = calls.remove(&call)
@@ -281,8 +392,8 @@ impl Args {
                     }
                     r.ua().reap();
                     done += 1;
-                    if self.calls.is_some_and(|n| done >= n) {
-                        r.flush().await;
+                    if self.calls.is_some_and(|n| done >= n) || (stopping && !r.ua().busy()) {
+                        r.linger(LINGER).await;
                         return ExitCode::SUCCESS;
                     }
                 }
@@ -292,19 +403,17 @@ impl Args {
     }
 
     /// The answer to an offer and the RTP socket it names; the status to reject with when
-    /// the offer cannot be answered (400/488).
-    async fn prepare(
-        &self,
-        offer: &[u8],
-    ) -> Result<(OfferAnswer, tokio::net::UdpSocket, Vec<u8>, NegotiatedMedia), u16> {
+    /// the offer cannot be answered (400/488, with a Warning saying why).
+    async fn prepare(&self, offer: &[u8]) -> Result<Prepared, (u16, Option<(u16, String)>)> {
         let ip = self.listen.ip();
         let sock = tokio::net::UdpSocket::bind(SocketAddr::new(ip, 0))
             .await
-            .map_err(|_| 500u16)?;
-        let port = sock.local_addr().map_err(|_| 500u16)?.port();
+            .map_err(|_| (500u16, None))?;
+        let port = sock.local_addr().map_err(|_| (500u16, None))?.port();
         let mut oa = OfferAnswer::new(MediaConfig::new(ip, port), u64::from(port));
-        let parsed = SessionDescription::parse(offer).map_err(|_| 400u16)?;
-        let (answer, media) = oa.answer_offer(&parsed).map_err(|e| e.status())?;
+        let refused = |e: tipring_sip::sdp::OfferAnswerError| (e.status(), Some(sdp_warning(&e)));
+        let parsed = SessionDescription::parse(offer).map_err(|e| refused(e.into()))?;
+        let (answer, media) = oa.answer_offer(&parsed).map_err(refused)?;
         Ok((oa, sock, answer.to_string().into_bytes(), media))
     }
 }

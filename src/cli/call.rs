@@ -2,14 +2,13 @@
 //! holds it sending RTP, hangs up and prints the ladder. Exit status 0 for a completed call;
 //! otherwise the class of the final status (3-6), 7 for a failed challenge, 8 for a timeout.
 
-use super::answer::{ladder, send_rtp, transport};
+use super::answer::{LINGER, ladder, reoffer, send_rtp, transport};
 use clap::Args as ClapArgs;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use tipring_sip::sdp::{MediaConfig, OfferAnswer, SessionDescription};
 use tipring_sip::ua::DigestCredentials;
-use tipring_sip::ua::runner::UaRunner;
 use tipring_sip::ua::{EndReason, UaConfig, UaEvent, uri_peer};
 
 #[derive(Debug, ClapArgs)]
@@ -28,12 +27,14 @@ pub struct Args {
     /// Hold the call this long after the answer.
     #[arg(long, default_value_t = 2)]
     pub hold_secs: u64,
-    /// udp or tcp.
+    /// udp, tcp or tls (see --cert, --key, --ca).
     #[arg(long, default_value = "udp")]
     pub transport: String,
     /// Local address for signalling and RTP.
     #[arg(long, default_value = "127.0.0.1:0")]
     pub listen: SocketAddr,
+    #[command(flatten)]
+    pub tls: super::tls::TlsArgs,
 }
 
 fn exit_for(reason: &EndReason) -> ExitCode {
@@ -78,17 +79,19 @@ impl Args {
             },
             None => None,
         };
-        let mut r = match UaRunner::bind(self.listen, t, |local| {
-            let mut c = UaConfig::new(local, t, "tipring");
-            c.outbound_proxy = proxy;
-            c.seed = u64::from(std::process::id()) ^ 0x5a5a;
-            c
-        })
-        .await
+        let mut r = match self
+            .tls
+            .bind(self.listen, t, |local| {
+                let mut c = UaConfig::new(local, t, "tipring");
+                c.outbound_proxy = proxy;
+                c.seed = u64::from(std::process::id()) ^ 0x5a5a;
+                c
+            })
+            .await
         {
             Ok(r) => r,
             Err(e) => {
-                eprintln!("call: cannot bind {}: {e}", self.listen);
+                eprintln!("call: {e}");
                 return ExitCode::FAILURE;
             }
         };
@@ -118,10 +121,34 @@ impl Args {
             }
         };
         let mut rtp = Some(rtp);
+        let mut media: Option<tokio::sync::watch::Sender<_>> = None;
         let mut task = None;
         let mut hangup_at = None;
+        let mut stop = match super::shutdown::Shutdown::new() {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("call: no signal handlers: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let mut stopping = false;
         loop {
-            let ev = r.next_event(hangup_at).await;
+            let ev = tokio::select! {
+                ev = r.next_event(hangup_at) => ev,
+                _ = stop.requested() => {
+                    // SIGINT/SIGTERM: hang up (CANCEL or BYE) and exit once the call is
+                    // over; a second signal exits at once.
+                    if stopping {
+                        return ExitCode::FAILURE;
+                    }
+                    stopping = true;
+                    hangup_at = None;
+                    if let Err(e) = r.ua().hangup(Instant::now(), h) {
+                        eprintln!("call: hangup: {e}");
+                    }
+                    continue;
+                }
+            };
             let now = Instant::now();
             match ev {
                 None if hangup_at.is_some() => {
@@ -132,22 +159,45 @@ impl Args {
                 }
                 None => return ExitCode::FAILURE,
                 Some(UaEvent::Answered { sdp, .. }) => {
-                    let media = SessionDescription::parse(&sdp)
+                    let negotiated = SessionDescription::parse(&sdp)
                         .ok()
                         .and_then(|a| oa.process_answer(&a).ok());
-                    match (media, rtp.take()) {
+                    match (negotiated, rtp.take()) {
                         (Some(m), Some(sock)) => {
-                            task = Some(tokio::spawn(send_rtp(sock, m, false)));
+                            let (tx, rx) = tokio::sync::watch::channel(m);
+                            media = Some(tx);
+                            task = Some(tokio::spawn(send_rtp(sock, rx, false)));
                         }
                         _ => eprintln!("call: answer has no usable SDP; holding without RTP"),
                     }
-                    hangup_at = Some(now + Duration::from_secs(self.hold_secs));
+                    if !stopping {
+                        hangup_at = Some(now + Duration::from_secs(self.hold_secs));
+                    }
+                }
+                Some(UaEvent::Reoffer { call, sdp }) => {
+                    // A re-INVITE from the far end (hold, unhold, a new address): answer it
+                    // and retarget RTP (or start it, if the answer had no usable SDP).
+                    match (
+                        reoffer(&mut r, now, call, &mut oa, &sdp),
+                        &media,
+                        rtp.take(),
+                    ) {
+                        (Some(m), Some(tx), _) => {
+                            tx.send_replace(m);
+                        }
+                        (Some(m), None, Some(sock)) => {
+                            let (tx, rx) = tokio::sync::watch::channel(m);
+                            media = Some(tx);
+                            task = Some(tokio::spawn(send_rtp(sock, rx, false)));
+                        }
+                        (_, _, sock) => rtp = sock,
+                    }
                 }
                 Some(UaEvent::Ended { reason, .. }) => {
                     if let Some(t) = task.take() {
                         t.abort();
                     }
-                    r.flush().await;
+                    r.linger(LINGER).await;
                     println!("call: ended: {reason:?}");
                     return exit_for(&reason);
                 }

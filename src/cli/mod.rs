@@ -6,7 +6,9 @@ mod check_config;
 mod dtmf_detect;
 mod parse;
 mod register;
+mod shutdown;
 mod sim_card;
+mod tls;
 mod tone;
 
 use clap::{Parser, Subcommand};

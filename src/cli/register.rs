@@ -8,7 +8,6 @@ use std::process::ExitCode;
 use std::time::Instant;
 use tipring_sip::ua::DigestCredentials;
 use tipring_sip::ua::register::RegisterConfig;
-use tipring_sip::ua::runner::UaRunner;
 use tipring_sip::ua::{UaConfig, UaEvent};
 
 #[derive(Debug, ClapArgs)]
@@ -27,12 +26,14 @@ pub struct Args {
     /// Register, print the bindings, unregister and exit.
     #[arg(long)]
     pub once: bool,
-    /// udp or tcp.
+    /// udp, tcp or tls (see --cert, --key, --ca).
     #[arg(long, default_value = "udp")]
     pub transport: String,
     /// Local address.
     #[arg(long, default_value = "127.0.0.1:0")]
     pub listen: SocketAddr,
+    #[command(flatten)]
+    pub tls: super::tls::TlsArgs,
 }
 
 impl Args {
@@ -56,16 +57,18 @@ impl Args {
 
     async fn go(self, t: tipring_sip::transaction::Transport) -> ExitCode {
         let user = self.user.clone();
-        let mut r = match UaRunner::bind(self.listen, t, |local| {
-            let mut c = UaConfig::new(local, t, &user);
-            c.seed = u64::from(std::process::id()) ^ 0x1234;
-            c
-        })
-        .await
+        let mut r = match self
+            .tls
+            .bind(self.listen, t, |local| {
+                let mut c = UaConfig::new(local, t, &user);
+                c.seed = u64::from(std::process::id()) ^ 0x1234;
+                c
+            })
+            .await
         {
             Ok(r) => r,
             Err(e) => {
-                eprintln!("register: cannot bind {}: {e}", self.listen);
+                eprintln!("register: {e}");
                 return ExitCode::FAILURE;
             }
         };
@@ -92,11 +95,18 @@ impl Args {
                 return ExitCode::FAILURE;
             }
         };
+        let mut stop = match super::shutdown::Shutdown::new() {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("register: no signal handlers: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
         let mut removing = false;
         loop {
             let ev = tokio::select! {
                 ev = r.next_event(None) => ev,
-                _ = tokio::signal::ctrl_c(), if !removing => {
+                _ = stop.requested(), if !removing => {
                     removing = true;
                     let _ = r.ua().unregister(Instant::now(), reg);
                     continue;
@@ -123,6 +133,7 @@ impl Args {
                 }
                 Some(UaEvent::Unregistered { .. }) => {
                     println!("register: unregistered");
+                    r.linger(super::answer::LINGER).await;
                     return ExitCode::SUCCESS;
                 }
                 Some(other) => eprintln!("register: {other:?}"),

@@ -204,6 +204,69 @@ impl Authenticator {
             .collect()
     }
 
+    /// Answers the one challenge `value` (of the response at hand) for `method uri` and
+    /// returns the credentials value for its realm alone. State (nonce, cnonce, `nc`) is
+    /// kept per realm: the same nonce continues its `nc`, a new one gets a new cnonce.
+    ///
+    /// Unlike [`on_challenges`](Self::on_challenges), a fresh challenge for a realm we
+    /// answered before is not taken as a refusal: several requests of one UA may be
+    /// challenged by the same realm at once, so the once-per-challenge rule (§22.2) is the
+    /// caller's, per request. Stale challenges in a row are still capped at
+    /// [`MAX_STALE_RETRIES`].
+    pub fn answer_challenge(
+        &mut self,
+        kind: ChallengeKind,
+        value: &str,
+        method: &str,
+        uri: &str,
+        body: &[u8],
+    ) -> Result<String, AuthError> {
+        let c = Auth::parse_value(value)
+            .map_err(|_| DigestError::Malformed)
+            .and_then(|a| Challenge::from_auth(&a))
+            .map_err(AuthError::NoUsableChallenge)?;
+        let i = match self
+            .realms
+            .iter()
+            .position(|s| s.kind == kind && s.challenge.realm == c.realm)
+        {
+            Some(i) => {
+                let s = &self.realms[i];
+                if c.stale && s.stale_in_a_row >= MAX_STALE_RETRIES {
+                    return Err(AuthError::TooManyStale { realm: c.realm });
+                }
+                let new_nonce = s.challenge.nonce != c.nonce;
+                let cnonce = new_nonce.then(|| self.next_cnonce());
+                let s = &mut self.realms[i];
+                s.stale_in_a_row = if c.stale { s.stale_in_a_row + 1 } else { 0 };
+                if let Some(cn) = cnonce {
+                    s.cnonce = cn;
+                    s.nc = 0;
+                }
+                s.challenge = c;
+                i
+            }
+            None => {
+                let cnonce = self.next_cnonce();
+                self.realms.push(RealmState {
+                    kind,
+                    challenge: c,
+                    cnonce,
+                    nc: 0,
+                    answered: false,
+                    stale_in_a_row: 0,
+                });
+                self.realms.len() - 1
+            }
+        };
+        let (user, pass) = (&self.username, &self.password);
+        let s = &mut self.realms[i];
+        s.nc += 1;
+        s.answered = true;
+        let r = respond(&s.challenge, user, pass, method, uri, body, &s.cnonce, s.nc);
+        Ok(r.to_string())
+    }
+
     fn realm(&self, kind: ChallengeKind, realm: &str) -> Option<&RealmState> {
         self.realms
             .iter()

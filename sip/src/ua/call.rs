@@ -89,7 +89,15 @@ pub(crate) struct Call {
     pub out_reinvite: Option<OutReinvite>,
     pub in_reinvite: Option<(TxnId, Vec<u8>)>,
     pub glare_retry: Option<(Instant, Vec<u8>)>,
+    /// UAC: when to stop waiting for the 487 after our CANCEL (64*T1, §9.1).
+    pub cancel_give_up: Option<Instant>,
+    /// When the call ended; it is forgotten [`REAP_AFTER_T1`] T1s later.
+    pub ended_at: Option<Instant>,
 }
+
+/// An ended call is kept this many T1s (64*T1 = 32 s: the longest a retransmission of its
+/// last messages can still arrive, §17.1.1.2) and then forgotten.
+pub(crate) const REAP_AFTER_T1: u32 = 64;
 
 impl Call {
     /// The confirmed dialog.
@@ -102,6 +110,15 @@ impl Call {
         self.confirmed.and_then(|i| self.dialogs.get_mut(i))
     }
 
+    /// The earliest deadline the call keeps itself (for an ended call: when to forget it,
+    /// given T1).
+    pub fn poll_timeout_t1(&self, t1: Duration) -> Option<Instant> {
+        if self.state == CallState::Terminated {
+            return self.ended_at.map(|t| t + t1 * REAP_AFTER_T1);
+        }
+        self.poll_timeout()
+    }
+
     /// The earliest deadline the call keeps itself.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let ok = self
@@ -109,9 +126,6 @@ impl Call {
             .as_ref()
             .map(|p| p.next.map_or(p.give_up, |n| n.min(p.give_up)));
         let glare = self.glare_retry.as_ref().map(|g| g.0);
-        match (ok, glare) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [ok, glare, self.cancel_give_up].into_iter().flatten().min()
     }
 }

@@ -278,7 +278,8 @@ enum Purpose {
     ByeStray,
     Reinvite(CallHandle),
     InDialog(CallHandle, String),
-    Register(RegHandle),
+    /// A REGISTER, with its CSeq number (only the latest one sent is acted on).
+    Register(RegHandle, u32),
     Ping(PingHandle),
 }
 
@@ -290,6 +291,8 @@ pub struct Ua {
     regs: BTreeMap<RegHandle, register::Registration>,
     pings: BTreeMap<PingHandle, keepalive::Ping>,
     purposes: HashMap<TxnId, Purpose>,
+    /// Where each of our client transactions sends (for [`Ua::transport_failed`]).
+    client_peers: HashMap<TxnId, Peer>,
     transmits: VecDeque<Transmit>,
     events: VecDeque<UaEvent>,
     auth: Option<Box<dyn Authenticator + Send>>,
@@ -300,6 +303,8 @@ pub struct Ua {
     rng: u64,
     next_call: u64,
     stats: UaStats,
+    /// The latest time the core was given (stamps when calls end).
+    now: Option<Instant>,
 }
 
 impl std::fmt::Debug for Ua {
@@ -370,12 +375,14 @@ impl Ua {
             regs: BTreeMap::new(),
             pings: BTreeMap::new(),
             purposes: HashMap::new(),
+            client_peers: HashMap::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             auth: None,
             challenger: None,
             next_call: 1,
             stats: UaStats::default(),
+            now: None,
         }
     }
 
@@ -426,10 +433,11 @@ impl Ua {
 
     /// When to call [`Ua::handle_timeout`] next.
     pub fn poll_timeout(&mut self) -> Option<Instant> {
+        let t1 = self.cfg.timers.t1;
         let calls = self
             .calls
             .values()
-            .filter_map(Call::poll_timeout)
+            .filter_map(|c| c.poll_timeout_t1(t1))
             .chain(self.regs.values().filter_map(|r| r.poll_timeout()))
             .chain(self.pings.values().filter_map(|p| p.next))
             .min();
@@ -443,15 +451,17 @@ impl Ua {
     pub fn handle_timeout(&mut self, now: Instant) {
         self.layer.handle_timeout(now);
         self.pump(now);
+        let t1 = self.cfg.timers.t1;
         let due: Vec<CallHandle> = self
             .calls
             .iter()
-            .filter(|(_, c)| c.poll_timeout().is_some_and(|t| t <= now))
+            .filter(|(_, c)| c.poll_timeout_t1(t1).is_some_and(|t| t <= now))
             .map(|(h, _)| *h)
             .collect();
         for h in due {
             self.call_timers(now, h);
         }
+        self.reap_ended(now);
         self.reg_timers(now);
         self.ping_timers(now);
         self.pump(now);
@@ -464,8 +474,10 @@ impl Ua {
             tracing::debug!("dropping unparsable message from {}", from.addr);
             return;
         };
+        // The receipt is acted on before the layer's outputs are pumped: over a reliable
+        // transport a client transaction ends with its final response (Timer K/J are 0,
+        // §17.1.2.2), and its Terminated event must not drop the purpose first.
         let receipt = self.layer.receive(now, &msg, from);
-        self.pump(now);
         match receipt {
             Receipt::NewRequest(id) => self.on_request(now, id, &msg, from),
             Receipt::Cancel { id, invite } => self.on_cancel(now, id, invite, &msg),
@@ -481,13 +493,31 @@ impl Ua {
         self.pump(now);
     }
 
+    /// The transport could not deliver to `to` (connection refused, TLS handshake failed):
+    /// our requests waiting on that peer fail now, as a transport error (§8.1.3.1,
+    /// §17.1.4), instead of at Timer B/F.
+    pub fn transport_failed(&mut self, now: Instant, to: Peer) {
+        let ids: Vec<TxnId> = self
+            .client_peers
+            .iter()
+            .filter(|(_, p)| **p == to)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in ids {
+            self.layer.transport_error(id);
+        }
+        self.pump(now);
+    }
+
     /// Moves the transaction layer's outputs out and acts on its events.
     fn pump(&mut self, now: Instant) {
+        self.now = Some(now);
         while let Some((id, out)) = self.layer.poll_output() {
             match out {
                 Output::Transmit(t) => self.transmits.push_back(t),
                 Output::Event(TuEvent::Terminated) => {
                     self.purposes.remove(&id);
+                    self.client_peers.remove(&id);
                 }
                 Output::Event(e @ (TuEvent::Timeout | TuEvent::TransportError)) => {
                     if e == TuEvent::Timeout {
@@ -533,12 +563,16 @@ impl Ua {
     }
 
     /// Where a request in `d` goes: the first route, or the remote target (§12.2.1.1, §8.1.2).
+    /// A route is a name-addr (`"Proxy" <sip:p.example;lr>`, §20.30): its URI is used.
     fn dialog_peer(&self, d: &crate::dialog::Dialog) -> Result<Peer, UaError> {
         let uri = match d.route_set().first() {
-            Some(r) => r.trim_start_matches('<').split('>').next().unwrap_or(r),
-            None => d.remote_target(),
+            Some(r) => <crate::header::NameAddr<'_> as crate::header::FromValue>::from_value(r)
+                .map_err(|_| UaError::Uri(r.clone()))?
+                .uri
+                .to_string(),
+            None => d.remote_target().to_owned(),
         };
-        uri_peer(uri, self.cfg.transport).ok_or_else(|| UaError::Uri(uri.to_owned()))
+        uri_peer(&uri, self.cfg.transport).ok_or(UaError::Uri(uri))
     }
 
     fn send(
@@ -550,6 +584,7 @@ impl Ua {
     ) -> Result<TxnId, UaError> {
         let id = self.layer.send_request(now, bytes, to)?;
         self.purposes.insert(id, purpose);
+        self.client_peers.insert(id, to);
         self.pump(now);
         Ok(id)
     }
@@ -583,8 +618,10 @@ impl Ua {
                 return;
             }
             c.state = CallState::Terminated;
+            c.ended_at = self.now;
             c.pending_ok = None;
             c.glare_retry = None;
+            c.cancel_give_up = None;
             for d in &mut c.dialogs {
                 d.terminate();
             }
@@ -595,6 +632,19 @@ impl Ua {
     /// Forgets calls that have ended (their handles become unknown).
     pub fn reap(&mut self) {
         self.calls.retain(|_, c| c.state != CallState::Terminated);
+    }
+
+    /// Forgets calls that ended 64*T1 ago or more, so a long-running UA does not grow
+    /// with every call; stamps calls that ended before the core knew the time.
+    fn reap_ended(&mut self, now: Instant) {
+        let keep = self.cfg.timers.t1 * call::REAP_AFTER_T1;
+        self.calls.retain(|_, c| {
+            if c.state != CallState::Terminated {
+                return true;
+            }
+            let at = *c.ended_at.get_or_insert(now);
+            now < at + keep
+        });
     }
 
     /// Whether any call is not over.
@@ -610,12 +660,16 @@ impl Ua {
         h
     }
 
-    /// The call whose confirmed or early dialog has this id.
+    /// The call with a live (confirmed or early) dialog of exactly this id: Call-ID and
+    /// both tags (§12.2.2). A terminated dialog (a stray fork we ended) matches nothing.
     fn call_by_dialog(&self, id: &crate::dialog::DialogId) -> Option<CallHandle> {
         self.calls
             .iter()
             .find(|(_, c)| {
-                c.state != CallState::Terminated && c.dialogs.iter().any(|d| d.id() == id)
+                c.state != CallState::Terminated
+                    && c.dialogs.iter().any(|d| {
+                        d.id() == id && d.state() != crate::dialog::DialogState::Terminated
+                    })
             })
             .map(|(h, _)| *h)
     }

@@ -66,11 +66,16 @@ pub struct Binding {
     pub expires: Option<u32>,
 }
 
+/// The shortest wait before another REGISTER (refresh or retry): a registrar granting 0 or
+/// 1 s, or sending Retry-After: 0, must not drive the client into a tight loop.
+pub const MIN_REGISTER_INTERVAL: Duration = Duration::from_secs(1);
+
 /// When to refresh a binding granted for `granted` seconds: well before it lapses (half way
-/// for short bindings, one minute before for long ones).
+/// for short bindings, one minute before for long ones), never sooner than
+/// [`MIN_REGISTER_INTERVAL`].
 pub fn refresh_after(granted: u32) -> Duration {
     let g = u64::from(granted);
-    Duration::from_secs(if g > 120 { g - 60 } else { g / 2 })
+    Duration::from_secs(if g > 120 { g - 60 } else { g / 2 }).max(MIN_REGISTER_INTERVAL)
 }
 
 #[derive(Debug)]
@@ -90,6 +95,9 @@ pub(crate) struct Registration {
     tried: Vec<String>,
     redirects: u8,
     removing: bool,
+    /// The CSeq of the REGISTER outstanding: responses to an earlier one (superseded by
+    /// an unregister, say) are ignored.
+    pending: Option<u32>,
 }
 
 impl Registration {
@@ -127,6 +135,7 @@ impl Ua {
             answered_realms: Vec::new(),
             redirects: 0,
             removing: false,
+            pending: None,
         };
         self.regs.insert(h, r);
         self.send_register(now, h)?;
@@ -170,13 +179,22 @@ impl Ua {
         if let Some((n, v)) = &r.auth {
             b = b.header(*n, v);
         }
-        let peer = r.peer;
-        self.send(now, b.finish(), peer, Purpose::Register(h))?;
+        let (peer, seq) = (r.peer, r.cseq);
+        self.send(now, b.finish(), peer, Purpose::Register(h, seq))?;
+        if let Some(r) = self.regs.get_mut(&h) {
+            r.pending = Some(seq);
+        }
         Ok(())
     }
 
-    /// The final response to a REGISTER.
-    pub(super) fn on_register_response(&mut self, now: Instant, h: RegHandle, msg: &Message<'_>) {
+    /// The final response to the REGISTER with CSeq `seq`.
+    pub(super) fn on_register_response(
+        &mut self,
+        now: Instant,
+        h: RegHandle,
+        seq: u32,
+        msg: &Message<'_>,
+    ) {
         let code = msg.status().unwrap_or(0);
         if code < 200 {
             return;
@@ -185,6 +203,11 @@ impl Ua {
         let Some(r) = self.regs.get_mut(&h) else {
             return;
         };
+        if r.pending != Some(seq) {
+            // The answer to a REGISTER we have since replaced (e.g. by the unregister).
+            return;
+        }
+        r.pending = None;
         match code {
             200..=299 => {
                 r.failures = 0;
@@ -282,7 +305,20 @@ impl Ua {
         }
     }
 
-    /// A failed attempt: try again after the back-off (or Retry-After), doubling per failure.
+    /// The REGISTER with CSeq `seq` got no answer (408) or its transport failed.
+    pub(super) fn register_txn_failed(&mut self, now: Instant, h: RegHandle, seq: u32) {
+        let Some(r) = self.regs.get_mut(&h) else {
+            return;
+        };
+        if r.pending != Some(seq) {
+            return;
+        }
+        r.pending = None;
+        self.register_failed(now, h, 408, None);
+    }
+
+    /// A failed attempt: try again after the back-off (or Retry-After), doubling per failure,
+    /// never sooner than [`MIN_REGISTER_INTERVAL`].
     pub(super) fn register_failed(
         &mut self,
         now: Instant,
@@ -306,7 +342,8 @@ impl Ua {
                 .backoff
                 .saturating_mul(1 << r.failures.min(16))
                 .min(r.cfg.max_backoff),
-        };
+        }
+        .max(MIN_REGISTER_INTERVAL);
         r.failures += 1;
         r.state = RegState::Failed;
         r.next = Some(now + wait);

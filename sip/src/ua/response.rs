@@ -1,7 +1,7 @@
 //! What a UAC does with each class of final response (RFC 3261 §21, §8.1.3.4, §8.1.3.5):
 //! the redirect target list in q order, the challenge to answer, Retry-After and Min-Expires.
 
-use crate::header::{Auth, Contact, HeaderName};
+use crate::header::{Contact, HeaderName};
 use crate::message::Message;
 
 /// The Contact URIs of a 3xx in decreasing q order (§8.1.3.4; a Contact without q counts as
@@ -67,23 +67,33 @@ impl Challenge {
     }
 }
 
-/// The first challenge of a 401/407, if it parses.
+/// The challenge of a 401/407 to answer: among every WWW-Authenticate (401) or
+/// Proxy-Authenticate (407) header, the Digest one with the strongest algorithm we support
+/// (RFC 7616 §3.7, RFC 8760 §2.4: SHA-512-256 before SHA-256 before MD5; challenges with an
+/// unknown algorithm or another scheme are skipped); of equal strength, the first listed.
 pub fn challenge(resp: &Message<'_>) -> Option<Challenge> {
     let (kind, proxy) = match resp.status()? {
         401 => (HeaderName::WwwAuthenticate, false),
         407 => (HeaderName::ProxyAuthenticate, true),
         _ => return None,
     };
-    let h = resp.headers().iter().find(|h| h.kind == kind)?;
-    let auth = Auth::parse_value(h.value).ok()?;
+    let strength = |a: crate::digest::Algorithm| {
+        crate::digest::Algorithm::ALL
+            .iter()
+            .position(|x| *x == a)
+            .unwrap_or(usize::MAX)
+    };
+    let (h, c) = resp
+        .headers()
+        .iter()
+        .filter(|h| h.kind == kind)
+        .filter_map(|h| Some((h, crate::digest::Challenge::parse(h.value).ok()?)))
+        .min_by_key(|(_, c)| strength(c.algorithm))?;
     Some(Challenge {
         proxy,
         value: h.value.to_owned(),
-        realm: auth.params.get("realm").unwrap_or("").to_owned(),
-        stale: auth
-            .params
-            .get("stale")
-            .is_some_and(|s| s.eq_ignore_ascii_case("true")),
+        realm: c.realm,
+        stale: c.stale,
     })
 }
 
@@ -132,19 +142,18 @@ impl Authenticator for DigestCredentials {
         } else {
             ChallengeKind::Www
         };
-        if let Err(e) = self
+        // Only the challenge at hand is answered, with its own realm's state: an older
+        // realm (another proxy, an earlier target) must not answer for it.
+        match self
             .0
-            .on_challenges(std::iter::once((kind, challenge.value.as_str())))
+            .answer_challenge(kind, &challenge.value, method, request_uri, body)
         {
-            tracing::debug!("challenge not answered: {e}");
-            return None;
+            Ok(v) => Some(v),
+            Err(e) => {
+                tracing::debug!("challenge not answered: {e}");
+                None
+            }
         }
-        let header = challenge.answer_header();
-        self.0
-            .authorization(method, request_uri, body)
-            .into_iter()
-            .find(|(h, _)| *h == header)
-            .map(|(_, v)| v)
     }
 
     fn accepted(&mut self) {
@@ -210,5 +219,33 @@ mod tests {
         let c = challenge(&Message::parse(&b).unwrap()).unwrap();
         assert!(!c.proxy && !c.stale);
         assert!(challenge(&Message::parse(&resp("", 403)).unwrap()).is_none());
+    }
+
+    #[test]
+    fn strongest_supported_algorithm_is_chosen() {
+        let b = resp(
+            "WWW-Authenticate: Digest realm=\"r\", nonce=\"md5\", algorithm=MD5\r\n\
+             WWW-Authenticate: Digest realm=\"r\", nonce=\"x\", algorithm=SHA-999\r\n\
+             WWW-Authenticate: Basic realm=\"r\"\r\n\
+             WWW-Authenticate: Digest realm=\"r\", nonce=\"sha\", algorithm=SHA-256\r\n\
+             WWW-Authenticate: Digest realm=\"r\", nonce=\"sha2\", algorithm=SHA-256\r\n",
+            401,
+        );
+        let c = challenge(&Message::parse(&b).unwrap()).unwrap();
+        assert!(c.value.contains("nonce=\"sha\""), "{}", c.value);
+        // Only unsupported ones: nothing to answer.
+        let b = resp(
+            "Proxy-Authenticate: Digest realm=\"r\", nonce=\"x\", algorithm=SHA-999\r\n",
+            407,
+        );
+        assert!(challenge(&Message::parse(&b).unwrap()).is_none());
+        // An unsupported one first does not hide a usable one after it.
+        let b = resp(
+            "Proxy-Authenticate: Digest realm=\"r\", nonce=\"x\", algorithm=SHA-999\r\n\
+             Proxy-Authenticate: Digest realm=\"r\", nonce=\"m\"\r\n",
+            407,
+        );
+        let c = challenge(&Message::parse(&b).unwrap()).unwrap();
+        assert!(c.value.contains("nonce=\"m\""));
     }
 }

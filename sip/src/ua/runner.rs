@@ -6,6 +6,7 @@ use crate::transaction::{Peer, Transport};
 use crate::transport::{Received, TransportConfig, TransportHandle};
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::mpsc;
 
@@ -20,6 +21,16 @@ pub enum Direction {
 
 /// Called with every SIP message sent or received.
 pub type Tap = Box<dyn FnMut(Direction, Peer, &[u8]) + Send>;
+
+/// What a UA on TLS needs (RFC 3261 §26.3.1): a server configuration (certificate and key)
+/// to accept connections, a client configuration (trusted CAs) to open them.
+#[derive(Clone, Default)]
+pub struct TlsSetup {
+    /// Accept TLS connections on the listen address with this configuration.
+    pub server: Option<Arc<rustls::ServerConfig>>,
+    /// Open TLS connections (verifying the peer) with this configuration.
+    pub client: Option<Arc<rustls::ClientConfig>>,
+}
 
 /// A [`Ua`] on real sockets.
 pub struct UaRunner {
@@ -44,13 +55,44 @@ impl UaRunner {
             }
             Transport::Tls => {
                 return Err(io::Error::other(
-                    "TLS needs certificates; not offered by the runner yet",
+                    "TLS needs certificates: use UaRunner::bind_tls",
                 ));
             }
         }
+        Self::start(cfg, transport, None, make).await
+    }
+
+    /// Binds TLS: a listener on `listen` when `tls.server` is set, outgoing connections
+    /// with `tls.client`. Without a listener the UA names `listen` in Via and Contact; the
+    /// far end then reaches it only over the connections it opened.
+    pub async fn bind_tls(
+        listen: SocketAddr,
+        tls: TlsSetup,
+        make: impl FnOnce(SocketAddr) -> UaConfig,
+    ) -> io::Result<UaRunner> {
+        if tls.server.is_none() && tls.client.is_none() {
+            return Err(io::Error::other(
+                "TLS needs a certificate and key (to accept) or CA certificates (to connect)",
+            ));
+        }
+        let cfg = TransportConfig {
+            tls: tls.server.map(|s| (listen, s)),
+            tls_client: tls.client,
+            ..TransportConfig::default()
+        };
+        Self::start(cfg, Transport::Tls, Some(listen), make).await
+    }
+
+    async fn start(
+        cfg: TransportConfig,
+        transport: Transport,
+        unbound: Option<SocketAddr>,
+        make: impl FnOnce(SocketAddr) -> UaConfig,
+    ) -> io::Result<UaRunner> {
         let (tp, rx) = TransportHandle::bind(cfg).await?;
         let local = tp
             .local_addr(transport)
+            .or(unbound)
             .ok_or_else(|| io::Error::other("transport not bound"))?;
         Ok(UaRunner {
             tp,
@@ -84,8 +126,17 @@ impl UaRunner {
             }
             if let Err(e) = self.tp.send(t.to, t.bytes).await {
                 tracing::warn!(peer = %t.to.addr, error = %e, "send failed");
+                self.ua.transport_failed(Instant::now(), t.to);
             }
         }
+    }
+
+    /// Keeps the core serving for `d` and drops its events: the last messages queued on a
+    /// stream connection get written, retransmitted requests (a BYE whose 200 was lost)
+    /// are answered again. For a clean exit.
+    pub async fn linger(&mut self, d: std::time::Duration) {
+        let until = Instant::now() + d;
+        while self.next_event(Some(until)).await.is_some() {}
     }
 
     /// Runs the core until it has an event, or until `until` (then `None`).

@@ -1322,3 +1322,521 @@ fn uac_reports_420_415_488() {
         );
     }
 }
+
+#[test]
+fn reinvite_2xx_retransmission_gets_the_ack_again() {
+    let (mut n, a, b) = established();
+    n.take_events(0);
+    n.take_events(1);
+    let now = n.now;
+    n.uas[0].reinvite(now, a, b"hold".to_vec()).unwrap();
+    n.flush();
+    n.uas[1].accept_reoffer(now, b, b"held").unwrap();
+    // The first ACK for the re-INVITE's 200 is lost.
+    let mut lost = false;
+    let until = n.now + Duration::from_secs(40);
+    n.run_until(until, &mut |m| {
+        // The initial ACK went out in established(): the first one here is the re-INVITE's.
+        let drop = !lost && m.starts_with("ACK ");
+        lost |= drop;
+        drop
+    });
+    assert!(lost);
+    // A answered B's retransmitted 200 with the ACK again: B stops and keeps the call.
+    assert_eq!(
+        n.count("ACK "),
+        2,
+        "initial ACK and the resent re-INVITE ACK"
+    );
+    let ev = n.take_events(1);
+    assert_eq!(ended(&ev), None, "{ev:?}");
+    assert_eq!(n.uas[1].call_state(b), Some(CallState::Confirmed));
+    assert_eq!(n.count("BYE "), 0);
+}
+
+#[test]
+fn digest_answers_the_realm_of_the_challenge_at_hand() {
+    let mut a = ua(A, 1);
+    a.set_authenticator(Box::new(DigestCredentials::new("alice", "pw", 7)));
+    let now = Instant::now();
+    let target = format!("sip:u@{B}");
+    let mut invites = Vec::new();
+    for _ in 0..3 {
+        a.call(now, &target, &format!("sip:alice@{A}"), vec![])
+            .unwrap();
+        invites.push(sent(&mut a).remove(0));
+    }
+    // Two calls challenged at once by one realm (no spurious refusal for the second), then
+    // a third call by another realm (answered for that realm, not the first one seen).
+    for (inv, realm, nonce) in [
+        (&invites[0], "r1", "n1"),
+        (&invites[1], "r1", "n2"),
+        (&invites[2], "r2", "n3"),
+    ] {
+        let value = format!("Digest realm=\"{realm}\", nonce=\"{nonce}\"");
+        a.handle_message(
+            now,
+            &reply(inv, 407, Some("p"), "", &[("Proxy-Authenticate", &value)]),
+            peer(B),
+        );
+        let out = sent(&mut a);
+        let inv2 = out
+            .iter()
+            .find(|m| m.starts_with(b"INVITE "))
+            .unwrap_or_else(|| panic!("realm {realm} answered: {:?}", starts(&out)));
+        let m = Message::parse(inv2).unwrap();
+        let got =
+            crate::digest::DigestResponse::parse(m.header("Proxy-Authorization").unwrap().value)
+                .unwrap();
+        assert_eq!((got.realm.as_str(), got.nonce.as_str()), (realm, nonce));
+        let c = crate::digest::Challenge::parse(&value).unwrap();
+        let want = crate::digest::respond(&c, "alice", "pw", "INVITE", &target, b"", "", 1);
+        assert_eq!(got.response, want.response);
+    }
+    assert_eq!(ended(&evs(&mut a)), None);
+}
+
+/// A request from the far end of a UAC call's fork `remote_tag` (our tag `local`).
+fn fork_request(method: &str, call_id: &str, local: &str, remote_tag: &str, seq: u32) -> Vec<u8> {
+    format!(
+        "{method} sip:u@{A} SIP/2.0\r\nVia: SIP/2.0/UDP {B};branch=z9hG4bKfork{remote_tag}{seq}\r\nMax-Forwards: 70\r\n\
+         From: <sip:u@{B}>;tag={remote_tag}\r\nTo: <sip:u@{A}>;tag={local}\r\nCall-ID: {call_id}\r\n\
+         CSeq: {seq} {method}\r\nContent-Length: 0\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+#[test]
+fn bye_on_another_fork_leaves_the_call_alone() {
+    let mut a = ua(A, 1);
+    let now = Instant::now();
+    let h = a
+        .call(
+            now,
+            &format!("sip:u@{B}"),
+            &format!("sip:u@{A}"),
+            b"o".to_vec(),
+        )
+        .unwrap();
+    let inv = sent(&mut a).remove(0);
+    let m = Message::parse(&inv).unwrap();
+    let call_id = m.call_id().unwrap().to_owned();
+    let local = m.from().unwrap().tag().unwrap().to_owned();
+    for f in ["f1", "f2", "f3"] {
+        a.handle_message(
+            now,
+            &reply(&inv, 180, Some(f), &format!("<sip:u@{B}>"), &[]),
+            peer(B),
+        );
+    }
+    // A BYE in the early dialog of fork f3: only that dialog ends, the INVITE goes on.
+    a.handle_message(
+        now,
+        &fork_request("BYE", &call_id, &local, "f3", 1),
+        peer(B),
+    );
+    assert_eq!(starts(&sent(&mut a)), ["SIP/2.0 200 OK"]);
+    assert_eq!(a.call_state(h), Some(CallState::Proceeding));
+    a.handle_message(
+        now,
+        &reply(&inv, 200, Some("f1"), &format!("<sip:u@{B}>"), &[]),
+        peer(B),
+    );
+    sent(&mut a);
+    assert_eq!(a.call_state(h), Some(CallState::Confirmed));
+    // f2's early dialog was ended by f1's 2xx, f3's by its BYE: BYEs on them get 481.
+    for (f, seq) in [("f2", 1), ("f3", 2)] {
+        a.handle_message(now, &fork_request("BYE", &call_id, &local, f, seq), peer(B));
+        assert_eq!(
+            starts(&sent(&mut a)),
+            ["SIP/2.0 481 Call/Transaction Does Not Exist"]
+        );
+    }
+    assert_eq!(a.call_state(h), Some(CallState::Confirmed));
+    assert_eq!(ended(&evs(&mut a)), None);
+    // The confirmed fork's BYE ends the call.
+    a.handle_message(
+        now,
+        &fork_request("BYE", &call_id, &local, "f1", 1),
+        peer(B),
+    );
+    assert_eq!(starts(&sent(&mut a)), ["SIP/2.0 200 OK"]);
+    assert_eq!(ended(&evs(&mut a)), Some(EndReason::RemoteBye));
+}
+
+#[test]
+fn cancel_without_487_ends_the_call_after_64_t1() {
+    let mut a = ua(A, 1);
+    let t0 = Instant::now();
+    let h = a
+        .call(
+            t0,
+            &format!("sip:u@{B}"),
+            &format!("sip:u@{A}"),
+            b"o".to_vec(),
+        )
+        .unwrap();
+    let inv = sent(&mut a).remove(0);
+    a.handle_message(
+        t0,
+        &reply(&inv, 180, Some("t"), &format!("<sip:u@{B}>"), &[]),
+        peer(B),
+    );
+    a.hangup(t0, h).unwrap();
+    let cancel = sent(&mut a).remove(0);
+    assert!(cancel.starts_with(b"CANCEL "));
+    // The CANCEL is answered, but the 487 for the INVITE never comes.
+    a.handle_message(t0, &reply(&cancel, 200, Some("t"), "", &[]), peer(B));
+    evs(&mut a);
+    let mut t = t0;
+    while a.busy() {
+        t = a.poll_timeout().expect("a deadline while the call is up");
+        assert!(t - t0 <= Duration::from_secs(40), "still waiting at {t:?}");
+        a.handle_timeout(t);
+        sent(&mut a);
+    }
+    assert_eq!(t - t0, Duration::from_secs(32));
+    assert_eq!(ended(&evs(&mut a)), Some(EndReason::Timeout));
+    assert_eq!(a.call_state(h), Some(CallState::Terminated));
+    // A late 487 changes nothing.
+    a.handle_message(t, &reply(&inv, 487, Some("t"), "", &[]), peer(B));
+    assert!(evs(&mut a).is_empty());
+}
+
+#[test]
+fn bye_and_reinvite_that_cannot_be_sent_leave_the_call_usable() {
+    let (mut n, a, _b) = established();
+    n.take_events(0);
+    let (call_id, local, remote) = {
+        let d = n.uas[0].dialog(a).unwrap().id();
+        (d.call_id.clone(), d.local_tag.clone(), d.remote_tag.clone())
+    };
+    let now = n.now;
+    // The peer moves its target to a host name the core cannot reach (no DNS in the core).
+    let reinvite = |seq: u32, contact: &str| {
+        format!(
+            "INVITE sip:u@{A} SIP/2.0\r\nVia: SIP/2.0/UDP {B};branch=z9hG4bKmove{seq}\r\n\
+             Max-Forwards: 70\r\nFrom: <sip:u@{B}>;tag={remote}\r\nTo: <sip:u@{A}>;tag={local}\r\n\
+             Call-ID: {call_id}\r\nCSeq: {seq} INVITE\r\nContact: <{contact}>\r\n\
+             Content-Type: application/sdp\r\nContent-Length: 5\r\n\r\nmoved"
+        )
+        .into_bytes()
+    };
+    let ack = |seq: u32| {
+        format!(
+            "ACK sip:u@{A} SIP/2.0\r\nVia: SIP/2.0/UDP {B};branch=z9hG4bKack{seq}\r\n\
+             Max-Forwards: 70\r\nFrom: <sip:u@{B}>;tag={remote}\r\nTo: <sip:u@{A}>;tag={local}\r\n\
+             Call-ID: {call_id}\r\nCSeq: {seq} ACK\r\nContent-Length: 0\r\n\r\n"
+        )
+        .into_bytes()
+    };
+    let ua = &mut n.uas[0];
+    ua.handle_message(now, &reinvite(5000, "sip:u@far.example"), peer(B));
+    assert!(matches!(ua.poll_event(), Some(UaEvent::Reoffer { .. })));
+    ua.accept_reoffer(now, a, b"ok").unwrap();
+    ua.handle_message(now, &ack(5000), peer(B));
+    sent(ua);
+    // Neither BYE nor re-INVITE can be routed: both fail and the call stays as it was.
+    assert!(matches!(ua.hangup(now, a), Err(UaError::Uri(_))));
+    assert_eq!(ua.call_state(a), Some(CallState::Confirmed));
+    assert!(matches!(
+        ua.reinvite(now, a, b"x".to_vec()),
+        Err(UaError::Uri(_))
+    ));
+    assert!(matches!(
+        ua.reinvite(now, a, b"x".to_vec()),
+        Err(UaError::Uri(_))
+    ));
+    assert!(sent(ua).is_empty());
+    // The peer can still re-INVITE (no phantom outstanding INVITE, so no 491), moving back.
+    ua.handle_message(now, &reinvite(5001, &format!("sip:u@{B}")), peer(B));
+    assert!(matches!(ua.poll_event(), Some(UaEvent::Reoffer { .. })));
+    ua.accept_reoffer(now, a, b"ok").unwrap();
+    ua.handle_message(now, &ack(5001), peer(B));
+    assert_eq!(starts(&sent(ua)), ["SIP/2.0 200 OK"]);
+    ua.hangup(now, a).unwrap();
+    assert_eq!(starts(&sent(ua)), [format!("BYE sip:u@{B} SIP/2.0")]);
+    assert_eq!(ua.call_state(a), Some(CallState::Terminating));
+}
+
+#[test]
+fn register_never_loops_on_zero_or_one_second_grants() {
+    let mut a = ua(A, 1);
+    let t0 = Instant::now();
+    a.register(
+        t0,
+        RegisterConfig::new(&format!("sip:{B}"), &format!("sip:u@{B}")),
+    )
+    .unwrap();
+    let reg = sent(&mut a).remove(0);
+    // Granted one second: the refresh waits at least a second (not 1/2 s rounded to 0).
+    let bind = format!("<sip:u@{A}>;expires=1");
+    a.handle_message(
+        t0,
+        &reply(&reg, 200, Some("x"), "", &[("Contact", &bind)]),
+        peer(B),
+    );
+    let (t1, out) = next_send(&mut a);
+    assert_eq!(t1 - t0, Duration::from_secs(1));
+    // Retry-After: 0 on a 503: the retry also waits a second.
+    a.handle_message(
+        t1,
+        &reply(&out[0], 503, Some("x"), "", &[("Retry-After", "0")]),
+        peer(B),
+    );
+    let (t2, out) = next_send(&mut a);
+    assert_eq!(t2 - t1, Duration::from_secs(1));
+    // Granted 0 (the registrar dropped us): register again after a second, not at once.
+    a.handle_message(
+        t2,
+        &reply(&out[0], 200, Some("x"), "", &[("Expires", "0")]),
+        peer(B),
+    );
+    let (t3, _) = next_send(&mut a);
+    assert_eq!(t3 - t2, Duration::from_secs(1));
+}
+
+#[test]
+fn unregister_while_a_register_is_outstanding() {
+    let mut a = ua(A, 1);
+    let t0 = Instant::now();
+    let r = a
+        .register(
+            t0,
+            RegisterConfig::new(&format!("sip:{B}"), &format!("sip:u@{B}")),
+        )
+        .unwrap();
+    let reg = sent(&mut a).remove(0);
+    a.unregister(t0, r).unwrap();
+    let un = sent(&mut a).remove(0);
+    assert_eq!(Message::parse(&un).unwrap().expires(), Some(0));
+    // The 200 for the first REGISTER (a binding) is not the unregister's.
+    let bind = format!("<sip:u@{A}>;expires=3600");
+    a.handle_message(
+        t0,
+        &reply(&reg, 200, Some("x"), "", &[("Contact", &bind)]),
+        peer(B),
+    );
+    assert!(evs(&mut a).is_empty());
+    assert_eq!(a.reg_state(r), Some(RegState::Unregistering));
+    a.handle_message(t0, &reply(&un, 200, Some("x"), "", &[]), peer(B));
+    assert_eq!(evs(&mut a), [UaEvent::Unregistered { reg: r }]);
+
+    // Neither answered: the first REGISTER's timeout is not the unregister's either.
+    let mut a = ua(A, 2);
+    let r = a
+        .register(
+            t0,
+            RegisterConfig::new(&format!("sip:{B}"), &format!("sip:u@{B}")),
+        )
+        .unwrap();
+    sent(&mut a);
+    let t1 = t0 + Duration::from_secs(5);
+    a.handle_timeout(t1);
+    a.unregister(t1, r).unwrap();
+    let mut ev = Vec::new();
+    while let Some(t) = a.poll_timeout() {
+        a.handle_timeout(t);
+        sent(&mut a);
+        ev.extend(evs(&mut a).into_iter().map(|e| (t, e)));
+        if !ev.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(ev.len(), 1, "{ev:?}");
+    assert_eq!(ev[0].1, UaEvent::Unregistered { reg: r });
+    assert_eq!(
+        ev[0].0 - t1,
+        Duration::from_secs(32),
+        "the unregister's own Timer F"
+    );
+}
+
+#[test]
+fn record_route_with_a_display_name_is_followed() {
+    let mut a = ua(A, 1);
+    let now = Instant::now();
+    let h = a
+        .call(
+            now,
+            &format!("sip:u@{B}"),
+            &format!("sip:u@{A}"),
+            b"o".to_vec(),
+        )
+        .unwrap();
+    let inv = sent(&mut a).remove(0);
+    let rr = format!("\"Edge Proxy\" <sip:{C};lr>");
+    a.handle_message(
+        now,
+        &reply(
+            &inv,
+            200,
+            Some("t"),
+            &format!("<sip:u@{B}>"),
+            &[("Record-Route", &rr)],
+        ),
+        peer(B),
+    );
+    let t = a.poll_transmit().expect("the ACK");
+    assert!(t.bytes.starts_with(b"ACK "));
+    assert_eq!(t.to.addr, C.parse::<SocketAddr>().unwrap(), "via the proxy");
+    assert_eq!(a.call_state(h), Some(CallState::Confirmed));
+    a.hangup(now, h).unwrap();
+    let t = a.poll_transmit().expect("the BYE");
+    assert!(t.bytes.starts_with(b"BYE "));
+    assert_eq!(t.to.addr, C.parse::<SocketAddr>().unwrap());
+}
+
+#[test]
+fn rejections_say_why_in_a_warning() {
+    let (mut n, a, b) = established();
+    n.take_events(0);
+    n.take_events(1);
+    let now = n.now;
+    n.uas[0].reinvite(now, a, b"bad".to_vec()).unwrap();
+    n.flush();
+    n.uas[1]
+        .reject_reoffer_with_warning(now, b, 488, Some((305, "Incompatible media format")))
+        .unwrap();
+    n.flush();
+    let r488 = n
+        .log
+        .iter()
+        .find(|l| l.2.starts_with("SIP/2.0 488"))
+        .expect("488 sent")
+        .2
+        .clone();
+    let m = Message::parse(r488.as_bytes()).unwrap();
+    assert_eq!(
+        m.header("Warning").unwrap().value,
+        format!("305 {B} \"Incompatible media format\"")
+    );
+    assert!(
+        n.take_events(0)
+            .contains(&UaEvent::ReinviteFailed { call: a, code: 488 })
+    );
+
+    // A new call whose offer does not parse: 400 with the error text quoted.
+    let mut n = Net::new(vec![ua(A, 1), ua(B, 2)]);
+    let now = n.now;
+    n.uas[0]
+        .call(
+            now,
+            &format!("sip:u@{B}"),
+            &format!("sip:u@{A}"),
+            b"junk".to_vec(),
+        )
+        .unwrap();
+    n.flush();
+    let b = n.incoming(1);
+    n.uas[1]
+        .reject_with_warning(now, b, 400, Some((399, "line 1: \"junk\" is not v=0")))
+        .unwrap();
+    n.flush();
+    let r400 = n
+        .log
+        .iter()
+        .find(|l| l.2.starts_with("SIP/2.0 400"))
+        .expect("400 sent")
+        .2
+        .clone();
+    let m = Message::parse(r400.as_bytes()).unwrap();
+    assert_eq!(
+        m.header("Warning").unwrap().value,
+        format!("399 {B} \"line 1: \\\"junk\\\" is not v=0\"")
+    );
+    assert_eq!(
+        ended(&n.take_events(0)),
+        Some(EndReason::Failed {
+            code: 400,
+            retry_after: None
+        })
+    );
+}
+
+#[test]
+fn final_responses_over_tcp_reach_the_core() {
+    // Over a reliable transport the client transaction ends as its final response arrives
+    // (Timer K = 0): BYE, in-dialog OPTIONS and REGISTER must still see their response.
+    let mk = |addr: &str, seed| {
+        let mut cfg = UaConfig::new(addr.parse().unwrap(), Transport::Tcp, "u");
+        cfg.seed = seed;
+        Ua::new(cfg)
+    };
+    let mut n = Net::new(vec![mk(A, 1), mk(B, 2)]);
+    let now = n.now;
+    let a = n.uas[0]
+        .call(
+            now,
+            &format!("sip:u@{B};transport=tcp"),
+            &format!("sip:u@{A}"),
+            b"offer".to_vec(),
+        )
+        .unwrap();
+    n.flush();
+    let b = n.incoming(1);
+    n.uas[1].answer(now, b, b"answer").unwrap();
+    n.flush();
+    n.uas[0]
+        .request_in_dialog(now, a, Method::Options, None)
+        .unwrap();
+    n.flush();
+    assert!(n.take_events(0).contains(&UaEvent::DialogResponse {
+        call: a,
+        method: "OPTIONS".into(),
+        code: 200
+    }));
+    n.uas[0].hangup(now, a).unwrap();
+    n.flush();
+    assert_eq!(ended(&n.take_events(0)), Some(EndReason::LocalBye));
+    assert_eq!(n.uas[0].call_state(a), Some(CallState::Terminated));
+}
+
+#[test]
+fn long_calls_and_ended_calls_do_not_grow_the_core() {
+    let (mut n, a, b) = established();
+    for k in 0..5u8 {
+        let now = n.now;
+        n.uas[0].reinvite(now, a, vec![b'o', k]).unwrap();
+        n.flush();
+        n.uas[1].accept_reoffer(now, b, b"ok").unwrap();
+        n.flush();
+        n.run(Duration::from_secs(1));
+    }
+    assert_eq!(n.count("ACK "), 6);
+    // One ACK remembered per dialog: the latest one.
+    let acks = &n.uas[0].calls[&a].acks;
+    assert_eq!(acks.len(), 1);
+    assert_eq!(
+        Some(acks[0].1),
+        n.uas[0].dialog(a).and_then(|d| d.local_seq())
+    );
+    // Ended calls are forgotten 64*T1 after the end, without reap().
+    let now = n.now;
+    n.uas[0].hangup(now, a).unwrap();
+    n.flush();
+    assert_eq!(n.uas[1].call_state(b), Some(CallState::Terminated));
+    n.run(Duration::from_secs(31));
+    assert_eq!(n.uas[0].call_state(a), Some(CallState::Terminated));
+    assert_eq!(n.uas[1].call_state(b), Some(CallState::Terminated));
+    n.run(Duration::from_secs(2));
+    assert_eq!(n.uas[0].call_state(a), None);
+    assert_eq!(n.uas[1].call_state(b), None);
+    assert!(n.uas[0].calls.is_empty() && n.uas[1].calls.is_empty());
+}
+
+#[test]
+fn a_transport_failure_ends_the_attempt_at_once() {
+    let mut a = ua(A, 1);
+    let now = Instant::now();
+    let h = a
+        .call(now, &format!("sip:u@{B}"), &format!("sip:u@{A}"), vec![])
+        .unwrap();
+    let t = a.poll_transmit().unwrap();
+    // Another peer's failure changes nothing; this one's ends the call now, not at Timer B.
+    a.transport_failed(now, peer(C));
+    assert_eq!(a.call_state(h), Some(CallState::Proceeding));
+    a.transport_failed(now, t.to);
+    assert_eq!(ended(&evs(&mut a)), Some(EndReason::Timeout));
+    assert!(!a.busy());
+}

@@ -58,6 +58,8 @@ impl Ua {
                 out_reinvite: None,
                 in_reinvite: None,
                 glare_retry: None,
+                cancel_give_up: None,
+                ended_at: None,
             },
         );
         if let Err(e) = self.send_invite(now, h) {
@@ -138,7 +140,7 @@ impl Ua {
                 }
             }
             Purpose::InDialog(..) => {}
-            Purpose::Register(r) => self.on_register_response(now, r, msg),
+            Purpose::Register(r, seq) => self.on_register_response(now, r, seq, msg),
             Purpose::Ping(p) if code >= 200 => self.on_ping_result(now, p, Some(code)),
             Purpose::Ping(_) => {}
         }
@@ -173,7 +175,7 @@ impl Ua {
                 });
                 self.end(h, EndReason::DialogGone(408));
             }
-            Purpose::Register(r) => self.register_failed(now, r, 408, None),
+            Purpose::Register(r, seq) => self.register_txn_failed(now, r, seq),
             Purpose::Ping(p) => self.on_ping_result(now, p, None),
             Purpose::Cancel(_) | Purpose::ByeStray => {}
         }
@@ -307,6 +309,25 @@ impl Ua {
         });
     }
 
+    /// Resends the ACK remembered for this 2xx (same remote tag and CSeq), if any.
+    fn ack_again(&mut self, h: CallHandle, msg: &Message<'_>) -> bool {
+        let (Some(tag), Some(seq)) = (msg.to().and_then(|t| t.tag()), msg.cseq().map(|c| c.seq))
+        else {
+            return false;
+        };
+        let Some(c) = self.calls.get(&h) else {
+            return false;
+        };
+        let Some((_, _, ack, to)) = c.acks.iter().find(|(t, s, _, _)| t == tag && *s == seq) else {
+            return false;
+        };
+        self.transmits.push_back(crate::transaction::Transmit {
+            to: *to,
+            bytes: ack.clone(),
+        });
+        true
+    }
+
     /// Builds and sends the ACK for a 2xx (§13.2.2.4): a new branch, the INVITE's CSeq
     /// number, the dialog's route set; remembered for 2xx retransmissions.
     fn send_ack(&mut self, h: CallHandle, d: &Dialog, seq: u32) -> Result<(), UaError> {
@@ -319,8 +340,11 @@ impl Ua {
         let bytes: std::sync::Arc<[u8]> = b.finish().into();
         let to = self.dialog_peer(d)?;
         if let Some(c) = self.calls.get_mut(&h) {
-            c.acks
-                .push((d.id().remote_tag.clone(), seq, bytes.clone(), to));
+            // Only the latest 2xx of a dialog can still be retransmitted to us (an earlier
+            // INVITE's was ACKed before the next could be sent): keep one ACK per dialog.
+            let tag = &d.id().remote_tag;
+            c.acks.retain(|(t, s, _, _)| t != tag || *s > seq);
+            c.acks.push((tag.clone(), seq, bytes.clone(), to));
         }
         self.transmits
             .push_back(crate::transaction::Transmit { to, bytes });
@@ -487,6 +511,12 @@ impl Ua {
         }
         let bytes = b.cseq(cseq, Method::Cancel).finish();
         self.send(now, bytes, peer, Purpose::Cancel(h))?;
+        // §9.1: the INVITE should end with 487 soon; if it never does, give up after
+        // 64*T1 as Timer C would, so the call cannot stay in Proceeding for ever.
+        let give_up = now + self.cfg.timers.t1 * 64;
+        if let Some(c) = self.calls.get_mut(&h) {
+            c.cancel_give_up = Some(give_up);
+        }
         Ok(())
     }
 
@@ -513,19 +543,22 @@ impl Ua {
         r
     }
 
-    /// BYE in the confirmed dialog (§15.1.1).
+    /// BYE in the confirmed dialog (§15.1.1). The call changes state only once the BYE
+    /// is sent: when it cannot be (no route to the peer), the call stays as it was.
     pub(super) fn send_bye(&mut self, now: Instant, h: CallHandle) -> Result<(), UaError> {
         let via = self.via();
+        let c = self.calls.get(&h).ok_or(UaError::NoCall)?;
+        let to = self.dialog_peer(c.dialog().ok_or(UaError::State(c.state))?)?;
         let c = self.calls.get_mut(&h).ok_or(UaError::NoCall)?;
-        c.pending_ok = None;
         let state = c.state;
         let d = c.dialog_mut().ok_or(UaError::State(state))?;
         let seq = d.next_local_seq(1);
         let bytes = d.request(Method::Bye, seq, &via)?.finish();
-        let d = d.clone();
-        c.state = CallState::Terminating;
-        let to = self.dialog_peer(&d)?;
         self.send(now, bytes, to, Purpose::Bye(h))?;
+        if let Some(c) = self.calls.get_mut(&h) {
+            c.pending_ok = None;
+            c.state = CallState::Terminating;
+        }
         Ok(())
     }
 
@@ -533,14 +566,15 @@ impl Ua {
     pub fn reinvite(&mut self, now: Instant, h: CallHandle, sdp: Vec<u8>) -> Result<(), UaError> {
         let via = self.via();
         let contact = self.contact();
-        let c = self.calls.get_mut(&h).ok_or(UaError::NoCall)?;
+        let c = self.calls.get(&h).ok_or(UaError::NoCall)?;
         if c.state != CallState::Confirmed {
             return Err(UaError::State(c.state));
         }
         if c.out_reinvite.is_some() || c.in_reinvite.is_some() || c.pending_ok.is_some() {
             return Err(UaError::Pending);
         }
-        c.glare_retry = None;
+        let to = self.dialog_peer(c.dialog().ok_or(UaError::NoCall)?)?;
+        let c = self.calls.get_mut(&h).ok_or(UaError::NoCall)?;
         let d = c.dialog_mut().ok_or(UaError::NoCall)?;
         let seq = d.next_local_seq(1);
         let bytes = d
@@ -548,10 +582,13 @@ impl Ua {
             .header(HeaderName::Contact, contact)
             .header(HeaderName::Allow, super::ALLOW)
             .body("application/sdp", &sdp);
-        let d = d.clone();
-        c.out_reinvite = Some(OutReinvite { seq, sdp });
-        let to = self.dialog_peer(&d)?;
+        // Only a re-INVITE actually sent is outstanding (§14.1); a failed one leaves the
+        // call free for the next.
         self.send(now, bytes, to, Purpose::Reinvite(h))?;
+        if let Some(c) = self.calls.get_mut(&h) {
+            c.glare_retry = None;
+            c.out_reinvite = Some(OutReinvite { seq, sdp });
+        }
         Ok(())
     }
 
@@ -564,6 +601,11 @@ impl Ua {
             return;
         };
         let Some(out) = c.out_reinvite.take() else {
+            // A retransmitted 2xx whose ACK was lost: ACK again (§13.2.2.4 holds for
+            // re-INVITEs too).
+            if (200..=299).contains(&code) {
+                self.ack_again(h, msg);
+            }
             return;
         };
         match code {

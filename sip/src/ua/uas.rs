@@ -160,6 +160,8 @@ impl Ua {
             out_reinvite: None,
             in_reinvite: None,
             glare_retry: None,
+            cancel_give_up: None,
+            ended_at: None,
         };
         self.events.push_back(UaEvent::Incoming {
             call: h,
@@ -236,12 +238,41 @@ impl Ua {
 
     /// Rejects an incoming INVITE (486 Busy Here, 480, 603 Decline, 488...).
     pub fn reject(&mut self, now: Instant, h: CallHandle, code: u16) -> Result<(), UaError> {
+        self.reject_with_warning(now, h, code, None)
+    }
+
+    /// The Warning header value `code agent "text"` (§20.43) with our address as the
+    /// warn-agent and `text` as a quoted-string.
+    fn warning_value(&self, code: u16, text: &str) -> String {
+        let mut q = String::with_capacity(text.len() + 2);
+        for ch in text.chars().filter(|c| !c.is_control()) {
+            if ch == '"' || ch == '\\' {
+                q.push('\\');
+            }
+            q.push(ch);
+        }
+        format!("{code} {} \"{q}\"", self.cfg.local)
+    }
+
+    /// Rejects an incoming INVITE saying why in a Warning header (§20.43), e.g. 488 with
+    /// `(305, "Incompatible media format")` or 400 with `(399, <the SDP error>)`.
+    pub fn reject_with_warning(
+        &mut self,
+        now: Instant,
+        h: CallHandle,
+        code: u16,
+        warning: Option<(u16, &str)>,
+    ) -> Result<(), UaError> {
+        let warning = warning.map(|(w, text)| self.warning_value(w, text));
         let c = self.uas_call(h)?;
         let invite = c.invite.clone();
         let inv = Message::parse(&invite).map_err(|_| UaError::NoCall)?;
-        let bytes =
-            MessageBuilder::response_to(&inv, code, reason_phrase(code), Some(&c.local_tag))
-                .finish();
+        let mut b =
+            MessageBuilder::response_to(&inv, code, reason_phrase(code), Some(&c.local_tag));
+        if let Some(w) = warning {
+            b = b.raw_header("Warning", w);
+        }
+        let bytes = b.finish();
         let id = c.invite_txn.ok_or(UaError::NoCall)?;
         self.respond(now, id, code, bytes);
         self.end(h, EndReason::LocalReject(code));
@@ -326,17 +357,26 @@ impl Ua {
             return;
         };
         let tag = c.local_tag.clone();
-        let Some(d) = c
-            .dialogs
-            .iter_mut()
-            .find(|d| Some(d.id()) == DialogId::of_request(msg).as_ref())
-        else {
+        let Some(i) = c.dialogs.iter().position(|d| {
+            Some(d.id()) == DialogId::of_request(msg).as_ref()
+                && d.state() != crate::dialog::DialogState::Terminated
+        }) else {
             return;
         };
+        // The request's dialog is the call's confirmed one (a UAS call has only that one),
+        // or an early dialog of another fork.
+        let the_call = c.confirmed == Some(i);
+        let d = &mut c.dialogs[i];
         if d.on_remote_request(msg) == RemoteCSeq::OutOfOrder {
             return self.respond_plain(now, id, msg, 500, Some(&tag));
         }
         match method {
+            Method::Bye if !the_call => {
+                // A BYE in an early dialog of one fork ends that dialog only (§15); the
+                // INVITE goes on for the others.
+                d.terminate();
+                self.respond_plain(now, id, msg, 200, Some(&tag));
+            }
             Method::Bye => {
                 self.respond_plain(now, id, msg, 200, Some(&tag));
                 if let Some(c) = self.calls.get_mut(&h)
@@ -423,11 +463,27 @@ impl Ua {
         h: CallHandle,
         code: u16,
     ) -> Result<(), UaError> {
+        self.reject_reoffer_with_warning(now, h, code, None)
+    }
+
+    /// Rejects a re-INVITE saying why in a Warning header (§20.43); the session stays.
+    pub fn reject_reoffer_with_warning(
+        &mut self,
+        now: Instant,
+        h: CallHandle,
+        code: u16,
+        warning: Option<(u16, &str)>,
+    ) -> Result<(), UaError> {
+        let warning = warning.map(|(w, text)| self.warning_value(w, text));
         let c = self.calls.get_mut(&h).ok_or(UaError::NoCall)?;
         let (id, req) = c.in_reinvite.take().ok_or(UaError::State(c.state))?;
         let tag = c.local_tag.clone();
         let msg = Message::parse(&req).map_err(|_| UaError::NoCall)?;
-        self.respond_plain(now, id, &msg, code, Some(&tag));
+        let mut b = MessageBuilder::response_to(&msg, code, reason_phrase(code), Some(&tag));
+        if let Some(w) = warning {
+            b = b.raw_header("Warning", w);
+        }
+        self.respond(now, id, code, b.finish());
         Ok(())
     }
 
@@ -438,6 +494,20 @@ impl Ua {
         let Some(c) = self.calls.get_mut(&h) else {
             return;
         };
+        if c.cancel_give_up.is_some_and(|t| t <= now) {
+            // Our CANCEL never brought the 487 (§9.1): end the call and drop the INVITE
+            // transaction, which would otherwise wait in Proceeding for ever.
+            c.cancel_give_up = None;
+            let txn = c.invite_txn.take();
+            if c.state == CallState::Proceeding {
+                self.end(h, EndReason::Timeout);
+            }
+            if let Some(t) = txn {
+                self.layer.transport_error(t);
+                self.pump(now);
+            }
+            return;
+        }
         if let Some(p) = c.pending_ok.as_mut() {
             if p.give_up <= now {
                 c.pending_ok = None;
