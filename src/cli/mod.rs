@@ -6,6 +6,7 @@ mod check_config;
 mod dtmf_detect;
 mod parse;
 mod register;
+mod run;
 mod sim_card;
 mod tone;
 
@@ -40,6 +41,8 @@ pub enum Command {
     Call(call::Args),
     /// Register a binding with a SIP registrar.
     Register(register::Args),
+    /// Run the gateway (the service): line card, call control, SIP and media.
+    Run(run::Args),
 }
 
 impl Command {
@@ -57,6 +60,7 @@ impl Command {
             Command::Answer(a) => a.run(),
             Command::Call(a) => a.run(),
             Command::Register(a) => a.run(),
+            Command::Run(a) => a.run(),
         }
     }
 }
