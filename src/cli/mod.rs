@@ -3,6 +3,7 @@
 mod answer;
 mod call;
 mod check_config;
+mod demo;
 mod dtmf_detect;
 mod parse;
 mod register;
@@ -43,6 +44,8 @@ pub enum Command {
     Register(register::Args),
     /// Run the gateway (the service): line card, call control, SIP and media.
     Run(run::Args),
+    /// Two simulated gateways carry a call; prints the SIP ladder and audio figures.
+    Demo(demo::Args),
 }
 
 impl Command {
@@ -61,6 +64,7 @@ impl Command {
             Command::Call(a) => a.run(),
             Command::Register(a) => a.run(),
             Command::Run(a) => a.run(),
+            Command::Demo(a) => a.run(),
         }
     }
 }

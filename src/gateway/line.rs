@@ -283,16 +283,17 @@ impl PortRunner {
             }
             return out;
         }
-        let (offered, line) = match &self.machine {
-            Machine::Fxs(m) => (*m.state() == FxsState::Ringing, Command::StopRing),
-            Machine::Fxo(_) => (false, Command::Release),
-        };
+        let offered = matches!(&self.machine, Machine::Fxs(m) if *m.state() == FxsState::Ringing);
         out.push(Action::Sip(if offered {
             SipIntent::Reject(503)
         } else {
             SipIntent::Hangup
         }));
-        out.push(Action::Line(line));
+        match &self.machine {
+            Machine::Fxs(_) if offered => out.push(Action::Line(Command::StopRing)),
+            Machine::Fxs(_) => {}
+            Machine::Fxo(_) => out.push(Action::Line(Command::Release)),
+        }
         out.push(Action::StopBridge);
         self.bridge = BridgeState::Off;
         out

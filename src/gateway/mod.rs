@@ -11,8 +11,10 @@
 mod collect;
 mod hal;
 pub mod line;
+pub mod measure;
 mod ports;
 pub mod sip_side;
+pub mod testbed;
 
 pub use collect::PlanCollector;
 pub use line::{Action, PortRunner};
