@@ -257,6 +257,13 @@ impl SipSide {
         self.slots.get(&port).is_some_and(|s| s.call.is_some())
     }
 
+    /// Whether a removing REGISTER (after [`SipSide::shutdown`]) still waits for its answer.
+    pub fn unregistering(&self) -> bool {
+        self.regs
+            .iter()
+            .any(|(h, _)| self.ua.reg_state(*h) == Some(tipring_sip::ua::RegState::Unregistering))
+    }
+
     /// Start registrations of the configured accounts and OPTIONS pings to their proxies
     /// (call once at start).
     pub fn start(&mut self, now: Instant) {
