@@ -1,0 +1,226 @@
+//! Where calls go: the Request-URI and first hop of an outgoing call from a port's account
+//! (RFC 3261 §8.1.1.1, §8.1.2), and which port an incoming INVITE's Request-URI names.
+
+use crate::config::{Account, Config, Port};
+use tipring_hal::model::PortKind;
+use tipring_sip::Uri;
+use tipring_sip::transaction::{Peer, Transport};
+use tipring_sip::ua::uri_peer;
+
+/// Why an outgoing call cannot be routed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RouteError {
+    /// The target is neither a SIP URI nor a number.
+    #[error("target \"{0}\" is neither a SIP URI nor a dialable number")]
+    BadTarget(String),
+    /// A number was dialled but the port's account names no domain, proxy or registrar.
+    #[error("number \"{0}\" dialled but the port has no account with a domain or proxy")]
+    NoDomain(String),
+    /// The proxy URI names no address we can send to (no DNS in the core).
+    #[error("proxy \"{0}\" is not an IP address")]
+    BadProxy(String),
+}
+
+/// An outgoing call's addressing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    /// The Request-URI (and To).
+    pub request_uri: String,
+    /// Where the INVITE goes when not to the Request-URI's host: the account's proxy.
+    pub next_hop: Option<Peer>,
+    /// Our From URI.
+    pub from: String,
+    /// Our From display name.
+    pub display_name: Option<String>,
+}
+
+/// Whether `s` is something a line can dial: digits, `*`, `#`, an optional leading `+`.
+pub fn dialable(s: &str) -> bool {
+    let digits = s.strip_prefix('+').unwrap_or(s);
+    !digits.is_empty()
+        && digits
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'*' || b == b'#')
+}
+
+/// The account a port uses: the one it names, else the first (docs/CONFIG.md `account`).
+pub fn account_of<'c>(cfg: &'c Config, port: &Port) -> Option<&'c Account> {
+    match &port.account {
+        Some(name) => cfg.accounts.iter().find(|a| &a.name == name),
+        None => cfg.accounts.first(),
+    }
+}
+
+/// `host[:port]` of a SIP URI, as written.
+fn host_port(uri: &str) -> Option<String> {
+    let u = Uri::parse(uri).ok()?;
+    let s = u.as_sip()?;
+    Some(match s.port {
+        Some(p) => format!("{}:{p}", s.host),
+        None => s.host.to_string(),
+    })
+}
+
+/// The account's domain: `domain`, else the registrar's host (docs/CONFIG.md), else the
+/// proxy's host and port.
+pub fn domain_of(a: &Account) -> Option<String> {
+    if let Some(d) = &a.domain {
+        return Some(d.clone());
+    }
+    if let Some(r) = &a.registrar {
+        return Uri::parse(r)
+            .ok()
+            .and_then(|u| u.as_sip().map(|s| s.host.to_string()));
+    }
+    a.proxy.as_deref().and_then(host_port)
+}
+
+/// The first hop of the account's outgoing calls: its proxy, if it has one.
+pub fn proxy_of(a: &Account, default: Transport) -> Result<Option<Peer>, RouteError> {
+    match &a.proxy {
+        Some(p) => uri_peer(p, default)
+            .map(Some)
+            .ok_or_else(|| RouteError::BadProxy(p.clone())),
+        None => Ok(None),
+    }
+}
+
+/// Addresses a call from `port` to `target` (a SIP URI from a hotline or a digit-map
+/// rewrite, or dialled digits): URIs are used as they are, numbers become
+/// `sip:NUMBER@domain` of the port's account (RFC 3261 §19.1.6: a telephone number as the
+/// user part); either goes through the account's proxy when it has one. From carries the
+/// caller (an FXO line's caller ID) or the port's number and display name.
+pub fn outgoing(
+    cfg: &Config,
+    port: &Port,
+    target: &str,
+    caller: &crate::call::CallerInfo,
+    local: std::net::SocketAddr,
+    transport: Transport,
+) -> Result<Outgoing, RouteError> {
+    let account = account_of(cfg, port);
+    let is_uri = target.starts_with("sip:") || target.starts_with("sips:");
+    let request_uri = if is_uri {
+        Uri::parse(target).map_err(|_| RouteError::BadTarget(target.into()))?;
+        target.to_owned()
+    } else if dialable(target) {
+        let domain = account
+            .and_then(domain_of)
+            .ok_or_else(|| RouteError::NoDomain(target.into()))?;
+        format!("sip:{target}@{domain}")
+    } else {
+        return Err(RouteError::BadTarget(target.into()));
+    };
+    let next_hop = match account {
+        Some(a) => proxy_of(a, transport)?,
+        None => None,
+    };
+    let user = caller
+        .number
+        .as_deref()
+        .filter(|n| dialable(n))
+        .or(port.number.as_deref())
+        .or(account.and_then(|a| a.username.as_deref()))
+        .unwrap_or("tipring");
+    let host = account
+        .and_then(|a| {
+            a.domain
+                .clone()
+                .or_else(|| a.registrar.as_deref().and_then(host_of))
+        })
+        .unwrap_or_else(|| local.to_string());
+    let display_name = caller
+        .name
+        .clone()
+        .or_else(|| port.display_name.clone())
+        .filter(|n| !n.trim().is_empty());
+    Ok(Outgoing {
+        request_uri,
+        next_hop,
+        from: format!("sip:{user}@{host}"),
+        display_name,
+    })
+}
+
+fn host_of(uri: &str) -> Option<String> {
+    Uri::parse(uri)
+        .ok()
+        .and_then(|u| u.as_sip().map(|s| s.host.to_string()))
+}
+
+/// Where an incoming INVITE goes, by its Request-URI user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Inbound {
+    /// One of these ports (first idle wins), with the number the machine sees.
+    Ports {
+        /// Candidate port indices, in hunting order.
+        ports: Vec<u8>,
+        /// Whether they are FXO lines (the PSTN: the secure default applies).
+        fxo: bool,
+        /// The number for [`crate::call::SipEvent::IncomingCall`]: for an FXO line, what to
+        /// dial on it.
+        number: String,
+    },
+    /// Nothing here answers to it: 404 (RFC 3261 §21.4.5).
+    Unknown,
+}
+
+/// The user part of a Request-URI (`sip:`/`sips:` user, unescaped; `tel:` number).
+pub fn request_user(uri: &Uri<'_>) -> Option<String> {
+    match uri {
+        Uri::Sip(s) => s
+            .user_unescaped()
+            .map(|u| String::from_utf8_lossy(&u.collect::<Vec<u8>>()).into_owned()),
+        Uri::Tel(t) => Some(t.number.to_owned()),
+        Uri::Absolute(_) => None,
+    }
+}
+
+/// The ports an incoming INVITE for `user` may ring. In order: a port whose `number` is
+/// `user`; the FXS ports whose account's user name (or our Contact user `contact_user`) is
+/// `user` (calls delivered by a registrar to our binding); any other dialable number goes
+/// out on an FXO line (the number is what the line dials). Everything else is unknown.
+pub fn inbound(cfg: &Config, user: Option<&str>, contact_user: &str) -> Inbound {
+    let Some(user) = user.filter(|u| !u.is_empty()) else {
+        return Inbound::Unknown;
+    };
+    if let Some(p) = cfg.ports.iter().find(|p| p.number.as_deref() == Some(user)) {
+        let fxo = p.kind == PortKind::Fxo;
+        return Inbound::Ports {
+            ports: vec![p.index],
+            fxo,
+            number: if fxo { String::new() } else { user.to_owned() },
+        };
+    }
+    let fxs: Vec<u8> = cfg
+        .ports
+        .iter()
+        .filter(|p| p.kind == PortKind::Fxs)
+        .filter(|p| {
+            user == contact_user
+                || account_of(cfg, p).and_then(|a| a.username.as_deref()) == Some(user)
+        })
+        .map(|p| p.index)
+        .collect();
+    if !fxs.is_empty() {
+        return Inbound::Ports {
+            ports: fxs,
+            fxo: false,
+            number: user.to_owned(),
+        };
+    }
+    let fxo: Vec<u8> = cfg
+        .ports
+        .iter()
+        .filter(|p| p.kind == PortKind::Fxo)
+        .map(|p| p.index)
+        .collect();
+    if dialable(user) && !fxo.is_empty() {
+        return Inbound::Ports {
+            ports: fxo,
+            fxo: true,
+            number: user.to_owned(),
+        };
+    }
+    Inbound::Unknown
+}

@@ -1,0 +1,520 @@
+//! Two SIP sides talking to each other in memory on virtual time: whatever one transmits
+//! the other receives, no sockets.
+
+use super::*;
+use crate::call::CallerInfo;
+use std::path::PathBuf;
+
+const A: &str = "127.0.0.1:5060";
+const B: &str = "127.0.0.2:5060";
+
+/// A gateway config for the sim board (2 FXS + 2 FXO) at `listen`; FXS ports number
+/// `{base}1`/`{base}2`; `extra` is appended (accounts, security).
+fn config(listen: &str, base: u8, extra: &str) -> Loaded {
+    let text = format!(
+        r#"board = "sim"
+[[identity.listen]]
+transport = "udp"
+address = "{listen}"
+[[ports]]
+index = 0
+kind = "fxs"
+number = "{base}01"
+display_name = "Port zero"
+dial_plan = "p"
+[[ports]]
+index = 1
+kind = "fxs"
+number = "{base}02"
+dial_plan = "p"
+[[ports]]
+index = 2
+kind = "fxo"
+inbound = "two-stage"
+dial_plan = "p"
+[[ports]]
+index = 3
+kind = "fxo"
+inbound = "two-stage"
+dial_plan = "p"
+[dial_plans]
+p = "x.T"
+{extra}
+"#
+    );
+    let board = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("board");
+    crate::config::load_str("test.toml", &text, &board).expect("test config is valid")
+}
+
+fn side(cfg: &Loaded, listen: &str, rtp_base: u16, seed: u64) -> SipSide {
+    let local: SocketAddr = listen.parse().unwrap();
+    let rtp = (0..4u8)
+        .map(|i| (i, SocketAddr::new(local.ip(), rtp_base + 2 * u16::from(i))))
+        .collect();
+    SipSide::new(cfg, local, &rtp, seed).expect("side builds")
+}
+
+/// Two sides wired to each other, and everything they reported.
+struct Net {
+    a: SipSide,
+    b: SipSide,
+    now: Instant,
+    ev_a: Vec<PortEvent>,
+    ev_b: Vec<PortEvent>,
+}
+
+impl Net {
+    fn new(cfg_a: &Loaded, cfg_b: &Loaded) -> Net {
+        Net {
+            a: side(cfg_a, A, 20000, 1),
+            b: side(cfg_b, B, 30000, 2),
+            now: Instant::now(),
+            ev_a: Vec::new(),
+            ev_b: Vec::new(),
+        }
+    }
+
+    /// Delivers messages (and runs timers) until nothing happens for `quiet` or `limit`
+    /// of virtual time has passed.
+    fn run_for(&mut self, limit: Duration) {
+        let end = self.now + limit;
+        loop {
+            let mut moved = false;
+            while let Some(t) = self.a.poll_transmit() {
+                moved = true;
+                let from = Peer {
+                    transport: Transport::Udp,
+                    addr: self.a.local(),
+                };
+                if t.to.addr == self.b.local() {
+                    self.b.handle_message(self.now, &t.bytes, from);
+                }
+            }
+            while let Some(t) = self.b.poll_transmit() {
+                moved = true;
+                let from = Peer {
+                    transport: Transport::Udp,
+                    addr: self.b.local(),
+                };
+                if t.to.addr == self.a.local() {
+                    self.a.handle_message(self.now, &t.bytes, from);
+                }
+            }
+            while let Some(e) = self.a.poll_event() {
+                self.ev_a.push(e);
+            }
+            while let Some(e) = self.b.poll_event() {
+                self.ev_b.push(e);
+            }
+            if moved {
+                continue;
+            }
+            let next = [self.a.poll_timeout(), self.b.poll_timeout()]
+                .into_iter()
+                .flatten()
+                .min();
+            match next {
+                Some(t) if t <= end => {
+                    self.now = self.now.max(t);
+                    self.a.handle_timeout(self.now);
+                    self.b.handle_timeout(self.now);
+                }
+                _ => {
+                    self.now = end;
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Delivers what is in flight without letting timers run (a short exchange).
+    fn settle(&mut self) {
+        self.run_for(Duration::from_millis(1));
+    }
+
+    fn calls(ev: &[PortEvent], port: u8) -> Vec<SipEvent> {
+        ev.iter()
+            .filter_map(|e| match e {
+                PortEvent::Call { port: p, event } if *p == port => Some(event.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn media(ev: &[PortEvent], port: u8) -> Vec<MediaParams> {
+        ev.iter()
+            .filter_map(|e| match e {
+                PortEvent::Media { port: p, media } if *p == port => Some(*media),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn wire(ev: &[PortEvent], outbound: bool) -> Vec<String> {
+        ev.iter()
+            .filter_map(|e| match e {
+                PortEvent::Wire {
+                    outbound: o,
+                    summary,
+                    ..
+                } if *o == outbound => Some(summary.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn notices(ev: &[PortEvent]) -> Vec<String> {
+        ev.iter()
+            .filter_map(|e| match e {
+                PortEvent::Notice(n) => Some(n.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn place(&mut self, port: u8, target: &str) {
+        self.a.intent(
+            self.now,
+            port,
+            SipIntent::PlaceCall {
+                target: target.into(),
+                caller: CallerInfo::default(),
+            },
+        );
+        self.settle();
+    }
+}
+
+fn plain() -> (Loaded, Loaded) {
+    let sec = "[security]\ntrusted_peers = [\"127.0.0.3\"]\n";
+    (config(A, 2, sec), config(B, 3, sec))
+}
+
+#[test]
+fn call_placed_ringing_answered_with_media_both_sides() {
+    let (ca, cb) = plain();
+    let mut n = Net::new(&ca, &cb);
+    n.place(0, &format!("sip:301@{B}"));
+    let incoming = Net::calls(&n.ev_b, 0);
+    assert_eq!(
+        incoming.len(),
+        1,
+        "B port 0 is offered the call: {:?}",
+        n.ev_b
+    );
+    let SipEvent::IncomingCall { caller, number } = &incoming[0] else {
+        panic!("not an incoming call: {incoming:?}");
+    };
+    assert_eq!(number, "301");
+    assert_eq!(caller.name.as_deref(), Some("Port zero"));
+    assert_eq!(caller.number.as_deref(), Some("201"));
+    assert!(Net::wire(&n.ev_a, true)[0].starts_with("INVITE sip:301@127.0.0.2:5060"));
+
+    n.b.intent(n.now, 0, SipIntent::Alerting);
+    n.settle();
+    assert_eq!(Net::calls(&n.ev_a, 0), vec![SipEvent::Ringing]);
+    assert!(
+        Net::media(&n.ev_a, 0).is_empty(),
+        "no media before an answer"
+    );
+
+    n.b.intent(n.now, 0, SipIntent::Answer);
+    n.settle();
+    assert_eq!(
+        Net::calls(&n.ev_a, 0),
+        vec![SipEvent::Ringing, SipEvent::Answered]
+    );
+    let ma = Net::media(&n.ev_a, 0);
+    let mb = Net::media(&n.ev_b, 0);
+    assert_eq!(ma.len(), 1, "{:?}", n.ev_a);
+    assert_eq!(mb.len(), 1, "{:?}", n.ev_b);
+    // Each side sends to the other's port-0 RTP address, PCMU first by default.
+    assert_eq!(ma[0].remote, "127.0.0.2:30000".parse().unwrap());
+    assert_eq!(mb[0].remote, "127.0.0.1:20000".parse().unwrap());
+    assert_eq!(ma[0].law, tipring_media::g711::Law::Ulaw);
+    assert_eq!(ma[0].payload_type, 0);
+    assert_eq!(ma[0].event_payload_type, Some(101));
+    assert_eq!(mb[0].event_payload_type, Some(101));
+    // The ACK reached B: its 200 is not retransmitted.
+    assert!(
+        Net::wire(&n.ev_b, false)
+            .iter()
+            .any(|s| s.starts_with("ACK "))
+    );
+    n.run_for(Duration::from_secs(40));
+    let oks = Net::wire(&n.ev_b, true)
+        .iter()
+        .filter(|s| s.as_str() == "200 OK")
+        .count();
+    assert_eq!(oks, 1, "{:?}", Net::wire(&n.ev_b, true));
+
+    // The caller hangs up: BYE; B's machine hears RemoteHangup, A's nothing more.
+    n.a.intent(n.now, 0, SipIntent::Hangup);
+    n.settle();
+    assert_eq!(Net::calls(&n.ev_b, 0).last(), Some(&SipEvent::RemoteHangup));
+    assert_eq!(Net::calls(&n.ev_a, 0).len(), 2);
+    assert!(!n.a.port_busy(0) && !n.b.port_busy(0));
+}
+
+#[test]
+fn codec_preference_and_early_media() {
+    let (ca, _) = plain();
+    let cb = config(
+        B,
+        3,
+        "[security]\ntrusted_peers = [\"127.0.0.1\"]\n[media]\ncodecs = [\"pcma\"]\ntelephone_event_pt = 96\n",
+    );
+    let mut n = Net::new(&ca, &cb);
+    // A dials a PSTN number straight at B's address: B hunts an FXO line.
+    n.place(1, &format!("sip:5551234@{B}"));
+    assert!(matches!(
+        Net::calls(&n.ev_b, 2).as_slice(),
+        [SipEvent::IncomingCall { number, .. }] if number == "5551234"
+    ));
+    n.b.intent(n.now, 2, SipIntent::EarlyMedia);
+    n.settle();
+    assert_eq!(Net::calls(&n.ev_a, 1), vec![SipEvent::EarlyMedia]);
+    let ma = Net::media(&n.ev_a, 1);
+    assert_eq!(ma.len(), 1);
+    assert_eq!(ma[0].law, tipring_media::g711::Law::Alaw);
+    assert_eq!(ma[0].payload_type, 8);
+    // B answers with the offerer's telephone-event number (RFC 3264 §6.1).
+    assert_eq!(ma[0].event_payload_type, Some(101));
+    assert_eq!(ma[0].remote, "127.0.0.2:30004".parse().unwrap());
+    assert_eq!(Net::media(&n.ev_b, 2).len(), 1);
+    n.b.intent(n.now, 2, SipIntent::Answer);
+    n.settle();
+    assert_eq!(
+        Net::calls(&n.ev_a, 1),
+        vec![SipEvent::EarlyMedia, SipEvent::Answered]
+    );
+    // The same answer again: the bridge is not told twice.
+    assert_eq!(Net::media(&n.ev_a, 1).len(), 1);
+    assert_eq!(Net::media(&n.ev_b, 2).len(), 1);
+}
+
+#[test]
+fn busy_port_gets_486_without_its_machine_hearing() {
+    let (ca, cb) = plain();
+    let mut n = Net::new(&ca, &cb);
+    n.place(0, &format!("sip:301@{B}"));
+    n.b.intent(n.now, 0, SipIntent::Answer);
+    n.settle();
+    assert_eq!(Net::calls(&n.ev_a, 0), vec![SipEvent::Answered]);
+    n.place(1, &format!("sip:301@{B}"));
+    assert_eq!(Net::calls(&n.ev_a, 1), vec![SipEvent::Rejected(486)]);
+    assert_eq!(Net::calls(&n.ev_b, 0).len(), 1, "{:?}", n.ev_b);
+    assert!(
+        Net::wire(&n.ev_b, true)
+            .iter()
+            .any(|s| s == "486 Busy Here")
+    );
+    // The other FXS port of B is free and reachable.
+    n.place(1, &format!("sip:302@{B}"));
+    assert_eq!(Net::calls(&n.ev_b, 1).len(), 1);
+}
+
+#[test]
+fn cancel_before_answer() {
+    let (ca, cb) = plain();
+    let mut n = Net::new(&ca, &cb);
+    n.place(0, &format!("sip:302@{B}"));
+    n.b.intent(n.now, 1, SipIntent::Alerting);
+    n.settle();
+    n.a.intent(n.now, 0, SipIntent::Hangup);
+    n.settle();
+    assert!(
+        Net::wire(&n.ev_a, true)
+            .iter()
+            .any(|s| s.starts_with("CANCEL "))
+    );
+    assert!(
+        Net::wire(&n.ev_a, false)
+            .iter()
+            .any(|s| s == "487 Request Terminated")
+    );
+    assert_eq!(Net::calls(&n.ev_b, 1).last(), Some(&SipEvent::Cancelled));
+    // The caller's machine asked for it: it hears nothing more than the ringing.
+    assert_eq!(Net::calls(&n.ev_a, 0), vec![SipEvent::Ringing]);
+    assert!(!n.b.port_busy(1));
+    // B's machine, late, tries to answer: nothing goes out.
+    let before = Net::wire(&n.ev_b, true).len();
+    n.b.intent(n.now, 1, SipIntent::Answer);
+    n.settle();
+    assert_eq!(Net::wire(&n.ev_b, true).len(), before);
+}
+
+#[test]
+fn far_bye_is_remote_hangup() {
+    let (ca, cb) = plain();
+    let mut n = Net::new(&ca, &cb);
+    n.place(0, &format!("sip:301@{B}"));
+    n.b.intent(n.now, 0, SipIntent::Answer);
+    n.settle();
+    n.b.intent(n.now, 0, SipIntent::Hangup);
+    n.settle();
+    assert!(
+        Net::wire(&n.ev_b, true)
+            .iter()
+            .any(|s| s.starts_with("BYE "))
+    );
+    assert_eq!(
+        Net::calls(&n.ev_a, 0),
+        vec![SipEvent::Answered, SipEvent::RemoteHangup]
+    );
+    assert_eq!(
+        Net::calls(&n.ev_b, 0).len(),
+        1,
+        "B's own hangup is not echoed"
+    );
+    assert!(!n.a.port_busy(0));
+}
+
+#[test]
+fn unknown_number_404() {
+    let (ca, cb) = plain();
+    let mut n = Net::new(&ca, &cb);
+    n.place(0, &format!("sip:nobody@{B}"));
+    assert_eq!(Net::calls(&n.ev_a, 0), vec![SipEvent::Rejected(404)]);
+    assert!((0..4).all(|p| Net::calls(&n.ev_b, p).is_empty()));
+    assert!(Net::notices(&n.ev_b).iter().any(|l| l.contains("404")));
+}
+
+#[test]
+fn untrusted_invite_toward_fxo_403_and_no_call() {
+    let (ca, cb) = plain();
+    let mut n = Net::new(&ca, &cb);
+    n.place(0, &format!("sip:5551234@{B}"));
+    assert_eq!(Net::calls(&n.ev_a, 0), vec![SipEvent::Rejected(403)]);
+    assert!(
+        (0..4).all(|p| Net::calls(&n.ev_b, p).is_empty()),
+        "{:?}",
+        n.ev_b
+    );
+    assert!(
+        Net::notices(&n.ev_b)
+            .iter()
+            .any(|l| l.contains("untrusted 127.0.0.1"))
+    );
+    // The same peer still reaches an FXS port.
+    n.place(1, &format!("sip:301@{B}"));
+    assert_eq!(Net::calls(&n.ev_b, 0).len(), 1);
+    // Retransmissions get the same stateless answer and nothing else happens.
+    n.run_for(Duration::from_secs(40));
+    assert!(Net::calls(&n.ev_b, 2).is_empty() && Net::calls(&n.ev_b, 3).is_empty());
+}
+
+#[test]
+fn trusted_invite_toward_fxo_accepted() {
+    let ca = config(A, 2, "[security]\ntrusted_peers = [\"127.0.0.3\"]\n");
+    let cb = config(B, 3, "[security]\ntrusted_peers = [\"127.0.0.0/31\"]\n");
+    let mut n = Net::new(&ca, &cb);
+    n.place(0, &format!("sip:5551234@{B}"));
+    assert!(matches!(
+        Net::calls(&n.ev_b, 2).as_slice(),
+        [SipEvent::IncomingCall { number, .. }] if number == "5551234"
+    ));
+    // A second call hunts the other FXO line.
+    n.place(1, &format!("sip:5550000@{B}"));
+    assert_eq!(Net::calls(&n.ev_b, 3).len(), 1);
+    // Both lines taken: the next call gets 486, and B's machines hear nothing of it.
+    n.place(2, &format!("sip:5552222@{B}"));
+    assert_eq!(Net::calls(&n.ev_a, 2), vec![SipEvent::Rejected(486)]);
+    assert_eq!(
+        Net::calls(&n.ev_b, 2).len() + Net::calls(&n.ev_b, 3).len(),
+        2
+    );
+    // The first call is cancelled (once B's 100 Trying lets the CANCEL go, RFC 3261 §9.1);
+    // its line is free again for the next call.
+    n.a.intent(n.now, 0, SipIntent::Hangup);
+    n.run_for(Duration::from_secs(1));
+    assert_eq!(Net::calls(&n.ev_b, 2).last(), Some(&SipEvent::Cancelled));
+    n.place(0, &format!("sip:5551111@{B}"));
+    assert_eq!(
+        Net::calls(&n.ev_b, 2).len(),
+        3,
+        "{:?}",
+        Net::calls(&n.ev_b, 2)
+    );
+}
+
+/// B challenges unknown callers toward its FXO lines; A has an account for B.
+fn with_auth(a_password: &str) -> (Loaded, Loaded) {
+    let ca = config(
+        A,
+        2,
+        &format!(
+            "[[accounts]]\nname = \"b\"\nusername = \"trunk\"\npassword = \"{a_password}\"\n\
+             domain = \"{B}\"\n[security]\ntrusted_peers = [\"127.0.0.3\"]\n"
+        ),
+    );
+    let cb = config(
+        B,
+        3,
+        "[security]\ntrusted_peers = [\"127.0.0.3\"]\n\
+         inbound_auth = [{ username = \"trunk\", password = \"long-enough\" }]\nrealm = \"gw-b\"\n",
+    );
+    (ca, cb)
+}
+
+#[test]
+fn digest_authenticated_invite_toward_fxo_accepted() {
+    let (ca, cb) = with_auth("long-enough");
+    let mut n = Net::new(&ca, &cb);
+    // A number: addressed at the account's domain.
+    n.place(0, "5551234");
+    let wa = Net::wire(&n.ev_a, false);
+    assert!(wa.iter().any(|s| s == "401 Unauthorized"), "{wa:?}");
+    assert!(
+        matches!(
+            Net::calls(&n.ev_b, 2).as_slice(),
+            [SipEvent::IncomingCall { number, .. }] if number == "5551234"
+        ),
+        "{:?}",
+        n.ev_b
+    );
+    n.b.intent(n.now, 2, SipIntent::Answer);
+    n.settle();
+    assert_eq!(Net::calls(&n.ev_a, 0), vec![SipEvent::Answered]);
+    // Retransmission of the authenticated INVITE must not be challenged again.
+    n.run_for(Duration::from_secs(40));
+    assert_eq!(
+        Net::wire(&n.ev_b, true)
+            .iter()
+            .filter(|s| s.starts_with("401"))
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn wrong_password_toward_fxo_refused() {
+    let (ca, cb) = with_auth("not-the-password");
+    let mut n = Net::new(&ca, &cb);
+    n.place(0, "5551234");
+    let ev = Net::calls(&n.ev_a, 0);
+    assert!(
+        matches!(ev.as_slice(), [SipEvent::Rejected(401 | 403)]),
+        "{ev:?}"
+    );
+    assert!((0..4).all(|p| Net::calls(&n.ev_b, p).is_empty()));
+}
+
+#[test]
+fn no_answer_is_408() {
+    let (ca, _) = plain();
+    let mut n = Net::new(&ca, &ca.clone());
+    // Nobody listens at 127.0.0.9.
+    n.place(0, "sip:301@127.0.0.9:5060");
+    n.run_for(Duration::from_secs(40));
+    assert_eq!(Net::calls(&n.ev_a, 0), vec![SipEvent::Rejected(408)]);
+}
+
+#[test]
+fn number_without_domain_is_refused_locally() {
+    let (ca, cb) = plain();
+    let mut n = Net::new(&ca, &cb);
+    n.place(0, "5551234");
+    assert_eq!(Net::calls(&n.ev_a, 0), vec![SipEvent::Rejected(404)]);
+    assert!(Net::wire(&n.ev_a, true).is_empty());
+}
