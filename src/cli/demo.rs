@@ -43,6 +43,7 @@ impl Args {
         print_ladder(&out.lines);
         println!();
         print_audio(&out.figures);
+        print_rtp(&out.lines);
         match result {
             Ok(()) => {
                 println!(
@@ -221,28 +222,40 @@ impl Demo {
     }
 }
 
-/// The SIP messages each gateway sent, in order.
+/// The SIP messages between the gateways, in gateway 1's order (one process's log, so
+/// the order is the order they were sent and received there).
 fn print_ladder(lines: &[LogLine]) {
-    println!("SIP ladder (as sent):");
+    println!("SIP ladder (seen at gw1):");
+    let lines: Vec<&LogLine> = lines.iter().filter(|l| l.node == "gw1").collect();
     let t0 = lines.first().map(|l| l.at);
     let mut any = false;
     for l in lines {
-        let Some(rest) = l.text.split("] SIP -> ").nth(1) else {
+        let (arrow, rest) = if let Some(r) = l.text.split("] SIP -> ").nth(1) {
+            ("gw1 ------> gw2", r)
+        } else if let Some(r) = l.text.split("] SIP <- ").nth(1) {
+            ("gw1 <------ gw2", r)
+        } else {
             continue;
         };
         any = true;
         let at = t0.map_or(0.0, |t| l.at.duration_since(t).as_secs_f32());
-        let (peer, summary) = rest.split_once(' ').unwrap_or((rest, ""));
-        let to = if l.node == "gw1" { "gw2" } else { "gw1" };
-        let arrow = if l.node == "gw1" {
-            format!("gw1 ---> {to}")
-        } else {
-            format!("{to} <--- gw2")
-        };
-        println!("  {at:>6.3}s  {arrow}  {summary}  ({peer})");
+        let summary = rest.split_once(' ').map_or(rest, |(_, s)| s);
+        println!("  {at:>6.3}s  {arrow}  {summary}");
     }
     if !any {
         println!("  (no SIP messages were logged)");
+    }
+}
+
+/// The gateways' own RTP counters of the call, as their bridges logged them at the end.
+fn print_rtp(lines: &[LogLine]) {
+    println!("RTP (each gateway's bridge counters for the call):");
+    for l in lines {
+        if let Some(r) = l.text.split("bridge stopped: ").nth(1)
+            && !r.starts_with("RTP 0 sent, 0 received")
+        {
+            println!("  {}: {r}", l.node);
+        }
     }
 }
 

@@ -110,6 +110,9 @@ pub struct PortRunner {
     media: Option<MediaParams>,
     /// The tone playing, replayed after a bridge restart.
     tone: ProgressTone,
+    /// Media was disconnected: the bridge towards the far end is to become a local one
+    /// (done once the batch of outputs shows the line is still engaged).
+    detach: bool,
 }
 
 /// The country's ring cadence as a line-card command (pairs of on/off milliseconds).
@@ -199,6 +202,7 @@ impl PortRunner {
             connected: false,
             media: None,
             tone: ProgressTone::Silence,
+            detach: false,
         }
     }
 
@@ -342,9 +346,7 @@ impl PortRunner {
                 }
                 Output::Media(MediaCmd::Stop) => {
                     self.connected = false;
-                    if matches!(self.bridge, BridgeState::Remote(_)) {
-                        self.start_bridge(None, &mut out);
-                    }
+                    self.detach = matches!(self.bridge, BridgeState::Remote(_));
                 }
             }
         }
@@ -353,6 +355,7 @@ impl PortRunner {
                 out.push(Action::StopBridge);
                 self.bridge = BridgeState::Off;
             }
+            self.detach = false;
             self.connected = false;
             self.media = None;
             self.tone = ProgressTone::Silence;
@@ -363,12 +366,13 @@ impl PortRunner {
     }
 
     fn ensure_bridge(&mut self, out: &mut Vec<Action>) {
-        if self.bridge == BridgeState::Off {
+        if self.bridge == BridgeState::Off || self.detach {
             self.start_bridge(None, out);
         }
     }
 
     fn start_bridge(&mut self, media: Option<MediaParams>, out: &mut Vec<Action>) {
+        self.detach = false;
         out.push(Action::StartBridge(media));
         self.bridge = match media {
             Some(m) => BridgeState::Remote(m),

@@ -225,7 +225,9 @@ pub async fn run(
             let now = Instant::now();
             for (i, p) in ports.iter_mut() {
                 for r in p.reports() {
-                    log.line(format_args!("port {i}: audio {r:?}"));
+                    if r != crate::bridge::Report::LineActivity {
+                        log.line(format_args!("port {i}: audio {r:?}"));
+                    }
                     let a = p.runner.bridge_report(now, r);
                     actions.extend(a.into_iter().map(|a| (*i, a)));
                 }
@@ -308,23 +310,32 @@ fn carry_out(
                 }
             }
             Action::StartBridge(media) => match p.start_bridge(media) {
-                Ok(()) => match media {
-                    Some(m) => log.line(format_args!("port {i}: bridge to {}", m.remote)),
-                    None => log.line(format_args!("port {i}: bridge on the line")),
-                },
+                Ok(before) => {
+                    if let Some(s) = before {
+                        log_stats(log, i, &s);
+                    }
+                    match media {
+                        Some(m) => log.line(format_args!("port {i}: bridge to {}", m.remote)),
+                        None => log.line(format_args!("port {i}: bridge on the line")),
+                    }
+                }
                 Err(e) => log.line(format_args!("port {i}: bridge failed to start: {e}")),
             },
             Action::StopBridge => {
                 if let Some(s) = p.stop_bridge() {
-                    log.line(format_args!(
-                        "port {i}: bridge stopped: {} sent, {} received, {} lost, {} late, jitter {}",
-                        s.rtp_sent, s.rtp_received, s.lost, s.late, s.jitter
-                    ));
+                    log_stats(log, i, &s);
                 }
             }
             Action::Bridge(c) => p.control(c),
         }
     }
+}
+
+fn log_stats(log: &Log, port: u8, s: &crate::bridge::StatsSnapshot) {
+    log.line(format_args!(
+        "port {port}: bridge stopped: RTP {} sent, {} received, {} lost, {} late, {} concealed, jitter {} ts, {} events sent",
+        s.rtp_sent, s.rtp_received, s.lost, s.late, s.concealed, s.jitter, s.events_sent
+    ));
 }
 
 fn signal(kind: tokio::signal::unix::SignalKind) -> Option<tokio::signal::unix::Signal> {

@@ -137,9 +137,13 @@ impl Port {
         self.bridge.is_some()
     }
 
-    /// Starts the bridge (stopping a running one first) towards `media` or on the line only.
-    pub fn start_bridge(&mut self, media: Option<MediaParams>) -> Result<(), GatewayError> {
-        self.stop_bridge();
+    /// Starts the bridge (stopping a running one first, whose final counters it returns)
+    /// towards `media` or on the line only.
+    pub fn start_bridge(
+        &mut self,
+        media: Option<MediaParams>,
+    ) -> Result<Option<StatsSnapshot>, GatewayError> {
+        let before = self.stop_bridge();
         let index = self.runner.index();
         let port: Box<dyn AudioPort> = match &self.audio {
             AudioSource::Sim(dir) => {
@@ -180,7 +184,7 @@ impl Port {
                 .wrapping_add(self.starts.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
         };
         self.bridge = Some(Bridge::start(port, self.socket.try_clone()?, cfg)?);
-        Ok(())
+        Ok(before)
     }
 
     /// Stops the bridge, if one runs; its final counters.

@@ -113,11 +113,7 @@ fn fxs_dials_out_hears_ringback_talks_and_hangs_up() {
     );
     assert_eq!(
         fxs.line_event(ms(t0, 9000), Event::OnHook),
-        vec![
-            Action::StartBridge(None),
-            Action::Sip(SipIntent::Hangup),
-            Action::StopBridge
-        ]
+        vec![Action::Sip(SipIntent::Hangup), Action::StopBridge]
     );
     assert!(fxs.is_idle());
     assert_eq!(fxs.next_deadline(), None);
@@ -212,7 +208,6 @@ fn fxo_seizes_for_a_sip_call_dials_and_answers_on_polarity_reversal() {
         fxo.line_event(ms(t0, 9000), Event::LoopCurrentOff),
         vec![
             Action::Sip(SipIntent::Hangup),
-            Action::StartBridge(None),
             Action::Line(Command::Release),
             Action::StopBridge
         ]
