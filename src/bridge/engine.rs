@@ -181,6 +181,20 @@ impl Engine {
                 self.law = law;
                 self.payload_type = payload_type;
             }
+            Control::Remote {
+                remote,
+                law,
+                payload_type,
+                event_payload_type,
+            } => {
+                self.remote = remote;
+                self.law = law;
+                self.rx_law = law;
+                self.payload_type = payload_type;
+                self.event_payload_type = event_payload_type;
+                // RFC 3551 §4.1: the first packet of a talkspurt carries the marker.
+                self.talkspurt = true;
+            }
             Control::Stop => {}
         }
     }

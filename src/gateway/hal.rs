@@ -30,6 +30,7 @@ pub enum HalEvent {
 pub struct Hal {
     pub events: UnboundedReceiver<HalEvent>,
     pub commands: Sender<(PortId, Command)>,
+    pub thread: std::thread::JoinHandle<()>,
 }
 
 impl Hal {
@@ -37,10 +38,14 @@ impl Hal {
         let driver = Driver::start(settings)?;
         let (ev_tx, events) = unbounded_channel();
         let (commands, cmd_rx) = channel();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("tipring-hal".into())
             .spawn(move || serve(driver, cmd_rx, ev_tx))?;
-        Ok(Hal { events, commands })
+        Ok(Hal {
+            events,
+            commands,
+            thread,
+        })
     }
 }
 

@@ -23,6 +23,7 @@ use crate::config::{self, FxoInboundRole, Loaded, PortRole};
 use crate::dialplan::{DigitMap, LineMode};
 use std::time::{Duration, Instant};
 use tipring_hal::model::{Command, Digit, Event, RingCadence, RingStep};
+use tipring_media::g711::Law;
 use tipring_media::tone::CountryProfile;
 
 /// Digit map of a port that has none (hotline): anything, sent after the short timer.
@@ -30,7 +31,7 @@ const ANY_NUMBER: &str = "x.T";
 /// Length of an RFC 4733 event the port machine asks for (hook flash, RFC 4733 §3.2).
 const EVENT_MS: u16 = 200;
 /// FXO: longest wait for the exchange's dial tone before dialling anyway.
-const DIAL_TONE_TIMEOUT: Duration = Duration::from_secs(2);
+const DIAL_TONE_TIMEOUT: Duration = Duration::from_secs(4);
 /// FXO with immediate answer supervision: 200 OK this long after the last digit.
 const ANSWER_AFTER_DIALLING: Duration = Duration::from_millis(500);
 
@@ -264,8 +265,8 @@ impl PortRunner {
     pub fn media(&mut self, _now: Instant, media: MediaParams) -> Vec<Action> {
         self.media = Some(media);
         let mut out = Vec::new();
-        if self.connected && self.bridge != BridgeState::Remote(media) {
-            self.start_bridge(Some(media), &mut out);
+        if self.connected {
+            self.connect(media, &mut out);
         }
         out
     }
@@ -337,11 +338,10 @@ impl PortRunner {
                 }
                 Output::Media(MediaCmd::Start) => {
                     self.connected = true;
+                    self.detach = false;
                     match self.media {
-                        Some(m) if self.bridge != BridgeState::Remote(m) => {
-                            self.start_bridge(Some(m), &mut out)
-                        }
-                        _ => self.ensure_bridge(&mut out),
+                        Some(m) => self.connect(m, &mut out),
+                        None => self.ensure_bridge(&mut out),
                     }
                 }
                 Output::Media(MediaCmd::Stop) => {
@@ -361,18 +361,46 @@ impl PortRunner {
             self.tone = ProgressTone::Silence;
         } else {
             self.ensure_bridge(&mut out);
+            if std::mem::take(&mut self.detach) {
+                out.push(Action::Bridge(self.remote_control(None)));
+                self.bridge = BridgeState::Local;
+            }
         }
         out
     }
 
+    /// Sends media to `m`: retargets the running bridge (the line side, e.g. DTMF being
+    /// dialled into an FXO line, carries on), or starts one towards it.
+    fn connect(&mut self, m: MediaParams, out: &mut Vec<Action>) {
+        match self.bridge {
+            BridgeState::Remote(now) if now == m => {}
+            BridgeState::Off => self.start_bridge(Some(m), out),
+            BridgeState::Local | BridgeState::Remote(_) => {
+                out.push(Action::Bridge(self.remote_control(Some(m))));
+                self.bridge = BridgeState::Remote(m);
+            }
+        }
+    }
+
+    /// The bridge command sending to `m`, or stopping to send.
+    fn remote_control(&self, m: Option<MediaParams>) -> Control {
+        // Stopping keeps the call's codec (only the line side runs on).
+        let codec = m.or(self.media);
+        Control::Remote {
+            remote: m.map(|m| m.remote),
+            law: codec.map_or(Law::Ulaw, |c| c.law),
+            payload_type: codec.map_or(0, |c| c.payload_type),
+            event_payload_type: codec.and_then(|c| c.event_payload_type),
+        }
+    }
+
     fn ensure_bridge(&mut self, out: &mut Vec<Action>) {
-        if self.bridge == BridgeState::Off || self.detach {
+        if self.bridge == BridgeState::Off {
             self.start_bridge(None, out);
         }
     }
 
     fn start_bridge(&mut self, media: Option<MediaParams>, out: &mut Vec<Action>) {
-        self.detach = false;
         out.push(Action::StartBridge(media));
         self.bridge = match media {
             Some(m) => BridgeState::Remote(m),

@@ -271,7 +271,9 @@ pub async fn run(
         for p in ports.values_mut() {
             p.stop_bridge();
         }
+        // The last commands (releases) reach the card before the process ends.
         drop(card.commands);
+        let _ = card.thread.join();
         log.line(format_args!("stopped"));
     };
     let (sip_result, ()) = tokio::join!(

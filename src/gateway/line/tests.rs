@@ -52,6 +52,26 @@ fn far() -> MediaParams {
     }
 }
 
+/// The bridge command that sends to `m`.
+fn to(m: MediaParams) -> Action {
+    Action::Bridge(Control::Remote {
+        remote: Some(m.remote),
+        law: m.law,
+        payload_type: m.payload_type,
+        event_payload_type: m.event_payload_type,
+    })
+}
+
+/// The bridge command that stops sending (the line side runs on).
+fn detached() -> Action {
+    Action::Bridge(Control::Remote {
+        remote: None,
+        law: Law::Ulaw,
+        payload_type: 0,
+        event_payload_type: Some(101),
+    })
+}
+
 fn ms(t0: Instant, n: u64) -> Instant {
     t0 + Duration::from_millis(n)
 }
@@ -99,7 +119,7 @@ fn fxs_dials_out_hears_ringback_talks_and_hangs_up() {
         fxs.sip_event(ms(t0, 2000), SipEvent::Answered),
         vec![
             Action::Bridge(Control::Tone(ProgressTone::Silence)),
-            Action::StartBridge(Some(far()))
+            to(far())
         ]
     );
     // The same far end again (a re-INVITE without change) restarts nothing.
@@ -155,15 +175,15 @@ fn fxs_rings_with_caller_id_and_answers_into_the_offer() {
             Action::Line(Command::StopRing),
             Action::Line(Command::OnHookTransmission { enable: false }),
             Action::Sip(SipIntent::Answer),
-            Action::StartBridge(Some(far()))
+            to(far())
         ]
     );
     // The far end hangs up: reorder on the line, no RTP, until on-hook.
     assert_eq!(
         fxs.sip_event(ms(t0, 9000), SipEvent::RemoteHangup),
         vec![
-            Action::StartBridge(None),
-            Action::Bridge(Control::Tone(ProgressTone::Reorder))
+            Action::Bridge(Control::Tone(ProgressTone::Reorder)),
+            detached()
         ]
     );
     assert_eq!(
@@ -193,7 +213,7 @@ fn fxo_seizes_for_a_sip_call_dials_and_answers_on_polarity_reversal() {
     // The exchange's dial tone, heard by the bridge, starts the dialling; the caller
     // hears the line from then on (183).
     let a = fxo.bridge_report(ms(t0, 800), Report::LineTone(ProgressTone::Dial));
-    assert_eq!(a[0], Action::StartBridge(Some(far())));
+    assert_eq!(a[0], to(far()), "the running bridge now also sends");
     assert_eq!(a[1], Action::Sip(SipIntent::EarlyMedia));
     let Action::Line(Command::PulseDial { digits }) = &a[2] else {
         panic!("{a:?}")
@@ -250,18 +270,15 @@ fn fxo_ringing_line_listens_for_caller_id_then_calls_the_hotline() {
     );
     // The far end answers while the media's address is not known yet, then it comes.
     assert!(fxo.sip_event(ms(t0, 3000), SipEvent::Answered).len() == 1);
-    assert_eq!(
-        fxo.media(ms(t0, 3001), far()),
-        vec![Action::StartBridge(Some(far()))]
-    );
+    assert_eq!(fxo.media(ms(t0, 3001), far()), vec![to(far())]);
     let moved = MediaParams {
         remote: "127.0.0.3:10002".parse().unwrap(),
         ..far()
     };
     assert_eq!(
         fxo.media(ms(t0, 4000), moved),
-        vec![Action::StartBridge(Some(moved))],
-        "a re-INVITE moving the far end restarts the bridge there"
+        vec![to(moved)],
+        "a re-INVITE moving the far end retargets the bridge"
     );
 }
 
