@@ -160,10 +160,12 @@ impl Node {
     /// Sends SIGTERM and waits up to `timeout` for the exit; kills it after that.
     pub fn terminate(&mut self, timeout: Duration) -> Option<ExitStatus> {
         let mut child = self.child.take()?;
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(child.id().to_string())
-            .status();
+        if let Ok(pid) = i32::try_from(child.id()) {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGTERM,
+            );
+        }
         let end = Instant::now() + timeout;
         while Instant::now() < end {
             if let Ok(Some(s)) = child.try_wait() {
