@@ -203,3 +203,60 @@ fn sigterm_ends_the_call_releases_the_line_and_exits_zero() {
     run(&b.g1, "expect-tone 0 480+620 5s\nonhook 0");
     wait_exit_ok(&mut b.g1);
 }
+
+/// Under systemd (Type=notify, WatchdogSec): READY=1 once the card is up, WATCHDOG=1 from
+/// the main loop every half interval, STOPPING=1 and exit 0 on SIGTERM.
+#[test]
+fn notifies_systemd_ready_watchdog_and_stopping() {
+    use std::os::unix::net::UnixDatagram;
+    let tmp = TempDir::new("tipring-run-notify").unwrap();
+    let port = testbed::free_sip_port().unwrap();
+    let a1 = SocketAddr::from(([127, 0, 0, 1], port));
+    let a2 = SocketAddr::from(([127, 0, 0, 2], port));
+    let sock_path = tmp.0.join("notify.sock");
+    let sock = UnixDatagram::bind(&sock_path).unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let mut g = Node::prepare("gw1", &tmp.0.join("gw1"), a1).unwrap();
+    g.env("NOTIFY_SOCKET", sock_path.to_str().unwrap());
+    g.env("WATCHDOG_USEC", "400000");
+    g.start(
+        Path::new(EXE),
+        &testbed::config(a1, a2, &fxs("100", "A")),
+        5,
+    )
+    .unwrap();
+    let mut got: Vec<String> = Vec::new();
+    let mut buf = [0u8; 512];
+    let end = Instant::now() + Duration::from_secs(10);
+    let mut ready_at = None;
+    while Instant::now() < end {
+        if let Ok(n) = sock.recv(&mut buf) {
+            let m = String::from_utf8_lossy(&buf[..n]).into_owned();
+            if m.starts_with("READY=1") && ready_at.is_none() {
+                ready_at = Some(got.len());
+            }
+            got.push(m);
+        }
+        let watchdogs = ready_at.map_or(0, |r| {
+            got[r..]
+                .iter()
+                .filter(|m| m.as_str() == "WATCHDOG=1")
+                .count()
+        });
+        if watchdogs >= 4 {
+            break;
+        }
+    }
+    assert!(ready_at.is_some(), "no READY=1 in {got:?}");
+    assert!(
+        got.iter().filter(|m| m.as_str() == "WATCHDOG=1").count() >= 4,
+        "watchdog pings every 200 ms: {got:?}"
+    );
+    wait_exit_ok(&mut g);
+    let mut stopping = false;
+    while let Ok(n) = sock.recv(&mut buf) {
+        stopping |= &buf[..n] == b"STOPPING=1";
+    }
+    assert!(stopping, "STOPPING=1 at shutdown");
+}

@@ -27,6 +27,7 @@ pub struct Node {
     /// Log lines with their arrival time.
     pub log: Arc<Mutex<Vec<(Instant, String)>>>,
     echo: bool,
+    env: Vec<(String, String)>,
 }
 
 /// A log line and where it came from.
@@ -96,12 +97,18 @@ impl Node {
             child: None,
             log: Arc::new(Mutex::new(Vec::new())),
             echo: false,
+            env: Vec::new(),
         })
     }
 
     /// Echo the gateway's log to our stderr as it comes.
     pub fn echo(&mut self, on: bool) {
         self.echo = on;
+    }
+
+    /// Sets an environment variable for the gateway process (before [`Node::start`]).
+    pub fn env(&mut self, key: &str, value: &str) {
+        self.env.push((key.into(), value.into()));
     }
 
     /// Starts `tipring run` (the binary `exe`) with `config`, seeded with `seed`.
@@ -116,6 +123,7 @@ impl Node {
             .arg(self.dir.join("board"))
             .arg("--seed")
             .arg(seed.to_string())
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
