@@ -53,6 +53,13 @@ impl Args {
                 ExitCode::SUCCESS
             }
             Err(Failed(why)) => {
+                if !self.verbose {
+                    println!("\nThe gateways' last log lines:");
+                    let from = out.lines.len().saturating_sub(30);
+                    for l in &out.lines[from..] {
+                        println!("  {}: {}", l.node, l.text);
+                    }
+                }
                 println!("\ndemo FAILED: {why}");
                 ExitCode::FAILURE
             }
@@ -136,12 +143,14 @@ impl Demo {
             .map_err(fail("gateway 1"))?;
         g2.start(exe, &testbed::config(a2, a1, &phone(CALLEE, "Bob")), 2)
             .map_err(fail("gateway 2"))?;
-        for g in [&*g1, &*g2] {
+        for g in [&mut *g1, &mut *g2] {
             if !g.wait_link(Duration::from_secs(8)) {
-                return Err(Failed(format!(
-                    "{}: its line card link never came up",
-                    g.name
-                )));
+                let why = if g.running() {
+                    "its line card link never came up"
+                } else {
+                    "tipring run exited at start"
+                };
+                return Err(Failed(format!("{}: {why}", g.name)));
             }
         }
         // Let the SIP sides bind before the first INVITE.
