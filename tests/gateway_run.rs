@@ -118,7 +118,7 @@ fn phone_calls_phone_through_two_tipring_run_gateways() {
     let mut b = bed("tipring-run-demo", &fxs("100", "Alice"), &|_| {
         fxs("200", "Bob")
     });
-    run(&b.g1, "offhook 0\nexpect-tone 0 dial 4s\ndial 0 200");
+    run(&b.g1, "offhook 0\nexpect-tone 0 350+440 4s\ndial 0 200");
     run(&b.g2, "expect-ringing 0 5s");
     run(&b.g1, "expect-tone 0 440+480 5s");
     run(&b.g2, "expect-callerid 0 100 8s\noffhook 0\nwait 300ms");
@@ -155,7 +155,7 @@ fn fxs_to_fxo_call(b: &Bed) -> (Capture, Instant) {
     let line = Capture::default();
     b.g2.card.add_sink(2, Box::new(line.clone()));
     let t0 = Instant::now();
-    run(&b.g1, "offhook 0\nexpect-tone 0 dial 4s\ndial 0 9555");
+    run(&b.g1, "offhook 0\nexpect-tone 0 350+440 4s\ndial 0 9555");
     // The exchange gives dial tone once seized; the gateway dials after hearing it.
     run(
         &b.g2,
@@ -259,4 +259,53 @@ fn notifies_systemd_ready_watchdog_and_stopping() {
         stopping |= &buf[..n] == b"STOPPING=1";
     }
     assert!(stopping, "STOPPING=1 at shutdown");
+}
+
+/// The failure paths of a phone-to-phone call: CANCEL before the answer stops the far
+/// ringing; a busy far phone (486) gives busy tone; a number nobody answers to (404)
+/// gives reorder.
+#[test]
+fn cancel_busy_and_unknown_number() {
+    let mut b = bed("tipring-run-fail", &fxs("100", "Alice"), &|_| {
+        fxs("200", "Bob")
+    });
+    // CANCEL: the caller gives up while the far phone rings.
+    run(&b.g1, "offhook 0\nexpect-tone 0 350+440 4s\ndial 0 200");
+    run(&b.g2, "expect-ringing 0 5s");
+    // On-hook is told from a hook flash only after the longest flash (900 ms).
+    run(&b.g1, "onhook 0\nwait 1600ms");
+    let ringing = |g: &Node| {
+        g.card
+            .with_port(0, |p, _, _| match p {
+                tipring_hal::sim::SimPort::Fxs(ph) => ph.is_ringing(),
+                tipring_hal::sim::SimPort::Fxo(_) => false,
+            })
+            .unwrap()
+    };
+    if ringing(&b.g2) {
+        dump(&b.g1);
+        dump(&b.g2);
+        panic!("the far phone is still ringing after the CANCEL");
+    }
+    assert_eq!(commands(&b.g2, 0).last(), Some(&Command::StopRing));
+    // On-hook is told from a flash only after the longest flash.
+    std::thread::sleep(Duration::from_millis(1000));
+    // Busy: the far phone is off-hook already.
+    run(&b.g2, "offhook 0");
+    run(&b.g1, "offhook 0\nexpect-tone 0 350+440 4s\ndial 0 200");
+    run(&b.g1, "expect-tone 0 busy 6s\nonhook 0");
+    run(&b.g2, "onhook 0\nwait 1000ms");
+    assert_eq!(
+        commands(&b.g2, 0)
+            .iter()
+            .filter(|c| matches!(c, Command::Ring(_)))
+            .count(),
+        1,
+        "the busy phone was not rung"
+    );
+    // Unknown number: reorder.
+    run(&b.g1, "offhook 0\nexpect-tone 0 350+440 4s\ndial 0 555");
+    run(&b.g1, "expect-tone 0 congestion 6s\nonhook 0");
+    wait_exit_ok(&mut b.g1);
+    wait_exit_ok(&mut b.g2);
 }
