@@ -518,3 +518,229 @@ fn number_without_domain_is_refused_locally() {
     assert_eq!(Net::calls(&n.ev_a, 0), vec![SipEvent::Rejected(404)]);
     assert!(Net::wire(&n.ev_a, true).is_empty());
 }
+
+/// A registrar written out by hand: challenges the first REGISTER, checks the answer with
+/// a real digest server, grants what was asked.
+#[test]
+fn registers_with_digest_refreshes_and_unregisters() {
+    use tipring_sip::digest::{DigestServer, Secret, ServerConfig};
+    let cfg = config(
+        A,
+        2,
+        "[[accounts]]\nname = \"pbx\"\nregistrar = \"sip:127.0.0.2:5070\"\nusername = \"gw1\"\n\
+         password = \"secret-pass\"\nregister_expiry_s = 600\n\
+         [security]\ntrusted_peers = [\"127.0.0.3\"]\n",
+    );
+    let mut s = side(&cfg, A, 20000, 5);
+    let registrar = Peer {
+        transport: Transport::Udp,
+        addr: "127.0.0.2:5070".parse().unwrap(),
+    };
+    let t0 = Instant::now();
+    let mut server = DigestServer::new(ServerConfig::new("127.0.0.2"), [7; 32], t0);
+    let users = std::collections::HashMap::from([(
+        "gw1".to_owned(),
+        Secret::Password("secret-pass".into()),
+    )]);
+    let mut answer = |s: &mut SipSide, now: Instant| -> (u32, Option<String>) {
+        let t = s.poll_transmit().expect("a REGISTER");
+        assert_eq!(t.to, registrar);
+        let msg = Message::parse(&t.bytes).unwrap();
+        assert_eq!(msg.method(), Some(Method::Register));
+        assert_eq!(msg.request_uri().unwrap().to_string(), "sip:127.0.0.2:5070");
+        assert_eq!(
+            msg.to().unwrap().uri.to_string(),
+            "sip:gw1@127.0.0.2",
+            "address of record at the registrar's domain"
+        );
+        let expires = msg.expires().expect("Expires");
+        let contact = msg.header("Contact").unwrap().value.to_owned();
+        let resp =
+            match server.verify_request(now, &msg, tipring_sip::digest::ChallengeKind::Www, &users)
+            {
+                tipring_sip::digest::Verdict::Authorized { .. } => {
+                    tipring_sip::MessageBuilder::response_to(&msg, 200, "OK", Some("r1"))
+                        .header(
+                            tipring_sip::HeaderName::Contact,
+                            format!("{contact};expires={expires}"),
+                        )
+                        .finish()
+                }
+                _ => {
+                    let mut b = tipring_sip::MessageBuilder::response_to(
+                        &msg,
+                        401,
+                        "Unauthorized",
+                        Some("r1"),
+                    );
+                    for c in server.challenges(now, false) {
+                        b = b.header(tipring_sip::HeaderName::WwwAuthenticate, c);
+                    }
+                    b.finish()
+                }
+            };
+        let code = Message::parse(&resp).unwrap().status().unwrap();
+        s.handle_message(now, &resp, registrar);
+        (expires, Some(code.to_string()))
+    };
+    s.start(t0);
+    assert_eq!(answer(&mut s, t0), (600, Some("401".into())));
+    assert_eq!(answer(&mut s, t0), (600, Some("200".into())));
+    let notes = Net::notices(&std::iter::from_fn(|| s.poll_event()).collect::<Vec<_>>());
+    assert!(
+        notes
+            .iter()
+            .any(|n| n == "account pbx: registered for 600 s"),
+        "{notes:?}"
+    );
+    // Refreshed before it lapses (a minute early), with credentials again.
+    // Run the timers (Timer K first) until the refresh goes out.
+    let mut due = t0;
+    while s.transmits.is_empty() {
+        due = s.poll_timeout().expect("a timer runs");
+        assert!(due <= t0 + Duration::from_secs(540), "no refresh in time");
+        s.handle_timeout(due);
+    }
+    assert!(
+        due > t0 + Duration::from_secs(500),
+        "refreshed too early: {:?}",
+        due - t0
+    );
+    let (e, code) = answer(&mut s, due);
+    assert_eq!(e, 600);
+    assert!(code == Some("200".into()) || code == Some("401".into()));
+    if code == Some("401".into()) {
+        assert_eq!(answer(&mut s, due).1, Some("200".into()));
+    }
+    // Shutdown removes the binding.
+    s.shutdown(due);
+    assert!(s.unregistering());
+    let (e, code) = answer(&mut s, due);
+    assert_eq!(e, 0);
+    if code == Some("401".into()) {
+        assert_eq!(answer(&mut s, due).1, Some("200".into()));
+    }
+    assert!(!s.unregistering());
+    let notes = Net::notices(&std::iter::from_fn(|| s.poll_event()).collect::<Vec<_>>());
+    assert!(
+        notes.iter().any(|n| n == "account pbx: unregistered"),
+        "{notes:?}"
+    );
+}
+
+#[test]
+fn numbers_go_through_the_account_proxy_which_is_pinged() {
+    let ca = config(
+        A,
+        2,
+        &format!(
+            "[[accounts]]\nname = \"sp\"\nproxy = \"sip:{B};lr\"\n\
+             [security]\ntrusted_peers = [\"127.0.0.3\"]\n"
+        ),
+    );
+    let (_, cb) = plain();
+    let mut n = Net::new(&ca, &cb);
+    n.a.start(n.now);
+    n.settle();
+    assert!(
+        Net::notices(&n.ev_a)
+            .iter()
+            .any(|l| l == &format!("proxy sip:{B};lr is up")),
+        "{:?}",
+        n.ev_a
+    );
+    n.place(0, "302");
+    assert!(
+        Net::wire(&n.ev_a, true)
+            .iter()
+            .any(|s| s == &format!("INVITE sip:302@{B}"))
+    );
+    assert_eq!(Net::calls(&n.ev_b, 1).len(), 1);
+}
+
+#[test]
+fn proxy_down_is_noticed() {
+    let ca = config(
+        A,
+        2,
+        "[[accounts]]\nname = \"sp\"\nproxy = \"sip:127.0.0.7:5060;lr\"\n\
+         [security]\ntrusted_peers = [\"127.0.0.3\"]\n",
+    );
+    let (_, cb) = plain();
+    let mut n = Net::new(&ca, &cb);
+    n.a.start(n.now);
+    n.run_for(Duration::from_secs(40));
+    assert!(
+        Net::notices(&n.ev_a)
+            .iter()
+            .any(|l| l == "proxy sip:127.0.0.7:5060;lr is down (no answer)"),
+        "{:?}",
+        Net::notices(&n.ev_a)
+    );
+}
+
+/// A far end that re-offers (a plain UA core): the bridge is retargeted.
+#[test]
+fn reinvite_retargets_the_bridge() {
+    use tipring_sip::sdp::{MediaConfig, OfferAnswer};
+    use tipring_sip::ua::UaConfig;
+    let (ca, _) = plain();
+    let mut a = side(&ca, A, 20000, 1);
+    let far: SocketAddr = B.parse().unwrap();
+    let mut ua = Ua::new(UaConfig::new(far, Transport::Udp, "far"));
+    let mut oa = OfferAnswer::new(MediaConfig::new(far.ip(), 7000), 9);
+    let now = Instant::now();
+    let offer = oa.create_offer().to_string().into_bytes();
+    let h = ua
+        .call(now, &format!("sip:201@{A}"), &format!("sip:far@{B}"), offer)
+        .unwrap();
+    let mut ev = Vec::new();
+    let pump = |a: &mut SipSide, ua: &mut Ua, ev: &mut Vec<PortEvent>| {
+        let from_far = Peer {
+            transport: Transport::Udp,
+            addr: far,
+        };
+        let from_a = Peer {
+            transport: Transport::Udp,
+            addr: a.local(),
+        };
+        for _ in 0..10 {
+            while let Some(t) = ua.poll_transmit() {
+                a.handle_message(now, &t.bytes, from_far);
+            }
+            while let Some(t) = a.poll_transmit() {
+                ua.handle_message(now, &t.bytes, from_a);
+            }
+            ev.extend(std::iter::from_fn(|| a.poll_event()));
+        }
+    };
+    pump(&mut a, &mut ua, &mut ev);
+    assert_eq!(Net::calls(&ev, 0).len(), 1);
+    a.intent(now, 0, SipIntent::Answer);
+    pump(&mut a, &mut ua, &mut ev);
+    let answered = std::iter::from_fn(|| ua.poll_event())
+        .find_map(|e| match e {
+            UaEvent::Answered { sdp, .. } => Some(sdp),
+            _ => None,
+        })
+        .expect("far end answered");
+    let sd = tipring_sip::sdp::SessionDescription::parse(&answered).unwrap();
+    oa.process_answer(&sd).unwrap();
+    assert_eq!(
+        Net::media(&ev, 0)[0].remote,
+        "127.0.0.2:7000".parse().unwrap()
+    );
+    // The far end moves its media to another port.
+    oa.config_mut().rtp_port = 7100;
+    let reoffer = oa.create_offer().to_string().into_bytes();
+    ua.reinvite(now, h, reoffer).unwrap();
+    pump(&mut a, &mut ua, &mut ev);
+    let m = Net::media(&ev, 0);
+    assert_eq!(m.len(), 2, "{ev:?}");
+    assert_eq!(m[1].remote, "127.0.0.2:7100".parse().unwrap());
+    assert!(
+        std::iter::from_fn(|| ua.poll_event()).any(|e| matches!(e, UaEvent::ReinviteDone { .. }))
+    );
+    // The machine was not bothered by the re-INVITE.
+    assert_eq!(Net::calls(&ev, 0).len(), 1);
+}
