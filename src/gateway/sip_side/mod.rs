@@ -95,6 +95,18 @@ struct PortCall {
     local_sdp: Vec<u8>,
     /// Incoming: the negotiated media, known from the offer on.
     negotiated: Option<tipring_sip::sdp::NegotiatedMedia>,
+    /// Outgoing through a proxy that has a secondary: how to place it again there.
+    failover: Option<Failover>,
+}
+
+/// An outgoing call to place again through the account's secondary proxy.
+#[derive(Debug, Clone)]
+struct Failover {
+    request_uri: String,
+    from: String,
+    display_name: Option<String>,
+    proxy: String,
+    next_hop: Peer,
 }
 
 /// One configured port.
@@ -115,6 +127,8 @@ pub struct SipSide {
     calls: HashMap<CallHandle, u8>,
     regs: Vec<(RegHandle, String)>,
     pings: Vec<(PingHandle, String)>,
+    /// Proxies the pings found not answering.
+    down: Vec<String>,
     transmits: VecDeque<Transmit>,
     events: VecDeque<PortEvent>,
     /// The caller of the INVITE being handled, for its `Incoming` event.
@@ -235,6 +249,7 @@ impl SipSide {
             calls: HashMap::new(),
             regs: Vec::new(),
             pings: Vec::new(),
+            down: Vec::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             pending_caller: None,
@@ -494,9 +509,25 @@ impl SipSide {
             return;
         };
         let sdp = session.offer();
+        let mut next_hop = out.next_hop;
+        let mut failover = None;
+        if let (Some(proxy), Some((fallback, peer))) = (&out.proxy, out.fallback) {
+            if self.down.contains(proxy) {
+                // The pings say the proxy is gone: start with the secondary.
+                next_hop = Some(peer);
+            } else {
+                failover = Some(Failover {
+                    request_uri: out.request_uri.clone(),
+                    from: out.from.clone(),
+                    display_name: out.display_name.clone(),
+                    proxy: fallback,
+                    next_hop: peer,
+                });
+            }
+        }
         let opts = CallOptions {
             display_name: out.display_name,
-            next_hop: out.next_hop,
+            next_hop,
         };
         match self
             .ua
@@ -511,6 +542,7 @@ impl SipSide {
                         session,
                         local_sdp: Vec::new(),
                         negotiated: None,
+                        failover,
                     });
                 }
             }
@@ -626,14 +658,18 @@ impl SipSide {
             }
             UaEvent::PeerUp { ping } => {
                 let t = self.ping_name(ping);
+                self.down.retain(|d| d != &t);
                 self.notice(format!("proxy {t} is up"));
             }
             UaEvent::PeerDown { ping, code } => {
                 let t = self.ping_name(ping);
+                if !self.down.contains(&t) {
+                    self.down.push(t.clone());
+                }
                 let why = code.map_or_else(|| "no answer".to_owned(), |c| c.to_string());
                 self.notice(format!("proxy {t} is down ({why})"));
             }
-            UaEvent::Ended { call, reason } => self.on_ended(call, reason),
+            UaEvent::Ended { call, reason } => self.on_ended(now, call, reason),
         }
     }
 
@@ -704,6 +740,7 @@ impl SipSide {
                 session,
                 local_sdp,
                 negotiated,
+                failover: None,
             });
         }
         self.call_event(port, SipEvent::IncomingCall { caller, number });
@@ -788,15 +825,26 @@ impl SipSide {
         }
     }
 
-    fn on_ended(&mut self, call: CallHandle, reason: EndReason) {
+    fn on_ended(&mut self, now: Instant, call: CallHandle, reason: EndReason) {
         let Some(port) = self.calls.remove(&call) else {
             return;
         };
-        let dir = self
-            .slots
-            .get_mut(&port)
-            .and_then(|s| s.call.take())
-            .map(|c| c.dir);
+        let ended = self.slots.get_mut(&port).and_then(|s| s.call.take());
+        let proxy_failed = matches!(
+            reason,
+            EndReason::Timeout
+                | EndReason::Failed {
+                    code: 408 | 503,
+                    ..
+                }
+        );
+        if let Some(c) = ended.as_ref().filter(|_| proxy_failed)
+            && let Some(f) = c.failover.clone()
+            && self.fail_over(now, port, &f)
+        {
+            return;
+        }
+        let dir = ended.map(|c| c.dir);
         let event = match (dir, reason) {
             (_, EndReason::LocalBye | EndReason::LocalReject(_)) => None,
             (Some(Dir::Out), EndReason::Cancelled) => None,
@@ -812,6 +860,39 @@ impl SipSide {
         };
         if let Some(ev) = event {
             self.call_event(port, ev);
+        }
+    }
+}
+
+impl SipSide {
+    /// Places an outgoing call again through the account's secondary proxy (docs/CONFIG.md
+    /// `secondary_proxy`); `false` when that cannot be done.
+    fn fail_over(&mut self, now: Instant, port: u8, f: &Failover) -> bool {
+        let Some(mut session) = self.new_session(port) else {
+            return false;
+        };
+        let sdp = session.offer();
+        let opts = CallOptions {
+            display_name: f.display_name.clone(),
+            next_hop: Some(f.next_hop),
+        };
+        match self.ua.call_with(now, &f.request_uri, &f.from, sdp, opts) {
+            Ok(h) => {
+                self.notice(format!("port {port}: proxy failed, trying {}", f.proxy));
+                self.calls.insert(h, port);
+                if let Some(s) = self.slots.get_mut(&port) {
+                    s.call = Some(PortCall {
+                        handle: h,
+                        dir: Dir::Out,
+                        session,
+                        local_sdp: Vec::new(),
+                        negotiated: None,
+                        failover: None,
+                    });
+                }
+                true
+            }
+            Err(_) => false,
         }
     }
 }

@@ -28,6 +28,10 @@ pub struct Outgoing {
     pub request_uri: String,
     /// Where the INVITE goes when not to the Request-URI's host: the account's proxy.
     pub next_hop: Option<Peer>,
+    /// The account's secondary proxy: tried when the first hop times out or answers 503.
+    pub fallback: Option<(String, Peer)>,
+    /// The proxy URI of `next_hop`, when it is the account's proxy.
+    pub proxy: Option<String>,
     /// Our From URI.
     pub from: String,
     /// Our From display name.
@@ -115,6 +119,14 @@ pub fn outgoing(
         Some(a) => proxy_of(a, transport)?,
         None => None,
     };
+    let proxy = account.and_then(|a| a.proxy.clone());
+    let fallback = match account.and_then(|a| a.secondary_proxy.as_ref()) {
+        Some(uri) => Some((
+            uri.clone(),
+            uri_peer(uri, transport).ok_or_else(|| RouteError::BadProxy(uri.clone()))?,
+        )),
+        None => None,
+    };
     let user = caller
         .number
         .as_deref()
@@ -137,6 +149,8 @@ pub fn outgoing(
     Ok(Outgoing {
         request_uri,
         next_hop,
+        fallback,
+        proxy,
         from: format!("sip:{user}@{host}"),
         display_name,
     })

@@ -744,3 +744,57 @@ fn reinvite_retargets_the_bridge() {
     // The machine was not bothered by the re-INVITE.
     assert_eq!(Net::calls(&ev, 0).len(), 1);
 }
+
+fn with_dead_proxy() -> (Loaded, Loaded) {
+    let ca = config(
+        A,
+        2,
+        &format!(
+            "[[accounts]]\nname = \"sp\"\nproxy = \"sip:127.0.0.7:5060;lr\"\n\
+             secondary_proxy = \"sip:{B};lr\"\n[security]\ntrusted_peers = [\"127.0.0.3\"]\n"
+        ),
+    );
+    (ca, plain().1)
+}
+
+#[test]
+fn proxy_timeout_fails_over_to_the_secondary() {
+    let (ca, cb) = with_dead_proxy();
+    let mut n = Net::new(&ca, &cb);
+    n.place(0, "302");
+    assert!(Net::calls(&n.ev_b, 1).is_empty());
+    n.run_for(Duration::from_secs(33));
+    assert_eq!(
+        Net::calls(&n.ev_b, 1).len(),
+        1,
+        "{:?}",
+        Net::notices(&n.ev_a)
+    );
+    assert!(
+        Net::calls(&n.ev_a, 0).is_empty(),
+        "the machine sees no failure"
+    );
+    assert!(
+        Net::notices(&n.ev_a)
+            .iter()
+            .any(|l| l == &format!("port 0: proxy failed, trying sip:{B};lr"))
+    );
+    n.b.intent(n.now, 1, SipIntent::Answer);
+    n.settle();
+    assert_eq!(Net::calls(&n.ev_a, 0), vec![SipEvent::Answered]);
+}
+
+#[test]
+fn proxy_known_down_goes_to_the_secondary_at_once() {
+    let (ca, cb) = with_dead_proxy();
+    let mut n = Net::new(&ca, &cb);
+    n.a.start(n.now);
+    n.run_for(Duration::from_secs(40));
+    assert!(
+        Net::notices(&n.ev_a)
+            .iter()
+            .any(|l| l.contains("127.0.0.7:5060;lr is down"))
+    );
+    n.place(0, "302");
+    assert_eq!(Net::calls(&n.ev_b, 1).len(), 1);
+}
