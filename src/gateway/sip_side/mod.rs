@@ -134,6 +134,7 @@ pub struct SipSide {
     /// The caller of the INVITE being handled, for its `Incoming` event.
     pending_caller: Option<crate::call::CallerInfo>,
     sessions: u64,
+    started: bool,
 }
 
 impl std::fmt::Debug for SipSide {
@@ -254,6 +255,7 @@ impl SipSide {
             events: VecDeque::new(),
             pending_caller: None,
             sessions: seed & 0xffff_ffff,
+            started: false,
         })
     }
 
@@ -279,9 +281,13 @@ impl SipSide {
             .any(|(h, _)| self.ua.reg_state(*h) == Some(tipring_sip::ua::RegState::Unregistering))
     }
 
-    /// Start registrations of the configured accounts and OPTIONS pings to their proxies
-    /// (call once at start).
+    /// Start registrations of the configured accounts and OPTIONS pings to their proxies.
+    /// Only the first call does anything ([`io::run`] calls it too, so a caller that
+    /// already started the side is not registered twice).
     pub fn start(&mut self, now: Instant) {
+        if std::mem::replace(&mut self.started, true) {
+            return;
+        }
         let accounts = self.cfg.accounts.clone();
         for a in &accounts {
             if let (Some(registrar), Some(user)) = (&a.registrar, &a.username) {

@@ -584,8 +584,13 @@ fn registers_with_digest_refreshes_and_unregisters() {
         (expires, Some(code.to_string()))
     };
     s.start(t0);
+    s.start(t0);
     assert_eq!(answer(&mut s, t0), (600, Some("401".into())));
     assert_eq!(answer(&mut s, t0), (600, Some("200".into())));
+    assert!(
+        s.poll_transmit().is_none(),
+        "a second start() registers nothing more"
+    );
     let notes = Net::notices(&std::iter::from_fn(|| s.poll_event()).collect::<Vec<_>>());
     assert!(
         notes
