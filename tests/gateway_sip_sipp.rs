@@ -241,3 +241,39 @@ async fn untrusted_invite_toward_fxo_gets_403() {
     );
     g.stop().await;
 }
+
+#[tokio::test]
+async fn shutdown_ends_the_call_with_bye() {
+    let g_addr = "127.0.0.1:17641";
+    let mut sipp = Sipp::spawn(
+        "gw-stop",
+        &[
+            "-sf",
+            &scenario("uas_call.xml"),
+            "-i",
+            "127.0.0.1",
+            "-p",
+            "17642",
+            "-m",
+            "1",
+        ],
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut g = Gateway::start(&config(g_addr, "127.0.0.9"), g_addr);
+    g.intents
+        .send((
+            0,
+            SipIntent::PlaceCall {
+                target: "sip:service@127.0.0.1:17642".into(),
+                caller: Default::default(),
+            },
+        ))
+        .await
+        .unwrap();
+    let l = Duration::from_secs(10);
+    assert_eq!(g.next_call(0, l).await, SipEvent::Ringing);
+    assert_eq!(g.next_call(0, l).await, SipEvent::Answered);
+    // No Hangup intent: stopping the driver ends the call, and it waits for the 200.
+    g.stop().await;
+    sipp.expect_success(Duration::from_secs(30)).await;
+}

@@ -281,6 +281,13 @@ impl SipSide {
             .any(|(h, _)| self.ua.reg_state(*h) == Some(tipring_sip::ua::RegState::Unregistering))
     }
 
+    /// Whether nothing is under way any more: no call the UA still ends (a BYE or CANCEL
+    /// waiting for its answer) and no unregistration outstanding. [`io::run`] waits for
+    /// this (at most [`io::SHUTDOWN_GRACE`]) after [`SipSide::shutdown`].
+    pub fn idle(&self) -> bool {
+        !self.unregistering() && !self.ua.busy()
+    }
+
     /// Start registrations of the configured accounts and OPTIONS pings to their proxies.
     /// Only the first call does anything ([`io::run`] calls it too, so a caller that
     /// already started the side is not registered twice).

@@ -249,8 +249,11 @@ fn call_placed_ringing_answered_with_media_both_sides() {
     assert_eq!(oks, 1, "{:?}", Net::wire(&n.ev_b, true));
 
     // The caller hangs up: BYE; B's machine hears RemoteHangup, A's nothing more.
+    assert!(!n.a.idle(), "a call is up");
     n.a.intent(n.now, 0, SipIntent::Hangup);
+    assert!(!n.a.idle(), "the BYE awaits its answer");
     n.settle();
+    assert!(n.a.idle() && n.b.idle());
     assert_eq!(Net::calls(&n.ev_b, 0).last(), Some(&SipEvent::RemoteHangup));
     assert_eq!(Net::calls(&n.ev_a, 0).len(), 2);
     assert!(!n.a.port_busy(0) && !n.b.port_busy(0));
