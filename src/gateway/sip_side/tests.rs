@@ -806,3 +806,22 @@ fn proxy_known_down_goes_to_the_secondary_at_once() {
     n.place(0, "302");
     assert_eq!(Net::calls(&n.ev_b, 1).len(), 1);
 }
+
+#[test]
+fn no_common_codec_is_488_before_any_port_hears() {
+    let ca = config(
+        A,
+        2,
+        "[security]\ntrusted_peers = [\"127.0.0.3\"]\n[media]\ncodecs = [\"pcmu\"]\n",
+    );
+    let cb = config(
+        B,
+        3,
+        "[security]\ntrusted_peers = [\"127.0.0.3\"]\n[media]\ncodecs = [\"pcma\"]\n",
+    );
+    let mut n = Net::new(&ca, &cb);
+    n.place(0, &format!("sip:301@{B}"));
+    assert_eq!(Net::calls(&n.ev_a, 0), vec![SipEvent::Rejected(488)]);
+    assert!(Net::calls(&n.ev_b, 0).is_empty());
+    assert!(!n.b.port_busy(0));
+}
