@@ -424,7 +424,8 @@ impl SipSide {
                 });
                 return;
             }
-            self.pending_caller = Some(caller::caller_of(&msg));
+            let trusted = self.screen.trusts(source.addr.ip());
+            self.pending_caller = Some(caller::caller_of(&msg, trusted));
         }
         self.ua.handle_message(now, bytes, respond_to);
         self.drain(now);

@@ -80,6 +80,11 @@ impl Screen {
         }
     }
 
+    /// Whether `ip` is a trusted peer.
+    pub fn trusts(&self, ip: IpAddr) -> bool {
+        self.trusted.trusts(ip)
+    }
+
     /// Decides on a new INVITE toward an FXO line that arrived from `source`.
     pub fn check(&mut self, now: Instant, msg: &Message<'_>, source: IpAddr) -> Admission {
         let key = key_of(msg);
