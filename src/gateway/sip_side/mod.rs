@@ -412,12 +412,15 @@ impl SipSide {
             );
             if to_fxo
                 && let Admission::Refuse {
-                    code: _,
                     response,
                     why,
+                    repeat,
+                    ..
                 } = self.screen.check(now, &msg, source.addr.ip())
             {
-                self.notice(why);
+                if !repeat {
+                    self.notice(why);
+                }
                 self.send(Transmit {
                     to: respond_to,
                     bytes: Arc::from(response),

@@ -405,6 +405,11 @@ fn untrusted_invite_toward_fxo_403_and_no_call() {
     // Retransmissions get the same stateless answer and nothing else happens.
     n.run_for(Duration::from_secs(40));
     assert!(Net::calls(&n.ev_b, 2).is_empty() && Net::calls(&n.ev_b, 3).is_empty());
+    let refusals = Net::notices(&n.ev_b)
+        .into_iter()
+        .filter(|l| l.contains("untrusted"))
+        .count();
+    assert_eq!(refusals, 1, "one log line per refused INVITE");
 }
 
 #[test]
@@ -824,4 +829,43 @@ fn no_common_codec_is_488_before_any_port_hears() {
     assert_eq!(Net::calls(&n.ev_a, 0), vec![SipEvent::Rejected(488)]);
     assert!(Net::calls(&n.ev_b, 0).is_empty());
     assert!(!n.b.port_busy(0));
+}
+
+#[test]
+fn refused_invite_retransmission_gets_the_same_answer_and_one_log_line() {
+    let (ca, cb) = plain();
+    let mut a = side(&ca, A, 20000, 1);
+    let mut b = side(&cb, B, 30000, 2);
+    let now = Instant::now();
+    a.intent(
+        now,
+        0,
+        SipIntent::PlaceCall {
+            target: format!("sip:5551234@{B}"),
+            caller: CallerInfo::default(),
+        },
+    );
+    let invite = a.poll_transmit().expect("INVITE");
+    let from = Peer {
+        transport: Transport::Udp,
+        addr: a.local(),
+    };
+    let mut answers = Vec::new();
+    for _ in 0..2 {
+        b.handle_message(now, &invite.bytes, from);
+        let t = b.poll_transmit().expect("a stateless answer");
+        assert_eq!(t.to, from);
+        assert!(b.poll_transmit().is_none());
+        answers.push(t.bytes.to_vec());
+    }
+    assert_eq!(
+        answers[0], answers[1],
+        "same To tag each time (RFC 3261 §8.2.7)"
+    );
+    let m = Message::parse(&answers[0]).unwrap();
+    assert_eq!(m.status(), Some(403));
+    assert!(m.to().unwrap().tag().is_some());
+    let ev: Vec<PortEvent> = std::iter::from_fn(|| b.poll_event()).collect();
+    assert_eq!(Net::notices(&ev).len(), 1, "{ev:?}");
+    assert!((0..4).all(|p| Net::calls(&ev, p).is_empty()));
 }
