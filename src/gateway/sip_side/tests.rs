@@ -869,3 +869,44 @@ fn refused_invite_retransmission_gets_the_same_answer_and_one_log_line() {
     assert_eq!(Net::notices(&ev).len(), 1, "{ev:?}");
     assert!((0..4).all(|p| Net::calls(&ev, p).is_empty()));
 }
+
+proptest::proptest! {
+    /// Whatever arrives (a valid INVITE cut and spliced with junk, toward FXS and FXO
+    /// numbers, with and without SDP), the side answers or drops it, never panics.
+    #[test]
+    fn hostile_messages_never_panic(
+        user in proptest::sample::select(vec!["301", "5551234", "nobody", "+1%32", ""]),
+        pos in 0usize..700,
+        junk in "\\PC{0,24}",
+        sdp in proptest::bool::ANY,
+    ) {
+        let (ca, cb) = plain();
+        let mut a = side(&ca, A, 20000, 1);
+        let mut b = side(&cb, B, 30000, 2);
+        let now = Instant::now();
+        a.intent(now, 0, SipIntent::PlaceCall {
+            target: format!("sip:{user}@{B}"),
+            caller: CallerInfo::default(),
+        });
+        let Some(t) = a.poll_transmit() else { return Ok(()); };
+        let mut text = String::from_utf8_lossy(&t.bytes).into_owned();
+        if !sdp && let Some(i) = text.find("\r\n\r\n") {
+            text.truncate(i + 4);
+        }
+        let mut cut = pos.min(text.len());
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let bytes = format!("{}{junk}{}", &text[..cut], &text[cut..]).into_bytes();
+        let from = Peer { transport: Transport::Udp, addr: a.local() };
+        b.handle_message(now, &bytes, from);
+        b.handle_message(now, &bytes, from);
+        while b.poll_transmit().is_some() {}
+        while let Some(e) = b.poll_event() {
+            if let PortEvent::Call { port, event: SipEvent::IncomingCall { .. } } = e {
+                b.intent(now, port, SipIntent::Answer);
+            }
+        }
+        b.handle_timeout(now + Duration::from_secs(64));
+    }
+}
