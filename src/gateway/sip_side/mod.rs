@@ -460,12 +460,13 @@ impl SipSide {
         self.events.push_back(PortEvent::Notice(line));
     }
 
-    fn send(&mut self, t: Transmit) {
+    fn send(&mut self, mut t: Transmit) {
         self.events.push_back(PortEvent::Wire {
             outbound: true,
             peer: t.to.addr,
             summary: summary(&t.bytes),
         });
+        t.bytes = stamp(&t.bytes, &self.cfg.identity.user_agent);
         self.transmits.push_back(t);
     }
 
@@ -625,6 +626,29 @@ impl SipSide {
             self.call_event(port, ev);
         }
     }
+}
+
+/// `bytes` with our product name after the start line: `User-Agent` in requests
+/// (RFC 3261 §20.41), `Server` in responses (§20.35). The UA core builds messages without
+/// either; the text comes from `[identity] user_agent`.
+fn stamp(bytes: &[u8], product: &str) -> Arc<[u8]> {
+    let product: String = product.chars().filter(|c| !c.is_control()).collect();
+    let Some(eol) = bytes.windows(2).position(|w| w == b"\r\n") else {
+        return Arc::from(bytes);
+    };
+    if product.trim().is_empty() {
+        return Arc::from(bytes);
+    }
+    let name = if bytes.starts_with(b"SIP/") {
+        "Server"
+    } else {
+        "User-Agent"
+    };
+    let mut out = Vec::with_capacity(bytes.len() + name.len() + product.len() + 4);
+    out.extend_from_slice(&bytes[..eol + 2]);
+    out.extend_from_slice(format!("{name}: {}\r\n", product.trim()).as_bytes());
+    out.extend_from_slice(&bytes[eol + 2..]);
+    Arc::from(out)
 }
 
 fn splitmix(mut z: u64) -> u64 {

@@ -910,3 +910,53 @@ proptest::proptest! {
         b.handle_timeout(now + Duration::from_secs(64));
     }
 }
+
+#[test]
+fn messages_carry_the_configured_product() {
+    let ca = config(
+        A,
+        2,
+        "[identity]\nuser_agent = \"tipring-test/1\"\n[security]\ntrusted_peers = [\"127.0.0.3\"]\n",
+    );
+    let (_, cb) = plain();
+    let mut a = side(&ca, A, 20000, 1);
+    let mut b = side(&cb, B, 30000, 2);
+    let now = Instant::now();
+    a.intent(
+        now,
+        0,
+        SipIntent::PlaceCall {
+            target: format!("sip:301@{B}"),
+            caller: CallerInfo::default(),
+        },
+    );
+    let t = a.poll_transmit().unwrap();
+    let m = Message::parse(&t.bytes).unwrap();
+    assert_eq!(m.header("User-Agent").unwrap().value, "tipring-test/1");
+    assert_eq!(m.method(), Some(Method::Invite));
+    assert!(!m.body().is_empty(), "the body is intact");
+    let from = Peer {
+        transport: Transport::Udp,
+        addr: a.local(),
+    };
+    b.handle_message(now, &t.bytes, from);
+    b.intent(now, 0, SipIntent::Alerting);
+    let mut statuses = Vec::new();
+    while let Some(r) = b.poll_transmit() {
+        let m = Message::parse(&r.bytes).unwrap();
+        statuses.push(m.status());
+        // The default product: tipring/<version>.
+        assert!(m.header("Server").unwrap().value.starts_with("tipring/"));
+        a.handle_message(
+            now,
+            &r.bytes,
+            Peer {
+                transport: Transport::Udp,
+                addr: b.local(),
+            },
+        );
+    }
+    assert!(statuses.contains(&Some(180)), "{statuses:?}");
+    let ev: Vec<PortEvent> = std::iter::from_fn(|| a.poll_event()).collect();
+    assert_eq!(Net::calls(&ev, 0), vec![SipEvent::Ringing]);
+}
