@@ -17,8 +17,14 @@ use tipring::gateway::sip_side::{PortEvent, SipSide, io};
 use tokio::sync::{mpsc, watch};
 
 fn config(listen: &str, trusted: &str) -> Loaded {
+    config_with(listen, trusted, "")
+}
+
+/// As [`config`], with `accounts` (TOML `[[accounts]]` tables) first.
+fn config_with(listen: &str, trusted: &str, accounts: &str) -> Loaded {
     let text = format!(
         r#"board = "sim"
+{accounts}
 [[identity.listen]]
 transport = "udp"
 address = "{listen}"
@@ -240,4 +246,81 @@ async fn untrusted_invite_toward_fxo_gets_403() {
         g.seen
     );
     g.stop().await;
+}
+
+#[tokio::test]
+async fn shutdown_ends_the_call_with_bye() {
+    let g_addr = "127.0.0.1:17641";
+    let mut sipp = Sipp::spawn(
+        "gw-stop",
+        &[
+            "-sf",
+            &scenario("uas_call.xml"),
+            "-i",
+            "127.0.0.1",
+            "-p",
+            "17642",
+            "-m",
+            "1",
+        ],
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut g = Gateway::start(&config(g_addr, "127.0.0.9"), g_addr);
+    g.intents
+        .send((
+            0,
+            SipIntent::PlaceCall {
+                target: "sip:service@127.0.0.1:17642".into(),
+                caller: Default::default(),
+            },
+        ))
+        .await
+        .unwrap();
+    let l = Duration::from_secs(10);
+    assert_eq!(g.next_call(0, l).await, SipEvent::Ringing);
+    assert_eq!(g.next_call(0, l).await, SipEvent::Answered);
+    // No Hangup intent: stopping the driver ends the call, and it waits for the 200.
+    g.stop().await;
+    sipp.expect_success(Duration::from_secs(30)).await;
+}
+
+#[tokio::test]
+async fn registers_with_sipp_registrar_and_unregisters_at_shutdown() {
+    let g_addr = "127.0.0.1:17661";
+    let mut sipp = Sipp::spawn(
+        "gw-reg",
+        &[
+            "-sf",
+            &scenario("gw_registrar.xml"),
+            "-i",
+            "127.0.0.1",
+            "-p",
+            "17662",
+            "-m",
+            "1",
+        ],
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let cfg = config_with(
+        g_addr,
+        "127.0.0.9",
+        "[[accounts]]\nname = \"pbx\"\nregistrar = \"sip:127.0.0.1:17662\"\n\
+         username = \"gw1\"\npassword = \"secret-pass\"\nregister_expiry_s = 600\n",
+    );
+    let mut g = Gateway::start(&cfg, g_addr);
+    let end = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !g
+        .seen
+        .iter()
+        .any(|e| matches!(e, PortEvent::Notice(n) if n == "account pbx: registered for 600 s"))
+    {
+        assert!(
+            tokio::time::Instant::now() < end,
+            "not registered: {:?}",
+            g.seen
+        );
+        g.drain_for(Duration::from_millis(100)).await;
+    }
+    g.stop().await;
+    sipp.expect_success(Duration::from_secs(30)).await;
 }

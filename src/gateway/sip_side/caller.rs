@@ -1,15 +1,18 @@
 //! Who is calling, from an incoming INVITE: the display name and user part of
-//! P-Asserted-Identity (RFC 3325 §9.1, trusted network) or else From (RFC 3261 §20.20),
-//! for caller-ID on the line.
+//! P-Asserted-Identity or else From (RFC 3261 §20.20), for caller-ID on the line.
+//! P-Asserted-Identity counts only from a trusted peer (RFC 3325 §5: the header is
+//! believed only inside a trust domain); from anyone else it is ignored.
 
 use crate::call::CallerInfo;
 use tipring_sip::Message;
 use tipring_sip::header::{FromValue, NameAddr};
 
-/// The caller of `invite`; empty fields where nothing usable is present.
-pub fn caller_of(invite: &Message<'_>) -> CallerInfo {
+/// The caller of `invite`; empty fields where nothing usable is present. `trusted`: the
+/// INVITE came from a trusted peer, whose P-Asserted-Identity is believed.
+pub fn caller_of(invite: &Message<'_>, trusted: bool) -> CallerInfo {
     let pai = invite
         .headers_named("P-Asserted-Identity")
+        .filter(|_| trusted)
         .flat_map(|h| h.value.split(','))
         .find_map(|v| NameAddr::from_value(v.trim()).ok());
     match pai.as_ref().or(invite.from()) {
@@ -44,7 +47,7 @@ mod tests {
     #[test]
     fn from_when_no_asserted_identity() {
         let b = invite("");
-        let c = caller_of(&Message::parse(&b).unwrap());
+        let c = caller_of(&Message::parse(&b).unwrap(), true);
         assert_eq!(c.name.as_deref(), Some("Bob \"B\""));
         assert_eq!(c.number.as_deref(), Some("555"));
     }
@@ -52,8 +55,11 @@ mod tests {
     #[test]
     fn asserted_identity_wins() {
         let b = invite("P-Asserted-Identity: \"Alice\" <sip:+15550100@pbx>, <tel:+15550100>\r\n");
-        let c = caller_of(&Message::parse(&b).unwrap());
+        let c = caller_of(&Message::parse(&b).unwrap(), true);
         assert_eq!(c.name.as_deref(), Some("Alice"));
         assert_eq!(c.number.as_deref(), Some("+15550100"));
+        // From an untrusted peer the assertion is ignored.
+        let c = caller_of(&Message::parse(&b).unwrap(), false);
+        assert_eq!(c.number.as_deref(), Some("555"));
     }
 }

@@ -13,7 +13,8 @@
 //! it (UDP, TCP; TLS with `[identity.tls]`) through `tipring_sip::transport`, sends what
 //! the side transmits, feeds it what arrives and the port machines' intents, wakes it at
 //! its deadline and passes its events on. When `shutdown` turns true it ends the calls,
-//! unregisters, waits up to [`SHUTDOWN_GRACE`] for the registrars to confirm, and returns.
+//! unregisters, waits up to [`SHUTDOWN_GRACE`] for the BYEs and unregistrations to be
+//! answered ([`SipSide::idle`]), and returns.
 //! Nothing here decides anything about SIP.
 
 use super::{PortEvent, SipSide};
@@ -78,7 +79,7 @@ pub async fn run(
     loop {
         flush(&mut side, &tp, &events).await;
         if let Some(deadline) = stopping
-            && (!side.unregistering() || Instant::now() >= deadline)
+            && (side.idle() || Instant::now() >= deadline)
         {
             return Ok(());
         }

@@ -19,8 +19,10 @@
 
 pub mod accounts;
 pub mod caller;
+mod incoming;
 pub mod io;
 pub mod media;
+mod outgoing;
 pub mod route;
 pub mod screen;
 
@@ -95,6 +97,18 @@ struct PortCall {
     local_sdp: Vec<u8>,
     /// Incoming: the negotiated media, known from the offer on.
     negotiated: Option<tipring_sip::sdp::NegotiatedMedia>,
+    /// Outgoing through a proxy that has a secondary: how to place it again there.
+    failover: Option<Failover>,
+}
+
+/// An outgoing call to place again through the account's secondary proxy.
+#[derive(Debug, Clone)]
+struct Failover {
+    request_uri: String,
+    from: String,
+    display_name: Option<String>,
+    proxy: String,
+    next_hop: Peer,
 }
 
 /// One configured port.
@@ -115,11 +129,14 @@ pub struct SipSide {
     calls: HashMap<CallHandle, u8>,
     regs: Vec<(RegHandle, String)>,
     pings: Vec<(PingHandle, String)>,
+    /// Proxies the pings found not answering.
+    down: Vec<String>,
     transmits: VecDeque<Transmit>,
     events: VecDeque<PortEvent>,
     /// The caller of the INVITE being handled, for its `Incoming` event.
     pending_caller: Option<crate::call::CallerInfo>,
     sessions: u64,
+    started: bool,
 }
 
 impl std::fmt::Debug for SipSide {
@@ -235,10 +252,12 @@ impl SipSide {
             calls: HashMap::new(),
             regs: Vec::new(),
             pings: Vec::new(),
+            down: Vec::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             pending_caller: None,
             sessions: seed & 0xffff_ffff,
+            started: false,
         })
     }
 
@@ -264,9 +283,20 @@ impl SipSide {
             .any(|(h, _)| self.ua.reg_state(*h) == Some(tipring_sip::ua::RegState::Unregistering))
     }
 
-    /// Start registrations of the configured accounts and OPTIONS pings to their proxies
-    /// (call once at start).
+    /// Whether nothing is under way any more: no call the UA still ends (a BYE or CANCEL
+    /// waiting for its answer) and no unregistration outstanding. [`io::run`] waits for
+    /// this (at most [`io::SHUTDOWN_GRACE`]) after [`SipSide::shutdown`].
+    pub fn idle(&self) -> bool {
+        !self.unregistering() && !self.ua.busy()
+    }
+
+    /// Start registrations of the configured accounts and OPTIONS pings to their proxies.
+    /// Only the first call does anything ([`io::run`] calls it too, so a caller that
+    /// already started the side is not registered twice).
     pub fn start(&mut self, now: Instant) {
+        if std::mem::replace(&mut self.started, true) {
+            return;
+        }
         let accounts = self.cfg.accounts.clone();
         for a in &accounts {
             if let (Some(registrar), Some(user)) = (&a.registrar, &a.username) {
@@ -382,19 +412,23 @@ impl SipSide {
             );
             if to_fxo
                 && let Admission::Refuse {
-                    code: _,
                     response,
                     why,
+                    repeat,
+                    ..
                 } = self.screen.check(now, &msg, source.addr.ip())
             {
-                self.notice(why);
+                if !repeat {
+                    self.notice(why);
+                }
                 self.send(Transmit {
                     to: respond_to,
                     bytes: Arc::from(response),
                 });
                 return;
             }
-            self.pending_caller = Some(caller::caller_of(&msg));
+            let trusted = self.screen.trusts(source.addr.ip());
+            self.pending_caller = Some(caller::caller_of(&msg, trusted));
         }
         self.ua.handle_message(now, bytes, respond_to);
         self.drain(now);
@@ -426,12 +460,13 @@ impl SipSide {
         self.events.push_back(PortEvent::Notice(line));
     }
 
-    fn send(&mut self, t: Transmit) {
+    fn send(&mut self, mut t: Transmit) {
         self.events.push_back(PortEvent::Wire {
             outbound: true,
             peer: t.to.addr,
             summary: summary(&t.bytes),
         });
+        t.bytes = stamp(&t.bytes, &self.cfg.identity.user_agent);
         self.transmits.push_back(t);
     }
 
@@ -459,107 +494,6 @@ impl SipSide {
             media::media_config(&self.cfg.media, rtp),
             self.sessions,
         ))
-    }
-
-    fn place_call(
-        &mut self,
-        now: Instant,
-        port: u8,
-        target: &str,
-        caller: &crate::call::CallerInfo,
-    ) {
-        if self.port_busy(port) {
-            self.notice(format!("port {port}: call to {target} while a call is up"));
-            self.call_event(port, SipEvent::Rejected(500));
-            return;
-        }
-        let Some(p) = self.slots.get(&port).map(|s| s.port.clone()) else {
-            return;
-        };
-        let out = match route::outgoing(&self.cfg, &p, target, caller, self.local(), self.transport)
-        {
-            Ok(o) => o,
-            Err(e) => {
-                let code = match e {
-                    route::RouteError::BadTarget(_) => 484,
-                    route::RouteError::NoDomain(_) => 404,
-                    route::RouteError::BadProxy(_) => 503,
-                };
-                self.notice(format!("port {port}: {e}"));
-                self.call_event(port, SipEvent::Rejected(code));
-                return;
-            }
-        };
-        let Some(mut session) = self.new_session(port) else {
-            return;
-        };
-        let sdp = session.offer();
-        let opts = CallOptions {
-            display_name: out.display_name,
-            next_hop: out.next_hop,
-        };
-        match self
-            .ua
-            .call_with(now, &out.request_uri, &out.from, sdp, opts)
-        {
-            Ok(h) => {
-                self.calls.insert(h, port);
-                if let Some(s) = self.slots.get_mut(&port) {
-                    s.call = Some(PortCall {
-                        handle: h,
-                        dir: Dir::Out,
-                        session,
-                        local_sdp: Vec::new(),
-                        negotiated: None,
-                    });
-                }
-            }
-            Err(e) => {
-                self.notice(format!(
-                    "port {port}: INVITE {} not sent: {e}",
-                    out.request_uri
-                ));
-                self.call_event(port, SipEvent::Rejected(503));
-            }
-        }
-    }
-
-    fn early_media(&mut self, now: Instant, port: u8) {
-        let Some(h) = self.incoming_handle(port) else {
-            return;
-        };
-        let Some(c) = self.slots.get_mut(&port).and_then(|s| s.call.as_mut()) else {
-            return;
-        };
-        let sdp = c.local_sdp.clone();
-        let changed = c.negotiated.clone().and_then(|n| c.session.changed(&n));
-        match self.ua.ring(now, h, 183, Some(&sdp)) {
-            Ok(()) => {
-                if let Some(media) = changed {
-                    self.events.push_back(PortEvent::Media { port, media });
-                }
-            }
-            Err(e) => self.notice(format!("port {port}: 183 not sent: {e}")),
-        }
-    }
-
-    fn answer(&mut self, now: Instant, port: u8) {
-        let Some(h) = self.incoming_handle(port) else {
-            return;
-        };
-        let Some(c) = self.slots.get_mut(&port).and_then(|s| s.call.as_mut()) else {
-            return;
-        };
-        let sdp = c.local_sdp.clone();
-        let changed = c.negotiated.clone().and_then(|n| c.session.changed(&n));
-        match self.ua.answer(now, h, &sdp) {
-            Ok(()) => {
-                if let Some(media) = changed {
-                    self.events.push_back(PortEvent::Media { port, media });
-                }
-            }
-            Err(e) => self.notice(format!("port {port}: 200 not sent: {e}")),
-        }
     }
 
     /// Moves the UA's output out, acting on its events, until it has nothing more.
@@ -626,14 +560,18 @@ impl SipSide {
             }
             UaEvent::PeerUp { ping } => {
                 let t = self.ping_name(ping);
+                self.down.retain(|d| d != &t);
                 self.notice(format!("proxy {t} is up"));
             }
             UaEvent::PeerDown { ping, code } => {
                 let t = self.ping_name(ping);
+                if !self.down.contains(&t) {
+                    self.down.push(t.clone());
+                }
                 let why = code.map_or_else(|| "no answer".to_owned(), |c| c.to_string());
                 self.notice(format!("proxy {t} is down ({why})"));
             }
-            UaEvent::Ended { call, reason } => self.on_ended(call, reason),
+            UaEvent::Ended { call, reason } => self.on_ended(now, call, reason),
         }
     }
 
@@ -651,152 +589,26 @@ impl SipSide {
             .map_or_else(|| format!("#{}", ping.0), |(_, n)| n.clone())
     }
 
-    fn on_incoming(
-        &mut self,
-        now: Instant,
-        call: CallHandle,
-        request_uri: &str,
-        sdp: &[u8],
-        from: &str,
-    ) {
-        let user = tipring_sip::Uri::parse(request_uri)
-            .ok()
-            .and_then(|u| route::request_user(&u));
-        let (ports, number) =
-            match route::inbound(&self.cfg, user.as_deref(), &self.ua.config().user) {
-                Inbound::Ports { ports, number, .. } => (ports, number),
-                Inbound::Unknown => {
-                    self.notice(format!("INVITE for unknown {request_uri}: 404"));
-                    let _ = self.ua.reject(now, call, 404);
-                    return;
-                }
-            };
-        let Some(port) = ports.into_iter().find(|p| !self.port_busy(*p)) else {
-            let _ = self.ua.reject(now, call, 486);
-            return;
-        };
-        let Some(mut session) = self.new_session(port) else {
-            return;
-        };
-        let (local_sdp, negotiated) = if sdp.is_empty() {
-            (session.offer(), None)
-        } else {
-            match session.answer(sdp) {
-                Ok((a, n)) => (a, Some(n)),
-                Err(e) => {
-                    self.notice(format!("port {port}: offer refused: {e}"));
-                    let _ = self.ua.reject(now, call, e.status());
-                    return;
-                }
-            }
-        };
-        let caller = self.pending_caller.take().unwrap_or_else(|| {
-            let number = tipring_sip::Uri::parse(from)
-                .ok()
-                .and_then(|u| route::request_user(&u));
-            crate::call::CallerInfo { name: None, number }
-        });
-        self.calls.insert(call, port);
-        if let Some(s) = self.slots.get_mut(&port) {
-            s.call = Some(PortCall {
-                handle: call,
-                dir: Dir::In,
-                session,
-                local_sdp,
-                negotiated,
-            });
-        }
-        self.call_event(port, SipEvent::IncomingCall { caller, number });
-    }
-
-    /// An answer to our offer: the bridge's parameters if they changed.
-    fn take_answer(&mut self, port: u8, sdp: &[u8]) -> bool {
-        let Some(c) = self.slots.get_mut(&port).and_then(|s| s.call.as_mut()) else {
-            return false;
-        };
-        match c.session.take_answer(sdp) {
-            Ok(n) => {
-                if let Some(media) = c.session.changed(&n) {
-                    self.events.push_back(PortEvent::Media { port, media });
-                }
-                true
-            }
-            Err(e) => {
-                self.notice(format!("port {port}: SDP answer refused: {e}"));
-                false
-            }
-        }
-    }
-
-    fn on_progress(&mut self, _now: Instant, call: CallHandle, code: u16, sdp: Option<Vec<u8>>) {
-        let Some(port) = self.calls.get(&call).copied() else {
-            return;
-        };
-        let event = match sdp {
-            Some(sdp) if self.take_answer(port, &sdp) => SipEvent::EarlyMedia,
-            _ if code == 180 => SipEvent::Ringing,
-            _ => SipEvent::Proceeding,
-        };
-        self.call_event(port, event);
-    }
-
-    fn on_answered(&mut self, now: Instant, call: CallHandle, sdp: &[u8]) {
-        let Some(port) = self.calls.get(&call).copied() else {
-            return;
-        };
-        let usable = if sdp.is_empty() {
-            // The answer came early (RFC 3261 §13.2.1: the first reliable non-failure
-            // message carries it; a 2xx without body keeps the early one).
-            self.slots
-                .get(&port)
-                .and_then(|s| s.call.as_ref())
-                .is_some_and(|c| c.session.sent.is_some())
-        } else {
-            self.take_answer(port, sdp)
-        };
-        if usable {
-            self.call_event(port, SipEvent::Answered);
-        } else {
-            // No media we can run: end the call (RFC 3264 §6 leaves BYE as the way out).
-            self.release(port);
-            let _ = self.ua.hangup(now, call);
-            self.call_event(port, SipEvent::Rejected(488));
-        }
-    }
-
-    fn on_reoffer(&mut self, now: Instant, call: CallHandle, sdp: &[u8]) {
-        let Some(port) = self.calls.get(&call).copied() else {
-            let _ = self.ua.reject_reoffer(now, call, 488);
-            return;
-        };
-        let Some(c) = self.slots.get_mut(&port).and_then(|s| s.call.as_mut()) else {
-            return;
-        };
-        match c.session.answer(sdp) {
-            Ok((answer, n)) => {
-                let changed = c.session.changed(&n);
-                if let Err(e) = self.ua.accept_reoffer(now, call, &answer) {
-                    self.notice(format!("port {port}: re-INVITE not answered: {e}"));
-                } else if let Some(media) = changed {
-                    self.events.push_back(PortEvent::Media { port, media });
-                }
-            }
-            Err(e) => {
-                self.notice(format!("port {port}: re-offer refused: {e}"));
-                let _ = self.ua.reject_reoffer(now, call, e.status());
-            }
-        }
-    }
-
-    fn on_ended(&mut self, call: CallHandle, reason: EndReason) {
+    fn on_ended(&mut self, now: Instant, call: CallHandle, reason: EndReason) {
         let Some(port) = self.calls.remove(&call) else {
             return;
         };
-        let dir = self
-            .slots
-            .get_mut(&port)
-            .and_then(|s| s.call.take())
-            .map(|c| c.dir);
+        let ended = self.slots.get_mut(&port).and_then(|s| s.call.take());
+        let proxy_failed = matches!(
+            reason,
+            EndReason::Timeout
+                | EndReason::Failed {
+                    code: 408 | 503,
+                    ..
+                }
+        );
+        if let Some(c) = ended.as_ref().filter(|_| proxy_failed)
+            && let Some(f) = c.failover.clone()
+            && self.fail_over(now, port, &f)
+        {
+            return;
+        }
+        let dir = ended.map(|c| c.dir);
         let event = match (dir, reason) {
             (_, EndReason::LocalBye | EndReason::LocalReject(_)) => None,
             (Some(Dir::Out), EndReason::Cancelled) => None,
@@ -814,6 +626,29 @@ impl SipSide {
             self.call_event(port, ev);
         }
     }
+}
+
+/// `bytes` with our product name after the start line: `User-Agent` in requests
+/// (RFC 3261 §20.41), `Server` in responses (§20.35). The UA core builds messages without
+/// either; the text comes from `[identity] user_agent`.
+fn stamp(bytes: &[u8], product: &str) -> Arc<[u8]> {
+    let product: String = product.chars().filter(|c| !c.is_control()).collect();
+    let Some(eol) = bytes.windows(2).position(|w| w == b"\r\n") else {
+        return Arc::from(bytes);
+    };
+    if product.trim().is_empty() {
+        return Arc::from(bytes);
+    }
+    let name = if bytes.starts_with(b"SIP/") {
+        "Server"
+    } else {
+        "User-Agent"
+    };
+    let mut out = Vec::with_capacity(bytes.len() + name.len() + product.len() + 4);
+    out.extend_from_slice(&bytes[..eol + 2]);
+    out.extend_from_slice(format!("{name}: {}\r\n", product.trim()).as_bytes());
+    out.extend_from_slice(&bytes[eol + 2..]);
+    Arc::from(out)
 }
 
 fn splitmix(mut z: u64) -> u64 {

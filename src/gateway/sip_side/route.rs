@@ -28,6 +28,10 @@ pub struct Outgoing {
     pub request_uri: String,
     /// Where the INVITE goes when not to the Request-URI's host: the account's proxy.
     pub next_hop: Option<Peer>,
+    /// The account's secondary proxy: tried when the first hop times out or answers 503.
+    pub fallback: Option<(String, Peer)>,
+    /// The proxy URI of `next_hop`, when it is the account's proxy.
+    pub proxy: Option<String>,
     /// Our From URI.
     pub from: String,
     /// Our From display name.
@@ -115,6 +119,14 @@ pub fn outgoing(
         Some(a) => proxy_of(a, transport)?,
         None => None,
     };
+    let proxy = account.and_then(|a| a.proxy.clone());
+    let fallback = match account.and_then(|a| a.secondary_proxy.as_ref()) {
+        Some(uri) => Some((
+            uri.clone(),
+            uri_peer(uri, transport).ok_or_else(|| RouteError::BadProxy(uri.clone()))?,
+        )),
+        None => None,
+    };
     let user = caller
         .number
         .as_deref()
@@ -137,6 +149,8 @@ pub fn outgoing(
     Ok(Outgoing {
         request_uri,
         next_hop,
+        fallback,
+        proxy,
         from: format!("sip:{user}@{host}"),
         display_name,
     })
@@ -223,4 +237,158 @@ pub fn inbound(cfg: &Config, user: Option<&str>, contact_user: &str) -> Inbound 
         };
     }
     Inbound::Unknown
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::call::CallerInfo;
+
+    fn cfg(accounts: &str) -> Config {
+        let text = format!(
+            "board = \"sim\"\n{accounts}\n\
+             [[ports]]\nindex = 0\nkind = \"fxs\"\nnumber = \"201\"\ndisplay_name = \"Hall\"\nhotline = \"sip:x@127.0.0.1\"\n\
+             [[ports]]\nindex = 1\nkind = \"fxs\"\nhotline = \"sip:x@127.0.0.1\"\n\
+             [[ports]]\nindex = 2\nkind = \"fxo\"\nnumber = \"300\"\ninbound = \"hotline\"\nhotline = \"sip:op@127.0.0.1\"\n\
+             [[ports]]\nindex = 3\nkind = \"fxo\"\ninbound = \"hotline\"\nhotline = \"sip:op@127.0.0.1\"\n\
+             [security]\ntrusted_peers = [\"127.0.0.1\"]\n"
+        );
+        let board = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("board");
+        crate::config::load_str("t.toml", &text, &board)
+            .expect("valid")
+            .config
+    }
+
+    const LOCAL: &str = "127.0.0.1:5060";
+
+    #[test]
+    fn dialable_numbers() {
+        assert!(dialable("5551234") && dialable("+4930123") && dialable("*72#"));
+        assert!(!dialable("") && !dialable("+") && !dialable("bob") && !dialable("12a"));
+    }
+
+    #[test]
+    fn numbers_at_the_account_domain_through_its_proxy() {
+        let c = cfg(
+            "[[accounts]]\nname = \"pbx\"\nregistrar = \"sip:10.0.0.5:5070\"\nusername = \"gw1\"\n\
+             password = \"secret-pass\"\nproxy = \"sip:10.0.0.6:5080;lr\"\n",
+        );
+        let caller = CallerInfo::default();
+        let o = outgoing(
+            &c,
+            &c.ports[0],
+            "+15550100",
+            &caller,
+            LOCAL.parse().unwrap(),
+            Transport::Udp,
+        )
+        .unwrap();
+        assert_eq!(o.request_uri, "sip:+15550100@10.0.0.5");
+        assert_eq!(o.next_hop.unwrap().addr, "10.0.0.6:5080".parse().unwrap());
+        assert_eq!(o.from, "sip:201@10.0.0.5");
+        assert_eq!(o.display_name.as_deref(), Some("Hall"));
+        // A URI is used as it is, still through the proxy; an FXO line's caller ID is
+        // presented.
+        let cid = CallerInfo {
+            name: Some("Mum".into()),
+            number: Some("5550111".into()),
+        };
+        let o = outgoing(
+            &c,
+            &c.ports[2],
+            "sip:op@10.9.9.9",
+            &cid,
+            LOCAL.parse().unwrap(),
+            Transport::Udp,
+        )
+        .unwrap();
+        assert_eq!(o.request_uri, "sip:op@10.9.9.9");
+        assert!(o.next_hop.is_some());
+        assert_eq!(o.from, "sip:5550111@10.0.0.5");
+        assert_eq!(o.display_name.as_deref(), Some("Mum"));
+        // A port without number presents the account user.
+        let o = outgoing(
+            &c,
+            &c.ports[1],
+            "7",
+            &caller,
+            LOCAL.parse().unwrap(),
+            Transport::Udp,
+        )
+        .unwrap();
+        assert_eq!(o.from, "sip:gw1@10.0.0.5");
+        assert_eq!(o.display_name, None);
+    }
+
+    #[test]
+    fn without_account_only_uris_go_direct() {
+        let c = cfg("");
+        let caller = CallerInfo::default();
+        let l = LOCAL.parse().unwrap();
+        let o = outgoing(
+            &c,
+            &c.ports[0],
+            "sip:2001@127.0.0.2",
+            &caller,
+            l,
+            Transport::Udp,
+        )
+        .unwrap();
+        assert_eq!(o.next_hop, None);
+        assert_eq!(o.from, "sip:201@127.0.0.1:5060");
+        assert_eq!(
+            outgoing(&c, &c.ports[0], "2001", &caller, l, Transport::Udp),
+            Err(RouteError::NoDomain("2001".into()))
+        );
+        assert!(matches!(
+            outgoing(&c, &c.ports[0], "bob", &caller, l, Transport::Udp),
+            Err(RouteError::BadTarget(_))
+        ));
+    }
+
+    #[test]
+    fn inbound_by_request_user() {
+        let c = cfg(
+            "[[accounts]]\nname = \"pbx\"\nregistrar = \"sip:10.0.0.5\"\nusername = \"gw1\"\n\
+             password = \"secret-pass\"\n",
+        );
+        let r = |u: &str| inbound(&c, Some(u), "gw1");
+        assert_eq!(
+            r("201"),
+            Inbound::Ports {
+                ports: vec![0],
+                fxo: false,
+                number: "201".into()
+            }
+        );
+        // The registered user rings the FXS ports (hunt group).
+        assert_eq!(
+            r("gw1"),
+            Inbound::Ports {
+                ports: vec![0, 1],
+                fxo: false,
+                number: "gw1".into()
+            }
+        );
+        // An FXO port's own number seizes that line without dialling.
+        assert_eq!(
+            r("300"),
+            Inbound::Ports {
+                ports: vec![2],
+                fxo: true,
+                number: String::new()
+            }
+        );
+        // Any other number goes out on a free FXO line.
+        assert_eq!(
+            r("+15550100"),
+            Inbound::Ports {
+                ports: vec![2, 3],
+                fxo: true,
+                number: "+15550100".into()
+            }
+        );
+        assert_eq!(r("alice"), Inbound::Unknown);
+        assert_eq!(inbound(&c, None, "gw1"), Inbound::Unknown);
+    }
 }

@@ -29,6 +29,8 @@ pub enum Admission {
         response: Vec<u8>,
         /// One human line for the log.
         why: String,
+        /// A retransmission of an INVITE refused before (logged once).
+        repeat: bool,
     },
 }
 
@@ -40,6 +42,7 @@ pub struct Screen {
     key: [u8; 32],
     server: Option<DigestServer>,
     admitted: VecDeque<(String, String)>,
+    refused: VecDeque<(String, String)>,
 }
 
 impl std::fmt::Debug for Screen {
@@ -77,11 +80,32 @@ impl Screen {
             key,
             server: None,
             admitted: VecDeque::new(),
+            refused: VecDeque::new(),
         }
+    }
+
+    /// Whether `ip` is a trusted peer.
+    pub fn trusts(&self, ip: IpAddr) -> bool {
+        self.trusted.trusts(ip)
     }
 
     /// Decides on a new INVITE toward an FXO line that arrived from `source`.
     pub fn check(&mut self, now: Instant, msg: &Message<'_>, source: IpAddr) -> Admission {
+        let mut a = self.decide(now, msg, source);
+        if let Admission::Refuse { repeat, .. } = &mut a {
+            let key = key_of(msg);
+            *repeat = self.refused.contains(&key);
+            if !*repeat {
+                if self.refused.len() >= REMEMBERED {
+                    self.refused.pop_front();
+                }
+                self.refused.push_back(key);
+            }
+        }
+        a
+    }
+
+    fn decide(&mut self, now: Instant, msg: &Message<'_>, source: IpAddr) -> Admission {
         let key = key_of(msg);
         if self.admitted.contains(&key) {
             return Admission::Admit;
@@ -161,5 +185,6 @@ fn refuse(msg: &Message<'_>, code: u16, challenges: Vec<String>, why: String) ->
         code,
         response: b.finish(),
         why,
+        repeat: false,
     }
 }

@@ -249,8 +249,11 @@ fn call_placed_ringing_answered_with_media_both_sides() {
     assert_eq!(oks, 1, "{:?}", Net::wire(&n.ev_b, true));
 
     // The caller hangs up: BYE; B's machine hears RemoteHangup, A's nothing more.
+    assert!(!n.a.idle(), "a call is up");
     n.a.intent(n.now, 0, SipIntent::Hangup);
+    assert!(!n.a.idle(), "the BYE awaits its answer");
     n.settle();
+    assert!(n.a.idle() && n.b.idle());
     assert_eq!(Net::calls(&n.ev_b, 0).last(), Some(&SipEvent::RemoteHangup));
     assert_eq!(Net::calls(&n.ev_a, 0).len(), 2);
     assert!(!n.a.port_busy(0) && !n.b.port_busy(0));
@@ -402,6 +405,11 @@ fn untrusted_invite_toward_fxo_403_and_no_call() {
     // Retransmissions get the same stateless answer and nothing else happens.
     n.run_for(Duration::from_secs(40));
     assert!(Net::calls(&n.ev_b, 2).is_empty() && Net::calls(&n.ev_b, 3).is_empty());
+    let refusals = Net::notices(&n.ev_b)
+        .into_iter()
+        .filter(|l| l.contains("untrusted"))
+        .count();
+    assert_eq!(refusals, 1, "one log line per refused INVITE");
 }
 
 #[test]
@@ -517,4 +525,438 @@ fn number_without_domain_is_refused_locally() {
     n.place(0, "5551234");
     assert_eq!(Net::calls(&n.ev_a, 0), vec![SipEvent::Rejected(404)]);
     assert!(Net::wire(&n.ev_a, true).is_empty());
+}
+
+/// A registrar written out by hand: challenges the first REGISTER, checks the answer with
+/// a real digest server, grants what was asked.
+#[test]
+fn registers_with_digest_refreshes_and_unregisters() {
+    use tipring_sip::digest::{DigestServer, Secret, ServerConfig};
+    let cfg = config(
+        A,
+        2,
+        "[[accounts]]\nname = \"pbx\"\nregistrar = \"sip:127.0.0.2:5070\"\nusername = \"gw1\"\n\
+         password = \"secret-pass\"\nregister_expiry_s = 600\n\
+         [security]\ntrusted_peers = [\"127.0.0.3\"]\n",
+    );
+    let mut s = side(&cfg, A, 20000, 5);
+    let registrar = Peer {
+        transport: Transport::Udp,
+        addr: "127.0.0.2:5070".parse().unwrap(),
+    };
+    let t0 = Instant::now();
+    let mut server = DigestServer::new(ServerConfig::new("127.0.0.2"), [7; 32], t0);
+    let users = std::collections::HashMap::from([(
+        "gw1".to_owned(),
+        Secret::Password("secret-pass".into()),
+    )]);
+    let mut answer = |s: &mut SipSide, now: Instant| -> (u32, Option<String>) {
+        let t = s.poll_transmit().expect("a REGISTER");
+        assert_eq!(t.to, registrar);
+        let msg = Message::parse(&t.bytes).unwrap();
+        assert_eq!(msg.method(), Some(Method::Register));
+        assert_eq!(msg.request_uri().unwrap().to_string(), "sip:127.0.0.2:5070");
+        assert_eq!(
+            msg.to().unwrap().uri.to_string(),
+            "sip:gw1@127.0.0.2",
+            "address of record at the registrar's domain"
+        );
+        let expires = msg.expires().expect("Expires");
+        let contact = msg.header("Contact").unwrap().value.to_owned();
+        let resp =
+            match server.verify_request(now, &msg, tipring_sip::digest::ChallengeKind::Www, &users)
+            {
+                tipring_sip::digest::Verdict::Authorized { .. } => {
+                    tipring_sip::MessageBuilder::response_to(&msg, 200, "OK", Some("r1"))
+                        .header(
+                            tipring_sip::HeaderName::Contact,
+                            format!("{contact};expires={expires}"),
+                        )
+                        .finish()
+                }
+                _ => {
+                    let mut b = tipring_sip::MessageBuilder::response_to(
+                        &msg,
+                        401,
+                        "Unauthorized",
+                        Some("r1"),
+                    );
+                    for c in server.challenges(now, false) {
+                        b = b.header(tipring_sip::HeaderName::WwwAuthenticate, c);
+                    }
+                    b.finish()
+                }
+            };
+        let code = Message::parse(&resp).unwrap().status().unwrap();
+        s.handle_message(now, &resp, registrar);
+        (expires, Some(code.to_string()))
+    };
+    s.start(t0);
+    s.start(t0);
+    assert_eq!(answer(&mut s, t0), (600, Some("401".into())));
+    assert_eq!(answer(&mut s, t0), (600, Some("200".into())));
+    assert!(
+        s.poll_transmit().is_none(),
+        "a second start() registers nothing more"
+    );
+    let notes = Net::notices(&std::iter::from_fn(|| s.poll_event()).collect::<Vec<_>>());
+    assert!(
+        notes
+            .iter()
+            .any(|n| n == "account pbx: registered for 600 s"),
+        "{notes:?}"
+    );
+    // Refreshed before it lapses (a minute early), with credentials again.
+    // Run the timers (Timer K first) until the refresh goes out.
+    let mut due = t0;
+    while s.transmits.is_empty() {
+        due = s.poll_timeout().expect("a timer runs");
+        assert!(due <= t0 + Duration::from_secs(540), "no refresh in time");
+        s.handle_timeout(due);
+    }
+    assert!(
+        due > t0 + Duration::from_secs(500),
+        "refreshed too early: {:?}",
+        due - t0
+    );
+    let (e, code) = answer(&mut s, due);
+    assert_eq!(e, 600);
+    assert!(code == Some("200".into()) || code == Some("401".into()));
+    if code == Some("401".into()) {
+        assert_eq!(answer(&mut s, due).1, Some("200".into()));
+    }
+    // Shutdown removes the binding.
+    s.shutdown(due);
+    assert!(s.unregistering());
+    let (e, code) = answer(&mut s, due);
+    assert_eq!(e, 0);
+    if code == Some("401".into()) {
+        assert_eq!(answer(&mut s, due).1, Some("200".into()));
+    }
+    assert!(!s.unregistering());
+    let notes = Net::notices(&std::iter::from_fn(|| s.poll_event()).collect::<Vec<_>>());
+    assert!(
+        notes.iter().any(|n| n == "account pbx: unregistered"),
+        "{notes:?}"
+    );
+}
+
+#[test]
+fn numbers_go_through_the_account_proxy_which_is_pinged() {
+    let ca = config(
+        A,
+        2,
+        &format!(
+            "[[accounts]]\nname = \"sp\"\nproxy = \"sip:{B};lr\"\n\
+             [security]\ntrusted_peers = [\"127.0.0.3\"]\n"
+        ),
+    );
+    let (_, cb) = plain();
+    let mut n = Net::new(&ca, &cb);
+    n.a.start(n.now);
+    n.settle();
+    assert!(
+        Net::notices(&n.ev_a)
+            .iter()
+            .any(|l| l == &format!("proxy sip:{B};lr is up")),
+        "{:?}",
+        n.ev_a
+    );
+    n.place(0, "302");
+    assert!(
+        Net::wire(&n.ev_a, true)
+            .iter()
+            .any(|s| s == &format!("INVITE sip:302@{B}"))
+    );
+    assert_eq!(Net::calls(&n.ev_b, 1).len(), 1);
+}
+
+#[test]
+fn proxy_down_is_noticed() {
+    let ca = config(
+        A,
+        2,
+        "[[accounts]]\nname = \"sp\"\nproxy = \"sip:127.0.0.7:5060;lr\"\n\
+         [security]\ntrusted_peers = [\"127.0.0.3\"]\n",
+    );
+    let (_, cb) = plain();
+    let mut n = Net::new(&ca, &cb);
+    n.a.start(n.now);
+    n.run_for(Duration::from_secs(40));
+    assert!(
+        Net::notices(&n.ev_a)
+            .iter()
+            .any(|l| l == "proxy sip:127.0.0.7:5060;lr is down (no answer)"),
+        "{:?}",
+        Net::notices(&n.ev_a)
+    );
+}
+
+/// A far end that re-offers (a plain UA core): the bridge is retargeted.
+#[test]
+fn reinvite_retargets_the_bridge() {
+    use tipring_sip::sdp::{MediaConfig, OfferAnswer};
+    use tipring_sip::ua::UaConfig;
+    let (ca, _) = plain();
+    let mut a = side(&ca, A, 20000, 1);
+    let far: SocketAddr = B.parse().unwrap();
+    let mut ua = Ua::new(UaConfig::new(far, Transport::Udp, "far"));
+    let mut oa = OfferAnswer::new(MediaConfig::new(far.ip(), 7000), 9);
+    let now = Instant::now();
+    let offer = oa.create_offer().to_string().into_bytes();
+    let h = ua
+        .call(now, &format!("sip:201@{A}"), &format!("sip:far@{B}"), offer)
+        .unwrap();
+    let mut ev = Vec::new();
+    let pump = |a: &mut SipSide, ua: &mut Ua, ev: &mut Vec<PortEvent>| {
+        let from_far = Peer {
+            transport: Transport::Udp,
+            addr: far,
+        };
+        let from_a = Peer {
+            transport: Transport::Udp,
+            addr: a.local(),
+        };
+        for _ in 0..10 {
+            while let Some(t) = ua.poll_transmit() {
+                a.handle_message(now, &t.bytes, from_far);
+            }
+            while let Some(t) = a.poll_transmit() {
+                ua.handle_message(now, &t.bytes, from_a);
+            }
+            ev.extend(std::iter::from_fn(|| a.poll_event()));
+        }
+    };
+    pump(&mut a, &mut ua, &mut ev);
+    assert_eq!(Net::calls(&ev, 0).len(), 1);
+    a.intent(now, 0, SipIntent::Answer);
+    pump(&mut a, &mut ua, &mut ev);
+    let answered = std::iter::from_fn(|| ua.poll_event())
+        .find_map(|e| match e {
+            UaEvent::Answered { sdp, .. } => Some(sdp),
+            _ => None,
+        })
+        .expect("far end answered");
+    let sd = tipring_sip::sdp::SessionDescription::parse(&answered).unwrap();
+    oa.process_answer(&sd).unwrap();
+    assert_eq!(
+        Net::media(&ev, 0)[0].remote,
+        "127.0.0.2:7000".parse().unwrap()
+    );
+    // The far end moves its media to another port.
+    oa.config_mut().rtp_port = 7100;
+    let reoffer = oa.create_offer().to_string().into_bytes();
+    ua.reinvite(now, h, reoffer).unwrap();
+    pump(&mut a, &mut ua, &mut ev);
+    let m = Net::media(&ev, 0);
+    assert_eq!(m.len(), 2, "{ev:?}");
+    assert_eq!(m[1].remote, "127.0.0.2:7100".parse().unwrap());
+    assert!(
+        std::iter::from_fn(|| ua.poll_event()).any(|e| matches!(e, UaEvent::ReinviteDone { .. }))
+    );
+    // The machine was not bothered by the re-INVITE.
+    assert_eq!(Net::calls(&ev, 0).len(), 1);
+}
+
+fn with_dead_proxy() -> (Loaded, Loaded) {
+    let ca = config(
+        A,
+        2,
+        &format!(
+            "[[accounts]]\nname = \"sp\"\nproxy = \"sip:127.0.0.7:5060;lr\"\n\
+             secondary_proxy = \"sip:{B};lr\"\n[security]\ntrusted_peers = [\"127.0.0.3\"]\n"
+        ),
+    );
+    (ca, plain().1)
+}
+
+#[test]
+fn proxy_timeout_fails_over_to_the_secondary() {
+    let (ca, cb) = with_dead_proxy();
+    let mut n = Net::new(&ca, &cb);
+    n.place(0, "302");
+    assert!(Net::calls(&n.ev_b, 1).is_empty());
+    n.run_for(Duration::from_secs(33));
+    assert_eq!(
+        Net::calls(&n.ev_b, 1).len(),
+        1,
+        "{:?}",
+        Net::notices(&n.ev_a)
+    );
+    assert!(
+        Net::calls(&n.ev_a, 0).is_empty(),
+        "the machine sees no failure"
+    );
+    assert!(
+        Net::notices(&n.ev_a)
+            .iter()
+            .any(|l| l == &format!("port 0: proxy failed, trying sip:{B};lr"))
+    );
+    n.b.intent(n.now, 1, SipIntent::Answer);
+    n.settle();
+    assert_eq!(Net::calls(&n.ev_a, 0), vec![SipEvent::Answered]);
+}
+
+#[test]
+fn proxy_known_down_goes_to_the_secondary_at_once() {
+    let (ca, cb) = with_dead_proxy();
+    let mut n = Net::new(&ca, &cb);
+    n.a.start(n.now);
+    n.run_for(Duration::from_secs(40));
+    assert!(
+        Net::notices(&n.ev_a)
+            .iter()
+            .any(|l| l.contains("127.0.0.7:5060;lr is down"))
+    );
+    n.place(0, "302");
+    assert_eq!(Net::calls(&n.ev_b, 1).len(), 1);
+}
+
+#[test]
+fn no_common_codec_is_488_before_any_port_hears() {
+    let ca = config(
+        A,
+        2,
+        "[security]\ntrusted_peers = [\"127.0.0.3\"]\n[media]\ncodecs = [\"pcmu\"]\n",
+    );
+    let cb = config(
+        B,
+        3,
+        "[security]\ntrusted_peers = [\"127.0.0.3\"]\n[media]\ncodecs = [\"pcma\"]\n",
+    );
+    let mut n = Net::new(&ca, &cb);
+    n.place(0, &format!("sip:301@{B}"));
+    assert_eq!(Net::calls(&n.ev_a, 0), vec![SipEvent::Rejected(488)]);
+    assert!(Net::calls(&n.ev_b, 0).is_empty());
+    assert!(!n.b.port_busy(0));
+}
+
+#[test]
+fn refused_invite_retransmission_gets_the_same_answer_and_one_log_line() {
+    let (ca, cb) = plain();
+    let mut a = side(&ca, A, 20000, 1);
+    let mut b = side(&cb, B, 30000, 2);
+    let now = Instant::now();
+    a.intent(
+        now,
+        0,
+        SipIntent::PlaceCall {
+            target: format!("sip:5551234@{B}"),
+            caller: CallerInfo::default(),
+        },
+    );
+    let invite = a.poll_transmit().expect("INVITE");
+    let from = Peer {
+        transport: Transport::Udp,
+        addr: a.local(),
+    };
+    let mut answers = Vec::new();
+    for _ in 0..2 {
+        b.handle_message(now, &invite.bytes, from);
+        let t = b.poll_transmit().expect("a stateless answer");
+        assert_eq!(t.to, from);
+        assert!(b.poll_transmit().is_none());
+        answers.push(t.bytes.to_vec());
+    }
+    assert_eq!(
+        answers[0], answers[1],
+        "same To tag each time (RFC 3261 §8.2.7)"
+    );
+    let m = Message::parse(&answers[0]).unwrap();
+    assert_eq!(m.status(), Some(403));
+    assert!(m.to().unwrap().tag().is_some());
+    let ev: Vec<PortEvent> = std::iter::from_fn(|| b.poll_event()).collect();
+    assert_eq!(Net::notices(&ev).len(), 1, "{ev:?}");
+    assert!((0..4).all(|p| Net::calls(&ev, p).is_empty()));
+}
+
+proptest::proptest! {
+    /// Whatever arrives (a valid INVITE cut and spliced with junk, toward FXS and FXO
+    /// numbers, with and without SDP), the side answers or drops it, never panics.
+    #[test]
+    fn hostile_messages_never_panic(
+        user in proptest::sample::select(vec!["301", "5551234", "nobody", "+1%32", ""]),
+        pos in 0usize..700,
+        junk in "\\PC{0,24}",
+        sdp in proptest::bool::ANY,
+    ) {
+        let (ca, cb) = plain();
+        let mut a = side(&ca, A, 20000, 1);
+        let mut b = side(&cb, B, 30000, 2);
+        let now = Instant::now();
+        a.intent(now, 0, SipIntent::PlaceCall {
+            target: format!("sip:{user}@{B}"),
+            caller: CallerInfo::default(),
+        });
+        let Some(t) = a.poll_transmit() else { return Ok(()); };
+        let mut text = String::from_utf8_lossy(&t.bytes).into_owned();
+        if !sdp && let Some(i) = text.find("\r\n\r\n") {
+            text.truncate(i + 4);
+        }
+        let mut cut = pos.min(text.len());
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let bytes = format!("{}{junk}{}", &text[..cut], &text[cut..]).into_bytes();
+        let from = Peer { transport: Transport::Udp, addr: a.local() };
+        b.handle_message(now, &bytes, from);
+        b.handle_message(now, &bytes, from);
+        while b.poll_transmit().is_some() {}
+        while let Some(e) = b.poll_event() {
+            if let PortEvent::Call { port, event: SipEvent::IncomingCall { .. } } = e {
+                b.intent(now, port, SipIntent::Answer);
+            }
+        }
+        b.handle_timeout(now + Duration::from_secs(64));
+    }
+}
+
+#[test]
+fn messages_carry_the_configured_product() {
+    let ca = config(
+        A,
+        2,
+        "[identity]\nuser_agent = \"tipring-test/1\"\n[security]\ntrusted_peers = [\"127.0.0.3\"]\n",
+    );
+    let (_, cb) = plain();
+    let mut a = side(&ca, A, 20000, 1);
+    let mut b = side(&cb, B, 30000, 2);
+    let now = Instant::now();
+    a.intent(
+        now,
+        0,
+        SipIntent::PlaceCall {
+            target: format!("sip:301@{B}"),
+            caller: CallerInfo::default(),
+        },
+    );
+    let t = a.poll_transmit().unwrap();
+    let m = Message::parse(&t.bytes).unwrap();
+    assert_eq!(m.header("User-Agent").unwrap().value, "tipring-test/1");
+    assert_eq!(m.method(), Some(Method::Invite));
+    assert!(!m.body().is_empty(), "the body is intact");
+    let from = Peer {
+        transport: Transport::Udp,
+        addr: a.local(),
+    };
+    b.handle_message(now, &t.bytes, from);
+    b.intent(now, 0, SipIntent::Alerting);
+    let mut statuses = Vec::new();
+    while let Some(r) = b.poll_transmit() {
+        let m = Message::parse(&r.bytes).unwrap();
+        statuses.push(m.status());
+        // The default product: tipring/<version>.
+        assert!(m.header("Server").unwrap().value.starts_with("tipring/"));
+        a.handle_message(
+            now,
+            &r.bytes,
+            Peer {
+                transport: Transport::Udp,
+                addr: b.local(),
+            },
+        );
+    }
+    assert!(statuses.contains(&Some(180)), "{statuses:?}");
+    let ev: Vec<PortEvent> = std::iter::from_fn(|| a.poll_event()).collect();
+    assert_eq!(Net::calls(&ev, 0), vec![SipEvent::Ringing]);
 }
