@@ -309,3 +309,20 @@ fn cancel_busy_and_unknown_number() {
     wait_exit_ok(&mut b.g1);
     wait_exit_ok(&mut b.g2);
 }
+
+/// An FXO line rings in: after two rings gateway 2 seizes it and calls its hotline, the
+/// phone on gateway 1; audio passes both ways; the phone hangs up and the line is released.
+#[test]
+fn fxo_line_ringing_in_calls_the_hotline() {
+    let mut b = bed("tipring-run-hotline", &fxs("100", "Desk"), &fxo);
+    run(&b.g2, "ring 2 500ms/1000ms\nexpect-seized 2 6s");
+    run(&b.g1, "expect-ringing 0 5s\noffhook 0\nwait 500ms");
+    tone_passes(&b.g2, 2, &b.g1, 0, 1000.0);
+    tone_passes(&b.g1, 0, &b.g2, 2, 1400.0);
+    run(&b.g1, "onhook 0");
+    run(&b.g2, "expect-released 2 5s");
+    let c2 = commands(&b.g2, 2);
+    assert_eq!(c2, vec![Command::Seize, Command::Release], "{c2:?}");
+    wait_exit_ok(&mut b.g1);
+    wait_exit_ok(&mut b.g2);
+}
