@@ -118,6 +118,13 @@ fn phone_calls_phone_through_two_tipring_run_gateways() {
     let mut b = bed("tipring-run-demo", &fxs("100", "Alice"), &|_| {
         fxs("200", "Bob")
     });
+    // The card's cable is pulled and put back before the call: the driver reconnects.
+    run(&b.g1, "cable-pull 300ms\nwait 1500ms");
+    assert_eq!(b.g1.card.lock().faults.cable_pulls, 1);
+    if !b.g1.wait_link(Duration::from_secs(5)) {
+        dump(&b.g1);
+        panic!("link not back after the pull");
+    }
     run(&b.g1, "offhook 0\nexpect-tone 0 350+440 4s\ndial 0 200");
     run(&b.g2, "expect-ringing 0 5s");
     run(&b.g1, "expect-tone 0 440+480 5s");
