@@ -281,9 +281,8 @@ fn print_signalling(lines: &[LogLine]) {
         .iter()
         .filter(|l| l.node == "gw1")
         .filter_map(stamped)
-        .filter(|(_, t)| t.contains(": card Digit"))
-        .map(|(t, _)| t)
-        .last();
+        .rfind(|(_, t)| t.contains(": card Digit"))
+        .map(|(t, _)| t);
     let show = |what: &str, a: Option<f64>, b: Option<f64>| match (a, b) {
         (Some(a), Some(b)) => println!("  {what:<44} {:>6.1} ms", (b - a) * 1000.0),
         _ => println!("  {what:<44}      -"),
