@@ -16,6 +16,15 @@ use tipring::config::Loaded;
 use tipring::gateway::sip_side::{PortEvent, SipSide, io};
 use tokio::sync::{mpsc, watch};
 
+/// A UDP port free on 127.0.0.1 right now (so copies of these tests running at the same
+/// time in other checkouts do not collide on fixed ports).
+fn free_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .expect("an ephemeral port")
+        .port()
+}
+
 fn config(listen: &str, trusted: &str) -> Loaded {
     config_with(listen, trusted, "")
 }
@@ -126,7 +135,8 @@ impl Gateway {
 
 #[tokio::test]
 async fn port_calls_sipp_uas_and_hangs_up() {
-    let g_addr = "127.0.0.1:17611";
+    let g_addr = &format!("127.0.0.1:{}", free_port());
+    let sipp_port = free_port().to_string();
     let mut sipp = Sipp::spawn(
         "gw-uas",
         &[
@@ -135,7 +145,7 @@ async fn port_calls_sipp_uas_and_hangs_up() {
             "-i",
             "127.0.0.1",
             "-p",
-            "17612",
+            &sipp_port,
             "-m",
             "1",
         ],
@@ -146,7 +156,7 @@ async fn port_calls_sipp_uas_and_hangs_up() {
         .send((
             0,
             SipIntent::PlaceCall {
-                target: "sip:service@127.0.0.1:17612".into(),
+                target: format!("sip:service@127.0.0.1:{sipp_port}"),
                 caller: Default::default(),
             },
         ))
@@ -176,7 +186,8 @@ async fn port_calls_sipp_uas_and_hangs_up() {
 
 #[tokio::test]
 async fn sipp_calls_fxs_port_which_answers() {
-    let g_addr = "127.0.0.1:17621";
+    let g_addr = &format!("127.0.0.1:{}", free_port());
+    let sipp_port = free_port().to_string();
     let mut g = Gateway::start(&config(g_addr, "127.0.0.9"), g_addr);
     tokio::time::sleep(Duration::from_millis(200)).await;
     let mut sipp = Sipp::spawn(
@@ -188,7 +199,7 @@ async fn sipp_calls_fxs_port_which_answers() {
             "-i",
             "127.0.0.1",
             "-p",
-            "17622",
+            &sipp_port,
             "-m",
             "1",
         ],
@@ -214,7 +225,8 @@ async fn sipp_calls_fxs_port_which_answers() {
 
 #[tokio::test]
 async fn untrusted_invite_toward_fxo_gets_403() {
-    let g_addr = "127.0.0.1:17631";
+    let g_addr = &format!("127.0.0.1:{}", free_port());
+    let sipp_port = free_port().to_string();
     let mut g = Gateway::start(&config(g_addr, "127.0.0.9"), g_addr);
     tokio::time::sleep(Duration::from_millis(200)).await;
     let mut sipp = Sipp::spawn(
@@ -226,7 +238,7 @@ async fn untrusted_invite_toward_fxo_gets_403() {
             "-i",
             "127.0.0.1",
             "-p",
-            "17632",
+            &sipp_port,
             "-m",
             "1",
         ],
@@ -250,7 +262,8 @@ async fn untrusted_invite_toward_fxo_gets_403() {
 
 #[tokio::test]
 async fn shutdown_ends_the_call_with_bye() {
-    let g_addr = "127.0.0.1:17641";
+    let g_addr = &format!("127.0.0.1:{}", free_port());
+    let sipp_port = free_port().to_string();
     let mut sipp = Sipp::spawn(
         "gw-stop",
         &[
@@ -259,7 +272,7 @@ async fn shutdown_ends_the_call_with_bye() {
             "-i",
             "127.0.0.1",
             "-p",
-            "17642",
+            &sipp_port,
             "-m",
             "1",
         ],
@@ -270,7 +283,7 @@ async fn shutdown_ends_the_call_with_bye() {
         .send((
             0,
             SipIntent::PlaceCall {
-                target: "sip:service@127.0.0.1:17642".into(),
+                target: format!("sip:service@127.0.0.1:{sipp_port}"),
                 caller: Default::default(),
             },
         ))
@@ -286,7 +299,8 @@ async fn shutdown_ends_the_call_with_bye() {
 
 #[tokio::test]
 async fn registers_with_sipp_registrar_and_unregisters_at_shutdown() {
-    let g_addr = "127.0.0.1:17661";
+    let g_addr = &format!("127.0.0.1:{}", free_port());
+    let sipp_port = free_port().to_string();
     let mut sipp = Sipp::spawn(
         "gw-reg",
         &[
@@ -295,7 +309,7 @@ async fn registers_with_sipp_registrar_and_unregisters_at_shutdown() {
             "-i",
             "127.0.0.1",
             "-p",
-            "17662",
+            &sipp_port,
             "-m",
             "1",
         ],
@@ -304,8 +318,10 @@ async fn registers_with_sipp_registrar_and_unregisters_at_shutdown() {
     let cfg = config_with(
         g_addr,
         "127.0.0.9",
-        "[[accounts]]\nname = \"pbx\"\nregistrar = \"sip:127.0.0.1:17662\"\n\
-         username = \"gw1\"\npassword = \"secret-pass\"\nregister_expiry_s = 600\n",
+        &format!(
+            "[[accounts]]\nname = \"pbx\"\nregistrar = \"sip:127.0.0.1:{sipp_port}\"\n\
+         username = \"gw1\"\npassword = \"secret-pass\"\nregister_expiry_s = 600\n"
+        ),
     );
     let mut g = Gateway::start(&cfg, g_addr);
     let end = tokio::time::Instant::now() + Duration::from_secs(10);
