@@ -333,3 +333,25 @@ fn fxo_line_ringing_in_calls_the_hotline() {
     wait_exit_ok(&mut b.g1);
     wait_exit_ok(&mut b.g2);
 }
+
+/// A gateway whose SIP address is taken cannot serve: it exits with failure (so systemd's
+/// Restart=on-failure applies) instead of running without signalling.
+#[test]
+fn exits_with_failure_when_its_sip_address_is_taken() {
+    let tmp = TempDir::new("tipring-run-taken").unwrap();
+    let taken = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let a1 = taken.local_addr().unwrap();
+    let a2 = SocketAddr::from(([127, 0, 0, 2], a1.port()));
+    let mut g = Node::prepare("gw1", &tmp.0.join("gw1"), a1).unwrap();
+    g.start(
+        Path::new(EXE),
+        &testbed::config(a1, a2, &fxs("100", "A")),
+        3,
+    )
+    .unwrap();
+    let status = g.wait_exit(Duration::from_secs(8));
+    assert!(
+        status.is_some_and(|s| !s.success()),
+        "exit status {status:?}"
+    );
+}

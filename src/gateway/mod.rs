@@ -158,8 +158,10 @@ pub async fn run(
                 ev = event_rx.recv(), if sip_open => match ev {
                     Some(ev) => rt.on_sip(ev),
                     None => {
-                        log.line(format_args!("SIP side stopped"));
+                        // It failed (its error is returned below): nothing to serve.
+                        log.line(format_args!("SIP side stopped: shutting down"));
                         sip_open = false;
+                        break;
                     }
                 },
                 _ = tokio::time::sleep_until(wake.into()) => {}

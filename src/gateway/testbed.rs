@@ -158,6 +158,18 @@ impl Node {
         false
     }
 
+    /// Waits up to `timeout` for the gateway process to exit on its own.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let end = Instant::now() + timeout;
+        while Instant::now() < end {
+            if let Some(Ok(Some(s))) = self.child.as_mut().map(Child::try_wait) {
+                return Some(s);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
     /// Whether the gateway process still runs.
     pub fn running(&mut self) -> bool {
         self.child
