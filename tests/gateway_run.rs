@@ -181,7 +181,10 @@ fn fxs_to_fxo_call(b: &Bed) -> (Capture, Instant) {
 
 #[test]
 fn fxs_to_fxo_call_cleared_from_either_side() {
-    let mut b = bed("tipring-run-fxo", &fxs("100", "PBX"), &fxo);
+    // Gateway 2 takes A-law only: gateway 1 (µ-law first) must switch its bridge to the
+    // answer's codec for the tones to pass.
+    let alaw_only = |gw1| format!("{}\n[media]\ncodecs = [\"pcma\"]\n", fxo(gw1));
+    let mut b = bed("tipring-run-fxo", &fxs("100", "PBX"), &alaw_only);
     // Cleared by the calling PBX: the line on gateway 2 is released.
     fxs_to_fxo_call(&b);
     run(&b.g1, "onhook 0");
