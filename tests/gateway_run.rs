@@ -181,8 +181,8 @@ fn fxs_to_fxo_call(b: &Bed) -> (Capture, Instant) {
 
 #[test]
 fn fxs_to_fxo_call_cleared_from_either_side() {
-    // Gateway 2 takes A-law only: gateway 1 (µ-law first) must switch its bridge to the
-    // answer's codec for the tones to pass.
+    // Gateway 2 takes A-law only, so the call runs on the answer's codec rather than
+    // gateway 1's first choice (µ-law); the tones must pass all the same.
     let alaw_only = |gw1| format!("{}\n[media]\ncodecs = [\"pcma\"]\n", fxo(gw1));
     let mut b = bed("tipring-run-fxo", &fxs("100", "PBX"), &alaw_only);
     // Cleared by the calling PBX: the line on gateway 2 is released.
