@@ -83,6 +83,12 @@ impl Node {
                 "/run/tipring/sim/audio",
                 &dir.join("audio").to_string_lossy(),
             );
+        let tty = dir.join("card.tty");
+        if !board.contains(tty.to_string_lossy().as_ref()) {
+            return Err(TestbedError::Setup(
+                "board/sim.toml no longer names /run/tipring/sim/card.tty".into(),
+            ));
+        }
         std::fs::write(dir.join("board/sim.toml"), board).map_err(io("board profile"))?;
         let card = SimCard::start(SimConfig::new(
             vec![PortKind::Fxs, PortKind::Fxs, PortKind::Fxo, PortKind::Fxo],
