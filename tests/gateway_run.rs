@@ -358,3 +358,25 @@ fn exits_with_failure_when_its_sip_address_is_taken() {
         "exit status {status:?}"
     );
 }
+
+/// Two-stage dialling on an FXO line: it rings in, gateway 2 seizes it and plays dial
+/// tone, the caller dials 100 in-band, gateway 1's phone rings and answers; the caller on
+/// the line hangs up (loop current drops) and the phone hears reorder.
+#[test]
+fn fxo_two_stage_dialling_reaches_a_phone() {
+    let two_stage = |_| {
+        "[[ports]]\nindex = 3\nkind = \"fxo\"\nnumber = \"301\"\ninbound = \"two-stage\"\ndial_plan = \"ext\"\nrings_before_seize = 1\n".to_string()
+    };
+    let mut b = bed("tipring-run-2stage", &fxs("100", "Desk"), &two_stage);
+    run(
+        &b.g2,
+        "ring 3 500ms/1000ms\nexpect-seized 3 5s\nexpect-tone 3 350+440 3s",
+    );
+    run(&b.g2, "dial 3 100 inband");
+    run(&b.g1, "expect-ringing 0 5s\noffhook 0\nwait 500ms");
+    tone_passes(&b.g2, 3, &b.g1, 0, 1000.0);
+    run(&b.g2, "far-hangup 3\nexpect-released 3 5s");
+    run(&b.g1, "expect-tone 0 480+620 5s\nonhook 0");
+    wait_exit_ok(&mut b.g1);
+    wait_exit_ok(&mut b.g2);
+}
