@@ -380,3 +380,60 @@ fn fxo_two_stage_dialling_reaches_a_phone() {
     wait_exit_ok(&mut b.g1);
     wait_exit_ok(&mut b.g2);
 }
+
+/// Nobody answers at the far end (nothing listens there): the INVITE times out (SIP T1
+/// shortened to 50 ms, so Timer B is 3.2 s) and the phone hears reorder.
+#[test]
+fn unreachable_far_end_gives_reorder() {
+    let tmp = TempDir::new("tipring-run-unreach").unwrap();
+    let port = testbed::free_sip_port().unwrap();
+    let a1 = SocketAddr::from(([127, 0, 0, 1], port));
+    let nobody = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let gone = nobody.local_addr().unwrap();
+    drop(nobody);
+    let cfg = testbed::config(a1, gone, &fxs("100", "A")).replace(
+        "interdigit_short_ms = 1000",
+        "interdigit_short_ms = 1000\nsip_t1_ms = 50\nsip_t2_ms = 400",
+    );
+    assert!(cfg.contains("sip_t1_ms"), "the template changed");
+    let mut g = Node::prepare("gw1", &tmp.0.join("gw1"), a1).unwrap();
+    g.start(Path::new(EXE), &cfg, 7).unwrap();
+    assert!(g.wait_link(Duration::from_secs(10)));
+    std::thread::sleep(Duration::from_millis(300));
+    run(&g, "offhook 0\nexpect-tone 0 350+440 4s\ndial 0 200");
+    run(&g, "expect-tone 0 congestion 10s\nonhook 0");
+    wait_exit_ok(&mut g);
+}
+
+/// Secure default: an INVITE toward an FXO line (the PSTN) from a peer that is not
+/// trusted is refused (403), the line is never seized, and the caller hears reorder.
+#[test]
+fn untrusted_invite_never_seizes_the_fxo_line() {
+    let tmp = TempDir::new("tipring-run-403").unwrap();
+    let port = testbed::free_sip_port().unwrap();
+    let a1 = SocketAddr::from(([127, 0, 0, 1], port));
+    let a2 = SocketAddr::from(([127, 0, 0, 2], port));
+    // Gateway 2 trusts another address only.
+    let cfg2 = testbed::config(a2, a1, &fxo(a1)).replace(
+        "trusted_peers = [\"127.0.0.0/8\"]",
+        "trusted_peers = [\"127.0.0.9\"]",
+    );
+    assert!(cfg2.contains("127.0.0.9"), "the template changed");
+    let mut g1 = Node::prepare("gw1", &tmp.0.join("gw1"), a1).unwrap();
+    let mut g2 = Node::prepare("gw2", &tmp.0.join("gw2"), a2).unwrap();
+    g1.start(
+        Path::new(EXE),
+        &testbed::config(a1, a2, &fxs("100", "A")),
+        14,
+    )
+    .unwrap();
+    g2.start(Path::new(EXE), &cfg2, 15).unwrap();
+    assert!(g1.wait_link(Duration::from_secs(10)) && g2.wait_link(Duration::from_secs(10)));
+    std::thread::sleep(Duration::from_millis(300));
+    run(&g1, "offhook 0\nexpect-tone 0 350+440 4s\ndial 0 9555");
+    // Refused at once (no 32 s transaction timeout): the reorder comes within seconds.
+    run(&g1, "expect-tone 0 congestion 4s\nonhook 0");
+    assert!(commands(&g2, 2).is_empty(), "{:?}", commands(&g2, 2));
+    wait_exit_ok(&mut g1);
+    wait_exit_ok(&mut g2);
+}
