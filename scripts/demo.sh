@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The demo: installs what it needs, builds tipring and runs it.
-# Until the gateway's call demo exists, this parses a shipped SIP INVITE and prints it as JSON.
+# The demo: installs what it needs, builds tipring and runs `tipring demo`: two gateways
+# (real `tipring run` processes, each with a simulated line card) on 127.0.0.1 and
+# 127.0.0.2 carry a call from a phone on one to a phone on the other, and it prints the SIP
+# ladder and the audio figures. Exits non-zero naming the step that failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh
 native_deps
 cargo build --release --locked --quiet
-./target/release/tipring parse tests/data/invite.sip
+exec ./target/release/tipring demo "$@"

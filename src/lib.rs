@@ -7,5 +7,6 @@ pub mod call;
 pub mod companding;
 pub mod config;
 pub mod dialplan;
+pub mod gateway;
 pub mod service;
 pub mod sim_dsp;

@@ -63,6 +63,15 @@ pub enum Control {
     CallerId(CallerInfo),
     /// Switch the codec we send (a re-INVITE changed the SDP answer).
     Codec { law: Law, payload_type: u8 },
+    /// Send to this far end with this codec from now on (the SDP answer arrived or moved
+    /// the far end), or stop sending (`remote: None`: the call's media ended but the line
+    /// still hears tones). The line side (tones, DTMF dialling, detectors) carries on.
+    Remote {
+        remote: Option<SocketAddr>,
+        law: Law,
+        payload_type: u8,
+        event_payload_type: Option<u8>,
+    },
     /// End the bridge.
     Stop,
 }

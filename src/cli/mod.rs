@@ -3,9 +3,11 @@
 mod answer;
 mod call;
 mod check_config;
+mod demo;
 mod dtmf_detect;
 mod parse;
 mod register;
+mod run;
 mod shutdown;
 mod sim_card;
 mod tls;
@@ -42,6 +44,10 @@ pub enum Command {
     Call(call::Args),
     /// Register a binding with a SIP registrar.
     Register(register::Args),
+    /// Run the gateway (the service): line card, call control, SIP and media.
+    Run(run::Args),
+    /// Two simulated gateways carry a call; prints the SIP ladder and audio figures.
+    Demo(demo::Args),
 }
 
 impl Command {
@@ -59,6 +65,8 @@ impl Command {
             Command::Answer(a) => a.run(),
             Command::Call(a) => a.run(),
             Command::Register(a) => a.run(),
+            Command::Run(a) => a.run(),
+            Command::Demo(a) => a.run(),
         }
     }
 }

@@ -69,6 +69,8 @@ pub(crate) struct Call {
     pub confirmed: Option<usize>,
     // UAC
     pub from: String,
+    /// UAC: the display name of our From.
+    pub from_display: Option<String>,
     pub target: String,
     pub to: String,
     pub sdp: Vec<u8>,

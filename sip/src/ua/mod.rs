@@ -20,6 +20,7 @@ pub use call::{CallHandle, CallState, Role};
 pub use keepalive::PingHandle;
 pub use register::{Binding, RegHandle, RegState, RegisterConfig};
 pub use response::{Authenticator, Challenge, DigestCredentials};
+pub use uac::CallOptions;
 
 use crate::header::Method;
 use crate::message::Message;

@@ -1840,3 +1840,31 @@ fn a_transport_failure_ends_the_attempt_at_once() {
     assert_eq!(ended(&evs(&mut a)), Some(EndReason::Timeout));
     assert!(!a.busy());
 }
+
+#[test]
+fn call_with_display_name_and_first_hop() {
+    let mut a = ua(A, 41);
+    let now = Instant::now();
+    let opts = CallOptions {
+        display_name: Some("Kitchen \"2\"".into()),
+        next_hop: Some(peer(C)),
+    };
+    a.call_with(
+        now,
+        "sip:bob@192.0.2.9",
+        "sip:201@127.0.0.1",
+        Vec::new(),
+        opts,
+    )
+    .unwrap();
+    let t = a.poll_transmit().expect("INVITE");
+    // Sent to the chosen hop, not to the Request-URI's host.
+    assert_eq!(t.to, peer(C));
+    let m = Message::parse(&t.bytes).unwrap();
+    assert_eq!(m.request_uri().unwrap().to_string(), "sip:bob@192.0.2.9");
+    let from = m.from().unwrap();
+    let name: String = from.display.unwrap().chars().collect();
+    assert_eq!(name, "Kitchen \"2\"");
+    assert_eq!(from.uri.to_string(), "sip:201@127.0.0.1");
+    assert!(from.tag().is_some());
+}

@@ -12,6 +12,30 @@ use crate::message::Message;
 use crate::transaction::Peer;
 use std::time::{Duration, Instant};
 
+/// Extra settings of an outgoing call ([`Ua::call_with`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CallOptions {
+    /// Display name in the From header (§20.20), quoted as needed.
+    pub display_name: Option<String>,
+    /// Where to send the INVITE instead of the outbound proxy or the Request-URI's host.
+    pub next_hop: Option<Peer>,
+}
+
+/// A display name as a quoted-string (§25.1): `"` and `\` escaped, control characters
+/// dropped.
+fn quoted(name: &str) -> String {
+    let mut q = String::with_capacity(name.len() + 2);
+    q.push('"');
+    for c in name.chars().filter(|c| !c.is_control()) {
+        if c == '"' || c == '\\' {
+            q.push('\\');
+        }
+        q.push(c);
+    }
+    q.push('"');
+    q
+}
+
 impl Ua {
     /// Places a call: INVITE `target` from `from` with the offer `sdp` (§13.2.1).
     pub fn call(
@@ -21,12 +45,29 @@ impl Ua {
         from: &str,
         sdp: Vec<u8>,
     ) -> Result<CallHandle, UaError> {
+        self.call_with(now, target, from, sdp, CallOptions::default())
+    }
+
+    /// As [`Ua::call`], with a display name in From and the first hop chosen by the caller
+    /// (a proxy that is not the Request-URI's host, §8.1.2) instead of the UA's outbound
+    /// proxy or the Request-URI.
+    pub fn call_with(
+        &mut self,
+        now: Instant,
+        target: &str,
+        from: &str,
+        sdp: Vec<u8>,
+        opts: CallOptions,
+    ) -> Result<CallHandle, UaError> {
         crate::Uri::parse(target).map_err(|_| UaError::Uri(target.to_owned()))?;
         crate::Uri::parse(from).map_err(|_| UaError::Uri(from.to_owned()))?;
+        let peer = match opts.next_hop {
+            Some(p) => p,
+            None => self.initial_peer(target)?,
+        };
         let h = self.new_handle();
         let call_id = format!("{}@{}", self.token(), self.cfg.local.ip());
         let local_tag = self.token();
-        let peer = self.initial_peer(target)?;
         let cseq = (self.rand() as u32 & 0x7fff) + 1;
         self.calls.insert(
             h,
@@ -41,6 +82,7 @@ impl Ua {
                 dialogs: Vec::new(),
                 confirmed: None,
                 from: from.to_owned(),
+                from_display: opts.display_name,
                 target: target.to_owned(),
                 to: target.to_owned(),
                 sdp,
@@ -87,7 +129,10 @@ impl Ua {
             .max_forwards(70)
             .header(
                 HeaderName::From,
-                format!("<{}>;tag={}", c.from, c.local_tag),
+                match &c.from_display {
+                    Some(d) => format!("{} <{}>;tag={}", quoted(d), c.from, c.local_tag),
+                    None => format!("<{}>;tag={}", c.from, c.local_tag),
+                },
             )
             .header(HeaderName::To, format!("<{}>", c.to))
             .call_id(&c.call_id)

@@ -143,6 +143,7 @@ impl Ua {
             dialogs: vec![dialog],
             confirmed: Some(0),
             from: msg.from().map(|f| f.uri.to_string()).unwrap_or_default(),
+            from_display: None,
             target: String::new(),
             to: String::new(),
             sdp: Vec::new(),

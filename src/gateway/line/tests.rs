@@ -1,0 +1,325 @@
+//! The per-port glue on virtual time: what reaches the card, the SIP side and the bridge
+//! for each step of the seed's call flows.
+
+use super::*;
+use crate::call::CallerInfo;
+use std::path::Path;
+use tipring_media::g711::Law;
+
+const CONFIG: &str = r#"
+board = "sim"
+[[identity.listen]]
+transport = "udp"
+address = "127.0.0.1:5060"
+[[accounts]]
+name = "peer"
+proxy = "sip:127.0.0.2:5060"
+[[ports]]
+index = 0
+kind = "fxs"
+number = "100"
+dial_plan = "ext"
+[[ports]]
+index = 2
+kind = "fxo"
+number = "200"
+inbound = "hotline"
+hotline = "sip:desk@127.0.0.2"
+rings_before_seize = 1
+dialing = "pulse"
+answer_supervision = "polarity-reversal"
+[dial_plans]
+ext = "[1-8]xx"
+[security]
+trusted_peers = ["127.0.0.0/8"]
+"#;
+
+fn runners() -> (PortRunner, PortRunner) {
+    let board = Path::new(env!("CARGO_MANIFEST_DIR")).join("board");
+    let l = crate::config::load_str("t.toml", CONFIG, &board).unwrap();
+    (
+        PortRunner::from_config(&l, &l.config.ports[0]),
+        PortRunner::from_config(&l, &l.config.ports[1]),
+    )
+}
+
+fn far() -> MediaParams {
+    MediaParams {
+        law: Law::Ulaw,
+        payload_type: 0,
+        event_payload_type: Some(101),
+        remote: "127.0.0.2:10000".parse().unwrap(),
+    }
+}
+
+/// The bridge command that sends to `m`.
+fn to(m: MediaParams) -> Action {
+    Action::Bridge(Control::Remote {
+        remote: Some(m.remote),
+        law: m.law,
+        payload_type: m.payload_type,
+        event_payload_type: m.event_payload_type,
+    })
+}
+
+/// The bridge command that stops sending (the line side runs on).
+fn detached() -> Action {
+    Action::Bridge(Control::Remote {
+        remote: None,
+        law: Law::Ulaw,
+        payload_type: 0,
+        event_payload_type: Some(101),
+    })
+}
+
+fn ms(t0: Instant, n: u64) -> Instant {
+    t0 + Duration::from_millis(n)
+}
+
+#[test]
+fn fxs_dials_out_hears_ringback_talks_and_hangs_up() {
+    let (mut fxs, _) = runners();
+    let t0 = Instant::now();
+    assert!(fxs.is_idle());
+    assert_eq!(
+        fxs.line_event(t0, Event::OffHook),
+        vec![
+            Action::StartBridge(None),
+            Action::Bridge(Control::Tone(ProgressTone::Dial))
+        ]
+    );
+    assert_eq!(
+        fxs.next_deadline(),
+        Some(ms(t0, 10_000)),
+        "first-digit timer"
+    );
+    let digit = |d| Event::Digit {
+        digit: d,
+        duration_ms: 80,
+    };
+    assert_eq!(
+        fxs.line_event(ms(t0, 500), digit(Digit::D2)),
+        vec![Action::Bridge(Control::Tone(ProgressTone::Silence))]
+    );
+    assert!(fxs.line_event(ms(t0, 700), digit(Digit::D0)).is_empty());
+    assert_eq!(
+        fxs.line_event(ms(t0, 900), digit(Digit::D1)),
+        vec![Action::Sip(SipIntent::PlaceCall {
+            target: "201".into(),
+            caller: CallerInfo::default()
+        })]
+    );
+    assert_eq!(
+        fxs.sip_event(ms(t0, 950), SipEvent::Ringing),
+        vec![Action::Bridge(Control::Tone(ProgressTone::Ringback))]
+    );
+    // The far SDP may come before the 200's call event: nothing connects yet.
+    assert!(fxs.media(ms(t0, 2000), far()).is_empty());
+    assert_eq!(
+        fxs.sip_event(ms(t0, 2000), SipEvent::Answered),
+        vec![
+            Action::Bridge(Control::Tone(ProgressTone::Silence)),
+            to(far())
+        ]
+    );
+    // The same far end again (a re-INVITE without change) restarts nothing.
+    assert!(fxs.media(ms(t0, 2500), far()).is_empty());
+    assert_eq!(
+        fxs.line_event(ms(t0, 3000), Event::HookFlash { duration_ms: 300 }),
+        vec![Action::Bridge(Control::SendEvent {
+            code: 16,
+            duration_ms: EVENT_MS
+        })]
+    );
+    assert_eq!(
+        fxs.line_event(ms(t0, 9000), Event::OnHook),
+        vec![Action::Sip(SipIntent::Hangup), Action::StopBridge]
+    );
+    assert!(fxs.is_idle());
+    assert_eq!(fxs.next_deadline(), None);
+}
+
+#[test]
+fn fxs_rings_with_caller_id_and_answers_into_the_offer() {
+    let (mut fxs, _) = runners();
+    let t0 = Instant::now();
+    let caller = CallerInfo {
+        name: Some("ALICE".into()),
+        number: Some("100".into()),
+    };
+    // An INVITE's offer arrives with the call.
+    assert!(fxs.media(t0, far()).is_empty());
+    let a = fxs.sip_event(
+        t0,
+        SipEvent::IncomingCall {
+            caller: caller.clone(),
+            number: "100".into(),
+        },
+    );
+    assert!(matches!(a[0], Action::Line(Command::Ring(_))));
+    assert_eq!(a[1], Action::Sip(SipIntent::Alerting));
+    assert_eq!(a[2], Action::StartBridge(None));
+    // US cadence: 2 s on, then the caller-ID gap.
+    let at = fxs.next_deadline().unwrap();
+    assert_eq!(at, ms(t0, 2500));
+    assert_eq!(
+        fxs.poll(at),
+        vec![
+            Action::Line(Command::OnHookTransmission { enable: true }),
+            Action::Bridge(Control::CallerId(caller))
+        ]
+    );
+    assert_eq!(
+        fxs.line_event(ms(t0, 7000), Event::OffHook),
+        vec![
+            Action::Line(Command::StopRing),
+            Action::Line(Command::OnHookTransmission { enable: false }),
+            Action::Sip(SipIntent::Answer),
+            to(far())
+        ]
+    );
+    // The far end hangs up: reorder on the line, no RTP, until on-hook.
+    assert_eq!(
+        fxs.sip_event(ms(t0, 9000), SipEvent::RemoteHangup),
+        vec![
+            Action::Bridge(Control::Tone(ProgressTone::Reorder)),
+            detached()
+        ]
+    );
+    assert_eq!(
+        fxs.line_event(ms(t0, 9500), Event::OnHook),
+        vec![
+            Action::Bridge(Control::Tone(ProgressTone::Silence)),
+            Action::StopBridge
+        ]
+    );
+}
+
+#[test]
+fn fxo_seizes_for_a_sip_call_dials_and_answers_on_polarity_reversal() {
+    let (_, mut fxo) = runners();
+    let t0 = Instant::now();
+    assert!(fxo.media(t0, far()).is_empty());
+    assert_eq!(
+        fxo.sip_event(
+            t0,
+            SipEvent::IncomingCall {
+                caller: CallerInfo::default(),
+                number: "21".into()
+            }
+        ),
+        vec![Action::Line(Command::Seize), Action::StartBridge(None)]
+    );
+    // The exchange's dial tone, heard by the bridge, starts the dialling; the caller
+    // hears the line from then on (183).
+    let a = fxo.bridge_report(ms(t0, 800), Report::LineTone(ProgressTone::Dial));
+    assert_eq!(a[0], to(far()), "the running bridge now also sends");
+    assert_eq!(a[1], Action::Sip(SipIntent::EarlyMedia));
+    let Action::Line(Command::PulseDial { digits }) = &a[2] else {
+        panic!("{a:?}")
+    };
+    assert_eq!(digits.as_slice(), &[2, 1]);
+    assert!(fxo.poll(ms(t0, 5000)).is_empty(), "no answer by timer");
+    assert_eq!(
+        fxo.line_event(ms(t0, 6000), Event::PolarityReversal),
+        vec![Action::Sip(SipIntent::Answer)]
+    );
+    assert_eq!(
+        fxo.line_event(ms(t0, 9000), Event::LoopCurrentOff),
+        vec![
+            Action::Sip(SipIntent::Hangup),
+            Action::Line(Command::Release),
+            Action::StopBridge
+        ]
+    );
+    assert!(fxo.is_idle());
+}
+
+#[test]
+fn fxo_ringing_line_listens_for_caller_id_then_calls_the_hotline() {
+    let (_, mut fxo) = runners();
+    let t0 = Instant::now();
+    assert_eq!(
+        fxo.line_event(t0, Event::RingStart),
+        vec![Action::StartBridge(None)],
+        "the bridge listens for caller ID between rings"
+    );
+    let caller = CallerInfo {
+        name: None,
+        number: Some("5551234".into()),
+    };
+    assert!(
+        fxo.bridge_report(ms(t0, 1500), Report::CallerId(caller.clone()))
+            .is_empty()
+    );
+    assert_eq!(
+        fxo.line_event(
+            ms(t0, 2000),
+            Event::RingStop {
+                on_ms: 2000,
+                off_ms: 0
+            }
+        ),
+        vec![
+            Action::Line(Command::Seize),
+            Action::Sip(SipIntent::PlaceCall {
+                target: "sip:desk@127.0.0.2".into(),
+                caller
+            })
+        ]
+    );
+    // The far end answers while the media's address is not known yet, then it comes.
+    assert!(fxo.sip_event(ms(t0, 3000), SipEvent::Answered).len() == 1);
+    assert_eq!(fxo.media(ms(t0, 3001), far()), vec![to(far())]);
+    let moved = MediaParams {
+        remote: "127.0.0.3:10002".parse().unwrap(),
+        ..far()
+    };
+    assert_eq!(
+        fxo.media(ms(t0, 4000), moved),
+        vec![to(moved)],
+        "a re-INVITE moving the far end retargets the bridge"
+    );
+}
+
+#[test]
+fn shutdown_hangs_up_calls_and_refuses_offered_ones() {
+    let (mut fxs, _) = runners();
+    let t0 = Instant::now();
+    assert!(fxs.shutdown().is_empty(), "an idle port has nothing to do");
+    fxs.sip_event(
+        t0,
+        SipEvent::IncomingCall {
+            caller: CallerInfo::default(),
+            number: "100".into(),
+        },
+    );
+    assert_eq!(
+        fxs.shutdown(),
+        vec![
+            Action::Sip(SipIntent::Reject(503)),
+            Action::Line(Command::StopRing),
+            Action::StopBridge
+        ]
+    );
+    let (mut fxs, _) = runners();
+    fxs.line_event(t0, Event::OffHook);
+    for d in [Digit::D2, Digit::D0, Digit::D1] {
+        fxs.line_event(
+            t0,
+            Event::Digit {
+                digit: d,
+                duration_ms: 80,
+            },
+        );
+    }
+    assert_eq!(
+        fxs.shutdown(),
+        vec![Action::Sip(SipIntent::Hangup), Action::StopBridge]
+    );
+}
+
+#[test]
+fn the_fallback_digit_map_parses() {
+    assert!(DigitMap::parse(ANY_NUMBER).is_ok());
+}

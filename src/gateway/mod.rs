@@ -1,0 +1,231 @@
+//! The running gateway (`tipring run`): the line card's driver, one [`line::PortRunner`]
+//! per configured port with its RTP socket and media bridge, and the SIP side, joined by
+//! one main loop.
+//!
+//! The main loop is a current-thread tokio task selecting over the card's events (from the
+//! hal driver's thread), the SIP side's port events, the bridges' reports, the port
+//! machines' deadlines, the systemd watchdog and SIGTERM/SIGINT. Bridges run on their own
+//! threads (paced by the port's audio) and are only ever sent bounded-queue commands, so
+//! signalling never blocks audio. One line per event of interest goes to stderr.
+
+mod collect;
+mod hal;
+pub mod line;
+pub mod measure;
+mod ports;
+mod runtime;
+pub mod sip_side;
+pub mod testbed;
+
+pub use collect::PlanCollector;
+pub use line::{Action, PortRunner};
+
+use crate::call::SipIntent;
+use crate::config::{Loaded, Transport};
+use crate::service::{Notifier, WatchdogPacer, notify::watchdog_interval_from_env};
+use runtime::{Flow, Runtime};
+use sip_side::{PortEvent, SipSide};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+use tokio::signal::unix::SignalKind;
+use tokio::sync::{mpsc, watch};
+
+/// Longest wait for the SIP side to finish its goodbyes (BYE, un-REGISTER) at shutdown.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(4);
+/// Depth of the queues between the main loop and the SIP side.
+const SIP_QUEUE: usize = 256;
+
+/// Why the gateway could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    #[error("no UDP SIP listener in [identity].listen")]
+    NoUdpListener,
+    #[error("RTP socket for port {port}: no free even port in {min}..={max} on {ip}")]
+    NoRtpPort {
+        port: u8,
+        ip: std::net::IpAddr,
+        min: u16,
+        max: u16,
+    },
+    #[error("port {port}: {what}")]
+    Port { port: u8, what: String },
+    #[error("line card driver: {0}")]
+    Driver(std::io::Error),
+    #[error("SIP side: {0}")]
+    Sip(String),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The log: one line per event of interest, on stderr, with the time since start.
+#[derive(Debug, Clone, Copy)]
+pub struct Log {
+    start: Instant,
+}
+
+impl Log {
+    pub fn new() -> Log {
+        Log {
+            start: Instant::now(),
+        }
+    }
+
+    pub fn line(&self, what: std::fmt::Arguments<'_>) {
+        let t = self.start.elapsed();
+        eprintln!("[{:>4}.{:03}] {what}", t.as_secs(), t.subsec_millis());
+    }
+}
+
+impl Default for Log {
+    fn default() -> Self {
+        Log::new()
+    }
+}
+
+/// The gateway's SIP address: its first UDP listener.
+pub fn sip_address(loaded: &Loaded) -> Result<SocketAddr, GatewayError> {
+    loaded
+        .config
+        .identity
+        .listen
+        .iter()
+        .find(|l| l.transport == Transport::Udp)
+        .map(|l| l.address)
+        .ok_or(GatewayError::NoUdpListener)
+}
+
+/// Runs the gateway until SIGTERM or SIGINT (or `stop` turning true); returns after a
+/// clean shutdown: calls hung up, the SIP side's goodbyes sent, lines released.
+pub async fn run(
+    loaded: Loaded,
+    seed: u64,
+    mut stop: watch::Receiver<bool>,
+) -> Result<(), GatewayError> {
+    let log = Log::new();
+    let local = sip_address(&loaded)?;
+    let ports = ports::open(&loaded, local.ip(), seed)?;
+    let rtp: BTreeMap<u8, SocketAddr> = ports.iter().map(|(i, p)| (*i, p.rtp_addr)).collect();
+    for (i, p) in &ports {
+        log.line(format_args!(
+            "port {i}: {} ({}), RTP {}",
+            p.kind_name(),
+            p.runner.state(),
+            p.rtp_addr
+        ));
+    }
+    // `io::run` starts it (registrations, pings).
+    let side =
+        SipSide::new(&loaded, local, &rtp, seed).map_err(|e| GatewayError::Sip(e.to_string()))?;
+    let card = hal::Hal::start(loaded.board.serial_settings()).map_err(GatewayError::Driver)?;
+    log.line(format_args!(
+        "line card {} on {}; SIP on udp {local}",
+        loaded.board.name,
+        loaded.board.serial.device.display()
+    ));
+
+    let (intent_tx, intent_rx) = mpsc::channel::<(u8, SipIntent)>(SIP_QUEUE);
+    let (event_tx, mut event_rx) = mpsc::channel::<PortEvent>(SIP_QUEUE);
+    let (sip_stop_tx, sip_stop_rx) = watch::channel(false);
+    let sip = sip_side::io::run(side, intent_rx, event_tx, sip_stop_rx);
+    let mut rt = Runtime::new(log, ports, card.commands, intent_tx);
+    let mut hal_rx = card.events;
+
+    let main = async move {
+        let notifier = Notifier::from_env().unwrap_or_else(|_| Notifier::disabled());
+        let mut watchdog =
+            watchdog_interval_from_env().map(|i| WatchdogPacer::new(i, Instant::now()));
+        let mut ready = false;
+        let mut term = signal(SignalKind::terminate());
+        let mut int = signal(SignalKind::interrupt());
+        let mut sip_open = true;
+        loop {
+            let wake = rt.wake(
+                Instant::now(),
+                watchdog.as_ref().map(WatchdogPacer::deadline),
+            );
+            tokio::select! {
+                ev = hal_rx.recv() => match rt.on_card(ev) {
+                    Flow::Continue => {}
+                    Flow::Stop => break,
+                    Flow::LinkUp => {
+                        if !std::mem::replace(&mut ready, true) {
+                            let status = format!("{} ports, SIP on {local}", rt.ports.len());
+                            let _ = notifier.ready(&status);
+                        }
+                    }
+                },
+                ev = event_rx.recv(), if sip_open => match ev {
+                    Some(ev) => rt.on_sip(ev),
+                    None => {
+                        // It failed (its error is returned below): nothing to serve.
+                        log.line(format_args!("SIP side stopped: shutting down"));
+                        sip_open = false;
+                        break;
+                    }
+                },
+                _ = tokio::time::sleep_until(wake.into()) => {}
+                _ = recv_signal(&mut term) => {
+                    log.line(format_args!("SIGTERM: shutting down"));
+                    break;
+                }
+                _ = recv_signal(&mut int) => {
+                    log.line(format_args!("SIGINT: shutting down"));
+                    break;
+                }
+                _ = stop.changed() => {
+                    log.line(format_args!("stop requested: shutting down"));
+                    break;
+                }
+            }
+            let now = Instant::now();
+            rt.poll(now);
+            if let Some(w) = watchdog.as_mut()
+                && w.poll(now)
+            {
+                let _ = notifier.watchdog();
+            }
+        }
+        // Clean shutdown: end every call, then let the SIP side say goodbye (its ladder
+        // still logged) until it has finished.
+        let _ = notifier.stopping();
+        rt.shutdown();
+        let _ = sip_stop_tx.send(true);
+        let end = Instant::now() + SHUTDOWN_GRACE;
+        while sip_open {
+            match tokio::time::timeout_at(end.into(), event_rx.recv()).await {
+                Ok(Some(ev @ PortEvent::Wire { .. })) => rt.on_sip(ev),
+                Ok(Some(_)) => {}
+                Ok(None) | Err(_) => sip_open = false,
+            }
+        }
+        // The last commands (releases) reach the card before the process ends.
+        drop(rt.finish());
+        let _ = card.thread.join();
+        log.line(format_args!("stopped"));
+    };
+    let (sip_result, ()) = tokio::join!(
+        async {
+            let r = sip.await;
+            if let Err(e) = &r {
+                log.line(format_args!("SIP side failed: {e}"));
+            }
+            r
+        },
+        main
+    );
+    sip_result.map_err(|e| GatewayError::Sip(e.to_string()))
+}
+
+fn signal(kind: SignalKind) -> Option<tokio::signal::unix::Signal> {
+    tokio::signal::unix::signal(kind).ok()
+}
+
+async fn recv_signal(s: &mut Option<tokio::signal::unix::Signal>) {
+    match s {
+        Some(s) => {
+            s.recv().await;
+        }
+        None => std::future::pending().await,
+    }
+}

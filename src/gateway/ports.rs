@@ -1,0 +1,212 @@
+//! What the runtime keeps per port besides its runner: the RTP socket (bound at start in
+//! the configured range, its address given to the SIP side's SDP), the audio device, and
+//! the media bridge while one runs.
+
+use super::GatewayError;
+use super::line::PortRunner;
+use super::sip_side::MediaParams;
+use crate::bridge::{Bridge, BridgeConfig, Control, Report, StatsSnapshot};
+use crate::companding::G711;
+use crate::config::{AudioKind, BusFormat, Codec, Loaded, ToneCountry};
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::path::PathBuf;
+use tipring_hal::audio::AudioPort;
+use tipring_hal::audio::alsa::{AlsaConfig, AlsaPort};
+use tipring_hal::audio::sim::SimAudioPort;
+use tipring_hal::model::PortKind;
+use tipring_media::callerid::FskStandard;
+use tipring_media::g711::Law;
+use tipring_media::tone::CountryProfile;
+
+/// Where a port's audio comes from.
+enum AudioSource {
+    /// The simulated card's socket directory.
+    Sim(PathBuf),
+    /// ALSA, with the bus's companding law (none for linear S16_LE).
+    Alsa(AlsaConfig, Option<Law>),
+}
+
+/// One port at run time.
+pub struct Port {
+    pub runner: PortRunner,
+    pub rtp_addr: SocketAddr,
+    kind: PortKind,
+    socket: UdpSocket,
+    audio: AudioSource,
+    bridge: Option<Bridge>,
+    profile: CountryProfile,
+    caller_id: FskStandard,
+    /// Codec of a bridge without a far end yet.
+    law: Law,
+    event_pt: u8,
+    seed: u64,
+    starts: u64,
+}
+
+/// Builds every configured port: runner, RTP socket (on `ip`), audio source.
+pub fn open(loaded: &Loaded, ip: IpAddr, seed: u64) -> Result<BTreeMap<u8, Port>, GatewayError> {
+    let media = &loaded.config.media;
+    let law = match media.codecs.first() {
+        Some(Codec::Pcma) => Law::Alaw,
+        _ => Law::Ulaw,
+    };
+    let caller_id = match loaded.config.tones.country {
+        ToneCountry::Us | ToneCountry::Jp | ToneCountry::Custom => FskStandard::Bell202,
+        _ => FskStandard::V23,
+    };
+    let mut next_rtp = media.rtp_port_min;
+    let mut out = BTreeMap::new();
+    for p in &loaded.config.ports {
+        let err = |what: String| GatewayError::Port {
+            port: p.index,
+            what,
+        };
+        let audio = match loaded.board.audio.kind {
+            AudioKind::Sim => AudioSource::Sim(
+                loaded
+                    .board
+                    .sim_socket_dir()
+                    .ok_or_else(|| err("sim board without socket_dir".into()))?
+                    .to_path_buf(),
+            ),
+            AudioKind::Alsa => {
+                let cfg = loaded
+                    .board
+                    .alsa_config(p.index)
+                    .ok_or_else(|| err("no ALSA devices in the board profile".into()))?;
+                let law = match loaded.board.audio.format {
+                    Some(BusFormat::Alaw) => Some(Law::Alaw),
+                    Some(BusFormat::Ulaw) => Some(Law::Ulaw),
+                    _ => None,
+                };
+                AudioSource::Alsa(cfg, law)
+            }
+        };
+        let (socket, port) =
+            bind_rtp(ip, next_rtp, media.rtp_port_max).ok_or(GatewayError::NoRtpPort {
+                port: p.index,
+                ip,
+                min: media.rtp_port_min,
+                max: media.rtp_port_max,
+            })?;
+        next_rtp = port.saturating_add(2);
+        let rtp_addr = socket.local_addr()?;
+        out.insert(
+            p.index,
+            Port {
+                runner: PortRunner::from_config(loaded, p),
+                rtp_addr,
+                kind: p.kind,
+                socket,
+                audio,
+                bridge: None,
+                profile: loaded.tone_profile(),
+                caller_id,
+                law,
+                event_pt: media.telephone_event_pt,
+                seed: seed ^ (u64::from(p.index) << 56),
+                starts: 0,
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// The first even port from `from` up to `max` that binds on `ip`.
+fn bind_rtp(ip: IpAddr, from: u16, max: u16) -> Option<(UdpSocket, u16)> {
+    let mut port = from + from % 2;
+    while port <= max {
+        if let Ok(s) = UdpSocket::bind(SocketAddr::new(ip, port)) {
+            return Some((s, port));
+        }
+        port = port.checked_add(2)?;
+    }
+    None
+}
+
+impl Port {
+    pub fn kind_name(&self) -> &'static str {
+        match self.kind {
+            PortKind::Fxs => "FXS",
+            PortKind::Fxo => "FXO",
+        }
+    }
+
+    pub fn bridge_running(&self) -> bool {
+        self.bridge.is_some()
+    }
+
+    /// Starts the bridge (stopping a running one first, whose final counters it returns)
+    /// towards `media` or on the line only.
+    pub fn start_bridge(
+        &mut self,
+        media: Option<MediaParams>,
+    ) -> Result<Option<StatsSnapshot>, GatewayError> {
+        let before = self.stop_bridge();
+        let index = self.runner.index();
+        let port: Box<dyn AudioPort> = match &self.audio {
+            AudioSource::Sim(dir) => {
+                Box::new(
+                    SimAudioPort::open(dir, index).map_err(|e| GatewayError::Port {
+                        port: index,
+                        what: format!("audio: {e}"),
+                    })?,
+                )
+            }
+            AudioSource::Alsa(cfg, law) => {
+                let companding =
+                    law.map(|l| Box::new(G711(l)) as Box<dyn tipring_hal::audio::alsa::Companding>);
+                Box::new(
+                    AlsaPort::open(cfg, companding).map_err(|e| GatewayError::Port {
+                        port: index,
+                        what: format!("audio: {e}"),
+                    })?,
+                )
+            }
+        };
+        self.starts += 1;
+        let cfg = BridgeConfig {
+            law: media.map_or(self.law, |m| m.law),
+            payload_type: media.map_or(
+                match self.law {
+                    Law::Ulaw => 0,
+                    Law::Alaw => 8,
+                },
+                |m| m.payload_type,
+            ),
+            event_payload_type: media.map_or(Some(self.event_pt), |m| m.event_payload_type),
+            remote: media.map(|m| m.remote),
+            profile: self.profile,
+            caller_id: self.caller_id,
+            seed: self
+                .seed
+                .wrapping_add(self.starts.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
+        };
+        self.bridge = Some(Bridge::start(port, self.socket.try_clone()?, cfg)?);
+        Ok(before)
+    }
+
+    /// Stops the bridge, if one runs; its final counters.
+    pub fn stop_bridge(&mut self) -> Option<StatsSnapshot> {
+        self.bridge.take().map(Bridge::stop)
+    }
+
+    /// Queues a command for the bridge (dropped if none runs or its queue is full).
+    pub fn control(&mut self, c: Control) {
+        if let Some(b) = &self.bridge {
+            let _ = b.send(c);
+        }
+    }
+
+    /// The bridge's reports since the last call.
+    pub fn reports(&mut self) -> Vec<Report> {
+        let mut out = Vec::new();
+        if let Some(b) = &self.bridge {
+            while let Some(r) = b.try_report() {
+                out.push(r);
+            }
+        }
+        out
+    }
+}

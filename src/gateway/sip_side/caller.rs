@@ -1,0 +1,65 @@
+//! Who is calling, from an incoming INVITE: the display name and user part of
+//! P-Asserted-Identity or else From (RFC 3261 §20.20), for caller-ID on the line.
+//! P-Asserted-Identity counts only from a trusted peer (RFC 3325 §5: the header is
+//! believed only inside a trust domain); from anyone else it is ignored.
+
+use crate::call::CallerInfo;
+use tipring_sip::Message;
+use tipring_sip::header::{FromValue, NameAddr};
+
+/// The caller of `invite`; empty fields where nothing usable is present. `trusted`: the
+/// INVITE came from a trusted peer, whose P-Asserted-Identity is believed.
+pub fn caller_of(invite: &Message<'_>, trusted: bool) -> CallerInfo {
+    let pai = invite
+        .headers_named("P-Asserted-Identity")
+        .filter(|_| trusted)
+        .flat_map(|h| h.value.split(','))
+        .find_map(|v| NameAddr::from_value(v.trim()).ok());
+    match pai.as_ref().or(invite.from()) {
+        Some(na) => of_name_addr(na),
+        None => CallerInfo::default(),
+    }
+}
+
+fn of_name_addr(na: &NameAddr<'_>) -> CallerInfo {
+    let name = na
+        .display
+        .map(|d| d.chars().collect::<String>())
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty());
+    let number = super::route::request_user(&na.uri).filter(|u| !u.is_empty());
+    CallerInfo { name, number }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn invite(extra: &str) -> Vec<u8> {
+        format!(
+            "INVITE sip:201@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.2;branch=z9hG4bK1\r\n\
+             From: \"Bob \\\"B\\\"\" <sip:555@127.0.0.2>;tag=1\r\nTo: <sip:201@127.0.0.1>\r\n\
+             Call-ID: c1\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\n{extra}Content-Length: 0\r\n\r\n"
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn from_when_no_asserted_identity() {
+        let b = invite("");
+        let c = caller_of(&Message::parse(&b).unwrap(), true);
+        assert_eq!(c.name.as_deref(), Some("Bob \"B\""));
+        assert_eq!(c.number.as_deref(), Some("555"));
+    }
+
+    #[test]
+    fn asserted_identity_wins() {
+        let b = invite("P-Asserted-Identity: \"Alice\" <sip:+15550100@pbx>, <tel:+15550100>\r\n");
+        let c = caller_of(&Message::parse(&b).unwrap(), true);
+        assert_eq!(c.name.as_deref(), Some("Alice"));
+        assert_eq!(c.number.as_deref(), Some("+15550100"));
+        // From an untrusted peer the assertion is ignored.
+        let c = caller_of(&Message::parse(&b).unwrap(), false);
+        assert_eq!(c.number.as_deref(), Some("555"));
+    }
+}

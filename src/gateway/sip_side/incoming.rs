@@ -1,0 +1,129 @@
+//! Calls for the ports (RFC 3261 §13.3): the port chosen by the Request-URI, our answer
+//! to the offer (RFC 3264 §6) given in the 183 and the 200, re-offers (§14.2).
+
+use super::{Dir, Inbound, PortCall, PortEvent, SipEvent, SipSide, route};
+use std::time::Instant;
+use tipring_sip::ua::CallHandle;
+
+impl SipSide {
+    pub(super) fn early_media(&mut self, now: Instant, port: u8) {
+        let Some(h) = self.incoming_handle(port) else {
+            return;
+        };
+        let Some(c) = self.slots.get_mut(&port).and_then(|s| s.call.as_mut()) else {
+            return;
+        };
+        let sdp = c.local_sdp.clone();
+        let changed = c.negotiated.clone().and_then(|n| c.session.changed(&n));
+        match self.ua.ring(now, h, 183, Some(&sdp)) {
+            Ok(()) => {
+                if let Some(media) = changed {
+                    self.events.push_back(PortEvent::Media { port, media });
+                }
+            }
+            Err(e) => self.notice(format!("port {port}: 183 not sent: {e}")),
+        }
+    }
+
+    pub(super) fn answer(&mut self, now: Instant, port: u8) {
+        let Some(h) = self.incoming_handle(port) else {
+            return;
+        };
+        let Some(c) = self.slots.get_mut(&port).and_then(|s| s.call.as_mut()) else {
+            return;
+        };
+        let sdp = c.local_sdp.clone();
+        let changed = c.negotiated.clone().and_then(|n| c.session.changed(&n));
+        match self.ua.answer(now, h, &sdp) {
+            Ok(()) => {
+                if let Some(media) = changed {
+                    self.events.push_back(PortEvent::Media { port, media });
+                }
+            }
+            Err(e) => self.notice(format!("port {port}: 200 not sent: {e}")),
+        }
+    }
+
+    pub(super) fn on_incoming(
+        &mut self,
+        now: Instant,
+        call: CallHandle,
+        request_uri: &str,
+        sdp: &[u8],
+        from: &str,
+    ) {
+        let user = tipring_sip::Uri::parse(request_uri)
+            .ok()
+            .and_then(|u| route::request_user(&u));
+        let (ports, number) =
+            match route::inbound(&self.cfg, user.as_deref(), &self.ua.config().user) {
+                Inbound::Ports { ports, number, .. } => (ports, number),
+                Inbound::Unknown => {
+                    self.notice(format!("INVITE for unknown {request_uri}: 404"));
+                    let _ = self.ua.reject(now, call, 404);
+                    return;
+                }
+            };
+        let Some(port) = ports.into_iter().find(|p| !self.port_busy(*p)) else {
+            let _ = self.ua.reject(now, call, 486);
+            return;
+        };
+        let Some(mut session) = self.new_session(port) else {
+            return;
+        };
+        let (local_sdp, negotiated) = if sdp.is_empty() {
+            (session.offer(), None)
+        } else {
+            match session.answer(sdp) {
+                Ok((a, n)) => (a, Some(n)),
+                Err(e) => {
+                    self.notice(format!("port {port}: offer refused: {e}"));
+                    let _ = self.ua.reject(now, call, e.status());
+                    return;
+                }
+            }
+        };
+        let caller = self.pending_caller.take().unwrap_or_else(|| {
+            let number = tipring_sip::Uri::parse(from)
+                .ok()
+                .and_then(|u| route::request_user(&u));
+            crate::call::CallerInfo { name: None, number }
+        });
+        self.calls.insert(call, port);
+        if let Some(s) = self.slots.get_mut(&port) {
+            s.call = Some(PortCall {
+                handle: call,
+                dir: Dir::In,
+                session,
+                local_sdp,
+                negotiated,
+                failover: None,
+            });
+        }
+        self.call_event(port, SipEvent::IncomingCall { caller, number });
+    }
+
+    pub(super) fn on_reoffer(&mut self, now: Instant, call: CallHandle, sdp: &[u8]) {
+        let Some(port) = self.calls.get(&call).copied() else {
+            let _ = self.ua.reject_reoffer(now, call, 488);
+            return;
+        };
+        let Some(c) = self.slots.get_mut(&port).and_then(|s| s.call.as_mut()) else {
+            return;
+        };
+        match c.session.answer(sdp) {
+            Ok((answer, n)) => {
+                let changed = c.session.changed(&n);
+                if let Err(e) = self.ua.accept_reoffer(now, call, &answer) {
+                    self.notice(format!("port {port}: re-INVITE not answered: {e}"));
+                } else if let Some(media) = changed {
+                    self.events.push_back(PortEvent::Media { port, media });
+                }
+            }
+            Err(e) => {
+                self.notice(format!("port {port}: re-offer refused: {e}"));
+                let _ = self.ua.reject_reoffer(now, call, e.status());
+            }
+        }
+    }
+}

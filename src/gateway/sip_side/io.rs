@@ -1,0 +1,139 @@
+//! The tokio driver of a [`SipSide`]:
+//!
+//! ```text
+//! pub async fn run(
+//!     side: SipSide,
+//!     intents: tokio::sync::mpsc::Receiver<(u8, SipIntent)>,
+//!     events: tokio::sync::mpsc::Sender<PortEvent>,
+//!     shutdown: tokio::sync::watch::Receiver<bool>,
+//! ) -> std::io::Result<()>
+//! ```
+//!
+//! It binds the side's listening address on every transport the configuration lists for
+//! it (UDP, TCP; TLS with `[identity.tls]`) through `tipring_sip::transport`, sends what
+//! the side transmits, feeds it what arrives and the port machines' intents, wakes it at
+//! its deadline and passes its events on. When `shutdown` turns true it ends the calls,
+//! unregisters, waits up to [`SHUTDOWN_GRACE`] for the BYEs and unregistrations to be
+//! answered ([`SipSide::idle`]), and returns.
+//! Nothing here decides anything about SIP.
+
+use super::{PortEvent, SipSide};
+use crate::call::SipIntent;
+use std::io;
+use std::time::{Duration, Instant};
+use tipring_sip::transaction::Transport;
+use tipring_sip::transport::{Received, TransportConfig, TransportHandle};
+use tokio::sync::{mpsc, watch};
+
+/// Longest wait for unregistrations to be answered at shutdown.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+/// The transports to bind for `side`: each configured listener at its address, and at
+/// least the side's own transport.
+fn transport_config(side: &SipSide) -> io::Result<TransportConfig> {
+    use crate::config::Transport as T;
+    let local = side.local();
+    let mut tc = TransportConfig::default();
+    let listed: Vec<T> = side
+        .cfg
+        .identity
+        .listen
+        .iter()
+        .filter(|l| l.address == local)
+        .map(|l| l.transport)
+        .collect();
+    let wants = |t: T, own: Transport| listed.contains(&t) || side.transport() == own;
+    if wants(T::Udp, Transport::Udp) {
+        tc.udp = Some(local);
+    }
+    if wants(T::Tcp, Transport::Tcp) {
+        tc.tcp = Some(local);
+    }
+    if wants(T::Tls, Transport::Tls) {
+        let files =
+            side.cfg.identity.tls.as_ref().ok_or_else(|| {
+                io::Error::other("a TLS listener needs [identity.tls] cert and key")
+            })?;
+        let server = tipring_sip::transport::tls::server_config(&files.cert, &files.key)
+            .map_err(io::Error::other)?;
+        tc.tls = Some((local, server));
+        if let Some(ca) = &files.ca {
+            tc.tls_client =
+                Some(tipring_sip::transport::tls::client_config(ca).map_err(io::Error::other)?);
+        }
+    }
+    Ok(tc)
+}
+
+/// Runs `side` on real sockets until `shutdown` turns true (see the module docs).
+pub async fn run(
+    mut side: SipSide,
+    mut intents: mpsc::Receiver<(u8, SipIntent)>,
+    events: mpsc::Sender<PortEvent>,
+    mut shutdown: watch::Receiver<bool>,
+) -> io::Result<()> {
+    let (tp, mut rx) = TransportHandle::bind(transport_config(&side)?).await?;
+    side.start(Instant::now());
+    let mut intents_open = true;
+    let mut stopping: Option<Instant> = None;
+    loop {
+        flush(&mut side, &tp, &events).await;
+        if let Some(deadline) = stopping
+            && (side.idle() || Instant::now() >= deadline)
+        {
+            return Ok(());
+        }
+        if stopping.is_none() && *shutdown.borrow() {
+            side.shutdown(Instant::now());
+            stopping = Some(Instant::now() + SHUTDOWN_GRACE);
+            continue;
+        }
+        let wake = match (side.poll_timeout(), stopping) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let sleep = async {
+            match wake {
+                Some(w) => tokio::time::sleep_until(tokio::time::Instant::from_std(w)).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            r = rx.recv() => {
+                let r: Received = r.ok_or_else(|| io::Error::other("transport closed"))?;
+                let respond_to = if r.bytes.starts_with(b"SIP/") { r.source } else { r.respond_to };
+                side.handle_received(Instant::now(), &r.bytes, r.source, respond_to);
+            }
+            i = intents.recv(), if intents_open && stopping.is_none() => match i {
+                Some((port, intent)) => side.intent(Instant::now(), port, intent),
+                None => intents_open = false,
+            },
+            c = shutdown.changed(), if stopping.is_none() => {
+                if c.is_err() {
+                    // The sender is gone: nobody can stop us any more, so stop now.
+                    side.shutdown(Instant::now());
+                    stopping = Some(Instant::now() + SHUTDOWN_GRACE);
+                }
+            }
+            _ = sleep => side.handle_timeout(Instant::now()),
+        }
+    }
+}
+
+/// Sends what the side queued and hands its events on (a closed event channel only means
+/// nobody listens any more).
+async fn flush(side: &mut SipSide, tp: &TransportHandle, events: &mpsc::Sender<PortEvent>) {
+    while let Some(t) = side.poll_transmit() {
+        if let Err(e) = tp.send(t.to, t.bytes).await {
+            let _ = events
+                .send(PortEvent::Notice(format!(
+                    "send to {} failed: {e}",
+                    t.to.addr
+                )))
+                .await;
+        }
+    }
+    while let Some(e) = side.poll_event() {
+        let _ = events.send(e).await;
+    }
+}

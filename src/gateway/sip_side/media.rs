@@ -1,0 +1,119 @@
+//! The SDP of a port's call (RFC 3264 offer/answer through `tipring_sip::sdp`): our
+//! offer or answer from the configuration and the port's RTP address, and what the media
+//! bridge needs from the outcome.
+
+use crate::config::{Codec as CfgCodec, Media};
+use std::net::SocketAddr;
+use tipring_media::g711::Law;
+use tipring_sip::sdp::{
+    Codec, EventSet, MediaConfig, NegotiatedMedia, OfferAnswer, OfferAnswerError,
+    SessionDescription, TelephoneEvent,
+};
+
+/// What the media bridge needs to run a call: the codec, payload types, the far address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MediaParams {
+    /// G.711 law of the negotiated codec.
+    pub law: Law,
+    /// Its RTP payload type in this session.
+    pub payload_type: u8,
+    /// The RFC 4733 telephone-event payload type both sides agreed on, if any.
+    pub event_payload_type: Option<u8>,
+    /// Where to send RTP (symmetric RTP: also where it is expected from).
+    pub remote: SocketAddr,
+}
+
+impl MediaParams {
+    /// The bridge's view of a negotiation; `None` while the far end gives no address
+    /// (`c=0.0.0.0` hold, RFC 3264 §8.4, or a host name).
+    pub fn of(n: &NegotiatedMedia) -> Option<MediaParams> {
+        Some(MediaParams {
+            law: match n.codec {
+                Codec::Pcmu => Law::Ulaw,
+                Codec::Pcma => Law::Alaw,
+            },
+            payload_type: n.payload_type,
+            event_payload_type: n.telephone_event.map(|t| t.payload_type),
+            remote: n.remote_rtp?,
+        })
+    }
+}
+
+/// Our side of the media: the configured codecs in preference order, telephone-event
+/// 0-16 (DTMF and flash, RFC 4733 §3.2) on the configured payload type, the configured
+/// ptime, at the port's RTP address.
+pub fn media_config(m: &Media, rtp: SocketAddr) -> MediaConfig {
+    let mut c = MediaConfig::new(rtp.ip(), rtp.port());
+    c.codecs = m
+        .codecs
+        .iter()
+        .map(|k| match k {
+            CfgCodec::Pcmu => Codec::Pcmu,
+            CfgCodec::Pcma => Codec::Pcma,
+        })
+        .collect();
+    c.telephone_event = Some(TelephoneEvent {
+        payload_type: m.telephone_event_pt,
+        events: EventSet::range(0, 16),
+    });
+    c.ptime = m.ptime_ms;
+    c
+}
+
+/// One call's offer/answer state.
+#[derive(Debug, Clone)]
+pub struct Session {
+    oa: OfferAnswer,
+    /// UAC: the state right after our offer, so each answer (183 of one fork, the 200 of
+    /// another) is taken against the offer it answers.
+    offered: Option<OfferAnswer>,
+    /// The parameters last given to the bridge.
+    pub sent: Option<MediaParams>,
+}
+
+impl Session {
+    /// A session for one call.
+    pub fn new(cfg: MediaConfig, session_id: u64) -> Session {
+        Session {
+            oa: OfferAnswer::new(cfg, session_id),
+            offered: None,
+            sent: None,
+        }
+    }
+
+    /// Our offer for an INVITE.
+    pub fn offer(&mut self) -> Vec<u8> {
+        let sdp = self.oa.create_offer().to_string().into_bytes();
+        self.offered = Some(self.oa.clone());
+        sdp
+    }
+
+    /// An answer (in a 18x or the 2xx) to our offer.
+    pub fn take_answer(&mut self, body: &[u8]) -> Result<NegotiatedMedia, OfferAnswerError> {
+        let sd = SessionDescription::parse(body).map_err(OfferAnswerError::Malformed)?;
+        let mut oa = self
+            .offered
+            .clone()
+            .ok_or(OfferAnswerError::NoOfferPending)?;
+        let n = oa.process_answer(&sd)?;
+        self.oa = oa;
+        Ok(n)
+    }
+
+    /// Our answer to an offer (the INVITE's, or a re-INVITE's).
+    pub fn answer(&mut self, body: &[u8]) -> Result<(Vec<u8>, NegotiatedMedia), OfferAnswerError> {
+        let sd = SessionDescription::parse(body).map_err(OfferAnswerError::Malformed)?;
+        let (ans, n) = self.oa.answer_offer(&sd)?;
+        Ok((ans.to_string().into_bytes(), n))
+    }
+
+    /// The bridge parameters of `n` if they differ from what the bridge has.
+    pub fn changed(&mut self, n: &NegotiatedMedia) -> Option<MediaParams> {
+        let p = MediaParams::of(n)?;
+        if self.sent == Some(p) {
+            return None;
+        }
+        self.sent = Some(p);
+        Some(p)
+    }
+}

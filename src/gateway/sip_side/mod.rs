@@ -1,0 +1,659 @@
+//! The gateway's SIP side: the port machines' [`SipIntent`]s become SIP through one
+//! sans-IO UA core ([`tipring_sip::ua::Ua`], one listening address for every port), and
+//! what the UA hears becomes [`PortEvent`]s for the ports and the media bridge.
+//!
+//! Feed it intents ([`SipSide::intent`]), received messages ([`SipSide::handle_message`])
+//! and timers ([`SipSide::handle_timeout`]); drain [`SipSide::poll_transmit`] and
+//! [`SipSide::poll_event`] after each input and wake at [`SipSide::poll_timeout`]
+//! (DESIGN.md principle 1). [`io::run`] is the tokio driver on real sockets.
+//!
+//! - Outgoing calls ([`route::outgoing`]): the Request-URI is the dialled URI, or the
+//!   dialled number at the port's account domain; the INVITE goes through the account's
+//!   proxy when it has one; our SDP offer (the configured G.711 codecs, telephone-event,
+//!   ptime) at the port's RTP address; 401/407 answered with the account's credentials.
+//! - Incoming calls ([`route::inbound`]): the Request-URI user picks the port; an FXO line
+//!   is reached only from trusted peers or with digest credentials ([`screen`]); a busy
+//!   port gets 486 and an unknown number 404 without the machines hearing of it.
+//! - `SipIntent::SendDtmfEvent` is a no-op here: RFC 4733 events (digits, hook flash) go
+//!   in the RTP stream, which the media bridge sends on the line side.
+
+pub mod accounts;
+pub mod caller;
+mod incoming;
+pub mod io;
+pub mod media;
+mod outgoing;
+pub mod route;
+pub mod screen;
+
+#[cfg(test)]
+mod tests;
+
+pub use media::MediaParams;
+
+use crate::call::{SipEvent, SipIntent};
+use crate::config::{Config, Loaded, Port};
+use route::Inbound;
+use screen::{Admission, Screen};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tipring_sip::Message;
+use tipring_sip::header::Method;
+use tipring_sip::transaction::{Peer, TimerConfig, Transmit, Transport};
+use tipring_sip::ua::{
+    CallHandle, CallOptions, EndReason, PingHandle, RegHandle, RegisterConfig, Ua, UaConfig,
+    UaEvent, uri_peer,
+};
+
+/// What the SIP side tells the rest of the gateway.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PortEvent {
+    /// Feed to port `port`'s machine as `Input::Sip(event)`.
+    Call { port: u8, event: SipEvent },
+    /// Media negotiated (or changed by re-INVITE) for the port's current call: start or
+    /// retarget its bridge.
+    Media { port: u8, media: MediaParams },
+    /// One SIP message sent or received, for the ladder the demo and logs print.
+    Wire {
+        outbound: bool,
+        peer: SocketAddr,
+        /// The start line without the SIP version: `INVITE sip:2001@127.0.0.2`,
+        /// `180 Ringing`.
+        summary: String,
+    },
+    /// Registration / proxy reachability changes, security refusals etc., one human line.
+    Notice(String),
+}
+
+/// Why a SIP side cannot be built from a configuration.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SipSideError {
+    /// A configured port has no RTP address from the line side.
+    #[error("port {0} has no local RTP address")]
+    NoRtp(u8),
+    /// An account's outbound proxy is not an IP address (no DNS in the core).
+    #[error("account {account}: outbound proxy \"{uri}\" is not an IP address")]
+    OutboundProxy { account: String, uri: String },
+}
+
+/// Which side of the INVITE a port's call is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dir {
+    /// The port placed it.
+    Out,
+    /// It came in for the port.
+    In,
+}
+
+/// A port's current call.
+#[derive(Debug)]
+struct PortCall {
+    handle: CallHandle,
+    dir: Dir,
+    session: media::Session,
+    /// Incoming: our SDP (an answer, or our offer when the INVITE had none).
+    local_sdp: Vec<u8>,
+    /// Incoming: the negotiated media, known from the offer on.
+    negotiated: Option<tipring_sip::sdp::NegotiatedMedia>,
+    /// Outgoing through a proxy that has a secondary: how to place it again there.
+    failover: Option<Failover>,
+}
+
+/// An outgoing call to place again through the account's secondary proxy.
+#[derive(Debug, Clone)]
+struct Failover {
+    request_uri: String,
+    from: String,
+    display_name: Option<String>,
+    proxy: String,
+    next_hop: Peer,
+}
+
+/// One configured port.
+#[derive(Debug)]
+struct Slot {
+    port: Port,
+    rtp: SocketAddr,
+    call: Option<PortCall>,
+}
+
+/// The SIP side of one gateway (sans-IO; one UA, one listening address).
+pub struct SipSide {
+    cfg: Config,
+    ua: Ua,
+    transport: Transport,
+    screen: Screen,
+    slots: BTreeMap<u8, Slot>,
+    calls: HashMap<CallHandle, u8>,
+    regs: Vec<(RegHandle, String)>,
+    pings: Vec<(PingHandle, String)>,
+    /// Proxies the pings found not answering.
+    down: Vec<String>,
+    transmits: VecDeque<Transmit>,
+    events: VecDeque<PortEvent>,
+    /// The caller of the INVITE being handled, for its `Incoming` event.
+    pending_caller: Option<crate::call::CallerInfo>,
+    sessions: u64,
+    started: bool,
+}
+
+impl std::fmt::Debug for SipSide {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SipSide")
+            .field("local", &self.ua.config().local)
+            .field("calls", &self.calls)
+            .finish()
+    }
+}
+
+/// The start line of a message without the version: `INVITE sip:x@h` / `180 Ringing`.
+pub fn summary(bytes: &[u8]) -> String {
+    let line = bytes
+        .split(|&b| b == b'\r' || b == b'\n')
+        .next()
+        .unwrap_or_default();
+    let line = String::from_utf8_lossy(line);
+    match line.strip_prefix("SIP/2.0 ") {
+        Some(rest) => rest.to_owned(),
+        None => line.strip_suffix(" SIP/2.0").unwrap_or(&line).to_owned(),
+    }
+}
+
+fn transport_of(t: crate::config::Transport) -> Transport {
+    match t {
+        crate::config::Transport::Udp => Transport::Udp,
+        crate::config::Transport::Tcp => Transport::Tcp,
+        crate::config::Transport::Tls => Transport::Tls,
+    }
+}
+
+impl SipSide {
+    /// The SIP side of `cfg` listening at `local`; `rtp` is each port's local RTP address
+    /// (bound by the line side) written into our SDP; `seed` feeds tags, branches, Call-IDs
+    /// and the nonce key.
+    pub fn new(
+        cfg: &Loaded,
+        local: SocketAddr,
+        rtp: &BTreeMap<u8, SocketAddr>,
+        seed: u64,
+    ) -> Result<SipSide, SipSideError> {
+        let c = &cfg.config;
+        let transport = c
+            .identity
+            .listen
+            .iter()
+            .find(|l| l.address == local)
+            .or(c.identity.listen.first())
+            .map_or(Transport::Udp, |l| transport_of(l.transport));
+        let user = c
+            .accounts
+            .iter()
+            .find_map(|a| a.username.clone())
+            .unwrap_or_else(|| "tipring".into());
+        let mut ucfg = UaConfig::new(local, transport, &user);
+        ucfg.single_line = false;
+        ucfg.seed = seed;
+        ucfg.timers = TimerConfig {
+            t1: Duration::from_millis(c.timers.sip_t1_ms.into()),
+            t2: Duration::from_millis(c.timers.sip_t2_ms.into()),
+            ..TimerConfig::default()
+        };
+        if let Some(a) = c.accounts.iter().find(|a| a.outbound_proxy.is_some()) {
+            let uri = a.outbound_proxy.clone().unwrap_or_default();
+            ucfg.outbound_proxy =
+                Some(
+                    uri_peer(&uri, transport).ok_or_else(|| SipSideError::OutboundProxy {
+                        account: a.name.clone(),
+                        uri,
+                    })?,
+                );
+        }
+        let mut ua = Ua::new(ucfg);
+        if let Some(auth) = accounts::AccountAuth::new(&c.accounts, seed ^ 0xa11c_e5ee) {
+            ua.set_authenticator(Box::new(auth));
+        }
+        let mut slots = BTreeMap::new();
+        for p in &c.ports {
+            let addr = *rtp.get(&p.index).ok_or(SipSideError::NoRtp(p.index))?;
+            // An unspecified RTP address is not something a peer can send to.
+            let addr = if addr.ip().is_unspecified() {
+                SocketAddr::new(local.ip(), addr.port())
+            } else {
+                addr
+            };
+            slots.insert(
+                p.index,
+                Slot {
+                    port: p.clone(),
+                    rtp: addr,
+                    call: None,
+                },
+            );
+        }
+        let mut key = [0u8; 32];
+        let mut z = seed ^ 0x6e6f_6e63_655f_6b65;
+        for chunk in key.chunks_mut(8) {
+            z = splitmix(z);
+            chunk.copy_from_slice(&z.to_le_bytes());
+        }
+        let realm = c
+            .identity
+            .listen
+            .first()
+            .map_or_else(|| local.to_string(), |l| l.address.to_string());
+        Ok(SipSide {
+            cfg: c.clone(),
+            ua,
+            transport,
+            screen: Screen::new(cfg.trusted.clone(), &c.security, &realm, key),
+            slots,
+            calls: HashMap::new(),
+            regs: Vec::new(),
+            pings: Vec::new(),
+            down: Vec::new(),
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+            pending_caller: None,
+            sessions: seed & 0xffff_ffff,
+            started: false,
+        })
+    }
+
+    /// The address we listen at (Via, Contact).
+    pub fn local(&self) -> SocketAddr {
+        self.ua.config().local
+    }
+
+    /// The transport we listen on.
+    pub fn transport(&self) -> Transport {
+        self.transport
+    }
+
+    /// Whether port `port` has a call.
+    pub fn port_busy(&self, port: u8) -> bool {
+        self.slots.get(&port).is_some_and(|s| s.call.is_some())
+    }
+
+    /// Whether a removing REGISTER (after [`SipSide::shutdown`]) still waits for its answer.
+    pub fn unregistering(&self) -> bool {
+        self.regs
+            .iter()
+            .any(|(h, _)| self.ua.reg_state(*h) == Some(tipring_sip::ua::RegState::Unregistering))
+    }
+
+    /// Whether nothing is under way any more: no call the UA still ends (a BYE or CANCEL
+    /// waiting for its answer) and no unregistration outstanding. [`io::run`] waits for
+    /// this (at most [`io::SHUTDOWN_GRACE`]) after [`SipSide::shutdown`].
+    pub fn idle(&self) -> bool {
+        !self.unregistering() && !self.ua.busy()
+    }
+
+    /// Start registrations of the configured accounts and OPTIONS pings to their proxies.
+    /// Only the first call does anything ([`io::run`] calls it too, so a caller that
+    /// already started the side is not registered twice).
+    pub fn start(&mut self, now: Instant) {
+        if std::mem::replace(&mut self.started, true) {
+            return;
+        }
+        let accounts = self.cfg.accounts.clone();
+        for a in &accounts {
+            if let (Some(registrar), Some(user)) = (&a.registrar, &a.username) {
+                let domain = route::domain_of(a).unwrap_or_default();
+                let mut rc = RegisterConfig::new(registrar, &format!("sip:{user}@{domain}"));
+                rc.expires = a.register_expiry_s;
+                match self.ua.register(now, rc) {
+                    Ok(h) => self.regs.push((h, a.name.clone())),
+                    Err(e) => self.notice(format!("account {}: cannot register: {e}", a.name)),
+                }
+            }
+            for proxy in [&a.proxy, &a.secondary_proxy].into_iter().flatten() {
+                match self.ua.ping(now, proxy, accounts::PING_INTERVAL) {
+                    Ok(h) => self.pings.push((h, proxy.clone())),
+                    Err(e) => self.notice(format!("account {}: cannot ping {proxy}: {e}", a.name)),
+                }
+            }
+        }
+        self.drain(now);
+    }
+
+    /// Ends every call (CANCEL/BYE/480), removes the registrations (Expires: 0) and stops
+    /// the pings. Keep driving the side until [`SipSide::poll_timeout`] and the transmits
+    /// are done if the unregistration should be confirmed.
+    pub fn shutdown(&mut self, now: Instant) {
+        let handles: Vec<CallHandle> = self.calls.keys().copied().collect();
+        for h in handles {
+            let _ = self.ua.hangup(now, h);
+        }
+        self.calls.clear();
+        for s in self.slots.values_mut() {
+            s.call = None;
+        }
+        for (h, _) in std::mem::take(&mut self.pings) {
+            self.ua.stop_ping(h);
+        }
+        for (h, name) in self.regs.clone() {
+            if let Err(e) = self.ua.unregister(now, h) {
+                self.notice(format!("account {name}: cannot unregister: {e}"));
+            }
+        }
+        self.drain(now);
+    }
+
+    /// What port `port`'s machine wants.
+    pub fn intent(&mut self, now: Instant, port: u8, intent: SipIntent) {
+        if !self.slots.contains_key(&port) {
+            self.notice(format!("intent {intent:?} for unknown port {port}"));
+            return;
+        }
+        match intent {
+            SipIntent::PlaceCall { target, caller } => self.place_call(now, port, &target, &caller),
+            SipIntent::Alerting => {
+                if let Some(h) = self.incoming_handle(port)
+                    && let Err(e) = self.ua.ring(now, h, 180, None)
+                {
+                    self.notice(format!("port {port}: 180 not sent: {e}"));
+                }
+            }
+            SipIntent::EarlyMedia => self.early_media(now, port),
+            SipIntent::Answer => self.answer(now, port),
+            SipIntent::Reject(code) => {
+                if let Some(h) = self.incoming_handle(port) {
+                    self.release(port);
+                    if let Err(e) = self.ua.reject(now, h, code) {
+                        self.notice(format!("port {port}: {code} not sent: {e}"));
+                    }
+                }
+            }
+            SipIntent::Hangup => {
+                if let Some(h) = self
+                    .slots
+                    .get(&port)
+                    .and_then(|s| s.call.as_ref())
+                    .map(|c| c.handle)
+                {
+                    self.release(port);
+                    // A call the UA already ended needs nothing more.
+                    let _ = self.ua.hangup(now, h);
+                }
+            }
+            // RFC 4733 events travel in the RTP stream: the line side's bridge sends them.
+            SipIntent::SendDtmfEvent(_) => {}
+        }
+        self.drain(now);
+    }
+
+    /// A message arrived from `from` (for a request: where its responses go, RFC 3261
+    /// §18.2.2, which is also whose trust is checked).
+    pub fn handle_message(&mut self, now: Instant, bytes: &[u8], from: Peer) {
+        self.handle_received(now, bytes, from, from);
+    }
+
+    /// As [`SipSide::handle_message`], with the packet's real source apart from the
+    /// response address: trust is decided on `source` (a Via cannot forge it).
+    pub fn handle_received(&mut self, now: Instant, bytes: &[u8], source: Peer, respond_to: Peer) {
+        let Ok(msg) = Message::parse(bytes) else {
+            // The transport has answered 400 where it could (DESIGN.md principle 3).
+            return;
+        };
+        self.events.push_back(PortEvent::Wire {
+            outbound: false,
+            peer: source.addr,
+            summary: summary(bytes),
+        });
+        let initial_invite =
+            msg.method() == Some(Method::Invite) && msg.to().and_then(|t| t.tag()).is_none();
+        if initial_invite {
+            let user = msg.request_uri().and_then(route::request_user);
+            let to_fxo = matches!(
+                route::inbound(&self.cfg, user.as_deref(), &self.ua.config().user),
+                Inbound::Ports { fxo: true, .. }
+            );
+            if to_fxo
+                && let Admission::Refuse {
+                    response,
+                    why,
+                    repeat,
+                    ..
+                } = self.screen.check(now, &msg, source.addr.ip())
+            {
+                if !repeat {
+                    self.notice(why);
+                }
+                self.send(Transmit {
+                    to: respond_to,
+                    bytes: Arc::from(response),
+                });
+                return;
+            }
+            let trusted = self.screen.trusts(source.addr.ip());
+            self.pending_caller = Some(caller::caller_of(&msg, trusted));
+        }
+        self.ua.handle_message(now, bytes, respond_to);
+        self.drain(now);
+        self.pending_caller = None;
+    }
+
+    /// Runs the timers due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.ua.handle_timeout(now);
+        self.drain(now);
+    }
+
+    /// When to call [`SipSide::handle_timeout`] next.
+    pub fn poll_timeout(&mut self) -> Option<Instant> {
+        self.ua.poll_timeout()
+    }
+
+    /// The next message to send.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    /// The next event for the ports, the bridge or the log.
+    pub fn poll_event(&mut self) -> Option<PortEvent> {
+        self.events.pop_front()
+    }
+
+    fn notice(&mut self, line: String) {
+        self.events.push_back(PortEvent::Notice(line));
+    }
+
+    fn send(&mut self, mut t: Transmit) {
+        self.events.push_back(PortEvent::Wire {
+            outbound: true,
+            peer: t.to.addr,
+            summary: summary(&t.bytes),
+        });
+        t.bytes = stamp(&t.bytes, &self.cfg.identity.user_agent);
+        self.transmits.push_back(t);
+    }
+
+    fn call_event(&mut self, port: u8, event: SipEvent) {
+        self.events.push_back(PortEvent::Call { port, event });
+    }
+
+    /// The handle of the port's incoming call.
+    fn incoming_handle(&self, port: u8) -> Option<CallHandle> {
+        let c = self.slots.get(&port)?.call.as_ref()?;
+        (c.dir == Dir::In).then_some(c.handle)
+    }
+
+    /// Forgets the port's call (the machine is done with it; the UA finishes it alone).
+    fn release(&mut self, port: u8) {
+        if let Some(c) = self.slots.get_mut(&port).and_then(|s| s.call.take()) {
+            self.calls.remove(&c.handle);
+        }
+    }
+
+    fn new_session(&mut self, port: u8) -> Option<media::Session> {
+        let rtp = self.slots.get(&port)?.rtp;
+        self.sessions = self.sessions.wrapping_add(1);
+        Some(media::Session::new(
+            media::media_config(&self.cfg.media, rtp),
+            self.sessions,
+        ))
+    }
+
+    /// Moves the UA's output out, acting on its events, until it has nothing more.
+    fn drain(&mut self, now: Instant) {
+        loop {
+            let mut idle = true;
+            while let Some(t) = self.ua.poll_transmit() {
+                idle = false;
+                self.send(t);
+            }
+            while let Some(e) = self.ua.poll_event() {
+                idle = false;
+                self.on_ua_event(now, e);
+            }
+            if idle {
+                break;
+            }
+        }
+        self.ua.reap();
+    }
+
+    fn on_ua_event(&mut self, now: Instant, e: UaEvent) {
+        match e {
+            UaEvent::Incoming {
+                call,
+                request_uri,
+                sdp,
+                from,
+            } => self.on_incoming(now, call, &request_uri, &sdp, &from),
+            UaEvent::Progress { call, code, sdp } => self.on_progress(now, call, code, sdp),
+            UaEvent::Redirected { call, target } => {
+                self.notice(format!("call {} redirected to {target}", call.0));
+            }
+            UaEvent::Answered { call, sdp } => self.on_answered(now, call, &sdp),
+            UaEvent::Confirmed { call, sdp } => {
+                // An INVITE without offer: the answer to ours is in the ACK (RFC 3261 §13.2.1).
+                if let (Some(port), Some(sdp)) = (self.calls.get(&call).copied(), sdp) {
+                    self.take_answer(port, &sdp);
+                }
+            }
+            UaEvent::Reoffer { call, sdp } => self.on_reoffer(now, call, &sdp),
+            UaEvent::ReinviteDone { .. }
+            | UaEvent::ReinviteFailed { .. }
+            | UaEvent::Info { .. }
+            | UaEvent::DialogResponse { .. } => {}
+            UaEvent::Registered { reg, expires, .. } => {
+                let name = self.reg_name(reg);
+                self.notice(format!("account {name}: registered for {expires} s"));
+            }
+            UaEvent::RegistrationFailed {
+                reg,
+                code,
+                retry_in,
+            } => {
+                let name = self.reg_name(reg);
+                self.notice(format!(
+                    "account {name}: registration failed ({code}), retry in {} s",
+                    retry_in.as_secs()
+                ));
+            }
+            UaEvent::Unregistered { reg } => {
+                let name = self.reg_name(reg);
+                self.notice(format!("account {name}: unregistered"));
+            }
+            UaEvent::PeerUp { ping } => {
+                let t = self.ping_name(ping);
+                self.down.retain(|d| d != &t);
+                self.notice(format!("proxy {t} is up"));
+            }
+            UaEvent::PeerDown { ping, code } => {
+                let t = self.ping_name(ping);
+                if !self.down.contains(&t) {
+                    self.down.push(t.clone());
+                }
+                let why = code.map_or_else(|| "no answer".to_owned(), |c| c.to_string());
+                self.notice(format!("proxy {t} is down ({why})"));
+            }
+            UaEvent::Ended { call, reason } => self.on_ended(now, call, reason),
+        }
+    }
+
+    fn reg_name(&self, reg: RegHandle) -> String {
+        self.regs
+            .iter()
+            .find(|(h, _)| *h == reg)
+            .map_or_else(|| format!("#{}", reg.0), |(_, n)| n.clone())
+    }
+
+    fn ping_name(&self, ping: PingHandle) -> String {
+        self.pings
+            .iter()
+            .find(|(h, _)| *h == ping)
+            .map_or_else(|| format!("#{}", ping.0), |(_, n)| n.clone())
+    }
+
+    fn on_ended(&mut self, now: Instant, call: CallHandle, reason: EndReason) {
+        let Some(port) = self.calls.remove(&call) else {
+            return;
+        };
+        let ended = self.slots.get_mut(&port).and_then(|s| s.call.take());
+        let proxy_failed = matches!(
+            reason,
+            EndReason::Timeout
+                | EndReason::Failed {
+                    code: 408 | 503,
+                    ..
+                }
+        );
+        if let Some(c) = ended.as_ref().filter(|_| proxy_failed)
+            && let Some(f) = c.failover.clone()
+            && self.fail_over(now, port, &f)
+        {
+            return;
+        }
+        let dir = ended.map(|c| c.dir);
+        let event = match (dir, reason) {
+            (_, EndReason::LocalBye | EndReason::LocalReject(_)) => None,
+            (Some(Dir::Out), EndReason::Cancelled) => None,
+            (Some(Dir::In), EndReason::Cancelled) => Some(SipEvent::Cancelled),
+            (Some(Dir::Out), EndReason::Failed { code, .. }) => Some(SipEvent::Rejected(code)),
+            (Some(Dir::Out), EndReason::AuthFailed(code)) => Some(SipEvent::Rejected(code)),
+            (Some(Dir::Out), EndReason::TooManyRedirects) => Some(SipEvent::Rejected(480)),
+            (Some(Dir::Out), EndReason::Timeout) => Some(SipEvent::Rejected(408)),
+            (_, EndReason::RemoteBye | EndReason::NoAck | EndReason::DialogGone(_))
+            | (_, EndReason::Timeout | EndReason::Failed { .. } | EndReason::AuthFailed(_))
+            | (_, EndReason::TooManyRedirects) => Some(SipEvent::RemoteHangup),
+            (None, EndReason::Cancelled) => None,
+        };
+        if let Some(ev) = event {
+            self.call_event(port, ev);
+        }
+    }
+}
+
+/// `bytes` with our product name after the start line: `User-Agent` in requests
+/// (RFC 3261 §20.41), `Server` in responses (§20.35). The UA core builds messages without
+/// either; the text comes from `[identity] user_agent`.
+fn stamp(bytes: &[u8], product: &str) -> Arc<[u8]> {
+    let product: String = product.chars().filter(|c| !c.is_control()).collect();
+    let Some(eol) = bytes.windows(2).position(|w| w == b"\r\n") else {
+        return Arc::from(bytes);
+    };
+    if product.trim().is_empty() {
+        return Arc::from(bytes);
+    }
+    let name = if bytes.starts_with(b"SIP/") {
+        "Server"
+    } else {
+        "User-Agent"
+    };
+    let mut out = Vec::with_capacity(bytes.len() + name.len() + product.len() + 4);
+    out.extend_from_slice(&bytes[..eol + 2]);
+    out.extend_from_slice(format!("{name}: {}\r\n", product.trim()).as_bytes());
+    out.extend_from_slice(&bytes[eol + 2..]);
+    Arc::from(out)
+}
+
+fn splitmix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}

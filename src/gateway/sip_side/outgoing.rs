@@ -1,0 +1,181 @@
+//! Calls the ports place (RFC 3261 §13.2): the INVITE with our offer, the 1xx/2xx and
+//! their answers (RFC 3264 §5, §7) turned into port events, and the failover to the
+//! account's secondary proxy.
+
+use super::{CallOptions, Dir, Failover, PortCall, PortEvent, SipEvent, SipSide, route};
+use std::time::Instant;
+use tipring_sip::ua::CallHandle;
+
+impl SipSide {
+    pub(super) fn place_call(
+        &mut self,
+        now: Instant,
+        port: u8,
+        target: &str,
+        caller: &crate::call::CallerInfo,
+    ) {
+        if self.port_busy(port) {
+            self.notice(format!("port {port}: call to {target} while a call is up"));
+            self.call_event(port, SipEvent::Rejected(500));
+            return;
+        }
+        let Some(p) = self.slots.get(&port).map(|s| s.port.clone()) else {
+            return;
+        };
+        let out = match route::outgoing(&self.cfg, &p, target, caller, self.local(), self.transport)
+        {
+            Ok(o) => o,
+            Err(e) => {
+                let code = match e {
+                    route::RouteError::BadTarget(_) => 484,
+                    route::RouteError::NoDomain(_) => 404,
+                    route::RouteError::BadProxy(_) => 503,
+                };
+                self.notice(format!("port {port}: {e}"));
+                self.call_event(port, SipEvent::Rejected(code));
+                return;
+            }
+        };
+        let Some(mut session) = self.new_session(port) else {
+            return;
+        };
+        let sdp = session.offer();
+        let mut next_hop = out.next_hop;
+        let mut failover = None;
+        if let (Some(proxy), Some((fallback, peer))) = (&out.proxy, out.fallback) {
+            if self.down.contains(proxy) {
+                // The pings say the proxy is gone: start with the secondary.
+                next_hop = Some(peer);
+            } else {
+                failover = Some(Failover {
+                    request_uri: out.request_uri.clone(),
+                    from: out.from.clone(),
+                    display_name: out.display_name.clone(),
+                    proxy: fallback,
+                    next_hop: peer,
+                });
+            }
+        }
+        let opts = CallOptions {
+            display_name: out.display_name,
+            next_hop,
+        };
+        match self
+            .ua
+            .call_with(now, &out.request_uri, &out.from, sdp, opts)
+        {
+            Ok(h) => {
+                self.calls.insert(h, port);
+                if let Some(s) = self.slots.get_mut(&port) {
+                    s.call = Some(PortCall {
+                        handle: h,
+                        dir: Dir::Out,
+                        session,
+                        local_sdp: Vec::new(),
+                        negotiated: None,
+                        failover,
+                    });
+                }
+            }
+            Err(e) => {
+                self.notice(format!(
+                    "port {port}: INVITE {} not sent: {e}",
+                    out.request_uri
+                ));
+                self.call_event(port, SipEvent::Rejected(503));
+            }
+        }
+    }
+
+    /// An answer to our offer: the bridge's parameters if they changed.
+    pub(super) fn take_answer(&mut self, port: u8, sdp: &[u8]) -> bool {
+        let Some(c) = self.slots.get_mut(&port).and_then(|s| s.call.as_mut()) else {
+            return false;
+        };
+        match c.session.take_answer(sdp) {
+            Ok(n) => {
+                if let Some(media) = c.session.changed(&n) {
+                    self.events.push_back(PortEvent::Media { port, media });
+                }
+                true
+            }
+            Err(e) => {
+                self.notice(format!("port {port}: SDP answer refused: {e}"));
+                false
+            }
+        }
+    }
+
+    pub(super) fn on_progress(
+        &mut self,
+        _now: Instant,
+        call: CallHandle,
+        code: u16,
+        sdp: Option<Vec<u8>>,
+    ) {
+        let Some(port) = self.calls.get(&call).copied() else {
+            return;
+        };
+        let event = match sdp {
+            Some(sdp) if self.take_answer(port, &sdp) => SipEvent::EarlyMedia,
+            _ if code == 180 => SipEvent::Ringing,
+            _ => SipEvent::Proceeding,
+        };
+        self.call_event(port, event);
+    }
+
+    pub(super) fn on_answered(&mut self, now: Instant, call: CallHandle, sdp: &[u8]) {
+        let Some(port) = self.calls.get(&call).copied() else {
+            return;
+        };
+        let usable = if sdp.is_empty() {
+            // The answer came early (RFC 3261 §13.2.1: the first reliable non-failure
+            // message carries it; a 2xx without body keeps the early one).
+            self.slots
+                .get(&port)
+                .and_then(|s| s.call.as_ref())
+                .is_some_and(|c| c.session.sent.is_some())
+        } else {
+            self.take_answer(port, sdp)
+        };
+        if usable {
+            self.call_event(port, SipEvent::Answered);
+        } else {
+            // No media we can run: end the call (RFC 3264 §6 leaves BYE as the way out).
+            self.release(port);
+            let _ = self.ua.hangup(now, call);
+            self.call_event(port, SipEvent::Rejected(488));
+        }
+    }
+
+    /// Places an outgoing call again through the account's secondary proxy (docs/CONFIG.md
+    /// `secondary_proxy`); `false` when that cannot be done.
+    pub(super) fn fail_over(&mut self, now: Instant, port: u8, f: &Failover) -> bool {
+        let Some(mut session) = self.new_session(port) else {
+            return false;
+        };
+        let sdp = session.offer();
+        let opts = CallOptions {
+            display_name: f.display_name.clone(),
+            next_hop: Some(f.next_hop),
+        };
+        match self.ua.call_with(now, &f.request_uri, &f.from, sdp, opts) {
+            Ok(h) => {
+                self.notice(format!("port {port}: proxy failed, trying {}", f.proxy));
+                self.calls.insert(h, port);
+                if let Some(s) = self.slots.get_mut(&port) {
+                    s.call = Some(PortCall {
+                        handle: h,
+                        dir: Dir::Out,
+                        session,
+                        local_sdp: Vec::new(),
+                        negotiated: None,
+                        failover: None,
+                    });
+                }
+                true
+            }
+            Err(_) => false,
+        }
+    }
+}

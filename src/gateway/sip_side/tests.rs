@@ -1,0 +1,962 @@
+//! Two SIP sides talking to each other in memory on virtual time: whatever one transmits
+//! the other receives, no sockets.
+
+use super::*;
+use crate::call::CallerInfo;
+use std::path::PathBuf;
+
+const A: &str = "127.0.0.1:5060";
+const B: &str = "127.0.0.2:5060";
+
+/// A gateway config for the sim board (2 FXS + 2 FXO) at `listen`; FXS ports number
+/// `{base}1`/`{base}2`; `extra` is appended (accounts, security).
+fn config(listen: &str, base: u8, extra: &str) -> Loaded {
+    let text = format!(
+        r#"board = "sim"
+[[identity.listen]]
+transport = "udp"
+address = "{listen}"
+[[ports]]
+index = 0
+kind = "fxs"
+number = "{base}01"
+display_name = "Port zero"
+dial_plan = "p"
+[[ports]]
+index = 1
+kind = "fxs"
+number = "{base}02"
+dial_plan = "p"
+[[ports]]
+index = 2
+kind = "fxo"
+inbound = "two-stage"
+dial_plan = "p"
+[[ports]]
+index = 3
+kind = "fxo"
+inbound = "two-stage"
+dial_plan = "p"
+[dial_plans]
+p = "x.T"
+{extra}
+"#
+    );
+    let board = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("board");
+    crate::config::load_str("test.toml", &text, &board).expect("test config is valid")
+}
+
+fn side(cfg: &Loaded, listen: &str, rtp_base: u16, seed: u64) -> SipSide {
+    let local: SocketAddr = listen.parse().unwrap();
+    let rtp = (0..4u8)
+        .map(|i| (i, SocketAddr::new(local.ip(), rtp_base + 2 * u16::from(i))))
+        .collect();
+    SipSide::new(cfg, local, &rtp, seed).expect("side builds")
+}
+
+/// Two sides wired to each other, and everything they reported.
+struct Net {
+    a: SipSide,
+    b: SipSide,
+    now: Instant,
+    ev_a: Vec<PortEvent>,
+    ev_b: Vec<PortEvent>,
+}
+
+impl Net {
+    fn new(cfg_a: &Loaded, cfg_b: &Loaded) -> Net {
+        Net {
+            a: side(cfg_a, A, 20000, 1),
+            b: side(cfg_b, B, 30000, 2),
+            now: Instant::now(),
+            ev_a: Vec::new(),
+            ev_b: Vec::new(),
+        }
+    }
+
+    /// Delivers messages (and runs timers) until nothing happens for `quiet` or `limit`
+    /// of virtual time has passed.
+    fn run_for(&mut self, limit: Duration) {
+        let end = self.now + limit;
+        loop {
+            let mut moved = false;
+            while let Some(t) = self.a.poll_transmit() {
+                moved = true;
+                let from = Peer {
+                    transport: Transport::Udp,
+                    addr: self.a.local(),
+                };
+                if t.to.addr == self.b.local() {
+                    self.b.handle_message(self.now, &t.bytes, from);
+                }
+            }
+            while let Some(t) = self.b.poll_transmit() {
+                moved = true;
+                let from = Peer {
+                    transport: Transport::Udp,
+                    addr: self.b.local(),
+                };
+                if t.to.addr == self.a.local() {
+                    self.a.handle_message(self.now, &t.bytes, from);
+                }
+            }
+            while let Some(e) = self.a.poll_event() {
+                self.ev_a.push(e);
+            }
+            while let Some(e) = self.b.poll_event() {
+                self.ev_b.push(e);
+            }
+            if moved {
+                continue;
+            }
+            let next = [self.a.poll_timeout(), self.b.poll_timeout()]
+                .into_iter()
+                .flatten()
+                .min();
+            match next {
+                Some(t) if t <= end => {
+                    self.now = self.now.max(t);
+                    self.a.handle_timeout(self.now);
+                    self.b.handle_timeout(self.now);
+                }
+                _ => {
+                    self.now = end;
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Delivers what is in flight without letting timers run (a short exchange).
+    fn settle(&mut self) {
+        self.run_for(Duration::from_millis(1));
+    }
+
+    fn calls(ev: &[PortEvent], port: u8) -> Vec<SipEvent> {
+        ev.iter()
+            .filter_map(|e| match e {
+                PortEvent::Call { port: p, event } if *p == port => Some(event.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn media(ev: &[PortEvent], port: u8) -> Vec<MediaParams> {
+        ev.iter()
+            .filter_map(|e| match e {
+                PortEvent::Media { port: p, media } if *p == port => Some(*media),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn wire(ev: &[PortEvent], outbound: bool) -> Vec<String> {
+        ev.iter()
+            .filter_map(|e| match e {
+                PortEvent::Wire {
+                    outbound: o,
+                    summary,
+                    ..
+                } if *o == outbound => Some(summary.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn notices(ev: &[PortEvent]) -> Vec<String> {
+        ev.iter()
+            .filter_map(|e| match e {
+                PortEvent::Notice(n) => Some(n.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn place(&mut self, port: u8, target: &str) {
+        self.a.intent(
+            self.now,
+            port,
+            SipIntent::PlaceCall {
+                target: target.into(),
+                caller: CallerInfo::default(),
+            },
+        );
+        self.settle();
+    }
+}
+
+fn plain() -> (Loaded, Loaded) {
+    let sec = "[security]\ntrusted_peers = [\"127.0.0.3\"]\n";
+    (config(A, 2, sec), config(B, 3, sec))
+}
+
+#[test]
+fn call_placed_ringing_answered_with_media_both_sides() {
+    let (ca, cb) = plain();
+    let mut n = Net::new(&ca, &cb);
+    n.place(0, &format!("sip:301@{B}"));
+    let incoming = Net::calls(&n.ev_b, 0);
+    assert_eq!(
+        incoming.len(),
+        1,
+        "B port 0 is offered the call: {:?}",
+        n.ev_b
+    );
+    let SipEvent::IncomingCall { caller, number } = &incoming[0] else {
+        panic!("not an incoming call: {incoming:?}");
+    };
+    assert_eq!(number, "301");
+    assert_eq!(caller.name.as_deref(), Some("Port zero"));
+    assert_eq!(caller.number.as_deref(), Some("201"));
+    assert!(Net::wire(&n.ev_a, true)[0].starts_with("INVITE sip:301@127.0.0.2:5060"));
+
+    n.b.intent(n.now, 0, SipIntent::Alerting);
+    n.settle();
+    assert_eq!(Net::calls(&n.ev_a, 0), vec![SipEvent::Ringing]);
+    assert!(
+        Net::media(&n.ev_a, 0).is_empty(),
+        "no media before an answer"
+    );
+
+    n.b.intent(n.now, 0, SipIntent::Answer);
+    n.settle();
+    assert_eq!(
+        Net::calls(&n.ev_a, 0),
+        vec![SipEvent::Ringing, SipEvent::Answered]
+    );
+    let ma = Net::media(&n.ev_a, 0);
+    let mb = Net::media(&n.ev_b, 0);
+    assert_eq!(ma.len(), 1, "{:?}", n.ev_a);
+    assert_eq!(mb.len(), 1, "{:?}", n.ev_b);
+    // Each side sends to the other's port-0 RTP address, PCMU first by default.
+    assert_eq!(ma[0].remote, "127.0.0.2:30000".parse().unwrap());
+    assert_eq!(mb[0].remote, "127.0.0.1:20000".parse().unwrap());
+    assert_eq!(ma[0].law, tipring_media::g711::Law::Ulaw);
+    assert_eq!(ma[0].payload_type, 0);
+    assert_eq!(ma[0].event_payload_type, Some(101));
+    assert_eq!(mb[0].event_payload_type, Some(101));
+    // The ACK reached B: its 200 is not retransmitted.
+    assert!(
+        Net::wire(&n.ev_b, false)
+            .iter()
+            .any(|s| s.starts_with("ACK "))
+    );
+    n.run_for(Duration::from_secs(40));
+    let oks = Net::wire(&n.ev_b, true)
+        .iter()
+        .filter(|s| s.as_str() == "200 OK")
+        .count();
+    assert_eq!(oks, 1, "{:?}", Net::wire(&n.ev_b, true));
+
+    // The caller hangs up: BYE; B's machine hears RemoteHangup, A's nothing more.
+    assert!(!n.a.idle(), "a call is up");
+    n.a.intent(n.now, 0, SipIntent::Hangup);
+    assert!(!n.a.idle(), "the BYE awaits its answer");
+    n.settle();
+    assert!(n.a.idle() && n.b.idle());
+    assert_eq!(Net::calls(&n.ev_b, 0).last(), Some(&SipEvent::RemoteHangup));
+    assert_eq!(Net::calls(&n.ev_a, 0).len(), 2);
+    assert!(!n.a.port_busy(0) && !n.b.port_busy(0));
+}
+
+#[test]
+fn codec_preference_and_early_media() {
+    let (ca, _) = plain();
+    let cb = config(
+        B,
+        3,
+        "[security]\ntrusted_peers = [\"127.0.0.1\"]\n[media]\ncodecs = [\"pcma\"]\ntelephone_event_pt = 96\n",
+    );
+    let mut n = Net::new(&ca, &cb);
+    // A dials a PSTN number straight at B's address: B hunts an FXO line.
+    n.place(1, &format!("sip:5551234@{B}"));
+    assert!(matches!(
+        Net::calls(&n.ev_b, 2).as_slice(),
+        [SipEvent::IncomingCall { number, .. }] if number == "5551234"
+    ));
+    n.b.intent(n.now, 2, SipIntent::EarlyMedia);
+    n.settle();
+    assert_eq!(Net::calls(&n.ev_a, 1), vec![SipEvent::EarlyMedia]);
+    let ma = Net::media(&n.ev_a, 1);
+    assert_eq!(ma.len(), 1);
+    assert_eq!(ma[0].law, tipring_media::g711::Law::Alaw);
+    assert_eq!(ma[0].payload_type, 8);
+    // B answers with the offerer's telephone-event number (RFC 3264 §6.1).
+    assert_eq!(ma[0].event_payload_type, Some(101));
+    assert_eq!(ma[0].remote, "127.0.0.2:30004".parse().unwrap());
+    assert_eq!(Net::media(&n.ev_b, 2).len(), 1);
+    n.b.intent(n.now, 2, SipIntent::Answer);
+    n.settle();
+    assert_eq!(
+        Net::calls(&n.ev_a, 1),
+        vec![SipEvent::EarlyMedia, SipEvent::Answered]
+    );
+    // The same answer again: the bridge is not told twice.
+    assert_eq!(Net::media(&n.ev_a, 1).len(), 1);
+    assert_eq!(Net::media(&n.ev_b, 2).len(), 1);
+}
+
+#[test]
+fn busy_port_gets_486_without_its_machine_hearing() {
+    let (ca, cb) = plain();
+    let mut n = Net::new(&ca, &cb);
+    n.place(0, &format!("sip:301@{B}"));
+    n.b.intent(n.now, 0, SipIntent::Answer);
+    n.settle();
+    assert_eq!(Net::calls(&n.ev_a, 0), vec![SipEvent::Answered]);
+    n.place(1, &format!("sip:301@{B}"));
+    assert_eq!(Net::calls(&n.ev_a, 1), vec![SipEvent::Rejected(486)]);
+    assert_eq!(Net::calls(&n.ev_b, 0).len(), 1, "{:?}", n.ev_b);
+    assert!(
+        Net::wire(&n.ev_b, true)
+            .iter()
+            .any(|s| s == "486 Busy Here")
+    );
+    // The other FXS port of B is free and reachable.
+    n.place(1, &format!("sip:302@{B}"));
+    assert_eq!(Net::calls(&n.ev_b, 1).len(), 1);
+}
+
+#[test]
+fn cancel_before_answer() {
+    let (ca, cb) = plain();
+    let mut n = Net::new(&ca, &cb);
+    n.place(0, &format!("sip:302@{B}"));
+    n.b.intent(n.now, 1, SipIntent::Alerting);
+    n.settle();
+    n.a.intent(n.now, 0, SipIntent::Hangup);
+    n.settle();
+    assert!(
+        Net::wire(&n.ev_a, true)
+            .iter()
+            .any(|s| s.starts_with("CANCEL "))
+    );
+    assert!(
+        Net::wire(&n.ev_a, false)
+            .iter()
+            .any(|s| s == "487 Request Terminated")
+    );
+    assert_eq!(Net::calls(&n.ev_b, 1).last(), Some(&SipEvent::Cancelled));
+    // The caller's machine asked for it: it hears nothing more than the ringing.
+    assert_eq!(Net::calls(&n.ev_a, 0), vec![SipEvent::Ringing]);
+    assert!(!n.b.port_busy(1));
+    // B's machine, late, tries to answer: nothing goes out.
+    let before = Net::wire(&n.ev_b, true).len();
+    n.b.intent(n.now, 1, SipIntent::Answer);
+    n.settle();
+    assert_eq!(Net::wire(&n.ev_b, true).len(), before);
+}
+
+#[test]
+fn far_bye_is_remote_hangup() {
+    let (ca, cb) = plain();
+    let mut n = Net::new(&ca, &cb);
+    n.place(0, &format!("sip:301@{B}"));
+    n.b.intent(n.now, 0, SipIntent::Answer);
+    n.settle();
+    n.b.intent(n.now, 0, SipIntent::Hangup);
+    n.settle();
+    assert!(
+        Net::wire(&n.ev_b, true)
+            .iter()
+            .any(|s| s.starts_with("BYE "))
+    );
+    assert_eq!(
+        Net::calls(&n.ev_a, 0),
+        vec![SipEvent::Answered, SipEvent::RemoteHangup]
+    );
+    assert_eq!(
+        Net::calls(&n.ev_b, 0).len(),
+        1,
+        "B's own hangup is not echoed"
+    );
+    assert!(!n.a.port_busy(0));
+}
+
+#[test]
+fn unknown_number_404() {
+    let (ca, cb) = plain();
+    let mut n = Net::new(&ca, &cb);
+    n.place(0, &format!("sip:nobody@{B}"));
+    assert_eq!(Net::calls(&n.ev_a, 0), vec![SipEvent::Rejected(404)]);
+    assert!((0..4).all(|p| Net::calls(&n.ev_b, p).is_empty()));
+    assert!(Net::notices(&n.ev_b).iter().any(|l| l.contains("404")));
+}
+
+#[test]
+fn untrusted_invite_toward_fxo_403_and_no_call() {
+    let (ca, cb) = plain();
+    let mut n = Net::new(&ca, &cb);
+    n.place(0, &format!("sip:5551234@{B}"));
+    assert_eq!(Net::calls(&n.ev_a, 0), vec![SipEvent::Rejected(403)]);
+    assert!(
+        (0..4).all(|p| Net::calls(&n.ev_b, p).is_empty()),
+        "{:?}",
+        n.ev_b
+    );
+    assert!(
+        Net::notices(&n.ev_b)
+            .iter()
+            .any(|l| l.contains("untrusted 127.0.0.1"))
+    );
+    // The same peer still reaches an FXS port.
+    n.place(1, &format!("sip:301@{B}"));
+    assert_eq!(Net::calls(&n.ev_b, 0).len(), 1);
+    // Retransmissions get the same stateless answer and nothing else happens.
+    n.run_for(Duration::from_secs(40));
+    assert!(Net::calls(&n.ev_b, 2).is_empty() && Net::calls(&n.ev_b, 3).is_empty());
+    let refusals = Net::notices(&n.ev_b)
+        .into_iter()
+        .filter(|l| l.contains("untrusted"))
+        .count();
+    assert_eq!(refusals, 1, "one log line per refused INVITE");
+}
+
+#[test]
+fn trusted_invite_toward_fxo_accepted() {
+    let ca = config(A, 2, "[security]\ntrusted_peers = [\"127.0.0.3\"]\n");
+    let cb = config(B, 3, "[security]\ntrusted_peers = [\"127.0.0.0/31\"]\n");
+    let mut n = Net::new(&ca, &cb);
+    n.place(0, &format!("sip:5551234@{B}"));
+    assert!(matches!(
+        Net::calls(&n.ev_b, 2).as_slice(),
+        [SipEvent::IncomingCall { number, .. }] if number == "5551234"
+    ));
+    // A second call hunts the other FXO line.
+    n.place(1, &format!("sip:5550000@{B}"));
+    assert_eq!(Net::calls(&n.ev_b, 3).len(), 1);
+    // Both lines taken: the next call gets 486, and B's machines hear nothing of it.
+    n.place(2, &format!("sip:5552222@{B}"));
+    assert_eq!(Net::calls(&n.ev_a, 2), vec![SipEvent::Rejected(486)]);
+    assert_eq!(
+        Net::calls(&n.ev_b, 2).len() + Net::calls(&n.ev_b, 3).len(),
+        2
+    );
+    // The first call is cancelled (once B's 100 Trying lets the CANCEL go, RFC 3261 §9.1);
+    // its line is free again for the next call.
+    n.a.intent(n.now, 0, SipIntent::Hangup);
+    n.run_for(Duration::from_secs(1));
+    assert_eq!(Net::calls(&n.ev_b, 2).last(), Some(&SipEvent::Cancelled));
+    n.place(0, &format!("sip:5551111@{B}"));
+    assert_eq!(
+        Net::calls(&n.ev_b, 2).len(),
+        3,
+        "{:?}",
+        Net::calls(&n.ev_b, 2)
+    );
+}
+
+/// B challenges unknown callers toward its FXO lines; A has an account for B.
+fn with_auth(a_password: &str) -> (Loaded, Loaded) {
+    let ca = config(
+        A,
+        2,
+        &format!(
+            "[[accounts]]\nname = \"b\"\nusername = \"trunk\"\npassword = \"{a_password}\"\n\
+             domain = \"{B}\"\n[security]\ntrusted_peers = [\"127.0.0.3\"]\n"
+        ),
+    );
+    let cb = config(
+        B,
+        3,
+        "[security]\ntrusted_peers = [\"127.0.0.3\"]\n\
+         inbound_auth = [{ username = \"trunk\", password = \"long-enough\" }]\nrealm = \"gw-b\"\n",
+    );
+    (ca, cb)
+}
+
+#[test]
+fn digest_authenticated_invite_toward_fxo_accepted() {
+    let (ca, cb) = with_auth("long-enough");
+    let mut n = Net::new(&ca, &cb);
+    // A number: addressed at the account's domain.
+    n.place(0, "5551234");
+    let wa = Net::wire(&n.ev_a, false);
+    assert!(wa.iter().any(|s| s == "401 Unauthorized"), "{wa:?}");
+    assert!(
+        matches!(
+            Net::calls(&n.ev_b, 2).as_slice(),
+            [SipEvent::IncomingCall { number, .. }] if number == "5551234"
+        ),
+        "{:?}",
+        n.ev_b
+    );
+    n.b.intent(n.now, 2, SipIntent::Answer);
+    n.settle();
+    assert_eq!(Net::calls(&n.ev_a, 0), vec![SipEvent::Answered]);
+    // Retransmission of the authenticated INVITE must not be challenged again.
+    n.run_for(Duration::from_secs(40));
+    assert_eq!(
+        Net::wire(&n.ev_b, true)
+            .iter()
+            .filter(|s| s.starts_with("401"))
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn wrong_password_toward_fxo_refused() {
+    let (ca, cb) = with_auth("not-the-password");
+    let mut n = Net::new(&ca, &cb);
+    n.place(0, "5551234");
+    let ev = Net::calls(&n.ev_a, 0);
+    assert!(
+        matches!(ev.as_slice(), [SipEvent::Rejected(401 | 403)]),
+        "{ev:?}"
+    );
+    assert!((0..4).all(|p| Net::calls(&n.ev_b, p).is_empty()));
+}
+
+#[test]
+fn no_answer_is_408() {
+    let (ca, _) = plain();
+    let mut n = Net::new(&ca, &ca.clone());
+    // Nobody listens at 127.0.0.9.
+    n.place(0, "sip:301@127.0.0.9:5060");
+    n.run_for(Duration::from_secs(40));
+    assert_eq!(Net::calls(&n.ev_a, 0), vec![SipEvent::Rejected(408)]);
+}
+
+#[test]
+fn number_without_domain_is_refused_locally() {
+    let (ca, cb) = plain();
+    let mut n = Net::new(&ca, &cb);
+    n.place(0, "5551234");
+    assert_eq!(Net::calls(&n.ev_a, 0), vec![SipEvent::Rejected(404)]);
+    assert!(Net::wire(&n.ev_a, true).is_empty());
+}
+
+/// A registrar written out by hand: challenges the first REGISTER, checks the answer with
+/// a real digest server, grants what was asked.
+#[test]
+fn registers_with_digest_refreshes_and_unregisters() {
+    use tipring_sip::digest::{DigestServer, Secret, ServerConfig};
+    let cfg = config(
+        A,
+        2,
+        "[[accounts]]\nname = \"pbx\"\nregistrar = \"sip:127.0.0.2:5070\"\nusername = \"gw1\"\n\
+         password = \"secret-pass\"\nregister_expiry_s = 600\n\
+         [security]\ntrusted_peers = [\"127.0.0.3\"]\n",
+    );
+    let mut s = side(&cfg, A, 20000, 5);
+    let registrar = Peer {
+        transport: Transport::Udp,
+        addr: "127.0.0.2:5070".parse().unwrap(),
+    };
+    let t0 = Instant::now();
+    let mut server = DigestServer::new(ServerConfig::new("127.0.0.2"), [7; 32], t0);
+    let users = std::collections::HashMap::from([(
+        "gw1".to_owned(),
+        Secret::Password("secret-pass".into()),
+    )]);
+    let mut answer = |s: &mut SipSide, now: Instant| -> (u32, Option<String>) {
+        let t = s.poll_transmit().expect("a REGISTER");
+        assert_eq!(t.to, registrar);
+        let msg = Message::parse(&t.bytes).unwrap();
+        assert_eq!(msg.method(), Some(Method::Register));
+        assert_eq!(msg.request_uri().unwrap().to_string(), "sip:127.0.0.2:5070");
+        assert_eq!(
+            msg.to().unwrap().uri.to_string(),
+            "sip:gw1@127.0.0.2",
+            "address of record at the registrar's domain"
+        );
+        let expires = msg.expires().expect("Expires");
+        let contact = msg.header("Contact").unwrap().value.to_owned();
+        let resp =
+            match server.verify_request(now, &msg, tipring_sip::digest::ChallengeKind::Www, &users)
+            {
+                tipring_sip::digest::Verdict::Authorized { .. } => {
+                    tipring_sip::MessageBuilder::response_to(&msg, 200, "OK", Some("r1"))
+                        .header(
+                            tipring_sip::HeaderName::Contact,
+                            format!("{contact};expires={expires}"),
+                        )
+                        .finish()
+                }
+                _ => {
+                    let mut b = tipring_sip::MessageBuilder::response_to(
+                        &msg,
+                        401,
+                        "Unauthorized",
+                        Some("r1"),
+                    );
+                    for c in server.challenges(now, false) {
+                        b = b.header(tipring_sip::HeaderName::WwwAuthenticate, c);
+                    }
+                    b.finish()
+                }
+            };
+        let code = Message::parse(&resp).unwrap().status().unwrap();
+        s.handle_message(now, &resp, registrar);
+        (expires, Some(code.to_string()))
+    };
+    s.start(t0);
+    s.start(t0);
+    assert_eq!(answer(&mut s, t0), (600, Some("401".into())));
+    assert_eq!(answer(&mut s, t0), (600, Some("200".into())));
+    assert!(
+        s.poll_transmit().is_none(),
+        "a second start() registers nothing more"
+    );
+    let notes = Net::notices(&std::iter::from_fn(|| s.poll_event()).collect::<Vec<_>>());
+    assert!(
+        notes
+            .iter()
+            .any(|n| n == "account pbx: registered for 600 s"),
+        "{notes:?}"
+    );
+    // Refreshed before it lapses (a minute early), with credentials again.
+    // Run the timers (Timer K first) until the refresh goes out.
+    let mut due = t0;
+    while s.transmits.is_empty() {
+        due = s.poll_timeout().expect("a timer runs");
+        assert!(due <= t0 + Duration::from_secs(540), "no refresh in time");
+        s.handle_timeout(due);
+    }
+    assert!(
+        due > t0 + Duration::from_secs(500),
+        "refreshed too early: {:?}",
+        due - t0
+    );
+    let (e, code) = answer(&mut s, due);
+    assert_eq!(e, 600);
+    assert!(code == Some("200".into()) || code == Some("401".into()));
+    if code == Some("401".into()) {
+        assert_eq!(answer(&mut s, due).1, Some("200".into()));
+    }
+    // Shutdown removes the binding.
+    s.shutdown(due);
+    assert!(s.unregistering());
+    let (e, code) = answer(&mut s, due);
+    assert_eq!(e, 0);
+    if code == Some("401".into()) {
+        assert_eq!(answer(&mut s, due).1, Some("200".into()));
+    }
+    assert!(!s.unregistering());
+    let notes = Net::notices(&std::iter::from_fn(|| s.poll_event()).collect::<Vec<_>>());
+    assert!(
+        notes.iter().any(|n| n == "account pbx: unregistered"),
+        "{notes:?}"
+    );
+}
+
+#[test]
+fn numbers_go_through_the_account_proxy_which_is_pinged() {
+    let ca = config(
+        A,
+        2,
+        &format!(
+            "[[accounts]]\nname = \"sp\"\nproxy = \"sip:{B};lr\"\n\
+             [security]\ntrusted_peers = [\"127.0.0.3\"]\n"
+        ),
+    );
+    let (_, cb) = plain();
+    let mut n = Net::new(&ca, &cb);
+    n.a.start(n.now);
+    n.settle();
+    assert!(
+        Net::notices(&n.ev_a)
+            .iter()
+            .any(|l| l == &format!("proxy sip:{B};lr is up")),
+        "{:?}",
+        n.ev_a
+    );
+    n.place(0, "302");
+    assert!(
+        Net::wire(&n.ev_a, true)
+            .iter()
+            .any(|s| s == &format!("INVITE sip:302@{B}"))
+    );
+    assert_eq!(Net::calls(&n.ev_b, 1).len(), 1);
+}
+
+#[test]
+fn proxy_down_is_noticed() {
+    let ca = config(
+        A,
+        2,
+        "[[accounts]]\nname = \"sp\"\nproxy = \"sip:127.0.0.7:5060;lr\"\n\
+         [security]\ntrusted_peers = [\"127.0.0.3\"]\n",
+    );
+    let (_, cb) = plain();
+    let mut n = Net::new(&ca, &cb);
+    n.a.start(n.now);
+    n.run_for(Duration::from_secs(40));
+    assert!(
+        Net::notices(&n.ev_a)
+            .iter()
+            .any(|l| l == "proxy sip:127.0.0.7:5060;lr is down (no answer)"),
+        "{:?}",
+        Net::notices(&n.ev_a)
+    );
+}
+
+/// A far end that re-offers (a plain UA core): the bridge is retargeted.
+#[test]
+fn reinvite_retargets_the_bridge() {
+    use tipring_sip::sdp::{MediaConfig, OfferAnswer};
+    use tipring_sip::ua::UaConfig;
+    let (ca, _) = plain();
+    let mut a = side(&ca, A, 20000, 1);
+    let far: SocketAddr = B.parse().unwrap();
+    let mut ua = Ua::new(UaConfig::new(far, Transport::Udp, "far"));
+    let mut oa = OfferAnswer::new(MediaConfig::new(far.ip(), 7000), 9);
+    let now = Instant::now();
+    let offer = oa.create_offer().to_string().into_bytes();
+    let h = ua
+        .call(now, &format!("sip:201@{A}"), &format!("sip:far@{B}"), offer)
+        .unwrap();
+    let mut ev = Vec::new();
+    let pump = |a: &mut SipSide, ua: &mut Ua, ev: &mut Vec<PortEvent>| {
+        let from_far = Peer {
+            transport: Transport::Udp,
+            addr: far,
+        };
+        let from_a = Peer {
+            transport: Transport::Udp,
+            addr: a.local(),
+        };
+        for _ in 0..10 {
+            while let Some(t) = ua.poll_transmit() {
+                a.handle_message(now, &t.bytes, from_far);
+            }
+            while let Some(t) = a.poll_transmit() {
+                ua.handle_message(now, &t.bytes, from_a);
+            }
+            ev.extend(std::iter::from_fn(|| a.poll_event()));
+        }
+    };
+    pump(&mut a, &mut ua, &mut ev);
+    assert_eq!(Net::calls(&ev, 0).len(), 1);
+    a.intent(now, 0, SipIntent::Answer);
+    pump(&mut a, &mut ua, &mut ev);
+    let answered = std::iter::from_fn(|| ua.poll_event())
+        .find_map(|e| match e {
+            UaEvent::Answered { sdp, .. } => Some(sdp),
+            _ => None,
+        })
+        .expect("far end answered");
+    let sd = tipring_sip::sdp::SessionDescription::parse(&answered).unwrap();
+    oa.process_answer(&sd).unwrap();
+    assert_eq!(
+        Net::media(&ev, 0)[0].remote,
+        "127.0.0.2:7000".parse().unwrap()
+    );
+    // The far end moves its media to another port.
+    oa.config_mut().rtp_port = 7100;
+    let reoffer = oa.create_offer().to_string().into_bytes();
+    ua.reinvite(now, h, reoffer).unwrap();
+    pump(&mut a, &mut ua, &mut ev);
+    let m = Net::media(&ev, 0);
+    assert_eq!(m.len(), 2, "{ev:?}");
+    assert_eq!(m[1].remote, "127.0.0.2:7100".parse().unwrap());
+    assert!(
+        std::iter::from_fn(|| ua.poll_event()).any(|e| matches!(e, UaEvent::ReinviteDone { .. }))
+    );
+    // The machine was not bothered by the re-INVITE.
+    assert_eq!(Net::calls(&ev, 0).len(), 1);
+}
+
+fn with_dead_proxy() -> (Loaded, Loaded) {
+    let ca = config(
+        A,
+        2,
+        &format!(
+            "[[accounts]]\nname = \"sp\"\nproxy = \"sip:127.0.0.7:5060;lr\"\n\
+             secondary_proxy = \"sip:{B};lr\"\n[security]\ntrusted_peers = [\"127.0.0.3\"]\n"
+        ),
+    );
+    (ca, plain().1)
+}
+
+#[test]
+fn proxy_timeout_fails_over_to_the_secondary() {
+    let (ca, cb) = with_dead_proxy();
+    let mut n = Net::new(&ca, &cb);
+    n.place(0, "302");
+    assert!(Net::calls(&n.ev_b, 1).is_empty());
+    n.run_for(Duration::from_secs(33));
+    assert_eq!(
+        Net::calls(&n.ev_b, 1).len(),
+        1,
+        "{:?}",
+        Net::notices(&n.ev_a)
+    );
+    assert!(
+        Net::calls(&n.ev_a, 0).is_empty(),
+        "the machine sees no failure"
+    );
+    assert!(
+        Net::notices(&n.ev_a)
+            .iter()
+            .any(|l| l == &format!("port 0: proxy failed, trying sip:{B};lr"))
+    );
+    n.b.intent(n.now, 1, SipIntent::Answer);
+    n.settle();
+    assert_eq!(Net::calls(&n.ev_a, 0), vec![SipEvent::Answered]);
+}
+
+#[test]
+fn proxy_known_down_goes_to_the_secondary_at_once() {
+    let (ca, cb) = with_dead_proxy();
+    let mut n = Net::new(&ca, &cb);
+    n.a.start(n.now);
+    n.run_for(Duration::from_secs(40));
+    assert!(
+        Net::notices(&n.ev_a)
+            .iter()
+            .any(|l| l.contains("127.0.0.7:5060;lr is down"))
+    );
+    n.place(0, "302");
+    assert_eq!(Net::calls(&n.ev_b, 1).len(), 1);
+}
+
+#[test]
+fn no_common_codec_is_488_before_any_port_hears() {
+    let ca = config(
+        A,
+        2,
+        "[security]\ntrusted_peers = [\"127.0.0.3\"]\n[media]\ncodecs = [\"pcmu\"]\n",
+    );
+    let cb = config(
+        B,
+        3,
+        "[security]\ntrusted_peers = [\"127.0.0.3\"]\n[media]\ncodecs = [\"pcma\"]\n",
+    );
+    let mut n = Net::new(&ca, &cb);
+    n.place(0, &format!("sip:301@{B}"));
+    assert_eq!(Net::calls(&n.ev_a, 0), vec![SipEvent::Rejected(488)]);
+    assert!(Net::calls(&n.ev_b, 0).is_empty());
+    assert!(!n.b.port_busy(0));
+}
+
+#[test]
+fn refused_invite_retransmission_gets_the_same_answer_and_one_log_line() {
+    let (ca, cb) = plain();
+    let mut a = side(&ca, A, 20000, 1);
+    let mut b = side(&cb, B, 30000, 2);
+    let now = Instant::now();
+    a.intent(
+        now,
+        0,
+        SipIntent::PlaceCall {
+            target: format!("sip:5551234@{B}"),
+            caller: CallerInfo::default(),
+        },
+    );
+    let invite = a.poll_transmit().expect("INVITE");
+    let from = Peer {
+        transport: Transport::Udp,
+        addr: a.local(),
+    };
+    let mut answers = Vec::new();
+    for _ in 0..2 {
+        b.handle_message(now, &invite.bytes, from);
+        let t = b.poll_transmit().expect("a stateless answer");
+        assert_eq!(t.to, from);
+        assert!(b.poll_transmit().is_none());
+        answers.push(t.bytes.to_vec());
+    }
+    assert_eq!(
+        answers[0], answers[1],
+        "same To tag each time (RFC 3261 §8.2.7)"
+    );
+    let m = Message::parse(&answers[0]).unwrap();
+    assert_eq!(m.status(), Some(403));
+    assert!(m.to().unwrap().tag().is_some());
+    let ev: Vec<PortEvent> = std::iter::from_fn(|| b.poll_event()).collect();
+    assert_eq!(Net::notices(&ev).len(), 1, "{ev:?}");
+    assert!((0..4).all(|p| Net::calls(&ev, p).is_empty()));
+}
+
+proptest::proptest! {
+    /// Whatever arrives (a valid INVITE cut and spliced with junk, toward FXS and FXO
+    /// numbers, with and without SDP), the side answers or drops it, never panics.
+    #[test]
+    fn hostile_messages_never_panic(
+        user in proptest::sample::select(vec!["301", "5551234", "nobody", "+1%32", ""]),
+        pos in 0usize..700,
+        junk in "\\PC{0,24}",
+        sdp in proptest::bool::ANY,
+    ) {
+        let (ca, cb) = plain();
+        let mut a = side(&ca, A, 20000, 1);
+        let mut b = side(&cb, B, 30000, 2);
+        let now = Instant::now();
+        a.intent(now, 0, SipIntent::PlaceCall {
+            target: format!("sip:{user}@{B}"),
+            caller: CallerInfo::default(),
+        });
+        let Some(t) = a.poll_transmit() else { return Ok(()); };
+        let mut text = String::from_utf8_lossy(&t.bytes).into_owned();
+        if !sdp && let Some(i) = text.find("\r\n\r\n") {
+            text.truncate(i + 4);
+        }
+        let mut cut = pos.min(text.len());
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let bytes = format!("{}{junk}{}", &text[..cut], &text[cut..]).into_bytes();
+        let from = Peer { transport: Transport::Udp, addr: a.local() };
+        b.handle_message(now, &bytes, from);
+        b.handle_message(now, &bytes, from);
+        while b.poll_transmit().is_some() {}
+        while let Some(e) = b.poll_event() {
+            if let PortEvent::Call { port, event: SipEvent::IncomingCall { .. } } = e {
+                b.intent(now, port, SipIntent::Answer);
+            }
+        }
+        b.handle_timeout(now + Duration::from_secs(64));
+    }
+}
+
+#[test]
+fn messages_carry_the_configured_product() {
+    let ca = config(
+        A,
+        2,
+        "[identity]\nuser_agent = \"tipring-test/1\"\n[security]\ntrusted_peers = [\"127.0.0.3\"]\n",
+    );
+    let (_, cb) = plain();
+    let mut a = side(&ca, A, 20000, 1);
+    let mut b = side(&cb, B, 30000, 2);
+    let now = Instant::now();
+    a.intent(
+        now,
+        0,
+        SipIntent::PlaceCall {
+            target: format!("sip:301@{B}"),
+            caller: CallerInfo::default(),
+        },
+    );
+    let t = a.poll_transmit().unwrap();
+    let m = Message::parse(&t.bytes).unwrap();
+    assert_eq!(m.header("User-Agent").unwrap().value, "tipring-test/1");
+    assert_eq!(m.method(), Some(Method::Invite));
+    assert!(!m.body().is_empty(), "the body is intact");
+    let from = Peer {
+        transport: Transport::Udp,
+        addr: a.local(),
+    };
+    b.handle_message(now, &t.bytes, from);
+    b.intent(now, 0, SipIntent::Alerting);
+    let mut statuses = Vec::new();
+    while let Some(r) = b.poll_transmit() {
+        let m = Message::parse(&r.bytes).unwrap();
+        statuses.push(m.status());
+        // The default product: tipring/<version>.
+        assert!(m.header("Server").unwrap().value.starts_with("tipring/"));
+        a.handle_message(
+            now,
+            &r.bytes,
+            Peer {
+                transport: Transport::Udp,
+                addr: b.local(),
+            },
+        );
+    }
+    assert!(statuses.contains(&Some(180)), "{statuses:?}");
+    let ev: Vec<PortEvent> = std::iter::from_fn(|| a.poll_event()).collect();
+    assert_eq!(Net::calls(&ev, 0), vec![SipEvent::Ringing]);
+}

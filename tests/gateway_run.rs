@@ -1,0 +1,439 @@
+//! Whole-process tests of `tipring run`: two gateways (real child processes) on
+//! 127.0.0.1 and 127.0.0.2, each with a simulated line card on a pseudo-terminal hosted
+//! by the test. Everything asserted is what the simulated phones and lines observe
+//! (ringing, caller ID, tones, seizure, digits dialled into the line, the card's command
+//! log) and the processes' exit status — never tipring's own log text.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::{Duration, Instant};
+use tipring::gateway::measure::{Capture, ToneSource, analyse};
+use tipring::gateway::testbed::{self, Node, TempDir};
+use tipring::sim_dsp::MediaDsp;
+use tipring_hal::model::Command;
+use tipring_hal::sim::scenario::{Runner, parse_script};
+use tipring_media::dtmf::{DtmfDetector, DtmfDetectorConfig, DtmfEvent};
+use tipring_media::tone::{Country, CountryProfile};
+
+const EXE: &str = env!("CARGO_BIN_EXE_tipring");
+
+fn fxs(number: &str, name: &str) -> String {
+    format!(
+        "[[ports]]\nindex = 0\nkind = \"fxs\"\nnumber = \"{number}\"\ndisplay_name = \"{name}\"\ndial_plan = \"ext\"\n"
+    )
+}
+
+/// Gateway 2's FXO line: DTMF dialling, answered on the exchange's polarity reversal.
+fn fxo(gw1: SocketAddr) -> String {
+    format!(
+        "[[ports]]\nindex = 2\nkind = \"fxo\"\nnumber = \"300\"\ninbound = \"hotline\"\nhotline = \"sip:100@{gw1}\"\ndialing = \"dtmf\"\nanswer_supervision = \"polarity-reversal\"\n"
+    )
+}
+
+struct Bed {
+    g1: Node,
+    g2: Node,
+    _tmp: TempDir,
+}
+
+/// Two gateways with these `[[ports]]`, up and linked to their cards.
+fn bed(tag: &str, ports1: &str, ports2: &dyn Fn(SocketAddr) -> String) -> Bed {
+    let tmp = TempDir::new(tag).unwrap();
+    let port = testbed::free_sip_port().unwrap();
+    let a1 = SocketAddr::from(([127, 0, 0, 1], port));
+    let a2 = SocketAddr::from(([127, 0, 0, 2], port));
+    let mut g1 = Node::prepare("gw1", &tmp.0.join("gw1"), a1).unwrap();
+    let mut g2 = Node::prepare("gw2", &tmp.0.join("gw2"), a2).unwrap();
+    g1.start(Path::new(EXE), &testbed::config(a1, a2, ports1), 11)
+        .unwrap();
+    g2.start(Path::new(EXE), &testbed::config(a2, a1, &ports2(a1)), 12)
+        .unwrap();
+    assert!(g1.wait_link(Duration::from_secs(10)), "gw1 card link");
+    assert!(g2.wait_link(Duration::from_secs(10)), "gw2 card link");
+    // The SIP sides bind right after the card's driver starts.
+    std::thread::sleep(Duration::from_millis(300));
+    Bed { g1, g2, _tmp: tmp }
+}
+
+fn run(g: &Node, script: &str) {
+    let dsp = MediaDsp::new(CountryProfile::builtin(Country::Us));
+    let mut r = Runner {
+        sim: &g.card,
+        dsp: Some(&dsp),
+    };
+    for s in parse_script(script).unwrap() {
+        if let Err(e) = r.run(&s) {
+            dump(g);
+            panic!("{} `{s:?}`: {e}", g.name);
+        }
+    }
+}
+
+/// On failure, show the gateway's log to the person reading the test output.
+fn dump(g: &Node) {
+    for l in g.lines() {
+        eprintln!("{}: {}", l.node, l.text);
+    }
+}
+
+/// Plays `freq` into `from`'s port `pf` and checks it arrives at `to`'s port `pt` at the
+/// same frequency and level.
+fn tone_passes(from: &Node, pf: u8, to: &Node, pt: u8, freq: f32) {
+    let cap = Capture::default();
+    to.card.add_sink(pt, Box::new(cap.clone()));
+    let t0 = Instant::now();
+    let (src, started) = ToneSource::new(freq, -10.0, 40);
+    from.card.play(pf, Box::new(src));
+    std::thread::sleep(Duration::from_millis(40 * 20 + 600));
+    let start = started.lock().unwrap().expect("tone played");
+    let f = analyse(&cap.since(t0), freq, -10.0, start)
+        .unwrap_or_else(|| panic!("{freq} Hz from {} never reached {}", from.name, to.name));
+    assert!((f.frequency_hz - freq).abs() < freq * 0.02, "{f:?}");
+    assert!((f.level_dbm0 + 10.0).abs() < 3.0, "{f:?}");
+    assert!(f.frames >= 30, "{f:?}");
+}
+
+/// Commands the card on `g` received for `port`.
+fn commands(g: &Node, port: u8) -> Vec<Command> {
+    g.card
+        .lock()
+        .commands
+        .iter()
+        .filter(|(p, _, _)| *p == port)
+        .map(|(_, c, _)| c.clone())
+        .collect()
+}
+
+fn wait_exit_ok(g: &mut Node) {
+    let s = g.terminate(Duration::from_secs(8));
+    assert!(
+        s.is_some_and(|s| s.success()),
+        "{} exit after SIGTERM: {s:?}",
+        g.name
+    );
+}
+
+#[test]
+fn phone_calls_phone_through_two_tipring_run_gateways() {
+    let mut b = bed("tipring-run-demo", &fxs("100", "Alice"), &|_| {
+        fxs("200", "Bob")
+    });
+    // The card's cable is pulled and put back before the call: the driver reconnects.
+    run(&b.g1, "cable-pull 300ms\nwait 1500ms");
+    assert_eq!(b.g1.card.lock().faults.cable_pulls, 1);
+    if !b.g1.wait_link(Duration::from_secs(5)) {
+        dump(&b.g1);
+        panic!("link not back after the pull");
+    }
+    run(&b.g1, "offhook 0\nexpect-tone 0 350+440 4s\ndial 0 200");
+    run(&b.g2, "expect-ringing 0 5s");
+    run(&b.g1, "expect-tone 0 440+480 5s");
+    run(&b.g2, "expect-callerid 0 100 8s\noffhook 0\nwait 300ms");
+    tone_passes(&b.g1, 0, &b.g2, 0, 1000.0);
+    tone_passes(&b.g2, 0, &b.g1, 0, 1400.0);
+    run(&b.g1, "onhook 0");
+    // The far phone hears reorder after the BYE, then hangs up too.
+    run(&b.g2, "expect-tone 0 480+620 5s\nonhook 0\nwait 300ms");
+    let c2 = commands(&b.g2, 0);
+    assert!(matches!(c2.first(), Some(Command::Ring(_))), "{c2:?}");
+    assert!(c2.contains(&Command::OnHookTransmission { enable: true }));
+    assert!(c2.contains(&Command::StopRing));
+    wait_exit_ok(&mut b.g1);
+    wait_exit_ok(&mut b.g2);
+}
+
+/// Digits dialled into the line as DTMF, decoded from what the gateway played to it.
+fn dtmf_heard(cap: &Capture, since: Instant) -> String {
+    let mut det = DtmfDetector::new(DtmfDetectorConfig::default());
+    let mut digits = String::new();
+    for (_, f) in cap.since(since) {
+        det.process(&f, |e| {
+            if let DtmfEvent::Start { digit, .. } = e {
+                digits.push(digit.as_char());
+            }
+        });
+    }
+    digits
+}
+
+/// Seed §5.1: the PBX on gateway 1's FXS port seizes and dials; gateway 2 seizes its FXO
+/// line, dials the number into it, and the far PBX answers.
+fn fxs_to_fxo_call(b: &Bed) -> (Capture, Instant) {
+    let line = Capture::default();
+    b.g2.card.add_sink(2, Box::new(line.clone()));
+    let t0 = Instant::now();
+    run(&b.g1, "offhook 0\nexpect-tone 0 350+440 4s\ndial 0 9555");
+    // The exchange gives dial tone once seized; the gateway dials after hearing it.
+    run(
+        &b.g2,
+        "expect-seized 2 8s\nplay 2 tone:dial 3s\nwait 4000ms",
+    );
+    let heard = dtmf_heard(&line, t0);
+    if heard != "9555" {
+        dump(&b.g2);
+    }
+    assert_eq!(heard, "9555", "digits dialled into the line");
+    run(&b.g2, "far-answer 2\nwait 500ms");
+    tone_passes(&b.g1, 0, &b.g2, 2, 1000.0);
+    tone_passes(&b.g2, 2, &b.g1, 0, 1400.0);
+    (line, t0)
+}
+
+#[test]
+fn fxs_to_fxo_call_cleared_from_either_side() {
+    // Gateway 2 takes A-law only, so the call runs on the answer's codec rather than
+    // gateway 1's first choice (µ-law); the tones must pass all the same.
+    let alaw_only = |gw1| format!("{}\n[media]\ncodecs = [\"pcma\"]\n", fxo(gw1));
+    let mut b = bed("tipring-run-fxo", &fxs("100", "PBX"), &alaw_only);
+    // Cleared by the calling PBX: the line on gateway 2 is released.
+    fxs_to_fxo_call(&b);
+    run(&b.g1, "onhook 0");
+    run(&b.g2, "expect-released 2 5s");
+    assert_eq!(
+        commands(&b.g2, 2),
+        vec![Command::Seize, Command::Release],
+        "one seizure, one release"
+    );
+    // Cleared by the far PBX (loop current drops): the caller hears reorder.
+    std::thread::sleep(Duration::from_millis(1200));
+    fxs_to_fxo_call(&b);
+    run(&b.g2, "far-hangup 2\nexpect-released 2 5s");
+    run(&b.g1, "expect-tone 0 480+620 5s\nonhook 0");
+    wait_exit_ok(&mut b.g1);
+    wait_exit_ok(&mut b.g2);
+}
+
+#[test]
+fn sigterm_ends_the_call_releases_the_line_and_exits_zero() {
+    let mut b = bed("tipring-run-term", &fxs("100", "PBX"), &fxo);
+    fxs_to_fxo_call(&b);
+    wait_exit_ok(&mut b.g2);
+    // Gateway 2 put its line down and said BYE: gateway 1's phone hears reorder.
+    run(&b.g2, "expect-released 2 1s");
+    run(&b.g1, "expect-tone 0 480+620 5s\nonhook 0");
+    wait_exit_ok(&mut b.g1);
+}
+
+/// Under systemd (Type=notify, WatchdogSec): READY=1 once the card is up, WATCHDOG=1 from
+/// the main loop every half interval, STOPPING=1 and exit 0 on SIGTERM.
+#[test]
+fn notifies_systemd_ready_watchdog_and_stopping() {
+    use std::os::unix::net::UnixDatagram;
+    let tmp = TempDir::new("tipring-run-notify").unwrap();
+    let port = testbed::free_sip_port().unwrap();
+    let a1 = SocketAddr::from(([127, 0, 0, 1], port));
+    let a2 = SocketAddr::from(([127, 0, 0, 2], port));
+    let sock_path = tmp.0.join("notify.sock");
+    let sock = UnixDatagram::bind(&sock_path).unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let mut g = Node::prepare("gw1", &tmp.0.join("gw1"), a1).unwrap();
+    g.env("NOTIFY_SOCKET", sock_path.to_str().unwrap());
+    g.env("WATCHDOG_USEC", "400000");
+    g.start(
+        Path::new(EXE),
+        &testbed::config(a1, a2, &fxs("100", "A")),
+        5,
+    )
+    .unwrap();
+    let mut got: Vec<String> = Vec::new();
+    let mut buf = [0u8; 512];
+    let end = Instant::now() + Duration::from_secs(10);
+    let mut ready_at = None;
+    while Instant::now() < end {
+        if let Ok(n) = sock.recv(&mut buf) {
+            let m = String::from_utf8_lossy(&buf[..n]).into_owned();
+            if m.starts_with("READY=1") && ready_at.is_none() {
+                ready_at = Some(got.len());
+            }
+            got.push(m);
+        }
+        let watchdogs = ready_at.map_or(0, |r| {
+            got[r..]
+                .iter()
+                .filter(|m| m.as_str() == "WATCHDOG=1")
+                .count()
+        });
+        if watchdogs >= 4 {
+            break;
+        }
+    }
+    assert!(ready_at.is_some(), "no READY=1 in {got:?}");
+    assert!(
+        got.iter().filter(|m| m.as_str() == "WATCHDOG=1").count() >= 4,
+        "watchdog pings every 200 ms: {got:?}"
+    );
+    wait_exit_ok(&mut g);
+    let mut stopping = false;
+    while let Ok(n) = sock.recv(&mut buf) {
+        stopping |= &buf[..n] == b"STOPPING=1";
+    }
+    assert!(stopping, "STOPPING=1 at shutdown");
+}
+
+/// The failure paths of a phone-to-phone call: CANCEL before the answer stops the far
+/// ringing; a busy far phone (486) gives busy tone; a number nobody answers to (404)
+/// gives reorder.
+#[test]
+fn cancel_busy_and_unknown_number() {
+    let mut b = bed("tipring-run-fail", &fxs("100", "Alice"), &|_| {
+        fxs("200", "Bob")
+    });
+    // CANCEL: the caller gives up while the far phone rings.
+    run(&b.g1, "offhook 0\nexpect-tone 0 350+440 4s\ndial 0 200");
+    run(&b.g2, "expect-ringing 0 5s");
+    // On-hook is told from a hook flash only after the longest flash (900 ms).
+    run(&b.g1, "onhook 0\nwait 1600ms");
+    let ringing = |g: &Node| {
+        g.card
+            .with_port(0, |p, _, _| match p {
+                tipring_hal::sim::SimPort::Fxs(ph) => ph.is_ringing(),
+                tipring_hal::sim::SimPort::Fxo(_) => false,
+            })
+            .unwrap()
+    };
+    if ringing(&b.g2) {
+        dump(&b.g1);
+        dump(&b.g2);
+        panic!("the far phone is still ringing after the CANCEL");
+    }
+    assert_eq!(commands(&b.g2, 0).last(), Some(&Command::StopRing));
+    // On-hook is told from a flash only after the longest flash.
+    std::thread::sleep(Duration::from_millis(1000));
+    // Busy: the far phone is off-hook already.
+    run(&b.g2, "offhook 0");
+    run(&b.g1, "offhook 0\nexpect-tone 0 350+440 4s\ndial 0 200");
+    run(&b.g1, "expect-tone 0 busy 6s\nonhook 0");
+    run(&b.g2, "onhook 0\nwait 1000ms");
+    assert_eq!(
+        commands(&b.g2, 0)
+            .iter()
+            .filter(|c| matches!(c, Command::Ring(_)))
+            .count(),
+        1,
+        "the busy phone was not rung"
+    );
+    // Unknown number: reorder.
+    run(&b.g1, "offhook 0\nexpect-tone 0 350+440 4s\ndial 0 555");
+    run(&b.g1, "expect-tone 0 congestion 6s\nonhook 0");
+    wait_exit_ok(&mut b.g1);
+    wait_exit_ok(&mut b.g2);
+}
+
+/// An FXO line rings in: after two rings gateway 2 seizes it and calls its hotline, the
+/// phone on gateway 1; audio passes both ways; the phone hangs up and the line is released.
+#[test]
+fn fxo_line_ringing_in_calls_the_hotline() {
+    let mut b = bed("tipring-run-hotline", &fxs("100", "Desk"), &fxo);
+    run(&b.g2, "ring 2 500ms/1000ms\nexpect-seized 2 6s");
+    run(&b.g1, "expect-ringing 0 5s\noffhook 0\nwait 500ms");
+    tone_passes(&b.g2, 2, &b.g1, 0, 1000.0);
+    tone_passes(&b.g1, 0, &b.g2, 2, 1400.0);
+    run(&b.g1, "onhook 0");
+    run(&b.g2, "expect-released 2 5s");
+    let c2 = commands(&b.g2, 2);
+    assert_eq!(c2, vec![Command::Seize, Command::Release], "{c2:?}");
+    wait_exit_ok(&mut b.g1);
+    wait_exit_ok(&mut b.g2);
+}
+
+/// A gateway whose SIP address is taken cannot serve: it exits with failure (so systemd's
+/// Restart=on-failure applies) instead of running without signalling.
+#[test]
+fn exits_with_failure_when_its_sip_address_is_taken() {
+    let tmp = TempDir::new("tipring-run-taken").unwrap();
+    let taken = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let a1 = taken.local_addr().unwrap();
+    let a2 = SocketAddr::from(([127, 0, 0, 2], a1.port()));
+    let mut g = Node::prepare("gw1", &tmp.0.join("gw1"), a1).unwrap();
+    g.start(
+        Path::new(EXE),
+        &testbed::config(a1, a2, &fxs("100", "A")),
+        3,
+    )
+    .unwrap();
+    let status = g.wait_exit(Duration::from_secs(8));
+    assert!(
+        status.is_some_and(|s| !s.success()),
+        "exit status {status:?}"
+    );
+}
+
+/// Two-stage dialling on an FXO line: it rings in, gateway 2 seizes it and plays dial
+/// tone, the caller dials 100 in-band, gateway 1's phone rings and answers; the caller on
+/// the line hangs up (loop current drops) and the phone hears reorder.
+#[test]
+fn fxo_two_stage_dialling_reaches_a_phone() {
+    let two_stage = |_| {
+        "[[ports]]\nindex = 3\nkind = \"fxo\"\nnumber = \"301\"\ninbound = \"two-stage\"\ndial_plan = \"ext\"\nrings_before_seize = 1\n".to_string()
+    };
+    let mut b = bed("tipring-run-2stage", &fxs("100", "Desk"), &two_stage);
+    run(
+        &b.g2,
+        "ring 3 500ms/1000ms\nexpect-seized 3 5s\nexpect-tone 3 350+440 3s",
+    );
+    run(&b.g2, "dial 3 100 inband");
+    run(&b.g1, "expect-ringing 0 5s\noffhook 0\nwait 500ms");
+    tone_passes(&b.g2, 3, &b.g1, 0, 1000.0);
+    run(&b.g2, "far-hangup 3\nexpect-released 3 5s");
+    run(&b.g1, "expect-tone 0 480+620 5s\nonhook 0");
+    wait_exit_ok(&mut b.g1);
+    wait_exit_ok(&mut b.g2);
+}
+
+/// Nobody answers at the far end (nothing listens there): the INVITE times out (SIP T1
+/// shortened to 50 ms, so Timer B is 3.2 s) and the phone hears reorder.
+#[test]
+fn unreachable_far_end_gives_reorder() {
+    let tmp = TempDir::new("tipring-run-unreach").unwrap();
+    let port = testbed::free_sip_port().unwrap();
+    let a1 = SocketAddr::from(([127, 0, 0, 1], port));
+    let nobody = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let gone = nobody.local_addr().unwrap();
+    drop(nobody);
+    let cfg = testbed::config(a1, gone, &fxs("100", "A")).replace(
+        "interdigit_short_ms = 1000",
+        "interdigit_short_ms = 1000\nsip_t1_ms = 50\nsip_t2_ms = 400",
+    );
+    assert!(cfg.contains("sip_t1_ms"), "the template changed");
+    let mut g = Node::prepare("gw1", &tmp.0.join("gw1"), a1).unwrap();
+    g.start(Path::new(EXE), &cfg, 7).unwrap();
+    assert!(g.wait_link(Duration::from_secs(10)));
+    std::thread::sleep(Duration::from_millis(300));
+    run(&g, "offhook 0\nexpect-tone 0 350+440 4s\ndial 0 200");
+    run(&g, "expect-tone 0 congestion 10s\nonhook 0");
+    wait_exit_ok(&mut g);
+}
+
+/// Secure default: an INVITE toward an FXO line (the PSTN) from a peer that is not
+/// trusted is refused (403), the line is never seized, and the caller hears reorder.
+#[test]
+fn untrusted_invite_never_seizes_the_fxo_line() {
+    let tmp = TempDir::new("tipring-run-403").unwrap();
+    let port = testbed::free_sip_port().unwrap();
+    let a1 = SocketAddr::from(([127, 0, 0, 1], port));
+    let a2 = SocketAddr::from(([127, 0, 0, 2], port));
+    // Gateway 2 trusts another address only.
+    let cfg2 = testbed::config(a2, a1, &fxo(a1)).replace(
+        "trusted_peers = [\"127.0.0.0/8\"]",
+        "trusted_peers = [\"127.0.0.9\"]",
+    );
+    assert!(cfg2.contains("127.0.0.9"), "the template changed");
+    let mut g1 = Node::prepare("gw1", &tmp.0.join("gw1"), a1).unwrap();
+    let mut g2 = Node::prepare("gw2", &tmp.0.join("gw2"), a2).unwrap();
+    g1.start(
+        Path::new(EXE),
+        &testbed::config(a1, a2, &fxs("100", "A")),
+        14,
+    )
+    .unwrap();
+    g2.start(Path::new(EXE), &cfg2, 15).unwrap();
+    assert!(g1.wait_link(Duration::from_secs(10)) && g2.wait_link(Duration::from_secs(10)));
+    std::thread::sleep(Duration::from_millis(300));
+    run(&g1, "offhook 0\nexpect-tone 0 350+440 4s\ndial 0 9555");
+    // Refused at once (no 32 s transaction timeout): the reorder comes within seconds.
+    run(&g1, "expect-tone 0 congestion 4s\nonhook 0");
+    assert!(commands(&g2, 2).is_empty(), "{:?}", commands(&g2, 2));
+    wait_exit_ok(&mut g1);
+    wait_exit_ok(&mut g2);
+}

@@ -1,0 +1,417 @@
+//! The gateway's SIP side on real sockets (`gateway::sip_side::io::run`) against sipp, in
+//! this process (no gateway binary): a port calls sipp's UAS and hangs up (or the driver is
+//! stopped mid-call); sipp calls an FXS port over UDP and TCP, with and without an offer in
+//! the INVITE; an untrusted INVITE toward an FXO line gets 403 and never reaches a port;
+//! the account registers with digest at a sipp registrar and unregisters at shutdown.
+//! Ports are ephemeral; sipp children are killed on drop.
+
+#[path = "sipp/harness.rs"]
+mod harness;
+
+use harness::{Sipp, scenario};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+use tipring::call::{SipEvent, SipIntent};
+use tipring::config::Loaded;
+use tipring::gateway::sip_side::{PortEvent, SipSide, io};
+use tokio::sync::{mpsc, watch};
+
+/// A UDP port free on 127.0.0.1 right now (so copies of these tests running at the same
+/// time in other checkouts do not collide on fixed ports).
+fn free_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .expect("an ephemeral port")
+        .port()
+}
+
+fn config(listen: &str, trusted: &str) -> Loaded {
+    config_with(listen, trusted, "", "udp")
+}
+
+/// As [`config`], with `accounts` (TOML `[[accounts]]` tables) first.
+fn config_with(listen: &str, trusted: &str, accounts: &str, transport: &str) -> Loaded {
+    let text = format!(
+        r#"board = "sim"
+{accounts}
+[[identity.listen]]
+transport = "{transport}"
+address = "{listen}"
+[[ports]]
+index = 0
+kind = "fxs"
+number = "201"
+display_name = "Kitchen"
+dial_plan = "p"
+[[ports]]
+index = 2
+kind = "fxo"
+inbound = "two-stage"
+dial_plan = "p"
+[dial_plans]
+p = "x.T"
+[security]
+trusted_peers = ["{trusted}"]
+"#
+    );
+    let board = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("board");
+    tipring::config::load_str("test.toml", &text, &board).expect("valid config")
+}
+
+/// The SIP side of `cfg` at `listen`, driven by `io::run` on a task.
+struct Gateway {
+    intents: mpsc::Sender<(u8, SipIntent)>,
+    events: mpsc::Receiver<PortEvent>,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    seen: Vec<PortEvent>,
+}
+
+impl Gateway {
+    fn start(cfg: &Loaded, listen: &str) -> Gateway {
+        let local: SocketAddr = listen.parse().unwrap();
+        let rtp: BTreeMap<u8, SocketAddr> = [(0, 40000), (2, 40002)]
+            .into_iter()
+            .map(|(i, p)| (i, SocketAddr::new(local.ip(), p)))
+            .collect();
+        let side = SipSide::new(cfg, local, &rtp, 7).expect("side");
+        let (itx, irx) = mpsc::channel(16);
+        let (etx, erx) = mpsc::channel(256);
+        let (stx, srx) = watch::channel(false);
+        let task = tokio::spawn(io::run(side, irx, etx, srx));
+        Gateway {
+            intents: itx,
+            events: erx,
+            stop: stx,
+            task,
+            seen: Vec::new(),
+        }
+    }
+
+    /// The next port-machine event of `port`, within `limit`.
+    async fn next_call(&mut self, port: u8, limit: Duration) -> SipEvent {
+        let end = tokio::time::Instant::now() + limit;
+        loop {
+            let e = tokio::time::timeout_at(end, self.events.recv())
+                .await
+                .unwrap_or_else(|_| panic!("no call event for port {port}; saw {:?}", self.seen))
+                .expect("driver running");
+            self.seen.push(e.clone());
+            if let PortEvent::Call { port: p, event } = e
+                && p == port
+            {
+                return event;
+            }
+        }
+    }
+
+    /// Everything reported in the next `d`.
+    async fn drain_for(&mut self, d: Duration) {
+        let end = tokio::time::Instant::now() + d;
+        while let Ok(Some(e)) = tokio::time::timeout_at(end, self.events.recv()).await {
+            self.seen.push(e);
+        }
+    }
+
+    fn media(&self, port: u8) -> Vec<tipring::gateway::sip_side::MediaParams> {
+        self.seen
+            .iter()
+            .filter_map(|e| match e {
+                PortEvent::Media { port: p, media } if *p == port => Some(*media),
+                _ => None,
+            })
+            .collect()
+    }
+
+    async fn stop(self) {
+        self.stop.send(true).expect("driver listening");
+        let r = tokio::time::timeout(Duration::from_secs(5), self.task)
+            .await
+            .expect("driver stops")
+            .expect("driver task");
+        r.expect("driver ends cleanly");
+    }
+}
+
+#[tokio::test]
+async fn port_calls_sipp_uas_and_hangs_up() {
+    let g_addr = &format!("127.0.0.1:{}", free_port());
+    let sipp_port = free_port().to_string();
+    let mut sipp = Sipp::spawn(
+        "gw-uas",
+        &[
+            "-sf",
+            &scenario("uas_call.xml"),
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &sipp_port,
+            "-m",
+            "1",
+        ],
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut g = Gateway::start(&config(g_addr, "127.0.0.9"), g_addr);
+    g.intents
+        .send((
+            0,
+            SipIntent::PlaceCall {
+                target: format!("sip:service@127.0.0.1:{sipp_port}"),
+                caller: Default::default(),
+            },
+        ))
+        .await
+        .unwrap();
+    let l = Duration::from_secs(10);
+    assert_eq!(g.next_call(0, l).await, SipEvent::Ringing);
+    assert_eq!(g.next_call(0, l).await, SipEvent::Answered);
+    let m = g.media(0);
+    assert_eq!(m.len(), 1, "{:?}", g.seen);
+    assert_eq!(m[0].law, tipring_media::g711::Law::Ulaw);
+    assert_eq!(m[0].remote.ip().to_string(), "127.0.0.1");
+    g.intents.send((0, SipIntent::Hangup)).await.unwrap();
+    sipp.expect_success(Duration::from_secs(30)).await;
+    g.drain_for(Duration::from_millis(200)).await;
+    let wire: Vec<&str> = g
+        .seen
+        .iter()
+        .filter_map(|e| match e {
+            PortEvent::Wire { summary, .. } => Some(summary.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert!(wire.iter().any(|s| s.starts_with("BYE ")), "{wire:?}");
+    g.stop().await;
+}
+
+#[tokio::test]
+async fn sipp_calls_fxs_port_which_answers() {
+    let g_addr = &format!("127.0.0.1:{}", free_port());
+    let sipp_port = free_port().to_string();
+    let mut g = Gateway::start(&config(g_addr, "127.0.0.9"), g_addr);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut sipp = Sipp::spawn(
+        "gw-uac",
+        &[
+            "-sf",
+            &scenario("gw_uac_call.xml"),
+            g_addr,
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &sipp_port,
+            "-m",
+            "1",
+        ],
+    );
+    let l = Duration::from_secs(10);
+    let SipEvent::IncomingCall { caller, number } = g.next_call(0, l).await else {
+        panic!("not an incoming call: {:?}", g.seen);
+    };
+    assert_eq!(number, "201");
+    assert_eq!(caller.name.as_deref(), Some("Sipp Caller"));
+    assert_eq!(caller.number.as_deref(), Some("5550123"));
+    g.intents.send((0, SipIntent::Alerting)).await.unwrap();
+    g.intents.send((0, SipIntent::Answer)).await.unwrap();
+    assert_eq!(g.next_call(0, l).await, SipEvent::RemoteHangup);
+    let m = g.media(0);
+    assert_eq!(m.len(), 1, "{:?}", g.seen);
+    assert_eq!(m[0].law, tipring_media::g711::Law::Alaw);
+    assert_eq!(m[0].payload_type, 8);
+    assert_eq!(m[0].event_payload_type, Some(101));
+    sipp.expect_success(Duration::from_secs(30)).await;
+    g.stop().await;
+}
+
+#[tokio::test]
+async fn untrusted_invite_toward_fxo_gets_403() {
+    let g_addr = &format!("127.0.0.1:{}", free_port());
+    let sipp_port = free_port().to_string();
+    let mut g = Gateway::start(&config(g_addr, "127.0.0.9"), g_addr);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut sipp = Sipp::spawn(
+        "gw-403",
+        &[
+            "-sf",
+            &scenario("gw_fxo_403.xml"),
+            g_addr,
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &sipp_port,
+            "-m",
+            "1",
+        ],
+    );
+    sipp.expect_success(Duration::from_secs(30)).await;
+    g.drain_for(Duration::from_millis(300)).await;
+    assert!(
+        !g.seen.iter().any(|e| matches!(e, PortEvent::Call { .. })),
+        "{:?}",
+        g.seen
+    );
+    assert!(
+        g.seen
+            .iter()
+            .any(|e| matches!(e, PortEvent::Notice(n) if n.contains("untrusted 127.0.0.1"))),
+        "{:?}",
+        g.seen
+    );
+    g.stop().await;
+}
+
+#[tokio::test]
+async fn shutdown_ends_the_call_with_bye() {
+    let g_addr = &format!("127.0.0.1:{}", free_port());
+    let sipp_port = free_port().to_string();
+    let mut sipp = Sipp::spawn(
+        "gw-stop",
+        &[
+            "-sf",
+            &scenario("uas_call.xml"),
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &sipp_port,
+            "-m",
+            "1",
+        ],
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut g = Gateway::start(&config(g_addr, "127.0.0.9"), g_addr);
+    g.intents
+        .send((
+            0,
+            SipIntent::PlaceCall {
+                target: format!("sip:service@127.0.0.1:{sipp_port}"),
+                caller: Default::default(),
+            },
+        ))
+        .await
+        .unwrap();
+    let l = Duration::from_secs(10);
+    assert_eq!(g.next_call(0, l).await, SipEvent::Ringing);
+    assert_eq!(g.next_call(0, l).await, SipEvent::Answered);
+    // No Hangup intent: stopping the driver ends the call, and it waits for the 200.
+    g.stop().await;
+    sipp.expect_success(Duration::from_secs(30)).await;
+}
+
+#[tokio::test]
+async fn registers_with_sipp_registrar_and_unregisters_at_shutdown() {
+    let g_addr = &format!("127.0.0.1:{}", free_port());
+    let sipp_port = free_port().to_string();
+    let mut sipp = Sipp::spawn(
+        "gw-reg",
+        &[
+            "-sf",
+            &scenario("gw_registrar.xml"),
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &sipp_port,
+            "-m",
+            "1",
+        ],
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let cfg = config_with(
+        g_addr,
+        "127.0.0.9",
+        &format!(
+            "[[accounts]]\nname = \"pbx\"\nregistrar = \"sip:127.0.0.1:{sipp_port}\"\n\
+         username = \"gw1\"\npassword = \"secret-pass\"\nregister_expiry_s = 600\n"
+        ),
+        "udp",
+    );
+    let mut g = Gateway::start(&cfg, g_addr);
+    let end = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !g
+        .seen
+        .iter()
+        .any(|e| matches!(e, PortEvent::Notice(n) if n == "account pbx: registered for 600 s"))
+    {
+        assert!(
+            tokio::time::Instant::now() < end,
+            "not registered: {:?}",
+            g.seen
+        );
+        g.drain_for(Duration::from_millis(100)).await;
+    }
+    g.stop().await;
+    sipp.expect_success(Duration::from_secs(30)).await;
+}
+
+#[tokio::test]
+async fn invite_without_offer_gets_ours_and_the_ack_answer_starts_media() {
+    let g_addr = &format!("127.0.0.1:{}", free_port());
+    let sipp_port = free_port().to_string();
+    let mut g = Gateway::start(&config(g_addr, "127.0.0.9"), g_addr);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut sipp = Sipp::spawn(
+        "gw-late",
+        &[
+            "-sf",
+            &scenario("gw_late_offer.xml"),
+            g_addr,
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &sipp_port,
+            "-m",
+            "1",
+        ],
+    );
+    let l = Duration::from_secs(10);
+    assert!(matches!(
+        g.next_call(0, l).await,
+        SipEvent::IncomingCall { .. }
+    ));
+    assert!(g.media(0).is_empty(), "no media before the answer");
+    g.intents.send((0, SipIntent::Answer)).await.unwrap();
+    assert_eq!(g.next_call(0, l).await, SipEvent::RemoteHangup);
+    let m = g.media(0);
+    assert_eq!(m.len(), 1, "{:?}", g.seen);
+    // sipp answered PCMA first among our PCMU, PCMA: its choice stands.
+    assert_eq!(m[0].law, tipring_media::g711::Law::Alaw);
+    assert_eq!(m[0].event_payload_type, Some(101));
+    sipp.expect_success(Duration::from_secs(30)).await;
+    g.stop().await;
+}
+
+#[tokio::test]
+async fn sipp_calls_fxs_port_over_tcp() {
+    let g_addr = &format!("127.0.0.1:{}", free_port());
+    let sipp_port = free_port().to_string();
+    let cfg = config_with(g_addr, "127.0.0.9", "", "tcp");
+    let mut g = Gateway::start(&cfg, g_addr);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut sipp = Sipp::spawn(
+        "gw-tcp",
+        &[
+            "-sf",
+            &scenario("gw_uac_call.xml"),
+            g_addr,
+            "-t",
+            "t1",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &sipp_port,
+            "-m",
+            "1",
+        ],
+    );
+    let l = Duration::from_secs(10);
+    assert!(matches!(
+        g.next_call(0, l).await,
+        SipEvent::IncomingCall { .. }
+    ));
+    g.intents.send((0, SipIntent::Alerting)).await.unwrap();
+    g.intents.send((0, SipIntent::Answer)).await.unwrap();
+    assert_eq!(g.next_call(0, l).await, SipEvent::RemoteHangup);
+    sipp.expect_success(Duration::from_secs(30)).await;
+    g.stop().await;
+}
