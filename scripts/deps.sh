@@ -58,6 +58,18 @@ ensure_rust_component() {
     done
 }
 
+# quiet_packaged_services NAME...: on a machine run by systemd, stop and disable services
+# that Debian packages start on install (Kamailio would otherwise hold port 5060 on every
+# address); the tests start their own instances on loopback.
+quiet_packaged_services() {
+    [ -d /run/systemd/system ] || return 0
+    for s in "$@"; do
+        if systemctl is-enabled --quiet "$s" 2>/dev/null || systemctl is-active --quiet "$s" 2>/dev/null; then
+            as_root systemctl disable --now "$s" >/dev/null 2>&1 || true
+        fi
+    done
+}
+
 # The packages the native build and the test suite need.
 native_deps() {
     ensure_rust_component rustfmt clippy
@@ -71,6 +83,8 @@ test_deps() {
     ensure_foreign_arch arm64 armhf
     ensure_apt gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf libc6-dev-arm64-cross \
         libc6-dev-armhf-cross qemu-user libasound2-dev:arm64 libasound2-dev:armhf \
-        sip-tester libspandsp-dev espeak-ng sox alsa-utils systemd
+        sip-tester libspandsp-dev espeak-ng sox alsa-utils systemd \
+        kamailio kamailio-extra-modules baresip sipsak tshark
+    quiet_packaged_services kamailio
     ensure_rust_target aarch64-unknown-linux-gnu armv7-unknown-linux-gnueabihf thumbv7em-none-eabihf
 }

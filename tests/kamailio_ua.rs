@@ -3,184 +3,35 @@
 //! script variable), and as a stateful proxy with record_route switched on and off. What
 //! happened is read from Kamailio's own log (xlog lines), not from tipring's words.
 
-use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
-/// A Kamailio in the foreground, killed on drop.
-struct Kamailio {
-    child: Option<Child>,
-    log: PathBuf,
-}
+use common::kamailio::{Kamailio, Role};
+use common::process::Tipring;
+use common::tshark::{Capture, SipPacket};
+use std::net::SocketAddr;
+use std::time::Duration;
 
-impl Kamailio {
-    fn start(test: &str, port: u16, record_route: bool) -> Kamailio {
-        let dir = std::env::temp_dir().join(format!("tipring-kam-{test}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let rr = if record_route { "record_route();" } else { "" };
-        let cfg = format!(
-            r#"#!KAMAILIO
-debug=2
-log_stderror=yes
-children=1
-auto_aliases=no
-listen=udp:127.0.0.1:{port}
-mpath="/usr/lib/x86_64-linux-gnu/kamailio/modules/"
-loadmodule "tm.so"
-loadmodule "sl.so"
-loadmodule "rr.so"
-loadmodule "pv.so"
-loadmodule "maxfwd.so"
-loadmodule "textops.so"
-loadmodule "siputils.so"
-loadmodule "xlog.so"
-loadmodule "usrloc.so"
-loadmodule "registrar.so"
-loadmodule "auth.so"
-modparam("usrloc", "db_mode", 0)
-modparam("registrar", "min_expires", 1)
-request_route {{
-    xlog("L_NOTICE", "tipring-test: $rm $ru from $si:$sp\n");
-    if (!mf_process_maxfwd_header("10")) {{ sl_send_reply("483", "Too Many Hops"); exit; }}
-    if (has_totag()) {{
-        if (loose_route()) {{
-            xlog("L_NOTICE", "tipring-test: in-dialog $rm routed\n");
-            t_relay();
-            exit;
-        }}
-        if (is_method("ACK")) {{ if (t_check_trans()) {{ t_relay(); }} exit; }}
-        sl_send_reply("404", "Not here");
-        exit;
-    }}
-    if (is_method("CANCEL")) {{ if (t_check_trans()) {{ t_relay(); }} exit; }}
-    if (is_method("REGISTER")) {{
-        $var(pw) = "secret";
-        if (!pv_auth_check("$fd", "$var(pw)", "0", "0")) {{
-            xlog("L_NOTICE", "tipring-test: challenge $fu\n");
-            auth_challenge("$fd", "0");
-            exit;
-        }}
-        xlog("L_NOTICE", "tipring-test: authenticated $fu expires $hdr(Expires)\n");
-        if (!save("location")) {{ sl_reply_error(); }}
-        exit;
-    }}
-    {rr}
-    if (!t_relay()) {{ sl_reply_error(); }}
-}}
-"#
-        );
-        let path = dir.join("kamailio.cfg");
-        std::fs::write(&path, cfg).expect("write cfg");
-        let log = dir.join("log");
-        let child = Command::new("kamailio")
-            .args(["-DD", "-E", "-f"])
-            .arg(&path)
-            .arg("-w")
-            .arg(&dir)
-            .stdin(Stdio::null())
-            .stdout(std::fs::File::create(dir.join("stdout")).expect("stdout"))
-            .stderr(std::fs::File::create(&log).expect("log"))
-            .spawn()
-            .expect("kamailio (Debian kamailio) must be installed");
-        let k = Kamailio {
-            child: Some(child),
-            log,
-        };
-        // Ready when the worker logs that it listens.
-        let end = Instant::now() + Duration::from_secs(10);
-        while !k.log().contains("INFO: <core>") && Instant::now() < end {
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        std::thread::sleep(Duration::from_millis(500));
-        k
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// The xlog lines of our script.
-    fn lines(&self) -> Vec<String> {
-        self.log()
-            .lines()
-            .filter_map(|l| l.split_once("tipring-test: ").map(|(_, r)| r.to_owned()))
-            .collect()
-    }
-}
-
-impl Drop for Kamailio {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-/// A `tipring` subcommand, killed on drop.
-struct Tipring {
-    child: Option<Child>,
-    out: PathBuf,
-}
-
-impl Tipring {
-    fn spawn(test: &str, args: &[&str]) -> Tipring {
-        let dir = std::env::temp_dir().join(format!("tipring-kamua-{test}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let out = dir.join("stdout");
-        let child = Command::new(env!("CARGO_BIN_EXE_tipring"))
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(std::fs::File::create(&out).expect("stdout"))
-            .stderr(std::fs::File::create(dir.join("stderr")).expect("stderr"))
-            .spawn()
-            .expect("tipring");
-        Tipring {
-            child: Some(child),
-            out,
-        }
-    }
-
-    fn interrupt(&self) {
-        if let Some(c) = &self.child {
-            let _ = Command::new("kill")
-                .args(["-INT", &c.id().to_string()])
-                .status();
-        }
-    }
-
-    fn wait(&mut self, limit: Duration) -> (ExitStatus, String) {
-        let end = Instant::now() + limit;
-        loop {
-            let c = self.child.as_mut().expect("running");
-            if let Some(s) = c.try_wait().expect("try_wait") {
-                self.child = None;
-                return (s, std::fs::read_to_string(&self.out).unwrap_or_default());
-            }
-            assert!(
-                Instant::now() < end,
-                "tipring did not finish: {}",
-                std::fs::read_to_string(&self.out).unwrap_or_default()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Tipring {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
+/// Kamailio on 127.0.0.1:`port`: registrar (password `secret`) or, with `record_route`
+/// given, a stateful proxy.
+fn kamailio(test: &str, port: u16, proxy_rr: Option<bool>) -> Kamailio {
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
+    let role = match proxy_rr {
+        None => Role::Registrar {
+            password: "secret".into(),
+            record_route: false,
+        },
+        Some(rr) => Role::Proxy {
+            record_route: rr,
+            next_hop: None,
+            follow_redirects: false,
+        },
+    };
+    Kamailio::start(test, addr, role)
 }
 
 #[test]
 fn kamailio_registrar_challenge_refresh_unregister() {
-    let k = Kamailio::start("reg", 17501, false);
+    let k = kamailio("reg", 17501, None);
     let mut t = Tipring::spawn(
         "reg",
         &[
@@ -218,7 +69,7 @@ fn kamailio_registrar_challenge_refresh_unregister() {
 
 #[test]
 fn kamailio_registrar_wrong_password_no_loop() {
-    let k = Kamailio::start("badpw", 17502, false);
+    let k = kamailio("badpw", 17502, None);
     let mut t = Tipring::spawn(
         "badpw",
         &[
@@ -247,8 +98,15 @@ fn kamailio_registrar_wrong_password_no_loop() {
 }
 
 /// A call from `tipring call` through the proxy to `tipring answer`; the proxy's log lines.
-fn call_through_proxy(test: &str, kport: u16, aport: u16, rr: bool) -> (Vec<String>, String) {
-    let k = Kamailio::start(test, kport, rr);
+/// Also the SIP messages tshark saw on the proxy's and the callee's ports.
+fn call_through_proxy(
+    test: &str,
+    kport: u16,
+    aport: u16,
+    rr: bool,
+) -> (Vec<String>, String, Vec<SipPacket>) {
+    let k = kamailio(test, kport, Some(rr));
+    let cap = Capture::start(test, &[kport, aport]);
     let listen = format!("127.0.0.1:{aport}");
     let mut ans = Tipring::spawn(
         &format!("{test}-answer"),
@@ -274,12 +132,28 @@ fn call_through_proxy(test: &str, kport: u16, aport: u16, rr: bool) -> (Vec<Stri
     let (st, aout) = ans.wait(Duration::from_secs(10));
     assert!(st.success(), "{aout}");
     std::thread::sleep(Duration::from_millis(300));
-    (k.lines(), out)
+    (k.lines(), out, cap.stop())
+}
+
+/// The BYE requests on the wire, as (source, destination).
+fn byes(wire: &[SipPacket]) -> Vec<(String, String)> {
+    wire.iter()
+        .filter(|p| p.method == "BYE")
+        .map(|p| (p.src.clone(), p.dst.clone()))
+        .collect()
 }
 
 #[test]
 fn kamailio_proxy_with_record_route_carries_the_bye() {
-    let (lines, out) = call_through_proxy("rr-on", 17503, 17504, true);
+    let (lines, out, wire) = call_through_proxy("rr-on", 17503, 17504, true);
+    // On the wire: the caller's BYE goes to the proxy, which relays it to the callee.
+    let byes = byes(&wire);
+    assert_eq!(byes.len(), 2, "{wire:#?}");
+    assert_eq!(byes[0].1, "127.0.0.1:17503", "{wire:#?}");
+    assert_eq!(
+        byes[1],
+        ("127.0.0.1:17503".into(), "127.0.0.1:17504".into())
+    );
     assert!(
         lines
             .iter()
@@ -302,7 +176,17 @@ fn kamailio_proxy_with_record_route_carries_the_bye() {
 
 #[test]
 fn kamailio_proxy_without_record_route_bye_goes_direct() {
-    let (lines, out) = call_through_proxy("rr-off", 17505, 17506, false);
+    let (lines, out, wire) = call_through_proxy("rr-off", 17505, 17506, false);
+    // On the wire: one BYE, straight from the caller to the callee.
+    let byes = byes(&wire);
+    assert_eq!(byes.len(), 1, "{wire:#?}");
+    assert_ne!(byes[0].0, "127.0.0.1:17505", "{wire:#?}");
+    assert_eq!(byes[0].1, "127.0.0.1:17506", "{wire:#?}");
+    assert!(
+        wire.iter()
+            .any(|p| p.method == "INVITE" && p.dst == "127.0.0.1:17505"),
+        "the INVITE went through the proxy: {wire:#?}"
+    );
     assert!(
         lines
             .iter()

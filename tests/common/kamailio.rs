@@ -1,0 +1,225 @@
+//! Kamailio (Debian `kamailio`) started by a test in the foreground on one loopback
+//! address, in one of the roles the seed's call flows need (§5.2 proxy, §5.3 registrar,
+//! redirect server and proxies). Every request it receives and every reply it relays is
+//! written to its log by `xlog` as `tipring-test: ...`, so tests assert on what crossed the
+//! server, not on what tipring says it did.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// What the Kamailio instance does with requests.
+#[derive(Debug, Clone)]
+pub enum Role {
+    /// Registrar with digest authentication (password `password` for every user) that also
+    /// proxies initial requests for its own domain to the registered contacts
+    /// (`lookup("location")`), and everything else by Request-URI.
+    Registrar {
+        password: String,
+        record_route: bool,
+    },
+    /// Stateful proxy relaying by Request-URI, or to `next_hop` when set; with
+    /// `follow_redirects`, a 3xx from the next hop is recursed on (`get_redirects`).
+    Proxy {
+        record_route: bool,
+        next_hop: Option<SocketAddr>,
+        follow_redirects: bool,
+    },
+    /// Redirect server: every INVITE is answered 302 with `Contact: <target>`.
+    Redirect { target: String },
+}
+
+/// A Kamailio in the foreground, killed on drop.
+pub struct Kamailio {
+    child: Option<Child>,
+    log: PathBuf,
+    pub addr: SocketAddr,
+}
+
+/// Debian's module directory for this machine's architecture.
+fn module_dir() -> String {
+    let arch = Command::new("dpkg-architecture")
+        .arg("-qDEB_HOST_MULTIARCH")
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_else(|| format!("{}-linux-gnu", std::env::consts::ARCH));
+    format!("/usr/lib/{arch}/kamailio/modules/")
+}
+
+fn script(addr: SocketAddr, role: &Role) -> String {
+    let rr = |on: bool| if on { "record_route();" } else { "" };
+    let initial = match role {
+        Role::Registrar {
+            password,
+            record_route,
+        } => format!(
+            r#"    if (is_method("REGISTER")) {{
+        $var(pw) = "{password}";
+        if (!pv_auth_check("$fd", "$var(pw)", "0", "0")) {{
+            xlog("L_NOTICE", "tipring-test: challenge $fu\n");
+            auth_challenge("$fd", "0");
+            exit;
+        }}
+        xlog("L_NOTICE", "tipring-test: authenticated $fu expires $hdr(Expires)\n");
+        if (!save("location")) {{ sl_reply_error(); }}
+        exit;
+    }}
+    {rr}
+    if (uri == myself) {{
+        if (!lookup("location")) {{
+            xlog("L_NOTICE", "tipring-test: not registered $rU\n");
+            sl_send_reply("404", "Not Found");
+            exit;
+        }}
+        xlog("L_NOTICE", "tipring-test: located $rU at $ru\n");
+    }}
+    t_on_reply("LOG");
+    if (!t_relay()) {{ sl_reply_error(); }}"#,
+            rr = rr(*record_route)
+        ),
+        Role::Proxy {
+            record_route,
+            next_hop,
+            follow_redirects,
+        } => {
+            let hop = next_hop
+                .map(|h| format!("    $du = \"sip:{h}\";\n"))
+                .unwrap_or_default();
+            let redir = if *follow_redirects {
+                "    t_on_failure(\"REDIRECT\");\n"
+            } else {
+                ""
+            };
+            format!(
+                "    {rr}\n{hop}{redir}    t_on_reply(\"LOG\");\n    if (!t_relay()) {{ sl_reply_error(); }}",
+                rr = rr(*record_route)
+            )
+        }
+        Role::Redirect { target } => format!(
+            r#"    if (is_method("INVITE")) {{
+        xlog("L_NOTICE", "tipring-test: redirect $ru to {target}\n");
+        append_to_reply("Contact: <{target}>\r\n");
+        sl_send_reply("302", "Moved Temporarily");
+        exit;
+    }}
+    sl_send_reply("405", "Method Not Allowed");"#
+        ),
+    };
+    format!(
+        r#"#!KAMAILIO
+debug=2
+log_stderror=yes
+children=1
+auto_aliases=no
+listen=udp:{addr}
+mpath="{mpath}"
+loadmodule "tm.so"
+loadmodule "sl.so"
+loadmodule "rr.so"
+loadmodule "pv.so"
+loadmodule "maxfwd.so"
+loadmodule "textops.so"
+loadmodule "siputils.so"
+loadmodule "xlog.so"
+loadmodule "usrloc.so"
+loadmodule "registrar.so"
+loadmodule "auth.so"
+loadmodule "acc.so"
+loadmodule "uac_redirect.so"
+modparam("usrloc", "db_mode", 0)
+modparam("registrar", "min_expires", 1)
+request_route {{
+    xlog("L_NOTICE", "tipring-test: $rm $ru from $si:$sp\n");
+    if (!mf_process_maxfwd_header("10")) {{ sl_send_reply("483", "Too Many Hops"); exit; }}
+    if (has_totag()) {{
+        if (loose_route()) {{
+            xlog("L_NOTICE", "tipring-test: in-dialog $rm routed\n");
+            t_relay();
+            exit;
+        }}
+        if (is_method("ACK")) {{ if (t_check_trans()) {{ t_relay(); }} exit; }}
+        sl_send_reply("404", "Not here");
+        exit;
+    }}
+    if (is_method("CANCEL")) {{ if (t_check_trans()) {{ t_relay(); }} exit; }}
+{initial}
+}}
+onreply_route[LOG] {{
+    xlog("L_NOTICE", "tipring-test: reply $rs $rr to $rm from $si:$sp\n");
+}}
+failure_route[REDIRECT] {{
+    if (t_check_status("3[0-9][0-9]")) {{
+        xlog("L_NOTICE", "tipring-test: following a redirect\n");
+        $du = $null;
+        get_redirects("*");
+        t_on_reply("LOG");
+        t_relay();
+    }}
+}}
+"#,
+        mpath = module_dir()
+    )
+}
+
+impl Kamailio {
+    /// Starts Kamailio as `role` on `addr` (UDP), waiting until it serves.
+    pub fn start(test: &str, addr: SocketAddr, role: Role) -> Kamailio {
+        let dir = std::env::temp_dir().join(format!(
+            "tipring-kam-{test}-{}-{}",
+            addr.port(),
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("kamailio.cfg");
+        std::fs::write(&path, script(addr, &role)).expect("write cfg");
+        let log = dir.join("log");
+        let child = Command::new("kamailio")
+            .args(["-DD", "-E", "-f"])
+            .arg(&path)
+            .arg("-w")
+            .arg(&dir)
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(dir.join("stdout")).expect("stdout"))
+            .stderr(std::fs::File::create(&log).expect("log"))
+            .spawn()
+            .expect("kamailio (Debian kamailio) must be installed");
+        let k = Kamailio {
+            child: Some(child),
+            log,
+            addr,
+        };
+        // Ready when the worker logs that it listens.
+        let end = Instant::now() + Duration::from_secs(10);
+        while !k.log().contains("INFO: <core>") && Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        std::thread::sleep(Duration::from_millis(500));
+        k
+    }
+
+    /// The whole log (for failure messages).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// The xlog lines of our script, in order.
+    pub fn lines(&self) -> Vec<String> {
+        self.log()
+            .lines()
+            .filter_map(|l| l.split_once("tipring-test: ").map(|(_, r)| r.to_owned()))
+            .collect()
+    }
+}
+
+impl Drop for Kamailio {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! A tshark capture on the loopback interface, started by a test before the traffic and
+//! read back through tshark's own SIP dissector: what really crossed the wire, decoded by
+//! an independent implementation.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// One SIP message seen on the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SipPacket {
+    /// Source `ip:port`.
+    pub src: String,
+    /// Destination `ip:port`.
+    pub dst: String,
+    /// Request method (empty for a response).
+    pub method: String,
+    /// Response status code (empty for a request).
+    pub status: String,
+    /// The CSeq method (says what a response answers).
+    pub cseq_method: String,
+}
+
+/// A running capture of UDP traffic on the given ports.
+pub struct Capture {
+    child: Option<Child>,
+    file: PathBuf,
+    ports: Vec<u16>,
+}
+
+impl Capture {
+    /// Starts capturing UDP on `ports` on `lo`; returns once tshark captures.
+    pub fn start(test: &str, ports: &[u16]) -> Capture {
+        let dir = std::env::temp_dir().join(format!("tipring-cap-{test}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let file = dir.join("capture.pcapng");
+        let err = dir.join("stderr");
+        let filter = ports
+            .iter()
+            .map(|p| format!("udp port {p}"))
+            .collect::<Vec<_>>()
+            .join(" or ");
+        let child = Command::new("tshark")
+            .args(["-i", "lo", "-q", "-f", &filter, "-w"])
+            .arg(&file)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&err).expect("stderr"))
+            .spawn()
+            .expect("tshark (Debian tshark) must be installed");
+        let end = Instant::now() + Duration::from_secs(10);
+        while !std::fs::read_to_string(&err)
+            .unwrap_or_default()
+            .contains("Capturing on")
+        {
+            assert!(
+                Instant::now() < end,
+                "tshark did not start: {}",
+                std::fs::read_to_string(&err).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Capture {
+            child: Some(child),
+            file,
+            ports: ports.to_vec(),
+        }
+    }
+
+    /// Stops the capture and decodes the SIP messages in it, in order.
+    pub fn stop(mut self) -> Vec<SipPacket> {
+        // Let the last packets reach the file, then stop tshark cleanly (SIGINT flushes).
+        std::thread::sleep(Duration::from_millis(300));
+        if let Some(mut c) = self.child.take() {
+            let _ = Command::new("kill")
+                .args(["-INT", &c.id().to_string()])
+                .status();
+            let _ = c.wait();
+        }
+        let mut cmd = Command::new("tshark");
+        cmd.arg("-r").arg(&self.file);
+        for p in &self.ports {
+            cmd.args(["-d", &format!("udp.port=={p},sip")]);
+        }
+        let out = cmd
+            .args([
+                "-Y",
+                "sip",
+                "-T",
+                "fields",
+                "-E",
+                "separator=|",
+                "-e",
+                "ip.src",
+                "-e",
+                "udp.srcport",
+                "-e",
+                "ip.dst",
+                "-e",
+                "udp.dstport",
+                "-e",
+                "sip.Method",
+                "-e",
+                "sip.Status-Code",
+                "-e",
+                "sip.CSeq.method",
+            ])
+            .output()
+            .expect("tshark -r");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| {
+                let f: Vec<&str> = l.split('|').collect();
+                (f.len() == 7).then(|| SipPacket {
+                    src: format!("{}:{}", f[0], f[1]),
+                    dst: format!("{}:{}", f[2], f[3]),
+                    method: f[4].to_owned(),
+                    status: f[5].to_owned(),
+                    cseq_method: f[6].to_owned(),
+                })
+            })
+            .collect()
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
