@@ -2,6 +2,7 @@
 //! read back through tshark's own SIP dissector: what really crossed the wire, decoded by
 //! an independent implementation.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -131,4 +132,51 @@ impl Drop for Capture {
             let _ = c.wait();
         }
     }
+}
+
+impl SipPacket {
+    /// `INVITE` for a request, `180/INVITE` for a response (status and CSeq method).
+    pub fn label(&self) -> String {
+        if self.method.is_empty() {
+            format!("{}/{}", self.status, self.cseq_method)
+        } else {
+            self.method.clone()
+        }
+    }
+}
+
+/// The call's messages between `a` and `b`, in order, as [`SipPacket::label`]s after
+/// `>` (sent by `a`) or `<` (sent by `b`): INVITE, ACK, BYE, CANCEL and the responses to them, each label at
+/// its first appearance (retransmissions left out); OPTIONS and REGISTER traffic left out.
+pub fn ladder(packets: &[SipPacket], a: SocketAddr, b: SocketAddr) -> Vec<String> {
+    let (a, b) = (a.to_string(), b.to_string());
+    packets
+        .iter()
+        .filter(|p| (p.src == a && p.dst == b) || (p.src == b && p.dst == a))
+        .filter(|p| {
+            let m = if p.method.is_empty() {
+                &p.cseq_method
+            } else {
+                &p.method
+            };
+            matches!(m.as_str(), "INVITE" | "ACK" | "BYE" | "CANCEL")
+        })
+        .map(|p| format!("{} {}", if p.src == a { '>' } else { '<' }, p.label()))
+        .fold(Vec::new(), |mut seen, l| {
+            if !seen.contains(&l) {
+                seen.push(l);
+            }
+            seen
+        })
+}
+
+/// `ladder` with its `< 100/INVITE` taken out, after checking it came right after the
+/// INVITE: a UAS that answers within 200 ms sends no 100 Trying (RFC 3261 §17.2.1), so on
+/// a fast machine it is absent and on a loaded one present.
+pub fn without_trying(mut ladder: Vec<String>) -> Vec<String> {
+    if let Some(i) = ladder.iter().position(|l| l == "< 100/INVITE") {
+        assert_eq!(i, 1, "100 Trying not right after the INVITE: {ladder:?}");
+        ladder.remove(i);
+    }
+    ladder
 }
