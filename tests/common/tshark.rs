@@ -62,10 +62,30 @@ impl Capture {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        Capture {
+        let cap = Capture {
             child: Some(child),
             file,
             ports: ports.to_vec(),
+        };
+        cap.wait_recording(end);
+        cap
+    }
+
+    /// "Capturing on" can come before the filter sees packets: sends marker datagrams (not
+    /// SIP, to an address nobody listens on) to the first port until the file grows.
+    fn wait_recording(&self, end: Instant) {
+        let size = || std::fs::metadata(&self.file).map_or(0, |m| m.len());
+        let sock = std::net::UdpSocket::bind("127.0.0.1:0").expect("marker socket");
+        let to = SocketAddr::from(([127, 0, 0, 253], self.ports[0]));
+        while size() == 0 {
+            assert!(Instant::now() < end, "tshark wrote no file");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let start = size();
+        while size() <= start {
+            assert!(Instant::now() < end, "tshark records nothing");
+            let _ = sock.send_to(b"tipring capture marker", to);
+            std::thread::sleep(Duration::from_millis(50));
         }
     }
 
