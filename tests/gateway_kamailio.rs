@@ -14,10 +14,6 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use tipring::gateway::testbed::{Node, TempDir};
 
-fn addr(s: &str) -> SocketAddr {
-    s.parse().expect("socket address")
-}
-
 /// Phone 100 on gateway 1 calls phone 200 on gateway 2, which rings and answers; a tone
 /// passes each way; the caller hangs up and the far phone hears reorder.
 fn call_phone_200(g1: &Node, g2: &Node) {
