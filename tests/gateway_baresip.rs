@@ -1,0 +1,76 @@
+//! A phone on `tipring run` (simulated line card) and baresip (Debian `baresip`, headless,
+//! auto-answer, aubridge feeding what it receives back into what it sends): baresip calls
+//! the phone, which rings and answers; the phone dials baresip, which answers. Audio is
+//! measured at the phone: a tone it sends comes back through baresip's echo, so it crossed
+//! the gateway and baresip both ways. baresip's own log says the call was established,
+//! RTP arrived, and the call was closed.
+
+mod common;
+
+use common::baresip::Baresip;
+use common::gateway::{Conf, fxs, run, start, tone_passes, wait_exit_ok};
+use std::net::SocketAddr;
+use std::time::Duration;
+use tipring::gateway::testbed::{Node, TempDir};
+
+/// What baresip logs once a call is up and once it is closed.
+const ESTABLISHED: &str = "Call established";
+const RTP_IN: &str = "incoming rtp for 'audio' established";
+const CLOSED: &str = "terminated";
+
+/// Once baresip says the call is up: a tone from phone 0 comes back through baresip's
+/// echo; our RTP reached baresip; the phone hangs up and baresip sees the call end.
+fn talk_and_hang_up(g: &Node, bs: &Baresip) {
+    assert!(
+        bs.wait_for(ESTABLISHED, Duration::from_secs(8)),
+        "baresip established the call: {}",
+        bs.output()
+    );
+    tone_passes(g, 0, g, 0, 1000.0);
+    run(g, "onhook 0");
+    assert!(
+        bs.wait_for(CLOSED, Duration::from_secs(5)),
+        "the phone's hangup reached baresip: {}",
+        bs.output()
+    );
+    assert!(bs.output().contains(RTP_IN), "{}", bs.output());
+}
+
+#[test]
+fn baresip_calls_a_phone_on_tipring_run() {
+    let tmp = TempDir::new("hil-bs-in").expect("temp dir");
+    let gw = SocketAddr::from(([127, 0, 61, 1], 25061));
+    let bs_addr = SocketAddr::from(([127, 0, 61, 5], 25161));
+    let conf = Conf::new(gw).ports(&fxs("200", "Bob"));
+    let mut g = start("gw", &tmp.0.join("gw"), gw, &conf, 41);
+    let bs = Baresip::start(
+        "hil-in",
+        bs_addr,
+        "555",
+        &["-e", &format!("/dial sip:200@{gw}"), "-t", "20"],
+    );
+    run(&g, "expect-ringing 0 8s");
+    run(&g, "expect-callerid 0 555 8s\noffhook 0");
+    talk_and_hang_up(&g, &bs);
+    wait_exit_ok(&mut g);
+}
+
+#[test]
+fn a_phone_on_tipring_run_calls_baresip() {
+    let tmp = TempDir::new("hil-bs-out").expect("temp dir");
+    let gw = SocketAddr::from(([127, 0, 62, 1], 25062));
+    let bs_addr = SocketAddr::from(([127, 0, 62, 5], 25162));
+    let bs = Baresip::start("hil-out", bs_addr, "300", &["-t", "30"]);
+    let conf = Conf::new(gw)
+        .account("soft", &format!("proxy = \"sip:{bs_addr}\""))
+        .ports(&fxs("100", "Alice"));
+    let mut g = start("gw", &tmp.0.join("gw"), gw, &conf, 42);
+    run(&g, "offhook 0\nexpect-tone 0 350+440 4s\ndial 0 300");
+    talk_and_hang_up(&g, &bs);
+    let out = bs.output();
+    assert!(
+        out.contains(&format!("{ESTABLISHED}: sip:100@")),
+        "the call came from the phone's number: {out}"
+    );
+    wait_exit_ok(&mut g);
+}
