@@ -195,32 +195,25 @@ fn seed_5_3_proxy_redirect_and_registrar_reach_the_registered_gateway() {
         Some(&["REGISTER", "401/REGISTER", "REGISTER", "200/REGISTER"].map(String::from)[..]),
         "{registers:?} {shown}"
     );
-    // C sent the INVITE to the redirect server, which answered 302 to S; C recursed.
-    assert!(
-        r.iter()
-            .any(|l| l.starts_with(&format!("redirect sip:200@{ac} to sip:200@{as_}"))),
-        "{shown}"
-    );
-    assert!(
-        c.iter().any(|l| l == "following a redirect"),
-        "C recursed on the 302: {shown}"
-    );
-    // S located gateway 2 through its registration and relayed the 200 back through C.
-    assert!(
-        s.iter()
-            .any(|l| l.starts_with(&format!("located 200 at sip:200@{a2}"))),
-        "{shown}"
-    );
-    assert!(
-        s.iter()
-            .any(|l| l.starts_with(&format!("reply 200 OK to INVITE from {a2}"))),
-        "{shown}"
-    );
-    assert!(
-        c.iter()
-            .any(|l| l.starts_with(&format!("reply 200 OK to INVITE from {as_}"))),
-        "{shown}"
-    );
+    // C sent the INVITE to the redirect server, which answered 302 to S; C recursed; S
+    // located gateway 2 through its registration and relayed the 200 back through C.
+    let logged = |lines: &[String], start: &str| lines.iter().any(|l| l.starts_with(start));
+    for (server, lines, line) in [
+        (
+            "redirect",
+            &r,
+            format!("redirect sip:200@{ac} to sip:200@{as_}"),
+        ),
+        ("C", &c, "following a redirect".to_owned()),
+        ("S", &s, format!("located 200 at sip:200@{a2}")),
+        ("S", &s, format!("reply 200 OK to INVITE from {a2}")),
+        ("C", &c, format!("reply 200 OK to INVITE from {as_}")),
+    ] {
+        assert!(
+            logged(lines, &line),
+            "{server} did not log `{line}`: {shown}"
+        );
+    }
     // On the wire: gateway 1 talked only to C; gateway 2 only to S; the BYE crossed both.
     let to_c = without_trying(ladder(&wire, a1, ac));
     assert_eq!(
