@@ -8,7 +8,7 @@
 mod common;
 
 use common::baresip::Baresip;
-use common::gateway::{Conf, fxs, run, start, tone_passes, wait_exit_ok};
+use common::gateway::{Conf, fxs, run, start, tone_arrives, wait_exit_ok};
 use std::net::SocketAddr;
 use std::time::Duration;
 use tipring::gateway::testbed::{Node, TempDir};
@@ -26,7 +26,9 @@ fn talk_and_hang_up(g: &Node, bs: &Baresip) {
         "baresip established the call: {}",
         bs.output()
     );
-    tone_passes(g, 0, g, 0, 1000.0);
+    // aubridge hands frames between its threads and may repeat or drop one, which moves
+    // the zero-crossing frequency estimate by a few per cent.
+    tone_arrives(g, 0, g, 0, 1000.0, 0.05);
     run(g, "onhook 0");
     assert!(
         bs.wait_for(CLOSED, Duration::from_secs(5)),

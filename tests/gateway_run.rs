@@ -65,6 +65,13 @@ fn phone_calls_phone_through_two_tipring_run_gateways() {
     let mut b = bed("tipring-run-demo", &fxs("100", "Alice"), &|_| {
         fxs("200", "Bob")
     });
+    // The card's cable is pulled and put back before the call: the driver reconnects.
+    run(&b.g1, "cable-pull 300ms\nwait 1500ms");
+    assert_eq!(b.g1.card.lock().faults.cable_pulls, 1);
+    if !b.g1.wait_link(Duration::from_secs(5)) {
+        dump(&b.g1);
+        panic!("link not back after the pull");
+    }
     let cap = tshark::Capture::start("run-demo", &[b.g1.sip.port()]);
     run(&b.g1, "offhook 0\nexpect-tone 0 350+440 4s\ndial 0 200");
     run(&b.g2, "expect-ringing 0 5s");
@@ -116,7 +123,10 @@ fn fxs_to_fxo_call(b: &Bed) -> (Capture, Instant) {
 
 #[test]
 fn fxs_to_fxo_call_cleared_from_either_side() {
-    let mut b = bed("tipring-run-fxo", &fxs("100", "PBX"), &fxo);
+    // Gateway 2 takes A-law only, so the call runs on the answer's codec rather than
+    // gateway 1's first choice (µ-law); the tones must pass all the same.
+    let alaw_only = |gw1| format!("{}\n[media]\ncodecs = [\"pcma\"]\n", fxo(gw1));
+    let mut b = bed("tipring-run-fxo", &fxs("100", "PBX"), &alaw_only);
     let cap = tshark::Capture::start("run-fxo", &[b.g1.sip.port()]);
     // Cleared by the calling PBX: the line on gateway 2 is released.
     fxs_to_fxo_call(&b);
@@ -289,4 +299,105 @@ fn fxo_line_ringing_in_calls_the_hotline() {
     assert_eq!(c2, vec![Command::Seize, Command::Release], "{c2:?}");
     wait_exit_ok(&mut b.g1);
     wait_exit_ok(&mut b.g2);
+}
+
+/// A gateway whose SIP address is taken cannot serve: it exits with failure (so systemd's
+/// Restart=on-failure applies) instead of running without signalling.
+#[test]
+fn exits_with_failure_when_its_sip_address_is_taken() {
+    let tmp = TempDir::new("tipring-run-taken").unwrap();
+    let taken = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let a1 = taken.local_addr().unwrap();
+    let a2 = SocketAddr::from(([127, 0, 0, 2], a1.port()));
+    let mut g = Node::prepare("gw1", &tmp.0.join("gw1"), a1).unwrap();
+    g.start(
+        Path::new(EXE),
+        &testbed::config(a1, a2, &fxs("100", "A")),
+        3,
+    )
+    .unwrap();
+    let status = g.wait_exit(Duration::from_secs(8));
+    assert!(
+        status.is_some_and(|s| !s.success()),
+        "exit status {status:?}"
+    );
+}
+
+/// Two-stage dialling on an FXO line: it rings in, gateway 2 seizes it and plays dial
+/// tone, the caller dials 100 in-band, gateway 1's phone rings and answers; the caller on
+/// the line hangs up (loop current drops) and the phone hears reorder.
+#[test]
+fn fxo_two_stage_dialling_reaches_a_phone() {
+    let two_stage = |_| {
+        "[[ports]]\nindex = 3\nkind = \"fxo\"\nnumber = \"301\"\ninbound = \"two-stage\"\ndial_plan = \"ext\"\nrings_before_seize = 1\n".to_string()
+    };
+    let mut b = bed("tipring-run-2stage", &fxs("100", "Desk"), &two_stage);
+    run(
+        &b.g2,
+        "ring 3 500ms/1000ms\nexpect-seized 3 5s\nexpect-tone 3 350+440 3s",
+    );
+    run(&b.g2, "dial 3 100 inband");
+    run(&b.g1, "expect-ringing 0 5s\noffhook 0\nwait 500ms");
+    tone_passes(&b.g2, 3, &b.g1, 0, 1000.0);
+    run(&b.g2, "far-hangup 3\nexpect-released 3 5s");
+    run(&b.g1, "expect-tone 0 480+620 5s\nonhook 0");
+    wait_exit_ok(&mut b.g1);
+    wait_exit_ok(&mut b.g2);
+}
+
+/// Nobody answers at the far end (nothing listens there): the INVITE times out (SIP T1
+/// shortened to 50 ms, so Timer B is 3.2 s) and the phone hears reorder.
+#[test]
+fn unreachable_far_end_gives_reorder() {
+    let tmp = TempDir::new("tipring-run-unreach").unwrap();
+    let port = testbed::free_sip_port().unwrap();
+    let a1 = SocketAddr::from(([127, 0, 0, 1], port));
+    let nobody = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let gone = nobody.local_addr().unwrap();
+    drop(nobody);
+    let cfg = testbed::config(a1, gone, &fxs("100", "A")).replace(
+        "interdigit_short_ms = 1000",
+        "interdigit_short_ms = 1000\nsip_t1_ms = 50\nsip_t2_ms = 400",
+    );
+    assert!(cfg.contains("sip_t1_ms"), "the template changed");
+    let mut g = Node::prepare("gw1", &tmp.0.join("gw1"), a1).unwrap();
+    g.start(Path::new(EXE), &cfg, 7).unwrap();
+    assert!(g.wait_link(Duration::from_secs(10)));
+    std::thread::sleep(Duration::from_millis(300));
+    run(&g, "offhook 0\nexpect-tone 0 350+440 4s\ndial 0 200");
+    run(&g, "expect-tone 0 congestion 10s\nonhook 0");
+    wait_exit_ok(&mut g);
+}
+
+/// Secure default: an INVITE toward an FXO line (the PSTN) from a peer that is not
+/// trusted is refused (403), the line is never seized, and the caller hears reorder.
+#[test]
+fn untrusted_invite_never_seizes_the_fxo_line() {
+    let tmp = TempDir::new("tipring-run-403").unwrap();
+    let port = testbed::free_sip_port().unwrap();
+    let a1 = SocketAddr::from(([127, 0, 0, 1], port));
+    let a2 = SocketAddr::from(([127, 0, 0, 2], port));
+    // Gateway 2 trusts another address only.
+    let cfg2 = testbed::config(a2, a1, &fxo(a1)).replace(
+        "trusted_peers = [\"127.0.0.0/8\"]",
+        "trusted_peers = [\"127.0.0.9\"]",
+    );
+    assert!(cfg2.contains("127.0.0.9"), "the template changed");
+    let mut g1 = Node::prepare("gw1", &tmp.0.join("gw1"), a1).unwrap();
+    let mut g2 = Node::prepare("gw2", &tmp.0.join("gw2"), a2).unwrap();
+    g1.start(
+        Path::new(EXE),
+        &testbed::config(a1, a2, &fxs("100", "A")),
+        14,
+    )
+    .unwrap();
+    g2.start(Path::new(EXE), &cfg2, 15).unwrap();
+    assert!(g1.wait_link(Duration::from_secs(10)) && g2.wait_link(Duration::from_secs(10)));
+    std::thread::sleep(Duration::from_millis(300));
+    run(&g1, "offhook 0\nexpect-tone 0 350+440 4s\ndial 0 9555");
+    // Refused at once (no 32 s transaction timeout): the reorder comes within seconds.
+    run(&g1, "expect-tone 0 congestion 4s\nonhook 0");
+    assert!(commands(&g2, 2).is_empty(), "{:?}", commands(&g2, 2));
+    wait_exit_ok(&mut g1);
+    wait_exit_ok(&mut g2);
 }

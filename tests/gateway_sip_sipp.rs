@@ -1,7 +1,9 @@
-//! The gateway's SIP side on real UDP sockets (`gateway::sip_side::io::run`) against sipp,
-//! in this process (no gateway binary): a port calls sipp's UAS and hangs up; sipp calls an
-//! FXS port, which rings and answers, and hangs up; an untrusted INVITE toward an FXO line
-//! gets 403 and never reaches a port. Each test has its own loopback ports.
+//! The gateway's SIP side on real sockets (`gateway::sip_side::io::run`) against sipp, in
+//! this process (no gateway binary): a port calls sipp's UAS and hangs up (or the driver is
+//! stopped mid-call); sipp calls an FXS port over UDP and TCP, with and without an offer in
+//! the INVITE; an untrusted INVITE toward an FXO line gets 403 and never reaches a port;
+//! the account registers with digest at a sipp registrar and unregisters at shutdown.
+//! Ports are ephemeral; sipp children are killed on drop.
 
 #[path = "sipp/harness.rs"]
 mod harness;
@@ -16,17 +18,26 @@ use tipring::config::Loaded;
 use tipring::gateway::sip_side::{PortEvent, SipSide, io};
 use tokio::sync::{mpsc, watch};
 
+/// A UDP port free on 127.0.0.1 right now (so copies of these tests running at the same
+/// time in other checkouts do not collide on fixed ports).
+fn free_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .expect("an ephemeral port")
+        .port()
+}
+
 fn config(listen: &str, trusted: &str) -> Loaded {
-    config_with(listen, trusted, "")
+    config_with(listen, trusted, "", "udp")
 }
 
 /// As [`config`], with `accounts` (TOML `[[accounts]]` tables) first.
-fn config_with(listen: &str, trusted: &str, accounts: &str) -> Loaded {
+fn config_with(listen: &str, trusted: &str, accounts: &str, transport: &str) -> Loaded {
     let text = format!(
         r#"board = "sim"
 {accounts}
 [[identity.listen]]
-transport = "udp"
+transport = "{transport}"
 address = "{listen}"
 [[ports]]
 index = 0
@@ -126,7 +137,8 @@ impl Gateway {
 
 #[tokio::test]
 async fn port_calls_sipp_uas_and_hangs_up() {
-    let g_addr = "127.0.0.1:17611";
+    let g_addr = &format!("127.0.0.1:{}", free_port());
+    let sipp_port = free_port().to_string();
     let mut sipp = Sipp::spawn(
         "gw-uas",
         &[
@@ -135,7 +147,7 @@ async fn port_calls_sipp_uas_and_hangs_up() {
             "-i",
             "127.0.0.1",
             "-p",
-            "17612",
+            &sipp_port,
             "-m",
             "1",
         ],
@@ -146,7 +158,7 @@ async fn port_calls_sipp_uas_and_hangs_up() {
         .send((
             0,
             SipIntent::PlaceCall {
-                target: "sip:service@127.0.0.1:17612".into(),
+                target: format!("sip:service@127.0.0.1:{sipp_port}"),
                 caller: Default::default(),
             },
         ))
@@ -176,7 +188,8 @@ async fn port_calls_sipp_uas_and_hangs_up() {
 
 #[tokio::test]
 async fn sipp_calls_fxs_port_which_answers() {
-    let g_addr = "127.0.0.1:17621";
+    let g_addr = &format!("127.0.0.1:{}", free_port());
+    let sipp_port = free_port().to_string();
     let mut g = Gateway::start(&config(g_addr, "127.0.0.9"), g_addr);
     tokio::time::sleep(Duration::from_millis(200)).await;
     let mut sipp = Sipp::spawn(
@@ -188,7 +201,7 @@ async fn sipp_calls_fxs_port_which_answers() {
             "-i",
             "127.0.0.1",
             "-p",
-            "17622",
+            &sipp_port,
             "-m",
             "1",
         ],
@@ -214,7 +227,8 @@ async fn sipp_calls_fxs_port_which_answers() {
 
 #[tokio::test]
 async fn untrusted_invite_toward_fxo_gets_403() {
-    let g_addr = "127.0.0.1:17631";
+    let g_addr = &format!("127.0.0.1:{}", free_port());
+    let sipp_port = free_port().to_string();
     let mut g = Gateway::start(&config(g_addr, "127.0.0.9"), g_addr);
     tokio::time::sleep(Duration::from_millis(200)).await;
     let mut sipp = Sipp::spawn(
@@ -226,7 +240,7 @@ async fn untrusted_invite_toward_fxo_gets_403() {
             "-i",
             "127.0.0.1",
             "-p",
-            "17632",
+            &sipp_port,
             "-m",
             "1",
         ],
@@ -250,7 +264,8 @@ async fn untrusted_invite_toward_fxo_gets_403() {
 
 #[tokio::test]
 async fn shutdown_ends_the_call_with_bye() {
-    let g_addr = "127.0.0.1:17641";
+    let g_addr = &format!("127.0.0.1:{}", free_port());
+    let sipp_port = free_port().to_string();
     let mut sipp = Sipp::spawn(
         "gw-stop",
         &[
@@ -259,7 +274,7 @@ async fn shutdown_ends_the_call_with_bye() {
             "-i",
             "127.0.0.1",
             "-p",
-            "17642",
+            &sipp_port,
             "-m",
             "1",
         ],
@@ -270,7 +285,7 @@ async fn shutdown_ends_the_call_with_bye() {
         .send((
             0,
             SipIntent::PlaceCall {
-                target: "sip:service@127.0.0.1:17642".into(),
+                target: format!("sip:service@127.0.0.1:{sipp_port}"),
                 caller: Default::default(),
             },
         ))
@@ -286,7 +301,8 @@ async fn shutdown_ends_the_call_with_bye() {
 
 #[tokio::test]
 async fn registers_with_sipp_registrar_and_unregisters_at_shutdown() {
-    let g_addr = "127.0.0.1:17661";
+    let g_addr = &format!("127.0.0.1:{}", free_port());
+    let sipp_port = free_port().to_string();
     let mut sipp = Sipp::spawn(
         "gw-reg",
         &[
@@ -295,7 +311,7 @@ async fn registers_with_sipp_registrar_and_unregisters_at_shutdown() {
             "-i",
             "127.0.0.1",
             "-p",
-            "17662",
+            &sipp_port,
             "-m",
             "1",
         ],
@@ -304,8 +320,11 @@ async fn registers_with_sipp_registrar_and_unregisters_at_shutdown() {
     let cfg = config_with(
         g_addr,
         "127.0.0.9",
-        "[[accounts]]\nname = \"pbx\"\nregistrar = \"sip:127.0.0.1:17662\"\n\
-         username = \"gw1\"\npassword = \"secret-pass\"\nregister_expiry_s = 600\n",
+        &format!(
+            "[[accounts]]\nname = \"pbx\"\nregistrar = \"sip:127.0.0.1:{sipp_port}\"\n\
+         username = \"gw1\"\npassword = \"secret-pass\"\nregister_expiry_s = 600\n"
+        ),
+        "udp",
     );
     let mut g = Gateway::start(&cfg, g_addr);
     let end = tokio::time::Instant::now() + Duration::from_secs(10);
@@ -323,4 +342,76 @@ async fn registers_with_sipp_registrar_and_unregisters_at_shutdown() {
     }
     g.stop().await;
     sipp.expect_success(Duration::from_secs(30)).await;
+}
+
+#[tokio::test]
+async fn invite_without_offer_gets_ours_and_the_ack_answer_starts_media() {
+    let g_addr = &format!("127.0.0.1:{}", free_port());
+    let sipp_port = free_port().to_string();
+    let mut g = Gateway::start(&config(g_addr, "127.0.0.9"), g_addr);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut sipp = Sipp::spawn(
+        "gw-late",
+        &[
+            "-sf",
+            &scenario("gw_late_offer.xml"),
+            g_addr,
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &sipp_port,
+            "-m",
+            "1",
+        ],
+    );
+    let l = Duration::from_secs(10);
+    assert!(matches!(
+        g.next_call(0, l).await,
+        SipEvent::IncomingCall { .. }
+    ));
+    assert!(g.media(0).is_empty(), "no media before the answer");
+    g.intents.send((0, SipIntent::Answer)).await.unwrap();
+    assert_eq!(g.next_call(0, l).await, SipEvent::RemoteHangup);
+    let m = g.media(0);
+    assert_eq!(m.len(), 1, "{:?}", g.seen);
+    // sipp answered PCMA first among our PCMU, PCMA: its choice stands.
+    assert_eq!(m[0].law, tipring_media::g711::Law::Alaw);
+    assert_eq!(m[0].event_payload_type, Some(101));
+    sipp.expect_success(Duration::from_secs(30)).await;
+    g.stop().await;
+}
+
+#[tokio::test]
+async fn sipp_calls_fxs_port_over_tcp() {
+    let g_addr = &format!("127.0.0.1:{}", free_port());
+    let sipp_port = free_port().to_string();
+    let cfg = config_with(g_addr, "127.0.0.9", "", "tcp");
+    let mut g = Gateway::start(&cfg, g_addr);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut sipp = Sipp::spawn(
+        "gw-tcp",
+        &[
+            "-sf",
+            &scenario("gw_uac_call.xml"),
+            g_addr,
+            "-t",
+            "t1",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &sipp_port,
+            "-m",
+            "1",
+        ],
+    );
+    let l = Duration::from_secs(10);
+    assert!(matches!(
+        g.next_call(0, l).await,
+        SipEvent::IncomingCall { .. }
+    ));
+    g.intents.send((0, SipIntent::Alerting)).await.unwrap();
+    g.intents.send((0, SipIntent::Answer)).await.unwrap();
+    assert_eq!(g.next_call(0, l).await, SipEvent::RemoteHangup);
+    sipp.expect_success(Duration::from_secs(30)).await;
+    g.stop().await;
 }

@@ -194,6 +194,9 @@ impl Engine {
                 self.event_payload_type = event_payload_type;
                 // RFC 3551 §4.1: the first packet of a talkspurt carries the marker.
                 self.talkspurt = true;
+                // No event of the line's past goes to a new far end.
+                self.events_out = TelephoneEventSender::new(EVENT_INTERVAL);
+                self.event_end = None;
             }
             Control::Stop => {}
         }
@@ -244,7 +247,10 @@ impl Engine {
         }
         if let Some(d) = began {
             self.report(Report::InbandDigit(d.as_char()));
+            // A digit heard while no far end is connected (dialling into the dial plan)
+            // is not for any call: it goes to signalling only.
             if self.event_payload_type.is_some()
+                && self.remote.is_some()
                 && let Some(code) = EventCode::from_key(d.as_char())
             {
                 self.event_end = None;

@@ -44,6 +44,7 @@ impl Args {
         println!();
         print_audio(&out.figures);
         print_rtp(&out.lines);
+        print_signalling(&out.lines);
         match result {
             Ok(()) => {
                 println!(
@@ -254,6 +255,64 @@ fn print_ladder(lines: &[LogLine]) {
     if !any {
         println!("  (no SIP messages were logged)");
     }
+}
+
+/// A log line's own timestamp (seconds since that gateway started) and its text.
+fn stamped(l: &LogLine) -> Option<(f64, &str)> {
+    let rest = l.text.strip_prefix('[')?;
+    let (t, text) = rest.split_once("] ")?;
+    Some((t.trim().parse().ok()?, text))
+}
+
+/// The first moment in `node`'s log when a line matching `want` came after `after`.
+fn when(lines: &[LogLine], node: &str, after: f64, want: impl Fn(&str) -> bool) -> Option<f64> {
+    lines
+        .iter()
+        .filter(|l| l.node == node)
+        .filter_map(stamped)
+        .find(|(t, text)| *t >= after && want(text))
+        .map(|(t, _)| t)
+}
+
+/// Signalling delays from each gateway's own log clock.
+fn print_signalling(lines: &[LogLine]) {
+    println!("Signalling (each gateway's own clock):");
+    let last_digit = lines
+        .iter()
+        .filter(|l| l.node == "gw1")
+        .filter_map(stamped)
+        .rfind(|(_, t)| t.contains(": card Digit"))
+        .map(|(t, _)| t);
+    let show = |what: &str, a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) => println!("  {what:<44} {:>6.1} ms", (b - a) * 1000.0),
+        _ => println!("  {what:<44}      -"),
+    };
+    let invite = last_digit.and_then(|d| {
+        when(lines, "gw1", d, |t| {
+            t.starts_with("SIP -> ") && t.contains(" INVITE ")
+        })
+    });
+    show(
+        "post-dial delay (gw1: last digit -> INVITE)",
+        last_digit,
+        invite,
+    );
+    let rx = when(lines, "gw2", 0.0, |t| {
+        t.starts_with("SIP <- ") && t.contains(" INVITE ")
+    });
+    let ringing = rx.and_then(|r| {
+        when(lines, "gw2", r, |t| {
+            t.starts_with("SIP -> ") && t.contains(" 180 ")
+        })
+    });
+    show("INVITE -> 180 (gw2)", rx, ringing);
+    let off = rx.and_then(|r| when(lines, "gw2", r, |t| t.contains(": card OffHook")));
+    let ok = off.and_then(|o| {
+        when(lines, "gw2", o, |t| {
+            t.starts_with("SIP -> ") && t.contains(" 200 OK")
+        })
+    });
+    show("answer -> 200 OK (gw2: off-hook -> 200)", off, ok);
 }
 
 /// The gateways' own RTP counters of the call, as their bridges logged them at the end.

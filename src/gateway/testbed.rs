@@ -83,6 +83,12 @@ impl Node {
                 "/run/tipring/sim/audio",
                 &dir.join("audio").to_string_lossy(),
             );
+        let tty = dir.join("card.tty");
+        if !board.contains(tty.to_string_lossy().as_ref()) {
+            return Err(TestbedError::Setup(
+                "board/sim.toml no longer names /run/tipring/sim/card.tty".into(),
+            ));
+        }
         std::fs::write(dir.join("board/sim.toml"), board).map_err(io("board profile"))?;
         let card = SimCard::start(SimConfig::new(
             vec![PortKind::Fxs, PortKind::Fxs, PortKind::Fxo, PortKind::Fxo],
@@ -156,6 +162,18 @@ impl Node {
             std::thread::sleep(Duration::from_millis(20));
         }
         false
+    }
+
+    /// Waits up to `timeout` for the gateway process to exit on its own.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let end = Instant::now() + timeout;
+        while Instant::now() < end {
+            if let Some(Ok(Some(s))) = self.child.as_mut().map(Child::try_wait) {
+                return Some(s);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
     }
 
     /// Whether the gateway process still runs.

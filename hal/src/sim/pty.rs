@@ -28,8 +28,13 @@ impl SimPty {
         let slave_path = nix::unistd::ttyname(pair.slave.as_fd()).map_err(io::Error::from)?;
         // Never block on a full buffer while no driver reads: frames are dropped instead
         // and the link retransmits.
-        use nix::fcntl::{FcntlArg, OFlag, fcntl};
+        use nix::fcntl::{FcntlArg, FdFlag, OFlag, fcntl};
         use std::os::fd::AsRawFd;
+        // Not inherited by processes the host spawns (a gateway started by a test or the
+        // demo would otherwise keep the PTY alive through a simulated cable pull).
+        for fd in [pair.master.as_raw_fd(), pair.slave.as_raw_fd()] {
+            fcntl(fd, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC)).map_err(io::Error::from)?;
+        }
         fcntl(
             pair.master.as_raw_fd(),
             FcntlArg::F_SETFL(OFlag::O_NONBLOCK),

@@ -1,0 +1,226 @@
+//! The main loop's state and its handlers: what each card event, SIP side event, bridge
+//! report and deadline does to the ports, and how the ports' actions are carried out.
+//! [`super::run`] owns the loop (the `select!`) and the shutdown sequence.
+
+use super::Log;
+use super::hal::HalEvent;
+use super::line::Action;
+use super::ports::Port;
+use super::sip_side::PortEvent;
+use crate::bridge::{Report, StatsSnapshot};
+use crate::call::SipIntent;
+use std::collections::BTreeMap;
+use std::sync::mpsc::Sender;
+use std::time::{Duration, Instant};
+use tipring_hal::driver::DriverEvent;
+use tipring_hal::model::Command;
+use tokio::sync::mpsc;
+
+/// How often bridge reports are collected while a bridge runs (half an audio frame).
+const REPORT_TICK: Duration = Duration::from_millis(10);
+/// The loop's longest sleep with nothing to do.
+const IDLE: Duration = Duration::from_secs(3600);
+
+/// What the loop should do after an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    /// The card's driver thread has gone: nothing more can happen on the lines.
+    Stop,
+    /// The card's link came up (the first time: the service is ready).
+    LinkUp,
+}
+
+/// The ports and the queues to the card and the SIP side.
+pub struct Runtime {
+    pub log: Log,
+    pub ports: BTreeMap<u8, Port>,
+    card: Sender<(u8, Command)>,
+    sip: mpsc::Sender<(u8, SipIntent)>,
+}
+
+impl Runtime {
+    pub fn new(
+        log: Log,
+        ports: BTreeMap<u8, Port>,
+        card: Sender<(u8, Command)>,
+        sip: mpsc::Sender<(u8, SipIntent)>,
+    ) -> Runtime {
+        Runtime {
+            log,
+            ports,
+            card,
+            sip,
+        }
+    }
+
+    /// When the loop must wake next: a port deadline, another deadline the caller has
+    /// (the watchdog), or the next look at the running bridges' reports.
+    pub fn wake(&self, now: Instant, other: Option<Instant>) -> Instant {
+        let deadline = self
+            .ports
+            .values()
+            .filter_map(|p| p.runner.next_deadline())
+            .chain(other)
+            .min();
+        let tick = self
+            .ports
+            .values()
+            .any(Port::bridge_running)
+            .then(|| now + REPORT_TICK);
+        [deadline, tick]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(now + IDLE)
+    }
+
+    /// An event from the card's driver thread (`None`: the thread has ended).
+    pub fn on_card(&mut self, ev: Option<HalEvent>) -> Flow {
+        let log = self.log;
+        match ev {
+            Some(HalEvent::Driver(DriverEvent::Event(e))) => {
+                if let Some(p) = self.ports.get_mut(&e.port) {
+                    log.line(format_args!("port {}: card {:?}", e.port, e.event));
+                    let a = p.runner.line_event(Instant::now(), e.event);
+                    self.carry_out(e.port, a);
+                }
+            }
+            Some(HalEvent::Driver(DriverEvent::LinkUp(h))) => {
+                log.line(format_args!("line card link up: {h:?}"));
+                return Flow::LinkUp;
+            }
+            Some(HalEvent::Driver(other)) => log.line(format_args!("line card: {other:?}")),
+            Some(HalEvent::CommandFailed { port, command, why }) => {
+                log.line(format_args!("port {port}: card refused {command:?}: {why}"));
+            }
+            None => {
+                log.line(format_args!("line card driver stopped"));
+                return Flow::Stop;
+            }
+        }
+        Flow::Continue
+    }
+
+    /// An event from the SIP side.
+    pub fn on_sip(&mut self, ev: PortEvent) {
+        let log = self.log;
+        match ev {
+            PortEvent::Call { port, event } => {
+                if let Some(p) = self.ports.get_mut(&port) {
+                    log.line(format_args!("port {port}: SIP {event:?}"));
+                    let a = p.runner.sip_event(Instant::now(), event);
+                    self.carry_out(port, a);
+                }
+            }
+            PortEvent::Media { port, media } => {
+                if let Some(p) = self.ports.get_mut(&port) {
+                    log.line(format_args!(
+                        "port {port}: media {:?} pt {} events {:?} to {}",
+                        media.law, media.payload_type, media.event_payload_type, media.remote
+                    ));
+                    let a = p.runner.media(Instant::now(), media);
+                    self.carry_out(port, a);
+                }
+            }
+            PortEvent::Wire {
+                outbound,
+                peer,
+                summary,
+            } => {
+                let arrow = if outbound { "->" } else { "<-" };
+                log.line(format_args!("SIP {arrow} {peer} {summary}"));
+            }
+            PortEvent::Notice(n) => log.line(format_args!("SIP: {n}")),
+        }
+    }
+
+    /// The bridges' reports and the ports' deadlines due by `now`.
+    pub fn poll(&mut self, now: Instant) {
+        let log = self.log;
+        let indices: Vec<u8> = self.ports.keys().copied().collect();
+        for i in indices {
+            let mut actions = Vec::new();
+            if let Some(p) = self.ports.get_mut(&i) {
+                for r in p.reports() {
+                    if r != Report::LineActivity {
+                        log.line(format_args!("port {i}: audio {r:?}"));
+                    }
+                    actions.extend(p.runner.bridge_report(now, r));
+                }
+                if p.runner.next_deadline().is_some_and(|d| d <= now) {
+                    actions.extend(p.runner.poll(now));
+                }
+            }
+            self.carry_out(i, actions);
+        }
+    }
+
+    /// Ends every call (BYE, CANCEL or a refusal), puts the lines down, stops the bridges.
+    pub fn shutdown(&mut self) {
+        let indices: Vec<u8> = self.ports.keys().copied().collect();
+        for i in indices {
+            if let Some(p) = self.ports.get_mut(&i) {
+                let a = p.runner.shutdown();
+                self.carry_out(i, a);
+            }
+        }
+    }
+
+    /// Stops what still runs and hands back the card's queue, to be dropped last (the
+    /// driver thread sends what is queued before it ends).
+    pub fn finish(mut self) -> Sender<(u8, Command)> {
+        for p in self.ports.values_mut() {
+            p.stop_bridge();
+        }
+        self.card
+    }
+
+    /// Carries out one port's actions: card commands to the hal thread, intents to the
+    /// SIP side, bridge starts, stops and commands.
+    fn carry_out(&mut self, i: u8, actions: Vec<Action>) {
+        let log = self.log;
+        let Some(p) = self.ports.get_mut(&i) else {
+            return;
+        };
+        for a in actions {
+            match a {
+                Action::Line(c) => {
+                    log.line(format_args!("port {i}: card <- {c:?}"));
+                    let _ = self.card.send((i, c));
+                }
+                Action::Sip(intent) => {
+                    log.line(format_args!("port {i}: SIP <- {intent:?}"));
+                    if self.sip.try_send((i, intent)).is_err() {
+                        log.line(format_args!("port {i}: SIP side queue full or gone"));
+                    }
+                }
+                Action::StartBridge(media) => match p.start_bridge(media) {
+                    Ok(before) => {
+                        if let Some(s) = before {
+                            log_stats(&log, i, &s);
+                        }
+                        match media {
+                            Some(m) => log.line(format_args!("port {i}: bridge to {}", m.remote)),
+                            None => log.line(format_args!("port {i}: bridge on the line")),
+                        }
+                    }
+                    Err(e) => log.line(format_args!("port {i}: bridge failed to start: {e}")),
+                },
+                Action::StopBridge => {
+                    if let Some(s) = p.stop_bridge() {
+                        log_stats(&log, i, &s);
+                    }
+                }
+                Action::Bridge(c) => p.control(c),
+            }
+        }
+    }
+}
+
+fn log_stats(log: &Log, port: u8, s: &StatsSnapshot) {
+    log.line(format_args!(
+        "port {port}: bridge stopped: RTP {} sent, {} received, {} lost, {} late, {} concealed, jitter {} ts, {} events sent",
+        s.rtp_sent, s.rtp_received, s.lost, s.late, s.concealed, s.jitter, s.events_sent
+    ));
+}
