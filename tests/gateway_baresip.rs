@@ -63,6 +63,11 @@ fn a_phone_on_tipring_run_calls_baresip() {
     let gw = SocketAddr::from(([127, 0, 62, 1], 25062));
     let bs_addr = SocketAddr::from(([127, 0, 62, 5], 25162));
     let bs = Baresip::start("hil-out", bs_addr, "300", &["-t", "30"]);
+    assert!(
+        bs.wait_for("baresip is ready", Duration::from_secs(5)),
+        "{}",
+        bs.output()
+    );
     let conf = Conf::new(gw)
         .account("soft", &format!("proxy = \"sip:{bs_addr}\""))
         .ports(&fxs("100", "Alice"));
