@@ -1,380 +1,240 @@
-//! Seed §5.2, call flow through a proxy: two `tipring run` gateways with simulated cards,
-//! gateway 1 sending its calls through Kamailio (Debian `kamailio`) as a stateful proxy,
-//! with record_route on and off. With it, the BYE crosses the proxy; without it, the BYE
-//! goes from gateway to gateway directly. What the proxy did is read from its own xlog
-//! lines, what the gateways did from the simulated phones — never from tipring's log.
+//! The seed's §5.2 and §5.3 call flows with two `tipring run` gateways (simulated line
+//! cards) and real Kamailio servers: gateway 1's phone calls gateway 2's phone through a
+//! proxy (record-route on and off), and through a proxy, a redirect server and a second
+//! proxy that finds gateway 2 at the registrar it registered with. Asserted: what the
+//! simulated phones observed (ringing, tones measured), what each Kamailio logged, and
+//! what tshark's SIP dissector decoded on the loopback interface.
 
-use std::net::{SocketAddr, UdpSocket};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use common::gateway::{Conf, dump, fxs, run, start, tone_passes, wait_exit_ok};
+use common::kamailio::{Kamailio, Role};
+use common::tshark::{self, ladder, without_trying};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
-use tipring::gateway::measure::{Capture, ToneSource, analyse};
-use tipring::gateway::testbed::{self, Node, TempDir};
-use tipring::sim_dsp::MediaDsp;
-use tipring_hal::sim::scenario::{Runner, parse_script};
-use tipring_media::tone::{Country, CountryProfile};
+use tipring::gateway::testbed::{Node, TempDir};
 
-const EXE: &str = env!("CARGO_BIN_EXE_tipring");
-
-/// Kamailio in the foreground on 127.0.0.1:`port`, killed on drop.
-struct Proxy {
-    child: Option<Child>,
-    log: PathBuf,
+/// Phone 100 on gateway 1 calls phone 200 on gateway 2, which rings and answers; a tone
+/// passes each way; the caller hangs up and the far phone hears reorder.
+fn call_phone_200(g1: &Node, g2: &Node) {
+    run(g1, "offhook 0\nexpect-tone 0 350+440 4s\ndial 0 200");
+    run(g2, "expect-ringing 0 8s");
+    run(g1, "expect-tone 0 440+480 5s");
+    run(g2, "expect-callerid 0 100 8s\noffhook 0\nwait 300ms");
+    tone_passes(g1, 0, g2, 0, 1000.0);
+    tone_passes(g2, 0, g1, 0, 1400.0);
+    run(g1, "onhook 0");
+    run(g2, "expect-tone 0 480+620 5s\nonhook 0\nwait 300ms");
 }
 
-impl Proxy {
-    fn start(dir: &Path, port: u16, record_route: bool) -> Proxy {
-        let rr = if record_route { "record_route();" } else { "" };
-        let cfg = format!(
-            r#"#!KAMAILIO
-debug=2
-log_stderror=yes
-children=1
-auto_aliases=no
-listen=udp:127.0.0.1:{port}
-mpath="/usr/lib/x86_64-linux-gnu/kamailio/modules/"
-loadmodule "tm.so"
-loadmodule "sl.so"
-loadmodule "rr.so"
-loadmodule "pv.so"
-loadmodule "maxfwd.so"
-loadmodule "textops.so"
-loadmodule "siputils.so"
-loadmodule "xlog.so"
-request_route {{
-    if (is_method("OPTIONS") && uri == myself) {{ sl_send_reply("200", "OK"); exit; }}
-    xlog("L_NOTICE", "tipring-test: $rm $ru from $si:$sp\n");
-    if (!mf_process_maxfwd_header("10")) {{ sl_send_reply("483", "Too Many Hops"); exit; }}
-    if (has_totag()) {{
-        if (loose_route()) {{
-            xlog("L_NOTICE", "tipring-test: in-dialog $rm routed\n");
-            t_relay();
-            exit;
-        }}
-        if (is_method("ACK")) {{ if (t_check_trans()) {{ t_relay(); }} exit; }}
-        sl_send_reply("404", "Not here");
-        exit;
-    }}
-    if (is_method("CANCEL")) {{ if (t_check_trans()) {{ t_relay(); }} exit; }}
-    {rr}
-    if (!t_relay()) {{ sl_reply_error(); }}
-}}
-"#
+/// Seed §5.2: gateway 1's account sends its INVITE to a Kamailio proxy, which relays it to
+/// gateway 2. With `record_route` the proxy stays in the path and the BYE crosses it;
+/// without, the BYE goes straight from gateway 1 to gateway 2.
+fn through_proxy(tag: &str, net: u8, port: u16, record_route: bool) {
+    let tmp = TempDir::new(tag).expect("temp dir");
+    let a1 = SocketAddr::from(([127, 0, net, 1], port));
+    let a2 = SocketAddr::from(([127, 0, net, 2], port));
+    let ap = SocketAddr::from(([127, 0, net, 10], port));
+    let proxy = Kamailio::start(
+        tag,
+        ap,
+        Role::Proxy {
+            record_route,
+            next_hop: Some(a2),
+            follow_redirects: false,
+        },
+    );
+    let cap = tshark::Capture::start(tag, &[port]);
+    let c1 = Conf::new(a1)
+        .account("office", &format!("proxy = \"sip:{ap}\""))
+        .ports(&fxs("100", "Alice"));
+    let c2 = Conf::new(a2).ports(&fxs("200", "Bob"));
+    let mut g1 = start("gw1", &tmp.0.join("gw1"), a1, &c1, 21);
+    let mut g2 = start("gw2", &tmp.0.join("gw2"), a2, &c2, 22);
+    call_phone_200(&g1, &g2);
+    let wire = cap.stop();
+    let p = proxy.lines();
+    let (to_proxy, from_proxy, direct) = (
+        without_trying(ladder(&wire, a1, ap)),
+        without_trying(ladder(&wire, ap, a2)),
+        ladder(&wire, a1, a2),
+    );
+    let shown = format!(
+        "gw1-proxy {to_proxy:?}\nproxy-gw2 {from_proxy:?}\ngw1-gw2 {direct:?}\nproxy log {p:#?}"
+    );
+    // The INVITE crossed the proxy both ways in any case.
+    for leg in [&to_proxy, &from_proxy] {
+        assert_eq!(
+            leg.get(..3),
+            Some(&["> INVITE", "< 180/INVITE", "< 200/INVITE"].map(String::from)[..]),
+            "{shown}"
         );
-        let path = dir.join("kamailio.cfg");
-        std::fs::write(&path, cfg).unwrap();
-        let log = dir.join("kamailio.log");
-        let child = Command::new("kamailio")
-            .args(["-DD", "-E", "-f"])
-            .arg(&path)
-            .arg("-w")
-            .arg(dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("kamailio (Debian kamailio) must be installed");
-        let p = Proxy {
-            child: Some(child),
-            log,
-        };
-        let end = Instant::now() + Duration::from_secs(10);
-        while !p.text().contains("INFO: <core>") && Instant::now() < end {
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        std::thread::sleep(Duration::from_millis(500));
-        p
     }
-
-    fn text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// Our script's xlog lines.
-    fn lines(&self) -> Vec<String> {
-        self.text()
-            .lines()
-            .filter_map(|l| l.split_once("tipring-test: ").map(|(_, r)| r.to_owned()))
-            .collect()
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-fn phone(number: &str) -> String {
-    format!("[[ports]]\nindex = 0\nkind = \"fxs\"\nnumber = \"{number}\"\ndial_plan = \"ext\"\n")
-}
-
-fn run(g: &Node, script: &str) {
-    let dsp = MediaDsp::new(CountryProfile::builtin(Country::Us));
-    let mut r = Runner {
-        sim: &g.card,
-        dsp: Some(&dsp),
-    };
-    for s in parse_script(script).unwrap() {
-        if let Err(e) = r.run(&s) {
-            for l in g.lines() {
-                eprintln!("{}: {}", l.node, l.text);
-            }
-            panic!("{} `{s:?}`: {e}", g.name);
-        }
-    }
-}
-
-fn tone_passes(from: &Node, to: &Node, freq: f32) {
-    let cap = Capture::default();
-    to.card.add_sink(0, Box::new(cap.clone()));
-    let t0 = Instant::now();
-    let (src, started) = ToneSource::new(freq, -10.0, 30);
-    from.card.play(0, Box::new(src));
-    std::thread::sleep(Duration::from_millis(30 * 20 + 500));
-    let start = started.lock().unwrap().expect("tone played");
-    let f = analyse(&cap.since(t0), freq, -10.0, start).expect("tone arrived");
-    assert!((f.frequency_hz - freq).abs() < freq * 0.02, "{f:?}");
-}
-
-fn call_through_proxy(record_route: bool) -> Vec<String> {
-    let tag = if record_route { "rr" } else { "norr" };
-    let tmp = TempDir::new(&format!("tipring-kam-gw-{tag}")).unwrap();
-    let port = testbed::free_sip_port().unwrap();
-    let kam_port = UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let proxy = Proxy::start(&tmp.0, kam_port, record_route);
-    let a1 = SocketAddr::from(([127, 0, 0, 1], port));
-    let a2 = SocketAddr::from(([127, 0, 0, 2], port));
-    let kam = SocketAddr::from(([127, 0, 0, 1], kam_port));
-    // Gateway 1's numbers live at gateway 2's domain, reached through the proxy.
-    let cfg1 = testbed::config(a1, kam, &phone("100")).replace(
-        &format!("proxy = \"sip:{kam}\""),
-        &format!("proxy = \"sip:{kam};lr\"\ndomain = \"{a2}\""),
-    );
-    assert!(cfg1.contains("domain"), "the account template changed");
-    let mut g1 = Node::prepare("gw1", &tmp.0.join("gw1"), a1).unwrap();
-    let mut g2 = Node::prepare("gw2", &tmp.0.join("gw2"), a2).unwrap();
-    g1.start(Path::new(EXE), &cfg1, 21).unwrap();
-    g2.start(Path::new(EXE), &testbed::config(a2, a1, &phone("200")), 22)
-        .unwrap();
-    assert!(g1.wait_link(Duration::from_secs(10)) && g2.wait_link(Duration::from_secs(10)));
-    std::thread::sleep(Duration::from_millis(300));
-
-    run(&g1, "offhook 0\nexpect-tone 0 350+440 4s\ndial 0 200");
-    run(&g2, "expect-ringing 0 5s\noffhook 0\nwait 300ms");
-    tone_passes(&g1, &g2, 1000.0);
-    tone_passes(&g2, &g1, 1400.0);
-    run(&g1, "onhook 0");
-    run(&g2, "expect-tone 0 480+620 5s\nonhook 0");
-    for g in [&mut g1, &mut g2] {
-        let s = g.terminate(Duration::from_secs(8));
-        assert!(s.is_some_and(|s| s.success()), "{} exit {s:?}", g.name);
-    }
-    let lines = proxy.lines();
     assert!(
-        lines.iter().any(|l| l.starts_with("INVITE sip:200@")),
-        "the INVITE crossed the proxy: {lines:?}"
+        p.iter()
+            .any(|l| l.starts_with(&format!("reply 200 OK to INVITE from {a2}"))),
+        "{shown}"
     );
-    lines
-}
-
-#[test]
-fn with_record_route_the_bye_crosses_the_proxy() {
-    let lines = call_through_proxy(true);
-    assert!(
-        lines.iter().any(|l| l == "in-dialog BYE routed"),
-        "{lines:?}"
-    );
-}
-
-#[test]
-fn without_record_route_the_bye_goes_direct() {
-    let lines = call_through_proxy(false);
-    assert!(!lines.iter().any(|l| l.starts_with("BYE")), "{lines:?}");
-    assert!(!lines.iter().any(|l| l.contains("in-dialog")), "{lines:?}");
-}
-
-/// Kamailio playing the three servers of seed §5.3 on three ports of 127.0.0.1: proxy C
-/// (`c`) asks the redirect server (`r`), which answers 302 towards proxy S (`s`); proxy S
-/// is also the registrar and finds the callee's gateway in its location table.
-fn start_servers(dir: &Path, c: u16, r: u16, s: u16) -> Proxy {
-    let cfg = format!(
-        r#"#!KAMAILIO
-debug=2
-log_stderror=yes
-children=1
-auto_aliases=no
-listen=udp:127.0.0.1:{c}
-listen=udp:127.0.0.1:{r}
-listen=udp:127.0.0.1:{s}
-mpath="/usr/lib/x86_64-linux-gnu/kamailio/modules/"
-loadmodule "tm.so"
-loadmodule "sl.so"
-loadmodule "rr.so"
-loadmodule "pv.so"
-loadmodule "maxfwd.so"
-loadmodule "textops.so"
-loadmodule "siputils.so"
-loadmodule "xlog.so"
-loadmodule "usrloc.so"
-loadmodule "registrar.so"
-loadmodule "acc.so"
-loadmodule "uac_redirect.so"
-modparam("usrloc", "db_mode", 0)
-modparam("registrar", "min_expires", 1)
-request_route {{
-    if (is_method("OPTIONS") && uri == myself) {{ sl_send_reply("200", "OK"); exit; }}
-    if (!mf_process_maxfwd_header("10")) {{ sl_send_reply("483", "Too Many Hops"); exit; }}
-    if (has_totag()) {{
-        if (loose_route()) {{ t_relay(); exit; }}
-        if (is_method("ACK")) {{ if (t_check_trans()) {{ t_relay(); }} exit; }}
-        sl_send_reply("404", "Not here");
-        exit;
-    }}
-    if (is_method("CANCEL")) {{ if (t_check_trans()) {{ t_relay(); }} exit; }}
-    if ($Rp == {r}) {{
-        xlog("L_NOTICE", "tipring-test: redirect $rm $ru\n");
-        append_to_reply("Contact: <sip:$rU@127.0.0.1:{s}>\r\n");
-        sl_send_reply("302", "Moved Temporarily");
-        exit;
-    }}
-    if ($Rp == {s}) {{
-        if (is_method("REGISTER")) {{
-            xlog("L_NOTICE", "tipring-test: registrar saves $tu\n");
-            save("location");
-            exit;
-        }}
-        if (!lookup("location")) {{
-            xlog("L_NOTICE", "tipring-test: S finds no $rU\n");
-            sl_send_reply("404", "Not Found");
-            exit;
-        }}
-        xlog("L_NOTICE", "tipring-test: S sends $rm to $ru\n");
-        t_relay();
-        exit;
-    }}
-    xlog("L_NOTICE", "tipring-test: C asks the redirect server for $rm $ru\n");
-    $du = "sip:127.0.0.1:{r}";
-    t_on_failure("REDIRECTED");
-    t_relay();
-}}
-failure_route[REDIRECTED] {{
-    if (t_check_status("3[0-9][0-9]")) {{
-        get_redirects("*");
-        xlog("L_NOTICE", "tipring-test: C follows the redirect\n");
-        t_relay();
-    }}
-}}
-"#
-    );
-    let path = dir.join("servers.cfg");
-    std::fs::write(&path, cfg).unwrap();
-    let log = dir.join("servers.log");
-    let child = Command::new("kamailio")
-        .args(["-DD", "-E", "-f"])
-        .arg(&path)
-        .arg("-w")
-        .arg(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .expect("kamailio (Debian kamailio) must be installed");
-    let p = Proxy {
-        child: Some(child),
-        log,
-    };
-    let end = Instant::now() + Duration::from_secs(10);
-    while !p.text().contains("INFO: <core>") && Instant::now() < end {
-        std::thread::sleep(Duration::from_millis(100));
+    let dialog = ["> ACK", "> BYE", "< 200/BYE"].map(String::from);
+    if record_route {
+        // Record-Route kept the proxy in the dialog: ACK and BYE went through it.
+        assert_eq!(to_proxy.get(3..), Some(&dialog[..]), "{shown}");
+        assert_eq!(from_proxy.get(3..), Some(&dialog[..]), "{shown}");
+        assert!(direct.is_empty(), "{shown}");
+        assert!(p.iter().any(|l| l == "in-dialog BYE routed"), "{shown}");
+    } else {
+        // The proxy left the path after the 200: ACK and BYE went gateway to gateway.
+        assert_eq!(to_proxy.len(), 3, "{shown}");
+        assert_eq!(from_proxy.len(), 3, "{shown}");
+        assert_eq!(direct, dialog, "{shown}");
+        assert!(!p.iter().any(|l| l.starts_with("BYE ")), "{shown}");
     }
-    std::thread::sleep(Duration::from_millis(500));
-    p
+    wait_exit_ok(&mut g1);
+    wait_exit_ok(&mut g2);
 }
 
-fn free_port() -> u16 {
-    UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Seed §5.3: gateway 2 registers its phone's number with the registrar; gateway 1 sends
-/// the call to proxy C, which a redirect server sends (302) to proxy S, which finds
-/// gateway 2 at the registrar; the call completes.
 #[test]
-fn call_through_proxy_redirect_server_and_registrar() {
-    let tmp = TempDir::new("tipring-kam-gw-53").unwrap();
-    let port = testbed::free_sip_port().unwrap();
-    let (c, r, s) = (free_port(), free_port(), free_port());
-    let servers = start_servers(&tmp.0, c, r, s);
-    let a1 = SocketAddr::from(([127, 0, 0, 1], port));
-    let a2 = SocketAddr::from(([127, 0, 0, 2], port));
-    let proxy_c = SocketAddr::from(([127, 0, 0, 1], c));
-    let cfg1 = testbed::config(a1, proxy_c, &phone("100")).replace(
-        &format!("proxy = \"sip:{proxy_c}\""),
-        &format!("proxy = \"sip:{proxy_c};lr\"\ndomain = \"example.test\""),
-    );
-    let cfg2 = testbed::config(a2, a1, &phone("200")).replace(
-        &format!("proxy = \"sip:{a1}\""),
-        &format!("registrar = \"sip:127.0.0.1:{s}\"\nusername = \"200\"\nregister_expiry_s = 60"),
-    );
-    assert!(cfg1.contains("domain") && cfg2.contains("registrar"));
-    let mut g1 = Node::prepare("gw1", &tmp.0.join("gw1"), a1).unwrap();
-    let mut g2 = Node::prepare("gw2", &tmp.0.join("gw2"), a2).unwrap();
-    g2.start(Path::new(EXE), &cfg2, 32).unwrap();
-    g1.start(Path::new(EXE), &cfg1, 31).unwrap();
-    assert!(g1.wait_link(Duration::from_secs(10)) && g2.wait_link(Duration::from_secs(10)));
-    // Registered before the call.
-    let end = Instant::now() + Duration::from_secs(5);
-    while !servers
-        .lines()
-        .iter()
-        .any(|l| l.starts_with("registrar saves"))
-    {
-        if Instant::now() > end {
-            for l in g2.lines() {
-                eprintln!("{}: {}", l.node, l.text);
-            }
-            eprintln!("{}", servers.text());
-            panic!("no REGISTER: {:?}", servers.lines());
+fn seed_5_2_proxy_with_record_route_keeps_the_bye() {
+    through_proxy("hil-52-rr", 52, 25052, true);
+}
+
+#[test]
+fn seed_5_2_proxy_without_record_route_lets_the_bye_go_direct() {
+    through_proxy("hil-52-norr", 53, 25053, false);
+}
+
+/// Waits until `k` logged a line starting with `start`.
+fn wait_log(k: &Kamailio, start: &str, limit: Duration) -> bool {
+    let end = Instant::now() + limit;
+    while Instant::now() < end {
+        if k.lines().iter().any(|l| l.starts_with(start)) {
+            return true;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+    false
+}
 
-    run(&g1, "offhook 0\nexpect-tone 0 350+440 4s\ndial 0 200");
-    run(&g2, "expect-ringing 0 5s\noffhook 0\nwait 300ms");
-    tone_passes(&g1, &g2, 1000.0);
-    tone_passes(&g2, &g1, 1400.0);
-    run(&g2, "onhook 0");
-    // Cleared by the callee this time: the caller hears reorder.
-    run(&g1, "expect-tone 0 480+620 5s\nonhook 0");
-    for g in [&mut g1, &mut g2] {
-        let st = g.terminate(Duration::from_secs(8));
-        assert!(st.is_some_and(|st| st.success()), "{} exit {st:?}", g.name);
+/// Seed §5.3: gateway 2 registers its line (200) with a Kamailio registrar (digest);
+/// gateway 1 sends the INVITE to its proxy C, which asks a redirect server, gets 302 to
+/// proxy S (the registrar's instance, which looks the number up) and recurses there; S
+/// finds gateway 2; the phone rings, answers, audio passes, the caller hangs up.
+#[test]
+fn seed_5_3_proxy_redirect_and_registrar_reach_the_registered_gateway() {
+    let tmp = TempDir::new("hil-53").expect("temp dir");
+    let port = 25054;
+    let at = |host: u8| SocketAddr::from(([127, 0, 54, host], port));
+    let (a1, a2, ac, ar, as_) = (at(1), at(2), at(11), at(12), at(13));
+    let registrar = Kamailio::start(
+        "hil-53-s",
+        as_,
+        Role::Registrar {
+            password: "secret123".into(),
+            record_route: true,
+        },
+    );
+    let redirect = Kamailio::start(
+        "hil-53-r",
+        ar,
+        Role::Redirect {
+            target: format!("sip:200@{as_}"),
+        },
+    );
+    let proxy = Kamailio::start(
+        "hil-53-c",
+        ac,
+        Role::Proxy {
+            record_route: true,
+            next_hop: Some(ar),
+            follow_redirects: true,
+        },
+    );
+    let cap = tshark::Capture::start("hil-53", &[port]);
+    let c2 = Conf::new(a2)
+        .account(
+            "pbx",
+            &format!(
+                "registrar = \"sip:{as_}\"\nusername = \"200\"\npassword = \"secret123\"\nregister_expiry_s = 300"
+            ),
+        )
+        .ports(&fxs("200", "Bob"));
+    let mut g2 = start("gw2", &tmp.0.join("gw2"), a2, &c2, 32);
+    let c1 = Conf::new(a1)
+        .account("office", &format!("proxy = \"sip:{ac}\""))
+        .ports(&fxs("100", "Alice"));
+    let mut g1 = start("gw1", &tmp.0.join("gw1"), a1, &c1, 31);
+    if !wait_log(
+        &registrar,
+        "authenticated sip:200@",
+        Duration::from_secs(10),
+    ) {
+        dump(&g2);
+        panic!("gateway 2 never authenticated: {:#?}", registrar.lines());
     }
-    let lines = servers.lines();
-    let order = [
-        "registrar saves sip:200@",
-        "C asks the redirect server for INVITE sip:200@example.test",
-        "redirect INVITE sip:200@example.test",
-        // Reaching S at all is following the redirect's Contact (S's port).
-        "C follows the redirect",
-        &format!("S sends INVITE to sip:200@{}", a2.ip()),
-    ];
-    let mut at = 0;
-    for want in order {
-        match lines[at..].iter().position(|l| l.starts_with(want)) {
-            Some(i) => at += i + 1,
-            None => panic!("`{want}` not found in order in {lines:?}"),
-        }
+    call_phone_200(&g1, &g2);
+    let wire = cap.stop();
+    let (c, r, s) = (proxy.lines(), redirect.lines(), registrar.lines());
+    let shown = format!("proxy C {c:#?}\nredirect {r:#?}\nregistrar/proxy S {s:#?}");
+    // The registrar challenged the REGISTER, then took the authenticated one.
+    let challenge = s.iter().position(|l| l.starts_with("challenge sip:200@"));
+    let authed = s
+        .iter()
+        .position(|l| l.starts_with("authenticated sip:200@"));
+    assert!(
+        challenge.is_some() && challenge < authed,
+        "401 then authenticated: {shown}"
+    );
+    let registers: Vec<String> = wire
+        .iter()
+        .filter(|p| p.cseq_method == "REGISTER")
+        .filter(|p| [a2.to_string(), as_.to_string()].contains(&p.src))
+        .map(|p| p.label())
+        .collect();
+    assert_eq!(
+        registers.get(..4),
+        Some(&["REGISTER", "401/REGISTER", "REGISTER", "200/REGISTER"].map(String::from)[..]),
+        "{registers:?} {shown}"
+    );
+    // C sent the INVITE to the redirect server, which answered 302 to S; C recursed; S
+    // located gateway 2 through its registration and relayed the 200 back through C.
+    let logged = |lines: &[String], start: &str| lines.iter().any(|l| l.starts_with(start));
+    for (server, lines, line) in [
+        (
+            "redirect",
+            &r,
+            format!("redirect sip:200@{ac} to sip:200@{as_}"),
+        ),
+        ("C", &c, "following a redirect".to_owned()),
+        ("S", &s, format!("located 200 at sip:200@{a2}")),
+        ("S", &s, format!("reply 200 OK to INVITE from {a2}")),
+        ("C", &c, format!("reply 200 OK to INVITE from {as_}")),
+    ] {
+        assert!(
+            logged(lines, &line),
+            "{server} did not log `{line}`: {shown}"
+        );
     }
+    // On the wire: gateway 1 talked only to C; gateway 2 only to S; the BYE crossed both.
+    let to_c = without_trying(ladder(&wire, a1, ac));
+    assert_eq!(
+        to_c,
+        [
+            "> INVITE",
+            "< 180/INVITE",
+            "< 200/INVITE",
+            "> ACK",
+            "> BYE",
+            "< 200/BYE"
+        ],
+        "{shown}"
+    );
+    assert!(ladder(&wire, a1, a2).is_empty(), "{shown}");
+    assert_eq!(
+        ladder(&wire, ac, ar).get(..2),
+        Some(&["> INVITE", "< 302/INVITE"].map(String::from)[..]),
+        "{shown}"
+    );
+    assert!(s.iter().any(|l| l == "in-dialog BYE routed"), "{shown}");
+    wait_exit_ok(&mut g1);
+    wait_exit_ok(&mut g2);
 }

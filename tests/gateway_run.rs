@@ -4,24 +4,18 @@
 //! (ringing, caller ID, tones, seizure, digits dialled into the line, the card's command
 //! log) and the processes' exit status — never tipring's own log text.
 
+mod common;
+
+use common::gateway::{
+    EXE, commands, dtmf_heard, dump, fxs, ringing, run, sip_answers, tone_passes, wait_exit_ok,
+};
+use common::tshark::{self, ladder, without_trying};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::{Duration, Instant};
-use tipring::gateway::measure::{Capture, ToneSource, analyse};
+use tipring::gateway::measure::Capture;
 use tipring::gateway::testbed::{self, Node, TempDir};
-use tipring::sim_dsp::MediaDsp;
 use tipring_hal::model::Command;
-use tipring_hal::sim::scenario::{Runner, parse_script};
-use tipring_media::dtmf::{DtmfDetector, DtmfDetectorConfig, DtmfEvent};
-use tipring_media::tone::{Country, CountryProfile};
-
-const EXE: &str = env!("CARGO_BIN_EXE_tipring");
-
-fn fxs(number: &str, name: &str) -> String {
-    format!(
-        "[[ports]]\nindex = 0\nkind = \"fxs\"\nnumber = \"{number}\"\ndisplay_name = \"{name}\"\ndial_plan = \"ext\"\n"
-    )
-}
 
 /// Gateway 2's FXO line: DTMF dialling, answered on the exchange's polarity reversal.
 fn fxo(gw1: SocketAddr) -> String {
@@ -50,68 +44,21 @@ fn bed(tag: &str, ports1: &str, ports2: &dyn Fn(SocketAddr) -> String) -> Bed {
         .unwrap();
     assert!(g1.wait_link(Duration::from_secs(10)), "gw1 card link");
     assert!(g2.wait_link(Duration::from_secs(10)), "gw2 card link");
-    // The SIP sides bind right after the card's driver starts.
-    std::thread::sleep(Duration::from_millis(300));
+    assert!(sip_answers(a1, Duration::from_secs(10)), "gw1 SIP side");
+    assert!(sip_answers(a2, Duration::from_secs(10)), "gw2 SIP side");
     Bed { g1, g2, _tmp: tmp }
 }
 
-fn run(g: &Node, script: &str) {
-    let dsp = MediaDsp::new(CountryProfile::builtin(Country::Us));
-    let mut r = Runner {
-        sim: &g.card,
-        dsp: Some(&dsp),
-    };
-    for s in parse_script(script).unwrap() {
-        if let Err(e) = r.run(&s) {
-            dump(g);
-            panic!("{} `{s:?}`: {e}", g.name);
-        }
-    }
-}
-
-/// On failure, show the gateway's log to the person reading the test output.
-fn dump(g: &Node) {
-    for l in g.lines() {
-        eprintln!("{}: {}", l.node, l.text);
-    }
-}
-
-/// Plays `freq` into `from`'s port `pf` and checks it arrives at `to`'s port `pt` at the
-/// same frequency and level.
-fn tone_passes(from: &Node, pf: u8, to: &Node, pt: u8, freq: f32) {
-    let cap = Capture::default();
-    to.card.add_sink(pt, Box::new(cap.clone()));
-    let t0 = Instant::now();
-    let (src, started) = ToneSource::new(freq, -10.0, 40);
-    from.card.play(pf, Box::new(src));
-    std::thread::sleep(Duration::from_millis(40 * 20 + 600));
-    let start = started.lock().unwrap().expect("tone played");
-    let f = analyse(&cap.since(t0), freq, -10.0, start)
-        .unwrap_or_else(|| panic!("{freq} Hz from {} never reached {}", from.name, to.name));
-    assert!((f.frequency_hz - freq).abs() < freq * 0.02, "{f:?}");
-    assert!((f.level_dbm0 + 10.0).abs() < 3.0, "{f:?}");
-    assert!(f.frames >= 30, "{f:?}");
-}
-
-/// Commands the card on `g` received for `port`.
-fn commands(g: &Node, port: u8) -> Vec<Command> {
-    g.card
-        .lock()
-        .commands
-        .iter()
-        .filter(|(p, _, _)| *p == port)
-        .map(|(_, c, _)| c.clone())
-        .collect()
-}
-
-fn wait_exit_ok(g: &mut Node) {
-    let s = g.terminate(Duration::from_secs(8));
-    assert!(
-        s.is_some_and(|s| s.success()),
-        "{} exit after SIGTERM: {s:?}",
-        g.name
-    );
-}
+/// Seed §5.1 between the gateways: `>` gateway 1 sent it, `<` gateway 2 did (the 100
+/// Trying is optional, see [`without_trying`]).
+const SEED_5_1: [&str; 6] = [
+    "> INVITE",
+    "< 180/INVITE",
+    "< 200/INVITE",
+    "> ACK",
+    "> BYE",
+    "< 200/BYE",
+];
 
 #[test]
 fn phone_calls_phone_through_two_tipring_run_gateways() {
@@ -125,6 +72,7 @@ fn phone_calls_phone_through_two_tipring_run_gateways() {
         dump(&b.g1);
         panic!("link not back after the pull");
     }
+    let cap = tshark::Capture::start("run-demo", &[b.g1.sip.port()]);
     run(&b.g1, "offhook 0\nexpect-tone 0 350+440 4s\ndial 0 200");
     run(&b.g2, "expect-ringing 0 5s");
     run(&b.g1, "expect-tone 0 440+480 5s");
@@ -134,26 +82,20 @@ fn phone_calls_phone_through_two_tipring_run_gateways() {
     run(&b.g1, "onhook 0");
     // The far phone hears reorder after the BYE, then hangs up too.
     run(&b.g2, "expect-tone 0 480+620 5s\nonhook 0\nwait 300ms");
+    // Seed §5.1 on the wire, as tshark's SIP dissector decoded it.
+    assert_eq!(
+        without_trying(ladder(&cap.stop(), b.g1.sip, b.g2.sip)),
+        SEED_5_1,
+        "gw1 {} <-> gw2 {}",
+        b.g1.sip,
+        b.g2.sip
+    );
     let c2 = commands(&b.g2, 0);
     assert!(matches!(c2.first(), Some(Command::Ring(_))), "{c2:?}");
     assert!(c2.contains(&Command::OnHookTransmission { enable: true }));
     assert!(c2.contains(&Command::StopRing));
     wait_exit_ok(&mut b.g1);
     wait_exit_ok(&mut b.g2);
-}
-
-/// Digits dialled into the line as DTMF, decoded from what the gateway played to it.
-fn dtmf_heard(cap: &Capture, since: Instant) -> String {
-    let mut det = DtmfDetector::new(DtmfDetectorConfig::default());
-    let mut digits = String::new();
-    for (_, f) in cap.since(since) {
-        det.process(&f, |e| {
-            if let DtmfEvent::Start { digit, .. } = e {
-                digits.push(digit.as_char());
-            }
-        });
-    }
-    digits
 }
 
 /// Seed §5.1: the PBX on gateway 1's FXS port seizes and dials; gateway 2 seizes its FXO
@@ -185,10 +127,24 @@ fn fxs_to_fxo_call_cleared_from_either_side() {
     // gateway 1's first choice (µ-law); the tones must pass all the same.
     let alaw_only = |gw1| format!("{}\n[media]\ncodecs = [\"pcma\"]\n", fxo(gw1));
     let mut b = bed("tipring-run-fxo", &fxs("100", "PBX"), &alaw_only);
+    let cap = tshark::Capture::start("run-fxo", &[b.g1.sip.port()]);
     // Cleared by the calling PBX: the line on gateway 2 is released.
     fxs_to_fxo_call(&b);
     run(&b.g1, "onhook 0");
     run(&b.g2, "expect-released 2 5s");
+    // Seed §5.1 on the wire; an FXO line gives no alerting, so gateway 2 sends 183 with
+    // the line's audio (early media) where a PBX trunk would give 180.
+    assert_eq!(
+        without_trying(ladder(&cap.stop(), b.g1.sip, b.g2.sip)),
+        [
+            "> INVITE",
+            "< 183/INVITE",
+            "< 200/INVITE",
+            "> ACK",
+            "> BYE",
+            "< 200/BYE"
+        ],
+    );
     assert_eq!(
         commands(&b.g2, 2),
         vec![Command::Seize, Command::Release],
@@ -279,20 +235,13 @@ fn cancel_busy_and_unknown_number() {
     let mut b = bed("tipring-run-fail", &fxs("100", "Alice"), &|_| {
         fxs("200", "Bob")
     });
+    let cap = tshark::Capture::start("run-fail", &[b.g1.sip.port()]);
     // CANCEL: the caller gives up while the far phone rings.
     run(&b.g1, "offhook 0\nexpect-tone 0 350+440 4s\ndial 0 200");
     run(&b.g2, "expect-ringing 0 5s");
     // On-hook is told from a hook flash only after the longest flash (900 ms).
     run(&b.g1, "onhook 0\nwait 1600ms");
-    let ringing = |g: &Node| {
-        g.card
-            .with_port(0, |p, _, _| match p {
-                tipring_hal::sim::SimPort::Fxs(ph) => ph.is_ringing(),
-                tipring_hal::sim::SimPort::Fxo(_) => false,
-            })
-            .unwrap()
-    };
-    if ringing(&b.g2) {
+    if ringing(&b.g2, 0) {
         dump(&b.g1);
         dump(&b.g2);
         panic!("the far phone is still ringing after the CANCEL");
@@ -316,6 +265,21 @@ fn cancel_busy_and_unknown_number() {
     // Unknown number: reorder.
     run(&b.g1, "offhook 0\nexpect-tone 0 350+440 4s\ndial 0 555");
     run(&b.g1, "expect-tone 0 congestion 6s\nonhook 0");
+    // On the wire: CANCEL answered 200 and the INVITE 487 (ACKed), then 486, then 404.
+    let wire: Vec<String> = ladder(&cap.stop(), b.g1.sip, b.g2.sip)
+        .into_iter()
+        .filter(|l| l.contains("CANCEL") || (l.contains("/INVITE") && !l.contains(" 1")))
+        .collect();
+    assert_eq!(
+        wire,
+        [
+            "> CANCEL",
+            "< 200/CANCEL",
+            "< 487/INVITE",
+            "< 486/INVITE",
+            "< 404/INVITE"
+        ]
+    );
     wait_exit_ok(&mut b.g1);
     wait_exit_ok(&mut b.g2);
 }

@@ -3,6 +3,8 @@
 // Each test binary uses only some of these helpers.
 #![allow(dead_code)]
 
+pub mod baresip;
+pub mod gateway;
 pub mod kamailio;
 pub mod process;
 pub mod tshark;

@@ -1,4 +1,5 @@
-//! A `tipring` subcommand run by a test, its stdout and stderr in files, killed on drop.
+//! Processes run by a test (a `tipring` subcommand, or any program), their output in
+//! files, killed on drop.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -53,30 +54,86 @@ impl Tipring {
 
     /// What it printed on stdout so far.
     pub fn stdout(&self) -> String {
-        std::fs::read_to_string(&self.out).unwrap_or_default()
+        read(&self.out)
     }
 
     /// What it printed on stderr so far.
     pub fn stderr(&self) -> String {
-        std::fs::read_to_string(&self.err).unwrap_or_default()
+        read(&self.err)
     }
 
     /// Waits up to `limit` for it to exit; its status and stdout. Panics on timeout.
     pub fn wait(&mut self, limit: Duration) -> (ExitStatus, String) {
-        let end = Instant::now() + limit;
-        loop {
-            let c = self.child.as_mut().expect("running");
-            if let Some(s) = c.try_wait().expect("try_wait") {
-                self.child = None;
-                return (s, self.stdout());
-            }
-            assert!(
-                Instant::now() < end,
-                "tipring did not finish: {}\n{}",
-                self.stdout(),
-                self.stderr()
-            );
-            std::thread::sleep(Duration::from_millis(50));
+        let (out, err) = (self.out.clone(), self.err.clone());
+        let s = wait_child(&mut self.child, limit, || {
+            format!("tipring did not finish: {}\n{}", read(&out), read(&err))
+        });
+        (s, self.stdout())
+    }
+}
+
+/// Waits up to `limit` for `child` to exit and takes it; panics with `why()` on timeout.
+pub fn wait_child(
+    child: &mut Option<Child>,
+    limit: Duration,
+    why: impl Fn() -> String,
+) -> ExitStatus {
+    let end = Instant::now() + limit;
+    loop {
+        let c = child.as_mut().expect("running");
+        if let Some(s) = c.try_wait().expect("try_wait") {
+            *child = None;
+            return s;
+        }
+        assert!(Instant::now() < end, "{}", why());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Any program run by a test, its stdout and stderr in one file, killed on drop.
+pub struct Proc {
+    child: Option<Child>,
+    out: PathBuf,
+}
+
+impl Proc {
+    /// Starts `program ARGS` with its output in `dir/NAME.out`.
+    pub fn spawn(dir: &std::path::Path, name: &str, program: &str, args: &[&str]) -> Proc {
+        let out = dir.join(format!("{name}.out"));
+        let f = std::fs::File::create(&out).expect("output file");
+        let child = Command::new(program)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(f.try_clone().expect("dup"))
+            .stderr(f)
+            .spawn()
+            .unwrap_or_else(|e| panic!("{program}: {e}"));
+        Proc {
+            child: Some(child),
+            out,
+        }
+    }
+
+    /// Its output so far.
+    pub fn output(&self) -> String {
+        read(&self.out)
+    }
+
+    /// Waits up to `limit` for it to exit; its status and output. Panics on timeout.
+    pub fn wait(&mut self, limit: Duration) -> (ExitStatus, String) {
+        let out = self.out.clone();
+        let s = wait_child(&mut self.child, limit, || {
+            format!("did not finish: {}", read(&out))
+        });
+        (s, self.output())
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
         }
     }
 }
@@ -88,4 +145,9 @@ impl Drop for Tipring {
             let _ = c.wait();
         }
     }
+}
+
+/// A output file's text so far (empty when unreadable).
+fn read(path: &std::path::Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
 }

@@ -2,6 +2,7 @@
 //! read back through tshark's own SIP dissector: what really crossed the wire, decoded by
 //! an independent implementation.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -61,10 +62,30 @@ impl Capture {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        Capture {
+        let cap = Capture {
             child: Some(child),
             file,
             ports: ports.to_vec(),
+        };
+        cap.wait_recording(end);
+        cap
+    }
+
+    /// "Capturing on" can come before the filter sees packets: sends marker datagrams (not
+    /// SIP, to an address nobody listens on) to the first port until the file grows.
+    fn wait_recording(&self, end: Instant) {
+        let size = || std::fs::metadata(&self.file).map_or(0, |m| m.len());
+        let sock = std::net::UdpSocket::bind("127.0.0.1:0").expect("marker socket");
+        let to = SocketAddr::from(([127, 0, 0, 253], self.ports[0]));
+        while size() == 0 {
+            assert!(Instant::now() < end, "tshark wrote no file");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let start = size();
+        while size() <= start {
+            assert!(Instant::now() < end, "tshark records nothing");
+            let _ = sock.send_to(b"tipring capture marker", to);
+            std::thread::sleep(Duration::from_millis(50));
         }
     }
 
@@ -131,4 +152,51 @@ impl Drop for Capture {
             let _ = c.wait();
         }
     }
+}
+
+impl SipPacket {
+    /// `INVITE` for a request, `180/INVITE` for a response (status and CSeq method).
+    pub fn label(&self) -> String {
+        if self.method.is_empty() {
+            format!("{}/{}", self.status, self.cseq_method)
+        } else {
+            self.method.clone()
+        }
+    }
+}
+
+/// The call's messages between `a` and `b`, in order, as [`SipPacket::label`]s after
+/// `>` (sent by `a`) or `<` (sent by `b`): INVITE, ACK, BYE, CANCEL and the responses to them, each label at
+/// its first appearance (retransmissions left out); OPTIONS and REGISTER traffic left out.
+pub fn ladder(packets: &[SipPacket], a: SocketAddr, b: SocketAddr) -> Vec<String> {
+    let (a, b) = (a.to_string(), b.to_string());
+    packets
+        .iter()
+        .filter(|p| (p.src == a && p.dst == b) || (p.src == b && p.dst == a))
+        .filter(|p| {
+            let m = if p.method.is_empty() {
+                &p.cseq_method
+            } else {
+                &p.method
+            };
+            matches!(m.as_str(), "INVITE" | "ACK" | "BYE" | "CANCEL")
+        })
+        .map(|p| format!("{} {}", if p.src == a { '>' } else { '<' }, p.label()))
+        .fold(Vec::new(), |mut seen, l| {
+            if !seen.contains(&l) {
+                seen.push(l);
+            }
+            seen
+        })
+}
+
+/// `ladder` with its `< 100/INVITE` taken out, after checking it came right after the
+/// INVITE: a UAS that answers within 200 ms sends no 100 Trying (RFC 3261 §17.2.1), so on
+/// a fast machine it is absent and on a loaded one present.
+pub fn without_trying(mut ladder: Vec<String>) -> Vec<String> {
+    if let Some(i) = ladder.iter().position(|l| l == "< 100/INVITE") {
+        assert_eq!(i, 1, "100 Trying not right after the INVITE: {ladder:?}");
+        ladder.remove(i);
+    }
+    ladder
 }
