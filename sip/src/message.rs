@@ -68,33 +68,17 @@ pub struct Message<'a> {
     max_forwards: Option<u8>,
 }
 
-/// A line of the head: its text without the line end, and the offset of the next line.
-struct Line<'a> {
-    text: &'a str,
-    offset: usize,
+/// The end of the line starting at `from`: the index of its `\n`, or the end of `bytes`.
+#[inline]
+fn line_end(bytes: &[u8], from: usize) -> usize {
+    memchr::memchr(b'\n', &bytes[from..]).map_or(bytes.len(), |n| from + n)
 }
 
-/// Splits the head into lines ending in CRLF or bare LF (RFC 3261 §7: CRLF; bare LF is
-/// accepted from lenient peers).
-fn lines(head: &str) -> impl Iterator<Item = Line<'_>> {
-    let mut pos = 0;
-    std::iter::from_fn(move || {
-        if pos >= head.len() {
-            return None;
-        }
-        let rest = &head[pos..];
-        let (line, adv) = match memchr::memchr(b'\n', rest.as_bytes()) {
-            Some(n) => (&rest[..n], n + 1),
-            None => (rest, rest.len()),
-        };
-        let line = line.strip_suffix('\r').unwrap_or(line);
-        let l = Line {
-            text: line,
-            offset: pos,
-        };
-        pos += adv;
-        Some(l)
-    })
+/// `line` without a trailing CR (RFC 3261 §7: lines end in CRLF; bare LF is accepted from
+/// lenient peers).
+#[inline]
+fn strip_cr(line: &str) -> &str {
+    line.strip_suffix('\r').unwrap_or(line)
 }
 
 /// Finds the end of the head: the index of the empty line's first byte and the body start.
@@ -134,12 +118,10 @@ impl<'a> Message<'a> {
         let base = buf;
         let fault_at = |f: Fault| f.offset_from(base);
 
-        let mut it = lines(head).peekable();
-        let Some(first) = it.next() else {
-            return Err(ParseError::new(ErrorKind::Empty, 0));
-        };
-        let start =
-            start_line(first.text).map_err(|(kind, f)| ParseError::new(kind, fault_at(f)))?;
+        let bytes = head.as_bytes();
+        let first_end = line_end(bytes, 0);
+        let start = start_line(strip_cr(&head[..first_end]))
+            .map_err(|(kind, f)| ParseError::new(kind, fault_at(f)))?;
 
         let mut msg = Message {
             start,
@@ -155,51 +137,45 @@ impl<'a> Message<'a> {
             max_forwards: None,
         };
 
-        while let Some(line) = it.next() {
-            let text = line.text;
-            if text.starts_with([' ', '\t']) {
-                return Err(ParseError::new(
-                    ErrorKind::HeaderLine("continuation line without a header"),
-                    skip + line.offset,
-                ));
+        // One pass over the header lines (RFC 3261 §7.3.1): `name HCOLON value`, the value
+        // extended over continuation lines that start with white space.
+        let mut pos = first_end + 1;
+        while pos < bytes.len() {
+            let line_err = |what| ParseError::new(ErrorKind::HeaderLine(what), skip + pos);
+            let name_len = crate::parse::span(&head[pos..], crate::parse::class::TOKEN);
+            let mut colon = pos + name_len;
+            while matches!(bytes.get(colon), Some(b' ' | b'\t')) {
+                colon += 1;
             }
-            let Some(colon) = memchr::memchr(b':', text.as_bytes()) else {
-                return Err(ParseError::new(
-                    ErrorKind::HeaderLine("no ':' after header name"),
-                    skip + line.offset,
-                ));
-            };
-            let name = text[..colon].trim_end_matches([' ', '\t']);
-            if name.is_empty() || crate::parse::span(name, crate::parse::class::TOKEN) != name.len()
-            {
-                return Err(ParseError::new(
-                    ErrorKind::HeaderLine("bad header name"),
-                    skip + line.offset,
-                ));
-            }
-            // Extend over continuation lines (LWS folding, RFC 3261 §7.3.1).
-            let value_start = line.offset + colon + 1;
-            let mut value_end = line.offset + text.len();
-            while let Some(next) = it.peek() {
-                if next.text.starts_with([' ', '\t']) {
-                    value_end = next.offset + next.text.len();
-                    it.next();
+            if name_len == 0 || bytes.get(colon) != Some(&b':') {
+                let line = &bytes[pos..line_end(bytes, pos)];
+                return Err(line_err(if matches!(line.first(), Some(b' ' | b'\t')) {
+                    "continuation line without a header"
+                } else if memchr::memchr(b':', line).is_none() {
+                    "no ':' after header name"
                 } else {
-                    break;
-                }
+                    "bad header name"
+                }));
             }
-            let value = crate::parse::trim_lws(&head[value_start..value_end]);
+            let name = &head[pos..pos + name_len];
+            // Extend over continuation lines (LWS folding, RFC 3261 §7.3.1).
+            let mut end = line_end(bytes, colon);
+            while matches!(bytes.get(end + 1), Some(b' ' | b'\t')) {
+                end = line_end(bytes, end + 1);
+            }
+            let value = crate::parse::trim_lws(&head[colon + 1..end]);
             let kind = HeaderName::from_name(name);
             let h = Header {
                 name,
                 kind,
                 value,
-                offset: skip + line.offset,
+                offset: skip + pos,
             };
             if kind.validated_at_parse() {
                 msg.take_validated(&h)?;
             }
             msg.headers.push(h);
+            pos = end + 1;
         }
 
         if let (StartLine::Request(r), Some(c)) = (&msg.start, &msg.cseq)
@@ -241,18 +217,16 @@ impl<'a> Message<'a> {
         let v = h.value;
         let r: Result<(), Fault> = (|| {
             match h.kind {
-                HeaderName::Via => {
-                    // Each value is parsed once; the first of the first Via is kept.
+                HeaderName::Via if self.top_via.is_none() => {
+                    // Only the topmost via-parm is read here: it is what a UAS answers to
+                    // and what a transaction is matched on (RFC 3261 §17.2.3, §18.2.2). The
+                    // rest of the list is only copied into responses; `validate()` and
+                    // `via()` check it.
                     if v.is_empty() {
                         return Err(Fault::at("empty header value", v));
                     }
-                    for e in crate::parse::CommaSplit::new(v) {
-                        if e.is_empty() {
-                            return Err(Fault::at("empty element in list", e));
-                        }
-                        let via = Via::from_value(e)?;
-                        self.top_via.get_or_insert(via);
-                    }
+                    let (_, via) = Via::parse_prefix(v)?;
+                    self.top_via = Some(via);
                 }
                 HeaderName::From => {
                     let a = NameAddr::from_value(v)?;
@@ -515,9 +489,9 @@ impl<'a> Message<'a> {
 
 /// Parses the start line: Request-Line or Status-Line (RFC 3261 §7.1, §7.2, §25.1).
 fn start_line(line: &str) -> Result<StartLine<'_>, (ErrorKind, Fault)> {
-    if let Some(rest) = line.strip_prefix("SIP/") {
-        let _ = rest;
-        let Some(sp) = line.find(' ') else {
+    let sp = crate::parse::find_byte(line, b' ');
+    if line.starts_with("SIP/") {
+        let Some(sp) = sp else {
             return Err((
                 ErrorKind::StatusLine("missing Status-Code"),
                 Fault::at("", line),
@@ -525,14 +499,12 @@ fn start_line(line: &str) -> Result<StartLine<'_>, (ErrorKind, Fault)> {
         };
         version(&line[..sp]).map_err(|k| (k, Fault::at("", line)))?;
         let rest = &line[sp + 1..];
-        let (code_txt, reason) = match rest.find(' ') {
+        let (code_txt, reason) = match crate::parse::find_byte(rest, b' ') {
             Some(s) => (&rest[..s], &rest[s + 1..]),
             None => (rest, ""),
         };
-        let code = match code_txt.as_bytes() {
-            [a, b, c]
-                if code_txt.bytes().all(|d| d.is_ascii_digit()) && (b'1'..=b'6').contains(a) =>
-            {
+        let code = match *code_txt.as_bytes() {
+            [a @ b'1'..=b'6', b @ b'0'..=b'9', c @ b'0'..=b'9'] => {
                 u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0')
             }
             _ => {
@@ -542,7 +514,7 @@ fn start_line(line: &str) -> Result<StartLine<'_>, (ErrorKind, Fault)> {
                 ));
             }
         };
-        if let Some(p) = reason.find(|c: char| c.is_control() && c != '\t') {
+        if let Some(p) = control_char(reason) {
             return Err((
                 ErrorKind::StatusLine("control character in Reason-Phrase"),
                 Fault::at("", &reason[p..]),
@@ -550,16 +522,20 @@ fn start_line(line: &str) -> Result<StartLine<'_>, (ErrorKind, Fault)> {
         }
         return Ok(StartLine::Response(StatusLine { code, reason }));
     }
-    let mut parts = line.split(' ');
-    let (Some(m), Some(uri), Some(ver), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err((
+    let bad_line = || {
+        (
             ErrorKind::RequestLine("expected Method SP Request-URI SP SIP-Version"),
             Fault::at("", line),
-        ));
+        )
     };
-    if m.is_empty() || !m.chars().all(crate::parse::is_token_char) {
+    let sp = sp.ok_or_else(bad_line)?;
+    let (m, rest) = (&line[..sp], &line[sp + 1..]);
+    let sp2 = crate::parse::find_byte(rest, b' ').ok_or_else(bad_line)?;
+    let (uri, ver) = (&rest[..sp2], &rest[sp2 + 1..]);
+    if crate::parse::find_byte(ver, b' ').is_some() {
+        return Err(bad_line());
+    }
+    if m.is_empty() || crate::parse::span(m, crate::parse::class::TOKEN) != m.len() {
         return Err((ErrorKind::RequestLine("bad Method"), Fault::at("", line)));
     }
     version(ver).map_err(|k| (k, Fault::at("", ver)))?;
@@ -579,8 +555,24 @@ fn start_line(line: &str) -> Result<StartLine<'_>, (ErrorKind, Fault)> {
     }))
 }
 
+/// Offset of the first control character other than HTAB in `s` (Unicode category Cc:
+/// C0, DEL and C1), which a Reason-Phrase may not hold (RFC 3261 §25.1 TEXT-UTF8char).
+fn control_char(s: &str) -> Option<usize> {
+    if s.is_ascii() {
+        s.bytes()
+            .position(|b| (b < 0x20 && b != b'\t') || b == 0x7f)
+    } else {
+        s.char_indices()
+            .find(|&(_, c)| c.is_control() && c != '\t')
+            .map(|(p, _)| p)
+    }
+}
+
 /// SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT; only 2.0 is supported.
 fn version(v: &str) -> Result<(), ErrorKind> {
+    if v == "SIP/2.0" {
+        return Ok(());
+    }
     let Some(num) = v
         .get(..4)
         .filter(|p| p.eq_ignore_ascii_case("SIP/"))
@@ -722,6 +714,52 @@ v=0\r\nEXTRA";
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn only_the_top_via_is_checked_at_parse() {
+        // A malformed second via-parm is copied, not acted on: the parse accepts it and
+        // the full check names it with its offset.
+        let text = INVITE.replace("SIP/2.0/UDP 192.0.2.7;", "SIP/2.0/UDP 192.0.2.7 junk;");
+        let m = Message::parse(text.as_bytes()).unwrap();
+        assert_eq!(m.top_via().unwrap().branch(), Some("z9hG4bK776asdhds"));
+        let e = m.validate().unwrap_err();
+        assert_eq!(e.header, Some(HeaderName::Via));
+        assert!(
+            text[e.offset..].starts_with("junk;"),
+            "{}",
+            &text[e.offset..]
+        );
+        // The topmost one is still checked while parsing, also when a list follows it.
+        for bad in [
+            "v: SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bK776asdhds;rport junk\r\n",
+            "v: SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bK776asdhds;rport=x, SIP/2.0/UDP a\r\n",
+            "v: ,SIP/2.0/UDP pc33.atlanta.example.com\r\n",
+        ] {
+            let text = INVITE.replace(
+                "v: SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bK776asdhds;rport\r\n",
+                bad,
+            );
+            let e = Message::parse(text.as_bytes()).unwrap_err();
+            assert_eq!(e.header, Some(HeaderName::Via), "{bad}");
+        }
+    }
+
+    #[test]
+    fn header_line_faults() {
+        for (line, what) in [
+            (" x: 1", "continuation line without a header"),
+            (": 1", "bad header name"),
+            ("Bad Name: 1", "bad header name"),
+            ("NoColon", "no ':' after header name"),
+        ] {
+            let text = format!("OPTIONS sip:a@b SIP/2.0\r\n{line}\r\n\r\n");
+            let e = Message::parse(text.as_bytes()).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::HeaderLine(what), "{line}");
+            assert_eq!(e.offset, 25, "{line}");
+        }
+        let m = Message::parse(b"OPTIONS sip:a@b SIP/2.0\r\nX-A \t: 1\r\n\r\n").unwrap();
+        assert_eq!((m.headers()[0].name, m.headers()[0].value), ("X-A", "1"));
     }
 
     #[test]
