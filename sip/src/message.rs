@@ -2,6 +2,12 @@
 //! borrowed from the received buffer. Parsing allocates nothing for ordinary messages: the
 //! header index is an inline vector that spills to the heap only past
 //! [`INLINE_HEADERS`] headers.
+//!
+//! The parse checks what every message is acted on by: the start line, the header lines,
+//! the topmost Via, Call-ID, CSeq, Content-Length and Max-Forwards. From and To are parsed
+//! on first use and cached; every other header when asked for. Faults found later are
+//! reported with their offset by [`Message::check_request_headers`] (what a UAS checks
+//! before acting on a request) and [`Message::validate`] (every known header).
 
 use crate::error::{ErrorKind, Fault, ParseError};
 use crate::header::{Auth, Token};
@@ -11,6 +17,7 @@ use crate::header::{
 };
 use crate::uri::Uri;
 use smallvec::SmallVec;
+use std::cell::OnceCell;
 use std::fmt;
 
 /// Headers held inline before the index spills to the heap.
@@ -60,8 +67,12 @@ pub struct Message<'a> {
     body: &'a [u8],
     head_len: usize,
     top_via: Option<Via<'a>>,
-    from: Option<NameAddr<'a>>,
-    to: Option<NameAddr<'a>>,
+    /// Index of the first From header; its value is parsed on first use into `from`.
+    from_at: Option<usize>,
+    from: OnceCell<Option<NameAddr<'a>>>,
+    /// Index of the first To header, parsed on first use into `to`.
+    to_at: Option<usize>,
+    to: OnceCell<Option<NameAddr<'a>>>,
     call_id: Option<CallId<'a>>,
     cseq: Option<CSeq<'a>>,
     content_length: Option<u32>,
@@ -102,6 +113,13 @@ impl<'a> Message<'a> {
     /// skipped (RFC 3261 §7.5). The body is Content-Length octets (bytes after it are
     /// ignored, RFC 3261 §18.3), or the rest of the buffer when Content-Length is absent.
     pub fn parse(buf: &'a [u8]) -> Result<Message<'a>, ParseError> {
+        Message::parse_unchecked_order(buf).map_err(|e| first_fault(buf, e))
+    }
+
+    /// The parse in one pass over the head. A fault is returned as soon as it is met; the
+    /// caller puts it in the order of [`first_fault`].
+    fn parse_unchecked_order(buf: &'a [u8]) -> Result<Message<'a>, ParseError> {
+        let incomplete = || ParseError::new(ErrorKind::Incomplete, buf.len());
         let skip = buf
             .iter()
             .take_while(|&&b| b == b'\r' || b == b'\n')
@@ -109,28 +127,24 @@ impl<'a> Message<'a> {
         if skip == buf.len() {
             return Err(ParseError::new(ErrorKind::Empty, 0));
         }
-        let Some((head_stop, body_start)) = head_end(&buf[skip..]) else {
-            return Err(ParseError::new(ErrorKind::Incomplete, buf.len()));
-        };
-        let (head_stop, body_start) = (head_stop + skip, body_start + skip);
-        let head = std::str::from_utf8(&buf[skip..head_stop])
-            .map_err(|e| ParseError::new(ErrorKind::NotUtf8, skip + e.valid_up_to()))?;
-        let base = buf;
-        let fault_at = |f: Fault| f.offset_from(base);
-
-        let bytes = head.as_bytes();
-        let first_end = line_end(bytes, 0);
-        let start = start_line(strip_cr(&head[..first_end]))
-            .map_err(|(kind, f)| ParseError::new(kind, fault_at(f)))?;
+        let first_end = line_end(buf, skip);
+        if first_end == buf.len() {
+            return Err(incomplete());
+        }
+        let first = utf8(&buf[skip..first_end], skip)?;
+        let start = start_line(strip_cr(first))
+            .map_err(|(kind, f)| ParseError::new(kind, f.offset_from(buf)))?;
 
         let mut msg = Message {
             start,
             headers: SmallVec::new(),
             body: &[],
-            head_len: body_start,
+            head_len: 0,
             top_via: None,
-            from: None,
-            to: None,
+            from_at: None,
+            from: OnceCell::new(),
+            to_at: None,
+            to: OnceCell::new(),
             call_id: None,
             cseq: None,
             content_length: None,
@@ -138,17 +152,24 @@ impl<'a> Message<'a> {
         };
 
         // One pass over the header lines (RFC 3261 §7.3.1): `name HCOLON value`, the value
-        // extended over continuation lines that start with white space.
+        // extended over continuation lines that start with white space, up to the empty
+        // line that ends the head (CRLF, or a bare LF from a lenient peer).
         let mut pos = first_end + 1;
-        while pos < bytes.len() {
-            let line_err = |what| ParseError::new(ErrorKind::HeaderLine(what), skip + pos);
-            let name_len = crate::parse::span(&head[pos..], crate::parse::class::TOKEN);
+        let body_start = loop {
+            match buf.get(pos) {
+                None => return Err(incomplete()),
+                Some(b'\n') => break pos + 1,
+                Some(b'\r') if buf.get(pos + 1) == Some(&b'\n') => break pos + 2,
+                Some(_) => {}
+            }
+            let line_err = |what| ParseError::new(ErrorKind::HeaderLine(what), pos);
+            let name_len = crate::parse::span_bytes(&buf[pos..], crate::parse::class::TOKEN);
             let mut colon = pos + name_len;
-            while matches!(bytes.get(colon), Some(b' ' | b'\t')) {
+            while matches!(buf.get(colon), Some(b' ' | b'\t')) {
                 colon += 1;
             }
-            if name_len == 0 || bytes.get(colon) != Some(&b':') {
-                let line = &bytes[pos..line_end(bytes, pos)];
+            if name_len == 0 || buf.get(colon) != Some(&b':') {
+                let line = &buf[pos..line_end(buf, pos)];
                 return Err(line_err(if matches!(line.first(), Some(b' ' | b'\t')) {
                     "continuation line without a header"
                 } else if memchr::memchr(b':', line).is_none() {
@@ -157,26 +178,31 @@ impl<'a> Message<'a> {
                     "bad header name"
                 }));
             }
-            let name = &head[pos..pos + name_len];
             // Extend over continuation lines (LWS folding, RFC 3261 §7.3.1).
-            let mut end = line_end(bytes, colon);
-            while matches!(bytes.get(end + 1), Some(b' ' | b'\t')) {
-                end = line_end(bytes, end + 1);
+            let mut end = line_end(buf, colon);
+            while end < buf.len() && matches!(buf.get(end + 1), Some(b' ' | b'\t')) {
+                end = line_end(buf, end + 1);
             }
-            let value = crate::parse::trim_lws(&head[colon + 1..end]);
+            if end == buf.len() {
+                return Err(incomplete());
+            }
+            let line = utf8(&buf[pos..end], pos)?;
+            let value = crate::parse::trim_lws(&line[colon - pos + 1..]);
+            let name = &line[..name_len];
             let kind = HeaderName::from_name(name);
             let h = Header {
                 name,
                 kind,
                 value,
-                offset: skip + pos,
+                offset: pos,
             };
             if kind.validated_at_parse() {
                 msg.take_validated(&h)?;
             }
             msg.headers.push(h);
             pos = end + 1;
-        }
+        };
+        msg.head_len = body_start;
 
         if let (StartLine::Request(r), Some(c)) = (&msg.start, &msg.cseq)
             && r.method != c.method
@@ -228,13 +254,13 @@ impl<'a> Message<'a> {
                     let (_, via) = Via::parse_prefix(v)?;
                     self.top_via = Some(via);
                 }
+                // From and To are parsed when first read (`from()`, `to()`), and checked by
+                // `check_request_headers()` and `validate()`.
                 HeaderName::From => {
-                    let a = NameAddr::from_value(v)?;
-                    self.from.get_or_insert(a);
+                    self.from_at.get_or_insert(self.headers.len());
                 }
                 HeaderName::To => {
-                    let a = NameAddr::from_value(v)?;
-                    self.to.get_or_insert(a);
+                    self.to_at.get_or_insert(self.headers.len());
                 }
                 HeaderName::CallId => {
                     let c = CallId::from_value(v)?;
@@ -339,14 +365,30 @@ impl<'a> Message<'a> {
         self.top_via.as_ref()
     }
 
-    /// From (the first, if repeated).
+    /// From (the first, if repeated); `None` when absent or malformed (the fault is
+    /// reported by [`Message::check_request_headers`] and [`Message::validate`]). Parsed
+    /// on first use.
     pub fn from(&self) -> Option<&NameAddr<'a>> {
-        self.from.as_ref()
+        self.from
+            .get_or_init(|| self.name_addr_at(self.from_at).ok().flatten())
+            .as_ref()
     }
 
-    /// To (the first, if repeated).
+    /// To (the first, if repeated), as [`Message::from`].
     pub fn to(&self) -> Option<&NameAddr<'a>> {
-        self.to.as_ref()
+        self.to
+            .get_or_init(|| self.name_addr_at(self.to_at).ok().flatten())
+            .as_ref()
+    }
+
+    /// Parses the From or To header at index `at`.
+    fn name_addr_at(&self, at: Option<usize>) -> Result<Option<NameAddr<'a>>, ParseError> {
+        let Some(h) = at.and_then(|k| self.headers.get(k)) else {
+            return Ok(None);
+        };
+        NameAddr::from_value(h.value)
+            .map(Some)
+            .map_err(|f| h.error(f))
     }
 
     /// Call-ID.
@@ -437,8 +479,8 @@ impl<'a> Message<'a> {
     }
 
     /// Checks what RFC 3261 §8.1.1 requires of a request: To, From, CSeq, Call-ID and Via
-    /// present, and To, From, CSeq, Call-ID, Max-Forwards and Content-Length at most once.
-    /// A UAS answers a failure with 400.
+    /// present, To, From, CSeq, Call-ID, Max-Forwards and Content-Length at most once, and
+    /// From and To well-formed. A UAS answers a failure with 400.
     pub fn check_request_headers(&self) -> Result<(), ParseError> {
         use HeaderName as H;
         for kind in [H::To, H::From, H::CSeq, H::CallId, H::Via] {
@@ -462,6 +504,10 @@ impl<'a> Message<'a> {
                 );
             }
         }
+        // The parse checked Via (topmost), Call-ID, CSeq, Max-Forwards and Content-Length;
+        // From and To are read lazily, so their grammar is checked here.
+        self.name_addr_at(self.from_at)?;
+        self.name_addr_at(self.to_at)?;
         Ok(())
     }
 
@@ -484,6 +530,31 @@ impl<'a> Message<'a> {
         let mut v = Vec::with_capacity(self.head_len + self.body.len());
         self.write_to(&mut v);
         v
+    }
+}
+
+/// `b`, which starts at `offset` in the message, as text (RFC 3261 §25.1: TEXT-UTF8).
+#[inline]
+fn utf8(b: &[u8], offset: usize) -> Result<&str, ParseError> {
+    std::str::from_utf8(b)
+        .map_err(|e| ParseError::new(ErrorKind::NotUtf8, offset + e.valid_up_to()))
+}
+
+/// The fault to report for a message in which the one-pass parse found `e`: an incomplete
+/// head first, then text that is not UTF-8 anywhere in the head, then `e` (so the answer
+/// does not depend on where the parse happened to stop).
+#[cold]
+fn first_fault(buf: &[u8], e: ParseError) -> ParseError {
+    if e.kind == ErrorKind::Empty {
+        return e;
+    }
+    let skip = buf
+        .iter()
+        .take_while(|&&b| b == b'\r' || b == b'\n')
+        .count();
+    match head_end(&buf[skip..]) {
+        None => ParseError::new(ErrorKind::Incomplete, buf.len()),
+        Some((stop, _)) => utf8(&buf[skip..skip + stop], skip).err().unwrap_or(e),
     }
 }
 
@@ -659,9 +730,18 @@ v=0\r\nEXTRA";
                 .starts_with("Bad Request (malformed header value")
         );
 
+        // From is read lazily: the parse accepts it, the request check and the full
+        // validation name the fault, and the accessor gives nothing.
         let bad = INVITE.replace("sip:alice@atlanta", "sip:alice@[atlanta");
-        let e = Message::parse(bad.as_bytes()).unwrap_err();
+        let m = Message::parse(bad.as_bytes()).unwrap();
+        assert_eq!(m.from(), None);
+        assert_eq!(
+            m.validate().unwrap_err(),
+            m.check_request_headers().unwrap_err()
+        );
+        let e = m.check_request_headers().unwrap_err();
         assert_eq!(e.header, Some(HeaderName::From));
+        assert_eq!(e.status_code(), 400);
         assert!(
             bad[e.offset..].starts_with("[atlanta"),
             "{}",
@@ -760,6 +840,20 @@ v=0\r\nEXTRA";
         }
         let m = Message::parse(b"OPTIONS sip:a@b SIP/2.0\r\nX-A \t: 1\r\n\r\n").unwrap();
         assert_eq!((m.headers()[0].name, m.headers()[0].value), ("X-A", "1"));
+    }
+
+    #[test]
+    fn faults_are_reported_in_a_fixed_order() {
+        // Incomplete head first, then non-UTF-8 text anywhere in the head, then the first
+        // grammar fault, wherever the one-pass parse happens to stop.
+        let e = Message::parse(b"OPTIONS sip:a@b SIP/2.0\r\nBad Name: 1\r\nX: 2\r\n").unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Incomplete);
+        let e = Message::parse(b"OPTIONS sip:a@b SIP/2.0\r\nBad Name: 1\r\nX: \xff\r\n\r\n")
+            .unwrap_err();
+        assert_eq!((e.kind, e.offset), (ErrorKind::NotUtf8, 41));
+        let e =
+            Message::parse(b"OPTIONS sip:a@b SIP/2.0\r\nBad Name: 1\r\nX: 2\r\n\r\n").unwrap_err();
+        assert_eq!(e.kind, ErrorKind::HeaderLine("bad header name"));
     }
 
     #[test]

@@ -114,6 +114,89 @@ const NAMES: &[(HeaderName, &str, Option<u8>)] = &[
     (HeaderName::WwwAuthenticate, "WWW-Authenticate", None),
 ];
 
+/// A header name folded into three words for comparing with one instruction per word:
+/// overlapping little-endian loads covering every byte (names are 2 to 24 bytes), laid out
+/// by length only, so two names of the same length fold alike.
+type Folded = [u64; 3];
+
+/// `N` bytes of `b` from `at`, little-endian.
+#[inline]
+fn le<const N: usize>(b: &[u8], at: usize) -> u64 {
+    let mut w = [0u8; 8];
+    if let Some(s) = b.get(at..at + N) {
+        w[..N].copy_from_slice(s);
+    }
+    u64::from_le_bytes(w)
+}
+
+#[inline]
+fn fold(b: &[u8]) -> Folded {
+    let n = b.len();
+    match n {
+        2..=3 => [le::<2>(b, 0) | le::<2>(b, n - 2) << 16, 0, 0],
+        4..=7 => [le::<4>(b, 0) | le::<4>(b, n - 4) << 32, 0, 0],
+        8..=16 => [le::<8>(b, 0), le::<8>(b, n - 8), 0],
+        17..=24 => [le::<8>(b, 0), le::<8>(b, 8), le::<8>(b, n - 8)],
+        _ => [0; 3],
+    }
+}
+
+/// [`fold`] at compile time, of the name in lower case or (`letter_bits`) of the 0x20 bit
+/// of its letters.
+const fn fold_const(s: &[u8], letter_bits: bool) -> Folded {
+    const fn le(s: &[u8], at: usize, len: usize, f: bool) -> u64 {
+        let mut w = 0u64;
+        let mut k = 0;
+        while k < len {
+            let c = s[at + k];
+            let c = match (f, c.is_ascii_alphabetic()) {
+                (true, true) => 0x20,
+                (true, false) => 0,
+                (false, _) => c.to_ascii_lowercase(),
+            };
+            w |= (c as u64) << (8 * k);
+            k += 1;
+        }
+        w
+    }
+    let f = letter_bits;
+    let n = s.len();
+    match n {
+        2..=3 => [le(s, 0, 2, f) | le(s, n - 2, 2, f) << 16, 0, 0],
+        4..=7 => [le(s, 0, 4, f) | le(s, n - 4, 4, f) << 32, 0, 0],
+        8..=16 => [le(s, 0, 8, f), le(s, n - 8, 8, f), 0],
+        17..=24 => [le(s, 0, 8, f), le(s, 8, 8, f), le(s, n - 8, 8, f)],
+        _ => [0; 3],
+    }
+}
+
+/// Per known header (indexed by `HeaderName as usize`): its name folded in lower case, and
+/// the 0x20 bits of its letters folded alike.
+static NAME_KEYS: [(Folded, Folded); NAMES.len()] = {
+    let mut keys = [([0; 3], [0; 3]); NAMES.len()];
+    let mut k = 0;
+    while k < NAMES.len() {
+        assert!(NAMES[k].0 as usize == k, "NAMES is in enum order");
+        let name = NAMES[k].1.as_bytes();
+        keys[k] = (fold_const(name, false), fold_const(name, true));
+        k += 1;
+    }
+    keys
+};
+
+/// Whether `b` spells the name of `h` in any case (RFC 3261 §7.3.1). Known names are ASCII
+/// letters and `-`: setting bit 0x20 of the received bytes at letter positions lower-cases
+/// exactly the letters, so whole words compare at once.
+#[inline]
+fn same_name(b: &[u8], h: HeaderName, len: usize) -> bool {
+    let (want, letters) = &NAME_KEYS[h as usize];
+    let x = fold(b);
+    b.len() == len
+        && x[0] | letters[0] == want[0]
+        && x[1] | letters[1] == want[1]
+        && x[2] | letters[2] == want[2]
+}
+
 impl HeaderName {
     /// Looks a header name up, case-insensitively, full or compact form (RFC 3261 §7.3.1,
     /// §7.3.3).
@@ -173,7 +256,7 @@ impl HeaderName {
             (19, b'p', b'n') => (HeaderName::ProxyAuthorization, "Proxy-Authorization"),
             _ => return HeaderName::Other,
         };
-        if full.eq_ignore_ascii_case(name) {
+        if same_name(b, h, full.len()) {
             h
         } else {
             HeaderName::Other
@@ -196,8 +279,9 @@ impl HeaderName {
             .and_then(|(_, _, c)| c.map(char::from))
     }
 
-    /// Headers the parser checks while parsing, because a gateway acts on them
-    /// (RFC 3261 §8.1.1, §18.3).
+    /// Headers the parser looks at while parsing, because a gateway acts on every message
+    /// by them (RFC 3261 §8.1.1, §18.3): the topmost Via, Call-ID, CSeq, Content-Length and
+    /// Max-Forwards are checked; From and To are located and parsed on first use.
     pub fn validated_at_parse(self) -> bool {
         matches!(
             self,
@@ -314,6 +398,27 @@ mod tests {
             HeaderName::MaxForwards
         );
         assert_eq!(HeaderName::from_name("X-Foo"), HeaderName::Other);
+        for &(h, full, _) in NAMES {
+            assert_eq!(HeaderName::from_name(full), h);
+            assert_eq!(HeaderName::from_name(&full.to_ascii_uppercase()), h);
+            assert_eq!(HeaderName::from_name(&full.to_ascii_lowercase()), h);
+            // One byte off anywhere, including '-' against CR, is another name.
+            for k in 0..full.len() {
+                for c in [b'\r', b'_', b'x', full.as_bytes()[k] ^ 0x40] {
+                    let mut b = full.as_bytes().to_vec();
+                    if b[k].eq_ignore_ascii_case(&c) {
+                        continue;
+                    }
+                    b[k] = c;
+                    let other = String::from_utf8_lossy(&b);
+                    assert_eq!(
+                        HeaderName::from_name(&other),
+                        HeaderName::Other,
+                        "{other:?}"
+                    );
+                }
+            }
+        }
         assert_eq!(HeaderName::from_name("q"), HeaderName::Other);
     }
 }

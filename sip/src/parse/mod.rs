@@ -81,10 +81,13 @@ pub fn is(b: u8, class: u16) -> bool {
 /// Length of the longest prefix of `s` made of bytes in `class`.
 #[inline]
 pub fn span(s: &str, class: u16) -> usize {
-    s.as_bytes()
-        .iter()
-        .position(|&b| !is(b, class))
-        .unwrap_or(s.len())
+    span_bytes(s.as_bytes(), class)
+}
+
+/// [`span`] over bytes.
+#[inline]
+pub fn span_bytes(b: &[u8], class: u16) -> usize {
+    b.iter().position(|&c| !is(c, class)).unwrap_or(b.len())
 }
 
 /// Offset of the first byte in `class`, or the length of `s`.
