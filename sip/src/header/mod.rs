@@ -188,78 +188,81 @@ static NAME_KEYS: [(Folded, Folded); NAMES.len()] = {
 /// letters and `-`: setting bit 0x20 of the received bytes at letter positions lower-cases
 /// exactly the letters, so whole words compare at once.
 #[inline]
-fn same_name(b: &[u8], h: HeaderName, len: usize) -> bool {
+fn same_name(b: &[u8], h: HeaderName) -> bool {
     let (want, letters) = &NAME_KEYS[h as usize];
     let x = fold(b);
-    b.len() == len
+    b.len() == NAMES[h as usize].1.len()
         && x[0] | letters[0] == want[0]
         && x[1] | letters[1] == want[1]
         && x[2] | letters[2] == want[2]
 }
+
+/// The slot of a full header name in [`NAME_SLOTS`]: a multiplicative hash of its length
+/// and its first and last letters, chosen so that the known names do not collide (checked
+/// when `NAME_SLOTS` is built). `None` for lengths no known name has.
+#[inline]
+const fn name_slot(b: &[u8]) -> Option<usize> {
+    const MULTIPLIER: u64 = 0x8dd9_df9c_fb4b_5e17;
+    let n = b.len();
+    if n < 2 || n > 24 {
+        return None;
+    }
+    let key = n as u64
+        | (b[0].to_ascii_lowercase() as u64) << 8
+        | (b[n - 1].to_ascii_lowercase() as u64) << 16;
+    Some((key.wrapping_mul(MULTIPLIER) >> 58) as usize)
+}
+
+/// Known full names by [`name_slot`], so a lookup is one hash and one compare instead of
+/// a chain of branches.
+static NAME_SLOTS: [Option<HeaderName>; 64] = {
+    let mut slots = [None; 64];
+    let mut k = 0;
+    while k < NAMES.len() {
+        let Some(slot) = name_slot(NAMES[k].1.as_bytes()) else {
+            panic!("known names are 2 to 24 bytes");
+        };
+        assert!(
+            slots[slot].is_none(),
+            "name_slot collides for two known names"
+        );
+        slots[slot] = Some(NAMES[k].0);
+        k += 1;
+    }
+    slots
+};
+
+/// Known headers by their compact form, `a` to `z` (RFC 3261 §7.3.3).
+static COMPACT: [Option<HeaderName>; 26] = {
+    let mut table = [None; 26];
+    let mut k = 0;
+    while k < NAMES.len() {
+        if let Some(c) = NAMES[k].2 {
+            table[(c - b'a') as usize] = Some(NAMES[k].0);
+        }
+        k += 1;
+    }
+    table
+};
 
 impl HeaderName {
     /// Looks a header name up, case-insensitively, full or compact form (RFC 3261 §7.3.1,
     /// §7.3.3).
     pub fn from_name(name: &str) -> HeaderName {
         let b = name.as_bytes();
-        if b.len() == 1 {
-            let c = b[0].to_ascii_lowercase();
-            return NAMES
-                .iter()
-                .find(|(_, _, compact)| *compact == Some(c))
-                .map_or(HeaderName::Other, |(h, _, _)| *h);
+        if let [c] = *b {
+            let c = c.to_ascii_lowercase();
+            return match c {
+                b'a'..=b'z' => COMPACT[usize::from(c - b'a')].unwrap_or(HeaderName::Other),
+                _ => HeaderName::Other,
+            };
         }
-        let (Some(&first), Some(&last)) = (b.first(), b.last()) else {
+        let Some(slot) = name_slot(b) else {
             return HeaderName::Other;
         };
-        // (length, first, last) picks the one candidate; the full compare confirms it.
-        let (h, full) = match (
-            b.len(),
-            first.to_ascii_lowercase(),
-            last.to_ascii_lowercase(),
-        ) {
-            (2, b't', b'o') => (HeaderName::To, "To"),
-            (3, b'v', b'a') => (HeaderName::Via, "Via"),
-            (4, b'c', b'q') => (HeaderName::CSeq, "CSeq"),
-            (4, b'd', b'e') => (HeaderName::Date, "Date"),
-            (4, b'f', b'm') => (HeaderName::From, "From"),
-            (5, b'a', b'w') => (HeaderName::Allow, "Allow"),
-            (5, b'e', b't') => (HeaderName::Event, "Event"),
-            (5, b'r', b'e') => (HeaderName::Route, "Route"),
-            (6, b'a', b't') => (HeaderName::Accept, "Accept"),
-            (6, b'r', b'n') => (HeaderName::Reason, "Reason"),
-            (6, b's', b'r') => (HeaderName::Server, "Server"),
-            (7, b'c', b'd') => (HeaderName::CallId, "Call-ID"),
-            (7, b'c', b't') => (HeaderName::Contact, "Contact"),
-            (7, b'e', b's') => (HeaderName::Expires, "Expires"),
-            (7, b'r', b'e') => (HeaderName::Require, "Require"),
-            (7, b's', b't') => (HeaderName::Subject, "Subject"),
-            (8, b'i', b'y') => (HeaderName::Identity, "Identity"),
-            (8, b'r', b'o') => (HeaderName::ReferTo, "Refer-To"),
-            (9, b's', b'd') => (HeaderName::Supported, "Supported"),
-            (10, b'u', b't') => (HeaderName::UserAgent, "User-Agent"),
-            (11, b'm', b's') => (HeaderName::MinExpires, "Min-Expires"),
-            (11, b'r', b'r') => (HeaderName::RetryAfter, "Retry-After"),
-            (11, b'r', b'y') => (HeaderName::ReferredBy, "Referred-By"),
-            (11, b'u', b'd') => (HeaderName::Unsupported, "Unsupported"),
-            (12, b'a', b's') => (HeaderName::AllowEvents, "Allow-Events"),
-            (12, b'c', b'e') => (HeaderName::ContentType, "Content-Type"),
-            (12, b'm', b's') => (HeaderName::MaxForwards, "Max-Forwards"),
-            (12, b'r', b'e') => (HeaderName::RecordRoute, "Record-Route"),
-            (13, b'a', b'n') => (HeaderName::Authorization, "Authorization"),
-            (13, b'p', b'e') => (HeaderName::ProxyRequire, "Proxy-Require"),
-            (14, b'c', b'h') => (HeaderName::ContentLength, "Content-Length"),
-            (15, b's', b's') => (HeaderName::SessionExpires, "Session-Expires"),
-            (16, b'c', b'g') => (HeaderName::ContentEncoding, "Content-Encoding"),
-            (16, b'w', b'e') => (HeaderName::WwwAuthenticate, "WWW-Authenticate"),
-            (18, b'p', b'e') => (HeaderName::ProxyAuthenticate, "Proxy-Authenticate"),
-            (19, b'p', b'n') => (HeaderName::ProxyAuthorization, "Proxy-Authorization"),
-            _ => return HeaderName::Other,
-        };
-        if same_name(b, h, full.len()) {
-            h
-        } else {
-            HeaderName::Other
+        match NAME_SLOTS[slot] {
+            Some(h) if same_name(b, h) => h,
+            _ => HeaderName::Other,
         }
     }
 
