@@ -3,11 +3,13 @@
 //! header index is an inline vector that spills to the heap only past
 //! [`INLINE_HEADERS`] headers.
 //!
-//! The parse checks what every message is acted on by: the start line, the header lines,
-//! the topmost Via, Call-ID, CSeq, Content-Length and Max-Forwards. From and To are parsed
-//! on first use and cached; every other header when asked for. Faults found later are
-//! reported with their offset by [`Message::check_request_headers`] (what a UAS checks
-//! before acting on a request) and [`Message::validate`] (every known header).
+//! The parse checks the framing and what it needs to frame and match a message: the start
+//! line, the header lines, Content-Length, CSeq (against the request method), Call-ID and
+//! Max-Forwards. The topmost Via, From and To are parsed on first use and cached, as
+//! Kamailio parses headers on demand; every other header when asked for. Their faults are
+//! reported with offset and header by [`Message::check_request_headers`] (what a UAS checks
+//! before acting on a request: a failure is a 400) and [`Message::validate`] (every value of
+//! every known header).
 
 use crate::error::{ErrorKind, Fault, ParseError};
 use crate::header::{Auth, Token};
@@ -66,13 +68,9 @@ pub struct Message<'a> {
     headers: SmallVec<[Header<'a>; INLINE_HEADERS]>,
     body: &'a [u8],
     head_len: usize,
-    top_via: Option<Via<'a>>,
-    /// Index of the first From header; its value is parsed on first use into `from`.
-    from_at: Option<usize>,
-    from: OnceCell<Option<NameAddr<'a>>>,
-    /// Index of the first To header, parsed on first use into `to`.
-    to_at: Option<usize>,
-    to: OnceCell<Option<NameAddr<'a>>>,
+    top_via: Lazy<Via<'a>>,
+    from: Lazy<NameAddr<'a>>,
+    to: Lazy<NameAddr<'a>>,
     call_id: Option<CallId<'a>>,
     cseq: Option<CSeq<'a>>,
     content_length: Option<u32>,
@@ -140,11 +138,9 @@ impl<'a> Message<'a> {
             headers: SmallVec::new(),
             body: &[],
             head_len: 0,
-            top_via: None,
-            from_at: None,
-            from: OnceCell::new(),
-            to_at: None,
-            to: OnceCell::new(),
+            top_via: Lazy::default(),
+            from: Lazy::default(),
+            to: Lazy::default(),
             call_id: None,
             cseq: None,
             content_length: None,
@@ -243,25 +239,12 @@ impl<'a> Message<'a> {
         let v = h.value;
         let r: Result<(), Fault> = (|| {
             match h.kind {
-                HeaderName::Via if self.top_via.is_none() => {
-                    // Only the topmost via-parm is read here: it is what a UAS answers to
-                    // and what a transaction is matched on (RFC 3261 §17.2.3, §18.2.2). The
-                    // rest of the list is only copied into responses; `validate()` and
-                    // `via()` check it.
-                    if v.is_empty() {
-                        return Err(Fault::at("empty header value", v));
-                    }
-                    let (_, via) = Via::parse_prefix(v)?;
-                    self.top_via = Some(via);
-                }
-                // From and To are parsed when first read (`from()`, `to()`), and checked by
-                // `check_request_headers()` and `validate()`.
-                HeaderName::From => {
-                    self.from_at.get_or_insert(self.headers.len());
-                }
-                HeaderName::To => {
-                    self.to_at.get_or_insert(self.headers.len());
-                }
+                // The topmost Via, From and To are parsed when first read (`top_via()`,
+                // `from()`, `to()`) and checked by `check_request_headers()`; the rest of
+                // the Via list is only copied into responses (`validate()` checks it).
+                HeaderName::Via => self.top_via.locate(self.headers.len()),
+                HeaderName::From => self.from.locate(self.headers.len()),
+                HeaderName::To => self.to.locate(self.headers.len()),
                 HeaderName::CallId => {
                     let c = CallId::from_value(v)?;
                     self.call_id.get_or_insert(c);
@@ -360,35 +343,21 @@ impl<'a> Message<'a> {
         self.values_of(HeaderName::Via)
     }
 
-    /// The topmost Via.
+    /// The topmost Via (RFC 3261 §18.2.2, §17.2.3): the first via-parm of the first Via
+    /// header. `None` when absent or malformed (the fault is reported by
+    /// [`Message::check_request_headers`] and [`Message::validate`]). Parsed on first use.
     pub fn top_via(&self) -> Option<&Via<'a>> {
-        self.top_via.as_ref()
+        self.top_via.get(&self.headers, top_via_value)
     }
 
-    /// From (the first, if repeated); `None` when absent or malformed (the fault is
-    /// reported by [`Message::check_request_headers`] and [`Message::validate`]). Parsed
-    /// on first use.
+    /// From (the first, if repeated), as [`Message::top_via`].
     pub fn from(&self) -> Option<&NameAddr<'a>> {
-        self.from
-            .get_or_init(|| self.name_addr_at(self.from_at).ok().flatten())
-            .as_ref()
+        self.from.get(&self.headers, NameAddr::from_value)
     }
 
-    /// To (the first, if repeated), as [`Message::from`].
+    /// To (the first, if repeated), as [`Message::top_via`].
     pub fn to(&self) -> Option<&NameAddr<'a>> {
-        self.to
-            .get_or_init(|| self.name_addr_at(self.to_at).ok().flatten())
-            .as_ref()
-    }
-
-    /// Parses the From or To header at index `at`.
-    fn name_addr_at(&self, at: Option<usize>) -> Result<Option<NameAddr<'a>>, ParseError> {
-        let Some(h) = at.and_then(|k| self.headers.get(k)) else {
-            return Ok(None);
-        };
-        NameAddr::from_value(h.value)
-            .map(Some)
-            .map_err(|f| h.error(f))
+        self.to.get(&self.headers, NameAddr::from_value)
     }
 
     /// Call-ID.
@@ -504,10 +473,11 @@ impl<'a> Message<'a> {
                 );
             }
         }
-        // The parse checked Via (topmost), Call-ID, CSeq, Max-Forwards and Content-Length;
-        // From and To are read lazily, so their grammar is checked here.
-        self.name_addr_at(self.from_at)?;
-        self.name_addr_at(self.to_at)?;
+        // The parse checked Call-ID, CSeq, Max-Forwards and Content-Length; the topmost
+        // Via, From and To are read lazily, so their grammar is checked here.
+        self.top_via.check(&self.headers, top_via_value)?;
+        self.from.check(&self.headers, NameAddr::from_value)?;
+        self.to.check(&self.headers, NameAddr::from_value)?;
         Ok(())
     }
 
@@ -531,6 +501,61 @@ impl<'a> Message<'a> {
         self.write_to(&mut v);
         v
     }
+}
+
+/// A header value parsed on first use: the index of the (first) header it comes from, and
+/// the cached result (`None` inside when the value is malformed).
+#[derive(Debug, Clone)]
+struct Lazy<T> {
+    at: Option<usize>,
+    value: OnceCell<Option<T>>,
+}
+
+impl<T> Default for Lazy<T> {
+    fn default() -> Self {
+        Lazy {
+            at: None,
+            value: OnceCell::new(),
+        }
+    }
+}
+
+impl<'a, T> Lazy<T> {
+    /// Notes the header at index `at`, unless an earlier one was noted (the first wins).
+    fn locate(&mut self, at: usize) {
+        self.at.get_or_insert(at);
+    }
+
+    /// Parses the header's value.
+    fn check(
+        &self,
+        headers: &[Header<'a>],
+        parse: impl FnOnce(&'a str) -> Result<T, Fault>,
+    ) -> Result<Option<T>, ParseError> {
+        let Some(h) = self.at.and_then(|k| headers.get(k)) else {
+            return Ok(None);
+        };
+        parse(h.value).map(Some).map_err(|f| h.error(f))
+    }
+
+    /// The value, parsed on first use; `None` when absent or malformed.
+    fn get(
+        &self,
+        headers: &[Header<'a>],
+        parse: impl FnOnce(&'a str) -> Result<T, Fault>,
+    ) -> Option<&T> {
+        self.value
+            .get_or_init(|| self.check(headers, parse).ok().flatten())
+            .as_ref()
+    }
+}
+
+/// The first via-parm of a Via header value.
+fn top_via_value(v: &str) -> Result<Via<'_>, Fault> {
+    if v.is_empty() {
+        return Err(Fault::at("empty header value", v));
+    }
+    Via::parse_prefix(v).map(|(_, via)| via)
 }
 
 /// `b`, which starts at `offset` in the message, as text (RFC 3261 §25.1: TEXT-UTF8).
@@ -797,12 +822,13 @@ v=0\r\nEXTRA";
     }
 
     #[test]
-    fn only_the_top_via_is_checked_at_parse() {
-        // A malformed second via-parm is copied, not acted on: the parse accepts it and
-        // the full check names it with its offset.
+    fn via_is_read_lazily_and_checked_on_request() {
+        // A malformed second via-parm is copied, not acted on: only the full check
+        // names it, with its offset.
         let text = INVITE.replace("SIP/2.0/UDP 192.0.2.7;", "SIP/2.0/UDP 192.0.2.7 junk;");
         let m = Message::parse(text.as_bytes()).unwrap();
         assert_eq!(m.top_via().unwrap().branch(), Some("z9hG4bK776asdhds"));
+        m.check_request_headers().unwrap();
         let e = m.validate().unwrap_err();
         assert_eq!(e.header, Some(HeaderName::Via));
         assert!(
@@ -810,18 +836,35 @@ v=0\r\nEXTRA";
             "{}",
             &text[e.offset..]
         );
-        // The topmost one is still checked while parsing, also when a list follows it.
-        for bad in [
-            "v: SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bK776asdhds;rport junk\r\n",
-            "v: SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bK776asdhds;rport=x, SIP/2.0/UDP a\r\n",
-            "v: ,SIP/2.0/UDP pc33.atlanta.example.com\r\n",
+        // A malformed topmost one is no top Via, and a request carrying it is answered 400,
+        // also when a list follows it.
+        let top = "v: SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bK776asdhds;rport\r\n";
+        for (bad, at) in [
+            (
+                "v: SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bK776asdhds;rport junk\r\n",
+                "junk",
+            ),
+            (
+                "v: SIP/2.0/UDP pc33.atlanta.example.com;rport=x, SIP/2.0/UDP a\r\n",
+                "x, SIP",
+            ),
+            ("v: ,SIP/2.0/UDP pc33.atlanta.example.com\r\n", ",SIP"),
         ] {
-            let text = INVITE.replace(
-                "v: SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bK776asdhds;rport\r\n",
-                bad,
+            let text = INVITE.replace(top, bad);
+            let m = Message::parse(text.as_bytes()).unwrap();
+            assert_eq!(m.top_via(), None, "{bad}");
+            let e = m.check_request_headers().unwrap_err();
+            assert_eq!(
+                (e.header, e.status_code()),
+                (Some(HeaderName::Via), 400),
+                "{bad}"
             );
-            let e = Message::parse(text.as_bytes()).unwrap_err();
-            assert_eq!(e.header, Some(HeaderName::Via), "{bad}");
+            assert!(
+                text[e.offset..].starts_with(at),
+                "{bad}: {}",
+                &text[e.offset..]
+            );
+            assert_eq!(m.validate().unwrap_err().header, Some(HeaderName::Via));
         }
     }
 

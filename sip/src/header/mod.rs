@@ -283,8 +283,8 @@ impl HeaderName {
     }
 
     /// Headers the parser looks at while parsing, because a gateway acts on every message
-    /// by them (RFC 3261 §8.1.1, §18.3): the topmost Via, Call-ID, CSeq, Content-Length and
-    /// Max-Forwards are checked; From and To are located and parsed on first use.
+    /// by them (RFC 3261 §8.1.1, §18.3): Call-ID, CSeq, Content-Length and Max-Forwards are
+    /// checked; the topmost Via, From and To are located and parsed on first use.
     pub fn validated_at_parse(self) -> bool {
         matches!(
             self,
