@@ -114,8 +114,10 @@ impl<'a> Message<'a> {
         Message::parse_unchecked_order(buf).map_err(|e| first_fault(buf, e))
     }
 
-    /// The parse in one pass over the head. A fault is returned as soon as it is met; the
-    /// caller puts it in the order of [`first_fault`].
+    /// The parse: the header lines are found in one pass over the bytes, the head is
+    /// checked to be UTF-8 in one go, then the start line and each header are read. A
+    /// fault is returned as soon as it is met; the caller puts it in the order of
+    /// [`first_fault`].
     fn parse_unchecked_order(buf: &'a [u8]) -> Result<Message<'a>, ParseError> {
         let incomplete = || ParseError::new(ErrorKind::Incomplete, buf.len());
         let skip = buf
@@ -129,8 +131,50 @@ impl<'a> Message<'a> {
         if first_end == buf.len() {
             return Err(incomplete());
         }
-        let first = utf8(&buf[skip..first_end], skip)?;
-        let start = start_line(strip_cr(first))
+
+        // The header lines (RFC 3261 §7.3.1): `name HCOLON value`, the value extended over
+        // continuation lines that start with white space, up to the empty line that ends
+        // the head (CRLF, or a bare LF from a lenient peer). A malformed line ends the
+        // scan; its fault is reported after those of the lines before it.
+        let mut lines: SmallVec<[HeaderLine; INLINE_HEADERS]> = SmallVec::new();
+        let mut pos = first_end + 1;
+        let (body_start, line_fault) = loop {
+            match buf.get(pos) {
+                None => return Err(incomplete()),
+                Some(b'\n') => break (pos + 1, None),
+                Some(b'\r') if buf.get(pos + 1) == Some(&b'\n') => break (pos + 2, None),
+                Some(_) => {}
+            }
+            let name_end = pos + crate::parse::span_bytes(&buf[pos..], crate::parse::class::TOKEN);
+            let mut colon = name_end;
+            while matches!(buf.get(colon), Some(b' ' | b'\t')) {
+                colon += 1;
+            }
+            if name_end == pos || buf.get(colon) != Some(&b':') {
+                break (pos, Some(header_line_fault(buf, pos)));
+            }
+            // Extend over continuation lines (LWS folding, RFC 3261 §7.3.1).
+            let mut end = line_end(buf, colon);
+            while end < buf.len() && matches!(buf.get(end + 1), Some(b' ' | b'\t')) {
+                end = line_end(buf, end + 1);
+            }
+            if end == buf.len() {
+                return Err(incomplete());
+            }
+            lines.push(HeaderLine {
+                start: pos,
+                name_end,
+                colon,
+                end,
+            });
+            pos = end + 1;
+        };
+
+        // Every line read above, as text (TEXT-UTF8, RFC 3261 §25.1); `at` gives the text
+        // between two offsets of `buf`, which all lie on ASCII bytes.
+        let head = utf8(&buf[skip..pos], skip)?;
+        let at = |from: usize, to: usize| head.get(from - skip..to - skip).unwrap_or_default();
+        let start = start_line(strip_cr(at(skip, first_end)))
             .map_err(|(kind, f)| ParseError::new(kind, f.offset_from(buf)))?;
 
         let mut msg = Message {
@@ -146,58 +190,23 @@ impl<'a> Message<'a> {
             content_length: None,
             max_forwards: None,
         };
-
-        // One pass over the header lines (RFC 3261 §7.3.1): `name HCOLON value`, the value
-        // extended over continuation lines that start with white space, up to the empty
-        // line that ends the head (CRLF, or a bare LF from a lenient peer).
-        let mut pos = first_end + 1;
-        let body_start = loop {
-            match buf.get(pos) {
-                None => return Err(incomplete()),
-                Some(b'\n') => break pos + 1,
-                Some(b'\r') if buf.get(pos + 1) == Some(&b'\n') => break pos + 2,
-                Some(_) => {}
-            }
-            let line_err = |what| ParseError::new(ErrorKind::HeaderLine(what), pos);
-            let name_len = crate::parse::span_bytes(&buf[pos..], crate::parse::class::TOKEN);
-            let mut colon = pos + name_len;
-            while matches!(buf.get(colon), Some(b' ' | b'\t')) {
-                colon += 1;
-            }
-            if name_len == 0 || buf.get(colon) != Some(&b':') {
-                let line = &buf[pos..line_end(buf, pos)];
-                return Err(line_err(if matches!(line.first(), Some(b' ' | b'\t')) {
-                    "continuation line without a header"
-                } else if memchr::memchr(b':', line).is_none() {
-                    "no ':' after header name"
-                } else {
-                    "bad header name"
-                }));
-            }
-            // Extend over continuation lines (LWS folding, RFC 3261 §7.3.1).
-            let mut end = line_end(buf, colon);
-            while end < buf.len() && matches!(buf.get(end + 1), Some(b' ' | b'\t')) {
-                end = line_end(buf, end + 1);
-            }
-            if end == buf.len() {
-                return Err(incomplete());
-            }
-            let line = utf8(&buf[pos..end], pos)?;
-            let value = crate::parse::trim_lws(&line[colon - pos + 1..]);
-            let name = &line[..name_len];
-            let kind = HeaderName::from_name(name);
+        for l in &lines {
+            let name = at(l.start, l.name_end);
+            let kind = HeaderName::from_name_at(&buf[l.start..], l.name_end - l.start);
             let h = Header {
                 name,
                 kind,
-                value,
-                offset: pos,
+                value: crate::parse::trim_lws(at(l.colon + 1, l.end)),
+                offset: l.start,
             };
             if kind.validated_at_parse() {
                 msg.take_validated(&h)?;
             }
             msg.headers.push(h);
-            pos = end + 1;
-        };
+        }
+        if let Some(e) = line_fault {
+            return Err(e);
+        }
         msg.head_len = body_start;
 
         if let (StartLine::Request(r), Some(c)) = (&msg.start, &msg.cseq)
@@ -501,6 +510,30 @@ impl<'a> Message<'a> {
         self.write_to(&mut v);
         v
     }
+}
+
+/// Where a header line lies in the message: its start, the end of its name, its colon and
+/// the end of its value (the line end of its last continuation line).
+#[derive(Debug, Clone, Copy)]
+struct HeaderLine {
+    start: usize,
+    name_end: usize,
+    colon: usize,
+    end: usize,
+}
+
+/// What is wrong with the header line at `pos`, which has no `name HCOLON`.
+#[cold]
+fn header_line_fault(buf: &[u8], pos: usize) -> ParseError {
+    let line = &buf[pos..line_end(buf, pos)];
+    let what = if matches!(line.first(), Some(b' ' | b'\t')) {
+        "continuation line without a header"
+    } else if memchr::memchr(b':', line).is_none() {
+        "no ':' after header name"
+    } else {
+        "bad header name"
+    };
+    ParseError::new(ErrorKind::HeaderLine(what), pos)
 }
 
 /// A header value parsed on first use: the index of the (first) header it comes from, and

@@ -114,102 +114,93 @@ const NAMES: &[(HeaderName, &str, Option<u8>)] = &[
     (HeaderName::WwwAuthenticate, "WWW-Authenticate", None),
 ];
 
-/// A header name folded into three words for comparing with one instruction per word:
-/// overlapping little-endian loads covering every byte (names are 2 to 24 bytes), laid out
-/// by length only, so two names of the same length fold alike.
-type Folded = [u64; 3];
+/// Up to 24 bytes of a header name as three little-endian words, zero past its end.
+type Words = [u64; 3];
 
-/// `N` bytes of `b` from `at`, little-endian.
+/// The words of the `len`-byte name at the start of `b`, which may run on past the name
+/// (the rest of its header line): with 24 bytes at hand, three plain loads and masks.
 #[inline]
-fn le<const N: usize>(b: &[u8], at: usize) -> u64 {
-    let mut w = [0u8; 8];
-    if let Some(s) = b.get(at..at + N) {
-        w[..N].copy_from_slice(s);
-    }
-    u64::from_le_bytes(w)
-}
-
-#[inline]
-fn fold(b: &[u8]) -> Folded {
-    let n = b.len();
-    match n {
-        2..=3 => [le::<2>(b, 0) | le::<2>(b, n - 2) << 16, 0, 0],
-        4..=7 => [le::<4>(b, 0) | le::<4>(b, n - 4) << 32, 0, 0],
-        8..=16 => [le::<8>(b, 0), le::<8>(b, n - 8), 0],
-        17..=24 => [le::<8>(b, 0), le::<8>(b, 8), le::<8>(b, n - 8)],
-        _ => [0; 3],
-    }
-}
-
-/// [`fold`] at compile time, of the name in lower case or (`letter_bits`) of the 0x20 bit
-/// of its letters.
-const fn fold_const(s: &[u8], letter_bits: bool) -> Folded {
-    const fn le(s: &[u8], at: usize, len: usize, f: bool) -> u64 {
-        let mut w = 0u64;
-        let mut k = 0;
-        while k < len {
-            let c = s[at + k];
-            let c = match (f, c.is_ascii_alphabetic()) {
-                (true, true) => 0x20,
-                (true, false) => 0,
-                (false, _) => c.to_ascii_lowercase(),
-            };
-            w |= (c as u64) << (8 * k);
-            k += 1;
+fn name_words(b: &[u8], len: usize) -> Words {
+    let mut padded = [0u8; 24];
+    let bytes: &[u8] = match b.get(..24) {
+        Some(s) => s,
+        None => {
+            let n = b.len().min(24);
+            padded[..n].copy_from_slice(&b[..n]);
+            &padded
         }
-        w
+    };
+    let mut w = [0u64; 3];
+    for (k, (word, chunk)) in w.iter_mut().zip(bytes.chunks_exact(8)).enumerate() {
+        let bits = (len * 8).saturating_sub(64 * k).min(64);
+        let mask = if bits == 0 {
+            0
+        } else {
+            u64::MAX >> (64 - bits)
+        };
+        *word = <[u8; 8]>::try_from(chunk).map_or(0, u64::from_le_bytes) & mask;
     }
-    let f = letter_bits;
-    let n = s.len();
-    match n {
-        2..=3 => [le(s, 0, 2, f) | le(s, n - 2, 2, f) << 16, 0, 0],
-        4..=7 => [le(s, 0, 4, f) | le(s, n - 4, 4, f) << 32, 0, 0],
-        8..=16 => [le(s, 0, 8, f), le(s, n - 8, 8, f), 0],
-        17..=24 => [le(s, 0, 8, f), le(s, 8, 8, f), le(s, n - 8, 8, f)],
-        _ => [0; 3],
-    }
+    w
 }
 
-/// Per known header (indexed by `HeaderName as usize`): its name folded in lower case, and
-/// the 0x20 bits of its letters folded alike.
-static NAME_KEYS: [(Folded, Folded); NAMES.len()] = {
+/// [`name_words`] of a known name at compile time: its lower case (`letter_bits` false)
+/// or the 0x20 bit of each of its letters (`letter_bits` true).
+const fn known_words(s: &[u8], letter_bits: bool) -> Words {
+    let mut w = [0u64; 3];
+    let mut k = 0;
+    while k < s.len() {
+        let c = s[k];
+        let c = match (letter_bits, c.is_ascii_alphabetic()) {
+            (true, true) => 0x20,
+            (true, false) => 0,
+            (false, _) => c.to_ascii_lowercase(),
+        };
+        w[k / 8] |= (c as u64) << (8 * (k % 8));
+        k += 1;
+    }
+    w
+}
+
+/// Per known header (indexed by `HeaderName as usize`): its name in lower case, and the
+/// 0x20 bits of its letters, as [`Words`].
+static NAME_KEYS: [(Words, Words); NAMES.len()] = {
     let mut keys = [([0; 3], [0; 3]); NAMES.len()];
     let mut k = 0;
     while k < NAMES.len() {
         assert!(NAMES[k].0 as usize == k, "NAMES is in enum order");
         let name = NAMES[k].1.as_bytes();
-        keys[k] = (fold_const(name, false), fold_const(name, true));
+        assert!(name.len() <= 24, "known names fit in three words");
+        keys[k] = (known_words(name, false), known_words(name, true));
         k += 1;
     }
     keys
 };
 
-/// Whether `b` spells the name of `h` in any case (RFC 3261 §7.3.1). Known names are ASCII
-/// letters and `-`: setting bit 0x20 of the received bytes at letter positions lower-cases
-/// exactly the letters, so whole words compare at once.
+/// Whether the name of `len` bytes with words `x` spells the name of `h` in any case
+/// (RFC 3261 §7.3.1). Known names are ASCII letters and `-`: setting bit 0x20 of the
+/// received bytes at letter positions lower-cases exactly the letters, so whole words
+/// compare at once.
 #[inline]
-fn same_name(b: &[u8], h: HeaderName) -> bool {
+fn same_name(x: &Words, len: usize, h: HeaderName) -> bool {
     let (want, letters) = &NAME_KEYS[h as usize];
-    let x = fold(b);
-    b.len() == NAMES[h as usize].1.len()
-        && x[0] | letters[0] == want[0]
-        && x[1] | letters[1] == want[1]
-        && x[2] | letters[2] == want[2]
+    let diff = (x[0] | letters[0]) ^ want[0]
+        | (x[1] | letters[1]) ^ want[1]
+        | (x[2] | letters[2]) ^ want[2];
+    diff == 0 && len == NAMES[h as usize].1.len()
 }
 
 /// The slot of a full header name in [`NAME_SLOTS`]: a multiplicative hash of its length
 /// and its first and last letters, chosen so that the known names do not collide (checked
 /// when `NAME_SLOTS` is built). `None` for lengths no known name has.
 #[inline]
-const fn name_slot(b: &[u8]) -> Option<usize> {
+const fn name_slot(b: &[u8], len: usize) -> Option<usize> {
     const MULTIPLIER: u64 = 0x8dd9_df9c_fb4b_5e17;
-    let n = b.len();
-    if n < 2 || n > 24 {
+    if len < 2 || len > 24 || b.len() < len {
         return None;
     }
-    let key = n as u64
+    let key = len as u64
         | (b[0].to_ascii_lowercase() as u64) << 8
-        | (b[n - 1].to_ascii_lowercase() as u64) << 16;
+        | (b[len - 1].to_ascii_lowercase() as u64) << 16;
     Some((key.wrapping_mul(MULTIPLIER) >> 58) as usize)
 }
 
@@ -219,7 +210,8 @@ static NAME_SLOTS: [Option<HeaderName>; 64] = {
     let mut slots = [None; 64];
     let mut k = 0;
     while k < NAMES.len() {
-        let Some(slot) = name_slot(NAMES[k].1.as_bytes()) else {
+        let name = NAMES[k].1.as_bytes();
+        let Some(slot) = name_slot(name, name.len()) else {
             panic!("known names are 2 to 24 bytes");
         };
         assert!(
@@ -249,19 +241,25 @@ impl HeaderName {
     /// Looks a header name up, case-insensitively, full or compact form (RFC 3261 §7.3.1,
     /// §7.3.3).
     pub fn from_name(name: &str) -> HeaderName {
-        let b = name.as_bytes();
-        if let [c] = *b {
-            let c = c.to_ascii_lowercase();
+        HeaderName::from_name_at(name.as_bytes(), name.len())
+    }
+
+    /// [`HeaderName::from_name`] of the `len`-byte name at the start of `b`; `b` may run
+    /// on past the name, which lets the parser compare whole words without copying.
+    #[inline]
+    pub(crate) fn from_name_at(b: &[u8], len: usize) -> HeaderName {
+        if len == 1 {
+            let c = b.first().map_or(0, u8::to_ascii_lowercase);
             return match c {
                 b'a'..=b'z' => COMPACT[usize::from(c - b'a')].unwrap_or(HeaderName::Other),
                 _ => HeaderName::Other,
             };
         }
-        let Some(slot) = name_slot(b) else {
+        let Some(slot) = name_slot(b, len) else {
             return HeaderName::Other;
         };
         match NAME_SLOTS[slot] {
-            Some(h) if same_name(b, h) => h,
+            Some(h) if same_name(&name_words(b, len), len, h) => h,
             _ => HeaderName::Other,
         }
     }
@@ -401,6 +399,13 @@ mod tests {
             HeaderName::MaxForwards
         );
         assert_eq!(HeaderName::from_name("X-Foo"), HeaderName::Other);
+        // Within a header line: the bytes after the name do not count.
+        let line = b"record-ROUTE: <sip:p.example.com;lr>, <sip:q.example.com;lr>\r\n";
+        assert_eq!(HeaderName::from_name_at(line, 12), HeaderName::RecordRoute);
+        assert_eq!(HeaderName::from_name_at(line, 11), HeaderName::Other);
+        assert_eq!(HeaderName::from_name_at(b"To:x", 2), HeaderName::To);
+        assert_eq!(HeaderName::from_name_at(b"To", 2), HeaderName::To);
+        assert_eq!(HeaderName::from_name_at(b"T", 2), HeaderName::Other);
         for &(h, full, _) in NAMES {
             assert_eq!(HeaderName::from_name(full), h);
             assert_eq!(HeaderName::from_name(&full.to_ascii_uppercase()), h);
