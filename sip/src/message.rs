@@ -145,7 +145,8 @@ impl<'a> Message<'a> {
                 Some(b'\r') if buf.get(pos + 1) == Some(&b'\n') => break (pos + 2, None),
                 Some(_) => {}
             }
-            let name_end = pos + crate::parse::span_bytes(&buf[pos..], crate::parse::class::TOKEN);
+            // The name's characters are checked below, once it is known which header it is.
+            let name_end = pos + name_len(&buf[pos..]);
             let mut colon = name_end;
             while matches!(buf.get(colon), Some(b' ' | b'\t')) {
                 colon += 1;
@@ -193,6 +194,15 @@ impl<'a> Message<'a> {
         for l in &lines {
             let name = at(l.start, l.name_end);
             let kind = HeaderName::from_name_at(&buf[l.start..], l.name_end - l.start);
+            // A known name is a token; any other must be checked (RFC 3261 §7.3.1).
+            if kind == HeaderName::Other
+                && crate::parse::span(name, crate::parse::class::TOKEN) != name.len()
+            {
+                return Err(ParseError::new(
+                    ErrorKind::HeaderLine("bad header name"),
+                    l.start,
+                ));
+            }
             let h = Header {
                 name,
                 kind,
@@ -520,6 +530,34 @@ struct HeaderLine {
     name_end: usize,
     colon: usize,
     end: usize,
+}
+
+/// The length of the header name at the start of `b`: up to the first `:`, SP, HTAB, CR or
+/// LF, found eight bytes at a time (SWAR: a byte equal to `c` is a zero byte of `w ^ c`,
+/// and the lowest byte flagged by `(x - 0x01..) & !x & 0x80..` is always a true zero).
+#[inline]
+fn name_len(b: &[u8]) -> usize {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let zero = |x: u64| x.wrapping_sub(LO) & !x & HI;
+    let ends = |c: &u8| matches!(c, b':' | b' ' | b'\t' | b'\r' | b'\n');
+    let mut k = 0;
+    while let Some(chunk) = b.get(k..k + 8) {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(a);
+        let found = zero(w ^ (LO * u64::from(b':')))
+            | zero(w ^ (LO * u64::from(b' ')))
+            | zero(w ^ (LO * u64::from(b'\t')))
+            | zero(w ^ (LO * u64::from(b'\r')))
+            | zero(w ^ (LO * u64::from(b'\n')));
+        if found != 0 {
+            return k + (found.trailing_zeros() / 8) as usize;
+        }
+        k += 8;
+    }
+    let rest = b.get(k..).unwrap_or_default();
+    k + rest.iter().position(ends).unwrap_or(rest.len())
 }
 
 /// What is wrong with the header line at `pos`, which has no `name HCOLON`.

@@ -121,26 +121,26 @@ type Words = [u64; 3];
 /// (the rest of its header line): with 24 bytes at hand, three plain loads and masks.
 #[inline]
 fn name_words(b: &[u8], len: usize) -> Words {
-    let mut padded = [0u8; 24];
-    let bytes: &[u8] = match b.get(..24) {
-        Some(s) => s,
-        None => {
-            let n = b.len().min(24);
-            padded[..n].copy_from_slice(&b[..n]);
-            &padded
-        }
-    };
     let mut w = [0u64; 3];
-    for (k, (word, chunk)) in w.iter_mut().zip(bytes.chunks_exact(8)).enumerate() {
-        let bits = (len * 8).saturating_sub(64 * k).min(64);
-        let mask = if bits == 0 {
-            0
+    let Some(bytes) = b.get(..24) else {
+        // Short of 24 bytes (a name given on its own): byte by byte.
+        for (k, &c) in b.iter().take(len.min(24)).enumerate() {
+            w[k / 8] |= u64::from(c) << (8 * (k % 8));
+        }
+        return w;
+    };
+    let word = |k: usize| {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(&bytes[8 * k..8 * k + 8]);
+        let bits = 8 * len.saturating_sub(8 * k).min(8);
+        let mask = if bits == 64 {
+            u64::MAX
         } else {
-            u64::MAX >> (64 - bits)
+            (1 << bits) - 1
         };
-        *word = <[u8; 8]>::try_from(chunk).map_or(0, u64::from_le_bytes) & mask;
-    }
-    w
+        u64::from_le_bytes(a) & mask
+    };
+    [word(0), word(1), word(2)]
 }
 
 /// [`name_words`] of a known name at compile time: its lower case (`letter_bits` false)
