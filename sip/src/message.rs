@@ -3,13 +3,13 @@
 //! header index is an inline vector that spills to the heap only past
 //! [`INLINE_HEADERS`] headers.
 //!
-//! The parse checks the framing and what it needs to frame and match a message: the start
-//! line, the header lines, Content-Length, CSeq (against the request method), Call-ID and
-//! Max-Forwards. The topmost Via, From and To are parsed on first use and cached, as
-//! Kamailio parses headers on demand; every other header when asked for. Their faults are
-//! reported with offset and header by [`Message::check_request_headers`] (what a UAS checks
-//! before acting on a request: a failure is a 400) and [`Message::validate`] (every value of
-//! every known header).
+//! The parse checks what framing a message needs: the start line (with the Request-URI),
+//! the header lines, Content-Length (which bounds the body) and Max-Forwards. The headers
+//! every message is matched on -- the topmost Via, From, To, Call-ID, CSeq -- are parsed on
+//! first use and cached, as Kamailio parses headers on demand; every other header when
+//! asked for. Their faults are reported with offset and header by
+//! [`Message::check_request_headers`] (what a UAS checks before acting on a request: a
+//! failure is a 400) and [`Message::validate`] (every value of every known header).
 
 use crate::error::{ErrorKind, Fault, ParseError};
 use crate::header::{Auth, Token};
@@ -71,8 +71,8 @@ pub struct Message<'a> {
     top_via: Lazy<Via<'a>>,
     from: Lazy<NameAddr<'a>>,
     to: Lazy<NameAddr<'a>>,
-    call_id: Option<CallId<'a>>,
-    cseq: Option<CSeq<'a>>,
+    call_id: Lazy<CallId<'a>>,
+    cseq: Lazy<CSeq<'a>>,
     content_length: Option<u32>,
     max_forwards: Option<u8>,
 }
@@ -186,8 +186,8 @@ impl<'a> Message<'a> {
             top_via: Lazy::default(),
             from: Lazy::default(),
             to: Lazy::default(),
-            call_id: None,
-            cseq: None,
+            call_id: Lazy::default(),
+            cseq: Lazy::default(),
             content_length: None,
             max_forwards: None,
         };
@@ -219,16 +219,6 @@ impl<'a> Message<'a> {
         }
         msg.head_len = body_start;
 
-        if let (StartLine::Request(r), Some(c)) = (&msg.start, &msg.cseq)
-            && r.method != c.method
-        {
-            let h = msg.header_of(HeaderName::CSeq).copied();
-            let offset = h.map_or(0, |h| h.offset);
-            return Err(
-                ParseError::new(ErrorKind::CSeqMethodMismatch, offset).in_header(HeaderName::CSeq)
-            );
-        }
-
         let available = buf.len() - body_start;
         msg.body = match msg.content_length {
             Some(n) => {
@@ -258,20 +248,14 @@ impl<'a> Message<'a> {
         let v = h.value;
         let r: Result<(), Fault> = (|| {
             match h.kind {
-                // The topmost Via, From and To are parsed when first read (`top_via()`,
-                // `from()`, `to()`) and checked by `check_request_headers()`; the rest of
-                // the Via list is only copied into responses (`validate()` checks it).
+                // The topmost Via, From, To, Call-ID and CSeq are parsed when first read
+                // and checked by `check_request_headers()`; the rest of the Via list is
+                // only copied into responses (`validate()` checks it).
                 HeaderName::Via => self.top_via.locate(self.headers.len()),
                 HeaderName::From => self.from.locate(self.headers.len()),
                 HeaderName::To => self.to.locate(self.headers.len()),
-                HeaderName::CallId => {
-                    let c = CallId::from_value(v)?;
-                    self.call_id.get_or_insert(c);
-                }
-                HeaderName::CSeq => {
-                    let c = CSeq::from_value(v)?;
-                    self.cseq.get_or_insert(c);
-                }
+                HeaderName::CallId => self.call_id.locate(self.headers.len()),
+                HeaderName::CSeq => self.cseq.locate(self.headers.len()),
                 HeaderName::ContentLength => {
                     let n = crate::header::content_length_value(v)?;
                     match self.content_length {
@@ -379,14 +363,32 @@ impl<'a> Message<'a> {
         self.to.get(&self.headers, NameAddr::from_value)
     }
 
-    /// Call-ID.
+    /// Call-ID, as [`Message::top_via`].
     pub fn call_id(&self) -> Option<&'a str> {
-        self.call_id.map(|c| c.0)
+        self.call_id
+            .get(&self.headers, CallId::from_value)
+            .map(|c| c.0)
     }
 
-    /// CSeq.
+    /// CSeq, as [`Message::top_via`]. In a request its method may differ from the
+    /// request's; [`Message::check_request_headers`] reports that.
     pub fn cseq(&self) -> Option<&CSeq<'a>> {
-        self.cseq.as_ref()
+        self.cseq.get(&self.headers, CSeq::from_value)
+    }
+
+    /// In a request, that the CSeq method is the request method (RFC 3261 §8.1.1.5).
+    fn check_cseq_method(&self) -> Result<(), ParseError> {
+        let StartLine::Request(r) = &self.start else {
+            return Ok(());
+        };
+        match self.cseq.check(&self.headers, CSeq::from_value)? {
+            Some(c) if c.method != r.method => {
+                let offset = self.header_of(HeaderName::CSeq).map_or(0, |h| h.offset);
+                Err(ParseError::new(ErrorKind::CSeqMethodMismatch, offset)
+                    .in_header(HeaderName::CSeq))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Content-Length, when present.
@@ -463,12 +465,13 @@ impl<'a> Message<'a> {
         for h in &self.headers {
             h.typed()?;
         }
-        Ok(())
+        self.check_cseq_method()
     }
 
     /// Checks what RFC 3261 §8.1.1 requires of a request: To, From, CSeq, Call-ID and Via
-    /// present, To, From, CSeq, Call-ID, Max-Forwards and Content-Length at most once, and
-    /// From and To well-formed. A UAS answers a failure with 400.
+    /// present, To, From, CSeq, Call-ID, Max-Forwards and Content-Length at most once,
+    /// those a UAS acts on well-formed (the topmost Via, From, To, Call-ID, CSeq), and the
+    /// CSeq method the request method (§8.1.1.5). A UAS answers a failure with 400.
     pub fn check_request_headers(&self) -> Result<(), ParseError> {
         use HeaderName as H;
         for kind in [H::To, H::From, H::CSeq, H::CallId, H::Via] {
@@ -492,12 +495,13 @@ impl<'a> Message<'a> {
                 );
             }
         }
-        // The parse checked Call-ID, CSeq, Max-Forwards and Content-Length; the topmost
-        // Via, From and To are read lazily, so their grammar is checked here.
+        // The parse checked Max-Forwards and Content-Length; the topmost Via, From, To,
+        // Call-ID and CSeq are read lazily, so their grammar is checked here.
         self.top_via.check(&self.headers, top_via_value)?;
         self.from.check(&self.headers, NameAddr::from_value)?;
         self.to.check(&self.headers, NameAddr::from_value)?;
-        Ok(())
+        self.call_id.check(&self.headers, CallId::from_value)?;
+        self.check_cseq_method()
     }
 
     /// Serialises the message in canonical form: known headers re-rendered from their typed
@@ -816,8 +820,12 @@ v=0\r\nEXTRA";
 
     #[test]
     fn errors_name_header_and_offset() {
+        // CSeq is read lazily: the request check names the fault.
         let bad = INVITE.replace("CSeq: 314159 INVITE", "CSeq: x INVITE");
-        let e = Message::parse(bad.as_bytes()).unwrap_err();
+        let m = Message::parse(bad.as_bytes()).unwrap();
+        assert_eq!(m.cseq(), None);
+        let e = m.check_request_headers().unwrap_err();
+        assert_eq!(m.validate().unwrap_err(), e);
         assert_eq!(e.header, Some(HeaderName::CSeq));
         assert_eq!(&bad[e.offset..e.offset + 7], "x INVIT");
         assert_eq!(e.status_code(), 400);
@@ -937,6 +945,23 @@ v=0\r\nEXTRA";
             );
             assert_eq!(m.validate().unwrap_err().header, Some(HeaderName::Via));
         }
+    }
+
+    #[test]
+    fn cseq_method_must_be_the_request_method() {
+        let bad = INVITE.replace("CSeq: 314159 INVITE", "CSeq: 314159 ACK");
+        let m = Message::parse(bad.as_bytes()).unwrap();
+        assert_eq!(m.cseq().unwrap().method, Method::Ack);
+        let e = m.check_request_headers().unwrap_err();
+        assert_eq!(m.validate().unwrap_err(), e);
+        assert_eq!(
+            (e.kind, e.status_code()),
+            (ErrorKind::CSeqMethodMismatch, 400)
+        );
+        assert!(bad[e.offset..].starts_with("CSeq: 314159 ACK"));
+        // A response carries the method of the request it answers.
+        let ok = "SIP/2.0 200 OK\r\nCSeq: 1 BYE\r\n\r\n";
+        Message::parse(ok.as_bytes()).unwrap().validate().unwrap();
     }
 
     #[test]

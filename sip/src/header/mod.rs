@@ -281,8 +281,8 @@ impl HeaderName {
     }
 
     /// Headers the parser looks at while parsing, because a gateway acts on every message
-    /// by them (RFC 3261 §8.1.1, §18.3): Call-ID, CSeq, Content-Length and Max-Forwards are
-    /// checked; the topmost Via, From and To are located and parsed on first use.
+    /// by them (RFC 3261 §8.1.1, §18.3): Content-Length and Max-Forwards are checked; the
+    /// topmost Via, From, To, Call-ID and CSeq are located and parsed on first use.
     pub fn validated_at_parse(self) -> bool {
         matches!(
             self,
