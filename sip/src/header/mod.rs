@@ -129,19 +129,29 @@ fn name_words(b: &[u8], len: usize) -> Words {
         }
         return w;
     };
+    let mask = &NAME_MASKS[len.min(24)];
     let word = |k: usize| {
         let mut a = [0u8; 8];
         a.copy_from_slice(&bytes[8 * k..8 * k + 8]);
-        let bits = 8 * len.saturating_sub(8 * k).min(8);
-        let mask = if bits == 64 {
-            u64::MAX
-        } else {
-            (1 << bits) - 1
-        };
-        u64::from_le_bytes(a) & mask
+        u64::from_le_bytes(a) & mask[k]
     };
     [word(0), word(1), word(2)]
 }
+
+/// For a name of `n` bytes (index), the masks keeping its bytes in [`Words`].
+static NAME_MASKS: [Words; 25] = {
+    let mut masks = [[0; 3]; 25];
+    let mut n = 0;
+    while n <= 24 {
+        let mut k = 0;
+        while k < n {
+            masks[n][k / 8] |= 0xff << (8 * (k % 8));
+            k += 1;
+        }
+        n += 1;
+    }
+    masks
+};
 
 /// [`name_words`] of a known name at compile time: its lower case (`letter_bits` false)
 /// or the 0x20 bit of each of its letters (`letter_bits` true).
@@ -161,16 +171,20 @@ const fn known_words(s: &[u8], letter_bits: bool) -> Words {
     w
 }
 
-/// Per known header (indexed by `HeaderName as usize`): its name in lower case, and the
-/// 0x20 bits of its letters, as [`Words`].
-static NAME_KEYS: [(Words, Words); NAMES.len()] = {
-    let mut keys = [([0; 3], [0; 3]); NAMES.len()];
+/// Per known header (indexed by `HeaderName as usize`): its name in lower case and the
+/// 0x20 bits of its letters, as [`Words`], and its length.
+static NAME_KEYS: [(Words, Words, usize); NAMES.len()] = {
+    let mut keys = [([0; 3], [0; 3], 0); NAMES.len()];
     let mut k = 0;
     while k < NAMES.len() {
         assert!(NAMES[k].0 as usize == k, "NAMES is in enum order");
         let name = NAMES[k].1.as_bytes();
         assert!(name.len() <= 24, "known names fit in three words");
-        keys[k] = (known_words(name, false), known_words(name, true));
+        keys[k] = (
+            known_words(name, false),
+            known_words(name, true),
+            name.len(),
+        );
         k += 1;
     }
     keys
@@ -182,11 +196,11 @@ static NAME_KEYS: [(Words, Words); NAMES.len()] = {
 /// compare at once.
 #[inline]
 fn same_name(x: &Words, len: usize, h: HeaderName) -> bool {
-    let (want, letters) = &NAME_KEYS[h as usize];
+    let (want, letters, known_len) = &NAME_KEYS[h as usize];
     let diff = (x[0] | letters[0]) ^ want[0]
         | (x[1] | letters[1]) ^ want[1]
         | (x[2] | letters[2]) ^ want[2];
-    diff == 0 && len == NAMES[h as usize].1.len()
+    diff == 0 && len == *known_len
 }
 
 /// The slot of a full header name in [`NAME_SLOTS`]: a multiplicative hash of its length
