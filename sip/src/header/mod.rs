@@ -297,17 +297,16 @@ impl HeaderName {
     /// Headers the parser looks at while parsing, because a gateway acts on every message
     /// by them (RFC 3261 §8.1.1, §18.3): Content-Length and Max-Forwards are checked; the
     /// topmost Via, From, To, Call-ID and CSeq are located and parsed on first use.
+    #[inline]
     pub fn validated_at_parse(self) -> bool {
-        matches!(
-            self,
-            HeaderName::Via
-                | HeaderName::From
-                | HeaderName::To
-                | HeaderName::CallId
-                | HeaderName::CSeq
-                | HeaderName::ContentLength
-                | HeaderName::MaxForwards
-        )
+        const AT_PARSE: u64 = 1 << HeaderName::Via as u64
+            | 1 << HeaderName::From as u64
+            | 1 << HeaderName::To as u64
+            | 1 << HeaderName::CallId as u64
+            | 1 << HeaderName::CSeq as u64
+            | 1 << HeaderName::ContentLength as u64
+            | 1 << HeaderName::MaxForwards as u64;
+        AT_PARSE >> (self as u64) & 1 != 0
     }
 }
 
