@@ -68,6 +68,8 @@ pub struct Message<'a> {
     headers: SmallVec<[Header<'a>; INLINE_HEADERS]>,
     body: &'a [u8],
     head_len: usize,
+    /// Index of the first header of each kind read lazily, by [`Lazy`] slot.
+    first: [usize; LAZY_SLOTS],
     top_via: Lazy<Via<'a>>,
     from: Lazy<NameAddr<'a>>,
     to: Lazy<NameAddr<'a>>,
@@ -183,6 +185,7 @@ impl<'a> Message<'a> {
             headers: SmallVec::new(),
             body: &[],
             head_len: 0,
+            first: [usize::MAX; LAZY_SLOTS],
             top_via: Lazy::default(),
             from: Lazy::default(),
             to: Lazy::default(),
@@ -209,7 +212,11 @@ impl<'a> Message<'a> {
                 value: crate::parse::trim_lws(at(l.colon + 1, l.end)),
                 offset: l.start,
             };
-            if kind.validated_at_parse() {
+            // Note where the headers read lazily are (the first of a kind wins), without
+            // branching on the kind; other kinds go to a slot nobody reads.
+            let first = &mut msg.first[usize::from(LAZY_SLOT[kind as usize])];
+            *first = (*first).min(msg.headers.len());
+            if kind == HeaderName::ContentLength || kind == HeaderName::MaxForwards {
                 msg.take_validated(&h)?;
             }
             msg.headers.push(h);
@@ -243,19 +250,12 @@ impl<'a> Message<'a> {
         Ok(msg)
     }
 
-    /// Checks a header the gateway acts on and caches its value (the first one wins).
+    /// Checks Content-Length or Max-Forwards and keeps its value (the first Max-Forwards
+    /// wins; Content-Length values must agree).
     fn take_validated(&mut self, h: &Header<'a>) -> Result<(), ParseError> {
         let v = h.value;
         let r: Result<(), Fault> = (|| {
             match h.kind {
-                // The topmost Via, From, To, Call-ID and CSeq are parsed when first read
-                // and checked by `check_request_headers()`; the rest of the Via list is
-                // only copied into responses (`validate()` checks it).
-                HeaderName::Via => self.top_via.locate(self.headers.len()),
-                HeaderName::From => self.from.locate(self.headers.len()),
-                HeaderName::To => self.to.locate(self.headers.len()),
-                HeaderName::CallId => self.call_id.locate(self.headers.len()),
-                HeaderName::CSeq => self.cseq.locate(self.headers.len()),
                 HeaderName::ContentLength => {
                     let n = crate::header::content_length_value(v)?;
                     match self.content_length {
@@ -350,30 +350,34 @@ impl<'a> Message<'a> {
     /// header. `None` when absent or malformed (the fault is reported by
     /// [`Message::check_request_headers`] and [`Message::validate`]). Parsed on first use.
     pub fn top_via(&self) -> Option<&Via<'a>> {
-        self.top_via.get(&self.headers, top_via_value)
+        self.top_via
+            .get(self.first[VIA], &self.headers, top_via_value)
     }
 
     /// From (the first, if repeated), as [`Message::top_via`].
     pub fn from(&self) -> Option<&NameAddr<'a>> {
-        self.from.get(&self.headers, NameAddr::from_value)
+        self.from
+            .get(self.first[FROM], &self.headers, NameAddr::from_value)
     }
 
     /// To (the first, if repeated), as [`Message::top_via`].
     pub fn to(&self) -> Option<&NameAddr<'a>> {
-        self.to.get(&self.headers, NameAddr::from_value)
+        self.to
+            .get(self.first[TO], &self.headers, NameAddr::from_value)
     }
 
     /// Call-ID, as [`Message::top_via`].
     pub fn call_id(&self) -> Option<&'a str> {
         self.call_id
-            .get(&self.headers, CallId::from_value)
+            .get(self.first[CALL_ID], &self.headers, CallId::from_value)
             .map(|c| c.0)
     }
 
     /// CSeq, as [`Message::top_via`]. In a request its method may differ from the
     /// request's; [`Message::check_request_headers`] reports that.
     pub fn cseq(&self) -> Option<&CSeq<'a>> {
-        self.cseq.get(&self.headers, CSeq::from_value)
+        self.cseq
+            .get(self.first[CSEQ], &self.headers, CSeq::from_value)
     }
 
     /// In a request, that the CSeq method is the request method (RFC 3261 §8.1.1.5).
@@ -381,7 +385,10 @@ impl<'a> Message<'a> {
         let StartLine::Request(r) = &self.start else {
             return Ok(());
         };
-        match self.cseq.check(&self.headers, CSeq::from_value)? {
+        match self
+            .cseq
+            .check(self.first[CSEQ], &self.headers, CSeq::from_value)?
+        {
             Some(c) if c.method != r.method => {
                 let offset = self.header_of(HeaderName::CSeq).map_or(0, |h| h.offset);
                 Err(ParseError::new(ErrorKind::CSeqMethodMismatch, offset)
@@ -497,10 +504,14 @@ impl<'a> Message<'a> {
         }
         // The parse checked Max-Forwards and Content-Length; the topmost Via, From, To,
         // Call-ID and CSeq are read lazily, so their grammar is checked here.
-        self.top_via.check(&self.headers, top_via_value)?;
-        self.from.check(&self.headers, NameAddr::from_value)?;
-        self.to.check(&self.headers, NameAddr::from_value)?;
-        self.call_id.check(&self.headers, CallId::from_value)?;
+        self.top_via
+            .check(self.first[VIA], &self.headers, top_via_value)?;
+        self.from
+            .check(self.first[FROM], &self.headers, NameAddr::from_value)?;
+        self.to
+            .check(self.first[TO], &self.headers, NameAddr::from_value)?;
+        self.call_id
+            .check(self.first[CALL_ID], &self.headers, CallId::from_value)?;
         self.check_cseq_method()
     }
 
@@ -578,36 +589,53 @@ fn header_line_fault(buf: &[u8], pos: usize) -> ParseError {
     ParseError::new(ErrorKind::HeaderLine(what), pos)
 }
 
-/// A header value parsed on first use: the index of the (first) header it comes from, and
-/// the cached result (`None` inside when the value is malformed).
+/// Slots of [`Message::first`]: the headers read lazily, and one nobody reads.
+const VIA: usize = 0;
+const FROM: usize = 1;
+const TO: usize = 2;
+const CALL_ID: usize = 3;
+const CSEQ: usize = 4;
+const NO_SLOT: usize = 5;
+const LAZY_SLOTS: usize = 6;
+
+/// The slot of each header kind (indexed by `HeaderName as usize`).
+static LAZY_SLOT: [u8; HeaderName::Other as usize + 1] = {
+    let mut slots = [NO_SLOT as u8; HeaderName::Other as usize + 1];
+    slots[HeaderName::Via as usize] = VIA as u8;
+    slots[HeaderName::From as usize] = FROM as u8;
+    slots[HeaderName::To as usize] = TO as u8;
+    slots[HeaderName::CallId as usize] = CALL_ID as u8;
+    slots[HeaderName::CSeq as usize] = CSEQ as u8;
+    slots
+};
+
+/// A header value parsed on first use from the header at a given index (the first of its
+/// kind; `usize::MAX` when there is none): the cached result, `None` inside when the value
+/// is malformed. The topmost Via, From, To, Call-ID and CSeq are read so, and checked by
+/// `check_request_headers()`; the rest of the Via list is only copied into responses
+/// (`validate()` checks it).
 #[derive(Debug, Clone)]
 struct Lazy<T> {
-    at: Option<usize>,
     value: OnceCell<Option<T>>,
 }
 
 impl<T> Default for Lazy<T> {
     fn default() -> Self {
         Lazy {
-            at: None,
             value: OnceCell::new(),
         }
     }
 }
 
 impl<'a, T> Lazy<T> {
-    /// Notes the header at index `at`, unless an earlier one was noted (the first wins).
-    fn locate(&mut self, at: usize) {
-        self.at.get_or_insert(at);
-    }
-
-    /// Parses the header's value.
+    /// Parses the value of the header at index `at`.
     fn check(
         &self,
+        at: usize,
         headers: &[Header<'a>],
         parse: impl FnOnce(&'a str) -> Result<T, Fault>,
     ) -> Result<Option<T>, ParseError> {
-        let Some(h) = self.at.and_then(|k| headers.get(k)) else {
+        let Some(h) = headers.get(at) else {
             return Ok(None);
         };
         parse(h.value).map(Some).map_err(|f| h.error(f))
@@ -616,11 +644,12 @@ impl<'a, T> Lazy<T> {
     /// The value, parsed on first use; `None` when absent or malformed.
     fn get(
         &self,
+        at: usize,
         headers: &[Header<'a>],
         parse: impl FnOnce(&'a str) -> Result<T, Fault>,
     ) -> Option<&T> {
         self.value
-            .get_or_init(|| self.check(headers, parse).ok().flatten())
+            .get_or_init(|| self.check(at, headers, parse).ok().flatten())
             .as_ref()
     }
 }
