@@ -502,8 +502,15 @@ impl<'a> Message<'a> {
                 );
             }
         }
-        // The parse checked Max-Forwards and Content-Length; the topmost Via, From, To,
-        // Call-ID and CSeq are read lazily, so their grammar is checked here.
+        self.check_matched_headers()
+    }
+
+    /// Checks the grammar of the headers a message is matched on, which the parse leaves
+    /// to first use: the topmost Via, From, To, Call-ID and CSeq (and, in a request, that
+    /// the CSeq method is the request method). Any that is absent passes. What
+    /// [`Message::check_request_headers`] adds to its presence checks; for a response,
+    /// what a transport checks before handing it on (a failure: drop it).
+    pub fn check_matched_headers(&self) -> Result<(), ParseError> {
         self.top_via
             .check(self.first[VIA], &self.headers, top_via_value)?;
         self.from
@@ -991,6 +998,21 @@ v=0\r\nEXTRA";
         // A response carries the method of the request it answers.
         let ok = "SIP/2.0 200 OK\r\nCSeq: 1 BYE\r\n\r\n";
         Message::parse(ok.as_bytes()).unwrap().validate().unwrap();
+    }
+
+    #[test]
+    fn responses_are_checked_without_presence_rules() {
+        let ok = "SIP/2.0 180 Ringing\r\nVia: SIP/2.0/UDP a.example.com;branch=z9hG4bK1\r\n\r\n";
+        Message::parse(ok.as_bytes())
+            .unwrap()
+            .check_matched_headers()
+            .unwrap();
+        let bad = "SIP/2.0 180 Ringing\r\nVia: SIP/2.0/UDP a.example.com;branch=z9hG4bK1\r\nTo: <sip:b@[x>\r\n\r\n";
+        let m = Message::parse(bad.as_bytes()).unwrap();
+        assert_eq!(m.to(), None);
+        let e = m.check_matched_headers().unwrap_err();
+        assert_eq!(e.header, Some(HeaderName::To));
+        assert!(bad[e.offset..].starts_with("[x>"), "{}", &bad[e.offset..]);
     }
 
     #[test]
