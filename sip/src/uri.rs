@@ -325,18 +325,27 @@ pub(crate) fn host(s: &str) -> Result<(&str, Host<'_>), Fault> {
 /// Dotted-quad IPv4 address (RFC 3261 §25.1 IPv4address: four 1-3 digit parts, each <= 255).
 pub(crate) fn ipv4(s: &str) -> Option<Ipv4Addr> {
     let mut octets = [0u8; 4];
-    let mut parts = s.split('.');
-    for o in &mut octets {
-        let p = parts.next()?;
-        if p.is_empty() || p.len() > 3 {
-            return None;
+    let mut part = 0;
+    let (mut value, mut digits) = (0u16, 0);
+    for &b in s.as_bytes() {
+        match b {
+            b'0'..=b'9' if digits < 3 => {
+                value = value * 10 + u16::from(b - b'0');
+                digits += 1;
+            }
+            b'.' if digits > 0 && part < 3 => {
+                octets[part] = u8::try_from(value).ok()?;
+                part += 1;
+                (value, digits) = (0, 0);
+            }
+            _ => return None,
         }
-        let v = p.bytes().try_fold(0u16, |v, d| {
-            d.is_ascii_digit().then(|| v * 10 + u16::from(d - b'0'))
-        })?;
-        *o = u8::try_from(v).ok()?;
     }
-    parts.next().is_none().then_some(Ipv4Addr::from(octets))
+    if part != 3 || digits == 0 {
+        return None;
+    }
+    octets[3] = u8::try_from(value).ok()?;
+    Some(Ipv4Addr::from(octets))
 }
 
 impl Host<'_> {
@@ -487,6 +496,27 @@ mod tests {
             "sip:a@300.1.1.1",
         ] {
             assert!(Uri::parse(s).is_err(), "{s} should fail");
+        }
+    }
+
+    #[test]
+    fn ipv4_dotted_quads() {
+        assert_eq!(ipv4("192.0.2.255"), Some(Ipv4Addr::new(192, 0, 2, 255)));
+        assert_eq!(ipv4("0.0.0.0"), Some(Ipv4Addr::UNSPECIFIED));
+        for s in [
+            "",
+            "1.2.3",
+            "1.2.3.4.5",
+            "1..2.3",
+            "1.2.3.",
+            ".1.2.3",
+            "0001.1.1.1",
+            "256.1.1.1",
+            "1.2.3.256",
+            "1.2.3.a",
+            "1.2.3.4 ",
+        ] {
+            assert_eq!(ipv4(s), None, "{s}");
         }
     }
 

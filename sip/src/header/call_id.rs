@@ -11,24 +11,24 @@ pub struct CallId<'a>(pub &'a str);
 
 impl<'a> FromValue<'a> for CallId<'a> {
     fn from_value(s: &'a str) -> Result<Self, Fault> {
-        let (left, right) = match s.find('@') {
-            Some(at) => (&s[..at], Some(&s[at + 1..])),
-            None => (s, None),
-        };
-        let word = |w: &'a str| -> Result<(), Fault> {
-            if w.is_empty() {
-                return Err(Fault::at("empty word in Call-ID", w));
-            }
-            match Some(span(w, class::WORD)).filter(|&p| p < w.len()) {
-                Some(p) => Err(Fault::at("character not allowed in Call-ID", &w[p..])),
-                None => Ok(()),
+        // One pass: `word`, then optionally "@" and a second `word` ('@' is no word char).
+        let word = |w: &'a str| -> Result<usize, Fault> {
+            match span(w, class::WORD) {
+                0 => Err(Fault::at("empty word in Call-ID", &w[..0])),
+                n => Ok(n),
             }
         };
-        word(left)?;
-        if let Some(r) = right {
-            word(r)?;
+        let n = word(s)?;
+        let rest = &s[n..];
+        let bad = |at: &'a str| Err(Fault::at("character not allowed in Call-ID", at));
+        match rest.strip_prefix('@') {
+            None if rest.is_empty() => Ok(CallId(s)),
+            None => bad(rest),
+            Some(right) => match word(right)? {
+                m if m == right.len() => Ok(CallId(s)),
+                m => bad(&right[m..]),
+            },
         }
-        Ok(CallId(s))
     }
 }
 

@@ -47,10 +47,23 @@ impl<'a> Method<'a> {
     /// A method from its token. Methods are case-sensitive (RFC 3261 §7.1), so `invite` is
     /// an extension method.
     pub fn from_token(t: &'a str) -> Method<'a> {
-        METHODS
-            .iter()
-            .find(|(_, s)| *s == t)
-            .map_or(Method::Extension(t), |(m, _)| *m)
+        match t.as_bytes() {
+            b"INVITE" => Method::Invite,
+            b"ACK" => Method::Ack,
+            b"BYE" => Method::Bye,
+            b"CANCEL" => Method::Cancel,
+            b"REGISTER" => Method::Register,
+            b"OPTIONS" => Method::Options,
+            b"INFO" => Method::Info,
+            b"PRACK" => Method::Prack,
+            b"UPDATE" => Method::Update,
+            b"SUBSCRIBE" => Method::Subscribe,
+            b"NOTIFY" => Method::Notify,
+            b"REFER" => Method::Refer,
+            b"MESSAGE" => Method::Message,
+            b"PUBLISH" => Method::Publish,
+            _ => Method::Extension(t),
+        }
     }
 
     /// The method text.
@@ -105,6 +118,15 @@ impl fmt::Display for CSeq<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn method_tokens_match_the_table() {
+        for (m, text) in METHODS {
+            assert_eq!(Method::from_token(text), *m);
+            assert_eq!(m.as_str(), *text);
+        }
+        assert_eq!(Method::from_token("invite"), Method::Extension("invite"));
+    }
 
     #[test]
     fn cseq_forms() {

@@ -114,69 +114,167 @@ const NAMES: &[(HeaderName, &str, Option<u8>)] = &[
     (HeaderName::WwwAuthenticate, "WWW-Authenticate", None),
 ];
 
+/// Up to 24 bytes of a header name as three little-endian words, zero past its end.
+type Words = [u64; 3];
+
+/// The words of the `len`-byte name at the start of `b`, which may run on past the name
+/// (the rest of its header line): with 24 bytes at hand, three plain loads and masks.
+#[inline]
+fn name_words(b: &[u8], len: usize) -> Words {
+    let mut w = [0u64; 3];
+    let Some(bytes) = b.get(..24) else {
+        // Short of 24 bytes (a name given on its own): byte by byte.
+        for (k, &c) in b.iter().take(len.min(24)).enumerate() {
+            w[k / 8] |= u64::from(c) << (8 * (k % 8));
+        }
+        return w;
+    };
+    let mask = &NAME_MASKS[len.min(24)];
+    let word = |k: usize| {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(&bytes[8 * k..8 * k + 8]);
+        u64::from_le_bytes(a) & mask[k]
+    };
+    [word(0), word(1), word(2)]
+}
+
+/// For a name of `n` bytes (index), the masks keeping its bytes in [`Words`].
+static NAME_MASKS: [Words; 25] = {
+    let mut masks = [[0; 3]; 25];
+    let mut n = 0;
+    while n <= 24 {
+        let mut k = 0;
+        while k < n {
+            masks[n][k / 8] |= 0xff << (8 * (k % 8));
+            k += 1;
+        }
+        n += 1;
+    }
+    masks
+};
+
+/// [`name_words`] of a known name at compile time: its lower case (`letter_bits` false)
+/// or the 0x20 bit of each of its letters (`letter_bits` true).
+const fn known_words(s: &[u8], letter_bits: bool) -> Words {
+    let mut w = [0u64; 3];
+    let mut k = 0;
+    while k < s.len() {
+        let c = s[k];
+        let c = match (letter_bits, c.is_ascii_alphabetic()) {
+            (true, true) => 0x20,
+            (true, false) => 0,
+            (false, _) => c.to_ascii_lowercase(),
+        };
+        w[k / 8] |= (c as u64) << (8 * (k % 8));
+        k += 1;
+    }
+    w
+}
+
+/// Per known header (indexed by `HeaderName as usize`): its name in lower case and the
+/// 0x20 bits of its letters, as [`Words`], and its length.
+static NAME_KEYS: [(Words, Words, usize); NAMES.len()] = {
+    let mut keys = [([0; 3], [0; 3], 0); NAMES.len()];
+    let mut k = 0;
+    while k < NAMES.len() {
+        assert!(NAMES[k].0 as usize == k, "NAMES is in enum order");
+        let name = NAMES[k].1.as_bytes();
+        assert!(name.len() <= 24, "known names fit in three words");
+        keys[k] = (
+            known_words(name, false),
+            known_words(name, true),
+            name.len(),
+        );
+        k += 1;
+    }
+    keys
+};
+
+/// Whether the name of `len` bytes with words `x` spells the name of `h` in any case
+/// (RFC 3261 §7.3.1). Known names are ASCII letters and `-`: setting bit 0x20 of the
+/// received bytes at letter positions lower-cases exactly the letters, so whole words
+/// compare at once.
+#[inline]
+fn same_name(x: &Words, len: usize, h: HeaderName) -> bool {
+    let (want, letters, known_len) = &NAME_KEYS[h as usize];
+    let diff = (x[0] | letters[0]) ^ want[0]
+        | (x[1] | letters[1]) ^ want[1]
+        | (x[2] | letters[2]) ^ want[2];
+    diff == 0 && len == *known_len
+}
+
+/// The slot of a full header name in [`NAME_SLOTS`]: a multiplicative hash of its length
+/// and its first and last letters, chosen so that the known names do not collide (checked
+/// when `NAME_SLOTS` is built). `None` for lengths no known name has.
+#[inline]
+const fn name_slot(b: &[u8], len: usize) -> Option<usize> {
+    const MULTIPLIER: u64 = 0x8dd9_df9c_fb4b_5e17;
+    if len < 2 || len > 24 || b.len() < len {
+        return None;
+    }
+    let key = len as u64
+        | (b[0].to_ascii_lowercase() as u64) << 8
+        | (b[len - 1].to_ascii_lowercase() as u64) << 16;
+    Some((key.wrapping_mul(MULTIPLIER) >> 58) as usize)
+}
+
+/// Known full names by [`name_slot`], so a lookup is one hash and one compare instead of
+/// a chain of branches.
+static NAME_SLOTS: [Option<HeaderName>; 64] = {
+    let mut slots = [None; 64];
+    let mut k = 0;
+    while k < NAMES.len() {
+        let name = NAMES[k].1.as_bytes();
+        let Some(slot) = name_slot(name, name.len()) else {
+            panic!("known names are 2 to 24 bytes");
+        };
+        assert!(
+            slots[slot].is_none(),
+            "name_slot collides for two known names"
+        );
+        slots[slot] = Some(NAMES[k].0);
+        k += 1;
+    }
+    slots
+};
+
+/// Known headers by their compact form, `a` to `z` (RFC 3261 §7.3.3).
+static COMPACT: [Option<HeaderName>; 26] = {
+    let mut table = [None; 26];
+    let mut k = 0;
+    while k < NAMES.len() {
+        if let Some(c) = NAMES[k].2 {
+            table[(c - b'a') as usize] = Some(NAMES[k].0);
+        }
+        k += 1;
+    }
+    table
+};
+
 impl HeaderName {
     /// Looks a header name up, case-insensitively, full or compact form (RFC 3261 §7.3.1,
     /// §7.3.3).
     pub fn from_name(name: &str) -> HeaderName {
-        let b = name.as_bytes();
-        if b.len() == 1 {
-            let c = b[0].to_ascii_lowercase();
-            return NAMES
-                .iter()
-                .find(|(_, _, compact)| *compact == Some(c))
-                .map_or(HeaderName::Other, |(h, _, _)| *h);
+        HeaderName::from_name_at(name.as_bytes(), name.len())
+    }
+
+    /// [`HeaderName::from_name`] of the `len`-byte name at the start of `b`; `b` may run
+    /// on past the name, which lets the parser compare whole words without copying.
+    #[inline]
+    pub(crate) fn from_name_at(b: &[u8], len: usize) -> HeaderName {
+        if len == 1 {
+            let c = b.first().map_or(0, u8::to_ascii_lowercase);
+            return match c {
+                b'a'..=b'z' => COMPACT[usize::from(c - b'a')].unwrap_or(HeaderName::Other),
+                _ => HeaderName::Other,
+            };
         }
-        let (Some(&first), Some(&last)) = (b.first(), b.last()) else {
+        let Some(slot) = name_slot(b, len) else {
             return HeaderName::Other;
         };
-        // (length, first, last) picks the one candidate; the full compare confirms it.
-        let (h, full) = match (
-            b.len(),
-            first.to_ascii_lowercase(),
-            last.to_ascii_lowercase(),
-        ) {
-            (2, b't', b'o') => (HeaderName::To, "To"),
-            (3, b'v', b'a') => (HeaderName::Via, "Via"),
-            (4, b'c', b'q') => (HeaderName::CSeq, "CSeq"),
-            (4, b'd', b'e') => (HeaderName::Date, "Date"),
-            (4, b'f', b'm') => (HeaderName::From, "From"),
-            (5, b'a', b'w') => (HeaderName::Allow, "Allow"),
-            (5, b'e', b't') => (HeaderName::Event, "Event"),
-            (5, b'r', b'e') => (HeaderName::Route, "Route"),
-            (6, b'a', b't') => (HeaderName::Accept, "Accept"),
-            (6, b'r', b'n') => (HeaderName::Reason, "Reason"),
-            (6, b's', b'r') => (HeaderName::Server, "Server"),
-            (7, b'c', b'd') => (HeaderName::CallId, "Call-ID"),
-            (7, b'c', b't') => (HeaderName::Contact, "Contact"),
-            (7, b'e', b's') => (HeaderName::Expires, "Expires"),
-            (7, b'r', b'e') => (HeaderName::Require, "Require"),
-            (7, b's', b't') => (HeaderName::Subject, "Subject"),
-            (8, b'i', b'y') => (HeaderName::Identity, "Identity"),
-            (8, b'r', b'o') => (HeaderName::ReferTo, "Refer-To"),
-            (9, b's', b'd') => (HeaderName::Supported, "Supported"),
-            (10, b'u', b't') => (HeaderName::UserAgent, "User-Agent"),
-            (11, b'm', b's') => (HeaderName::MinExpires, "Min-Expires"),
-            (11, b'r', b'r') => (HeaderName::RetryAfter, "Retry-After"),
-            (11, b'r', b'y') => (HeaderName::ReferredBy, "Referred-By"),
-            (11, b'u', b'd') => (HeaderName::Unsupported, "Unsupported"),
-            (12, b'a', b's') => (HeaderName::AllowEvents, "Allow-Events"),
-            (12, b'c', b'e') => (HeaderName::ContentType, "Content-Type"),
-            (12, b'm', b's') => (HeaderName::MaxForwards, "Max-Forwards"),
-            (12, b'r', b'e') => (HeaderName::RecordRoute, "Record-Route"),
-            (13, b'a', b'n') => (HeaderName::Authorization, "Authorization"),
-            (13, b'p', b'e') => (HeaderName::ProxyRequire, "Proxy-Require"),
-            (14, b'c', b'h') => (HeaderName::ContentLength, "Content-Length"),
-            (15, b's', b's') => (HeaderName::SessionExpires, "Session-Expires"),
-            (16, b'c', b'g') => (HeaderName::ContentEncoding, "Content-Encoding"),
-            (16, b'w', b'e') => (HeaderName::WwwAuthenticate, "WWW-Authenticate"),
-            (18, b'p', b'e') => (HeaderName::ProxyAuthenticate, "Proxy-Authenticate"),
-            (19, b'p', b'n') => (HeaderName::ProxyAuthorization, "Proxy-Authorization"),
-            _ => return HeaderName::Other,
-        };
-        if full.eq_ignore_ascii_case(name) {
-            h
-        } else {
-            HeaderName::Other
+        match NAME_SLOTS[slot] {
+            Some(h) if same_name(&name_words(b, len), len, h) => h,
+            _ => HeaderName::Other,
         }
     }
 
@@ -196,19 +294,19 @@ impl HeaderName {
             .and_then(|(_, _, c)| c.map(char::from))
     }
 
-    /// Headers the parser checks while parsing, because a gateway acts on them
-    /// (RFC 3261 §8.1.1, §18.3).
+    /// Headers the parser looks at while parsing, because a gateway acts on every message
+    /// by them (RFC 3261 §8.1.1, §18.3): Content-Length and Max-Forwards are checked; the
+    /// topmost Via, From, To, Call-ID and CSeq are located and parsed on first use.
+    #[inline]
     pub fn validated_at_parse(self) -> bool {
-        matches!(
-            self,
-            HeaderName::Via
-                | HeaderName::From
-                | HeaderName::To
-                | HeaderName::CallId
-                | HeaderName::CSeq
-                | HeaderName::ContentLength
-                | HeaderName::MaxForwards
-        )
+        const AT_PARSE: u64 = 1 << HeaderName::Via as u64
+            | 1 << HeaderName::From as u64
+            | 1 << HeaderName::To as u64
+            | 1 << HeaderName::CallId as u64
+            | 1 << HeaderName::CSeq as u64
+            | 1 << HeaderName::ContentLength as u64
+            | 1 << HeaderName::MaxForwards as u64;
+        AT_PARSE >> (self as u64) & 1 != 0
     }
 }
 
@@ -314,6 +412,34 @@ mod tests {
             HeaderName::MaxForwards
         );
         assert_eq!(HeaderName::from_name("X-Foo"), HeaderName::Other);
+        // Within a header line: the bytes after the name do not count.
+        let line = b"record-ROUTE: <sip:p.example.com;lr>, <sip:q.example.com;lr>\r\n";
+        assert_eq!(HeaderName::from_name_at(line, 12), HeaderName::RecordRoute);
+        assert_eq!(HeaderName::from_name_at(line, 11), HeaderName::Other);
+        assert_eq!(HeaderName::from_name_at(b"To:x", 2), HeaderName::To);
+        assert_eq!(HeaderName::from_name_at(b"To", 2), HeaderName::To);
+        assert_eq!(HeaderName::from_name_at(b"T", 2), HeaderName::Other);
+        for &(h, full, _) in NAMES {
+            assert_eq!(HeaderName::from_name(full), h);
+            assert_eq!(HeaderName::from_name(&full.to_ascii_uppercase()), h);
+            assert_eq!(HeaderName::from_name(&full.to_ascii_lowercase()), h);
+            // One byte off anywhere, including '-' against CR, is another name.
+            for k in 0..full.len() {
+                for c in [b'\r', b'_', b'x', full.as_bytes()[k] ^ 0x40] {
+                    let mut b = full.as_bytes().to_vec();
+                    if b[k].eq_ignore_ascii_case(&c) {
+                        continue;
+                    }
+                    b[k] = c;
+                    let other = String::from_utf8_lossy(&b);
+                    assert_eq!(
+                        HeaderName::from_name(&other),
+                        HeaderName::Other,
+                        "{other:?}"
+                    );
+                }
+            }
+        }
         assert_eq!(HeaderName::from_name("q"), HeaderName::Other);
     }
 }

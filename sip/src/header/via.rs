@@ -43,10 +43,30 @@ fn slash(i: &str) -> Result<&str, Fault> {
 
 impl<'a> FromValue<'a> for Via<'a> {
     fn from_value(s: &'a str) -> Result<Self, Fault> {
-        let (i, protocol) = token(s).map_err(|_| Fault::at("bad protocol-name", s))?;
-        let i = slash(i)?;
-        let (i, version) = token(i).map_err(|_| Fault::at("bad protocol-version", i))?;
-        let i = slash(i)?;
+        let (rest, via) = Via::parse_prefix(s)?;
+        if !rest.is_empty() {
+            return Err(Fault::at("unexpected text after Via parameters", rest));
+        }
+        Ok(via)
+    }
+}
+
+impl<'a> Via<'a> {
+    /// Parses the first via-parm of `s` and returns the rest, LWS skipped: empty, or the
+    /// `,` before the next via-parm when the parameters end there (RFC 3261 §20.42).
+    /// Lets the message parser read the topmost Via without splitting the whole list.
+    pub(crate) fn parse_prefix(s: &'a str) -> Result<(&'a str, Via<'a>), Fault> {
+        // sent-protocol = protocol-name SLASH protocol-version SLASH transport, with the
+        // usual spelling taken without the LWS-tolerant path.
+        let (i, protocol, version) = match s.strip_prefix("SIP/2.0/") {
+            Some(rest) => (sws(rest), &s[..3], &s[4..7]),
+            None => {
+                let (i, protocol) = token(s).map_err(|_| Fault::at("bad protocol-name", s))?;
+                let i = slash(i)?;
+                let (i, version) = token(i).map_err(|_| Fault::at("bad protocol-version", i))?;
+                (slash(i)?, protocol, version)
+            }
+        };
         let (i, transport) = token(i).map_err(|_| Fault::at("bad transport", i))?;
         if !i.starts_with(is_lws) {
             return Err(Fault::at("expected white space before sent-by", i));
@@ -54,17 +74,17 @@ impl<'a> FromValue<'a> for Via<'a> {
         let i = sws(i);
         let (mut i, host, mut port) = host_port(i)?;
         // COLON = SWS ":" SWS around the port.
-        let t = sws(i);
-        if port.is_none()
-            && let Some(p) = t.strip_prefix(':')
-        {
-            let (rest, n) = number(sws(p), u64::from(u16::MAX), "bad sent-by port")?;
-            port = Some(n as u16);
-            i = rest;
+        if port.is_none() && i.starts_with(is_lws) {
+            let t = sws(i);
+            if let Some(p) = t.strip_prefix(':') {
+                let (rest, n) = number(sws(p), u64::from(u16::MAX), "bad sent-by port")?;
+                port = Some(n as u16);
+                i = rest;
+            }
         }
         let (rest, params) = Params::parse_checked(i, ParamGrammar::Header, check_param)?;
         let rest = sws(rest);
-        if !rest.is_empty() {
+        if !rest.is_empty() && !rest.starts_with(',') {
             return Err(Fault::at("unexpected text after Via parameters", rest));
         }
         let via = Via {
@@ -75,11 +95,9 @@ impl<'a> FromValue<'a> for Via<'a> {
             port,
             params,
         };
-        Ok(via)
+        Ok((rest, via))
     }
-}
 
-impl<'a> Via<'a> {
     /// The branch parameter (RFC 3261 §8.1.1.7).
     pub fn branch(&self) -> Option<&'a str> {
         self.params.value("branch").flatten()
@@ -127,19 +145,21 @@ impl<'a> Via<'a> {
 /// values, received is an IP address, ttl is 0-255, rport is empty or a port.
 fn check_param<'a>(n: &'a str, v: Option<&'a str>) -> Result<(), Fault> {
     let bad = |what| Err(Fault::at(what, v.unwrap_or(n)));
-    if n.eq_ignore_ascii_case("branch") || n.eq_ignore_ascii_case("maddr") {
+    // Names are told apart by length first; most parameters are none of these.
+    let is = |name: &str| n.len() == name.len() && n.eq_ignore_ascii_case(name);
+    if is("branch") || is("maddr") {
         if v.is_none() {
             return bad("parameter needs a value");
         }
-    } else if n.eq_ignore_ascii_case("received") {
+    } else if is("received") {
         if v.and_then(parse_ip).is_none() {
             return bad("received is not an IP address");
         }
-    } else if n.eq_ignore_ascii_case("ttl") {
+    } else if is("ttl") {
         if v.and_then(|v| v.parse::<u8>().ok()).is_none() {
             return bad("ttl is not 0-255");
         }
-    } else if n.eq_ignore_ascii_case("rport") && v.is_some_and(|v| v.parse::<u16>().is_err()) {
+    } else if is("rport") && v.is_some_and(|v| v.parse::<u16>().is_err()) {
         return bad("rport is not a port");
     }
     Ok(())

@@ -5,7 +5,6 @@
 
 use crate::error::Fault;
 use nom::IResult;
-use nom::bytes::complete::take_while1;
 
 /// Character classes of RFC 3261 §25.1 as bit flags over a 256-entry table, so a grammar
 /// rule scans bytes with one lookup each. Every class holds ASCII only, so a span of a class
@@ -82,10 +81,13 @@ pub fn is(b: u8, class: u16) -> bool {
 /// Length of the longest prefix of `s` made of bytes in `class`.
 #[inline]
 pub fn span(s: &str, class: u16) -> usize {
-    s.as_bytes()
-        .iter()
-        .position(|&b| !is(b, class))
-        .unwrap_or(s.len())
+    span_bytes(s.as_bytes(), class)
+}
+
+/// [`span`] over bytes.
+#[inline]
+pub fn span_bytes(b: &[u8], class: u16) -> usize {
+    b.iter().position(|&c| !is(c, class)).unwrap_or(b.len())
 }
 
 /// Offset of the first byte in `class`, or the length of `s`.
@@ -131,8 +133,15 @@ pub fn is_lws(c: char) -> bool {
 }
 
 /// `token`: one or more token characters.
+#[inline]
 pub fn token(i: &str) -> IResult<&str, &str> {
-    take_while1(|c: char| c.is_ascii() && is(c as u8, class::TOKEN))(i)
+    match span(i, class::TOKEN) {
+        0 => Err(nom::Err::Error(nom::error::Error::new(
+            i,
+            nom::error::ErrorKind::TakeWhile1,
+        ))),
+        n => Ok((&i[n..], &i[..n])),
+    }
 }
 
 /// `SWS`: optional linear white space.
@@ -215,10 +224,11 @@ pub fn comment(i: &str) -> Result<(&str, &str), Fault> {
 
 /// An unsigned decimal number of at most `max` (RFC 3261 §25.1 `1*DIGIT`).
 pub fn number<'a>(i: &'a str, max: u64, what: &'static str) -> Result<(&'a str, u64), Fault> {
-    let r: IResult<&str, &str> = take_while1(|c: char| c.is_ascii_digit())(i);
-    let Ok((rest, digits)) = r else {
+    let n = span(i, class::DIGIT);
+    if n == 0 {
         return Err(Fault::at(what, i));
-    };
+    }
+    let (digits, rest) = i.split_at(n);
     let mut v: u64 = 0;
     for b in digits.bytes() {
         v = v
