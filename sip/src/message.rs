@@ -380,15 +380,16 @@ impl<'a> Message<'a> {
             .get(self.first[CSEQ], &self.headers, CSeq::from_value)
     }
 
-    /// In a request, that the CSeq method is the request method (RFC 3261 §8.1.1.5).
+    /// The CSeq grammar and, in a request, that its method is the request method
+    /// (RFC 3261 §8.1.1.5).
     fn check_cseq_method(&self) -> Result<(), ParseError> {
+        let cseq = self
+            .cseq
+            .check(self.first[CSEQ], &self.headers, CSeq::from_value)?;
         let StartLine::Request(r) = &self.start else {
             return Ok(());
         };
-        match self
-            .cseq
-            .check(self.first[CSEQ], &self.headers, CSeq::from_value)?
-        {
+        match cseq {
             Some(c) if c.method != r.method => {
                 let offset = self.header_of(HeaderName::CSeq).map_or(0, |h| h.offset);
                 Err(ParseError::new(ErrorKind::CSeqMethodMismatch, offset)

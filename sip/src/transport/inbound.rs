@@ -56,6 +56,11 @@ pub fn vet(buf: &[u8], src: SocketAddr, transport: Transport, max_size: usize) -
         Err(e) => return reject_raw(buf, e.status_code(), &e.reason_phrase()),
     };
     if !msg.is_request() {
+        // A response whose matched headers (top Via, From, To, Call-ID, CSeq) break their
+        // grammar cannot be matched reliably: drop it (§18.1.2, §17.1.3).
+        if msg.check_matched_headers().is_err() {
+            return Inbound::Drop("response with a malformed Via, From, To, Call-ID or CSeq");
+        }
         // §18.1.2: a response needs a top Via to be matched at all.
         return match msg.top_via() {
             Some(_) => Inbound::Response(buf.to_vec()),
@@ -216,6 +221,22 @@ mod tests {
             Inbound::Request { bytes, respond_to } => (bytes, respond_to),
             other => panic!("not a request: {other:?}"),
         }
+    }
+
+    #[test]
+    fn responses_with_malformed_matched_headers_are_dropped() {
+        let src = SRC.parse().unwrap();
+        let resp = |cseq: &str| {
+            format!(
+                "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKx\r\n\
+                 From: <sip:a@x>;tag=1\r\nTo: <sip:gw@y>;tag=2\r\nCall-ID: c@x\r\n\
+                 CSeq: {cseq}\r\nContent-Length: 0\r\n\r\n"
+            )
+        };
+        let good = vet(resp("1 OPTIONS").as_bytes(), src, Transport::Udp, 65535);
+        assert!(matches!(good, Inbound::Response(_)), "{good:?}");
+        let bad = vet(resp("one OPTIONS").as_bytes(), src, Transport::Udp, 65535);
+        assert!(matches!(bad, Inbound::Drop(_)), "{bad:?}");
     }
 
     #[test]
