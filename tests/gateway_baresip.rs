@@ -16,6 +16,14 @@ use tipring_media::tone::{Country, CountryProfile};
 
 const EXE: &str = env!("CARGO_BIN_EXE_tipring");
 
+/// One test at a time: each runs two gateways whose audio is paced in real time, and the
+/// machines that run the suite are small.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// baresip in the foreground with its output in a file, killed on drop.
 struct Baresip {
     child: Option<Child>,
@@ -123,6 +131,7 @@ fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
 
 #[test]
 fn phone_on_a_hotline_calls_baresip() {
+    let _serial = serial();
     let tmp = TempDir::new("tipring-gw-baresip-out").unwrap();
     let bport = free_port();
     let bob = SocketAddr::from(([127, 0, 0, 1], bport));
@@ -159,6 +168,7 @@ fn phone_on_a_hotline_calls_baresip() {
 /// statistics show 0 bit/s sent — so the return direction is checked by the other test.)
 #[test]
 fn baresip_calls_the_phone() {
+    let _serial = serial();
     let tmp = TempDir::new("tipring-gw-baresip-in").unwrap();
     let bport = free_port();
     let bob = SocketAddr::from(([127, 0, 0, 1], bport));

@@ -16,6 +16,14 @@ use tipring_media::tone::{Country, CountryProfile};
 
 const EXE: &str = env!("CARGO_BIN_EXE_tipring");
 
+/// One test at a time: each runs two gateways whose audio is paced in real time, and the
+/// machines that run the suite are small.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// Kamailio in the foreground on 127.0.0.1:`port`, killed on drop.
 struct Proxy {
     child: Option<Child>,
@@ -187,6 +195,7 @@ fn call_through_proxy(record_route: bool) -> Vec<String> {
 
 #[test]
 fn with_record_route_the_bye_crosses_the_proxy() {
+    let _serial = serial();
     let lines = call_through_proxy(true);
     assert!(
         lines.iter().any(|l| l == "in-dialog BYE routed"),
@@ -196,6 +205,7 @@ fn with_record_route_the_bye_crosses_the_proxy() {
 
 #[test]
 fn without_record_route_the_bye_goes_direct() {
+    let _serial = serial();
     let lines = call_through_proxy(false);
     assert!(!lines.iter().any(|l| l.starts_with("BYE")), "{lines:?}");
     assert!(!lines.iter().any(|l| l.contains("in-dialog")), "{lines:?}");
@@ -312,6 +322,7 @@ fn free_port() -> u16 {
 /// gateway 2 at the registrar; the call completes.
 #[test]
 fn call_through_proxy_redirect_server_and_registrar() {
+    let _serial = serial();
     let tmp = TempDir::new("tipring-kam-gw-53").unwrap();
     let port = testbed::free_sip_port().unwrap();
     let (c, r, s) = (free_port(), free_port(), free_port());

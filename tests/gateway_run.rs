@@ -17,6 +17,14 @@ use tipring_media::tone::{Country, CountryProfile};
 
 const EXE: &str = env!("CARGO_BIN_EXE_tipring");
 
+/// One test at a time: each runs two gateways whose audio is paced in real time, and the
+/// machines that run the suite are small.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 fn fxs(number: &str, name: &str) -> String {
     format!(
         "[[ports]]\nindex = 0\nkind = \"fxs\"\nnumber = \"{number}\"\ndisplay_name = \"{name}\"\ndial_plan = \"ext\"\n"
@@ -115,6 +123,7 @@ fn wait_exit_ok(g: &mut Node) {
 
 #[test]
 fn phone_calls_phone_through_two_tipring_run_gateways() {
+    let _serial = serial();
     let mut b = bed("tipring-run-demo", &fxs("100", "Alice"), &|_| {
         fxs("200", "Bob")
     });
@@ -181,6 +190,7 @@ fn fxs_to_fxo_call(b: &Bed) -> (Capture, Instant) {
 
 #[test]
 fn fxs_to_fxo_call_cleared_from_either_side() {
+    let _serial = serial();
     // Gateway 2 takes A-law only, so the call runs on the answer's codec rather than
     // gateway 1's first choice (µ-law); the tones must pass all the same.
     let alaw_only = |gw1| format!("{}\n[media]\ncodecs = [\"pcma\"]\n", fxo(gw1));
@@ -205,6 +215,7 @@ fn fxs_to_fxo_call_cleared_from_either_side() {
 
 #[test]
 fn sigterm_ends_the_call_releases_the_line_and_exits_zero() {
+    let _serial = serial();
     let mut b = bed("tipring-run-term", &fxs("100", "PBX"), &fxo);
     fxs_to_fxo_call(&b);
     wait_exit_ok(&mut b.g2);
@@ -218,6 +229,7 @@ fn sigterm_ends_the_call_releases_the_line_and_exits_zero() {
 /// the main loop every half interval, STOPPING=1 and exit 0 on SIGTERM.
 #[test]
 fn notifies_systemd_ready_watchdog_and_stopping() {
+    let _serial = serial();
     use std::os::unix::net::UnixDatagram;
     let tmp = TempDir::new("tipring-run-notify").unwrap();
     let port = testbed::free_sip_port().unwrap();
@@ -276,6 +288,7 @@ fn notifies_systemd_ready_watchdog_and_stopping() {
 /// gives reorder.
 #[test]
 fn cancel_busy_and_unknown_number() {
+    let _serial = serial();
     let mut b = bed("tipring-run-fail", &fxs("100", "Alice"), &|_| {
         fxs("200", "Bob")
     });
@@ -324,6 +337,7 @@ fn cancel_busy_and_unknown_number() {
 /// phone on gateway 1; audio passes both ways; the phone hangs up and the line is released.
 #[test]
 fn fxo_line_ringing_in_calls_the_hotline() {
+    let _serial = serial();
     let mut b = bed("tipring-run-hotline", &fxs("100", "Desk"), &fxo);
     run(&b.g2, "ring 2 500ms/1000ms\nexpect-seized 2 6s");
     run(&b.g1, "expect-ringing 0 5s\noffhook 0\nwait 500ms");
@@ -341,6 +355,7 @@ fn fxo_line_ringing_in_calls_the_hotline() {
 /// Restart=on-failure applies) instead of running without signalling.
 #[test]
 fn exits_with_failure_when_its_sip_address_is_taken() {
+    let _serial = serial();
     let tmp = TempDir::new("tipring-run-taken").unwrap();
     let taken = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let a1 = taken.local_addr().unwrap();
@@ -364,6 +379,7 @@ fn exits_with_failure_when_its_sip_address_is_taken() {
 /// the line hangs up (loop current drops) and the phone hears reorder.
 #[test]
 fn fxo_two_stage_dialling_reaches_a_phone() {
+    let _serial = serial();
     let two_stage = |_| {
         "[[ports]]\nindex = 3\nkind = \"fxo\"\nnumber = \"301\"\ninbound = \"two-stage\"\ndial_plan = \"ext\"\nrings_before_seize = 1\n".to_string()
     };
@@ -385,6 +401,7 @@ fn fxo_two_stage_dialling_reaches_a_phone() {
 /// shortened to 50 ms, so Timer B is 3.2 s) and the phone hears reorder.
 #[test]
 fn unreachable_far_end_gives_reorder() {
+    let _serial = serial();
     let tmp = TempDir::new("tipring-run-unreach").unwrap();
     let port = testbed::free_sip_port().unwrap();
     let a1 = SocketAddr::from(([127, 0, 0, 1], port));
@@ -409,6 +426,7 @@ fn unreachable_far_end_gives_reorder() {
 /// trusted is refused (403), the line is never seized, and the caller hears reorder.
 #[test]
 fn untrusted_invite_never_seizes_the_fxo_line() {
+    let _serial = serial();
     let tmp = TempDir::new("tipring-run-403").unwrap();
     let port = testbed::free_sip_port().unwrap();
     let a1 = SocketAddr::from(([127, 0, 0, 1], port));
