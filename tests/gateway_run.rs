@@ -134,15 +134,15 @@ fn phone_calls_phone_through_two_tipring_run_gateways() {
         dump(&b.g1);
         panic!("link not back after the pull");
     }
-    run(&b.g1, "offhook 0\nexpect-tone 0 350+440 4s\ndial 0 200");
-    run(&b.g2, "expect-ringing 0 5s");
-    run(&b.g1, "expect-tone 0 440+480 5s");
+    run(&b.g1, "offhook 0\nexpect-tone 0 350+440 8s\ndial 0 200");
+    run(&b.g2, "expect-ringing 0 8s");
+    run(&b.g1, "expect-tone 0 440+480 8s");
     run(&b.g2, "expect-callerid 0 100 8s\noffhook 0\nwait 300ms");
     tone_passes(&b.g1, 0, &b.g2, 0, 1000.0);
     tone_passes(&b.g2, 0, &b.g1, 0, 1400.0);
     run(&b.g1, "onhook 0");
     // The far phone hears reorder after the BYE, then hangs up too.
-    run(&b.g2, "expect-tone 0 480+620 5s\nonhook 0\nwait 300ms");
+    run(&b.g2, "expect-tone 0 480+620 8s\nonhook 0\nwait 300ms");
     let c2 = commands(&b.g2, 0);
     assert!(matches!(c2.first(), Some(Command::Ring(_))), "{c2:?}");
     assert!(c2.contains(&Command::OnHookTransmission { enable: true }));
@@ -171,7 +171,7 @@ fn fxs_to_fxo_call(b: &Bed) -> (Capture, Instant) {
     let line = Capture::default();
     b.g2.card.add_sink(2, Box::new(line.clone()));
     let t0 = Instant::now();
-    run(&b.g1, "offhook 0\nexpect-tone 0 350+440 4s\ndial 0 9555");
+    run(&b.g1, "offhook 0\nexpect-tone 0 350+440 8s\ndial 0 9555");
     // The exchange gives dial tone once seized; the gateway dials after hearing it.
     run(
         &b.g2,
@@ -208,7 +208,7 @@ fn fxs_to_fxo_call_cleared_from_either_side() {
     std::thread::sleep(Duration::from_millis(1200));
     fxs_to_fxo_call(&b);
     run(&b.g2, "far-hangup 2\nexpect-released 2 5s");
-    run(&b.g1, "expect-tone 0 480+620 5s\nonhook 0");
+    run(&b.g1, "expect-tone 0 480+620 8s\nonhook 0");
     wait_exit_ok(&mut b.g1);
     wait_exit_ok(&mut b.g2);
 }
@@ -221,7 +221,7 @@ fn sigterm_ends_the_call_releases_the_line_and_exits_zero() {
     wait_exit_ok(&mut b.g2);
     // Gateway 2 put its line down and said BYE: gateway 1's phone hears reorder.
     run(&b.g2, "expect-released 2 1s");
-    run(&b.g1, "expect-tone 0 480+620 5s\nonhook 0");
+    run(&b.g1, "expect-tone 0 480+620 8s\nonhook 0");
     wait_exit_ok(&mut b.g1);
 }
 
@@ -293,8 +293,8 @@ fn cancel_busy_and_unknown_number() {
         fxs("200", "Bob")
     });
     // CANCEL: the caller gives up while the far phone rings.
-    run(&b.g1, "offhook 0\nexpect-tone 0 350+440 4s\ndial 0 200");
-    run(&b.g2, "expect-ringing 0 5s");
+    run(&b.g1, "offhook 0\nexpect-tone 0 350+440 8s\ndial 0 200");
+    run(&b.g2, "expect-ringing 0 8s");
     // On-hook is told from a hook flash only after the longest flash (900 ms).
     run(&b.g1, "onhook 0\nwait 1600ms");
     let ringing = |g: &Node| {
@@ -315,8 +315,8 @@ fn cancel_busy_and_unknown_number() {
     std::thread::sleep(Duration::from_millis(1000));
     // Busy: the far phone is off-hook already.
     run(&b.g2, "offhook 0");
-    run(&b.g1, "offhook 0\nexpect-tone 0 350+440 4s\ndial 0 200");
-    run(&b.g1, "expect-tone 0 busy 6s\nonhook 0");
+    run(&b.g1, "offhook 0\nexpect-tone 0 350+440 8s\ndial 0 200");
+    run(&b.g1, "expect-tone 0 busy 8s\nonhook 0");
     run(&b.g2, "onhook 0\nwait 1000ms");
     assert_eq!(
         commands(&b.g2, 0)
@@ -327,8 +327,8 @@ fn cancel_busy_and_unknown_number() {
         "the busy phone was not rung"
     );
     // Unknown number: reorder.
-    run(&b.g1, "offhook 0\nexpect-tone 0 350+440 4s\ndial 0 555");
-    run(&b.g1, "expect-tone 0 congestion 6s\nonhook 0");
+    run(&b.g1, "offhook 0\nexpect-tone 0 350+440 8s\ndial 0 555");
+    run(&b.g1, "expect-tone 0 congestion 8s\nonhook 0");
     wait_exit_ok(&mut b.g1);
     wait_exit_ok(&mut b.g2);
 }
@@ -340,7 +340,7 @@ fn fxo_line_ringing_in_calls_the_hotline() {
     let _serial = serial();
     let mut b = bed("tipring-run-hotline", &fxs("100", "Desk"), &fxo);
     run(&b.g2, "ring 2 500ms/1000ms\nexpect-seized 2 6s");
-    run(&b.g1, "expect-ringing 0 5s\noffhook 0\nwait 500ms");
+    run(&b.g1, "expect-ringing 0 8s\noffhook 0\nwait 500ms");
     tone_passes(&b.g2, 2, &b.g1, 0, 1000.0);
     tone_passes(&b.g1, 0, &b.g2, 2, 1400.0);
     run(&b.g1, "onhook 0");
@@ -386,13 +386,13 @@ fn fxo_two_stage_dialling_reaches_a_phone() {
     let mut b = bed("tipring-run-2stage", &fxs("100", "Desk"), &two_stage);
     run(
         &b.g2,
-        "ring 3 500ms/1000ms\nexpect-seized 3 5s\nexpect-tone 3 350+440 3s",
+        "ring 3 500ms/1000ms\nexpect-seized 3 5s\nexpect-tone 3 350+440 6s",
     );
     run(&b.g2, "dial 3 100 inband");
-    run(&b.g1, "expect-ringing 0 5s\noffhook 0\nwait 500ms");
+    run(&b.g1, "expect-ringing 0 8s\noffhook 0\nwait 500ms");
     tone_passes(&b.g2, 3, &b.g1, 0, 1000.0);
     run(&b.g2, "far-hangup 3\nexpect-released 3 5s");
-    run(&b.g1, "expect-tone 0 480+620 5s\nonhook 0");
+    run(&b.g1, "expect-tone 0 480+620 8s\nonhook 0");
     wait_exit_ok(&mut b.g1);
     wait_exit_ok(&mut b.g2);
 }
@@ -417,7 +417,7 @@ fn unreachable_far_end_gives_reorder() {
     g.start(Path::new(EXE), &cfg, 7).unwrap();
     assert!(g.wait_link(Duration::from_secs(10)));
     std::thread::sleep(Duration::from_millis(300));
-    run(&g, "offhook 0\nexpect-tone 0 350+440 4s\ndial 0 200");
+    run(&g, "offhook 0\nexpect-tone 0 350+440 8s\ndial 0 200");
     run(&g, "expect-tone 0 congestion 10s\nonhook 0");
     wait_exit_ok(&mut g);
 }
@@ -448,9 +448,9 @@ fn untrusted_invite_never_seizes_the_fxo_line() {
     g2.start(Path::new(EXE), &cfg2, 15).unwrap();
     assert!(g1.wait_link(Duration::from_secs(10)) && g2.wait_link(Duration::from_secs(10)));
     std::thread::sleep(Duration::from_millis(300));
-    run(&g1, "offhook 0\nexpect-tone 0 350+440 4s\ndial 0 9555");
+    run(&g1, "offhook 0\nexpect-tone 0 350+440 8s\ndial 0 9555");
     // Refused at once (no 32 s transaction timeout): the reorder comes within seconds.
-    run(&g1, "expect-tone 0 congestion 4s\nonhook 0");
+    run(&g1, "expect-tone 0 congestion 8s\nonhook 0");
     assert!(commands(&g2, 2).is_empty(), "{:?}", commands(&g2, 2));
     wait_exit_ok(&mut g1);
     wait_exit_ok(&mut g2);
