@@ -7,8 +7,10 @@
 //! The bridge is the port's audio path, so it runs whenever the line is engaged (dial
 //! tone, caller ID, listening for the exchange's dial tone or caller ID, dialling DTMF into
 //! the line), without a far end until the machine connects media and the SIP side has
-//! given the far address; it is restarted (fresh RTP state) when the far end changes and
-//! stopped when the port is idle again.
+//! given the far address. Connecting, moving to another far end (re-INVITE) and
+//! disconnecting (far BYE while the line still hears reorder) retarget the running bridge
+//! (`Control::Remote`), so what the line side is doing carries on; the bridge stops when
+//! the port is idle again, and the next call starts a fresh one.
 
 use super::collect::PlanCollector;
 use super::sip_side::MediaParams;
