@@ -40,6 +40,7 @@ fn talk_and_hang_up(g: &Node, bs: &Baresip) {
 
 #[test]
 fn baresip_calls_a_phone_on_tipring_run() {
+    let _serial = common::gateway::serial();
     let tmp = TempDir::new("hil-bs-in").expect("temp dir");
     let gw = SocketAddr::from(([127, 0, 61, 1], 25061));
     let bs_addr = SocketAddr::from(([127, 0, 61, 5], 25161));
@@ -59,6 +60,7 @@ fn baresip_calls_a_phone_on_tipring_run() {
 
 #[test]
 fn a_phone_on_tipring_run_calls_baresip() {
+    let _serial = common::gateway::serial();
     let tmp = TempDir::new("hil-bs-out").expect("temp dir");
     let gw = SocketAddr::from(([127, 0, 62, 1], 25062));
     let bs_addr = SocketAddr::from(([127, 0, 62, 5], 25162));

@@ -53,6 +53,7 @@ fn bench(tag: &str, net: u8) -> Bench {
 /// retransmitted and never answered; the caller hears reorder.
 #[test]
 fn unreachable_far_end_gives_reorder() {
+    let _serial = common::gateway::serial();
     let Bench {
         tmp,
         gw,
@@ -84,6 +85,7 @@ fn unreachable_far_end_gives_reorder() {
 /// hears reorder.
 #[test]
 fn far_end_503_gives_reorder() {
+    let _serial = common::gateway::serial();
     let Bench { tmp, gw, far, cap } = bench("hil-err-503", 72);
     let mut uas = sipp(&tmp.0, "gw_uas_503.xml", far, &[]);
     // A hotline straight to the far end (no account: no proxy, no OPTIONS pings that
@@ -110,6 +112,7 @@ fn far_end_503_gives_reorder() {
 /// brings no credentials gets 403, and the FXO line is never seized.
 #[test]
 fn untrusted_invite_toward_the_fxo_line_gets_403_and_no_seizure() {
+    let _serial = common::gateway::serial();
     let Bench {
         tmp,
         gw,

@@ -95,11 +95,13 @@ fn through_proxy(tag: &str, net: u8, port: u16, record_route: bool) {
 
 #[test]
 fn seed_5_2_proxy_with_record_route_keeps_the_bye() {
+    let _serial = common::gateway::serial();
     through_proxy("hil-52-rr", 52, 25052, true);
 }
 
 #[test]
 fn seed_5_2_proxy_without_record_route_lets_the_bye_go_direct() {
+    let _serial = common::gateway::serial();
     through_proxy("hil-52-norr", 53, 25053, false);
 }
 
@@ -121,6 +123,7 @@ fn wait_log(k: &Kamailio, start: &str, limit: Duration) -> bool {
 /// finds gateway 2; the phone rings, answers, audio passes, the caller hangs up.
 #[test]
 fn seed_5_3_proxy_redirect_and_registrar_reach_the_registered_gateway() {
+    let _serial = common::gateway::serial();
     let tmp = TempDir::new("hil-53").expect("temp dir");
     let port = 25054;
     let at = |host: u8| SocketAddr::from(([127, 0, 54, host], port));

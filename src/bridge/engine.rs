@@ -376,13 +376,19 @@ impl Engine {
 
     /// Jitter buffer → G.711 decode or PLC → tones and regenerated digits → playback.
     fn play(&mut self, now: Instant) {
-        match self.jitter.pop(now) {
-            Playout::Audio(payload) => {
-                self.rx_law.decode(payload, &mut self.pcm);
-                self.plc.good_frame(&self.pcm, &mut self.playback);
+        if self.remote.is_none() {
+            // No far end (not connected yet, or the call's media ended): nothing to play
+            // out or conceal; the line hears only what is played locally.
+            self.playback = [0; FRAME_SAMPLES];
+        } else {
+            match self.jitter.pop(now) {
+                Playout::Audio(payload) => {
+                    self.rx_law.decode(payload, &mut self.pcm);
+                    self.plc.good_frame(&self.pcm, &mut self.playback);
+                }
+                Playout::Conceal => self.plc.lost_frame(&mut self.playback),
+                Playout::Silence => self.playback = [0; FRAME_SAMPLES],
             }
-            Playout::Conceal => self.plc.lost_frame(&mut self.playback),
-            Playout::Silence => self.playback = [0; FRAME_SAMPLES],
         }
         let js = self.jitter.stats();
         Stats::set(&self.stats.late, js.late);

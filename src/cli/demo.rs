@@ -174,12 +174,12 @@ impl Demo {
             Ok(())
         };
         step(n, "gw1 phone off-hook: dial tone?");
-        script(g1, "offhook 0\nexpect-tone 0 350+440 3s")?;
+        script(g1, "offhook 0\nexpect-tone 0 350+440 6s")?;
         step(n, &format!("gw1 phone dials {CALLEE}"));
         script(g1, &format!("dial 0 {CALLEE}"))?;
         step(n, "gw2 phone rings; gw1 phone hears ringback?");
-        script(g2, "expect-ringing 0 5s")?;
-        script(g1, "expect-tone 0 440+480 5s")?;
+        script(g2, "expect-ringing 0 8s")?;
+        script(g1, "expect-tone 0 440+480 8s")?;
         step(n, &format!("gw2 phone shows caller ID {CALLER}?"));
         script(g2, &format!("expect-callerid 0 {CALLER} 8s"))?;
         step(n, "gw2 phone answers");
@@ -190,7 +190,7 @@ impl Demo {
         self.tone(g2, g1, 1400.0, "gw2 -> gw1")?;
         step(n, "gw1 phone hangs up; gw2 phone hears reorder?");
         script(g1, "onhook 0")?;
-        script(g2, "expect-tone 0 480+620 5s\nonhook 0\nwait 300ms")?;
+        script(g2, "expect-tone 0 480+620 8s\nonhook 0\nwait 300ms")?;
         Ok(())
     }
 

@@ -7,8 +7,10 @@
 //! The bridge is the port's audio path, so it runs whenever the line is engaged (dial
 //! tone, caller ID, listening for the exchange's dial tone or caller ID, dialling DTMF into
 //! the line), without a far end until the machine connects media and the SIP side has
-//! given the far address; it is restarted (fresh RTP state) when the far end changes and
-//! stopped when the port is idle again.
+//! given the far address. Connecting, moving to another far end (re-INVITE) and
+//! disconnecting (far BYE while the line still hears reorder) retarget the running bridge
+//! (`Control::Remote`), so what the line side is doing carries on; the bridge stops when
+//! the port is idle again, and the next call starts a fresh one.
 
 use super::collect::PlanCollector;
 use super::sip_side::MediaParams;
@@ -281,26 +283,33 @@ impl PortRunner {
     /// down and stop the bridge.
     pub fn shutdown(&mut self) -> Vec<Action> {
         let mut out = Vec::new();
-        if self.machine.is_idle() {
-            if self.bridge != BridgeState::Off {
-                out.push(Action::StopBridge);
-                self.bridge = BridgeState::Off;
-            }
-            return out;
+        // The SIP call, if any: one offered to us and not answered is refused, one we
+        // placed or answered is ended (CANCEL or BYE).
+        let (offered, ours, line) = match &self.machine {
+            Machine::Fxs(m) => match m.state() {
+                FxsState::Ringing => (true, false, Some(Command::StopRing)),
+                FxsState::Calling { .. } | FxsState::Talking => (false, true, None),
+                FxsState::Idle | FxsState::Collecting | FxsState::Disconnected => {
+                    (false, false, None)
+                }
+            },
+            Machine::Fxo(m) => match m.state() {
+                FxoState::Idle | FxoState::Ringing { .. } => (false, false, None),
+                FxoState::Collecting => (false, false, Some(Command::Release)),
+                FxoState::Seized | FxoState::Dialled => (true, false, Some(Command::Release)),
+                FxoState::Calling | FxoState::Talking => (false, true, Some(Command::Release)),
+            },
+        };
+        if offered {
+            out.push(Action::Sip(SipIntent::Reject(503)));
+        } else if ours {
+            out.push(Action::Sip(SipIntent::Hangup));
         }
-        let offered = matches!(&self.machine, Machine::Fxs(m) if *m.state() == FxsState::Ringing);
-        out.push(Action::Sip(if offered {
-            SipIntent::Reject(503)
-        } else {
-            SipIntent::Hangup
-        }));
-        match &self.machine {
-            Machine::Fxs(_) if offered => out.push(Action::Line(Command::StopRing)),
-            Machine::Fxs(_) => {}
-            Machine::Fxo(_) => out.push(Action::Line(Command::Release)),
+        out.extend(line.map(Action::Line));
+        if self.bridge != BridgeState::Off {
+            out.push(Action::StopBridge);
+            self.bridge = BridgeState::Off;
         }
-        out.push(Action::StopBridge);
-        self.bridge = BridgeState::Off;
         out
     }
 

@@ -104,6 +104,24 @@ fn goertzel(freq: f32, x: &[i16]) -> f32 {
     s1 * s1 + s2 * s2 - coef * s1 * s2
 }
 
+/// The frequency of one frame from its rising zero crossings; `None` below three.
+fn crossing_frequency(x: &[i16]) -> Option<f32> {
+    let mut first = None;
+    let mut last = 0.0;
+    let mut n = 0u32;
+    for i in 1..x.len() {
+        let (p, c) = (f32::from(x[i - 1]), f32::from(x[i]));
+        if p < 0.0 && c >= 0.0 {
+            let at = (i - 1) as f32 + p / (p - c);
+            first.get_or_insert(at);
+            last = at;
+            n += 1;
+        }
+    }
+    let first = first?;
+    (n >= 3 && last > first).then(|| (n - 1) as f32 * 8000.0 / (last - first))
+}
+
 /// Finds the tone sent at `dbm0` from `started` in `frames`; `None` if it never arrived.
 pub fn analyse(
     frames: &[(Instant, Frame)],
@@ -154,20 +172,15 @@ pub fn analyse(
     let ms = steady.iter().map(|&s| f64::from(s).powi(2)).sum::<f64>() / steady.len() as f64;
     let zero_dbm0_ms = f64::from(dbm0_amplitude(0.0)).powi(2) / 2.0;
     let level_dbm0 = (10.0 * (ms / zero_dbm0_ms).log10()) as f32;
-    // Rising zero crossings, interpolated between samples.
-    let mut crossings = Vec::new();
-    for i in 1..steady.len() {
-        let (p, c) = (f32::from(steady[i - 1]), f32::from(steady[i]));
-        if p < 0.0 && c >= 0.0 {
-            crossings.push((i - 1) as f32 + p / (p - c));
-        }
-    }
-    let frequency_hz = match (crossings.first(), crossings.last()) {
-        (Some(a), Some(b)) if crossings.len() > 2 && b > a => {
-            (crossings.len() - 1) as f32 * 8000.0 / (b - a)
-        }
-        _ => 0.0,
-    };
+    // Per frame of the steady part: rising zero crossings (interpolated between samples)
+    // give a frequency; the median of those shrugs off a glitch (a phase jump where a
+    // frame was concealed or an echo path slipped) that would bias a single long count.
+    let mut per_frame: Vec<f32> = steady
+        .chunks_exact(FRAME_SAMPLES)
+        .filter_map(crossing_frequency)
+        .collect();
+    per_frame.sort_by(f32::total_cmp);
+    let frequency_hz = per_frame.get(per_frame.len() / 2).copied().unwrap_or(0.0);
     // The frame's arrival is the end of its 20 ms: its first sample left one frame earlier.
     let arrived = frames[first]
         .0

@@ -13,8 +13,24 @@ use std::time::{Duration, Instant};
 use tipring_hal::model::PortKind;
 use tipring_hal::sim::{SimCard, SimConfig};
 
-/// The shipped sim board profile, moved to each gateway's directory.
-const SIM_BOARD: &str = include_str!("../../board/sim.toml");
+/// The sim board profile of a testbed gateway: its card's PTY symlink and audio sockets
+/// in `dir`, the given ports (as the shipped `board/sim.toml`, moved and resized).
+fn sim_board(dir: &Path, ports: &[PortKind]) -> String {
+    let mut b = format!(
+        "name = \"sim\"\ndescription = \"testbed card\"\n\n[serial]\ndevice = \"{}\"\n\
+         baud = 115200\nframing = \"8N1\"\n\n[audio]\nkind = \"sim\"\nsocket_dir = \"{}\"\n",
+        dir.join("card.tty").display(),
+        dir.join("audio").display()
+    );
+    for (i, k) in ports.iter().enumerate() {
+        let kind = match k {
+            PortKind::Fxs => "fxs",
+            PortKind::Fxo => "fxo",
+        };
+        b.push_str(&format!("\n[[ports]]\nindex = {i}\nkind = \"{kind}\"\n"));
+    }
+    b
+}
 
 /// One gateway of the testbed.
 pub struct Node {
@@ -70,31 +86,25 @@ pub fn free_sip_port() -> Result<u16, TestbedError> {
 }
 
 impl Node {
-    /// Creates `dir` with a sim card of 2 FXS + 2 FXO ports (as the sim board), the board
-    /// profile pointing at it, and `config` (TOML; the board must be `sim`).
+    /// Creates `dir` with a sim card of 2 FXS + 2 FXO ports (as the shipped sim board)
+    /// and the board profile pointing at it.
     pub fn prepare(name: &str, dir: &Path, sip: SocketAddr) -> Result<Node, TestbedError> {
+        use PortKind::{Fxo, Fxs};
+        Node::prepare_ports(name, dir, sip, &[Fxs, Fxs, Fxo, Fxo])
+    }
+
+    /// As [`Node::prepare`], with a card of these ports.
+    pub fn prepare_ports(
+        name: &str,
+        dir: &Path,
+        sip: SocketAddr,
+        ports: &[PortKind],
+    ) -> Result<Node, TestbedError> {
         std::fs::create_dir_all(dir.join("board")).map_err(io(dir.display().to_string()))?;
-        let board = SIM_BOARD
-            .replace(
-                "/run/tipring/sim/card.tty",
-                &dir.join("card.tty").to_string_lossy(),
-            )
-            .replace(
-                "/run/tipring/sim/audio",
-                &dir.join("audio").to_string_lossy(),
-            );
-        let tty = dir.join("card.tty");
-        if !board.contains(tty.to_string_lossy().as_ref()) {
-            return Err(TestbedError::Setup(
-                "board/sim.toml no longer names /run/tipring/sim/card.tty".into(),
-            ));
-        }
-        std::fs::write(dir.join("board/sim.toml"), board).map_err(io("board profile"))?;
-        let card = SimCard::start(SimConfig::new(
-            vec![PortKind::Fxs, PortKind::Fxs, PortKind::Fxo, PortKind::Fxo],
-            dir,
-        ))
-        .map_err(io("simulated card"))?;
+        std::fs::write(dir.join("board/sim.toml"), sim_board(dir, ports))
+            .map_err(io("board profile"))?;
+        let card =
+            SimCard::start(SimConfig::new(ports.to_vec(), dir)).map_err(io("simulated card"))?;
         Ok(Node {
             name: name.into(),
             sip,
@@ -105,6 +115,11 @@ impl Node {
             echo: false,
             env: Vec::new(),
         })
+    }
+
+    /// The gateway process's id while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
     }
 
     /// Echo the gateway's log to our stderr as it comes.

@@ -19,6 +19,14 @@ use tipring_media::tone::{Country, CountryProfile};
 /// The gateway binary under test.
 pub const EXE: &str = env!("CARGO_BIN_EXE_tipring");
 
+/// One gateway test at a time within a test binary: each runs two gateways whose audio is
+/// paced in real time, and the machines that run the suite are small. Hold the guard for
+/// the whole test.
+pub fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// An FXS port 0 with `number`, dialling by the `ext` dial plan.
 pub fn fxs(number: &str, name: &str) -> String {
     format!(

@@ -320,6 +320,35 @@ fn shutdown_hangs_up_calls_and_refuses_offered_ones() {
 }
 
 #[test]
+fn shutdown_of_fxo_lines_refuses_unanswered_calls_and_releases_seized_lines() {
+    let t0 = Instant::now();
+    let (mut off, mut fxo) = runners();
+    // Off-hook, still dialling: no SIP call to end, only the bridge.
+    off.line_event(t0, Event::OffHook);
+    assert_eq!(off.shutdown(), vec![Action::StopBridge]);
+    // A SIP call seized the line and is not answered yet: refused, line released.
+    fxo.sip_event(
+        t0,
+        SipEvent::IncomingCall {
+            caller: CallerInfo::default(),
+            number: "21".into(),
+        },
+    );
+    assert_eq!(
+        fxo.shutdown(),
+        vec![
+            Action::Sip(SipIntent::Reject(503)),
+            Action::Line(Command::Release),
+            Action::StopBridge
+        ]
+    );
+    // The line only rings (not seized, no SIP call): nothing but the listening bridge.
+    let (_, mut ringing) = runners();
+    ringing.line_event(t0, Event::RingStart);
+    assert_eq!(ringing.shutdown(), vec![Action::StopBridge]);
+}
+
+#[test]
 fn the_fallback_digit_map_parses() {
     assert!(DigitMap::parse(ANY_NUMBER).is_ok());
 }
