@@ -74,6 +74,9 @@ impl Plan {
     }
 }
 
+/// A section of the bench: fills the table, or says why it could not.
+type Section = fn(&Plan, &mut stats::Table) -> Result<(), String>;
+
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` runs benches as tests: skip.
     if std::env::args().any(|a| a == "--test" || a == "--list") {
@@ -92,11 +95,7 @@ fn main() {
         if quick { "quick" } else { "full" },
         stats::loadavg()
     );
-    let sections: [(
-        u32,
-        &str,
-        fn(&Plan, &mut stats::Table) -> Result<(), String>,
-    ); 3] = [
+    let sections: [(u32, &str, Section); 3] = [
         (
             1,
             "one gateway, the bench as its SIP/RTP peer",

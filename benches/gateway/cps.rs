@@ -132,9 +132,13 @@ fn sipp_step(dir: &Path, target: SocketAddr, rate: u32, calls: u64) -> Result<St
         std::thread::sleep(Duration::from_millis(100));
     };
     let text = std::fs::read_to_string(&stat).unwrap_or_default();
-    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let header: Vec<&str> = lines.next().unwrap_or("").split(';').collect();
-    let last: Vec<&str> = lines.last().unwrap_or("").split(';').collect();
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let header: Vec<&str> = lines.first().copied().unwrap_or("").split(';').collect();
+    let last: Vec<&str> = if lines.len() > 1 {
+        lines[lines.len() - 1].split(';').collect()
+    } else {
+        Vec::new()
+    };
     let col = |name: &str| -> Option<&str> {
         header
             .iter()
