@@ -66,7 +66,7 @@ impl Plan {
                 invite_180: 50,
                 markers: 50,
                 load_secs: 20,
-                gw_rates: vec![2, 5, 10, 15, 20, 25, 30, 40, 50],
+                gw_rates: vec![2, 5, 10, 20, 25, 30, 35, 40, 50],
                 sipp_rates: vec![100, 200, 400, 800, 1600, 3200],
                 step_secs: 8,
             }
