@@ -261,7 +261,7 @@ pub fn run(plan: &Plan, table: &mut Table) -> Result<(), String> {
         "5. calls/s, sipp → one gateway with 64 auto-answering FXS ports",
         &best.map_or("none passed".into(), |b| format!("{b} calls/s with 0 failed")),
         &format!(
-            "sipp UAC INVITE/ACK/{HOLD_MS} ms hold/BYE, {}-s steps ramped until a call fails; each port rings, its phone answers at once (~10 ms hook debounce) and hangs up on reorder (the gateway needs a 900 ms break to see on-hook), so a port turns over in ~1.7 s and 64 ports bound the rate near 35/s. Steps (asked: ok/calls, achieved, gateway CPU % of one core during the step): {steps}. {answered} answers; {busy} 486 (port still in its last call) sent by the gateway; its CPU over the whole ramp {}",
+            "sipp UAC INVITE/ACK/{HOLD_MS} ms hold/BYE, {}-s steps ramped until a call fails; each port rings, its phone answers at once (~10 ms hook debounce) and hangs up on reorder (the gateway needs a 900 ms break to see on-hook), so a port turns over in about 2 s and the 64 ports, not the gateway's CPU, bound the rate. Steps (asked: ok/calls, achieved, gateway CPU % of one core during the step): {steps}. {answered} answers; {busy} 486 (port still in its last call) sent by the gateway; its CPU over the whole ramp {}",
             plan.step_secs,
             gw_cpu.map_or("?".into(), |c| format!("{c:.0} % of one core")),
         ),
