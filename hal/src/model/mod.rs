@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 pub type PortId = u8;
 
 /// Most ports a card may announce in its hello.
-pub const MAX_PORTS: usize = 16;
+pub const MAX_PORTS: usize = 64;
 
 /// The kind of analog interface behind a port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

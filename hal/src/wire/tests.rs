@@ -89,7 +89,7 @@ fn packet() -> impl Strategy<Value = Packet> {
         any::<u32>(),
         proptest::option::of((
             "[ -~]{0,16}",
-            proptest::collection::vec(any::<bool>(), 0..=16),
+            proptest::collection::vec(any::<bool>(), 0..=crate::model::MAX_PORTS),
         )),
     )
         .prop_map(|(card_role, min_version, max_version, boot_id, card)| {

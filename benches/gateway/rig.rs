@@ -1,0 +1,203 @@
+//! One `tipring run` process with its own simulated line card of any number of ports
+//! (hosted in the bench process), in its own scratch directory: board profile, config,
+//! card PTY and audio sockets, and the gateway's log.
+
+use crate::sip;
+use std::net::{SocketAddr, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tipring_hal::model::PortKind;
+use tipring_hal::sim::{SimCard, SimConfig};
+
+/// The gateway binary.
+pub const EXE: &str = env!("CARGO_BIN_EXE_tipring");
+
+/// A scratch directory, removed on drop.
+pub struct Scratch(pub PathBuf);
+
+impl Scratch {
+    pub fn new(tag: &str) -> Result<Scratch, String> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let d = std::env::temp_dir().join(format!("{tag}-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&d).map_err(|e| format!("{}: {e}", d.display()))?;
+        Ok(Scratch(d))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A free UDP port on 127.0.0.1 (released for the gateway to take).
+pub fn free_port() -> Result<u16, String> {
+    let s = UdpSocket::bind("127.0.0.1:0").map_err(|e| format!("bind: {e}"))?;
+    s.local_addr()
+        .map(|a| a.port())
+        .map_err(|e| format!("local address: {e}"))
+}
+
+/// The `sim` board profile for a card with these ports, its PTY and sockets under `dir`.
+fn board(dir: &Path, kinds: &[PortKind]) -> String {
+    let mut b = format!(
+        "name = \"sim\"\ndescription = \"bench card, {} ports\"\n\n[serial]\ndevice = \"{}\"\n\
+         baud = 115200\nframing = \"8N1\"\n\n[audio]\nkind = \"sim\"\nsocket_dir = \"{}\"\n",
+        kinds.len(),
+        dir.join("card.tty").display(),
+        dir.join("audio").display()
+    );
+    for (i, k) in kinds.iter().enumerate() {
+        let kind = match k {
+            PortKind::Fxs => "fxs",
+            PortKind::Fxo => "fxo",
+        };
+        b += &format!("\n[[ports]]\nindex = {i}\nkind = \"{kind}\"\n");
+    }
+    b
+}
+
+/// FXS ports `0..n` numbered `first`, `first + 1`, ..., dialling by the `ext` plan.
+pub fn fxs_ports(n: usize, first: u32) -> String {
+    (0..n)
+        .map(|i| {
+            format!(
+                "[[ports]]\nindex = {i}\nkind = \"fxs\"\nnumber = \"{}\"\ndial_plan = \"ext\"\n\n",
+                first + i as u32
+            )
+        })
+        .collect()
+}
+
+/// A gateway configuration: SIP (UDP) on `sip`, calls sent to `proxy` if given, these
+/// `[[ports]]`, the `ext` digit map and a 1 s short interdigit timer.
+pub fn config(sip: SocketAddr, proxy: Option<SocketAddr>, ports: &str) -> String {
+    let account = proxy.map_or(String::new(), |p| {
+        format!("[[accounts]]\nname = \"far\"\nproxy = \"sip:{p}\"\n")
+    });
+    format!(
+        "board = \"sim\"\n\n[identity]\nuser_agent = \"tipring-bench\"\n\n[[identity.listen]]\n\
+         transport = \"udp\"\naddress = \"{sip}\"\n\n{account}\n{ports}\
+         [dial_plans]\next = \"{{ [1-8]xx | 9x. T }}\"\n\n[timers]\ninterdigit_short_ms = 1000\n\n\
+         [security]\ntrusted_peers = [\"127.0.0.0/8\"]\n"
+    )
+}
+
+/// A running gateway and its card.
+pub struct Rig {
+    pub name: String,
+    pub sip: SocketAddr,
+    pub card: std::sync::Arc<SimCard>,
+    pub dir: PathBuf,
+    child: Option<Child>,
+}
+
+impl Rig {
+    /// Starts the card and `tipring run`; returns once the card link is up and the SIP
+    /// side answers an OPTIONS.
+    pub fn start(
+        name: &str,
+        dir: &Path,
+        sip: SocketAddr,
+        kinds: &[PortKind],
+        config: &str,
+    ) -> Result<Rig, String> {
+        let bad = |what: &str| {
+            let what = format!("{name}: {what}");
+            move |e: std::io::Error| format!("{what}: {e}")
+        };
+        std::fs::create_dir_all(dir.join("board")).map_err(bad("directory"))?;
+        std::fs::write(dir.join("board/sim.toml"), board(dir, kinds)).map_err(bad("board"))?;
+        std::fs::write(dir.join("tipring.toml"), config).map_err(bad("config"))?;
+        let card = std::sync::Arc::new(
+            SimCard::start(SimConfig::new(kinds.to_vec(), dir)).map_err(bad("sim card"))?,
+        );
+        let log = std::fs::File::create(dir.join("gateway.log")).map_err(bad("log"))?;
+        let child = Command::new(EXE)
+            .arg("run")
+            .arg("--config")
+            .arg(dir.join("tipring.toml"))
+            .arg("--board-dir")
+            .arg(dir.join("board"))
+            .arg("--seed")
+            .arg("7")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .map_err(bad("tipring run"))?;
+        let mut rig = Rig {
+            name: name.into(),
+            sip,
+            card,
+            dir: dir.to_path_buf(),
+            child: Some(child),
+        };
+        let end = Instant::now() + Duration::from_secs(15);
+        while !rig.card.lock().link_up {
+            if Instant::now() > end || !rig.running() {
+                return Err(format!("{name}: card link never came up\n{}", rig.tail(20)));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        if !sip::answers_options(sip, Duration::from_secs(10)) {
+            return Err(format!("{name}: no answer to OPTIONS\n{}", rig.tail(20)));
+        }
+        Ok(rig)
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    pub fn running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+    }
+
+    /// The last `n` lines of the gateway's log.
+    pub fn tail(&self, n: usize) -> String {
+        let text = std::fs::read_to_string(self.dir.join("gateway.log")).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(n)..]
+            .iter()
+            .map(|l| format!("    {}: {l}\n", self.name))
+            .collect()
+    }
+
+    /// SIGTERM, then waits (kills after 8 s).
+    pub fn stop(&mut self) {
+        let Some(mut c) = self.child.take() else {
+            return;
+        };
+        if let Ok(pid) = i32::try_from(c.id()) {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGTERM,
+            );
+        }
+        let end = Instant::now() + Duration::from_secs(8);
+        while Instant::now() < end {
+            if let Ok(Some(_)) = c.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+}
+
+impl Drop for Rig {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
