@@ -10,7 +10,7 @@ use common::gateway::{
     EXE, commands, dtmf_heard, dump, fxs, ringing, run, serial, sip_answers, tone_passes,
     wait_exit_ok,
 };
-use common::tshark::{self, ladder, without_trying};
+use common::tshark::{self, ladder};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -50,10 +50,10 @@ fn bed(tag: &str, ports1: &str, ports2: &dyn Fn(SocketAddr) -> String) -> Bed {
     Bed { g1, g2, _tmp: tmp }
 }
 
-/// Seed §5.1 between the gateways: `>` gateway 1 sent it, `<` gateway 2 did (the 100
-/// Trying is optional, see [`without_trying`]).
-const SEED_5_1: [&str; 6] = [
+/// Seed §5.1 between the gateways: `>` gateway 1 sent it, `<` gateway 2 did.
+const SEED_5_1: [&str; 7] = [
     "> INVITE",
+    "< 100/INVITE",
     "< 180/INVITE",
     "< 200/INVITE",
     "> ACK",
@@ -86,7 +86,7 @@ fn phone_calls_phone_through_two_tipring_run_gateways() {
     run(&b.g2, "expect-tone 0 480+620 8s\nonhook 0\nwait 300ms");
     // Seed §5.1 on the wire, as tshark's SIP dissector decoded it.
     assert_eq!(
-        without_trying(ladder(&cap.stop(), b.g1.sip, b.g2.sip)),
+        ladder(&cap.stop(), b.g1.sip, b.g2.sip),
         SEED_5_1,
         "gw1 {} <-> gw2 {}",
         b.g1.sip,
@@ -138,9 +138,10 @@ fn fxs_to_fxo_call_cleared_from_either_side() {
     // Seed §5.1 on the wire; an FXO line gives no alerting, so gateway 2 sends 183 with
     // the line's audio (early media) where a PBX trunk would give 180.
     assert_eq!(
-        without_trying(ladder(&cap.stop(), b.g1.sip, b.g2.sip)),
+        ladder(&cap.stop(), b.g1.sip, b.g2.sip),
         [
             "> INVITE",
+            "< 100/INVITE",
             "< 183/INVITE",
             "< 200/INVITE",
             "> ACK",

@@ -10,7 +10,8 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// How long the TU may stay silent before the transaction sends 100 Trying (§17.2.1).
+/// How long the TU may stay silent before the transaction sends 100 Trying (§17.2.1), by
+/// default ([`TimerConfig::trying`]).
 pub const TRYING_AFTER: Duration = Duration::from_millis(200);
 
 /// States of the INVITE server transaction (§17.2.1 figure 7, RFC 6026 figure 5).
@@ -44,13 +45,13 @@ pub struct ServerInvite {
 
 impl ServerInvite {
     /// Creates the transaction for an INVITE from `peer` at `now`. The caller passes the
-    /// INVITE to the TU; if the TU has not responded within [`TRYING_AFTER`] the transaction
-    /// sends 100 Trying itself (§17.2.1).
+    /// INVITE to the TU; if the TU has not responded within [`TimerConfig::trying`] the
+    /// transaction sends 100 Trying itself (§17.2.1).
     pub fn new(now: Instant, cfg: TimerConfig, peer: Peer, invite: &Message<'_>) -> Self {
         let trying = MessageBuilder::response_to(invite, 100, "Trying", None).finish();
         let mut timers = Timers::default();
-        timers.start(TimerName::Trying, now, TRYING_AFTER);
-        ServerInvite {
+        timers.start(TimerName::Trying, now, cfg.trying);
+        let mut tx = ServerInvite {
             state: ServerInviteState::Proceeding,
             cfg,
             peer,
@@ -59,7 +60,12 @@ impl ServerInvite {
             timer_g: cfg.t1,
             timers,
             out: VecDeque::new(),
+        };
+        // A zero delay: the 100 goes out now, before the TU sees the INVITE.
+        if cfg.trying.is_zero() {
+            tx.handle_timeout(now);
         }
+        tx
     }
 
     /// The current state.

@@ -295,6 +295,25 @@ fn invite_server_sends_100_trying_after_200ms_and_absorbs_retransmissions() {
 }
 
 #[test]
+fn invite_server_with_zero_trying_delay_sends_100_at_once() {
+    let t0 = Instant::now();
+    let req = request("INVITE", "z9hG4bK8");
+    let cfg = TimerConfig {
+        trying: Duration::ZERO,
+        ..TimerConfig::default()
+    };
+    let mut m = ServerInvite::new(t0, cfg, udp(), &Message::parse(&req).unwrap());
+    let (sent, _) = drain!(m);
+    assert_eq!(sent.len(), 1, "the 100 before any timer runs");
+    assert_eq!(Message::parse(&sent[0]).unwrap().status(), Some(100));
+    // The TU's 180 still follows, and retransmissions get the latest response.
+    m.respond(t0 + MS(50), 180, Arc::from(&b"ringing"[..]));
+    assert_eq!(drain!(m).0.len(), 1);
+    m.on_request(t0 + MS(500), Method::Invite);
+    assert_eq!(&*drain!(m).0[0], b"ringing");
+}
+
+#[test]
 fn invite_server_tu_answering_fast_suppresses_100() {
     let t0 = Instant::now();
     let mut m = server_invite(t0, udp());
@@ -422,6 +441,7 @@ fn configured_t1_t2_scale_the_timers() {
         t1: MS(100),
         t2: MS(300),
         t4: MS(1000),
+        ..TimerConfig::default()
     };
     let mut m = ClientNonInvite::new(t0, cfg, udp(), request("OPTIONS", "z9hG4bK9").into());
     drain!(m);

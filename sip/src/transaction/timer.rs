@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-/// T1, T2 and T4 (RFC 3261 §17.1.1.1, §17.1.2.2, appendix A).
+/// T1, T2 and T4 (RFC 3261 §17.1.1.1, §17.1.2.2, appendix A) and the 100 Trying delay.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TimerConfig {
     /// RTT estimate, 500 ms by default.
@@ -13,6 +13,11 @@ pub struct TimerConfig {
     pub t2: Duration,
     /// Maximum time a message remains in the network, 5 s.
     pub t4: Duration,
+    /// How long an INVITE server transaction waits for the TU's first response before it
+    /// sends 100 Trying itself: 200 ms by default (§17.2.1: unless the TU answers within
+    /// 200 ms). Zero sends the 100 at once, as gateways that always show the caller a
+    /// 100 do.
+    pub trying: Duration,
 }
 
 impl Default for TimerConfig {
@@ -21,6 +26,7 @@ impl Default for TimerConfig {
             t1: Duration::from_millis(500),
             t2: Duration::from_secs(4),
             t4: Duration::from_secs(5),
+            trying: super::server_invite::TRYING_AFTER,
         }
     }
 }

@@ -198,6 +198,9 @@ impl SipSide {
         ucfg.timers = TimerConfig {
             t1: Duration::from_millis(c.timers.sip_t1_ms.into()),
             t2: Duration::from_millis(c.timers.sip_t2_ms.into()),
+            // The caller hears at once that the gateway has the call (seed §5.1: 100 before
+            // the far PBX alerts), whatever the line side then takes.
+            trying: Duration::ZERO,
             ..TimerConfig::default()
         };
         if let Some(a) = c.accounts.iter().find(|a| a.outbound_proxy.is_some()) {
