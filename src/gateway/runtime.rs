@@ -6,9 +6,8 @@ use super::Log;
 use super::hal::HalEvent;
 use super::line::Action;
 use super::ports::Port;
-use super::sip_side::PortEvent;
+use super::sip_side::{FromLine, PortEvent};
 use crate::bridge::{Report, StatsSnapshot};
-use crate::call::SipIntent;
 use std::collections::BTreeMap;
 use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
@@ -36,7 +35,9 @@ pub struct Runtime {
     pub log: Log,
     pub ports: BTreeMap<u8, Port>,
     card: Sender<(u8, Command)>,
-    sip: mpsc::Sender<(u8, SipIntent)>,
+    sip: mpsc::Sender<FromLine>,
+    /// Each port's idleness as last told to the SIP side (hunting skips busy lines).
+    idle_told: BTreeMap<u8, bool>,
 }
 
 impl Runtime {
@@ -44,13 +45,16 @@ impl Runtime {
         log: Log,
         ports: BTreeMap<u8, Port>,
         card: Sender<(u8, Command)>,
-        sip: mpsc::Sender<(u8, SipIntent)>,
+        sip: mpsc::Sender<FromLine>,
     ) -> Runtime {
+        // The SIP side starts with every line idle.
+        let idle_told = ports.keys().map(|i| (*i, true)).collect();
         Runtime {
             log,
             ports,
             card,
             sip,
+            idle_told,
         }
     }
 
@@ -191,7 +195,7 @@ impl Runtime {
                 }
                 Action::Sip(intent) => {
                     log.line(format_args!("port {i}: SIP <- {intent:?}"));
-                    if self.sip.try_send((i, intent)).is_err() {
+                    if self.sip.try_send(FromLine::Intent(i, intent)).is_err() {
                         log.line(format_args!("port {i}: SIP side queue full or gone"));
                     }
                 }
@@ -213,6 +217,15 @@ impl Runtime {
                     }
                 }
                 Action::Bridge(c) => p.control(c),
+            }
+        }
+        // After the machine's intents: a port going idle once its call has ended.
+        let idle = p.runner.is_idle();
+        if self.idle_told.get(&i) != Some(&idle) {
+            if self.sip.try_send(FromLine::LineIdle(i, idle)).is_ok() {
+                self.idle_told.insert(i, idle);
+            } else {
+                log.line(format_args!("port {i}: SIP side queue full or gone"));
             }
         }
     }
