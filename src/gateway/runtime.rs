@@ -237,3 +237,50 @@ fn log_stats(log: &Log, port: u8, s: &StatsSnapshot) {
         s.rtp_sent, s.rtp_received, s.lost, s.late, s.concealed, s.jitter, s.events_sent
     ));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{IpAddr, Ipv4Addr};
+    use std::path::PathBuf;
+    use tipring_hal::model::{Event, TimedEvent};
+
+    fn card_event(port: u8, event: Event) -> Option<HalEvent> {
+        Some(HalEvent::Driver(DriverEvent::Event(TimedEvent {
+            at_ms: 0,
+            port,
+            event,
+        })))
+    }
+
+    fn drain(rx: &mut mpsc::Receiver<FromLine>) -> Vec<FromLine> {
+        let mut out = Vec::new();
+        while let Ok(m) = rx.try_recv() {
+            out.push(m);
+        }
+        out
+    }
+
+    #[test]
+    fn the_sip_side_hears_when_a_line_leaves_idle_and_returns() {
+        let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let loaded = crate::config::load(
+            &repo.join("tests/data/config/good.toml"),
+            &repo.join("board"),
+        )
+        .unwrap();
+        let ports = super::super::ports::open(&loaded, IpAddr::V4(Ipv4Addr::LOCALHOST), 3).unwrap();
+        let (card, _card_rx) = std::sync::mpsc::channel();
+        let (sip, mut sip_rx) = mpsc::channel(64);
+        let mut rt = Runtime::new(Log::new(), ports, card, sip);
+        // Port 0 (FXS, dial plan): off-hook leaves idle, once.
+        rt.on_card(card_event(0, Event::OffHook));
+        assert_eq!(drain(&mut sip_rx), vec![FromLine::LineIdle(0, false)]);
+        rt.poll(Instant::now());
+        assert_eq!(drain(&mut sip_rx), vec![]);
+        // On-hook: idle again.
+        rt.on_card(card_event(0, Event::OnHook));
+        assert_eq!(drain(&mut sip_rx), vec![FromLine::LineIdle(0, true)]);
+        rt.finish();
+    }
+}

@@ -12,7 +12,7 @@
 //! It binds the side's listening address on every transport the configuration lists for
 //! it (UDP, TCP; TLS with `[identity.tls]`) through `tipring_sip::transport`, sends what
 //! the side transmits, feeds it what arrives and what the line side says (the port
-//! machines' intents, `(u8, SipIntent)` or [`FromLine`], and their idleness), wakes it at
+//! machines' intents and whether their lines are idle, [`FromLine`]), wakes it at
 //! its deadline and passes its events on. When `shutdown` turns true it ends the calls,
 //! unregisters, waits up to [`SHUTDOWN_GRACE`] for the BYEs and unregistrations to be
 //! answered ([`SipSide::idle`]), and returns.
