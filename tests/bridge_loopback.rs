@@ -94,6 +94,7 @@ fn config(law: Law, pt: u8, remote: Option<SocketAddr>, seed: u64) -> BridgeConf
         event_payload_type: Some(101),
         remote,
         profile: CountryProfile::builtin(Country::Us),
+        jitter: tipring_media::jitter::JitterConfig::default(),
         caller_id: FskStandard::Bell202,
         seed,
     }

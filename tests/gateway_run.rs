@@ -7,8 +7,8 @@
 mod common;
 
 use common::gateway::{
-    EXE, commands, dtmf_heard, dump, fxs, ringing, run, serial, sip_answers, tone_passes,
-    wait_exit_ok,
+    Conf, EXE, commands, dtmf_heard, dump, fxs, ringing, run, serial, sip_answers, start,
+    tone_passes, wait_exit_ok,
 };
 use common::tshark::{self, ladder};
 use std::net::SocketAddr;
@@ -289,6 +289,53 @@ fn cancel_busy_and_unknown_number() {
     );
     wait_exit_ok(&mut b.g1);
     wait_exit_ok(&mut b.g2);
+}
+
+/// Hunting: gateway 2's two phones are reached at its account's user name (300). Phone 0
+/// is still off-hook hearing reorder after its last caller hung up; a call for 300 rings
+/// phone 1 instead of being refused by phone 0 (486).
+#[test]
+fn a_call_for_the_account_hunts_past_a_phone_left_off_hook() {
+    let _serial = serial();
+    let tmp = TempDir::new("tipring-run-hunt").unwrap();
+    let port = testbed::free_sip_port().unwrap();
+    let a1 = SocketAddr::from(([127, 0, 0, 1], port));
+    let a2 = SocketAddr::from(([127, 0, 0, 2], port));
+    let c1 = Conf::new(a1)
+        .account("peer", &format!("proxy = \"sip:{a2}\""))
+        .ports(&fxs("100", "Alice"))
+        .trust("127.0.0.0/8");
+    let c2 = Conf::new(a2)
+        .account("peer", &format!("proxy = \"sip:{a1}\"\nusername = \"300\""))
+        .ports(&fxs("200", "Bob"))
+        .ports("[[ports]]\nindex = 1\nkind = \"fxs\"\nnumber = \"201\"\ndial_plan = \"ext\"\n")
+        .trust("127.0.0.0/8");
+    let mut g1 = start("gw1", &tmp.0.join("gw1"), a1, &c1, 21);
+    let mut g2 = start("gw2", &tmp.0.join("gw2"), a2, &c2, 22);
+    // A call to phone 0's own number, answered, then cleared by the caller.
+    run(&g1, "offhook 0\nexpect-tone 0 350+440 8s\ndial 0 200");
+    run(&g2, "expect-ringing 0 8s\noffhook 0\nwait 500ms");
+    run(&g1, "onhook 0\nwait 1600ms");
+    // Phone 0 stays off-hook, hearing reorder.
+    run(&g2, "expect-tone 0 480+620 8s");
+    // A call for the account: phone 1 rings, phone 0 is left alone.
+    run(&g1, "offhook 0\nexpect-tone 0 350+440 8s\ndial 0 300");
+    run(&g2, "expect-ringing 1 8s");
+    assert!(!ringing(&g2, 0));
+    run(&g2, "offhook 1\nwait 500ms");
+    tone_passes(&g1, 0, &g2, 1, 1000.0);
+    run(&g1, "onhook 0\nwait 1600ms");
+    run(&g2, "onhook 0\nonhook 1\nwait 1000ms");
+    assert_eq!(
+        commands(&g2, 0)
+            .iter()
+            .filter(|c| matches!(c, Command::Ring(_)))
+            .count(),
+        1,
+        "the off-hook phone was rung only for its own call"
+    );
+    wait_exit_ok(&mut g1);
+    wait_exit_ok(&mut g2);
 }
 
 /// An FXO line rings in: after two rings gateway 2 seizes it and calls its hotline, the

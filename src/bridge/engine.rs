@@ -16,7 +16,7 @@ use tipring_media::dtmf::{
 };
 use tipring_media::g711::Law;
 use tipring_media::instant::Instant;
-use tipring_media::jitter::{JitterBuffer, JitterConfig, Playout};
+use tipring_media::jitter::{JitterBuffer, Playout};
 use tipring_media::plc::Plc;
 use tipring_media::rfc4733::{
     EventCode, PAYLOAD_LEN, TelephoneEventReceiver, TelephoneEventRepr, TelephoneEventSender,
@@ -118,7 +118,7 @@ impl Engine {
             talkspurt: true,
             rx: RtpReceiver::new(8000),
             rx_law: cfg.law,
-            jitter: JitterBuffer::new(JitterConfig::default()),
+            jitter: JitterBuffer::new(cfg.jitter),
             plc: Plc::new(),
             detector: DtmfDetector::new(DtmfDetectorConfig::default()),
             events_out: TelephoneEventSender::new(EVENT_INTERVAL),
@@ -501,5 +501,38 @@ impl Engine {
             .interval
             .next_interval_us(2, senders, we_sent, &mut self.rng);
         self.next_rtcp = Some(Instant::from_micros(now.as_micros() + us));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tipring_media::jitter::JitterConfig;
+    use tipring_media::tone::Country;
+
+    #[test]
+    fn the_jitter_buffer_runs_with_the_configured_bounds() {
+        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let (tx, _rx) = std::sync::mpsc::sync_channel(1);
+        let jitter = JitterConfig {
+            min_delay_us: 60_000,
+            max_delay_us: 400_000,
+            ..JitterConfig::default()
+        };
+        let cfg = BridgeConfig {
+            law: Law::Ulaw,
+            payload_type: 0,
+            event_payload_type: None,
+            remote: None,
+            profile: CountryProfile::builtin(Country::Us),
+            jitter,
+            caller_id: FskStandard::Bell202,
+            seed: 1,
+        };
+        let e = Engine::new(cfg, socket, Arc::new(Stats::default()), tx);
+        let used = e.jitter.config();
+        assert_eq!((used.min_delay_us, used.max_delay_us), (60_000, 400_000));
+        // Room for the deepest delay: 400 ms of 20 ms frames.
+        assert!(used.capacity >= 20);
     }
 }

@@ -25,6 +25,7 @@ use std::thread::JoinHandle;
 use tipring_hal::audio::AudioPort;
 use tipring_media::callerid::FskStandard;
 use tipring_media::g711::Law;
+use tipring_media::jitter::JitterConfig;
 use tipring_media::tone::CountryProfile;
 
 /// Depth of the control and report queues.
@@ -43,6 +44,8 @@ pub struct BridgeConfig {
     pub remote: Option<SocketAddr>,
     /// The country's call-progress tones.
     pub profile: CountryProfile,
+    /// The far audio's jitter buffer (`[media]` jitter bounds, one frame per packet).
+    pub jitter: JitterConfig,
     /// Caller-ID modulation for [`Control::CallerId`] (Bell 202 or V.23).
     pub caller_id: FskStandard,
     /// Seed of SSRC, first sequence number and timestamp, and the RTCP interval's

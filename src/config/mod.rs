@@ -22,6 +22,7 @@ use locate::Locator;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
+use tipring_media::jitter::JitterConfig;
 use tipring_media::tone::{Country, CountryProfile, ToneSpec};
 
 /// Where installed board profiles live.
@@ -86,6 +87,20 @@ fn tone_profile(t: &Tones) -> Option<CountryProfile> {
         }
     };
     Some(CountryProfile::builtin(country))
+}
+
+impl Media {
+    /// The jitter buffer of every port's bridge: the configured depth bounds, one frame of
+    /// `ptime_ms` at the G.711 clock (RFC 3551 §4.5.14: 8000 Hz).
+    pub fn jitter_config(&self) -> JitterConfig {
+        let ms = |v: u32| u64::from(v) * 1_000;
+        JitterConfig {
+            frame_samples: self.ptime_ms * 8,
+            min_delay_us: ms(self.jitter_min_ms),
+            max_delay_us: ms(self.jitter_max_ms),
+            ..JitterConfig::default()
+        }
+    }
 }
 
 impl Port {
@@ -252,6 +267,32 @@ mod tests {
             let text = format!("{}{junk}{}", &good[..cut], &good[cut..]);
             let _ = load_str("t.toml", &text, &repo().join("board"));
         }
+    }
+
+    #[test]
+    fn media_section_gives_the_jitter_buffer_its_bounds() {
+        let l = load(
+            &repo().join("tests/data/config/good.toml"),
+            &repo().join("board"),
+        )
+        .unwrap();
+        let j = l.config.media.jitter_config();
+        // good.toml: jitter_min_ms = 40, jitter_max_ms = 160.
+        assert_eq!((j.min_delay_us, j.max_delay_us), (40_000, 160_000));
+        assert_eq!(j.frame_samples, 160);
+        assert_eq!(j.clock_rate, 8000);
+    }
+
+    #[test]
+    fn a_ptime_the_audio_path_cannot_send_is_refused() {
+        let text = "board = \"sim\"\n[[ports]]\nindex = 0\nkind = \"fxs\"\nhotline = \"sip:a@127.0.0.1\"\n[media]\nptime_ms = 30\n";
+        let e = load_str("t.toml", text, &repo().join("board")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "t.toml:7: media.ptime_ms: 30 is not one of 20 (the audio path sends one 20 ms frame per packet)"
+        );
+        let ok = text.replace("ptime_ms = 30", "ptime_ms = 20");
+        assert!(load_str("t.toml", &ok, &repo().join("board")).is_ok());
     }
 
     #[test]

@@ -473,12 +473,16 @@ pub struct Media {
     pub jitter_max_ms: u32,
     /// Payload type of RFC 4733 telephone-event (dynamic, 96..=127).
     pub telephone_event_pt: u8,
-    /// Packetisation time, ms (10, 20, 30 or 40).
+    /// Packetisation time, ms: [`PTIME_MS`] only (one audio frame per packet).
     pub ptime_ms: u32,
     /// Local UDP ports for RTP (even) and RTCP (odd), inclusive.
     pub rtp_port_min: u16,
     pub rtp_port_max: u16,
 }
+
+/// The one packetisation time the audio path supports: an ALSA period / simulator frame
+/// (`tipring_hal::audio::FRAME_SAMPLES` at 8 kHz) per RTP packet.
+pub const PTIME_MS: u32 = 20;
 
 impl Default for Media {
     fn default() -> Self {
@@ -487,7 +491,7 @@ impl Default for Media {
             jitter_min_ms: 20,
             jitter_max_ms: 200,
             telephone_event_pt: 101,
-            ptime_ms: 20,
+            ptime_ms: PTIME_MS,
             rtp_port_min: 10_000,
             rtp_port_max: 20_000,
         }

@@ -443,10 +443,16 @@ fn media(r: &mut Report<'_>, m: &Media) {
             ),
         );
     }
-    if ![10, 20, 30, 40].contains(&m.ptime_ms) {
+    // The audio path moves one 20 ms frame per ALSA period (DESIGN.md principle 4) and the
+    // bridge sends one frame per packet: any other packetisation would be offered in the
+    // SDP but not sent.
+    if m.ptime_ms != PTIME_MS {
         r.err(
             "media.ptime_ms",
-            format!("{} is not one of 10, 20, 30, 40", m.ptime_ms),
+            format!(
+                "{} is not one of {PTIME_MS} (the audio path sends one {PTIME_MS} ms frame per packet)",
+                m.ptime_ms
+            ),
         );
     }
     if m.rtp_port_min < 1024 || m.rtp_port_min % 2 != 0 {

@@ -20,11 +20,10 @@ pub mod testbed;
 pub use collect::PlanCollector;
 pub use line::{Action, PortRunner};
 
-use crate::call::SipIntent;
 use crate::config::{Loaded, Transport};
 use crate::service::{Notifier, WatchdogPacer, notify::watchdog_interval_from_env};
 use runtime::{Flow, Runtime};
-use sip_side::{PortEvent, SipSide};
+use sip_side::{FromLine, PortEvent, SipSide};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -124,7 +123,7 @@ pub async fn run(
         loaded.board.serial.device.display()
     ));
 
-    let (intent_tx, intent_rx) = mpsc::channel::<(u8, SipIntent)>(SIP_QUEUE);
+    let (intent_tx, intent_rx) = mpsc::channel::<FromLine>(SIP_QUEUE);
     let (event_tx, mut event_rx) = mpsc::channel::<PortEvent>(SIP_QUEUE);
     let (sip_stop_tx, sip_stop_rx) = watch::channel(false);
     let sip = sip_side::io::run(side, intent_rx, event_tx, sip_stop_rx);

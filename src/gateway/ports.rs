@@ -17,6 +17,7 @@ use tipring_hal::audio::sim::SimAudioPort;
 use tipring_hal::model::PortKind;
 use tipring_media::callerid::FskStandard;
 use tipring_media::g711::Law;
+use tipring_media::jitter::JitterConfig;
 use tipring_media::tone::CountryProfile;
 
 /// Where a port's audio comes from.
@@ -37,6 +38,8 @@ pub struct Port {
     bridge: Option<Bridge>,
     profile: CountryProfile,
     caller_id: FskStandard,
+    /// The `[media]` jitter buffer.
+    jitter: JitterConfig,
     /// Codec of a bridge without a far end yet.
     law: Law,
     event_pt: u8,
@@ -103,6 +106,7 @@ pub fn open(loaded: &Loaded, ip: IpAddr, seed: u64) -> Result<BTreeMap<u8, Port>
                 bridge: None,
                 profile: loaded.tone_profile(),
                 caller_id,
+                jitter: media.jitter_config(),
                 law,
                 event_pt: media.telephone_event_pt,
                 seed: seed ^ (u64::from(p.index) << 56),
@@ -166,7 +170,14 @@ impl Port {
             }
         };
         self.starts += 1;
-        let cfg = BridgeConfig {
+        let cfg = self.bridge_config(media);
+        self.bridge = Some(Bridge::start(port, self.socket.try_clone()?, cfg)?);
+        Ok(before)
+    }
+
+    /// The configuration of the port's next bridge, towards `media` or on the line only.
+    fn bridge_config(&self, media: Option<MediaParams>) -> BridgeConfig {
+        BridgeConfig {
             law: media.map_or(self.law, |m| m.law),
             payload_type: media.map_or(
                 match self.law {
@@ -178,13 +189,12 @@ impl Port {
             event_payload_type: media.map_or(Some(self.event_pt), |m| m.event_payload_type),
             remote: media.map(|m| m.remote),
             profile: self.profile,
+            jitter: self.jitter,
             caller_id: self.caller_id,
             seed: self
                 .seed
                 .wrapping_add(self.starts.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
-        };
-        self.bridge = Some(Bridge::start(port, self.socket.try_clone()?, cfg)?);
-        Ok(before)
+        }
     }
 
     /// Stops the bridge, if one runs; its final counters.
@@ -208,5 +218,40 @@ impl Port {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+    use std::path::PathBuf;
+
+    #[test]
+    fn every_port_bridge_gets_the_configured_jitter_buffer() {
+        let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let loaded = crate::config::load(
+            &repo.join("tests/data/config/good.toml"),
+            &repo.join("board"),
+        )
+        .unwrap();
+        let ports = open(&loaded, IpAddr::V4(Ipv4Addr::LOCALHOST), 7).unwrap();
+        assert_eq!(ports.len(), loaded.config.ports.len());
+        for p in ports.values() {
+            // good.toml: jitter_min_ms = 40, jitter_max_ms = 160.
+            for media in [
+                None,
+                Some(MediaParams {
+                    law: Law::Alaw,
+                    payload_type: 8,
+                    event_payload_type: Some(101),
+                    remote: SocketAddr::from(([127, 0, 0, 1], 4000)),
+                }),
+            ] {
+                let j = p.bridge_config(media).jitter;
+                assert_eq!((j.min_delay_us, j.max_delay_us), (40_000, 160_000));
+                assert_eq!(j.frame_samples, 160);
+            }
+        }
     }
 }

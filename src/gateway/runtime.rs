@@ -6,9 +6,8 @@ use super::Log;
 use super::hal::HalEvent;
 use super::line::Action;
 use super::ports::Port;
-use super::sip_side::PortEvent;
+use super::sip_side::{FromLine, PortEvent};
 use crate::bridge::{Report, StatsSnapshot};
-use crate::call::SipIntent;
 use std::collections::BTreeMap;
 use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
@@ -36,7 +35,9 @@ pub struct Runtime {
     pub log: Log,
     pub ports: BTreeMap<u8, Port>,
     card: Sender<(u8, Command)>,
-    sip: mpsc::Sender<(u8, SipIntent)>,
+    sip: mpsc::Sender<FromLine>,
+    /// Each port's idleness as last told to the SIP side (hunting skips busy lines).
+    idle_told: BTreeMap<u8, bool>,
 }
 
 impl Runtime {
@@ -44,13 +45,16 @@ impl Runtime {
         log: Log,
         ports: BTreeMap<u8, Port>,
         card: Sender<(u8, Command)>,
-        sip: mpsc::Sender<(u8, SipIntent)>,
+        sip: mpsc::Sender<FromLine>,
     ) -> Runtime {
+        // The SIP side starts with every line idle.
+        let idle_told = ports.keys().map(|i| (*i, true)).collect();
         Runtime {
             log,
             ports,
             card,
             sip,
+            idle_told,
         }
     }
 
@@ -191,7 +195,7 @@ impl Runtime {
                 }
                 Action::Sip(intent) => {
                     log.line(format_args!("port {i}: SIP <- {intent:?}"));
-                    if self.sip.try_send((i, intent)).is_err() {
+                    if self.sip.try_send(FromLine::Intent(i, intent)).is_err() {
                         log.line(format_args!("port {i}: SIP side queue full or gone"));
                     }
                 }
@@ -215,6 +219,15 @@ impl Runtime {
                 Action::Bridge(c) => p.control(c),
             }
         }
+        // After the machine's intents: a port going idle once its call has ended.
+        let idle = p.runner.is_idle();
+        if self.idle_told.get(&i) != Some(&idle) {
+            if self.sip.try_send(FromLine::LineIdle(i, idle)).is_ok() {
+                self.idle_told.insert(i, idle);
+            } else {
+                log.line(format_args!("port {i}: SIP side queue full or gone"));
+            }
+        }
     }
 }
 
@@ -223,4 +236,51 @@ fn log_stats(log: &Log, port: u8, s: &StatsSnapshot) {
         "port {port}: bridge stopped: RTP {} sent, {} received, {} lost, {} late, {} concealed, jitter {} ts, {} events sent",
         s.rtp_sent, s.rtp_received, s.lost, s.late, s.concealed, s.jitter, s.events_sent
     ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{IpAddr, Ipv4Addr};
+    use std::path::PathBuf;
+    use tipring_hal::model::{Event, TimedEvent};
+
+    fn card_event(port: u8, event: Event) -> Option<HalEvent> {
+        Some(HalEvent::Driver(DriverEvent::Event(TimedEvent {
+            at_ms: 0,
+            port,
+            event,
+        })))
+    }
+
+    fn drain(rx: &mut mpsc::Receiver<FromLine>) -> Vec<FromLine> {
+        let mut out = Vec::new();
+        while let Ok(m) = rx.try_recv() {
+            out.push(m);
+        }
+        out
+    }
+
+    #[test]
+    fn the_sip_side_hears_when_a_line_leaves_idle_and_returns() {
+        let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let loaded = crate::config::load(
+            &repo.join("tests/data/config/good.toml"),
+            &repo.join("board"),
+        )
+        .unwrap();
+        let ports = super::super::ports::open(&loaded, IpAddr::V4(Ipv4Addr::LOCALHOST), 3).unwrap();
+        let (card, _card_rx) = std::sync::mpsc::channel();
+        let (sip, mut sip_rx) = mpsc::channel(64);
+        let mut rt = Runtime::new(Log::new(), ports, card, sip);
+        // Port 0 (FXS, dial plan): off-hook leaves idle, once.
+        rt.on_card(card_event(0, Event::OffHook));
+        assert_eq!(drain(&mut sip_rx), vec![FromLine::LineIdle(0, false)]);
+        rt.poll(Instant::now());
+        assert_eq!(drain(&mut sip_rx), vec![]);
+        // On-hook: idle again.
+        rt.on_card(card_event(0, Event::OnHook));
+        assert_eq!(drain(&mut sip_rx), vec![FromLine::LineIdle(0, true)]);
+        rt.finish();
+    }
 }

@@ -64,7 +64,9 @@ impl SipSide {
                     return;
                 }
             };
-        let Some(port) = ports.into_iter().find(|p| !self.port_busy(*p)) else {
+        // Hunting: the first port with no call whose line is idle (a phone still off-hook
+        // after its last call has no SIP call but cannot ring).
+        let Some(port) = ports.into_iter().find(|p| self.port_free(*p)) else {
             let _ = self.ua.reject(now, call, 486);
             return;
         };

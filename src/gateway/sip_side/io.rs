@@ -3,7 +3,7 @@
 //! ```text
 //! pub async fn run(
 //!     side: SipSide,
-//!     intents: tokio::sync::mpsc::Receiver<(u8, SipIntent)>,
+//!     intents: tokio::sync::mpsc::Receiver<impl Into<FromLine>>,
 //!     events: tokio::sync::mpsc::Sender<PortEvent>,
 //!     shutdown: tokio::sync::watch::Receiver<bool>,
 //! ) -> std::io::Result<()>
@@ -11,14 +11,14 @@
 //!
 //! It binds the side's listening address on every transport the configuration lists for
 //! it (UDP, TCP; TLS with `[identity.tls]`) through `tipring_sip::transport`, sends what
-//! the side transmits, feeds it what arrives and the port machines' intents, wakes it at
+//! the side transmits, feeds it what arrives and what the line side says (the port
+//! machines' intents and whether their lines are idle, [`FromLine`]), wakes it at
 //! its deadline and passes its events on. When `shutdown` turns true it ends the calls,
 //! unregisters, waits up to [`SHUTDOWN_GRACE`] for the BYEs and unregistrations to be
 //! answered ([`SipSide::idle`]), and returns.
 //! Nothing here decides anything about SIP.
 
-use super::{PortEvent, SipSide};
-use crate::call::SipIntent;
+use super::{FromLine, PortEvent, SipSide};
 use std::io;
 use std::time::{Duration, Instant};
 use tipring_sip::transaction::Transport;
@@ -66,9 +66,9 @@ fn transport_config(side: &SipSide) -> io::Result<TransportConfig> {
 }
 
 /// Runs `side` on real sockets until `shutdown` turns true (see the module docs).
-pub async fn run(
+pub async fn run<M: Into<FromLine>>(
     mut side: SipSide,
-    mut intents: mpsc::Receiver<(u8, SipIntent)>,
+    mut intents: mpsc::Receiver<M>,
     events: mpsc::Sender<PortEvent>,
     mut shutdown: watch::Receiver<bool>,
 ) -> io::Result<()> {
@@ -105,7 +105,7 @@ pub async fn run(
                 side.handle_received(Instant::now(), &r.bytes, r.source, respond_to);
             }
             i = intents.recv(), if intents_open && stopping.is_none() => match i {
-                Some((port, intent)) => side.intent(Instant::now(), port, intent),
+                Some(m) => side.from_line(Instant::now(), m.into()),
                 None => intents_open = false,
             },
             c = shutdown.changed(), if stopping.is_none() => {

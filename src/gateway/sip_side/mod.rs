@@ -12,7 +12,8 @@
 //!   proxy when it has one; our SDP offer (the configured G.711 codecs, telephone-event,
 //!   ptime) at the port's RTP address; 401/407 answered with the account's credentials.
 //! - Incoming calls ([`route::inbound`]): the Request-URI user picks the port; an FXO line
-//!   is reached only from trusted peers or with digest credentials ([`screen`]); a busy
+//!   is reached only from trusted peers or with digest credentials ([`screen`]); hunting
+//!   skips ports with a call or whose line is not idle ([`SipSide::set_line_idle`]); a busy
 //!   port gets 486 and an unknown number 404 without the machines hearing of it.
 //! - `SipIntent::SendDtmfEvent` is a no-op here: RFC 4733 events (digits, hook flash) go
 //!   in the RTP stream, which the media bridge sends on the line side.
@@ -67,6 +68,21 @@ pub enum PortEvent {
     Notice(String),
 }
 
+/// What the line side (the runtime's port machines) tells the SIP side.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FromLine {
+    /// Port `.0`'s machine wants this done.
+    Intent(u8, SipIntent),
+    /// Port `.0`'s machine became idle (`true`) or left idle (`false`).
+    LineIdle(u8, bool),
+}
+
+impl From<(u8, SipIntent)> for FromLine {
+    fn from((port, intent): (u8, SipIntent)) -> Self {
+        FromLine::Intent(port, intent)
+    }
+}
+
 /// Why a SIP side cannot be built from a configuration.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SipSideError {
@@ -117,6 +133,10 @@ struct Slot {
     port: Port,
     rtp: SocketAddr,
     call: Option<PortCall>,
+    /// The line side's word on the port's machine: idle (on-hook, nothing under way).
+    /// A port can have no SIP call and still be engaged (a phone left off-hook after the
+    /// far end hung up, hearing reorder; a phone dialling; an FXO line ringing in).
+    line_idle: bool,
 }
 
 /// The SIP side of one gateway (sans-IO; one UA, one listening address).
@@ -232,6 +252,7 @@ impl SipSide {
                     port: p.clone(),
                     rtp: addr,
                     call: None,
+                    line_idle: true,
                 },
             );
         }
@@ -277,6 +298,31 @@ impl SipSide {
     /// Whether port `port` has a call.
     pub fn port_busy(&self, port: u8) -> bool {
         self.slots.get(&port).is_some_and(|s| s.call.is_some())
+    }
+
+    /// The line side tells whether port `port`'s machine is idle (the runtime calls this
+    /// whenever a machine goes idle or leaves idle). Incoming calls ring only ports with
+    /// no SIP call whose line is idle; the others are skipped while hunting, and a call
+    /// that finds none gets 486.
+    pub fn set_line_idle(&mut self, port: u8, idle: bool) {
+        if let Some(s) = self.slots.get_mut(&port) {
+            s.line_idle = idle;
+        }
+    }
+
+    /// Whether an incoming call may ring port `port`: no SIP call and an idle line.
+    pub fn port_free(&self, port: u8) -> bool {
+        self.slots
+            .get(&port)
+            .is_some_and(|s| s.call.is_none() && s.line_idle)
+    }
+
+    /// What the line side sent: a port machine's intent or a change of its idleness.
+    pub fn from_line(&mut self, now: Instant, m: FromLine) {
+        match m {
+            FromLine::Intent(port, intent) => self.intent(now, port, intent),
+            FromLine::LineIdle(port, idle) => self.set_line_idle(port, idle),
+        }
     }
 
     /// Whether a removing REGISTER (after [`SipSide::shutdown`]) still waits for its answer.

@@ -318,6 +318,46 @@ fn busy_port_gets_486_without_its_machine_hearing() {
 }
 
 #[test]
+fn hunting_skips_a_line_that_is_not_idle() {
+    let sec = "[security]\ntrusted_peers = [\"127.0.0.3\"]\n";
+    let ca = config(A, 2, sec);
+    // B's FXS ports are both reached at its account's user name "desk".
+    let cb = config(
+        B,
+        3,
+        &format!("[[accounts]]\nname = \"b\"\nusername = \"desk\"\n{sec}"),
+    );
+    let mut n = Net::new(&ca, &cb);
+    // B's port 0 has no SIP call but its phone is off-hook (e.g. reorder after the far
+    // end hung up): the call goes to port 1.
+    n.b.set_line_idle(0, false);
+    assert!(!n.b.port_busy(0) && !n.b.port_free(0));
+    n.place(0, &format!("sip:desk@{B}"));
+    assert_eq!(Net::calls(&n.ev_b, 0), vec![], "{:?}", n.ev_b);
+    assert!(matches!(
+        Net::calls(&n.ev_b, 1).as_slice(),
+        [SipEvent::IncomingCall { number, .. }] if number == "desk"
+    ));
+    // Port 1 now has a call, port 0 is still off-hook: the next hunt finds nothing.
+    n.place(1, &format!("sip:desk@{B}"));
+    assert_eq!(Net::calls(&n.ev_a, 1), vec![SipEvent::Rejected(486)]);
+    // A call to port 0's own number is refused as busy too, without its machine hearing.
+    n.place(1, &format!("sip:301@{B}"));
+    assert_eq!(
+        Net::calls(&n.ev_a, 1),
+        vec![SipEvent::Rejected(486), SipEvent::Rejected(486)]
+    );
+    assert_eq!(Net::calls(&n.ev_b, 0), vec![]);
+    // The phone goes back on-hook: port 0 rings again.
+    n.b.set_line_idle(0, true);
+    n.place(1, &format!("sip:desk@{B}"));
+    assert!(matches!(
+        Net::calls(&n.ev_b, 0).as_slice(),
+        [SipEvent::IncomingCall { .. }]
+    ));
+}
+
+#[test]
 fn cancel_before_answer() {
     let (ca, cb) = plain();
     let mut n = Net::new(&ca, &cb);
