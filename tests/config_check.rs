@@ -336,6 +336,22 @@ fn tls_listener_without_certificates() {
 }
 
 #[test]
+fn account_transport_other_than_udp_is_refused() {
+    let bad = edit(
+        GOOD,
+        "password = \"secret-pass\"\ntransport = \"udp\"",
+        "password = \"secret-pass\"\ntransport = \"tcp\"",
+    );
+    let line = line_of(&bad, "password = ") + 1;
+    assert_error(
+        &bad,
+        &format!(
+            "tipring.toml:{line}: accounts[0].transport: only \"udp\" is supported toward an account's servers yet (TCP and TLS listeners accept incoming calls)"
+        ),
+    );
+}
+
+#[test]
 fn custom_tone_plan_is_validated() {
     let bad = edit(
         GOOD,

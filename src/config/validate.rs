@@ -159,6 +159,15 @@ fn accounts(r: &mut Report<'_>, c: &Config) {
                 "a password needs a username or auth_username",
             );
         }
+        if a.transport != Transport::Udp {
+            // The SIP side is one user agent on the first UDP listener (its Via and Contact);
+            // TCP and TLS listeners take incoming requests only.
+            r.err(
+                format!("accounts[{i}].transport"),
+                "only \"udp\" is supported toward an account's servers yet \
+                 (TCP and TLS listeners accept incoming calls)",
+            );
+        }
         if a.registrar.is_some() && !(60..=86_400).contains(&a.register_expiry_s) {
             r.err(
                 format!("accounts[{i}].register_expiry_s"),

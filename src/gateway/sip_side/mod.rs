@@ -204,7 +204,8 @@ impl SipSide {
             .identity
             .listen
             .iter()
-            .find(|l| l.address == local)
+            .find(|l| l.address == local && l.transport == crate::config::Transport::Udp)
+            .or_else(|| c.identity.listen.iter().find(|l| l.address == local))
             .or(c.identity.listen.first())
             .map_or(Transport::Udp, |l| transport_of(l.transport));
         let user = c
