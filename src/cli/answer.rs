@@ -63,6 +63,29 @@ pub(super) fn transport(s: &str) -> Option<Transport> {
     }
 }
 
+/// Runs one SIP command (`cmd` names it in errors): parses `--transport`, then drives
+/// `work` on a single-threaded runtime to its exit status.
+pub(super) fn run_ua<F, Fut>(cmd: &str, transport_arg: &str, work: F) -> ExitCode
+where
+    F: FnOnce(Transport) -> Fut,
+    Fut: std::future::Future<Output = ExitCode>,
+{
+    let Some(t) = transport(transport_arg) else {
+        eprintln!("{cmd}: unknown transport {transport_arg}");
+        return ExitCode::FAILURE;
+    };
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt.block_on(work(t)),
+        Err(e) => {
+            eprintln!("{cmd}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// The ladder: `-> 127.0.0.1:5062 INVITE sip:...` / `<- 127.0.0.1:5062 SIP/2.0 180 Ringing`.
 pub(super) fn ladder() -> Tap {
     Box::new(|dir, peer, bytes| {
@@ -186,21 +209,8 @@ struct Incoming {
 
 impl Args {
     pub fn run(self) -> ExitCode {
-        let Some(t) = transport(&self.transport) else {
-            eprintln!("answer: unknown transport {}", self.transport);
-            return ExitCode::FAILURE;
-        };
-        let rt = match tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        {
-            Ok(rt) => rt,
-            Err(e) => {
-                eprintln!("answer: {e}");
-                return ExitCode::FAILURE;
-            }
-        };
-        rt.block_on(self.serve(t))
+        let transport = self.transport.clone();
+        run_ua("answer", &transport, |t| self.serve(t))
     }
 
     async fn serve(self, t: Transport) -> ExitCode {

@@ -2,7 +2,7 @@
 //! holds it sending RTP, hangs up and prints the ladder. Exit status 0 for a completed call;
 //! otherwise the class of the final status (3-6), 7 for a failed challenge, 8 for a timeout.
 
-use super::answer::{LINGER, ladder, reoffer, send_rtp, transport};
+use super::answer::{LINGER, ladder, reoffer, run_ua, send_rtp};
 use clap::Args as ClapArgs;
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -51,21 +51,8 @@ fn exit_for(reason: &EndReason) -> ExitCode {
 
 impl Args {
     pub fn run(self) -> ExitCode {
-        let Some(t) = transport(&self.transport) else {
-            eprintln!("call: unknown transport {}", self.transport);
-            return ExitCode::FAILURE;
-        };
-        let rt = match tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        {
-            Ok(rt) => rt,
-            Err(e) => {
-                eprintln!("call: {e}");
-                return ExitCode::FAILURE;
-            }
-        };
-        rt.block_on(self.place(t))
+        let transport = self.transport.clone();
+        run_ua("call", &transport, |t| self.place(t))
     }
 
     async fn place(self, t: tipring_sip::transaction::Transport) -> ExitCode {

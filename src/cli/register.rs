@@ -1,7 +1,7 @@
 //! `tipring register`: registers a binding with the UA core's REGISTER client and keeps it
 //! refreshed until interrupted (then removes it), or once with `--once`.
 
-use super::answer::{ladder, transport};
+use super::answer::{ladder, run_ua};
 use clap::Args as ClapArgs;
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -38,21 +38,8 @@ pub struct Args {
 
 impl Args {
     pub fn run(self) -> ExitCode {
-        let Some(t) = transport(&self.transport) else {
-            eprintln!("register: unknown transport {}", self.transport);
-            return ExitCode::FAILURE;
-        };
-        let rt = match tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        {
-            Ok(rt) => rt,
-            Err(e) => {
-                eprintln!("register: {e}");
-                return ExitCode::FAILURE;
-            }
-        };
-        rt.block_on(self.go(t))
+        let transport = self.transport.clone();
+        run_ua("register", &transport, |t| self.go(t))
     }
 
     async fn go(self, t: tipring_sip::transaction::Transport) -> ExitCode {
