@@ -79,6 +79,8 @@ fn good_config_passes_and_prints_what_would_run() {
         "port 1: FXS, warm line to sip:reception@127.0.0.1 after 5000 ms",
         "port 2: FXO, inbound hotline to sip:operator@127.0.0.1, seize after 2 ring(s)",
         "port 3: FXO, inbound two-stage with dial plan local",
+        "flash 600 ms",
+        "flash 500 ms",
         "local: { [2-4]xx",
         "trusted peers [127.0.0.0/8, ::1]",
     ] {
@@ -332,6 +334,22 @@ fn tls_listener_without_certificates() {
         &format!(
             "tipring.toml:{line}: identity.tls: a TLS listener or account needs [identity.tls] with cert and key"
         ),
+    );
+}
+
+#[test]
+fn flash_length_out_of_range_and_on_an_fxs_port() {
+    let bad = edit(GOOD, "flash_ms = 600", "flash_ms = 20");
+    let line = line_of(&bad, "flash_ms = 20");
+    assert_error(
+        &bad,
+        &format!("tipring.toml:{line}: ports[2].flash_ms: 20 is not in 50..=2000"),
+    );
+    let bad = edit(GOOD, "number = \"201\"", "number = \"201\"\nflash_ms = 300");
+    let line = line_of(&bad, "flash_ms = 300");
+    assert_error(
+        &bad,
+        &format!("tipring.toml:{line}: ports[0].flash_ms: applies to FXO ports only"),
     );
 }
 

@@ -133,6 +133,10 @@ fn fxs_to_fxo_call_cleared_from_either_side() {
     let cap = tshark::Capture::start("run-fxo", &[b.g1.sip.port()]);
     // Cleared by the calling PBX: the line on gateway 2 is released.
     fxs_to_fxo_call(&b);
+    // The PBX flashes its trunk (recall, to transfer): gateway 1 sends RFC 4733 event 16,
+    // gateway 2 flashes the line for its configured 500 ms; the call stays up.
+    run(&b.g1, "flash 0\nwait 1500ms");
+    tone_passes(&b.g1, 0, &b.g2, 2, 1000.0);
     run(&b.g1, "onhook 0");
     run(&b.g2, "expect-released 2 5s");
     // Seed §5.1 on the wire; an FXO line gives no alerting, so gateway 2 sends 183 with
@@ -151,8 +155,12 @@ fn fxs_to_fxo_call_cleared_from_either_side() {
     );
     assert_eq!(
         commands(&b.g2, 2),
-        vec![Command::Seize, Command::Release],
-        "one seizure, one release"
+        vec![
+            Command::Seize,
+            Command::HookFlash { duration_ms: 500 },
+            Command::Release
+        ],
+        "one seizure, the far flash, one release"
     );
     // Cleared by the far PBX (loop current drops): the caller hears reorder.
     std::thread::sleep(Duration::from_millis(1200));

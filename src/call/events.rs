@@ -69,6 +69,9 @@ pub enum Input {
     CallerId(CallerInfo),
     /// The SIP side.
     Sip(SipEvent),
+    /// An RFC 4733 event the far end began in the call's RTP (digits are already played
+    /// to the line by the bridge; the machine acts on the others, such as a hook flash).
+    FarEvent(u8),
 }
 
 /// What the port machine asks the SIP user agent to do.

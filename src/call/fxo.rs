@@ -9,7 +9,8 @@
 
 use super::collector::{Collect, DigitCollector};
 use super::events::{
-    CallerInfo, Input, LineAudio, MediaCmd, Output, ProgressTone, SipEvent, SipIntent, digit_char,
+    CallerInfo, EVENT_FLASH, Input, LineAudio, MediaCmd, Output, ProgressTone, SipEvent, SipIntent,
+    digit_char,
 };
 use super::timers::{Timer, Timers};
 use std::time::{Duration, Instant};
@@ -80,6 +81,9 @@ pub struct FxoConfig {
     pub ring_gone: Duration,
     /// A SIP call into the line unanswered this long is released with 480.
     pub no_answer: Duration,
+    /// Length of the hook flash sent to the line when the far end signals one (RFC 4733
+    /// event 16): the exchange's recall / register-recall, e.g. to transfer.
+    pub flash: Duration,
 }
 
 impl Default for FxoConfig {
@@ -102,9 +106,15 @@ impl Default for FxoConfig {
             },
             ring_gone: Duration::from_secs(8),
             no_answer: Duration::from_secs(90),
+            flash: Duration::from_millis(u64::from(DEFAULT_FLASH_MS)),
         }
     }
 }
+
+/// Default hook flash toward the exchange, ms: inside the window North American switches
+/// commonly accept (about 300-1100 ms); a short timed-break recall (100 ms, UK) is a
+/// per-port setting.
+pub const DEFAULT_FLASH_MS: u16 = 500;
 
 /// Where the port is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -279,6 +289,11 @@ impl<C: DigitCollector> FxoPort<C> {
                 Input::Audio(LineAudio::Tone(ProgressTone::Busy | ProgressTone::Reorder)),
             ) if self.cfg.disconnect.tone => {
                 self.far_hangup(&mut out);
+            }
+            // The far party flashed (a phone's recall on the far gateway): flash the line.
+            (FxoState::Talking, Input::FarEvent(EVENT_FLASH)) => {
+                let duration_ms = u16::try_from(self.cfg.flash.as_millis()).unwrap_or(u16::MAX);
+                out.push(Output::Line(Command::HookFlash { duration_ms }));
             }
             (FxoState::Talking, Input::Audio(LineAudio::Activity)) => {
                 if let Some(s) = self.cfg.disconnect.silence {

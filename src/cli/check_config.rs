@@ -117,7 +117,7 @@ fn summary(file: &str, l: &Loaded) -> String {
                 dial_plan.unwrap_or("-")
             ),
             PortRole::Fxo(f) => format!(
-                "FXO, inbound {}, seize after {} ring(s), dial {:?}, answer {:?}, far hangup {:?}",
+                "FXO, inbound {}, seize after {} ring(s), dial {:?}, answer {:?}, far hangup {:?}, flash {} ms",
                 match f.inbound {
                     FxoInboundRole::Hotline { uri } => format!("hotline to {uri}"),
                     FxoInboundRole::TwoStage { dial_plan } =>
@@ -126,7 +126,8 @@ fn summary(file: &str, l: &Loaded) -> String {
                 f.rings_before_seize,
                 f.dialing,
                 f.answer_supervision,
-                f.far_hangup
+                f.far_hangup,
+                f.flash_ms
             ),
         };
         let _ = writeln!(

@@ -191,6 +191,9 @@ pub struct Port {
     /// FXO: how the far end hanging up is noticed.
     #[serde(default)]
     pub far_hangup: Option<FarHangup>,
+    /// FXO: length of the hook flash sent to the line when the far end signals one.
+    #[serde(default)]
+    pub flash_ms: Option<u16>,
 }
 
 fn default_warm_delay() -> u32 {
@@ -286,6 +289,7 @@ pub struct FxoRole<'a> {
     pub dialing: DialMode,
     pub answer_supervision: AnswerSupervision,
     pub far_hangup: FarHangup,
+    pub flash_ms: u16,
 }
 
 /// A validated FXO port's inbound handling.
@@ -334,6 +338,7 @@ impl Port {
                 dialing: self.dialing.unwrap_or_default(),
                 answer_supervision: self.answer_supervision.unwrap_or_default(),
                 far_hangup: self.far_hangup.unwrap_or_default(),
+                flash_ms: self.flash_ms.unwrap_or(crate::call::fxo::DEFAULT_FLASH_MS),
             }),
         }
     }

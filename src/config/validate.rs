@@ -284,6 +284,7 @@ fn fxs_port(r: &mut Report<'_>, c: &Config, p: &Port, i: usize) {
         ("dialing", p.dialing.is_some()),
         ("answer_supervision", p.answer_supervision.is_some()),
         ("far_hangup", p.far_hangup.is_some()),
+        ("flash_ms", p.flash_ms.is_some()),
     ] {
         if set {
             r.err(f(name), "applies to FXO ports only");
@@ -337,6 +338,11 @@ fn fxo_port(r: &mut Report<'_>, c: &Config, p: &Port, i: usize) {
         && !(1..=10).contains(&n)
     {
         r.err(f("rings_before_seize"), format!("{n} is not in 1..=10"));
+    }
+    if let Some(ms) = p.flash_ms
+        && !(50..=2000).contains(&ms)
+    {
+        r.err(f("flash_ms"), format!("{ms} is not in 50..=2000"));
     }
     if let Some(h) = p.far_hangup {
         if !h.loop_current_drop && !h.polarity_reversal && !h.busy_tone && h.silence_ms == 0 {

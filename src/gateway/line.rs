@@ -178,6 +178,7 @@ impl PortRunner {
                         silence: (f.silence_ms > 0)
                             .then(|| Duration::from_millis(f.silence_ms.into())),
                     },
+                    flash: Duration::from_millis(role.flash_ms.into()),
                     ..FxoConfig::default()
                 };
                 let collector = PlanCollector::new(map(plan), timers, LineMode::Normal);
@@ -244,7 +245,7 @@ impl PortRunner {
             Report::LineTone(t) => Input::Audio(LineAudio::Tone(t)),
             Report::LineActivity => Input::Audio(LineAudio::Activity),
             Report::CallerId(c) => Input::CallerId(c),
-            Report::EventReceived(_) => return Vec::new(),
+            Report::EventReceived(code) => Input::FarEvent(code),
             Report::AudioFailed => {
                 // The thread has ended; the next need for audio starts a new one.
                 self.bridge = BridgeState::Off;

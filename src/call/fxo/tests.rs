@@ -289,6 +289,29 @@ fn hung_up() -> Vec<Output> {
 }
 
 #[test]
+fn far_hook_flash_flashes_the_line_for_the_configured_time() {
+    let (mut p, t) = talking(FxoConfig {
+        flash: ms(120),
+        ..FxoConfig::default()
+    });
+    assert_eq!(
+        p.handle(t, Input::FarEvent(EVENT_FLASH)),
+        vec![Output::Line(Command::HookFlash { duration_ms: 120 })]
+    );
+    assert_eq!(p.state(), &FxoState::Talking);
+    // Digits are the bridge's business (played to the line); nothing else reacts.
+    assert_eq!(p.handle(t + ms(500), Input::FarEvent(5)), vec![]);
+}
+
+#[test]
+fn far_hook_flash_before_the_answer_is_ignored() {
+    let (mut p, t) = port(FxoConfig::default());
+    p.handle(t, incoming("5556"));
+    assert_eq!(p.state(), &FxoState::Seized);
+    assert_eq!(p.handle(t + ms(100), Input::FarEvent(EVENT_FLASH)), vec![]);
+}
+
+#[test]
 fn loop_current_drop_is_far_hangup() {
     let (mut p, t) = talking(FxoConfig::default());
     assert_eq!(p.handle(t, line(Event::LoopCurrentOff)), hung_up());
