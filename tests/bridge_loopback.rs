@@ -93,6 +93,7 @@ fn config(law: Law, pt: u8, remote: Option<SocketAddr>, seed: u64) -> BridgeConf
         payload_type: pt,
         event_payload_type: Some(101),
         remote,
+        send: true,
         profile: CountryProfile::builtin(Country::Us),
         jitter: tipring_media::jitter::JitterConfig::default(),
         caller_id: FskStandard::Bell202,
@@ -336,6 +337,45 @@ fn codec_switches_from_pcma_to_pcmu() {
     std::thread::sleep(Duration::from_millis(1000));
     assert_eq!(b.bridge.stats().last_rx_payload_type, 0);
     assert_tone(&tail(&b.played, 25), "PCMU");
+}
+
+/// The far end holds the call (its sendonly: we are recvonly, RFC 3264 §6.1): A sends no
+/// RTP and no events but still plays B's audio (music on hold); taken back, A sends again.
+#[test]
+fn a_far_hold_stops_our_rtp_and_still_plays_theirs() {
+    let (sa, aa) = bind();
+    let (sb, ab) = bind();
+    let held = |send| Control::Remote {
+        remote: Some(ab),
+        law: Law::Ulaw,
+        payload_type: 0,
+        event_payload_type: Some(101),
+        send,
+    };
+    let a = side(sa, config(Law::Ulaw, 0, Some(ab), 21), tone(1000.0));
+    let b = side(sb, config(Law::Ulaw, 0, Some(aa), 22), tone(1000.0));
+    std::thread::sleep(Duration::from_millis(600));
+    assert!(a.bridge.send(held(false)));
+    std::thread::sleep(Duration::from_millis(200));
+    let (sent, got) = (a.bridge.stats().rtp_sent, b.bridge.stats().rtp_received);
+    assert!(a.bridge.send(Control::SendEvent {
+        code: 16,
+        duration_ms: 200
+    }));
+    std::thread::sleep(Duration::from_millis(1000));
+    assert_eq!(a.bridge.stats().rtp_sent, sent, "A sent while held");
+    assert_eq!(
+        b.bridge.stats().rtp_received,
+        got,
+        "B received while A held"
+    );
+    assert_eq!(a.bridge.stats().events_sent, 0);
+    assert!(a.bridge.stats().rtcp_sent + a.bridge.stats().rtp_received > 0);
+    assert_tone(&tail(&a.played, 25), "B -> A while held");
+    assert!(a.bridge.send(held(true)));
+    std::thread::sleep(Duration::from_millis(1000));
+    assert!(a.bridge.stats().rtp_sent > sent + 20);
+    assert_tone(&tail(&b.played, 25), "A -> B after the hold");
 }
 
 #[test]

@@ -123,6 +123,7 @@ fn phone_dials_out_in_band_then_takes_an_incoming_call_with_caller_id() {
             payload_type: 0,
             event_payload_type: Some(101),
             remote: None,
+            send: true,
             profile,
             jitter: tipring_media::jitter::JitterConfig::default(),
             caller_id: FskStandard::Bell202,

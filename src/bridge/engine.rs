@@ -59,6 +59,8 @@ pub struct Engine {
     event_payload_type: Option<u8>,
     socket: UdpSocket,
     remote: Option<SocketAddr>,
+    /// Our SDP direction lets us send (see [`BridgeConfig::send`]).
+    send: bool,
     stats: Arc<Stats>,
     reports: SyncSender<Report>,
     rtp: RtpSender,
@@ -112,6 +114,7 @@ impl Engine {
             event_payload_type: cfg.event_payload_type,
             socket,
             remote: cfg.remote,
+            send: cfg.send,
             stats,
             reports,
             rtp: RtpSender::new(cfg.payload_type, &mut rng),
@@ -186,8 +189,10 @@ impl Engine {
                 law,
                 payload_type,
                 event_payload_type,
+                send,
             } => {
                 self.remote = remote;
+                self.send = send;
                 self.law = law;
                 self.rx_law = law;
                 self.payload_type = payload_type;
@@ -251,6 +256,7 @@ impl Engine {
             // is not for any call: it goes to signalling only.
             if self.event_payload_type.is_some()
                 && self.remote.is_some()
+                && self.send
                 && let Some(code) = EventCode::from_key(d.as_char())
             {
                 self.event_end = None;
@@ -263,7 +269,7 @@ impl Engine {
             self.events_out.stop(ts);
             self.event_end = None;
         }
-        let Some(remote) = self.remote else {
+        let Some(remote) = self.remote.filter(|_| self.send) else {
             self.rtp.skip_silence(FRAME_TS);
             return;
         };
@@ -524,6 +530,7 @@ mod tests {
             payload_type: 0,
             event_payload_type: None,
             remote: None,
+            send: true,
             profile: CountryProfile::builtin(Country::Us),
             jitter,
             caller_id: FskStandard::Bell202,

@@ -42,6 +42,10 @@ pub struct BridgeConfig {
     pub event_payload_type: Option<u8>,
     /// Where to send before the far end's packets show its address.
     pub remote: Option<SocketAddr>,
+    /// Whether our SDP direction lets us send (sendrecv, sendonly). `false` (recvonly,
+    /// inactive, or c=0.0.0.0 from the far end: RFC 3264 §6.1, §8.4): no RTP or events go
+    /// out, received audio still plays and RTCP still flows (§5.1).
+    pub send: bool,
     /// The country's call-progress tones.
     pub profile: CountryProfile,
     /// The far audio's jitter buffer (`[media]` jitter bounds, one frame per packet).
@@ -74,6 +78,8 @@ pub enum Control {
         law: Law,
         payload_type: u8,
         event_payload_type: Option<u8>,
+        /// As [`BridgeConfig::send`]: a far hold (sendonly, inactive) stops our RTP.
+        send: bool,
     },
     /// End the bridge.
     Stop,

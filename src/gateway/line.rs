@@ -401,6 +401,7 @@ impl PortRunner {
             law: codec.map_or(Law::Ulaw, |c| c.law),
             payload_type: codec.map_or(0, |c| c.payload_type),
             event_payload_type: codec.and_then(|c| c.event_payload_type),
+            send: m.is_some_and(|m| m.send),
         }
     }
 

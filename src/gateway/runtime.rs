@@ -120,8 +120,16 @@ impl Runtime {
             PortEvent::Media { port, media } => {
                 if let Some(p) = self.ports.get_mut(&port) {
                     log.line(format_args!(
-                        "port {port}: media {:?} pt {} events {:?} to {}",
-                        media.law, media.payload_type, media.event_payload_type, media.remote
+                        "port {port}: media {:?} pt {} events {:?} to {}{}",
+                        media.law,
+                        media.payload_type,
+                        media.event_payload_type,
+                        media.remote,
+                        if media.send {
+                            ""
+                        } else {
+                            " (held: not sending)"
+                        }
                     ));
                     let a = p.runner.media(Instant::now(), media);
                     self.carry_out(port, a);

@@ -49,6 +49,7 @@ fn far() -> MediaParams {
         payload_type: 0,
         event_payload_type: Some(101),
         remote: "127.0.0.2:10000".parse().unwrap(),
+        send: true,
     }
 }
 
@@ -59,6 +60,7 @@ fn to(m: MediaParams) -> Action {
         law: m.law,
         payload_type: m.payload_type,
         event_payload_type: m.event_payload_type,
+        send: m.send,
     })
 }
 
@@ -69,6 +71,7 @@ fn detached() -> Action {
         law: Law::Ulaw,
         payload_type: 0,
         event_payload_type: Some(101),
+        send: false,
     })
 }
 

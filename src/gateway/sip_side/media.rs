@@ -21,6 +21,9 @@ pub struct MediaParams {
     pub event_payload_type: Option<u8>,
     /// Where to send RTP (symmetric RTP: also where it is expected from).
     pub remote: SocketAddr,
+    /// Our negotiated direction lets us send: false when the far end holds the call
+    /// (its sendonly or inactive, RFC 3264 §6.1; c=0.0.0.0, §8.4).
+    pub send: bool,
 }
 
 impl MediaParams {
@@ -35,6 +38,7 @@ impl MediaParams {
             payload_type: n.payload_type,
             event_payload_type: n.telephone_event.map(|t| t.payload_type),
             remote: n.remote_rtp?,
+            send: n.direction.sends(),
         })
     }
 }
@@ -109,7 +113,14 @@ impl Session {
 
     /// The bridge parameters of `n` if they differ from what the bridge has.
     pub fn changed(&mut self, n: &NegotiatedMedia) -> Option<MediaParams> {
-        let p = MediaParams::of(n)?;
+        let p = match MediaParams::of(n) {
+            Some(p) => p,
+            // c=0.0.0.0 (old-style hold, RFC 3264 §8.4): the last address, nothing sent.
+            None => MediaParams {
+                send: false,
+                ..self.sent?
+            },
+        };
         if self.sent == Some(p) {
             return None;
         }

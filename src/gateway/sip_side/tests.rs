@@ -735,7 +735,7 @@ fn proxy_down_is_noticed() {
 /// A far end that re-offers (a plain UA core): the bridge is retargeted.
 #[test]
 fn reinvite_retargets_the_bridge() {
-    use tipring_sip::sdp::{MediaConfig, OfferAnswer};
+    use tipring_sip::sdp::{Direction, MediaConfig, OfferAnswer};
     use tipring_sip::ua::UaConfig;
     let (ca, _) = plain();
     let mut a = side(&ca, A, 20000, 1);
@@ -794,7 +794,40 @@ fn reinvite_retargets_the_bridge() {
     assert!(
         std::iter::from_fn(|| ua.poll_event()).any(|e| matches!(e, UaEvent::ReinviteDone { .. }))
     );
-    // The machine was not bothered by the re-INVITE.
+    // The far end holds the call (a=sendonly, RFC 3264 §8.4): we answer recvonly and the
+    // bridge stops sending; an old-style hold (c=0.0.0.0) keeps the address, sends
+    // nothing; taking the call back (sendrecv) lets the bridge send again.
+    let mut reinvite = |oa: &mut OfferAnswer, ua: &mut Ua, ev: &mut Vec<PortEvent>| {
+        let offer = oa.create_offer().to_string().into_bytes();
+        ua.reinvite(now, h, offer).unwrap();
+        pump(&mut a, ua, ev);
+        let answer = std::iter::from_fn(|| ua.poll_event())
+            .find_map(|e| match e {
+                UaEvent::ReinviteDone { sdp, .. } => Some(sdp),
+                _ => None,
+            })
+            .expect("re-INVITE answered");
+        let sd = tipring_sip::sdp::SessionDescription::parse(&answer).unwrap();
+        oa.process_answer(&sd).unwrap();
+        sd.to_string()
+    };
+    oa.config_mut().direction = Direction::SendOnly;
+    let answer = reinvite(&mut oa, &mut ua, &mut ev);
+    assert!(answer.contains("a=recvonly"), "{answer}");
+    let m = Net::media(&ev, 0);
+    assert_eq!(m.len(), 3, "{ev:?}");
+    assert!(!m[2].send);
+    assert_eq!(m[2].remote, "127.0.0.2:7100".parse().unwrap());
+    oa.config_mut().direction = Direction::SendRecv;
+    reinvite(&mut oa, &mut ua, &mut ev);
+    assert!(Net::media(&ev, 0)[3].send);
+    oa.config_mut().address = std::net::Ipv4Addr::UNSPECIFIED.into();
+    reinvite(&mut oa, &mut ua, &mut ev);
+    let m = Net::media(&ev, 0);
+    assert_eq!(m.len(), 5, "{ev:?}");
+    assert!(!m[4].send);
+    assert_eq!(m[4].remote, "127.0.0.2:7100".parse().unwrap());
+    // The machine was not bothered by the re-INVITEs.
     assert_eq!(Net::calls(&ev, 0).len(), 1);
 }
 
