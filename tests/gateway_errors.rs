@@ -7,23 +7,11 @@
 
 mod common;
 
-use common::gateway::{Conf, commands, fxs, run, seized, start, wait_exit_ok};
-use common::process::Proc;
+use common::gateway::{Conf, commands, fxs, run, seized, sipp, start, wait_exit_ok};
 use common::tshark::{self, ladder};
 use std::net::SocketAddr;
 use std::time::Duration;
 use tipring::gateway::testbed::TempDir;
-
-/// sipp (Debian `sip-tester`) with scenario `tests/sipp/NAME`, one call, bound to `me`;
-/// `args` add the remote address for a UAC. Fails its run after 20 s.
-fn sipp(dir: &std::path::Path, name: &str, me: SocketAddr, args: &[&str]) -> Proc {
-    let scenario = format!("{}/tests/sipp/{name}", env!("CARGO_MANIFEST_DIR"));
-    let (ip, port) = (me.ip().to_string(), me.port().to_string());
-    let mut all = vec!["-sf", &scenario, "-i", &ip, "-p", &port, "-m", "1"];
-    all.extend_from_slice(&["-nostdin", "-timeout", "20s", "-timeout_error"]);
-    all.extend_from_slice(args);
-    Proc::spawn(dir, "sipp", "sipp", &all)
-}
 
 /// An FXO line (port 2) whose ringing goes to a hotline; nobody is trusted but `trusted`.
 fn fxo_port() -> &'static str {

@@ -108,6 +108,22 @@ pub fn start(name: &str, dir: &Path, sip: SocketAddr, conf: &Conf, seed: u64) ->
     g
 }
 
+/// sipp (Debian `sip-tester`) with scenario `tests/sipp/NAME`, one call, bound to `me`;
+/// `args` add the remote address for a UAC. Fails its run after 20 s.
+pub fn sipp(
+    dir: &std::path::Path,
+    name: &str,
+    me: SocketAddr,
+    args: &[&str],
+) -> super::process::Proc {
+    let scenario = format!("{}/tests/sipp/{name}", env!("CARGO_MANIFEST_DIR"));
+    let (ip, port) = (me.ip().to_string(), me.port().to_string());
+    let mut all = vec!["-sf", &scenario, "-i", &ip, "-p", &port, "-m", "1"];
+    all.extend_from_slice(&["-nostdin", "-timeout", "20s", "-timeout_error"]);
+    all.extend_from_slice(args);
+    super::process::Proc::spawn(dir, "sipp", "sipp", &all)
+}
+
 /// Whether a SIP UA at `to` answers an OPTIONS (RFC 3261 §11) within `limit`.
 pub fn sip_answers(to: SocketAddr, limit: Duration) -> bool {
     let Ok(s) = UdpSocket::bind(SocketAddr::new(to.ip(), 0)) else {
