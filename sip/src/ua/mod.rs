@@ -355,6 +355,7 @@ pub fn reason_phrase(code: u16) -> &'static str {
         405 => "Method Not Allowed",
         480 => "Temporarily Unavailable",
         481 => "Call/Transaction Does Not Exist",
+        482 => "Loop Detected",
         486 => "Busy Here",
         487 => "Request Terminated",
         488 => "Not Acceptable Here",

@@ -472,6 +472,46 @@ fn requests_outside_any_dialog() {
     assert!(m.header("Supported").is_some());
 }
 
+/// §8.2.2.2: a forking proxy's two copies of one INVITE (same From tag, Call-ID and CSeq,
+/// other branches) reach us: the second gets 482 and rings nothing.
+#[test]
+fn merged_request_gets_482_and_makes_no_second_call() {
+    let mut b = ua(B, 2);
+    b.cfg.single_line = false;
+    let now = Instant::now();
+    let invite = |branch: &str, seq: u32| {
+        format!(
+            "INVITE sip:u@{B} SIP/2.0\r\nVia: SIP/2.0/UDP {C};branch=z9hG4bK{branch}\r\n\
+             From: <sip:x@{C}>;tag=f1\r\nTo: <sip:u@{B}>\r\nCall-ID: fork-1\r\n\
+             CSeq: {seq} INVITE\r\nContact: <sip:x@{C}>\r\nContent-Length: 0\r\n\r\n"
+        )
+    };
+    b.handle_message(now, invite("p1", 7).as_bytes(), peer(C));
+    let first = evs(&mut b);
+    assert_eq!(
+        first
+            .iter()
+            .filter(|e| matches!(e, UaEvent::Incoming { .. }))
+            .count(),
+        1
+    );
+    let _ = sent(&mut b);
+    b.handle_message(now, invite("p2", 7).as_bytes(), peer(C));
+    let out = sent(&mut b);
+    assert_eq!(starts(&out), ["SIP/2.0 482 Loop Detected"], "{out:?}");
+    assert!(evs(&mut b).is_empty());
+    // A retransmission of the first copy (same branch) is the transaction's, not a merge.
+    b.handle_message(now, invite("p1", 7).as_bytes(), peer(C));
+    assert!(starts(&sent(&mut b)).iter().all(|l| !l.contains("482")));
+    // Another CSeq is a new request (§8.2.2.2 matches all three).
+    b.handle_message(now, invite("p3", 8).as_bytes(), peer(C));
+    assert!(
+        evs(&mut b)
+            .iter()
+            .any(|e| matches!(e, UaEvent::Incoming { .. }))
+    );
+}
+
 #[test]
 fn reinvite_for_hold_and_in_dialog_options_info() {
     let (mut n, a, b) = established();

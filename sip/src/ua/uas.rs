@@ -23,12 +23,34 @@ impl Ua {
         if in_dialog {
             return self.on_dialog_request(now, id, msg, method);
         }
+        if method == Method::Invite && self.merged(msg) {
+            return self.respond_plain(now, id, msg, 482, None);
+        }
         match method {
             Method::Invite => self.on_invite(now, id, msg, from),
             Method::Options => self.answer_options(now, id, msg, None),
             Method::Bye | Method::Info => self.respond_plain(now, id, msg, 481, None),
             _ => self.respond_plain(now, id, msg, 405, None),
         }
+    }
+
+    /// §8.2.2.2 merged requests: an INVITE outside a dialog whose From tag, Call-ID and
+    /// CSeq are those of a call we already serve, on another branch (a forking proxy's
+    /// copies meeting again). It must not become a second call (a second line rung).
+    fn merged(&self, msg: &Message<'_>) -> bool {
+        let (Some(call_id), Some(seq)) = (msg.call_id(), msg.cseq().map(|c| c.seq)) else {
+            return false;
+        };
+        let from_tag = msg.from().and_then(|f| f.tag()).unwrap_or("");
+        self.calls.values().any(|c| {
+            c.role == Role::Uas
+                && c.ended_at.is_none()
+                && c.cseq == seq
+                && c.call_id == call_id
+                && c.dialogs
+                    .first()
+                    .is_some_and(|d| d.id().remote_tag == from_tag)
+        })
     }
 
     /// The checks of §8.2.2.3 and §8.2.3 before any processing: a Require naming an extension
