@@ -352,6 +352,8 @@ pub fn reason_phrase(code: u16) -> &'static str {
         183 => "Session Progress",
         200 => "OK",
         400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
         405 => "Method Not Allowed",
         480 => "Temporarily Unavailable",
         481 => "Call/Transaction Does Not Exist",

@@ -119,16 +119,7 @@ impl Ua {
             Verdict::Rejected(Rejection::WrongResponse | Rejection::UnknownUser) => (403, false),
             Verdict::Rejected(_) => (401, false),
         };
-        let mut b = MessageBuilder::response_to(
-            msg,
-            code,
-            if code == 401 {
-                "Unauthorized"
-            } else {
-                "Forbidden"
-            },
-            Some(tag),
-        );
+        let mut b = MessageBuilder::response_to(msg, code, super::reason_phrase(code), Some(tag));
         if code == 401 {
             for c in server.challenges(now, stale) {
                 b = b.header(HeaderName::WwwAuthenticate, c);

@@ -10,6 +10,7 @@ use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::time::Instant;
 use tipring_sip::digest::{ChallengeKind, DigestServer, Rejection, Secret, ServerConfig, Verdict};
+use tipring_sip::ua::reason_phrase;
 use tipring_sip::{HeaderName, Message, MessageBuilder};
 
 /// How many admitted INVITEs are remembered so their retransmissions pass again (a
@@ -172,12 +173,7 @@ fn refuse(msg: &Message<'_>, code: u16, challenges: Vec<String>, why: String) ->
         h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
     }
     let tag = format!("{h:016x}");
-    let reason = if code == 401 {
-        "Unauthorized"
-    } else {
-        "Forbidden"
-    };
-    let mut b = MessageBuilder::response_to(msg, code, reason, Some(&tag));
+    let mut b = MessageBuilder::response_to(msg, code, reason_phrase(code), Some(&tag));
     for c in challenges {
         b = b.header(HeaderName::WwwAuthenticate, c);
     }
