@@ -83,6 +83,7 @@ fn good_config_passes_and_prints_what_would_run() {
         "flash 500 ms",
         "local: { [2-4]xx",
         "trusted peers [127.0.0.0/8, ::1]",
+        "1 inbound credential(s), challenged with MD5, SHA-256",
     ] {
         assert!(stdout.contains(want), "missing {want:?} in\n{stdout}");
     }
@@ -234,6 +235,41 @@ fn bad_trusted_peer() {
     assert_error(
         &bad,
         &format!("tipring.toml:{line}: security.trusted_peers[0]: prefix \"40\" is not in 0..=32"),
+    );
+}
+
+#[test]
+fn auth_algorithms_empty_repeated_or_unknown() {
+    let bad = edit(
+        GOOD,
+        "auth_algorithms = [\"md5\", \"sha-256\"]",
+        "auth_algorithms = []",
+    );
+    let line = line_of(&bad, "auth_algorithms");
+    assert_error(
+        &bad,
+        &format!(
+            "tipring.toml:{line}: security.auth_algorithms: at least one of sha-256, md5, sha-512-256"
+        ),
+    );
+    // The wire token is the same algorithm as the configuration name.
+    let bad = edit(
+        GOOD,
+        "auth_algorithms = [\"md5\", \"sha-256\"]",
+        "auth_algorithms = [\"md5\", \"sha-256\", \"MD5\"]",
+    );
+    let line = line_of(&bad, "auth_algorithms");
+    assert_error(
+        &bad,
+        &format!("tipring.toml:{line}: security.auth_algorithms[2]: listed twice"),
+    );
+    let bad = edit(GOOD, "\"sha-256\"]", "\"sha-1\"]");
+    let line = line_of(&bad, "auth_algorithms");
+    assert_error(
+        &bad,
+        &format!(
+            "tipring.toml:{line}: security.auth_algorithms[1]: \"sha-1\" is not one of sha-256, md5, sha-512-256"
+        ),
     );
 }
 

@@ -4,10 +4,17 @@
 //! the INVITE; an untrusted INVITE toward an FXO line gets 403 and never reaches a port;
 //! the account registers with digest at a sipp registrar and unregisters at shutdown.
 //! Ports are ephemeral; sipp children are killed on drop.
+//!
+//! Two whole-process tests (`tipring run` with a simulated card on 127.0.44.1, sipp on
+//! 127.0.44.2, one at a time by `common::gateway::serial`): an untrusted sipp authenticates toward an FXO line when the gateway
+//! challenges with MD5 only (`[security] auth_algorithms`), and cannot with the default
+//! SHA-256-first challenges, since sipp answers only the first challenge and only in MD5.
 
+mod common;
 #[path = "sipp/harness.rs"]
 mod harness;
 
+use common::gateway::{Conf, commands, run, seized, serial, start, wait_exit_ok};
 use harness::{Sipp, scenario};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -16,12 +23,19 @@ use std::time::Duration;
 use tipring::call::{SipEvent, SipIntent};
 use tipring::config::Loaded;
 use tipring::gateway::sip_side::{PortEvent, SipSide, io};
+use tipring::gateway::testbed::{Node, TempDir};
+use tipring_hal::model::Command;
 use tokio::sync::{mpsc, watch};
 
 /// A UDP port free on 127.0.0.1 right now (so copies of these tests running at the same
 /// time in other checkouts do not collide on fixed ports).
 fn free_port() -> u16 {
-    std::net::UdpSocket::bind("127.0.0.1:0")
+    free_port_on("127.0.0.1")
+}
+
+/// A UDP port free on `ip` right now.
+fn free_port_on(ip: &str) -> u16 {
+    std::net::UdpSocket::bind((ip, 0))
         .and_then(|s| s.local_addr())
         .expect("an ephemeral port")
         .port()
@@ -414,4 +428,79 @@ async fn sipp_calls_fxs_port_over_tcp() {
     assert_eq!(g.next_call(0, l).await, SipEvent::RemoteHangup);
     sipp.expect_success(Duration::from_secs(30)).await;
     g.stop().await;
+}
+
+/// The whole-process gateway's address, and sipp's (not trusted).
+const AUTH_GW: &str = "127.0.44.1";
+const AUTH_SIPP: &str = "127.0.44.2";
+
+/// `tipring run` at [`AUTH_GW`]: FXO line 2 (number 300) reached by nobody trusted, only
+/// with the credentials trunk / long-enough, challenged with `algorithms` when given.
+fn auth_gateway(tag: &str, algorithms: Option<&str>) -> (Node, TempDir) {
+    let tmp = TempDir::new(tag).expect("temp dir");
+    let sip = SocketAddr::new(AUTH_GW.parse().unwrap(), free_port_on(AUTH_GW));
+    let list = algorithms
+        .map(|a| format!("auth_algorithms = {a}\n"))
+        .unwrap_or_default();
+    let conf = Conf::new(sip)
+        .ports(
+            "[[ports]]\nindex = 2\nkind = \"fxo\"\nnumber = \"300\"\ninbound = \"two-stage\"\n\
+             dial_plan = \"ext\"\n",
+        )
+        .security(&format!(
+            "inbound_auth = [{{ username = \"trunk\", password = \"long-enough\" }}]\n{list}"
+        ));
+    let g = start("gw", &tmp.0.join("gw"), sip, &conf, 44);
+    (g, tmp)
+}
+
+/// sipp at [`AUTH_SIPP`] calling line 300 of `g` with gw_fxo_auth.xml.
+fn sipp_authenticating(test: &str, g: &Node) -> Sipp {
+    Sipp::spawn(
+        test,
+        &[
+            "-sf",
+            &scenario("gw_fxo_auth.xml"),
+            &g.sip.to_string(),
+            "-i",
+            AUTH_SIPP,
+            "-p",
+            &free_port_on(AUTH_SIPP).to_string(),
+            "-m",
+            "1",
+        ],
+    )
+}
+
+#[test]
+fn md5_only_challenge_lets_sipp_seize_the_fxo_line() {
+    let _serial = serial();
+    let (mut g, _tmp) = auth_gateway("tipring-sipp-md5", Some(r#"["md5"]"#));
+    let mut sipp = sipp_authenticating("gw-md5", &g);
+    // The exchange gives dial tone once seized; the gateway then answers (200).
+    run(&g, "expect-seized 2 8s\nplay 2 tone:dial 3s");
+    sipp.expect_success_blocking(Duration::from_secs(30));
+    // sipp's BYE releases the line.
+    run(&g, "expect-released 2 5s");
+    let c = commands(&g, 2);
+    assert_eq!(c.first(), Some(&Command::Seize), "{c:?}");
+    assert_eq!(c.last(), Some(&Command::Release), "{c:?}");
+    wait_exit_ok(&mut g);
+}
+
+/// Why `auth_algorithms` exists: with the default challenges (SHA-256 first) sipp cannot
+/// answer, and the line is never seized.
+#[test]
+fn sha256_first_challenge_leaves_sipp_out() {
+    let _serial = serial();
+    let (mut g, _tmp) = auth_gateway("tipring-sipp-sha", None);
+    let mut sipp = sipp_authenticating("gw-sha", &g);
+    let status = sipp.wait_blocking(Duration::from_secs(30));
+    let err = sipp.file("stderr");
+    assert!(!status.success(), "sipp got through: {err}");
+    // sipp 3.6: "createAuthHeader: authentication must use MD5 or AKAv1-MD5".
+    assert!(err.contains("must use MD5"), "{err}");
+    assert!(!seized(&g, 2));
+    assert!(commands(&g, 2).is_empty(), "{:?}", commands(&g, 2));
+    wait_exit_ok(&mut g);
 }

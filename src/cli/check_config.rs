@@ -5,6 +5,7 @@ use clap::Args as ClapArgs;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use tipring::config::{self, AudioKind, FxoInboundRole, Loaded, PortRole};
+use tipring_sip::digest::Algorithm;
 
 #[derive(Debug, ClapArgs)]
 pub struct Args {
@@ -156,11 +157,18 @@ fn summary(file: &str, l: &Loaded) -> String {
         c.timers.sip_t1_ms,
         c.timers.sip_t2_ms
     );
+    let algorithms: Vec<&str> = c
+        .security
+        .auth_algorithms
+        .iter()
+        .map(|&a| Algorithm::from(a).as_str())
+        .collect();
     let _ = writeln!(
         o,
-        "security: trusted peers [{}], {} inbound credential(s)",
+        "security: trusted peers [{}], {} inbound credential(s), challenged with {}",
         c.security.trusted_peers.join(", "),
-        c.security.inbound_auth.len()
+        c.security.inbound_auth.len(),
+        algorithms.join(", ")
     );
     let _ = writeln!(
         o,

@@ -303,5 +303,10 @@ mod tests {
         assert_eq!(l.config.media, Media::default());
         assert_eq!(l.config.identity.listen.len(), 1);
         assert_eq!(l.config.tones.country, ToneCountry::Us);
+        assert_eq!(l.config.security, Security::default());
+        assert_eq!(
+            l.config.security.auth_algorithms,
+            [AuthAlgorithm::Sha256, AuthAlgorithm::Md5]
+        );
     }
 }

@@ -444,7 +444,7 @@ impl Default for Timers {
 }
 
 /// Who may reach the FXO lines (the PSTN).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Security {
     /// Addresses or CIDR blocks (`192.0.2.10`, `10.0.0.0/8`, `2001:db8::/32`) whose
@@ -457,6 +457,49 @@ pub struct Security {
     /// Digest realm for challenges; the first listener's address when absent.
     #[serde(default)]
     pub realm: Option<String>,
+    /// Algorithms of the challenges, preferred first: one WWW-Authenticate each, in this
+    /// order (RFC 8760 §2.4, RFC 7616 §3.7). Clients that answer only the first challenge
+    /// and only know MD5 need `["md5"]` or MD5 first.
+    #[serde(default = "default_auth_algorithms")]
+    pub auth_algorithms: Vec<AuthAlgorithm>,
+}
+
+impl Default for Security {
+    fn default() -> Self {
+        Security {
+            trusted_peers: Vec::new(),
+            inbound_auth: Vec::new(),
+            realm: None,
+            auth_algorithms: default_auth_algorithms(),
+        }
+    }
+}
+
+/// SHA-256 before MD5 (RFC 8760 §2.4).
+fn default_auth_algorithms() -> Vec<AuthAlgorithm> {
+    vec![AuthAlgorithm::Sha256, AuthAlgorithm::Md5]
+}
+
+/// A digest algorithm inbound callers are challenged with (RFC 7616 §6.1, RFC 8760 §2.1);
+/// the wire tokens (`SHA-256`, `MD5`, `SHA-512-256`) are accepted too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum AuthAlgorithm {
+    #[serde(rename = "sha-256", alias = "SHA-256")]
+    Sha256,
+    #[serde(rename = "md5", alias = "MD5")]
+    Md5,
+    #[serde(rename = "sha-512-256", alias = "SHA-512-256")]
+    Sha512_256,
+}
+
+impl From<AuthAlgorithm> for tipring_sip::digest::Algorithm {
+    fn from(a: AuthAlgorithm) -> Self {
+        match a {
+            AuthAlgorithm::Sha256 => tipring_sip::digest::Algorithm::Sha256,
+            AuthAlgorithm::Md5 => tipring_sip::digest::Algorithm::Md5,
+            AuthAlgorithm::Sha512_256 => tipring_sip::digest::Algorithm::Sha512_256,
+        }
+    }
 }
 
 /// One inbound digest credential.

@@ -428,15 +428,20 @@ fn timers(r: &mut Report<'_>, t: &Timers) {
     }
 }
 
-fn media(r: &mut Report<'_>, m: &Media) {
-    if m.codecs.is_empty() {
-        r.err("media.codecs", "at least one of pcmu, pcma");
+/// A preference list (`field`): at least one of `allowed`, none listed twice.
+fn preferences<T: PartialEq>(r: &mut Report<'_>, field: &str, items: &[T], allowed: &str) {
+    if items.is_empty() {
+        r.err(field, format!("at least one of {allowed}"));
     }
-    for (i, c) in m.codecs.iter().enumerate() {
-        if m.codecs[..i].contains(c) {
-            r.err(format!("media.codecs[{i}]"), "listed twice");
+    for (i, x) in items.iter().enumerate() {
+        if items[..i].contains(x) {
+            r.err(format!("{field}[{i}]"), "listed twice");
         }
     }
+}
+
+fn media(r: &mut Report<'_>, m: &Media) {
+    preferences(r, "media.codecs", &m.codecs, "pcmu, pcma");
     if !(10..=1_000).contains(&m.jitter_min_ms) {
         r.err(
             "media.jitter_min_ms",
@@ -509,5 +514,11 @@ fn security(r: &mut Report<'_>, c: &Config) -> PeerFilter {
             );
         }
     }
+    preferences(
+        r,
+        "security.auth_algorithms",
+        &c.security.auth_algorithms,
+        "sha-256, md5, sha-512-256",
+    );
     f
 }

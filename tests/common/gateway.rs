@@ -41,6 +41,7 @@ pub struct Conf {
     ports: String,
     trusted: Vec<String>,
     timers: String,
+    security: String,
 }
 
 impl Conf {
@@ -52,6 +53,7 @@ impl Conf {
             ports: String::new(),
             trusted: Vec::new(),
             timers: String::new(),
+            security: String::new(),
         }
     }
 
@@ -79,17 +81,24 @@ impl Conf {
         self
     }
 
+    /// Extra `[security]` fields (inbound credentials, realm, algorithms).
+    pub fn security(mut self, fields: &str) -> Conf {
+        self.security += fields;
+        self
+    }
+
     pub fn render(&self) -> String {
         format!(
             "board = \"sim\"\n\n[identity]\nuser_agent = \"tipring-hil\"\n\n[[identity.listen]]\n\
              transport = \"udp\"\naddress = \"{listen}\"\n\n{accounts}\n{ports}\n\
              [dial_plans]\next = \"{{ [1-8]xx | 9x. T }}\"\n\n[timers]\ninterdigit_short_ms = 1000\n\
-             {timers}\n\n[security]\ntrusted_peers = [{trusted}]\n",
+             {timers}\n\n[security]\ntrusted_peers = [{trusted}]\n{security}\n",
             listen = self.listen,
             accounts = self.accounts,
             ports = self.ports,
             timers = self.timers,
             trusted = self.trusted.join(", "),
+            security = self.security,
         )
     }
 }

@@ -68,10 +68,35 @@ impl Sipp {
         }
     }
 
+    /// As [`Sipp::wait`], from a test that is not async (the whole-process tests).
+    pub fn wait_blocking(&mut self, limit: Duration) -> ExitStatus {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .expect("a runtime to wait on")
+            .block_on(self.wait(limit))
+    }
+
     /// Waits and asserts that every call succeeded (exit status 0).
     pub async fn expect_success(&mut self, limit: Duration) {
         let s = self.wait(limit).await;
-        let err = std::fs::read_to_string(self.dir.join("stderr")).unwrap_or_default();
+        self.assert_success(s);
+    }
+
+    /// As [`Sipp::expect_success`], from a test that is not async.
+    pub fn expect_success_blocking(&mut self, limit: Duration) {
+        let s = self.wait_blocking(limit);
+        self.assert_success(s);
+    }
+
+    /// The contents of sipp's file `name` in its working directory (`stderr`, the
+    /// `-trace_err` log), empty when there is none.
+    pub fn file(&self, name: &str) -> String {
+        std::fs::read_to_string(self.dir.join(name)).unwrap_or_default()
+    }
+
+    fn assert_success(&self, s: ExitStatus) {
+        let err = self.file("stderr");
         let logs: Vec<String> = std::fs::read_dir(&self.dir)
             .map(|d| {
                 d.flatten()

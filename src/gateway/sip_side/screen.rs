@@ -3,7 +3,9 @@
 //! digest credentials (`[security] inbound_auth`, RFC 3261 §22.1). Everyone else gets 401
 //! with a challenge (when credentials are configured) or 403, answered statelessly as
 //! RFC 3261 §8.2.7 allows a UAS to do for challenges: nothing is kept for a refused
-//! request and the port's machine never hears of it.
+//! request and the port's machine never hears of it. The 401 carries one challenge per
+//! `[security] auth_algorithms` entry, in that order (RFC 8760 §2.4); credentials for any
+//! other algorithm are refused.
 
 use crate::config::{PeerFilter, Security};
 use std::collections::{HashMap, VecDeque};
@@ -39,7 +41,7 @@ pub enum Admission {
 pub struct Screen {
     trusted: PeerFilter,
     users: HashMap<String, Secret>,
-    realm: String,
+    digest: ServerConfig,
     key: [u8; 32],
     server: Option<DigestServer>,
     admitted: VecDeque<(String, String)>,
@@ -51,7 +53,8 @@ impl std::fmt::Debug for Screen {
         f.debug_struct("Screen")
             .field("trusted", &self.trusted)
             .field("users", &self.users.len())
-            .field("realm", &self.realm)
+            .field("realm", &self.digest.realm)
+            .field("algorithms", &self.digest.algorithms)
             .finish()
     }
 }
@@ -77,7 +80,7 @@ impl Screen {
                 .iter()
                 .map(|c| (c.username.clone(), Secret::Password(c.password.clone())))
                 .collect(),
-            realm: security.realm.clone().unwrap_or_else(|| realm.to_owned()),
+            digest: server_config(security, realm),
             key,
             server: None,
             admitted: VecDeque::new(),
@@ -122,10 +125,9 @@ impl Screen {
                 format!("INVITE toward an FXO line from untrusted {source}: 403"),
             );
         }
-        let (realm, key_bytes) = (self.realm.clone(), self.key);
         let server = self
             .server
-            .get_or_insert_with(|| DigestServer::new(ServerConfig::new(&realm), key_bytes, now));
+            .get_or_insert_with(|| DigestServer::new(self.digest.clone(), self.key, now));
         let (code, stale, why) =
             match server.verify_request(now, msg, ChallengeKind::Www, &self.users) {
                 Verdict::Authorized { .. } => return self.admit(key),
@@ -162,6 +164,13 @@ impl Screen {
         self.admitted.push_back(key);
         Admission::Admit
     }
+}
+
+/// The digest server's settings: the configured realm (else `realm`) and algorithms.
+fn server_config(security: &Security, realm: &str) -> ServerConfig {
+    let mut c = ServerConfig::new(security.realm.as_deref().unwrap_or(realm));
+    c.algorithms = security.auth_algorithms.iter().map(|&a| a.into()).collect();
+    c
 }
 
 /// A stateless final response (RFC 3261 §8.2.7): its To tag is derived from the request

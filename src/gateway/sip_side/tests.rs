@@ -4,6 +4,7 @@
 use super::*;
 use crate::call::CallerInfo;
 use std::path::PathBuf;
+use tipring_sip::digest::{Algorithm, Challenge, respond};
 
 const A: &str = "127.0.0.1:5060";
 const B: &str = "127.0.0.2:5060";
@@ -546,6 +547,123 @@ fn wrong_password_toward_fxo_refused() {
         "{ev:?}"
     );
     assert!((0..4).all(|p| Net::calls(&n.ev_b, p).is_empty()));
+}
+
+/// B challenging untrusted callers toward its FXO lines, with `auth_algorithms` when given.
+fn challenging(algorithms: Option<&str>) -> SipSide {
+    let list = algorithms
+        .map(|a| format!("auth_algorithms = {a}\n"))
+        .unwrap_or_default();
+    let cb = config(
+        B,
+        3,
+        &format!(
+            "[security]\ninbound_auth = [{{ username = \"trunk\", password = \"long-enough\" }}]\n\
+             realm = \"gw-b\"\n{list}"
+        ),
+    );
+    side(&cb, B, 30000, 2)
+}
+
+/// An INVITE from A (untrusted) toward a number on B's FXO lines, with `authorization`.
+fn invite_to_fxo(id: &str, authorization: Option<&str>) -> Vec<u8> {
+    let auth = authorization
+        .map(|a| format!("Authorization: {a}\r\n"))
+        .unwrap_or_default();
+    format!(
+        "INVITE sip:5551234@{B} SIP/2.0\r\nVia: SIP/2.0/UDP {A};branch=z9hG4bK{id}\r\n\
+         Max-Forwards: 70\r\nFrom: <sip:trunk@{A}>;tag=f{id}\r\nTo: <sip:5551234@{B}>\r\n\
+         Call-ID: {id}@{A}\r\nCSeq: 1 INVITE\r\nContact: <sip:trunk@{A}>\r\n\
+         {auth}Content-Length: 0\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+/// A, as B sees it.
+fn peer_a() -> Peer {
+    Peer {
+        transport: Transport::Udp,
+        addr: A.parse().unwrap(),
+    }
+}
+
+/// Hands `invite` from A to `b`; its final answer's code and challenges.
+fn answer_of(b: &mut SipSide, now: Instant, invite: &[u8]) -> (u16, Vec<Challenge>) {
+    b.handle_message(now, invite, peer_a());
+    while let Some(t) = b.poll_transmit() {
+        let msg = Message::parse(&t.bytes).unwrap();
+        match msg.status() {
+            Some(code) if code >= 200 => {
+                let challenges = msg
+                    .headers_named("WWW-Authenticate")
+                    .map(|h| Challenge::parse(h.value).unwrap())
+                    .collect();
+                return (code, challenges);
+            }
+            _ => {}
+        }
+    }
+    panic!("no final answer to the INVITE")
+}
+
+fn algorithms(challenges: &[Challenge]) -> Vec<Algorithm> {
+    challenges.iter().map(|c| c.algorithm).collect()
+}
+
+#[test]
+fn challenges_follow_auth_algorithms() {
+    use Algorithm::{Md5, Sha256, Sha512_256};
+    let now = Instant::now();
+    for (configured, offered) in [
+        (None, vec![Sha256, Md5]),
+        (Some(r#"["md5", "sha-256"]"#), vec![Md5, Sha256]),
+        (Some(r#"["sha-512-256"]"#), vec![Sha512_256]),
+        (Some(r#"["md5"]"#), vec![Md5]),
+    ] {
+        let mut b = challenging(configured);
+        let (code, challenges) = answer_of(&mut b, now, &invite_to_fxo("c1", None));
+        assert_eq!(code, 401, "{configured:?}");
+        assert_eq!(algorithms(&challenges), offered, "{configured:?}");
+        assert!(challenges.iter().all(|c| c.realm == "gw-b"));
+    }
+}
+
+/// With `["md5"]`, right SHA-256 credentials on a nonce of ours are still refused
+/// (algorithm not offered, RFC 7616 §3.7): a new MD5 challenge, no port hears of it; the
+/// same user with MD5 gets through.
+#[test]
+fn md5_only_refuses_sha256_credentials_and_admits_md5() {
+    let now = Instant::now();
+    let mut b = challenging(Some(r#"["md5"]"#));
+    let (_, challenges) = answer_of(&mut b, now, &invite_to_fxo("m1", None));
+    let uri = format!("sip:5551234@{B}");
+    let credentials = |c: &Challenge| {
+        respond(c, "trunk", "long-enough", "INVITE", &uri, b"", "cn", 1).to_string()
+    };
+    let sha = Challenge {
+        algorithm: Algorithm::Sha256,
+        ..challenges[0].clone()
+    };
+    let (code, again) = answer_of(&mut b, now, &invite_to_fxo("m2", Some(&credentials(&sha))));
+    assert_eq!((code, algorithms(&again)), (401, vec![Algorithm::Md5]));
+    let mut ev: Vec<PortEvent> = std::iter::from_fn(|| b.poll_event()).collect();
+    assert!((0..4).all(|p| Net::calls(&ev, p).is_empty()), "{ev:?}");
+    assert!(
+        Net::notices(&ev)
+            .iter()
+            .any(|l| l.contains("AlgorithmNotOffered")),
+        "{ev:?}"
+    );
+    let md5 = credentials(&again[0]);
+    b.handle_message(now, &invite_to_fxo("m3", Some(&md5)), peer_a());
+    ev.extend(std::iter::from_fn(|| b.poll_event()));
+    assert!(
+        matches!(
+            Net::calls(&ev, 2).as_slice(),
+            [SipEvent::IncomingCall { number, .. }] if number == "5551234"
+        ),
+        "{ev:?}"
+    );
 }
 
 #[test]
