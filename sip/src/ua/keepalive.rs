@@ -48,7 +48,8 @@ impl Ua {
     }
 
     fn send_ping(&mut self, now: Instant, h: PingHandle) -> Result<(), UaError> {
-        let via = self.via();
+        let t = self.pings.get(&h).ok_or(UaError::NoCall)?.peer.transport;
+        let via = self.via(t);
         let (call_id, tag) = (self.token(), self.token());
         let me = format!("sip:{}@{}", self.cfg.user, self.cfg.local);
         let p = self.pings.get(&h).ok_or(UaError::NoCall)?;

@@ -548,17 +548,26 @@ impl Ua {
         format!("{:016x}", self.rand())
     }
 
-    fn via(&mut self) -> String {
+    /// A Via for a request sent over `t` (§18.1.1: the transport it really goes over).
+    fn via(&mut self, t: Transport) -> String {
         let branch = self.token();
         format!(
             "SIP/2.0/{} {};branch=z9hG4bK{branch};rport",
-            self.cfg.transport.via_token(),
+            t.via_token(),
             self.cfg.local,
         )
     }
 
-    fn contact(&self) -> String {
-        let t = match self.cfg.transport {
+    /// The transport a call runs over: the one its INVITE came in or went out on.
+    fn call_transport(&self, h: CallHandle) -> Transport {
+        self.calls
+            .get(&h)
+            .map_or(self.cfg.transport, |c| c.invite_peer.transport)
+    }
+
+    /// Our Contact for a dialog or binding over `t`: later requests come back over it.
+    fn contact(&self, t: Transport) -> String {
+        let t = match t {
             Transport::Udp => "",
             Transport::Tcp => ";transport=tcp",
             Transport::Tls => ";transport=tls",

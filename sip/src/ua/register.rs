@@ -158,8 +158,8 @@ impl Ua {
     }
 
     fn send_register(&mut self, now: Instant, h: RegHandle) -> Result<(), UaError> {
-        let via = self.via();
-        let contact = self.contact();
+        let t = self.regs.get(&h).ok_or(UaError::NoCall)?.peer.transport;
+        let (via, contact) = (self.via(t), self.contact(t));
         let r = self.regs.get_mut(&h).ok_or(UaError::NoCall)?;
         let uri = crate::Uri::parse(&r.target).map_err(|_| UaError::Uri(r.target.clone()))?;
         let expires = if r.removing { 0 } else { r.expires };
@@ -199,7 +199,10 @@ impl Ua {
         if code < 200 {
             return;
         }
-        let contact = self.contact();
+        let Some(t) = self.regs.get(&h).map(|r| r.peer.transport) else {
+            return;
+        };
+        let contact = self.contact(t);
         let Some(r) = self.regs.get_mut(&h) else {
             return;
         };

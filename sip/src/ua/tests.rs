@@ -472,6 +472,53 @@ fn requests_outside_any_dialog() {
     assert!(m.header("Supported").is_some());
 }
 
+/// §18.1.1: a request's Via names the transport it really goes over, and the Contact asks
+/// for the same (§8.1.1.8): a target with `;transport=tcp` from a UA whose default is UDP
+/// gets SIP/2.0/TCP and `;transport=tcp`.
+#[test]
+fn via_and_contact_follow_the_transport_of_the_target() {
+    let mut a = ua(A, 1);
+    let now = Instant::now();
+    a.call(
+        now,
+        &format!("sip:u@{B};transport=tcp"),
+        &format!("sip:u@{A}"),
+        b"v=0".to_vec(),
+    )
+    .unwrap();
+    let t = a.poll_transmit().expect("the INVITE");
+    assert_eq!(t.to.transport, Transport::Tcp);
+    let m = Message::parse(&t.bytes).unwrap();
+    assert!(
+        m.header("Via")
+            .unwrap()
+            .value
+            .starts_with("SIP/2.0/TCP 127.0.0.1:5061"),
+        "{:?}",
+        m.header("Via")
+    );
+    assert!(
+        m.header("Contact")
+            .unwrap()
+            .value
+            .contains(";transport=tcp")
+    );
+    // A plain target keeps the default.
+    let mut a = ua(A, 2);
+    a.call(
+        now,
+        &format!("sip:u@{B}"),
+        &format!("sip:u@{A}"),
+        b"v=0".to_vec(),
+    )
+    .unwrap();
+    let t = a.poll_transmit().expect("the INVITE");
+    let m = Message::parse(&t.bytes).unwrap();
+    assert_eq!(t.to.transport, Transport::Udp);
+    assert!(m.header("Via").unwrap().value.starts_with("SIP/2.0/UDP "));
+    assert!(!m.header("Contact").unwrap().value.contains("transport="));
+}
+
 /// §8.2.2.2: a forking proxy's two copies of one INVITE (same From tag, Call-ID and CSeq,
 /// other branches) reach us: the second gets 482 and rings nothing.
 #[test]

@@ -120,8 +120,14 @@ impl Ua {
 
     /// Sends (or re-sends, after a 3xx or a challenge) the call's INVITE.
     fn send_invite(&mut self, now: Instant, h: CallHandle) -> Result<(), UaError> {
-        let via = self.via();
-        let contact = self.contact();
+        let t = self
+            .calls
+            .get(&h)
+            .ok_or(UaError::NoCall)?
+            .invite_peer
+            .transport;
+        let via = self.via(t);
+        let contact = self.contact(t);
         let c = self.calls.get_mut(&h).ok_or(UaError::NoCall)?;
         let uri = crate::Uri::parse(&c.target).map_err(|_| UaError::Uri(c.target.clone()))?;
         let mut b = MessageBuilder::request(Method::Invite, &uri)
@@ -376,14 +382,14 @@ impl Ua {
     /// Builds and sends the ACK for a 2xx (§13.2.2.4): a new branch, the INVITE's CSeq
     /// number, the dialog's route set; remembered for 2xx retransmissions.
     fn send_ack(&mut self, h: CallHandle, d: &Dialog, seq: u32) -> Result<(), UaError> {
-        let via = self.via();
+        let to = self.dialog_peer(d)?;
+        let via = self.via(to.transport);
         let auth = self.calls.get(&h).and_then(|c| c.auth.clone());
         let mut b = d.request(Method::Ack, seq, &via)?;
         if let Some((n, v)) = auth {
             b = b.header(n, v);
         }
         let bytes: std::sync::Arc<[u8]> = b.finish().into();
-        let to = self.dialog_peer(d)?;
         if let Some(c) = self.calls.get_mut(&h) {
             // Only the latest 2xx of a dialog can still be retransmitted to us (an earlier
             // INVITE's was ACKed before the next could be sent): keep one ACK per dialog.
@@ -399,9 +405,9 @@ impl Ua {
     fn send_dialog_bye(&mut self, now: Instant, d: &Dialog, p: Purpose) -> Result<(), UaError> {
         let mut d = d.clone();
         let seq = d.next_local_seq(1);
-        let via = self.via();
-        let bytes = d.request(Method::Bye, seq, &via)?.finish();
         let to = self.dialog_peer(&d)?;
+        let via = self.via(to.transport);
+        let bytes = d.request(Method::Bye, seq, &via)?.finish();
         self.send(now, bytes, to, p)?;
         Ok(())
     }
@@ -591,9 +597,9 @@ impl Ua {
     /// BYE in the confirmed dialog (§15.1.1). The call changes state only once the BYE
     /// is sent: when it cannot be (no route to the peer), the call stays as it was.
     pub(super) fn send_bye(&mut self, now: Instant, h: CallHandle) -> Result<(), UaError> {
-        let via = self.via();
         let c = self.calls.get(&h).ok_or(UaError::NoCall)?;
         let to = self.dialog_peer(c.dialog().ok_or(UaError::State(c.state))?)?;
+        let via = self.via(to.transport);
         let c = self.calls.get_mut(&h).ok_or(UaError::NoCall)?;
         let state = c.state;
         let d = c.dialog_mut().ok_or(UaError::State(state))?;
@@ -609,8 +615,6 @@ impl Ua {
 
     /// Sends a re-INVITE with a new offer (hold, unhold, media change, §14.1).
     pub fn reinvite(&mut self, now: Instant, h: CallHandle, sdp: Vec<u8>) -> Result<(), UaError> {
-        let via = self.via();
-        let contact = self.contact();
         let c = self.calls.get(&h).ok_or(UaError::NoCall)?;
         if c.state != CallState::Confirmed {
             return Err(UaError::State(c.state));
@@ -619,6 +623,7 @@ impl Ua {
             return Err(UaError::Pending);
         }
         let to = self.dialog_peer(c.dialog().ok_or(UaError::NoCall)?)?;
+        let (via, contact) = (self.via(to.transport), self.contact(to.transport));
         let c = self.calls.get_mut(&h).ok_or(UaError::NoCall)?;
         let d = c.dialog_mut().ok_or(UaError::NoCall)?;
         let seq = d.next_local_seq(1);
@@ -701,7 +706,9 @@ impl Ua {
         method: Method<'_>,
         body: Option<(&str, &[u8])>,
     ) -> Result<(), UaError> {
-        let via = self.via();
+        let c = self.calls.get(&h).ok_or(UaError::NoCall)?;
+        let to = self.dialog_peer(c.dialog().ok_or(UaError::State(c.state))?)?;
+        let via = self.via(to.transport);
         let c = self.calls.get_mut(&h).ok_or(UaError::NoCall)?;
         let state = c.state;
         let d = c.dialog_mut().ok_or(UaError::State(state))?;
@@ -711,8 +718,6 @@ impl Ua {
             Some((ct, b2)) => b.body(ct, b2),
             None => b.finish(),
         };
-        let d = d.clone();
-        let to = self.dialog_peer(&d)?;
         self.send(
             now,
             bytes,

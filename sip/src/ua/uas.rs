@@ -102,7 +102,7 @@ impl Ua {
             .header(HeaderName::Allow, ALLOW)
             .header(HeaderName::Accept, ACCEPT)
             .header(HeaderName::Supported, "")
-            .header(HeaderName::Contact, self.contact());
+            .header(HeaderName::Contact, self.contact(self.cfg.transport));
         self.respond(now, id, 200, b.finish());
     }
 
@@ -203,7 +203,7 @@ impl Ua {
         code: u16,
         sdp: Option<&[u8]>,
     ) -> Result<(), UaError> {
-        let contact = self.contact();
+        let contact = self.contact(self.call_transport(h));
         let c = self.uas_call(h)?;
         let invite = c.invite.clone();
         let inv = Message::parse(&invite).map_err(|_| UaError::NoCall)?;
@@ -221,9 +221,10 @@ impl Ua {
     /// Answers an incoming INVITE with 200 and `sdp`; the 2xx is retransmitted until the ACK
     /// arrives, and the call ends with BYE if none comes within 64*T1 (§13.3.1.4).
     pub fn answer(&mut self, now: Instant, h: CallHandle, sdp: &[u8]) -> Result<(), UaError> {
-        let contact = self.contact();
+        let t = self.call_transport(h);
+        let contact = self.contact(t);
         let t1 = self.cfg.timers.t1;
-        let unreliable = self.cfg.transport == Transport::Udp;
+        let unreliable = t == Transport::Udp;
         let c = self.uas_call(h)?;
         let invite = c.invite.clone();
         let inv = Message::parse(&invite).map_err(|_| UaError::NoCall)?;
@@ -447,9 +448,10 @@ impl Ua {
         h: CallHandle,
         sdp: &[u8],
     ) -> Result<(), UaError> {
-        let contact = self.contact();
+        let t = self.call_transport(h);
+        let contact = self.contact(t);
         let t1 = self.cfg.timers.t1;
-        let unreliable = self.cfg.transport == Transport::Udp;
+        let unreliable = t == Transport::Udp;
         let c = self.calls.get_mut(&h).ok_or(UaError::NoCall)?;
         let (id, req) = c.in_reinvite.take().ok_or(UaError::State(c.state))?;
         let msg = Message::parse(&req).map_err(|_| UaError::NoCall)?;
