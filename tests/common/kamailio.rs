@@ -5,6 +5,7 @@
 //! server, not on what tipring says it did.
 
 use std::net::SocketAddr;
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -115,6 +116,7 @@ log_stderror=yes
 children=1
 auto_aliases=no
 listen=udp:{addr}
+listen=tcp:{addr}
 mpath="{mpath}"
 loadmodule "tm.so"
 loadmodule "sl.so"
@@ -132,7 +134,7 @@ loadmodule "uac_redirect.so"
 modparam("usrloc", "db_mode", 0)
 modparam("registrar", "min_expires", 1)
 request_route {{
-    xlog("L_NOTICE", "tipring-test: $rm $ru from $si:$sp\n");
+    xlog("L_NOTICE", "tipring-test: $rm $ru from $si:$sp over $pr\n");
     if (!mf_process_maxfwd_header("10")) {{ sl_send_reply("483", "Too Many Hops"); exit; }}
     if (has_totag()) {{
         if (loose_route()) {{
@@ -185,6 +187,9 @@ impl Kamailio {
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(dir.join("stdout")).expect("stdout"))
             .stderr(std::fs::File::create(&log).expect("log"))
+            // Its own process group: Kamailio forks workers that outlive a killed main
+            // process and keep the sockets; dropping kills the whole group.
+            .process_group(0)
             .spawn()
             .expect("kamailio (Debian kamailio) must be installed");
         let k = Kamailio {
@@ -218,6 +223,12 @@ impl Kamailio {
 impl Drop for Kamailio {
     fn drop(&mut self) {
         if let Some(mut c) = self.child.take() {
+            if let Ok(pid) = i32::try_from(c.id()) {
+                let _ = nix::sys::signal::killpg(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
             let _ = c.kill();
             let _ = c.wait();
         }
