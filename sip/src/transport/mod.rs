@@ -234,9 +234,29 @@ impl TransportHandle {
             .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "connection closed"))
     }
 
+    /// A TCP connection to `to` from our own address (the listener's IP, a port of the
+    /// system's choosing), so the far end sees the host our Via and Contact name
+    /// (§18.1.1) rather than whatever the routing table picks.
+    async fn dial(&self, to: SocketAddr) -> io::Result<TcpStream> {
+        let ours = [Transport::Tcp, Transport::Tls, Transport::Udp]
+            .iter()
+            .find_map(|t| self.0.local.get(t))
+            .map(SocketAddr::ip)
+            .filter(|ip| !ip.is_unspecified() && ip.is_ipv4() == to.is_ipv4());
+        let sock = if to.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()?
+        } else {
+            tokio::net::TcpSocket::new_v6()?
+        };
+        if let Some(ip) = ours {
+            sock.bind(SocketAddr::new(ip, 0))?;
+        }
+        sock.connect(to).await
+    }
+
     async fn connect(&self, to: Peer) -> io::Result<mpsc::Sender<Arc<[u8]>>> {
         let s = self.0.clone();
-        let tcp = TcpStream::connect(to.addr).await?;
+        let tcp = self.dial(to.addr).await?;
         let _ = tcp.set_nodelay(true);
         s.stats.connections.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel(256);
