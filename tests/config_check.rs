@@ -390,17 +390,26 @@ fn flash_length_out_of_range_and_on_an_fxs_port() {
 }
 
 #[test]
-fn account_transport_other_than_udp_is_refused() {
-    let bad = edit(
+fn account_transport_needs_a_listener_of_its_kind_at_the_sip_address() {
+    // good.toml listens on TCP at the SIP address: an account over TCP is fine.
+    let tcp = edit(
         GOOD,
         "password = \"secret-pass\"\ntransport = \"udp\"",
         "password = \"secret-pass\"\ntransport = \"tcp\"",
     );
-    let line = line_of(&bad, "password = ") + 1;
+    let (ok, _, stderr) = check(&tcp);
+    assert!(ok, "{stderr}");
+    // No TLS listener: refused, naming the address to add it at.
+    let tls = edit(
+        GOOD,
+        "password = \"secret-pass\"\ntransport = \"udp\"",
+        "password = \"secret-pass\"\ntransport = \"tls\"",
+    );
+    let line = line_of(&tls, "password = ") + 1;
     assert_error(
-        &bad,
+        &tls,
         &format!(
-            "tipring.toml:{line}: accounts[0].transport: only \"udp\" is supported toward an account's servers yet (TCP and TLS listeners accept incoming calls)"
+            "tipring.toml:{line}: accounts[0].transport: \"tls\" needs an [[identity.listen]] with transport = \"tls\" at 127.0.0.1:5060 (the SIP address, the first UDP listener's)"
         ),
     );
 }

@@ -241,3 +241,70 @@ fn seed_5_3_proxy_redirect_and_registrar_reach_the_registered_gateway() {
     wait_exit_ok(&mut g1);
     wait_exit_ok(&mut g2);
 }
+
+/// An account over TCP (`transport = "tcp"`): gateway 1 registers with the Kamailio
+/// registrar and sends its INVITE to it over TCP (Via SIP/2.0/TCP, Contact
+/// `;transport=tcp`); the registrar finds gateway 2 (registered over UDP) and relays over
+/// UDP. Record-Route keeps the registrar in the dialog, so the BYE from gateway 1 goes back
+/// over TCP too (the Record-Route URI it chose names the transport).
+#[test]
+fn an_account_over_tcp_registers_and_calls_through_kamailio() {
+    let _serial = common::gateway::serial();
+    let tmp = TempDir::new("hil-tcp").expect("temp dir");
+    let port = 25055;
+    let at = |host: u8| SocketAddr::from(([127, 0, 55, host], port));
+    let (a1, a2, ar) = (at(1), at(2), at(5));
+    let registrar = Kamailio::start(
+        "hil-tcp",
+        ar,
+        Role::Registrar {
+            password: "secret123".into(),
+            record_route: true,
+        },
+    );
+    let account = |user: &str, transport: &str| {
+        format!(
+            "registrar = \"sip:{ar}\"\nproxy = \"sip:{ar};lr\"\ndomain = \"{ar}\"\n\
+             username = \"{user}\"\npassword = \"secret123\"\nregister_expiry_s = 300\n\
+             transport = \"{transport}\""
+        )
+    };
+    let c2 = Conf::new(a2)
+        .account("pbx", &account("200", "udp"))
+        .ports(&fxs("200", "Bob"));
+    let mut g2 = start("gw2", &tmp.0.join("gw2"), a2, &c2, 42);
+    let c1 = Conf::new(a1)
+        .tcp()
+        .account("pbx", &account("100", "tcp"))
+        .ports(&fxs("100", "Alice"));
+    let mut g1 = start("gw1", &tmp.0.join("gw1"), a1, &c1, 41);
+    for user in ["100", "200"] {
+        if !wait_log(
+            &registrar,
+            &format!("authenticated sip:{user}@"),
+            Duration::from_secs(10),
+        ) {
+            dump(&g1);
+            panic!("{user} never authenticated: {:#?}", registrar.lines());
+        }
+    }
+    call_phone_200(&g1, &g2);
+    let s = registrar.lines();
+    let from = |who: SocketAddr, what: &str, proto: &str| {
+        s.iter().any(|l| {
+            l.starts_with(what) && l.contains(&format!("from {}:", who.ip())) && l.ends_with(proto)
+        })
+    };
+    assert!(from(a1, "REGISTER ", "over tcp"), "{s:#?}");
+    assert!(from(a2, "REGISTER ", "over udp"), "{s:#?}");
+    assert!(from(a1, "INVITE sip:200@", "over tcp"), "{s:#?}");
+    assert!(from(a1, "BYE ", "over tcp"), "{s:#?}");
+    assert!(s.iter().any(|l| l == "in-dialog BYE routed"), "{s:#?}");
+    assert!(
+        !s.iter()
+            .any(|l| l.contains(&format!("from {}:", a1.ip())) && l.ends_with("over udp")),
+        "gateway 1 sent something to its account over UDP: {s:#?}"
+    );
+    wait_exit_ok(&mut g1);
+    wait_exit_ok(&mut g2);
+}

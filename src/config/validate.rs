@@ -159,21 +159,56 @@ fn accounts(r: &mut Report<'_>, c: &Config) {
                 "a password needs a username or auth_username",
             );
         }
-        if a.transport != Transport::Udp {
-            // The SIP side is one user agent on the first UDP listener (its Via and Contact);
-            // TCP and TLS listeners take incoming requests only.
-            r.err(
-                format!("accounts[{i}].transport"),
-                "only \"udp\" is supported toward an account's servers yet \
-                 (TCP and TLS listeners accept incoming calls)",
-            );
-        }
+        account_transport(r, c, i, a);
         if a.registrar.is_some() && !(60..=86_400).contains(&a.register_expiry_s) {
             r.err(
                 format!("accounts[{i}].register_expiry_s"),
                 format!("{} is not in 60..=86400", a.register_expiry_s),
             );
         }
+    }
+}
+
+/// The SIP side sends from its address, the first UDP listener's (RFC 3261 §18.1.1): an
+/// account reached over TCP or TLS needs a listener of that transport there too, for the
+/// connections and for requests coming back to the Contact it registers.
+fn account_transport(r: &mut Report<'_>, c: &Config, i: usize, a: &Account) {
+    if a.transport == Transport::Udp {
+        return;
+    }
+    if a.transport == Transport::Tls && c.identity.tls.as_ref().is_some_and(|t| t.ca.is_none()) {
+        // No system root store is loaded: the server is verified against `ca` only.
+        r.err(
+            format!("accounts[{i}].transport"),
+            "\"tls\" needs [identity.tls] ca, the CA that signed the account's servers",
+        );
+    }
+    let Some(sip) = c
+        .identity
+        .listen
+        .iter()
+        .find(|l| l.transport == Transport::Udp)
+    else {
+        return; // without a UDP listener the gateway does not start (NoUdpListener)
+    };
+    let served = c
+        .identity
+        .listen
+        .iter()
+        .any(|l| l.transport == a.transport && l.address == sip.address);
+    if !served {
+        let name = match a.transport {
+            Transport::Tcp => "tcp",
+            _ => "tls",
+        };
+        r.err(
+            format!("accounts[{i}].transport"),
+            format!(
+                "\"{name}\" needs an [[identity.listen]] with transport = \"{name}\" at {} \
+                 (the SIP address, the first UDP listener's)",
+                sip.address
+            ),
+        );
     }
 }
 

@@ -42,6 +42,8 @@ pub struct Conf {
     trusted: Vec<String>,
     timers: String,
     security: String,
+    /// Also listen on TCP at the SIP address.
+    tcp: bool,
 }
 
 impl Conf {
@@ -54,7 +56,14 @@ impl Conf {
             trusted: Vec::new(),
             timers: String::new(),
             security: String::new(),
+            tcp: false,
         }
+    }
+
+    /// Also listens on TCP at the SIP address (an account with `transport = "tcp"`).
+    pub fn tcp(mut self) -> Conf {
+        self.tcp = true;
+        self
     }
 
     /// Adds an `[[accounts]]` table given by its fields (`name` is set here).
@@ -90,10 +99,18 @@ impl Conf {
     pub fn render(&self) -> String {
         format!(
             "board = \"sim\"\n\n[identity]\nuser_agent = \"tipring-hil\"\n\n[[identity.listen]]\n\
-             transport = \"udp\"\naddress = \"{listen}\"\n\n{accounts}\n{ports}\n\
+             transport = \"udp\"\naddress = \"{listen}\"\n\n{tcp}{accounts}\n{ports}\n\
              [dial_plans]\next = \"{{ [1-8]xx | 9x. T }}\"\n\n[timers]\ninterdigit_short_ms = 1000\n\
              {timers}\n\n[security]\ntrusted_peers = [{trusted}]\n{security}\n",
             listen = self.listen,
+            tcp = if self.tcp {
+                format!(
+                    "[[identity.listen]]\ntransport = \"tcp\"\naddress = \"{}\"\n\n",
+                    self.listen
+                )
+            } else {
+                String::new()
+            },
             accounts = self.accounts,
             ports = self.ports,
             timers = self.timers,

@@ -226,13 +226,14 @@ impl SipSide {
         };
         if let Some(a) = c.accounts.iter().find(|a| a.outbound_proxy.is_some()) {
             let uri = a.outbound_proxy.clone().unwrap_or_default();
-            ucfg.outbound_proxy =
-                Some(
-                    uri_peer(&uri, transport).ok_or_else(|| SipSideError::OutboundProxy {
+            ucfg.outbound_proxy = Some(
+                uri_peer(&route::server_uri(a, &uri), transport).ok_or_else(|| {
+                    SipSideError::OutboundProxy {
                         account: a.name.clone(),
                         uri,
-                    })?,
-                );
+                    }
+                })?,
+            );
         }
         let mut ua = Ua::new(ucfg);
         if let Some(auth) = accounts::AccountAuth::new(&c.accounts, seed ^ 0xa11c_e5ee) {
@@ -351,7 +352,10 @@ impl SipSide {
         for a in &accounts {
             if let (Some(registrar), Some(user)) = (&a.registrar, &a.username) {
                 let domain = route::domain_of(a).unwrap_or_default();
-                let mut rc = RegisterConfig::new(registrar, &format!("sip:{user}@{domain}"));
+                let mut rc = RegisterConfig::new(
+                    &route::server_uri(a, registrar),
+                    &format!("sip:{user}@{domain}"),
+                );
                 rc.expires = a.register_expiry_s;
                 match self.ua.register(now, rc) {
                     Ok(h) => self.regs.push((h, a.name.clone())),
@@ -359,7 +363,10 @@ impl SipSide {
                 }
             }
             for proxy in [&a.proxy, &a.secondary_proxy].into_iter().flatten() {
-                match self.ua.ping(now, proxy, accounts::PING_INTERVAL) {
+                match self
+                    .ua
+                    .ping(now, &route::server_uri(a, proxy), accounts::PING_INTERVAL)
+                {
                     Ok(h) => self.pings.push((h, proxy.clone())),
                     Err(e) => self.notice(format!("account {}: cannot ping {proxy}: {e}", a.name)),
                 }

@@ -79,10 +79,33 @@ pub fn domain_of(a: &Account) -> Option<String> {
     a.proxy.as_deref().and_then(host_port)
 }
 
+/// One of the account's server URIs (registrar, proxies) as the user agent is given it:
+/// with the account's `transport` as a `;transport=` parameter (RFC 3261 §19.1.1) when it
+/// is not UDP and the URI names none, so every request to that server goes over it
+/// (a `sips:` URI already means TLS).
+pub fn server_uri(a: &Account, uri: &str) -> String {
+    let token = match a.transport {
+        crate::config::Transport::Udp => return uri.to_owned(),
+        crate::config::Transport::Tcp => "tcp",
+        crate::config::Transport::Tls => "tls",
+    };
+    let explicit = Uri::parse(uri).ok().and_then(|u| {
+        u.as_sip()
+            .map(|s| s.secure || s.params.value("transport").is_some())
+    });
+    if explicit != Some(false) {
+        return uri.to_owned();
+    }
+    match uri.split_once('?') {
+        Some((base, headers)) => format!("{base};transport={token}?{headers}"),
+        None => format!("{uri};transport={token}"),
+    }
+}
+
 /// The first hop of the account's outgoing calls: its proxy, if it has one.
 pub fn proxy_of(a: &Account, default: Transport) -> Result<Option<Peer>, RouteError> {
     match &a.proxy {
-        Some(p) => uri_peer(p, default)
+        Some(p) => uri_peer(&server_uri(a, p), default)
             .map(Some)
             .ok_or_else(|| RouteError::BadProxy(p.clone())),
         None => Ok(None),
@@ -120,10 +143,11 @@ pub fn outgoing(
         None => None,
     };
     let proxy = account.and_then(|a| a.proxy.clone());
-    let fallback = match account.and_then(|a| a.secondary_proxy.as_ref()) {
-        Some(uri) => Some((
+    let fallback = match account.and_then(|a| a.secondary_proxy.as_ref().map(|u| (a, u))) {
+        Some((a, uri)) => Some((
             uri.clone(),
-            uri_peer(uri, transport).ok_or_else(|| RouteError::BadProxy(uri.clone()))?,
+            uri_peer(&server_uri(a, uri), transport)
+                .ok_or_else(|| RouteError::BadProxy(uri.clone()))?,
         )),
         None => None,
     };
@@ -260,6 +284,33 @@ mod tests {
     }
 
     const LOCAL: &str = "127.0.0.1:5060";
+
+    #[test]
+    fn server_uris_carry_the_account_transport_unless_they_name_one() {
+        let mut a = cfg("[[accounts]]\nname = \"pbx\"\n").accounts[0].clone();
+        assert_eq!(server_uri(&a, "sip:10.0.0.5;lr"), "sip:10.0.0.5;lr");
+        a.transport = crate::config::Transport::Tcp;
+        assert_eq!(
+            server_uri(&a, "sip:10.0.0.5;lr"),
+            "sip:10.0.0.5;lr;transport=tcp"
+        );
+        assert_eq!(
+            server_uri(&a, "sip:10.0.0.5?X=1"),
+            "sip:10.0.0.5;transport=tcp?X=1"
+        );
+        assert_eq!(
+            server_uri(&a, "sip:10.0.0.5;transport=udp"),
+            "sip:10.0.0.5;transport=udp"
+        );
+        a.transport = crate::config::Transport::Tls;
+        assert_eq!(server_uri(&a, "sips:10.0.0.5"), "sips:10.0.0.5");
+        assert_eq!(
+            server_uri(&a, "sip:10.0.0.5:5061"),
+            "sip:10.0.0.5:5061;transport=tls"
+        );
+        let p = uri_peer(&server_uri(&a, "sip:10.0.0.5:5061"), Transport::Udp).unwrap();
+        assert_eq!(p.transport, Transport::Tls);
+    }
 
     #[test]
     fn dialable_numbers() {
