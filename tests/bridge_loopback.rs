@@ -378,6 +378,63 @@ fn a_far_hold_stops_our_rtp_and_still_plays_theirs() {
     assert_tone(&tail(&b.played, 25), "A -> B after the hold");
 }
 
+/// One RTP packet as a third host would forge it (RFC 3550 §5.1 fixed header).
+fn forged(pt: u8, seq: u16, ts: u32, payload: &[u8]) -> Vec<u8> {
+    let mut p = vec![0x80, pt];
+    p.extend_from_slice(&seq.to_be_bytes());
+    p.extend_from_slice(&ts.to_be_bytes());
+    p.extend_from_slice(&0x0bad_f00d_u32.to_be_bytes());
+    p.extend_from_slice(payload);
+    p
+}
+
+/// "RTP bleed": a third host sends well-formed RTP to a call's port, loud audio and
+/// RFC 4733 digits in sequence, as if it were the far end behind a NAT. It receives
+/// nothing, is not heard on the line, its digits are not reported, and the call's own
+/// media keeps flowing.
+#[test]
+fn a_third_host_can_neither_take_over_nor_inject_into_a_call() {
+    let (sa, aa) = bind();
+    let (sb, ab) = bind();
+    let a = side(sa, config(Law::Ulaw, 0, Some(ab), 31), tone(1000.0));
+    let b = side(sb, config(Law::Ulaw, 0, Some(aa), 32), silence());
+    std::thread::sleep(Duration::from_millis(300));
+    let evil = UdpSocket::bind("127.0.0.1:0").unwrap();
+    evil.set_read_timeout(Some(Duration::from_millis(20)))
+        .unwrap();
+    let mut loud = tone(1400.0);
+    let mut frame = [0i16; FRAME_SAMPLES];
+    let mut payload = [0u8; FRAME_SAMPLES];
+    let before = b.bridge.stats().rtp_received;
+    let mut came_back = 0;
+    let mut buf = [0u8; 1500];
+    for i in 0..60u16 {
+        loud(&mut frame);
+        Law::Ulaw.encode(&frame, &mut payload);
+        let ts = u32::from(i) * 160;
+        let _ = evil.send_to(&forged(0, i, ts, &payload), aa);
+        // Digit 5, volume 10, growing duration (RFC 4733 §2.3).
+        let dur = (i % 10 + 1) * 160;
+        let event = [5, 10, (dur >> 8) as u8, dur as u8];
+        let _ = evil.send_to(&forged(101, 1000 + i, ts, &event), aa);
+        if evil.recv_from(&mut buf).is_ok() {
+            came_back += 1;
+        }
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(came_back, 0, "the call's RTP went to the third host");
+    assert!(
+        b.bridge.stats().rtp_received > before + 40,
+        "the call's media stopped reaching B"
+    );
+    assert!(
+        level_db(&tail(&a.played, 25)) < -40.0,
+        "the third host's audio was played to the line"
+    );
+    assert_eq!(digit_reports(&a.bridge), vec![], "forged digits reported");
+    assert!(a.bridge.stats().foreign >= 120, "{:?}", a.bridge.stats());
+}
+
 #[test]
 fn progress_tone_replaces_the_far_audio() {
     let (sa, _) = bind();

@@ -1,6 +1,7 @@
 //! The per-frame work of a bridge, free of threads: one call of [`Engine::step`] moves one
 //! 20 ms frame each way. No allocation here: every buffer is a field.
 
+use super::latch::SourceLatch;
 use super::line::{LineMonitor, LineObservation};
 use super::stats::Stats;
 use super::{BridgeConfig, Control, Report};
@@ -59,6 +60,8 @@ pub struct Engine {
     event_payload_type: Option<u8>,
     socket: UdpSocket,
     remote: Option<SocketAddr>,
+    /// The source RTP is taken from (symmetric RTP without hijacking).
+    latch: SourceLatch,
     /// Our SDP direction lets us send (see [`BridgeConfig::send`]).
     send: bool,
     stats: Arc<Stats>,
@@ -114,6 +117,7 @@ impl Engine {
             event_payload_type: cfg.event_payload_type,
             socket,
             remote: cfg.remote,
+            latch: SourceLatch::new(cfg.remote),
             send: cfg.send,
             stats,
             reports,
@@ -192,6 +196,7 @@ impl Engine {
                 send,
             } => {
                 self.remote = remote;
+                self.latch.retarget(remote);
                 self.send = send;
                 self.law = law;
                 self.rx_law = law;
@@ -318,6 +323,10 @@ impl Engine {
             let d = &self.datagram[..n];
             // RFC 5761 §4: packet types 192-223 in the second octet are RTCP.
             if n >= 2 && (192..=223).contains(&d[1]) {
+                if !self.latch.accept_rtcp(from) {
+                    Stats::add(&self.stats.foreign, 1);
+                    continue;
+                }
                 match RtcpCompound::new_checked(d) {
                     Ok(c) => {
                         Stats::add(&self.stats.rtcp_received, 1);
@@ -337,8 +346,12 @@ impl Engine {
                 Stats::add(&self.stats.malformed, 1);
                 continue;
             };
-            // Symmetric RTP (RFC 4961): answer where the far end sends from.
-            self.remote = Some(from);
+            if !self.latch.accept(from, p.ssrc(), p.sequence_number()) {
+                Stats::add(&self.stats.foreign, 1);
+                continue;
+            }
+            // Symmetric RTP (RFC 4961): answer where the far end sends from, once latched.
+            self.remote = self.latch.destination();
             self.far_sent = true;
             Stats::add(&self.stats.rtp_received, 1);
             self.rx

@@ -6,9 +6,11 @@
 //! talks to it only through bounded channels ([`Control`] in, [`Report`] out) and reads its
 //! [`Stats`] atomically, so the audio never waits for signalling. RTP and RTCP share the
 //! socket (RFC 5761 multiplexing); RTP is symmetric (RFC 4961): once packets arrive,
-//! replies go to the address they come from.
+//! replies go to the address they come from, latched once per SDP so that no other host
+//! can take the call over ([`latch`]).
 
 mod engine;
+mod latch;
 mod line;
 mod stats;
 

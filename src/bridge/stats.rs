@@ -31,6 +31,8 @@ counters! {
     rtp_received,
     /// Datagrams that were neither valid RTP nor RTCP.
     malformed,
+    /// RTP and RTCP from a source other than the call's latched one, dropped.
+    foreign,
     /// Packets lost by the RTP sequence accounting (RFC 3550 A.3 cumulative).
     lost,
     /// Packets that arrived after their playout instant.
