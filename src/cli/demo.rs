@@ -158,9 +158,18 @@ impl Demo {
         for g in [&mut *g1, &mut *g2] {
             if !g.wait_link(Duration::from_secs(8)) {
                 let why = if g.running() {
-                    "its line card link never came up"
+                    "its line card link never came up".to_string()
                 } else {
-                    "tipring run exited at start"
+                    match g.wait_exit(Duration::from_millis(200)) {
+                        // Under qemu-user, spawning an ARM binary directly (no
+                        // binfmt_misc) "succeeds" and the child exits 127.
+                        Some(s) if s.code() == Some(127) => format!(
+                            "tipring run exited at start ({s}: not executable here? under \
+                             qemu-user, pass --runner qemu-aarch64)"
+                        ),
+                        Some(s) => format!("tipring run exited at start ({s})"),
+                        None => "tipring run exited at start".to_string(),
+                    }
                 };
                 return Err(Failed(format!("{}: {why}", g.name)));
             }
