@@ -1,6 +1,6 @@
 # Installs what building and testing tipring needs on a Debian machine that has a Rust
-# toolchain (rustup). Sourced by scripts/test.sh and scripts/demo.sh; idempotent and quiet
-# when everything is already there.
+# toolchain (rustup). Sourced by scripts/test.sh, scripts/demo.sh and scripts/arm-demo.sh;
+# idempotent and quiet when everything is already there.
 
 # Run a command as root (directly, or through sudo when we are not root).
 as_root() {
@@ -76,15 +76,24 @@ native_deps() {
     ensure_apt build-essential pkg-config libasound2-dev
 }
 
+# The ARM cross builds and running them under qemu-user: cross toolchains, the target's
+# ALSA, and the multiarch libc6 whose loader qemu runs the dynamically linked binaries with
+# (scripts/arm-demo.sh).
+cross_deps() {
+    ensure_foreign_arch arm64 armhf
+    ensure_apt gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf libc6-dev-arm64-cross \
+        libc6-dev-armhf-cross qemu-user libasound2-dev:arm64 libasound2-dev:armhf \
+        libc6:arm64 libc6:armhf
+    ensure_rust_target aarch64-unknown-linux-gnu armv7-unknown-linux-gnueabihf
+}
+
 # Everything the whole test suite needs: cross toolchains, qemu, the real SIP peers and the
 # reference DSP library used only by tests.
 test_deps() {
     native_deps
-    ensure_foreign_arch arm64 armhf
-    ensure_apt gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf libc6-dev-arm64-cross \
-        libc6-dev-armhf-cross qemu-user libasound2-dev:arm64 libasound2-dev:armhf \
-        sip-tester libspandsp-dev espeak-ng sox alsa-utils systemd \
+    cross_deps
+    ensure_apt sip-tester libspandsp-dev espeak-ng sox alsa-utils systemd \
         kamailio kamailio-extra-modules baresip sipsak tshark
     quiet_packaged_services kamailio
-    ensure_rust_target aarch64-unknown-linux-gnu armv7-unknown-linux-gnueabihf thumbv7em-none-eabihf
+    ensure_rust_target thumbv7em-none-eabihf
 }

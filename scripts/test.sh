@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what it needs, then formatting, lints, every test, and the
-# ARM cross builds (aarch64 and armv7) with the sip tests run under qemu-aarch64.
+# ARM cross builds (aarch64 and armv7) with their demo and the sip tests run under qemu.
 # Usage: scripts/test.sh            (from anywhere inside the repository)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +27,9 @@ for target in aarch64-unknown-linux-gnu armv7-unknown-linux-gnueabihf; do
     PKG_CONFIG_ALLOW_CROSS=1 PKG_CONFIG_LIBDIR=/usr/lib/$multiarch/pkgconfig \
         cargo build --workspace --locked --target "$target"
 done
+
+step "the ARM binaries' demo under qemu-user (aarch64, armv7)"
+scripts/arm-demo.sh
 
 step "hal wire codec without std, for a line-card MCU (thumbv7em-none-eabihf)"
 cargo build -p tipring-hal --no-default-features --locked --target thumbv7em-none-eabihf

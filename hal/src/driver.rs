@@ -216,15 +216,7 @@ impl Worker {
         while !self.stop.load(Ordering::Relaxed) {
             let now = start.elapsed();
             if port.is_none() && Instant::now() >= next_open {
-                let s = &self.settings;
-                match serialport::new(s.path.to_string_lossy(), s.baud)
-                    .data_bits(s.data_bits)
-                    .parity(s.parity)
-                    .stop_bits(s.stop_bits)
-                    .flow_control(s.flow_control)
-                    .timeout(READ_SLICE)
-                    .open()
-                {
+                match open_port(&self.settings) {
                     Ok(p) => {
                         link.transport_reset();
                         port = Some(p);
@@ -306,6 +298,132 @@ impl Worker {
     }
 }
 
+/// Opens the device and sets the line up as `s` says, with `serialport`; or, where the
+/// kernel does not know the termios2 ioctls `serialport` sets the line with on Linux
+/// (ENOSYS: qemu-user, which the test suite runs the ARM binary under, up to at least
+/// 10.1; some seccomp sandboxes), with the classic termios calls ([`open_termios`]).
+fn open_port(s: &SerialSettings) -> serialport::Result<Box<dyn serialport::SerialPort>> {
+    let opened = serialport::new(s.path.to_string_lossy(), s.baud)
+        .data_bits(s.data_bits)
+        .parity(s.parity)
+        .stop_bits(s.stop_bits)
+        .flow_control(s.flow_control)
+        .timeout(READ_SLICE)
+        .open();
+    match opened {
+        // `serialport` reports ENOSYS as an unknown error: ask the kernel itself.
+        Err(e) if e.kind() == serialport::ErrorKind::Unknown && !has_termios2(&s.path) => {
+            Ok(Box::new(open_termios(s)?))
+        }
+        r => r,
+    }
+}
+
+/// Whether the kernel answers TCGETS2 on this device (false only on ENOSYS).
+fn has_termios2(path: &std::path::Path) -> bool {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::OpenOptionsExt;
+    let Ok(file) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(nix::libc::O_NOCTTY | nix::libc::O_NONBLOCK)
+        .open(path)
+    else {
+        return true;
+    };
+    let mut t = std::mem::MaybeUninit::<nix::libc::termios2>::uninit();
+    // SAFETY: TCGETS2 writes one termios2 into `t`, which is that size.
+    let r = unsafe { nix::libc::ioctl(file.as_raw_fd(), nix::libc::TCGETS2, t.as_mut_ptr()) };
+    !(r == -1 && nix::errno::Errno::last() == nix::errno::Errno::ENOSYS)
+}
+
+/// Opens the device as `serialport` does (raw, exclusive, blocking reads bounded by
+/// [`READ_SLICE`]) but sets the line with `tcsetattr` (TCSETS) instead of termios2, so
+/// only the standard baud rates can be set.
+pub(crate) fn open_termios(s: &SerialSettings) -> std::io::Result<serialport::TTYPort> {
+    use nix::sys::termios::{
+        BaudRate, ControlFlags as C, InputFlags as I, SetArg, cfmakeraw, cfsetspeed, tcgetattr,
+        tcsetattr,
+    };
+    use serialport::{DataBits, FlowControl, Parity, StopBits};
+    use std::os::fd::{FromRawFd, IntoRawFd};
+    use std::os::unix::fs::OpenOptionsExt;
+    let baud = match s.baud {
+        1200 => BaudRate::B1200,
+        2400 => BaudRate::B2400,
+        4800 => BaudRate::B4800,
+        9600 => BaudRate::B9600,
+        19_200 => BaudRate::B19200,
+        38_400 => BaudRate::B38400,
+        57_600 => BaudRate::B57600,
+        115_200 => BaudRate::B115200,
+        230_400 => BaudRate::B230400,
+        460_800 => BaudRate::B460800,
+        500_000 => BaudRate::B500000,
+        921_600 => BaudRate::B921600,
+        1_000_000 => BaudRate::B1000000,
+        1_500_000 => BaudRate::B1500000,
+        2_000_000 => BaudRate::B2000000,
+        3_000_000 => BaudRate::B3000000,
+        4_000_000 => BaudRate::B4000000,
+        other => {
+            return Err(std::io::Error::new(
+                ErrorKind::InvalidInput,
+                format!("{other} baud needs termios2, which this kernel does not have"),
+            ));
+        }
+    };
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(nix::libc::O_NOCTTY | nix::libc::O_NONBLOCK)
+        .open(&s.path)?;
+    let mut t = tcgetattr(&file)?;
+    cfmakeraw(&mut t);
+    let (c, i) = (&mut t.control_flags, &mut t.input_flags);
+    c.insert(C::CREAD | C::CLOCAL);
+    c.remove(C::CSIZE);
+    c.insert(match s.data_bits {
+        DataBits::Five => C::CS5,
+        DataBits::Six => C::CS6,
+        DataBits::Seven => C::CS7,
+        DataBits::Eight => C::CS8,
+    });
+    match s.parity {
+        Parity::None => {
+            c.remove(C::PARENB | C::PARODD);
+            i.remove(I::INPCK);
+            i.insert(I::IGNPAR);
+        }
+        Parity::Odd => {
+            c.insert(C::PARENB | C::PARODD);
+            i.insert(I::INPCK);
+            i.remove(I::IGNPAR);
+        }
+        Parity::Even => {
+            c.remove(C::PARODD);
+            c.insert(C::PARENB);
+            i.insert(I::INPCK);
+            i.remove(I::IGNPAR);
+        }
+    }
+    c.set(C::CSTOPB, s.stop_bits == StopBits::Two);
+    c.set(C::CRTSCTS, s.flow_control == FlowControl::Hardware);
+    i.set(I::IXON | I::IXOFF, s.flow_control == FlowControl::Software);
+    cfsetspeed(&mut t, baud)?;
+    tcsetattr(&file, SetArg::TCSANOW, &t)?;
+    // Blocking reads from here on; the port bounds them with poll.
+    nix::fcntl::fcntl(
+        std::os::fd::AsRawFd::as_raw_fd(&file),
+        nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::empty()),
+    )?;
+    // SAFETY: the descriptor is open and now owned by the port alone (it takes the
+    // exclusive lock and TIOCEXCL, as `serialport` does).
+    let mut port = unsafe { serialport::TTYPort::from_raw_fd(file.into_raw_fd()) };
+    serialport::SerialPort::set_timeout(&mut port, READ_SLICE)?;
+    Ok(port)
+}
+
 /// A value that differs between runs (PROTOCOL.md §4 `boot_id`).
 pub(crate) fn boot_id() -> u32 {
     let t = std::time::SystemTime::now()
@@ -313,4 +431,52 @@ pub(crate) fn boot_id() -> u32 {
         .map(|d| d.subsec_nanos() ^ (d.as_secs() as u32))
         .unwrap_or(0);
     t ^ std::process::id().rotate_left(16)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nix::sys::termios::{BaudRate, ControlFlags, cfgetospeed, tcgetattr};
+    use std::os::fd::AsFd;
+
+    /// The termios fallback (what runs under qemu-user) opens a PTY raw at the board's
+    /// settings and carries bytes both ways.
+    #[test]
+    fn termios_fallback_opens_a_pty() {
+        let pair = nix::pty::openpty(None, None).unwrap();
+        let path = nix::unistd::ttyname(pair.slave.as_fd()).unwrap();
+        let mut port = open_termios(&SerialSettings::new(&path)).unwrap();
+        let t = tcgetattr(pair.slave.as_fd()).unwrap();
+        assert_eq!(cfgetospeed(&t), BaudRate::B115200);
+        assert!(
+            t.control_flags
+                .contains(ControlFlags::CS8 | ControlFlags::CLOCAL)
+        );
+        assert!(!t.control_flags.contains(ControlFlags::PARENB));
+        let mut master = std::fs::File::from(pair.master);
+        master.write_all(b"\x00card\x00").unwrap();
+        let mut got = Vec::new();
+        let end = Instant::now() + Duration::from_secs(2);
+        while got.len() < 6 && Instant::now() < end {
+            let mut b = [0u8; 16];
+            match port.read(&mut b) {
+                Ok(n) => got.extend_from_slice(&b[..n]),
+                Err(e) if e.kind() == ErrorKind::TimedOut => {}
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert_eq!(got, b"\x00card\x00", "raw mode: bytes unchanged");
+        port.write_all(b"gw\n").unwrap();
+        let mut b = [0u8; 3];
+        master.read_exact(&mut b).unwrap();
+        assert_eq!(&b, b"gw\n", "raw mode: no output processing");
+        let odd = SerialSettings {
+            baud: 12_345,
+            ..SerialSettings::new(&path)
+        };
+        assert_eq!(
+            open_termios(&odd).unwrap_err().kind(),
+            ErrorKind::InvalidInput
+        );
+    }
 }

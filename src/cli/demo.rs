@@ -29,6 +29,12 @@ pub struct Args {
     /// Keep the gateways' directory (configs, board profiles) instead of removing it.
     #[arg(long)]
     pub keep: bool,
+    /// Start each gateway's `tipring run` through this command, this binary's path
+    /// appended: an emulator such as "qemu-aarch64" when the demo itself runs under
+    /// qemu-user and the kernel has no binfmt_misc entry for ARM binaries. Split on
+    /// whitespace.
+    #[arg(long, value_name = "COMMAND")]
+    pub runner: Option<String>,
 }
 
 /// A failed step.
@@ -104,6 +110,11 @@ impl Demo {
         let mut g2 = Node::prepare("gw2", &tmp.0.join("gw2"), a2).map_err(fail("gateway 2"))?;
         g1.echo(args.verbose);
         g2.echo(args.verbose);
+        if let Some(r) = &args.runner {
+            let r: Vec<String> = r.split_whitespace().map(String::from).collect();
+            g1.runner(&r);
+            g2.runner(&r);
+        }
         let r = self.call(&exe, &mut g1, &mut g2, &phone, &mut n);
         step(&mut n, "stop both gateways (SIGTERM)");
         let s1 = g1.terminate(Duration::from_secs(6));
@@ -147,9 +158,18 @@ impl Demo {
         for g in [&mut *g1, &mut *g2] {
             if !g.wait_link(Duration::from_secs(8)) {
                 let why = if g.running() {
-                    "its line card link never came up"
+                    "its line card link never came up".to_string()
                 } else {
-                    "tipring run exited at start"
+                    match g.wait_exit(Duration::from_millis(200)) {
+                        // Under qemu-user, spawning an ARM binary directly (no
+                        // binfmt_misc) "succeeds" and the child exits 127.
+                        Some(s) if s.code() == Some(127) => format!(
+                            "tipring run exited at start ({s}: not executable here? under \
+                             qemu-user, pass --runner qemu-aarch64)"
+                        ),
+                        Some(s) => format!("tipring run exited at start ({s})"),
+                        None => "tipring run exited at start".to_string(),
+                    }
                 };
                 return Err(Failed(format!("{}: {why}", g.name)));
             }

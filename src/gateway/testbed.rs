@@ -44,6 +44,8 @@ pub struct Node {
     pub log: Arc<Mutex<Vec<(Instant, String)>>>,
     echo: bool,
     env: Vec<(String, String)>,
+    /// A command that runs the gateway binary (its path appended), e.g. `qemu-aarch64`.
+    runner: Vec<String>,
 }
 
 /// A log line and where it came from.
@@ -114,6 +116,7 @@ impl Node {
             log: Arc::new(Mutex::new(Vec::new())),
             echo: false,
             env: Vec::new(),
+            runner: Vec::new(),
         })
     }
 
@@ -132,11 +135,32 @@ impl Node {
         self.env.push((key.into(), value.into()));
     }
 
+    /// Runs the gateway binary through this command (program and arguments, the binary's
+    /// path appended) instead of executing it directly: an emulator such as
+    /// `qemu-aarch64` when the binary is for another architecture and the kernel has no
+    /// binfmt_misc entry to run it (before [`Node::start`]).
+    pub fn runner(&mut self, command: &[String]) {
+        self.runner = command.to_vec();
+    }
+
     /// Starts `tipring run` (the binary `exe`) with `config`, seeded with `seed`.
     pub fn start(&mut self, exe: &Path, config: &str, seed: u64) -> Result<(), TestbedError> {
         let path = self.dir.join("tipring.toml");
         std::fs::write(&path, config).map_err(io("configuration"))?;
-        let mut child = Command::new(exe)
+        let mut command = match self.runner.split_first() {
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                c.args(args).arg(exe);
+                c
+            }
+            None => Command::new(exe),
+        };
+        let mut shown = self.runner.join(" ");
+        if !shown.is_empty() {
+            shown.push(' ');
+        }
+        shown.push_str(&format!("{} run", exe.display()));
+        let mut child = command
             .arg("run")
             .arg("--config")
             .arg(&path)
@@ -149,7 +173,17 @@ impl Node {
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
-            .map_err(io(format!("{} run", exe.display())))?;
+            .map_err(|source| {
+                // What an ARM binary started directly gets under qemu-user when the
+                // kernel has no binfmt_misc entry for it.
+                if source.raw_os_error() == Some(nix::errno::Errno::ENOEXEC as i32) {
+                    shown.push_str(" (a binary for another architecture? `tipring demo --runner qemu-aarch64` starts it through an emulator)");
+                }
+                TestbedError::Io {
+                    what: shown,
+                    source,
+                }
+            })?;
         if let Some(err) = child.stderr.take() {
             let (log, name, echo) = (self.log.clone(), self.name.clone(), self.echo);
             std::thread::spawn(move || {
