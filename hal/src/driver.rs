@@ -50,6 +50,9 @@ impl SerialSettings {
 pub enum DriverEvent {
     /// The device was opened.
     DeviceOpened,
+    /// The device cannot be opened (missing, permissions, unsupported ioctl); it is tried
+    /// again every `reopen_every`. Reported once per distinct reason, not per attempt.
+    OpenFailed(String),
     /// The device failed or vanished; it will be reopened.
     DeviceLost(String),
     /// The session with the card is up; its hello.
@@ -209,6 +212,7 @@ impl Worker {
         );
         let mut port: Option<Box<dyn serialport::SerialPort>> = None;
         let mut next_open = start;
+        let mut open_error: Option<String> = None;
         let mut waiters: HashMap<Seq, Sender<CmdResult>> = HashMap::new();
         let mut seq_of: HashMap<u64, Seq> = HashMap::new();
         let mut buf = [0u8; 512];
@@ -220,9 +224,17 @@ impl Worker {
                     Ok(p) => {
                         link.transport_reset();
                         port = Some(p);
+                        open_error = None;
                         let _ = self.events.send(DriverEvent::DeviceOpened);
                     }
-                    Err(_) => next_open = Instant::now() + self.settings.reopen_every,
+                    Err(e) => {
+                        let why = format!("{}: {e}", self.settings.path.display());
+                        if open_error.as_ref() != Some(&why) {
+                            let _ = self.events.send(DriverEvent::OpenFailed(why.clone()));
+                            open_error = Some(why);
+                        }
+                        next_open = Instant::now() + self.settings.reopen_every;
+                    }
                 }
             }
             loop {
@@ -438,6 +450,29 @@ mod tests {
     use super::*;
     use nix::sys::termios::{BaudRate, ControlFlags, cfgetospeed, tcgetattr};
     use std::os::fd::AsFd;
+
+    /// A device that cannot be opened is reported with its path and reason, once, while
+    /// the driver keeps trying.
+    #[test]
+    fn a_device_that_cannot_be_opened_is_reported_once() {
+        let path = std::env::temp_dir().join(format!("tipring-no-card-{}", std::process::id()));
+        let d = Driver::start(SerialSettings::new(&path)).unwrap();
+        std::thread::sleep(Duration::from_millis(400));
+        let events: Vec<DriverEvent> = d.events().try_iter().collect();
+        let failed: Vec<&String> = events
+            .iter()
+            .filter_map(|e| match e {
+                DriverEvent::OpenFailed(why) => Some(why),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(failed.len(), 1, "{events:?}");
+        assert!(
+            failed[0].contains(&path.display().to_string()),
+            "{failed:?}"
+        );
+        assert!(!events.contains(&DriverEvent::DeviceOpened));
+    }
 
     /// The termios fallback (what runs under qemu-user) opens a PTY raw at the board's
     /// settings and carries bytes both ways.
