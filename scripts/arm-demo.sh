@@ -10,7 +10,7 @@
 # - The debug builds of test.sh's "ARM cross builds" step, built by the same command here
 #   (a no-op when test.sh has just built them): dynamically linked, as shipped. A static
 #   (crt-static) build is not possible: Debian ships no static libasound.
-# - qemu is given no -L prefix (unlike .cargo/config.toml's runners): the binaries' loader
+# - qemu is given no -L prefix (as in .cargo/config.toml's runners): the binaries' loader
 #   /lib/ld-linux-aarch64.so.1 (/lib/ld-linux-armhf.so.3) and libraries are the multiarch
 #   libc6:arm64 (libc6:armhf) ones. With -L /usr/aarch64-linux-gnu the loader is
 #   libc6-arm64-cross's (2.36-8cross1) while the host's ld.so.cache hands it libc6:arm64's

@@ -35,10 +35,8 @@ step "hal wire codec without std, for a line-card MCU (thumbv7em-none-eabihf)"
 cargo build -p tipring-hal --no-default-features --locked --target thumbv7em-none-eabihf
 
 step "sip tests on aarch64 under qemu-aarch64"
-# Linked statically: Debian bookworm's qemu-user 7.2 hangs in pthread_create when it runs a
-# dynamically linked aarch64 glibc binary built by this toolchain (a static one runs fine).
-# Doctests are left to the x86_64 run: rustdoc ignores RUSTFLAGS, so they would link dynamically.
-RUSTFLAGS="-C target-feature=+crt-static" \
-    cargo test -p tipring-sip --locked --target aarch64-unknown-linux-gnu --lib --tests
+# Dynamically linked, run by .cargo/config.toml's runner (qemu-aarch64 with no -L prefix:
+# the multiarch libc6:arm64 loader and libc; see scripts/arm-demo.sh for why not -L).
+cargo test -p tipring-sip --locked --target aarch64-unknown-linux-gnu --lib --tests
 
 printf '\nall checks passed\n'
