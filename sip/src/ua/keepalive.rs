@@ -1,7 +1,7 @@
 //! OPTIONS pings to a proxy (RFC 3261 §11, used as a keepalive): one OPTIONS per interval,
 //! the proxy reported up on any final response except 408/503 and down on a timeout.
 
-use super::{Purpose, Ua, UaError, UaEvent, uri_peer};
+use super::{Purpose, Ua, UaError, UaEvent};
 use crate::MessageBuilder;
 use crate::header::{HeaderName, Method};
 use crate::transaction::Peer;
@@ -29,8 +29,9 @@ impl Ua {
         target: &str,
         interval: Duration,
     ) -> Result<PingHandle, UaError> {
-        let peer =
-            uri_peer(target, self.cfg.transport).ok_or_else(|| UaError::Uri(target.into()))?;
+        let peer = self
+            .peer_of(target)
+            .ok_or_else(|| UaError::Uri(target.into()))?;
         let h = PingHandle(self.next_call);
         self.next_call += 1;
         self.pings.insert(

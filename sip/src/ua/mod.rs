@@ -5,6 +5,7 @@
 //! Session bodies (SDP) are opaque bytes here; the caller makes offers and answers.
 
 mod call;
+mod hosts;
 mod keepalive;
 pub mod register;
 pub mod response;
@@ -17,6 +18,7 @@ mod uas;
 mod tests;
 
 pub use call::{CallHandle, CallState, Role};
+pub use hosts::HostTable;
 pub use keepalive::PingHandle;
 pub use register::{Binding, RegHandle, RegState, RegisterConfig};
 pub use response::{Authenticator, Challenge, DigestCredentials};
@@ -58,6 +60,8 @@ pub struct UaConfig {
     pub max_redirects: u8,
     /// Seed of the generator for tags, branches, Call-IDs and the §14.1 glare wait.
     pub seed: u64,
+    /// Host names the caller resolved (registrar, proxies): URIs naming them are reachable.
+    pub hosts: HostTable,
 }
 
 impl UaConfig {
@@ -72,6 +76,7 @@ impl UaConfig {
             outbound_proxy: None,
             max_redirects: 5,
             seed: 0x5eed,
+            hosts: HostTable::new(),
         }
     }
 }
@@ -321,12 +326,17 @@ impl std::fmt::Debug for Ua {
 /// RFC 3263 lookups belong to the caller): port 5060 (5061 for sips) by default, transport
 /// from `;transport=` or `default`.
 pub fn uri_peer(uri: &str, default: Transport) -> Option<Peer> {
+    uri_peer_in(uri, default, &HostTable::new())
+}
+
+/// As [`uri_peer`], a host name also resolving through `hosts`.
+pub fn uri_peer_in(uri: &str, default: Transport, hosts: &HostTable) -> Option<Peer> {
     let u = Uri::parse(uri).ok()?;
     let s = u.as_sip()?;
     let ip: IpAddr = match s.host {
         Host::Ipv4(a) => a.into(),
         Host::Ipv6(a) => a.into(),
-        Host::Domain(d) => d.parse().ok()?,
+        Host::Domain(d) => d.parse().ok().or_else(|| hosts.get(d))?,
     };
     let transport = match s.params.value("transport").flatten() {
         Some(t) => Transport::from_via_token(t)?,
@@ -558,6 +568,12 @@ impl Ua {
         )
     }
 
+    /// Where a URI's requests go: its address (a name through the host table), port and
+    /// transport (§8.1.2, §18.1.1).
+    fn peer_of(&self, uri: &str) -> Option<Peer> {
+        uri_peer_in(uri, self.cfg.transport, &self.cfg.hosts)
+    }
+
     /// The transport a call runs over: the one its INVITE came in or went out on.
     fn call_transport(&self, h: CallHandle) -> Transport {
         self.calls
@@ -585,7 +601,7 @@ impl Ua {
                 .to_string(),
             None => d.remote_target().to_owned(),
         };
-        uri_peer(&uri, self.cfg.transport).ok_or(UaError::Uri(uri))
+        self.peer_of(&uri).ok_or(UaError::Uri(uri))
     }
 
     fn send(

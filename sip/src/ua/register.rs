@@ -3,7 +3,7 @@
 //! Min-Expires (§10.2.8), challenges answered once (§22.2), 3xx followed (§21.3).
 
 use super::response::{challenge, min_expires, redirect_targets, retry_after};
-use super::{Purpose, Ua, UaError, UaEvent, uri_peer};
+use super::{Purpose, Ua, UaError, UaEvent, uri_peer_in};
 use crate::MessageBuilder;
 use crate::header::{Contact, HeaderName, Method};
 use crate::message::Message;
@@ -111,7 +111,8 @@ impl Ua {
     pub fn register(&mut self, now: Instant, cfg: RegisterConfig) -> Result<RegHandle, UaError> {
         let peer = match self.cfg.outbound_proxy {
             Some(p) => p,
-            None => uri_peer(&cfg.registrar, self.cfg.transport)
+            None => self
+                .peer_of(&cfg.registrar)
                 .ok_or_else(|| UaError::Uri(cfg.registrar.clone()))?,
         };
         crate::Uri::parse(&cfg.aor).map_err(|_| UaError::Uri(cfg.aor.clone()))?;
@@ -287,7 +288,7 @@ impl Ua {
                     .find(|t| !r.tried.contains(t));
                 let peer = next
                     .as_deref()
-                    .and_then(|t| uri_peer(t, self.cfg.transport));
+                    .and_then(|t| uri_peer_in(t, self.cfg.transport, &self.cfg.hosts));
                 match (next, peer) {
                     (Some(t), Some(p)) if r.redirects < self.cfg.max_redirects => {
                         r.redirects += 1;

@@ -519,6 +519,35 @@ fn via_and_contact_follow_the_transport_of_the_target() {
     assert!(!m.header("Contact").unwrap().value.contains("transport="));
 }
 
+/// A host name the caller resolved (UaConfig::hosts) is reachable; the Request-URI keeps
+/// the name; a name nobody resolved is refused as before.
+#[test]
+fn names_in_the_host_table_are_reachable() {
+    let mut cfg = UaConfig::new(A.parse().unwrap(), Transport::Udp, "u");
+    cfg.hosts.insert("PBX.test", "127.0.0.9".parse().unwrap());
+    let mut a = Ua::new(cfg);
+    let now = Instant::now();
+    a.call(
+        now,
+        "sip:200@pbx.test:5070",
+        &format!("sip:u@{A}"),
+        b"v=0".to_vec(),
+    )
+    .unwrap();
+    let t = a.poll_transmit().expect("the INVITE");
+    assert_eq!(t.to.addr, "127.0.0.9:5070".parse().unwrap());
+    assert!(t.bytes.starts_with(b"INVITE sip:200@pbx.test:5070 SIP/2.0"));
+    assert!(matches!(
+        a.call(
+            now,
+            "sip:200@unknown.test",
+            &format!("sip:u@{A}"),
+            b"v=0".to_vec()
+        ),
+        Err(UaError::Uri(_))
+    ));
+}
+
 /// §8.2.2.2: a forking proxy's two copies of one INVITE (same From tag, Call-ID and CSeq,
 /// other branches) reach us: the second gets 482 and rings nothing.
 #[test]

@@ -4,7 +4,7 @@
 
 use super::call::{Call, CallHandle, CallState, OutReinvite, Role};
 use super::response::{challenge, redirect_targets, retry_after};
-use super::{EndReason, Purpose, Ua, UaError, UaEvent, uri_peer};
+use super::{EndReason, Purpose, Ua, UaError, UaEvent};
 use crate::MessageBuilder;
 use crate::dialog::{Dialog, DialogId};
 use crate::header::{HeaderName, Method};
@@ -114,7 +114,9 @@ impl Ua {
     fn initial_peer(&self, target: &str) -> Result<Peer, UaError> {
         match self.cfg.outbound_proxy {
             Some(p) => Ok(p),
-            None => uri_peer(target, self.cfg.transport).ok_or_else(|| UaError::Uri(target.into())),
+            None => self
+                .peer_of(target)
+                .ok_or_else(|| UaError::Uri(target.into())),
         }
     }
 
@@ -519,7 +521,7 @@ impl Ua {
             }
             let Some(peer) = (match self.cfg.outbound_proxy {
                 Some(p) => Some(p),
-                None => uri_peer(&t, self.cfg.transport),
+                None => self.peer_of(&t),
             }) else {
                 continue;
             };
