@@ -12,6 +12,7 @@ mod collect;
 mod hal;
 pub mod line;
 pub mod measure;
+pub mod names;
 mod ports;
 mod runtime;
 pub mod sip_side;
@@ -113,9 +114,13 @@ pub async fn run(
             p.rtp_addr
         ));
     }
+    let (hosts, unresolved) = names::resolve(&names::names(&loaded.config), local).await;
+    for n in &unresolved {
+        log.line(format_args!("SIP: cannot resolve {n}; requests to it fail"));
+    }
     // `io::run` starts it (registrations, pings).
-    let side =
-        SipSide::new(&loaded, local, &rtp, seed).map_err(|e| GatewayError::Sip(e.to_string()))?;
+    let side = SipSide::new(&loaded, local, &rtp, seed, hosts)
+        .map_err(|e| GatewayError::Sip(e.to_string()))?;
     let card = hal::Hal::start(loaded.board.serial_settings()).map_err(GatewayError::Driver)?;
     log.line(format_args!(
         "line card {} on {}; SIP on udp {local}",

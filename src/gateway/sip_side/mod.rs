@@ -44,8 +44,8 @@ use tipring_sip::Message;
 use tipring_sip::header::Method;
 use tipring_sip::transaction::{Peer, TimerConfig, Transmit, Transport};
 use tipring_sip::ua::{
-    CallHandle, CallOptions, EndReason, PingHandle, RegHandle, RegisterConfig, Ua, UaConfig,
-    UaEvent, uri_peer,
+    CallHandle, CallOptions, EndReason, HostTable, PingHandle, RegHandle, RegisterConfig, Ua,
+    UaConfig, UaEvent, uri_peer_in,
 };
 
 /// What the SIP side tells the rest of the gateway.
@@ -144,6 +144,8 @@ pub struct SipSide {
     cfg: Config,
     ua: Ua,
     transport: Transport,
+    /// Names of the configuration resolved at start (the UA has a copy).
+    hosts: HostTable,
     screen: Screen,
     slots: BTreeMap<u8, Slot>,
     calls: HashMap<CallHandle, u8>,
@@ -198,6 +200,7 @@ impl SipSide {
         local: SocketAddr,
         rtp: &BTreeMap<u8, SocketAddr>,
         seed: u64,
+        hosts: HostTable,
     ) -> Result<SipSide, SipSideError> {
         let c = &cfg.config;
         let transport = c
@@ -216,6 +219,7 @@ impl SipSide {
         let mut ucfg = UaConfig::new(local, transport, &user);
         ucfg.single_line = false;
         ucfg.seed = seed;
+        ucfg.hosts = hosts.clone();
         ucfg.timers = TimerConfig {
             t1: Duration::from_millis(c.timers.sip_t1_ms.into()),
             t2: Duration::from_millis(c.timers.sip_t2_ms.into()),
@@ -227,7 +231,7 @@ impl SipSide {
         if let Some(a) = c.accounts.iter().find(|a| a.outbound_proxy.is_some()) {
             let uri = a.outbound_proxy.clone().unwrap_or_default();
             ucfg.outbound_proxy = Some(
-                uri_peer(&route::server_uri(a, &uri), transport).ok_or_else(|| {
+                uri_peer_in(&route::server_uri(a, &uri), transport, &hosts).ok_or_else(|| {
                     SipSideError::OutboundProxy {
                         account: a.name.clone(),
                         uri,
@@ -273,6 +277,7 @@ impl SipSide {
             cfg: c.clone(),
             ua,
             transport,
+            hosts,
             screen: Screen::new(cfg.trusted.clone(), &c.security, &realm, key),
             slots,
             calls: HashMap::new(),

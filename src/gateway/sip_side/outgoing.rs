@@ -22,8 +22,15 @@ impl SipSide {
         let Some(p) = self.slots.get(&port).map(|s| s.port.clone()) else {
             return;
         };
-        let out = match route::outgoing(&self.cfg, &p, target, caller, self.local(), self.transport)
-        {
+        let out = match route::outgoing(
+            &self.cfg,
+            &p,
+            target,
+            caller,
+            self.local(),
+            self.transport,
+            &self.hosts,
+        ) {
             Ok(o) => o,
             Err(e) => {
                 let code = match e {

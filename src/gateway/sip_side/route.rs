@@ -5,7 +5,7 @@ use crate::config::{Account, Config, Port};
 use tipring_hal::model::PortKind;
 use tipring_sip::Uri;
 use tipring_sip::transaction::{Peer, Transport};
-use tipring_sip::ua::uri_peer;
+use tipring_sip::ua::{HostTable, uri_peer_in};
 
 /// Why an outgoing call cannot be routed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -16,8 +16,9 @@ pub enum RouteError {
     /// A number was dialled but the port's account names no domain, proxy or registrar.
     #[error("number \"{0}\" dialled but the port has no account with a domain or proxy")]
     NoDomain(String),
-    /// The proxy URI names no address we can send to (no DNS in the core).
-    #[error("proxy \"{0}\" is not an IP address")]
+    /// The proxy URI names no address we can send to: not an IP address, nor a name
+    /// resolved at start.
+    #[error("proxy \"{0}\" names no known address (an IP address, or a name resolved at start)")]
     BadProxy(String),
 }
 
@@ -103,9 +104,13 @@ pub fn server_uri(a: &Account, uri: &str) -> String {
 }
 
 /// The first hop of the account's outgoing calls: its proxy, if it has one.
-pub fn proxy_of(a: &Account, default: Transport) -> Result<Option<Peer>, RouteError> {
+pub fn proxy_of(
+    a: &Account,
+    default: Transport,
+    hosts: &HostTable,
+) -> Result<Option<Peer>, RouteError> {
     match &a.proxy {
-        Some(p) => uri_peer(&server_uri(a, p), default)
+        Some(p) => uri_peer_in(&server_uri(a, p), default, hosts)
             .map(Some)
             .ok_or_else(|| RouteError::BadProxy(p.clone())),
         None => Ok(None),
@@ -124,6 +129,7 @@ pub fn outgoing(
     caller: &crate::call::CallerInfo,
     local: std::net::SocketAddr,
     transport: Transport,
+    hosts: &HostTable,
 ) -> Result<Outgoing, RouteError> {
     let account = account_of(cfg, port);
     let is_uri = target.starts_with("sip:") || target.starts_with("sips:");
@@ -139,14 +145,14 @@ pub fn outgoing(
         return Err(RouteError::BadTarget(target.into()));
     };
     let next_hop = match account {
-        Some(a) => proxy_of(a, transport)?,
+        Some(a) => proxy_of(a, transport, hosts)?,
         None => None,
     };
     let proxy = account.and_then(|a| a.proxy.clone());
     let fallback = match account.and_then(|a| a.secondary_proxy.as_ref().map(|u| (a, u))) {
         Some((a, uri)) => Some((
             uri.clone(),
-            uri_peer(&server_uri(a, uri), transport)
+            uri_peer_in(&server_uri(a, uri), transport, hosts)
                 .ok_or_else(|| RouteError::BadProxy(uri.clone()))?,
         )),
         None => None,
@@ -308,7 +314,12 @@ mod tests {
             server_uri(&a, "sip:10.0.0.5:5061"),
             "sip:10.0.0.5:5061;transport=tls"
         );
-        let p = uri_peer(&server_uri(&a, "sip:10.0.0.5:5061"), Transport::Udp).unwrap();
+        let p = uri_peer_in(
+            &server_uri(&a, "sip:10.0.0.5:5061"),
+            Transport::Udp,
+            &HostTable::new(),
+        )
+        .unwrap();
         assert_eq!(p.transport, Transport::Tls);
     }
 
@@ -332,6 +343,7 @@ mod tests {
             &caller,
             LOCAL.parse().unwrap(),
             Transport::Udp,
+            &HostTable::new(),
         )
         .unwrap();
         assert_eq!(o.request_uri, "sip:+15550100@10.0.0.5");
@@ -351,6 +363,7 @@ mod tests {
             &cid,
             LOCAL.parse().unwrap(),
             Transport::Udp,
+            &HostTable::new(),
         )
         .unwrap();
         assert_eq!(o.request_uri, "sip:op@10.9.9.9");
@@ -365,6 +378,7 @@ mod tests {
             &caller,
             LOCAL.parse().unwrap(),
             Transport::Udp,
+            &HostTable::new(),
         )
         .unwrap();
         assert_eq!(o.from, "sip:gw1@10.0.0.5");
@@ -383,16 +397,33 @@ mod tests {
             &caller,
             l,
             Transport::Udp,
+            &HostTable::new(),
         )
         .unwrap();
         assert_eq!(o.next_hop, None);
         assert_eq!(o.from, "sip:201@127.0.0.1:5060");
         assert_eq!(
-            outgoing(&c, &c.ports[0], "2001", &caller, l, Transport::Udp),
+            outgoing(
+                &c,
+                &c.ports[0],
+                "2001",
+                &caller,
+                l,
+                Transport::Udp,
+                &HostTable::new()
+            ),
             Err(RouteError::NoDomain("2001".into()))
         );
         assert!(matches!(
-            outgoing(&c, &c.ports[0], "bob", &caller, l, Transport::Udp),
+            outgoing(
+                &c,
+                &c.ports[0],
+                "bob",
+                &caller,
+                l,
+                Transport::Udp,
+                &HostTable::new()
+            ),
             Err(RouteError::BadTarget(_))
         ));
     }

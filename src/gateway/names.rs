@@ -1,0 +1,107 @@
+//! The host names in the configuration, looked up once at start for the sans-IO SIP side
+//! (RFC 3263 §4.2, the A/AAAA step only: no NAPTR or SRV, so a URI's port is its own or
+//! the transport's default). Registrars, proxies and hotline targets are usually written
+//! as names; the user agent core never resolves anything itself.
+
+use crate::config::Config;
+use std::net::{IpAddr, SocketAddr};
+use tipring_sip::Uri;
+use tipring_sip::ua::HostTable;
+use tipring_sip::uri::Host;
+
+/// Every host name (not an IP literal) the configuration sends requests to: the accounts'
+/// registrar, proxies and domain, the ports' hotline and warm-line targets.
+pub fn names(cfg: &Config) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let uris = cfg.accounts.iter().flat_map(|a| {
+        [
+            &a.registrar,
+            &a.proxy,
+            &a.secondary_proxy,
+            &a.outbound_proxy,
+        ]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .chain(a.domain.as_ref().map(|d| format!("sip:{d}")))
+    });
+    let targets = cfg
+        .ports
+        .iter()
+        .flat_map(|p| [&p.hotline, &p.warm_line].into_iter().flatten().cloned());
+    for uri in uris.chain(targets) {
+        let Ok(u) = Uri::parse(&uri) else { continue };
+        let Some(s) = u.as_sip() else { continue };
+        if let Host::Domain(d) = s.host
+            && d.parse::<IpAddr>().is_err()
+            && !out.iter().any(|n| n.eq_ignore_ascii_case(d))
+        {
+            out.push(d.to_owned());
+        }
+    }
+    out
+}
+
+/// Looks up `names`, keeping for each the first address of `local`'s family (else the
+/// first at all). A name that does not resolve is left out and reported: requests to it
+/// fail as unreachable, as they did before it was looked up.
+pub async fn resolve(names: &[String], local: SocketAddr) -> (HostTable, Vec<String>) {
+    let mut table = HostTable::new();
+    let mut failed = Vec::new();
+    for name in names {
+        match tokio::net::lookup_host((name.as_str(), 0)).await {
+            Ok(addrs) => {
+                let addrs: Vec<IpAddr> = addrs.map(|a| a.ip()).collect();
+                let pick = addrs
+                    .iter()
+                    .find(|ip| ip.is_ipv4() == local.is_ipv4())
+                    .or(addrs.first());
+                match pick {
+                    Some(ip) => table.insert(name, *ip),
+                    None => failed.push(format!("{name}: no address")),
+                }
+            }
+            Err(e) => failed.push(format!("{name}: {e}")),
+        }
+    }
+    (table, failed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(text: &str) -> Config {
+        let board = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("board");
+        crate::config::load_str("t.toml", text, &board)
+            .expect("valid")
+            .config
+    }
+
+    #[test]
+    fn names_of_servers_and_targets_once_ip_literals_skipped() {
+        let c = cfg(
+            "board = \"sim\"\n[[accounts]]\nname = \"pbx\"\nregistrar = \"sip:PBX.example.net\"\n\
+             username = \"gw\"\nproxy = \"sip:pbx.example.net:5070;lr\"\n\
+             secondary_proxy = \"sip:192.0.2.7;lr\"\ndomain = \"voip.example.net\"\n\
+             [[ports]]\nindex = 0\nkind = \"fxs\"\nhotline = \"sip:desk@office.example.net\"\n",
+        );
+        assert_eq!(
+            names(&c),
+            ["PBX.example.net", "voip.example.net", "office.example.net"]
+        );
+    }
+
+    #[tokio::test]
+    async fn localhost_resolves_in_the_family_of_the_sip_address() {
+        let local: SocketAddr = "127.0.0.1:5060".parse().unwrap();
+        let (t, failed) =
+            resolve(&["localhost".into(), "no-such-host.invalid".into()], local).await;
+        assert_eq!(t.get("localhost"), Some("127.0.0.1".parse().unwrap()));
+        assert_eq!(failed.len(), 1, "{failed:?}");
+        assert!(
+            failed[0].starts_with("no-such-host.invalid: "),
+            "{failed:?}"
+        );
+    }
+}
