@@ -144,6 +144,7 @@ impl Drop for Tipring {
             let _ = c.kill();
             let _ = c.wait();
         }
+        super::remove_scratch(self.out.parent());
     }
 }
 
