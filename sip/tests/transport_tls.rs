@@ -18,6 +18,11 @@ struct Pki {
 impl Pki {
     /// A CA and a server certificate for 127.0.0.1 and ::1 signed by it, as PEM files.
     fn new(name: &str) -> Pki {
+        Pki::for_names(name, &["127.0.0.1", "::1"])
+    }
+
+    /// A CA and a server certificate for `names` (host names or addresses).
+    fn for_names(name: &str, names: &[&str]) -> Pki {
         let dir = std::env::temp_dir().join(format!("tipring-tls-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
@@ -26,8 +31,9 @@ impl Pki {
             .push(rcgen::DnType::CommonName, format!("tipring test CA {name}"));
         let ca_key = rcgen::KeyPair::generate().unwrap();
         let ca_cert = ca.self_signed(&ca_key).unwrap();
-        let leaf = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string(), "::1".to_string()])
-            .unwrap();
+        let leaf =
+            rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+                .unwrap();
         let leaf_key = rcgen::KeyPair::generate().unwrap();
         let leaf_cert = leaf.signed_by(&leaf_key, &ca_cert, &ca_key).unwrap();
         std::fs::write(dir.join("ca.pem"), ca_cert.pem()).unwrap();
@@ -129,4 +135,52 @@ async fn tls_handshake_rejected_when_certificate_does_not_verify() {
         1
     );
     assert_eq!(Counters::get(&counters.invites), 0);
+}
+
+/// A server known by name: its certificate names only `pbx.test`. The client verifies it
+/// against that name when told the address is `pbx.test`'s (tls_names); against the bare
+/// address the same certificate is refused.
+#[tokio::test]
+async fn tls_certificate_verified_against_the_server_name() {
+    let pki = Pki::for_names("named", &["pbx.test"]);
+    let uas = tls_endpoint("127.0.0.1", &pki, &pki.path("ca.pem")).await;
+    let addr = uas.transport().local_addr(Transport::Tls).unwrap();
+    let task = tokio::spawn(async move {
+        let _ = uas.serve(UasOptions::default()).await;
+    });
+    let peer = Peer {
+        transport: Transport::Tls,
+        addr,
+    };
+    let client = |names: &[(&str, &str)]| TransportConfig {
+        tls: Some((
+            "127.0.0.1:0".parse().unwrap(),
+            tls::server_config(&pki.path("cert.pem"), &pki.path("key.pem")).unwrap(),
+        )),
+        tls_client: Some(tls::client_config(&pki.path("ca.pem")).unwrap()),
+        tls_names: names
+            .iter()
+            .map(|(ip, n)| (ip.parse().unwrap(), n.to_string()))
+            .collect(),
+        ..TransportConfig::default()
+    };
+    let mut by_ip = Endpoint::bind(client(&[]), TimerConfig::default())
+        .await
+        .unwrap();
+    let r = by_ip
+        .call(peer, "sips:service@pbx.test", Duration::ZERO)
+        .await;
+    assert!(
+        matches!(r, Err(EndpointError::TransportFailure)),
+        "verified against the address: {r:?}"
+    );
+    let mut by_name = Endpoint::bind(client(&[("127.0.0.1", "pbx.test")]), TimerConfig::default())
+        .await
+        .unwrap();
+    let r = by_name
+        .call(peer, "sips:service@pbx.test", Duration::from_millis(50))
+        .await
+        .unwrap();
+    task.abort();
+    assert_eq!(r.final_code, 200);
 }

@@ -13,7 +13,7 @@ use crate::transaction::{Peer, Transport};
 use inbound::Inbound as V;
 use std::collections::HashMap;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -48,6 +48,10 @@ pub struct TransportConfig {
     pub tls: Option<(SocketAddr, Arc<rustls::ServerConfig>)>,
     /// Client configuration for outgoing TLS connections.
     pub tls_client: Option<Arc<rustls::ClientConfig>>,
+    /// The host name to verify an outgoing TLS connection's certificate against, by the
+    /// address it was resolved to (RFC 5922 §4: the domain the request was for, not the
+    /// address). A peer not listed is verified against its IP address.
+    pub tls_names: HashMap<IpAddr, String>,
     /// Largest message accepted (513 above it).
     pub max_message_size: usize,
     /// A stream connection without traffic for this long is closed.
@@ -61,6 +65,7 @@ impl Default for TransportConfig {
             tcp: None,
             tls: None,
             tls_client: None,
+            tls_names: HashMap::new(),
             max_message_size: 64 * 1024,
             idle_timeout: Duration::from_secs(300),
         }
@@ -267,7 +272,11 @@ impl TransportHandle {
                     .tls_client
                     .clone()
                     .ok_or_else(|| io::Error::other("no TLS client configuration"))?;
-                let name = rustls::pki_types::ServerName::IpAddress(to.addr.ip().into());
+                let name = match s.cfg.tls_names.get(&to.addr.ip()) {
+                    Some(n) => rustls::pki_types::ServerName::try_from(n.clone())
+                        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?,
+                    None => rustls::pki_types::ServerName::IpAddress(to.addr.ip().into()),
+                };
                 let tls = match tokio_rustls::TlsConnector::from(cfg)
                     .connect(name, tcp)
                     .await

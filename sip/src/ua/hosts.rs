@@ -28,6 +28,11 @@ impl HostTable {
         self.0.get(&name.to_ascii_lowercase()).copied()
     }
 
+    /// Every name (lower case) and its address.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, IpAddr)> {
+        self.0.iter().map(|(n, ip)| (n.as_str(), *ip))
+    }
+
     /// How many names are known.
     pub fn len(&self) -> usize {
         self.0.len()
