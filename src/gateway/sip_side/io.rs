@@ -61,6 +61,10 @@ fn transport_config(side: &SipSide) -> io::Result<TransportConfig> {
             tc.tls_client =
                 Some(tipring_sip::transport::tls::client_config(ca).map_err(io::Error::other)?);
         }
+        // A server the configuration names by host name is verified against that name.
+        for (name, ip) in side.hosts.iter() {
+            tc.tls_names.entry(ip).or_insert_with(|| name.to_owned());
+        }
     }
     Ok(tc)
 }
@@ -131,6 +135,7 @@ async fn flush(side: &mut SipSide, tp: &TransportHandle, events: &mpsc::Sender<P
                     t.to.addr
                 )))
                 .await;
+            side.transport_failed(Instant::now(), t.to);
         }
     }
     while let Some(e) = side.poll_event() {

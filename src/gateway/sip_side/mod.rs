@@ -503,6 +503,14 @@ impl SipSide {
         self.drain(now);
     }
 
+    /// A message to `to` could not be sent (connection refused, TLS certificate refused):
+    /// its transactions fail at once (RFC 3261 §17.1.4, the TU sees a 503) instead of
+    /// waiting for their timeouts, so a call fails over or ends with reorder now.
+    pub fn transport_failed(&mut self, now: Instant, to: Peer) {
+        self.ua.transport_failed(now, to);
+        self.drain(now);
+    }
+
     /// When to call [`SipSide::handle_timeout`] next.
     pub fn poll_timeout(&mut self) -> Option<Instant> {
         self.ua.poll_timeout()
