@@ -42,8 +42,10 @@ pub struct Conf {
     trusted: Vec<String>,
     timers: String,
     security: String,
-    /// Also listen on TCP at the SIP address.
-    tcp: bool,
+    /// Further listeners at the SIP address (`tcp`, `tls`).
+    streams: Vec<String>,
+    /// `[identity.tls]` fields.
+    tls: String,
 }
 
 impl Conf {
@@ -56,13 +58,26 @@ impl Conf {
             trusted: Vec::new(),
             timers: String::new(),
             security: String::new(),
-            tcp: false,
+            streams: Vec::new(),
+            tls: String::new(),
         }
     }
 
     /// Also listens on TCP at the SIP address (an account with `transport = "tcp"`).
     pub fn tcp(mut self) -> Conf {
-        self.tcp = true;
+        self.streams.push("tcp".into());
+        self
+    }
+
+    /// Also listens on TLS at the SIP address with these PEM files (`[identity.tls]`).
+    pub fn tls(mut self, cert: &Path, key: &Path, ca: &Path) -> Conf {
+        self.streams.push("tls".into());
+        self.tls = format!(
+            "[identity.tls]\ncert = \"{}\"\nkey = \"{}\"\nca = \"{}\"\n\n",
+            cert.display(),
+            key.display(),
+            ca.display()
+        );
         self
     }
 
@@ -99,18 +114,19 @@ impl Conf {
     pub fn render(&self) -> String {
         format!(
             "board = \"sim\"\n\n[identity]\nuser_agent = \"tipring-hil\"\n\n[[identity.listen]]\n\
-             transport = \"udp\"\naddress = \"{listen}\"\n\n{tcp}{accounts}\n{ports}\n\
+             transport = \"udp\"\naddress = \"{listen}\"\n\n{streams}{tls}{accounts}\n{ports}\n\
              [dial_plans]\next = \"{{ [1-8]xx | 9x. T }}\"\n\n[timers]\ninterdigit_short_ms = 1000\n\
              {timers}\n\n[security]\ntrusted_peers = [{trusted}]\n{security}\n",
             listen = self.listen,
-            tcp = if self.tcp {
-                format!(
-                    "[[identity.listen]]\ntransport = \"tcp\"\naddress = \"{}\"\n\n",
+            streams = self
+                .streams
+                .iter()
+                .map(|t| format!(
+                    "[[identity.listen]]\ntransport = \"{t}\"\naddress = \"{}\"\n\n",
                     self.listen
-                )
-            } else {
-                String::new()
-            },
+                ))
+                .collect::<String>(),
+            tls = self.tls,
             accounts = self.accounts,
             ports = self.ports,
             timers = self.timers,
