@@ -568,6 +568,11 @@ impl Ua {
         )
     }
 
+    /// Replaces the table of resolved host names (a periodic lookup by the caller).
+    pub fn set_hosts(&mut self, hosts: HostTable) {
+        self.cfg.hosts = hosts;
+    }
+
     /// Where a URI's requests go: its address (a name through the host table), port and
     /// transport (§8.1.2, §18.1.1).
     fn peer_of(&self, uri: &str) -> Option<Peer> {

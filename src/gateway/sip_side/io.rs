@@ -15,7 +15,10 @@
 //! machines' intents and whether their lines are idle, [`FromLine`]), wakes it at
 //! its deadline and passes its events on. When `shutdown` turns true it ends the calls,
 //! unregisters, waits up to [`SHUTDOWN_GRACE`] for the BYEs and unregistrations to be
-//! answered ([`SipSide::idle`]), and returns.
+//! answered ([`SipSide::idle`]), and returns. The configuration's host names are looked
+//! up again in the background ([`REFRESH_UNRESOLVED`], [`REFRESH_RESOLVED`]) and the
+//! answers handed to the side ([`SipSide::set_hosts`]), so a name that did not resolve at
+//! boot (DNS not up yet) is picked up without a restart.
 //! Nothing here decides anything about SIP.
 
 use super::{FromLine, PortEvent, SipSide};
@@ -27,6 +30,35 @@ use tokio::sync::{mpsc, watch};
 
 /// Longest wait for unregistrations to be answered at shutdown.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+/// How soon names are looked up again while one of them has no address.
+pub const REFRESH_UNRESOLVED: Duration = Duration::from_secs(30);
+
+/// How soon names are looked up again when all resolved (servers that move).
+pub const REFRESH_RESOLVED: Duration = Duration::from_secs(300);
+
+/// Looks `names` up again and again, sooner while some do not resolve, and sends each
+/// answer; ends when the receiver is gone.
+async fn refresh_names(
+    names: Vec<String>,
+    local: std::net::SocketAddr,
+    mut complete: bool,
+    answers: mpsc::Sender<tipring_sip::ua::HostTable>,
+) {
+    loop {
+        let wait = if complete {
+            REFRESH_RESOLVED
+        } else {
+            REFRESH_UNRESOLVED
+        };
+        tokio::time::sleep(wait).await;
+        let (table, failed) = crate::gateway::names::resolve(&names, local).await;
+        complete = failed.is_empty();
+        if answers.send(table).await.is_err() {
+            return;
+        }
+    }
+}
 
 /// The transports to bind for `side`: each configured listener at its address, and at
 /// least the side's own transport.
@@ -78,6 +110,12 @@ pub async fn run<M: Into<FromLine>>(
 ) -> io::Result<()> {
     let (tp, mut rx) = TransportHandle::bind(transport_config(&side)?).await?;
     side.start(Instant::now());
+    let names = crate::gateway::names::names(&side.cfg);
+    let (hosts_tx, mut hosts_rx) = mpsc::channel(1);
+    let complete = names.iter().all(|n| side.hosts().get(n).is_some());
+    let refresher = (!names.is_empty())
+        .then(|| tokio::spawn(refresh_names(names, side.local(), complete, hosts_tx)));
+    let _abort = AbortOnDrop(refresher);
     let mut intents_open = true;
     let mut stopping: Option<Instant> = None;
     loop {
@@ -119,7 +157,19 @@ pub async fn run<M: Into<FromLine>>(
                     stopping = Some(Instant::now() + SHUTDOWN_GRACE);
                 }
             }
+            Some(fresh) = hosts_rx.recv() => side.set_hosts(Instant::now(), &fresh),
             _ = sleep => side.handle_timeout(Instant::now()),
+        }
+    }
+}
+
+/// Ends the background lookups with the driver.
+struct AbortOnDrop(Option<tokio::task::JoinHandle<()>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        if let Some(t) = &self.0 {
+            t.abort();
         }
     }
 }

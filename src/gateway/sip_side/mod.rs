@@ -159,6 +159,8 @@ pub struct SipSide {
     pending_caller: Option<crate::call::CallerInfo>,
     sessions: u64,
     started: bool,
+    /// [`SipSide::shutdown`] was called: nothing new starts.
+    stopped: bool,
 }
 
 impl std::fmt::Debug for SipSide {
@@ -289,6 +291,7 @@ impl SipSide {
             pending_caller: None,
             sessions: seed & 0xffff_ffff,
             started: false,
+            stopped: false,
         })
     }
 
@@ -353,9 +356,19 @@ impl SipSide {
         if std::mem::replace(&mut self.started, true) {
             return;
         }
+        self.start_pending(now);
+    }
+
+    /// Registrations and pings not running yet (their server's name did not resolve):
+    /// started now. Nothing after [`SipSide::shutdown`].
+    fn start_pending(&mut self, now: Instant) {
+        if !self.started || self.stopped {
+            return;
+        }
         let accounts = self.cfg.accounts.clone();
         for a in &accounts {
-            if let (Some(registrar), Some(user)) = (&a.registrar, &a.username) {
+            let registered = self.regs.iter().any(|(_, n)| *n == a.name);
+            if let (Some(registrar), Some(user), false) = (&a.registrar, &a.username, registered) {
                 let domain = route::domain_of(a).unwrap_or_default();
                 let mut rc = RegisterConfig::new(
                     &route::server_uri(a, registrar),
@@ -368,6 +381,9 @@ impl SipSide {
                 }
             }
             for proxy in [&a.proxy, &a.secondary_proxy].into_iter().flatten() {
+                if self.pings.iter().any(|(_, p)| p == proxy) {
+                    continue;
+                }
                 match self
                     .ua
                     .ping(now, &route::server_uri(a, proxy), accounts::PING_INTERVAL)
@@ -380,10 +396,36 @@ impl SipSide {
         self.drain(now);
     }
 
+    /// New answers for the configuration's host names (the periodic lookup of
+    /// [`io::run`]): each changed address is taken (and noticed), a name missing from
+    /// `fresh` keeps its last address (a failed lookup does not cut a working server off),
+    /// and registrations or pings that could not start for want of an address start now.
+    pub fn set_hosts(&mut self, now: Instant, fresh: &HostTable) {
+        let mut changed = false;
+        for (name, ip) in fresh.iter() {
+            if self.hosts.get(name) != Some(ip) {
+                self.notice(format!("{name} resolves to {ip}"));
+                self.hosts.insert(name, ip);
+                changed = true;
+            }
+        }
+        if changed {
+            self.ua.set_hosts(self.hosts.clone());
+            self.start_pending(now);
+            self.drain(now);
+        }
+    }
+
+    /// The configuration's host names resolved so far.
+    pub fn hosts(&self) -> &HostTable {
+        &self.hosts
+    }
+
     /// Ends every call (CANCEL/BYE/480), removes the registrations (Expires: 0) and stops
     /// the pings. Keep driving the side until [`SipSide::poll_timeout`] and the transmits
     /// are done if the unregistration should be confirmed.
     pub fn shutdown(&mut self, now: Instant) {
+        self.stopped = true;
         let handles: Vec<CallHandle> = self.calls.keys().copied().collect();
         for h in handles {
             let _ = self.ua.hangup(now, h);

@@ -1151,3 +1151,54 @@ fn messages_carry_the_configured_product() {
     let ev: Vec<PortEvent> = std::iter::from_fn(|| a.poll_event()).collect();
     assert_eq!(Net::calls(&ev, 0), vec![SipEvent::Ringing]);
 }
+
+/// A registrar known by a name that did not resolve at start: nothing is sent, the
+/// failure is noticed; once a later lookup answers, the REGISTER goes to that address, and
+/// the same answer again changes nothing.
+#[test]
+fn a_registrar_name_resolved_later_starts_the_registration() {
+    let cfg = config(
+        A,
+        2,
+        "[[accounts]]\nname = \"pbx\"\nregistrar = \"sip:pbx.test:5070\"\nusername = \"gw\"\n\
+         [security]\ntrusted_peers = [\"127.0.0.3\"]\n",
+    );
+    let mut s = side(&cfg, A, 20000, 3);
+    let now = Instant::now();
+    s.start(now);
+    let sent = |s: &mut SipSide| std::iter::from_fn(|| s.poll_transmit()).collect::<Vec<_>>();
+    let notices = |s: &mut SipSide| {
+        std::iter::from_fn(|| s.poll_event())
+            .filter_map(|e| match e {
+                PortEvent::Notice(n) => Some(n),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    assert!(sent(&mut s).is_empty());
+    assert!(
+        notices(&mut s)
+            .iter()
+            .any(|n| n.starts_with("account pbx: cannot register")),
+    );
+    let mut fresh = HostTable::new();
+    fresh.insert("pbx.test", "127.0.0.1".parse().unwrap());
+    s.set_hosts(now, &fresh);
+    let out = sent(&mut s);
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].to.addr, "127.0.0.1:5070".parse().unwrap());
+    assert!(
+        out[0]
+            .bytes
+            .starts_with(b"REGISTER sip:pbx.test:5070 SIP/2.0")
+    );
+    assert!(notices(&mut s).contains(&"pbx.test resolves to 127.0.0.1".to_string()));
+    s.set_hosts(now, &fresh);
+    assert!(sent(&mut s).is_empty());
+    // A lookup that fails (the name missing from the answer) keeps the address.
+    s.set_hosts(now, &HostTable::new());
+    assert_eq!(
+        s.hosts().get("pbx.test"),
+        Some("127.0.0.1".parse().unwrap())
+    );
+}
