@@ -56,6 +56,11 @@ pub struct TransportConfig {
     pub max_message_size: usize,
     /// A stream connection without traffic for this long is closed.
     pub idle_timeout: Duration,
+    /// Most stream connections accepted at once (TCP and TLS together): beyond it a new
+    /// one is closed at once, so a flood of connections cannot exhaust a small box.
+    pub max_connections: usize,
+    /// A TLS client that has not finished its handshake in this time is dropped.
+    pub handshake_timeout: Duration,
 }
 
 impl Default for TransportConfig {
@@ -68,6 +73,8 @@ impl Default for TransportConfig {
             tls_names: HashMap::new(),
             max_message_size: 64 * 1024,
             idle_timeout: Duration::from_secs(300),
+            max_connections: 256,
+            handshake_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -87,8 +94,10 @@ pub struct Stats {
     pub connections: AtomicU64,
     /// Messages dropped because the receive queue was full (overload).
     pub overload: AtomicU64,
-    /// TLS handshakes that failed.
+    /// TLS handshakes that failed or timed out.
     pub tls_failures: AtomicU64,
+    /// Connections closed on accept because `max_connections` were open.
+    pub refused: AtomicU64,
 }
 
 /// A vetted message for the transaction layer.
@@ -346,16 +355,41 @@ async fn udp_loop(sock: Arc<UdpSocket>, shared: Arc<Shared>) {
     }
 }
 
+/// Connections accepted and not yet closed, counted down when dropped.
+struct Admitted(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for Admitted {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 async fn accept_loop(l: TcpListener, tls: Option<tokio_rustls::TlsAcceptor>, shared: Arc<Shared>) {
+    let open = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     loop {
-        let Ok((tcp, from)) = l.accept().await else {
-            continue;
+        let (tcp, from) = match l.accept().await {
+            Ok(c) => c,
+            Err(e) => {
+                // Out of descriptors and the like: back off instead of spinning on it.
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
         };
+        if open.load(Ordering::Relaxed) >= shared.cfg.max_connections {
+            shared.stats.refused.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(%from, "connection refused: too many open");
+            drop(tcp);
+            continue;
+        }
+        open.fetch_add(1, Ordering::Relaxed);
+        let admitted = Admitted(open.clone());
         let _ = tcp.set_nodelay(true);
         shared.stats.connections.fetch_add(1, Ordering::Relaxed);
         let shared = shared.clone();
         let tls = tls.clone();
         tokio::spawn(async move {
+            let _admitted = admitted;
             let (tx, rx) = mpsc::channel(256);
             let transport = if tls.is_some() {
                 Transport::Tls
@@ -367,18 +401,24 @@ async fn accept_loop(l: TcpListener, tls: Option<tokio_rustls::TlsAcceptor>, sha
                 addr: from,
             };
             match tls {
-                Some(acc) => match acc.accept(tcp).await {
-                    Ok(s) => {
-                        if let Ok(mut c) = shared.conns.lock() {
-                            c.insert(peer, tx);
+                Some(acc) => {
+                    match tokio::time::timeout(shared.cfg.handshake_timeout, acc.accept(tcp))
+                        .await
+                        .unwrap_or_else(|_| {
+                            Err(io::Error::new(io::ErrorKind::TimedOut, "handshake"))
+                        }) {
+                        Ok(s) => {
+                            if let Ok(mut c) = shared.conns.lock() {
+                                c.insert(peer, tx);
+                            }
+                            stream::run(s, peer, rx, shared).await;
                         }
-                        stream::run(s, peer, rx, shared).await;
+                        Err(e) => {
+                            shared.stats.tls_failures.fetch_add(1, Ordering::Relaxed);
+                            tracing::warn!(%from, error = %e, "TLS handshake failed");
+                        }
                     }
-                    Err(e) => {
-                        shared.stats.tls_failures.fetch_add(1, Ordering::Relaxed);
-                        tracing::warn!(%from, error = %e, "TLS handshake failed");
-                    }
-                },
+                }
                 None => {
                     if let Ok(mut c) = shared.conns.lock() {
                         c.insert(peer, tx);
