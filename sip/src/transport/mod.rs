@@ -118,6 +118,8 @@ pub(crate) struct Shared {
     up: mpsc::Sender<Received>,
     local: HashMap<Transport, SocketAddr>,
     stats: Stats,
+    /// `cfg.tls_names`, kept up to date by [`TransportHandle::set_tls_name`].
+    tls_names: Mutex<HashMap<IpAddr, String>>,
 }
 
 impl Shared {
@@ -196,6 +198,7 @@ impl TransportHandle {
             None => None,
         };
         let shared = Arc::new(Shared {
+            tls_names: Mutex::new(cfg.tls_names.clone()),
             cfg,
             udp: udp.clone(),
             conns: Mutex::new(HashMap::new()),
@@ -213,6 +216,15 @@ impl TransportHandle {
             tokio::spawn(accept_loop(l, Some(acc), shared.clone()));
         }
         Ok((TransportHandle(shared), rx))
+    }
+
+    /// From now on, verify TLS connections to `ip` against `name` (a name that resolved
+    /// after the transport was bound, see [`TransportConfig::tls_names`]); an address that
+    /// already has a name keeps it.
+    pub fn set_tls_name(&self, ip: IpAddr, name: &str) {
+        if let Ok(mut m) = self.0.tls_names.lock() {
+            m.entry(ip).or_insert_with(|| name.to_owned());
+        }
     }
 
     /// The bound address of a transport.
@@ -281,8 +293,13 @@ impl TransportHandle {
                     .tls_client
                     .clone()
                     .ok_or_else(|| io::Error::other("no TLS client configuration"))?;
-                let name = match s.cfg.tls_names.get(&to.addr.ip()) {
-                    Some(n) => rustls::pki_types::ServerName::try_from(n.clone())
+                let known = s
+                    .tls_names
+                    .lock()
+                    .ok()
+                    .and_then(|m| m.get(&to.addr.ip()).cloned());
+                let name = match known {
+                    Some(n) => rustls::pki_types::ServerName::try_from(n)
                         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?,
                     None => rustls::pki_types::ServerName::IpAddress(to.addr.ip().into()),
                 };

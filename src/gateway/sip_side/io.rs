@@ -157,7 +157,12 @@ pub async fn run<M: Into<FromLine>>(
                     stopping = Some(Instant::now() + SHUTDOWN_GRACE);
                 }
             }
-            Some(fresh) = hosts_rx.recv() => side.set_hosts(Instant::now(), &fresh),
+            Some(fresh) = hosts_rx.recv() => {
+                side.set_hosts(Instant::now(), &fresh);
+                for (name, ip) in side.hosts().iter() {
+                    tp.set_tls_name(ip, name);
+                }
+            }
             _ = sleep => side.handle_timeout(Instant::now()),
         }
     }
