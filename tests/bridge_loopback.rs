@@ -169,8 +169,10 @@ fn a_1khz_tone_passes_each_way_with_rtcp_and_symmetric_rtp() {
     let (sa, aa) = bind();
     let (sb, ab) = bind();
     let a = side(sa, config(Law::Ulaw, 0, Some(ab), 1), tone(1000.0));
-    // B knows no address: it answers where A's packets come from.
-    let b = side(sb, config(Law::Ulaw, 0, None, 2), tone(1000.0));
+    // B's SDP address for A is stale (A is "behind a NAT"): B learns where A's packets
+    // come from and answers there (symmetric RTP, RFC 4961).
+    let stale = SocketAddr::from(([127, 0, 0, 1], 9));
+    let b = side(sb, config(Law::Ulaw, 0, Some(stale), 2), tone(1000.0));
     std::thread::sleep(Duration::from_millis(4500));
     assert_tone(&tail(&b.played, 50), "A -> B");
     assert_tone(&tail(&a.played, 50), "B -> A");
@@ -244,7 +246,7 @@ fn loss_is_concealed_and_the_audio_goes_on() {
 
 #[test]
 fn inband_digits_cross_as_rfc4733_and_are_regenerated() {
-    let (sa, _) = bind();
+    let (sa, aa) = bind();
     let (sb, ab) = bind();
     let mut g = DtmfGenerator::new(DtmfParams {
         on_ms: 120,
@@ -261,7 +263,7 @@ fn inband_digits_cross_as_rfc4733_and_are_regenerated() {
         g.fill(f);
     });
     let a = side(sa, config(Law::Ulaw, 0, Some(ab), 5), src);
-    let b = side(sb, config(Law::Ulaw, 0, None, 6), silence());
+    let b = side(sb, config(Law::Ulaw, 0, Some(aa), 6), silence());
     std::thread::sleep(Duration::from_millis(2000));
     let at_a = digit_reports(&a.bridge);
     let at_b = digit_reports(&b.bridge);
@@ -308,10 +310,10 @@ fn digit_reports(b: &Bridge) -> Vec<Report> {
 
 #[test]
 fn flash_event_from_signalling_reaches_the_far_end() {
-    let (sa, _) = bind();
+    let (sa, aa) = bind();
     let (sb, ab) = bind();
     let a = side(sa, config(Law::Ulaw, 0, Some(ab), 7), silence());
-    let b = side(sb, config(Law::Ulaw, 0, None, 8), silence());
+    let b = side(sb, config(Law::Ulaw, 0, Some(aa), 8), silence());
     std::thread::sleep(Duration::from_millis(200));
     assert!(a.bridge.send(Control::SendEvent {
         code: 16,
@@ -323,10 +325,10 @@ fn flash_event_from_signalling_reaches_the_far_end() {
 
 #[test]
 fn codec_switches_from_pcma_to_pcmu() {
-    let (sa, _) = bind();
+    let (sa, aa) = bind();
     let (sb, ab) = bind();
     let a = side(sa, config(Law::Alaw, 8, Some(ab), 9), tone(1000.0));
-    let b = side(sb, config(Law::Alaw, 8, None, 10), silence());
+    let b = side(sb, config(Law::Alaw, 8, Some(aa), 10), silence());
     std::thread::sleep(Duration::from_millis(1000));
     assert_eq!(b.bridge.stats().last_rx_payload_type, 8);
     assert_tone(&tail(&b.played, 25), "PCMA");

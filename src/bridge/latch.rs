@@ -8,6 +8,8 @@
 //! taken at once; another address (the far end's NAT) must first send [`LEARN_PACKETS`]
 //! consecutive packets of one SSRC, and only while nothing has been latched yet. Everything
 //! from other sources is dropped until the next [`SourceLatch::retarget`] (a new SDP).
+//! Without an SDP address (no call's media: the line only hears tones) nothing is learnt
+//! at all, so nobody can start receiving the line's audio by sending to the port.
 
 use std::net::SocketAddr;
 
@@ -50,6 +52,7 @@ impl SourceLatch {
                 self.locked = Some(from);
                 return true;
             }
+            None if self.expected.is_none() => return false,
             None => {}
         }
         let count = match self.candidate {
@@ -116,8 +119,17 @@ mod tests {
     }
 
     #[test]
-    fn broken_runs_and_interleaved_sources_do_not_latch() {
+    fn without_an_sdp_address_nothing_is_learnt() {
         let mut l = SourceLatch::new(None);
+        for seq in 0..20 {
+            assert!(!l.accept(at("203.0.113.66:5000"), 9, seq));
+        }
+        assert_eq!(l.destination(), None);
+    }
+
+    #[test]
+    fn broken_runs_and_interleaved_sources_do_not_latch() {
+        let mut l = SourceLatch::new(Some(at("10.0.0.5:4000")));
         let (a, b) = (at("198.51.100.7:61000"), at("203.0.113.66:5000"));
         assert!(!l.accept(a, 1, 1));
         assert!(!l.accept(a, 1, 2));
@@ -125,7 +137,7 @@ mod tests {
         assert!(!l.accept(a, 1, 3));
         assert!(!l.accept(a, 1, 5)); // a gap restarts it
         assert!(!l.accept(a, 2, 6)); // so does another SSRC
-        assert_eq!(l.destination(), None);
+        assert_eq!(l.destination(), Some(at("10.0.0.5:4000")));
         for seq in 7..7 + u16::from(LEARN_PACKETS) {
             l.accept(a, 2, seq);
         }
