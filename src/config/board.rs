@@ -4,6 +4,7 @@
 
 use super::error::{ConfigError, Diagnostic};
 use super::locate::Locator;
+use super::schema::PortKindDef;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -105,13 +106,6 @@ impl From<BusFormat> for SampleFormat {
             BusFormat::Ulaw => SampleFormat::MuLaw,
         }
     }
-}
-
-#[derive(Deserialize)]
-#[serde(remote = "PortKind", rename_all = "lowercase")]
-enum PortKindDef {
-    Fxs,
-    Fxo,
 }
 
 /// One port of the box.

@@ -138,10 +138,10 @@ fn default_expiry() -> u32 {
     3600
 }
 
-/// The `kind` field, with the hal's type.
+/// The `kind` field, with the hal's type (ports here and in board profiles).
 #[derive(Deserialize)]
 #[serde(remote = "PortKind", rename_all = "lowercase")]
-enum PortKindDef {
+pub(super) enum PortKindDef {
     Fxs,
     Fxo,
 }
