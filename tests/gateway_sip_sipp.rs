@@ -90,7 +90,7 @@ impl Gateway {
             .into_iter()
             .map(|(i, p)| (i, SocketAddr::new(local.ip(), p)))
             .collect();
-        let side = SipSide::new(cfg, local, &rtp, 7, Default::default()).expect("side");
+        let side = SipSide::new(cfg, local, &rtp, Some(7), Default::default()).expect("side");
         let (itx, irx) = mpsc::channel(16);
         let (etx, erx) = mpsc::channel(256);
         let (stx, srx) = watch::channel(false);

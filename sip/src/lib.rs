@@ -20,6 +20,7 @@ pub mod header;
 pub mod message;
 pub mod params;
 pub mod parse;
+pub mod random;
 pub mod sdp;
 pub mod transaction;
 #[cfg(feature = "transport")]

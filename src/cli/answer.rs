@@ -216,11 +216,7 @@ impl Args {
     async fn serve(self, t: Transport) -> ExitCode {
         let mut r = match self
             .tls
-            .bind(self.listen, t, |local| {
-                let mut c = UaConfig::new(local, t, "answer");
-                c.seed = u64::from(std::process::id()) ^ 0xa5a5;
-                c
-            })
+            .bind(self.listen, t, |local| UaConfig::new(local, t, "answer"))
             .await
         {
             Ok(r) => r,
@@ -236,12 +232,7 @@ impl Args {
                 return ExitCode::FAILURE;
             };
             let mut key = [0u8; 32];
-            let seed = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos())
-                .unwrap_or(0)
-                ^ u128::from(std::process::id());
-            key[..16].copy_from_slice(&seed.to_le_bytes());
+            tipring_sip::random::os_fill(&mut key);
             let server = DigestServer::new(ServerConfig::new("tipring"), key, Instant::now());
             let users = HashMap::from([(user.to_owned(), Secret::Password(pass.to_owned()))]);
             r.ua().set_challenger(server, users);

@@ -71,7 +71,6 @@ impl Args {
             .bind(self.listen, t, |local| {
                 let mut c = UaConfig::new(local, t, "tipring");
                 c.outbound_proxy = proxy;
-                c.seed = u64::from(std::process::id()) ^ 0x5a5a;
                 c
             })
             .await
@@ -88,7 +87,7 @@ impl Args {
                 eprintln!("--auth takes USER:PASS");
                 return ExitCode::FAILURE;
             };
-            let seed = u64::from(std::process::id());
+            let seed = tipring_sip::random::os_u64();
             r.ua()
                 .set_authenticator(Box::new(DigestCredentials::new(user, pass, seed)));
         }

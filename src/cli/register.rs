@@ -46,11 +46,7 @@ impl Args {
         let user = self.user.clone();
         let mut r = match self
             .tls
-            .bind(self.listen, t, |local| {
-                let mut c = UaConfig::new(local, t, &user);
-                c.seed = u64::from(std::process::id()) ^ 0x1234;
-                c
-            })
+            .bind(self.listen, t, |local| UaConfig::new(local, t, &user))
             .await
         {
             Ok(r) => r,
@@ -65,7 +61,7 @@ impl Args {
                 eprintln!("--auth takes USER:PASS");
                 return ExitCode::FAILURE;
             };
-            let seed = u64::from(std::process::id());
+            let seed = tipring_sip::random::os_u64();
             r.ua()
                 .set_authenticator(Box::new(DigestCredentials::new(user, pass, seed)));
         }

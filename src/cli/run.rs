@@ -16,7 +16,8 @@ pub struct Args {
     /// Directory of board profiles (`<name>.toml`).
     #[arg(long, default_value = config::DEFAULT_BOARD_DIR)]
     pub board_dir: PathBuf,
-    /// Seed of SIP tags, branches and RTP SSRCs (default: from the clock and process id).
+    /// Test knob: seed of SIP tags, branches, Call-IDs and RTP SSRCs, which become
+    /// predictable (default: the OS random number generator).
     #[arg(long)]
     pub seed: Option<u64>,
 }
@@ -34,12 +35,13 @@ impl Args {
                 return ExitCode::FAILURE;
             }
         };
-        let seed = self.seed.unwrap_or_else(|| {
-            let t = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap_or_default();
-            t.as_nanos() as u64 ^ (u64::from(std::process::id()) << 32)
-        });
+        let seed = self.seed;
+        if let Some(s) = seed {
+            eprintln!(
+                "tipring run: WARNING: --seed {s} makes every SIP identifier predictable \
+                 (tags, branches, Call-IDs, nonces): for tests only"
+            );
+        }
         let rt = match tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

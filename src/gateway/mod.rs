@@ -99,12 +99,22 @@ pub fn sip_address(loaded: &Loaded) -> Result<SocketAddr, GatewayError> {
 /// clean shutdown: calls hung up, the SIP side's goodbyes sent, lines released.
 pub async fn run(
     loaded: Loaded,
-    seed: u64,
+    seed: Option<u64>,
     mut stop: watch::Receiver<bool>,
 ) -> Result<(), GatewayError> {
     let log = Log::new();
+    if let Some(s) = seed {
+        log.line(format_args!(
+            "WARNING: --seed {s}: SIP tags, branches, Call-IDs and nonces are PREDICTABLE; \
+             for tests only, never on a network"
+        ));
+    }
     let local = sip_address(&loaded)?;
-    let ports = ports::open(&loaded, local.ip(), seed)?;
+    let ports = ports::open(
+        &loaded,
+        local.ip(),
+        seed.unwrap_or_else(tipring_sip::random::os_u64),
+    )?;
     let rtp: BTreeMap<u8, SocketAddr> = ports.iter().map(|(i, p)| (*i, p.rtp_addr)).collect();
     for (i, p) in &ports {
         log.line(format_args!(

@@ -143,8 +143,23 @@ impl Node {
         self.runner = command.to_vec();
     }
 
-    /// Starts `tipring run` (the binary `exe`) with `config`, seeded with `seed`.
+    /// Starts `tipring run` (the binary `exe`) with `config`, seeded with `seed` (its SIP
+    /// identifiers are then predictable: a test knob).
     pub fn start(&mut self, exe: &Path, config: &str, seed: u64) -> Result<(), TestbedError> {
+        self.start_with(exe, config, Some(seed))
+    }
+
+    /// Starts `tipring run` as deployed: identifiers from the OS random number generator.
+    pub fn start_unseeded(&mut self, exe: &Path, config: &str) -> Result<(), TestbedError> {
+        self.start_with(exe, config, None)
+    }
+
+    fn start_with(
+        &mut self,
+        exe: &Path,
+        config: &str,
+        seed: Option<u64>,
+    ) -> Result<(), TestbedError> {
         let path = self.dir.join("tipring.toml");
         std::fs::write(&path, config).map_err(io("configuration"))?;
         let mut command = match self.runner.split_first() {
@@ -160,14 +175,16 @@ impl Node {
             shown.push(' ');
         }
         shown.push_str(&format!("{} run", exe.display()));
-        let mut child = command
+        command
             .arg("run")
             .arg("--config")
             .arg(&path)
             .arg("--board-dir")
-            .arg(self.dir.join("board"))
-            .arg("--seed")
-            .arg(seed.to_string())
+            .arg(self.dir.join("board"));
+        if let Some(seed) = seed {
+            command.arg("--seed").arg(seed.to_string());
+        }
+        let mut child = command
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::null())

@@ -14,8 +14,6 @@ use crate::transaction::{
 };
 use crate::transport::{Received, TransportConfig, TransportHandle};
 use std::collections::VecDeque;
-use std::collections::hash_map::RandomState;
-use std::hash::BuildHasher;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -123,8 +121,6 @@ pub struct Endpoint {
     layer: TransactionLayer,
     events: VecDeque<Event>,
     counters: Arc<Counters>,
-    rand: RandomState,
-    seq: u64,
 }
 
 impl Endpoint {
@@ -137,8 +133,6 @@ impl Endpoint {
             layer: TransactionLayer::new(timers),
             events: VecDeque::new(),
             counters: Arc::default(),
-            rand: RandomState::new(),
-            seq: 0,
         })
     }
 
@@ -166,8 +160,7 @@ impl Endpoint {
 
     /// A fresh random token (tags, Call-IDs, branches after the magic cookie).
     pub fn token(&mut self) -> String {
-        self.seq += 1;
-        format!("{:016x}", self.rand.hash_one(self.seq))
+        crate::random::IdSource::Os.token()
     }
 
     /// Starts a client transaction for a request and sends it.

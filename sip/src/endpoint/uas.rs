@@ -8,8 +8,6 @@ use super::{Endpoint, EndpointError, sdp};
 use crate::transaction::{Peer, Transport};
 use crate::ua::{CallHandle, EndReason, Ua, UaConfig, UaEvent, UaStats};
 use std::collections::HashMap;
-use std::collections::hash_map::RandomState;
-use std::hash::BuildHasher;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -43,7 +41,6 @@ impl Endpoint {
         let mut cfg = UaConfig::new(local, transport, "tipring");
         cfg.single_line = false;
         cfg.timers = self.layer.config();
-        cfg.seed = RandomState::new().hash_one(local);
         let mut ua = Ua::new(cfg);
         let mut answers: HashMap<CallHandle, Instant> = HashMap::new();
         let mut seen = UaStats::default();

@@ -51,7 +51,7 @@ impl Ua {
     fn send_ping(&mut self, now: Instant, h: PingHandle) -> Result<(), UaError> {
         let t = self.pings.get(&h).ok_or(UaError::NoCall)?.peer.transport;
         let via = self.via(t);
-        let (call_id, tag) = (self.token(), self.token());
+        let (call_id, tag, seq) = (self.new_call_id(), self.token(), self.initial_cseq());
         let me = format!("sip:{}@{}", self.cfg.user, self.cfg.local);
         let p = self.pings.get(&h).ok_or(UaError::NoCall)?;
         let uri = crate::Uri::parse(&p.target).map_err(|_| UaError::Uri(p.target.clone()))?;
@@ -61,7 +61,7 @@ impl Ua {
             .header(HeaderName::From, format!("<{me}>;tag={tag}"))
             .header(HeaderName::To, format!("<{}>", p.target))
             .call_id(&call_id)
-            .cseq(1, Method::Options)
+            .cseq(seq, Method::Options)
             .header(HeaderName::Accept, super::ACCEPT)
             .finish();
         let peer = p.peer;

@@ -16,6 +16,8 @@ mod uas;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_ids;
 
 pub use call::{CallHandle, CallState, Role};
 pub use hosts::HostTable;
@@ -58,8 +60,9 @@ pub struct UaConfig {
     pub outbound_proxy: Option<Peer>,
     /// How many 3xx a call follows before giving up (§8.1.3.4).
     pub max_redirects: u8,
-    /// Seed of the generator for tags, branches, Call-IDs and the §14.1 glare wait.
-    pub seed: u64,
+    /// Tags, branches, Call-IDs, initial CSeqs and the §14.1 glare wait come from the OS
+    /// CSPRNG; a seed makes them a predictable splitmix64 sequence, for tests only.
+    pub seed: Option<u64>,
     /// Host names the caller resolved (registrar, proxies): URIs naming them are reachable.
     pub hosts: HostTable,
 }
@@ -75,7 +78,7 @@ impl UaConfig {
             single_line: true,
             outbound_proxy: None,
             max_redirects: 5,
-            seed: 0x5eed,
+            seed: None,
             hosts: HostTable::new(),
         }
     }
@@ -306,7 +309,7 @@ pub struct Ua {
         crate::digest::DigestServer,
         std::collections::HashMap<String, crate::digest::Secret>,
     )>,
-    rng: u64,
+    ids: crate::random::IdSource,
     next_call: u64,
     stats: UaStats,
     /// The latest time the core was given (stamps when calls end).
@@ -383,7 +386,7 @@ impl Ua {
     pub fn new(cfg: UaConfig) -> Self {
         Ua {
             layer: TransactionLayer::new(cfg.timers),
-            rng: cfg.seed ^ 0x9e37_79b9_7f4a_7c15,
+            ids: crate::random::IdSource::new(cfg.seed),
             cfg,
             calls: BTreeMap::new(),
             regs: BTreeMap::new(),
@@ -546,16 +549,24 @@ impl Ua {
     }
 
     fn rand(&mut self) -> u64 {
-        // splitmix64
-        self.rng = self.rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.rng;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        self.ids.next_u64()
     }
 
+    /// 64 random bits as 16 hex digits: a tag or a branch suffix.
     fn token(&mut self) -> String {
-        format!("{:016x}", self.rand())
+        self.ids.token()
+    }
+
+    /// A first CSeq (§8.1.1.5: below 2**31): 30 random bits, leaving 2**30 requests of
+    /// room in the dialog before the limit.
+    fn initial_cseq(&mut self) -> u32 {
+        (self.rand() as u32 & 0x3fff_ffff) + 1
+    }
+
+    /// A Call-ID (§8.1.1.4): 128 random bits, then our host.
+    fn new_call_id(&mut self) -> String {
+        let (a, b) = (self.rand(), self.rand());
+        format!("{a:016x}{b:016x}@{}", self.cfg.local.ip())
     }
 
     /// A Via for a request sent over `t` (§18.1.1: the transport it really goes over).

@@ -118,8 +118,9 @@ impl Ua {
         crate::Uri::parse(&cfg.aor).map_err(|_| UaError::Uri(cfg.aor.clone()))?;
         let h = RegHandle(self.next_call);
         self.next_call += 1;
-        let call_id = format!("{}@{}", self.token(), self.cfg.local.ip());
+        let call_id = self.new_call_id();
         let local_tag = self.token();
+        let cseq = self.initial_cseq();
         let r = Registration {
             state: RegState::Registering,
             target: cfg.registrar.clone(),
@@ -129,7 +130,7 @@ impl Ua {
             peer,
             call_id,
             local_tag,
-            cseq: 1,
+            cseq,
             failures: 0,
             next: None,
             auth: None,

@@ -12,7 +12,7 @@ const C: &str = "127.0.0.1:5063";
 
 fn ua(addr: &str, seed: u64) -> Ua {
     let mut cfg = UaConfig::new(addr.parse().unwrap(), Transport::Udp, "u");
-    cfg.seed = seed;
+    cfg.seed = Some(seed);
     Ua::new(cfg)
 }
 
@@ -394,7 +394,8 @@ fn reject_codes_reach_the_caller() {
     }
 }
 
-/// A request as another UA would write it for B's dialog, with `from_tag` / `to_tag`.
+/// A request as another UA would write it for B's dialog, with `from_tag` / `to_tag`,
+/// numbered `seq` above the dialog's last remote CSeq.
 fn dialog_request(
     n: &Net,
     b: CallHandle,
@@ -404,6 +405,7 @@ fn dialog_request(
     seq: u32,
 ) -> Vec<u8> {
     let d = n.uas[1].dialog(b).unwrap();
+    let seq = d.remote_seq().unwrap_or(0) + seq;
     format!(
         "{method} sip:u@{B} SIP/2.0\r\nVia: SIP/2.0/UDP {C};branch=z9hG4bKevil{seq}\r\nMax-Forwards: 70\r\n\
          From: <sip:u@{A}>;tag={from_tag}\r\nTo: <sip:u@{B}>;tag={to_tag}\r\nCall-ID: {}\r\n\
@@ -1876,7 +1878,7 @@ fn final_responses_over_tcp_reach_the_core() {
     // (Timer K = 0): BYE, in-dialog OPTIONS and REGISTER must still see their response.
     let mk = |addr: &str, seed| {
         let mut cfg = UaConfig::new(addr.parse().unwrap(), Transport::Tcp, "u");
-        cfg.seed = seed;
+        cfg.seed = Some(seed);
         Ua::new(cfg)
     };
     let mut n = Net::new(vec![mk(A, 1), mk(B, 2)]);

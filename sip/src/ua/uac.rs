@@ -66,9 +66,9 @@ impl Ua {
             None => self.initial_peer(target)?,
         };
         let h = self.new_handle();
-        let call_id = format!("{}@{}", self.token(), self.cfg.local.ip());
+        let call_id = self.new_call_id();
         let local_tag = self.token();
-        let cseq = (self.rand() as u32 & 0x7fff) + 1;
+        let cseq = self.initial_cseq();
         self.calls.insert(
             h,
             Call {

@@ -195,15 +195,17 @@ fn transport_of(t: crate::config::Transport) -> Transport {
 
 impl SipSide {
     /// The SIP side of `cfg` listening at `local`; `rtp` is each port's local RTP address
-    /// (bound by the line side) written into our SDP; `seed` feeds tags, branches, Call-IDs
+    /// (bound by the line side) written into our SDP; tags, branches, Call-IDs, cnonces,
+    /// session ids and the nonce key come from the OS CSPRNG, or from `seed` (tests only)
     /// and the nonce key.
     pub fn new(
         cfg: &Loaded,
         local: SocketAddr,
         rtp: &BTreeMap<u8, SocketAddr>,
-        seed: u64,
+        seed: Option<u64>,
         hosts: HostTable,
     ) -> Result<SipSide, SipSideError> {
+        let mut ids = tipring_sip::random::IdSource::new(seed);
         let c = &cfg.config;
         let transport = c
             .identity
@@ -220,7 +222,6 @@ impl SipSide {
             .unwrap_or_else(|| "tipring".into());
         let mut ucfg = UaConfig::new(local, transport, &user);
         ucfg.single_line = false;
-        ucfg.seed = seed;
         ucfg.hosts = hosts.clone();
         ucfg.timers = TimerConfig {
             t1: Duration::from_millis(c.timers.sip_t1_ms.into()),
@@ -241,8 +242,9 @@ impl SipSide {
                 })?,
             );
         }
+        ucfg.seed = seed.map(|_| ids.next_u64());
         let mut ua = Ua::new(ucfg);
-        if let Some(auth) = accounts::AccountAuth::new(&c.accounts, seed ^ 0xa11c_e5ee) {
+        if let Some(auth) = accounts::AccountAuth::new(&c.accounts, ids.next_u64()) {
             ua.set_authenticator(Box::new(auth));
         }
         let mut slots = BTreeMap::new();
@@ -265,11 +267,7 @@ impl SipSide {
             );
         }
         let mut key = [0u8; 32];
-        let mut z = seed ^ 0x6e6f_6e63_655f_6b65;
-        for chunk in key.chunks_mut(8) {
-            z = splitmix(z);
-            chunk.copy_from_slice(&z.to_le_bytes());
-        }
+        ids.fill(&mut key);
         let realm = c
             .identity
             .listen
@@ -289,7 +287,7 @@ impl SipSide {
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             pending_caller: None,
-            sessions: seed & 0xffff_ffff,
+            sessions: ids.next_u64() >> 2,
             started: false,
             stopped: false,
         })
@@ -761,11 +759,4 @@ fn stamp(bytes: &[u8], product: &str) -> Arc<[u8]> {
     out.extend_from_slice(format!("{name}: {}\r\n", product.trim()).as_bytes());
     out.extend_from_slice(&bytes[eol + 2..]);
     Arc::from(out)
-}
-
-fn splitmix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
 }

@@ -52,7 +52,7 @@ fn side(cfg: &Loaded, listen: &str, rtp_base: u16, seed: u64) -> SipSide {
     let rtp = (0..4u8)
         .map(|i| (i, SocketAddr::new(local.ip(), rtp_base + 2 * u16::from(i))))
         .collect();
-    SipSide::new(cfg, local, &rtp, seed, HostTable::new()).expect("side builds")
+    SipSide::new(cfg, local, &rtp, Some(seed), HostTable::new()).expect("side builds")
 }
 
 /// Two sides wired to each other, and everything they reported.
