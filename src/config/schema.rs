@@ -132,6 +132,11 @@ pub struct Account {
     /// Requested registration lifetime, seconds (RFC 3261 §10.2.1.1 `expires`).
     #[serde(default = "default_expiry")]
     pub register_expiry_s: u32,
+    /// The digest realm the account's servers challenge with: credentials are sent only to
+    /// a challenge of this realm (when absent: only for requests to the account's own
+    /// domain, registrar and proxy hosts).
+    #[serde(default)]
+    pub realm: Option<String>,
 }
 
 fn default_expiry() -> u32 {
@@ -462,6 +467,38 @@ pub struct Security {
     /// and only know MD5 need `["md5"]` or MD5 first.
     #[serde(default = "default_auth_algorithms")]
     pub auth_algorithms: Vec<AuthAlgorithm>,
+    /// How closely a response (or in-dialog request) must come from where our request went.
+    #[serde(default)]
+    pub response_source: ResponseSource,
+    /// 3xx targets followed beyond the accounts' own servers: hosts or CIDR blocks.
+    #[serde(default)]
+    pub redirect_allow: Vec<String>,
+    /// Answer RFC 2069 digest challenges (no qop): off, they give no client nonce.
+    #[serde(default)]
+    pub allow_rfc2069: bool,
+}
+
+/// `[security] response_source`: see [`tipring_sip::ua::SourceCheck`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ResponseSource {
+    /// The address and port the request went to (over TCP/TLS: its address).
+    #[default]
+    Exact,
+    /// The address the request went to, any port.
+    Host,
+    /// Anywhere (the transport is still checked).
+    Any,
+}
+
+impl From<ResponseSource> for tipring_sip::ua::SourceCheck {
+    fn from(r: ResponseSource) -> Self {
+        match r {
+            ResponseSource::Exact => tipring_sip::ua::SourceCheck::Exact,
+            ResponseSource::Host => tipring_sip::ua::SourceCheck::Host,
+            ResponseSource::Any => tipring_sip::ua::SourceCheck::Any,
+        }
+    }
 }
 
 impl Default for Security {
@@ -471,6 +508,9 @@ impl Default for Security {
             inbound_auth: Vec::new(),
             realm: None,
             auth_algorithms: default_auth_algorithms(),
+            response_source: ResponseSource::default(),
+            redirect_allow: Vec::new(),
+            allow_rfc2069: false,
         }
     }
 }

@@ -125,6 +125,9 @@ fn accounts(r: &mut Report<'_>, c: &Config) {
         if a.name.is_empty() {
             r.err(format!("accounts[{i}].name"), "must not be empty");
         }
+        if a.realm.as_deref().is_some_and(str::is_empty) {
+            r.err(format!("accounts[{i}].realm"), "must not be empty");
+        }
         if c.accounts[..i].iter().any(|b| b.name == a.name) {
             r.err(
                 format!("accounts[{i}].name"),
@@ -555,5 +558,22 @@ fn security(r: &mut Report<'_>, c: &Config) -> PeerFilter {
         &c.security.auth_algorithms,
         "sha-256, md5, sha-512-256",
     );
+    redirect_allow(r, c);
     f
+}
+
+/// `[security] redirect_allow`: addresses, CIDR blocks or host names.
+fn redirect_allow(r: &mut Report<'_>, c: &Config) {
+    for (i, s) in c.security.redirect_allow.iter().enumerate() {
+        let name = !s.is_empty()
+            && s.chars().any(|ch| ch.is_ascii_alphabetic())
+            && s.chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '.' || ch == '-');
+        if !name && let Err(e) = TrustedPeer::parse(s) {
+            r.err(
+                format!("security.redirect_allow[{i}]"),
+                format!("{e} (and not a host name)"),
+            );
+        }
+    }
 }

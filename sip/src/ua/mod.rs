@@ -11,6 +11,7 @@ pub mod register;
 pub mod response;
 #[cfg(feature = "transport")]
 pub mod runner;
+pub mod source;
 mod uac;
 mod uas;
 
@@ -18,12 +19,15 @@ mod uas;
 mod tests;
 #[cfg(test)]
 mod tests_ids;
+#[cfg(test)]
+mod tests_sources;
 
 pub use call::{CallHandle, CallState, Role};
 pub use hosts::HostTable;
 pub use keepalive::PingHandle;
 pub use register::{Binding, RegHandle, RegState, RegisterConfig};
 pub use response::{Authenticator, Challenge, DigestCredentials};
+pub use source::SourceCheck;
 pub use uac::CallOptions;
 
 use crate::header::Method;
@@ -65,7 +69,17 @@ pub struct UaConfig {
     pub seed: Option<u64>,
     /// Host names the caller resolved (registrar, proxies): URIs naming them are reachable.
     pub hosts: HostTable,
+    /// Where a response to our request, or a request in one of our dialogs, must come from
+    /// (§17.1.3, §18.1.2, §12.2.2); others are dropped and counted in
+    /// [`UaStats::foreign`].
+    pub source_check: SourceCheck,
+    /// Early dialogs one outgoing call keeps (§13.2.2.4: forked 1xx with different To
+    /// tags); a provisional response starting one more is ignored.
+    pub max_early_dialogs: usize,
 }
+
+/// The default [`UaConfig::max_early_dialogs`].
+pub const MAX_EARLY_DIALOGS: usize = 4;
 
 impl UaConfig {
     /// A configuration with RFC timer values, one line and 5 redirects.
@@ -80,6 +94,8 @@ impl UaConfig {
             max_redirects: 5,
             seed: None,
             hosts: HostTable::new(),
+            source_check: SourceCheck::Exact,
+            max_early_dialogs: MAX_EARLY_DIALOGS,
         }
     }
 }
@@ -275,6 +291,9 @@ pub struct UaStats {
     pub cancels: u64,
     /// Client transactions that timed out.
     pub timeouts: u64,
+    /// Responses and in-dialog requests dropped or refused because they came from another
+    /// address or over another transport than their transaction or dialog.
+    pub foreign: u64,
 }
 
 /// What a client transaction was for.
@@ -494,6 +513,13 @@ impl Ua {
         // The receipt is acted on before the layer's outputs are pumped: over a reliable
         // transport a client transaction ends with its final response (Timer K/J are 0,
         // §17.1.2.2), and its Terminated event must not drop the purpose first.
+        if msg.method().is_none() && !self.response_source_ok(&msg, from) {
+            self.foreign(format_args!(
+                "response from {} ({:?})",
+                from.addr, from.transport
+            ));
+            return;
+        }
         let receipt = self.layer.receive(now, &msg, from);
         match receipt {
             Receipt::NewRequest(id) => self.on_request(now, id, &msg, from),
@@ -508,6 +534,26 @@ impl Ua {
             Receipt::Absorbed(_) => self.stats.absorbed += 1,
         }
         self.pump(now);
+    }
+
+    /// Whether a response may be given to its client transaction: it came over the
+    /// transport, and from the address, the request went to (§17.1.3, §18.1.2). A response
+    /// matching no transaction goes on (the layer reports it stray).
+    fn response_source_ok(&self, msg: &Message<'_>, from: Peer) -> bool {
+        let sent_to = crate::transaction::Key::client(msg)
+            .ok()
+            .and_then(|k| self.layer.find(&k))
+            .and_then(|id| self.client_peers.get(&id));
+        sent_to.is_none_or(|to| self.cfg.source_check.accepts(*to, from))
+    }
+
+    /// Counts a message from the wrong source; logs the first and then every power of two.
+    fn foreign(&mut self, what: std::fmt::Arguments<'_>) {
+        self.stats.foreign += 1;
+        let n = self.stats.foreign;
+        if n.is_power_of_two() {
+            tracing::warn!("dropped {what}: not where our transaction or dialog is (#{n})");
+        }
     }
 
     /// The transport could not deliver to `to` (connection refused, TLS handshake failed):

@@ -70,6 +70,10 @@ pub struct Binding {
 /// 1 s, or sending Retry-After: 0, must not drive the client into a tight loop.
 pub const MIN_REGISTER_INTERVAL: Duration = Duration::from_secs(1);
 
+/// The longest Retry-After a failed REGISTER is held to (§20.33): a forged or broken
+/// `503 Retry-After: 4294967295` must not end registration for good.
+pub const MAX_REGISTER_RETRY_AFTER: Duration = Duration::from_secs(3600);
+
 /// When to refresh a binding granted for `granted` seconds: well before it lapses (half way
 /// for short bindings, one minute before for long ones), never sooner than
 /// [`MIN_REGISTER_INTERVAL`].
@@ -341,7 +345,7 @@ impl Ua {
             return;
         }
         let wait = match retry {
-            Some(s) => Duration::from_secs(u64::from(s)),
+            Some(s) => Duration::from_secs(u64::from(s)).min(MAX_REGISTER_RETRY_AFTER),
             None => r
                 .cfg
                 .backoff

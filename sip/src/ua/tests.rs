@@ -10,13 +10,13 @@ const A: &str = "127.0.0.1:5061";
 const B: &str = "127.0.0.1:5062";
 const C: &str = "127.0.0.1:5063";
 
-fn ua(addr: &str, seed: u64) -> Ua {
+pub(super) fn ua(addr: &str, seed: u64) -> Ua {
     let mut cfg = UaConfig::new(addr.parse().unwrap(), Transport::Udp, "u");
     cfg.seed = Some(seed);
     Ua::new(cfg)
 }
 
-fn peer(addr: &str) -> Peer {
+pub(super) fn peer(addr: &str) -> Peer {
     Peer {
         transport: Transport::Udp,
         addr: addr.parse().unwrap(),
@@ -25,9 +25,9 @@ fn peer(addr: &str) -> Peer {
 
 /// Several UAs on one virtual network. `filter` sees each message (from, bytes) and may
 /// drop it; every delivered message is logged.
-struct Net {
-    uas: Vec<Ua>,
-    now: Instant,
+pub(super) struct Net {
+    pub(super) uas: Vec<Ua>,
+    pub(super) now: Instant,
     log: Vec<(SocketAddr, SocketAddr, String)>,
     events: Vec<(usize, UaEvent)>,
 }
@@ -130,11 +130,11 @@ impl Net {
     }
 }
 
-fn first_line(m: &str) -> &str {
+pub(super) fn first_line(m: &str) -> &str {
     m.lines().next().unwrap_or("")
 }
 
-fn ended(events: &[UaEvent]) -> Option<EndReason> {
+pub(super) fn ended(events: &[UaEvent]) -> Option<EndReason> {
     events.iter().find_map(|e| match e {
         UaEvent::Ended { reason, .. } => Some(reason.clone()),
         _ => None,
@@ -142,7 +142,7 @@ fn ended(events: &[UaEvent]) -> Option<EndReason> {
 }
 
 /// A and B connected; A calls B and B answers.
-fn established() -> (Net, CallHandle, CallHandle) {
+pub(super) fn established() -> (Net, CallHandle, CallHandle) {
     let mut n = Net::new(vec![ua(A, 1), ua(B, 2)]);
     let now = n.now;
     let a = n.uas[0]
@@ -396,7 +396,7 @@ fn reject_codes_reach_the_caller() {
 
 /// A request as another UA would write it for B's dialog, with `from_tag` / `to_tag`,
 /// numbered `seq` above the dialog's last remote CSeq.
-fn dialog_request(
+pub(super) fn dialog_request(
     n: &Net,
     b: CallHandle,
     method: &str,
@@ -709,7 +709,7 @@ fn glare_gets_491_and_retries_after_the_random_wait() {
 
 /// Responds to `req` as the far end would, with `tag`, a Contact at `contact` and `extra`
 /// headers.
-fn reply(
+pub(super) fn reply(
     req: &[u8],
     code: u16,
     tag: Option<&str>,
@@ -727,7 +727,7 @@ fn reply(
     b.finish()
 }
 
-fn sent(u: &mut Ua) -> Vec<Vec<u8>> {
+pub(super) fn sent(u: &mut Ua) -> Vec<Vec<u8>> {
     let mut v = Vec::new();
     while let Some(t) = u.poll_transmit() {
         v.push(t.bytes.to_vec());
@@ -735,7 +735,7 @@ fn sent(u: &mut Ua) -> Vec<Vec<u8>> {
     v
 }
 
-fn starts(v: &[Vec<u8>]) -> Vec<String> {
+pub(super) fn starts(v: &[Vec<u8>]) -> Vec<String> {
     v.iter()
         .map(|m| first_line(&String::from_utf8_lossy(m)).to_owned())
         .collect()
@@ -947,7 +947,8 @@ fn redirect_cap() {
         a.handle_message(
             now,
             &reply(&inv, 302, Some("r"), "", &[("Contact", &c)]),
-            peer(B),
+            // The first INVITE went to B, the redirected ones to C.
+            peer(if k == 0 { B } else { C }),
         );
         let out = sent(&mut a);
         if k < 2 {

@@ -253,9 +253,18 @@ impl Ua {
 
     fn on_provisional(&mut self, now: Instant, h: CallHandle, msg: &Message<'_>) {
         let code = msg.status().unwrap_or(100);
+        let max_early = self.cfg.max_early_dialogs;
         let Some(c) = self.calls.get_mut(&h) else {
             return;
         };
+        if code > 100
+            && let Some(tag) = msg.to().and_then(|t| t.tag())
+            && !c.dialogs.iter().any(|d| d.id().remote_tag == tag)
+            && c.dialogs.len() >= max_early
+        {
+            tracing::debug!("ignoring a {code} with a new To tag: {max_early} early dialogs");
+            return;
+        }
         c.got_provisional = true;
         if code > 100
             && let Some(tag) = msg.to().and_then(|t| t.tag())

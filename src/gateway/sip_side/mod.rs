@@ -223,6 +223,7 @@ impl SipSide {
         let mut ucfg = UaConfig::new(local, transport, &user);
         ucfg.single_line = false;
         ucfg.hosts = hosts.clone();
+        ucfg.source_check = c.security.response_source.into();
         ucfg.timers = TimerConfig {
             t1: Duration::from_millis(c.timers.sip_t1_ms.into()),
             t2: Duration::from_millis(c.timers.sip_t2_ms.into()),

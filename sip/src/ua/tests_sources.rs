@@ -1,0 +1,131 @@
+//! Responses to our requests only from where the request went (§17.1.3, §18.1.2), Retry-After
+//! capped, early dialogs per call capped.
+
+use super::tests::{ended, peer, reply, sent};
+use super::*;
+use std::time::Duration;
+
+const A: &str = "127.0.0.1:5061";
+const B: &str = "127.0.0.1:5062";
+const EVIL: &str = "127.0.0.66:5062";
+
+fn caller(check: SourceCheck) -> Ua {
+    let mut cfg = UaConfig::new(A.parse().unwrap(), Transport::Udp, "u");
+    cfg.source_check = check;
+    Ua::new(cfg)
+}
+
+fn invite(a: &mut Ua, now: Instant) -> (CallHandle, Vec<u8>) {
+    let h = a
+        .call(now, &format!("sip:u@{B}"), &format!("sip:u@{A}"), vec![])
+        .unwrap();
+    (h, sent(a).remove(0))
+}
+
+#[test]
+fn a_forged_final_response_from_a_third_host_is_dropped() {
+    let now = Instant::now();
+    let mut a = caller(SourceCheck::Exact);
+    let (h, inv) = invite(&mut a, now);
+    for (code, contact) in [
+        (302, "<sip:x@127.0.0.66>"),
+        (200, "<sip:u@127.0.0.66>"),
+        (503, ""),
+    ] {
+        a.handle_message(
+            now,
+            &reply(&inv, code, Some("evil"), contact, &[]),
+            peer(EVIL),
+        );
+        assert!(
+            sent(&mut a).is_empty(),
+            "{code}: nothing sent (no ACK, no redirect)"
+        );
+        assert!(a.poll_event().is_none(), "{code}: no event");
+        assert_eq!(a.call_state(h), Some(CallState::Proceeding));
+    }
+    // The same response over TCP from the right address: the request went over UDP.
+    let tcp = Peer {
+        transport: Transport::Tcp,
+        addr: B.parse().unwrap(),
+    };
+    a.handle_message(now, &reply(&inv, 503, Some("evil"), "", &[]), tcp);
+    assert_eq!(a.call_state(h), Some(CallState::Proceeding));
+    assert_eq!(a.stats().foreign, 4);
+    // From where the INVITE went it counts.
+    a.handle_message(now, &reply(&inv, 486, Some("b"), "", &[]), peer(B));
+    let ev: Vec<UaEvent> = std::iter::from_fn(|| a.poll_event()).collect();
+    assert!(matches!(
+        ended(&ev),
+        Some(EndReason::Failed { code: 486, .. })
+    ));
+}
+
+#[test]
+fn any_source_when_configured_but_never_another_transport() {
+    let now = Instant::now();
+    let mut a = caller(SourceCheck::Any);
+    let (h, inv) = invite(&mut a, now);
+    let tcp = Peer {
+        transport: Transport::Tcp,
+        addr: EVIL.parse().unwrap(),
+    };
+    a.handle_message(now, &reply(&inv, 486, Some("b"), "", &[]), tcp);
+    assert_eq!(a.call_state(h), Some(CallState::Proceeding));
+    a.handle_message(now, &reply(&inv, 486, Some("b"), "", &[]), peer(EVIL));
+    assert_eq!(a.call_state(h), Some(CallState::Terminated));
+}
+
+#[test]
+fn a_forged_503_to_register_changes_nothing_and_retry_after_is_capped() {
+    let now = Instant::now();
+    let mut a = caller(SourceCheck::Exact);
+    let r = a
+        .register(
+            now,
+            register::RegisterConfig::new(&format!("sip:{B}"), &format!("sip:u@{B}")),
+        )
+        .unwrap();
+    let reg = sent(&mut a).remove(0);
+    let forever = [("Retry-After", "4294967295")];
+    a.handle_message(now, &reply(&reg, 503, Some("x"), "", &forever), peer(EVIL));
+    assert_eq!(a.reg_state(r), Some(RegState::Registering));
+    assert!(a.poll_event().is_none());
+    a.handle_message(now, &reply(&reg, 503, Some("x"), "", &forever), peer(B));
+    let retry = std::iter::from_fn(|| a.poll_event()).find_map(|e| match e {
+        UaEvent::RegistrationFailed { retry_in, .. } => Some(retry_in),
+        _ => None,
+    });
+    assert_eq!(retry, Some(register::MAX_REGISTER_RETRY_AFTER));
+    assert!(a.poll_timeout().unwrap() <= now + Duration::from_secs(3600));
+}
+
+#[test]
+fn early_dialogs_beyond_the_cap_are_ignored() {
+    let now = Instant::now();
+    let mut a = caller(SourceCheck::Exact);
+    let (h, inv) = invite(&mut a, now);
+    for k in 0..10 {
+        let tag = format!("fork{k}");
+        a.handle_message(
+            now,
+            &reply(&inv, 180, Some(&tag), "<sip:u@127.0.0.1:5062>", &[]),
+            peer(B),
+        );
+    }
+    let progress = std::iter::from_fn(|| a.poll_event())
+        .filter(|e| matches!(e, UaEvent::Progress { .. }))
+        .count();
+    assert_eq!(progress, MAX_EARLY_DIALOGS);
+    assert_eq!(a.calls[&h].dialogs.len(), MAX_EARLY_DIALOGS);
+    // A known fork still gets through.
+    a.handle_message(
+        now,
+        &reply(&inv, 183, Some("fork0"), "<sip:u@127.0.0.1:5062>", &[]),
+        peer(B),
+    );
+    assert!(matches!(
+        a.poll_event(),
+        Some(UaEvent::Progress { code: 183, .. })
+    ));
+}
