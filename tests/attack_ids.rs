@@ -143,3 +143,179 @@ fn to_tags_are_random_and_the_splitmix_inversion_fails() {
     }
     assert_eq!(predicted(&tags), 0, "{tags:?}");
 }
+
+/// A UDP socket on 127.0.`net`.`host` with a short read timeout.
+fn sock(ip: [u8; 4]) -> UdpSocket {
+    let s = UdpSocket::bind(SocketAddr::from((ip, 0))).unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    s
+}
+
+/// The next SIP request with `method` received on `s` within `limit` (others skipped).
+fn recv_request(s: &UdpSocket, method: &str, limit: Duration) -> Option<(String, SocketAddr)> {
+    let end = std::time::Instant::now() + limit;
+    let mut buf = [0u8; 8192];
+    while std::time::Instant::now() < end {
+        if let Ok((n, from)) = s.recv_from(&mut buf) {
+            let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+            if text.starts_with(&format!("{method} ")) {
+                return Some((text, from));
+            }
+        }
+    }
+    None
+}
+
+/// Everything received on `s` within `limit`.
+fn drain(s: &UdpSocket, limit: Duration) -> Vec<String> {
+    let end = std::time::Instant::now() + limit;
+    let mut buf = [0u8; 8192];
+    let mut v = Vec::new();
+    while std::time::Instant::now() < end {
+        if let Ok((n, _)) = s.recv_from(&mut buf) {
+            v.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        }
+    }
+    v
+}
+
+/// A response to `req` (its Via, From, To with `tag`, Call-ID and CSeq) with `extra` headers.
+fn response(req: &str, status: &str, tag: &str, extra: &str) -> String {
+    let mut out = format!("SIP/2.0 {status}\r\n");
+    for l in req.lines() {
+        let lower = l.to_ascii_lowercase();
+        if lower.starts_with("via:")
+            || lower.starts_with("from:")
+            || lower.starts_with("call-id:")
+            || lower.starts_with("cseq:")
+        {
+            out += l;
+            out += "\r\n";
+        } else if lower.starts_with("to:") {
+            out += &format!("{l};tag={tag}\r\n");
+        }
+    }
+    out + extra + "Content-Length: 0\r\n\r\n"
+}
+
+/// `tipring run` on 127.0.11.1 whose FXS phone (port 0) calls `sip:200@proxy` on
+/// off-hook, `proxy` being its account's proxy with credentials; `security` extra fields.
+fn caller_gateway(dir: &Path, proxy: SocketAddr, security: &str) -> (Node, SocketAddr) {
+    let sip = SocketAddr::from(([127, 0, 11, 1], free_port(1)));
+    let conf = Conf::new(sip)
+        .account(
+            "pbx",
+            &format!("proxy = \"sip:{proxy}\"\nusername = \"100\"\npassword = \"secret-pw\""),
+        )
+        .ports(&format!(
+            "[[ports]]\nindex = 0\nkind = \"fxs\"\nnumber = \"100\"\nhotline = \"sip:200@{proxy}\"\n"
+        ))
+        .security(security)
+        .render();
+    let mut g = Node::prepare("gw", dir, sip).expect("testbed node");
+    g.start_unseeded(Path::new(EXE), &conf)
+        .expect("tipring run");
+    assert!(g.wait_link(Duration::from_secs(10)), "card link");
+    if !sip_answers(sip, Duration::from_secs(10)) {
+        dump(&g);
+        panic!("no answer to OPTIONS at {sip}");
+    }
+    (g, sip)
+}
+
+#[test]
+fn forged_responses_and_redirects_to_our_invite_are_not_followed() {
+    let _serial = serial();
+    let tmp = TempDir::new("attack-ids-forged").unwrap();
+    let proxy = sock([127, 0, 11, 3]);
+    let attacker = sock([127, 0, 11, 4]);
+    let victim = sock([127, 0, 0, 1]);
+    let (p, x, v) = (
+        proxy.local_addr().unwrap(),
+        attacker.local_addr().unwrap(),
+        victim.local_addr().unwrap(),
+    );
+    let (g, gw) = caller_gateway(&tmp.0.join("gw"), p, "");
+    common::gateway::run(&g, "offhook 0");
+    let Some((inv, _)) = recv_request(&proxy, "INVITE", Duration::from_secs(5)) else {
+        dump(&g);
+        panic!("no INVITE at the proxy");
+    };
+    // A third host that read or guessed the INVITE answers it: a 302 to itself, a 200,
+    // a 503 with an endless Retry-After.
+    let to_me = format!("Contact: <sip:200@{x}>\r\n");
+    for (status, extra) in [
+        ("302 Moved", to_me.as_str()),
+        ("200 OK", to_me.as_str()),
+        ("503 Down", "Retry-After: 4294967295\r\n"),
+    ] {
+        attacker
+            .send_to(response(&inv, status, "evil", extra).as_bytes(), gw)
+            .unwrap();
+    }
+    let got = drain(&attacker, Duration::from_millis(1500));
+    assert!(got.is_empty(), "the gateway answered the forger: {got:?}");
+    // The real proxy redirects to 127.0.0.1, which is not one of the account's servers.
+    let to_loopback = format!("Contact: <sip:200@{v}>\r\n");
+    proxy
+        .send_to(
+            response(&inv, "302 Moved", "p", &to_loopback).as_bytes(),
+            gw,
+        )
+        .unwrap();
+    assert!(
+        recv_request(&proxy, "ACK", Duration::from_secs(3)).is_some(),
+        "the proxy's 302 is the transaction's response (ACKed)"
+    );
+    let got = drain(&victim, Duration::from_millis(1500));
+    assert!(got.is_empty(), "followed a redirect to loopback: {got:?}");
+    drop(g);
+}
+
+#[test]
+fn a_redirect_to_an_allowed_host_gets_no_credentials_for_an_rfc2069_challenge() {
+    let _serial = serial();
+    let tmp = TempDir::new("attack-ids-md5").unwrap();
+    let proxy = sock([127, 0, 11, 3]);
+    let attacker = sock([127, 0, 11, 4]);
+    let (p, x) = (proxy.local_addr().unwrap(), attacker.local_addr().unwrap());
+    // The attacker's host is allowed as a redirect target: only the credentials stop him.
+    let (g, gw) = caller_gateway(&tmp.0.join("gw"), p, "redirect_allow = [\"127.0.11.4\"]\n");
+    common::gateway::run(&g, "offhook 0");
+    let Some((inv, _)) = recv_request(&proxy, "INVITE", Duration::from_secs(5)) else {
+        dump(&g);
+        panic!("no INVITE at the proxy");
+    };
+    proxy
+        .send_to(
+            response(
+                &inv,
+                "302 Moved",
+                "p",
+                &format!("Contact: <sip:200@{x}>\r\n"),
+            )
+            .as_bytes(),
+            gw,
+        )
+        .unwrap();
+    let Some((inv2, _)) = recv_request(&attacker, "INVITE", Duration::from_secs(3)) else {
+        dump(&g);
+        panic!("the allowed redirect was not followed");
+    };
+    let md5 = "WWW-Authenticate: Digest realm=\"pbx\", nonce=\"abc\", algorithm=MD5\r\n";
+    attacker
+        .send_to(response(&inv2, "401 Unauthorized", "e", md5).as_bytes(), gw)
+        .unwrap();
+    let got = drain(&attacker, Duration::from_millis(2000));
+    assert!(
+        got.iter()
+            .all(|m| !m.to_ascii_lowercase().contains("authorization:")),
+        "credentials sent: {got:?}"
+    );
+    assert!(
+        got.iter().any(|m| m.starts_with("ACK ")),
+        "the 401 is ACKed: {got:?}"
+    );
+    drop(g);
+}

@@ -61,7 +61,7 @@ fn script(addr: SocketAddr, role: &Role) -> String {
         $var(pw) = "{password}";
         if (!pv_auth_check("$fd", "$var(pw)", "0", "0")) {{
             xlog("L_NOTICE", "tipring-test: challenge $fu\n");
-            auth_challenge("$fd", "0");
+            auth_challenge("$fd", "1");
             exit;
         }}
         xlog("L_NOTICE", "tipring-test: authenticated $fu expires $hdr(Expires)\n");

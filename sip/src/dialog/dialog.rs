@@ -254,7 +254,9 @@ impl Dialog {
         if matches!(cseq.method, Method::Ack | Method::Cancel) {
             return RemoteCSeq::Accept;
         }
-        if self.remote_seq.is_some_and(|last| cseq.seq < last) {
+        // Strictly increasing: a new request reusing the last number is a replay (a
+        // retransmission is absorbed by its transaction before it gets here).
+        if self.remote_seq.is_some_and(|last| cseq.seq <= last) {
             return RemoteCSeq::OutOfOrder;
         }
         self.remote_seq = Some(cseq.seq);
@@ -540,6 +542,12 @@ Content-Length: 0\r\n\r\n";
         assert_eq!(
             d.on_remote_request(&Message::parse(old.as_bytes()).unwrap()),
             RemoteCSeq::OutOfOrder
+        );
+        let same = reinvite.replace("z9hG4bK", "z9hG4bKreplay");
+        assert_eq!(
+            d.on_remote_request(&Message::parse(same.as_bytes()).unwrap()),
+            RemoteCSeq::OutOfOrder,
+            "the same CSeq again"
         );
         let ack = reinvite
             .replace("CSeq: 315 INVITE", "CSeq: 1 ACK")

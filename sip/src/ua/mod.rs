@@ -7,6 +7,7 @@
 mod call;
 mod hosts;
 mod keepalive;
+pub mod redirect;
 pub mod register;
 pub mod response;
 #[cfg(feature = "transport")]
@@ -25,6 +26,7 @@ mod tests_sources;
 pub use call::{CallHandle, CallState, Role};
 pub use hosts::HostTable;
 pub use keepalive::PingHandle;
+pub use redirect::RedirectPolicy;
 pub use register::{Binding, RegHandle, RegState, RegisterConfig};
 pub use response::{Authenticator, Challenge, DigestCredentials};
 pub use source::SourceCheck;
@@ -76,6 +78,8 @@ pub struct UaConfig {
     /// Early dialogs one outgoing call keeps (§13.2.2.4: forked 1xx with different To
     /// tags); a provisional response starting one more is ignored.
     pub max_early_dialogs: usize,
+    /// Which 3xx targets are followed, and where credentials may follow a redirect.
+    pub redirect: RedirectPolicy,
 }
 
 /// The default [`UaConfig::max_early_dialogs`].
@@ -96,6 +100,7 @@ impl UaConfig {
             hosts: HostTable::new(),
             source_check: SourceCheck::Exact,
             max_early_dialogs: MAX_EARLY_DIALOGS,
+            redirect: RedirectPolicy::open(),
         }
     }
 }
@@ -764,4 +769,15 @@ impl Ua {
             })
             .map(|(h, _)| *h)
     }
+}
+
+/// Whether `target`, reached by a redirect from `first`, may be given our credentials (or a
+/// registration): the same host, or a host the redirect policy lists (§26.3.1).
+fn credentials_may_follow(cfg: &UaConfig, first: &str, target: &str) -> bool {
+    let host = |u: &str| {
+        Uri::parse(u)
+            .ok()
+            .and_then(|u| u.as_sip().map(|s| s.host.to_string().to_ascii_lowercase()))
+    };
+    host(first) == host(target) || cfg.redirect.allows(target, &cfg.hosts)
 }

@@ -288,9 +288,12 @@ impl Ua {
                 _ => self.register_failed(now, h, code, None),
             },
             300..=399 => {
-                let next = redirect_targets(msg)
-                    .into_iter()
-                    .find(|t| !r.tried.contains(t));
+                // §10.2, §26.3.1: a registration moves only to another of our configured
+                // servers (or the registrar's own host), never to wherever a 3xx says.
+                let first = r.tried.first().cloned().unwrap_or_default();
+                let next = redirect_targets(msg).into_iter().find(|t| {
+                    !r.tried.contains(t) && super::credentials_may_follow(&self.cfg, &first, t)
+                });
                 let peer = next
                     .as_deref()
                     .and_then(|t| uri_peer_in(t, self.cfg.transport, &self.cfg.hosts));

@@ -65,6 +65,12 @@ impl Challenge {
             HeaderName::Authorization
         }
     }
+
+    /// Whether this is an RFC 2069 challenge (no `qop`): the answer then carries no client
+    /// nonce, so a rogue server can replay it or precompute against it (RFC 7616 §5.9).
+    pub fn is_rfc2069(&self) -> bool {
+        crate::digest::Challenge::parse(&self.value).is_ok_and(|c| c.qop.is_empty())
+    }
 }
 
 /// The challenge of a 401/407 to answer: among every WWW-Authenticate (401) or

@@ -438,9 +438,21 @@ fn bye_with_a_wrong_tag_gets_481_and_the_call_stays() {
             .starts_with(b"SIP/2.0 481")
     );
     assert_eq!(n.uas[1].call_state(b), Some(CallState::Confirmed));
-    // With both tags right the same request ends the call.
+    // With both tags right but from a third host (C): 403, the call stays (§26.1.4).
     let bye = dialog_request(&n, b, "BYE", &remote, &local, 902);
     n.uas[1].handle_message(now, &bye, peer(C));
+    assert!(
+        n.uas[1]
+            .poll_transmit()
+            .unwrap()
+            .bytes
+            .starts_with(b"SIP/2.0 403")
+    );
+    assert_eq!(n.uas[1].call_state(b), Some(CallState::Confirmed));
+    assert_eq!(n.uas[1].stats().foreign, 1);
+    // From the peer (A) the same request ends the call.
+    let bye = dialog_request(&n, b, "BYE", &remote, &local, 903);
+    n.uas[1].handle_message(now, &bye, peer(A));
     assert!(
         n.uas[1]
             .poll_transmit()

@@ -3,6 +3,7 @@
 
 use super::tests::{ended, peer, reply, sent};
 use super::*;
+use crate::ua::response::Challenge;
 use std::time::Duration;
 
 const A: &str = "127.0.0.1:5061";
@@ -128,4 +129,119 @@ fn early_dialogs_beyond_the_cap_are_ignored() {
         a.poll_event(),
         Some(UaEvent::Progress { code: 183, .. })
     ));
+}
+
+fn filtered(a: &mut Ua) {
+    a.cfg.redirect = RedirectPolicy {
+        open: false,
+        allowed_hosts: vec!["127.0.0.1".into()],
+        allowed_nets: Vec::new(),
+        own: vec!["127.0.0.1".parse().unwrap()],
+    };
+}
+
+struct Creds;
+impl Authenticator for Creds {
+    fn answer(&mut self, _: &Challenge, _: &str, _: &str, _: &[u8]) -> Option<String> {
+        Some("Digest username=\"u\"".into())
+    }
+}
+
+#[test]
+fn a_redirect_outside_the_policy_is_not_followed() {
+    let now = Instant::now();
+    let mut a = caller(SourceCheck::Exact);
+    filtered(&mut a);
+    let (h, inv) = invite(&mut a, now);
+    let c = "<sip:x@127.0.0.2:5099>, <sip:x@192.0.2.66>";
+    a.handle_message(now, &reply(&inv, 302, Some("r"), c, &[]), peer(B));
+    let out = sent(&mut a);
+    assert_eq!(out.len(), 1, "only the ACK of the 302");
+    assert_eq!(a.call_state(h), Some(CallState::Terminated));
+    // A configured server (here 127.0.0.1, any port) is followed.
+    let (_, inv) = invite(&mut a, now);
+    let c = "<sip:x@127.0.0.1:5099>";
+    a.handle_message(now, &reply(&inv, 302, Some("r"), c, &[]), peer(B));
+    let out = sent(&mut a);
+    assert_eq!(out.len(), 2, "ACK and the redirected INVITE");
+    assert!(out[1].starts_with(b"INVITE sip:x@127.0.0.1:5099"));
+}
+
+#[test]
+fn credentials_do_not_follow_a_redirect_to_another_host() {
+    let now = Instant::now();
+    let mut a = caller(SourceCheck::Exact);
+    a.set_authenticator(Box::new(Creds));
+    let (h, inv) = invite(&mut a, now);
+    a.handle_message(
+        now,
+        &reply(&inv, 302, Some("r"), "<sip:x@127.0.0.66:5070>", &[]),
+        peer(B),
+    );
+    let inv2 = sent(&mut a).remove(1);
+    let md5 = [("WWW-Authenticate", "Digest realm=\"evil\", nonce=\"n\"")];
+    a.handle_message(
+        now,
+        &reply(&inv2, 401, Some("e"), "", &md5),
+        peer("127.0.0.66:5070"),
+    );
+    let out = sent(&mut a);
+    assert!(
+        out.iter()
+            .all(|m| !String::from_utf8_lossy(m).contains("Authorization"))
+    );
+    assert_eq!(a.call_state(h), Some(CallState::Terminated));
+}
+
+#[test]
+fn a_register_redirect_to_another_host_is_not_followed() {
+    let now = Instant::now();
+    let mut a = caller(SourceCheck::Exact);
+    let r = a
+        .register(
+            now,
+            register::RegisterConfig::new(&format!("sip:{B}"), &format!("sip:u@{B}")),
+        )
+        .unwrap();
+    let reg = sent(&mut a).remove(0);
+    a.handle_message(
+        now,
+        &reply(&reg, 302, Some("x"), "<sip:127.0.0.66>", &[]),
+        peer(B),
+    );
+    assert!(sent(&mut a).is_empty());
+    assert_eq!(a.reg_state(r), Some(RegState::Failed));
+}
+
+#[test]
+fn in_dialog_requests_only_from_the_peer_over_its_transport() {
+    use super::tests::{dialog_request, established};
+    let (mut n, _a, b) = established();
+    let (local, remote) = {
+        let d = n.uas[1].dialog(b).unwrap();
+        (d.id().local_tag.clone(), d.id().remote_tag.clone())
+    };
+    let now = n.now;
+    let first =
+        |u: &mut Ua| String::from_utf8_lossy(&u.poll_transmit().unwrap().bytes)[..11].to_owned();
+    // A re-INVITE that would move the media, with the right tags, from a third host.
+    let reinvite = dialog_request(&n, b, "INVITE", &remote, &local, 1);
+    n.uas[1].handle_message(now, &reinvite, peer("127.0.0.66:5061"));
+    assert_eq!(first(&mut n.uas[1]), "SIP/2.0 403");
+    // The peer's address, over TCP: the dialog runs over UDP.
+    let tcp = Peer {
+        transport: Transport::Tcp,
+        addr: A.parse().unwrap(),
+    };
+    let bye = dialog_request(&n, b, "BYE", &remote, &local, 2);
+    n.uas[1].handle_message(now, &bye, tcp);
+    assert_eq!(first(&mut n.uas[1]), "SIP/2.0 403");
+    assert!(n.uas[1].poll_event().is_none());
+    assert_eq!(n.uas[1].call_state(b), Some(CallState::Confirmed));
+    assert_eq!(n.uas[1].stats().foreign, 2);
+    // The same CSeq as the INVITE from the peer: out of order (500), the call stays.
+    let bye = dialog_request(&n, b, "BYE", &remote, &local, 0);
+    n.uas[1].handle_message(now, &bye, peer(A));
+    assert_eq!(first(&mut n.uas[1]), "SIP/2.0 500");
+    assert_eq!(n.uas[1].call_state(b), Some(CallState::Confirmed));
 }

@@ -446,7 +446,13 @@ impl Ua {
                 // Once per challenge (§22.2): a second challenge for a realm we answered
                 // means the credentials are wrong, unless the nonce was only stale.
                 let again = c.answered_realms.contains(&ch.realm) && !ch.stale;
-                let answer = if again {
+                let first = c.tried.first().cloned().unwrap_or_default();
+                let moved =
+                    c.redirects > 0 && !super::credentials_may_follow(&self.cfg, &first, &c.target);
+                let Some(c) = self.calls.get_mut(&h) else {
+                    return;
+                };
+                let answer = if again || moved {
                     None
                 } else {
                     let (target, sdp) = (c.target.clone(), c.sdp.clone());
@@ -527,6 +533,12 @@ impl Ua {
             let t = c.targets.remove(0);
             if c.tried.contains(&t) {
                 continue; // a loop back to a target already tried
+            }
+            if !self.cfg.redirect.permits(&t, &self.cfg.hosts) {
+                self.foreign(format_args!(
+                    "redirect to {t} (not a configured or allowed host)"
+                ));
+                continue;
             }
             let Some(peer) = (match self.cfg.outbound_proxy {
                 Some(p) => Some(p),

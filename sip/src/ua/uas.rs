@@ -21,7 +21,7 @@ impl Ua {
         }
         let in_dialog = msg.to().and_then(|t| t.tag()).is_some();
         if in_dialog {
-            return self.on_dialog_request(now, id, msg, method);
+            return self.on_dialog_request(now, id, msg, method, from);
         }
         if method == Method::Invite && self.merged(msg) {
             return self.respond_plain(now, id, msg, 482, None);
@@ -356,6 +356,32 @@ impl Ua {
         }
     }
 
+    /// Whether an in-dialog request comes from the dialog's side (§12.2.2, §26.1.4): over the
+    /// call's transport (TLS for a `sips:` dialog) and from the address its INVITE came
+    /// from or went to, or the address our requests in the dialog go to (the first
+    /// Record-Route proxy, else the remote target), as [`UaConfig::source_check`] says.
+    fn dialog_source_ok(&self, h: CallHandle, msg: &Message<'_>, from: Peer) -> bool {
+        let Some(c) = self.calls.get(&h) else {
+            return false;
+        };
+        let id = DialogId::of_request(msg);
+        let Some(d) = c.dialogs.iter().find(|d| Some(d.id()) == id.as_ref()) else {
+            return false;
+        };
+        if d.secure() && from.transport != Transport::Tls {
+            return false;
+        }
+        let check = self.cfg.source_check;
+        let via_dialog = self.dialog_peer(d).ok().map(|p| Peer {
+            transport: c.invite_peer.transport,
+            addr: p.addr,
+        });
+        [Some(c.invite_peer), via_dialog]
+            .into_iter()
+            .flatten()
+            .any(|p| check.accepts(p, from))
+    }
+
     /// A request with a To tag: it must match a dialog by Call-ID and both tags, or it gets
     /// 481 (§12.2.2; a BYE with a wrong tag cannot tear a call down).
     fn on_dialog_request(
@@ -364,10 +390,18 @@ impl Ua {
         id: TxnId,
         msg: &Message<'_>,
         method: Method<'_>,
+        from: Peer,
     ) {
         let Some(h) = DialogId::of_request(msg).and_then(|d| self.call_by_dialog(&d)) else {
             return self.respond_plain(now, id, msg, 481, None);
         };
+        if !self.dialog_source_ok(h, msg, from) {
+            self.foreign(format_args!(
+                "in-dialog {method} from {} ({:?})",
+                from.addr, from.transport
+            ));
+            return self.respond_plain(now, id, msg, 403, None);
+        }
         let Some(c) = self.calls.get_mut(&h) else {
             return;
         };

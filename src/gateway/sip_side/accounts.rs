@@ -8,11 +8,20 @@ use tipring_sip::ua::{Authenticator, Challenge, DigestCredentials};
 /// How often a proxy is pinged with OPTIONS.
 pub const PING_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// Digest answers with the credentials of whichever account the challenge's realm
-/// belongs to: the account whose domain (or registrar/proxy host) is the realm, else the
-/// first account that has a password.
+/// Digest answers with the credentials of the account a challenge belongs to, and to no
+/// one else (RFC 3261 §26.2: a redirect or a rogue server must not collect them): an
+/// account with a configured `realm` answers challenges of exactly that realm; an account
+/// without one answers only for requests whose Request-URI host is its domain, registrar
+/// or proxy host. RFC 2069 challenges (no `qop`) are refused unless allowed.
 pub struct AccountAuth {
-    creds: Vec<(Vec<String>, DigestCredentials)>,
+    creds: Vec<AccountCreds>,
+    allow_rfc2069: bool,
+}
+
+struct AccountCreds {
+    realm: Option<String>,
+    hosts: Vec<String>,
+    digest: DigestCredentials,
 }
 
 impl std::fmt::Debug for AccountAuth {
@@ -24,30 +33,66 @@ impl std::fmt::Debug for AccountAuth {
 }
 
 impl AccountAuth {
-    /// Credentials of every account that has a password; `None` when none has.
-    pub fn new(accounts: &[Account], seed: u64) -> Option<AccountAuth> {
+    /// Credentials of every account that has a password; `None` when none has. `seed`
+    /// should be random: the cnonces derive from it.
+    pub fn new(accounts: &[Account], seed: u64, allow_rfc2069: bool) -> Option<AccountAuth> {
         let creds: Vec<_> = accounts
             .iter()
             .enumerate()
             .filter_map(|(i, a)| {
                 let user = a.auth_username.as_deref().or(a.username.as_deref())?;
                 let pass = a.password.as_deref()?;
-                let realms = [
-                    a.domain.clone(),
-                    a.registrar.as_deref().and_then(host),
-                    a.proxy.as_deref().and_then(host),
-                ]
-                .into_iter()
-                .flatten()
-                .collect();
-                Some((
-                    realms,
-                    DigestCredentials::new(user, pass, seed.wrapping_add(i as u64)),
-                ))
+                Some(AccountCreds {
+                    realm: a.realm.clone(),
+                    hosts: account_hosts(a),
+                    digest: DigestCredentials::new(user, pass, seed.wrapping_add(i as u64)),
+                })
             })
             .collect();
-        (!creds.is_empty()).then_some(AccountAuth { creds })
+        (!creds.is_empty()).then_some(AccountAuth {
+            creds,
+            allow_rfc2069,
+        })
     }
+}
+
+/// The hosts an account's requests go to: its domain and its servers' hosts.
+pub fn account_hosts(a: &Account) -> Vec<String> {
+    let mut v: Vec<String> = [
+        a.domain.as_deref().and_then(|d| host(&format!("sip:{d}"))),
+        a.registrar.as_deref().and_then(host),
+        a.proxy.as_deref().and_then(host),
+        a.secondary_proxy.as_deref().and_then(host),
+        a.outbound_proxy.as_deref().and_then(host),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|h| h.to_ascii_lowercase())
+    .collect();
+    v.dedup();
+    v
+}
+
+/// The gateway's redirect policy (RFC 3261 §26.3.1): 3xx targets only toward the accounts'
+/// own hosts and `[security] redirect_allow`; `own` are the gateway's addresses.
+pub fn redirect_policy(
+    accounts: &[Account],
+    allow: &[String],
+    own: Vec<std::net::IpAddr>,
+) -> tipring_sip::ua::RedirectPolicy {
+    let mut p = tipring_sip::ua::RedirectPolicy {
+        open: false,
+        allowed_hosts: accounts.iter().flat_map(account_hosts).collect(),
+        allowed_nets: Vec::new(),
+        own,
+    };
+    for a in allow {
+        match crate::config::TrustedPeer::parse(a) {
+            Ok(n) => p.allowed_nets.push((n.addr, n.prefix)),
+            Err(_) => p.allowed_hosts.push(a.to_ascii_lowercase()),
+        }
+    }
+    p
 }
 
 fn host(uri: &str) -> Option<String> {
@@ -64,26 +109,101 @@ impl Authenticator for AccountAuth {
         request_uri: &str,
         body: &[u8],
     ) -> Option<String> {
-        let i = self
-            .creds
-            .iter()
-            .position(|(realms, _)| realms.iter().any(|r| r == &challenge.realm))
-            .unwrap_or(0);
-        self.creds
-            .get_mut(i)?
-            .1
-            .answer(challenge, method, request_uri, body)
+        // Not answered: the request fails as unauthenticated, which the call's log shows.
+        if !self.allow_rfc2069 && challenge.is_rfc2069() {
+            return None;
+        }
+        let target = host(request_uri).map(|h| h.to_ascii_lowercase());
+        let c = self.creds.iter_mut().find(|c| match &c.realm {
+            Some(r) => *r == challenge.realm,
+            None => target.as_ref().is_some_and(|t| c.hosts.contains(t)),
+        })?;
+        c.digest.answer(challenge, method, request_uri, body)
     }
 
     fn accepted(&mut self) {
-        for (_, c) in &mut self.creds {
-            c.accepted();
+        for c in &mut self.creds {
+            c.digest.accepted();
         }
     }
 
     fn reset(&mut self) {
-        for (_, c) in &mut self.creds {
-            c.reset();
+        for c in &mut self.creds {
+            c.digest.reset();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account(fields: &str) -> Account {
+        toml::from_str(&format!(
+            "name = \"a\"\nusername = \"u\"\npassword = \"secret123\"\n{fields}"
+        ))
+        .unwrap()
+    }
+
+    fn challenge(realm: &str, qop: bool) -> Challenge {
+        let value = format!(
+            "Digest realm=\"{realm}\", nonce=\"n1\"{}",
+            if qop { ", qop=\"auth\"" } else { "" }
+        );
+        Challenge {
+            proxy: false,
+            value,
+            realm: realm.into(),
+            stale: false,
+        }
+    }
+
+    #[test]
+    fn a_configured_realm_is_the_only_one_answered() {
+        let a = account("registrar = \"sip:pbx.example\"\nrealm = \"pbx\"");
+        let mut auth = AccountAuth::new(&[a], 1, false).unwrap();
+        let uri = "sip:100@pbx.example";
+        assert!(
+            auth.answer(&challenge("pbx", true), "INVITE", uri, b"")
+                .is_some()
+        );
+        assert!(
+            auth.answer(&challenge("evil", true), "INVITE", uri, b"")
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn without_a_realm_only_requests_to_the_accounts_hosts() {
+        let a = account("registrar = \"sip:pbx.example\"\nproxy = \"sip:10.0.0.5\"");
+        let mut auth = AccountAuth::new(&[a], 1, false).unwrap();
+        let c = challenge("anything", true);
+        assert!(
+            auth.answer(&c, "INVITE", "sip:100@pbx.example", b"")
+                .is_some()
+        );
+        assert!(auth.answer(&c, "INVITE", "sip:100@10.0.0.5", b"").is_some());
+        // A redirect to another host: its challenge gets nothing.
+        assert!(
+            auth.answer(&c, "INVITE", "sip:100@192.0.2.66", b"")
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn rfc2069_is_refused_unless_allowed() {
+        let a = account("registrar = \"sip:pbx.example\"\nrealm = \"pbx\"");
+        let uri = "sip:100@pbx.example";
+        let mut strict = AccountAuth::new(std::slice::from_ref(&a), 1, false).unwrap();
+        assert!(
+            strict
+                .answer(&challenge("pbx", false), "INVITE", uri, b"")
+                .is_none()
+        );
+        let mut lax = AccountAuth::new(&[a], 1, true).unwrap();
+        assert!(
+            lax.answer(&challenge("pbx", false), "INVITE", uri, b"")
+                .is_some()
+        );
     }
 }

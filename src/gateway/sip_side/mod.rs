@@ -224,6 +224,16 @@ impl SipSide {
         ucfg.single_line = false;
         ucfg.hosts = hosts.clone();
         ucfg.source_check = c.security.response_source.into();
+        ucfg.redirect = accounts::redirect_policy(
+            &c.accounts,
+            &c.security.redirect_allow,
+            c.identity
+                .listen
+                .iter()
+                .map(|l| l.address.ip())
+                .chain([local.ip()])
+                .collect(),
+        );
         ucfg.timers = TimerConfig {
             t1: Duration::from_millis(c.timers.sip_t1_ms.into()),
             t2: Duration::from_millis(c.timers.sip_t2_ms.into()),
@@ -245,7 +255,9 @@ impl SipSide {
         }
         ucfg.seed = seed.map(|_| ids.next_u64());
         let mut ua = Ua::new(ucfg);
-        if let Some(auth) = accounts::AccountAuth::new(&c.accounts, ids.next_u64()) {
+        if let Some(auth) =
+            accounts::AccountAuth::new(&c.accounts, ids.next_u64(), c.security.allow_rfc2069)
+        {
             ua.set_authenticator(Box::new(auth));
         }
         let mut slots = BTreeMap::new();
