@@ -256,6 +256,19 @@ fn forged_responses_and_redirects_to_our_invite_are_not_followed() {
     }
     let got = drain(&attacker, Duration::from_millis(1500));
     assert!(got.is_empty(), "the gateway answered the forger: {got:?}");
+    // The INVITE is still waiting for the proxy: retransmitted (Timer A), never ACKed.
+    let at_proxy = drain(&proxy, Duration::from_millis(1000));
+    let via = header(&inv, "Via");
+    assert!(
+        at_proxy
+            .iter()
+            .any(|m| m.starts_with("INVITE ") && header(m, "Via") == via),
+        "no retransmission: a forged response ended the transaction: {at_proxy:?}"
+    );
+    assert!(
+        at_proxy.iter().all(|m| !m.starts_with("ACK ")),
+        "{at_proxy:?}"
+    );
     // The real proxy redirects to 127.0.0.1, which is not one of the account's servers.
     let to_loopback = format!("Contact: <sip:200@{v}>\r\n");
     proxy
@@ -316,6 +329,127 @@ fn a_redirect_to_an_allowed_host_gets_no_credentials_for_an_rfc2069_challenge() 
     assert!(
         got.iter().any(|m| m.starts_with("ACK ")),
         "the 401 is ACKed: {got:?}"
+    );
+    drop(g);
+}
+
+/// A header line of `msg` by name (case-insensitive), without the name.
+fn header<'m>(msg: &'m str, name: &str) -> &'m str {
+    msg.lines()
+        .find(|l| {
+            l.to_ascii_lowercase()
+                .starts_with(&format!("{}:", name.to_ascii_lowercase()))
+        })
+        .map_or("", |l| l[name.len() + 1..].trim())
+}
+
+#[test]
+fn forged_503_to_register_from_a_third_host_is_ignored() {
+    let _serial = serial();
+    let tmp = TempDir::new("attack-ids-register").unwrap();
+    let registrar = sock([127, 0, 11, 3]);
+    let attacker = sock([127, 0, 11, 4]);
+    let r = registrar.local_addr().unwrap();
+    let sip = SocketAddr::from(([127, 0, 11, 1], free_port(1)));
+    let conf = Conf::new(sip)
+        .account(
+            "pbx",
+            &format!("registrar = \"sip:{r}\"\nusername = \"100\"\npassword = \"secret-pw\""),
+        )
+        .ports(&fxs("100", "Alice"))
+        .render();
+    let mut g = Node::prepare("gw", &tmp.0.join("gw"), sip).expect("testbed node");
+    g.start_unseeded(Path::new(EXE), &conf)
+        .expect("tipring run");
+    let Some((reg, _)) = recv_request(&registrar, "REGISTER", Duration::from_secs(10)) else {
+        dump(&g);
+        panic!("no REGISTER");
+    };
+    attacker
+        .send_to(
+            response(&reg, "503 Down", "x", "Retry-After: 4294967295\r\n").as_bytes(),
+            sip,
+        )
+        .unwrap();
+    // The transaction is still waiting for the registrar: it retransmits the same request
+    // (Timer E), which it would not after taking the 503.
+    let branch = header(&reg, "Via").to_owned();
+    let again = recv_request(&registrar, "REGISTER", Duration::from_secs(3));
+    assert!(
+        again
+            .as_ref()
+            .is_some_and(|(m, _)| header(m, "Via") == branch),
+        "no retransmission: the forged 503 ended the transaction ({again:?})"
+    );
+    assert!(drain(&attacker, Duration::from_millis(300)).is_empty());
+    drop(g);
+}
+
+#[test]
+fn bye_and_reinvite_with_the_right_tags_from_another_host_are_refused() {
+    let _serial = serial();
+    let tmp = TempDir::new("attack-ids-bye").unwrap();
+    let proxy = sock([127, 0, 11, 3]);
+    let attacker = sock([127, 0, 11, 4]);
+    let p = proxy.local_addr().unwrap();
+    let (g, gw) = caller_gateway(&tmp.0.join("gw"), p, "");
+    common::gateway::run(&g, "offhook 0");
+    let Some((inv, _)) = recv_request(&proxy, "INVITE", Duration::from_secs(5)) else {
+        dump(&g);
+        panic!("no INVITE at the proxy");
+    };
+    let sdp = format!(
+        "v=0\r\no=- 1 1 IN IP4 127.0.11.3\r\ns=-\r\nc=IN IP4 127.0.11.3\r\nt=0 0\r\n\
+         m=audio {} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n",
+        p.port() + 1
+    );
+    let ok = response(
+        &inv,
+        "200 OK",
+        "p",
+        &format!("Contact: <sip:200@{p}>\r\nContent-Type: application/sdp\r\n"),
+    )
+    .replace(
+        "Content-Length: 0\r\n\r\n",
+        &format!("Content-Length: {}\r\n\r\n{sdp}", sdp.len()),
+    );
+    proxy.send_to(ok.as_bytes(), gw).unwrap();
+    assert!(
+        recv_request(&proxy, "ACK", Duration::from_secs(3)).is_some(),
+        "call up"
+    );
+    // The dialog as the proxy's side has it: its tag "p", the gateway's From tag.
+    let (from, to, call_id) = (
+        header(&inv, "From"),
+        header(&inv, "To"),
+        header(&inv, "Call-ID"),
+    );
+    let me = attacker.local_addr().unwrap();
+    let forged = |method: &str, seq: u32| {
+        format!(
+            "{method} sip:100@{gw} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKforged{seq}\r\n\
+             Max-Forwards: 70\r\nFrom: {to};tag=p\r\nTo: {from}\r\nCall-ID: {call_id}\r\n\
+             CSeq: {seq} {method}\r\nContact: <sip:200@{me}>\r\nContent-Length: 0\r\n\r\n"
+        )
+    };
+    for (i, method) in ["BYE", "INVITE"].into_iter().enumerate() {
+        attacker
+            .send_to(forged(method, 1000 + i as u32).as_bytes(), gw)
+            .unwrap();
+        let got = drain(&attacker, Duration::from_millis(800));
+        assert!(
+            got.iter().any(|m| m.starts_with("SIP/2.0 403")),
+            "{method} from a third host: {got:?}"
+        );
+        assert!(got.iter().all(|m| !m.starts_with("SIP/2.0 200")), "{got:?}");
+    }
+    // The call is still up: the proxy's own BYE is answered 200, not 481.
+    let bye = forged("BYE", 2000).replace(&me.to_string(), &p.to_string());
+    proxy.send_to(bye.as_bytes(), gw).unwrap();
+    let got = drain(&proxy, Duration::from_millis(1500));
+    assert!(
+        got.iter().any(|m| m.starts_with("SIP/2.0 200")),
+        "the real BYE: {got:?}"
     );
     drop(g);
 }
