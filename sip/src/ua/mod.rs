@@ -528,13 +528,13 @@ impl Ua {
         let receipt = self.layer.receive(now, &msg, from);
         match receipt {
             Receipt::NewRequest(id) => self.on_request(now, id, &msg, from),
-            Receipt::Cancel { id, invite } => self.on_cancel(now, id, invite, &msg),
+            Receipt::Cancel { id, invite } => self.on_cancel(now, id, invite, &msg, from),
             Receipt::Deliver(id) => match msg.method() {
-                Some(Method::Ack) => self.on_ack(now, &msg),
+                Some(Method::Ack) => self.on_ack(now, &msg, from),
                 Some(_) => {}
                 None => self.on_response(now, id, &msg),
             },
-            Receipt::StrayAck => self.on_ack(now, &msg),
+            Receipt::StrayAck => self.on_ack(now, &msg, from),
             Receipt::StrayResponse => self.on_stray_response(&msg),
             Receipt::Absorbed(_) => self.stats.absorbed += 1,
         }

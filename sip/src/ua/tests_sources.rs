@@ -245,3 +245,49 @@ fn in_dialog_requests_only_from_the_peer_over_its_transport() {
     assert_eq!(first(&mut n.uas[1]), "SIP/2.0 500");
     assert_eq!(n.uas[1].call_state(b), Some(CallState::Confirmed));
 }
+
+#[test]
+fn cancel_and_ack_only_from_the_invites_side() {
+    let now = Instant::now();
+    let mut b = Ua::new(UaConfig::new(B.parse().unwrap(), Transport::Udp, "u"));
+    let invite = format!(
+        "INVITE sip:u@{B} SIP/2.0\r\nVia: SIP/2.0/UDP {A};branch=z9hG4bKinv1\r\nMax-Forwards: 70\r\n\
+         From: <sip:u@{A}>;tag=a1\r\nTo: <sip:u@{B}>\r\nCall-ID: c1@{A}\r\nCSeq: 7 INVITE\r\n\
+         Contact: <sip:u@{A}>\r\nContent-Length: 0\r\n\r\n"
+    );
+    b.handle_message(now, invite.as_bytes(), peer(A));
+    let Some(UaEvent::Incoming { call, .. }) = b.poll_event() else {
+        panic!("no incoming call");
+    };
+    b.ring(now, call, 180, None).unwrap();
+    sent(&mut b);
+    let cancel = invite
+        .replace("INVITE sip", "CANCEL sip")
+        .replace("7 INVITE", "7 CANCEL");
+    b.handle_message(now, cancel.as_bytes(), peer(EVIL));
+    assert!(sent(&mut b)[0].starts_with(b"SIP/2.0 403"));
+    assert_eq!(b.call_state(call), Some(CallState::Proceeding));
+    // Answered; an ACK with the right tags from a third host does not confirm the call.
+    b.answer(now, call, b"answer").unwrap();
+    let ok = sent(&mut b).remove(0);
+    let tag = Message::parse(&ok)
+        .unwrap()
+        .to()
+        .unwrap()
+        .tag()
+        .unwrap()
+        .to_owned();
+    let ack = invite
+        .replace("INVITE sip", "ACK sip")
+        .replace("7 INVITE", "7 ACK")
+        .replace("z9hG4bKinv1", "z9hG4bKack1")
+        .replace(
+            &format!("To: <sip:u@{B}>"),
+            &format!("To: <sip:u@{B}>;tag={tag}"),
+        );
+    b.handle_message(now, ack.as_bytes(), peer(EVIL));
+    assert_eq!(b.call_state(call), Some(CallState::Answered));
+    assert_eq!(b.stats().foreign, 2);
+    b.handle_message(now, ack.as_bytes(), peer(A));
+    assert_eq!(b.call_state(call), Some(CallState::Confirmed));
+}

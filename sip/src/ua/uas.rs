@@ -302,6 +302,7 @@ impl Ua {
         id: TxnId,
         invite: Option<TxnId>,
         msg: &Message<'_>,
+        from: Peer,
     ) {
         self.stats.cancels += 1;
         let Some(inv_txn) = invite else {
@@ -311,7 +312,18 @@ impl Ua {
             .calls
             .iter()
             .find(|(_, c)| c.role == Role::Uas && c.invite_txn == Some(inv_txn))
-            .map(|(h, c)| (*h, c.local_tag.clone(), c.state));
+            .map(|(h, c)| (*h, c.local_tag.clone(), c.state, c.invite_peer));
+        // §9.2: a CANCEL follows its INVITE's path; from elsewhere it cancels nothing.
+        if let Some((_, _, _, peer)) = found
+            && !self.cfg.source_check.accepts(peer, from)
+        {
+            self.foreign(format_args!(
+                "CANCEL from {} ({:?})",
+                from.addr, from.transport
+            ));
+            return self.respond_plain(now, id, msg, 403, None);
+        }
+        let found = found.map(|(h, tag, state, _)| (h, tag, state));
         let tag = found.as_ref().map(|f| f.1.clone());
         self.respond_plain(now, id, msg, 200, tag.as_deref());
         if let Some((h, tag, CallState::Proceeding)) = found {
@@ -331,13 +343,20 @@ impl Ua {
     }
 
     /// The ACK for one of our 2xx (§13.3.1.4): stops its retransmission.
-    pub(super) fn on_ack(&mut self, _now: Instant, msg: &Message<'_>) {
+    pub(super) fn on_ack(&mut self, _now: Instant, msg: &Message<'_>, from: Peer) {
         let Some(did) = DialogId::of_request(msg) else {
             return;
         };
         let Some(h) = self.call_by_dialog(&did) else {
             return;
         };
+        if !self.dialog_source_ok(h, msg, from) {
+            self.foreign(format_args!(
+                "ACK from {} ({:?})",
+                from.addr, from.transport
+            ));
+            return;
+        }
         let seq = msg.cseq().map(|c| c.seq);
         let Some(c) = self.calls.get_mut(&h) else {
             return;
