@@ -202,8 +202,18 @@ fn response(req: &str, status: &str, tag: &str, extra: &str) -> String {
 /// `tipring run` on 127.0.11.1 whose FXS phone (port 0) calls `sip:200@proxy` on
 /// off-hook, `proxy` being its account's proxy with credentials; `security` extra fields.
 fn caller_gateway(dir: &Path, proxy: SocketAddr, security: &str) -> (Node, SocketAddr) {
+    caller_gateway_with(dir, proxy, security, |c| c)
+}
+
+/// As [`caller_gateway`], `tweak` changing the configuration.
+fn caller_gateway_with(
+    dir: &Path,
+    proxy: SocketAddr,
+    security: &str,
+    tweak: impl FnOnce(Conf) -> Conf,
+) -> (Node, SocketAddr) {
     let sip = SocketAddr::from(([127, 0, 11, 1], free_port(1)));
-    let conf = Conf::new(sip)
+    let conf = tweak(Conf::new(sip))
         .account(
             "pbx",
             &format!("proxy = \"sip:{proxy}\"\nusername = \"100\"\npassword = \"secret-pw\""),
@@ -450,6 +460,47 @@ fn bye_and_reinvite_with_the_right_tags_from_another_host_are_refused() {
     assert!(
         got.iter().any(|m| m.starts_with("SIP/2.0 200")),
         "the real BYE: {got:?}"
+    );
+    drop(g);
+}
+
+#[test]
+fn a_response_over_tcp_to_an_invite_sent_over_udp_is_ignored() {
+    let _serial = serial();
+    let tmp = TempDir::new("attack-ids-tcp").unwrap();
+    let proxy = sock([127, 0, 11, 3]);
+    let p = proxy.local_addr().unwrap();
+    let (g, gw) = caller_gateway_with(&tmp.0.join("gw"), p, "", Conf::tcp);
+    common::gateway::run(&g, "offhook 0");
+    let Some((inv, _)) = recv_request(&proxy, "INVITE", Duration::from_secs(5)) else {
+        dump(&g);
+        panic!("no INVITE at the proxy");
+    };
+    // The proxy's own address, over TCP: the INVITE went over UDP.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let forged = response(&inv, "503 Down", "evil", "Retry-After: 3600\r\n");
+    rt.block_on(async {
+        use tokio::io::AsyncWriteExt;
+        let s = tokio::net::TcpSocket::new_v4().unwrap();
+        s.bind(SocketAddr::from(([127, 0, 11, 3], 0))).unwrap();
+        let mut c = s.connect(gw).await.expect("TCP connect");
+        c.write_all(forged.as_bytes()).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+    });
+    let at_proxy = drain(&proxy, Duration::from_millis(800));
+    let via = header(&inv, "Via");
+    assert!(
+        at_proxy
+            .iter()
+            .any(|m| m.starts_with("INVITE ") && header(m, "Via") == via),
+        "no retransmission: the TCP response ended the UDP transaction: {at_proxy:?}"
+    );
+    assert!(
+        at_proxy.iter().all(|m| !m.starts_with("ACK ")),
+        "{at_proxy:?}"
     );
     drop(g);
 }
