@@ -24,6 +24,9 @@ pub struct Args {
     /// Credentials for challenges (USER:PASS).
     #[arg(long)]
     pub auth: Option<String>,
+    /// Also answer RFC 2069 digest challenges (no qop), which a rogue server can replay.
+    #[arg(long)]
+    pub allow_rfc2069: bool,
     /// Hold the call this long after the answer.
     #[arg(long, default_value_t = 2)]
     pub hold_secs: u64,
@@ -88,8 +91,11 @@ impl Args {
                 return ExitCode::FAILURE;
             };
             let seed = tipring_sip::random::os_u64();
-            r.ua()
-                .set_authenticator(Box::new(DigestCredentials::new(user, pass, seed)));
+            r.ua().set_authenticator(Box::new(if self.allow_rfc2069 {
+                DigestCredentials::new(user, pass, seed).with_rfc2069()
+            } else {
+                DigestCredentials::new(user, pass, seed)
+            }));
         }
         let ip = r.local().ip();
         let Ok(rtp) = tokio::net::UdpSocket::bind(SocketAddr::new(ip, 0)).await else {

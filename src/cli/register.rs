@@ -20,6 +20,9 @@ pub struct Args {
     /// Credentials (USER:PASS).
     #[arg(long)]
     pub auth: Option<String>,
+    /// Also answer RFC 2069 digest challenges (no qop), which a rogue server can replay.
+    #[arg(long)]
+    pub allow_rfc2069: bool,
     /// Requested expiry in seconds.
     #[arg(long, default_value_t = 3600)]
     pub expires: u32,
@@ -62,8 +65,11 @@ impl Args {
                 return ExitCode::FAILURE;
             };
             let seed = tipring_sip::random::os_u64();
-            r.ua()
-                .set_authenticator(Box::new(DigestCredentials::new(user, pass, seed)));
+            r.ua().set_authenticator(Box::new(if self.allow_rfc2069 {
+                DigestCredentials::new(user, pass, seed).with_rfc2069()
+            } else {
+                DigestCredentials::new(user, pass, seed)
+            }));
         }
         let host = self
             .registrar

@@ -123,14 +123,25 @@ pub trait Authenticator {
     fn reset(&mut self) {}
 }
 
-/// The digest client of [`crate::digest`] behind the UA's [`Authenticator`] hook.
+/// The digest client of [`crate::digest`] behind the UA's [`Authenticator`] hook. RFC 2069
+/// challenges (no `qop`) are not answered unless allowed ([`Challenge::is_rfc2069`]).
 #[derive(Debug)]
-pub struct DigestCredentials(pub crate::digest::Authenticator);
+pub struct DigestCredentials(pub crate::digest::Authenticator, bool);
 
 impl DigestCredentials {
-    /// Credentials `user`/`password`; `seed` feeds the cnonces.
+    /// Credentials `user`/`password`; `seed` (random) feeds the cnonces.
     pub fn new(user: &str, password: &str, seed: u64) -> Self {
-        DigestCredentials(crate::digest::Authenticator::new(user, password, seed))
+        DigestCredentials(
+            crate::digest::Authenticator::new(user, password, seed),
+            false,
+        )
+    }
+
+    /// Also answers RFC 2069 challenges (no `qop`: no client nonce, so a rogue server can
+    /// replay the answer or precompute against it).
+    pub fn with_rfc2069(mut self) -> Self {
+        self.1 = true;
+        self
     }
 }
 
@@ -143,6 +154,13 @@ impl Authenticator for DigestCredentials {
         body: &[u8],
     ) -> Option<String> {
         use crate::digest::ChallengeKind;
+        if !self.1 && challenge.is_rfc2069() {
+            tracing::warn!(
+                "not answering an RFC 2069 challenge (no qop) of realm {:?}",
+                challenge.realm
+            );
+            return None;
+        }
         let kind = if challenge.proxy {
             ChallengeKind::Proxy
         } else {

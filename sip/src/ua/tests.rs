@@ -1488,7 +1488,9 @@ fn reinvite_2xx_retransmission_gets_the_ack_again() {
 #[test]
 fn digest_answers_the_realm_of_the_challenge_at_hand() {
     let mut a = ua(A, 1);
-    a.set_authenticator(Box::new(DigestCredentials::new("alice", "pw", 7)));
+    a.set_authenticator(Box::new(
+        DigestCredentials::new("alice", "pw", 7).with_rfc2069(),
+    ));
     let now = Instant::now();
     let target = format!("sip:u@{B}");
     let mut invites = Vec::new();

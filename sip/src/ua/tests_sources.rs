@@ -291,3 +291,21 @@ fn cancel_and_ack_only_from_the_invites_side() {
     b.handle_message(now, ack.as_bytes(), peer(A));
     assert_eq!(b.call_state(call), Some(CallState::Confirmed));
 }
+
+#[test]
+fn digest_credentials_refuse_rfc2069_unless_allowed() {
+    let ch = |qop: &str| Challenge {
+        proxy: false,
+        value: format!("Digest realm=\"r\", nonce=\"n\"{qop}"),
+        realm: "r".into(),
+        stale: false,
+    };
+    let mut d = DigestCredentials::new("u", "pw", 1);
+    assert!(d.answer(&ch(""), "INVITE", "sip:x@h", b"").is_none());
+    assert!(
+        d.answer(&ch(", qop=\"auth\""), "INVITE", "sip:x@h", b"")
+            .is_some()
+    );
+    let mut lax = DigestCredentials::new("u", "pw", 1).with_rfc2069();
+    assert!(lax.answer(&ch(""), "INVITE", "sip:x@h", b"").is_some());
+}

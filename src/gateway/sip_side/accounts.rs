@@ -45,7 +45,10 @@ impl AccountAuth {
                 Some(AccountCreds {
                     realm: a.realm.clone(),
                     hosts: account_hosts(a),
-                    digest: DigestCredentials::new(user, pass, seed.wrapping_add(i as u64)),
+                    digest: {
+                        let d = DigestCredentials::new(user, pass, seed.wrapping_add(i as u64));
+                        if allow_rfc2069 { d.with_rfc2069() } else { d }
+                    },
                 })
             })
             .collect();
