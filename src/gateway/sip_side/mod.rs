@@ -545,7 +545,17 @@ impl SipSide {
             let trusted = self.screen.trusts(source.addr.ip());
             self.pending_caller = Some(caller::caller_of(&msg, trusted));
         }
+        let foreign = self.ua.stats().foreign;
         self.ua.handle_message(now, bytes, respond_to);
+        let now_foreign = self.ua.stats().foreign;
+        if now_foreign > foreign && now_foreign.is_power_of_two() {
+            // Logged at 1, 2, 4, 8, ...: a flood of forgeries does not flood the log.
+            self.notice(format!(
+                "SIP: {now_foreign} message(s) refused: not from the address/transport of their \
+                 transaction or dialog (latest from {} over {:?})",
+                source.addr, source.transport
+            ));
+        }
         self.drain(now);
         self.pending_caller = None;
     }
