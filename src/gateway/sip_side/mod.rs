@@ -508,19 +508,15 @@ impl SipSide {
         });
         let initial_invite =
             msg.method() == Some(Method::Invite) && msg.to().and_then(|t| t.tag()).is_none();
-        if initial_invite {
-            let user = msg.request_uri().and_then(route::request_user);
-            let to_fxo = matches!(
-                route::inbound(&self.cfg, user.as_deref(), &self.ua.config().user),
-                Inbound::Ports { fxo: true, .. }
-            );
-            if to_fxo
-                && let Admission::Refuse {
-                    response,
-                    why,
-                    repeat,
-                    ..
-                } = self.screen.check(now, &msg, source.addr.ip())
+        // A retransmission is the transaction layer's (RFC 3261 §17.2.3); every new INVITE
+        // is screened on its own.
+        if initial_invite && !self.ua.matches_transaction(&msg) {
+            if let Admission::Refuse {
+                response,
+                why,
+                repeat,
+                ..
+            } = self.admission(now, &msg, source)
             {
                 if !repeat {
                     self.notice(why);
@@ -531,7 +527,7 @@ impl SipSide {
                 });
                 return;
             }
-            let trusted = self.screen.trusts(source.addr.ip());
+            let trusted = self.screen.trusts(source);
             self.pending_caller = Some(caller::caller_of(&msg, trusted));
         }
         self.ua.handle_message(now, bytes, respond_to);
