@@ -206,15 +206,15 @@ impl Screen {
             .server
             .get_or_insert_with(|| DigestServer::new(self.digest.clone(), self.key, now));
         let (code, stale, why) =
-            match server.verify_request(now, msg, ChallengeKind::Www, &self.users) {
+            match server.verify_request_from(now, msg, ChallengeKind::Www, &self.users, ip) {
                 Verdict::Authorized { .. } => return Admission::Admit,
                 Verdict::Stale(r) => (401, true, format!("stale nonce ({r:?})")),
                 Verdict::Rejected(Rejection::NoCredentials) => {
                     (401, false, "no credentials".into())
                 }
-                Verdict::Rejected(r @ (Rejection::WrongResponse | Rejection::UnknownUser)) => {
-                    (403, false, format!("credentials refused ({r:?})"))
-                }
+                Verdict::Rejected(
+                    r @ (Rejection::WrongResponse | Rejection::UnknownUser | Rejection::Throttled),
+                ) => (403, false, format!("credentials refused ({r:?})")),
                 Verdict::Rejected(r) => (401, false, format!("credentials unusable ({r:?})")),
             };
         let challenges = if code == 401 {
