@@ -454,15 +454,28 @@ struct Attempt<'m, 'u> {
     source: Option<IpAddr>,
 }
 
-/// Whether the credentials' `uri` designates the request's Request-URI: the same URI by
-/// the comparison rules of RFC 3261 §19.1.4 (RFC 3261 §22.4: the `uri` is the
-/// Request-URI; RFC 7616 §3.4.6: the server must check they name the same resource). No
-/// retargeting latitude is kept: a caller whose INVITE a proxy retargets before it reaches
-/// us cannot authenticate with us by digest, and is trusted by address instead. A request
-/// without a parseable Request-URI matches nothing.
+/// Whether the credentials' `uri` designates the request's Request-URI (RFC 3261 §22.4:
+/// the `uri` is the Request-URI; RFC 7616 §3.4.6: the server must check they name the same
+/// resource): the same URI by the comparison rules of RFC 3261 §19.1.4, or, as the one
+/// latitude kept, a URI without a user part naming the Request-URI's scheme, host and port
+/// (sipp and some PBXs authenticate toward the server, `sip:host:port`). No retargeting
+/// latitude: a caller whose INVITE a proxy retargets before it reaches us cannot
+/// authenticate with us by digest, and is trusted by address instead. A request without a
+/// parseable Request-URI matches nothing.
 fn designates(uri: &str, request_uri: Option<Uri<'_>>) -> bool {
-    match (Uri::parse(uri), request_uri) {
-        (Ok(a), Some(b)) => a.equivalent(&b),
+    let (Ok(a), Some(b)) = (Uri::parse(uri), request_uri) else {
+        return false;
+    };
+    if a.equivalent(&b) {
+        return true;
+    }
+    match (a.as_sip(), b.as_sip()) {
+        (Some(a), Some(b)) => {
+            a.user.is_none()
+                && a.secure == b.secure
+                && a.host.equivalent(&b.host)
+                && a.port == b.port
+        }
         _ => false,
     }
 }
