@@ -12,7 +12,8 @@
 //!   proxy when it has one; our SDP offer (the configured G.711 codecs, telephone-event,
 //!   ptime) at the port's RTP address; 401/407 answered with the account's credentials.
 //! - Incoming calls ([`route::inbound`]): the Request-URI user picks the port; an FXO line
-//!   is reached only from trusted peers or with digest credentials ([`screen`]); hunting
+//!   is reached only from trusted peers or with digest credentials, an FXS port as
+//!   `[security] fxs_inbound` says ([`screen`], statelessly refused); hunting
 //!   skips ports with a call or whose line is not idle ([`SipSide::set_line_idle`]); a busy
 //!   port gets 486 and an unknown number 404 without the machines hearing of it.
 //! - `SipIntent::SendDtmfEvent` is a no-op here: RFC 4733 events (digits, hook flash) go
