@@ -234,7 +234,7 @@ fn bad_trusted_peer() {
     let line = line_of(&bad, "127.0.0.0/40");
     assert_error(
         &bad,
-        &format!("tipring.toml:{line}: security.trusted_peers[0]: prefix \"40\" is not in 0..=32"),
+        &format!("tipring.toml:{line}: security.trusted_peers[0]: prefix \"40\" is not in 1..=32"),
     );
 }
 

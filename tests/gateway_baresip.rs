@@ -44,7 +44,10 @@ fn baresip_calls_a_phone_on_tipring_run() {
     let tmp = TempDir::new("hil-bs-in").expect("temp dir");
     let gw = SocketAddr::from(([127, 0, 61, 1], 25061));
     let bs_addr = SocketAddr::from(([127, 0, 61, 5], 25161));
-    let conf = Conf::new(gw).ports(&fxs("200", "Bob"));
+    // baresip calls the phone directly, without a proxy: trusted to ring it.
+    let conf = Conf::new(gw)
+        .ports(&fxs("200", "Bob"))
+        .trust(&bs_addr.ip().to_string());
     let mut g = start("gw", &tmp.0.join("gw"), gw, &conf, 41);
     let bs = Baresip::start(
         "hil-in",

@@ -41,7 +41,10 @@ fn a_far_hold_stops_the_gateways_rtp_until_the_call_is_taken_back() {
     let rtp_port = rtp.local_addr().expect("address").port().to_string();
     let done = Arc::new(AtomicBool::new(false));
     let heard = listen(rtp, done.clone());
-    let conf = Conf::new(gw).ports(&fxs("100", "Alice"));
+    // sipp calls the phone directly, without a proxy: trusted to ring it.
+    let conf = Conf::new(gw)
+        .ports(&fxs("100", "Alice"))
+        .trust(&far.ip().to_string());
     let mut g = start("gw", &tmp.0.join("gw"), gw, &conf, 54);
     // sipp: INVITE, 1.5 s talking, re-INVITE sendonly, 2.5 s held, re-INVITE sendrecv,
     // 1.5 s talking, BYE.

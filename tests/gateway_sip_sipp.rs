@@ -68,6 +68,8 @@ dial_plan = "p"
 p = "x.T"
 [security]
 trusted_peers = ["{trusted}"]
+# sipp calls the FXS port directly, without a proxy, from an untrusted address.
+fxs_inbound = "any"
 "#
     );
     let board = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("board");

@@ -236,23 +236,26 @@ fn stored_ha1_unknown_users_and_forged_nonces() {
             username: "alice".into()
         }
     );
+    // Each attempt uses its nonce count up (a replay is never evaluated): every further
+    // attempt here brings a fresh nonce.
+    let fresh = |s: &mut DigestServer| s.challenges(t0, false)[0].nonce.clone();
     // an MD5 HA1 cannot check a SHA-256 answer
+    let n2 = fresh(&mut s);
     assert_eq!(
         v(
             &mut s,
-            &answer("alice", "wonderland", Algorithm::Sha256, &nonce)
+            &answer("alice", "wonderland", Algorithm::Sha256, &n2)
         ),
         Verdict::Rejected(Rejection::AlgorithmNotOffered)
     );
+    let n3 = fresh(&mut s);
     assert_eq!(
-        v(&mut s, &answer("mallory", "x", Algorithm::Md5, &nonce)),
+        v(&mut s, &answer("mallory", "x", Algorithm::Md5, &n3)),
         Verdict::Rejected(Rejection::UnknownUser)
     );
+    let n4 = fresh(&mut s);
     assert_eq!(
-        v(
-            &mut s,
-            &answer("bob", "zanzibar", Algorithm::Md5Sess, &nonce)
-        ),
+        v(&mut s, &answer("bob", "zanzibar", Algorithm::Md5Sess, &n4)),
         Verdict::Rejected(Rejection::AlgorithmNotOffered)
     );
     // one flipped hex digit, a nonce signed with another secret, and garbage

@@ -166,10 +166,19 @@ fn summary(file: &str, l: &Loaded) -> String {
     let _ = writeln!(
         o,
         "security: trusted peers [{}], {} inbound credential(s), challenged with {}",
-        c.security.trusted_peers.join(", "),
+        c.security
+            .trusted_peers
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
         c.security.inbound_auth.len(),
         algorithms.join(", ")
     );
+    let _ = writeln!(o, "  FXS ports ring for: {:?}", c.security.fxs_inbound);
+    for w in config::udp_trust_warnings(&c.security.trusted_peers) {
+        let _ = writeln!(o, "{w}");
+    }
     let _ = writeln!(
         o,
         "media: codecs {:?}, jitter {}..{} ms, telephone-event PT {}, ptime {} ms, RTP ports {}-{}",

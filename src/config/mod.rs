@@ -15,7 +15,7 @@ mod validate;
 pub use board::{Audio, AudioKind, BoardPort, BoardProfile, BusFormat, Led, Serial, Watchdog};
 pub use error::{ConfigError, Diagnostic};
 pub use schema::*;
-pub use trust::{PeerFilter, TrustedPeer};
+pub use trust::{PeerFilter, TrustedPeer, udp_trust_warnings};
 
 use crate::dialplan::{self, DigitMap, LineMode};
 use locate::Locator;

@@ -453,9 +453,10 @@ impl Default for Timers {
 #[serde(deny_unknown_fields)]
 pub struct Security {
     /// Addresses or CIDR blocks (`192.0.2.10`, `10.0.0.0/8`, `2001:db8::/32`) whose
-    /// INVITEs reach FXO lines without authentication.
+    /// INVITEs reach FXO lines without authentication; `{ address, transport }` binds the
+    /// trust to one transport.
     #[serde(default)]
-    pub trusted_peers: Vec<String>,
+    pub trusted_peers: Vec<TrustedPeerEntry>,
     /// Digest credentials other peers must present (RFC 3261 §22).
     #[serde(default)]
     pub inbound_auth: Vec<Credential>,
@@ -476,6 +477,9 @@ pub struct Security {
     /// Answer RFC 2069 digest challenges (no qop): off, they give no client nonce.
     #[serde(default)]
     pub allow_rfc2069: bool,
+    /// Who may ring the FXS ports.
+    #[serde(default)]
+    pub fxs_inbound: FxsInbound,
 }
 
 /// `[security] response_source`: see [`tipring_sip::ua::SourceCheck`].
@@ -511,8 +515,69 @@ impl Default for Security {
             response_source: ResponseSource::default(),
             redirect_allow: Vec::new(),
             allow_rfc2069: false,
+            fxs_inbound: FxsInbound::default(),
         }
     }
+}
+
+/// One `trusted_peers` entry: `"10.0.0.0/8"` (any transport) or
+/// `{ address = "10.0.0.5", transport = "tls" }`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum TrustedPeerEntry {
+    /// An address or block trusted over every transport (source-address trust).
+    Address(String),
+    /// An address or block trusted only over one transport.
+    Bound(BoundPeer),
+}
+
+/// A trusted block bound to a transport.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BoundPeer {
+    pub address: String,
+    pub transport: Transport,
+}
+
+impl TrustedPeerEntry {
+    /// The address or block as written.
+    pub fn address(&self) -> &str {
+        match self {
+            TrustedPeerEntry::Address(a) => a,
+            TrustedPeerEntry::Bound(b) => &b.address,
+        }
+    }
+
+    /// The transport the trust is bound to, if any.
+    pub fn transport(&self) -> Option<Transport> {
+        match self {
+            TrustedPeerEntry::Address(_) => None,
+            TrustedPeerEntry::Bound(b) => Some(b.transport),
+        }
+    }
+}
+
+impl std::fmt::Display for TrustedPeerEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.transport() {
+            None => write!(f, "{}", self.address()),
+            Some(t) => write!(f, "{} over {t:?}", self.address()),
+        }
+    }
+}
+
+/// Who may ring an FXS port (a phone): `[security] fxs_inbound`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum FxsInbound {
+    /// The accounts' registrar and proxies (their resolved addresses), trusted peers, or
+    /// callers with `inbound_auth` credentials.
+    #[default]
+    Proxy,
+    /// Trusted peers or callers with credentials only.
+    Trusted,
+    /// Anyone (a scan rings every phone).
+    Any,
 }
 
 /// SHA-256 before MD5 (RFC 8760 §2.4).

@@ -532,10 +532,17 @@ fn media(r: &mut Report<'_>, m: &Media) {
 
 fn security(r: &mut Report<'_>, c: &Config) -> PeerFilter {
     let mut f = PeerFilter::default();
-    for (i, s) in c.security.trusted_peers.iter().enumerate() {
-        match TrustedPeer::parse(s) {
-            Ok(p) => f.peers.push(p),
-            Err(e) => r.err(format!("security.trusted_peers[{i}]"), e),
+    for (i, entry) in c.security.trusted_peers.iter().enumerate() {
+        let field = match entry {
+            TrustedPeerEntry::Address(_) => format!("security.trusted_peers[{i}]"),
+            TrustedPeerEntry::Bound(_) => format!("security.trusted_peers[{i}].address"),
+        };
+        match TrustedPeer::parse(entry.address()) {
+            Ok(mut p) => {
+                p.transport = entry.transport();
+                f.peers.push(p);
+            }
+            Err(e) => r.err(field, e),
         }
     }
     for (i, a) in c.security.inbound_auth.iter().enumerate() {

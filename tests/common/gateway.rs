@@ -99,6 +99,14 @@ impl Conf {
         self
     }
 
+    /// Trusts an address or CIDR block only over `transport` (`tcp`, `tls`, `udp`).
+    pub fn trust_bound(mut self, who: &str, transport: &str) -> Conf {
+        self.trusted.push(format!(
+            "{{ address = \"{who}\", transport = \"{transport}\" }}"
+        ));
+        self
+    }
+
     /// Extra `[timers]` fields.
     pub fn timers(mut self, fields: &str) -> Conf {
         self.timers += fields;

@@ -7,7 +7,8 @@
 //!   MD5-sess, SHA-256(-sess) or SHA-512-256(-sess), qop=auth / auth-int or the legacy
 //!   no-qop form.
 //! - [`DigestServer`]: the server, issuing signed expiring nonces, verifying credentials
-//!   against a [`CredentialStore`] and refusing replays.
+//!   against a [`CredentialStore`] and refusing replays; failed attempts are throttled
+//!   per source address and per user name ([`Throttle`]).
 //!
 //! ```
 //! use tipring_sip::digest::{Challenge, respond};
@@ -20,6 +21,7 @@ mod algorithm;
 mod challenge;
 mod client;
 mod server;
+mod throttle;
 
 pub use algorithm::{Algorithm, Qop, ResponseInput};
 pub use challenge::{Challenge, ChallengeKind, DigestResponse};
@@ -27,6 +29,7 @@ pub use client::{AuthError, Authenticator, MAX_STALE_RETRIES, respond};
 pub use server::{
     CredentialStore, DigestServer, Rejection, Secret, ServerConfig, StaleReason, Verdict,
 };
+pub use throttle::{Subject, Throttle, ThrottleConfig};
 
 /// A digest header value that cannot be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

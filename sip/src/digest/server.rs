@@ -6,14 +6,30 @@
 //! The nonces still valid are also kept in a bounded table with the highest `nc` seen, so
 //! a captured request cannot be played again: a repeated `nc` (or, in the legacy no-qop
 //! form, a second use of the nonce) is answered as stale.
+//!
+//! Against online guessing, everything that can refuse an attempt without the password is
+//! checked first: the nonce's signature, its age, that it is still tracked, that its `nc`
+//! is new (each attempt uses one up, evaluated or not), that `uri` is the Request-URI
+//! (RFC 3261 §22.4, RFC 7616 §3.4.6) and that neither the source address nor the user name
+//! is locked out ([`super::throttle`]). A stale nonce is therefore reported before the
+//! password is known to be right (`stale=true` then only means "ask again with a fresh
+//! nonce"). An unknown user costs the same hash as a known one (a dummy password is
+//! evaluated) and is refused the same way.
 
 use super::DigestError;
 use super::algorithm::{Algorithm, Qop, ResponseInput, hex, hmac_sha256};
 use super::challenge::{Challenge, ChallengeKind, DigestResponse};
+use super::throttle::{Subject, Throttle, ThrottleConfig};
 use crate::header::Auth;
 use crate::message::Message;
+use crate::uri::Uri;
 use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
 use std::time::{Duration, Instant};
+
+/// The password a dummy hash is computed with for an unknown user, so the refusal costs
+/// the same as a wrong password.
+const DUMMY_PASSWORD: &str = "tipring-no-such-user";
 
 /// What the credential store knows of a user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +72,8 @@ pub struct ServerConfig {
     pub qop: bool,
     /// Most nonces tracked at once; the oldest are forgotten first.
     pub max_nonces: usize,
+    /// Lock-outs after failed attempts, per source address and per user name.
+    pub throttle: ThrottleConfig,
 }
 
 impl ServerConfig {
@@ -67,6 +85,7 @@ impl ServerConfig {
             nonce_lifetime: Duration::from_secs(300),
             qop: true,
             max_nonces: 4096,
+            throttle: ThrottleConfig::default(),
         }
     }
 }
@@ -94,10 +113,15 @@ pub enum Rejection {
     AlgorithmNotOffered,
     /// A nonce we did not issue.
     BadNonce,
-    /// The user is unknown.
+    /// The user is unknown (evaluated against a dummy password, like a wrong one).
     UnknownUser,
     /// The response does not match: wrong password (or a tampered request).
     WrongResponse,
+    /// `uri` does not designate the Request-URI (RFC 3261 §22.4, RFC 7616 §3.4.6).
+    UriMismatch,
+    /// The source address or the user name failed too often lately: refused without
+    /// evaluating the password.
+    Throttled,
 }
 
 /// The outcome of [`DigestServer::verify`].
@@ -129,17 +153,19 @@ pub struct DigestServer {
     epoch: Instant,
     counter: u64,
     nonces: BTreeMap<u64, NonceState>,
+    throttle: Throttle,
 }
 
 impl DigestServer {
     /// A server; `secret` must be random (a new one per start invalidates old nonces).
     pub fn new(config: ServerConfig, secret: [u8; 32], now: Instant) -> DigestServer {
         DigestServer {
-            config,
             secret,
             epoch: now,
             counter: 0,
             nonces: BTreeMap::new(),
+            throttle: Throttle::new(config.throttle),
+            config,
         }
     }
 
@@ -235,14 +261,45 @@ impl DigestServer {
         Some((ms, ctr))
     }
 
+    /// Failure records kept by the throttle.
+    pub fn tracked_failures(&self) -> usize {
+        self.throttle.tracked()
+    }
+
     /// Check a request's credentials for our realm (Authorization for
-    /// [`ChallengeKind::Www`], Proxy-Authorization for [`ChallengeKind::Proxy`]).
+    /// [`ChallengeKind::Www`], Proxy-Authorization for [`ChallengeKind::Proxy`]), with
+    /// `uri` held to the Request-URI; failures are throttled per user name only (see
+    /// [`DigestServer::verify_request_from`]).
     pub fn verify_request(
         &mut self,
         now: Instant,
         request: &Message<'_>,
         kind: ChallengeKind,
         store: &impl CredentialStore,
+    ) -> Verdict {
+        self.verify_request_inner(now, request, kind, store, None)
+    }
+
+    /// As [`DigestServer::verify_request`], for a request whose packet came from
+    /// `source`: failures are throttled per source address as well as per user name.
+    pub fn verify_request_from(
+        &mut self,
+        now: Instant,
+        request: &Message<'_>,
+        kind: ChallengeKind,
+        store: &impl CredentialStore,
+        source: IpAddr,
+    ) -> Verdict {
+        self.verify_request_inner(now, request, kind, store, Some(source))
+    }
+
+    fn verify_request_inner(
+        &mut self,
+        now: Instant,
+        request: &Message<'_>,
+        kind: ChallengeKind,
+        store: &impl CredentialStore,
+        source: Option<IpAddr>,
     ) -> Verdict {
         let method = request.method().map(|m| m.as_str()).unwrap_or("");
         let ours = request
@@ -255,19 +312,43 @@ impl DigestServer {
                         && a.param("realm") == Some(self.config.realm.as_str())
                 })
             });
-        match ours {
-            Some(h) => self.verify(now, method, request.body(), h.value, store),
-            None => Verdict::Rejected(Rejection::NoCredentials),
-        }
+        let Some(h) = ours else {
+            return Verdict::Rejected(Rejection::NoCredentials);
+        };
+        let attempt = Attempt {
+            method,
+            request_uri: Some(request.request_uri().copied()),
+            body: request.body(),
+            source,
+        };
+        self.check(now, &attempt, h.value, store)
     }
 
     /// Check one Authorization / Proxy-Authorization value for a request `method` with
-    /// `body`.
+    /// `body`. The Request-URI and the source are not known here: `uri` is not compared
+    /// and failures are throttled per user name only; requests go through
+    /// [`DigestServer::verify_request_from`].
     pub fn verify(
         &mut self,
         now: Instant,
         method: &str,
         body: &[u8],
+        value: &str,
+        store: &impl CredentialStore,
+    ) -> Verdict {
+        let attempt = Attempt {
+            method,
+            request_uri: None,
+            body,
+            source: None,
+        };
+        self.check(now, &attempt, value, store)
+    }
+
+    fn check(
+        &mut self,
+        now: Instant,
+        attempt: &Attempt<'_, '_>,
         value: &str,
         store: &impl CredentialStore,
     ) -> Verdict {
@@ -288,10 +369,45 @@ impl DigestServer {
         let Some((issued_ms, ctr)) = self.open_nonce(&r.nonce) else {
             return Verdict::Rejected(Rejection::BadNonce);
         };
-        let ha1 = match store.secret(&r.username, &r.realm) {
-            None => return Verdict::Rejected(Rejection::UnknownUser),
-            Some(Secret::Password(p)) => r.algorithm.ha1(&r.username, &r.realm, &p),
-            Some(Secret::Ha1 { algorithm, ha1 }) if algorithm == r.algorithm.base() => ha1,
+        // Everything that needs no password first (RFC 7616 §3.3, §5.13).
+        let now_ms = self.ms(now);
+        self.prune(now_ms);
+        let life = u64::try_from(self.config.nonce_lifetime.as_millis()).unwrap_or(u64::MAX);
+        if now_ms.saturating_sub(issued_ms) > life {
+            return Verdict::Stale(StaleReason::Expired);
+        }
+        let Some(state) = self.nonces.get_mut(&ctr) else {
+            return Verdict::Stale(StaleReason::Unknown);
+        };
+        // Each attempt uses its nc up, whatever its outcome: a replayed one is never
+        // evaluated.
+        match r.nc {
+            Some(nc) if nc > state.last_nc => state.last_nc = nc,
+            Some(_) => return Verdict::Stale(StaleReason::Replayed),
+            None if !state.used => state.used = true,
+            None => return Verdict::Stale(StaleReason::Replayed),
+        }
+        if let Some(uri) = attempt.request_uri
+            && !designates(&r.uri, uri)
+        {
+            return Verdict::Rejected(Rejection::UriMismatch);
+        }
+        let source = attempt.source.map(|ip| Subject::Source(ip.to_canonical()));
+        let user = Subject::User(r.username.clone());
+        if source
+            .iter()
+            .chain([&user])
+            .any(|s| self.throttle.locked(s, now_ms))
+        {
+            return Verdict::Rejected(Rejection::Throttled);
+        }
+        let (ha1, known) = match store.secret(&r.username, &r.realm) {
+            None => (
+                r.algorithm.ha1(&r.username, &r.realm, DUMMY_PASSWORD),
+                false,
+            ),
+            Some(Secret::Password(p)) => (r.algorithm.ha1(&r.username, &r.realm, &p), true),
+            Some(Secret::Ha1 { algorithm, ha1 }) if algorithm == r.algorithm.base() => (ha1, true),
             Some(Secret::Ha1 { .. }) => {
                 return Verdict::Rejected(Rejection::AlgorithmNotOffered);
             }
@@ -303,35 +419,64 @@ impl DigestServer {
             cnonce: r.cnonce.as_deref(),
             nc: r.nc,
             qop: r.qop,
-            method,
+            method: attempt.method,
             uri: &r.uri,
-            body,
+            body: attempt.body,
         }
         .response();
-        if !same(
+        let right = same(
             expected.as_bytes(),
             r.response.to_ascii_lowercase().as_bytes(),
-        ) {
-            return Verdict::Rejected(Rejection::WrongResponse);
+        );
+        if !(right && known) {
+            for s in source.into_iter().chain([user]) {
+                self.throttle.fail(s, now_ms);
+            }
+            return Verdict::Rejected(if known {
+                Rejection::WrongResponse
+            } else {
+                Rejection::UnknownUser
+            });
         }
-        let now_ms = self.ms(now);
-        self.prune(now_ms);
-        let life = u64::try_from(self.config.nonce_lifetime.as_millis()).unwrap_or(u64::MAX);
-        if now_ms.saturating_sub(issued_ms) > life {
-            return Verdict::Stale(StaleReason::Expired);
-        }
-        let Some(state) = self.nonces.get_mut(&ctr) else {
-            return Verdict::Stale(StaleReason::Unknown);
-        };
-        match r.nc {
-            Some(nc) if nc > state.last_nc => state.last_nc = nc,
-            Some(_) => return Verdict::Stale(StaleReason::Replayed),
-            None if !state.used => state.used = true,
-            None => return Verdict::Stale(StaleReason::Replayed),
-        }
+        self.throttle.succeed(&user);
         Verdict::Authorized {
             username: r.username,
         }
+    }
+}
+
+/// One attempt to authenticate: the request's method, Request-URI (when known) and body,
+/// and the source address of its packet (when known).
+struct Attempt<'m, 'u> {
+    method: &'m str,
+    request_uri: Option<Option<Uri<'u>>>,
+    body: &'m [u8],
+    source: Option<IpAddr>,
+}
+
+/// Whether the credentials' `uri` designates the request's Request-URI (RFC 3261 §22.4:
+/// the `uri` is the Request-URI; RFC 7616 §3.4.6: the server must check they name the same
+/// resource): the same URI by the comparison rules of RFC 3261 §19.1.4, or, as the one
+/// latitude kept, a URI without a user part naming the Request-URI's scheme, host and port
+/// (sipp and some PBXs authenticate toward the server, `sip:host:port`). No retargeting
+/// latitude: a caller whose INVITE a proxy retargets before it reaches us cannot
+/// authenticate with us by digest, and is trusted by address instead. A request without a
+/// parseable Request-URI matches nothing.
+fn designates(uri: &str, request_uri: Option<Uri<'_>>) -> bool {
+    let (Ok(a), Some(b)) = (Uri::parse(uri), request_uri) else {
+        return false;
+    };
+    if a.equivalent(&b) {
+        return true;
+    }
+    match (a.as_sip(), b.as_sip()) {
+        (Some(a), Some(b)) => {
+            a.user.is_none()
+                && a.secure == b.secure
+                && a.host.equivalent(&b.host)
+                && a.port == b.port
+        }
+        _ => false,
     }
 }
 

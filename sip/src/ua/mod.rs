@@ -743,6 +743,17 @@ impl Ua {
         });
     }
 
+    /// Whether the request `msg` belongs to a server transaction we already have (RFC 3261
+    /// §17.2.3: branch, sent-by and method): a retransmission the transaction layer absorbs,
+    /// which an admission check in front of the core must not judge as a new request.
+    pub fn matches_transaction(&self, msg: &Message<'_>) -> bool {
+        msg.method().is_some()
+            && crate::transaction::Key::server(msg)
+                .ok()
+                .and_then(|k| self.layer.find(&k))
+                .is_some()
+    }
+
     /// Whether any call is not over.
     pub fn busy(&self) -> bool {
         self.calls

@@ -108,17 +108,28 @@ impl Ua {
 
     /// Digest check of a new INVITE when a challenger is set (§22.1): `false` when it was
     /// answered with 401/403.
-    fn authorized(&mut self, now: Instant, id: TxnId, msg: &Message<'_>, tag: &str) -> bool {
+    fn authorized(
+        &mut self,
+        now: Instant,
+        id: TxnId,
+        msg: &Message<'_>,
+        tag: &str,
+        from: Peer,
+    ) -> bool {
         use crate::digest::{ChallengeKind, Rejection, Verdict};
         let Some((server, users)) = self.challenger.as_mut() else {
             return true;
         };
-        let (code, stale) = match server.verify_request(now, msg, ChallengeKind::Www, users) {
-            Verdict::Authorized { .. } => return true,
-            Verdict::Stale(_) => (401, true),
-            Verdict::Rejected(Rejection::WrongResponse | Rejection::UnknownUser) => (403, false),
-            Verdict::Rejected(_) => (401, false),
-        };
+        let ip = from.addr.ip();
+        let (code, stale) =
+            match server.verify_request_from(now, msg, ChallengeKind::Www, users, ip) {
+                Verdict::Authorized { .. } => return true,
+                Verdict::Stale(_) => (401, true),
+                Verdict::Rejected(
+                    Rejection::WrongResponse | Rejection::UnknownUser | Rejection::Throttled,
+                ) => (403, false),
+                Verdict::Rejected(_) => (401, false),
+            };
         let mut b = MessageBuilder::response_to(msg, code, super::reason_phrase(code), Some(tag));
         if code == 401 {
             for c in server.challenges(now, stale) {
@@ -131,7 +142,7 @@ impl Ua {
 
     fn on_invite(&mut self, now: Instant, id: TxnId, msg: &Message<'_>, from: Peer) {
         let tag = self.token();
-        if !self.authorized(now, id, msg, &tag) {
+        if !self.authorized(now, id, msg, &tag, from) {
             return;
         }
         if self.cfg.single_line && self.busy() {

@@ -12,7 +12,8 @@
 //!   proxy when it has one; our SDP offer (the configured G.711 codecs, telephone-event,
 //!   ptime) at the port's RTP address; 401/407 answered with the account's credentials.
 //! - Incoming calls ([`route::inbound`]): the Request-URI user picks the port; an FXO line
-//!   is reached only from trusted peers or with digest credentials ([`screen`]); hunting
+//!   is reached only from trusted peers or with digest credentials, an FXS port as
+//!   `[security] fxs_inbound` says ([`screen`], statelessly refused); hunting
 //!   skips ports with a call or whose line is not idle ([`SipSide::set_line_idle`]); a busy
 //!   port gets 486 and an unknown number 404 without the machines hearing of it.
 //! - `SipIntent::SendDtmfEvent` is a no-op here: RFC 4733 events (digits, hook flash) go
@@ -519,19 +520,15 @@ impl SipSide {
         });
         let initial_invite =
             msg.method() == Some(Method::Invite) && msg.to().and_then(|t| t.tag()).is_none();
-        if initial_invite {
-            let user = msg.request_uri().and_then(route::request_user);
-            let to_fxo = matches!(
-                route::inbound(&self.cfg, user.as_deref(), &self.ua.config().user),
-                Inbound::Ports { fxo: true, .. }
-            );
-            if to_fxo
-                && let Admission::Refuse {
-                    response,
-                    why,
-                    repeat,
-                    ..
-                } = self.screen.check(now, &msg, source.addr.ip())
+        // A retransmission is the transaction layer's (RFC 3261 §17.2.3); every new INVITE
+        // is screened on its own.
+        if initial_invite && !self.ua.matches_transaction(&msg) {
+            if let Admission::Refuse {
+                response,
+                why,
+                repeat,
+                ..
+            } = self.admission(now, &msg, source)
             {
                 if !repeat {
                     self.notice(why);
@@ -542,7 +539,7 @@ impl SipSide {
                 });
                 return;
             }
-            let trusted = self.screen.trusts(source.addr.ip());
+            let trusted = self.screen.trusts(source);
             self.pending_caller = Some(caller::caller_of(&msg, trusted));
         }
         let foreign = self.ua.stats().foreign;

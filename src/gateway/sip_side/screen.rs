@@ -1,23 +1,44 @@
-//! The secure default of issue 7: an INVITE that would seize an FXO line (the PSTN) is
-//! let through only from a trusted peer address (`[security] trusted_peers`) or with valid
-//! digest credentials (`[security] inbound_auth`, RFC 3261 §22.1). Everyone else gets 401
-//! with a challenge (when credentials are configured) or 403, answered statelessly as
-//! RFC 3261 §8.2.7 allows a UAS to do for challenges: nothing is kept for a refused
-//! request and the port's machine never hears of it. The 401 carries one challenge per
-//! `[security] auth_algorithms` entry, in that order (RFC 8760 §2.4); credentials for any
-//! other algorithm are refused.
+//! Admission of new INVITEs, each screened on its own: source, transport, credentials.
+//!
+//! - An INVITE that would seize an FXO line (the PSTN) is let through only from a trusted
+//!   peer (`[security] trusted_peers`, over the transport an entry is bound to) or with
+//!   valid digest credentials (`[security] inbound_auth`, RFC 3261 §22.1).
+//! - An INVITE that would ring an FXS port (a phone) is let through as
+//!   `[security] fxs_inbound` says: from the accounts' registrar and proxies (`proxy`, the
+//!   default), trusted peers, or authenticated callers; `trusted` drops the servers;
+//!   `any` lets everyone ring.
+//!
+//! Everyone else gets 401 with a challenge (when credentials are configured) or 403,
+//! answered statelessly as RFC 3261 §8.2.7 allows a UAS to do for challenges: nothing is
+//! kept for a refused request and the port's machine never hears of it. The 401 carries
+//! one challenge per `[security] auth_algorithms` entry, in that order (RFC 8760 §2.4);
+//! credentials for any other algorithm are refused.
+//!
+//! Nothing is remembered about admitted INVITEs: a retransmission of one is recognised by
+//! the transaction layer (§17.2.3: branch, sent-by and method) before the screen is asked,
+//! so a request that only copies an admitted INVITE's Call-ID and branch from another
+//! source, transport, sent-by or Request-URI is screened afresh like any new INVITE.
 
-use crate::config::{PeerFilter, Security};
+use crate::config::{FxsInbound, PeerFilter, Security};
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::time::Instant;
 use tipring_sip::digest::{ChallengeKind, DigestServer, Rejection, Secret, ServerConfig, Verdict};
+use tipring_sip::transaction::{Peer, Transport};
 use tipring_sip::ua::reason_phrase;
 use tipring_sip::{HeaderName, Message, MessageBuilder};
 
-/// How many admitted INVITEs are remembered so their retransmissions pass again (a
-/// retransmitted Authorization reuses its `nc` and would otherwise look replayed).
+/// How many refused INVITEs are remembered so their retransmissions are logged once.
 const REMEMBERED: usize = 64;
+
+/// What a new INVITE would reach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// An FXO line: the PSTN, toll fraud if let through.
+    Fxo,
+    /// An FXS port: a phone rings.
+    Fxs,
+}
 
 /// The screen's decision.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,7 +47,7 @@ pub enum Admission {
     Admit,
     /// Refused: `response` is the stateless answer, `why` the log line.
     Refuse {
-        /// 401 or 403.
+        /// 401, 403 or 404.
         code: u16,
         /// The response bytes.
         response: Vec<u8>,
@@ -37,14 +58,14 @@ pub enum Admission {
     },
 }
 
-/// Trust and digest state of the FXO lines.
+/// Trust and digest state of the gateway's inbound calls.
 pub struct Screen {
     trusted: PeerFilter,
+    fxs: FxsInbound,
     users: HashMap<String, Secret>,
     digest: ServerConfig,
     key: [u8; 32],
     server: Option<DigestServer>,
-    admitted: VecDeque<(String, String)>,
     refused: VecDeque<(String, String)>,
 }
 
@@ -52,6 +73,7 @@ impl std::fmt::Debug for Screen {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Screen")
             .field("trusted", &self.trusted)
+            .field("fxs", &self.fxs)
             .field("users", &self.users.len())
             .field("realm", &self.digest.realm)
             .field("algorithms", &self.digest.algorithms)
@@ -59,7 +81,7 @@ impl std::fmt::Debug for Screen {
     }
 }
 
-/// Whether the INVITE's Call-ID and top Via branch match an admitted one.
+/// The INVITE's Call-ID and top Via branch (only to log a refused one once).
 fn key_of(msg: &Message<'_>) -> (String, String) {
     let branch = msg
         .top_via()
@@ -69,12 +91,22 @@ fn key_of(msg: &Message<'_>) -> (String, String) {
     (msg.call_id().unwrap_or_default().to_owned(), branch)
 }
 
+/// The configuration's name of a transport.
+fn config_transport(t: Transport) -> crate::config::Transport {
+    match t {
+        Transport::Udp => crate::config::Transport::Udp,
+        Transport::Tcp => crate::config::Transport::Tcp,
+        Transport::Tls => crate::config::Transport::Tls,
+    }
+}
+
 impl Screen {
     /// The screen of `security`; `realm` is used when the configuration names none;
     /// `key` signs the nonces (a new key per start invalidates old ones).
     pub fn new(trusted: PeerFilter, security: &Security, realm: &str, key: [u8; 32]) -> Screen {
         Screen {
             trusted,
+            fxs: security.fxs_inbound,
             users: security
                 .inbound_auth
                 .iter()
@@ -83,19 +115,47 @@ impl Screen {
             digest: server_config(security, realm),
             key,
             server: None,
-            admitted: VecDeque::new(),
             refused: VecDeque::new(),
         }
     }
 
-    /// Whether `ip` is a trusted peer.
-    pub fn trusts(&self, ip: IpAddr) -> bool {
-        self.trusted.trusts(ip)
+    /// Whether a request from `source` (its real address and the transport it arrived
+    /// over) comes from a trusted peer.
+    pub fn trusts(&self, source: Peer) -> bool {
+        self.trusted
+            .trusts_over(source.addr.ip(), config_transport(source.transport))
     }
 
-    /// Decides on a new INVITE toward an FXO line that arrived from `source`.
-    pub fn check(&mut self, now: Instant, msg: &Message<'_>, source: IpAddr) -> Admission {
-        let mut a = self.decide(now, msg, source);
+    /// Decides on a new INVITE (not a retransmission the transaction layer absorbs) that
+    /// would reach `reach`, received from `source`; `servers` are the accounts' registrar
+    /// and proxy addresses as resolved now.
+    pub fn check(
+        &mut self,
+        now: Instant,
+        msg: &Message<'_>,
+        source: Peer,
+        reach: Reach,
+        servers: &[IpAddr],
+    ) -> Admission {
+        let a = self.decide(now, msg, source, reach, servers);
+        self.remember(msg, a)
+    }
+
+    /// A stateless 404 for an INVITE whose Request-URI names nothing here (RFC 3261
+    /// §21.4.5): no transaction, no 100, no retransmission.
+    pub fn unknown(&mut self, msg: &Message<'_>) -> Admission {
+        let uri = msg.request_uri().map(|u| u.to_string()).unwrap_or_default();
+        let a = refuse(
+            msg,
+            404,
+            Vec::new(),
+            format!("INVITE for unknown {uri}: 404"),
+        );
+        self.remember(msg, a)
+    }
+
+    /// Marks a refusal whose INVITE was refused before (a retransmission: logged once).
+    fn remember(&mut self, msg: &Message<'_>, mut a: Admission) -> Admission {
         if let Admission::Refuse { repeat, .. } = &mut a {
             let key = key_of(msg);
             *repeat = self.refused.contains(&key);
@@ -109,35 +169,52 @@ impl Screen {
         a
     }
 
-    fn decide(&mut self, now: Instant, msg: &Message<'_>, source: IpAddr) -> Admission {
-        let key = key_of(msg);
-        if self.admitted.contains(&key) {
-            return Admission::Admit;
+    fn decide(
+        &mut self,
+        now: Instant,
+        msg: &Message<'_>,
+        source: Peer,
+        reach: Reach,
+        servers: &[IpAddr],
+    ) -> Admission {
+        let ip = source.addr.ip();
+        let what = match reach {
+            Reach::Fxo => "an FXO line",
+            Reach::Fxs => "an FXS port",
+        };
+        if reach == Reach::Fxs {
+            match self.fxs {
+                FxsInbound::Any => return Admission::Admit,
+                FxsInbound::Proxy if servers.iter().any(|s| same_host(*s, ip)) => {
+                    return Admission::Admit;
+                }
+                FxsInbound::Proxy | FxsInbound::Trusted => {}
+            }
         }
-        if self.trusted.trusts(source) {
-            return self.admit(key);
+        if self.trusts(source) {
+            return Admission::Admit;
         }
         if self.users.is_empty() {
             return refuse(
                 msg,
                 403,
                 Vec::new(),
-                format!("INVITE toward an FXO line from untrusted {source}: 403"),
+                format!("INVITE toward {what} from untrusted {ip}: 403"),
             );
         }
         let server = self
             .server
             .get_or_insert_with(|| DigestServer::new(self.digest.clone(), self.key, now));
         let (code, stale, why) =
-            match server.verify_request(now, msg, ChallengeKind::Www, &self.users) {
-                Verdict::Authorized { .. } => return self.admit(key),
+            match server.verify_request_from(now, msg, ChallengeKind::Www, &self.users, ip) {
+                Verdict::Authorized { .. } => return Admission::Admit,
                 Verdict::Stale(r) => (401, true, format!("stale nonce ({r:?})")),
                 Verdict::Rejected(Rejection::NoCredentials) => {
                     (401, false, "no credentials".into())
                 }
-                Verdict::Rejected(r @ (Rejection::WrongResponse | Rejection::UnknownUser)) => {
-                    (403, false, format!("credentials refused ({r:?})"))
-                }
+                Verdict::Rejected(
+                    r @ (Rejection::WrongResponse | Rejection::UnknownUser | Rejection::Throttled),
+                ) => (403, false, format!("credentials refused ({r:?})")),
                 Verdict::Rejected(r) => (401, false, format!("credentials unusable ({r:?})")),
             };
         let challenges = if code == 401 {
@@ -153,17 +230,14 @@ impl Screen {
             msg,
             code,
             challenges,
-            format!("INVITE toward an FXO line from {source}: {why}: {code}"),
+            format!("INVITE toward {what} from {ip}: {why}: {code}"),
         )
     }
+}
 
-    fn admit(&mut self, key: (String, String)) -> Admission {
-        if self.admitted.len() >= REMEMBERED {
-            self.admitted.pop_front();
-        }
-        self.admitted.push_back(key);
-        Admission::Admit
-    }
+/// Whether `a` and `b` are one host (an IPv4-mapped IPv6 address is its IPv4 address).
+fn same_host(a: IpAddr, b: IpAddr) -> bool {
+    a.to_canonical() == b.to_canonical()
 }
 
 /// The digest server's settings: the configured realm (else `realm`) and algorithms.
@@ -193,3 +267,50 @@ fn refuse(msg: &Message<'_>, code: u16, challenges: Vec<String>, why: String) ->
         repeat: false,
     }
 }
+
+impl super::SipSide {
+    /// The screen's decision on a new INVITE from `source`: a Request-URI that names no
+    /// port is refused with 404 at once, otherwise the screen judges it for what it would
+    /// reach.
+    pub(super) fn admission(&mut self, now: Instant, msg: &Message<'_>, source: Peer) -> Admission {
+        let user = msg.request_uri().and_then(super::route::request_user);
+        let reach = match super::route::inbound(&self.cfg, user.as_deref(), &self.ua.config().user)
+        {
+            super::Inbound::Ports { fxo: true, .. } => Reach::Fxo,
+            super::Inbound::Ports { fxo: false, .. } => Reach::Fxs,
+            super::Inbound::Unknown => return self.screen.unknown(msg),
+        };
+        let servers = self.server_addresses();
+        self.screen.check(now, msg, source, reach, &servers)
+    }
+
+    /// The addresses of every account's registrar and proxies, as resolved now.
+    fn server_addresses(&self) -> Vec<IpAddr> {
+        self.cfg
+            .accounts
+            .iter()
+            .flat_map(|a| {
+                [
+                    &a.registrar,
+                    &a.proxy,
+                    &a.secondary_proxy,
+                    &a.outbound_proxy,
+                ]
+                .into_iter()
+                .flatten()
+                .filter_map(move |u| {
+                    tipring_sip::ua::uri_peer_in(
+                        &super::route::server_uri(a, u),
+                        self.transport,
+                        &self.hosts,
+                    )
+                })
+                .map(|p| p.addr.ip())
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+#[path = "screen_tests.rs"]
+mod tests;

@@ -10,8 +10,17 @@ const A: &str = "127.0.0.1:5060";
 const B: &str = "127.0.0.2:5060";
 
 /// A gateway config for the sim board (2 FXS + 2 FXO) at `listen`; FXS ports number
-/// `{base}1`/`{base}2`; `extra` is appended (accounts, security).
+/// `{base}1`/`{base}2`; `extra` is appended (accounts, security). The two sides call each
+/// other directly, without a proxy between them: their FXS ports ring for anyone
+/// (`fxs_inbound = "any"`) unless `extra` says otherwise.
 fn config(listen: &str, base: u8, extra: &str) -> Loaded {
+    let extra = if extra.contains("fxs_inbound") {
+        extra.to_owned()
+    } else if extra.contains("[security]\n") {
+        extra.replacen("[security]\n", "[security]\nfxs_inbound = \"any\"\n", 1)
+    } else {
+        format!("{extra}\n[security]\nfxs_inbound = \"any\"\n")
+    };
     let text = format!(
         r#"board = "sim"
 [[identity.listen]]
