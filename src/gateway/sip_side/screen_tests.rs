@@ -61,7 +61,7 @@ p = "x.T"
     let rtp = (0..4u8)
         .map(|i| (i, SocketAddr::new(local.ip(), 41000 + 2 * u16::from(i))))
         .collect();
-    SipSide::new(&cfg, local, &rtp, 5, HostTable::new()).expect("side")
+    SipSide::new(&cfg, local, &rtp, Some(5), HostTable::new()).expect("side")
 }
 
 /// An INVITE for `user`, as sent from `sent_by` (its Via) with this Call-ID and branch.
