@@ -15,6 +15,8 @@ mod uac;
 mod uas;
 
 #[cfg(test)]
+mod flood_tests;
+#[cfg(test)]
 mod tests;
 
 pub use call::{CallHandle, CallState, Role};
@@ -40,6 +42,8 @@ use std::time::Instant;
 pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO";
 /// Bodies this UA understands (Accept, §20.1).
 pub const ACCEPT: &str = "application/sdp";
+/// Retry-After of a 503 sent at a bound (transactions, calls), seconds.
+pub const OVERLOAD_RETRY_AFTER_S: u32 = 5;
 
 /// How the UA is set up.
 #[derive(Debug, Clone)]
@@ -62,6 +66,11 @@ pub struct UaConfig {
     pub seed: u64,
     /// Host names the caller resolved (registrar, proxies): URIs naming them are reachable.
     pub hosts: HostTable,
+    /// Bounds of the transaction table and the single-refusal rule.
+    pub limits: crate::transaction::Limits,
+    /// Calls kept at once (ended ones still kept included); beyond it a new INVITE gets
+    /// 503 with Retry-After.
+    pub max_calls: usize,
 }
 
 impl UaConfig {
@@ -77,6 +86,8 @@ impl UaConfig {
             max_redirects: 5,
             seed: 0x5eed,
             hosts: HostTable::new(),
+            limits: crate::transaction::Limits::default(),
+            max_calls: 1024,
         }
     }
 }
@@ -272,6 +283,8 @@ pub struct UaStats {
     pub cancels: u64,
     /// Client transactions that timed out.
     pub timeouts: u64,
+    /// New requests refused with 503 at a bound (transactions or calls).
+    pub overload: u64,
 }
 
 /// What a client transaction was for.
@@ -373,6 +386,7 @@ pub fn reason_phrase(code: u16) -> &'static str {
         488 => "Not Acceptable Here",
         491 => "Request Pending",
         500 => "Server Internal Error",
+        503 => "Service Unavailable",
         603 => "Decline",
         _ => "Unknown",
     }
@@ -381,8 +395,10 @@ pub fn reason_phrase(code: u16) -> &'static str {
 impl Ua {
     /// A UA with no calls.
     pub fn new(cfg: UaConfig) -> Self {
+        let mut layer = TransactionLayer::new(cfg.timers);
+        layer.set_limits(cfg.limits);
         Ua {
-            layer: TransactionLayer::new(cfg.timers),
+            layer,
             rng: cfg.seed ^ 0x9e37_79b9_7f4a_7c15,
             cfg,
             calls: BTreeMap::new(),
@@ -503,6 +519,7 @@ impl Ua {
             Receipt::StrayAck => self.on_ack(now, &msg),
             Receipt::StrayResponse => self.on_stray_response(&msg),
             Receipt::Absorbed(_) => self.stats.absorbed += 1,
+            Receipt::Overload => self.refuse_overload(&msg, from),
         }
         self.pump(now);
     }
@@ -630,6 +647,25 @@ impl Ua {
         self.pump(now);
     }
 
+    /// A request that found a table full: 503 with Retry-After (§21.5.4), sent once,
+    /// without a transaction (an ACK is never answered).
+    fn refuse_overload(&mut self, req: &Message<'_>, to: Peer) {
+        self.stats.overload += 1;
+        if req.method() == Some(Method::Ack) {
+            return;
+        }
+        let bytes = crate::MessageBuilder::response_to(req, 503, reason_phrase(503), None)
+            .header(
+                crate::HeaderName::RetryAfter,
+                OVERLOAD_RETRY_AFTER_S.to_string(),
+            )
+            .finish();
+        self.transmits.push_back(Transmit {
+            to,
+            bytes: bytes.into(),
+        });
+    }
+
     /// A response built from `req` with the standard reason phrase and no body.
     fn respond_plain(
         &mut self,
@@ -677,7 +713,7 @@ impl Ua {
                 return true;
             }
             let at = *c.ended_at.get_or_insert(now);
-            now < at + keep
+            !c.reap_at_once && now < at + keep
         });
     }
 
