@@ -78,6 +78,8 @@ pub struct Pike {
     /// The bucket shared by the sources that find the table full.
     overflow: Source,
     servers: HashMap<IpAddr, Source>,
+    /// The bucket shared by server sources that find their table full.
+    server_overflow: Source,
     last_sweep: Option<Instant>,
     /// Bans started so far.
     pub bans: u64,
@@ -96,6 +98,7 @@ impl Pike {
             sources: HashMap::new(),
             overflow: Source::new(now, cfg.burst),
             servers: HashMap::new(),
+            server_overflow: Source::new(now, cfg.server_burst),
             last_sweep: None,
             bans: 0,
             dropped: 0,
@@ -127,11 +130,15 @@ impl Pike {
 
     fn check_server(&mut self, now: Instant, ip: IpAddr) -> Decision {
         let (rate, burst) = (self.cfg.server_rate, self.cfg.server_burst);
-        // Servers are few and configured: the table is bounded by the configuration.
-        let s = self
-            .servers
-            .entry(ip)
-            .or_insert_with(|| Source::new(now, burst));
+        // A trusted block can hold many addresses: beyond max_sources of them tracked,
+        // the rest share one server bucket.
+        let s = if self.servers.len() < self.cfg.max_sources || self.servers.contains_key(&ip) {
+            self.servers
+                .entry(ip)
+                .or_insert_with(|| Source::new(now, burst))
+        } else {
+            &mut self.server_overflow
+        };
         if take(s, now, rate, burst) {
             Decision::Pass
         } else {
@@ -293,6 +300,19 @@ mod tests {
         // Only held to the rate: 100 more a second later.
         let later = t0 + Duration::from_secs(1);
         assert_eq!(burst(&mut p, later, ip(9), true, 500), (100, 0));
+    }
+
+    #[test]
+    fn the_server_table_is_bounded_too() {
+        let t0 = Instant::now();
+        let mut p = Pike::new(cfg(), t0);
+        let mut passed = 0;
+        for n in 0..250u8 {
+            passed += burst(&mut p, t0, ip(n), true, 1).0;
+        }
+        assert_eq!(p.servers.len(), 4);
+        // 4 tracked got one each; the other 246 shared a 200-deep bucket.
+        assert_eq!(passed, 4 + 200);
     }
 
     #[test]

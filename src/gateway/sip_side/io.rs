@@ -131,6 +131,9 @@ pub async fn run<M: Into<FromLine>>(
         if let Some(deadline) = stopping
             && (side.idle() || Instant::now() >= deadline)
         {
+            let _ = events
+                .send(PortEvent::Notice(counters(&side, &tp, &gate)))
+                .await;
             return Ok(());
         }
         if stopping.is_none() && *shutdown.borrow() {
@@ -180,6 +183,22 @@ pub async fn run<M: Into<FromLine>>(
             _ = sleep => side.handle_timeout(Instant::now()),
         }
     }
+}
+
+/// The flood counters, one line for the log at shutdown (per-message lines are rate
+/// limited; these say what the limits absorbed).
+fn counters(side: &SipSide, tp: &TransportHandle, gate: &Gate) -> String {
+    use std::sync::atomic::Ordering::Relaxed;
+    let (bans, over_rate, scanners) = gate.counters();
+    let st = tp.stats();
+    format!(
+        "counters: {} received, {} sent, {} over a source's rate ({bans} bans), {scanners} from scanners, {} dropped with the receive queue full, {} refused at a table bound (503)",
+        st.received.load(Relaxed),
+        st.sent.load(Relaxed),
+        over_rate,
+        st.overload.load(Relaxed),
+        side.ua.stats().overload,
+    )
 }
 
 /// Ends the background lookups with the driver.
