@@ -15,7 +15,7 @@ fn load(extra: &str) -> Result<Loaded, ConfigError> {
 fn absent_limits_take_the_safe_defaults() {
     let l = load("").unwrap().config.limits;
     assert_eq!(l, Limits::default());
-    assert!(l.drop_scanners && l.rate_per_s == 20 && l.max_server_transactions == 512);
+    assert!(l.drop_scanners && l.rate_per_s == 20 && l.max_server_transactions == 4_096);
 }
 
 #[test]

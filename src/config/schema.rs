@@ -602,9 +602,9 @@ impl Default for Limits {
             max_sources: 4_096,
             drop_scanners: true,
             scanner_user_agents: DEFAULT_SCANNERS.iter().map(|s| (*s).to_owned()).collect(),
-            max_server_transactions: 512,
-            max_client_transactions: 512,
-            max_calls: 128,
+            max_server_transactions: 4_096,
+            max_client_transactions: 1_024,
+            max_calls: 1_024,
             wire_log_per_s: 50,
         }
     }

@@ -17,11 +17,13 @@ pub struct Limits {
 }
 
 impl Default for Limits {
-    /// Generous bounds for a small UA; RFC 3261 retransmission of every final response.
+    /// Generous bounds (a UA under test at thousands of calls per second: a call holds a
+    /// server transaction for 64*T1 after it is answered); RFC 3261 retransmission of
+    /// every final response. A small box sets its own (the gateway's `[limits]`).
     fn default() -> Self {
         Limits {
-            max_server: 4096,
-            max_client: 4096,
+            max_server: 65_536,
+            max_client: 65_536,
             single_refusal: false,
         }
     }

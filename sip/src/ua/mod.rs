@@ -87,7 +87,7 @@ impl UaConfig {
             seed: 0x5eed,
             hosts: HostTable::new(),
             limits: crate::transaction::Limits::default(),
-            max_calls: 1024,
+            max_calls: 65_536,
         }
     }
 }
