@@ -105,6 +105,8 @@ fn unit_has_the_required_settings() {
         "DeviceAllow=char-alsa rw",
         "ReadWritePaths=/run/tipring /var/lib/tipring",
         "ExecStart=/usr/bin/tipring run --config /etc/tipring/tipring.toml",
+        "MemoryMax=64M",
+        "TasksMax=64",
     ] {
         assert!(lines.contains(&want), "tipring.service lacks {want:?}");
     }

@@ -83,8 +83,15 @@ pub fn config(sip: SocketAddr, proxy: Option<SocketAddr>, ports: &str) -> String
         "board = \"sim\"\n\n[identity]\nuser_agent = \"tipring-bench\"\n\n[[identity.listen]]\n\
          transport = \"udp\"\naddress = \"{sip}\"\n\n{account}\n{ports}\
          [dial_plans]\next = \"{{ [1-8]xx | 9x. T }}\"\n\n[timers]\ninterdigit_short_ms = 1000\n\n\
-         [security]\ntrusted_peers = [\"127.0.0.0/8\"]\n"
+         [security]\ntrusted_peers = [\"127.0.0.0/8\"]\n\n\
+         [limits]\nwire_log_per_s = 1000000\n"
     )
+}
+
+/// The `tipring` binary to run: `TIPRING_EXE` when set (another build, e.g. main's, for a
+/// before/after figure), else the one cargo built with the bench.
+pub fn exe() -> String {
+    std::env::var("TIPRING_EXE").unwrap_or_else(|_| EXE.to_owned())
 }
 
 /// A running gateway and its card.
@@ -117,7 +124,7 @@ impl Rig {
             SimCard::start(SimConfig::new(kinds.to_vec(), dir)).map_err(bad("sim card"))?,
         );
         let log = std::fs::File::create(dir.join("gateway.log")).map_err(bad("log"))?;
-        let child = Command::new(EXE)
+        let child = Command::new(exe())
             .arg("run")
             .arg("--config")
             .arg(dir.join("tipring.toml"))

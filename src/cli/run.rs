@@ -24,6 +24,8 @@ pub struct Args {
 
 impl Args {
     pub fn run(self) -> ExitCode {
+        // A panic in any task or thread ends the service instead of leaving it half-dead.
+        tipring::service::panic::install();
         let loaded = match config::load(&self.config, &self.board_dir) {
             Ok(l) => l,
             Err(e) => {

@@ -192,6 +192,9 @@ fn deserialize<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result
 }
 
 #[cfg(test)]
+mod limits_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use std::net::IpAddr;

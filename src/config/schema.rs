@@ -30,6 +30,8 @@ pub struct Config {
     pub security: Security,
     #[serde(default)]
     pub media: Media,
+    #[serde(default)]
+    pub limits: Limits,
 }
 
 /// Who this gateway is on the SIP side.
@@ -660,3 +662,67 @@ pub enum Codec {
     /// A-law, static payload type 8.
     Pcma,
 }
+
+/// Flood limits (issue 14): per-source rates and bans, table caps, the message log's rate.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Messages per second a source may send, sustained (token bucket refill).
+    pub rate_per_s: u32,
+    /// Messages a source may send at once (bucket depth).
+    pub burst: u32,
+    /// The same for the accounts' registrar/proxy addresses and the trusted peers; over it
+    /// their messages are dropped but they are never banned.
+    pub server_rate_per_s: u32,
+    pub server_burst: u32,
+    /// A source over its rate is ignored for this long, doubled at each new ban...
+    pub ban_min_s: u32,
+    /// ...up to this.
+    pub ban_max_s: u32,
+    /// Sources tracked at once; beyond it new sources share one bucket.
+    pub max_sources: u32,
+    /// Drop requests whose User-Agent contains one of `scanner_user_agents`.
+    pub drop_scanners: bool,
+    /// Substrings (case-insensitive) of known scanners' User-Agent headers.
+    pub scanner_user_agents: Vec<String>,
+    /// Server transactions at once; beyond it a new request gets 503 (stateless).
+    pub max_server_transactions: u32,
+    /// Client transactions at once; beyond it a new request of ours fails locally.
+    pub max_client_transactions: u32,
+    /// Calls (dialogs) the UA keeps at once, ended ones included; beyond it 503.
+    pub max_calls: u32,
+    /// Sent/received SIP message lines logged per second (0: none); the rest are counted.
+    pub wire_log_per_s: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            rate_per_s: 20,
+            burst: 60,
+            server_rate_per_s: 500,
+            server_burst: 1_000,
+            ban_min_s: 10,
+            ban_max_s: 600,
+            max_sources: 4_096,
+            drop_scanners: true,
+            scanner_user_agents: DEFAULT_SCANNERS.iter().map(|s| (*s).to_owned()).collect(),
+            max_server_transactions: 4_096,
+            max_client_transactions: 1_024,
+            max_calls: 1_024,
+            wire_log_per_s: 50,
+        }
+    }
+}
+
+/// User-Agent substrings of common SIP scanners (sipvicious and its forks, sipcli,
+/// sip-scan, sundayddr, iWar, VaxSIPUserAgent).
+pub const DEFAULT_SCANNERS: &[&str] = &[
+    "friendly-scanner",
+    "sipvicious",
+    "sipcli",
+    "sip-scan",
+    "sundayddr",
+    "iwar",
+    "vaxsipuseragent",
+];

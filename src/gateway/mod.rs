@@ -9,6 +9,7 @@
 //! signalling never blocks audio. One line per event of interest goes to stderr.
 
 mod collect;
+pub mod flood;
 mod hal;
 pub mod line;
 pub mod measure;

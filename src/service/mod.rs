@@ -3,5 +3,6 @@
 //! The runtime (`tipring run`) uses this API; items it does not use yet may stand unused.
 
 pub mod notify;
+pub mod panic;
 
 pub use notify::{Notifier, WatchdogPacer};

@@ -273,6 +273,8 @@ impl Endpoint {
             }
             Receipt::StrayAck => Event::Ack { bytes },
             Receipt::StrayResponse => Event::StrayResponse { bytes },
+            // The table is full: the request is dropped (its sender retransmits).
+            Receipt::Overload => return,
         };
         self.events.push_back(ev);
     }

@@ -6,6 +6,7 @@
 pub mod client_invite;
 pub mod client_non_invite;
 pub mod key;
+pub mod limits;
 pub mod output;
 pub mod server_invite;
 pub mod server_non_invite;
@@ -17,6 +18,7 @@ mod tests;
 pub use client_invite::{ClientInvite, ClientInviteState};
 pub use client_non_invite::{ClientNonInvite, ClientNonInviteState};
 pub use key::{Key, KeyError};
+pub use limits::Limits;
 pub use output::{Output, Peer, Transmit, Transport, TuEvent, Verdict};
 pub use server_invite::{ServerInvite, ServerInviteState};
 pub use server_non_invite::{ServerNonInvite, ServerNonInviteState};
@@ -108,6 +110,9 @@ pub enum Receipt {
     /// A response matching no transaction (§18.1.2): a 2xx to INVITE goes to the TU (a 2xx
     /// retransmission, §13.2.2.4), anything else should be dropped.
     StrayResponse,
+    /// A new request while [`Limits::max_server`] transactions live: no transaction was
+    /// made; the TU answers it statelessly (503 with Retry-After, §21.5.4) or drops it.
+    Overload,
 }
 
 /// Why a request could not start a client transaction.
@@ -128,6 +133,9 @@ pub enum TxnError {
     /// No such transaction (it terminated).
     #[error("no such transaction")]
     Unknown,
+    /// [`Limits::max_client`] client transactions live already.
+    #[error("too many client transactions")]
+    Overload,
 }
 
 struct Entry {
@@ -144,6 +152,12 @@ pub struct TransactionLayer {
     deadlines: BinaryHeap<Reverse<(Instant, TxnId)>>,
     out: VecDeque<(TxnId, Output)>,
     next_id: u64,
+    limits: Limits,
+    /// Live server and client transactions.
+    servers: usize,
+    clients: usize,
+    /// New requests refused at [`Limits::max_server`] so far.
+    pub overloaded: u64,
 }
 
 impl TransactionLayer {
@@ -156,7 +170,16 @@ impl TransactionLayer {
             deadlines: BinaryHeap::new(),
             out: VecDeque::new(),
             next_id: 0,
+            limits: Limits::default(),
+            servers: 0,
+            clients: 0,
+            overloaded: 0,
         }
+    }
+
+    /// Sets the table's bounds.
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.limits = limits;
     }
 
     /// The timer values.
@@ -200,6 +223,9 @@ impl TransactionLayer {
         };
         if self.by_key.contains_key(&key) {
             return Err(TxnError::Duplicate);
+        }
+        if self.clients >= self.limits.max_client {
+            return Err(TxnError::Overload);
         }
         let txn = match &key {
             Key::Client { method: m, .. } if &**m == "ACK" => return Err(TxnError::Ack),
@@ -264,10 +290,15 @@ impl TransactionLayer {
                 _ => Receipt::Absorbed(id),
             };
         }
+        if method != Method::Ack && self.servers >= self.limits.max_server {
+            self.overloaded += 1;
+            return Receipt::Overload;
+        }
         match method {
             Method::Ack => Receipt::StrayAck,
             Method::Invite => {
-                let t = ServerInvite::new(now, self.cfg, from, msg);
+                let mut t = ServerInvite::new(now, self.cfg, from, msg);
+                t.set_single_refusal(self.limits.single_refusal);
                 Receipt::NewRequest(self.insert(key, Transaction::ServerInvite(t)))
             }
             Method::Cancel => {
@@ -346,10 +377,19 @@ impl TransactionLayer {
     fn insert(&mut self, key: Key, txn: Transaction) -> TxnId {
         let id = TxnId(self.next_id);
         self.next_id += 1;
+        *self.count(&txn) += 1;
         self.by_key.insert(key.clone(), id);
         self.txns.insert(id, Entry { key, txn });
         self.after_input(id, None);
         id
+    }
+
+    /// The live count of `txn`'s side.
+    fn count(&mut self, txn: &Transaction) -> &mut usize {
+        match txn {
+            Transaction::ClientInvite(_) | Transaction::ClientNonInvite(_) => &mut self.clients,
+            Transaction::ServerInvite(_) | Transaction::ServerNonInvite(_) => &mut self.servers,
+        }
     }
 
     /// Runs `f` on transaction `id`, then collects its outputs and deadline.
@@ -373,6 +413,8 @@ impl TransactionLayer {
         if terminated {
             if let Some(e) = self.txns.remove(&id) {
                 self.by_key.remove(&e.key);
+                let n = self.count(&e.txn);
+                *n = n.saturating_sub(1);
             }
             return;
         }

@@ -41,6 +41,7 @@ pub struct ServerInvite {
     timer_g: Duration,
     timers: Timers,
     out: VecDeque<Output>,
+    single_refusal: bool,
 }
 
 impl ServerInvite {
@@ -60,12 +61,26 @@ impl ServerInvite {
             timer_g: cfg.t1,
             timers,
             out: VecDeque::new(),
+            single_refusal: false,
         };
         // A zero delay: the 100 goes out now, before the TU sees the INVITE.
         if cfg.trying.is_zero() {
             tx.handle_timeout(now);
         }
         tx
+    }
+
+    /// Single refusal (a deliberate deviation from §17.2.1): a 300-699 response sent while
+    /// no provisional response has been sent goes out once and the transaction ends at
+    /// once, instead of Timer G retransmitting it until an ACK (which a forged source never
+    /// sends: up to ten copies per request, a reflection amplifier) and Timer H holding the
+    /// state for 64*T1. Nothing is lost for a real client: until it hears a provisional
+    /// response it retransmits the INVITE itself (Timer A, §17.1.1.2), and each
+    /// retransmission, now a new transaction, is refused again; its ACK matches nothing
+    /// and is dropped (§17.2.3). Once a provisional was sent the client stops
+    /// retransmitting, so the RFC behaviour is kept.
+    pub fn set_single_refusal(&mut self, on: bool) {
+        self.single_refusal = on;
     }
 
     /// The current state.
@@ -123,6 +138,11 @@ impl ServerInvite {
                 self.resend();
                 self.state = Accepted;
                 self.timers.start(TimerName::L, now, self.cfg.t1x64());
+            }
+            (Proceeding, _) if self.single_refusal && self.last_response.is_none() => {
+                self.last_response = Some(bytes);
+                self.resend();
+                self.terminate();
             }
             (Proceeding, _) => {
                 self.timers.clear();

@@ -37,6 +37,32 @@ pub fn transport_for(peer: Peer, len: usize) -> Peer {
     }
 }
 
+/// Depth of the receive queue toward the transaction layer.
+pub const QUEUE_DEPTH: usize = 4096;
+
+/// Slots of the receive queue only [`Admission::Priority`] messages may take: when a
+/// flood fills the rest, the servers' and trusted peers' messages still get in.
+pub const PRIORITY_RESERVE: usize = 1024;
+
+/// What an [`Admit`] filter makes of a datagram, a stream message or a new connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// Ignore it: not parsed, not queued, not answered (a stream connection is closed).
+    Drop,
+    /// Queue it while the queue has room beyond [`PRIORITY_RESERVE`].
+    Normal,
+    /// Queue it while the queue has any room.
+    Priority,
+}
+
+/// The admission hook, asked before a datagram is parsed or queued and before an accepted
+/// connection is served (then with empty `bytes`). It must be cheap: it runs on the
+/// receive path of every message.
+pub trait Admit: Send + Sync {
+    /// What to do with `bytes` received from `from`.
+    fn admit(&self, from: SocketAddr, bytes: &[u8]) -> Admission;
+}
+
 /// What to listen on and how.
 #[derive(Clone)]
 pub struct TransportConfig {
@@ -61,6 +87,8 @@ pub struct TransportConfig {
     pub max_connections: usize,
     /// A TLS client that has not finished its handshake in this time is dropped.
     pub handshake_timeout: Duration,
+    /// The admission hook (per-source rate limits); none: everything is [`Admission::Normal`].
+    pub admit: Option<Arc<dyn Admit>>,
 }
 
 impl Default for TransportConfig {
@@ -75,6 +103,7 @@ impl Default for TransportConfig {
             idle_timeout: Duration::from_secs(300),
             max_connections: 256,
             handshake_timeout: Duration::from_secs(10),
+            admit: None,
         }
     }
 }
@@ -98,6 +127,8 @@ pub struct Stats {
     pub tls_failures: AtomicU64,
     /// Connections closed on accept because `max_connections` were open.
     pub refused: AtomicU64,
+    /// Messages and connections the admission hook dropped.
+    pub denied: AtomicU64,
 }
 
 /// A vetted message for the transaction layer.
@@ -123,9 +154,34 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    /// Hands a message up; when the transaction layer is this far behind the message is
-    /// dropped (as a full socket buffer would), counted and traced.
+    /// What the admission hook makes of `bytes` from `from`.
+    fn admission(&self, from: SocketAddr, bytes: &[u8]) -> Admission {
+        let a = match &self.cfg.admit {
+            Some(f) => f.admit(from, bytes),
+            None => Admission::Normal,
+        };
+        if a == Admission::Drop {
+            self.stats.denied.fetch_add(1, Ordering::Relaxed);
+        }
+        a
+    }
+
+    /// Hands a stream message up after asking the admission hook (see [`Shared::push_as`]).
     fn push(&self, r: Received) -> bool {
+        match self.admission(r.source.addr, &r.bytes) {
+            Admission::Drop => true,
+            a => self.push_as(r, a),
+        }
+    }
+
+    /// Hands a message up; when the transaction layer is this far behind (for a
+    /// [`Admission::Normal`] message: only the [`PRIORITY_RESERVE`] is left) the message is
+    /// dropped (as a full socket buffer would) and counted.
+    fn push_as(&self, r: Received, a: Admission) -> bool {
+        if a == Admission::Normal && self.up.capacity() <= PRIORITY_RESERVE {
+            self.stats.overload.fetch_add(1, Ordering::Relaxed);
+            return !self.up.is_closed();
+        }
         match self.up.try_send(r) {
             Ok(()) => {
                 self.stats.received.fetch_add(1, Ordering::Relaxed);
@@ -171,7 +227,7 @@ impl TransportHandle {
     pub async fn bind(
         cfg: TransportConfig,
     ) -> io::Result<(TransportHandle, mpsc::Receiver<Received>)> {
-        let (up, rx) = mpsc::channel(4096);
+        let (up, rx) = mpsc::channel(QUEUE_DEPTH);
         let mut local = HashMap::new();
         let udp = match cfg.udp {
             Some(a) => {
@@ -343,6 +399,10 @@ async fn udp_loop(sock: Arc<UdpSocket>, shared: Arc<Shared>) {
                 continue;
             }
         };
+        let admission = shared.admission(from, &buf[..n]);
+        if admission == Admission::Drop {
+            continue;
+        }
         let v = vet(&buf[..n], from, Transport::Udp, shared.cfg.max_message_size);
         shared.note(&v, from);
         let source = Peer {
@@ -351,18 +411,24 @@ async fn udp_loop(sock: Arc<UdpSocket>, shared: Arc<Shared>) {
         };
         match v {
             V::Request { bytes, respond_to } => {
-                shared.push(Received {
-                    bytes,
-                    source,
-                    respond_to,
-                });
+                shared.push_as(
+                    Received {
+                        bytes,
+                        source,
+                        respond_to,
+                    },
+                    admission,
+                );
             }
             V::Response(bytes) => {
-                shared.push(Received {
-                    bytes,
-                    source,
-                    respond_to: source,
-                });
+                shared.push_as(
+                    Received {
+                        bytes,
+                        source,
+                        respond_to: source,
+                    },
+                    admission,
+                );
             }
             V::Reject { bytes, .. } => {
                 let _ = sock.send_to(&bytes, from).await;
@@ -393,6 +459,10 @@ async fn accept_loop(l: TcpListener, tls: Option<tokio_rustls::TlsAcceptor>, sha
                 continue;
             }
         };
+        if shared.admission(from, &[]) == Admission::Drop {
+            drop(tcp);
+            continue;
+        }
         if open.load(Ordering::Relaxed) >= shared.cfg.max_connections {
             shared.stats.refused.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(%from, "connection refused: too many open");

@@ -75,6 +75,7 @@ pub(crate) struct Call {
     pub to: String,
     pub sdp: Vec<u8>,
     pub cseq: u32,
+    /// UAC: a provisional response arrived; UAS: we sent one ([`super::Ua::ring`]).
     pub got_provisional: bool,
     pub cancel_pending: bool,
     pub cancelled: bool,
@@ -95,6 +96,10 @@ pub(crate) struct Call {
     pub cancel_give_up: Option<Instant>,
     /// When the call ended; it is forgotten [`REAP_AFTER_T1`] T1s later.
     pub ended_at: Option<Instant>,
+    /// UAS: refused before any provisional response, so nothing of it can come back
+    /// (single refusal, [`crate::transaction::Limits::single_refusal`]): forgotten at the
+    /// next timer instead of after 64*T1, so refused INVITEs do not fill the call table.
+    pub reap_at_once: bool,
 }
 
 /// An ended call is kept this many T1s (64*T1 = 32 s: the longest a retransmission of its
@@ -116,6 +121,9 @@ impl Call {
     /// given T1).
     pub fn poll_timeout_t1(&self, t1: Duration) -> Option<Instant> {
         if self.state == CallState::Terminated {
+            if self.reap_at_once {
+                return self.ended_at;
+            }
             return self.ended_at.map(|t| t + t1 * REAP_AFTER_T1);
         }
         self.poll_timeout()

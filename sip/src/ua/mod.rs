@@ -17,6 +17,8 @@ mod uac;
 mod uas;
 
 #[cfg(test)]
+mod flood_tests;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_ids;
@@ -48,6 +50,8 @@ use std::time::Instant;
 pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO";
 /// Bodies this UA understands (Accept, §20.1).
 pub const ACCEPT: &str = "application/sdp";
+/// Retry-After of a 503 sent at a bound (transactions, calls), seconds.
+pub const OVERLOAD_RETRY_AFTER_S: u32 = 5;
 
 /// How the UA is set up.
 #[derive(Debug, Clone)]
@@ -80,6 +84,11 @@ pub struct UaConfig {
     pub max_early_dialogs: usize,
     /// Which 3xx targets are followed, and where credentials may follow a redirect.
     pub redirect: RedirectPolicy,
+    /// Bounds of the transaction table and the single-refusal rule.
+    pub limits: crate::transaction::Limits,
+    /// Calls kept at once (ended ones still kept included); beyond it a new INVITE gets
+    /// 503 with Retry-After.
+    pub max_calls: usize,
 }
 
 /// The default [`UaConfig::max_early_dialogs`].
@@ -101,6 +110,8 @@ impl UaConfig {
             source_check: SourceCheck::Exact,
             max_early_dialogs: MAX_EARLY_DIALOGS,
             redirect: RedirectPolicy::open(),
+            limits: crate::transaction::Limits::default(),
+            max_calls: 65_536,
         }
     }
 }
@@ -299,6 +310,8 @@ pub struct UaStats {
     /// Responses and in-dialog requests dropped or refused because they came from another
     /// address or over another transport than their transaction or dialog.
     pub foreign: u64,
+    /// New requests refused with 503 at a bound (transactions or calls).
+    pub overload: u64,
 }
 
 /// What a client transaction was for.
@@ -400,6 +413,7 @@ pub fn reason_phrase(code: u16) -> &'static str {
         488 => "Not Acceptable Here",
         491 => "Request Pending",
         500 => "Server Internal Error",
+        503 => "Service Unavailable",
         603 => "Decline",
         _ => "Unknown",
     }
@@ -408,8 +422,10 @@ pub fn reason_phrase(code: u16) -> &'static str {
 impl Ua {
     /// A UA with no calls.
     pub fn new(cfg: UaConfig) -> Self {
+        let mut layer = TransactionLayer::new(cfg.timers);
+        layer.set_limits(cfg.limits);
         Ua {
-            layer: TransactionLayer::new(cfg.timers),
+            layer,
             ids: crate::random::IdSource::new(cfg.seed),
             cfg,
             calls: BTreeMap::new(),
@@ -537,6 +553,7 @@ impl Ua {
             Receipt::StrayAck => self.on_ack(now, &msg, from),
             Receipt::StrayResponse => self.on_stray_response(&msg),
             Receipt::Absorbed(_) => self.stats.absorbed += 1,
+            Receipt::Overload => self.refuse_overload(&msg, from),
         }
         self.pump(now);
     }
@@ -692,6 +709,25 @@ impl Ua {
         self.pump(now);
     }
 
+    /// A request that found a table full: 503 with Retry-After (§21.5.4), sent once,
+    /// without a transaction (an ACK is never answered).
+    fn refuse_overload(&mut self, req: &Message<'_>, to: Peer) {
+        self.stats.overload += 1;
+        if req.method() == Some(Method::Ack) {
+            return;
+        }
+        let bytes = crate::MessageBuilder::response_to(req, 503, reason_phrase(503), None)
+            .header(
+                crate::HeaderName::RetryAfter,
+                OVERLOAD_RETRY_AFTER_S.to_string(),
+            )
+            .finish();
+        self.transmits.push_back(Transmit {
+            to,
+            bytes: bytes.into(),
+        });
+    }
+
     /// A response built from `req` with the standard reason phrase and no body.
     fn respond_plain(
         &mut self,
@@ -739,7 +775,7 @@ impl Ua {
                 return true;
             }
             let at = *c.ended_at.get_or_insert(now);
-            now < at + keep
+            !c.reap_at_once && now < at + keep
         });
     }
 

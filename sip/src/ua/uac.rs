@@ -102,6 +102,7 @@ impl Ua {
                 glare_retry: None,
                 cancel_give_up: None,
                 ended_at: None,
+                reap_at_once: false,
             },
         );
         if let Err(e) = self.send_invite(now, h) {

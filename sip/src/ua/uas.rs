@@ -148,6 +148,14 @@ impl Ua {
         if self.cfg.single_line && self.busy() {
             return self.respond_plain(now, id, msg, 486, Some(&tag));
         }
+        if self.calls.len() >= self.cfg.max_calls {
+            self.stats.overload += 1;
+            let b = MessageBuilder::response_to(msg, 503, reason_phrase(503), Some(&tag)).header(
+                HeaderName::RetryAfter,
+                super::OVERLOAD_RETRY_AFTER_S.to_string(),
+            );
+            return self.respond(now, id, 503, b.finish());
+        }
         let dialog = match Dialog::uas(msg, &tag, false) {
             Ok(d) => d,
             Err(e) => {
@@ -187,6 +195,7 @@ impl Ua {
             glare_retry: None,
             cancel_give_up: None,
             ended_at: None,
+            reap_at_once: false,
         };
         self.events.push_back(UaEvent::Incoming {
             call: h,
@@ -225,6 +234,7 @@ impl Ua {
             None => b.finish(),
         };
         let id = c.invite_txn.ok_or(UaError::NoCall)?;
+        c.got_provisional = true;
         self.respond(now, id, code, bytes);
         Ok(())
     }
@@ -290,6 +300,7 @@ impl Ua {
         warning: Option<(u16, &str)>,
     ) -> Result<(), UaError> {
         let warning = warning.map(|(w, text)| self.warning_value(w, text));
+        let single_refusal = self.cfg.limits.single_refusal;
         let c = self.uas_call(h)?;
         let invite = c.invite.clone();
         let inv = Message::parse(&invite).map_err(|_| UaError::NoCall)?;
@@ -300,6 +311,7 @@ impl Ua {
         }
         let bytes = b.finish();
         let id = c.invite_txn.ok_or(UaError::NoCall)?;
+        c.reap_at_once = single_refusal && !c.got_provisional;
         self.respond(now, id, code, bytes);
         self.end(h, EndReason::LocalReject(code));
         Ok(())

@@ -22,7 +22,10 @@
 //! Nothing here decides anything about SIP.
 
 use super::{FromLine, PortEvent, SipSide};
+use crate::gateway::flood::gate::Gate;
+use crate::gateway::flood::wire_log::{Line, WireLog};
 use std::io;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tipring_sip::transaction::Transport;
 use tipring_sip::transport::{Received, TransportConfig, TransportHandle};
@@ -61,11 +64,14 @@ async fn refresh_names(
 }
 
 /// The transports to bind for `side`: each configured listener at its address, and at
-/// least the side's own transport.
-fn transport_config(side: &SipSide) -> io::Result<TransportConfig> {
+/// least the side's own transport; every received message passes `gate` first.
+fn transport_config(side: &SipSide, gate: Arc<Gate>) -> io::Result<TransportConfig> {
     use crate::config::Transport as T;
     let local = side.local();
-    let mut tc = TransportConfig::default();
+    let mut tc = TransportConfig {
+        admit: Some(gate),
+        ..TransportConfig::default()
+    };
     let listed: Vec<T> = side
         .cfg
         .identity
@@ -108,7 +114,9 @@ pub async fn run<M: Into<FromLine>>(
     events: mpsc::Sender<PortEvent>,
     mut shutdown: watch::Receiver<bool>,
 ) -> io::Result<()> {
-    let (tp, mut rx) = TransportHandle::bind(transport_config(&side)?).await?;
+    let gate = Arc::new(side.flood_gate(Instant::now()));
+    let (tp, mut rx) = TransportHandle::bind(transport_config(&side, gate.clone())?).await?;
+    let mut wire = WireLog::new(side.cfg.limits.wire_log_per_s);
     side.start(Instant::now());
     let names = crate::gateway::names::names(&side.cfg);
     let (hosts_tx, mut hosts_rx) = mpsc::channel(1);
@@ -119,10 +127,13 @@ pub async fn run<M: Into<FromLine>>(
     let mut intents_open = true;
     let mut stopping: Option<Instant> = None;
     loop {
-        flush(&mut side, &tp, &events).await;
+        flush(&mut side, &tp, &events, &mut wire).await;
         if let Some(deadline) = stopping
             && (side.idle() || Instant::now() >= deadline)
         {
+            let _ = events
+                .send(PortEvent::Notice(counters(&side, &tp, &gate)))
+                .await;
             return Ok(());
         }
         if stopping.is_none() && *shutdown.borrow() {
@@ -157,8 +168,14 @@ pub async fn run<M: Into<FromLine>>(
                     stopping = Some(Instant::now() + SHUTDOWN_GRACE);
                 }
             }
+            () = gate.notify.notified() => {
+                for n in gate.take_notices() {
+                    let _ = events.send(PortEvent::Notice(n)).await;
+                }
+            }
             Some(fresh) = hosts_rx.recv() => {
                 side.set_hosts(Instant::now(), &fresh);
+                gate.set_hosts(&side.cfg, side.hosts());
                 for (name, ip) in side.hosts().iter() {
                     tp.set_tls_name(ip, name);
                 }
@@ -166,6 +183,22 @@ pub async fn run<M: Into<FromLine>>(
             _ = sleep => side.handle_timeout(Instant::now()),
         }
     }
+}
+
+/// The flood counters, one line for the log at shutdown (per-message lines are rate
+/// limited; these say what the limits absorbed).
+fn counters(side: &SipSide, tp: &TransportHandle, gate: &Gate) -> String {
+    use std::sync::atomic::Ordering::Relaxed;
+    let (bans, over_rate, scanners) = gate.counters();
+    let st = tp.stats();
+    format!(
+        "counters: {} received, {} sent, {} over a source's rate ({bans} bans), {scanners} from scanners, {} dropped with the receive queue full, {} refused at a table bound (503)",
+        st.received.load(Relaxed),
+        st.sent.load(Relaxed),
+        over_rate,
+        st.overload.load(Relaxed),
+        side.ua.stats().overload,
+    )
 }
 
 /// Ends the background lookups with the driver.
@@ -180,8 +213,13 @@ impl Drop for AbortOnDrop {
 }
 
 /// Sends what the side queued and hands its events on (a closed event channel only means
-/// nobody listens any more).
-async fn flush(side: &mut SipSide, tp: &TransportHandle, events: &mpsc::Sender<PortEvent>) {
+/// nobody listens any more); message lines beyond `wire`'s rate are only counted.
+async fn flush(
+    side: &mut SipSide,
+    tp: &TransportHandle,
+    events: &mpsc::Sender<PortEvent>,
+    wire: &mut WireLog,
+) {
     while let Some(t) = side.poll_transmit() {
         if let Err(e) = tp.send(t.to, t.bytes).await {
             let _ = events
@@ -194,6 +232,17 @@ async fn flush(side: &mut SipSide, tp: &TransportHandle, events: &mpsc::Sender<P
         }
     }
     while let Some(e) = side.poll_event() {
+        if matches!(e, PortEvent::Wire { .. }) {
+            match wire.line(Instant::now()) {
+                Line::Suppress => continue,
+                Line::Log { suppressed: 0 } => {}
+                Line::Log { suppressed } => {
+                    let n =
+                        format!("{suppressed} SIP message lines not logged (over wire_log_per_s)");
+                    let _ = events.send(PortEvent::Notice(n)).await;
+                }
+            }
+        }
         let _ = events.send(e).await;
     }
 }

@@ -162,6 +162,8 @@ pub struct SipSide {
     started: bool,
     /// [`SipSide::shutdown`] was called: nothing new starts.
     stopped: bool,
+    /// The trusted peers, for the flood gate's server budget.
+    trusted: crate::config::PeerFilter,
 }
 
 impl std::fmt::Debug for SipSide {
@@ -172,6 +174,11 @@ impl std::fmt::Debug for SipSide {
             .finish()
     }
 }
+
+/// The INVITE server transaction's 100 Trying delay: long enough that an INVITE refused
+/// while [`SipSide::handle_received`] handles it never gets one, short enough that a call
+/// taken gets it before anything else.
+const TRYING_ONLY_IF_TAKEN: Duration = Duration::from_millis(1);
 
 /// The start line of a message without the version: `INVITE sip:x@h` / `180 Ringing`.
 pub fn summary(bytes: &[u8]) -> String {
@@ -235,12 +242,20 @@ impl SipSide {
                 .chain([local.ip()])
                 .collect(),
         );
+        ucfg.limits = tipring_sip::transaction::Limits {
+            max_server: c.limits.max_server_transactions as usize,
+            max_client: c.limits.max_client_transactions as usize,
+            single_refusal: true,
+        };
+        ucfg.max_calls = c.limits.max_calls as usize;
         ucfg.timers = TimerConfig {
             t1: Duration::from_millis(c.timers.sip_t1_ms.into()),
             t2: Duration::from_millis(c.timers.sip_t2_ms.into()),
             // The caller hears at once that the gateway has the call (seed §5.1: 100 before
-            // the far PBX alerts), whatever the line side then takes.
-            trying: Duration::ZERO,
+            // the far PBX alerts), whatever the line side then takes; but only a call the
+            // side takes: an INVITE refused while it is handled (unknown user, screen,
+            // busy, a bound) gets its final response alone, no 100 (issue 14).
+            trying: TRYING_ONLY_IF_TAKEN,
             ..TimerConfig::default()
         };
         if let Some(a) = c.accounts.iter().find(|a| a.outbound_proxy.is_some()) {
@@ -304,7 +319,13 @@ impl SipSide {
             sessions: ids.next_u64() >> 2,
             started: false,
             stopped: false,
+            trusted: cfg.trusted.clone(),
         })
+    }
+
+    /// The flood gate for this side's transport (see [`crate::gateway::flood`]).
+    pub fn flood_gate(&self, now: Instant) -> crate::gateway::flood::gate::Gate {
+        crate::gateway::flood::gate::Gate::new(&self.cfg, self.trusted.clone(), &self.hosts, now)
     }
 
     /// The address we listen at (Via, Contact).

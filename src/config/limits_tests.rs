@@ -1,0 +1,45 @@
+//! `[limits]`: safe defaults when absent, and each out-of-range knob named with its line.
+
+use super::*;
+use std::path::PathBuf;
+
+const BASE: &str =
+    "board = \"sim\"\n[[ports]]\nindex = 0\nkind = \"fxs\"\nhotline = \"sip:1@192.0.2.1\"\n";
+
+fn load(extra: &str) -> Result<Loaded, ConfigError> {
+    let board = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("board");
+    load_str("t.toml", &format!("{BASE}{extra}"), &board)
+}
+
+#[test]
+fn absent_limits_take_the_safe_defaults() {
+    let l = load("").unwrap().config.limits;
+    assert_eq!(l, Limits::default());
+    assert!(l.drop_scanners && l.rate_per_s == 20 && l.max_server_transactions == 4_096);
+}
+
+#[test]
+fn out_of_range_limits_are_named_with_their_line() {
+    let e = load(
+        "[limits]\nrate_per_s = 0\nban_min_s = 60\nban_max_s = 30\nscanner_user_agents = [\"\"]\n",
+    )
+    .unwrap_err();
+    let fields: Vec<(&str, Option<usize>)> = e
+        .diagnostics
+        .iter()
+        .map(|d| (d.field.as_str(), d.line))
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            ("limits.rate_per_s", Some(7)),
+            ("limits.ban_max_s", Some(9)),
+            ("limits.scanner_user_agents[0]", Some(10)),
+        ]
+    );
+}
+
+#[test]
+fn unknown_limit_fields_are_refused() {
+    assert!(load("[limits]\nrate = 5\n").is_err());
+}
