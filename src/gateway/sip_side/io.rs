@@ -109,6 +109,9 @@ pub async fn run<M: Into<FromLine>>(
     mut shutdown: watch::Receiver<bool>,
 ) -> io::Result<()> {
     let (tp, mut rx) = TransportHandle::bind(transport_config(&side)?).await?;
+    let mut failures = tp
+        .failures()
+        .ok_or_else(|| io::Error::other("transport failures already taken"))?;
     side.start(Instant::now());
     let names = crate::gateway::names::names(&side.cfg);
     let (hosts_tx, mut hosts_rx) = mpsc::channel(1);
@@ -157,6 +160,12 @@ pub async fn run<M: Into<FromLine>>(
                     stopping = Some(Instant::now() + SHUTDOWN_GRACE);
                 }
             }
+            Some(peer) = failures.recv() => {
+                let _ = events
+                    .send(PortEvent::Notice(format!("delivery to {} failed", peer.addr)))
+                    .await;
+                side.transport_failed(Instant::now(), peer);
+            }
             Some(fresh) = hosts_rx.recv() => {
                 side.set_hosts(Instant::now(), &fresh);
                 for (name, ip) in side.hosts().iter() {
@@ -179,11 +188,13 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// Sends what the side queued and hands its events on (a closed event channel only means
-/// nobody listens any more).
+/// Hands what the side queued to the transport, which never waits on a peer (a stream
+/// connection has its own queue and writer; a failure after the hand-over comes back on
+/// the transport's failures), and hands the side's events on (a closed event channel only
+/// means nobody listens any more).
 async fn flush(side: &mut SipSide, tp: &TransportHandle, events: &mpsc::Sender<PortEvent>) {
     while let Some(t) = side.poll_transmit() {
-        if let Err(e) = tp.send(t.to, t.bytes).await {
+        if let Err(e) = tp.try_send(t.to, t.bytes) {
             let _ = events
                 .send(PortEvent::Notice(format!(
                     "send to {} failed: {e}",
