@@ -30,6 +30,8 @@ pub struct Config {
     pub security: Security,
     #[serde(default)]
     pub media: Media,
+    #[serde(default)]
+    pub limits: Limits,
 }
 
 /// Who this gateway is on the SIP side.
@@ -554,4 +556,38 @@ pub enum Codec {
     Pcmu,
     /// A-law, static payload type 8.
     Pcma,
+}
+
+/// Bounds on what the network can make the gateway hold.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Stream (TCP and TLS) connections open at once, accepted and opened together.
+    pub max_stream_connections: u32,
+    /// Stream connections accepted from one IP address at once.
+    pub max_connections_per_source: u32,
+    /// A SIP message begun on a stream connection must be complete within this time.
+    pub stream_message_timeout_ms: u32,
+    /// An outgoing TCP connect must complete within this time.
+    pub stream_connect_timeout_ms: u32,
+    /// A TLS handshake, accepted or opened, must complete within this time.
+    pub stream_handshake_timeout_ms: u32,
+    /// Bytes queued for sending on one stream connection; beyond it the connection closes.
+    pub stream_send_queue_bytes: u32,
+    /// A write to a stream connection must complete within this time.
+    pub stream_write_timeout_ms: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_stream_connections: 256,
+            max_connections_per_source: 16,
+            stream_message_timeout_ms: 10_000,
+            stream_connect_timeout_ms: 5_000,
+            stream_handshake_timeout_ms: 10_000,
+            stream_send_queue_bytes: 64 * 1024,
+            stream_write_timeout_ms: 10_000,
+        }
+    }
 }

@@ -9,6 +9,8 @@ use super::trust::{PeerFilter, TrustedPeer};
 use tipring_hal::model::PortKind;
 use tipring_media::tone::{CountryProfile, ToneSpec};
 
+mod limits;
+
 /// Collects diagnostics with their lines.
 struct Report<'a> {
     file: &'a str,
@@ -63,6 +65,7 @@ pub(super) fn validate(
     tones(&mut r, &c.tones);
     timers(&mut r, &c.timers);
     media(&mut r, &c.media);
+    limits::stream_limits(&mut r, &c.limits);
     let filter = security(&mut r, c);
     if r.errs.is_empty() {
         Ok(filter)

@@ -65,7 +65,7 @@ async fn refresh_names(
 fn transport_config(side: &SipSide) -> io::Result<TransportConfig> {
     use crate::config::Transport as T;
     let local = side.local();
-    let mut tc = TransportConfig::default();
+    let mut tc = stream_limits(&side.cfg.limits);
     let listed: Vec<T> = side
         .cfg
         .identity
@@ -99,6 +99,21 @@ fn transport_config(side: &SipSide) -> io::Result<TransportConfig> {
         }
     }
     Ok(tc)
+}
+
+/// The transport's stream bounds from the `[limits]` section.
+fn stream_limits(l: &crate::config::Limits) -> TransportConfig {
+    let ms = |v: u32| Duration::from_millis(u64::from(v));
+    TransportConfig {
+        max_connections: l.max_stream_connections as usize,
+        max_connections_per_source: l.max_connections_per_source as usize,
+        message_timeout: ms(l.stream_message_timeout_ms),
+        connect_timeout: ms(l.stream_connect_timeout_ms),
+        handshake_timeout: ms(l.stream_handshake_timeout_ms),
+        send_queue_bytes: l.stream_send_queue_bytes as usize,
+        write_timeout: ms(l.stream_write_timeout_ms),
+        ..TransportConfig::default()
+    }
 }
 
 /// Runs `side` on real sockets until `shutdown` turns true (see the module docs).
