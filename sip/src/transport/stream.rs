@@ -102,7 +102,7 @@ async fn read_loop<R: AsyncRead + Unpin>(
     shared: &Shared,
 ) -> End {
     let cfg = &shared.cfg;
-    let framer = Framer::new(cfg.max_message_size);
+    let mut framer = Framer::new(cfg.max_message_size);
     let mut buf: Vec<u8> = Vec::new();
     let mut active = Instant::now();
     let mut seen_written = 0;
