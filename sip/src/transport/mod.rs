@@ -302,7 +302,7 @@ impl TransportHandle {
         };
         let tcp = match cfg.tcp {
             Some(a) => {
-                let l = TcpListener::bind(a).await?;
+                let l = listen(a, cfg.send_queue_bytes)?;
                 local.insert(Transport::Tcp, l.local_addr()?);
                 Some(l)
             }
@@ -310,7 +310,7 @@ impl TransportHandle {
         };
         let tls = match &cfg.tls {
             Some((a, sc)) => {
-                let l = TcpListener::bind(a).await?;
+                let l = listen(*a, cfg.send_queue_bytes)?;
                 local.insert(Transport::Tls, l.local_addr()?);
                 Some((l, tokio_rustls::TlsAcceptor::from(sc.clone())))
             }
@@ -480,6 +480,21 @@ impl TransportHandle {
         };
         Ok((cfg, name))
     }
+}
+
+/// A stream listener at `a` whose accepted connections inherit a kernel send buffer of
+/// `sndbuf` bytes: a peer that does not read holds that much kernel memory at most (the
+/// kernel's own autotuning would let it grow to megabytes), and its send queue fills soon.
+fn listen(a: SocketAddr, sndbuf: usize) -> io::Result<TcpListener> {
+    let s = if a.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    s.set_reuseaddr(true)?;
+    s.set_send_buffer_size(u32::try_from(sndbuf).unwrap_or(u32::MAX))?;
+    s.bind(a)?;
+    s.listen(1024)
 }
 
 async fn udp_loop(sock: Arc<UdpSocket>, shared: Arc<Shared>) {

@@ -102,5 +102,7 @@ async fn dial(shared: &Shared, to: SocketAddr) -> io::Result<TcpStream> {
     if let Some(ip) = ours {
         sock.bind(SocketAddr::new(ip, 0))?;
     }
+    // As for accepted connections (see `listen`): a peer that does not read holds no more.
+    sock.set_send_buffer_size(u32::try_from(shared.cfg.send_queue_bytes).unwrap_or(u32::MAX))?;
     sock.connect(to).await
 }
