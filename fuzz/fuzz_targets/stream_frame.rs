@@ -14,7 +14,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let chunk = usize::from(chunk).max(1);
-    let framer = Framer::new(MAX);
+    let mut framer = Framer::new(MAX);
     let mut buf = Vec::new();
     for piece in data.chunks(chunk) {
         buf.extend_from_slice(piece);

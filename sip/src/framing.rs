@@ -1,11 +1,12 @@
 //! Framing SIP over stream transports (TCP, TLS): messages are delimited by the empty line
 //! and Content-Length (RFC 3261 §18.3); CRLF keepalives between messages are skipped
 //! (RFC 5626 §3.5.1). Sans-IO: the transport appends received bytes to its buffer, asks the
-//! framer what the front of the buffer holds, and drains what it consumed.
+//! framer what the front of the buffer holds, and drains what it consumed. The framer
+//! resumes where it stopped, so a message arriving in small pieces is scanned once.
 //!
 //! ```
 //! use tipring_sip::framing::{Frame, Framer};
-//! let framer = Framer::new(64 * 1024);
+//! let mut framer = Framer::new(64 * 1024);
 //! let mut buf: Vec<u8> = b"\r\n\r\nOPTIONS sip:a@b SIP/2.0\r\nContent-Length: 2\r\n\r\nhi".to_vec();
 //! let mut messages = 0;
 //! while let Some(frame) = framer.decode(&buf).unwrap() {
@@ -43,17 +44,37 @@ pub enum Frame {
     },
 }
 
-/// Finds message boundaries in a stream, refusing messages larger than a maximum.
-#[derive(Debug, Clone, Copy)]
+/// Finds message boundaries in a stream, refusing messages larger than a maximum. It
+/// remembers how far it has looked into the message at the front of the buffer (where the
+/// head's end search stopped, then the head's end and the message's length), so bytes
+/// arriving one at a time cost linear time, not a rescan of the buffer on each.
+///
+/// The contract with the caller: after `Ok(Some(frame))` it removes exactly the frame's
+/// bytes from the front of the buffer; after `Ok(None)` it only appends; anything else
+/// (a buffer discarded) calls [`Framer::reset`].
+#[derive(Debug, Clone)]
 pub struct Framer {
     max_size: usize,
+    /// Bytes of the buffer already searched for the head's end without finding it.
+    searched: usize,
+    /// Once the head's end is found: the whole message's length.
+    total: Option<usize>,
+    /// Bytes handed to the head's end search so far (for the linearity test).
+    #[cfg(test)]
+    examined: usize,
 }
 
 impl Framer {
     /// A framer that rejects messages over `max_size` bytes (a UAS answers 513,
     /// RFC 3261 §21.4.12, and closes the connection since the stream cannot resynchronise).
     pub fn new(max_size: usize) -> Self {
-        Framer { max_size }
+        Framer {
+            max_size,
+            searched: 0,
+            total: None,
+            #[cfg(test)]
+            examined: 0,
+        }
     }
 
     /// The configured maximum.
@@ -61,15 +82,22 @@ impl Framer {
         self.max_size
     }
 
+    /// Forgets what it learnt about the front of the buffer.
+    pub fn reset(&mut self) {
+        self.searched = 0;
+        self.total = None;
+    }
+
     /// Looks at the front of `buf`: `Ok(None)` when more bytes are needed.
-    pub fn decode(&self, buf: &[u8]) -> Result<Option<Frame>, ParseError> {
-        let blank = buf
-            .iter()
-            .take_while(|&&b| b == b'\r' || b == b'\n')
-            .count();
-        if blank > 0 {
-            return Ok(Some(Frame::Keepalive { len: blank }));
+    pub fn decode(&mut self, buf: &[u8]) -> Result<Option<Frame>, ParseError> {
+        let r = self.look(buf);
+        if !matches!(r, Ok(None)) {
+            self.reset();
         }
+        r
+    }
+
+    fn look(&mut self, buf: &[u8]) -> Result<Option<Frame>, ParseError> {
         let too_large = || {
             ParseError::new(
                 ErrorKind::TooLarge {
@@ -78,17 +106,42 @@ impl Framer {
                 0,
             )
         };
-        let Some((_, body_start)) = head_end(buf) else {
-            if buf.len() > self.max_size {
-                return Err(too_large());
+        let total = match self.total {
+            Some(t) => t,
+            None => {
+                if self.searched == 0 {
+                    let blank = buf
+                        .iter()
+                        .take_while(|&&b| b == b'\r' || b == b'\n')
+                        .count();
+                    if blank > 0 {
+                        return Ok(Some(Frame::Keepalive { len: blank }));
+                    }
+                }
+                // The end is `\n\n` or `\n\r\n`: one may start in the last two bytes
+                // already searched.
+                let from = self.searched.saturating_sub(2).min(buf.len());
+                #[cfg(test)]
+                {
+                    self.examined += buf.len() - from;
+                }
+                let Some((_, end)) = head_end(&buf[from..]) else {
+                    self.searched = buf.len();
+                    if buf.len() > self.max_size {
+                        return Err(too_large());
+                    }
+                    return Ok(None);
+                };
+                let body_start = from + end;
+                let declared = content_length(&buf[..body_start])?;
+                let total = body_start.checked_add(declared).ok_or_else(too_large)?;
+                if total > self.max_size {
+                    return Err(too_large());
+                }
+                self.total = Some(total);
+                total
             }
-            return Ok(None);
         };
-        let declared = content_length(&buf[..body_start])?;
-        let total = body_start.checked_add(declared).ok_or_else(too_large)?;
-        if total > self.max_size {
-            return Err(too_large());
-        }
         if buf.len() < total {
             return Ok(None);
         }
@@ -145,7 +198,7 @@ mod tests {
 
     #[test]
     fn frames_grow_byte_by_byte() {
-        let f = Framer::new(1000);
+        let mut f = Framer::new(1000);
         let mut stream = b"\r\n\r\n".to_vec();
         stream.extend_from_slice(MSG);
         stream.extend_from_slice(MSG);
@@ -170,7 +223,7 @@ mod tests {
 
     #[test]
     fn limits_and_bad_lengths() {
-        let f = Framer::new(30);
+        let mut f = Framer::new(30);
         assert_eq!(
             f.decode(MSG).unwrap_err().kind,
             ErrorKind::TooLarge { limit: 30 }
@@ -178,7 +231,7 @@ mod tests {
         assert_eq!(f.decode(MSG).unwrap_err().status_code(), 513);
         assert_eq!(f.decode(&[b'A'; 31]).unwrap_err().status_code(), 513);
         assert_eq!(f.decode(&[b'A'; 30]).unwrap(), None);
-        let f = Framer::new(1000);
+        let mut f = Framer::new(1000);
         assert!(
             f.decode(b"BYE sip:a@b SIP/2.0\r\nContent-Length: -1\r\n\r\n")
                 .is_err()
@@ -196,6 +249,56 @@ mod tests {
         assert_eq!(
             f.decode(b"BYE sip:a@b SIP/2.0\r\n\r\nrest").unwrap(),
             Some(Frame::Message { len: 23 })
+        );
+    }
+
+    /// A 64 KB message arriving one byte at a time: each byte is searched about once (the
+    /// framer resumes where it stopped), not the whole buffer again on each byte.
+    #[test]
+    fn a_message_trickled_byte_by_byte_costs_linear_time() {
+        let mut msg = b"MESSAGE sip:a@b SIP/2.0\r\n".to_vec();
+        while msg.len() < 32 * 1024 {
+            msg.extend_from_slice(b"X-Pad: 0123456789abcdef0123456789abcdef\r\n");
+        }
+        let body = vec![b'z'; 64 * 1024 - msg.len() - 30];
+        msg.extend_from_slice(format!("l: {}\r\n\r\n", body.len()).as_bytes());
+        msg.extend_from_slice(&body);
+        let mut f = Framer::new(64 * 1024);
+        let mut buf = Vec::new();
+        let mut frames = Vec::new();
+        for &b in &msg {
+            buf.push(b);
+            if let Some(frame) = f.decode(&buf).unwrap() {
+                frames.push(frame);
+            }
+        }
+        assert_eq!(frames, [Frame::Message { len: msg.len() }]);
+        assert!(msg.len() <= 64 * 1024);
+        // Three bytes per byte received at most (the two re-read at each resume).
+        assert!(
+            f.examined <= 3 * msg.len(),
+            "{} for {}",
+            f.examined,
+            msg.len()
+        );
+    }
+
+    #[test]
+    fn a_head_end_split_across_reads_is_found() {
+        for cut in 1..MSG.len() {
+            let mut f = Framer::new(1000);
+            let first = f.decode(&MSG[..cut]).unwrap();
+            let whole = f.decode(MSG).unwrap();
+            assert_eq!(first, None, "cut {cut}");
+            assert_eq!(whole, Some(Frame::Message { len: MSG.len() }), "cut {cut}");
+        }
+        // A bare-LF head end, split in its middle.
+        let lf = b"BYE sip:a@b SIP/2.0\nl: 1\n\nx";
+        let mut f = Framer::new(1000);
+        assert_eq!(f.decode(&lf[..25]).unwrap(), None);
+        assert_eq!(
+            f.decode(lf).unwrap(),
+            Some(Frame::Message { len: lf.len() })
         );
     }
 }

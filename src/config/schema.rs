@@ -663,7 +663,8 @@ pub enum Codec {
     Pcma,
 }
 
-/// Flood limits (issue 14): per-source rates and bans, table caps, the message log's rate.
+/// Bounds on what the network can make the gateway hold: per-source rates and bans,
+/// table and stream-connection caps, the message log's rate.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
@@ -693,6 +694,20 @@ pub struct Limits {
     pub max_calls: u32,
     /// Sent/received SIP message lines logged per second (0: none); the rest are counted.
     pub wire_log_per_s: u32,
+    /// Stream (TCP and TLS) connections open at once, accepted and opened together.
+    pub max_stream_connections: u32,
+    /// Stream connections accepted from one IP address at once.
+    pub max_connections_per_source: u32,
+    /// A SIP message begun on a stream connection must be complete within this time.
+    pub stream_message_timeout_ms: u32,
+    /// An outgoing TCP connect must complete within this time.
+    pub stream_connect_timeout_ms: u32,
+    /// A TLS handshake, accepted or opened, must complete within this time.
+    pub stream_handshake_timeout_ms: u32,
+    /// Bytes queued for sending on one stream connection; beyond it the connection closes.
+    pub stream_send_queue_bytes: u32,
+    /// A write to a stream connection must complete within this time.
+    pub stream_write_timeout_ms: u32,
 }
 
 impl Default for Limits {
@@ -711,6 +726,13 @@ impl Default for Limits {
             max_client_transactions: 1_024,
             max_calls: 1_024,
             wire_log_per_s: 50,
+            max_stream_connections: 256,
+            max_connections_per_source: 16,
+            stream_message_timeout_ms: 10_000,
+            stream_connect_timeout_ms: 5_000,
+            stream_handshake_timeout_ms: 10_000,
+            stream_send_queue_bytes: 64 * 1024,
+            stream_write_timeout_ms: 10_000,
         }
     }
 }

@@ -9,6 +9,8 @@ use super::trust::{PeerFilter, TrustedPeer};
 use tipring_hal::model::PortKind;
 use tipring_media::tone::{CountryProfile, ToneSpec};
 
+mod limits;
+
 /// Collects diagnostics with their lines.
 struct Report<'a> {
     file: &'a str,
@@ -63,7 +65,8 @@ pub(super) fn validate(
     tones(&mut r, &c.tones);
     timers(&mut r, &c.timers);
     media(&mut r, &c.media);
-    limits(&mut r, &c.limits);
+    limits::rates(&mut r, &c.limits);
+    limits::stream_limits(&mut r, &c.limits);
     let filter = security(&mut r, c);
     if r.errs.is_empty() {
         Ok(filter)
@@ -581,48 +584,6 @@ fn redirect_allow(r: &mut Report<'_>, c: &Config) {
             r.err(
                 format!("security.redirect_allow[{i}]"),
                 format!("{e} (and not a host name)"),
-            );
-        }
-    }
-}
-
-/// `[limits]`: every rate, burst and cap at least 1 (a zero would refuse everyone) and the
-/// ban back-off ordered.
-fn limits(r: &mut Report<'_>, l: &super::schema::Limits) {
-    for (field, v, max) in [
-        ("limits.rate_per_s", l.rate_per_s, 1_000_000),
-        ("limits.burst", l.burst, 1_000_000),
-        ("limits.server_rate_per_s", l.server_rate_per_s, 1_000_000),
-        ("limits.server_burst", l.server_burst, 1_000_000),
-        ("limits.ban_min_s", l.ban_min_s, 86_400),
-        ("limits.max_sources", l.max_sources, 1_000_000),
-        (
-            "limits.max_server_transactions",
-            l.max_server_transactions,
-            1_000_000,
-        ),
-        (
-            "limits.max_client_transactions",
-            l.max_client_transactions,
-            1_000_000,
-        ),
-        ("limits.max_calls", l.max_calls, 1_000_000),
-    ] {
-        if !(1..=max).contains(&v) {
-            r.err(field, format!("{v} is not in 1..={max}"));
-        }
-    }
-    if l.ban_max_s < l.ban_min_s || l.ban_max_s > 86_400 {
-        r.err(
-            "limits.ban_max_s",
-            format!("{} is not in ban_min_s..=86400", l.ban_max_s),
-        );
-    }
-    for (i, ua) in l.scanner_user_agents.iter().enumerate() {
-        if ua.trim().is_empty() || ua.contains(['\r', '\n']) {
-            r.err(
-                format!("limits.scanner_user_agents[{i}]"),
-                "must be one non-empty line",
             );
         }
     }

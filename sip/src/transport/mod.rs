@@ -1,24 +1,33 @@
 //! Transports (RFC 3261 §18, RFC 3581): a thin tokio layer that only moves bytes. UDP, TCP
 //! (connections reused per remote address, Content-Length framing, idle close) and TLS
 //! (rustls), IPv4 and IPv6. Received messages are vetted by the sans-IO [`inbound`] rules
-//! and handed up on a channel; outgoing bytes go to a [`Peer`].
+//! and handed up on a channel; outgoing bytes go to a [`Peer`] without waiting on it: each
+//! stream connection has its own bounded send queue and writer, so a slow or dead peer
+//! fails only its own messages.
 
+mod accept;
 pub mod inbound;
+mod link;
+mod outgoing;
+mod slots;
 mod stream;
 pub mod tls;
 
 pub use inbound::{Inbound, SIP_PORT, SIPS_PORT, vet};
+pub use slots::Refusal;
 
 use crate::transaction::{Peer, Transport};
 use inbound::Inbound as V;
+use link::{Full, Link};
+use slots::{Slot, Slots};
 use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::net::{TcpListener, TcpStream, UdpSocket};
-use tokio::sync::mpsc;
+use tokio::net::{TcpListener, UdpSocket};
+use tokio::sync::{mpsc, oneshot};
 
 /// Requests larger than this go over TCP instead of UDP (§18.1.1: 200 bytes below a 1500
 /// byte path MTU).
@@ -78,17 +87,33 @@ pub struct TransportConfig {
     /// address it was resolved to (RFC 5922 §4: the domain the request was for, not the
     /// address). A peer not listed is verified against its IP address.
     pub tls_names: HashMap<IpAddr, String>,
-    /// Largest message accepted (513 above it).
+    /// Largest message accepted (513 above it); also the most bytes a stream connection
+    /// buffers while a message arrives.
     pub max_message_size: usize,
-    /// A stream connection without traffic for this long is closed.
+    /// A stream connection without a message or keepalive either way for this long is
+    /// closed.
     pub idle_timeout: Duration,
-    /// Most stream connections accepted at once (TCP and TLS together): beyond it a new
-    /// one is closed at once, so a flood of connections cannot exhaust a small box.
+    /// Most stream connections open at once, TCP and TLS, accepted and opened together:
+    /// beyond it a new one is closed at once (or not opened), so a flood of connections
+    /// cannot exhaust a small box.
     pub max_connections: usize,
-    /// A TLS client that has not finished its handshake in this time is dropped.
+    /// Most connections accepted from one IP address at once.
+    pub max_connections_per_source: usize,
+    /// A TLS handshake, accepted or opened, not finished in this time is dropped.
     pub handshake_timeout: Duration,
     /// The admission hook (per-source rate limits); none: everything is [`Admission::Normal`].
     pub admit: Option<Arc<dyn Admit>>,
+    /// An outgoing TCP connect not finished in this time fails.
+    pub connect_timeout: Duration,
+    /// A message begun on a stream connection must be complete (head and body) within
+    /// this time, or the connection is closed: a peer trickling bytes (slowloris) cannot
+    /// hold it open.
+    pub message_timeout: Duration,
+    /// Most bytes queued for sending on one stream connection; a message that does not
+    /// fit closes the connection (its peer is not reading).
+    pub send_queue_bytes: usize,
+    /// A write to a stream connection not finished in this time closes it.
+    pub write_timeout: Duration,
 }
 
 impl Default for TransportConfig {
@@ -102,8 +127,13 @@ impl Default for TransportConfig {
             max_message_size: 64 * 1024,
             idle_timeout: Duration::from_secs(300),
             max_connections: 256,
+            max_connections_per_source: 16,
             handshake_timeout: Duration::from_secs(10),
             admit: None,
+            connect_timeout: Duration::from_secs(5),
+            message_timeout: Duration::from_secs(10),
+            send_queue_bytes: 64 * 1024,
+            write_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -125,10 +155,23 @@ pub struct Stats {
     pub overload: AtomicU64,
     /// TLS handshakes that failed or timed out.
     pub tls_failures: AtomicU64,
-    /// Connections closed on accept because `max_connections` were open.
+    /// Connections closed on accept (or not opened) because `max_connections` were open.
     pub refused: AtomicU64,
     /// Messages and connections the admission hook dropped.
     pub denied: AtomicU64,
+    /// Connections closed on accept because their address had
+    /// `max_connections_per_source` open.
+    pub refused_per_source: AtomicU64,
+    /// Connections closed because a message was not complete within `message_timeout`.
+    pub message_timeouts: AtomicU64,
+    /// Connections closed because their send queue was full.
+    pub queue_full: AtomicU64,
+    /// Outgoing TCP connects that failed or timed out.
+    pub connect_failures: AtomicU64,
+    /// Connections closed because a write failed or took longer than `write_timeout`.
+    pub write_failures: AtomicU64,
+    /// Datagrams not sent because the UDP socket's buffer was full.
+    pub udp_send_dropped: AtomicU64,
 }
 
 /// A vetted message for the transaction layer.
@@ -142,11 +185,53 @@ pub struct Received {
     pub respond_to: Peer,
 }
 
+/// Why a message could not be handed to the transport.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// No socket of that transport is bound.
+    #[error("no {0:?} socket bound")]
+    NotBound(Transport),
+    /// TLS to a peer without a TLS client configuration.
+    #[error("no TLS client configuration")]
+    NoTlsClient,
+    /// The TLS name of the peer is not a valid server name.
+    #[error("invalid TLS server name: {0}")]
+    TlsName(String),
+    /// No connection slot is free.
+    #[error("connection not opened: {0}")]
+    Refused(#[from] Refusal),
+    /// The connection's send queue is full: the connection is closed.
+    #[error("send queue full: connection closed")]
+    QueueFull,
+    /// The message is larger than a connection's whole send queue.
+    #[error("message larger than the send queue")]
+    TooLarge,
+    /// An I/O error.
+    #[error(transparent)]
+    Io(#[from] io::Error),
+}
+
+impl From<SendError> for io::Error {
+    fn from(e: SendError) -> io::Error {
+        match e {
+            SendError::Io(e) => e,
+            SendError::QueueFull => io::Error::new(io::ErrorKind::WouldBlock, e),
+            e => io::Error::other(e),
+        }
+    }
+}
+
+/// Failures reported after a send returned: at most this many wait to be read.
+const FAILURES_QUEUED: usize = 256;
+
 pub(crate) struct Shared {
     cfg: TransportConfig,
     udp: Option<Arc<UdpSocket>>,
-    conns: Mutex<HashMap<Peer, mpsc::Sender<Arc<[u8]>>>>,
+    conns: Mutex<HashMap<Peer, Link>>,
+    slots: Arc<Slots>,
     up: mpsc::Sender<Received>,
+    failed: mpsc::Sender<Peer>,
+    failed_rx: Mutex<Option<mpsc::Receiver<Peer>>>,
     local: HashMap<Transport, SocketAddr>,
     stats: Stats,
     /// `cfg.tls_names`, kept up to date by [`TransportHandle::set_tls_name`].
@@ -196,9 +281,45 @@ impl Shared {
         }
     }
 
-    fn forget(&self, peer: Peer) {
+    /// Sends to `peer` from now on go on this connection.
+    fn register(&self, peer: Peer, link: &Link) {
         if let Ok(mut c) = self.conns.lock() {
+            c.insert(peer, link.clone());
+        }
+    }
+
+    /// Forgets the connection to `peer` if it is still the one with this `id`.
+    fn forget(&self, peer: Peer, id: u64) {
+        if let Ok(mut c) = self.conns.lock()
+            && c.get(&peer).is_some_and(|l| l.id == id)
+        {
             c.remove(&peer);
+        }
+    }
+
+    /// Reports that messages queued for `peer` were not delivered (see
+    /// [`TransportHandle::failures`]).
+    fn report_failure(&self, peer: Peer) {
+        let _ = self.failed.try_send(peer);
+    }
+
+    /// Admission of an accepted stream connection: the one place a new connection from
+    /// `from` is let in or turned away. The slot it holds is given back when it closes.
+    fn admit(&self, from: SocketAddr) -> Option<Slot> {
+        if self.admission(from, &[]) == Admission::Drop {
+            return None;
+        }
+        match self.slots.admit(Some(from.ip())) {
+            Ok(slot) => Some(slot),
+            Err(why) => {
+                let counter = match why {
+                    Refusal::Full => &self.stats.refused,
+                    Refusal::PerSource => &self.stats.refused_per_source,
+                };
+                counter.fetch_add(1, Ordering::Relaxed);
+                tracing::debug!(%from, %why, "connection refused");
+                None
+            }
         }
     }
 
@@ -228,6 +349,7 @@ impl TransportHandle {
         cfg: TransportConfig,
     ) -> io::Result<(TransportHandle, mpsc::Receiver<Received>)> {
         let (up, rx) = mpsc::channel(QUEUE_DEPTH);
+        let (failed, failed_rx) = mpsc::channel(FAILURES_QUEUED);
         let mut local = HashMap::new();
         let udp = match cfg.udp {
             Some(a) => {
@@ -239,7 +361,7 @@ impl TransportHandle {
         };
         let tcp = match cfg.tcp {
             Some(a) => {
-                let l = TcpListener::bind(a).await?;
+                let l = listen(a, cfg.send_queue_bytes)?;
                 local.insert(Transport::Tcp, l.local_addr()?);
                 Some(l)
             }
@@ -247,7 +369,7 @@ impl TransportHandle {
         };
         let tls = match &cfg.tls {
             Some((a, sc)) => {
-                let l = TcpListener::bind(a).await?;
+                let l = listen(*a, cfg.send_queue_bytes)?;
                 local.insert(Transport::Tls, l.local_addr()?);
                 Some((l, tokio_rustls::TlsAcceptor::from(sc.clone())))
             }
@@ -255,10 +377,13 @@ impl TransportHandle {
         };
         let shared = Arc::new(Shared {
             tls_names: Mutex::new(cfg.tls_names.clone()),
+            slots: Slots::new(cfg.max_connections, cfg.max_connections_per_source),
             cfg,
             udp: udp.clone(),
             conns: Mutex::new(HashMap::new()),
             up,
+            failed,
+            failed_rx: Mutex::new(Some(failed_rx)),
             local,
             stats: Stats::default(),
         });
@@ -266,10 +391,10 @@ impl TransportHandle {
             tokio::spawn(udp_loop(s, shared.clone()));
         }
         if let Some(l) = tcp {
-            tokio::spawn(accept_loop(l, None, shared.clone()));
+            tokio::spawn(accept::accept_loop(l, None, shared.clone()));
         }
         if let Some((l, acc)) = tls {
-            tokio::spawn(accept_loop(l, Some(acc), shared.clone()));
+            tokio::spawn(accept::accept_loop(l, Some(acc), shared.clone()));
         }
         Ok((TransportHandle(shared), rx))
     }
@@ -293,99 +418,142 @@ impl TransportHandle {
         &self.0.stats
     }
 
-    /// Sends one message to `to`: a datagram over UDP; over TCP/TLS on the connection to
-    /// that address, opened (and for TLS verified) when there is none.
+    /// Stream connections open now (accepted and opened).
+    pub fn open_connections(&self) -> usize {
+        self.0.slots.open()
+    }
+
+    /// The peers to which messages queued by [`TransportHandle::try_send`] could not be
+    /// delivered after it returned (the connect or TLS handshake failed or timed out, a
+    /// write failed or stalled), so that their transactions fail at once (§8.1.3.1) rather
+    /// than at Timer B/F. Given once; `None` afterwards.
+    pub fn failures(&self) -> Option<mpsc::Receiver<Peer>> {
+        self.0.failed_rx.lock().ok().and_then(|mut r| r.take())
+    }
+
+    /// Hands one message for `to` to the transport without waiting: a datagram over UDP
+    /// (dropped and counted when the socket's buffer is full, as the network could);
+    /// over TCP/TLS queued on the connection to that address, which is opened in the
+    /// background (connect and handshake bounded by their timeouts) when there is none.
+    /// A connection whose queue is full is closed and the error says so; a failure after
+    /// this returns is reported on [`TransportHandle::failures`].
+    pub fn try_send(&self, to: Peer, bytes: Arc<[u8]>) -> Result<(), SendError> {
+        if to.transport == Transport::Udp {
+            return self.try_send_udp(to.addr, &bytes);
+        }
+        self.queue(to, bytes).map(drop)
+    }
+
+    /// Sends one message to `to` like [`TransportHandle::try_send`], but when a connection
+    /// has to be opened for it, waits until it is (or until it fails).
     pub async fn send(&self, to: Peer, bytes: Arc<[u8]>) -> io::Result<()> {
         let s = &self.0;
         if to.transport == Transport::Udp {
-            let sock = s
-                .udp
-                .as_ref()
-                .ok_or_else(|| io::Error::other("no UDP socket bound"))?;
+            let sock = s.udp.as_ref().ok_or(SendError::NotBound(Transport::Udp))?;
             sock.send_to(&bytes, to.addr).await?;
             s.stats.sent.fetch_add(1, Ordering::Relaxed);
             return Ok(());
         }
-        let existing = s.conns.lock().ok().and_then(|c| c.get(&to).cloned());
-        let tx = match existing {
-            Some(tx) if !tx.is_closed() => tx,
-            _ => self.connect(to).await?,
-        };
-        tx.send(bytes)
-            .await
-            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "connection closed"))
-    }
-
-    /// A TCP connection to `to` from our own address (the listener's IP, a port of the
-    /// system's choosing), so the far end sees the host our Via and Contact name
-    /// (§18.1.1) rather than whatever the routing table picks.
-    async fn dial(&self, to: SocketAddr) -> io::Result<TcpStream> {
-        let ours = [Transport::Tcp, Transport::Tls, Transport::Udp]
-            .iter()
-            .find_map(|t| self.0.local.get(t))
-            .map(SocketAddr::ip)
-            .filter(|ip| !ip.is_unspecified() && ip.is_ipv4() == to.is_ipv4());
-        let sock = if to.is_ipv4() {
-            tokio::net::TcpSocket::new_v4()?
-        } else {
-            tokio::net::TcpSocket::new_v6()?
-        };
-        if let Some(ip) = ours {
-            sock.bind(SocketAddr::new(ip, 0))?;
+        match self.queue(to, bytes)? {
+            None => Ok(()),
+            Some(opened) => opened
+                .await
+                .unwrap_or_else(|_| Err(io::Error::other("connection task ended"))),
         }
-        sock.connect(to).await
     }
 
-    async fn connect(&self, to: Peer) -> io::Result<mpsc::Sender<Arc<[u8]>>> {
-        let s = self.0.clone();
-        let tcp = self.dial(to.addr).await?;
-        let _ = tcp.set_nodelay(true);
-        s.stats.connections.fetch_add(1, Ordering::Relaxed);
-        let (tx, rx) = mpsc::channel(256);
-        match to.transport {
-            Transport::Tls => {
-                let cfg = s
-                    .cfg
-                    .tls_client
-                    .clone()
-                    .ok_or_else(|| io::Error::other("no TLS client configuration"))?;
-                let known = s
-                    .tls_names
-                    .lock()
-                    .ok()
-                    .and_then(|m| m.get(&to.addr.ip()).cloned());
-                let name = match known {
-                    Some(n) => rustls::pki_types::ServerName::try_from(n)
-                        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?,
-                    None => rustls::pki_types::ServerName::IpAddress(to.addr.ip().into()),
-                };
-                let tls = match tokio_rustls::TlsConnector::from(cfg)
-                    .connect(name, tcp)
-                    .await
-                {
-                    Ok(t) => t,
-                    Err(e) => {
-                        s.stats.tls_failures.fetch_add(1, Ordering::Relaxed);
-                        tracing::warn!(peer = %to.addr, error = %e, "TLS handshake failed");
-                        return Err(e);
-                    }
-                };
-                self.register(to, tx.clone());
-                tokio::spawn(stream::run(tls, to, rx, s));
+    fn try_send_udp(&self, to: SocketAddr, bytes: &[u8]) -> Result<(), SendError> {
+        let s = &self.0;
+        let sock = s.udp.as_ref().ok_or(SendError::NotBound(Transport::Udp))?;
+        match sock.try_send_to(bytes, to) {
+            Ok(_) => {
+                s.stats.sent.fetch_add(1, Ordering::Relaxed);
+                Ok(())
             }
-            _ => {
-                self.register(to, tx.clone());
-                tokio::spawn(stream::run(tcp, to, rx, s));
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                s.stats.udp_send_dropped.fetch_add(1, Ordering::Relaxed);
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Queues `bytes` on the connection to `to`, opening one when there is none; for a
+    /// new connection, the receiver of the outcome of its opening.
+    fn queue(
+        &self,
+        to: Peer,
+        bytes: Arc<[u8]>,
+    ) -> Result<Option<oneshot::Receiver<io::Result<()>>>, SendError> {
+        let s = &self.0;
+        if bytes.len() > s.cfg.send_queue_bytes {
+            return Err(SendError::TooLarge);
+        }
+        let mut conns = s.conns.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(link) = conns.get(&to) {
+            match link.push(bytes.clone()) {
+                Ok(()) => return Ok(None),
+                Err(Full::Full) => {
+                    link.close();
+                    conns.remove(&to);
+                    s.stats.queue_full.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(peer = %to.addr, "send queue full: connection closed");
+                    return Err(SendError::QueueFull);
+                }
+                Err(Full::Closed) => {
+                    conns.remove(&to);
+                }
             }
         }
-        Ok(tx)
+        let tls = match to.transport {
+            Transport::Tls => Some(self.tls_client(to.addr.ip())?),
+            _ => None,
+        };
+        let slot = s.slots.admit(None).inspect_err(|_| {
+            s.stats.refused.fetch_add(1, Ordering::Relaxed);
+        })?;
+        let (link, outbox) = link::link(s.cfg.send_queue_bytes);
+        link.push(bytes).map_err(|_| SendError::TooLarge)?;
+        conns.insert(to, link.clone());
+        drop(conns);
+        let (opened, outcome) = oneshot::channel();
+        tokio::spawn(outgoing::open(
+            s.clone(),
+            to,
+            tls,
+            (link, outbox, slot),
+            opened,
+        ));
+        Ok(Some(outcome))
     }
 
-    fn register(&self, peer: Peer, tx: mpsc::Sender<Arc<[u8]>>) {
-        if let Ok(mut c) = self.0.conns.lock() {
-            c.insert(peer, tx);
-        }
+    /// The client configuration and the name to verify for a TLS connection to `ip`.
+    fn tls_client(&self, ip: IpAddr) -> Result<outgoing::TlsClient, SendError> {
+        let s = &self.0;
+        let cfg = s.cfg.tls_client.clone().ok_or(SendError::NoTlsClient)?;
+        let known = s.tls_names.lock().ok().and_then(|m| m.get(&ip).cloned());
+        let name = match known {
+            Some(n) => rustls::pki_types::ServerName::try_from(n.clone())
+                .map_err(|_| SendError::TlsName(n))?,
+            None => rustls::pki_types::ServerName::IpAddress(ip.into()),
+        };
+        Ok((cfg, name))
     }
+}
+
+/// A stream listener at `a` whose accepted connections inherit a kernel send buffer of
+/// `sndbuf` bytes: a peer that does not read holds that much kernel memory at most (the
+/// kernel's own autotuning would let it grow to megabytes), and its send queue fills soon.
+fn listen(a: SocketAddr, sndbuf: usize) -> io::Result<TcpListener> {
+    let s = if a.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    s.set_reuseaddr(true)?;
+    s.set_send_buffer_size(u32::try_from(sndbuf).unwrap_or(u32::MAX))?;
+    s.bind(a)?;
+    s.listen(1024)
 }
 
 async fn udp_loop(sock: Arc<UdpSocket>, shared: Arc<Shared>) {
@@ -435,84 +603,5 @@ async fn udp_loop(sock: Arc<UdpSocket>, shared: Arc<Shared>) {
             }
             V::Drop(_) => {}
         }
-    }
-}
-
-/// Connections accepted and not yet closed, counted down when dropped.
-struct Admitted(Arc<std::sync::atomic::AtomicUsize>);
-
-impl Drop for Admitted {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
-async fn accept_loop(l: TcpListener, tls: Option<tokio_rustls::TlsAcceptor>, shared: Arc<Shared>) {
-    let open = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    loop {
-        let (tcp, from) = match l.accept().await {
-            Ok(c) => c,
-            Err(e) => {
-                // Out of descriptors and the like: back off instead of spinning on it.
-                tracing::warn!(error = %e, "accept failed");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                continue;
-            }
-        };
-        if shared.admission(from, &[]) == Admission::Drop {
-            drop(tcp);
-            continue;
-        }
-        if open.load(Ordering::Relaxed) >= shared.cfg.max_connections {
-            shared.stats.refused.fetch_add(1, Ordering::Relaxed);
-            tracing::warn!(%from, "connection refused: too many open");
-            drop(tcp);
-            continue;
-        }
-        open.fetch_add(1, Ordering::Relaxed);
-        let admitted = Admitted(open.clone());
-        let _ = tcp.set_nodelay(true);
-        shared.stats.connections.fetch_add(1, Ordering::Relaxed);
-        let shared = shared.clone();
-        let tls = tls.clone();
-        tokio::spawn(async move {
-            let _admitted = admitted;
-            let (tx, rx) = mpsc::channel(256);
-            let transport = if tls.is_some() {
-                Transport::Tls
-            } else {
-                Transport::Tcp
-            };
-            let peer = Peer {
-                transport,
-                addr: from,
-            };
-            match tls {
-                Some(acc) => {
-                    match tokio::time::timeout(shared.cfg.handshake_timeout, acc.accept(tcp))
-                        .await
-                        .unwrap_or_else(|_| {
-                            Err(io::Error::new(io::ErrorKind::TimedOut, "handshake"))
-                        }) {
-                        Ok(s) => {
-                            if let Ok(mut c) = shared.conns.lock() {
-                                c.insert(peer, tx);
-                            }
-                            stream::run(s, peer, rx, shared).await;
-                        }
-                        Err(e) => {
-                            shared.stats.tls_failures.fetch_add(1, Ordering::Relaxed);
-                            tracing::warn!(%from, error = %e, "TLS handshake failed");
-                        }
-                    }
-                }
-                None => {
-                    if let Ok(mut c) = shared.conns.lock() {
-                        c.insert(peer, tx);
-                    }
-                    stream::run(tcp, peer, rx, shared).await;
-                }
-            }
-        });
     }
 }

@@ -68,10 +68,8 @@ async fn refresh_names(
 fn transport_config(side: &SipSide, gate: Arc<Gate>) -> io::Result<TransportConfig> {
     use crate::config::Transport as T;
     let local = side.local();
-    let mut tc = TransportConfig {
-        admit: Some(gate),
-        ..TransportConfig::default()
-    };
+    let mut tc = stream_limits(&side.cfg.limits);
+    tc.admit = Some(gate);
     let listed: Vec<T> = side
         .cfg
         .identity
@@ -107,6 +105,21 @@ fn transport_config(side: &SipSide, gate: Arc<Gate>) -> io::Result<TransportConf
     Ok(tc)
 }
 
+/// The transport's stream bounds from the `[limits]` section.
+fn stream_limits(l: &crate::config::Limits) -> TransportConfig {
+    let ms = |v: u32| Duration::from_millis(u64::from(v));
+    TransportConfig {
+        max_connections: l.max_stream_connections as usize,
+        max_connections_per_source: l.max_connections_per_source as usize,
+        message_timeout: ms(l.stream_message_timeout_ms),
+        connect_timeout: ms(l.stream_connect_timeout_ms),
+        handshake_timeout: ms(l.stream_handshake_timeout_ms),
+        send_queue_bytes: l.stream_send_queue_bytes as usize,
+        write_timeout: ms(l.stream_write_timeout_ms),
+        ..TransportConfig::default()
+    }
+}
+
 /// Runs `side` on real sockets until `shutdown` turns true (see the module docs).
 pub async fn run<M: Into<FromLine>>(
     mut side: SipSide,
@@ -117,6 +130,9 @@ pub async fn run<M: Into<FromLine>>(
     let gate = Arc::new(side.flood_gate(Instant::now()));
     let (tp, mut rx) = TransportHandle::bind(transport_config(&side, gate.clone())?).await?;
     let mut wire = WireLog::new(side.cfg.limits.wire_log_per_s);
+    let mut failures = tp
+        .failures()
+        .ok_or_else(|| io::Error::other("transport failures already taken"))?;
     side.start(Instant::now());
     let names = crate::gateway::names::names(&side.cfg);
     let (hosts_tx, mut hosts_rx) = mpsc::channel(1);
@@ -173,6 +189,12 @@ pub async fn run<M: Into<FromLine>>(
                     let _ = events.send(PortEvent::Notice(n)).await;
                 }
             }
+            Some(peer) = failures.recv() => {
+                let _ = events
+                    .send(PortEvent::Notice(format!("delivery to {} failed", peer.addr)))
+                    .await;
+                side.transport_failed(Instant::now(), peer);
+            }
             Some(fresh) = hosts_rx.recv() => {
                 side.set_hosts(Instant::now(), &fresh);
                 gate.set_hosts(&side.cfg, side.hosts());
@@ -212,8 +234,10 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// Sends what the side queued and hands its events on (a closed event channel only means
-/// nobody listens any more); message lines beyond `wire`'s rate are only counted.
+/// Hands what the side queued to the transport, which never waits on a peer (a stream
+/// connection has its own queue and writer; a failure after the hand-over comes back on
+/// the transport's failures), and hands the side's events on (a closed event channel only
+/// means nobody listens any more); message lines beyond `wire`'s rate are only counted.
 async fn flush(
     side: &mut SipSide,
     tp: &TransportHandle,
@@ -221,7 +245,7 @@ async fn flush(
     wire: &mut WireLog,
 ) {
     while let Some(t) = side.poll_transmit() {
-        if let Err(e) = tp.send(t.to, t.bytes).await {
+        if let Err(e) = tp.try_send(t.to, t.bytes) {
             let _ = events
                 .send(PortEvent::Notice(format!(
                     "send to {} failed: {e}",
