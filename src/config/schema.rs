@@ -462,6 +462,11 @@ pub struct Security {
     /// and only know MD5 need `["md5"]` or MD5 first.
     #[serde(default = "default_auth_algorithms")]
     pub auth_algorithms: Vec<AuthAlgorithm>,
+    /// Address blocks a peer may name as a media or signalling target (SDP `c=`, Contact,
+    /// Record-Route) although they are loopback, multicast, broadcast or unspecified
+    /// (`crate::gateway::sip_side::targets`).
+    #[serde(default)]
+    pub allow_targets: Vec<String>,
 }
 
 impl Default for Security {
@@ -471,6 +476,7 @@ impl Default for Security {
             inbound_auth: Vec::new(),
             realm: None,
             auth_algorithms: default_auth_algorithms(),
+            allow_targets: Vec::new(),
         }
     }
 }

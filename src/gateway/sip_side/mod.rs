@@ -26,6 +26,7 @@ pub mod media;
 mod outgoing;
 pub mod route;
 pub mod screen;
+pub mod targets;
 
 #[cfg(test)]
 mod tests;
@@ -147,6 +148,8 @@ pub struct SipSide {
     /// Names of the configuration resolved at start (the UA has a copy).
     hosts: HostTable,
     screen: Screen,
+    /// Where peers may make us send (SDP `c=`, Contact, Record-Route).
+    targets: targets::TargetPolicy,
     slots: BTreeMap<u8, Slot>,
     calls: HashMap<CallHandle, u8>,
     regs: Vec<(RegHandle, String)>,
@@ -264,6 +267,23 @@ impl SipSide {
                 },
             );
         }
+        let targets = targets::TargetPolicy::new(
+            &c.identity
+                .listen
+                .iter()
+                .map(|l| l.address)
+                .chain([local])
+                .collect::<Vec<_>>(),
+            &rtp.values()
+                .chain(slots.values().map(|s: &Slot| &s.rtp))
+                .copied()
+                .collect::<Vec<_>>(),
+            c.security
+                .allow_targets
+                .iter()
+                .filter_map(|s| crate::config::TrustedPeer::parse(s).ok())
+                .collect(),
+        );
         let mut key = [0u8; 32];
         let mut z = seed ^ 0x6e6f_6e63_655f_6b65;
         for chunk in key.chunks_mut(8) {
@@ -281,6 +301,7 @@ impl SipSide {
             transport,
             hosts,
             screen: Screen::new(cfg.trusted.clone(), &c.security, &realm, key),
+            targets,
             slots,
             calls: HashMap::new(),
             regs: Vec::new(),
@@ -533,6 +554,17 @@ impl SipSide {
             }
             let trusted = self.screen.trusts(source.addr.ip());
             self.pending_caller = Some(caller::caller_of(&msg, trusted));
+        }
+        if msg.method() == Some(Method::Invite)
+            && let Err(e) = self.targets.check_request(&msg, &self.hosts)
+        {
+            self.notice(format!("INVITE from {}: {e}: 403", source.addr));
+            self.pending_caller = None;
+            self.send(Transmit {
+                to: respond_to,
+                bytes: Arc::from(targets::refusal(&msg, 403)),
+            });
+            return;
         }
         self.ua.handle_message(now, bytes, respond_to);
         self.drain(now);
