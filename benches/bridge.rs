@@ -52,6 +52,7 @@ fn engine(sock: UdpSocket, peer: std::net::SocketAddr, seed: u64) -> Engine {
             event_payload_type: Some(101),
             remote: Some(peer),
             send: true,
+            receive: true,
             profile: CountryProfile::builtin(Country::Us),
             jitter: tipring_media::jitter::JitterConfig::default(),
             caller_id: FskStandard::Bell202,

@@ -94,6 +94,7 @@ fn config(law: Law, pt: u8, remote: Option<SocketAddr>, seed: u64) -> BridgeConf
         event_payload_type: Some(101),
         remote,
         send: true,
+        receive: true,
         profile: CountryProfile::builtin(Country::Us),
         jitter: tipring_media::jitter::JitterConfig::default(),
         caller_id: FskStandard::Bell202,
@@ -353,6 +354,7 @@ fn a_far_hold_stops_our_rtp_and_still_plays_theirs() {
         payload_type: 0,
         event_payload_type: Some(101),
         send,
+        receive: true,
     };
     let a = side(sa, config(Law::Ulaw, 0, Some(ab), 21), tone(1000.0));
     let b = side(sb, config(Law::Ulaw, 0, Some(aa), 22), tone(1000.0));

@@ -102,6 +102,7 @@ fn line_call_goes_to_the_hotline_and_sip_call_is_dialled_answered_and_ended() {
             event_payload_type: Some(101),
             remote: None,
             send: true,
+            receive: true,
             profile,
             jitter: tipring_media::jitter::JitterConfig::default(),
             caller_id: FskStandard::Bell202,

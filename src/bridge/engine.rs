@@ -117,7 +117,7 @@ impl Engine {
             event_payload_type: cfg.event_payload_type,
             socket,
             remote: cfg.remote,
-            latch: SourceLatch::new(cfg.remote),
+            latch: SourceLatch::new(cfg.remote, cfg.receive),
             send: cfg.send,
             stats,
             reports,
@@ -194,9 +194,10 @@ impl Engine {
                 payload_type,
                 event_payload_type,
                 send,
+                receive,
             } => {
                 self.remote = remote;
-                self.latch.retarget(remote);
+                self.latch.retarget(remote, receive);
                 self.send = send;
                 self.law = law;
                 self.rx_law = law;
@@ -544,6 +545,7 @@ mod tests {
             event_payload_type: None,
             remote: None,
             send: true,
+            receive: true,
             profile: CountryProfile::builtin(Country::Us),
             jitter,
             caller_id: FskStandard::Bell202,

@@ -48,6 +48,9 @@ pub struct BridgeConfig {
     /// inactive, or c=0.0.0.0 from the far end: RFC 3264 §6.1, §8.4): no RTP or events go
     /// out, received audio still plays and RTCP still flows (§5.1).
     pub send: bool,
+    /// Whether the far end sends (its SDP is sendrecv or sendonly): only then may the RTP
+    /// latch learn a source other than `remote` ([`latch`]).
+    pub receive: bool,
     /// The country's call-progress tones.
     pub profile: CountryProfile,
     /// The far audio's jitter buffer (`[media]` jitter bounds, one frame per packet).
@@ -82,6 +85,8 @@ pub enum Control {
         event_payload_type: Option<u8>,
         /// As [`BridgeConfig::send`]: a far hold (sendonly, inactive) stops our RTP.
         send: bool,
+        /// As [`BridgeConfig::receive`].
+        receive: bool,
     },
     /// End the bridge.
     Stop,

@@ -189,6 +189,7 @@ impl Port {
             event_payload_type: media.map_or(Some(self.event_pt), |m| m.event_payload_type),
             remote: media.map(|m| m.remote),
             send: media.is_none_or(|m| m.send),
+            receive: media.is_none_or(|m| m.receive),
             profile: self.profile,
             jitter: self.jitter,
             caller_id: self.caller_id,
@@ -248,6 +249,7 @@ mod tests {
                     event_payload_type: Some(101),
                     remote: SocketAddr::from(([127, 0, 0, 1], 4000)),
                     send: true,
+                    receive: true,
                 }),
             ] {
                 let j = p.bridge_config(media).jitter;
