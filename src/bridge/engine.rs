@@ -3,6 +3,7 @@
 
 use super::latch::SourceLatch;
 use super::line::{LineMonitor, LineObservation};
+use super::random;
 use super::stats::Stats;
 use super::{BridgeConfig, Control, Report};
 use crate::call::ProgressTone;
@@ -87,6 +88,8 @@ pub struct Engine {
     /// RTCP CNAME (RFC 7022: per-session random), made once at start.
     cname: Vec<u8>,
     interval: ReportInterval,
+    /// The RTCP interval's randomisation, seeded from the OS apart from the RTP sender's
+    /// (whose first outputs the wire shows).
     rng: SplitMix64,
     next_rtcp: Option<Instant>,
     /// LSR (middle 32 bits of the last SR's NTP time) and when it arrived.
@@ -101,16 +104,24 @@ pub struct Engine {
 }
 
 impl Engine {
+    /// The engine of one call; SSRC, first sequence number and timestamp, CNAME and the
+    /// RTCP interval's randomisation come from the OS CSPRNG ([`super::random`]), whose
+    /// failure is the only error.
     pub fn new(
         cfg: BridgeConfig,
         socket: UdpSocket,
         stats: Arc<Stats>,
         reports: SyncSender<Report>,
-    ) -> Engine {
-        let mut rng = SplitMix64::new(cfg.seed);
+    ) -> std::io::Result<Engine> {
+        let mut sender_rng = SplitMix64::new(random::u64()?);
+        let rng = SplitMix64::new(random::u64()?);
         Stats::set(&stats.last_rx_payload_type, 256);
-        let cname = format!("tipring-{:016x}", rng.next_u64()).into_bytes();
-        Engine {
+        let cname: String = random::bytes::<16>()?
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let cname = format!("tipring-{cname}").into_bytes();
+        Ok(Engine {
             profile: cfg.profile,
             law: cfg.law,
             payload_type: cfg.payload_type,
@@ -121,7 +132,7 @@ impl Engine {
             send: cfg.send,
             stats,
             reports,
-            rtp: RtpSender::new(cfg.payload_type, &mut rng),
+            rtp: RtpSender::new(cfg.payload_type, &mut sender_rng),
             talkspurt: true,
             rx: RtpReceiver::new(8000),
             rx_law: cfg.law,
@@ -149,7 +160,7 @@ impl Engine {
             payload: [0; FRAME_SAMPLES],
             packet: [0; MTU],
             datagram: [0; MTU],
-        }
+        })
     }
 
     /// Reports to signalling; a full queue drops the report rather than wait.
@@ -530,16 +541,8 @@ mod tests {
     use tipring_media::jitter::JitterConfig;
     use tipring_media::tone::Country;
 
-    #[test]
-    fn the_jitter_buffer_runs_with_the_configured_bounds() {
-        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let (tx, _rx) = std::sync::mpsc::sync_channel(1);
-        let jitter = JitterConfig {
-            min_delay_us: 60_000,
-            max_delay_us: 400_000,
-            ..JitterConfig::default()
-        };
-        let cfg = BridgeConfig {
+    fn config(jitter: JitterConfig) -> BridgeConfig {
+        BridgeConfig {
             law: Law::Ulaw,
             payload_type: 0,
             event_payload_type: None,
@@ -549,12 +552,46 @@ mod tests {
             profile: CountryProfile::builtin(Country::Us),
             jitter,
             caller_id: FskStandard::Bell202,
-            seed: 1,
+        }
+    }
+
+    fn engine(jitter: JitterConfig) -> Engine {
+        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let (tx, _rx) = std::sync::mpsc::sync_channel(1);
+        Engine::new(config(jitter), socket, Arc::new(Stats::default()), tx).unwrap()
+    }
+
+    #[test]
+    fn the_jitter_buffer_runs_with_the_configured_bounds() {
+        let jitter = JitterConfig {
+            min_delay_us: 60_000,
+            max_delay_us: 400_000,
+            ..JitterConfig::default()
         };
-        let e = Engine::new(cfg, socket, Arc::new(Stats::default()), tx);
+        let e = engine(jitter);
         let used = e.jitter.config();
         assert_eq!((used.min_delay_us, used.max_delay_us), (60_000, 400_000));
         // Room for the deepest delay: 400 ms of 20 ms frames.
         assert!(used.capacity >= 20);
+    }
+
+    #[test]
+    fn two_bridges_of_one_configuration_share_no_identifier() {
+        // Same configuration, same port, one after the other: nothing to tell them apart
+        // but the OS random source.
+        let (a, b) = (
+            engine(JitterConfig::default()),
+            engine(JitterConfig::default()),
+        );
+        assert_ne!(a.rtp.ssrc(), b.rtp.ssrc());
+        assert_ne!(
+            (a.rtp.sequence_number(), a.rtp.timestamp()),
+            (b.rtp.sequence_number(), b.rtp.timestamp())
+        );
+        assert_ne!(a.cname, b.cname);
+        // 128 random bits after the prefix.
+        assert_eq!(a.cname.len(), "tipring-".len() + 32);
+        let (mut ra, mut rb) = (a.rng.clone(), b.rng.clone());
+        assert_ne!(ra.next_u64(), rb.next_u64());
     }
 }

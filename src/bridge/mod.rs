@@ -12,6 +12,7 @@
 mod engine;
 mod latch;
 mod line;
+pub(crate) mod random;
 mod stats;
 
 pub use engine::Engine;
@@ -57,9 +58,6 @@ pub struct BridgeConfig {
     pub jitter: JitterConfig,
     /// Caller-ID modulation for [`Control::CallerId`] (Bell 202 or V.23).
     pub caller_id: FskStandard,
-    /// Seed of SSRC, first sequence number and timestamp, and the RTCP interval's
-    /// randomisation (from the system's random source in production).
-    pub seed: u64,
 }
 
 /// Commands from signalling.
@@ -130,7 +128,7 @@ impl Bridge {
         let (report_tx, reports) = sync_channel(QUEUE);
         let stats = Arc::new(Stats::default());
         let running = Arc::new(AtomicBool::new(true));
-        let mut engine = Engine::new(cfg, socket, stats.clone(), report_tx);
+        let mut engine = Engine::new(cfg, socket, stats.clone(), report_tx)?;
         let run = running.clone();
         let thread = std::thread::Builder::new()
             .name("tipring-bridge".into())

@@ -104,7 +104,7 @@ pub async fn run(
 ) -> Result<(), GatewayError> {
     let log = Log::new();
     let local = sip_address(&loaded)?;
-    let ports = ports::open(&loaded, local.ip(), seed)?;
+    let ports = ports::open(&loaded, local.ip())?;
     let rtp: BTreeMap<u8, SocketAddr> = ports.iter().map(|(i, p)| (*i, p.rtp_addr)).collect();
     for (i, p) in &ports {
         log.line(format_args!(
