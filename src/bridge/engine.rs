@@ -41,6 +41,12 @@ const EVENT_VOLUME: u8 = 10;
 const EVENT_TIMEOUT_US: u64 = 250_000;
 /// Seconds between 1900 (NTP era 0) and 1970 (Unix).
 const NTP_UNIX_OFFSET: u64 = 2_208_988_800;
+/// Datagrams handled per 20 ms frame: one audio packet is due, RFC 4733 events and RTCP
+/// come on top, and a burst after a network stall of up to a second fits.
+pub const RX_BUDGET: u64 = 64;
+/// Datagrams read and thrown away per frame once [`RX_BUDGET`] is spent (a flood): they
+/// are counted, and the kernel's queue of this port kept short.
+pub const DISCARD_BUDGET: u64 = 448;
 /// Samples per frame as an RTP timestamp increment.
 const FRAME_TS: u32 = FRAME_SAMPLES as u32;
 
@@ -329,9 +335,18 @@ impl Engine {
         self.rtp.skip_silence(FRAME_TS);
     }
 
-    /// Drains the socket: RTCP, RFC 4733 events, audio into the jitter buffer.
+    /// Drains the socket: RTCP, RFC 4733 events, audio into the jitter buffer. At most
+    /// [`RX_BUDGET`] datagrams are handled per frame and [`DISCARD_BUDGET`] more thrown
+    /// away unread (counted in `rx_dropped`); the rest waits in the kernel's socket
+    /// buffer, which drops on overflow. So a flood to this port costs a bounded amount
+    /// of work per frame and never holds the frame (or other calls' bridges) up.
     fn receive(&mut self, now: Instant) {
-        while let Ok((n, from)) = self.socket.recv_from(&mut self.datagram) {
+        let mut handled = 0;
+        while handled < RX_BUDGET {
+            let Ok((n, from)) = self.socket.recv_from(&mut self.datagram) else {
+                break;
+            };
+            handled += 1;
             let d = &self.datagram[..n];
             // RFC 5761 §4: packet types 192-223 in the second octet are RTCP.
             if n >= 2 && (192..=223).contains(&d[1]) {
@@ -400,6 +415,14 @@ impl Engine {
                 Stats::set(&self.stats.last_rx_payload_type, u64::from(pt));
                 self.jitter.push(&p, now);
             }
+        }
+        if handled == RX_BUDGET {
+            let mut dropped = 0;
+            while dropped < DISCARD_BUDGET && self.socket.recv_from(&mut self.datagram).is_ok() {
+                dropped += 1;
+            }
+            Stats::add(&self.stats.rx_dropped, dropped);
+            Stats::add(&self.stats.rx_overloaded, 1);
         }
         Stats::set(&self.stats.lost, self.rx.cumulative_lost().max(0) as u64);
         Stats::set(&self.stats.jitter, u64::from(self.rx.jitter()));
@@ -593,5 +616,42 @@ mod tests {
         assert_eq!(a.cname.len(), "tipring-".len() + 32);
         let (mut ra, mut rb) = (a.rng.clone(), b.rng.clone());
         assert_ne!(ra.next_u64(), rb.next_u64());
+    }
+
+    #[test]
+    fn a_flood_costs_a_bounded_number_of_reads_per_frame() {
+        let socket = UdpSocket::bind("127.0.15.50:0").unwrap();
+        socket.set_nonblocking(true).unwrap();
+        let me = socket.local_addr().unwrap();
+        let peer = UdpSocket::bind("127.0.15.51:0").unwrap();
+        let stranger = UdpSocket::bind("127.0.15.52:0").unwrap();
+        let (tx, _rx) = std::sync::mpsc::sync_channel(1);
+        let stats = Arc::new(Stats::default());
+        let cfg = BridgeConfig {
+            remote: Some(peer.local_addr().unwrap()),
+            ..config(JitterConfig::default())
+        };
+        let mut e = Engine::new(cfg, socket, stats.clone(), tx).unwrap();
+        // An RTP packet of another source, sent 120 times (the kernel queues them all).
+        let mut pkt = [0u8; 172];
+        pkt[0] = 0x80;
+        for _ in 0..120 {
+            stranger.send_to(&pkt, me).unwrap();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        e.receive(Instant::from_micros(0));
+        let s = stats.snapshot();
+        assert_eq!(s.foreign, RX_BUDGET, "{s:?}");
+        assert_eq!(s.foreign + s.rx_dropped, 120, "{s:?}");
+        assert_eq!(s.rx_overloaded, 1);
+        // A quiet port: everything is handled, nothing dropped.
+        for _ in 0..10 {
+            stranger.send_to(&pkt, me).unwrap();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        e.receive(Instant::from_micros(20_000));
+        let s = stats.snapshot();
+        assert_eq!((s.foreign, s.rx_dropped), (RX_BUDGET + 10, 120 - RX_BUDGET));
+        assert_eq!(s.rx_overloaded, 1);
     }
 }

@@ -15,7 +15,7 @@ mod line;
 pub(crate) mod random;
 mod stats;
 
-pub use engine::Engine;
+pub use engine::{DISCARD_BUDGET, Engine, RX_BUDGET};
 pub use line::{LineMonitor, LineObservation};
 pub use stats::{Stats, StatsSnapshot};
 
