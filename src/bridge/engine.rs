@@ -44,8 +44,8 @@ const NTP_UNIX_OFFSET: u64 = 2_208_988_800;
 /// Datagrams handled per 20 ms frame: one audio packet is due, RFC 4733 events and RTCP
 /// come on top, and a burst after a network stall of up to a second fits.
 pub const RX_BUDGET: u64 = 64;
-/// Datagrams read and thrown away per frame once [`RX_BUDGET`] is spent (a flood): they
-/// are counted, and the kernel's queue of this port kept short.
+/// Datagrams read per frame once [`RX_BUDGET`] is spent (a flood): the call's own are
+/// still handled, the others counted and thrown away unparsed.
 pub const DISCARD_BUDGET: u64 = 448;
 /// Samples per frame as an RTP timestamp increment.
 const FRAME_TS: u32 = FRAME_SAMPLES as u32;
@@ -336,17 +336,23 @@ impl Engine {
     }
 
     /// Drains the socket: RTCP, RFC 4733 events, audio into the jitter buffer. At most
-    /// [`RX_BUDGET`] datagrams are handled per frame and [`DISCARD_BUDGET`] more thrown
-    /// away unread (counted in `rx_dropped`); the rest waits in the kernel's socket
-    /// buffer, which drops on overflow. So a flood to this port costs a bounded amount
-    /// of work per frame and never holds the frame (or other calls' bridges) up.
+    /// [`RX_BUDGET`] datagrams are handled per frame; then up to [`DISCARD_BUDGET`] more
+    /// are read, those from the call's source handled and the others thrown away
+    /// unparsed (counted in `rx_dropped`); the rest waits in the kernel's socket buffer,
+    /// which drops on overflow. So a flood to this port costs a bounded amount of work
+    /// per frame, never holds the frame (or other calls' bridges) up, and the call's own
+    /// packets still pass while the flood is below what a frame reads.
     fn receive(&mut self, now: Instant) {
-        let mut handled = 0;
-        while handled < RX_BUDGET {
+        let (mut read, mut dropped) = (0, 0);
+        while read < RX_BUDGET + DISCARD_BUDGET {
             let Ok((n, from)) = self.socket.recv_from(&mut self.datagram) else {
                 break;
             };
-            handled += 1;
+            read += 1;
+            if read > RX_BUDGET && Some(from) != self.latch.destination() {
+                dropped += 1;
+                continue;
+            }
             let d = &self.datagram[..n];
             // RFC 5761 §4: packet types 192-223 in the second octet are RTCP.
             if n >= 2 && (192..=223).contains(&d[1]) {
@@ -416,11 +422,7 @@ impl Engine {
                 self.jitter.push(&p, now);
             }
         }
-        if handled == RX_BUDGET {
-            let mut dropped = 0;
-            while dropped < DISCARD_BUDGET && self.socket.recv_from(&mut self.datagram).is_ok() {
-                dropped += 1;
-            }
+        if read > RX_BUDGET {
             Stats::add(&self.stats.rx_dropped, dropped);
             Stats::add(&self.stats.rx_overloaded, 1);
         }
@@ -632,17 +634,22 @@ mod tests {
             ..config(JitterConfig::default())
         };
         let mut e = Engine::new(cfg, socket, stats.clone(), tx).unwrap();
-        // An RTP packet of another source, sent 120 times (the kernel queues them all).
+        // An RTP packet of another source, sent 120 times (the kernel queues them all),
+        // with one of the call's own behind the first hundred.
         let mut pkt = [0u8; 172];
         pkt[0] = 0x80;
-        for _ in 0..120 {
+        for i in 0..120 {
             stranger.send_to(&pkt, me).unwrap();
+            if i == 99 {
+                peer.send_to(&pkt, me).unwrap();
+            }
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
         e.receive(Instant::from_micros(0));
         let s = stats.snapshot();
         assert_eq!(s.foreign, RX_BUDGET, "{s:?}");
         assert_eq!(s.foreign + s.rx_dropped, 120, "{s:?}");
+        assert_eq!(s.rtp_received, 1, "the call's packet passed: {s:?}");
         assert_eq!(s.rx_overloaded, 1);
         // A quiet port: everything is handled, nothing dropped.
         for _ in 0..10 {
