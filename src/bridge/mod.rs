@@ -2,7 +2,9 @@
 //! [`AudioPort`]) to and from G.711 RTP.
 //!
 //! One thread per call, paced by the audio port: each 20 ms frame it reads the capture,
-//! drains the UDP socket without blocking, plays one frame and sends one packet. Signalling
+//! drains the UDP socket without blocking (at most [`RX_BUDGET`] datagrams handled and
+//! [`DISCARD_BUDGET`] more read, so a flood to the port costs bounded work per frame and
+//! is counted), plays one frame and sends one packet. Signalling
 //! talks to it only through bounded channels ([`Control`] in, [`Report`] out) and reads its
 //! [`Stats`] atomically, so the audio never waits for signalling. RTP and RTCP share the
 //! socket (RFC 5761 multiplexing); RTP is symmetric (RFC 4961): once packets arrive,
