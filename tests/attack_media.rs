@@ -7,11 +7,12 @@
 //! the gateway itself or multicast. Each gets 488 (offers) or 403 (Contact, Record-Route)
 //! and the phone never rings (no Ring command reaches the card). A last, well-formed
 //! INVITE from the same UAC rings the phone: the refusals are the policy's, not a broken
-//! bench.
+//! bench. Once the phone answers, a re-INVITE moving the media to multicast gets 488 and
+//! one holding the call with `c=0.0.0.0` (RFC 3264 §8.4) is still taken.
 
 mod common;
 
-use common::gateway::{Conf, commands, fxs, ringing, start, wait_exit_ok};
+use common::gateway::{Conf, commands, fxs, ringing, run, start, wait_exit_ok};
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 use tipring::gateway::testbed::TempDir;
@@ -169,5 +170,85 @@ fn offers_and_contacts_aiming_at_non_peers_are_refused_and_the_phone_never_rings
         std::thread::sleep(Duration::from_millis(50));
     }
     assert_eq!(rings(&g), 1, "the well-formed INVITE rang the phone");
+    // Answered: a re-INVITE moving the media to multicast is refused, the call goes on;
+    // one putting it on hold the RFC 2543 way (c=0.0.0.0, RFC 3264 §8.4) is taken.
+    run(&g, "offhook 0");
+    let ok = read_until(&s, |m| {
+        m.starts_with("SIP/2.0 200") && m.contains("CSeq: 1 INVITE")
+    })
+    .expect("200 to the INVITE");
+    let to = header(&ok, "To:");
+    let target = header(&ok, "Contact:")
+        .split(['<', '>'])
+        .nth(1)
+        .expect("Contact URI")
+        .to_owned();
+    let dialog = |method: &str, cseq: u32, branch: &str, body: &str| {
+        let me: SocketAddr = UAC.parse().unwrap();
+        let ct = if body.is_empty() {
+            String::new()
+        } else {
+            "Content-Type: application/sdp\r\n".into()
+        };
+        format!(
+            "{method} {target} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bK{branch}\r\n\
+             Max-Forwards: 70\r\nFrom: <sip:mallory@{me}>;tag=m99\r\n{to}\r\n\
+             Call-ID: attack-99@127.0.15.9\r\nCSeq: {cseq} {method}\r\n\
+             Contact: <sip:mallory@{me}>\r\n{ct}Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    s.send_to(dialog("ACK", 1, "ack1", "").as_bytes(), gw)
+        .unwrap();
+    let body = |n: u32, c: &str, dir: &str| {
+        let m = invite(n, &peer, None, c, 40000);
+        let sdp = m.split("\r\n\r\n").nth(1).unwrap().to_owned();
+        sdp.replace("a=sendrecv", dir)
+    };
+    for (cseq, c, dir, want) in [
+        (2, "224.0.0.1", "a=sendrecv", 488),
+        (3, "0.0.0.0", "a=sendonly", 200),
+    ] {
+        let re = dialog("INVITE", cseq, &format!("re{cseq}"), &body(99, c, dir));
+        s.send_to(re.as_bytes(), gw).unwrap();
+        let cs = format!("CSeq: {cseq} INVITE");
+        let r = read_until(&s, |m| {
+            m.starts_with("SIP/2.0 ") && !m.starts_with("SIP/2.0 1") && m.contains(&cs)
+        })
+        .unwrap_or_else(|| panic!("no answer to the re-INVITE with c={c}"));
+        eprintln!("re-INVITE c={c}: {}", r.lines().next().unwrap_or_default());
+        assert!(r.starts_with(&format!("SIP/2.0 {want}")), "c={c}: {r}");
+        // A non-2xx is ACKed in its transaction, a 2xx in a new one (RFC 3261 §17.1.1.3, §13.2.2.4).
+        let branch = if want == 200 {
+            format!("ack{cseq}")
+        } else {
+            format!("re{cseq}")
+        };
+        s.send_to(dialog("ACK", cseq, &branch, "").as_bytes(), gw)
+            .unwrap();
+    }
     wait_exit_ok(&mut g);
+}
+
+/// The first message read from `s` within 5 s that `pred` accepts.
+fn read_until(s: &UdpSocket, pred: impl Fn(&str) -> bool) -> Option<String> {
+    let mut buf = [0u8; 4096];
+    let end = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < end {
+        if let Ok((n, _)) = s.recv_from(&mut buf) {
+            let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+            if pred(&text) {
+                return Some(text);
+            }
+        }
+    }
+    None
+}
+
+/// The whole line of header `name` (with its name).
+fn header(msg: &str, name: &str) -> String {
+    msg.lines()
+        .find(|l| l.starts_with(name))
+        .unwrap_or_else(|| panic!("no {name} in {msg}"))
+        .to_owned()
 }
