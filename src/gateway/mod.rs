@@ -11,6 +11,7 @@
 mod collect;
 mod hal;
 pub mod line;
+mod local_ips;
 pub mod measure;
 pub mod names;
 mod ports;
@@ -119,8 +120,11 @@ pub async fn run(
         log.line(format_args!("SIP: cannot resolve {n}; requests to it fail"));
     }
     // `io::run` starts it (registrations, pings).
-    let side = SipSide::new(&loaded, local, &rtp, seed, hosts)
+    let mut side = SipSide::new(&loaded, local, &rtp, seed, hosts)
         .map_err(|e| GatewayError::Sip(e.to_string()))?;
+    if local.ip().is_unspecified() {
+        side.add_local_ips(&local_ips::read());
+    }
     let card = hal::Hal::start(loaded.board.serial_settings()).map_err(GatewayError::Driver)?;
     log.line(format_args!(
         "line card {} on {}; SIP on udp {local}",

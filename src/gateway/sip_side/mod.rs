@@ -321,6 +321,12 @@ impl SipSide {
         self.ua.config().local
     }
 
+    /// The box's interface addresses, when it listens on the wildcard address: peers
+    /// naming them as media or signalling targets are refused ([`targets`]).
+    pub fn add_local_ips(&mut self, ips: &[std::net::IpAddr]) {
+        self.targets.add_local_ips(ips);
+    }
+
     /// The transport we listen on.
     pub fn transport(&self) -> Transport {
         self.transport

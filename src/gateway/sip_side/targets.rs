@@ -15,7 +15,9 @@
 //!   wildcard `0.0.0.0`) never sends RTP to 127.0.0.1 because a SIP peer said so;
 //! - the box's **own addresses**: its SIP listeners and RTP sockets, exactly (a loop that
 //!   feeds the gateway its own packets, whatever the configuration says), and, when
-//!   loopback is refused, any port of an address it listens on (no remote peer shares it).
+//!   loopback is refused, any port of an address it listens on (no remote peer shares it);
+//!   behind a wildcard listener, the interface addresses read at start
+//!   ([`TargetPolicy::add_local_ips`]).
 //!
 //! `[security] allow_targets` (address blocks) lets an address of these kinds through
 //! (multicast paging, a media server on the box), except the box's own sockets. Refused
