@@ -41,7 +41,7 @@ impl AudioPort for FastPort {
     }
 }
 
-fn engine(sock: UdpSocket, peer: std::net::SocketAddr, seed: u64) -> Engine {
+fn engine(sock: UdpSocket, peer: std::net::SocketAddr) -> Engine {
     sock.set_nonblocking(true).unwrap();
     let (tx, rx) = sync_channel(32);
     std::mem::forget(rx); // reports are dropped when the queue is full, as in production
@@ -52,23 +52,24 @@ fn engine(sock: UdpSocket, peer: std::net::SocketAddr, seed: u64) -> Engine {
             event_payload_type: Some(101),
             remote: Some(peer),
             send: true,
+            receive: true,
             profile: CountryProfile::builtin(Country::Us),
             jitter: tipring_media::jitter::JitterConfig::default(),
             caller_id: FskStandard::Bell202,
-            seed,
         },
         sock,
         Arc::new(Stats::default()),
         tx,
     )
+    .unwrap()
 }
 
 fn bridge(c: &mut Criterion) {
     let a = UdpSocket::bind("127.0.0.1:0").unwrap();
     let b = UdpSocket::bind("127.0.0.1:0").unwrap();
     let (aa, ab) = (a.local_addr().unwrap(), b.local_addr().unwrap());
-    let mut ea = engine(a, ab, 1);
-    let mut eb = engine(b, aa, 2);
+    let mut ea = engine(a, ab);
+    let mut eb = engine(b, aa);
     let amp = dbm0_amplitude(-10.0);
     let mut pa = FastPort(Oscillator::new(1000.0, amp));
     let mut pb = FastPort(Oscillator::new(1000.0, amp));

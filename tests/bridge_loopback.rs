@@ -87,17 +87,17 @@ struct Side {
     first_signal: Arc<Mutex<Option<Instant>>>,
 }
 
-fn config(law: Law, pt: u8, remote: Option<SocketAddr>, seed: u64) -> BridgeConfig {
+fn config(law: Law, pt: u8, remote: Option<SocketAddr>) -> BridgeConfig {
     BridgeConfig {
         law,
         payload_type: pt,
         event_payload_type: Some(101),
         remote,
         send: true,
+        receive: true,
         profile: CountryProfile::builtin(Country::Us),
         jitter: tipring_media::jitter::JitterConfig::default(),
         caller_id: FskStandard::Bell202,
-        seed,
     }
 }
 
@@ -168,11 +168,11 @@ fn assert_tone(x: &[i16], what: &str) {
 fn a_1khz_tone_passes_each_way_with_rtcp_and_symmetric_rtp() {
     let (sa, aa) = bind();
     let (sb, ab) = bind();
-    let a = side(sa, config(Law::Ulaw, 0, Some(ab), 1), tone(1000.0));
+    let a = side(sa, config(Law::Ulaw, 0, Some(ab)), tone(1000.0));
     // B's SDP address for A is stale (A is "behind a NAT"): B learns where A's packets
     // come from and answers there (symmetric RTP, RFC 4961).
     let stale = SocketAddr::from(([127, 0, 0, 1], 9));
-    let b = side(sb, config(Law::Ulaw, 0, Some(stale), 2), tone(1000.0));
+    let b = side(sb, config(Law::Ulaw, 0, Some(stale)), tone(1000.0));
     std::thread::sleep(Duration::from_millis(4500));
     assert_tone(&tail(&b.played, 50), "A -> B");
     assert_tone(&tail(&a.played, 50), "B -> A");
@@ -228,8 +228,8 @@ fn loss_is_concealed_and_the_audio_goes_on() {
     let (ra, rb, stop) = relay(7);
     let (sa, _) = bind();
     let (sb, _) = bind();
-    let b = side(sb, config(Law::Alaw, 8, Some(rb), 4), silence());
-    let a = side(sa, config(Law::Alaw, 8, Some(ra), 3), tone(1000.0));
+    let b = side(sb, config(Law::Alaw, 8, Some(rb)), silence());
+    let a = side(sa, config(Law::Alaw, 8, Some(ra)), tone(1000.0));
     std::thread::sleep(Duration::from_millis(2500));
     let x = tail(&b.played, 50);
     let f = frequency(&x);
@@ -262,8 +262,8 @@ fn inband_digits_cross_as_rfc4733_and_are_regenerated() {
         }
         g.fill(f);
     });
-    let a = side(sa, config(Law::Ulaw, 0, Some(ab), 5), src);
-    let b = side(sb, config(Law::Ulaw, 0, Some(aa), 6), silence());
+    let a = side(sa, config(Law::Ulaw, 0, Some(ab)), src);
+    let b = side(sb, config(Law::Ulaw, 0, Some(aa)), silence());
     std::thread::sleep(Duration::from_millis(2000));
     let at_a = digit_reports(&a.bridge);
     let at_b = digit_reports(&b.bridge);
@@ -312,8 +312,8 @@ fn digit_reports(b: &Bridge) -> Vec<Report> {
 fn flash_event_from_signalling_reaches_the_far_end() {
     let (sa, aa) = bind();
     let (sb, ab) = bind();
-    let a = side(sa, config(Law::Ulaw, 0, Some(ab), 7), silence());
-    let b = side(sb, config(Law::Ulaw, 0, Some(aa), 8), silence());
+    let a = side(sa, config(Law::Ulaw, 0, Some(ab)), silence());
+    let b = side(sb, config(Law::Ulaw, 0, Some(aa)), silence());
     std::thread::sleep(Duration::from_millis(200));
     assert!(a.bridge.send(Control::SendEvent {
         code: 16,
@@ -327,8 +327,8 @@ fn flash_event_from_signalling_reaches_the_far_end() {
 fn codec_switches_from_pcma_to_pcmu() {
     let (sa, aa) = bind();
     let (sb, ab) = bind();
-    let a = side(sa, config(Law::Alaw, 8, Some(ab), 9), tone(1000.0));
-    let b = side(sb, config(Law::Alaw, 8, Some(aa), 10), silence());
+    let a = side(sa, config(Law::Alaw, 8, Some(ab)), tone(1000.0));
+    let b = side(sb, config(Law::Alaw, 8, Some(aa)), silence());
     std::thread::sleep(Duration::from_millis(1000));
     assert_eq!(b.bridge.stats().last_rx_payload_type, 8);
     assert_tone(&tail(&b.played, 25), "PCMA");
@@ -353,9 +353,10 @@ fn a_far_hold_stops_our_rtp_and_still_plays_theirs() {
         payload_type: 0,
         event_payload_type: Some(101),
         send,
+        receive: true,
     };
-    let a = side(sa, config(Law::Ulaw, 0, Some(ab), 21), tone(1000.0));
-    let b = side(sb, config(Law::Ulaw, 0, Some(aa), 22), tone(1000.0));
+    let a = side(sa, config(Law::Ulaw, 0, Some(ab)), tone(1000.0));
+    let b = side(sb, config(Law::Ulaw, 0, Some(aa)), tone(1000.0));
     std::thread::sleep(Duration::from_millis(600));
     assert!(a.bridge.send(held(false)));
     std::thread::sleep(Duration::from_millis(200));
@@ -398,8 +399,8 @@ fn forged(pt: u8, seq: u16, ts: u32, payload: &[u8]) -> Vec<u8> {
 fn a_third_host_can_neither_take_over_nor_inject_into_a_call() {
     let (sa, aa) = bind();
     let (sb, ab) = bind();
-    let a = side(sa, config(Law::Ulaw, 0, Some(ab), 31), tone(1000.0));
-    let b = side(sb, config(Law::Ulaw, 0, Some(aa), 32), silence());
+    let a = side(sa, config(Law::Ulaw, 0, Some(ab)), tone(1000.0));
+    let b = side(sb, config(Law::Ulaw, 0, Some(aa)), silence());
     std::thread::sleep(Duration::from_millis(300));
     let evil = UdpSocket::bind("127.0.0.1:0").unwrap();
     evil.set_read_timeout(Some(Duration::from_millis(20)))
@@ -440,7 +441,7 @@ fn a_third_host_can_neither_take_over_nor_inject_into_a_call() {
 #[test]
 fn progress_tone_replaces_the_far_audio() {
     let (sa, _) = bind();
-    let a = side(sa, config(Law::Ulaw, 0, None, 11), silence());
+    let a = side(sa, config(Law::Ulaw, 0, None), silence());
     assert!(a.bridge.send(Control::Tone(ProgressTone::Dial)));
     std::thread::sleep(Duration::from_millis(500));
     let x = tail(&a.played, 10);
@@ -457,7 +458,7 @@ fn busy_tone_and_activity_on_the_line_are_reported() {
     let profile = CountryProfile::builtin(Country::Us);
     let mut busy = ToneGenerator::new(&profile.busy);
     let src: Source = Box::new(move |f: &mut Frame| busy.fill(f));
-    let a = side(sa, config(Law::Ulaw, 0, None, 12), src);
+    let a = side(sa, config(Law::Ulaw, 0, None), src);
     std::thread::sleep(Duration::from_millis(2600));
     let reports: Vec<Report> = std::iter::from_fn(|| a.bridge.try_report()).collect();
     assert!(
@@ -471,7 +472,7 @@ fn busy_tone_and_activity_on_the_line_are_reported() {
     assert!(reports.contains(&Report::LineActivity), "{reports:?}");
     // Silence shows no activity.
     let (sb, _) = bind();
-    let b = side(sb, config(Law::Ulaw, 0, None, 13), silence());
+    let b = side(sb, config(Law::Ulaw, 0, None), silence());
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(b.bridge.try_report(), None);
 }
@@ -479,7 +480,7 @@ fn busy_tone_and_activity_on_the_line_are_reported() {
 #[test]
 fn caller_id_is_sent_as_fsk_to_the_line() {
     let (sa, _) = bind();
-    let a = side(sa, config(Law::Ulaw, 0, None, 14), silence());
+    let a = side(sa, config(Law::Ulaw, 0, None), silence());
     assert!(a.bridge.send(Control::CallerId(CallerInfo {
         name: Some("ALICE".into()),
         number: Some("5551234".into()),
@@ -505,7 +506,7 @@ fn caller_id_on_the_line_is_decoded_by_a_listening_bridge() {
         let n = tx.fill(f);
         f[n..].fill(0);
     });
-    let mut cfg = config(Law::Alaw, 8, None, 15);
+    let mut cfg = config(Law::Alaw, 8, None);
     cfg.caller_id = FskStandard::V23;
     let a = side(sa, cfg, src);
     std::thread::sleep(Duration::from_millis(1200));

@@ -102,10 +102,10 @@ fn line_call_goes_to_the_hotline_and_sip_call_is_dialled_answered_and_ended() {
             event_payload_type: Some(101),
             remote: None,
             send: true,
+            receive: true,
             profile,
             jitter: tipring_media::jitter::JitterConfig::default(),
             caller_id: FskStandard::Bell202,
-            seed: 9,
         },
     )
     .unwrap();

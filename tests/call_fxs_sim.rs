@@ -124,10 +124,10 @@ fn phone_dials_out_in_band_then_takes_an_incoming_call_with_caller_id() {
             event_payload_type: Some(101),
             remote: None,
             send: true,
+            receive: true,
             profile,
             jitter: tipring_media::jitter::JitterConfig::default(),
             caller_id: FskStandard::Bell202,
-            seed: 7,
         },
     )
     .unwrap();

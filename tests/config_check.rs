@@ -532,3 +532,19 @@ fn board_profile_errors_name_the_profile_file() {
         "{stderr}"
     );
 }
+
+#[test]
+fn bad_allow_target() {
+    let bad = edit(
+        GOOD,
+        "auth_algorithms = [\"md5\", \"sha-256\"]",
+        "auth_algorithms = [\"md5\", \"sha-256\"]\nallow_targets = [\"239.0.0.0/8\", \"localhost\"]",
+    );
+    let line = line_of(&bad, "allow_targets");
+    assert_error(
+        &bad,
+        &format!(
+            "tipring.toml:{line}: security.allow_targets[1]: \"localhost\" is not an IPv4 or IPv6 address"
+        ),
+    );
+}

@@ -3,6 +3,7 @@
 
 use super::latch::SourceLatch;
 use super::line::{LineMonitor, LineObservation};
+use super::random;
 use super::stats::Stats;
 use super::{BridgeConfig, Control, Report};
 use crate::call::ProgressTone;
@@ -40,6 +41,12 @@ const EVENT_VOLUME: u8 = 10;
 const EVENT_TIMEOUT_US: u64 = 250_000;
 /// Seconds between 1900 (NTP era 0) and 1970 (Unix).
 const NTP_UNIX_OFFSET: u64 = 2_208_988_800;
+/// Datagrams handled per 20 ms frame: one audio packet is due, RFC 4733 events and RTCP
+/// come on top, and a burst after a network stall of up to a second fits.
+pub const RX_BUDGET: u64 = 64;
+/// Datagrams read per frame once [`RX_BUDGET`] is spent (a flood): the call's own are
+/// still handled, the others counted and thrown away unparsed.
+pub const DISCARD_BUDGET: u64 = 448;
 /// Samples per frame as an RTP timestamp increment.
 const FRAME_TS: u32 = FRAME_SAMPLES as u32;
 
@@ -87,6 +94,8 @@ pub struct Engine {
     /// RTCP CNAME (RFC 7022: per-session random), made once at start.
     cname: Vec<u8>,
     interval: ReportInterval,
+    /// The RTCP interval's randomisation, seeded from the OS apart from the RTP sender's
+    /// (whose first outputs the wire shows).
     rng: SplitMix64,
     next_rtcp: Option<Instant>,
     /// LSR (middle 32 bits of the last SR's NTP time) and when it arrived.
@@ -101,27 +110,35 @@ pub struct Engine {
 }
 
 impl Engine {
+    /// The engine of one call; SSRC, first sequence number and timestamp, CNAME and the
+    /// RTCP interval's randomisation come from the OS CSPRNG ([`super::random`]), whose
+    /// failure is the only error.
     pub fn new(
         cfg: BridgeConfig,
         socket: UdpSocket,
         stats: Arc<Stats>,
         reports: SyncSender<Report>,
-    ) -> Engine {
-        let mut rng = SplitMix64::new(cfg.seed);
+    ) -> std::io::Result<Engine> {
+        let mut sender_rng = SplitMix64::new(random::u64()?);
+        let rng = SplitMix64::new(random::u64()?);
         Stats::set(&stats.last_rx_payload_type, 256);
-        let cname = format!("tipring-{:016x}", rng.next_u64()).into_bytes();
-        Engine {
+        let cname: String = random::bytes::<16>()?
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let cname = format!("tipring-{cname}").into_bytes();
+        Ok(Engine {
             profile: cfg.profile,
             law: cfg.law,
             payload_type: cfg.payload_type,
             event_payload_type: cfg.event_payload_type,
             socket,
             remote: cfg.remote,
-            latch: SourceLatch::new(cfg.remote),
+            latch: SourceLatch::new(cfg.remote, cfg.receive),
             send: cfg.send,
             stats,
             reports,
-            rtp: RtpSender::new(cfg.payload_type, &mut rng),
+            rtp: RtpSender::new(cfg.payload_type, &mut sender_rng),
             talkspurt: true,
             rx: RtpReceiver::new(8000),
             rx_law: cfg.law,
@@ -149,7 +166,7 @@ impl Engine {
             payload: [0; FRAME_SAMPLES],
             packet: [0; MTU],
             datagram: [0; MTU],
-        }
+        })
     }
 
     /// Reports to signalling; a full queue drops the report rather than wait.
@@ -194,9 +211,10 @@ impl Engine {
                 payload_type,
                 event_payload_type,
                 send,
+                receive,
             } => {
                 self.remote = remote;
-                self.latch.retarget(remote);
+                self.latch.retarget(remote, receive);
                 self.send = send;
                 self.law = law;
                 self.rx_law = law;
@@ -317,9 +335,24 @@ impl Engine {
         self.rtp.skip_silence(FRAME_TS);
     }
 
-    /// Drains the socket: RTCP, RFC 4733 events, audio into the jitter buffer.
+    /// Drains the socket: RTCP, RFC 4733 events, audio into the jitter buffer. At most
+    /// [`RX_BUDGET`] datagrams are handled per frame; then up to [`DISCARD_BUDGET`] more
+    /// are read, those from the call's source handled and the others thrown away
+    /// unparsed (counted in `rx_dropped`); the rest waits in the kernel's socket buffer,
+    /// which drops on overflow. So a flood to this port costs a bounded amount of work
+    /// per frame, never holds the frame (or other calls' bridges) up, and the call's own
+    /// packets still pass while the flood is below what a frame reads.
     fn receive(&mut self, now: Instant) {
-        while let Ok((n, from)) = self.socket.recv_from(&mut self.datagram) {
+        let (mut read, mut dropped) = (0, 0);
+        while read < RX_BUDGET + DISCARD_BUDGET {
+            let Ok((n, from)) = self.socket.recv_from(&mut self.datagram) else {
+                break;
+            };
+            read += 1;
+            if read > RX_BUDGET && Some(from) != self.latch.destination() {
+                dropped += 1;
+                continue;
+            }
             let d = &self.datagram[..n];
             // RFC 5761 §4: packet types 192-223 in the second octet are RTCP.
             if n >= 2 && (192..=223).contains(&d[1]) {
@@ -388,6 +421,10 @@ impl Engine {
                 Stats::set(&self.stats.last_rx_payload_type, u64::from(pt));
                 self.jitter.push(&p, now);
             }
+        }
+        if read > RX_BUDGET {
+            Stats::add(&self.stats.rx_dropped, dropped);
+            Stats::add(&self.stats.rx_overloaded, 1);
         }
         Stats::set(&self.stats.lost, self.rx.cumulative_lost().max(0) as u64);
         Stats::set(&self.stats.jitter, u64::from(self.rx.jitter()));
@@ -529,30 +566,99 @@ mod tests {
     use tipring_media::jitter::JitterConfig;
     use tipring_media::tone::Country;
 
-    #[test]
-    fn the_jitter_buffer_runs_with_the_configured_bounds() {
-        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let (tx, _rx) = std::sync::mpsc::sync_channel(1);
-        let jitter = JitterConfig {
-            min_delay_us: 60_000,
-            max_delay_us: 400_000,
-            ..JitterConfig::default()
-        };
-        let cfg = BridgeConfig {
+    fn config(jitter: JitterConfig) -> BridgeConfig {
+        BridgeConfig {
             law: Law::Ulaw,
             payload_type: 0,
             event_payload_type: None,
             remote: None,
             send: true,
+            receive: true,
             profile: CountryProfile::builtin(Country::Us),
             jitter,
             caller_id: FskStandard::Bell202,
-            seed: 1,
+        }
+    }
+
+    fn engine(jitter: JitterConfig) -> Engine {
+        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let (tx, _rx) = std::sync::mpsc::sync_channel(1);
+        Engine::new(config(jitter), socket, Arc::new(Stats::default()), tx).unwrap()
+    }
+
+    #[test]
+    fn the_jitter_buffer_runs_with_the_configured_bounds() {
+        let jitter = JitterConfig {
+            min_delay_us: 60_000,
+            max_delay_us: 400_000,
+            ..JitterConfig::default()
         };
-        let e = Engine::new(cfg, socket, Arc::new(Stats::default()), tx);
+        let e = engine(jitter);
         let used = e.jitter.config();
         assert_eq!((used.min_delay_us, used.max_delay_us), (60_000, 400_000));
         // Room for the deepest delay: 400 ms of 20 ms frames.
         assert!(used.capacity >= 20);
+    }
+
+    #[test]
+    fn two_bridges_of_one_configuration_share_no_identifier() {
+        // Same configuration, same port, one after the other: nothing to tell them apart
+        // but the OS random source.
+        let (a, b) = (
+            engine(JitterConfig::default()),
+            engine(JitterConfig::default()),
+        );
+        assert_ne!(a.rtp.ssrc(), b.rtp.ssrc());
+        assert_ne!(
+            (a.rtp.sequence_number(), a.rtp.timestamp()),
+            (b.rtp.sequence_number(), b.rtp.timestamp())
+        );
+        assert_ne!(a.cname, b.cname);
+        // 128 random bits after the prefix.
+        assert_eq!(a.cname.len(), "tipring-".len() + 32);
+        let (mut ra, mut rb) = (a.rng.clone(), b.rng.clone());
+        assert_ne!(ra.next_u64(), rb.next_u64());
+    }
+
+    #[test]
+    fn a_flood_costs_a_bounded_number_of_reads_per_frame() {
+        let socket = UdpSocket::bind("127.0.15.50:0").unwrap();
+        socket.set_nonblocking(true).unwrap();
+        let me = socket.local_addr().unwrap();
+        let peer = UdpSocket::bind("127.0.15.51:0").unwrap();
+        let stranger = UdpSocket::bind("127.0.15.52:0").unwrap();
+        let (tx, _rx) = std::sync::mpsc::sync_channel(1);
+        let stats = Arc::new(Stats::default());
+        let cfg = BridgeConfig {
+            remote: Some(peer.local_addr().unwrap()),
+            ..config(JitterConfig::default())
+        };
+        let mut e = Engine::new(cfg, socket, stats.clone(), tx).unwrap();
+        // An RTP packet of another source, sent 120 times (the kernel queues them all),
+        // with one of the call's own behind the first hundred.
+        let mut pkt = [0u8; 172];
+        pkt[0] = 0x80;
+        for i in 0..120 {
+            stranger.send_to(&pkt, me).unwrap();
+            if i == 99 {
+                peer.send_to(&pkt, me).unwrap();
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        e.receive(Instant::from_micros(0));
+        let s = stats.snapshot();
+        assert_eq!(s.foreign, RX_BUDGET, "{s:?}");
+        assert_eq!(s.foreign + s.rx_dropped, 120, "{s:?}");
+        assert_eq!(s.rtp_received, 1, "the call's packet passed: {s:?}");
+        assert_eq!(s.rx_overloaded, 1);
+        // A quiet port: everything is handled, nothing dropped.
+        for _ in 0..10 {
+            stranger.send_to(&pkt, me).unwrap();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        e.receive(Instant::from_micros(20_000));
+        let s = stats.snapshot();
+        assert_eq!((s.foreign, s.rx_dropped), (RX_BUDGET + 10, 120 - RX_BUDGET));
+        assert_eq!(s.rx_overloaded, 1);
     }
 }

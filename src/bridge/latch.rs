@@ -9,7 +9,10 @@
 //! consecutive packets of one SSRC, and only while nothing has been latched yet. Everything
 //! from other sources is dropped until the next [`SourceLatch::retarget`] (a new SDP).
 //! Without an SDP address (no call's media: the line only hears tones) nothing is learnt
-//! at all, so nobody can start receiving the line's audio by sending to the port.
+//! at all, so nobody can start receiving the line's audio by sending to the port. Nor
+//! while the far end said it does not send (recvonly or inactive, RFC 3264 §6.1: a hold):
+//! its RTP then is not expected at all, so no other source can pass for its NAT; only the
+//! SDP address itself is taken.
 
 use std::net::SocketAddr;
 
@@ -26,22 +29,26 @@ pub struct SourceLatch {
     locked: Option<SocketAddr>,
     /// A source proving itself: address, SSRC, last sequence number, packets so far.
     candidate: Option<(SocketAddr, u32, u16, u8)>,
+    /// The far end sends (its SDP is sendrecv or sendonly): another source may be learnt.
+    learn: bool,
 }
 
 impl SourceLatch {
-    /// A latch for a session whose SDP named `expected` (or nothing yet).
-    pub fn new(expected: Option<SocketAddr>) -> SourceLatch {
+    /// A latch for a session whose SDP named `expected` (or nothing yet); `far_sends`:
+    /// that SDP says the far end sends RTP (sendrecv, sendonly).
+    pub fn new(expected: Option<SocketAddr>, far_sends: bool) -> SourceLatch {
         SourceLatch {
             expected,
             locked: None,
             candidate: None,
+            learn: far_sends,
         }
     }
 
     /// A new SDP (re-INVITE, or the answer arriving): the far end may have moved, so the
-    /// source is learnt again.
-    pub fn retarget(&mut self, expected: Option<SocketAddr>) {
-        *self = SourceLatch::new(expected);
+    /// source is learnt again, if the far end now sends.
+    pub fn retarget(&mut self, expected: Option<SocketAddr>, far_sends: bool) {
+        *self = SourceLatch::new(expected, far_sends);
     }
 
     /// Whether an RTP packet from `from` (SSRC, sequence number) belongs to the call.
@@ -52,7 +59,7 @@ impl SourceLatch {
                 self.locked = Some(from);
                 return true;
             }
-            None if self.expected.is_none() => return false,
+            None if self.expected.is_none() || !self.learn => return false,
             None => {}
         }
         let count = match self.candidate {
@@ -90,9 +97,46 @@ mod tests {
         s.parse().unwrap()
     }
 
+    impl SourceLatch {
+        fn new_sending(expected: Option<SocketAddr>) -> SourceLatch {
+            SourceLatch::new(expected, true)
+        }
+    }
+
+    #[test]
+    fn nothing_is_learnt_while_the_far_end_does_not_send() {
+        // A hold: the far end is recvonly. A host sending a perfect run of packets from
+        // elsewhere does not take the media over; the SDP address still can.
+        let mut l = SourceLatch::new(Some(at("10.0.0.5:4000")), false);
+        let nat = at("198.51.100.7:61000");
+        for seq in 0..50 {
+            assert!(!l.accept(nat, 1, seq));
+        }
+        assert_eq!(l.destination(), Some(at("10.0.0.5:4000")));
+        assert!(l.accept(at("10.0.0.5:4000"), 1, 50));
+        // A latched source from before the hold is not kept: the hold's SDP is the rule.
+        let mut l = SourceLatch::new_sending(Some(at("10.0.0.5:4000")));
+        for seq in 0..u16::from(LEARN_PACKETS) {
+            l.accept(nat, 1, seq);
+        }
+        assert_eq!(l.destination(), Some(nat));
+        l.retarget(Some(at("10.0.0.5:4000")), false);
+        assert_eq!(l.destination(), Some(at("10.0.0.5:4000")));
+        for seq in 10..60 {
+            assert!(!l.accept(nat, 1, seq));
+        }
+        assert_eq!(l.destination(), Some(at("10.0.0.5:4000")));
+        // Resumed (sendrecv again): the NAT may be learnt again.
+        l.retarget(Some(at("10.0.0.5:4000")), true);
+        for seq in 100..100 + u16::from(LEARN_PACKETS) {
+            l.accept(nat, 1, seq);
+        }
+        assert_eq!(l.destination(), Some(nat));
+    }
+
     #[test]
     fn the_sdp_address_is_taken_at_once_and_then_held() {
-        let mut l = SourceLatch::new(Some(at("192.0.2.10:4000")));
+        let mut l = SourceLatch::new_sending(Some(at("192.0.2.10:4000")));
         assert_eq!(l.destination(), Some(at("192.0.2.10:4000")));
         assert!(l.accept(at("192.0.2.10:4000"), 7, 100));
         // Someone else, however regular, gets nothing.
@@ -106,7 +150,7 @@ mod tests {
     #[test]
     fn a_nat_source_is_learnt_from_consecutive_packets_of_one_ssrc() {
         // The SDP names a private address that never sends; the far end's NAT does.
-        let mut l = SourceLatch::new(Some(at("10.0.0.5:4000")));
+        let mut l = SourceLatch::new_sending(Some(at("10.0.0.5:4000")));
         let nat = at("198.51.100.7:61000");
         for seq in 10..10 + u16::from(LEARN_PACKETS) - 1 {
             assert!(!l.accept(nat, 1, seq));
@@ -120,7 +164,7 @@ mod tests {
 
     #[test]
     fn without_an_sdp_address_nothing_is_learnt() {
-        let mut l = SourceLatch::new(None);
+        let mut l = SourceLatch::new_sending(None);
         for seq in 0..20 {
             assert!(!l.accept(at("203.0.113.66:5000"), 9, seq));
         }
@@ -129,7 +173,7 @@ mod tests {
 
     #[test]
     fn broken_runs_and_interleaved_sources_do_not_latch() {
-        let mut l = SourceLatch::new(Some(at("10.0.0.5:4000")));
+        let mut l = SourceLatch::new_sending(Some(at("10.0.0.5:4000")));
         let (a, b) = (at("198.51.100.7:61000"), at("203.0.113.66:5000"));
         assert!(!l.accept(a, 1, 1));
         assert!(!l.accept(a, 1, 2));
@@ -146,9 +190,9 @@ mod tests {
 
     #[test]
     fn a_new_sdp_learns_again() {
-        let mut l = SourceLatch::new(Some(at("192.0.2.10:4000")));
+        let mut l = SourceLatch::new_sending(Some(at("192.0.2.10:4000")));
         assert!(l.accept(at("192.0.2.10:4000"), 7, 1));
-        l.retarget(Some(at("192.0.2.11:4002")));
+        l.retarget(Some(at("192.0.2.11:4002")), true);
         assert_eq!(l.destination(), Some(at("192.0.2.11:4002")));
         assert!(!l.accept(at("192.0.2.10:4000"), 7, 2));
         assert!(l.accept(at("192.0.2.11:4002"), 8, 1));
@@ -156,10 +200,10 @@ mod tests {
 
     #[test]
     fn rtcp_from_the_latched_host_only() {
-        let mut l = SourceLatch::new(Some(at("192.0.2.10:4000")));
+        let mut l = SourceLatch::new_sending(Some(at("192.0.2.10:4000")));
         assert!(l.accept_rtcp(at("192.0.2.10:4001")));
         assert!(!l.accept_rtcp(at("203.0.113.66:4001")));
-        l.retarget(None);
+        l.retarget(None, true);
         assert!(!l.accept_rtcp(at("192.0.2.10:4001")));
     }
 }

@@ -2,7 +2,9 @@
 //! [`AudioPort`]) to and from G.711 RTP.
 //!
 //! One thread per call, paced by the audio port: each 20 ms frame it reads the capture,
-//! drains the UDP socket without blocking, plays one frame and sends one packet. Signalling
+//! drains the UDP socket without blocking (at most [`RX_BUDGET`] datagrams handled and
+//! [`DISCARD_BUDGET`] more read, so a flood to the port costs bounded work per frame and
+//! is counted), plays one frame and sends one packet. Signalling
 //! talks to it only through bounded channels ([`Control`] in, [`Report`] out) and reads its
 //! [`Stats`] atomically, so the audio never waits for signalling. RTP and RTCP share the
 //! socket (RFC 5761 multiplexing); RTP is symmetric (RFC 4961): once packets arrive,
@@ -12,9 +14,10 @@
 mod engine;
 mod latch;
 mod line;
+pub(crate) mod random;
 mod stats;
 
-pub use engine::Engine;
+pub use engine::{DISCARD_BUDGET, Engine, RX_BUDGET};
 pub use line::{LineMonitor, LineObservation};
 pub use stats::{Stats, StatsSnapshot};
 
@@ -48,15 +51,15 @@ pub struct BridgeConfig {
     /// inactive, or c=0.0.0.0 from the far end: RFC 3264 §6.1, §8.4): no RTP or events go
     /// out, received audio still plays and RTCP still flows (§5.1).
     pub send: bool,
+    /// Whether the far end sends (its SDP is sendrecv or sendonly): only then may the RTP
+    /// latch learn a source other than `remote` ([`latch`]).
+    pub receive: bool,
     /// The country's call-progress tones.
     pub profile: CountryProfile,
     /// The far audio's jitter buffer (`[media]` jitter bounds, one frame per packet).
     pub jitter: JitterConfig,
     /// Caller-ID modulation for [`Control::CallerId`] (Bell 202 or V.23).
     pub caller_id: FskStandard,
-    /// Seed of SSRC, first sequence number and timestamp, and the RTCP interval's
-    /// randomisation (from the system's random source in production).
-    pub seed: u64,
 }
 
 /// Commands from signalling.
@@ -82,6 +85,8 @@ pub enum Control {
         event_payload_type: Option<u8>,
         /// As [`BridgeConfig::send`]: a far hold (sendonly, inactive) stops our RTP.
         send: bool,
+        /// As [`BridgeConfig::receive`].
+        receive: bool,
     },
     /// End the bridge.
     Stop,
@@ -125,7 +130,7 @@ impl Bridge {
         let (report_tx, reports) = sync_channel(QUEUE);
         let stats = Arc::new(Stats::default());
         let running = Arc::new(AtomicBool::new(true));
-        let mut engine = Engine::new(cfg, socket, stats.clone(), report_tx);
+        let mut engine = Engine::new(cfg, socket, stats.clone(), report_tx)?;
         let run = running.clone();
         let thread = std::thread::Builder::new()
             .name("tipring-bridge".into())

@@ -53,6 +53,10 @@ counters! {
     rtcp_received,
     /// Payload type of the last audio packet received (256 = none yet).
     last_rx_payload_type,
+    /// Datagrams thrown away unread because a frame's receive budget was spent (a flood).
+    rx_dropped,
+    /// Frames whose receive budget was spent.
+    rx_overloaded,
 }
 
 impl Stats {

@@ -482,6 +482,11 @@ pub struct Security {
     /// Who may ring the FXS ports.
     #[serde(default)]
     pub fxs_inbound: FxsInbound,
+    /// Address blocks a peer may name as a media or signalling target (SDP `c=`, Contact,
+    /// Record-Route) although they are loopback, multicast, broadcast or unspecified
+    /// (`crate::gateway::sip_side::targets`).
+    #[serde(default)]
+    pub allow_targets: Vec<String>,
 }
 
 /// `[security] response_source`: see [`tipring_sip::ua::SourceCheck`].
@@ -518,6 +523,7 @@ impl Default for Security {
             redirect_allow: Vec::new(),
             allow_rfc2069: false,
             fxs_inbound: FxsInbound::default(),
+            allow_targets: Vec::new(),
         }
     }
 }

@@ -563,6 +563,11 @@ fn security(r: &mut Report<'_>, c: &Config) -> PeerFilter {
             );
         }
     }
+    for (i, s) in c.security.allow_targets.iter().enumerate() {
+        if let Err(e) = TrustedPeer::parse(s) {
+            r.err(format!("security.allow_targets[{i}]"), e);
+        }
+    }
     preferences(
         r,
         "security.auth_algorithms",

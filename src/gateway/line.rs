@@ -402,6 +402,7 @@ impl PortRunner {
             payload_type: codec.map_or(0, |c| c.payload_type),
             event_payload_type: codec.and_then(|c| c.event_payload_type),
             send: m.is_some_and(|m| m.send),
+            receive: m.is_some_and(|m| m.receive),
         }
     }
 

@@ -12,6 +12,7 @@ mod collect;
 pub mod flood;
 mod hal;
 pub mod line;
+mod local_ips;
 pub mod measure;
 pub mod names;
 mod ports;
@@ -111,11 +112,7 @@ pub async fn run(
         ));
     }
     let local = sip_address(&loaded)?;
-    let ports = ports::open(
-        &loaded,
-        local.ip(),
-        seed.unwrap_or_else(tipring_sip::random::os_u64),
-    )?;
+    let ports = ports::open(&loaded, local.ip())?;
     let rtp: BTreeMap<u8, SocketAddr> = ports.iter().map(|(i, p)| (*i, p.rtp_addr)).collect();
     for (i, p) in &ports {
         log.line(format_args!(
@@ -130,8 +127,11 @@ pub async fn run(
         log.line(format_args!("SIP: cannot resolve {n}; requests to it fail"));
     }
     // `io::run` starts it (registrations, pings).
-    let side = SipSide::new(&loaded, local, &rtp, seed, hosts)
+    let mut side = SipSide::new(&loaded, local, &rtp, seed, hosts)
         .map_err(|e| GatewayError::Sip(e.to_string()))?;
+    if local.ip().is_unspecified() {
+        side.add_local_ips(&local_ips::read());
+    }
     let card = hal::Hal::start(loaded.board.serial_settings()).map_err(GatewayError::Driver)?;
     log.line(format_args!(
         "line card {} on {}; SIP on udp {local}",

@@ -1,10 +1,12 @@
-//! What the runtime keeps per port besides its runner: the RTP socket (bound at start in
-//! the configured range, its address given to the SIP side's SDP), the audio device, and
-//! the media bridge while one runs.
+//! What the runtime keeps per port besides its runner: the RTP socket (bound at start on
+//! an even port drawn at random from the configured range, so that one port's number says
+//! nothing of another's or of the next start's; its address given to the SIP side's SDP),
+//! the audio device, and the media bridge while one runs.
 
 use super::GatewayError;
 use super::line::PortRunner;
 use super::sip_side::MediaParams;
+use crate::bridge::random;
 use crate::bridge::{Bridge, BridgeConfig, Control, Report, StatsSnapshot};
 use crate::companding::G711;
 use crate::config::{AudioKind, BusFormat, Codec, Loaded, ToneCountry};
@@ -43,12 +45,10 @@ pub struct Port {
     /// Codec of a bridge without a far end yet.
     law: Law,
     event_pt: u8,
-    seed: u64,
-    starts: u64,
 }
 
 /// Builds every configured port: runner, RTP socket (on `ip`), audio source.
-pub fn open(loaded: &Loaded, ip: IpAddr, seed: u64) -> Result<BTreeMap<u8, Port>, GatewayError> {
+pub fn open(loaded: &Loaded, ip: IpAddr) -> Result<BTreeMap<u8, Port>, GatewayError> {
     let media = &loaded.config.media;
     let law = match media.codecs.first() {
         Some(Codec::Pcma) => Law::Alaw,
@@ -58,7 +58,6 @@ pub fn open(loaded: &Loaded, ip: IpAddr, seed: u64) -> Result<BTreeMap<u8, Port>
         ToneCountry::Us | ToneCountry::Jp | ToneCountry::Custom => FskStandard::Bell202,
         _ => FskStandard::V23,
     };
-    let mut next_rtp = media.rtp_port_min;
     let mut out = BTreeMap::new();
     for p in &loaded.config.ports {
         let err = |what: String| GatewayError::Port {
@@ -86,14 +85,14 @@ pub fn open(loaded: &Loaded, ip: IpAddr, seed: u64) -> Result<BTreeMap<u8, Port>
                 AudioSource::Alsa(cfg, law)
             }
         };
-        let (socket, port) =
-            bind_rtp(ip, next_rtp, media.rtp_port_max).ok_or(GatewayError::NoRtpPort {
+        let socket = bind_rtp(ip, media.rtp_port_min, media.rtp_port_max, random::u64()?).ok_or(
+            GatewayError::NoRtpPort {
                 port: p.index,
                 ip,
                 min: media.rtp_port_min,
                 max: media.rtp_port_max,
-            })?;
-        next_rtp = port.saturating_add(2);
+            },
+        )?;
         let rtp_addr = socket.local_addr()?;
         out.insert(
             p.index,
@@ -109,24 +108,22 @@ pub fn open(loaded: &Loaded, ip: IpAddr, seed: u64) -> Result<BTreeMap<u8, Port>
                 jitter: media.jitter_config(),
                 law,
                 event_pt: media.telephone_event_pt,
-                seed: seed ^ (u64::from(p.index) << 56),
-                starts: 0,
             },
         );
     }
     Ok(out)
 }
 
-/// The first even port from `from` up to `max` that binds on `ip`.
-fn bind_rtp(ip: IpAddr, from: u16, max: u16) -> Option<(UdpSocket, u16)> {
-    let mut port = from + from % 2;
-    while port <= max {
-        if let Ok(s) = UdpSocket::bind(SocketAddr::new(ip, port)) {
-            return Some((s, port));
-        }
-        port = port.checked_add(2)?;
-    }
-    None
+/// An even port of `min..=max` that binds on `ip`: the search starts at the even port
+/// `r` picks and goes round the range, so every free port can be drawn.
+fn bind_rtp(ip: IpAddr, min: u16, max: u16, r: u64) -> Option<UdpSocket> {
+    let first = u32::from(min) + u32::from(min) % 2;
+    let slots = (u32::from(max).checked_sub(first)? / 2) + 1;
+    let start = (r % u64::from(slots)) as u32;
+    (0..slots).find_map(|i| {
+        let port = u16::try_from(first + 2 * ((start + i) % slots)).ok()?;
+        UdpSocket::bind(SocketAddr::new(ip, port)).ok()
+    })
 }
 
 impl Port {
@@ -169,7 +166,6 @@ impl Port {
                 )
             }
         };
-        self.starts += 1;
         let cfg = self.bridge_config(media);
         self.bridge = Some(Bridge::start(port, self.socket.try_clone()?, cfg)?);
         Ok(before)
@@ -189,12 +185,10 @@ impl Port {
             event_payload_type: media.map_or(Some(self.event_pt), |m| m.event_payload_type),
             remote: media.map(|m| m.remote),
             send: media.is_none_or(|m| m.send),
+            receive: media.is_none_or(|m| m.receive),
             profile: self.profile,
             jitter: self.jitter,
             caller_id: self.caller_id,
-            seed: self
-                .seed
-                .wrapping_add(self.starts.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
         }
     }
 
@@ -236,7 +230,7 @@ mod tests {
             &repo.join("board"),
         )
         .unwrap();
-        let ports = open(&loaded, IpAddr::V4(Ipv4Addr::LOCALHOST), 7).unwrap();
+        let ports = open(&loaded, IpAddr::V4(Ipv4Addr::LOCALHOST)).unwrap();
         assert_eq!(ports.len(), loaded.config.ports.len());
         for p in ports.values() {
             // good.toml: jitter_min_ms = 40, jitter_max_ms = 160.
@@ -248,6 +242,7 @@ mod tests {
                     event_payload_type: Some(101),
                     remote: SocketAddr::from(([127, 0, 0, 1], 4000)),
                     send: true,
+                    receive: true,
                 }),
             ] {
                 let j = p.bridge_config(media).jitter;
@@ -255,5 +250,44 @@ mod tests {
                 assert_eq!(j.frame_samples, 160);
             }
         }
+    }
+
+    #[test]
+    fn rtp_ports_are_drawn_at_random_in_the_range() {
+        let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let loaded = crate::config::load(
+            &repo.join("tests/data/config/good.toml"),
+            &repo.join("board"),
+        )
+        .unwrap();
+        let ip = IpAddr::V4(Ipv4Addr::new(127, 0, 15, 40));
+        let media = &loaded.config.media;
+        let ports_of = || -> Vec<u16> {
+            open(&loaded, ip)
+                .unwrap()
+                .values()
+                .map(|p| p.rtp_addr.port())
+                .collect()
+        };
+        // Opened twice (the first set closed again), as two starts of the gateway.
+        let (first, second) = (ports_of(), ports_of());
+        for p in first.iter().chain(&second) {
+            assert!((media.rtp_port_min..=media.rtp_port_max).contains(p), "{p}");
+            assert_eq!(p % 2, 0, "{p}");
+        }
+        assert_ne!(first, second, "the same ports twice");
+    }
+
+    #[test]
+    fn bind_rtp_goes_round_the_range_to_a_free_port() {
+        let ip = IpAddr::V4(Ipv4Addr::new(127, 0, 15, 41));
+        let taken = UdpSocket::bind(SocketAddr::new(ip, 30002)).unwrap();
+        // Three even ports, the drawn one taken: the next one round is used.
+        let s = bind_rtp(ip, 30000, 30004, 1).unwrap();
+        assert_eq!(s.local_addr().unwrap().port(), 30004);
+        let t = bind_rtp(ip, 30000, 30004, 1).unwrap();
+        assert_eq!(t.local_addr().unwrap().port(), 30000);
+        assert!(bind_rtp(ip, 30000, 30004, 7).is_none(), "all three taken");
+        drop((taken, s, t));
     }
 }

@@ -277,7 +277,7 @@ mod tests {
             &repo.join("board"),
         )
         .unwrap();
-        let ports = super::super::ports::open(&loaded, IpAddr::V4(Ipv4Addr::LOCALHOST), 3).unwrap();
+        let ports = super::super::ports::open(&loaded, IpAddr::V4(Ipv4Addr::LOCALHOST)).unwrap();
         let (card, _card_rx) = std::sync::mpsc::channel();
         let (sip, mut sip_rx) = mpsc::channel(64);
         let mut rt = Runtime::new(Log::new(), ports, card, sip);

@@ -50,6 +50,7 @@ fn far() -> MediaParams {
         event_payload_type: Some(101),
         remote: "127.0.0.2:10000".parse().unwrap(),
         send: true,
+        receive: true,
     }
 }
 
@@ -61,6 +62,7 @@ fn to(m: MediaParams) -> Action {
         payload_type: m.payload_type,
         event_payload_type: m.event_payload_type,
         send: m.send,
+        receive: m.receive,
     })
 }
 
@@ -72,6 +74,7 @@ fn detached() -> Action {
         payload_type: 0,
         event_payload_type: Some(101),
         send: false,
+        receive: false,
     })
 }
 

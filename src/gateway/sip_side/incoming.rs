@@ -1,6 +1,7 @@
 //! Calls for the ports (RFC 3261 §13.3): the port chosen by the Request-URI, our answer
 //! to the offer (RFC 3264 §6) given in the 183 and the 200, re-offers (§14.2).
 
+use super::targets::SdpRole;
 use super::{Dir, Inbound, PortCall, PortEvent, SipEvent, SipSide, route};
 use std::time::Instant;
 use tipring_sip::ua::CallHandle;
@@ -70,6 +71,11 @@ impl SipSide {
             let _ = self.ua.reject(now, call, 486);
             return;
         };
+        if let Err(e) = self.targets.check_sdp(sdp, SdpRole::InitialOffer) {
+            self.notice(format!("port {port}: offer refused: {e}: 488"));
+            let _ = self.ua.reject(now, call, 488);
+            return;
+        }
         let Some(mut session) = self.new_session(port) else {
             return;
         };
@@ -110,6 +116,11 @@ impl SipSide {
             let _ = self.ua.reject_reoffer(now, call, 488);
             return;
         };
+        if let Err(e) = self.targets.check_sdp(sdp, SdpRole::Update) {
+            self.notice(format!("port {port}: re-offer refused: {e}: 488"));
+            let _ = self.ua.reject_reoffer(now, call, 488);
+            return;
+        }
         let Some(c) = self.slots.get_mut(&port).and_then(|s| s.call.as_mut()) else {
             return;
         };

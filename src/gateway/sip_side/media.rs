@@ -24,6 +24,9 @@ pub struct MediaParams {
     /// Our negotiated direction lets us send: false when the far end holds the call
     /// (its sendonly or inactive, RFC 3264 §6.1; c=0.0.0.0, §8.4).
     pub send: bool,
+    /// The far end sends (its sendrecv or sendonly): only then may the bridge learn its
+    /// RTP from another address than `remote` (a NAT).
+    pub receive: bool,
 }
 
 impl MediaParams {
@@ -39,6 +42,7 @@ impl MediaParams {
             event_payload_type: n.telephone_event.map(|t| t.payload_type),
             remote: n.remote_rtp?,
             send: n.direction.sends(),
+            receive: n.direction.receives(),
         })
     }
 }
@@ -118,6 +122,7 @@ impl Session {
             // c=0.0.0.0 (old-style hold, RFC 3264 §8.4): the last address, nothing sent.
             None => MediaParams {
                 send: false,
+                receive: n.direction.receives(),
                 ..self.sent?
             },
         };
@@ -126,5 +131,37 @@ impl Session {
         }
         self.sent = Some(p);
         Some(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tipring_sip::sdp::Direction;
+
+    fn negotiated(direction: Direction) -> NegotiatedMedia {
+        NegotiatedMedia {
+            remote_rtp: Some("192.0.2.10:4000".parse().unwrap()),
+            remote_rtcp: None,
+            codec: Codec::Pcmu,
+            payload_type: 0,
+            telephone_event: None,
+            ptime: 20,
+            direction,
+        }
+    }
+
+    #[test]
+    fn the_bridge_learns_a_source_only_while_the_far_end_sends() {
+        // Our direction is the far end's reversed (RFC 3264 §6.1).
+        for (ours, send, receive) in [
+            (Direction::SendRecv, true, true),
+            (Direction::SendOnly, true, false),
+            (Direction::RecvOnly, false, true),
+            (Direction::Inactive, false, false),
+        ] {
+            let p = MediaParams::of(&negotiated(ours)).unwrap();
+            assert_eq!((p.send, p.receive), (send, receive), "{ours:?}");
+        }
     }
 }

@@ -27,6 +27,7 @@ pub mod media;
 mod outgoing;
 pub mod route;
 pub mod screen;
+pub mod targets;
 
 #[cfg(test)]
 mod tests;
@@ -148,6 +149,8 @@ pub struct SipSide {
     /// Names of the configuration resolved at start (the UA has a copy).
     hosts: HostTable,
     screen: Screen,
+    /// Where peers may make us send (SDP `c=`, Contact, Record-Route).
+    targets: targets::TargetPolicy,
     slots: BTreeMap<u8, Slot>,
     calls: HashMap<CallHandle, u8>,
     regs: Vec<(RegHandle, String)>,
@@ -295,6 +298,23 @@ impl SipSide {
                 },
             );
         }
+        let targets = targets::TargetPolicy::new(
+            &c.identity
+                .listen
+                .iter()
+                .map(|l| l.address)
+                .chain([local])
+                .collect::<Vec<_>>(),
+            &rtp.values()
+                .chain(slots.values().map(|s: &Slot| &s.rtp))
+                .copied()
+                .collect::<Vec<_>>(),
+            c.security
+                .allow_targets
+                .iter()
+                .filter_map(|s| crate::config::TrustedPeer::parse(s).ok())
+                .collect(),
+        );
         let mut key = [0u8; 32];
         ids.fill(&mut key);
         let realm = c
@@ -308,6 +328,7 @@ impl SipSide {
             transport,
             hosts,
             screen: Screen::new(cfg.trusted.clone(), &c.security, &realm, key),
+            targets,
             slots,
             calls: HashMap::new(),
             regs: Vec::new(),
@@ -331,6 +352,12 @@ impl SipSide {
     /// The address we listen at (Via, Contact).
     pub fn local(&self) -> SocketAddr {
         self.ua.config().local
+    }
+
+    /// The box's interface addresses, when it listens on the wildcard address: peers
+    /// naming them as media or signalling targets are refused ([`targets`]).
+    pub fn add_local_ips(&mut self, ips: &[std::net::IpAddr]) {
+        self.targets.add_local_ips(ips);
     }
 
     /// The transport we listen on.
@@ -562,6 +589,17 @@ impl SipSide {
             }
             let trusted = self.screen.trusts(source);
             self.pending_caller = Some(caller::caller_of(&msg, trusted));
+        }
+        if msg.method() == Some(Method::Invite)
+            && let Err(e) = self.targets.check_request(&msg, &self.hosts)
+        {
+            self.notice(format!("INVITE from {}: {e}: 403", source.addr));
+            self.pending_caller = None;
+            self.send(Transmit {
+                to: respond_to,
+                bytes: Arc::from(targets::refusal(&msg, 403)),
+            });
+            return;
         }
         let foreign = self.ua.stats().foreign;
         self.ua.handle_message(now, bytes, respond_to);

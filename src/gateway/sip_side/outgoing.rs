@@ -2,6 +2,7 @@
 //! their answers (RFC 3264 §5, §7) turned into port events, and the failover to the
 //! account's secondary proxy.
 
+use super::targets::SdpRole;
 use super::{CallOptions, Dir, Failover, PortCall, PortEvent, SipEvent, SipSide, route};
 use std::time::Instant;
 use tipring_sip::ua::CallHandle;
@@ -96,6 +97,10 @@ impl SipSide {
 
     /// An answer to our offer: the bridge's parameters if they changed.
     pub(super) fn take_answer(&mut self, port: u8, sdp: &[u8]) -> bool {
+        if let Err(e) = self.targets.check_sdp(sdp, SdpRole::Update) {
+            self.notice(format!("port {port}: SDP answer refused: {e}"));
+            return false;
+        }
         let Some(c) = self.slots.get_mut(&port).and_then(|s| s.call.as_mut()) else {
             return false;
         };

@@ -1211,3 +1211,56 @@ fn a_registrar_name_resolved_later_starts_the_registration() {
         Some("127.0.0.1".parse().unwrap())
     );
 }
+
+#[test]
+fn an_answer_aiming_our_rtp_at_multicast_ends_the_call() {
+    let (ca, cb) = plain();
+    let mut a = side(&ca, A, 20000, 1);
+    let mut b = side(&cb, B, 30000, 2);
+    let now = Instant::now();
+    a.intent(
+        now,
+        0,
+        SipIntent::PlaceCall {
+            target: format!("sip:301@{B}"),
+            caller: CallerInfo::default(),
+        },
+    );
+    let invite = a.poll_transmit().expect("INVITE");
+    let (pa, pb) = (
+        Peer {
+            transport: Transport::Udp,
+            addr: a.local(),
+        },
+        Peer {
+            transport: Transport::Udp,
+            addr: b.local(),
+        },
+    );
+    b.handle_message(now, &invite.bytes, pa);
+    while let Some(e) = b.poll_event() {
+        if let PortEvent::Call {
+            port,
+            event: SipEvent::IncomingCall { .. },
+        } = e
+        {
+            b.intent(now, port, SipIntent::Answer);
+        }
+    }
+    let ok = std::iter::from_fn(|| b.poll_transmit())
+        .find(|t| t.bytes.starts_with(b"SIP/2.0 200"))
+        .expect("200");
+    // The same length, so Content-Length still holds.
+    let ok = String::from_utf8(ok.bytes.to_vec())
+        .unwrap()
+        .replace("c=IN IP4 127.0.0.2", "c=IN IP4 224.0.0.1");
+    while a.poll_event().is_some() {}
+    a.handle_message(now, ok.as_bytes(), pb);
+    let ev: Vec<PortEvent> = std::iter::from_fn(|| a.poll_event()).collect();
+    assert_eq!(Net::calls(&ev, 0), vec![SipEvent::Rejected(488)], "{ev:?}");
+    assert!(Net::media(&ev, 0).is_empty(), "no bridge toward multicast");
+    let sent: Vec<String> = std::iter::from_fn(|| a.poll_transmit())
+        .map(|t| summary(&t.bytes))
+        .collect();
+    assert!(sent.iter().any(|s| s.starts_with("BYE")), "{sent:?}");
+}
