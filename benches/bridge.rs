@@ -55,6 +55,7 @@ fn engine(sock: UdpSocket, peer: std::net::SocketAddr, seed: u64) -> Engine {
             profile: CountryProfile::builtin(Country::Us),
             jitter: tipring_media::jitter::JitterConfig::default(),
             caller_id: FskStandard::Bell202,
+            far_digits: true,
             seed,
         },
         sock,

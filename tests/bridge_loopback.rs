@@ -97,6 +97,7 @@ fn config(law: Law, pt: u8, remote: Option<SocketAddr>, seed: u64) -> BridgeConf
         profile: CountryProfile::builtin(Country::Us),
         jitter: tipring_media::jitter::JitterConfig::default(),
         caller_id: FskStandard::Bell202,
+        far_digits: true,
         seed,
     }
 }

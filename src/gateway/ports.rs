@@ -192,6 +192,7 @@ impl Port {
             profile: self.profile,
             jitter: self.jitter,
             caller_id: self.caller_id,
+            far_digits: self.runner.far_digits(),
             seed: self
                 .seed
                 .wrapping_add(self.starts.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
