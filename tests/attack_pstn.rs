@@ -61,8 +61,9 @@ fn received(out: &str, code: &str) -> bool {
 }
 
 /// A trusted SIP caller asks the lines (default `dial_allow`) for a star code
-/// (call forwarding, `*72`), a premium number, a `+` number and an international prefix:
-/// each gets 403 and neither line is ever seized. 911 goes out on a line.
+/// (call forwarding, `*72`), a premium number, a `+` number, an international prefix and
+/// a line's own number: each gets 403 and neither line is ever seized. 911 goes out on a
+/// line.
 #[test]
 fn sip_caller_cannot_make_a_line_dial_star_codes_premium_or_international() {
     let _serial = serial();
@@ -74,7 +75,15 @@ fn sip_caller_cannot_make_a_line_dial_star_codes_premium_or_international() {
                  hotline = \"sip:100@127.0.13.1:5060\"\n";
     let conf = Conf::new(gw).ports(lines).trust("127.0.13.0/24");
     let mut g = start("gw", &tmp.0.join("gw"), gw, &conf, 131);
-    let numbers = ["*7215550100", "19005550199", "+15550100", "011441234567"];
+    // The last is line 2's own number: it would seize the line without dialling and hand
+    // the caller its dial tone.
+    let numbers = [
+        "*7215550100",
+        "19005550199",
+        "+15550100",
+        "011441234567",
+        "300",
+    ];
     for (i, number) in numbers.into_iter().enumerate() {
         let (ok, out) = call(&format!("attack-pstn-{i}"), number, gw);
         assert!(!ok, "{number} answered:\n{out}");

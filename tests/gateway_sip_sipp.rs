@@ -446,7 +446,7 @@ fn auth_gateway(tag: &str, algorithms: Option<&str>) -> (Node, TempDir) {
     let conf = Conf::new(sip)
         .ports(
             "[[ports]]\nindex = 2\nkind = \"fxo\"\nnumber = \"300\"\ninbound = \"two-stage\"\n\
-             dial_plan = \"ext\"\ndisa_pin = \"590713\"\n",
+             dial_plan = \"ext\"\ndisa_pin = \"590713\"\nallow_direct_seize = true\n",
         )
         .security(&format!(
             "inbound_auth = [{{ username = \"trunk\", password = \"long-enough\" }}]\n{list}"

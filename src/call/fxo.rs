@@ -277,7 +277,12 @@ impl<C: DigitCollector> FxoPort<C> {
             // A SIP call for the line.
             (FxoState::Idle, Input::Sip(SipEvent::IncomingCall { number, .. })) => {
                 // An empty number seizes the line itself (the port's own number).
-                if !number.is_empty() && !self.cfg.policy.allow.allows(&number) {
+                let allowed = if number.is_empty() {
+                    self.cfg.policy.direct_seize
+                } else {
+                    self.cfg.policy.allow.allows(&number)
+                };
+                if !allowed {
                     out.push(Output::Sip(SipIntent::Reject(403)));
                     return out;
                 }

@@ -216,6 +216,9 @@ pub struct Port {
     /// FXO: the far end's RFC 4733 hook flash flashes the line.
     #[serde(default)]
     pub allow_flash: Option<bool>,
+    /// FXO: an INVITE for the port's own `number` seizes the line without dialling.
+    #[serde(default)]
+    pub allow_direct_seize: Option<bool>,
 }
 
 /// The numbers an FXO line takes when its port names no `dial_allow`: three-digit
@@ -329,6 +332,7 @@ pub struct FxoRole<'a> {
     pub max_calls_per_hour: u32,
     pub allow_digits_after_answer: bool,
     pub allow_flash: bool,
+    pub allow_direct_seize: bool,
 }
 
 /// A validated FXO port's inbound handling.
@@ -386,6 +390,7 @@ impl Port {
                     .unwrap_or(DEFAULT_MAX_CALLS_PER_HOUR),
                 allow_digits_after_answer: self.allow_digits_after_answer.unwrap_or(true),
                 allow_flash: self.allow_flash.unwrap_or(false),
+                allow_direct_seize: self.allow_direct_seize.unwrap_or(false),
             }),
         }
     }

@@ -330,6 +330,7 @@ fn fxs_port(r: &mut Report<'_>, c: &Config, p: &Port, i: usize) {
             p.allow_digits_after_answer.is_some(),
         ),
         ("allow_flash", p.allow_flash.is_some()),
+        ("allow_direct_seize", p.allow_direct_seize.is_some()),
     ] {
         if set {
             r.err(f(name), "applies to FXO ports only");

@@ -189,6 +189,7 @@ impl PortRunner {
                         max_calls_per_hour: Some(role.max_calls_per_hour),
                         digits_after_answer: role.allow_digits_after_answer,
                         flash: role.allow_flash,
+                        direct_seize: role.allow_direct_seize,
                     },
                     ..FxoConfig::default()
                 };

@@ -54,6 +54,10 @@ pub struct FxoPolicy {
     pub digits_after_answer: bool,
     /// An RFC 4733 hook flash from the far end flashes the line.
     pub flash: bool,
+    /// A SIP call without a number (the port's own) seizes the line: the caller gets the
+    /// line's dial tone, and dials with RFC 4733 digits (each only while the allow-list can
+    /// still match) or with DTMF in its audio, which nothing here can hold back.
+    pub direct_seize: bool,
 }
 
 impl Default for FxoPolicy {
@@ -66,6 +70,7 @@ impl Default for FxoPolicy {
             max_calls_per_hour: None,
             digits_after_answer: true,
             flash: false,
+            direct_seize: false,
         }
     }
 }

@@ -642,8 +642,17 @@ fn far_digits_reach_the_line_only_after_the_answer_and_when_allowed() {
 
 #[test]
 fn seizing_the_line_by_its_number_dials_only_what_the_allow_list_can_match() {
+    let (mut p, t) = port(FxoConfig::default());
+    // Refused unless allowed: the caller would get the line's dial tone.
+    assert_eq!(
+        p.handle(t, incoming("")),
+        vec![Output::Sip(SipIntent::Reject(403))]
+    );
     let (mut p, t) = port(FxoConfig {
-        policy: allow("{ [1-8]xx | 911 }"),
+        policy: FxoPolicy {
+            direct_seize: true,
+            ..allow("{ [1-8]xx | 911 }")
+        },
         ..FxoConfig::default()
     });
     assert_eq!(
