@@ -546,7 +546,7 @@ fn two_stage_needs_a_disa_pin_that_is_not_obvious() {
     assert!(stderr.lines().any(|l| l.starts_with(&want)), "{stderr}");
     let opted_out = edit(GOOD, "disa_pin = \"590713\"", "disa_pin_required = false");
     assert!(check(&opted_out).0, "explicit open DISA refused");
-    for weak in ["1234", "0000", "987654", "12ab"] {
+    for weak in ["5907", "000000", "987654", "12ab56"] {
         let bad = edit(GOOD, "590713", weak);
         let line = line_of(&bad, &format!("disa_pin = \"{weak}\""));
         let (ok, _, stderr) = check(&bad);
