@@ -350,6 +350,15 @@ impl<C: DigitCollector> FxoPort<C> {
             ) if self.cfg.disconnect.tone => {
                 self.far_hangup(&mut out);
             }
+            // Dial tone once the call is up: the far party has gone and the exchange offers
+            // the line for a new number, which far digits (RFC 4733 or in the audio) would
+            // dial past the allow-list. Unless flashes are allowed (a recall dial tone is
+            // then expected), that ends the call.
+            (FxoState::Talking, Input::Audio(LineAudio::Tone(ProgressTone::Dial)))
+                if !self.cfg.policy.flash =>
+            {
+                self.far_hangup(&mut out);
+            }
             // The far party flashed (a phone's recall on the far gateway): flash the line.
             (FxoState::Talking, Input::FarEvent(EVENT_FLASH)) if self.cfg.policy.flash => {
                 let duration_ms = u16::try_from(self.cfg.flash.as_millis()).unwrap_or(u16::MAX);

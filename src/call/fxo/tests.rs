@@ -674,3 +674,26 @@ fn seizing_the_line_by_its_number_dials_only_what_the_allow_list_can_match() {
     // `*` and `0` can start no allowed number; 911 completes one; nothing may follow.
     assert_eq!(dialled, "911");
 }
+
+#[test]
+fn dial_tone_once_the_call_is_up_ends_it_unless_flashes_are_allowed() {
+    let (mut p, t) = talking(FxoConfig::default());
+    assert_eq!(
+        p.handle(t, Input::Audio(LineAudio::Tone(ProgressTone::Dial))),
+        hung_up()
+    );
+    assert_eq!(p.state(), &FxoState::Idle);
+    // With flashes allowed, a recall dial tone is part of the call (transfer).
+    let (mut p, t) = talking(FxoConfig {
+        policy: FxoPolicy {
+            flash: true,
+            ..FxoPolicy::default()
+        },
+        ..FxoConfig::default()
+    });
+    assert_eq!(
+        p.handle(t, Input::Audio(LineAudio::Tone(ProgressTone::Dial))),
+        vec![]
+    );
+    assert_eq!(p.state(), &FxoState::Talking);
+}
