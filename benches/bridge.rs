@@ -56,6 +56,7 @@ fn engine(sock: UdpSocket, peer: std::net::SocketAddr) -> Engine {
             profile: CountryProfile::builtin(Country::Us),
             jitter: tipring_media::jitter::JitterConfig::default(),
             caller_id: FskStandard::Bell202,
+            far_digits: true,
         },
         sock,
         Arc::new(Stats::default()),

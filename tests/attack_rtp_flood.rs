@@ -80,6 +80,7 @@ fn config(remote: SocketAddr) -> BridgeConfig {
             ..tipring_media::jitter::JitterConfig::default()
         },
         caller_id: FskStandard::Bell202,
+        far_digits: true,
     }
 }
 

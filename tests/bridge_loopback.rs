@@ -98,6 +98,7 @@ fn config(law: Law, pt: u8, remote: Option<SocketAddr>) -> BridgeConfig {
         profile: CountryProfile::builtin(Country::Us),
         jitter: tipring_media::jitter::JitterConfig::default(),
         caller_id: FskStandard::Bell202,
+        far_digits: true,
     }
 }
 

@@ -106,6 +106,7 @@ fn line_call_goes_to_the_hotline_and_sip_call_is_dialled_answered_and_ended() {
             profile,
             jitter: tipring_media::jitter::JitterConfig::default(),
             caller_id: FskStandard::Bell202,
+            far_digits: true,
         },
     )
     .unwrap();

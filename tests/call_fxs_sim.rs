@@ -128,6 +128,7 @@ fn phone_dials_out_in_band_then_takes_an_incoming_call_with_caller_id() {
             profile,
             jitter: tipring_media::jitter::JitterConfig::default(),
             caller_id: FskStandard::Bell202,
+            far_digits: true,
         },
     )
     .unwrap();

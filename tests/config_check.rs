@@ -548,3 +548,60 @@ fn bad_allow_target() {
         ),
     );
 }
+
+/// Open DISA (issue 13): two-stage dialling from the PSTN needs a PIN unless explicitly
+/// opted out, and an obvious PIN is refused.
+#[test]
+fn two_stage_needs_a_disa_pin_that_is_not_obvious() {
+    let open = edit(GOOD, "disa_pin = \"590713\"\n", "");
+    // A missing field is reported at its table.
+    let line = line_of(&open, "index = 3") - 1;
+    let (ok, _, stderr) = check(&open);
+    assert!(!ok, "two-stage without a PIN accepted");
+    let want = format!("tipring.toml:{line}: ports[3].disa_pin: inbound = \"two-stage\"");
+    assert!(stderr.lines().any(|l| l.starts_with(&want)), "{stderr}");
+    let opted_out = edit(GOOD, "disa_pin = \"590713\"", "disa_pin_required = false");
+    assert!(check(&opted_out).0, "explicit open DISA refused");
+    for weak in ["5907", "000000", "987654", "12ab56"] {
+        let bad = edit(GOOD, "590713", weak);
+        let line = line_of(&bad, &format!("disa_pin = \"{weak}\""));
+        let (ok, _, stderr) = check(&bad);
+        assert!(!ok, "PIN {weak} accepted");
+        let want = format!("tipring.toml:{line}: ports[3].disa_pin: ");
+        assert!(stderr.lines().any(|l| l.starts_with(&want)), "{stderr}");
+    }
+}
+
+#[test]
+fn fxo_policy_knobs_are_checked() {
+    let bad = edit(
+        GOOD,
+        "dial_allow = \"{ [2-4]xx | 911 }\"",
+        "dial_allow = \"[9-1]x\"",
+    );
+    let line = line_of(&bad, "[9-1]x");
+    assert_error(
+        &bad,
+        &format!(
+            "tipring.toml:{line}: ports[3].dial_allow: digit map: at column 4: range 9-1 runs backwards"
+        ),
+    );
+    let bad = edit(GOOD, "max_call_s = 3600", "max_call_s = 5");
+    let line = line_of(&bad, "max_call_s = 5");
+    assert_error(
+        &bad,
+        &format!("tipring.toml:{line}: ports[3].max_call_s: 5 is not in 60..=86400"),
+    );
+    let bad = edit(GOOD, "max_calls_per_hour = 20", "max_calls_per_hour = 0");
+    let line = line_of(&bad, "max_calls_per_hour = 0");
+    assert_error(
+        &bad,
+        &format!("tipring.toml:{line}: ports[3].max_calls_per_hour: 0 is not in 1..=3600"),
+    );
+    let (ok, stdout, stderr) = check(GOOD);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("allows { [2-4]xx | 911 }, DISA PIN set, calls up to 3600 s, 20 per hour"),
+        "{stdout}"
+    );
+}

@@ -21,7 +21,8 @@ use tipring_hal::model::Command;
 /// Gateway 2's FXO line: DTMF dialling, answered on the exchange's polarity reversal.
 fn fxo(gw1: SocketAddr) -> String {
     format!(
-        "[[ports]]\nindex = 2\nkind = \"fxo\"\nnumber = \"300\"\ninbound = \"hotline\"\nhotline = \"sip:100@{gw1}\"\ndialing = \"dtmf\"\nanswer_supervision = \"polarity-reversal\"\n"
+        "[[ports]]\nindex = 2\nkind = \"fxo\"\nnumber = \"300\"\ninbound = \"hotline\"\nhotline = \"sip:100@{gw1}\"\ndialing = \"dtmf\"\nanswer_supervision = \"polarity-reversal\"\n\
+         dial_allow = \"9xxx\"\nallow_flash = true\n"
     )
 }
 
@@ -394,7 +395,8 @@ fn exits_with_failure_when_its_sip_address_is_taken() {
 fn fxo_two_stage_dialling_reaches_a_phone() {
     let _serial = serial();
     let two_stage = |_| {
-        "[[ports]]\nindex = 3\nkind = \"fxo\"\nnumber = \"301\"\ninbound = \"two-stage\"\ndial_plan = \"ext\"\nrings_before_seize = 1\n".to_string()
+        "[[ports]]\nindex = 3\nkind = \"fxo\"\nnumber = \"301\"\ninbound = \"two-stage\"\ndial_plan = \"ext\"\nrings_before_seize = 1\n\
+         disa_pin_required = false\n".to_string()
     };
     let mut b = bed("tipring-run-2stage", &fxs("100", "Desk"), &two_stage);
     run(

@@ -64,6 +64,7 @@ index = 2
 kind = "fxo"
 inbound = "two-stage"
 dial_plan = "p"
+disa_pin = "590713"
 [dial_plans]
 p = "x.T"
 [security]
@@ -447,7 +448,7 @@ fn auth_gateway(tag: &str, algorithms: Option<&str>) -> (Node, TempDir) {
     let conf = Conf::new(sip)
         .ports(
             "[[ports]]\nindex = 2\nkind = \"fxo\"\nnumber = \"300\"\ninbound = \"two-stage\"\n\
-             dial_plan = \"ext\"\n",
+             dial_plan = \"ext\"\ndisa_pin = \"590713\"\nallow_direct_seize = true\n",
         )
         .security(&format!(
             "inbound_auth = [{{ username = \"trunk\", password = \"long-enough\" }}]\n{list}"

@@ -86,6 +86,8 @@ pub struct Engine {
     events_in: TelephoneEventReceiver,
     /// The far event regenerated to the line, and when its last packet came.
     regen: Option<(Oscillator, Oscillator, Instant)>,
+    /// Far digits are regenerated ([`BridgeConfig::far_digits`]).
+    far_digits: bool,
     tone: Option<ToneGenerator>,
     dialler: DtmfGenerator,
     caller_id: Option<FskTransmitter>,
@@ -149,6 +151,7 @@ impl Engine {
             event_end: None,
             events_in: TelephoneEventReceiver::new(),
             regen: None,
+            far_digits: cfg.far_digits,
             tone: None,
             dialler: DtmfGenerator::new(DtmfParams::default()),
             caller_id: None,
@@ -405,6 +408,7 @@ impl Engine {
                     self.regen = b
                         .event
                         .key()
+                        .filter(|_| self.far_digits)
                         .and_then(|k| Digit::from_char(k).ok())
                         .map(|d| {
                             let (lo, hi) = d.frequencies();
@@ -577,6 +581,7 @@ mod tests {
             profile: CountryProfile::builtin(Country::Us),
             jitter,
             caller_id: FskStandard::Bell202,
+            far_digits: true,
         }
     }
 
@@ -660,5 +665,34 @@ mod tests {
         let s = stats.snapshot();
         assert_eq!((s.foreign, s.rx_dropped), (RX_BUDGET + 10, 120 - RX_BUDGET));
         assert_eq!(s.rx_overloaded, 1);
+    }
+
+    /// An RFC 4733 digit from the far end is regenerated to the line only when the
+    /// bridge's `far_digits` says so (FXS); otherwise it is only reported (FXO: the port's
+    /// machine decides).
+    #[test]
+    fn far_digits_are_regenerated_only_when_configured() {
+        for far_digits in [true, false] {
+            let socket = UdpSocket::bind("127.0.13.1:0").unwrap();
+            let far = UdpSocket::bind("127.0.13.1:0").unwrap();
+            let (tx, rx) = std::sync::mpsc::sync_channel(4);
+            let cfg = BridgeConfig {
+                event_payload_type: Some(101),
+                remote: Some(far.local_addr().unwrap()),
+                far_digits,
+                ..config(JitterConfig::default())
+            };
+            let to = socket.local_addr().unwrap();
+            socket.set_nonblocking(true).unwrap();
+            let mut e = Engine::new(cfg, socket, Arc::new(Stats::default()), tx).unwrap();
+            // RTP (RFC 3550 §5.1), PT 101, marker; event 5, volume 10, duration 160.
+            let mut pkt = vec![0x80, 0x80 | 101, 0, 1, 0, 0, 0, 160, 0, 0, 0, 7];
+            pkt.extend_from_slice(&[5, 10, 0, 160]);
+            far.send_to(&pkt, to).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            e.receive(Instant::from_micros(1_000));
+            assert_eq!(rx.try_recv(), Ok(Report::EventReceived(5)));
+            assert_eq!(e.regen.is_some(), far_digits, "far_digits = {far_digits}");
+        }
     }
 }

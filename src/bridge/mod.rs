@@ -60,6 +60,10 @@ pub struct BridgeConfig {
     pub jitter: JitterConfig,
     /// Caller-ID modulation for [`Control::CallerId`] (Bell 202 or V.23).
     pub caller_id: FskStandard,
+    /// Regenerate the far end's RFC 4733 digits as tones to the line (FXS). `false` (FXO):
+    /// they are only reported ([`Report::EventReceived`]) and the port's machine dials
+    /// those its policy allows.
+    pub far_digits: bool,
 }
 
 /// Commands from signalling.

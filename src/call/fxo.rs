@@ -6,6 +6,12 @@
 //! on 200. From SIP: seize → wait for dial tone (or a fixed delay) → dial (DTMF or pulse)
 //! → early media so the caller hears the line → answer right after dialling or on polarity
 //! reversal. Far hangup: loop-current drop, polarity reversal, busy/reorder tone, silence.
+//!
+//! The line's [`FxoPolicy`] bounds what it can be made to do: numbers outside the
+//! allow-list are refused (403 to SIP, reorder to the line) before anything is seized or
+//! called, a two-stage caller enters a PIN first, calls are limited in length and number,
+//! and the far end's RFC 4733 digits and flash reach the line only as the policy says
+//! (the bridge does not regenerate far digits for an FXO port: this machine dials them).
 
 use super::collector::{Collect, DigitCollector};
 use super::events::{
@@ -15,6 +21,16 @@ use super::events::{
 use super::timers::{Timer, Timers};
 use std::time::{Duration, Instant};
 use tipring_hal::model::{Command, Event};
+
+mod policy;
+
+pub use policy::{CallRate, DEFAULT_PIN_TRIES, DialAllow, FxoPolicy, MAX_PIN, pin_weakness};
+use policy::{event_digit, pin_matches};
+
+/// A PSTN caller has this long for each PIN attempt.
+pub const PIN_TIMEOUT: Duration = Duration::from_secs(15);
+/// Reorder plays this long to a refused PSTN caller before the line is released.
+pub const REFUSED_REORDER: Duration = Duration::from_secs(4);
 
 /// What a call ringing in from the line does once the line is seized.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,6 +100,8 @@ pub struct FxoConfig {
     /// Length of the hook flash sent to the line when the far end signals one (RFC 4733
     /// event 16): the exchange's recall / register-recall, e.g. to transfer.
     pub flash: Duration,
+    /// What the line may be made to do.
+    pub policy: FxoPolicy,
 }
 
 impl Default for FxoConfig {
@@ -107,6 +125,7 @@ impl Default for FxoConfig {
             ring_gone: Duration::from_secs(8),
             no_answer: Duration::from_secs(90),
             flash: Duration::from_millis(u64::from(DEFAULT_FLASH_MS)),
+            policy: FxoPolicy::default(),
         }
     }
 }
@@ -124,8 +143,15 @@ pub enum FxoState {
     Ringing {
         rings: u32,
     },
+    /// Seized, dial tone to the line, collecting the DISA PIN; `tries` wrong so far.
+    Pin {
+        tries: u32,
+    },
     /// Seized, dial tone to the line, collecting digits.
     Collecting,
+    /// Seized, reorder to the line (wrong PIN, or a number the policy refuses): released
+    /// when it has played, without a SIP call.
+    Refused,
     /// Seized, our INVITE out, waiting for the answer.
     Calling,
     /// A SIP call for the line: seized, waiting for dial tone or the delay.
@@ -148,8 +174,16 @@ pub struct FxoPort<C> {
     reversed: bool,
     /// The media bridge runs.
     media: bool,
-    /// Dial tone plays to the line (two-stage) until the first digit.
+    /// A tone (dial tone, reorder after a wrong PIN) plays to the line until the next digit.
     dial_tone: bool,
+    /// Digits entered so far: the DISA PIN (two-stage), or the far end's digits dialled
+    /// into the line (direct seizure).
+    entry: String,
+    /// Seizures of the last hour.
+    rate: CallRate,
+    /// A SIP call seized the line without a number (the port's own number): the far end's
+    /// digits are its dialling, each let through only while the allow-list can match.
+    direct: bool,
 }
 
 impl<C: DigitCollector> FxoPort<C> {
@@ -164,6 +198,9 @@ impl<C: DigitCollector> FxoPort<C> {
             reversed: false,
             media: false,
             dial_tone: false,
+            entry: String::new(),
+            rate: CallRate::default(),
+            direct: false,
         }
     }
 
@@ -211,7 +248,14 @@ impl<C: DigitCollector> FxoPort<C> {
                         out.push(Output::Tone(ProgressTone::Silence));
                     }
                     let verdict = self.collector.digit(now, c);
-                    self.collected(verdict, &mut out);
+                    self.collected(now, verdict, &mut out);
+                }
+            }
+            (FxoState::Pin { tries }, input @ Input::InbandDigit(_))
+            | (FxoState::Pin { tries }, input @ Input::Line(Event::Digit { .. })) => {
+                let tries = *tries;
+                if let Some(c) = digit_char(&input) {
+                    self.pin_digit(now, tries, c, &mut out);
                 }
             }
             (FxoState::Calling, Input::Sip(SipEvent::Ringing)) => {
@@ -232,7 +276,22 @@ impl<C: DigitCollector> FxoPort<C> {
             }
             // A SIP call for the line.
             (FxoState::Idle, Input::Sip(SipEvent::IncomingCall { number, .. })) => {
+                // An empty number seizes the line itself (the port's own number).
+                let allowed = if number.is_empty() {
+                    self.cfg.policy.direct_seize
+                } else {
+                    self.cfg.policy.allow.allows(&number)
+                };
+                if !allowed {
+                    out.push(Output::Sip(SipIntent::Reject(403)));
+                    return out;
+                }
+                if !self.rate.admit(now, self.cfg.policy.max_calls_per_hour) {
+                    out.push(Output::Sip(SipIntent::Reject(503)));
+                    return out;
+                }
                 self.timers.cancel_all();
+                self.direct = number.is_empty();
                 self.number = number;
                 out.push(Output::Line(Command::Seize));
                 let wait = match self.cfg.dial_wait {
@@ -266,9 +325,10 @@ impl<C: DigitCollector> FxoPort<C> {
                 self.release(&mut out);
             }
             // The caller on the line hung up before our call was answered.
-            (FxoState::Collecting | FxoState::Calling, Input::Line(Event::LoopCurrentOff))
-                if self.cfg.disconnect.loop_current_drop =>
-            {
+            (
+                FxoState::Pin { .. } | FxoState::Collecting | FxoState::Refused | FxoState::Calling,
+                Input::Line(Event::LoopCurrentOff),
+            ) if self.cfg.disconnect.loop_current_drop => {
                 if self.state == FxoState::Calling {
                     out.push(Output::Sip(SipIntent::Hangup));
                 }
@@ -290,10 +350,24 @@ impl<C: DigitCollector> FxoPort<C> {
             ) if self.cfg.disconnect.tone => {
                 self.far_hangup(&mut out);
             }
+            // Dial tone once the call is up: the far party has gone and the exchange offers
+            // the line for a new number, which far digits (RFC 4733 or in the audio) would
+            // dial past the allow-list. Unless flashes are allowed (a recall dial tone is
+            // then expected), that ends the call.
+            (FxoState::Talking, Input::Audio(LineAudio::Tone(ProgressTone::Dial)))
+                if !self.cfg.policy.flash =>
+            {
+                self.far_hangup(&mut out);
+            }
             // The far party flashed (a phone's recall on the far gateway): flash the line.
-            (FxoState::Talking, Input::FarEvent(EVENT_FLASH)) => {
+            (FxoState::Talking, Input::FarEvent(EVENT_FLASH)) if self.cfg.policy.flash => {
                 let duration_ms = u16::try_from(self.cfg.flash.as_millis()).unwrap_or(u16::MAX);
                 out.push(Output::Line(Command::HookFlash { duration_ms }));
+            }
+            (FxoState::Dialled | FxoState::Talking, Input::FarEvent(code)) => {
+                if let Some(c) = event_digit(code) {
+                    self.far_digit(c, &mut out);
+                }
             }
             (FxoState::Talking, Input::Audio(LineAudio::Activity)) => {
                 if let Some(s) = self.cfg.disconnect.silence {
@@ -312,7 +386,7 @@ impl<C: DigitCollector> FxoPort<C> {
             && self.collector.next_deadline().is_some_and(|d| d <= now)
         {
             let verdict = self.collector.poll(now);
-            self.collected(verdict, &mut out);
+            self.collected(now, verdict, &mut out);
         }
         while let Some(t) = self.timers.expired(now) {
             match (t, &self.state) {
@@ -328,7 +402,12 @@ impl<C: DigitCollector> FxoPort<C> {
                     out.push(Output::Sip(SipIntent::Reject(480)));
                     self.release(&mut out);
                 }
-                (Timer::Silence, FxoState::Talking) => self.far_hangup(&mut out),
+                (Timer::Silence | Timer::MaxDuration, FxoState::Talking) => {
+                    self.far_hangup(&mut out)
+                }
+                (Timer::Pin, FxoState::Pin { .. }) | (Timer::Lockout, FxoState::Refused) => {
+                    self.release(&mut out)
+                }
                 _ => {}
             }
         }
@@ -338,6 +417,11 @@ impl<C: DigitCollector> FxoPort<C> {
     /// Seizes a ringing line and starts the call toward SIP.
     fn answer_line(&mut self, now: Instant, out: &mut Vec<Output>) {
         self.timers.cancel(Timer::RingGone);
+        if !self.rate.admit(now, self.cfg.policy.max_calls_per_hour) {
+            // Over the hourly limit: the line rings on unanswered.
+            self.idle();
+            return;
+        }
         out.push(Output::Line(Command::Seize));
         match &self.cfg.inbound {
             FxoInbound::Hotline(uri) => {
@@ -347,22 +431,91 @@ impl<C: DigitCollector> FxoPort<C> {
                 }));
                 self.state = FxoState::Calling;
             }
-            FxoInbound::TwoStage => {
+            FxoInbound::TwoStage if self.cfg.policy.pin.is_some() => {
                 out.push(Output::Tone(ProgressTone::Dial));
                 self.dial_tone = true;
-                self.state = FxoState::Collecting;
-                let verdict = self.collector.start(now);
-                self.collected(verdict, out);
+                self.entry.clear();
+                self.timers.set(Timer::Pin, now + PIN_TIMEOUT);
+                self.state = FxoState::Pin { tries: 0 };
             }
+            FxoInbound::TwoStage => self.start_collecting(now, out),
         }
     }
 
-    fn collected(&mut self, verdict: Collect, out: &mut Vec<Output>) {
+    /// Dial tone and the dial plan, for a two-stage caller (after the PIN, if any).
+    fn start_collecting(&mut self, now: Instant, out: &mut Vec<Output>) {
+        out.push(Output::Tone(ProgressTone::Dial));
+        self.dial_tone = true;
+        self.state = FxoState::Collecting;
+        let verdict = self.collector.start(now);
+        self.collected(now, verdict, out);
+    }
+
+    /// One digit of the DISA PIN; `#` ends it.
+    fn pin_digit(&mut self, now: Instant, tries: u32, c: char, out: &mut Vec<Output>) {
+        if std::mem::take(&mut self.dial_tone) {
+            out.push(Output::Tone(ProgressTone::Silence));
+        }
+        self.timers.set(Timer::Pin, now + PIN_TIMEOUT);
+        if c != '#' {
+            if self.entry.len() <= MAX_PIN {
+                self.entry.push(c);
+            }
+            return;
+        }
+        let entered = std::mem::take(&mut self.entry);
+        let pin = self.cfg.policy.pin.as_deref().unwrap_or_default();
+        if pin_matches(&entered, pin) {
+            self.timers.cancel(Timer::Pin);
+            self.start_collecting(now, out);
+        } else if tries + 1 >= self.cfg.policy.pin_tries {
+            self.refuse(now, out);
+        } else {
+            out.push(Output::Tone(ProgressTone::Reorder));
+            self.dial_tone = true;
+            self.state = FxoState::Pin { tries: tries + 1 };
+        }
+    }
+
+    /// Reorder to the line, released once it has played; no SIP call.
+    fn refuse(&mut self, now: Instant, out: &mut Vec<Output>) {
+        out.push(Output::Tone(ProgressTone::Reorder));
+        self.dial_tone = false;
+        self.timers.cancel_all();
+        self.timers.set(Timer::Lockout, now + REFUSED_REORDER);
+        self.state = FxoState::Refused;
+    }
+
+    /// An RFC 4733 digit from the far end, in a call dialled or up on the line.
+    fn far_digit(&mut self, c: char, out: &mut Vec<Output>) {
+        let pass = if self.direct {
+            // The far end dials through the line's own dial tone: the whole string so far
+            // must still be able to become an allowed number.
+            let mut next = self.entry.clone();
+            next.push(c);
+            let ok = next.len() <= MAX_PIN && self.cfg.policy.allow.admits_prefix(&next);
+            if ok {
+                self.entry = next;
+            }
+            ok
+        } else {
+            self.state == FxoState::Talking && self.cfg.policy.digits_after_answer
+        };
+        if pass {
+            out.push(Output::DialDtmf(c.to_string()));
+        }
+    }
+
+    fn collected(&mut self, now: Instant, verdict: Collect, out: &mut Vec<Output>) {
         match verdict {
             Collect::More => {}
             Collect::Complete(target) => {
                 if std::mem::take(&mut self.dial_tone) {
                     out.push(Output::Tone(ProgressTone::Silence));
+                }
+                if !self.cfg.policy.allow.allows(&target) {
+                    self.refuse(now, out);
+                    return;
                 }
                 out.push(Output::Sip(SipIntent::PlaceCall {
                     target,
@@ -414,6 +567,9 @@ impl<C: DigitCollector> FxoPort<C> {
         if let Some(s) = self.cfg.disconnect.silence {
             self.timers.set(Timer::Silence, now + s);
         }
+        if let Some(max) = self.cfg.policy.max_call {
+            self.timers.set(Timer::MaxDuration, now + max);
+        }
         self.state = FxoState::Talking;
     }
 
@@ -442,6 +598,8 @@ impl<C: DigitCollector> FxoPort<C> {
         self.reversed = false;
         self.dial_tone = false;
         self.number.clear();
+        self.entry.clear();
+        self.direct = false;
         self.state = FxoState::Idle;
     }
 }

@@ -20,9 +20,13 @@ pub enum Timer {
     DialDone,
     /// FXO: no far audio for this long means the far end hung up.
     Silence,
+    /// FXO: a PSTN caller has this long to enter the DISA PIN.
+    Pin,
+    /// FXO: the call has lasted the longest allowed.
+    MaxDuration,
 }
 
-const COUNT: usize = 7;
+const COUNT: usize = 9;
 
 impl Timer {
     fn index(self) -> usize {
@@ -34,6 +38,8 @@ impl Timer {
             Timer::DialDelay => 4,
             Timer::DialDone => 5,
             Timer::Silence => 6,
+            Timer::Pin => 7,
+            Timer::MaxDuration => 8,
         }
     }
     const ALL: [Timer; COUNT] = [
@@ -44,6 +50,8 @@ impl Timer {
         Timer::DialDelay,
         Timer::DialDone,
         Timer::Silence,
+        Timer::Pin,
+        Timer::MaxDuration,
     ];
 }
 

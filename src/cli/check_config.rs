@@ -118,7 +118,8 @@ fn summary(file: &str, l: &Loaded) -> String {
                 dial_plan.unwrap_or("-")
             ),
             PortRole::Fxo(f) => format!(
-                "FXO, inbound {}, seize after {} ring(s), dial {:?}, answer {:?}, far hangup {:?}, flash {} ms",
+                "FXO, inbound {}, seize after {} ring(s), dial {:?}, answer {:?}, far hangup {:?}, flash {} ms; \
+                 allows {}, DISA PIN {}, calls up to {} s, {} per hour, far digits after answer {}, far flash {}",
                 match f.inbound {
                     FxoInboundRole::Hotline { uri } => format!("hotline to {uri}"),
                     FxoInboundRole::TwoStage { dial_plan } =>
@@ -128,7 +129,21 @@ fn summary(file: &str, l: &Loaded) -> String {
                 f.dialing,
                 f.answer_supervision,
                 f.far_hangup,
-                f.flash_ms
+                f.flash_ms,
+                f.dial_allow,
+                if f.disa_pin.is_some() { "set" } else { "none" },
+                f.max_call_s,
+                f.max_calls_per_hour,
+                if f.allow_digits_after_answer {
+                    "dialled"
+                } else {
+                    "dropped"
+                },
+                if f.allow_flash {
+                    "flashes the line"
+                } else {
+                    "dropped"
+                },
             ),
         };
         let _ = writeln!(

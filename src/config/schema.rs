@@ -201,7 +201,41 @@ pub struct Port {
     /// FXO: length of the hook flash sent to the line when the far end signals one.
     #[serde(default)]
     pub flash_ms: Option<u16>,
+    /// FXO: digit map of the numbers that may reach the line, dialled into it for a SIP
+    /// caller or sent toward SIP by a two-stage caller; [`DEFAULT_DIAL_ALLOW`] when absent.
+    #[serde(default)]
+    pub dial_allow: Option<String>,
+    /// FXO two-stage: the PIN a PSTN caller dials (then `#`) before dialling a number.
+    #[serde(default)]
+    pub disa_pin: Option<String>,
+    /// FXO two-stage: whether `disa_pin` is required (default true).
+    #[serde(default)]
+    pub disa_pin_required: Option<bool>,
+    /// FXO: longest call, seconds; then BYE and the line is released.
+    #[serde(default)]
+    pub max_call_s: Option<u32>,
+    /// FXO: seizures allowed in any hour, both ways.
+    #[serde(default)]
+    pub max_calls_per_hour: Option<u32>,
+    /// FXO: the far end's RFC 4733 digits are dialled into the line once the call is up.
+    #[serde(default)]
+    pub allow_digits_after_answer: Option<bool>,
+    /// FXO: the far end's RFC 4733 hook flash flashes the line.
+    #[serde(default)]
+    pub allow_flash: Option<bool>,
+    /// FXO: an INVITE for the port's own `number` seizes the line without dialling.
+    #[serde(default)]
+    pub allow_direct_seize: Option<bool>,
 }
+
+/// The numbers an FXO line takes when its port names no `dial_allow`: three-digit
+/// extensions of the PBX the line hangs on, and 911 (112 is among the extensions). No star
+/// code, no `0`/`1` prefix, no `+`, nothing longer.
+pub const DEFAULT_DIAL_ALLOW: &str = "{ [1-8]xx | 911 }";
+/// Default longest call on an FXO line, seconds (4 h).
+pub const DEFAULT_MAX_CALL_S: u32 = 4 * 3600;
+/// Default seizures per hour of an FXO line.
+pub const DEFAULT_MAX_CALLS_PER_HOUR: u32 = 60;
 
 fn default_warm_delay() -> u32 {
     4000
@@ -297,6 +331,15 @@ pub struct FxoRole<'a> {
     pub answer_supervision: AnswerSupervision,
     pub far_hangup: FarHangup,
     pub flash_ms: u16,
+    /// The allow-list digit map, as written.
+    pub dial_allow: &'a str,
+    /// Two-stage only: the DISA PIN.
+    pub disa_pin: Option<&'a str>,
+    pub max_call_s: u32,
+    pub max_calls_per_hour: u32,
+    pub allow_digits_after_answer: bool,
+    pub allow_flash: bool,
+    pub allow_direct_seize: bool,
 }
 
 /// A validated FXO port's inbound handling.
@@ -346,6 +389,15 @@ impl Port {
                 answer_supervision: self.answer_supervision.unwrap_or_default(),
                 far_hangup: self.far_hangup.unwrap_or_default(),
                 flash_ms: self.flash_ms.unwrap_or(crate::call::fxo::DEFAULT_FLASH_MS),
+                dial_allow: self.dial_allow.as_deref().unwrap_or(DEFAULT_DIAL_ALLOW),
+                disa_pin: self.disa_pin.as_deref(),
+                max_call_s: self.max_call_s.unwrap_or(DEFAULT_MAX_CALL_S),
+                max_calls_per_hour: self
+                    .max_calls_per_hour
+                    .unwrap_or(DEFAULT_MAX_CALLS_PER_HOUR),
+                allow_digits_after_answer: self.allow_digits_after_answer.unwrap_or(true),
+                allow_flash: self.allow_flash.unwrap_or(false),
+                allow_direct_seize: self.allow_direct_seize.unwrap_or(false),
             }),
         }
     }

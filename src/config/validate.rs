@@ -327,6 +327,17 @@ fn fxs_port(r: &mut Report<'_>, c: &Config, p: &Port, i: usize) {
         ("answer_supervision", p.answer_supervision.is_some()),
         ("far_hangup", p.far_hangup.is_some()),
         ("flash_ms", p.flash_ms.is_some()),
+        ("dial_allow", p.dial_allow.is_some()),
+        ("disa_pin", p.disa_pin.is_some()),
+        ("disa_pin_required", p.disa_pin_required.is_some()),
+        ("max_call_s", p.max_call_s.is_some()),
+        ("max_calls_per_hour", p.max_calls_per_hour.is_some()),
+        (
+            "allow_digits_after_answer",
+            p.allow_digits_after_answer.is_some(),
+        ),
+        ("allow_flash", p.allow_flash.is_some()),
+        ("allow_direct_seize", p.allow_direct_seize.is_some()),
     ] {
         if set {
             r.err(f(name), "applies to FXO ports only");
@@ -386,6 +397,7 @@ fn fxo_port(r: &mut Report<'_>, c: &Config, p: &Port, i: usize) {
     {
         r.err(f("flash_ms"), format!("{ms} is not in 50..=2000"));
     }
+    fxo_policy(r, p, i);
     if let Some(h) = p.far_hangup {
         if !h.loop_current_drop && !h.polarity_reversal && !h.busy_tone && h.silence_ms == 0 {
             r.err(
@@ -399,6 +411,41 @@ fn fxo_port(r: &mut Report<'_>, c: &Config, p: &Port, i: usize) {
                 format!("{} is not 0 (off) or in 5000..=600000", h.silence_ms),
             );
         }
+    }
+}
+
+/// What the line may be made to dial (issue 13): the allow-list, the DISA PIN, the limits.
+fn fxo_policy(r: &mut Report<'_>, p: &Port, i: usize) {
+    let f = |name: &str| format!("ports[{i}].{name}");
+    if let Some(m) = &p.dial_allow
+        && let Err(e) = crate::dialplan::DigitMap::parse(m)
+    {
+        r.err(f("dial_allow"), format!("digit map: {e}"));
+    }
+    let two_stage = p.inbound == Some(FxoInbound::TwoStage);
+    match &p.disa_pin {
+        Some(_) if !two_stage => r.err(f("disa_pin"), "applies to inbound = \"two-stage\" only"),
+        Some(pin) => {
+            if let Some(why) = crate::call::fxo::pin_weakness(pin) {
+                r.err(f("disa_pin"), why);
+            }
+        }
+        None if two_stage && p.disa_pin_required != Some(false) => r.err(
+            f("disa_pin"),
+            "inbound = \"two-stage\" lets any PSTN caller dial out through the account: \
+             set a disa_pin, or disa_pin_required = false to run an open DISA",
+        ),
+        None => {}
+    }
+    if let Some(s) = p.max_call_s
+        && !(60..=86_400).contains(&s)
+    {
+        r.err(f("max_call_s"), format!("{s} is not in 60..=86400"));
+    }
+    if let Some(n) = p.max_calls_per_hour
+        && !(1..=3_600).contains(&n)
+    {
+        r.err(f("max_calls_per_hour"), format!("{n} is not in 1..=3600"));
     }
 }
 

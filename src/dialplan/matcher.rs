@@ -222,6 +222,24 @@ fn judge(map: &DigitMap, digits: &[char]) -> Verdict {
     v
 }
 
+impl DigitMap {
+    /// Whether `number`, dialled as it stands, completes one of the map's patterns (at its
+    /// end, or at its `T`): the map as an allow-list of whole dial strings. A character no
+    /// caller can dial (`+`, letters) matches nothing.
+    pub fn allows(&self, number: &str) -> bool {
+        let digits: Vec<char> = number.chars().collect();
+        let v = judge(self, &digits);
+        !digits.is_empty() && (v.any.full || v.any.timer)
+    }
+
+    /// Whether `prefix` completes a pattern or could still with more digits.
+    pub fn admits_prefix(&self, prefix: &str) -> bool {
+        let digits: Vec<char> = prefix.chars().collect();
+        let v = judge(self, &digits);
+        v.any.full || v.any.timer || v.any.more
+    }
+}
+
 /// Collects one call's digits.
 #[derive(Debug, Clone)]
 pub struct Collector {

@@ -295,3 +295,32 @@ fn cisco_spa_style_map() {
     // A 1 followed by a 0/1 area code matches nothing.
     assert_eq!(dial(map, "10").1, Step::NoMatch(NoMatch::Invalid));
 }
+
+/// The map as an allow-list of whole numbers: extensions and 911 pass; star codes, premium
+/// and international numbers, `+` and partial numbers do not.
+#[test]
+fn allow_list_takes_whole_numbers_only() {
+    let allow = DigitMap::parse("{ [1-8]xx | 911 }").unwrap();
+    for ok in ["100", "899", "911", "112"] {
+        assert!(allow.allows(ok), "{ok}");
+    }
+    for no in [
+        "",
+        "10",
+        "1000",
+        "*72",
+        "*7215550100",
+        "19005550199",
+        "+15550100",
+        "011441234",
+        "900",
+        "9555",
+    ] {
+        assert!(!allow.allows(no), "{no}");
+    }
+    let timed = DigitMap::parse("9x.T").unwrap();
+    assert!(timed.allows("9555") && !timed.allows("8555"));
+    assert!(allow.admits_prefix("") && allow.admits_prefix("1") && allow.admits_prefix("91"));
+    assert!(allow.admits_prefix("911") && !allow.admits_prefix("9112"));
+    assert!(!allow.admits_prefix("*") && !allow.admits_prefix("0"));
+}

@@ -16,8 +16,8 @@ use super::collect::PlanCollector;
 use super::sip_side::MediaParams;
 use crate::bridge::{Control, Report};
 use crate::call::fxo::{
-    AnswerSupervision as Supervision, DialMethod, DialWait, Disconnect, FxoConfig, FxoInbound,
-    FxoPort, FxoState,
+    AnswerSupervision as Supervision, DEFAULT_PIN_TRIES, DialAllow, DialMethod, DialWait,
+    Disconnect, FxoConfig, FxoInbound, FxoPolicy, FxoPort, FxoState,
 };
 use crate::call::fxs::{FxsConfig, FxsPort, FxsState};
 use crate::call::{Input, LineAudio, MediaCmd, Output, ProgressTone, SipEvent, SipIntent};
@@ -179,6 +179,18 @@ impl PortRunner {
                             .then(|| Duration::from_millis(f.silence_ms.into())),
                     },
                     flash: Duration::from_millis(role.flash_ms.into()),
+                    policy: FxoPolicy {
+                        // Validated; a map that did not parse would allow nothing.
+                        allow: DigitMap::parse(role.dial_allow)
+                            .map_or(DialAllow::Nothing, DialAllow::Only),
+                        pin: role.disa_pin.map(str::to_owned),
+                        pin_tries: DEFAULT_PIN_TRIES,
+                        max_call: Some(Duration::from_secs(role.max_call_s.into())),
+                        max_calls_per_hour: Some(role.max_calls_per_hour),
+                        digits_after_answer: role.allow_digits_after_answer,
+                        flash: role.allow_flash,
+                        direct_seize: role.allow_direct_seize,
+                    },
                     ..FxoConfig::default()
                 };
                 let collector = PlanCollector::new(map(plan), timers, LineMode::Normal);
@@ -218,6 +230,13 @@ impl PortRunner {
     /// The machine's state, for the log.
     pub fn state(&self) -> String {
         self.machine.state()
+    }
+
+    /// Whether the port's bridge plays the far end's RFC 4733 digits to the line itself:
+    /// an FXS port's phone hears them; an FXO port's machine dials the ones its policy
+    /// lets through.
+    pub fn far_digits(&self) -> bool {
+        matches!(self.machine, Machine::Fxs(_))
     }
 
     /// Whether the port has no call.
@@ -296,7 +315,9 @@ impl PortRunner {
             },
             Machine::Fxo(m) => match m.state() {
                 FxoState::Idle | FxoState::Ringing { .. } => (false, false, None),
-                FxoState::Collecting => (false, false, Some(Command::Release)),
+                FxoState::Pin { .. } | FxoState::Collecting | FxoState::Refused => {
+                    (false, false, Some(Command::Release))
+                }
                 FxoState::Seized | FxoState::Dialled => (true, false, Some(Command::Release)),
                 FxoState::Calling | FxoState::Talking => (false, true, Some(Command::Release)),
             },

@@ -189,6 +189,7 @@ impl Port {
             profile: self.profile,
             jitter: self.jitter,
             caller_id: self.caller_id,
+            far_digits: self.runner.far_digits(),
         }
     }
 

@@ -292,6 +292,10 @@ fn hung_up() -> Vec<Output> {
 fn far_hook_flash_flashes_the_line_for_the_configured_time() {
     let (mut p, t) = talking(FxoConfig {
         flash: ms(120),
+        policy: FxoPolicy {
+            flash: true,
+            ..FxoPolicy::default()
+        },
         ..FxoConfig::default()
     });
     assert_eq!(
@@ -299,8 +303,11 @@ fn far_hook_flash_flashes_the_line_for_the_configured_time() {
         vec![Output::Line(Command::HookFlash { duration_ms: 120 })]
     );
     assert_eq!(p.state(), &FxoState::Talking);
-    // Digits are the bridge's business (played to the line); nothing else reacts.
-    assert_eq!(p.handle(t + ms(500), Input::FarEvent(5)), vec![]);
+    // A digit after the answer is dialled into the line (IVR navigation).
+    assert_eq!(
+        p.handle(t + ms(500), Input::FarEvent(5)),
+        vec![Output::DialDtmf("5".into())]
+    );
 }
 
 #[test]
@@ -403,4 +410,290 @@ fn unanswered_sip_call_into_the_line_is_released_with_480() {
             Output::Line(Command::Release)
         ]
     );
+}
+
+// The line's policy (issue 13: toll fraud).
+
+fn allow(map: &str) -> FxoPolicy {
+    FxoPolicy {
+        allow: DialAllow::Only(crate::dialplan::DigitMap::parse(map).unwrap()),
+        ..FxoPolicy::default()
+    }
+}
+
+#[test]
+fn sip_call_for_a_number_outside_the_allow_list_gets_403_and_never_seizes() {
+    let (mut p, t) = port(FxoConfig {
+        policy: allow("{ [1-8]xx | 911 }"),
+        ..FxoConfig::default()
+    });
+    for n in [
+        "*7215550100",
+        "19005550199",
+        "+15550100",
+        "011441234567",
+        "9555",
+    ] {
+        assert_eq!(
+            p.handle(t, incoming(n)),
+            vec![Output::Sip(SipIntent::Reject(403))],
+            "{n}"
+        );
+        assert_eq!(p.state(), &FxoState::Idle);
+    }
+    assert_eq!(
+        p.handle(t, incoming("911")),
+        vec![Output::Line(Command::Seize)]
+    );
+}
+
+/// Runs a two-stage line with `pin` and `policy` up to dial tone (or the PIN prompt).
+fn two_stage(policy: FxoPolicy) -> (FxoPort<LengthCollector>, Instant) {
+    let (mut p, t) = port(FxoConfig {
+        rings: 1,
+        policy,
+        ..FxoConfig::default()
+    });
+    assert_eq!(
+        ring(&mut p, t, 1),
+        vec![
+            Output::Line(Command::Seize),
+            Output::Tone(ProgressTone::Dial)
+        ]
+    );
+    (p, t + ms(3000))
+}
+
+fn dial_line(p: &mut FxoPort<LengthCollector>, t: Instant, digits: &str) -> Vec<Output> {
+    let mut out = Vec::new();
+    for (i, c) in digits.chars().enumerate() {
+        let d = Digit::from_char(c).unwrap();
+        out.extend(p.handle(t + ms(200 * i as u64), Input::InbandDigit(d)));
+    }
+    out
+}
+
+fn placed(out: &[Output]) -> bool {
+    out.iter()
+        .any(|o| matches!(o, Output::Sip(SipIntent::PlaceCall { .. })))
+}
+
+#[test]
+fn two_stage_number_outside_the_allow_list_gets_reorder_and_no_call() {
+    let (mut p, t) = two_stage(allow("{ [1-8]xx }"));
+    let out = dial_line(&mut p, t, "900");
+    assert_eq!(
+        out,
+        vec![
+            Output::Tone(ProgressTone::Silence),
+            Output::Tone(ProgressTone::Reorder)
+        ]
+    );
+    assert_eq!(p.state(), &FxoState::Refused);
+    assert_eq!(
+        p.poll(t + ms(400) + REFUSED_REORDER),
+        vec![Output::Line(Command::Release)]
+    );
+    assert_eq!(p.state(), &FxoState::Idle);
+}
+
+fn with_pin(pin: &str) -> FxoPolicy {
+    FxoPolicy {
+        pin: Some(pin.into()),
+        ..FxoPolicy::default()
+    }
+}
+
+#[test]
+fn disa_pin_then_hash_gives_a_second_dial_tone_and_the_dial_plan() {
+    let (mut p, t) = two_stage(with_pin("4829"));
+    assert_eq!(p.state(), &FxoState::Pin { tries: 0 });
+    // Digits before the PIN is accepted reach no dial plan.
+    let out = dial_line(&mut p, t, "4829#");
+    assert_eq!(
+        out,
+        vec![
+            Output::Tone(ProgressTone::Silence),
+            Output::Tone(ProgressTone::Dial)
+        ]
+    );
+    assert_eq!(p.state(), &FxoState::Collecting);
+    let out = dial_line(&mut p, t + ms(2000), "100");
+    assert!(placed(&out), "{out:?}");
+}
+
+#[test]
+fn wrong_disa_pins_get_reorder_and_after_the_last_try_the_line_is_released() {
+    let (mut p, t) = two_stage(with_pin("4829"));
+    let mut all = Vec::new();
+    for (i, wrong) in ["1234#", "4828#", "48290#"].iter().enumerate() {
+        let at = t + ms(2000 * i as u64);
+        let out = dial_line(&mut p, at, wrong);
+        assert!(
+            out.contains(&Output::Tone(ProgressTone::Reorder)),
+            "{out:?}"
+        );
+        all.extend(out);
+    }
+    assert_eq!(p.state(), &FxoState::Refused);
+    // Digits now reach nothing, not even the PIN.
+    all.extend(dial_line(&mut p, t + ms(7000), "4829#100"));
+    assert!(!placed(&all));
+    assert_eq!(p.state(), &FxoState::Refused);
+    assert_eq!(
+        p.poll(t + ms(5000) + REFUSED_REORDER),
+        vec![Output::Line(Command::Release)]
+    );
+}
+
+#[test]
+fn no_disa_pin_in_time_releases_the_line() {
+    let (mut p, t) = two_stage(with_pin("4829"));
+    dial_line(&mut p, t, "48");
+    assert_eq!(p.next_deadline(), Some(t + ms(200) + PIN_TIMEOUT));
+    assert_eq!(
+        p.poll(t + ms(200) + PIN_TIMEOUT),
+        vec![Output::Line(Command::Release)]
+    );
+    assert_eq!(p.state(), &FxoState::Idle);
+}
+
+#[test]
+fn a_call_longer_than_the_limit_is_ended_with_bye() {
+    let (mut p, t) = talking(FxoConfig {
+        disconnect: Disconnect {
+            silence: None,
+            ..FxoConfig::default().disconnect
+        },
+        policy: FxoPolicy {
+            max_call: Some(Duration::from_secs(60)),
+            ..FxoPolicy::default()
+        },
+        ..FxoConfig::default()
+    });
+    assert_eq!(p.next_deadline(), Some(t + ms(60_000)));
+    assert_eq!(p.poll(t + ms(59_999)), vec![]);
+    assert_eq!(p.poll(t + ms(60_000)), hung_up());
+    assert_eq!(p.state(), &FxoState::Idle);
+}
+
+#[test]
+fn seizures_beyond_the_hourly_limit_are_refused_both_ways() {
+    let (mut p, t) = port(FxoConfig {
+        rings: 1,
+        inbound: FxoInbound::Hotline("100".into()),
+        policy: FxoPolicy {
+            max_calls_per_hour: Some(2),
+            ..FxoPolicy::default()
+        },
+        ..FxoConfig::default()
+    });
+    for i in 0..2 {
+        let at = t + ms(10_000 * i);
+        assert_eq!(
+            p.handle(at, incoming("5556")),
+            vec![Output::Line(Command::Seize)]
+        );
+        p.handle(at + ms(100), sip(SipEvent::Cancelled));
+        assert_eq!(p.state(), &FxoState::Idle);
+    }
+    assert_eq!(
+        p.handle(t + ms(30_000), incoming("5556")),
+        vec![Output::Sip(SipIntent::Reject(503))]
+    );
+    // A ringing line is left ringing.
+    assert_eq!(ring(&mut p, t + ms(40_000), 1), vec![]);
+    assert_eq!(p.state(), &FxoState::Idle);
+    // An hour after the first seizure there is room again.
+    assert_eq!(
+        p.handle(t + ms(3_600_000), incoming("5556")),
+        vec![Output::Line(Command::Seize)]
+    );
+}
+
+#[test]
+fn far_flash_is_refused_by_default() {
+    let (mut p, t) = talking(FxoConfig::default());
+    assert_eq!(p.handle(t, Input::FarEvent(EVENT_FLASH)), vec![]);
+    assert_eq!(p.state(), &FxoState::Talking);
+}
+
+#[test]
+fn far_digits_reach_the_line_only_after_the_answer_and_when_allowed() {
+    let (mut p, t) = port(FxoConfig::default());
+    p.handle(t, incoming("5556"));
+    p.handle(
+        t + ms(400),
+        Input::Audio(LineAudio::Tone(ProgressTone::Dial)),
+    );
+    assert_eq!(p.state(), &FxoState::Dialled);
+    // While the number is still being dialled, nothing is added to it.
+    assert_eq!(p.handle(t + ms(500), Input::FarEvent(1)), vec![]);
+    let (mut p, t) = talking(FxoConfig {
+        policy: FxoPolicy {
+            digits_after_answer: false,
+            ..FxoPolicy::default()
+        },
+        ..FxoConfig::default()
+    });
+    assert_eq!(p.handle(t, Input::FarEvent(1)), vec![]);
+    assert_eq!(p.handle(t, Input::FarEvent(11)), vec![]);
+}
+
+#[test]
+fn seizing_the_line_by_its_number_dials_only_what_the_allow_list_can_match() {
+    let (mut p, t) = port(FxoConfig::default());
+    // Refused unless allowed: the caller would get the line's dial tone.
+    assert_eq!(
+        p.handle(t, incoming("")),
+        vec![Output::Sip(SipIntent::Reject(403))]
+    );
+    let (mut p, t) = port(FxoConfig {
+        policy: FxoPolicy {
+            direct_seize: true,
+            ..allow("{ [1-8]xx | 911 }")
+        },
+        ..FxoConfig::default()
+    });
+    assert_eq!(
+        p.handle(t, incoming("")),
+        vec![Output::Line(Command::Seize)]
+    );
+    p.handle(
+        t + ms(400),
+        Input::Audio(LineAudio::Tone(ProgressTone::Dial)),
+    );
+    let mut dialled = String::new();
+    for (i, code) in [10u8, 0, 9, 1, 1, 1, 5].into_iter().enumerate() {
+        for o in p.handle(t + ms(500 + 300 * i as u64), Input::FarEvent(code)) {
+            if let Output::DialDtmf(d) = o {
+                dialled += &d;
+            }
+        }
+    }
+    // `*` and `0` can start no allowed number; 911 completes one; nothing may follow.
+    assert_eq!(dialled, "911");
+}
+
+#[test]
+fn dial_tone_once_the_call_is_up_ends_it_unless_flashes_are_allowed() {
+    let (mut p, t) = talking(FxoConfig::default());
+    assert_eq!(
+        p.handle(t, Input::Audio(LineAudio::Tone(ProgressTone::Dial))),
+        hung_up()
+    );
+    assert_eq!(p.state(), &FxoState::Idle);
+    // With flashes allowed, a recall dial tone is part of the call (transfer).
+    let (mut p, t) = talking(FxoConfig {
+        policy: FxoPolicy {
+            flash: true,
+            ..FxoPolicy::default()
+        },
+        ..FxoConfig::default()
+    });
+    assert_eq!(
+        p.handle(t, Input::Audio(LineAudio::Tone(ProgressTone::Dial))),
+        vec![]
+    );
+    assert_eq!(p.state(), &FxoState::Talking);
 }

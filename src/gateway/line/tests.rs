@@ -28,6 +28,7 @@ hotline = "sip:desk@127.0.0.2"
 rings_before_seize = 1
 dialing = "pulse"
 answer_supervision = "polarity-reversal"
+dial_allow = "{ 2x | [1-8]xx }"
 [dial_plans]
 ext = "[1-8]xx"
 [security]
@@ -357,4 +358,38 @@ fn shutdown_of_fxo_lines_refuses_unanswered_calls_and_releases_seized_lines() {
 #[test]
 fn the_fallback_digit_map_parses() {
     assert!(DigitMap::parse(ANY_NUMBER).is_ok());
+}
+
+/// The shipped policy of an FXO port with no policy fields: outside the default allow-list
+/// (`{ [1-8]xx | 911 }`) a SIP caller gets 403 and the line is not seized; the bridge
+/// leaves far digits to the machine on FXO and plays them itself on FXS.
+#[test]
+fn fxo_default_allow_list_refuses_star_codes_premium_and_plus() {
+    let board = Path::new(env!("CARGO_MANIFEST_DIR")).join("board");
+    let text = CONFIG.replace("dial_allow = \"{ 2x | [1-8]xx }\"\n", "");
+    let l = crate::config::load_str("t.toml", &text, &board).unwrap();
+    let mut fxo = PortRunner::from_config(&l, &l.config.ports[1]);
+    let fxs = PortRunner::from_config(&l, &l.config.ports[0]);
+    assert!(fxs.far_digits() && !fxo.far_digits());
+    let t0 = Instant::now();
+    for number in ["*7215550100", "19005550199", "+15550100", "011441234567"] {
+        let call = SipEvent::IncomingCall {
+            caller: CallerInfo::default(),
+            number: number.into(),
+        };
+        assert_eq!(
+            fxo.sip_event(t0, call),
+            vec![Action::Sip(SipIntent::Reject(403))],
+            "{number}"
+        );
+        assert!(fxo.is_idle());
+    }
+    let call = SipEvent::IncomingCall {
+        caller: CallerInfo::default(),
+        number: "911".into(),
+    };
+    assert_eq!(
+        fxo.sip_event(t0, call),
+        vec![Action::Line(Command::Seize), Action::StartBridge(None)]
+    );
 }

@@ -42,11 +42,13 @@ index = 2
 kind = "fxo"
 inbound = "two-stage"
 dial_plan = "p"
+disa_pin = "590713"
 [[ports]]
 index = 3
 kind = "fxo"
 inbound = "two-stage"
 dial_plan = "p"
+disa_pin = "590713"
 [dial_plans]
 p = "x.T"
 {extra}
