@@ -164,3 +164,96 @@ impl std::ops::Index<&CallHandle> for CallTable {
         &self.calls[h]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transaction::{Peer, Transport};
+    use crate::ua::call::Role;
+
+    fn call(call_id: &str) -> Call {
+        Call {
+            role: Role::Uas,
+            state: CallState::Proceeding,
+            call_id: call_id.into(),
+            local_tag: "t".into(),
+            invite: Vec::new(),
+            invite_txn: None,
+            invite_peer: Peer {
+                transport: Transport::Udp,
+                addr: "127.0.0.1:5060".parse().unwrap(),
+            },
+            dialogs: Vec::new(),
+            confirmed: None,
+            from: String::new(),
+            from_display: None,
+            target: String::new(),
+            to: String::new(),
+            sdp: Vec::new(),
+            cseq: 1,
+            got_provisional: false,
+            cancel_pending: false,
+            cancelled: false,
+            targets: Vec::new(),
+            tried: Vec::new(),
+            redirects: 0,
+            auth: None,
+            answered_realms: Vec::new(),
+            acks: Vec::new(),
+            pending_ok: None,
+            out_reinvite: None,
+            in_reinvite: None,
+            glare_retry: None,
+            cancel_give_up: None,
+            ended_at: None,
+        }
+    }
+
+    #[test]
+    fn call_id_index_follows_inserts_and_removals() {
+        let mut t = CallTable::default();
+        t.insert(CallHandle(1), call("a"));
+        t.insert(CallHandle(2), call("b"));
+        t.insert(CallHandle(3), call("a"));
+        let a: Vec<u64> = t.with_call_id("a").map(|(h, _)| h.0).collect();
+        assert_eq!(a, [1, 3]);
+        t.remove(&CallHandle(1));
+        let a: Vec<u64> = t.with_call_id("a").map(|(h, _)| h.0).collect();
+        assert_eq!(a, [3]);
+        t.retain(|_, c| c.call_id != "a");
+        assert_eq!(t.with_call_id("a").count(), 0);
+        assert_eq!(t.with_call_id("b").count(), 1);
+        assert!(
+            !t.by_call_id.contains_key("a"),
+            "no empty entry left behind"
+        );
+    }
+
+    #[test]
+    fn a_deadline_changed_through_get_mut_is_refiled() {
+        let t1 = Duration::from_millis(500);
+        let t0 = Instant::now();
+        let mut t = CallTable::default();
+        t.insert(CallHandle(1), call("a"));
+        t.insert(CallHandle(2), call("b"));
+        assert_eq!(t.next_deadline(t1), None);
+        t.get_mut(&CallHandle(2)).unwrap().cancel_give_up = Some(t0 + t1 * 4);
+        t.get_mut(&CallHandle(1)).unwrap().cancel_give_up = Some(t0 + t1 * 8);
+        assert_eq!(t.next_deadline(t1), Some(t0 + t1 * 4));
+        // Moved later: the stale earlier entry is skipped.
+        t.get_mut(&CallHandle(2)).unwrap().cancel_give_up = Some(t0 + t1 * 16);
+        assert_eq!(t.next_deadline(t1), Some(t0 + t1 * 8));
+        assert!(t.due(t0 + t1 * 7, t1).is_empty());
+        assert_eq!(t.due(t0 + t1 * 8, t1), [CallHandle(1)]);
+        // Still due (nothing changed it): filed again, and due again.
+        assert_eq!(t.next_deadline(t1), Some(t0 + t1 * 8));
+        t.get_mut(&CallHandle(1)).unwrap().cancel_give_up = None;
+        assert_eq!(t.next_deadline(t1), Some(t0 + t1 * 16));
+        // An ended call's deadline is when it is forgotten (64*T1 after it ended).
+        let c = t.get_mut(&CallHandle(2)).unwrap();
+        c.state = CallState::Terminated;
+        c.ended_at = Some(t0);
+        assert_eq!(t.next_deadline(t1), Some(t0 + t1 * 64));
+        assert_eq!(t.due(t0 + t1 * 64, t1), [CallHandle(2)]);
+    }
+}
