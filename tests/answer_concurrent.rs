@@ -156,3 +156,68 @@ fn hold_ms_hangs_up_with_bye() {
         "{out}"
     );
 }
+
+#[test]
+fn tone_runs_in_each_of_two_concurrent_calls() {
+    let _answer = Tipring::spawn(
+        "tone-answer",
+        &[
+            "answer",
+            "--listen",
+            "127.0.17.7:17861",
+            "--answer-after-ms",
+            "0",
+            "--tone",
+        ],
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let sip = std::net::UdpSocket::bind("127.0.17.8:0").unwrap();
+    let me = sip.local_addr().unwrap();
+    // Two calls, each offering its own RTP port; both are up at once (no ACK, no BYE).
+    let rtp: Vec<std::net::UdpSocket> = (0..2)
+        .map(|_| {
+            let s = std::net::UdpSocket::bind("127.0.17.8:0").unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            s
+        })
+        .collect();
+    for (i, r) in rtp.iter().enumerate() {
+        let port = r.local_addr().unwrap().port();
+        let body = format!(
+            "v=0\r\no=- 1 1 IN IP4 127.0.17.8\r\ns=-\r\nc=IN IP4 127.0.17.8\r\nt=0 0\r\n\
+             m=audio {port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
+        );
+        let invite = format!(
+            "INVITE sip:u@127.0.17.7:17861 SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKtone{i}\r\n\
+             Max-Forwards: 70\r\nFrom: <sip:t@{me}>;tag=t{i}\r\nTo: <sip:u@127.0.17.7:17861>\r\n\
+             Call-ID: tone{i}@test\r\nCSeq: 1 INVITE\r\nContact: <sip:t@{me}>\r\n\
+             Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        sip.send_to(invite.as_bytes(), "127.0.17.7:17861").unwrap();
+    }
+    let mut ssrcs = Vec::new();
+    for r in &rtp {
+        let mut pcm = Vec::new();
+        let mut buf = [0u8; 1500];
+        let mut ssrc = None;
+        while pcm.len() < 8000 {
+            let n = r.recv(&mut buf).expect("RTP from tipring answer");
+            let p = tipring_media::rtp::RtpPacket::new_checked(&buf[..n]).expect("RTP");
+            assert_eq!(p.payload_type(), 0);
+            assert!(ssrc.is_none_or(|s| s == p.ssrc()), "one stream per call");
+            ssrc = Some(p.ssrc());
+            let mut frame = vec![0i16; p.payload().len()];
+            tipring_media::g711::Law::Ulaw.decode(p.payload(), &mut frame);
+            pcm.extend(frame);
+        }
+        // 1 kHz: 2000 sign changes a second.
+        let crossings = pcm.windows(2).filter(|w| (w[0] < 0) != (w[1] < 0)).count() as f64;
+        let hz = crossings / 2.0 / (pcm.len() as f64 / 8000.0);
+        assert!((hz - 1000.0).abs() < 20.0, "{hz} Hz");
+        let peak = pcm.iter().map(|s| s.unsigned_abs()).max().unwrap_or(0);
+        assert!(peak > 5000, "a -10 dBm0 tone, peak {peak}");
+        ssrcs.push(ssrc);
+    }
+    assert_ne!(ssrcs[0], ssrcs[1], "each call its own RTP stream");
+}
