@@ -1,20 +1,20 @@
-//! `tipring answer`: a diagnostic UAS on the UA core. It rings, answers with an SDP answer,
-//! sends RTP (silence or a 1 kHz tone) and prints one line per SIP message.
+//! `tipring answer`: a diagnostic UAS on the UA core, a stand-in for `sipp -sn uas` when
+//! testing a PBX or a proxy. It takes any number of calls at once (up to `--max-calls`),
+//! rings and answers each after its own delays, sends RTP per call (silence or a 1 kHz
+//! tone; optional), hangs up after `--hold-ms` or waits for the caller's BYE, and prints
+//! one line per SIP message (`--quiet`: none). The serving loop is in [`serve`].
+
+mod schedule;
+mod serve;
 
 use clap::Args as ClapArgs;
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
-use tipring_media::g711::Law;
-use tipring_media::rtp::RtpRepr;
-use tipring_sip::digest::{DigestServer, Secret, ServerConfig};
-use tipring_sip::sdp::{
-    Codec, Direction, MediaConfig, NegotiatedMedia, OfferAnswer, SessionDescription,
-};
+use tipring_sip::sdp::{NegotiatedMedia, OfferAnswer, SessionDescription};
 use tipring_sip::transaction::Transport;
+use tipring_sip::ua::CallHandle;
 use tipring_sip::ua::runner::{Direction as Way, Tap, UaRunner};
-use tipring_sip::ua::{CallHandle, UaConfig, UaEvent};
 
 #[derive(Debug, ClapArgs)]
 pub struct Args {
@@ -45,8 +45,37 @@ pub struct Args {
     /// Put each call on hold (re-INVITE with a=sendonly) this long after the ACK.
     #[arg(long)]
     pub hold_after_ms: Option<u64>,
+    /// Hang up (BYE) each call this long after its ACK; without it a call lasts until the
+    /// caller's BYE.
+    #[arg(long)]
+    pub hold_ms: Option<u64>,
+    /// At most this many calls at once (ringing or answered); an INVITE beyond them is
+    /// refused with --over-cap. Each call with RTP holds one UDP socket.
+    #[arg(long, default_value_t = 256)]
+    pub max_calls: usize,
+    /// The status refusing an INVITE beyond --max-calls: 486 (Busy Here, as a phone) or
+    /// 503 (Service Unavailable, as an overloaded server).
+    #[arg(long, default_value_t = 486, value_parser = over_cap)]
+    pub over_cap: u16,
+    /// Send no RTP: every call's answer names one shared media port that only drains what
+    /// arrives (as `sipp -sn uas`).
+    #[arg(long)]
+    pub no_rtp: bool,
+    /// Print neither the ladder nor a line per call (high call rates); the counts are
+    /// printed on exit.
+    #[arg(long)]
+    pub quiet: bool,
     #[command(flatten)]
     pub tls: super::tls::TlsArgs,
+}
+
+/// Parses `--over-cap`: 486 or 503.
+fn over_cap(s: &str) -> Result<u16, String> {
+    match s {
+        "486" => Ok(486),
+        "503" => Ok(503),
+        _ => Err("486 or 503".into()),
+    }
 }
 
 /// How long a command keeps serving after its work is done, so its last messages reach
@@ -101,52 +130,6 @@ pub(super) fn ladder() -> Tap {
     })
 }
 
-/// Sends G.711 packets (silence, or a 1 kHz tone) until aborted, to the media in force:
-/// a re-offer sent through `media` retargets the stream (address, codec, ptime) and a
-/// direction that does not send (hold) pauses it (RFC 3264 §8).
-pub(super) async fn send_rtp(
-    sock: tokio::net::UdpSocket,
-    mut media: tokio::sync::watch::Receiver<NegotiatedMedia>,
-    tone: bool,
-) {
-    let mut m = media.borrow_and_update().clone();
-    let ssrc = std::process::id().wrapping_mul(2_654_435_761);
-    let (mut seq, mut ts, mut n) = (0u16, 0u32, 0u64);
-    loop {
-        let law = match m.codec {
-            Codec::Pcmu => Law::Ulaw,
-            Codec::Pcma => Law::Alaw,
-        };
-        let ptime = m.ptime.clamp(10, 60);
-        let samples = (ptime * 8) as usize;
-        let mut pcm = vec![0i16; samples];
-        let mut payload = vec![law.silence(); samples];
-        let mut buf = vec![0u8; 12 + samples];
-        let mut tick = tokio::time::interval(Duration::from_millis(u64::from(ptime)));
-        while !media.has_changed().unwrap_or(false) {
-            tick.tick().await;
-            let Some(to) = m.remote_rtp.filter(|_| m.direction.sends()) else {
-                continue;
-            };
-            if tone {
-                for s in pcm.iter_mut() {
-                    let phase = (n % 8) as f64 * std::f64::consts::TAU / 8.0;
-                    *s = (phase.sin() * 8000.0) as i16;
-                    n += 1;
-                }
-                law.encode(&pcm, &mut payload);
-            }
-            let repr = RtpRepr::simple(m.payload_type, seq, ts, ssrc, seq == 0, &payload);
-            if let Ok(len) = repr.emit(&mut buf) {
-                let _ = sock.send_to(&buf[..len], to).await;
-            }
-            seq = seq.wrapping_add(1);
-            ts = ts.wrapping_add(samples as u32);
-        }
-        m = media.borrow_and_update().clone();
-    }
-}
-
 /// The Warning (§20.43) saying why an offer was refused: the RFC 3261 code where one fits
 /// (301-305), else 399 with the SDP error's own text.
 pub(super) fn sdp_warning(e: &tipring_sip::sdp::OfferAnswerError) -> (u16, String) {
@@ -191,230 +174,9 @@ pub(super) fn reoffer(
     media
 }
 
-/// What answering an offer needs: the offer/answer state, the RTP socket, the answer and
-/// the media it settles.
-type Prepared = (OfferAnswer, tokio::net::UdpSocket, Vec<u8>, NegotiatedMedia);
-
-struct Incoming {
-    oa: OfferAnswer,
-    rtp: Option<tokio::net::UdpSocket>,
-    answer: Vec<u8>,
-    /// The media in force, watched by the RTP task (retargeted by re-offers).
-    media: tokio::sync::watch::Sender<NegotiatedMedia>,
-    ring_at: Option<Instant>,
-    answer_at: Instant,
-    hold_at: Option<Instant>,
-    task: Option<tokio::task::JoinHandle<()>>,
-}
-
 impl Args {
     pub fn run(self) -> ExitCode {
         let transport = self.transport.clone();
-        run_ua("answer", &transport, |t| self.serve(t))
-    }
-
-    async fn serve(self, t: Transport) -> ExitCode {
-        let mut r = match self
-            .tls
-            .bind(self.listen, t, |local| UaConfig::new(local, t, "answer"))
-            .await
-        {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("answer: {e}");
-                return ExitCode::FAILURE;
-            }
-        };
-        r.set_tap(ladder());
-        if let Some(a) = &self.auth {
-            let Some((user, pass)) = a.split_once(':') else {
-                eprintln!("answer: --auth takes USER:PASS");
-                return ExitCode::FAILURE;
-            };
-            let mut key = [0u8; 32];
-            tipring_sip::random::os_fill(&mut key);
-            let server = DigestServer::new(ServerConfig::new("tipring"), key, Instant::now());
-            let users = HashMap::from([(user.to_owned(), Secret::Password(pass.to_owned()))]);
-            r.ua().set_challenger(server, users);
-        }
-        eprintln!("answer: listening on {} ({:?})", r.local(), t);
-        let mut calls: HashMap<CallHandle, Incoming> = HashMap::new();
-        let mut done = 0u64;
-        let mut stop = match super::shutdown::Shutdown::new() {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("answer: no signal handlers: {e}");
-                return ExitCode::FAILURE;
-            }
-        };
-        let mut stopping = false;
-        loop {
-            let due = calls
-                .values()
-                .flat_map(|c| {
-                    let pending = c.task.is_none();
-                    c.ring_at
-                        .filter(|_| pending)
-                        .into_iter()
-                        .chain(pending.then_some(c.answer_at))
-                        .chain(c.hold_at)
-                })
-                .min()
-                .filter(|_| !stopping);
-            let ev = tokio::select! {
-                ev = r.next_event(due) => ev,
-                _ = stop.requested() => {
-                    // SIGINT/SIGTERM: end every call (480 before the answer, BYE after),
-                    // then exit once they are over; a second signal exits at once.
-                    if stopping {
-                        return ExitCode::FAILURE;
-                    }
-                    stopping = true;
-                    let now = Instant::now();
-                    for h in calls.keys() {
-                        if let Err(e) = r.ua().hangup(now, *h) {
-                            eprintln!("answer: hangup: {e}");
-                        }
-                    }
-                    if !r.ua().busy() {
-                        r.linger(LINGER).await;
-                        return ExitCode::SUCCESS;
-                    }
-                    continue;
-                }
-            };
-            let now = Instant::now();
-            match ev {
-                None if stopping => {}
-                None => {
-                    for (h, c) in calls.iter_mut() {
-                        if c.hold_at.is_some_and(|t| t <= now) {
-                            c.hold_at = None;
-                            c.oa.set_direction(Direction::SendOnly);
-                            let offer = c.oa.create_offer().to_string().into_bytes();
-                            if let Err(e) = r.ua().reinvite(now, *h, offer) {
-                                eprintln!("answer: hold: {e}");
-                            }
-                        }
-                        if c.ring_at.is_some_and(|t| t <= now) {
-                            c.ring_at = None;
-                            let _ = r.ua().ring(now, *h, 180, None);
-                        }
-                        if c.task.is_none() && c.answer_at <= now {
-                            c.ring_at = None;
-                            match r.ua().answer(now, *h, &c.answer) {
-                                Ok(()) => {
-                                    let sock = c.rtp.take();
-                                    let media = c.media.subscribe();
-                                    let tone = self.tone;
-                                    c.task = Some(tokio::spawn(async move {
-                                        if let Some(s) = sock {
-                                            send_rtp(s, media, tone).await;
-                                        }
-                                    }));
-                                }
-                                Err(e) => eprintln!("answer: {e}"),
-                            }
-                        }
-                    }
-                }
-                Some(UaEvent::Incoming {
-                    call, from, sdp, ..
-                }) => {
-                    eprintln!("answer: call {} from {from}", call.0);
-                    if self.busy || stopping {
-                        let _ = r.ua().reject(now, call, 486);
-                        continue;
-                    }
-                    match self.prepare(&sdp).await {
-                        Ok((oa, rtp, answer, media)) => {
-                            let ring_at = (self.ring_ms < self.answer_after_ms)
-                                .then(|| now + Duration::from_millis(self.ring_ms));
-                            calls.insert(
-                                call,
-                                Incoming {
-                                    oa,
-                                    rtp: Some(rtp),
-                                    answer,
-                                    media: tokio::sync::watch::channel(media).0,
-                                    ring_at,
-                                    answer_at: now + Duration::from_millis(self.answer_after_ms),
-                                    hold_at: None,
-                                    task: None,
-                                },
-                            );
-                        }
-                        Err((code, warning)) => {
-                            let w = warning.as_ref().map(|(c, t)| (*c, t.as_str()));
-                            let _ = r.ua().reject_with_warning(now, call, code, w);
-                        }
-                    }
-                }
-                Some(UaEvent::Confirmed { call, .. }) => {
-                    if let (Some(ms), Some(c)) = (self.hold_after_ms, calls.get_mut(&call)) {
-                        c.hold_at = Some(now + Duration::from_millis(ms));
-                    }
-                }
-                Some(UaEvent::ReinviteDone { call, sdp }) => {
-                    let parsed = SessionDescription::parse(&sdp);
-                    // The direction the far end answered with (RFC 3264 §6.1: recvonly to
-                    // our sendonly).
-                    let dir = parsed
-                        .as_ref()
-                        .ok()
-                        .and_then(|a| a.media.first().map(|m| a.media_direction(m).as_str()));
-                    eprintln!(
-                        "answer: call {} re-INVITE answered: {}",
-                        call.0,
-                        dir.unwrap_or("no SDP")
-                    );
-                    if let (Some(c), Ok(a)) = (calls.get_mut(&call), parsed)
-                        && let Ok(m) = c.oa.process_answer(&a)
-                    {
-                        c.media.send_replace(m);
-                    }
-                }
-                Some(UaEvent::Reoffer { call, sdp }) => match calls.get_mut(&call) {
-                    Some(c) => {
-                        if let Some(m) = reoffer(&mut r, now, call, &mut c.oa, &sdp) {
-                            c.media.send_replace(m);
-                        }
-                    }
-                    None => {
-                        let _ = r.ua().reject_reoffer(now, call, 488);
-                    }
-                },
-                Some(UaEvent::Ended { call, reason }) => {
-                    eprintln!("answer: call {} ended: {reason:?}", call.0);
-                    if let Some(c) = calls.remove(&call)
-                        && let Some(t) = c.task
-                    {
-                        t.abort();
-                    }
-                    r.ua().reap();
-                    done += 1;
-                    if self.calls.is_some_and(|n| done >= n) || (stopping && !r.ua().busy()) {
-                        r.linger(LINGER).await;
-                        return ExitCode::SUCCESS;
-                    }
-                }
-                Some(other) => eprintln!("answer: {other:?}"),
-            }
-        }
-    }
-
-    /// The answer to an offer and the RTP socket it names; the status to reject with when
-    /// the offer cannot be answered (400/488, with a Warning saying why).
-    async fn prepare(&self, offer: &[u8]) -> Result<Prepared, (u16, Option<(u16, String)>)> {
-        let ip = self.listen.ip();
-        let sock = tokio::net::UdpSocket::bind(SocketAddr::new(ip, 0))
-            .await
-            .map_err(|_| (500u16, None))?;
-        let port = sock.local_addr().map_err(|_| (500u16, None))?.port();
-        let mut oa = OfferAnswer::new(MediaConfig::new(ip, port), u64::from(port));
-        let refused = |e: tipring_sip::sdp::OfferAnswerError| (e.status(), Some(sdp_warning(&e)));
-        let parsed = SessionDescription::parse(offer).map_err(|e| refused(e.into()))?;
-        let (answer, media) = oa.answer_offer(&parsed).map_err(refused)?;
-        Ok((oa, sock, answer.to_string().into_bytes(), media))
+        run_ua("answer", &transport, |t| serve::serve(self, t))
     }
 }

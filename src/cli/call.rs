@@ -2,7 +2,8 @@
 //! holds it sending RTP, hangs up and prints the ladder. Exit status 0 for a completed call;
 //! otherwise the class of the final status (3-6), 7 for a failed challenge, 8 for a timeout.
 
-use super::answer::{LINGER, ladder, reoffer, run_ua, send_rtp};
+use super::answer::{LINGER, ladder, reoffer, run_ua};
+use super::rtp::send_rtp;
 use clap::Args as ClapArgs;
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -59,6 +60,8 @@ impl Args {
     }
 
     async fn place(self, t: tipring_sip::transaction::Transport) -> ExitCode {
+        // The RTP stream's SSRC, first sequence number and timestamp (RFC 3550 §5.1).
+        let rtp_seed = getrandom::u64().unwrap_or_else(|_| u64::from(std::process::id()));
         let proxy = match &self.proxy {
             Some(p) => match uri_peer(p, t) {
                 Some(peer) => Some(peer),
@@ -158,7 +161,7 @@ impl Args {
                         (Some(m), Some(sock)) => {
                             let (tx, rx) = tokio::sync::watch::channel(m);
                             media = Some(tx);
-                            task = Some(tokio::spawn(send_rtp(sock, rx, false)));
+                            task = Some(tokio::spawn(send_rtp(sock, rx, false, rtp_seed)));
                         }
                         _ => eprintln!("call: answer has no usable SDP; holding without RTP"),
                     }
@@ -180,7 +183,7 @@ impl Args {
                         (Some(m), None, Some(sock)) => {
                             let (tx, rx) = tokio::sync::watch::channel(m);
                             media = Some(tx);
-                            task = Some(tokio::spawn(send_rtp(sock, rx, false)));
+                            task = Some(tokio::spawn(send_rtp(sock, rx, false, rtp_seed)));
                         }
                         (_, _, sock) => rtp = sock,
                     }

@@ -7,6 +7,7 @@ mod demo;
 mod dtmf_detect;
 mod parse;
 mod register;
+mod rtp;
 mod run;
 mod shutdown;
 mod sim_card;

@@ -13,6 +13,7 @@ pub mod response;
 #[cfg(feature = "transport")]
 pub mod runner;
 pub mod source;
+mod table;
 mod uac;
 mod uas;
 
@@ -41,10 +42,10 @@ use crate::transaction::{
     TxnId,
 };
 use crate::uri::{Host, Uri};
-use call::Call;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
+use table::CallTable;
 
 /// Methods this UA accepts (the Allow header, §20.5).
 pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO";
@@ -333,7 +334,7 @@ enum Purpose {
 pub struct Ua {
     cfg: UaConfig,
     layer: TransactionLayer,
-    calls: BTreeMap<CallHandle, Call>,
+    calls: CallTable,
     regs: BTreeMap<RegHandle, register::Registration>,
     pings: BTreeMap<PingHandle, keepalive::Ping>,
     purposes: HashMap<TxnId, Purpose>,
@@ -428,7 +429,7 @@ impl Ua {
             layer,
             ids: crate::random::IdSource::new(cfg.seed),
             cfg,
-            calls: BTreeMap::new(),
+            calls: CallTable::default(),
             regs: BTreeMap::new(),
             pings: BTreeMap::new(),
             purposes: HashMap::new(),
@@ -493,8 +494,8 @@ impl Ua {
         let t1 = self.cfg.timers.t1;
         let calls = self
             .calls
-            .values()
-            .filter_map(|c| c.poll_timeout_t1(t1))
+            .next_deadline(t1)
+            .into_iter()
             .chain(self.regs.values().filter_map(|r| r.poll_timeout()))
             .chain(self.pings.values().filter_map(|p| p.next))
             .min();
@@ -509,16 +510,11 @@ impl Ua {
         self.layer.handle_timeout(now);
         self.pump(now);
         let t1 = self.cfg.timers.t1;
-        let due: Vec<CallHandle> = self
-            .calls
-            .iter()
-            .filter(|(_, c)| c.poll_timeout_t1(t1).is_some_and(|t| t <= now))
-            .map(|(h, _)| *h)
-            .collect();
-        for h in due {
+        let due = self.calls.due(now, t1);
+        for &h in &due {
             self.call_timers(now, h);
         }
-        self.reap_ended(now);
+        self.reap_ended(now, &due);
         self.reg_timers(now);
         self.ping_timers(now);
         self.pump(now);
@@ -766,17 +762,20 @@ impl Ua {
         self.calls.retain(|_, c| c.state != CallState::Terminated);
     }
 
-    /// Forgets calls that ended 64*T1 ago or more, so a long-running UA does not grow
-    /// with every call; stamps calls that ended before the core knew the time.
-    fn reap_ended(&mut self, now: Instant) {
+    /// Forgets the calls among `due` that ended 64*T1 ago or more (refused at once under
+    /// single refusal: when they ended), so a long-running UA does not grow with every call
+    /// (an ended call's deadline is that moment).
+    fn reap_ended(&mut self, now: Instant, due: &[CallHandle]) {
         let keep = self.cfg.timers.t1 * call::REAP_AFTER_T1;
-        self.calls.retain(|_, c| {
-            if c.state != CallState::Terminated {
-                return true;
+        for h in due {
+            let gone = self.calls.get(h).is_some_and(|c| {
+                c.state == CallState::Terminated
+                    && c.ended_at.is_some_and(|at| now >= if c.reap_at_once { at } else { at + keep })
+            });
+            if gone {
+                self.calls.remove(h);
             }
-            let at = *c.ended_at.get_or_insert(now);
-            !c.reap_at_once && now < at + keep
-        });
+        }
     }
 
     /// Whether the request `msg` belongs to a server transaction we already have (RFC 3261
@@ -792,9 +791,7 @@ impl Ua {
 
     /// Whether any call is not over.
     pub fn busy(&self) -> bool {
-        self.calls
-            .values()
-            .any(|c| c.state != CallState::Terminated)
+        self.calls.any_live()
     }
 
     fn new_handle(&mut self) -> CallHandle {
@@ -807,14 +804,14 @@ impl Ua {
     /// both tags (§12.2.2). A terminated dialog (a stray fork we ended) matches nothing.
     fn call_by_dialog(&self, id: &crate::dialog::DialogId) -> Option<CallHandle> {
         self.calls
-            .iter()
+            .with_call_id(&id.call_id)
             .find(|(_, c)| {
                 c.state != CallState::Terminated
                     && c.dialogs.iter().any(|d| {
                         d.id() == id && d.state() != crate::dialog::DialogState::Terminated
                     })
             })
-            .map(|(h, _)| *h)
+            .map(|(h, _)| h)
     }
 }
 

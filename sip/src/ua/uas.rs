@@ -42,7 +42,7 @@ impl Ua {
             return false;
         };
         let from_tag = msg.from().and_then(|f| f.tag()).unwrap_or("");
-        self.calls.values().any(|c| {
+        self.calls.with_call_id(call_id).any(|(_, c)| {
             c.role == Role::Uas
                 && c.ended_at.is_none()
                 && c.cseq == seq
