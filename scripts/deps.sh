@@ -93,7 +93,7 @@ test_deps() {
     native_deps
     cross_deps
     ensure_apt sip-tester libspandsp-dev espeak-ng sox alsa-utils systemd \
-        kamailio kamailio-extra-modules baresip sipsak tshark
+        kamailio kamailio-extra-modules baresip sipsak tshark sipvicious
     quiet_packaged_services kamailio
     ensure_rust_target thumbv7em-none-eabihf
 }

@@ -770,7 +770,8 @@ impl Ua {
         for h in due {
             let gone = self.calls.get(h).is_some_and(|c| {
                 c.state == CallState::Terminated
-                    && c.ended_at.is_some_and(|at| now >= if c.reap_at_once { at } else { at + keep })
+                    && c.ended_at
+                        .is_some_and(|at| now >= if c.reap_at_once { at } else { at + keep })
             });
             if gone {
                 self.calls.remove(h);

@@ -206,6 +206,7 @@ mod tests {
             glare_retry: None,
             cancel_give_up: None,
             ended_at: None,
+            reap_at_once: false,
         }
     }
 
