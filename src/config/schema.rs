@@ -750,6 +750,14 @@ pub struct Limits {
     pub max_client_transactions: u32,
     /// Calls (dialogs) the UA keeps at once, ended ones included; beyond it 503.
     pub max_calls: u32,
+    /// Early dialogs one outgoing call keeps (forked provisional responses, RFC 3261
+    /// §13.2.2.4); a provisional response starting one more is ignored.
+    pub max_early_dialogs: u32,
+    /// Digest nonces the inbound-auth server tracks (for their `nc`); the oldest are
+    /// forgotten first, and a response to a forgotten one is answered stale.
+    pub max_digest_nonces: u32,
+    /// Failed-authentication records (per source, per user name) the throttle keeps.
+    pub max_auth_failure_records: u32,
     /// Sent/received SIP message lines logged per second (0: none); the rest are counted.
     pub wire_log_per_s: u32,
     /// Stream (TCP and TLS) connections open at once, accepted and opened together.
@@ -783,6 +791,9 @@ impl Default for Limits {
             max_server_transactions: 4_096,
             max_client_transactions: 1_024,
             max_calls: 1_024,
+            max_early_dialogs: tipring_sip::ua::MAX_EARLY_DIALOGS as u32,
+            max_digest_nonces: 4_096,
+            max_auth_failure_records: 4_096,
             wire_log_per_s: 50,
             max_stream_connections: 256,
             max_connections_per_source: 16,

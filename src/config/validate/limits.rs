@@ -27,6 +27,13 @@ pub(super) fn rates(r: &mut Report<'_>, l: &Limits) {
             1_000_000,
         ),
         ("limits.max_calls", l.max_calls, 1_000_000),
+        ("limits.max_early_dialogs", l.max_early_dialogs, 64),
+        ("limits.max_digest_nonces", l.max_digest_nonces, 1_000_000),
+        (
+            "limits.max_auth_failure_records",
+            l.max_auth_failure_records,
+            1_000_000,
+        ),
     ] {
         if !(1..=max).contains(&v) {
             r.err(field, format!("{v} is not in 1..={max}"));

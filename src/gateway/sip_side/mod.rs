@@ -251,6 +251,7 @@ impl SipSide {
             single_refusal: true,
         };
         ucfg.max_calls = c.limits.max_calls as usize;
+        ucfg.max_early_dialogs = c.limits.max_early_dialogs as usize;
         ucfg.timers = TimerConfig {
             t1: Duration::from_millis(c.timers.sip_t1_ms.into()),
             t2: Duration::from_millis(c.timers.sip_t2_ms.into()),
@@ -327,7 +328,7 @@ impl SipSide {
             ua,
             transport,
             hosts,
-            screen: Screen::new(cfg.trusted.clone(), &c.security, &realm, key),
+            screen: Screen::new(cfg.trusted.clone(), &c.security, &c.limits, &realm, key),
             targets,
             slots,
             calls: HashMap::new(),

@@ -19,7 +19,7 @@
 //! so a request that only copies an admitted INVITE's Call-ID and branch from another
 //! source, transport, sent-by or Request-URI is screened afresh like any new INVITE.
 
-use crate::config::{FxsInbound, PeerFilter, Security};
+use crate::config::{FxsInbound, Limits, PeerFilter, Security};
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::time::Instant;
@@ -101,9 +101,16 @@ fn config_transport(t: Transport) -> crate::config::Transport {
 }
 
 impl Screen {
-    /// The screen of `security`; `realm` is used when the configuration names none;
-    /// `key` signs the nonces (a new key per start invalidates old ones).
-    pub fn new(trusted: PeerFilter, security: &Security, realm: &str, key: [u8; 32]) -> Screen {
+    /// The screen of `security`, its digest server bounded by `limits`; `realm` is used
+    /// when the configuration names none; `key` signs the nonces (a new key per start
+    /// invalidates old ones).
+    pub fn new(
+        trusted: PeerFilter,
+        security: &Security,
+        limits: &Limits,
+        realm: &str,
+        key: [u8; 32],
+    ) -> Screen {
         Screen {
             trusted,
             fxs: security.fxs_inbound,
@@ -112,7 +119,7 @@ impl Screen {
                 .iter()
                 .map(|c| (c.username.clone(), Secret::Password(c.password.clone())))
                 .collect(),
-            digest: server_config(security, realm),
+            digest: server_config(security, limits, realm),
             key,
             server: None,
             refused: VecDeque::new(),
@@ -240,10 +247,13 @@ fn same_host(a: IpAddr, b: IpAddr) -> bool {
     a.to_canonical() == b.to_canonical()
 }
 
-/// The digest server's settings: the configured realm (else `realm`) and algorithms.
-fn server_config(security: &Security, realm: &str) -> ServerConfig {
+/// The digest server's settings: the configured realm (else `realm`), algorithms and
+/// table bounds.
+fn server_config(security: &Security, limits: &Limits, realm: &str) -> ServerConfig {
     let mut c = ServerConfig::new(security.realm.as_deref().unwrap_or(realm));
     c.algorithms = security.auth_algorithms.iter().map(|&a| a.into()).collect();
+    c.max_nonces = limits.max_digest_nonces as usize;
+    c.throttle.max_tracked = limits.max_auth_failure_records as usize;
     c
 }
 

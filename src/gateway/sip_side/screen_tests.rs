@@ -43,11 +43,13 @@ dial_plan = "p"
 index = 2
 kind = "fxo"
 inbound = "two-stage"
+disa_pin = "590713"
 dial_plan = "p"
 [[ports]]
 index = 3
 kind = "fxo"
 inbound = "two-stage"
+disa_pin = "590713"
 dial_plan = "p"
 [dial_plans]
 p = "x.T"
