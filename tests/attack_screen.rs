@@ -31,11 +31,12 @@ fn gw_addr(port: u16) -> SocketAddr {
     SocketAddr::from(([127, 0, 12, 1], port))
 }
 
-/// The phone on FXS port 0 (number 201) and two FXO lines (2, 3) dialling any number sent.
+/// The phone on FXS port 0 (number 201) and two FXO lines (2, 3) dialling any number sent
+/// (`dial_allow = "x."`: here only the screen stands between a caller and a line).
 fn ports() -> String {
     let fxo = |i: u8| {
         format!(
-            "[[ports]]\nindex = {i}\nkind = \"fxo\"\ninbound = \"hotline\"\nhotline = \"sip:100@127.0.12.3:5060\"\n"
+            "[[ports]]\nindex = {i}\nkind = \"fxo\"\ninbound = \"hotline\"\nhotline = \"sip:100@127.0.12.3:5060\"\ndial_allow = \"x.\"\n"
         )
     };
     format!(

@@ -107,7 +107,11 @@ fn a_udp_call_completes_while_streams_are_held_open_starved_and_trickled() {
     let _serial = common::gateway::serial();
     let tmp = TempDir::new("hil-streams").expect("temp dir");
     let gw = SocketAddr::from((GW, 25016));
-    let conf = Conf::new(gw).tcp().ports(&fxs("201", "Alice"));
+    // The caller (sipp at 127.0.16.9) is a trusted peer: only such callers ring a phone.
+    let conf = Conf::new(gw)
+        .tcp()
+        .ports(&fxs("201", "Alice"))
+        .trust("127.0.16.9");
     let mut g = Node::prepare("gw", &tmp.0.join("gw"), gw).expect("testbed node");
     g.start(std::path::Path::new(EXE), &(conf.render() + LIMITS), 61)
         .expect("tipring run");
