@@ -145,6 +145,21 @@ fn default_expiry() -> u32 {
     3600
 }
 
+impl Account {
+    /// The URIs of the account's servers as written: registrar, proxy, secondary proxy and
+    /// outbound proxy, those configured.
+    pub fn servers(&self) -> impl Iterator<Item = &String> {
+        [
+            &self.registrar,
+            &self.proxy,
+            &self.secondary_proxy,
+            &self.outbound_proxy,
+        ]
+        .into_iter()
+        .flatten()
+    }
+}
+
 /// The `kind` field, with the hal's type (ports here and in board profiles).
 #[derive(Deserialize)]
 #[serde(remote = "PortKind", rename_all = "lowercase")]

@@ -4,6 +4,7 @@
 //! as names; the user agent core never resolves anything itself.
 
 use crate::config::Config;
+use std::collections::HashSet;
 use std::net::{IpAddr, SocketAddr};
 use tipring_sip::Uri;
 use tipring_sip::ua::HostTable;
@@ -14,16 +15,9 @@ use tipring_sip::uri::Host;
 pub fn names(cfg: &Config) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let uris = cfg.accounts.iter().flat_map(|a| {
-        [
-            &a.registrar,
-            &a.proxy,
-            &a.secondary_proxy,
-            &a.outbound_proxy,
-        ]
-        .into_iter()
-        .flatten()
-        .cloned()
-        .chain(a.domain.as_ref().map(|d| format!("sip:{d}")))
+        a.servers()
+            .cloned()
+            .chain(a.domain.as_ref().map(|d| format!("sip:{d}")))
     });
     let targets = cfg
         .ports
@@ -40,6 +34,23 @@ pub fn names(cfg: &Config) -> Vec<String> {
         }
     }
     out
+}
+
+/// The addresses of every account's servers ([`crate::config::Account::servers`]): IP
+/// literals as written, names as `hosts` resolved them (a name not resolved is left out).
+pub fn server_ips(cfg: &Config, hosts: &HostTable) -> HashSet<IpAddr> {
+    cfg.accounts
+        .iter()
+        .flat_map(|a| a.servers())
+        .filter_map(|u| {
+            let uri = Uri::parse(u).ok()?;
+            match uri.as_sip()?.host {
+                Host::Ipv4(a) => Some(IpAddr::V4(a)),
+                Host::Ipv6(a) => Some(IpAddr::V6(a)),
+                Host::Domain(d) => d.parse().ok().or_else(|| hosts.get(d)),
+            }
+        })
+        .collect()
 }
 
 /// Looks up `names`, keeping for each the first address of `local`'s family (else the

@@ -12,10 +12,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-use tipring_sip::Uri;
 use tipring_sip::transport::{Admission, Admit};
 use tipring_sip::ua::HostTable;
-use tipring_sip::uri::Host;
 
 /// Ban notices kept for the log at most; more are only counted.
 const MAX_NOTICES: usize = 64;
@@ -60,7 +58,7 @@ impl Gate {
             trusted,
             inner: Mutex::new(Inner {
                 pike: Pike::new(pike, now),
-                servers: server_ips(cfg, hosts),
+                servers: crate::gateway::names::server_ips(cfg, hosts),
                 notices: VecDeque::new(),
             }),
             scanners_dropped: AtomicU64::new(0),
@@ -71,7 +69,7 @@ impl Gate {
     /// The registrar/proxy addresses after the names were looked up again.
     pub fn set_hosts(&self, cfg: &Config, hosts: &HostTable) {
         if let Ok(mut i) = self.inner.lock() {
-            i.servers = server_ips(cfg, hosts);
+            i.servers = crate::gateway::names::server_ips(cfg, hosts);
         }
     }
 
@@ -133,32 +131,6 @@ impl Admit for Gate {
     fn admit(&self, from: SocketAddr, bytes: &[u8]) -> Admission {
         self.decide(Instant::now(), from, bytes)
     }
-}
-
-/// The accounts' registrar and proxy addresses: IP literals as written, names as `hosts`
-/// resolved them.
-fn server_ips(cfg: &Config, hosts: &HostTable) -> HashSet<IpAddr> {
-    cfg.accounts
-        .iter()
-        .flat_map(|a| {
-            [
-                &a.registrar,
-                &a.proxy,
-                &a.secondary_proxy,
-                &a.outbound_proxy,
-            ]
-        })
-        .flatten()
-        .filter_map(|u| {
-            let uri = Uri::parse(u).ok()?;
-            let sip = uri.as_sip()?;
-            match sip.host {
-                Host::Ipv4(a) => Some(IpAddr::V4(a)),
-                Host::Ipv6(a) => Some(IpAddr::V6(a)),
-                Host::Domain(d) => d.parse().ok().or_else(|| hosts.get(d)),
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]

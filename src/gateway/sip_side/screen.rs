@@ -290,34 +290,10 @@ impl super::SipSide {
             super::Inbound::Ports { fxo: false, .. } => Reach::Fxs,
             super::Inbound::Unknown => return self.screen.unknown(msg),
         };
-        let servers = self.server_addresses();
+        let servers: Vec<IpAddr> = crate::gateway::names::server_ips(&self.cfg, &self.hosts)
+            .into_iter()
+            .collect();
         self.screen.check(now, msg, source, reach, &servers)
-    }
-
-    /// The addresses of every account's registrar and proxies, as resolved now.
-    fn server_addresses(&self) -> Vec<IpAddr> {
-        self.cfg
-            .accounts
-            .iter()
-            .flat_map(|a| {
-                [
-                    &a.registrar,
-                    &a.proxy,
-                    &a.secondary_proxy,
-                    &a.outbound_proxy,
-                ]
-                .into_iter()
-                .flatten()
-                .filter_map(move |u| {
-                    tipring_sip::ua::uri_peer_in(
-                        &super::route::server_uri(a, u),
-                        self.transport,
-                        &self.hosts,
-                    )
-                })
-                .map(|p| p.addr.ip())
-            })
-            .collect()
     }
 }
 
