@@ -1,5 +1,5 @@
 //! Responses to our requests only from where the request went (§17.1.3, §18.1.2), Retry-After
-//! capped, early dialogs per call capped.
+//! capped, early dialogs and forked 2xx per call capped.
 
 use super::tests::{ended, peer, reply, sent};
 use super::*;
@@ -129,6 +129,37 @@ fn early_dialogs_beyond_the_cap_are_ignored() {
         a.poll_event(),
         Some(UaEvent::Progress { code: 183, .. })
     ));
+}
+
+#[test]
+fn forked_2xx_beyond_the_cap_are_not_taken() {
+    let now = Instant::now();
+    let mut a = caller(SourceCheck::Exact);
+    let (h, inv) = invite(&mut a, now);
+    for k in 0..20 {
+        let tag = format!("fork{k}");
+        a.handle_message(
+            now,
+            &reply(&inv, 200, Some(&tag), "<sip:u@127.0.0.1:5062>", &[]),
+            peer(B),
+        );
+    }
+    let acks = sent(&mut a)
+        .iter()
+        .filter(|m| m.starts_with(b"ACK "))
+        .count();
+    // The answer and MAX_EARLY_DIALOGS more forks are ACKed (and the forks ended with BYE);
+    // the rest are dropped, so one call holds a bounded number of dialogs.
+    assert_eq!(acks, MAX_EARLY_DIALOGS + 1);
+    assert_eq!(a.calls[&h].dialogs.len(), MAX_EARLY_DIALOGS + 1);
+    assert_eq!(a.call_state(h), Some(CallState::Confirmed));
+    // A retransmission of an acknowledged fork's 2xx is still ACKed again.
+    a.handle_message(
+        now,
+        &reply(&inv, 200, Some("fork1"), "<sip:u@127.0.0.1:5062>", &[]),
+        peer(B),
+    );
+    assert!(sent(&mut a).iter().any(|m| m.starts_with(b"ACK ")));
 }
 
 fn filtered(a: &mut Ua) {

@@ -319,6 +319,17 @@ impl Ua {
                 c.dialogs[i].on_uac_response(msg, false);
                 i
             }
+            None if c.dialogs.len() > self.cfg.max_early_dialogs => {
+                // Every fork's 2xx is acknowledged and ended (§13.2.2.4), but each costs a
+                // dialog, an ACK kept for its retransmissions and a BYE transaction: past
+                // the early-dialog bound plus the answer, a new To tag is not taken (its
+                // UAS gives up after 64*T1, §13.3.1.4).
+                tracing::debug!(
+                    "ignoring a 2xx with a new To tag: {} dialogs",
+                    c.dialogs.len()
+                );
+                return;
+            }
             None => {
                 let Ok(inv) = Message::parse(&c.invite) else {
                     return;
