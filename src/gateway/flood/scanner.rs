@@ -89,4 +89,30 @@ mod tests {
         // An empty list matches nothing.
         assert!(!Scanners::new::<&str>(&[]).matches(&msg("User-Agent: friendly-scanner\r\n")));
     }
+
+    proptest::proptest! {
+        /// Network bytes, whatever they are: no panic, and a match only where a header
+        /// line of the head names a scanner.
+        #[test]
+        fn any_bytes_are_judged_without_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2048)) {
+            let s = Scanners::new(DEFAULT_SCANNERS);
+            if s.matches(&bytes) {
+                let text = String::from_utf8_lossy(&bytes).to_ascii_lowercase();
+                proptest::prop_assert!(text.contains("user-agent"));
+            }
+        }
+
+        /// Whatever headers come before it, a scanner's User-Agent line is found.
+        #[test]
+        fn a_scanner_line_is_found_among_other_headers(
+            before in proptest::collection::vec("[A-Za-z-]{1,12}: [ -~]{0,40}", 0..8),
+            name in proptest::sample::select(DEFAULT_SCANNERS),
+        ) {
+            // Only the first User-Agent counts: the others must not be one.
+            proptest::prop_assume!(!before.iter().any(|h| h.to_ascii_lowercase().starts_with("user-agent:")));
+            let headers: String = before.iter().map(|h| format!("{h}\r\n")).collect();
+            let ua = format!("{headers}User-Agent: X {name} 1.0\r\n");
+            proptest::prop_assert!(Scanners::new(DEFAULT_SCANNERS).matches(&msg(&ua)));
+        }
+    }
 }
