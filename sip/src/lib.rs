@@ -9,6 +9,7 @@
 //! assert_eq!(m.top_via().unwrap().branch(), Some("z9hG4bK1"));
 //! ```
 
+pub mod block;
 pub mod builder;
 pub mod dialog;
 pub mod digest;

@@ -10,6 +10,7 @@
 
 use super::schema::{Transport, TrustedPeerEntry};
 use std::net::IpAddr;
+use tipring_sip::block::AddrBlock;
 
 /// An address block, `addr/prefix` (a bare address is a /32 or /128), trusted over
 /// `transport` only, or over any transport when `None`.
@@ -59,24 +60,14 @@ impl TrustedPeer {
 
     /// Whether `ip` lies in this block (IPv4-mapped IPv6 addresses match IPv4 blocks).
     pub fn contains(&self, ip: IpAddr) -> bool {
-        let ip = match ip {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
-            v4 => v4,
-        };
-        match (self.addr, ip) {
-            (IpAddr::V4(n), IpAddr::V4(a)) => {
-                let mask = u32::MAX
-                    .checked_shl(32 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u32::from(n) & mask == u32::from(a) & mask
-            }
-            (IpAddr::V6(n), IpAddr::V6(a)) => {
-                let mask = u128::MAX
-                    .checked_shl(128 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u128::from(n) & mask == u128::from(a) & mask
-            }
-            _ => false,
+        self.block().contains(ip)
+    }
+
+    /// The address block, without the transport.
+    pub fn block(&self) -> AddrBlock {
+        AddrBlock {
+            addr: self.addr,
+            prefix: self.prefix,
         }
     }
 }

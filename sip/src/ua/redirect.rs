@@ -5,6 +5,7 @@
 //! back in as a trusted call).
 
 use super::HostTable;
+use crate::block::AddrBlock;
 use crate::uri::{Host, Uri};
 use std::net::IpAddr;
 
@@ -18,8 +19,8 @@ pub struct RedirectPolicy {
     /// compared case-insensitively, or address literals; a name also matches the
     /// addresses it resolves to).
     pub allowed_hosts: Vec<String>,
-    /// Address blocks (address, prefix length) always followed.
-    pub allowed_nets: Vec<(IpAddr, u8)>,
+    /// Address blocks always followed.
+    pub allowed_nets: Vec<AddrBlock>,
     /// Our own addresses: refused unless allowed above.
     pub own: Vec<IpAddr>,
 }
@@ -44,7 +45,7 @@ impl RedirectPolicy {
                 || ip.is_some_and(|ip| {
                     h.parse::<IpAddr>().ok().or_else(|| hosts.get(h)).map(canon) == Some(ip)
                 })
-        }) || ip.is_some_and(|ip| self.allowed_nets.iter().any(|(n, p)| contains(*n, *p, ip)))
+        }) || ip.is_some_and(|ip| self.allowed_nets.iter().any(|n| n.contains(ip)))
     }
 
     /// Whether a 3xx target may be followed: anything when open, else only what
@@ -82,24 +83,6 @@ fn host_of(uri: &str, hosts: &HostTable) -> Option<(String, Option<IpAddr>)> {
     Some((s.host.to_string().to_ascii_lowercase(), ip.map(canon)))
 }
 
-fn contains(net: IpAddr, prefix: u8, ip: IpAddr) -> bool {
-    match (canon(net), ip) {
-        (IpAddr::V4(n), IpAddr::V4(a)) => {
-            let mask = u32::MAX
-                .checked_shl(32 - u32::from(prefix.min(32)))
-                .unwrap_or(0);
-            u32::from(n) & mask == u32::from(a) & mask
-        }
-        (IpAddr::V6(n), IpAddr::V6(a)) => {
-            let mask = u128::MAX
-                .checked_shl(128 - u32::from(prefix.min(128)))
-                .unwrap_or(0);
-            u128::from(n) & mask == u128::from(a) & mask
-        }
-        _ => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,7 +91,10 @@ mod tests {
         RedirectPolicy {
             open: false,
             allowed_hosts: vec!["pbx.example".into(), "127.0.0.5".into()],
-            allowed_nets: vec![("198.51.100.0".parse().unwrap(), 24)],
+            allowed_nets: vec![AddrBlock {
+                addr: "198.51.100.0".parse().unwrap(),
+                prefix: 24,
+            }],
             own: vec!["192.0.2.1".parse().unwrap()],
         }
     }

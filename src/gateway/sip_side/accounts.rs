@@ -91,7 +91,7 @@ pub fn redirect_policy(
     };
     for a in allow {
         match crate::config::TrustedPeer::parse(a) {
-            Ok(n) => p.allowed_nets.push((n.addr, n.prefix)),
+            Ok(n) => p.allowed_nets.push(n.block()),
             Err(_) => p.allowed_hosts.push(a.to_ascii_lowercase()),
         }
     }

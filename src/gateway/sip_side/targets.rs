@@ -69,14 +69,6 @@ pub struct TargetPolicy {
     allow: Vec<TrustedPeer>,
 }
 
-/// IPv4-mapped IPv6 (`::ffff:a.b.c.d`) as the IPv4 address it is.
-fn canonical(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-        v4 => v4,
-    }
-}
-
 fn unspecified(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => v4.octets()[0] == 0,
@@ -91,7 +83,7 @@ impl TargetPolicy {
         let own: Vec<SocketAddr> = listen
             .iter()
             .chain(rtp)
-            .map(|a| SocketAddr::new(canonical(a.ip()), a.port()))
+            .map(|a| SocketAddr::new(a.ip().to_canonical(), a.port()))
             .collect();
         let mut p = TargetPolicy {
             loopback: own.iter().any(|a| a.ip().is_loopback()),
@@ -106,7 +98,7 @@ impl TargetPolicy {
 
     /// More addresses of the box (its interfaces, for listeners on the wildcard address).
     pub fn add_local_ips(&mut self, ips: &[IpAddr]) {
-        for ip in ips.iter().map(|&ip| canonical(ip)) {
+        for ip in ips.iter().map(|ip| ip.to_canonical()) {
             if !unspecified(ip) && !self.own_ips.contains(&ip) {
                 self.own_ips.push(ip);
             }
@@ -129,7 +121,7 @@ impl TargetPolicy {
 
     /// Whether the gateway may send to `addr`.
     pub fn check(&self, addr: SocketAddr) -> Result<(), Refusal> {
-        let ip = canonical(addr.ip());
+        let ip = addr.ip().to_canonical();
         let addr = SocketAddr::new(ip, addr.port());
         if self.own_socket(addr) {
             return Err(Refusal::Own(addr));
