@@ -98,7 +98,24 @@ fn call(g: &Node, tmp: &TempDir, far: SocketAddr, gw: SocketAddr) -> Duration {
     let (st, out) = uac.wait(Duration::from_secs(20));
     let took = started.elapsed();
     assert!(st.success(), "the UDP call: {out}");
+    let on_hooks = |g: &Node| {
+        g.lines()
+            .iter()
+            .filter(|l| l.text.contains("card OnHook"))
+            .count()
+    };
+    let before = on_hooks(g);
     run(g, "onhook 0");
+    // The gateway must have seen the phone hang up before the next call rings it (the
+    // card's event crosses the serial link while the attack keeps the gateway busy).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while on_hooks(g) == before && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        on_hooks(g) > before,
+        "the gateway never saw the phone hang up"
+    );
     took
 }
 

@@ -1,6 +1,8 @@
 //! Admission of stream connections: one pool of slots shared by TCP and TLS, accepted and
 //! opened alike, and at most so many accepted connections per source address, so that
 //! neither a flood of connections nor one host can take every descriptor of a small box.
+//! A sixty-fourth of the pool is kept for the connections we open (to our registrar and
+//! proxies): a flood of accepted connections cannot stop the gateway placing calls.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -29,6 +31,8 @@ struct Count {
 #[derive(Debug)]
 pub(crate) struct Slots {
     max: usize,
+    /// Slots only connections we open may take.
+    reserved: usize,
     per_source: usize,
     count: Mutex<Count>,
 }
@@ -37,6 +41,7 @@ impl Slots {
     pub(crate) fn new(max: usize, per_source: usize) -> Arc<Slots> {
         Arc::new(Slots {
             max,
+            reserved: max / 64,
             per_source,
             count: Mutex::new(Count::default()),
         })
@@ -47,7 +52,11 @@ impl Slots {
     /// returned [`Slot`] is dropped.
     pub(crate) fn admit(self: &Arc<Self>, source: Option<IpAddr>) -> Result<Slot, Refusal> {
         let mut c = self.count.lock().unwrap_or_else(|p| p.into_inner());
-        if c.open >= self.max {
+        let limit = match source {
+            Some(_) => self.max - self.reserved,
+            None => self.max,
+        };
+        if c.open >= limit {
             return Err(Refusal::Full);
         }
         if let Some(ip) = source {
@@ -114,6 +123,19 @@ mod tests {
         assert_eq!(slots.open(), 3);
         let _a3 = slots.admit(ip("10.0.0.1")).unwrap();
         assert_eq!(slots.admit(ip("10.0.0.1")).unwrap_err(), Refusal::Full);
+    }
+
+    #[test]
+    fn accepted_connections_leave_our_share_of_the_pool() {
+        let slots = Slots::new(128, 128);
+        let accepted: Vec<Slot> = (0..126)
+            .map(|_| slots.admit(ip("10.0.0.1")).unwrap())
+            .collect();
+        assert_eq!(slots.admit(ip("10.0.0.2")).unwrap_err(), Refusal::Full);
+        let ours = [slots.admit(None).unwrap(), slots.admit(None).unwrap()];
+        assert_eq!(slots.admit(None).unwrap_err(), Refusal::Full);
+        drop((accepted, ours));
+        assert_eq!(slots.open(), 0);
     }
 
     #[test]
