@@ -71,14 +71,18 @@ fn step(e: &mut Engine, port: &mut FastPort, sock: &UdpSocket, epoch: std::time:
     let now = || Instant::from_micros(epoch.elapsed().as_micros() as u64);
     let mut capture = [0; FRAME_SAMPLES];
     port.read_frame(&mut capture).unwrap();
-    let playback = e.frame(now(), &capture, sock);
+    let playback = e.frame(now(), &capture, &mut |to, d| {
+        let _ = sock.send_to(d, to);
+    });
     port.write_frame(&playback).unwrap();
     let mut buf = [0u8; 1500];
     while e.wants_datagram() {
         let Ok((n, from)) = sock.recv_from(&mut buf) else {
             break;
         };
-        e.datagram(now(), from, &buf[..n], sock);
+        e.datagram(now(), from, &buf[..n], &mut |to, d| {
+            let _ = sock.send_to(d, to);
+        });
     }
 }
 

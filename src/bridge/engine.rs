@@ -1,6 +1,6 @@
 //! One call's [`MediaSession`] joined to the gateway: [`Control`]s become session
 //! commands, session events and line observations become [`Report`]s, and the session's
-//! datagrams go out of the call's socket. No thread or clock here: the bridge's threads
+//! datagrams go to the call's socket. No socket, thread or clock here: the bridge's threads
 //! give every input its own instant.
 
 use super::line::{LineMonitor, LineObservation};
@@ -9,7 +9,7 @@ use super::stats::Stats;
 use super::{BridgeConfig, Control, Report};
 use crate::call::ProgressTone;
 use crate::call::caller_id::fsk_burst;
-use std::net::{SocketAddr, UdpSocket};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::mpsc::SyncSender;
 use tipring_hal::audio::{FRAME_SAMPLES, Frame};
@@ -19,6 +19,9 @@ use tipring_media::session::{Identity, MediaSession, Remote, SessionConfig, Sess
 use tipring_media::tone::CountryProfile;
 
 pub use tipring_media::session::{DISCARD_BUDGET, RX_BUDGET};
+
+/// Where the session's datagrams go (the call's socket; a test's list).
+pub type Sink<'a> = &'a mut dyn FnMut(SocketAddr, &[u8]);
 
 /// The media of one call and what joins it to signalling.
 pub struct Engine {
@@ -131,14 +134,14 @@ impl Engine {
     }
 
     /// One datagram that arrived at `now`.
-    pub fn datagram(&mut self, now: Instant, from: SocketAddr, d: &[u8], socket: &UdpSocket) {
+    pub fn datagram(&mut self, now: Instant, from: SocketAddr, d: &[u8], send: Sink<'_>) {
         self.session.handle_datagram(now, from, d);
-        self.drain(socket);
+        self.drain(send);
     }
 
     /// One captured frame at `now` (after the line monitor has heard it): what goes to
     /// the network is sent, and the frame to play returned.
-    pub fn frame(&mut self, now: Instant, capture: &Frame, socket: &UdpSocket) -> Frame {
+    pub fn frame(&mut self, now: Instant, capture: &Frame, send: Sink<'_>) -> Frame {
         let reports = &self.reports;
         self.line.frame(capture, |o| {
             let _ = reports.try_send(match o {
@@ -149,14 +152,14 @@ impl Engine {
         });
         self.session.handle_frame(now, capture);
         let out = self.session.poll_playout().unwrap_or([0; FRAME_SAMPLES]);
-        self.drain(socket);
+        self.drain(send);
         out
     }
 
     /// Sends the session's datagrams, reports its events, publishes its counters.
-    fn drain(&mut self, socket: &UdpSocket) {
+    fn drain(&mut self, send: Sink<'_>) {
         while let Some((to, d)) = self.session.poll_transmit() {
-            let _ = socket.send_to(d, to);
+            send(to, d);
         }
         while let Some(e) = self.session.poll_event() {
             self.report(match e {
@@ -236,10 +239,9 @@ mod tests {
             ..config(JitterConfig::default())
         };
         let mut e = Engine::new(cfg, 0, Arc::new(Stats::default()), tx).unwrap();
-        let socket = UdpSocket::bind("127.0.13.1:0").unwrap();
         let mut pkt = vec![0x80, 0x80 | 101, 0, 1, 0, 0, 0, 160, 0, 0, 0, 7];
         pkt.extend_from_slice(&[5, 10, 0, 160]);
-        e.datagram(Instant::from_micros(1_000), far, &pkt, &socket);
+        e.datagram(Instant::from_micros(1_000), far, &pkt, &mut |_, _| {});
         assert_eq!(rx.try_recv(), Ok(Report::EventReceived(5)));
         assert_eq!(e.stats.snapshot().events_received, 1);
     }

@@ -285,7 +285,9 @@ fn audio_thread(
             }
         }
         let now = clock.now();
-        let playback = shared.lock().frame(now, &capture, socket);
+        let playback = shared.lock().frame(now, &capture, &mut |to, d| {
+            let _ = socket.send_to(d, to);
+        });
         shared.frame.notify_all();
         if port.write_frame(&playback).is_err() {
             shared.lock().report(Report::AudioFailed);
@@ -314,7 +316,9 @@ fn socket_thread(shared: &Shared, socket: &UdpSocket, run: &AtomicBool, clock: C
         match socket.recv_from(&mut buf) {
             Ok((n, from)) => {
                 let now = clock.now();
-                shared.lock().datagram(now, from, &buf[..n], socket);
+                shared.lock().datagram(now, from, &buf[..n], &mut |to, d| {
+                    let _ = socket.send_to(d, to);
+                });
             }
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
             // Any other error: not read again before the next frame.
