@@ -60,7 +60,7 @@ const EVENT_INTERVAL: u32 = 400;
 /// Volume of events we send, dB below 0 dBm0 (RFC 4733 §2.3.4).
 const EVENT_VOLUME: u8 = 10;
 /// A far event with no packet for this long is over (its end packets were all lost,
-/// RFC 4733 §2.5.2.2), in timestamp units (250 ms).
+/// RFC 4733 §2.5.2), in timestamp units (250 ms).
 const EVENT_TIMEOUT_TS: u32 = 2000;
 /// Samples per frame as an RTP timestamp increment.
 const FRAME_TS: u32 = FRAME_SAMPLES as u32;
@@ -387,7 +387,7 @@ impl MediaSession {
     }
 
     /// Timers due at `now`: a far event whose last packet is older than 250 ms ends
-    /// (RFC 4733 §2.5.2.2), and an RTCP report goes out at its interval.
+    /// (RFC 4733 §2.5.2), and an RTCP report goes out at its interval.
     pub fn handle_timeout(&mut self, now: Instant) {
         if let Some((heard, at)) = self.event_heard {
             let elapsed = (now.as_micros().saturating_sub(at.as_micros()) * 8 / 1000) as u32;
@@ -465,7 +465,8 @@ impl MediaSession {
         if ended && self.event_end.is_none() {
             self.events_out.stop(ts);
         }
-        let to = self.remote.addr.and(self.latch.destination());
+        // The latch has no destination without an SDP address.
+        let to = self.latch.destination();
         if let Some(d) = began {
             self.event(SessionEvent::InbandDigit(d));
             // A digit heard while no far end is connected (dialling into the dial plan)
