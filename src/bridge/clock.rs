@@ -1,5 +1,6 @@
-//! The bridge's clock: the monotonic instants its session runs on, and the wall clock's
-//! NTP time at their zero (RFC 3550 §4) for the session's sender reports.
+//! A media session's clock (the bridge's, `tipring answer`'s): the monotonic instants it
+//! runs on, and the wall clock's NTP time at their zero (RFC 3550 §4) for its sender
+//! reports.
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use tipring_media::instant::Instant as MediaInstant;
@@ -7,7 +8,7 @@ use tipring_media::instant::Instant as MediaInstant;
 /// Seconds between 1900 (NTP era 0) and 1970 (Unix).
 const NTP_UNIX_OFFSET: u64 = 2_208_988_800;
 
-/// Monotonic time since the bridge started.
+/// Monotonic time since the session started.
 #[derive(Debug, Clone, Copy)]
 pub struct Clock {
     epoch: Instant,

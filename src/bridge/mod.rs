@@ -21,12 +21,12 @@ mod line;
 pub(crate) mod random;
 mod stats;
 
+pub use clock::Clock;
 pub use engine::{DISCARD_BUDGET, Engine, RX_BUDGET};
 pub use line::{LineMonitor, LineObservation};
 pub use stats::{Stats, StatsSnapshot};
 
 use crate::call::{CallerInfo, ProgressTone};
-use clock::Clock;
 use std::io::ErrorKind;
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -4,9 +4,9 @@
 //! stream has the gateway's identifiers (random SSRC, sequence and timestamp, RFC 3550
 //! §5.1), its RTCP, its source latch and its codec mapping ([`MediaParams::of`]).
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
+use tipring::bridge::Clock;
 use tipring::gateway::sip_side::media::MediaParams;
-use tipring_media::instant::Instant;
 use tipring_media::jitter::JitterConfig;
 use tipring_media::rtp::SplitMix64;
 use tipring_media::session::{
@@ -16,8 +16,6 @@ use tipring_media::tone::{ToneGenerator, ToneSpec};
 use tipring_sip::sdp::NegotiatedMedia;
 use tokio::sync::watch;
 
-/// Seconds between 1900 (NTP era 0) and 1970 (Unix).
-const NTP_UNIX_OFFSET: u64 = 2_208_988_800;
 /// The session's frame.
 const FRAME: Duration = Duration::from_millis(20);
 
@@ -41,24 +39,18 @@ fn remote(m: &NegotiatedMedia) -> Remote {
     }
 }
 
-/// The identifiers of a session drawn from `seed`, and the wall clock's NTP time at the
-/// session's instant zero (`epoch`).
-fn identity(seed: u64, epoch: std::time::Instant) -> Identity {
+/// The identifiers of a session drawn from `seed`, on `clock`.
+fn identity(seed: u64, clock: &Clock) -> Identity {
     let mut rng = SplitMix64::new(seed);
     let (rtp_seed, rtcp_seed) = (rng.next_u64(), rng.next_u64());
     let mut cname = [0u8; 16];
     cname[..8].copy_from_slice(&rng.next_u64().to_be_bytes());
     cname[8..].copy_from_slice(&rng.next_u64().to_be_bytes());
-    let wall = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .saturating_sub(epoch.elapsed());
-    let frac = (u64::from(wall.subsec_nanos()) << 32) / 1_000_000_000;
     Identity {
         rtp_seed,
         rtcp_seed,
         cname,
-        ntp_at_zero: ((wall.as_secs() + NTP_UNIX_OFFSET) << 32) | frac,
+        ntp_at_zero: clock.ntp_at_zero(),
     }
 }
 
@@ -74,8 +66,7 @@ pub(super) async fn send_rtp(
     tone: bool,
     seed: u64,
 ) {
-    let epoch = std::time::Instant::now();
-    let now = || Instant::from_micros(epoch.elapsed().as_micros() as u64);
+    let clock = Clock::start();
     let first = remote(&media.borrow_and_update());
     let mut session = MediaSession::new(
         SessionConfig {
@@ -83,7 +74,7 @@ pub(super) async fn send_rtp(
             jitter: JitterConfig::default(),
             far_digits: false,
         },
-        identity(seed, epoch),
+        identity(seed, &clock),
     );
     let mut tone = tone.then(test_tone).flatten();
     let mut tick = tokio::time::interval(FRAME);
@@ -96,12 +87,12 @@ pub(super) async fn send_rtp(
                 if let Some(g) = tone.as_mut() {
                     g.fill(&mut capture);
                 }
-                session.handle_frame(now(), &capture);
+                session.handle_frame(clock.now(), &capture);
                 let _ = session.poll_playout();
             }
             r = sock.recv_from(&mut buf), if session.wants_datagram() => {
                 if let Ok((n, from)) = r {
-                    session.handle_datagram(now(), from, &buf[..n]);
+                    session.handle_datagram(clock.now(), from, &buf[..n]);
                 }
             }
             r = media.changed(), if watching => match r {
