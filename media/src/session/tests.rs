@@ -423,3 +423,21 @@ fn the_codec_mapping_is_rfc3551s() {
     }
     assert_eq!(law_of_payload_type(18), None);
 }
+
+#[test]
+fn a_minute_at_five_percent_loss_and_50_ms_jitter_keeps_audio_and_reports_flowing() {
+    let mut c = Call::new(0.05, 50_000, 31);
+    c.run(3000, tone_1k());
+    let (a, b) = (*c.a.stats(), *c.b.stats());
+    assert_eq!(a.rtp_sent, 3000);
+    // Seeded: about 150 lost, each counted and concealed.
+    assert!((100..=200).contains(&b.lost), "{b:?}");
+    assert!(b.concealed >= b.lost, "{b:?}");
+    assert!(a.rtcp_sent >= 6 && b.rtcp_received >= 5, "{a:?} {b:?}");
+    assert_eq!(
+        (a.tx_dropped, b.tx_dropped, b.foreign, b.malformed),
+        (0, 0, 0, 0)
+    );
+    let quiet = c.played_b[50..].iter().filter(|f| energy(f) < 1e4).count();
+    assert!(quiet < 60, "{quiet} silent frames of 2950");
+}
