@@ -1,6 +1,6 @@
 //! CPU cost of one call's media bridge per 20 ms frame, both directions: two bridge engines
 //! wired to each other over UDP loopback, each on an unpaced in-memory audio port (the
-//! whole per-frame path: line monitor, DTMF detector, G.711, RTP send, socket drain, RTP
+//! whole per-frame path: line monitor, DTMF detector, G.711, RTP send, socket read, RTP
 //! receive, jitter buffer, decode/PLC, playback, RTCP check).
 //! Run: `cargo bench -p tipring --bench bridge`.
 
@@ -10,9 +10,10 @@ use std::sync::Arc;
 use std::sync::mpsc::sync_channel;
 use std::time::Duration;
 use tipring::bridge::{BridgeConfig, Engine, Stats};
-use tipring_hal::audio::{AudioCounters, AudioError, AudioPort, Frame};
+use tipring_hal::audio::{AudioCounters, AudioError, AudioPort, FRAME_SAMPLES, Frame};
 use tipring_media::callerid::FskStandard;
 use tipring_media::g711::Law;
+use tipring_media::instant::Instant;
 use tipring_media::tone::oscillator::{Oscillator, dbm0_amplitude, to_i16};
 use tipring_media::tone::{Country, CountryProfile};
 
@@ -41,8 +42,7 @@ impl AudioPort for FastPort {
     }
 }
 
-fn engine(sock: UdpSocket, peer: std::net::SocketAddr) -> Engine {
-    sock.set_nonblocking(true).unwrap();
+fn engine(peer: std::net::SocketAddr) -> Engine {
     let (tx, rx) = sync_channel(32);
     std::mem::forget(rx); // reports are dropped when the queue is full, as in production
     Engine::new(
@@ -58,27 +58,50 @@ fn engine(sock: UdpSocket, peer: std::net::SocketAddr) -> Engine {
             caller_id: FskStandard::Bell202,
             far_digits: true,
         },
-        sock,
+        0,
         Arc::new(Stats::default()),
         tx,
     )
     .unwrap()
 }
 
+/// One frame of one end: capture through the engine, playback out, then every datagram
+/// waiting on its socket (each stamped on reading).
+fn step(e: &mut Engine, port: &mut FastPort, sock: &UdpSocket, epoch: std::time::Instant) {
+    let now = || Instant::from_micros(epoch.elapsed().as_micros() as u64);
+    let mut capture = [0; FRAME_SAMPLES];
+    port.read_frame(&mut capture).unwrap();
+    let playback = e.frame(now(), &capture, &mut |to, d| {
+        let _ = sock.send_to(d, to);
+    });
+    port.write_frame(&playback).unwrap();
+    let mut buf = [0u8; 1500];
+    while e.wants_datagram() {
+        let Ok((n, from)) = sock.recv_from(&mut buf) else {
+            break;
+        };
+        e.datagram(now(), from, &buf[..n], &mut |to, d| {
+            let _ = sock.send_to(d, to);
+        });
+    }
+}
+
 fn bridge(c: &mut Criterion) {
     let a = UdpSocket::bind("127.0.0.1:0").unwrap();
     let b = UdpSocket::bind("127.0.0.1:0").unwrap();
+    a.set_nonblocking(true).unwrap();
+    b.set_nonblocking(true).unwrap();
     let (aa, ab) = (a.local_addr().unwrap(), b.local_addr().unwrap());
-    let mut ea = engine(a, ab);
-    let mut eb = engine(b, aa);
+    let mut ea = engine(ab);
+    let mut eb = engine(aa);
     let amp = dbm0_amplitude(-10.0);
     let mut pa = FastPort(Oscillator::new(1000.0, amp));
     let mut pb = FastPort(Oscillator::new(1000.0, amp));
     let epoch = std::time::Instant::now();
     c.bench_function("bridge: one 20 ms frame, both ends of a call", |bch| {
         bch.iter(|| {
-            ea.step(&mut pa, epoch);
-            eb.step(&mut pb, epoch);
+            step(&mut ea, &mut pa, &a, epoch);
+            step(&mut eb, &mut pb, &b, epoch);
         })
     });
 }

@@ -10,6 +10,7 @@ pub mod plc;
 pub mod rfc4733;
 pub mod rtcp;
 pub mod rtp;
+pub mod session;
 // Telephony signals: DTMF, call-progress tones, caller ID.
 pub mod callerid;
 pub mod dtmf;

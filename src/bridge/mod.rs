@@ -1,36 +1,44 @@
 //! The media bridge of one call: the port's audio (ALSA or the simulator, any
-//! [`AudioPort`]) to and from G.711 RTP.
+//! [`AudioPort`]) to and from G.711 RTP, through a sans-IO
+//! [`MediaSession`](tipring_media::session::MediaSession) ([`Engine`]).
 //!
-//! One thread per call, paced by the audio port: each 20 ms frame it reads the capture,
-//! drains the UDP socket without blocking (at most [`RX_BUDGET`] datagrams handled and
-//! [`DISCARD_BUDGET`] more read, so a flood to the port costs bounded work per frame and
-//! is counted), plays one frame and sends one packet. Signalling
-//! talks to it only through bounded channels ([`Control`] in, [`Report`] out) and reads its
-//! [`Stats`] atomically, so the audio never waits for signalling. RTP and RTCP share the
-//! socket (RFC 5761 multiplexing); RTP is symmetric (RFC 4961): once packets arrive,
-//! replies go to the address they come from, latched once per SDP so that no other host
-//! can take the call over ([`latch`]).
+//! Two thin threads own the I/O and the clock and feed the one session under a lock:
+//! the audio thread wakes on each 20 ms frame from the audio port (the device paces it),
+//! the socket thread on each datagram, which it stamps with its own arrival instant (so
+//! interarrival jitter and the jitter buffer see the network, not the frame grid). A
+//! flood costs bounded work per frame: the session handles [`RX_BUDGET`] datagrams per
+//! frame and parses only the call's own of the next [`DISCARD_BUDGET`]; then the socket
+//! thread stops reading until the next frame, and the rest waits in (and overflows from)
+//! the kernel's buffer. Signalling talks to the bridge only through bounded channels
+//! ([`Control`] in, [`Report`] out) and reads its [`Stats`] atomically, so the audio never
+//! waits for signalling. RTP and RTCP share the socket (RFC 5761); RTP is symmetric
+//! (RFC 4961) through the session's source latch, so that no other host can take the
+//! call over.
 
+mod clock;
 mod engine;
-mod latch;
 mod line;
 pub(crate) mod random;
 mod stats;
 
+pub use clock::Clock;
 pub use engine::{DISCARD_BUDGET, Engine, RX_BUDGET};
 pub use line::{LineMonitor, LineObservation};
 pub use stats::{Stats, StatsSnapshot};
 
 use crate::call::{CallerInfo, ProgressTone};
+use std::io::ErrorKind;
 use std::net::{SocketAddr, UdpSocket};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
-use tipring_hal::audio::AudioPort;
+use std::time::Duration;
+use tipring_hal::audio::{AudioError, AudioPort, FRAME_SAMPLES};
 use tipring_media::callerid::FskStandard;
 use tipring_media::g711::Law;
 use tipring_media::jitter::JitterConfig;
+use tipring_media::session::MTU;
 use tipring_media::tone::CountryProfile;
 
 /// Depth of the control and report queues.
@@ -52,7 +60,8 @@ pub struct BridgeConfig {
     /// out, received audio still plays and RTCP still flows (§5.1).
     pub send: bool,
     /// Whether the far end sends (its SDP is sendrecv or sendonly): only then may the RTP
-    /// latch learn a source other than `remote` ([`latch`]).
+    /// latch learn a source other than `remote`
+    /// ([`SourceLatch`](tipring_media::session::SourceLatch)).
     pub receive: bool,
     /// The country's call-progress tones.
     pub profile: CountryProfile,
@@ -113,63 +122,86 @@ pub enum Report {
     AudioFailed,
 }
 
+/// How long the socket thread blocks in one read before it looks whether the bridge
+/// still runs.
+const READ_WAKE: Duration = Duration::from_millis(50);
+
+/// The engine both threads feed, and the frame tick the socket thread waits for once a
+/// frame's receive budget is spent.
+struct Shared {
+    engine: Mutex<Engine>,
+    frame: Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Engine> {
+        self.engine.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 /// A running bridge.
 pub struct Bridge {
     control: SyncSender<Control>,
     reports: Receiver<Report>,
     stats: Arc<Stats>,
     running: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
+    threads: Vec<JoinHandle<()>>,
 }
 
 impl Bridge {
-    /// Starts the bridge thread over `port` and `socket` (bound; made non-blocking here).
+    /// Starts the bridge's threads over `port` and `socket` (bound; given a read timeout
+    /// here).
     pub fn start(
-        mut port: Box<dyn AudioPort>,
+        port: Box<dyn AudioPort>,
         socket: UdpSocket,
         cfg: BridgeConfig,
     ) -> std::io::Result<Bridge> {
-        socket.set_nonblocking(true)?;
+        socket.set_nonblocking(false)?;
+        socket.set_read_timeout(Some(READ_WAKE))?;
+        let socket = Arc::new(socket);
         let (control, control_rx) = sync_channel(QUEUE);
         let (report_tx, reports) = sync_channel(QUEUE);
         let stats = Arc::new(Stats::default());
         let running = Arc::new(AtomicBool::new(true));
-        let mut engine = Engine::new(cfg, socket, stats.clone(), report_tx)?;
-        let run = running.clone();
-        let thread = std::thread::Builder::new()
-            .name("tipring-bridge".into())
-            .spawn(move || {
-                let epoch = std::time::Instant::now();
-                if port.start().is_err() {
-                    engine.report(Report::AudioFailed);
+        let clock = Clock::start();
+        let engine = Engine::new(cfg, clock.ntp_at_zero(), stats.clone(), report_tx)?;
+        let shared = Arc::new(Shared {
+            engine: Mutex::new(engine),
+            frame: Condvar::new(),
+        });
+        let audio = {
+            let (shared, socket, stats, run) = (
+                shared.clone(),
+                socket.clone(),
+                stats.clone(),
+                running.clone(),
+            );
+            std::thread::Builder::new()
+                .name("tipring-audio".into())
+                .spawn(move || {
+                    audio_thread(port, &shared, &socket, &stats, &run, control_rx, clock);
                     run.store(false, Ordering::Relaxed);
-                    return;
-                }
-                while run.load(Ordering::Relaxed) {
-                    while let Ok(c) = control_rx.try_recv() {
-                        if c == Control::Stop {
-                            run.store(false, Ordering::Relaxed);
-                        } else {
-                            engine.control(c);
-                        }
-                    }
-                    if !run.load(Ordering::Relaxed) {
-                        break;
-                    }
-                    if !engine.step(port.as_mut(), epoch) {
-                        engine.report(Report::AudioFailed);
-                        break;
-                    }
-                }
-                let _ = port.stop();
-                run.store(false, Ordering::Relaxed);
-            })?;
+                    shared.frame.notify_all();
+                })?
+        };
+        let run = running.clone();
+        let net = std::thread::Builder::new()
+            .name("tipring-rtp".into())
+            .spawn(move || socket_thread(&shared, &socket, &run, clock));
+        let net = match net {
+            Ok(t) => t,
+            Err(e) => {
+                running.store(false, Ordering::Relaxed);
+                let _ = audio.join();
+                return Err(e);
+            }
+        };
         Ok(Bridge {
             control,
             reports,
             stats,
             running,
-            thread: Some(thread),
+            threads: vec![audio, net],
         })
     }
 
@@ -191,12 +223,12 @@ impl Bridge {
         self.stats.snapshot()
     }
 
-    /// Whether the thread still runs.
+    /// Whether the threads still run.
     pub fn is_running(&self) -> bool {
         self.running.load(Ordering::Relaxed)
     }
 
-    /// Stops the thread and waits for it.
+    /// Stops the threads and waits for them.
     pub fn stop(mut self) -> StatsSnapshot {
         self.shutdown();
         self.stats.snapshot()
@@ -204,7 +236,7 @@ impl Bridge {
 
     fn shutdown(&mut self) {
         self.running.store(false, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
+        for t in self.threads.drain(..) {
             let _ = t.join();
         }
     }
@@ -213,5 +245,87 @@ impl Bridge {
 impl Drop for Bridge {
     fn drop(&mut self) {
         self.shutdown();
+    }
+}
+
+/// Paced by the audio port: commands, then each captured frame through the session and
+/// the frame to play back out.
+fn audio_thread(
+    mut port: Box<dyn AudioPort>,
+    shared: &Shared,
+    socket: &UdpSocket,
+    stats: &Stats,
+    run: &AtomicBool,
+    control: Receiver<Control>,
+    clock: Clock,
+) {
+    if port.start().is_err() {
+        shared.lock().report(Report::AudioFailed);
+        return;
+    }
+    let mut capture = [0; FRAME_SAMPLES];
+    while run.load(Ordering::Relaxed) {
+        while let Ok(c) = control.try_recv() {
+            if c == Control::Stop {
+                run.store(false, Ordering::Relaxed);
+            } else {
+                shared.lock().control(c);
+            }
+        }
+        if !run.load(Ordering::Relaxed) {
+            break;
+        }
+        match port.read_frame(&mut capture) {
+            Ok(()) => {}
+            // No audio this period (the simulator idles): nothing to pace on, try again.
+            Err(AudioError::Timeout(_)) => continue,
+            Err(_) => {
+                shared.lock().report(Report::AudioFailed);
+                break;
+            }
+        }
+        let now = clock.now();
+        let playback = shared.lock().frame(now, &capture, &mut |to, d| {
+            let _ = socket.send_to(d, to);
+        });
+        shared.frame.notify_all();
+        if port.write_frame(&playback).is_err() {
+            shared.lock().report(Report::AudioFailed);
+            break;
+        }
+        let c = port.counters();
+        stats.set_xruns(c.capture_xruns + c.playback_xruns);
+    }
+    let _ = port.stop();
+}
+
+/// Woken by each datagram, stamped with its arrival instant; once a frame's receive
+/// budget is spent, waits for the next frame without reading.
+fn socket_thread(shared: &Shared, socket: &UdpSocket, run: &AtomicBool, clock: Clock) {
+    let mut buf = [0u8; MTU];
+    while run.load(Ordering::Relaxed) {
+        {
+            let engine = shared.lock();
+            if !engine.wants_datagram() {
+                let _ = shared.frame.wait_timeout_while(engine, READ_WAKE, |e| {
+                    !e.wants_datagram() && run.load(Ordering::Relaxed)
+                });
+                continue;
+            }
+        }
+        match socket.recv_from(&mut buf) {
+            Ok((n, from)) => {
+                let now = clock.now();
+                shared.lock().datagram(now, from, &buf[..n], &mut |to, d| {
+                    let _ = socket.send_to(d, to);
+                });
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            // Any other error: not read again before the next frame.
+            Err(_) => {
+                let engine = shared.lock();
+                let _ = shared.frame.wait_timeout(engine, READ_WAKE);
+            }
+        }
     }
 }

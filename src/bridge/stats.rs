@@ -1,6 +1,8 @@
-//! The bridge's counters, written by its thread and read by anyone without locking.
+//! The bridge's counters: the session's, published by the bridge's threads after each
+//! input, and read by anyone without locking.
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use tipring_media::session::SessionStats;
 
 macro_rules! counters {
     ($($(#[$doc:meta])* $name:ident),* $(,)?) => {
@@ -53,17 +55,37 @@ counters! {
     rtcp_received,
     /// Payload type of the last audio packet received (256 = none yet).
     last_rx_payload_type,
-    /// Datagrams thrown away unread because a frame's receive budget was spent (a flood).
+    /// Datagrams thrown away unparsed because a frame's receive budget was spent (a flood).
     rx_dropped,
     /// Frames whose receive budget was spent.
     rx_overloaded,
 }
 
 impl Stats {
-    pub(super) fn add(c: &AtomicU64, n: u64) {
-        c.fetch_add(n, Relaxed);
+    /// Publishes the session's counters and the audio port's xruns.
+    pub(super) fn publish(&self, s: &SessionStats) {
+        let set = |c: &AtomicU64, v: u64| c.store(v, Relaxed);
+        set(&self.frames_captured, s.frames_captured);
+        set(&self.frames_played, s.frames_played);
+        set(&self.rtp_sent, s.rtp_sent);
+        set(&self.rtp_received, s.rtp_received);
+        set(&self.malformed, s.malformed);
+        set(&self.foreign, s.foreign);
+        set(&self.lost, s.lost);
+        set(&self.late, s.late);
+        set(&self.concealed, s.concealed);
+        set(&self.jitter, s.jitter);
+        set(&self.events_sent, s.events_sent);
+        set(&self.events_received, s.events_received);
+        set(&self.rtcp_sent, s.rtcp_sent);
+        set(&self.rtcp_received, s.rtcp_received);
+        set(&self.last_rx_payload_type, s.last_rx_payload_type);
+        set(&self.rx_dropped, s.rx_dropped);
+        set(&self.rx_overloaded, s.rx_overloaded);
     }
-    pub(super) fn set(c: &AtomicU64, v: u64) {
-        c.store(v, Relaxed);
+
+    /// Publishes the audio port's capture and playback xruns.
+    pub(super) fn set_xruns(&self, xruns: u64) {
+        self.xruns.store(xruns, Relaxed);
     }
 }

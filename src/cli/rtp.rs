@@ -1,15 +1,23 @@
-//! The RTP stream of a diagnostic call (`tipring answer`, `tipring call`): G.711 frames of
-//! silence or a 1 kHz tone, paced by the negotiated ptime, sent to the media in force. The
-//! packets come from media's [`RtpSender`] (random SSRC, sequence and timestamp, RFC 3550
-//! §5.1) and the tone from its [`ToneGenerator`]; the codec mapping is the bridge's
-//! ([`MediaParams::of`]).
+//! The media of a diagnostic call (`tipring answer`, `tipring call`): a
+//! [`MediaSession`], the gateway's own, fed 20 ms frames of silence or a 1 kHz tone on a
+//! timer and the datagrams that reach the call's port, each stamped on arrival. So the
+//! stream has the gateway's identifiers (random SSRC, sequence and timestamp, RFC 3550
+//! §5.1), its RTCP, its source latch and its codec mapping ([`MediaParams::of`]).
 
 use std::time::Duration;
+use tipring::bridge::Clock;
 use tipring::gateway::sip_side::media::MediaParams;
-use tipring_media::rtp::{RtpSender, SplitMix64};
+use tipring_media::jitter::JitterConfig;
+use tipring_media::rtp::SplitMix64;
+use tipring_media::session::{
+    FRAME_SAMPLES, Frame, Identity, MTU, MediaSession, Remote, SessionConfig,
+};
 use tipring_media::tone::{ToneGenerator, ToneSpec};
 use tipring_sip::sdp::NegotiatedMedia;
 use tokio::sync::watch;
+
+/// The session's frame.
+const FRAME: Duration = Duration::from_millis(20);
 
 /// The test tone: 1000 Hz, continuous, at -10 dBm0.
 fn test_tone() -> Option<ToneGenerator> {
@@ -18,53 +26,84 @@ fn test_tone() -> Option<ToneGenerator> {
         .map(|s| ToneGenerator::new(&s))
 }
 
-/// Sends G.711 packets (silence, or the 1 kHz tone) until aborted, to the media in force:
-/// a re-offer sent through `media` retargets the stream (address, codec, ptime) and a
-/// direction that does not send (hold) pauses it (RFC 3264 §8); the timestamp runs on
-/// through the pause and the first packet after it carries the marker (RFC 3551 §4.1).
-/// `seed` draws the stream's SSRC, first sequence number and timestamp.
+/// The session's view of a negotiation (no address: nothing is sent).
+fn remote(m: &NegotiatedMedia) -> Remote {
+    let p = MediaParams::of(m);
+    Remote {
+        addr: p.map(|p| p.remote),
+        law: p.map_or(tipring_media::g711::Law::Ulaw, |p| p.law),
+        payload_type: p.map_or(m.payload_type, |p| p.payload_type),
+        event_payload_type: p.and_then(|p| p.event_payload_type),
+        send: p.is_some_and(|p| p.send),
+        receive: p.is_some_and(|p| p.receive),
+    }
+}
+
+/// The identifiers of a session drawn from `seed`, on `clock`.
+fn identity(seed: u64, clock: &Clock) -> Identity {
+    let mut rng = SplitMix64::new(seed);
+    let (rtp_seed, rtcp_seed) = (rng.next_u64(), rng.next_u64());
+    let mut cname = [0u8; 16];
+    cname[..8].copy_from_slice(&rng.next_u64().to_be_bytes());
+    cname[8..].copy_from_slice(&rng.next_u64().to_be_bytes());
+    Identity {
+        rtp_seed,
+        rtcp_seed,
+        cname,
+        ntp_at_zero: clock.ntp_at_zero(),
+    }
+}
+
+/// Runs the call's media until aborted: a frame (silence, or the 1 kHz tone) every
+/// 20 ms to the media in force, RTCP, and the far end's RTP taken in. A re-offer sent
+/// through `media` retargets the stream (address, codec) and a direction that does not
+/// send (hold) pauses it (RFC 3264 §8); the timestamp runs on through the pause and the
+/// first packet after it carries the marker (RFC 3551 §4.1). `seed` draws the stream's
+/// SSRC, first sequence number and timestamp, and its CNAME.
 pub(super) async fn send_rtp(
     sock: tokio::net::UdpSocket,
     mut media: watch::Receiver<NegotiatedMedia>,
     tone: bool,
     seed: u64,
 ) {
-    let mut rng = SplitMix64::new(seed);
+    let clock = Clock::start();
+    let first = remote(&media.borrow_and_update());
+    let mut session = MediaSession::new(
+        SessionConfig {
+            remote: first,
+            jitter: JitterConfig::default(),
+            far_digits: false,
+        },
+        identity(seed, &clock),
+    );
     let mut tone = tone.then(test_tone).flatten();
-    // The stream, with the payload type it was made for.
-    let mut sender: Option<(u8, RtpSender)> = None;
+    let mut tick = tokio::time::interval(FRAME);
+    let mut buf = [0u8; MTU];
+    let mut capture: Frame = [0; FRAME_SAMPLES];
+    let mut watching = true;
     loop {
-        let m = media.borrow_and_update().clone();
-        let ptime = m.ptime.clamp(10, 60);
-        let samples = ptime * 8;
-        let params = MediaParams::of(&m);
-        // A codec change (another payload type) starts a new stream.
-        if let Some(p) = &params
-            && sender.as_ref().is_none_or(|(pt, _)| *pt != p.payload_type)
-        {
-            sender = Some((p.payload_type, RtpSender::new(p.payload_type, &mut rng)));
-        }
-        let mut pcm = vec![0i16; samples as usize];
-        let mut payload = vec![0u8; samples as usize];
-        let mut buf = vec![0u8; 12 + samples as usize];
-        let mut tick = tokio::time::interval(Duration::from_millis(u64::from(ptime)));
-        while !media.has_changed().unwrap_or(false) {
-            tick.tick().await;
-            let (Some(p), Some((_, s))) = (params.as_ref().filter(|p| p.send), sender.as_mut())
-            else {
-                if let Some((_, s)) = sender.as_mut() {
-                    s.skip_silence(samples);
+        tokio::select! {
+            _ = tick.tick() => {
+                if let Some(g) = tone.as_mut() {
+                    g.fill(&mut capture);
                 }
-                continue;
-            };
-            match tone.as_mut() {
-                Some(g) => g.fill(&mut pcm),
-                None => pcm.fill(0),
+                session.handle_frame(clock.now(), &capture);
+                let _ = session.poll_playout();
             }
-            p.law.encode(&pcm, &mut payload);
-            if let Ok(len) = s.send_frame(&payload, samples, &mut buf) {
-                let _ = sock.send_to(&buf[..len], p.remote).await;
+            r = sock.recv_from(&mut buf), if session.wants_datagram() => {
+                if let Ok((n, from)) = r {
+                    session.handle_datagram(clock.now(), from, &buf[..n]);
+                }
             }
+            r = media.changed(), if watching => match r {
+                Ok(()) => session.set_remote(remote(&media.borrow_and_update())),
+                // No more re-offers: the media in force stays until the task is aborted.
+                Err(_) => watching = false,
+            },
         }
+        while let Some((to, d)) = session.poll_transmit() {
+            let _ = sock.send_to(d, to).await;
+        }
+        while session.poll_event().is_some() {}
     }
 }

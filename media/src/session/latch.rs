@@ -14,7 +14,7 @@
 //! its RTP then is not expected at all, so no other source can pass for its NAT; only the
 //! SDP address itself is taken.
 
-use std::net::SocketAddr;
+use core::net::SocketAddr;
 
 /// Consecutive packets (one SSRC, sequence numbers in a row) a source other than the SDP
 /// address sends before it is latched.

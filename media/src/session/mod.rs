@@ -1,0 +1,577 @@
+//! The media of one call without I/O: G.711 RTP both ways, RTCP, RFC 4733 events, the
+//! jitter buffer and loss concealment, and what the line hears besides the far audio
+//! (call-progress tones, regenerated far digits, DTMF dialling, caller-ID FSK).
+//!
+//! The owner feeds it datagrams as they arrive ([`MediaSession::handle_datagram`], each
+//! stamped with its own arrival instant) and the line's captured audio one 20 ms frame at
+//! a time ([`MediaSession::handle_frame`], paced by the audio device), and after each
+//! input drains datagrams to send ([`MediaSession::poll_transmit`]), the frame to play
+//! ([`MediaSession::poll_playout`]) and events ([`MediaSession::poll_event`]) until
+//! they are empty. Timers ([`MediaSession::poll_timeout`]: the RTCP interval, the end of
+//! a far event whose end packets were lost) fall due through
+//! [`MediaSession::handle_timeout`]. No socket, thread, clock or random source is read
+//! here: time is the caller's [`Instant`], randomness comes in [`Identity`].
+//!
+//! RTP and RTCP share one port (RFC 5761) and RTP is symmetric (RFC 4961) through a
+//! [`SourceLatch`]. A flood costs bounded work per frame: [`RX_BUDGET`] datagrams are
+//! handled per frame, then [`DISCARD_BUDGET`] more are taken of which only the call's
+//! own are parsed, and [`MediaSession::wants_datagram`] tells the owner to stop reading
+//! until the next frame (the rest waits in, and overflows from, the kernel's buffer).
+
+mod latch;
+mod outbox;
+mod rtcp;
+mod stats;
+#[cfg(test)]
+mod tests;
+
+pub use latch::{LEARN_PACKETS, SourceLatch};
+pub use outbox::MTU;
+pub use stats::SessionStats;
+
+use crate::callerid::FskTransmitter;
+use crate::dtmf::{Digit, DtmfDetector, DtmfDetectorConfig, DtmfEvent, DtmfGenerator, DtmfParams};
+use crate::g711::Law;
+use crate::instant::Instant;
+use crate::jitter::{JitterBuffer, JitterConfig, Playout};
+use crate::plc::Plc;
+use crate::rfc4733::{
+    EventCode, PAYLOAD_LEN, TelephoneEventReceiver, TelephoneEventRepr, TelephoneEventSender,
+};
+use crate::rtp::{RtpPacket, RtpReceiver, RtpSender, SplitMix64};
+use crate::tone::oscillator::{Oscillator, dbm0_amplitude, to_i16};
+use crate::tone::{ToneGenerator, ToneSpec};
+use core::net::SocketAddr;
+use outbox::Outbox;
+use std::collections::VecDeque;
+
+/// Samples in one 20 ms frame at 8 kHz.
+pub const FRAME_SAMPLES: usize = 160;
+/// One 20 ms frame of 16-bit linear samples.
+pub type Frame = [i16; FRAME_SAMPLES];
+/// Datagrams handled per 20 ms frame: one audio packet is due, RFC 4733 events and RTCP
+/// come on top, and a burst after a network stall of up to a second fits.
+pub const RX_BUDGET: u64 = 64;
+/// Datagrams taken per frame once [`RX_BUDGET`] is spent (a flood): the call's own are
+/// still handled, the others counted and thrown away unparsed.
+pub const DISCARD_BUDGET: u64 = 448;
+/// RFC 4733 §2.5.1.2: an update every 50 ms (400 timestamp units at 8 kHz).
+const EVENT_INTERVAL: u32 = 400;
+/// Volume of events we send, dB below 0 dBm0 (RFC 4733 §2.3.4).
+const EVENT_VOLUME: u8 = 10;
+/// A far event with no packet for this long is over (its end packets were all lost,
+/// RFC 4733 §2.5.2), in timestamp units (250 ms).
+const EVENT_TIMEOUT_TS: u32 = 2000;
+/// Samples per frame as an RTP timestamp increment.
+const FRAME_TS: u32 = FRAME_SAMPLES as u32;
+/// Events kept for the owner; beyond this the oldest wait and new ones are dropped.
+const EVENT_QUEUE: usize = 32;
+
+/// The G.711 law of a static RTP payload type (RFC 3551 table 4): 0 PCMU, 8 PCMA.
+pub fn law_of_payload_type(pt: u8) -> Option<Law> {
+    match pt {
+        0 => Some(Law::Ulaw),
+        8 => Some(Law::Alaw),
+        _ => None,
+    }
+}
+
+/// The static RTP payload type of a G.711 law (RFC 3551 table 4).
+pub fn payload_type_of_law(law: Law) -> u8 {
+    match law {
+        Law::Ulaw => 0,
+        Law::Alaw => 8,
+    }
+}
+
+/// Where and how to send, from the SDP (RFC 3264).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Remote {
+    /// The far end's address from its SDP; `None`: no call's media (the line only hears
+    /// what is played locally), nothing sent, nothing learnt.
+    pub addr: Option<SocketAddr>,
+    /// Codec we send (and expect until the far end's packets say otherwise).
+    pub law: Law,
+    /// Its RTP payload type in this session.
+    pub payload_type: u8,
+    /// Payload type of telephone-event (RFC 4733), if negotiated.
+    pub event_payload_type: Option<u8>,
+    /// Our SDP direction lets us send (sendrecv, sendonly). `false` (RFC 3264 §6.1,
+    /// §8.4): no RTP or events go out; received audio still plays and RTCP still flows.
+    pub send: bool,
+    /// The far end sends (its SDP is sendrecv or sendonly): only then may the latch learn
+    /// a source other than `addr` ([`SourceLatch`]).
+    pub receive: bool,
+}
+
+/// Configuration of one session.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionConfig {
+    /// The far end and codec at start.
+    pub remote: Remote,
+    /// The far audio's jitter buffer (one frame per packet).
+    pub jitter: JitterConfig,
+    /// Regenerate the far end's RFC 4733 digits as tones to the line (FXS). `false`
+    /// (FXO): they are only reported ([`SessionEvent::EventReceived`]).
+    pub far_digits: bool,
+}
+
+/// What must not be predictable, drawn by the owner from a CSPRNG (RFC 3550 §5.1: the
+/// SSRC, first sequence number and timestamp; RFC 7022 §4.2: the CNAME; RFC 3550
+/// §6.3.1: the RTCP interval's randomisation), and the wall clock's NTP time (RFC 3550
+/// §4) at [`Instant`] zero for sender reports.
+#[derive(Debug, Clone, Copy)]
+pub struct Identity {
+    /// Seeds the RTP sender's SSRC, sequence number and timestamp.
+    pub rtp_seed: u64,
+    /// Seeds the RTCP interval's randomisation (apart from the RTP sender's, whose first
+    /// outputs the wire shows).
+    pub rtcp_seed: u64,
+    /// 128 random bits of the RTCP CNAME.
+    pub cname: [u8; 16],
+    /// NTP timestamp (64-bit, RFC 3550 §4) of [`Instant`] zero.
+    pub ntp_at_zero: u64,
+}
+
+/// What a session tells its owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionEvent {
+    /// A DTMF digit began in the captured audio (also sent as an RFC 4733 event while a
+    /// far end is connected and we send).
+    InbandDigit(Digit),
+    /// An RFC 4733 event began at the far end (its code: 0-15 DTMF, 16 flash).
+    EventReceived(u8),
+}
+
+/// The media state of one call.
+pub struct MediaSession {
+    remote: Remote,
+    /// The codec of the far audio (the last audio packet's payload type).
+    rx_law: Law,
+    latch: SourceLatch,
+    stats: SessionStats,
+    rtp: RtpSender,
+    /// The next audio packet starts a talkspurt (RFC 3551 §4.1: marker bit).
+    talkspurt: bool,
+    rx: RtpReceiver,
+    jitter: JitterBuffer,
+    plc: Plc,
+    detector: DtmfDetector,
+    events_out: TelephoneEventSender,
+    /// Media time at which a commanded event ends.
+    event_end: Option<u32>,
+    events_in: TelephoneEventReceiver,
+    /// The far event's media clock: the timestamp it has been heard up to, and when.
+    event_heard: Option<(u32, Instant)>,
+    /// The far digit regenerated to the line.
+    regen: Option<(Oscillator, Oscillator)>,
+    far_digits: bool,
+    tone: Option<ToneGenerator>,
+    dialler: DtmfGenerator,
+    caller_id: Option<FskTransmitter>,
+    rtcp: rtcp::Reporter,
+    /// The far end has sent RTP (it counts as a sender, RFC 3550 §6.3).
+    far_sent: bool,
+    /// Datagrams taken since the last frame, and those of them thrown away.
+    rx_taken: u64,
+    outbox: Outbox,
+    events: VecDeque<SessionEvent>,
+    playback: Option<Frame>,
+    pcm: Frame,
+    payload: [u8; FRAME_SAMPLES],
+}
+
+impl MediaSession {
+    /// A session with the identifiers and seeds of `id`.
+    pub fn new(cfg: SessionConfig, id: Identity) -> MediaSession {
+        let r = cfg.remote;
+        MediaSession {
+            remote: r,
+            rx_law: r.law,
+            latch: SourceLatch::new(r.addr, r.receive),
+            stats: SessionStats::default(),
+            rtp: RtpSender::new(r.payload_type, &mut SplitMix64::new(id.rtp_seed)),
+            talkspurt: true,
+            rx: RtpReceiver::new(8000),
+            jitter: JitterBuffer::new(cfg.jitter),
+            plc: Plc::new(),
+            detector: DtmfDetector::new(DtmfDetectorConfig::default()),
+            events_out: TelephoneEventSender::new(EVENT_INTERVAL),
+            event_end: None,
+            events_in: TelephoneEventReceiver::new(),
+            event_heard: None,
+            regen: None,
+            far_digits: cfg.far_digits,
+            tone: None,
+            dialler: DtmfGenerator::new(DtmfParams::default()),
+            caller_id: None,
+            rtcp: rtcp::Reporter::new(&id),
+            far_sent: false,
+            rx_taken: 0,
+            outbox: Outbox::new(),
+            events: VecDeque::with_capacity(EVENT_QUEUE),
+            playback: None,
+            pcm: [0; FRAME_SAMPLES],
+            payload: [0; FRAME_SAMPLES],
+        }
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> &SessionStats {
+        &self.stats
+    }
+
+    /// The jitter buffer's configuration in force (bounds raised to fit, see
+    /// [`JitterBuffer::new`]).
+    pub fn jitter_config(&self) -> &JitterConfig {
+        self.jitter.config()
+    }
+
+    /// Our SSRC.
+    pub fn ssrc(&self) -> u32 {
+        self.rtp.ssrc()
+    }
+
+    /// The sequence number and timestamp of our next packet.
+    pub fn next_sequence(&self) -> (u16, u32) {
+        (self.rtp.sequence_number(), self.rtp.timestamp())
+    }
+
+    /// Our RTCP CNAME.
+    pub fn cname(&self) -> &[u8] {
+        self.rtcp.cname()
+    }
+
+    /// Where media goes now: the latched source, else the SDP's address.
+    pub fn destination(&self) -> Option<SocketAddr> {
+        self.latch.destination()
+    }
+
+    /// Plays `spec` to the line instead of the far audio (`None` ends it).
+    pub fn set_tone(&mut self, spec: Option<&ToneSpec>) {
+        self.tone = spec.map(ToneGenerator::new);
+    }
+
+    /// Sends an RFC 4733 event (0-15 DTMF, 16 flash) lasting `duration_ms`, if
+    /// telephone-event was negotiated.
+    pub fn send_event(&mut self, code: u8, duration_ms: u16) {
+        if self.remote.event_payload_type.is_some() {
+            let now = self.rtp.timestamp();
+            self.events_out.start(EventCode(code), EVENT_VOLUME, now);
+            self.event_end = Some(now.wrapping_add(u32::from(duration_ms) * 8));
+        }
+    }
+
+    /// Dials DTMF `digits` into the line, mixed over the far audio (FXO); digits beyond
+    /// the dialler's queue are dropped.
+    pub fn dial(&mut self, digits: &str) {
+        let _ = self.dialler.push_str(digits);
+    }
+
+    /// Plays an FSK burst (caller ID) to the line instead of anything else.
+    pub fn play_fsk(&mut self, burst: FskTransmitter) {
+        self.caller_id = Some(burst);
+    }
+
+    /// Switches the codec we send (a re-INVITE changed the SDP answer).
+    pub fn set_codec(&mut self, law: Law, payload_type: u8) {
+        self.remote.law = law;
+        self.remote.payload_type = payload_type;
+    }
+
+    /// A new SDP (the answer arrived, a re-INVITE moved or held the far end, or the
+    /// call's media ended: `addr: None`): the source is learnt again, and no event of
+    /// the line's past goes to the new far end.
+    pub fn set_remote(&mut self, r: Remote) {
+        self.latch.retarget(r.addr, r.receive);
+        self.remote = r;
+        self.rx_law = r.law;
+        self.talkspurt = true;
+        self.events_out = TelephoneEventSender::new(EVENT_INTERVAL);
+        self.event_end = None;
+    }
+
+    /// Whether the owner should read another datagram before the next frame: `false`
+    /// once [`RX_BUDGET`] + [`DISCARD_BUDGET`] have been taken since the last frame.
+    pub fn wants_datagram(&self) -> bool {
+        self.rx_taken < RX_BUDGET + DISCARD_BUDGET
+    }
+
+    /// One datagram that arrived at `now` from `from`: RTCP, an RFC 4733 event, or audio
+    /// for the jitter buffer. Past [`RX_BUDGET`] in one frame only the call's source is
+    /// parsed; the others are counted in `rx_dropped`.
+    pub fn handle_datagram(&mut self, now: Instant, from: SocketAddr, d: &[u8]) {
+        self.rx_taken += 1;
+        if self.rx_taken > RX_BUDGET {
+            if self.rx_taken == RX_BUDGET + 1 {
+                self.stats.rx_overloaded += 1;
+            }
+            if Some(from) != self.latch.destination() {
+                self.stats.rx_dropped += 1;
+                return;
+            }
+        }
+        // RFC 5761 §4: packet types 192-223 in the second octet are RTCP.
+        if d.len() >= 2 && (192..=223).contains(&d[1]) {
+            if !self.latch.accept_rtcp(from) {
+                self.stats.foreign += 1;
+            } else if self.rtcp.on_compound(now, d) {
+                self.stats.rtcp_received += 1;
+            } else {
+                self.stats.malformed += 1;
+            }
+            return;
+        }
+        let Ok(p) = RtpPacket::new_checked(d) else {
+            self.stats.malformed += 1;
+            return;
+        };
+        if !self.latch.accept(from, p.ssrc(), p.sequence_number()) {
+            self.stats.foreign += 1;
+            return;
+        }
+        self.far_sent = true;
+        self.stats.rtp_received += 1;
+        self.rx
+            .on_packet(p.ssrc(), p.sequence_number(), p.timestamp(), now);
+        self.stats.lost = self.rx.cumulative_lost().max(0) as u64;
+        self.stats.jitter = u64::from(self.rx.jitter());
+        let pt = p.payload_type();
+        if Some(pt) == self.remote.event_payload_type {
+            match TelephoneEventRepr::parse_bytes(p.payload()) {
+                Ok(repr) => self.far_event(now, p.timestamp(), &repr),
+                Err(_) => self.stats.malformed += 1,
+            }
+        } else if let Some(law) = law_of_payload_type(pt) {
+            self.rx_law = law;
+            self.stats.last_rx_payload_type = u64::from(pt);
+            self.jitter.push(&p, now);
+        }
+    }
+
+    /// An RFC 4733 packet of the far end: a new event is reported (and regenerated to
+    /// the line when configured); an end stops the regeneration.
+    fn far_event(&mut self, now: Instant, timestamp: u32, repr: &TelephoneEventRepr) {
+        let out = self.events_in.on_packet(timestamp, repr);
+        if out.ended.is_some() {
+            self.regen = None;
+        }
+        // The far event's clock, for its end timeout while it lasts.
+        let heard = timestamp.wrapping_add(u32::from(repr.duration));
+        self.event_heard = self.events_in.active().map(|_| (heard, now));
+        if let Some(b) = out.began {
+            self.stats.events_received += 1;
+            self.event(SessionEvent::EventReceived(b.event.0));
+            self.regen = b
+                .event
+                .key()
+                .filter(|_| self.far_digits)
+                .and_then(|k| Digit::from_char(k).ok())
+                .map(|d| {
+                    let (lo, hi) = d.frequencies();
+                    let (a, b) = (dbm0_amplitude(-9.0), dbm0_amplitude(-7.0));
+                    (Oscillator::new(lo, a), Oscillator::new(hi, b))
+                });
+        }
+    }
+
+    /// One captured frame at `now`: its digits are detected (and sent as RFC 4733 with
+    /// the audio muted, §2.5.1.1), it goes out as one G.711 packet, and one frame is
+    /// made for playback. Timers due at `now` are handled too.
+    pub fn handle_frame(&mut self, now: Instant, capture: &Frame) {
+        self.rx_taken = 0;
+        self.stats.frames_captured += 1;
+        self.transmit(capture);
+        self.play(now);
+        self.handle_timeout(now);
+    }
+
+    /// Timers due at `now`: a far event whose last packet is older than 250 ms ends
+    /// (RFC 4733 §2.5.2), and an RTCP report goes out at its interval.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if let Some((heard, at)) = self.event_heard {
+            let elapsed = (now.as_micros().saturating_sub(at.as_micros()) * 8 / 1000) as u32;
+            if self
+                .events_in
+                .on_timeout(heard.wrapping_add(elapsed), EVENT_TIMEOUT_TS)
+                .is_some()
+            {
+                self.regen = None;
+                self.event_heard = None;
+            }
+        }
+        let we_sent = self.rtp.packet_count() > 0;
+        let senders = u32::from(we_sent) + u32::from(self.far_sent);
+        if !self.rtcp.due(now, senders, we_sent) {
+            return;
+        }
+        let Some(to) = self
+            .latch
+            .destination()
+            .filter(|_| self.remote.addr.is_some())
+        else {
+            return;
+        };
+        if let Some(buf) = self.outbox.slot() {
+            if let Some(n) = self.rtcp.emit(now, &self.rtp, &mut self.rx, buf) {
+                self.outbox.commit(to, n);
+                self.stats.rtcp_sent += 1;
+            }
+        } else {
+            self.stats.tx_dropped += 1;
+        }
+        self.rtcp.schedule(now, senders, we_sent);
+    }
+
+    /// When [`MediaSession::handle_timeout`] is next due (frames handle it too).
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let event = self.event_heard.map(|(_, at)| at + 250_000);
+        match (event, self.rtcp.next()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The next datagram to send and where to.
+    pub fn poll_transmit(&mut self) -> Option<(SocketAddr, &[u8])> {
+        self.outbox.pop()
+    }
+
+    /// The frame to play, once per [`MediaSession::handle_frame`].
+    pub fn poll_playout(&mut self) -> Option<Frame> {
+        self.playback.take()
+    }
+
+    /// The next event for the owner.
+    pub fn poll_event(&mut self) -> Option<SessionEvent> {
+        self.events.pop_front()
+    }
+
+    fn event(&mut self, e: SessionEvent) {
+        if self.events.len() < EVENT_QUEUE {
+            self.events.push_back(e);
+        }
+    }
+
+    /// Capture → DTMF detection (digits go as RFC 4733 and are muted) → G.711 → RTP.
+    fn transmit(&mut self, capture: &Frame) {
+        let ts = self.rtp.timestamp();
+        let mut began = None;
+        let mut ended = false;
+        self.detector.process(capture, |e| match e {
+            DtmfEvent::Start { digit, .. } => began = Some(digit),
+            DtmfEvent::End { .. } => ended = true,
+        });
+        if ended && self.event_end.is_none() {
+            self.events_out.stop(ts);
+        }
+        // The latch has no destination without an SDP address.
+        let to = self.latch.destination();
+        if let Some(d) = began {
+            self.event(SessionEvent::InbandDigit(d));
+            // A digit heard while no far end is connected (dialling into the dial plan)
+            // is not for any call: it goes to the owner only.
+            if self.remote.event_payload_type.is_some()
+                && to.is_some()
+                && self.remote.send
+                && let Some(code) = EventCode::from_key(d.as_char())
+            {
+                self.event_end = None;
+                self.events_out.start(code, EVENT_VOLUME, ts);
+            }
+        }
+        if let Some(end) = self.event_end
+            && (ts.wrapping_sub(end) as i32) >= 0
+        {
+            self.events_out.stop(ts);
+            self.event_end = None;
+        }
+        let Some(to) = to.filter(|_| self.remote.send) else {
+            self.rtp.skip_silence(FRAME_TS);
+            return;
+        };
+        if let Some(ept) = self.remote.event_payload_type
+            && self.events_out.is_busy()
+        {
+            // RFC 4733 §2.5.1.1: the digit goes as events; its audio is not sent.
+            while let Some(p) = self.events_out.poll(ts) {
+                let mut body = [0u8; PAYLOAD_LEN];
+                if p.event.emit(&mut body).is_err() {
+                    break;
+                }
+                let Some(buf) = self.outbox.slot() else {
+                    self.stats.tx_dropped += 1;
+                    continue;
+                };
+                if let Ok(n) = self.rtp.send_at(ept, p.timestamp, p.marker, &body, buf) {
+                    self.outbox.commit(to, n);
+                    self.stats.events_sent += 1;
+                }
+            }
+            self.rtp.skip_silence(FRAME_TS);
+            self.talkspurt = true;
+            return;
+        }
+        let muted = self.detector.current().is_some();
+        let silence = [0; FRAME_SAMPLES];
+        self.remote
+            .law
+            .encode(if muted { &silence } else { capture }, &mut self.payload);
+        let marker = core::mem::take(&mut self.talkspurt);
+        match self.outbox.slot() {
+            Some(buf) => {
+                if let Ok(n) =
+                    self.rtp
+                        .send_at(self.remote.payload_type, ts, marker, &self.payload, buf)
+                {
+                    self.outbox.commit(to, n);
+                    self.stats.rtp_sent += 1;
+                }
+            }
+            None => self.stats.tx_dropped += 1,
+        }
+        self.rtp.skip_silence(FRAME_TS);
+    }
+
+    /// Jitter buffer → G.711 decode or PLC → caller ID, regenerated digits or tones
+    /// instead, DTMF dialling mixed over → the frame to play.
+    fn play(&mut self, now: Instant) {
+        let mut out = [0; FRAME_SAMPLES];
+        // Without a far end (not connected yet, or the call's media ended) there is
+        // nothing to play out or conceal; the line hears only what is played locally.
+        if self.remote.addr.is_some() {
+            match self.jitter.pop(now) {
+                Playout::Audio(payload) => {
+                    self.rx_law.decode(payload, &mut self.pcm);
+                    self.plc.good_frame(&self.pcm, &mut out);
+                }
+                Playout::Conceal => self.plc.lost_frame(&mut out),
+                Playout::Silence => {}
+            }
+        }
+        let js = self.jitter.stats();
+        self.stats.late = js.late;
+        self.stats.concealed = js.concealed;
+        if let Some(tx) = &mut self.caller_id {
+            let n = tx.fill(&mut out);
+            out[n..].fill(0);
+            if tx.is_done() {
+                self.caller_id = None;
+            }
+        } else if let Some((lo, hi)) = &mut self.regen {
+            for s in out.iter_mut() {
+                *s = to_i16(lo.next_sample() + hi.next_sample());
+            }
+        } else if let Some(t) = &mut self.tone {
+            t.fill(&mut out);
+        }
+        if !self.dialler.is_idle() {
+            self.dialler.fill(&mut self.pcm);
+            for (o, d) in out.iter_mut().zip(self.pcm.iter()) {
+                *o = o.saturating_add(*d);
+            }
+        }
+        self.stats.frames_played += 1;
+        self.playback = Some(out);
+    }
+}
