@@ -9,7 +9,7 @@ use common::gateway::{Conf, commands, run, serial, start, wait_exit_ok};
 use common::process::Proc;
 use std::net::SocketAddr;
 use std::time::Duration;
-use tipring::gateway::testbed::TempDir;
+use testkit::testbed::TempDir;
 use tipring_hal::model::Command;
 
 /// Phones 105 and 106 on the FXS ports, two FXO lines.
