@@ -31,8 +31,8 @@ use stats::{CpuMeter, Table, loadavg, status_field};
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 use testkit::config::Conf;
+use testkit::flood::{self as generator, FloodSpec};
 use testkit::measure::{Capture, ToneSource, analyse};
-use tipring::gateway::flood::generator::{self, FloodSpec};
 use tipring_hal::model::{Digit, Event, PortKind};
 use tipring_hal::sim::SimPort;
 
