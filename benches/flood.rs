@@ -30,15 +30,17 @@ use rig::{Rig, Scratch, exe, fxs_ports};
 use stats::{CpuMeter, Table, loadavg, status_field};
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
-use tipring::gateway::flood::generator::{self, FloodSpec};
-use tipring::gateway::measure::{Capture, ToneSource, analyse};
+use testkit::config::Conf;
+use testkit::flood::{self as generator, FloodSpec};
+use testkit::measure::{Capture, ToneSource, analyse};
 use tipring_hal::model::{Digit, Event, PortKind};
 use tipring_hal::sim::SimPort;
 
 const GW: [u8; 4] = [127, 0, 14, 1];
 const PEER: [u8; 4] = [127, 0, 14, 2];
 
-/// A configuration: SIP on `sip`, calls to `proxy`, `ports`, trusting only `trusted`.
+/// A configuration: SIP on `sip`, calls to `proxy`, `ports`, trusting only `trusted`, with
+/// these `[limits]` tables.
 fn config(
     sip: SocketAddr,
     proxy: SocketAddr,
@@ -46,12 +48,13 @@ fn config(
     trusted: IpAddr,
     limits: &str,
 ) -> String {
-    format!(
-        "board = \"sim\"\n\n[identity]\nuser_agent = \"tipring-bench\"\n\n[[identity.listen]]\n\
-         transport = \"udp\"\naddress = \"{sip}\"\n\n[[accounts]]\nname = \"far\"\n\
-         proxy = \"sip:{proxy}\"\n\n{ports}[dial_plans]\next = \"{{ [1-8]xx | 9x. T }}\"\n\n\
-         [timers]\ninterdigit_short_ms = 1000\n\n[security]\ntrusted_peers = [\"{trusted}\"]\n{limits}"
-    )
+    Conf::new(sip)
+        .user_agent("tipring-bench")
+        .account("far", &format!("proxy = \"sip:{proxy}\""))
+        .ports(ports)
+        .trust(&trusted.to_string())
+        .table(limits)
+        .render()
 }
 
 fn hook(rig: &Rig, port: u8, off: bool) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The demo of the ARM builds: runs the real aarch64 and armv7 `tipring` binaries' demo
-# (`tipring demo`: two `tipring run` gateways on simulated line cards carry a call, tones
-# measured) under qemu-user, and fails if either demo fails. Called by scripts/test.sh
+# The demo of the ARM builds: the demo (examples/demo.rs, built for this machine: two
+# `tipring run` gateways on simulated line cards carry a call, tones measured) runs the
+# real aarch64 and armv7 `tipring` binaries as its gateways under qemu-user, and fails if
+# either demo fails. Called by scripts/test.sh
 # after its ARM cross builds; can be run alone.
 # Usage: scripts/arm-demo.sh [TARGET...]
 #        (default: aarch64-unknown-linux-gnu armv7-unknown-linux-gnueabihf)
@@ -16,8 +17,8 @@
 #   libc6-arm64-cross's (2.36-8cross1) while the host's ld.so.cache hands it libc6:arm64's
 #   libc.so.6 (2.36-9+deb12uN): the mismatched pair hangs in the first pthread_create.
 # - The kernel need not run ARM binaries (no binfmt_misc entry is assumed; none is
-#   registered on the CI machine), so the demo starts its two gateways through qemu too:
-#   `tipring demo --runner qemu-aarch64`.
+#   registered on the CI machine), so the demo starts its two gateways through qemu:
+#   `demo --gateway target/aarch64-unknown-linux-gnu/debug/tipring --runner qemu-aarch64`.
 # - qemu-user (7.2, and upstream up to at least 10.1) lacks the termios2 ioctls, so the
 #   gateways open their line card's PTY through the hal driver's classic-termios fallback
 #   rather than serialport's termios2 path used on the boxes.
@@ -27,6 +28,7 @@ source scripts/deps.sh
 native_deps
 cross_deps
 
+cargo build --locked --example demo
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(aarch64-unknown-linux-gnu armv7-unknown-linux-gnueabihf)
 
@@ -39,11 +41,11 @@ for target in "${targets[@]}"; do
     started=$SECONDS
     PKG_CONFIG_ALLOW_CROSS=1 PKG_CONFIG_LIBDIR=/usr/lib/$multiarch/pkgconfig \
         cargo build --workspace --locked --target "$target"
-    printf -- '--- tipring demo, %s, under %s\n' "$target" "$qemu"
+    printf -- '--- the demo, %s gateways under %s\n' "$target" "$qemu"
     # The demo bounds each of its steps; the timeout only guards against an emulator hang
     # (it signals the whole process group: the gateways too).
     if ! env -u QEMU_LD_PREFIX timeout --kill-after=10 180 \
-        "$qemu" "target/$target/debug/tipring" demo --runner "$qemu"; then
+        target/debug/examples/demo --gateway "target/$target/debug/tipring" --runner "$qemu"; then
         echo "arm-demo: the $target demo failed under $qemu" >&2
         exit 1
     fi

@@ -14,8 +14,8 @@ mod common;
 use common::gateway::{Conf, dump, fxs, run, serial, start, tone_passes, wait_exit_ok};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
-use tipring::gateway::flood::generator::{self, FloodReport, FloodSpec};
-use tipring::gateway::testbed::{self, TempDir};
+use testkit::flood::{self as generator, FloodReport, FloodSpec};
+use testkit::testbed::{self, TempDir};
 
 const GW: [u8; 4] = [127, 0, 14, 1];
 const PEER: [u8; 4] = [127, 0, 14, 2];

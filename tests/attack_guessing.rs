@@ -11,7 +11,7 @@ mod common;
 use common::gateway::{Conf, commands, serial, start, wait_exit_ok};
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
-use tipring::gateway::testbed::TempDir;
+use testkit::testbed::TempDir;
 use tipring_hal::model::Command;
 use tipring_sip::Message;
 use tipring_sip::digest::{Challenge, respond};

@@ -9,7 +9,7 @@ use common::gateway::{Conf, EXE, dump, fxs, serial, sip_answers};
 use std::net::{SocketAddr, UdpSocket};
 use std::path::Path;
 use std::time::Duration;
-use tipring::gateway::testbed::{Node, TempDir};
+use testkit::testbed::{Node, TempDir};
 
 const GOLDEN: u64 = 0x9e37_79b9_7f4a_7c15;
 

@@ -15,7 +15,7 @@ mod common;
 use common::gateway::{Conf, commands, fxs, ringing, run, start, wait_exit_ok};
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
-use tipring::gateway::testbed::TempDir;
+use testkit::testbed::TempDir;
 use tipring_hal::model::Command;
 
 const GW: &str = "127.0.15.1:25150";
@@ -93,7 +93,7 @@ struct Case {
     want: u16,
 }
 
-fn rings(g: &tipring::gateway::testbed::Node) -> usize {
+fn rings(g: &testkit::testbed::Node) -> usize {
     commands(g, 0)
         .iter()
         .filter(|c| matches!(c, Command::Ring(_)))

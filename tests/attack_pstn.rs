@@ -13,8 +13,8 @@ use common::gateway::{Conf, commands, dtmf_heard, dump, fxs, run, serial, start,
 use common::process::Tipring;
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
-use tipring::gateway::measure::Capture;
-use tipring::gateway::testbed::TempDir;
+use testkit::measure::Capture;
+use testkit::testbed::TempDir;
 use tipring_hal::model::Command;
 
 /// A UDP port free on 127.0.13.1 and 127.0.13.2.
@@ -30,7 +30,7 @@ fn free_port() -> u16 {
 }
 
 /// Whether the phone on `g`'s FXS port 0 was ever rung.
-fn rang(g: &tipring::gateway::testbed::Node) -> bool {
+fn rang(g: &testkit::testbed::Node) -> bool {
     commands(g, 0).iter().any(|c| matches!(c, Command::Ring(_)))
 }
 
@@ -121,12 +121,7 @@ fn sip_caller_cannot_make_a_line_dial_star_codes_premium_or_international() {
 
 /// Two gateways at 127.0.13.1 (phone 100) and 127.0.13.2 (a two-stage line, port 3, PIN
 /// 590713, `dial_allow = "{ [1-8]xx }"`); the line's number plan also takes `9x.T`.
-fn disa_bed(
-    tmp: &TempDir,
-) -> (
-    tipring::gateway::testbed::Node,
-    tipring::gateway::testbed::Node,
-) {
+fn disa_bed(tmp: &TempDir) -> (testkit::testbed::Node, testkit::testbed::Node) {
     let port = free_port();
     let a1 = SocketAddr::from(([127, 0, 13, 1], port));
     let a2 = SocketAddr::from(([127, 0, 13, 2], port));

@@ -7,16 +7,15 @@
 
 mod common;
 
-use common::gateway::{Conf, EXE, commands, run, serial, sip_answers, wait_exit_ok};
+use common::gateway::{Conf, commands, run, serial, start, wait_exit_ok};
 use common::process::Proc;
 use std::net::SocketAddr;
 use std::time::Duration;
-use tipring::gateway::testbed::{Node, TempDir};
+use testkit::testbed::TempDir;
 use tipring_hal::model::Command;
 
 /// `[limits]` with the defences in front of the screen off.
-const SCREEN_ONLY: &str =
-    "\n[limits]\ndrop_scanners = false\nrate_per_s = 100000\nburst = 100000\n";
+const SCREEN_ONLY: &str = "[limits]\ndrop_scanners = false\nrate_per_s = 100000\nburst = 100000";
 
 /// Phones 105 and 106 on the FXS ports, two FXO lines.
 fn ports() -> String {
@@ -41,16 +40,9 @@ fn svwar_and_svmap_ring_no_phone_and_seize_no_line() {
     let conf = Conf::new(gw)
         .ports(&ports())
         .trust("127.0.12.3")
-        .security("inbound_auth = [{ username = \"trunk\", password = \"correct-horse\" }]\n");
-    let mut g = Node::prepare("gw", &tmp.0.join("gw"), gw).expect("testbed node");
-    g.start(
-        std::path::Path::new(EXE),
-        &(conf.render() + SCREEN_ONLY),
-        141,
-    )
-    .expect("tipring run");
-    assert!(g.wait_link(Duration::from_secs(10)), "card link");
-    assert!(sip_answers(gw, Duration::from_secs(10)), "SIP side");
+        .security("inbound_auth = [{ username = \"trunk\", password = \"correct-horse\" }]\n")
+        .table(SCREEN_ONLY);
+    let mut g = start("gw", &tmp.0.join("gw"), gw, &conf, 141);
     let port = gw.port().to_string();
     let target = gw.ip().to_string();
     // svwar stops at the first extension whose answer differs from a random user's

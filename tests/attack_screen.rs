@@ -21,7 +21,7 @@ use common::gateway::{Conf, commands, run, seized, serial, start, wait_exit_ok};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
-use tipring::gateway::testbed::{Node, TempDir};
+use testkit::testbed::{Node, TempDir};
 use tipring_hal::model::Command;
 
 const TRUSTED: [u8; 4] = [127, 0, 12, 3];

@@ -13,7 +13,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-use tipring::gateway::testbed::{Node, TempDir};
+use testkit::testbed::{Node, TempDir};
 
 const GW: [u8; 4] = [127, 0, 16, 1];
 const IDLE: usize = 250;

@@ -11,7 +11,7 @@ use common::baresip::Baresip;
 use common::gateway::{Conf, fxs, run, start, tone_arrives, wait_exit_ok};
 use std::net::SocketAddr;
 use std::time::Duration;
-use tipring::gateway::testbed::{Node, TempDir};
+use testkit::testbed::{Node, TempDir};
 
 /// What baresip logs once a call is up and once it is closed.
 const ESTABLISHED: &str = "Call established";

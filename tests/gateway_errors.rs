@@ -11,7 +11,7 @@ use common::gateway::{Conf, commands, fxs, run, seized, sipp, start, wait_exit_o
 use common::tshark::{self, ladder};
 use std::net::SocketAddr;
 use std::time::Duration;
-use tipring::gateway::testbed::TempDir;
+use testkit::testbed::TempDir;
 
 /// An FXO line (port 2) whose ringing goes to a hotline; nobody is trusted but `trusted`.
 fn fxo_port() -> &'static str {

@@ -10,7 +10,7 @@ use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-use tipring::gateway::testbed::TempDir;
+use testkit::testbed::TempDir;
 
 /// Arrival times of the RTP audio packets (payload type 0) reaching `sock` until `done`.
 fn listen(sock: UdpSocket, done: Arc<AtomicBool>) -> std::thread::JoinHandle<Vec<Instant>> {

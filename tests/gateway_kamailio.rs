@@ -12,7 +12,7 @@ use common::kamailio::{Kamailio, Role};
 use common::tshark::{self, ladder, without_trying};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
-use tipring::gateway::testbed::{Node, TempDir};
+use testkit::testbed::{Node, TempDir};
 
 /// Phone 100 on gateway 1 calls phone 200 on gateway 2, which rings and answers; a tone
 /// passes each way; the caller hangs up and the far phone hears reorder.

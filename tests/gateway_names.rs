@@ -8,7 +8,7 @@ mod common;
 use common::gateway::{Conf, run, sipp, start, wait_exit_ok};
 use std::net::SocketAddr;
 use std::time::Duration;
-use tipring::gateway::testbed::TempDir;
+use testkit::testbed::TempDir;
 
 fn hotline(target: &str) -> String {
     format!("[[ports]]\nindex = 0\nkind = \"fxs\"\nnumber = \"100\"\nhotline = \"{target}\"\n")

@@ -14,8 +14,8 @@ use common::tshark::{self, ladder};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::{Duration, Instant};
-use tipring::gateway::measure::Capture;
-use tipring::gateway::testbed::{self, Node, TempDir};
+use testkit::measure::Capture;
+use testkit::testbed::{self, Node, TempDir};
 use tipring_hal::model::Command;
 
 /// Gateway 2's FXO line: DTMF dialling, answered on the exchange's polarity reversal.

@@ -20,10 +20,10 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
+use testkit::testbed::{Node, TempDir};
 use tipring::call::{SipEvent, SipIntent};
 use tipring::config::Loaded;
 use tipring::gateway::sip_side::{PortEvent, SipSide, io};
-use tipring::gateway::testbed::{Node, TempDir};
 use tipring_hal::model::Command;
 use tokio::sync::{mpsc, watch};
 

@@ -13,7 +13,7 @@ use common::process::Tipring;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
-use tipring::gateway::testbed::TempDir;
+use testkit::testbed::TempDir;
 
 /// A test CA, a far-end certificate for `far_name` and one for the gateway's address.
 struct Pki {

@@ -1,4 +1,4 @@
-//! The tipring UAC endpoint (tipring_sip::endpoint) against sipp as UAS, over UDP and TCP,
+//! The tipring UAC endpoint (testkit::endpoint) against sipp as UAS, over UDP and TCP,
 //! with and without packet loss.
 
 #[path = "sipp/harness.rs"]
@@ -6,7 +6,7 @@ mod harness;
 
 use harness::{Sipp, endpoint, scenario, sipp_peer, sipp_transport};
 use std::time::Duration;
-use tipring_sip::endpoint::uac::CallReport;
+use testkit::endpoint::uac::CallReport;
 use tipring_sip::transaction::Transport;
 
 /// Gives sipp time to bind its socket before we send.

@@ -1,4 +1,4 @@
-//! sipp as UAC against the tipring UAS endpoint (tipring_sip::endpoint), over UDP and TCP,
+//! sipp as UAC against the tipring UAS endpoint (testkit::endpoint), over UDP and TCP,
 //! with and without packet loss.
 
 #[path = "sipp/harness.rs"]
@@ -7,8 +7,8 @@ mod harness;
 use harness::{Sipp, endpoint, scenario, sipp_transport};
 use std::sync::Arc;
 use std::time::Duration;
-use tipring_sip::endpoint::Counters;
-use tipring_sip::endpoint::uas::UasOptions;
+use testkit::endpoint::Counters;
+use testkit::endpoint::uas::UasOptions;
 use tipring_sip::transaction::Transport;
 
 /// Starts the tipring UAS; returns its address for `t`, its counters and the task.

@@ -7,6 +7,7 @@ use std::net::{SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use testkit::config::Conf;
 use tipring_hal::model::PortKind;
 use tipring_hal::sim::{SimCard, SimConfig};
 
@@ -76,16 +77,15 @@ pub fn fxs_ports(n: usize, first: u32) -> String {
 /// A gateway configuration: SIP (UDP) on `sip`, calls sent to `proxy` if given, these
 /// `[[ports]]`, the `ext` digit map and a 1 s short interdigit timer.
 pub fn config(sip: SocketAddr, proxy: Option<SocketAddr>, ports: &str) -> String {
-    let account = proxy.map_or(String::new(), |p| {
-        format!("[[accounts]]\nname = \"far\"\nproxy = \"sip:{p}\"\n")
-    });
-    format!(
-        "board = \"sim\"\n\n[identity]\nuser_agent = \"tipring-bench\"\n\n[[identity.listen]]\n\
-         transport = \"udp\"\naddress = \"{sip}\"\n\n{account}\n{ports}\
-         [dial_plans]\next = \"{{ [1-8]xx | 9x. T }}\"\n\n[timers]\ninterdigit_short_ms = 1000\n\n\
-         [security]\ntrusted_peers = [\"127.0.0.0/8\"]\n\n\
-         [limits]\nwire_log_per_s = 1000000\n"
-    )
+    let conf = Conf::new(sip).user_agent("tipring-bench");
+    let conf = match proxy {
+        Some(p) => conf.account("far", &format!("proxy = \"sip:{p}\"")),
+        None => conf,
+    };
+    conf.ports(ports)
+        .trust("127.0.0.0/8")
+        .table("[limits]\nwire_log_per_s = 1000000")
+        .render()
 }
 
 /// The `tipring` binary to run: `TIPRING_EXE` when set (another build, e.g. main's, for a

@@ -9,7 +9,7 @@ use crate::rig::{Rig, Scratch, config, free_port, fxs_ports};
 use crate::stats::{CpuMeter, Table, status_field};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
-use tipring::gateway::measure::ToneSource;
+use testkit::measure::ToneSource;
 use tipring_hal::model::{Digit, Event, PortKind};
 use tipring_hal::sim::SimPort;
 

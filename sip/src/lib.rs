@@ -13,8 +13,6 @@ pub mod block;
 pub mod builder;
 pub mod dialog;
 pub mod digest;
-#[cfg(feature = "transport")]
-pub mod endpoint;
 pub mod error;
 pub mod framing;
 pub mod header;

@@ -5,9 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
-use tipring_sip::endpoint::uac::CallReport;
-use tipring_sip::endpoint::uas::UasOptions;
-use tipring_sip::endpoint::{Counters, Endpoint, EndpointError};
+use testkit::endpoint::uac::CallReport;
+use testkit::endpoint::uas::UasOptions;
+use testkit::endpoint::{Counters, Endpoint, EndpointError};
 use tipring_sip::transaction::{Peer, TimerConfig, Transport};
 use tipring_sip::transport::{TransportConfig, tls};
 

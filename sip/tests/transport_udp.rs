@@ -3,9 +3,9 @@
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
+use testkit::endpoint::uas::UasOptions;
+use testkit::endpoint::{Counters, Endpoint};
 use tipring_sip::Message;
-use tipring_sip::endpoint::uas::UasOptions;
-use tipring_sip::endpoint::{Counters, Endpoint};
 use tipring_sip::transaction::{Peer, TimerConfig, Transport};
 use tipring_sip::transport::{MTU_LIMIT, TransportConfig, TransportHandle, transport_for};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -3,7 +3,6 @@
 mod answer;
 mod call;
 mod check_config;
-mod demo;
 mod dtmf_detect;
 mod parse;
 mod register;
@@ -47,8 +46,6 @@ pub enum Command {
     Register(register::Args),
     /// Run the gateway (the service): line card, call control, SIP and media.
     Run(run::Args),
-    /// Two simulated gateways carry a call; prints the SIP ladder and audio figures.
-    Demo(demo::Args),
 }
 
 impl Command {
@@ -67,7 +64,6 @@ impl Command {
             Command::Call(a) => a.run(),
             Command::Register(a) => a.run(),
             Command::Run(a) => a.run(),
-            Command::Demo(a) => a.run(),
         }
     }
 }

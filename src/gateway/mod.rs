@@ -13,12 +13,10 @@ pub mod flood;
 mod hal;
 pub mod line;
 mod local_ips;
-pub mod measure;
 pub mod names;
 mod ports;
 mod runtime;
 pub mod sip_side;
-pub mod testbed;
 
 pub use collect::PlanCollector;
 pub use line::{Action, PortRunner};

@@ -1,20 +1,9 @@
-//! Helpers shared by the whole-process tests: real processes started by the test
-//! (tipring subcommands, Kamailio), killed when the test ends.
+//! testkit's whole-process harnesses bound to what only this package has: the `tipring`
+//! binary under test, its simulator DSP and the sipp scenarios in `tests/sipp`.
 // Each test binary uses only some of these helpers.
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
-/// Removes a helper's scratch directory when it is done, unless the test is failing (its
-/// logs and captures stay for the post-mortem).
-pub fn remove_scratch(dir: Option<&std::path::Path>) {
-    if let Some(d) = dir
-        && !std::thread::panicking()
-    {
-        let _ = std::fs::remove_dir_all(d);
-    }
-}
+pub use testkit::{baresip, kamailio, tshark};
 
-pub mod baresip;
 pub mod gateway;
-pub mod kamailio;
 pub mod process;
-pub mod tshark;

@@ -1,12 +1,12 @@
 //! Shared by the sipp interop tests: a sipp child process killed on drop, and a tipring
-//! endpoint (UAS or UAC) on loopback built on tipring_sip::endpoint.
+//! endpoint (UAS or UAC) on loopback built on testkit::endpoint.
 
 #![allow(dead_code)]
 
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
-use tipring_sip::endpoint::Endpoint;
+use testkit::endpoint::Endpoint;
 use tipring_sip::transaction::{Peer, TimerConfig, Transport};
 use tipring_sip::transport::TransportConfig;
 

@@ -5,7 +5,6 @@
 //! or queued; and the message log held to a rate the box can afford ([`wire_log`]).
 
 pub mod gate;
-pub mod generator;
 pub mod pike;
 pub mod scanner;
 pub mod wire_log;

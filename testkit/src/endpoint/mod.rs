@@ -1,24 +1,23 @@
-//! A small SIP endpoint on the transaction layer and the transports: the loop that feeds
-//! received messages and timers to [`TransactionLayer`] and sends its outputs, plus a UAS
-//! ([`uas`]) that answers calls and a UAC ([`uac`]) that places them. It is what the
-//! interop tests run against sipp, and where `tipring answer` / `tipring call` can grow
-//! from. The UAS ([`uas`]) now runs on the UA core ([`crate::ua`]); the UAC is still the
-//! first-round test-grade one.
+//! A small SIP endpoint on the sip crate's transports, for the interop tests (against sipp,
+//! and endpoint to endpoint over UDP and TLS): the loop that feeds received messages and
+//! timers to [`TransactionLayer`] and sends its outputs, a UAS ([`uas`], on the UA core
+//! [`tipring_sip::ua`]) that answers calls and a UAC ([`uac`], on the transaction layer)
+//! that places them.
 
 pub mod uac;
 pub mod uas;
 
-use crate::message::Message;
-use crate::transaction::{
-    Output, Peer, Receipt, TimerConfig, TransactionLayer, Transport, TuEvent, TxnError, TxnId,
-};
-use crate::transport::{Received, TransportConfig, TransportHandle};
 use std::collections::VecDeque;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
+use tipring_sip::message::Message;
+use tipring_sip::transaction::{
+    Output, Peer, Receipt, TimerConfig, TransactionLayer, Transport, TuEvent, TxnError, TxnId,
+};
+use tipring_sip::transport::{Received, TransportConfig, TransportHandle};
 use tokio::sync::mpsc;
 
 /// Why an endpoint operation failed.
@@ -160,7 +159,7 @@ impl Endpoint {
 
     /// A fresh random token (tags, Call-IDs, branches after the magic cookie).
     pub fn token(&mut self) -> String {
-        crate::random::IdSource::Os.token()
+        tipring_sip::random::IdSource::Os.token()
     }
 
     /// Starts a client transaction for a request and sends it.

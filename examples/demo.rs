@@ -1,15 +1,17 @@
-//! `tipring demo`: two gateways carry a call. Each is a real `tipring run` process with a
-//! simulated line card (hosted here) on 127.0.0.1 and 127.0.0.2. The phone on gateway 1
+//! The demo (`cargo run --example demo`, after `cargo build`): two gateways carry a call.
+//! Each is a real `tipring run` process with a simulated line card (hosted here) on
+//! 127.0.0.1 and 127.0.0.2. The phone on gateway 1
 //! goes off-hook, hears dial tone, dials gateway 2's phone, which rings with caller ID
 //! and answers; a tone passes each way and is measured; the caller hangs up. Prints the
 //! SIP ladder and the audio figures, exits 0 — or 1 naming the step that failed.
 
-use clap::Args as ClapArgs;
+use clap::Parser;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
-use tipring::gateway::measure::{Capture, ToneFigures, ToneSource, analyse};
-use tipring::gateway::testbed::{self, LogLine, Node, TempDir};
+use testkit::measure::{Capture, ToneFigures, ToneSource, analyse};
+use testkit::testbed::{self, LogLine, Node, TempDir};
 use tipring::sim_dsp::MediaDsp;
 use tipring_hal::sim::scenario::{Runner, parse_script};
 use tipring_media::tone::{Country, CountryProfile};
@@ -21,24 +23,50 @@ const CALLER: &str = "100";
 const TONE_DBM0: f32 = -10.0;
 const TONE_FRAMES: u32 = 50;
 
-#[derive(Debug, ClapArgs)]
+/// Two simulated gateways carry a call; prints the SIP ladder and audio figures.
+#[derive(Debug, Parser)]
 pub struct Args {
+    /// The `tipring` binary each gateway runs; by default the one built beside this
+    /// example (`target/<profile>/tipring`).
+    #[arg(long, value_name = "PATH")]
+    pub gateway: Option<PathBuf>,
     /// Also show both gateways' full logs as they run.
     #[arg(long)]
     pub verbose: bool,
     /// Keep the gateways' directory (configs, board profiles) instead of removing it.
     #[arg(long)]
     pub keep: bool,
-    /// Start each gateway's `tipring run` through this command, this binary's path
-    /// appended: an emulator such as "qemu-aarch64" when the demo itself runs under
-    /// qemu-user and the kernel has no binfmt_misc entry for ARM binaries. Split on
-    /// whitespace.
+    /// Start each gateway's `tipring run` through this command, the gateway's path
+    /// appended: an emulator such as "qemu-aarch64" for a `--gateway` built for ARM when
+    /// the kernel has no binfmt_misc entry for ARM binaries. Split on whitespace.
     #[arg(long, value_name = "COMMAND")]
     pub runner: Option<String>,
 }
 
 /// A failed step.
 struct Failed(String);
+
+fn main() -> ExitCode {
+    Args::parse().run()
+}
+
+/// `target/<profile>/tipring` for this example at `target/<profile>/examples/demo`.
+fn beside_this_example() -> Result<PathBuf, Failed> {
+    let me = std::env::current_exe().map_err(|e| Failed(format!("own binary: {e}")))?;
+    let exe = me
+        .parent()
+        .and_then(|examples| examples.parent())
+        .map(|profile| profile.join("tipring"))
+        .ok_or_else(|| Failed(format!("no directory above {}", me.display())))?;
+    if exe.is_file() {
+        Ok(exe)
+    } else {
+        Err(Failed(format!(
+            "{} not built (cargo build --bin tipring), or pass --gateway PATH",
+            exe.display()
+        )))
+    }
+}
 
 impl Args {
     pub fn run(self) -> ExitCode {
@@ -91,7 +119,10 @@ impl Demo {
             let s = s.to_string();
             move |e: testbed::TestbedError| Failed(format!("{s}: {e}"))
         };
-        let exe = std::env::current_exe().map_err(|e| Failed(format!("own binary: {e}")))?;
+        let exe = match &args.gateway {
+            Some(p) => p.clone(),
+            None => beside_this_example()?,
+        };
         let tmp = TempDir::new("tipring-demo").map_err(fail("temporary directory"))?;
         let port = testbed::free_sip_port().map_err(fail("SIP port"))?;
         let a1 = SocketAddr::from(([127, 0, 0, 1], port));
@@ -164,8 +195,8 @@ impl Demo {
                         // Under qemu-user, spawning an ARM binary directly (no
                         // binfmt_misc) "succeeds" and the child exits 127.
                         Some(s) if s.code() == Some(127) => format!(
-                            "tipring run exited at start ({s}: not executable here? under \
-                             qemu-user, pass --runner qemu-aarch64)"
+                            "tipring run exited at start ({s}: not executable here? for an \
+                             ARM build, pass --runner qemu-aarch64)"
                         ),
                         Some(s) => format!("tipring run exited at start ({s})"),
                         None => "tipring run exited at start".to_string(),

@@ -1,15 +1,15 @@
-//! A UAS that answers, built on the UA core ([`crate::ua::Ua`]): INVITE with 180 then 200
+//! A UAS that answers, built on the UA core ([`tipring_sip::ua::Ua`]): INVITE with 180 then 200
 //! (after a configurable delay, so INVITE retransmissions meet a pending final response),
 //! the 2xx retransmitted until the ACK (RFC 3261 §13.3.1.4), BYE and OPTIONS with 200,
 //! CANCEL with 200 and 487 (§9.2). This loop only moves bytes and counts; every SIP rule
 //! lives in the core.
 
 use super::{Endpoint, EndpointError, sdp};
-use crate::transaction::{Peer, Transport};
-use crate::ua::{CallHandle, EndReason, Ua, UaConfig, UaEvent, UaStats};
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
+use tipring_sip::transaction::{Peer, Transport};
+use tipring_sip::ua::{CallHandle, EndReason, Ua, UaConfig, UaEvent, UaStats};
 
 /// How the UAS answers.
 #[derive(Debug, Clone, Copy)]
@@ -124,7 +124,7 @@ impl Endpoint {
 }
 
 /// Our Contact URI for a transport.
-pub fn contact_uri(local: std::net::SocketAddr, t: crate::transaction::Transport) -> String {
+pub fn contact_uri(local: std::net::SocketAddr, t: tipring_sip::transaction::Transport) -> String {
     match t {
         Transport::Udp => format!("sip:tipring@{local}"),
         Transport::Tcp => format!("sip:tipring@{local};transport=tcp"),

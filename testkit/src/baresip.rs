@@ -4,7 +4,7 @@
 //! sent to baresip comes back (an echo through a real, independent SIP/RTP stack). Its log
 //! (stdout and stderr in one file) says which calls it established.
 
-use super::process::Proc;
+use crate::process::Proc;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitStatus;

@@ -1,9 +1,10 @@
 //! Two gateways on one machine, each a real `tipring run` process with a simulated line
-//! card (hal's [`SimCard`], hosted here) on 127.0.0.1 and 127.0.0.2: what `tipring demo`
+//! card (hal's [`SimCard`], hosted here) on 127.0.0.1 and 127.0.0.2: what the demo (`examples/demo.rs`)
 //! and the whole-process tests drive. Each gateway gets its own directory (card PTY
 //! symlink, audio sockets, board profile, configuration) under one temporary directory;
 //! their logs are collected line by line with the moment each line arrived.
 
+use crate::config::Conf;
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
@@ -194,7 +195,7 @@ impl Node {
                 // What an ARM binary started directly gets under qemu-user when the
                 // kernel has no binfmt_misc entry for it.
                 if source.raw_os_error() == Some(nix::errno::Errno::ENOEXEC as i32) {
-                    shown.push_str(" (a binary for another architecture? `tipring demo --runner qemu-aarch64` starts it through an emulator)");
+                    shown.push_str(" (a binary for another architecture? the demo's `--runner qemu-aarch64` starts it through an emulator)");
                 }
                 TestbedError::Io {
                     what: shown,
@@ -299,32 +300,12 @@ impl Drop for Node {
 /// The configuration of a testbed gateway: SIP on `sip` (UDP), calls to numbers sent to
 /// `peer`, the given `[[ports]]` tables and dial plans; every loopback peer trusted.
 pub fn config(sip: SocketAddr, peer: SocketAddr, ports: &str) -> String {
-    format!(
-        r#"board = "sim"
-
-[identity]
-user_agent = "tipring-testbed"
-
-[[identity.listen]]
-transport = "udp"
-address = "{sip}"
-
-[[accounts]]
-name = "peer"
-proxy = "sip:{peer}"
-
-{ports}
-
-[dial_plans]
-ext = "{{ [1-8]xx | 9x. T }}"
-
-[timers]
-interdigit_short_ms = 1000
-
-[security]
-trusted_peers = ["127.0.0.0/8"]
-"#
-    )
+    Conf::new(sip)
+        .user_agent("tipring-testbed")
+        .account("peer", &format!("proxy = \"sip:{peer}\""))
+        .ports(ports)
+        .trust("127.0.0.0/8")
+        .render()
 }
 
 /// A temporary directory for one testbed, removed on drop.

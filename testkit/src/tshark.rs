@@ -151,7 +151,7 @@ impl Drop for Capture {
             let _ = c.kill();
             let _ = c.wait();
         }
-        super::remove_scratch(self.file.parent());
+        crate::process::remove_scratch(self.file.parent());
     }
 }
 

@@ -3,14 +3,14 @@
 
 use super::uas::contact_uri;
 use super::{Endpoint, EndpointError, Event, sdp};
-use crate::builder::MessageBuilder;
-use crate::header::{Contact, HeaderName, Method};
-use crate::message::Message;
-use crate::transaction::{Peer, Transport, TuEvent, TxnId};
-use crate::transport::transport_for;
-use crate::uri::Uri;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tipring_sip::builder::MessageBuilder;
+use tipring_sip::header::{Contact, HeaderName, Method};
+use tipring_sip::message::Message;
+use tipring_sip::transaction::{Peer, Transport, TuEvent, TxnId};
+use tipring_sip::transport::transport_for;
+use tipring_sip::uri::Uri;
 
 /// How a call went.
 #[derive(Debug, Clone, PartialEq, Eq)]

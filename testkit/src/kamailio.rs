@@ -232,6 +232,6 @@ impl Drop for Kamailio {
             let _ = c.kill();
             let _ = c.wait();
         }
-        super::remove_scratch(self.log.parent());
+        crate::process::remove_scratch(self.log.parent());
     }
 }

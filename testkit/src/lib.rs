@@ -1,0 +1,27 @@
+//! What tipring's tests share, kept out of the firmware:
+//! - a virtual network on virtual time for the sans-IO cores ([`net`]);
+//! - the whole-process harnesses: two `tipring run` gateways on simulated line cards
+//!   ([`testbed`], [`gateway`]), any child process ([`process`]), Kamailio ([`kamailio`]),
+//!   baresip ([`baresip`]), tshark captures ([`tshark`]), an INVITE flood ([`flood`]) and,
+//!   with the `sip` feature, a SIP endpoint on the sip crate's transports ([`endpoint`]);
+//! - the one builder of gateway configuration files ([`config`]);
+//! - the measurement of tones carried through a gateway ([`measure`]).
+//!
+//! Never a dependency of the firmware: the workspace's packages list it under
+//! `[dev-dependencies]` only. Without its `sip` feature it depends on neither the sip crate
+//! nor the gateway, and [`net`] is generic over addresses and payloads, so sip's own unit
+//! tests use it without two copies of sip's types meeting. What a harness needs of the
+//! binary under test (its path, its simulator DSP, its sipp scenarios) it is given.
+
+pub mod baresip;
+pub mod config;
+#[cfg(feature = "sip")]
+pub mod endpoint;
+pub mod flood;
+pub mod gateway;
+pub mod kamailio;
+pub mod measure;
+pub mod net;
+pub mod process;
+pub mod testbed;
+pub mod tshark;
