@@ -65,6 +65,11 @@ pub(super) fn validate(
     tones(&mut r, &c.tones);
     timers(&mut r, &c.timers);
     media(&mut r, &c.media);
+    if let Some(level) = &c.log.level
+        && let Err(e) = level.parse::<tracing_subscriber::filter::Targets>()
+    {
+        r.err("log.level", format!("{level:?}: {e}"));
+    }
     limits::rates(&mut r, &c.limits);
     limits::stream_limits(&mut r, &c.limits);
     let filter = security(&mut r, c);

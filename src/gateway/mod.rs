@@ -60,28 +60,18 @@ pub enum GatewayError {
     Io(#[from] std::io::Error),
 }
 
-/// The log: one line per event of interest, on stderr, with the time since start.
-#[derive(Debug, Clone, Copy)]
-pub struct Log {
-    start: Instant,
-}
+/// The gateway's log: one line per event of interest, through `tracing` at INFO (the
+/// subscriber `tipring run` installs, [`crate::service::log`], writes it to stderr).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Log;
 
 impl Log {
     pub fn new() -> Log {
-        Log {
-            start: Instant::now(),
-        }
+        Log
     }
 
     pub fn line(&self, what: std::fmt::Arguments<'_>) {
-        let t = self.start.elapsed();
-        eprintln!("[{:>4}.{:03}] {what}", t.as_secs(), t.subsec_millis());
-    }
-}
-
-impl Default for Log {
-    fn default() -> Self {
-        Log::new()
+        tracing::info!("{what}");
     }
 }
 
@@ -106,10 +96,10 @@ pub async fn run(
 ) -> Result<(), GatewayError> {
     let log = Log::new();
     if let Some(s) = seed {
-        log.line(format_args!(
-            "WARNING: --seed {s}: SIP tags, branches, Call-IDs and nonces are PREDICTABLE; \
+        tracing::warn!(
+            "--seed {s}: SIP tags, branches, Call-IDs and nonces are PREDICTABLE; \
              for tests only, never on a network"
-        ));
+        );
     }
     let local = sip_address(&loaded)?;
     let ports = ports::open(&loaded, local.ip())?;
@@ -223,7 +213,7 @@ pub async fn run(
         async {
             let r = sip.await;
             if let Err(e) = &r {
-                log.line(format_args!("SIP side failed: {e}"));
+                tracing::error!("SIP side failed: {e}");
             }
             r
         },
