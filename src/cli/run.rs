@@ -46,7 +46,11 @@ impl Args {
                 return ExitCode::FAILURE;
             }
         };
-        log::install(log::Sink::detect(), filter);
+        log::install(
+            log::Sink::detect(),
+            filter,
+            loaded.config.limits.wire_log_per_s,
+        );
         let seed = self.seed;
         let rt = match tokio::runtime::Builder::new_current_thread()
             .enable_all()

@@ -13,8 +13,14 @@
 //! call_id=...}`) the spans come before the message. The level comes from the
 //! configuration's `[log] level`, overridden by `RUST_LOG` (`info`,
 //! `info,tipring_sip=debug`: [`Targets`] directives).
+//!
+//! The other crates' events (the SIP stack's: one per dropped or refused message) are held
+//! to `[limits] wire_log_per_s` lines a second, as the message lines are
+//! ([`WireLog`]): a flood costs the log one line a second, not one per message.
 
+use crate::gateway::flood::wire_log::{self, WireLog};
 use std::fmt;
+use std::sync::Mutex;
 use std::time::Instant;
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::filter::{LevelFilter, Targets};
@@ -94,19 +100,38 @@ pub fn filter(configured: Option<&str>) -> Result<Targets, LevelError> {
 }
 
 /// One line per event, as the module docs say.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug)]
 pub struct Line {
     sink: Sink,
     start: Instant,
+    /// The budget of the other crates' lines.
+    others: Mutex<WireLog>,
 }
 
 impl Line {
-    pub fn new(sink: Sink) -> Line {
+    /// Lines to `sink`, other crates' events at most `others_per_s` a second.
+    pub fn new(sink: Sink, others_per_s: u32) -> Line {
         Line {
             sink,
             start: Instant::now(),
+            others: Mutex::new(WireLog::new(others_per_s)),
         }
     }
+
+    fn prefix(&self, w: &mut Writer<'_>, level: Level) -> fmt::Result {
+        match self.sink {
+            Sink::Journal => write!(w, "<{}>", priority(level)),
+            Sink::Text => {
+                let t = self.start.elapsed();
+                write!(w, "[{:>4}.{:03}] ", t.as_secs(), t.subsec_millis())
+            }
+        }
+    }
+}
+
+/// Whether `target` is this crate's (the gateway's own lines are never held back).
+fn own(target: &str) -> bool {
+    target == "tipring" || target.starts_with("tipring::")
 }
 
 impl<S, N> FormatEvent<S, N> for Line
@@ -121,13 +146,22 @@ where
         event: &Event<'_>,
     ) -> fmt::Result {
         let meta = event.metadata();
-        match self.sink {
-            Sink::Journal => write!(w, "<{}>", priority(*meta.level()))?,
-            Sink::Text => {
-                let t = self.start.elapsed();
-                write!(w, "[{:>4}.{:03}] ", t.as_secs(), t.subsec_millis())?;
+        if !own(meta.target()) {
+            let mut budget = self.others.lock().unwrap_or_else(|p| p.into_inner());
+            match budget.line(Instant::now()) {
+                // Nothing written: the fmt layer writes nothing either.
+                wire_log::Line::Suppress => return Ok(()),
+                wire_log::Line::Log { suppressed: 0 } => {}
+                wire_log::Line::Log { suppressed } => {
+                    self.prefix(&mut w, Level::WARN)?;
+                    writeln!(
+                        w,
+                        "{suppressed} log lines of the SIP stack not logged (over wire_log_per_s)"
+                    )?;
+                }
             }
         }
+        self.prefix(&mut w, *meta.level())?;
         if *meta.level() != Level::INFO {
             write!(w, "{} {}: ", meta.level(), meta.target())?;
         }
@@ -149,9 +183,9 @@ where
 }
 
 /// Installs the subscriber for the whole process (once; a second call changes nothing).
-pub fn install(sink: Sink, filter: Targets) {
+pub fn install(sink: Sink, filter: Targets, others_per_s: u32) {
     let layer = tracing_subscriber::fmt::layer()
-        .event_format(Line::new(sink))
+        .event_format(Line::new(sink, others_per_s))
         .with_writer(std::io::stderr);
     let subscriber = tracing_subscriber::registry().with(layer).with(filter);
     let _ = tracing::subscriber::set_global_default(subscriber);
@@ -185,9 +219,13 @@ mod tests {
     }
 
     fn logged(sink: Sink, filter: &str, f: impl FnOnce()) -> String {
+        logged_at(sink, filter, 50, f)
+    }
+
+    fn logged_at(sink: Sink, filter: &str, per_s: u32, f: impl FnOnce()) -> String {
         let buf = Buf::default();
         let layer = tracing_subscriber::fmt::layer()
-            .event_format(Line::new(sink))
+            .event_format(Line::new(sink, per_s))
             .with_writer(buf.clone());
         let subscriber = tracing_subscriber::registry()
             .with(layer)
@@ -241,6 +279,29 @@ mod tests {
             tracing::debug!(target: "tipring_sip::ua", "shown");
         });
         assert_eq!(out, "<7>DEBUG tipring_sip::ua: shown\n");
+    }
+
+    #[test]
+    fn a_flood_of_sip_stack_events_is_held_to_the_budget() {
+        let out = logged_at(Sink::Journal, "info", 3, || {
+            for _ in 0..1000 {
+                tracing::warn!(target: "tipring_sip::transport", "receive queue full");
+            }
+            for i in 0..5 {
+                tracing::info!("port {i}: card OffHook");
+            }
+        });
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(
+            lines
+                .iter()
+                .filter(|l| l.contains("receive queue full"))
+                .count(),
+            3,
+            "{out}"
+        );
+        assert_eq!(lines.iter().filter(|l| l.contains("OffHook")).count(), 5);
+        assert_eq!(lines.len(), 8, "{out}");
     }
 
     #[test]
