@@ -13,4 +13,5 @@ pub mod rtp;
 // Telephony signals: DTMF, call-progress tones, caller ID.
 pub mod callerid;
 pub mod dtmf;
+pub mod goertzel;
 pub mod tone;
