@@ -3,7 +3,7 @@
 
 pub mod g711;
 
-// RTP path (media-rtp branch)
+// The RTP path: packets, reports, jitter buffer, concealment, RFC 4733 events.
 pub mod instant;
 pub mod jitter;
 pub mod plc;
