@@ -311,4 +311,14 @@ mod tests {
         // No file has inode 0.
         assert!(!stderr_is("0:0"));
     }
+
+    #[test]
+    fn stderr_is_found_by_its_device_and_inode() {
+        use std::os::fd::AsFd;
+        use std::os::unix::fs::MetadataExt;
+        let fd = std::io::stderr().as_fd().try_clone_to_owned().unwrap();
+        let m = std::fs::File::from(fd).metadata().unwrap();
+        assert!(stderr_is(&format!("{}:{}", m.dev(), m.ino())));
+        assert!(!stderr_is(&format!("{}:{}", m.dev(), m.ino() + 1)));
+    }
 }
