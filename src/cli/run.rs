@@ -38,19 +38,15 @@ impl Args {
                 return ExitCode::FAILURE;
             }
         };
-        let filter = match log::filter(loaded.config.log.level.as_deref()) {
-            Ok(f) => f,
-            Err(e) => {
-                // Only RUST_LOG can be wrong here: the configuration's level was checked.
-                eprintln!("tipring run: RUST_LOG: {e}");
-                return ExitCode::FAILURE;
-            }
-        };
+        let (filter, refused) = log::filter(loaded.config.log.level.as_deref());
         log::install(
             log::Sink::detect(),
             filter,
             loaded.config.limits.wire_log_per_s,
         );
+        if let Some(e) = refused {
+            tracing::warn!("RUST_LOG passed over: {e}");
+        }
         let seed = self.seed;
         let rt = match tokio::runtime::Builder::new_current_thread()
             .enable_all()

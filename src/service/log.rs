@@ -85,17 +85,27 @@ pub struct LevelError {
     source: tracing_subscriber::filter::ParseError,
 }
 
-/// The filter: `RUST_LOG` when set and not empty, else `configured`, else INFO.
-pub fn filter(configured: Option<&str>) -> Result<Targets, LevelError> {
-    let env = std::env::var("RUST_LOG")
-        .ok()
-        .filter(|v| !v.trim().is_empty());
-    match env.as_deref().or(configured) {
-        Some(d) => d.parse().map_err(|source| LevelError {
+/// The filter: `RUST_LOG` when set and not empty, else `configured` (checked with the
+/// configuration), else INFO. A `RUST_LOG` that does not parse is passed over (the service
+/// still starts) and its error handed back, to be logged.
+pub fn filter(configured: Option<&str>) -> (Targets, Option<LevelError>) {
+    let parse = |d: &str| {
+        d.parse::<Targets>().map_err(|source| LevelError {
             given: d.to_owned(),
             source,
-        }),
-        None => Ok(Targets::new().with_default(LevelFilter::INFO)),
+        })
+    };
+    let fallback = || {
+        configured
+            .and_then(|d| parse(d).ok())
+            .unwrap_or_else(|| Targets::new().with_default(LevelFilter::INFO))
+    };
+    match std::env::var("RUST_LOG") {
+        Ok(v) if !v.trim().is_empty() => match parse(&v) {
+            Ok(t) => (t, None),
+            Err(e) => (fallback(), Some(e)),
+        },
+        _ => (fallback(), None),
     }
 }
 
