@@ -66,9 +66,9 @@ pub(super) fn validate(
     timers(&mut r, &c.timers);
     media(&mut r, &c.media);
     if let Some(level) = &c.log.level
-        && let Err(e) = level.parse::<tracing_subscriber::filter::Targets>()
+        && let Err(e) = crate::service::log::parse(level)
     {
-        r.err("log.level", format!("{level:?}: {e}"));
+        r.err("log.level", e.to_string());
     }
     limits::rates(&mut r, &c.limits);
     limits::stream_limits(&mut r, &c.limits);

@@ -79,22 +79,41 @@ pub fn priority(level: Level) -> u8 {
 
 /// Why a level directive was refused.
 #[derive(Debug, thiserror::Error)]
-#[error("log level {given:?}: {source}")]
-pub struct LevelError {
-    given: String,
-    source: tracing_subscriber::filter::ParseError,
+pub enum LevelError {
+    /// A directive is neither a level nor `target=level`: a bare word would be taken as
+    /// a target to log at every level, with all else off.
+    #[error("{0:?} is neither a level (error, warn, info, debug, trace, off) nor target=level")]
+    Directive(String),
+    #[error("{given:?}: {source}")]
+    Parse {
+        given: String,
+        source: tracing_subscriber::filter::ParseError,
+    },
+}
+
+/// The filter of `directives`: comma-separated, each a level (the default) or
+/// `target=level`.
+pub fn parse(directives: &str) -> Result<Targets, LevelError> {
+    for d in directives
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+    {
+        let level = d.rsplit_once('=').map_or(d, |(_, l)| l);
+        if level.parse::<LevelFilter>().is_err() {
+            return Err(LevelError::Directive(d.to_owned()));
+        }
+    }
+    directives.parse().map_err(|source| LevelError::Parse {
+        given: directives.to_owned(),
+        source,
+    })
 }
 
 /// The filter: `RUST_LOG` when set and not empty, else `configured` (checked with the
 /// configuration), else INFO. A `RUST_LOG` that does not parse is passed over (the service
 /// still starts) and its error handed back, to be logged.
 pub fn filter(configured: Option<&str>) -> (Targets, Option<LevelError>) {
-    let parse = |d: &str| {
-        d.parse::<Targets>().map_err(|source| LevelError {
-            given: d.to_owned(),
-            source,
-        })
-    };
     let fallback = || {
         configured
             .and_then(|d| parse(d).ok())
@@ -312,6 +331,18 @@ mod tests {
         );
         assert_eq!(lines.iter().filter(|l| l.contains("OffHook")).count(), 5);
         assert_eq!(lines.len(), 8, "{out}");
+    }
+
+    #[test]
+    fn directives_are_levels_or_target_levels() {
+        assert!(parse("info").is_ok());
+        assert!(parse("warn, tipring_sip=debug").is_ok());
+        assert!(parse("tipring_sip::transport=off,error").is_ok());
+        assert!(matches!(parse("loud"), Err(LevelError::Directive(d)) if d == "loud"));
+        assert!(matches!(
+            parse("info,sip=noisy"),
+            Err(LevelError::Directive(_))
+        ));
     }
 
     #[test]
