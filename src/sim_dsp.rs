@@ -9,6 +9,7 @@ use tipring_hal::sim::FrameSource;
 use tipring_hal::sim::scenario::{Dsp, ToneDetector as SimToneDetector, ToneSpec as SimTone};
 use tipring_media::callerid::{CallerIdRepr, Field, FskEvent, FskReceiver, FskStandard};
 use tipring_media::dtmf::{DtmfGenerator, DtmfParams};
+use tipring_media::goertzel::energy;
 use tipring_media::tone::{
     CountryProfile, ToneDetector, ToneDetectorConfig, ToneEvent, ToneGenerator, ToneKind, ToneSpec,
 };
@@ -88,7 +89,7 @@ impl SimToneDetector for NamedDetector {
 /// Tones given by frequency: Goertzel energy at each frequency, held for
 /// [`FreqDetector::HOLD_FRAMES`] frames with most of the frame's power in them.
 struct FreqDetector {
-    coefs: Vec<f32>,
+    freqs: Vec<f32>,
     /// Minimum energy of each component in a frame (a -40 dBm0 sine).
     min_energy: f32,
     run: u32,
@@ -100,30 +101,17 @@ impl FreqDetector {
     const MIN_SHARE: f32 = 0.6;
 
     fn new(freqs: &[u32]) -> Self {
-        let coefs = freqs
-            .iter()
-            .map(|&f| 2.0 * (2.0 * std::f32::consts::PI * f as f32 / 8000.0).cos())
-            .collect();
+        let freqs = freqs.iter().map(|&f| f as f32).collect();
         // A sine of amplitude A over N samples has Goertzel energy about (A N / 2)^2.
         let a = tipring_media::tone::oscillator::dbm0_amplitude(-40.0);
         let n = FRAME_SAMPLES as f32;
         FreqDetector {
-            coefs,
+            freqs,
             min_energy: (a * n / 2.0).powi(2),
             run: 0,
             seen: false,
         }
     }
-}
-
-fn goertzel(coef: f32, x: &[i16]) -> f32 {
-    let (mut s1, mut s2) = (0.0f32, 0.0f32);
-    for &v in x {
-        let s = f32::from(v) + coef * s1 - s2;
-        s2 = s1;
-        s1 = s;
-    }
-    s1 * s1 + s2 * s2 - coef * s1 * s2
 }
 
 impl SimToneDetector for FreqDetector {
@@ -132,8 +120,8 @@ impl SimToneDetector for FreqDetector {
         let total: f32 = f.iter().map(|&v| f32::from(v).powi(2)).sum();
         let mut ok = total > 0.0;
         let mut tone_power = 0.0;
-        for &c in &self.coefs {
-            let e = goertzel(c, f);
+        for &hz in &self.freqs {
+            let e = energy(hz, f);
             ok &= e >= self.min_energy;
             // The sine's sum of squares over the frame, A^2 N / 2, is 2 e / N.
             tone_power += 2.0 * e / n;

@@ -82,7 +82,7 @@ struct Gateway {
     intents: mpsc::Sender<(u8, SipIntent)>,
     events: mpsc::Receiver<PortEvent>,
     stop: watch::Sender<bool>,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    task: tokio::task::JoinHandle<Result<(), io::DriverError>>,
     seen: Vec<PortEvent>,
 }
 

@@ -8,6 +8,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use tipring_hal::audio::{FRAME_SAMPLES, Frame};
 use tipring_hal::sim::{FrameSink, FrameSource, SimCard, SimPort};
+use tipring_media::goertzel::energy;
 use tipring_media::tone::oscillator::{Oscillator, dbm0_amplitude, to_i16};
 
 /// A frame counts as loud when a sample reaches this (a -10 dBm0 sine peaks near 7300).
@@ -93,18 +94,6 @@ pub fn latencies(sent: &[Instant], got: &[Instant], window: Duration) -> Vec<f64
         .collect()
 }
 
-/// Energy at `freq` Hz in `x` (Goertzel).
-fn goertzel(freq: f32, x: &[i16]) -> f32 {
-    let coef = 2.0 * (2.0 * std::f32::consts::PI * freq / 8000.0).cos();
-    let (mut s1, mut s2) = (0.0f32, 0.0f32);
-    for &v in x {
-        let s = f32::from(v) + coef * s1 - s2;
-        s2 = s1;
-        s1 = s;
-    }
-    s1 * s1 + s2 * s2 - coef * s1 * s2
-}
-
 /// Raises a flag when the US reorder tone (480 + 620 Hz) is heard for two frames.
 struct ReorderSink {
     flag: Arc<AtomicBool>,
@@ -114,7 +103,7 @@ struct ReorderSink {
 
 impl FrameSink for ReorderSink {
     fn frame(&mut self, f: &Frame) {
-        if goertzel(480.0, f) > self.min && goertzel(620.0, f) > self.min {
+        if energy(480.0, f) > self.min && energy(620.0, f) > self.min {
             self.run += 1;
             if self.run >= 2 {
                 self.flag.store(true, Ordering::Relaxed);

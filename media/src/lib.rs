@@ -3,7 +3,7 @@
 
 pub mod g711;
 
-// RTP path (media-rtp branch)
+// The RTP path: packets, reports, jitter buffer, concealment, RFC 4733 events.
 pub mod instant;
 pub mod jitter;
 pub mod plc;
@@ -14,4 +14,5 @@ pub mod session;
 // Telephony signals: DTMF, call-progress tones, caller ID.
 pub mod callerid;
 pub mod dtmf;
+pub mod goertzel;
 pub mod tone;

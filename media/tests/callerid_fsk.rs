@@ -2,6 +2,9 @@
 //! MDMF, clean, through G.711 and with white noise; DTMF caller ID likewise. Success
 //! counts are printed and must be complete.
 
+mod noise;
+
+use noise::Rng;
 use tipring_media::callerid::dtmf_clip::{DtmfClip, DtmfClipFormat, DtmfClipReceiver};
 use tipring_media::callerid::message::MAX_MESSAGE;
 use tipring_media::callerid::{
@@ -11,23 +14,6 @@ use tipring_media::callerid::{
 use tipring_media::dtmf::DtmfParams;
 use tipring_media::g711::Law;
 use tipring_media::tone::oscillator::{dbm0_amplitude, to_i16};
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn gauss(&mut self) -> f32 {
-        let (a, b) = (self.unit().max(1e-12), self.unit());
-        ((-2.0 * a.ln()).sqrt() * (core::f64::consts::TAU * b).cos()) as f32
-    }
-}
 
 fn messages() -> Vec<(Format, CallerIdRepr)> {
     let dt = Some(DateTime {

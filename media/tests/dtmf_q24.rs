@@ -1,27 +1,12 @@
 //! ITU-T Q.24 receiver sweeps for the DTMF detector. Each test counts detections over a
 //! sweep and prints the figures (run with `--nocapture` to see them).
 
+mod noise;
+
+use noise::Rng;
 use tipring_media::dtmf::{Digit, DtmfDetector, DtmfEvent};
 use tipring_media::g711::Law;
 use tipring_media::tone::oscillator::{Oscillator, dbm0_amplitude, to_i16};
-
-/// Deterministic xorshift for phases, offsets and noise.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn gauss(&mut self) -> f32 {
-        let (a, b) = (self.unit().max(1e-12), self.unit());
-        ((-2.0 * a.ln()).sqrt() * (core::f64::consts::TAU * b).cos()) as f32
-    }
-}
 
 #[derive(Clone, Copy)]
 struct Burst {

@@ -2,29 +2,15 @@
 //! detector recognises each (dial, ringback, busy, congestion) and nothing else, and is
 //! silent on silence, noise, DTMF and music-like chords.
 
+mod noise;
+
+use noise::Rng;
 use tipring_media::dtmf::{DtmfGenerator, DtmfParams};
 use tipring_media::g711::Law;
 use tipring_media::tone::oscillator::{Oscillator, dbm0_amplitude, to_i16};
 use tipring_media::tone::{
     Country, CountryProfile, ToneDetector, ToneDetectorConfig, ToneEvent, ToneGenerator, ToneKind,
 };
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn gauss(&mut self) -> f32 {
-        let (a, b) = (self.unit().max(1e-12), self.unit());
-        ((-2.0 * a.ln()).sqrt() * (core::f64::consts::TAU * b).cos()) as f32
-    }
-}
 
 fn through(pcm: &[i16], law: Law) -> Vec<i16> {
     let mut codes = vec![0u8; pcm.len()];

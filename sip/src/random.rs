@@ -3,6 +3,8 @@
 //! operating system's CSPRNG, 64 bits per draw; a fixed seed is a test knob only (the
 //! sequence it gives is predictable from one output).
 
+use tipring_rng::SplitMix64;
+
 /// A source of random 64-bit values.
 #[derive(Debug, Clone)]
 pub enum IdSource {
@@ -10,14 +12,14 @@ pub enum IdSource {
     Os,
     /// A splitmix64 sequence from a seed: reproducible, and predictable by anyone who
     /// sees one output. For tests only.
-    Seeded(u64),
+    Seeded(SplitMix64),
 }
 
 impl IdSource {
     /// The OS CSPRNG, or a seeded sequence when `seed` is given (tests).
     pub fn new(seed: Option<u64>) -> Self {
         match seed {
-            Some(s) => IdSource::Seeded(s ^ 0x9e37_79b9_7f4a_7c15),
+            Some(s) => IdSource::Seeded(SplitMix64::new(s ^ 0x9e37_79b9_7f4a_7c15)),
             None => IdSource::Os,
         }
     }
@@ -26,10 +28,7 @@ impl IdSource {
     pub fn next_u64(&mut self) -> u64 {
         match self {
             IdSource::Os => os_u64(),
-            IdSource::Seeded(state) => {
-                *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-                splitmix64(*state)
-            }
+            IdSource::Seeded(g) => g.next_u64(),
         }
     }
 
@@ -66,13 +65,6 @@ pub fn os_u64() -> u64 {
 /// Fills `buf` from the OS CSPRNG (fatal on failure, as [`os_u64`]).
 pub fn os_fill(buf: &mut [u8]) {
     getrandom::fill(buf).expect("the OS random number generator failed");
-}
-
-/// One splitmix64 output for state `z` (already advanced).
-fn splitmix64(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
 }
 
 #[cfg(test)]

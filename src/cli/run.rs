@@ -1,12 +1,13 @@
 //! `tipring run --config FILE`: the service. Validates the configuration in full, then
 //! runs the gateway until SIGTERM/SIGINT and shuts down cleanly (calls hung up, lines
-//! released). The log goes to stderr, one line per event.
+//! released). The log goes to stderr, one line per event ([`tipring::service::log`]).
 
 use clap::Args as ClapArgs;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use tipring::config;
 use tipring::gateway;
+use tipring::service::log;
 
 #[derive(Debug, ClapArgs)]
 pub struct Args {
@@ -37,20 +38,23 @@ impl Args {
                 return ExitCode::FAILURE;
             }
         };
-        let seed = self.seed;
-        if let Some(s) = seed {
-            eprintln!(
-                "tipring run: WARNING: --seed {s} makes every SIP identifier predictable \
-                 (tags, branches, Call-IDs, nonces): for tests only"
-            );
+        let (filter, refused) = log::filter(loaded.config.log.level.as_deref());
+        log::install(
+            log::Sink::detect(),
+            filter,
+            loaded.config.limits.wire_log_per_s,
+        );
+        if let Some(e) = refused {
+            tracing::warn!("RUST_LOG passed over: {e}");
         }
+        let seed = self.seed;
         let rt = match tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
         {
             Ok(rt) => rt,
             Err(e) => {
-                eprintln!("tipring run: runtime: {e}");
+                tracing::error!("tipring run: runtime: {e}");
                 return ExitCode::FAILURE;
             }
         };
@@ -59,7 +63,7 @@ impl Args {
         match rt.block_on(gateway::run(loaded, seed, stop_rx)) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
-                eprintln!("tipring run: {e}");
+                tracing::error!("tipring run: {e}");
                 ExitCode::FAILURE
             }
         }

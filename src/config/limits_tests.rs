@@ -43,3 +43,20 @@ fn out_of_range_limits_are_named_with_their_line() {
 fn unknown_limit_fields_are_refused() {
     assert!(load("[limits]\nrate = 5\n").is_err());
 }
+
+#[test]
+fn the_log_level_is_checked() {
+    assert_eq!(load("").unwrap().config.log.level, None);
+    let ok = load("[log]\nlevel = \"warn,tipring_sip=debug\"\n").unwrap();
+    assert_eq!(
+        ok.config.log.level.as_deref(),
+        Some("warn,tipring_sip=debug")
+    );
+    let e = load("[log]\nlevel = \"loud\"\n").unwrap_err();
+    let fields: Vec<(&str, Option<usize>)> = e
+        .diagnostics
+        .iter()
+        .map(|d| (d.field.as_str(), d.line))
+        .collect();
+    assert_eq!(fields, [("log.level", Some(7))]);
+}

@@ -32,6 +32,17 @@ pub struct Config {
     pub media: Media,
     #[serde(default)]
     pub limits: Limits,
+    #[serde(default)]
+    pub log: Log,
+}
+
+/// What `tipring run` logs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Log {
+    /// Level directives (`info`, `warn,tipring_sip=debug`); `RUST_LOG` overrides them.
+    #[serde(default)]
+    pub level: Option<String>,
 }
 
 /// Who this gateway is on the SIP side.

@@ -65,6 +65,11 @@ pub(super) fn validate(
     tones(&mut r, &c.tones);
     timers(&mut r, &c.timers);
     media(&mut r, &c.media);
+    if let Some(level) = &c.log.level
+        && let Err(e) = crate::service::log::parse(level)
+    {
+        r.err("log.level", e.to_string());
+    }
     limits::rates(&mut r, &c.limits);
     limits::stream_limits(&mut r, &c.limits);
     let filter = security(&mut r, c);

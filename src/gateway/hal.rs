@@ -4,7 +4,7 @@
 
 use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
 use std::time::{Duration, Instant};
-use tipring_hal::driver::{Driver, DriverEvent, SerialSettings};
+use tipring_hal::driver::{Driver, DriverError, DriverEvent, SerialSettings};
 use tipring_hal::model::{CmdResult, Command, PortId};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
@@ -22,8 +22,21 @@ pub enum HalEvent {
     CommandFailed {
         port: PortId,
         command: Command,
-        why: String,
+        why: CommandError,
     },
+}
+
+/// Why a command to the card failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error("not sent: {0}")]
+    Submit(#[from] DriverError),
+    #[error("the card answered {0:?}")]
+    Refused(CmdResult),
+    #[error("no answer within {0:?}")]
+    NoAnswer(Duration),
+    #[error("driver stopped")]
+    DriverStopped,
 }
 
 /// The running hal thread. Dropping `commands` ends it (and the driver).
@@ -87,7 +100,7 @@ fn serve(driver: Driver, commands: Receiver<(PortId, Command)>, events: Unbounde
                         let _ = events.send(HalEvent::CommandFailed {
                             port,
                             command,
-                            why: e.to_string(),
+                            why: e.into(),
                         });
                     }
                 },
@@ -102,10 +115,10 @@ fn serve(driver: Driver, commands: Receiver<(PortId, Command)>, events: Unbounde
         pending.retain(|p| {
             let why = match p.reply.try_recv() {
                 Ok(CmdResult::Ok) => return false,
-                Ok(other) => format!("{other:?}"),
+                Ok(other) => CommandError::Refused(other),
                 Err(TryRecvError::Empty) if now - p.since < COMMAND_TIMEOUT => return true,
-                Err(TryRecvError::Empty) => format!("no answer within {COMMAND_TIMEOUT:?}"),
-                Err(TryRecvError::Disconnected) => "driver stopped".into(),
+                Err(TryRecvError::Empty) => CommandError::NoAnswer(COMMAND_TIMEOUT),
+                Err(TryRecvError::Disconnected) => CommandError::DriverStopped,
             };
             let _ = events.send(HalEvent::CommandFailed {
                 port: p.port,

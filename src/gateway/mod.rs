@@ -27,12 +27,10 @@ use runtime::{Flow, Runtime};
 use sip_side::{FromLine, PortEvent, SipSide};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tokio::signal::unix::SignalKind;
 use tokio::sync::{mpsc, watch};
 
-/// Longest wait for the SIP side to finish its goodbyes (BYE, un-REGISTER) at shutdown.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(4);
 /// Depth of the queues between the main loop and the SIP side.
 const SIP_QUEUE: usize = 256;
 
@@ -48,38 +46,41 @@ pub enum GatewayError {
         min: u16,
         max: u16,
     },
-    #[error("port {port}: {what}")]
-    Port { port: u8, what: String },
+    #[error("port {port}: {source}")]
+    Port { port: u8, source: PortError },
     #[error("line card driver: {0}")]
     Driver(std::io::Error),
     #[error("SIP side: {0}")]
-    Sip(String),
+    Sip(#[from] sip_side::SipSideError),
+    #[error("SIP side: {0}")]
+    SipDriver(#[from] sip_side::io::DriverError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
 
-/// The log: one line per event of interest, on stderr, with the time since start.
-#[derive(Debug, Clone, Copy)]
-pub struct Log {
-    start: Instant,
+/// Why a port could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum PortError {
+    #[error("sim board without socket_dir")]
+    NoSocketDir,
+    #[error("no ALSA devices in the board profile")]
+    NoAlsaDevices,
+    #[error("audio: {0}")]
+    Audio(#[from] tipring_hal::audio::AudioError),
 }
+
+/// The gateway's log: one line per event of interest, through `tracing` at INFO (the
+/// subscriber `tipring run` installs, [`crate::service::log`], writes it to stderr).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Log;
 
 impl Log {
     pub fn new() -> Log {
-        Log {
-            start: Instant::now(),
-        }
+        Log
     }
 
     pub fn line(&self, what: std::fmt::Arguments<'_>) {
-        let t = self.start.elapsed();
-        eprintln!("[{:>4}.{:03}] {what}", t.as_secs(), t.subsec_millis());
-    }
-}
-
-impl Default for Log {
-    fn default() -> Self {
-        Log::new()
+        tracing::info!("{what}");
     }
 }
 
@@ -104,10 +105,10 @@ pub async fn run(
 ) -> Result<(), GatewayError> {
     let log = Log::new();
     if let Some(s) = seed {
-        log.line(format_args!(
-            "WARNING: --seed {s}: SIP tags, branches, Call-IDs and nonces are PREDICTABLE; \
+        tracing::warn!(
+            "--seed {s}: SIP tags, branches, Call-IDs and nonces are PREDICTABLE; \
              for tests only, never on a network"
-        ));
+        );
     }
     let local = sip_address(&loaded)?;
     let ports = ports::open(&loaded, local.ip())?;
@@ -125,8 +126,7 @@ pub async fn run(
         log.line(format_args!("SIP: cannot resolve {n}; requests to it fail"));
     }
     // `io::run` starts it (registrations, pings).
-    let mut side = SipSide::new(&loaded, local, &rtp, seed, hosts)
-        .map_err(|e| GatewayError::Sip(e.to_string()))?;
+    let mut side = SipSide::new(&loaded, local, &rtp, seed, hosts)?;
     if local.ip().is_unspecified() {
         side.add_local_ips(&local_ips::read());
     }
@@ -204,7 +204,8 @@ pub async fn run(
         let _ = notifier.stopping();
         rt.shutdown();
         let _ = sip_stop_tx.send(true);
-        let end = Instant::now() + SHUTDOWN_GRACE;
+        // The SIP side ends itself within its grace; twice that is the backstop.
+        let end = Instant::now() + 2 * sip_side::io::SHUTDOWN_GRACE;
         while sip_open {
             match tokio::time::timeout_at(end.into(), event_rx.recv()).await {
                 Ok(Some(ev @ PortEvent::Wire { .. })) => rt.on_sip(ev),
@@ -221,13 +222,13 @@ pub async fn run(
         async {
             let r = sip.await;
             if let Err(e) = &r {
-                log.line(format_args!("SIP side failed: {e}"));
+                tracing::error!("SIP side failed: {e}");
             }
             r
         },
         main
     );
-    sip_result.map_err(|e| GatewayError::Sip(e.to_string()))
+    Ok(sip_result?)
 }
 
 fn signal(kind: SignalKind) -> Option<tokio::signal::unix::Signal> {

@@ -3,9 +3,9 @@
 //! nothing of another's or of the next start's; its address given to the SIP side's SDP),
 //! the audio device, and the media bridge while one runs.
 
-use super::GatewayError;
 use super::line::PortRunner;
 use super::sip_side::MediaParams;
+use super::{GatewayError, PortError};
 use crate::bridge::random;
 use crate::bridge::{Bridge, BridgeConfig, Control, Report, StatsSnapshot};
 use crate::companding::G711;
@@ -60,23 +60,23 @@ pub fn open(loaded: &Loaded, ip: IpAddr) -> Result<BTreeMap<u8, Port>, GatewayEr
     };
     let mut out = BTreeMap::new();
     for p in &loaded.config.ports {
-        let err = |what: String| GatewayError::Port {
+        let err = |source: PortError| GatewayError::Port {
             port: p.index,
-            what,
+            source,
         };
         let audio = match loaded.board.audio.kind {
             AudioKind::Sim => AudioSource::Sim(
                 loaded
                     .board
                     .sim_socket_dir()
-                    .ok_or_else(|| err("sim board without socket_dir".into()))?
+                    .ok_or_else(|| err(PortError::NoSocketDir))?
                     .to_path_buf(),
             ),
             AudioKind::Alsa => {
                 let cfg = loaded
                     .board
                     .alsa_config(p.index)
-                    .ok_or_else(|| err("no ALSA devices in the board profile".into()))?;
+                    .ok_or_else(|| err(PortError::NoAlsaDevices))?;
                 let law = match loaded.board.audio.format {
                     Some(BusFormat::Alaw) => Some(Law::Alaw),
                     Some(BusFormat::Ulaw) => Some(Law::Ulaw),
@@ -151,7 +151,7 @@ impl Port {
                 Box::new(
                     SimAudioPort::open(dir, index).map_err(|e| GatewayError::Port {
                         port: index,
-                        what: format!("audio: {e}"),
+                        source: e.into(),
                     })?,
                 )
             }
@@ -161,7 +161,7 @@ impl Port {
                 Box::new(
                     AlsaPort::open(cfg, companding).map_err(|e| GatewayError::Port {
                         port: index,
-                        what: format!("audio: {e}"),
+                        source: e.into(),
                     })?,
                 )
             }

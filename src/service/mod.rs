@@ -1,7 +1,7 @@
-//! Running as a system service: readiness, status and watchdog notifications to systemd.
-//!
-//! The runtime (`tipring run`) uses this API; items it does not use yet may stand unused.
+//! Running as a system service: readiness, status and watchdog notifications to systemd,
+//! and the log (the journal under systemd).
 
+pub mod log;
 pub mod notify;
 pub mod panic;
 

@@ -92,18 +92,6 @@ pub struct ToneFigures {
     pub gaps: u32,
 }
 
-/// Energy at `freq` in a frame (Goertzel).
-fn goertzel(freq: f32, x: &[i16]) -> f32 {
-    let coef = 2.0 * (2.0 * std::f32::consts::PI * freq / 8000.0).cos();
-    let (mut s1, mut s2) = (0.0f32, 0.0f32);
-    for &v in x {
-        let s = f32::from(v) + coef * s1 - s2;
-        s2 = s1;
-        s1 = s;
-    }
-    s1 * s1 + s2 * s2 - coef * s1 * s2
-}
-
 /// The frequency of one frame from its rising zero crossings; `None` below three.
 fn crossing_frequency(x: &[i16]) -> Option<f32> {
     let mut first = None;
@@ -134,7 +122,7 @@ pub fn analyse(
     let min = (a * FRAME_SAMPLES as f32 / 2.0).powi(2);
     let has: Vec<bool> = frames
         .iter()
-        .map(|(_, f)| goertzel(freq, f) >= min)
+        .map(|(_, f)| tipring_media::goertzel::energy(freq, f) >= min)
         .collect();
     let first = has.iter().position(|&h| h)?;
     let last = has.iter().rposition(|&h| h)?;

@@ -19,7 +19,8 @@
 //! per tone, so a long tone never yields a double digit.
 
 use super::{COL_HZ, Digit, ROW_HZ};
-use crate::tone::oscillator::{SAMPLE_RATE, dbm0_amplitude};
+use crate::goertzel::{coef, energies};
+use crate::tone::oscillator::dbm0_amplitude;
 
 /// Goertzel block length in samples (10 ms at 8 kHz; two per 20 ms frame).
 pub const BLOCK: usize = 102;
@@ -80,30 +81,6 @@ struct Thresholds {
     high_louder: f32,
     rel_peak: f32,
     share: f32,
-}
-
-/// Goertzel coefficients 2cos(2πf/fs).
-fn coef(hz: f32) -> f32 {
-    2.0 * (core::f32::consts::TAU * hz / SAMPLE_RATE as f32).cos()
-}
-
-/// Goertzel energies |X(f)|² of `x` for each coefficient.
-#[inline]
-fn goertzel<const K: usize>(x: &[f32; BLOCK], c: &[f32; K]) -> [f32; K] {
-    let mut s1 = [0f32; K];
-    let mut s2 = [0f32; K];
-    for &v in x {
-        for k in 0..K {
-            let s = v + c[k] * s1[k] - s2[k];
-            s2[k] = s1[k];
-            s1[k] = s;
-        }
-    }
-    let mut e = [0f32; K];
-    for k in 0..K {
-        e[k] = s1[k] * s1[k] + s2[k] * s2[k] - c[k] * s1[k] * s2[k];
-    }
-    e
 }
 
 /// A streaming DTMF detector. Feed it frames of any size; no allocation.
@@ -252,7 +229,7 @@ impl DtmfDetector {
 
     /// Decides whether the buffered block carries a digit.
     fn analyse_block(&self) -> Option<Digit> {
-        let e = goertzel(&self.block, &self.nominal);
+        let e = energies(self.block.iter().copied(), &self.nominal);
         let (r, er) = best(&e[..4]);
         let (c, ec) = best(&e[4..]);
         let th = &self.th;
@@ -272,8 +249,8 @@ impl DtmfDetector {
         if 2.0 * (er + ec) < th.share * BLOCK as f32 * total {
             return None;
         }
-        let p = goertzel(
-            &self.block,
+        let p = energies(
+            self.block.iter().copied(),
             &[
                 self.probes[r][0],
                 self.probes[r][1],

@@ -7,7 +7,9 @@ mod sender;
 
 pub use packet::{HEADER_LEN, MAX_CSRCS, RtpPacket, RtpRepr, VERSION};
 pub use receiver::{ReceptionReport, RtpReceiver, SeqUpdate};
-pub use sender::{RtpSender, SplitMix64};
+pub use sender::RtpSender;
+/// The generator RTP senders draw their initial values from (RFC 3550 §5.1).
+pub use tipring_rng::SplitMix64;
 
 /// What is wrong with an RTP packet, or why one cannot be built.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]

@@ -3,31 +3,7 @@
 //! marker bit on the first packet of each talkspurt (RFC 3551 §4.1).
 
 use super::{RtpError, RtpRepr};
-
-/// A small deterministic generator (SplitMix64). The caller seeds it from a real entropy
-/// source in production and from a constant in tests (RFC 3550 §5.1 asks the initial values
-/// to be random; §8.1 and Appendix A.6 for the SSRC).
-#[derive(Clone, Debug)]
-pub struct SplitMix64(u64);
-
-impl SplitMix64 {
-    /// A generator from `seed`.
-    pub const fn new(seed: u64) -> Self {
-        SplitMix64(seed)
-    }
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// A uniform value in `[0, 1)`.
-    pub fn next_f64(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
+use tipring_rng::SplitMix64;
 
 /// One outgoing RTP stream.
 #[derive(Clone, Debug)]

@@ -9,8 +9,9 @@
 //! [`ToneDetectorConfig::cycles`] periods (continuous tones: once on for
 //! [`ToneDetectorConfig::continuous_ms`]).
 
-use super::oscillator::{SAMPLE_RATE, dbm0_amplitude};
+use super::oscillator::dbm0_amplitude;
 use super::profile::{CountryProfile, MAX_SEGMENTS, ToneKind, ToneSpec};
+use crate::goertzel;
 
 /// Analysis block: 20 ms.
 pub const BLOCK: usize = 160;
@@ -154,7 +155,7 @@ impl ToneDetector {
         });
         for t in trackers.iter_mut() {
             for (b, &hz) in t.spec.freqs().iter().enumerate() {
-                let c = 2.0 * (core::f32::consts::TAU * hz / SAMPLE_RATE as f32).cos();
+                let c = goertzel::coef(hz);
                 let idx = match coef[..nbins].iter().position(|&x| x == c) {
                     Some(i) => i,
                     None => {
@@ -194,21 +195,9 @@ impl ToneDetector {
     }
 
     fn analyse(&mut self, on_event: &mut impl FnMut(ToneEvent)) {
-        let mut s1 = [0f32; 8];
-        let mut s2 = [0f32; 8];
-        let mut total = 0f32;
-        for &v in &self.block {
-            total += v * v;
-            for k in 0..8 {
-                let s = v + self.coef[k] * s1[k] - s2[k];
-                s2[k] = s1[k];
-                s1[k] = s;
-            }
-        }
-        let mut e = [0f32; 8];
-        for k in 0..self.nbins {
-            e[k] = s1[k] * s1[k] + s2[k] * s2[k] - self.coef[k] * s1[k] * s2[k];
-        }
+        let total: f32 = self.block.iter().map(|v| v * v).sum();
+        let mut e = goertzel::energies(self.block.iter().copied(), &self.coef);
+        e[self.nbins..].fill(0.0);
         let now = self.now_ms;
         let cfg = self.cfg;
         for t in self.trackers.iter_mut() {

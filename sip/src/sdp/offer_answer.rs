@@ -83,7 +83,7 @@ pub struct MediaConfig {
 }
 
 impl MediaConfig {
-    /// The defaults of issue 4: PCMU, PCMA, telephone-event 101 with 0-16, ptime 20,
+    /// The defaults: PCMU, PCMA, telephone-event 101 with 0-16, ptime 20,
     /// sendrecv.
     pub fn new(address: IpAddr, rtp_port: u16) -> MediaConfig {
         MediaConfig {

@@ -474,6 +474,11 @@ impl Ua {
         self.calls.get(&h).map(|c| c.state)
     }
 
+    /// The Call-ID of a call (RFC 3261 §8.1.1.4), if it exists.
+    pub fn call_id(&self, h: CallHandle) -> Option<&str> {
+        self.calls.get(&h).map(|c| c.call_id.as_str())
+    }
+
     /// The confirmed dialog of a call.
     pub fn dialog(&self, h: CallHandle) -> Option<&crate::dialog::Dialog> {
         self.calls.get(&h).and_then(|c| c.dialog())

@@ -6,7 +6,7 @@
 //!     intents: tokio::sync::mpsc::Receiver<impl Into<FromLine>>,
 //!     events: tokio::sync::mpsc::Sender<PortEvent>,
 //!     shutdown: tokio::sync::watch::Receiver<bool>,
-//! ) -> std::io::Result<()>
+//! ) -> Result<(), DriverError>
 //! ```
 //!
 //! It binds the side's listening address on every transport the configuration lists for
@@ -30,6 +30,21 @@ use std::time::{Duration, Instant};
 use tipring_sip::transaction::Transport;
 use tipring_sip::transport::{Received, TransportConfig, TransportHandle};
 use tokio::sync::{mpsc, watch};
+
+/// Why the driver stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum DriverError {
+    #[error("a TLS listener needs [identity.tls] cert and key")]
+    NoTlsFiles,
+    #[error("TLS: {0}")]
+    Tls(#[from] tipring_sip::transport::tls::TlsConfigError),
+    #[error("bind: {0}")]
+    Bind(#[from] io::Error),
+    #[error("transport closed")]
+    TransportClosed,
+    #[error("the transport's failure queue was already taken")]
+    FailuresTaken,
+}
 
 /// Longest wait for unregistrations to be answered at shutdown.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
@@ -65,7 +80,7 @@ async fn refresh_names(
 
 /// The transports to bind for `side`: each configured listener at its address, and at
 /// least the side's own transport; every received message passes `gate` first.
-fn transport_config(side: &SipSide, gate: Arc<Gate>) -> io::Result<TransportConfig> {
+fn transport_config(side: &SipSide, gate: Arc<Gate>) -> Result<TransportConfig, DriverError> {
     use crate::config::Transport as T;
     let local = side.local();
     let mut tc = stream_limits(&side.cfg.limits);
@@ -86,16 +101,16 @@ fn transport_config(side: &SipSide, gate: Arc<Gate>) -> io::Result<TransportConf
         tc.tcp = Some(local);
     }
     if wants(T::Tls, Transport::Tls) {
-        let files =
-            side.cfg.identity.tls.as_ref().ok_or_else(|| {
-                io::Error::other("a TLS listener needs [identity.tls] cert and key")
-            })?;
-        let server = tipring_sip::transport::tls::server_config(&files.cert, &files.key)
-            .map_err(io::Error::other)?;
+        let files = side
+            .cfg
+            .identity
+            .tls
+            .as_ref()
+            .ok_or(DriverError::NoTlsFiles)?;
+        let server = tipring_sip::transport::tls::server_config(&files.cert, &files.key)?;
         tc.tls = Some((local, server));
         if let Some(ca) = &files.ca {
-            tc.tls_client =
-                Some(tipring_sip::transport::tls::client_config(ca).map_err(io::Error::other)?);
+            tc.tls_client = Some(tipring_sip::transport::tls::client_config(ca)?);
         }
         // A server the configuration names by host name is verified against that name.
         for (name, ip) in side.hosts.iter() {
@@ -126,13 +141,11 @@ pub async fn run<M: Into<FromLine>>(
     mut intents: mpsc::Receiver<M>,
     events: mpsc::Sender<PortEvent>,
     mut shutdown: watch::Receiver<bool>,
-) -> io::Result<()> {
+) -> Result<(), DriverError> {
     let gate = Arc::new(side.flood_gate(Instant::now()));
     let (tp, mut rx) = TransportHandle::bind(transport_config(&side, gate.clone())?).await?;
     let mut wire = WireLog::new(side.cfg.limits.wire_log_per_s);
-    let mut failures = tp
-        .failures()
-        .ok_or_else(|| io::Error::other("transport failures already taken"))?;
+    let mut failures = tp.failures().ok_or(DriverError::FailuresTaken)?;
     side.start(Instant::now());
     let names = crate::gateway::names::names(&side.cfg);
     let (hosts_tx, mut hosts_rx) = mpsc::channel(1);
@@ -169,7 +182,7 @@ pub async fn run<M: Into<FromLine>>(
         };
         tokio::select! {
             r = rx.recv() => {
-                let r: Received = r.ok_or_else(|| io::Error::other("transport closed"))?;
+                let r: Received = r.ok_or(DriverError::TransportClosed)?;
                 let respond_to = if r.bytes.starts_with(b"SIP/") { r.source } else { r.respond_to };
                 side.handle_received(Instant::now(), &r.bytes, r.source, respond_to);
             }

@@ -508,6 +508,12 @@ impl SipSide {
 
     /// What port `port`'s machine wants.
     pub fn intent(&mut self, now: Instant, port: u8, intent: SipIntent) {
+        let handle = self
+            .slots
+            .get(&port)
+            .and_then(|s| s.call.as_ref())
+            .map(|c| c.handle);
+        let _span = self.call_span(Some(port), handle).entered();
         if !self.slots.contains_key(&port) {
             self.notice(format!("intent {intent:?} for unknown port {port}"));
             return;
@@ -562,6 +568,9 @@ impl SipSide {
             // The transport has answered 400 where it could (DESIGN.md principle 3).
             return;
         };
+        let _span =
+            tracing::info_span!("sip", call_id = msg.call_id().map(tracing::field::display))
+                .entered();
         self.events.push_back(PortEvent::Wire {
             outbound: false,
             peer: source.addr,
@@ -705,7 +714,27 @@ impl SipSide {
         self.ua.reap();
     }
 
+    /// The span of one call: its port (once it has one) and its Call-ID, so that what the
+    /// UA and this side log about it says which call it is.
+    fn call_span(&self, port: Option<u8>, call: Option<CallHandle>) -> tracing::Span {
+        let call_id = call.and_then(|h| self.ua.call_id(h));
+        tracing::info_span!("call", port, call_id = call_id.map(tracing::field::display))
+    }
+
     fn on_ua_event(&mut self, now: Instant, e: UaEvent) {
+        let call = match &e {
+            UaEvent::Incoming { call, .. }
+            | UaEvent::Progress { call, .. }
+            | UaEvent::Redirected { call, .. }
+            | UaEvent::Answered { call, .. }
+            | UaEvent::Confirmed { call, .. }
+            | UaEvent::Reoffer { call, .. }
+            | UaEvent::Ended { call, .. } => Some(*call),
+            _ => None,
+        };
+        let _span = call
+            .map(|h| self.call_span(self.calls.get(&h).copied(), Some(h)))
+            .map(tracing::Span::entered);
         match e {
             UaEvent::Incoming {
                 call,
