@@ -1,4 +1,4 @@
-//! The running gateway (`tipring run`): the line card's driver, one [`line::PortRunner`]
+//! The running gateway (`tipring run`): the line card's driver, one [`crate::port::Port`]
 //! per configured port with its RTP socket and media bridge, and the SIP side, joined by
 //! one main loop.
 //!
@@ -8,10 +8,8 @@
 //! threads (paced by the port's audio) and are only ever sent bounded-queue commands, so
 //! signalling never blocks audio. One line per event of interest goes to stderr.
 
-mod collect;
 pub mod flood;
 mod hal;
-pub mod line;
 mod local_ips;
 pub mod measure;
 pub mod names;
@@ -19,9 +17,6 @@ mod ports;
 mod runtime;
 pub mod sip_side;
 pub mod testbed;
-
-pub use collect::PlanCollector;
-pub use line::{Action, PortRunner};
 
 use crate::config::{Loaded, Transport};
 use crate::service::{Notifier, WatchdogPacer, notify::watchdog_interval_from_env};
@@ -118,7 +113,7 @@ pub async fn run(
         log.line(format_args!(
             "port {i}: {} ({}), RTP {}",
             p.kind_name(),
-            p.runner.state(),
+            p.port.state(),
             p.rtp_addr
         ));
     }

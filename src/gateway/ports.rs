@@ -1,15 +1,15 @@
-//! What the runtime keeps per port besides its runner: the RTP socket (bound at start on
+//! What the runtime keeps per port besides its [`Port`] machine: the RTP socket (bound at start on
 //! an even port drawn at random from the configured range, so that one port's number says
 //! nothing of another's or of the next start's; its address given to the SIP side's SDP),
 //! the audio device, and the media bridge while one runs.
 
 use super::GatewayError;
-use super::line::PortRunner;
 use super::sip_side::MediaParams;
 use crate::bridge::random;
 use crate::bridge::{Bridge, BridgeConfig, Control, Report, StatsSnapshot};
 use crate::companding::G711;
 use crate::config::{AudioKind, BusFormat, Codec, Loaded, ToneCountry};
+use crate::port::Port;
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::path::PathBuf;
@@ -30,9 +30,9 @@ enum AudioSource {
     Alsa(AlsaConfig, Option<Law>),
 }
 
-/// One port at run time.
-pub struct Port {
-    pub runner: PortRunner,
+/// One port at run time: its machine and its media.
+pub struct PortIo {
+    pub port: Port,
     pub rtp_addr: SocketAddr,
     kind: PortKind,
     socket: UdpSocket,
@@ -47,8 +47,8 @@ pub struct Port {
     event_pt: u8,
 }
 
-/// Builds every configured port: runner, RTP socket (on `ip`), audio source.
-pub fn open(loaded: &Loaded, ip: IpAddr) -> Result<BTreeMap<u8, Port>, GatewayError> {
+/// Builds every configured port: machine, RTP socket (on `ip`), audio source.
+pub fn open(loaded: &Loaded, ip: IpAddr) -> Result<BTreeMap<u8, PortIo>, GatewayError> {
     let media = &loaded.config.media;
     let law = match media.codecs.first() {
         Some(Codec::Pcma) => Law::Alaw,
@@ -96,8 +96,8 @@ pub fn open(loaded: &Loaded, ip: IpAddr) -> Result<BTreeMap<u8, Port>, GatewayEr
         let rtp_addr = socket.local_addr()?;
         out.insert(
             p.index,
-            Port {
-                runner: PortRunner::from_config(loaded, p),
+            PortIo {
+                port: Port::from_config(loaded, p),
                 rtp_addr,
                 kind: p.kind,
                 socket,
@@ -126,7 +126,7 @@ fn bind_rtp(ip: IpAddr, min: u16, max: u16, r: u64) -> Option<UdpSocket> {
     })
 }
 
-impl Port {
+impl PortIo {
     pub fn kind_name(&self) -> &'static str {
         match self.kind {
             PortKind::Fxs => "FXS",
@@ -145,7 +145,7 @@ impl Port {
         media: Option<MediaParams>,
     ) -> Result<Option<StatsSnapshot>, GatewayError> {
         let before = self.stop_bridge();
-        let index = self.runner.index();
+        let index = self.port.index();
         let port: Box<dyn AudioPort> = match &self.audio {
             AudioSource::Sim(dir) => {
                 Box::new(
@@ -189,7 +189,7 @@ impl Port {
             profile: self.profile,
             jitter: self.jitter,
             caller_id: self.caller_id,
-            far_digits: self.runner.far_digits(),
+            far_digits: self.port.far_digits(),
         }
     }
 

@@ -4,10 +4,10 @@
 
 use super::Log;
 use super::hal::HalEvent;
-use super::line::Action;
-use super::ports::Port;
+use super::ports::PortIo;
 use super::sip_side::{FromLine, PortEvent};
 use crate::bridge::{Report, StatsSnapshot};
+use crate::port::{Input, MediaCommand, Output};
 use std::collections::BTreeMap;
 use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
@@ -33,28 +33,23 @@ pub enum Flow {
 /// The ports and the queues to the card and the SIP side.
 pub struct Runtime {
     pub log: Log,
-    pub ports: BTreeMap<u8, Port>,
+    pub ports: BTreeMap<u8, PortIo>,
     card: Sender<(u8, Command)>,
     sip: mpsc::Sender<FromLine>,
-    /// Each port's idleness as last told to the SIP side (hunting skips busy lines).
-    idle_told: BTreeMap<u8, bool>,
 }
 
 impl Runtime {
     pub fn new(
         log: Log,
-        ports: BTreeMap<u8, Port>,
+        ports: BTreeMap<u8, PortIo>,
         card: Sender<(u8, Command)>,
         sip: mpsc::Sender<FromLine>,
     ) -> Runtime {
-        // The SIP side starts with every line idle.
-        let idle_told = ports.keys().map(|i| (*i, true)).collect();
         Runtime {
             log,
             ports,
             card,
             sip,
-            idle_told,
         }
     }
 
@@ -64,13 +59,13 @@ impl Runtime {
         let deadline = self
             .ports
             .values()
-            .filter_map(|p| p.runner.next_deadline())
+            .filter_map(|p| p.port.poll_timeout())
             .chain(other)
             .min();
         let tick = self
             .ports
             .values()
-            .any(Port::bridge_running)
+            .any(PortIo::bridge_running)
             .then(|| now + REPORT_TICK);
         [deadline, tick]
             .into_iter()
@@ -84,10 +79,9 @@ impl Runtime {
         let log = self.log;
         match ev {
             Some(HalEvent::Driver(DriverEvent::Event(e))) => {
-                if let Some(p) = self.ports.get_mut(&e.port) {
+                if self.ports.contains_key(&e.port) {
                     log.line(format_args!("port {}: card {:?}", e.port, e.event));
-                    let a = p.runner.line_event(Instant::now(), e.event);
-                    self.carry_out(e.port, a);
+                    self.input(e.port, Instant::now(), Input::Line(e.event));
                 }
             }
             Some(HalEvent::Driver(DriverEvent::LinkUp(h))) => {
@@ -111,14 +105,13 @@ impl Runtime {
         let log = self.log;
         match ev {
             PortEvent::Call { port, event } => {
-                if let Some(p) = self.ports.get_mut(&port) {
+                if self.ports.contains_key(&port) {
                     log.line(format_args!("port {port}: SIP {event:?}"));
-                    let a = p.runner.sip_event(Instant::now(), event);
-                    self.carry_out(port, a);
+                    self.input(port, Instant::now(), Input::Sip(event));
                 }
             }
             PortEvent::Media { port, media } => {
-                if let Some(p) = self.ports.get_mut(&port) {
+                if self.ports.contains_key(&port) {
                     log.line(format_args!(
                         "port {port}: media {:?} pt {} events {:?} to {}{}",
                         media.law,
@@ -131,8 +124,7 @@ impl Runtime {
                             " (held: not sending)"
                         }
                     ));
-                    let a = p.runner.media(Instant::now(), media);
-                    self.carry_out(port, a);
+                    self.input(port, Instant::now(), Input::FarMedia(media));
                 }
             }
             PortEvent::Wire {
@@ -152,19 +144,21 @@ impl Runtime {
         let log = self.log;
         let indices: Vec<u8> = self.ports.keys().copied().collect();
         for i in indices {
-            let mut actions = Vec::new();
-            if let Some(p) = self.ports.get_mut(&i) {
-                for r in p.reports() {
-                    if r != Report::LineActivity {
-                        log.line(format_args!("port {i}: audio {r:?}"));
-                    }
-                    actions.extend(p.runner.bridge_report(now, r));
+            let reports = self.ports.get_mut(&i).map(PortIo::reports);
+            for r in reports.into_iter().flatten() {
+                if r != Report::LineActivity {
+                    log.line(format_args!("port {i}: audio {r:?}"));
                 }
-                if p.runner.next_deadline().is_some_and(|d| d <= now) {
-                    actions.extend(p.runner.poll(now));
-                }
+                self.input(i, now, Input::Media(r));
             }
-            self.carry_out(i, actions);
+            if self
+                .ports
+                .get(&i)
+                .and_then(|p| p.port.poll_timeout())
+                .is_some_and(|d| d <= now)
+            {
+                self.input(i, now, Input::Timeout);
+            }
         }
     }
 
@@ -172,10 +166,7 @@ impl Runtime {
     pub fn shutdown(&mut self) {
         let indices: Vec<u8> = self.ports.keys().copied().collect();
         for i in indices {
-            if let Some(p) = self.ports.get_mut(&i) {
-                let a = p.runner.shutdown();
-                self.carry_out(i, a);
-            }
+            self.input(i, Instant::now(), Input::Shutdown);
         }
     }
 
@@ -188,26 +179,39 @@ impl Runtime {
         self.card
     }
 
-    /// Carries out one port's actions: card commands to the hal thread, intents to the
-    /// SIP side, bridge starts, stops and commands.
-    fn carry_out(&mut self, i: u8, actions: Vec<Action>) {
+    /// Feeds one port and carries its outputs out.
+    fn input(&mut self, i: u8, now: Instant, input: Input) {
+        if let Some(p) = self.ports.get_mut(&i) {
+            p.port.handle(now, input);
+            self.carry_out(i);
+        }
+    }
+
+    /// Carries out one port's outputs: card commands to the hal thread, intents and line
+    /// idleness to the SIP side, media commands to the port's bridge.
+    fn carry_out(&mut self, i: u8) {
         let log = self.log;
         let Some(p) = self.ports.get_mut(&i) else {
             return;
         };
-        for a in actions {
-            match a {
-                Action::Line(c) => {
+        while let Some(o) = p.port.poll_output() {
+            match o {
+                Output::Card(c) => {
                     log.line(format_args!("port {i}: card <- {c:?}"));
                     let _ = self.card.send((i, c));
                 }
-                Action::Sip(intent) => {
+                Output::Sip(intent) => {
                     log.line(format_args!("port {i}: SIP <- {intent:?}"));
                     if self.sip.try_send(FromLine::Intent(i, intent)).is_err() {
                         log.line(format_args!("port {i}: SIP side queue full or gone"));
                     }
                 }
-                Action::StartBridge(media) => match p.start_bridge(media) {
+                Output::Idle(idle) => {
+                    if self.sip.try_send(FromLine::LineIdle(i, idle)).is_err() {
+                        log.line(format_args!("port {i}: SIP side queue full or gone"));
+                    }
+                }
+                Output::Media(MediaCommand::Start(media)) => match p.start_bridge(media) {
                     Ok(before) => {
                         if let Some(s) = before {
                             log_stats(&log, i, &s);
@@ -219,21 +223,12 @@ impl Runtime {
                     }
                     Err(e) => log.line(format_args!("port {i}: bridge failed to start: {e}")),
                 },
-                Action::StopBridge => {
+                Output::Media(MediaCommand::Stop) => {
                     if let Some(s) = p.stop_bridge() {
                         log_stats(&log, i, &s);
                     }
                 }
-                Action::Bridge(c) => p.control(c),
-            }
-        }
-        // After the machine's intents: a port going idle once its call has ended.
-        let idle = p.runner.is_idle();
-        if self.idle_told.get(&i) != Some(&idle) {
-            if self.sip.try_send(FromLine::LineIdle(i, idle)).is_ok() {
-                self.idle_told.insert(i, idle);
-            } else {
-                log.line(format_args!("port {i}: SIP side queue full or gone"));
+                Output::Media(MediaCommand::Control(c)) => p.control(c),
             }
         }
     }
