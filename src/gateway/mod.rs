@@ -107,7 +107,9 @@ pub async fn run(
         ));
     }
     let local = sip_address(&loaded)?;
-    let ports = ports::open(&loaded, local.ip())?;
+    let (report_tx, mut report_rx) = mpsc::channel(ports::REPORT_QUEUE);
+    let ports = ports::open(&loaded, local.ip(), &report_tx)?;
+    drop(report_tx);
     let rtp: BTreeMap<u8, SocketAddr> = ports.iter().map(|(i, p)| (*i, p.rtp_addr)).collect();
     for (i, p) in &ports {
         log.line(format_args!(
@@ -174,6 +176,7 @@ pub async fn run(
                         break;
                     }
                 },
+                Some(r) = report_rx.recv() => rt.on_report(r),
                 _ = tokio::time::sleep_until(wake.into()) => {}
                 _ = recv_signal(&mut term) => {
                     log.line(format_args!("SIGTERM: shutting down"));
@@ -189,7 +192,7 @@ pub async fn run(
                 }
             }
             let now = Instant::now();
-            rt.poll(now);
+            rt.on_timeout(now);
             if let Some(w) = watchdog.as_mut()
                 && w.poll(now)
             {

@@ -1,7 +1,9 @@
 //! What the runtime keeps per port besides its [`Port`] machine: the RTP socket (bound at start on
 //! an even port drawn at random from the configured range, so that one port's number says
 //! nothing of another's or of the next start's; its address given to the SIP side's SDP),
-//! the audio device, and the media bridge while one runs.
+//! the audio device, and the media bridge while one runs. Each bridge's reports are read
+//! by a thread of their own that blocks on them and passes them on, tagged with the port
+//! and the bridge, through one bounded queue that wakes the runtime.
 
 use super::GatewayError;
 use super::sip_side::MediaParams;
@@ -30,6 +32,21 @@ enum AudioSource {
     Alsa(AlsaConfig, Option<Law>),
 }
 
+/// Depth of the queue of every bridge's reports to the runtime.
+pub const REPORT_QUEUE: usize = 256;
+
+/// A report of one port's bridge, on its way to the runtime.
+#[derive(Debug)]
+pub struct BridgeReport {
+    pub port: u8,
+    /// Which of the port's bridges (a report of one since stopped is dropped).
+    bridge: u64,
+    pub report: Report,
+}
+
+/// The sending end of the report queue.
+pub type ReportTx = tokio::sync::mpsc::Sender<BridgeReport>;
+
 /// One port at run time: its machine and its media.
 pub struct PortIo {
     pub port: Port,
@@ -38,6 +55,9 @@ pub struct PortIo {
     socket: UdpSocket,
     audio: AudioSource,
     bridge: Option<Bridge>,
+    /// The running (or last) bridge's number.
+    bridge_id: u64,
+    reports: ReportTx,
     profile: CountryProfile,
     caller_id: FskStandard,
     /// The `[media]` jitter buffer.
@@ -47,8 +67,13 @@ pub struct PortIo {
     event_pt: u8,
 }
 
-/// Builds every configured port: machine, RTP socket (on `ip`), audio source.
-pub fn open(loaded: &Loaded, ip: IpAddr) -> Result<BTreeMap<u8, PortIo>, GatewayError> {
+/// Builds every configured port: machine, RTP socket (on `ip`), audio source; their
+/// bridges will report to `reports`.
+pub fn open(
+    loaded: &Loaded,
+    ip: IpAddr,
+    reports: &ReportTx,
+) -> Result<BTreeMap<u8, PortIo>, GatewayError> {
     let media = &loaded.config.media;
     let law = match media.codecs.first() {
         Some(Codec::Pcma) => Law::Alaw,
@@ -103,6 +128,8 @@ pub fn open(loaded: &Loaded, ip: IpAddr) -> Result<BTreeMap<u8, PortIo>, Gateway
                 socket,
                 audio,
                 bridge: None,
+                bridge_id: 0,
+                reports: reports.clone(),
                 profile: loaded.tone_profile(),
                 caller_id,
                 jitter: media.jitter_config(),
@@ -134,8 +161,9 @@ impl PortIo {
         }
     }
 
-    pub fn bridge_running(&self) -> bool {
-        self.bridge.is_some()
+    /// Whether `r` comes from the port's running bridge.
+    pub fn is_current(&self, r: &BridgeReport) -> bool {
+        self.bridge.is_some() && r.bridge == self.bridge_id
     }
 
     /// Starts the bridge (stopping a running one first, whose final counters it returns)
@@ -167,7 +195,25 @@ impl PortIo {
             }
         };
         let cfg = self.bridge_config(media);
-        self.bridge = Some(Bridge::start(port, self.socket.try_clone()?, cfg)?);
+        let mut bridge = Bridge::start(port, self.socket.try_clone()?, cfg)?;
+        self.bridge_id += 1;
+        let (reports, tx, id) = (bridge.take_reports(), self.reports.clone(), self.bridge_id);
+        std::thread::Builder::new()
+            .name("tipring-reports".into())
+            .spawn(move || {
+                // Ends with the bridge (its sender dropped) or the runtime.
+                while let Ok(report) = reports.recv() {
+                    let r = BridgeReport {
+                        port: index,
+                        bridge: id,
+                        report,
+                    };
+                    if tx.blocking_send(r).is_err() {
+                        return;
+                    }
+                }
+            })?;
+        self.bridge = Some(bridge);
         Ok(before)
     }
 
@@ -204,17 +250,6 @@ impl PortIo {
             let _ = b.send(c);
         }
     }
-
-    /// The bridge's reports since the last call.
-    pub fn reports(&mut self) -> Vec<Report> {
-        let mut out = Vec::new();
-        if let Some(b) = &self.bridge {
-            while let Some(r) = b.try_report() {
-                out.push(r);
-            }
-        }
-        out
-    }
 }
 
 #[cfg(test)]
@@ -231,7 +266,8 @@ mod tests {
             &repo.join("board"),
         )
         .unwrap();
-        let ports = open(&loaded, IpAddr::V4(Ipv4Addr::LOCALHOST)).unwrap();
+        let (tx, _rx) = tokio::sync::mpsc::channel(1);
+        let ports = open(&loaded, IpAddr::V4(Ipv4Addr::LOCALHOST), &tx).unwrap();
         assert_eq!(ports.len(), loaded.config.ports.len());
         for p in ports.values() {
             // good.toml: jitter_min_ms = 40, jitter_max_ms = 160.
@@ -263,8 +299,9 @@ mod tests {
         .unwrap();
         let ip = IpAddr::V4(Ipv4Addr::new(127, 0, 15, 40));
         let media = &loaded.config.media;
+        let (tx, _rx) = tokio::sync::mpsc::channel(1);
         let ports_of = || -> Vec<u16> {
-            open(&loaded, ip)
+            open(&loaded, ip, &tx)
                 .unwrap()
                 .values()
                 .map(|p| p.rtp_addr.port())

@@ -4,7 +4,7 @@
 
 use super::Log;
 use super::hal::HalEvent;
-use super::ports::PortIo;
+use super::ports::{BridgeReport, PortIo};
 use super::sip_side::{FromLine, PortEvent};
 use crate::bridge::{Report, StatsSnapshot};
 use crate::port::{Input, MediaCommand, Output};
@@ -15,8 +15,6 @@ use tipring_hal::driver::DriverEvent;
 use tipring_hal::model::Command;
 use tokio::sync::mpsc;
 
-/// How often bridge reports are collected while a bridge runs (half an audio frame).
-const REPORT_TICK: Duration = Duration::from_millis(10);
 /// The loop's longest sleep with nothing to do.
 const IDLE: Duration = Duration::from_secs(3600);
 
@@ -53,23 +51,13 @@ impl Runtime {
         }
     }
 
-    /// When the loop must wake next: a port deadline, another deadline the caller has
-    /// (the watchdog), or the next look at the running bridges' reports.
+    /// When the loop must wake next: a port deadline or another deadline the caller has
+    /// (the watchdog); events wake it sooner.
     pub fn wake(&self, now: Instant, other: Option<Instant>) -> Instant {
-        let deadline = self
-            .ports
+        self.ports
             .values()
             .filter_map(|p| p.port.poll_timeout())
             .chain(other)
-            .min();
-        let tick = self
-            .ports
-            .values()
-            .any(PortIo::bridge_running)
-            .then(|| now + REPORT_TICK);
-        [deadline, tick]
-            .into_iter()
-            .flatten()
             .min()
             .unwrap_or(now + IDLE)
     }
@@ -139,26 +127,28 @@ impl Runtime {
         }
     }
 
-    /// The bridges' reports and the ports' deadlines due by `now`.
-    pub fn poll(&mut self, now: Instant) {
+    /// A report of a port's bridge (one from a bridge since stopped is dropped).
+    pub fn on_report(&mut self, r: BridgeReport) {
         let log = self.log;
-        let indices: Vec<u8> = self.ports.keys().copied().collect();
-        for i in indices {
-            let reports = self.ports.get_mut(&i).map(PortIo::reports);
-            for r in reports.into_iter().flatten() {
-                if r != Report::LineActivity {
-                    log.line(format_args!("port {i}: audio {r:?}"));
-                }
-                self.input(i, now, Input::Media(r));
-            }
-            if self
-                .ports
-                .get(&i)
-                .and_then(|p| p.port.poll_timeout())
-                .is_some_and(|d| d <= now)
-            {
-                self.input(i, now, Input::Timeout);
-            }
+        if !self.ports.get(&r.port).is_some_and(|p| p.is_current(&r)) {
+            return;
+        }
+        if r.report != Report::LineActivity {
+            log.line(format_args!("port {}: audio {:?}", r.port, r.report));
+        }
+        self.input(r.port, Instant::now(), Input::Media(r.report));
+    }
+
+    /// The ports' deadlines due by `now`.
+    pub fn on_timeout(&mut self, now: Instant) {
+        let due: Vec<u8> = self
+            .ports
+            .iter()
+            .filter(|(_, p)| p.port.poll_timeout().is_some_and(|d| d <= now))
+            .map(|(i, _)| *i)
+            .collect();
+        for i in due {
+            self.input(i, now, Input::Timeout);
         }
     }
 
@@ -272,14 +262,16 @@ mod tests {
             &repo.join("board"),
         )
         .unwrap();
-        let ports = super::super::ports::open(&loaded, IpAddr::V4(Ipv4Addr::LOCALHOST)).unwrap();
+        let (reports, _reports_rx) = mpsc::channel(1);
+        let ports =
+            super::super::ports::open(&loaded, IpAddr::V4(Ipv4Addr::LOCALHOST), &reports).unwrap();
         let (card, _card_rx) = std::sync::mpsc::channel();
         let (sip, mut sip_rx) = mpsc::channel(64);
         let mut rt = Runtime::new(Log::new(), ports, card, sip);
         // Port 0 (FXS, dial plan): off-hook leaves idle, once.
         rt.on_card(card_event(0, Event::OffHook));
         assert_eq!(drain(&mut sip_rx), vec![FromLine::LineIdle(0, false)]);
-        rt.poll(Instant::now());
+        rt.on_timeout(Instant::now());
         assert_eq!(drain(&mut sip_rx), vec![]);
         // On-hook: idle again.
         rt.on_card(card_event(0, Event::OnHook));
