@@ -30,6 +30,8 @@ use tokio::sync::{mpsc, watch};
 
 /// Longest wait for the SIP side to finish its goodbyes (BYE, un-REGISTER) at shutdown.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(4);
+/// At shutdown, how long the line card may take to answer the last commands.
+const CLOSING_GRACE: Duration = Duration::from_secs(1);
 /// Depth of the queues between the main loop and the SIP side.
 const SIP_QUEUE: usize = 256;
 
@@ -129,7 +131,8 @@ pub async fn run(
     if local.ip().is_unspecified() {
         side.add_local_ips(&local_ips::read());
     }
-    let card = hal::Hal::start(loaded.board.serial_settings()).map_err(GatewayError::Driver)?;
+    let (card, mut card_rx) =
+        hal::Card::start(loaded.board.serial_settings()).map_err(GatewayError::Driver)?;
     log.line(format_args!(
         "line card {} on {}; SIP on udp {local}",
         loaded.board.name,
@@ -140,8 +143,7 @@ pub async fn run(
     let (event_tx, mut event_rx) = mpsc::channel::<PortEvent>(SIP_QUEUE);
     let (sip_stop_tx, sip_stop_rx) = watch::channel(false);
     let sip = sip_side::io::run(side, intent_rx, event_tx, sip_stop_rx);
-    let mut rt = Runtime::new(log, ports, card.commands, intent_tx);
-    let mut hal_rx = card.events;
+    let mut rt = Runtime::new(log, ports, card, intent_tx);
 
     let main = async move {
         let notifier = Notifier::from_env().unwrap_or_else(|_| Notifier::disabled());
@@ -157,7 +159,7 @@ pub async fn run(
                 watchdog.as_ref().map(WatchdogPacer::deadline),
             );
             tokio::select! {
-                ev = hal_rx.recv() => match rt.on_card(ev) {
+                m = card_rx.recv() => match rt.on_card_message(m) {
                     Flow::Continue => {}
                     Flow::Stop => break,
                     Flow::LinkUp => {
@@ -213,8 +215,17 @@ pub async fn run(
             }
         }
         // The last commands (releases) reach the card before the process ends.
+        let end = Instant::now() + CLOSING_GRACE;
+        while !rt.card_settled() {
+            match tokio::time::timeout_at(end.into(), card_rx.recv()).await {
+                Ok(m @ Some(_)) => {
+                    rt.on_card_message(m);
+                }
+                Ok(None) | Err(_) => break,
+            }
+        }
+        drop(card_rx);
         drop(rt.finish());
-        let _ = card.thread.join();
         log.line(format_args!("stopped"));
     };
     let (sip_result, ()) = tokio::join!(

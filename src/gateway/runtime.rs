@@ -3,16 +3,14 @@
 //! [`super::run`] owns the loop (the `select!`) and the shutdown sequence.
 
 use super::Log;
-use super::hal::HalEvent;
+use super::hal::{Card, CardMessage, HalEvent};
 use super::ports::{BridgeReport, PortIo};
 use super::sip_side::{FromLine, PortEvent};
 use crate::bridge::{Report, StatsSnapshot};
 use crate::port::{Input, MediaCommand, Output};
 use std::collections::BTreeMap;
-use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
 use tipring_hal::driver::DriverEvent;
-use tipring_hal::model::Command;
 use tokio::sync::mpsc;
 
 /// The loop's longest sleep with nothing to do.
@@ -32,7 +30,7 @@ pub enum Flow {
 pub struct Runtime {
     pub log: Log,
     pub ports: BTreeMap<u8, PortIo>,
-    card: Sender<(u8, Command)>,
+    card: Card,
     sip: mpsc::Sender<FromLine>,
 }
 
@@ -40,7 +38,7 @@ impl Runtime {
     pub fn new(
         log: Log,
         ports: BTreeMap<u8, PortIo>,
-        card: Sender<(u8, Command)>,
+        card: Card,
         sip: mpsc::Sender<FromLine>,
     ) -> Runtime {
         Runtime {
@@ -51,18 +49,30 @@ impl Runtime {
         }
     }
 
-    /// When the loop must wake next: a port deadline or another deadline the caller has
-    /// (the watchdog); events wake it sooner.
+    /// When the loop must wake next: a port deadline, a card command's timeout or another
+    /// deadline the caller has (the watchdog); events wake it sooner.
     pub fn wake(&self, now: Instant, other: Option<Instant>) -> Instant {
         self.ports
             .values()
             .filter_map(|p| p.port.poll_timeout())
+            .chain(self.card.poll_timeout())
             .chain(other)
             .min()
             .unwrap_or(now + IDLE)
     }
 
-    /// An event from the card's driver thread (`None`: the thread has ended).
+    /// A message from the card's driver thread (`None`: the thread has ended).
+    pub fn on_card_message(&mut self, m: Option<CardMessage>) -> Flow {
+        match m {
+            Some(m) => match self.card.on_message(m) {
+                Some(ev) => self.on_card(Some(ev)),
+                None => Flow::Continue,
+            },
+            None => self.on_card(None),
+        }
+    }
+
+    /// An event from the card (`None`: the driver's thread has ended).
     pub fn on_card(&mut self, ev: Option<HalEvent>) -> Flow {
         let log = self.log;
         match ev {
@@ -139,8 +149,11 @@ impl Runtime {
         self.input(r.port, Instant::now(), Input::Media(r.report));
     }
 
-    /// The ports' deadlines due by `now`.
+    /// The ports' deadlines and card commands' timeouts due by `now`.
     pub fn on_timeout(&mut self, now: Instant) {
+        for ev in self.card.on_timeout(now) {
+            self.on_card(Some(ev));
+        }
         let due: Vec<u8> = self
             .ports
             .iter()
@@ -160,9 +173,14 @@ impl Runtime {
         }
     }
 
-    /// Stops what still runs and hands back the card's queue, to be dropped last (the
-    /// driver thread sends what is queued before it ends).
-    pub fn finish(mut self) -> Sender<(u8, Command)> {
+    /// Whether the card has answered every command sent.
+    pub fn card_settled(&self) -> bool {
+        self.card.is_settled()
+    }
+
+    /// Stops what still runs and hands back the card, to be dropped last (after its
+    /// queue).
+    pub fn finish(mut self) -> Card {
         for p in self.ports.values_mut() {
             p.stop_bridge();
         }
@@ -188,7 +206,11 @@ impl Runtime {
             match o {
                 Output::Card(c) => {
                     log.line(format_args!("port {i}: card <- {c:?}"));
-                    let _ = self.card.send((i, c));
+                    if let Some(HalEvent::CommandFailed { command, why, .. }) =
+                        self.card.send(Instant::now(), i, c)
+                    {
+                        log.line(format_args!("port {i}: card refused {command:?}: {why}"));
+                    }
                 }
                 Output::Sip(intent) => {
                     log.line(format_args!("port {i}: SIP <- {intent:?}"));
@@ -265,7 +287,8 @@ mod tests {
         let (reports, _reports_rx) = mpsc::channel(1);
         let ports =
             super::super::ports::open(&loaded, IpAddr::V4(Ipv4Addr::LOCALHOST), &reports).unwrap();
-        let (card, _card_rx) = std::sync::mpsc::channel();
+        let settings = tipring_hal::driver::SerialSettings::new("/nonexistent/tipring-card");
+        let (card, _card_rx) = Card::start(settings).unwrap();
         let (sip, mut sip_rx) = mpsc::channel(64);
         let mut rt = Runtime::new(Log::new(), ports, card, sip);
         // Port 0 (FXS, dial plan): off-hook leaves idle, once.
