@@ -195,7 +195,7 @@ impl Runtime {
         }
     }
 
-    /// Carries out one port's outputs: card commands to the hal thread, intents and line
+    /// Carries out one port's outputs: card commands to the driver, intents and line
     /// idleness to the SIP side, media commands to the port's bridge.
     fn carry_out(&mut self, i: u8) {
         let log = self.log;
