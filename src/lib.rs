@@ -8,5 +8,6 @@ pub mod companding;
 pub mod config;
 pub mod dialplan;
 pub mod gateway;
+pub mod port;
 pub mod service;
 pub mod sim_dsp;

@@ -91,6 +91,12 @@ fn runtime(
                         bridge.send(Control::DialDtmf(d));
                     }
                     Output::Sip(i) => intents.lock().unwrap().push(i),
+                    Output::SendEvent(code) => {
+                        bridge.send(Control::SendEvent {
+                            code,
+                            duration_ms: 200,
+                        });
+                    }
                     Output::Media(_) => {}
                 }
             }

@@ -1,12 +1,18 @@
 //! The gateway's serial driver: owns the device, runs the [`Link`] on its own thread,
-//! exposes the card's events as a stream and commands as a call, and reopens the device
-//! on its own after it vanishes (cable pull, USB re-enumeration, simulator restart).
+//! exposes the card's events as a stream (or to a sink of the caller's) and commands as a
+//! call, and reopens the device on its own after it vanishes (cable pull, USB
+//! re-enumeration, simulator restart).
+//!
+//! The thread sleeps in `poll(2)` until the device has bytes, a request arrives (each
+//! request writes a byte to a wake-up pipe) or the link's next deadline
+//! ([`Link::poll_timeout`]) or reopen attempt comes: no polling slice.
 
 use crate::link::{Link, LinkConfig, LinkOutput, LinkStats};
 use crate::model::{CmdResult, Command, PortId, TimedEvent};
 use crate::wire::{Hello, Role, Seq};
 use std::collections::HashMap;
 use std::io::{ErrorKind, Read, Write};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
@@ -73,12 +79,17 @@ pub enum DriverError {
     Stopped,
 }
 
+/// Where a card event goes.
+type Sink = Box<dyn FnMut(DriverEvent) + Send>;
+/// Who hears a command's result.
+type Reply = Box<dyn FnOnce(CmdResult) + Send>;
+
 enum Request {
     Command {
         id: u64,
         port: PortId,
         command: Command,
-        reply: Sender<CmdResult>,
+        reply: Reply,
     },
     /// The caller of command `id` gave up: withdraw it if it was not sent yet.
     Cancel(u64),
@@ -87,6 +98,8 @@ enum Request {
 /// Handle on the running driver. Dropping it stops the thread.
 pub struct Driver {
     requests: Sender<Request>,
+    /// Written to after each request (and at stop) to wake the thread.
+    wake: OwnedFd,
     events: Receiver<DriverEvent>,
     stop: Arc<AtomicBool>,
     stats: Arc<Mutex<LinkStats>>,
@@ -95,16 +108,47 @@ pub struct Driver {
 }
 
 impl Driver {
-    /// Starts the driver thread; it opens the device and keeps it open.
+    /// Starts the driver thread; it opens the device and keeps it open. Its events are
+    /// read from [`Driver::events`].
     pub fn start(settings: SerialSettings) -> std::io::Result<Self> {
-        let (req_tx, req_rx) = mpsc::channel();
         let (ev_tx, ev_rx) = mpsc::channel();
+        let sink = Box::new(move |e| {
+            let _ = ev_tx.send(e);
+        });
+        Self::spawn(settings, sink, ev_rx)
+    }
+
+    /// As [`Driver::start`], but every event is handed to `sink` on the driver's thread as
+    /// it happens ([`Driver::events`] stays empty): a caller waking on events needs no
+    /// thread of its own to wait for them. `sink` must not wait on this driver.
+    pub fn start_with_sink(
+        settings: SerialSettings,
+        sink: impl FnMut(DriverEvent) + Send + 'static,
+    ) -> std::io::Result<Self> {
+        let (_, none) = mpsc::channel();
+        Self::spawn(settings, Box::new(sink), none)
+    }
+
+    fn spawn(
+        settings: SerialSettings,
+        events: Sink,
+        ev_rx: Receiver<DriverEvent>,
+    ) -> std::io::Result<Self> {
+        let (req_tx, req_rx) = mpsc::channel();
+        let (woken, wake) = nix::unistd::pipe()?;
+        for fd in [&woken, &wake] {
+            nix::fcntl::fcntl(
+                fd.as_raw_fd(),
+                nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
+            )?;
+        }
         let stop = Arc::new(AtomicBool::new(false));
         let stats = Arc::new(Mutex::new(LinkStats::default()));
         let worker = Worker {
             settings,
             requests: req_rx,
-            events: ev_tx,
+            woken,
+            events,
             stop: stop.clone(),
             stats: stats.clone(),
         };
@@ -113,6 +157,7 @@ impl Driver {
             .spawn(move || worker.run())?;
         Ok(Driver {
             requests: req_tx,
+            wake,
             events: ev_rx,
             stop,
             stats,
@@ -136,6 +181,24 @@ impl Driver {
         self.submit_with_id(port, command).map(|(_, rx)| rx)
     }
 
+    /// Sends a command; `done` is called with the card's result on the driver's thread
+    /// (never if the command is withdrawn or the driver stops first). `done` must not
+    /// wait on this driver.
+    pub fn submit_then(
+        &self,
+        port: PortId,
+        command: Command,
+        done: impl FnOnce(CmdResult) + Send + 'static,
+    ) -> Result<(), DriverError> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        self.request(Request::Command {
+            id,
+            port,
+            command,
+            reply: Box::new(done),
+        })
+    }
+
     fn submit_with_id(
         &self,
         port: PortId,
@@ -143,15 +206,27 @@ impl Driver {
     ) -> Result<(u64, Receiver<CmdResult>), DriverError> {
         let (reply, rx) = mpsc::channel();
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        self.requests
-            .send(Request::Command {
-                id,
-                port,
-                command,
-                reply,
-            })
-            .map_err(|_| DriverError::Stopped)?;
+        self.request(Request::Command {
+            id,
+            port,
+            command,
+            reply: Box::new(move |r| {
+                let _ = reply.send(r);
+            }),
+        })?;
         Ok((id, rx))
+    }
+
+    /// Queues a request and wakes the thread.
+    fn request(&self, r: Request) -> Result<(), DriverError> {
+        self.requests.send(r).map_err(|_| DriverError::Stopped)?;
+        self.wake();
+        Ok(())
+    }
+
+    fn wake(&self) {
+        // A full pipe already wakes the thread.
+        let _ = nix::unistd::write(&self.wake, &[1]);
     }
 
     /// Sends a command and waits for the card's result. On timeout the command is
@@ -166,7 +241,7 @@ impl Driver {
         let (id, rx) = self.submit_with_id(port, command)?;
         rx.recv_timeout(timeout).map_err(|e| match e {
             RecvTimeoutError::Timeout => {
-                let _ = self.requests.send(Request::Cancel(id));
+                let _ = self.request(Request::Cancel(id));
                 DriverError::Timeout(timeout)
             }
             RecvTimeoutError::Disconnected => DriverError::Stopped,
@@ -182,6 +257,7 @@ impl Driver {
 impl Drop for Driver {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
+        self.wake();
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
@@ -191,16 +267,18 @@ impl Drop for Driver {
 struct Worker {
     settings: SerialSettings,
     requests: Receiver<Request>,
-    events: Sender<DriverEvent>,
+    /// The read end of the wake-up pipe.
+    woken: OwnedFd,
+    events: Sink,
     stop: Arc<AtomicBool>,
     stats: Arc<Mutex<LinkStats>>,
 }
 
-/// Longest the thread blocks in a read, bounding command latency.
+/// Longest a read of a device `poll(2)` found readable may block (it returns at once).
 const READ_SLICE: Duration = Duration::from_millis(2);
 
 impl Worker {
-    fn run(self) {
+    fn run(mut self) {
         let start = Instant::now();
         let boot_id = boot_id();
         let mut link = Link::new(
@@ -210,10 +288,12 @@ impl Worker {
             None,
             Duration::ZERO,
         );
-        let mut port: Option<Box<dyn serialport::SerialPort>> = None;
+        let mut port: Option<serialport::TTYPort> = None;
+        // The device had bytes (or an error) at the last wake-up.
+        let mut readable = false;
         let mut next_open = start;
         let mut open_error: Option<String> = None;
-        let mut waiters: HashMap<Seq, Sender<CmdResult>> = HashMap::new();
+        let mut waiters: HashMap<Seq, Reply> = HashMap::new();
         let mut seq_of: HashMap<u64, Seq> = HashMap::new();
         let mut buf = [0u8; 512];
         let mut out = Vec::new();
@@ -225,12 +305,12 @@ impl Worker {
                         link.transport_reset();
                         port = Some(p);
                         open_error = None;
-                        let _ = self.events.send(DriverEvent::DeviceOpened);
+                        (self.events)(DriverEvent::DeviceOpened);
                     }
                     Err(e) => {
                         let why = format!("{}: {e}", self.settings.path.display());
                         if open_error.as_ref() != Some(&why) {
-                            let _ = self.events.send(DriverEvent::OpenFailed(why.clone()));
+                            (self.events)(DriverEvent::OpenFailed(why.clone()));
                             open_error = Some(why);
                         }
                         next_open = Instant::now() + self.settings.reopen_every;
@@ -261,15 +341,14 @@ impl Worker {
                 }
             }
             let mut lost = None;
-            match port.as_mut() {
-                Some(p) => match p.read(&mut buf) {
+            if let Some(p) = port.as_mut().filter(|_| std::mem::take(&mut readable)) {
+                match p.read(&mut buf) {
                     Ok(0) => lost = Some("end of file".to_string()),
                     Ok(n) => link.handle_bytes(start.elapsed(), &buf[..n]),
                     Err(e) if e.kind() == ErrorKind::TimedOut => {}
                     Err(e) if e.kind() == ErrorKind::Interrupted => {}
                     Err(e) => lost = Some(e.to_string()),
-                },
-                None => std::thread::sleep(READ_SLICE),
+                }
             }
             link.handle_timeout(start.elapsed());
             out.clear();
@@ -283,7 +362,7 @@ impl Worker {
             if let Some(why) = lost {
                 port = None;
                 next_open = Instant::now() + self.settings.reopen_every;
-                let _ = self.events.send(DriverEvent::DeviceLost(why));
+                (self.events)(DriverEvent::DeviceLost(why));
             }
             while let Some(o) = link.poll_output() {
                 let ev = match o {
@@ -293,7 +372,7 @@ impl Worker {
                     LinkOutput::Event(e) => DriverEvent::Event(e),
                     LinkOutput::CommandDone { seq, result } => {
                         if let Some(w) = waiters.remove(&seq) {
-                            let _ = w.send(result);
+                            w(result);
                         }
                         seq_of.retain(|_, s| *s != seq);
                         continue;
@@ -301,12 +380,46 @@ impl Worker {
                     // Only a card receives commands.
                     LinkOutput::Command { .. } => continue,
                 };
-                let _ = self.events.send(ev);
+                (self.events)(ev);
             }
             if let Ok(mut s) = self.stats.lock() {
                 *s = link.stats();
             }
+            if self.stop.load(Ordering::Relaxed) {
+                return;
+            }
+            // Sleep until the device has bytes, a request comes or the next deadline.
+            let mut due = start + link.poll_timeout();
+            if port.is_none() {
+                due = due.min(next_open);
+            }
+            // SAFETY: the descriptor is the open device's, which outlives the wait.
+            let device = port
+                .as_ref()
+                .map(|p| unsafe { BorrowedFd::borrow_raw(p.as_raw_fd()) });
+            readable = self.wait(device, due);
         }
+    }
+
+    /// Waits in `poll(2)` until `device` is readable (or failed), the wake-up pipe has a
+    /// byte (drained here) or `due` has come; whether the device is to be read.
+    fn wait(&self, device: Option<BorrowedFd<'_>>, due: Instant) -> bool {
+        use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+        let wait = due.saturating_duration_since(Instant::now());
+        // Rounded up, so that the thread does not wake just before the deadline.
+        let ms = wait.as_micros().div_ceil(1000).min(u128::from(u16::MAX)) as u16;
+        let mut fds = vec![PollFd::new(self.woken.as_fd(), PollFlags::POLLIN)];
+        fds.extend(device.map(|d| PollFd::new(d, PollFlags::POLLIN)));
+        if poll(&mut fds, PollTimeout::from(ms)).is_err() {
+            // EINTR: look again.
+            return device.is_some();
+        }
+        let ready = |f: &PollFd<'_>| f.revents().is_some_and(|r| !r.is_empty());
+        if ready(&fds[0]) {
+            let mut b = [0u8; 64];
+            while matches!(nix::unistd::read(self.woken.as_raw_fd(), &mut b), Ok(n) if n > 0) {}
+        }
+        fds.get(1).is_some_and(ready)
     }
 }
 
@@ -314,18 +427,18 @@ impl Worker {
 /// kernel does not know the termios2 ioctls `serialport` sets the line with on Linux
 /// (ENOSYS: qemu-user, which the test suite runs the ARM binary under, up to at least
 /// 10.1; some seccomp sandboxes), with the classic termios calls ([`open_termios`]).
-fn open_port(s: &SerialSettings) -> serialport::Result<Box<dyn serialport::SerialPort>> {
+fn open_port(s: &SerialSettings) -> serialport::Result<serialport::TTYPort> {
     let opened = serialport::new(s.path.to_string_lossy(), s.baud)
         .data_bits(s.data_bits)
         .parity(s.parity)
         .stop_bits(s.stop_bits)
         .flow_control(s.flow_control)
         .timeout(READ_SLICE)
-        .open();
+        .open_native();
     match opened {
         // `serialport` reports ENOSYS as an unknown error: ask the kernel itself.
         Err(e) if e.kind() == serialport::ErrorKind::Unknown && !has_termios2(&s.path) => {
-            Ok(Box::new(open_termios(s)?))
+            Ok(open_termios(s)?)
         }
         r => r,
     }

@@ -218,6 +218,14 @@ impl Bridge {
         self.reports.try_recv().ok()
     }
 
+    /// Hands the report queue to a reader of its own, which blocks on it and so wakes as
+    /// each report arrives (it ends when the bridge does); [`Bridge::try_report`] yields
+    /// nothing after.
+    pub fn take_reports(&mut self) -> Receiver<Report> {
+        let (_, none) = sync_channel(0);
+        std::mem::replace(&mut self.reports, none)
+    }
+
     /// The counters.
     pub fn stats(&self) -> StatsSnapshot {
         self.stats.snapshot()

@@ -1,7 +1,8 @@
 //! What goes into and comes out of a port machine. Inputs are line-card events from hal,
 //! digits detected in the port's audio, far-audio observations from the media bridge and
 //! call events from the SIP user agent; outputs are line-card commands, call-progress tones,
-//! SIP intents for the user agent, media control and caller-ID transmission.
+//! SIP intents for the user agent, media control, RFC 4733 events and caller-ID
+//! transmission.
 
 use tipring_hal::model::{Command, Digit, Event};
 
@@ -89,8 +90,6 @@ pub enum SipIntent {
     Reject(u16),
     /// End the call: CANCEL before the answer, BYE after.
     Hangup,
-    /// Send an RFC 4733 telephone-event (16 = hook flash, RFC 4733 §3.2 table).
-    SendDtmfEvent(u8),
 }
 
 /// Media bridge control.
@@ -117,6 +116,9 @@ pub enum Output {
     SendCallerId(CallerInfo),
     /// Dial these digits as DTMF tones into the line's audio (FXO).
     DialDtmf(String),
+    /// Send this RFC 4733 telephone-event in the call's RTP (16 = hook flash, RFC 4733
+    /// §3.2 table).
+    SendEvent(u8),
 }
 
 /// RFC 4733 §3.2: event code of a hook flash.

@@ -189,7 +189,7 @@ impl<C: DigitCollector> FxsPort<C> {
                 self.disconnect(now, ProgressTone::Reorder, &mut out);
             }
             (FxsState::Talking, Input::Line(Event::HookFlash { .. })) => {
-                out.push(Output::Sip(SipIntent::SendDtmfEvent(EVENT_FLASH)));
+                out.push(Output::SendEvent(EVENT_FLASH));
             }
             (FxsState::Calling { early }, Input::Line(Event::OnHook)) => {
                 if *early {

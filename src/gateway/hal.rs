@@ -1,21 +1,31 @@
-//! The line card's driver on a thread of its own: its events go to the main loop through
-//! a tokio channel, commands come in through a std channel and go out fire-and-forget;
-//! a command the card refuses (or never answers) comes back as an event for the log.
+//! The line card's driver as the main loop sees it: the driver's thread hands each card
+//! event, and each command's result, to one bounded queue that wakes the loop; commands go
+//! to the driver fire-and-forget. A command the card refuses (or never answers) comes back
+//! as an event for the log.
 
-use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 use tipring_hal::driver::{Driver, DriverError, DriverEvent, SerialSettings};
 use tipring_hal::model::{CmdResult, Command, PortId};
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio::sync::mpsc;
 
-/// How long the thread waits for a card event before looking at its command queue.
-const SLICE: Duration = Duration::from_millis(5);
 /// A command without an answer for this long is reported as failed.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(5);
-/// At shutdown, how long the last commands may take to be answered.
-const CLOSING_GRACE: Duration = Duration::from_secs(1);
+/// Depth of the queue from the driver's thread to the main loop.
+const QUEUE: usize = 1024;
 
-/// What the hal thread tells the main loop.
+/// What the driver's thread puts on the queue.
+#[derive(Debug)]
+pub enum CardMessage {
+    Event(DriverEvent),
+    /// The card's answer to command `id`.
+    Done {
+        id: u64,
+        result: CmdResult,
+    },
+}
+
+/// What the card tells the main loop.
 #[derive(Debug)]
 pub enum HalEvent {
     Driver(DriverEvent),
@@ -35,97 +45,108 @@ pub enum CommandError {
     Refused(CmdResult),
     #[error("no answer within {0:?}")]
     NoAnswer(Duration),
-    #[error("driver stopped")]
-    DriverStopped,
-}
-
-/// The running hal thread. Dropping `commands` ends it (and the driver).
-pub struct Hal {
-    pub events: UnboundedReceiver<HalEvent>,
-    pub commands: Sender<(PortId, Command)>,
-    pub thread: std::thread::JoinHandle<()>,
-}
-
-impl Hal {
-    pub fn start(settings: SerialSettings) -> std::io::Result<Hal> {
-        let driver = Driver::start(settings)?;
-        let (ev_tx, events) = unbounded_channel();
-        let (commands, cmd_rx) = channel();
-        let thread = std::thread::Builder::new()
-            .name("tipring-hal".into())
-            .spawn(move || serve(driver, cmd_rx, ev_tx))?;
-        Ok(Hal {
-            events,
-            commands,
-            thread,
-        })
-    }
 }
 
 struct Pending {
     port: PortId,
     command: Command,
-    since: Instant,
-    reply: Receiver<CmdResult>,
+    deadline: Instant,
 }
 
-fn serve(driver: Driver, commands: Receiver<(PortId, Command)>, events: UnboundedSender<HalEvent>) {
-    let mut pending: Vec<Pending> = Vec::new();
-    // Once the main loop hangs up: the moment, so the last commands (releases) still go out.
-    let mut closing: Option<Instant> = None;
-    loop {
-        if closing.is_some_and(|t| pending.is_empty() || t.elapsed() > CLOSING_GRACE) {
-            return;
-        }
-        if let Ok(e) = driver.events().recv_timeout(SLICE) {
-            if events.send(HalEvent::Driver(e)).is_err() {
-                return;
-            }
-            while let Ok(e) = driver.events().try_recv() {
-                if events.send(HalEvent::Driver(e)).is_err() {
-                    return;
-                }
-            }
-        }
-        loop {
-            match commands.try_recv() {
-                Ok((port, command)) => match driver.submit(port, command.clone()) {
-                    Ok(reply) => pending.push(Pending {
+/// The running driver and the commands awaiting the card's answer.
+pub struct Card {
+    driver: Driver,
+    answers: mpsc::Sender<CardMessage>,
+    pending: BTreeMap<u64, Pending>,
+    next_id: u64,
+}
+
+impl Card {
+    /// Starts the driver; its events and answers arrive on the returned queue, which must
+    /// be dropped before the card (the driver's thread may wait on a full queue).
+    pub fn start(settings: SerialSettings) -> std::io::Result<(Card, mpsc::Receiver<CardMessage>)> {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let events = tx.clone();
+        let driver = Driver::start_with_sink(settings, move |e| {
+            let _ = events.blocking_send(CardMessage::Event(e));
+        })?;
+        let card = Card {
+            driver,
+            answers: tx,
+            pending: BTreeMap::new(),
+            next_id: 0,
+        };
+        Ok((card, rx))
+    }
+
+    /// Sends a command to `port`; a failure to queue it at all comes back at once.
+    pub fn send(&mut self, now: Instant, port: PortId, command: Command) -> Option<HalEvent> {
+        let id = self.next_id;
+        self.next_id += 1;
+        let answers = self.answers.clone();
+        let done = move |result| {
+            let _ = answers.blocking_send(CardMessage::Done { id, result });
+        };
+        match self.driver.submit_then(port, command.clone(), done) {
+            Ok(()) => {
+                self.pending.insert(
+                    id,
+                    Pending {
                         port,
                         command,
-                        since: Instant::now(),
-                        reply,
-                    }),
-                    Err(e) => {
-                        let _ = events.send(HalEvent::CommandFailed {
-                            port,
-                            command,
-                            why: e.into(),
-                        });
-                    }
-                },
-                Err(TryRecvError::Empty) => break,
-                Err(TryRecvError::Disconnected) => {
-                    closing.get_or_insert_with(Instant::now);
-                    break;
-                }
+                        deadline: now + COMMAND_TIMEOUT,
+                    },
+                );
+                None
+            }
+            Err(e) => Some(HalEvent::CommandFailed {
+                port,
+                command,
+                why: e.into(),
+            }),
+        }
+    }
+
+    /// A message from the driver's thread: an event, or the failure an answer reports.
+    pub fn on_message(&mut self, m: CardMessage) -> Option<HalEvent> {
+        match m {
+            CardMessage::Event(e) => Some(HalEvent::Driver(e)),
+            CardMessage::Done { id, result } => {
+                let p = self.pending.remove(&id)?;
+                (result != CmdResult::Ok).then(|| HalEvent::CommandFailed {
+                    port: p.port,
+                    command: p.command,
+                    why: CommandError::Refused(result),
+                })
             }
         }
-        let now = Instant::now();
-        pending.retain(|p| {
-            let why = match p.reply.try_recv() {
-                Ok(CmdResult::Ok) => return false,
-                Ok(other) => CommandError::Refused(other),
-                Err(TryRecvError::Empty) if now - p.since < COMMAND_TIMEOUT => return true,
-                Err(TryRecvError::Empty) => CommandError::NoAnswer(COMMAND_TIMEOUT),
-                Err(TryRecvError::Disconnected) => CommandError::DriverStopped,
-            };
-            let _ = events.send(HalEvent::CommandFailed {
+    }
+
+    /// When the oldest unanswered command times out.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.pending.values().map(|p| p.deadline).min()
+    }
+
+    /// The commands unanswered by `now`, reported as failed.
+    pub fn on_timeout(&mut self, now: Instant) -> Vec<HalEvent> {
+        let late: Vec<u64> = self
+            .pending
+            .iter()
+            .filter(|(_, p)| p.deadline <= now)
+            .map(|(id, _)| *id)
+            .collect();
+        late.into_iter()
+            .filter_map(|id| self.pending.remove(&id))
+            .map(|p| HalEvent::CommandFailed {
                 port: p.port,
-                command: p.command.clone(),
-                why,
-            });
-            false
-        });
+                command: p.command,
+                why: CommandError::NoAnswer(COMMAND_TIMEOUT),
+            })
+            .collect()
+    }
+
+    /// Whether every command sent has been answered (or given up on).
+    pub fn is_settled(&self) -> bool {
+        self.pending.is_empty()
     }
 }

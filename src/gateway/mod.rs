@@ -1,4 +1,4 @@
-//! The running gateway (`tipring run`): the line card's driver, one [`line::PortRunner`]
+//! The running gateway (`tipring run`): the line card's driver, one [`crate::port::Port`]
 //! per configured port with its RTP socket and media bridge, and the SIP side, joined by
 //! one main loop.
 //!
@@ -8,18 +8,13 @@
 //! threads (paced by the port's audio) and are only ever sent bounded-queue commands, so
 //! signalling never blocks audio. One line per event of interest goes to stderr.
 
-mod collect;
 pub mod flood;
 mod hal;
-pub mod line;
 mod local_ips;
 pub mod names;
 mod ports;
 mod runtime;
 pub mod sip_side;
-
-pub use collect::PlanCollector;
-pub use line::{Action, PortRunner};
 
 use crate::config::{Loaded, Transport};
 use crate::service::{Notifier, WatchdogPacer, notify::watchdog_interval_from_env};
@@ -27,10 +22,12 @@ use runtime::{Flow, Runtime};
 use sip_side::{FromLine, PortEvent, SipSide};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::signal::unix::SignalKind;
 use tokio::sync::{mpsc, watch};
 
+/// At shutdown, how long the line card may take to answer the last commands.
+const CLOSING_GRACE: Duration = Duration::from_secs(1);
 /// Depth of the queues between the main loop and the SIP side.
 const SIP_QUEUE: usize = 256;
 
@@ -111,13 +108,15 @@ pub async fn run(
         );
     }
     let local = sip_address(&loaded)?;
-    let ports = ports::open(&loaded, local.ip())?;
+    let (report_tx, mut report_rx) = mpsc::channel(ports::REPORT_QUEUE);
+    let ports = ports::open(&loaded, local.ip(), &report_tx)?;
+    drop(report_tx);
     let rtp: BTreeMap<u8, SocketAddr> = ports.iter().map(|(i, p)| (*i, p.rtp_addr)).collect();
     for (i, p) in &ports {
         log.line(format_args!(
             "port {i}: {} ({}), RTP {}",
             p.kind_name(),
-            p.runner.state(),
+            p.port.state(),
             p.rtp_addr
         ));
     }
@@ -130,7 +129,8 @@ pub async fn run(
     if local.ip().is_unspecified() {
         side.add_local_ips(&local_ips::read());
     }
-    let card = hal::Hal::start(loaded.board.serial_settings()).map_err(GatewayError::Driver)?;
+    let (card, mut card_rx) =
+        hal::Card::start(loaded.board.serial_settings()).map_err(GatewayError::Driver)?;
     log.line(format_args!(
         "line card {} on {}; SIP on udp {local}",
         loaded.board.name,
@@ -141,8 +141,7 @@ pub async fn run(
     let (event_tx, mut event_rx) = mpsc::channel::<PortEvent>(SIP_QUEUE);
     let (sip_stop_tx, sip_stop_rx) = watch::channel(false);
     let sip = sip_side::io::run(side, intent_rx, event_tx, sip_stop_rx);
-    let mut rt = Runtime::new(log, ports, card.commands, intent_tx);
-    let mut hal_rx = card.events;
+    let mut rt = Runtime::new(log, ports, card, intent_tx);
 
     let main = async move {
         let notifier = Notifier::from_env().unwrap_or_else(|_| Notifier::disabled());
@@ -158,7 +157,7 @@ pub async fn run(
                 watchdog.as_ref().map(WatchdogPacer::deadline),
             );
             tokio::select! {
-                ev = hal_rx.recv() => match rt.on_card(ev) {
+                m = card_rx.recv() => match rt.on_card_message(m) {
                     Flow::Continue => {}
                     Flow::Stop => break,
                     Flow::LinkUp => {
@@ -177,6 +176,7 @@ pub async fn run(
                         break;
                     }
                 },
+                Some(r) = report_rx.recv() => rt.on_report(r),
                 _ = tokio::time::sleep_until(wake.into()) => {}
                 _ = recv_signal(&mut term) => {
                     log.line(format_args!("SIGTERM: shutting down"));
@@ -192,7 +192,7 @@ pub async fn run(
                 }
             }
             let now = Instant::now();
-            rt.poll(now);
+            rt.on_timeout(now);
             if let Some(w) = watchdog.as_mut()
                 && w.poll(now)
             {
@@ -214,8 +214,17 @@ pub async fn run(
             }
         }
         // The last commands (releases) reach the card before the process ends.
+        let end = Instant::now() + CLOSING_GRACE;
+        while !rt.card_settled() {
+            match tokio::time::timeout_at(end.into(), card_rx.recv()).await {
+                Ok(m @ Some(_)) => {
+                    rt.on_card_message(m);
+                }
+                Ok(None) | Err(_) => break,
+            }
+        }
+        drop(card_rx);
         drop(rt.finish());
-        let _ = card.thread.join();
         log.line(format_args!("stopped"));
     };
     let (sip_result, ()) = tokio::join!(

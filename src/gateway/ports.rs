@@ -1,15 +1,17 @@
-//! What the runtime keeps per port besides its runner: the RTP socket (bound at start on
+//! What the runtime keeps per port besides its [`Port`] machine: the RTP socket (bound at start on
 //! an even port drawn at random from the configured range, so that one port's number says
 //! nothing of another's or of the next start's; its address given to the SIP side's SDP),
-//! the audio device, and the media bridge while one runs.
+//! the audio device, and the media bridge while one runs. Each bridge's reports are read
+//! by a thread of their own that blocks on them and passes them on, tagged with the port
+//! and the bridge, through one bounded queue that wakes the runtime.
 
-use super::line::PortRunner;
 use super::sip_side::MediaParams;
 use super::{GatewayError, PortError};
 use crate::bridge::random;
 use crate::bridge::{Bridge, BridgeConfig, Control, Report, StatsSnapshot};
 use crate::companding::G711;
 use crate::config::{AudioKind, BusFormat, Codec, Loaded, ToneCountry};
+use crate::port::Port;
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::path::PathBuf;
@@ -30,14 +32,32 @@ enum AudioSource {
     Alsa(AlsaConfig, Option<Law>),
 }
 
-/// One port at run time.
-pub struct Port {
-    pub runner: PortRunner,
+/// Depth of the queue of every bridge's reports to the runtime.
+pub const REPORT_QUEUE: usize = 256;
+
+/// A report of one port's bridge, on its way to the runtime.
+#[derive(Debug)]
+pub struct BridgeReport {
+    pub port: u8,
+    /// Which of the port's bridges (a report of one since stopped is dropped).
+    bridge: u64,
+    pub report: Report,
+}
+
+/// The sending end of the report queue.
+pub type ReportTx = tokio::sync::mpsc::Sender<BridgeReport>;
+
+/// One port at run time: its machine and its media.
+pub struct PortIo {
+    pub port: Port,
     pub rtp_addr: SocketAddr,
     kind: PortKind,
     socket: UdpSocket,
     audio: AudioSource,
     bridge: Option<Bridge>,
+    /// The running (or last) bridge's number.
+    bridge_id: u64,
+    reports: ReportTx,
     profile: CountryProfile,
     caller_id: FskStandard,
     /// The `[media]` jitter buffer.
@@ -47,8 +67,13 @@ pub struct Port {
     event_pt: u8,
 }
 
-/// Builds every configured port: runner, RTP socket (on `ip`), audio source.
-pub fn open(loaded: &Loaded, ip: IpAddr) -> Result<BTreeMap<u8, Port>, GatewayError> {
+/// Builds every configured port: machine, RTP socket (on `ip`), audio source; their
+/// bridges will report to `reports`.
+pub fn open(
+    loaded: &Loaded,
+    ip: IpAddr,
+    reports: &ReportTx,
+) -> Result<BTreeMap<u8, PortIo>, GatewayError> {
     let media = &loaded.config.media;
     let law = match media.codecs.first() {
         Some(Codec::Pcma) => Law::Alaw,
@@ -96,13 +121,15 @@ pub fn open(loaded: &Loaded, ip: IpAddr) -> Result<BTreeMap<u8, Port>, GatewayEr
         let rtp_addr = socket.local_addr()?;
         out.insert(
             p.index,
-            Port {
-                runner: PortRunner::from_config(loaded, p),
+            PortIo {
+                port: Port::from_config(loaded, p),
                 rtp_addr,
                 kind: p.kind,
                 socket,
                 audio,
                 bridge: None,
+                bridge_id: 0,
+                reports: reports.clone(),
                 profile: loaded.tone_profile(),
                 caller_id,
                 jitter: media.jitter_config(),
@@ -126,7 +153,7 @@ fn bind_rtp(ip: IpAddr, min: u16, max: u16, r: u64) -> Option<UdpSocket> {
     })
 }
 
-impl Port {
+impl PortIo {
     pub fn kind_name(&self) -> &'static str {
         match self.kind {
             PortKind::Fxs => "FXS",
@@ -134,8 +161,9 @@ impl Port {
         }
     }
 
-    pub fn bridge_running(&self) -> bool {
-        self.bridge.is_some()
+    /// Whether `r` comes from the port's running bridge.
+    pub fn is_current(&self, r: &BridgeReport) -> bool {
+        self.bridge.is_some() && r.bridge == self.bridge_id
     }
 
     /// Starts the bridge (stopping a running one first, whose final counters it returns)
@@ -145,7 +173,7 @@ impl Port {
         media: Option<MediaParams>,
     ) -> Result<Option<StatsSnapshot>, GatewayError> {
         let before = self.stop_bridge();
-        let index = self.runner.index();
+        let index = self.port.index();
         let port: Box<dyn AudioPort> = match &self.audio {
             AudioSource::Sim(dir) => {
                 Box::new(
@@ -167,7 +195,25 @@ impl Port {
             }
         };
         let cfg = self.bridge_config(media);
-        self.bridge = Some(Bridge::start(port, self.socket.try_clone()?, cfg)?);
+        let mut bridge = Bridge::start(port, self.socket.try_clone()?, cfg)?;
+        self.bridge_id += 1;
+        let (reports, tx, id) = (bridge.take_reports(), self.reports.clone(), self.bridge_id);
+        std::thread::Builder::new()
+            .name("tipring-reports".into())
+            .spawn(move || {
+                // Ends with the bridge (its sender dropped) or the runtime.
+                while let Ok(report) = reports.recv() {
+                    let r = BridgeReport {
+                        port: index,
+                        bridge: id,
+                        report,
+                    };
+                    if tx.blocking_send(r).is_err() {
+                        return;
+                    }
+                }
+            })?;
+        self.bridge = Some(bridge);
         Ok(before)
     }
 
@@ -189,7 +235,7 @@ impl Port {
             profile: self.profile,
             jitter: self.jitter,
             caller_id: self.caller_id,
-            far_digits: self.runner.far_digits(),
+            far_digits: self.port.far_digits(),
         }
     }
 
@@ -203,17 +249,6 @@ impl Port {
         if let Some(b) = &self.bridge {
             let _ = b.send(c);
         }
-    }
-
-    /// The bridge's reports since the last call.
-    pub fn reports(&mut self) -> Vec<Report> {
-        let mut out = Vec::new();
-        if let Some(b) = &self.bridge {
-            while let Some(r) = b.try_report() {
-                out.push(r);
-            }
-        }
-        out
     }
 }
 
@@ -231,7 +266,8 @@ mod tests {
             &repo.join("board"),
         )
         .unwrap();
-        let ports = open(&loaded, IpAddr::V4(Ipv4Addr::LOCALHOST)).unwrap();
+        let (tx, _rx) = tokio::sync::mpsc::channel(1);
+        let ports = open(&loaded, IpAddr::V4(Ipv4Addr::LOCALHOST), &tx).unwrap();
         assert_eq!(ports.len(), loaded.config.ports.len());
         for p in ports.values() {
             // good.toml: jitter_min_ms = 40, jitter_max_ms = 160.
@@ -263,8 +299,9 @@ mod tests {
         .unwrap();
         let ip = IpAddr::V4(Ipv4Addr::new(127, 0, 15, 40));
         let media = &loaded.config.media;
+        let (tx, _rx) = tokio::sync::mpsc::channel(1);
         let ports_of = || -> Vec<u16> {
-            open(&loaded, ip)
+            open(&loaded, ip, &tx)
                 .unwrap()
                 .values()
                 .map(|p| p.rtp_addr.port())

@@ -3,20 +3,16 @@
 //! [`super::run`] owns the loop (the `select!`) and the shutdown sequence.
 
 use super::Log;
-use super::hal::HalEvent;
-use super::line::Action;
-use super::ports::Port;
+use super::hal::{Card, CardMessage, HalEvent};
+use super::ports::{BridgeReport, PortIo};
 use super::sip_side::{FromLine, PortEvent};
 use crate::bridge::{Report, StatsSnapshot};
+use crate::port::{Input, MediaCommand, Output};
 use std::collections::BTreeMap;
-use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
 use tipring_hal::driver::DriverEvent;
-use tipring_hal::model::Command;
 use tokio::sync::mpsc;
 
-/// How often bridge reports are collected while a bridge runs (half an audio frame).
-const REPORT_TICK: Duration = Duration::from_millis(10);
 /// The loop's longest sleep with nothing to do.
 const IDLE: Duration = Duration::from_secs(3600);
 
@@ -33,61 +29,57 @@ pub enum Flow {
 /// The ports and the queues to the card and the SIP side.
 pub struct Runtime {
     pub log: Log,
-    pub ports: BTreeMap<u8, Port>,
-    card: Sender<(u8, Command)>,
+    pub ports: BTreeMap<u8, PortIo>,
+    card: Card,
     sip: mpsc::Sender<FromLine>,
-    /// Each port's idleness as last told to the SIP side (hunting skips busy lines).
-    idle_told: BTreeMap<u8, bool>,
 }
 
 impl Runtime {
     pub fn new(
         log: Log,
-        ports: BTreeMap<u8, Port>,
-        card: Sender<(u8, Command)>,
+        ports: BTreeMap<u8, PortIo>,
+        card: Card,
         sip: mpsc::Sender<FromLine>,
     ) -> Runtime {
-        // The SIP side starts with every line idle.
-        let idle_told = ports.keys().map(|i| (*i, true)).collect();
         Runtime {
             log,
             ports,
             card,
             sip,
-            idle_told,
         }
     }
 
-    /// When the loop must wake next: a port deadline, another deadline the caller has
-    /// (the watchdog), or the next look at the running bridges' reports.
+    /// When the loop must wake next: a port deadline, a card command's timeout or another
+    /// deadline the caller has (the watchdog); events wake it sooner.
     pub fn wake(&self, now: Instant, other: Option<Instant>) -> Instant {
-        let deadline = self
-            .ports
+        self.ports
             .values()
-            .filter_map(|p| p.runner.next_deadline())
+            .filter_map(|p| p.port.poll_timeout())
+            .chain(self.card.poll_timeout())
             .chain(other)
-            .min();
-        let tick = self
-            .ports
-            .values()
-            .any(Port::bridge_running)
-            .then(|| now + REPORT_TICK);
-        [deadline, tick]
-            .into_iter()
-            .flatten()
             .min()
             .unwrap_or(now + IDLE)
     }
 
-    /// An event from the card's driver thread (`None`: the thread has ended).
+    /// A message from the card's driver thread (`None`: the thread has ended).
+    pub fn on_card_message(&mut self, m: Option<CardMessage>) -> Flow {
+        match m {
+            Some(m) => match self.card.on_message(m) {
+                Some(ev) => self.on_card(Some(ev)),
+                None => Flow::Continue,
+            },
+            None => self.on_card(None),
+        }
+    }
+
+    /// An event from the card (`None`: the driver's thread has ended).
     pub fn on_card(&mut self, ev: Option<HalEvent>) -> Flow {
         let log = self.log;
         match ev {
             Some(HalEvent::Driver(DriverEvent::Event(e))) => {
-                if let Some(p) = self.ports.get_mut(&e.port) {
+                if self.ports.contains_key(&e.port) {
                     log.line(format_args!("port {}: card {:?}", e.port, e.event));
-                    let a = p.runner.line_event(Instant::now(), e.event);
-                    self.carry_out(e.port, a);
+                    self.input(e.port, Instant::now(), Input::Line(e.event));
                 }
             }
             Some(HalEvent::Driver(DriverEvent::LinkUp(h))) => {
@@ -111,14 +103,13 @@ impl Runtime {
         let log = self.log;
         match ev {
             PortEvent::Call { port, event } => {
-                if let Some(p) = self.ports.get_mut(&port) {
+                if self.ports.contains_key(&port) {
                     log.line(format_args!("port {port}: SIP {event:?}"));
-                    let a = p.runner.sip_event(Instant::now(), event);
-                    self.carry_out(port, a);
+                    self.input(port, Instant::now(), Input::Sip(event));
                 }
             }
             PortEvent::Media { port, media } => {
-                if let Some(p) = self.ports.get_mut(&port) {
+                if self.ports.contains_key(&port) {
                     log.line(format_args!(
                         "port {port}: media {:?} pt {} events {:?} to {}{}",
                         media.law,
@@ -131,8 +122,7 @@ impl Runtime {
                             " (held: not sending)"
                         }
                     ));
-                    let a = p.runner.media(Instant::now(), media);
-                    self.carry_out(port, a);
+                    self.input(port, Instant::now(), Input::FarMedia(media));
                 }
             }
             PortEvent::Wire {
@@ -147,24 +137,31 @@ impl Runtime {
         }
     }
 
-    /// The bridges' reports and the ports' deadlines due by `now`.
-    pub fn poll(&mut self, now: Instant) {
+    /// A report of a port's bridge (one from a bridge since stopped is dropped).
+    pub fn on_report(&mut self, r: BridgeReport) {
         let log = self.log;
-        let indices: Vec<u8> = self.ports.keys().copied().collect();
-        for i in indices {
-            let mut actions = Vec::new();
-            if let Some(p) = self.ports.get_mut(&i) {
-                for r in p.reports() {
-                    if r != Report::LineActivity {
-                        log.line(format_args!("port {i}: audio {r:?}"));
-                    }
-                    actions.extend(p.runner.bridge_report(now, r));
-                }
-                if p.runner.next_deadline().is_some_and(|d| d <= now) {
-                    actions.extend(p.runner.poll(now));
-                }
-            }
-            self.carry_out(i, actions);
+        if !self.ports.get(&r.port).is_some_and(|p| p.is_current(&r)) {
+            return;
+        }
+        if r.report != Report::LineActivity {
+            log.line(format_args!("port {}: audio {:?}", r.port, r.report));
+        }
+        self.input(r.port, Instant::now(), Input::Media(r.report));
+    }
+
+    /// The ports' deadlines and card commands' timeouts due by `now`.
+    pub fn on_timeout(&mut self, now: Instant) {
+        for ev in self.card.on_timeout(now) {
+            self.on_card(Some(ev));
+        }
+        let due: Vec<u8> = self
+            .ports
+            .iter()
+            .filter(|(_, p)| p.port.poll_timeout().is_some_and(|d| d <= now))
+            .map(|(i, _)| *i)
+            .collect();
+        for i in due {
+            self.input(i, now, Input::Timeout);
         }
     }
 
@@ -172,42 +169,61 @@ impl Runtime {
     pub fn shutdown(&mut self) {
         let indices: Vec<u8> = self.ports.keys().copied().collect();
         for i in indices {
-            if let Some(p) = self.ports.get_mut(&i) {
-                let a = p.runner.shutdown();
-                self.carry_out(i, a);
-            }
+            self.input(i, Instant::now(), Input::Shutdown);
         }
     }
 
-    /// Stops what still runs and hands back the card's queue, to be dropped last (the
-    /// driver thread sends what is queued before it ends).
-    pub fn finish(mut self) -> Sender<(u8, Command)> {
+    /// Whether the card has answered every command sent.
+    pub fn card_settled(&self) -> bool {
+        self.card.is_settled()
+    }
+
+    /// Stops what still runs and hands back the card, to be dropped last (after its
+    /// queue).
+    pub fn finish(mut self) -> Card {
         for p in self.ports.values_mut() {
             p.stop_bridge();
         }
         self.card
     }
 
-    /// Carries out one port's actions: card commands to the hal thread, intents to the
-    /// SIP side, bridge starts, stops and commands.
-    fn carry_out(&mut self, i: u8, actions: Vec<Action>) {
+    /// Feeds one port and carries its outputs out.
+    fn input(&mut self, i: u8, now: Instant, input: Input) {
+        if let Some(p) = self.ports.get_mut(&i) {
+            p.port.handle(now, input);
+            self.carry_out(i);
+        }
+    }
+
+    /// Carries out one port's outputs: card commands to the driver, intents and line
+    /// idleness to the SIP side, media commands to the port's bridge.
+    fn carry_out(&mut self, i: u8) {
         let log = self.log;
         let Some(p) = self.ports.get_mut(&i) else {
             return;
         };
-        for a in actions {
-            match a {
-                Action::Line(c) => {
+        while let Some(o) = p.port.poll_output() {
+            match o {
+                Output::Card(c) => {
                     log.line(format_args!("port {i}: card <- {c:?}"));
-                    let _ = self.card.send((i, c));
+                    if let Some(HalEvent::CommandFailed { command, why, .. }) =
+                        self.card.send(Instant::now(), i, c)
+                    {
+                        log.line(format_args!("port {i}: card refused {command:?}: {why}"));
+                    }
                 }
-                Action::Sip(intent) => {
+                Output::Sip(intent) => {
                     log.line(format_args!("port {i}: SIP <- {intent:?}"));
                     if self.sip.try_send(FromLine::Intent(i, intent)).is_err() {
                         log.line(format_args!("port {i}: SIP side queue full or gone"));
                     }
                 }
-                Action::StartBridge(media) => match p.start_bridge(media) {
+                Output::Idle(idle) => {
+                    if self.sip.try_send(FromLine::LineIdle(i, idle)).is_err() {
+                        log.line(format_args!("port {i}: SIP side queue full or gone"));
+                    }
+                }
+                Output::Media(MediaCommand::Start(media)) => match p.start_bridge(media) {
                     Ok(before) => {
                         if let Some(s) = before {
                             log_stats(&log, i, &s);
@@ -219,21 +235,12 @@ impl Runtime {
                     }
                     Err(e) => log.line(format_args!("port {i}: bridge failed to start: {e}")),
                 },
-                Action::StopBridge => {
+                Output::Media(MediaCommand::Stop) => {
                     if let Some(s) = p.stop_bridge() {
                         log_stats(&log, i, &s);
                     }
                 }
-                Action::Bridge(c) => p.control(c),
-            }
-        }
-        // After the machine's intents: a port going idle once its call has ended.
-        let idle = p.runner.is_idle();
-        if self.idle_told.get(&i) != Some(&idle) {
-            if self.sip.try_send(FromLine::LineIdle(i, idle)).is_ok() {
-                self.idle_told.insert(i, idle);
-            } else {
-                log.line(format_args!("port {i}: SIP side queue full or gone"));
+                Output::Media(MediaCommand::Control(c)) => p.control(c),
             }
         }
     }
@@ -277,14 +284,17 @@ mod tests {
             &repo.join("board"),
         )
         .unwrap();
-        let ports = super::super::ports::open(&loaded, IpAddr::V4(Ipv4Addr::LOCALHOST)).unwrap();
-        let (card, _card_rx) = std::sync::mpsc::channel();
+        let (reports, _reports_rx) = mpsc::channel(1);
+        let ports =
+            super::super::ports::open(&loaded, IpAddr::V4(Ipv4Addr::LOCALHOST), &reports).unwrap();
+        let settings = tipring_hal::driver::SerialSettings::new("/nonexistent/tipring-card");
+        let (card, _card_rx) = Card::start(settings).unwrap();
         let (sip, mut sip_rx) = mpsc::channel(64);
         let mut rt = Runtime::new(Log::new(), ports, card, sip);
         // Port 0 (FXS, dial plan): off-hook leaves idle, once.
         rt.on_card(card_event(0, Event::OffHook));
         assert_eq!(drain(&mut sip_rx), vec![FromLine::LineIdle(0, false)]);
-        rt.poll(Instant::now());
+        rt.on_timeout(Instant::now());
         assert_eq!(drain(&mut sip_rx), vec![]);
         // On-hook: idle again.
         rt.on_card(card_event(0, Event::OnHook));

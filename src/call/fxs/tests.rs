@@ -357,7 +357,7 @@ fn hook_flash_in_a_call_sends_event_16() {
     p.handle(t, sip(SipEvent::Answered));
     assert_eq!(
         p.handle(t, line(Event::HookFlash { duration_ms: 300 })),
-        vec![Output::Sip(SipIntent::SendDtmfEvent(16))]
+        vec![Output::SendEvent(16)]
     );
     assert_eq!(p.state(), &FxsState::Talking);
 }

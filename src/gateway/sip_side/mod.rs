@@ -16,8 +16,6 @@
 //!   `[security] fxs_inbound` says ([`screen`], statelessly refused); hunting
 //!   skips ports with a call or whose line is not idle ([`SipSide::set_line_idle`]); a busy
 //!   port gets 486 and an unknown number 404 without the machines hearing of it.
-//! - `SipIntent::SendDtmfEvent` is a no-op here: RFC 4733 events (digits, hook flash) go
-//!   in the RTP stream, which the media bridge sends on the line side.
 
 pub mod accounts;
 pub mod caller;
@@ -549,8 +547,6 @@ impl SipSide {
                     let _ = self.ua.hangup(now, h);
                 }
             }
-            // RFC 4733 events travel in the RTP stream: the line side's bridge sends them.
-            SipIntent::SendDtmfEvent(_) => {}
         }
         self.drain(now);
     }

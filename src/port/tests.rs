@@ -3,8 +3,55 @@
 
 use super::*;
 use crate::call::CallerInfo;
+use crate::dialplan::DigitMap;
 use std::path::Path;
+use std::time::Duration;
 use tipring_media::g711::Law;
+
+/// The port fed one input at a time, its outputs drained after each (line idleness left
+/// out: [`idleness_is_given_once_per_change`] checks it).
+trait Drive {
+    fn feed(&mut self, now: Instant, input: Input) -> Vec<Output>;
+    fn line_event(&mut self, now: Instant, e: Event) -> Vec<Output> {
+        self.feed(now, Input::Line(e))
+    }
+    fn sip_event(&mut self, now: Instant, e: SipEvent) -> Vec<Output> {
+        self.feed(now, Input::Sip(e))
+    }
+    fn media(&mut self, now: Instant, m: MediaParams) -> Vec<Output> {
+        self.feed(now, Input::FarMedia(m))
+    }
+    fn bridge_report(&mut self, now: Instant, r: Report) -> Vec<Output> {
+        self.feed(now, Input::Media(r))
+    }
+    fn poll(&mut self, now: Instant) -> Vec<Output> {
+        self.feed(now, Input::Timeout)
+    }
+    fn shutdown(&mut self) -> Vec<Output> {
+        self.feed(Instant::now(), Input::Shutdown)
+    }
+}
+
+impl Drive for Port {
+    fn feed(&mut self, now: Instant, input: Input) -> Vec<Output> {
+        self.handle(now, input);
+        std::iter::from_fn(|| self.poll_output())
+            .filter(|o| !matches!(o, Output::Idle(_)))
+            .collect()
+    }
+}
+
+fn ctl(c: Control) -> Output {
+    Output::Media(MediaCommand::Control(c))
+}
+
+fn start(m: Option<MediaParams>) -> Output {
+    Output::Media(MediaCommand::Start(m))
+}
+
+fn stop() -> Output {
+    Output::Media(MediaCommand::Stop)
+}
 
 const CONFIG: &str = r#"
 board = "sim"
@@ -35,12 +82,12 @@ ext = "[1-8]xx"
 trusted_peers = ["127.0.0.0/8"]
 "#;
 
-fn runners() -> (PortRunner, PortRunner) {
+fn runners() -> (Port, Port) {
     let board = Path::new(env!("CARGO_MANIFEST_DIR")).join("board");
     let l = crate::config::load_str("t.toml", CONFIG, &board).unwrap();
     (
-        PortRunner::from_config(&l, &l.config.ports[0]),
-        PortRunner::from_config(&l, &l.config.ports[1]),
+        Port::from_config(&l, &l.config.ports[0]),
+        Port::from_config(&l, &l.config.ports[1]),
     )
 }
 
@@ -56,8 +103,8 @@ fn far() -> MediaParams {
 }
 
 /// The bridge command that sends to `m`.
-fn to(m: MediaParams) -> Action {
-    Action::Bridge(Control::Remote {
+fn to(m: MediaParams) -> Output {
+    ctl(Control::Remote {
         remote: Some(m.remote),
         law: m.law,
         payload_type: m.payload_type,
@@ -68,8 +115,8 @@ fn to(m: MediaParams) -> Action {
 }
 
 /// The bridge command that stops sending (the line side runs on).
-fn detached() -> Action {
-    Action::Bridge(Control::Remote {
+fn detached() -> Output {
+    ctl(Control::Remote {
         remote: None,
         law: Law::Ulaw,
         payload_type: 0,
@@ -90,13 +137,10 @@ fn fxs_dials_out_hears_ringback_talks_and_hangs_up() {
     assert!(fxs.is_idle());
     assert_eq!(
         fxs.line_event(t0, Event::OffHook),
-        vec![
-            Action::StartBridge(None),
-            Action::Bridge(Control::Tone(ProgressTone::Dial))
-        ]
+        vec![start(None), ctl(Control::Tone(ProgressTone::Dial))]
     );
     assert_eq!(
-        fxs.next_deadline(),
+        fxs.poll_timeout(),
         Some(ms(t0, 10_000)),
         "first-digit timer"
     );
@@ -106,44 +150,41 @@ fn fxs_dials_out_hears_ringback_talks_and_hangs_up() {
     };
     assert_eq!(
         fxs.line_event(ms(t0, 500), digit(Digit::D2)),
-        vec![Action::Bridge(Control::Tone(ProgressTone::Silence))]
+        vec![ctl(Control::Tone(ProgressTone::Silence))]
     );
     assert!(fxs.line_event(ms(t0, 700), digit(Digit::D0)).is_empty());
     assert_eq!(
         fxs.line_event(ms(t0, 900), digit(Digit::D1)),
-        vec![Action::Sip(SipIntent::PlaceCall {
+        vec![Output::Sip(SipIntent::PlaceCall {
             target: "201".into(),
             caller: CallerInfo::default()
         })]
     );
     assert_eq!(
         fxs.sip_event(ms(t0, 950), SipEvent::Ringing),
-        vec![Action::Bridge(Control::Tone(ProgressTone::Ringback))]
+        vec![ctl(Control::Tone(ProgressTone::Ringback))]
     );
     // The far SDP may come before the 200's call event: nothing connects yet.
     assert!(fxs.media(ms(t0, 2000), far()).is_empty());
     assert_eq!(
         fxs.sip_event(ms(t0, 2000), SipEvent::Answered),
-        vec![
-            Action::Bridge(Control::Tone(ProgressTone::Silence)),
-            to(far())
-        ]
+        vec![ctl(Control::Tone(ProgressTone::Silence)), to(far())]
     );
     // The same far end again (a re-INVITE without change) restarts nothing.
     assert!(fxs.media(ms(t0, 2500), far()).is_empty());
     assert_eq!(
         fxs.line_event(ms(t0, 3000), Event::HookFlash { duration_ms: 300 }),
-        vec![Action::Bridge(Control::SendEvent {
+        vec![ctl(Control::SendEvent {
             code: 16,
             duration_ms: EVENT_MS
         })]
     );
     assert_eq!(
         fxs.line_event(ms(t0, 9000), Event::OnHook),
-        vec![Action::Sip(SipIntent::Hangup), Action::StopBridge]
+        vec![Output::Sip(SipIntent::Hangup), stop()]
     );
     assert!(fxs.is_idle());
-    assert_eq!(fxs.next_deadline(), None);
+    assert_eq!(fxs.poll_timeout(), None);
 }
 
 #[test]
@@ -163,42 +204,36 @@ fn fxs_rings_with_caller_id_and_answers_into_the_offer() {
             number: "100".into(),
         },
     );
-    assert!(matches!(a[0], Action::Line(Command::Ring(_))));
-    assert_eq!(a[1], Action::Sip(SipIntent::Alerting));
-    assert_eq!(a[2], Action::StartBridge(None));
+    assert!(matches!(a[0], Output::Card(Command::Ring(_))));
+    assert_eq!(a[1], Output::Sip(SipIntent::Alerting));
+    assert_eq!(a[2], start(None));
     // US cadence: 2 s on, then the caller-ID gap.
-    let at = fxs.next_deadline().unwrap();
+    let at = fxs.poll_timeout().unwrap();
     assert_eq!(at, ms(t0, 2500));
     assert_eq!(
         fxs.poll(at),
         vec![
-            Action::Line(Command::OnHookTransmission { enable: true }),
-            Action::Bridge(Control::CallerId(caller))
+            Output::Card(Command::OnHookTransmission { enable: true }),
+            ctl(Control::CallerId(caller))
         ]
     );
     assert_eq!(
         fxs.line_event(ms(t0, 7000), Event::OffHook),
         vec![
-            Action::Line(Command::StopRing),
-            Action::Line(Command::OnHookTransmission { enable: false }),
-            Action::Sip(SipIntent::Answer),
+            Output::Card(Command::StopRing),
+            Output::Card(Command::OnHookTransmission { enable: false }),
+            Output::Sip(SipIntent::Answer),
             to(far())
         ]
     );
     // The far end hangs up: reorder on the line, no RTP, until on-hook.
     assert_eq!(
         fxs.sip_event(ms(t0, 9000), SipEvent::RemoteHangup),
-        vec![
-            Action::Bridge(Control::Tone(ProgressTone::Reorder)),
-            detached()
-        ]
+        vec![ctl(Control::Tone(ProgressTone::Reorder)), detached()]
     );
     assert_eq!(
         fxs.line_event(ms(t0, 9500), Event::OnHook),
-        vec![
-            Action::Bridge(Control::Tone(ProgressTone::Silence)),
-            Action::StopBridge
-        ]
+        vec![ctl(Control::Tone(ProgressTone::Silence)), stop()]
     );
 }
 
@@ -215,28 +250,28 @@ fn fxo_seizes_for_a_sip_call_dials_and_answers_on_polarity_reversal() {
                 number: "21".into()
             }
         ),
-        vec![Action::Line(Command::Seize), Action::StartBridge(None)]
+        vec![Output::Card(Command::Seize), start(None)]
     );
     // The exchange's dial tone, heard by the bridge, starts the dialling; the caller
     // hears the line from then on (183).
     let a = fxo.bridge_report(ms(t0, 800), Report::LineTone(ProgressTone::Dial));
     assert_eq!(a[0], to(far()), "the running bridge now also sends");
-    assert_eq!(a[1], Action::Sip(SipIntent::EarlyMedia));
-    let Action::Line(Command::PulseDial { digits }) = &a[2] else {
+    assert_eq!(a[1], Output::Sip(SipIntent::EarlyMedia));
+    let Output::Card(Command::PulseDial { digits }) = &a[2] else {
         panic!("{a:?}")
     };
     assert_eq!(digits.as_slice(), &[2, 1]);
     assert!(fxo.poll(ms(t0, 5000)).is_empty(), "no answer by timer");
     assert_eq!(
         fxo.line_event(ms(t0, 6000), Event::PolarityReversal),
-        vec![Action::Sip(SipIntent::Answer)]
+        vec![Output::Sip(SipIntent::Answer)]
     );
     assert_eq!(
         fxo.line_event(ms(t0, 9000), Event::LoopCurrentOff),
         vec![
-            Action::Sip(SipIntent::Hangup),
-            Action::Line(Command::Release),
-            Action::StopBridge
+            Output::Sip(SipIntent::Hangup),
+            Output::Card(Command::Release),
+            stop()
         ]
     );
     assert!(fxo.is_idle());
@@ -248,7 +283,7 @@ fn fxo_ringing_line_listens_for_caller_id_then_calls_the_hotline() {
     let t0 = Instant::now();
     assert_eq!(
         fxo.line_event(t0, Event::RingStart),
-        vec![Action::StartBridge(None)],
+        vec![start(None)],
         "the bridge listens for caller ID between rings"
     );
     let caller = CallerInfo {
@@ -268,8 +303,8 @@ fn fxo_ringing_line_listens_for_caller_id_then_calls_the_hotline() {
             }
         ),
         vec![
-            Action::Line(Command::Seize),
-            Action::Sip(SipIntent::PlaceCall {
+            Output::Card(Command::Seize),
+            Output::Sip(SipIntent::PlaceCall {
                 target: "sip:desk@127.0.0.2".into(),
                 caller
             })
@@ -304,9 +339,9 @@ fn shutdown_hangs_up_calls_and_refuses_offered_ones() {
     assert_eq!(
         fxs.shutdown(),
         vec![
-            Action::Sip(SipIntent::Reject(503)),
-            Action::Line(Command::StopRing),
-            Action::StopBridge
+            Output::Sip(SipIntent::Reject(503)),
+            Output::Card(Command::StopRing),
+            stop()
         ]
     );
     let (mut fxs, _) = runners();
@@ -320,10 +355,7 @@ fn shutdown_hangs_up_calls_and_refuses_offered_ones() {
             },
         );
     }
-    assert_eq!(
-        fxs.shutdown(),
-        vec![Action::Sip(SipIntent::Hangup), Action::StopBridge]
-    );
+    assert_eq!(fxs.shutdown(), vec![Output::Sip(SipIntent::Hangup), stop()]);
 }
 
 #[test]
@@ -332,7 +364,7 @@ fn shutdown_of_fxo_lines_refuses_unanswered_calls_and_releases_seized_lines() {
     let (mut off, mut fxo) = runners();
     // Off-hook, still dialling: no SIP call to end, only the bridge.
     off.line_event(t0, Event::OffHook);
-    assert_eq!(off.shutdown(), vec![Action::StopBridge]);
+    assert_eq!(off.shutdown(), vec![stop()]);
     // A SIP call seized the line and is not answered yet: refused, line released.
     fxo.sip_event(
         t0,
@@ -344,15 +376,15 @@ fn shutdown_of_fxo_lines_refuses_unanswered_calls_and_releases_seized_lines() {
     assert_eq!(
         fxo.shutdown(),
         vec![
-            Action::Sip(SipIntent::Reject(503)),
-            Action::Line(Command::Release),
-            Action::StopBridge
+            Output::Sip(SipIntent::Reject(503)),
+            Output::Card(Command::Release),
+            stop()
         ]
     );
     // The line only rings (not seized, no SIP call): nothing but the listening bridge.
     let (_, mut ringing) = runners();
     ringing.line_event(t0, Event::RingStart);
-    assert_eq!(ringing.shutdown(), vec![Action::StopBridge]);
+    assert_eq!(ringing.shutdown(), vec![stop()]);
 }
 
 #[test]
@@ -368,8 +400,8 @@ fn fxo_default_allow_list_refuses_star_codes_premium_and_plus() {
     let board = Path::new(env!("CARGO_MANIFEST_DIR")).join("board");
     let text = CONFIG.replace("dial_allow = \"{ 2x | [1-8]xx }\"\n", "");
     let l = crate::config::load_str("t.toml", &text, &board).unwrap();
-    let mut fxo = PortRunner::from_config(&l, &l.config.ports[1]);
-    let fxs = PortRunner::from_config(&l, &l.config.ports[0]);
+    let mut fxo = Port::from_config(&l, &l.config.ports[1]);
+    let fxs = Port::from_config(&l, &l.config.ports[0]);
     assert!(fxs.far_digits() && !fxo.far_digits());
     let t0 = Instant::now();
     for number in ["*7215550100", "19005550199", "+15550100", "011441234567"] {
@@ -379,7 +411,7 @@ fn fxo_default_allow_list_refuses_star_codes_premium_and_plus() {
         };
         assert_eq!(
             fxo.sip_event(t0, call),
-            vec![Action::Sip(SipIntent::Reject(403))],
+            vec![Output::Sip(SipIntent::Reject(403))],
             "{number}"
         );
         assert!(fxo.is_idle());
@@ -390,6 +422,45 @@ fn fxo_default_allow_list_refuses_star_codes_premium_and_plus() {
     };
     assert_eq!(
         fxo.sip_event(t0, call),
-        vec![Action::Line(Command::Seize), Action::StartBridge(None)]
+        vec![Output::Card(Command::Seize), start(None)]
+    );
+}
+
+#[test]
+fn idleness_is_given_once_per_change() {
+    let (mut fxs, _) = runners();
+    let t0 = Instant::now();
+    let idle = |p: &mut Port, now, input| {
+        p.handle(now, input);
+        std::iter::from_fn(|| p.poll_output())
+            .filter_map(|o| match o {
+                Output::Idle(i) => Some(i),
+                _ => None,
+            })
+            .collect::<Vec<bool>>()
+    };
+    assert_eq!(idle(&mut fxs, t0, Input::Line(Event::OffHook)), [false]);
+    assert_eq!(
+        idle(
+            &mut fxs,
+            ms(t0, 500),
+            Input::Line(Event::Digit {
+                digit: Digit::D2,
+                duration_ms: 80
+            })
+        ),
+        Vec::<bool>::new()
+    );
+    assert_eq!(
+        idle(&mut fxs, ms(t0, 600), Input::Timeout),
+        Vec::<bool>::new()
+    );
+    assert_eq!(
+        idle(&mut fxs, ms(t0, 700), Input::Line(Event::OnHook)),
+        [true]
+    );
+    assert_eq!(
+        idle(&mut fxs, ms(t0, 800), Input::Timeout),
+        Vec::<bool>::new()
     );
 }
