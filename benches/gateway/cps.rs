@@ -13,6 +13,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use testkit::sipp_run::Step;
 use tipring_hal::model::PortKind;
 
 const PORTS: usize = 64;
@@ -84,22 +85,12 @@ Content-Length: 0
     )
 }
 
-/// What one sipp run did.
-struct Step {
-    ok: u64,
-    failed: u64,
-    /// Achieved call rate (calls created / elapsed), from sipp's statistics.
-    rate: f64,
-    exit: Option<i32>,
-}
-
 /// Runs the UAC against `target` at `rate` cps for `calls` calls.
 fn sipp_step(dir: &Path, target: SocketAddr, rate: u32, calls: u64) -> Result<Step, String> {
     let stat = dir.join(format!("stat-{}-{rate}.csv", target.port()));
-    let _ = std::fs::remove_file(&stat);
     let limit = Duration::from_secs(calls / u64::from(rate.max(1)) + 40);
-    let mut child = Command::new("sipp")
-        .arg(target.to_string())
+    let mut sipp = Command::new("sipp");
+    sipp.arg(target.to_string())
         .args(["-sf", &dir.join("uac.xml").to_string_lossy()])
         .args(["-inf", &dir.join("numbers.csv").to_string_lossy()])
         .args(["-i", "127.0.0.1", "-p", &free_port()?.to_string()])
@@ -111,67 +102,8 @@ fn sipp_step(dir: &Path, target: SocketAddr, rate: u32, calls: u64) -> Result<St
             "-timeout",
             &format!("{}s", limit.as_secs()),
             "-timeout_error",
-        ])
-        .args(["-trace_stat", "-fd", "1", "-stf", &stat.to_string_lossy()])
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("sipp: {e}"))?;
-    let end = Instant::now() + limit + Duration::from_secs(10);
-    let exit = loop {
-        if let Ok(Some(s)) = child.try_wait() {
-            break s.code();
-        }
-        if Instant::now() > end {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let text = std::fs::read_to_string(&stat).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    let header: Vec<&str> = lines.first().copied().unwrap_or("").split(';').collect();
-    let last: Vec<&str> = if lines.len() > 1 {
-        lines[lines.len() - 1].split(';').collect()
-    } else {
-        Vec::new()
-    };
-    let col = |name: &str| -> Option<&str> {
-        header
-            .iter()
-            .position(|h| *h == name)
-            .and_then(|i| last.get(i).copied())
-    };
-    let num = |name: &str| col(name).and_then(|v| v.trim().parse::<u64>().ok());
-    let created = num("OutgoingCall(C)").unwrap_or(0);
-    let elapsed = col("ElapsedTime(C)").and_then(parse_elapsed).unwrap_or(0.0);
-    Ok(Step {
-        ok: num("SuccessfulCall(C)").unwrap_or(0),
-        failed: num("FailedCall(C)").unwrap_or(0),
-        rate: if elapsed > 0.0 {
-            created as f64 / elapsed
-        } else {
-            0.0
-        },
-        exit,
-    })
-}
-
-/// sipp's `HH:MM:SS:mmm...` elapsed time, seconds.
-fn parse_elapsed(v: &str) -> Option<f64> {
-    let p: Vec<f64> = v
-        .trim()
-        .split(':')
-        .filter_map(|x| x.parse::<f64>().ok())
-        .collect();
-    match p.as_slice() {
-        [h, m, s, ms, ..] => Some(h * 3600.0 + m * 60.0 + s + ms / 1000.0),
-        [h, m, s] => Some(h * 3600.0 + m * 60.0 + s),
-        _ => None,
-    }
+        ]);
+    testkit::sipp_run::run(sipp, dir, &stat, limit)
 }
 
 /// Ramps `rates`; the highest passing rate and the figure line.

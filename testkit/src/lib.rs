@@ -2,7 +2,8 @@
 //! - a virtual network on virtual time for the sans-IO cores ([`net`]);
 //! - the whole-process harnesses: two `tipring run` gateways on simulated line cards
 //!   ([`testbed`], [`gateway`]), any child process ([`process`]), Kamailio ([`kamailio`]),
-//!   baresip ([`baresip`]), tshark captures ([`tshark`]), an INVITE flood ([`flood`]) and,
+//!   baresip ([`baresip`]), tshark captures ([`tshark`]), an INVITE flood ([`flood`]), a
+//!   sipp UAC run and its statistics ([`sipp_run`]) and,
 //!   with the `sip` feature, a SIP endpoint on the sip crate's transports ([`endpoint`]);
 //! - the one builder of gateway configuration files ([`config`]);
 //! - the measurement of tones carried through a gateway ([`measure`]).
@@ -23,5 +24,6 @@ pub mod kamailio;
 pub mod measure;
 pub mod net;
 pub mod process;
+pub mod sipp_run;
 pub mod testbed;
 pub mod tshark;
