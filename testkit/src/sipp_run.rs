@@ -102,8 +102,8 @@ mod tests {
     #[test]
     fn the_last_line_gives_the_totals_and_the_rate() {
         let text = "StartTime;ElapsedTime(C);OutgoingCall(C);SuccessfulCall(C);FailedCall(C)\n\
-                    x;00:00:01:000000;10;9;0\n\
-                    x;00:00:02:500000;50;48;2\n";
+                    x;00:00:01:000;10;9;0\n\
+                    x;00:00:02:500;50;48;2\n";
         let s = parse(text);
         assert_eq!((s.ok, s.failed), (48, 2));
         assert!((s.rate - 20.0).abs() < 1e-9, "{}", s.rate);
