@@ -37,6 +37,8 @@ cargo build -p tipring-hal --no-default-features --locked --target thumbv7em-non
 step "sip tests on aarch64 under qemu-aarch64"
 # Dynamically linked, run by .cargo/config.toml's runner (qemu-aarch64 with no -L prefix:
 # the multiarch libc6:arm64 loader and libc; see scripts/arm-demo.sh for why not -L).
-cargo test -p tipring-sip --locked --target aarch64-unknown-linux-gnu --lib --tests
+# Its tests use the dev-only testkit, which builds hal (and ALSA's headers) for the target.
+PKG_CONFIG_ALLOW_CROSS=1 PKG_CONFIG_LIBDIR=/usr/lib/aarch64-linux-gnu/pkgconfig \
+    cargo test -p tipring-sip --locked --target aarch64-unknown-linux-gnu --lib --tests
 
 printf '\nall checks passed\n'
