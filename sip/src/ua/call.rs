@@ -107,6 +107,44 @@ pub(crate) struct Call {
 pub(crate) const REAP_AFTER_T1: u32 = 64;
 
 impl Call {
+    /// A call in `Proceeding` with its identity (`role`, Call-ID, our tag, the peer its
+    /// INVITE goes to or came from) and nothing else yet.
+    pub fn new(role: Role, call_id: String, local_tag: String, invite_peer: Peer) -> Call {
+        Call {
+            role,
+            state: CallState::Proceeding,
+            call_id,
+            local_tag,
+            invite: Vec::new(),
+            invite_txn: None,
+            invite_peer,
+            dialogs: Vec::new(),
+            confirmed: None,
+            from: String::new(),
+            from_display: None,
+            target: String::new(),
+            to: String::new(),
+            sdp: Vec::new(),
+            cseq: 0,
+            got_provisional: false,
+            cancel_pending: false,
+            cancelled: false,
+            targets: Vec::new(),
+            tried: Vec::new(),
+            redirects: 0,
+            auth: None,
+            answered_realms: Vec::new(),
+            acks: Vec::new(),
+            pending_ok: None,
+            out_reinvite: None,
+            in_reinvite: None,
+            glare_retry: None,
+            cancel_give_up: None,
+            ended_at: None,
+            reap_at_once: false,
+        }
+    }
+
     /// The confirmed dialog.
     pub fn dialog(&self) -> Option<&Dialog> {
         self.confirmed.and_then(|i| self.dialogs.get(i))

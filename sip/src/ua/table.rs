@@ -173,40 +173,16 @@ mod tests {
 
     fn call(call_id: &str) -> Call {
         Call {
-            role: Role::Uas,
-            state: CallState::Proceeding,
-            call_id: call_id.into(),
-            local_tag: "t".into(),
-            invite: Vec::new(),
-            invite_txn: None,
-            invite_peer: Peer {
-                transport: Transport::Udp,
-                addr: "127.0.0.1:5060".parse().unwrap(),
-            },
-            dialogs: Vec::new(),
-            confirmed: None,
-            from: String::new(),
-            from_display: None,
-            target: String::new(),
-            to: String::new(),
-            sdp: Vec::new(),
             cseq: 1,
-            got_provisional: false,
-            cancel_pending: false,
-            cancelled: false,
-            targets: Vec::new(),
-            tried: Vec::new(),
-            redirects: 0,
-            auth: None,
-            answered_realms: Vec::new(),
-            acks: Vec::new(),
-            pending_ok: None,
-            out_reinvite: None,
-            in_reinvite: None,
-            glare_retry: None,
-            cancel_give_up: None,
-            ended_at: None,
-            reap_at_once: false,
+            ..Call::new(
+                Role::Uas,
+                call_id.into(),
+                "t".into(),
+                Peer {
+                    transport: Transport::Udp,
+                    addr: "127.0.0.1:5060".parse().unwrap(),
+                },
+            )
         }
     }
 

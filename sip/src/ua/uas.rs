@@ -165,37 +165,13 @@ impl Ua {
         };
         let h = self.new_handle();
         let call = Call {
-            role: Role::Uas,
-            state: CallState::Proceeding,
-            call_id: msg.call_id().unwrap_or("").to_owned(),
-            local_tag: tag,
             invite: msg.to_bytes(),
             invite_txn: Some(id),
-            invite_peer: from,
             dialogs: vec![dialog],
             confirmed: Some(0),
             from: msg.from().map(|f| f.uri.to_string()).unwrap_or_default(),
-            from_display: None,
-            target: String::new(),
-            to: String::new(),
-            sdp: Vec::new(),
             cseq: msg.cseq().map_or(0, |c| c.seq),
-            got_provisional: false,
-            cancel_pending: false,
-            cancelled: false,
-            targets: Vec::new(),
-            tried: Vec::new(),
-            redirects: 0,
-            auth: None,
-            answered_realms: Vec::new(),
-            acks: Vec::new(),
-            pending_ok: None,
-            out_reinvite: None,
-            in_reinvite: None,
-            glare_retry: None,
-            cancel_give_up: None,
-            ended_at: None,
-            reap_at_once: false,
+            ..Call::new(Role::Uas, msg.call_id().unwrap_or("").to_owned(), tag, from)
         };
         self.events.push_back(UaEvent::Incoming {
             call: h,
