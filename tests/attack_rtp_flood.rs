@@ -9,61 +9,20 @@
 //! budget). The figures are printed.
 
 use std::net::{SocketAddr, UdpSocket};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use testkit::audio::{MemPort, Played};
 use tipring::bridge::{Bridge, BridgeConfig};
-use tipring_hal::audio::{AudioCounters, AudioError, AudioPort, FRAME_SAMPLES, Frame};
+use tipring_hal::audio::{FRAME_SAMPLES, Frame};
 use tipring_media::callerid::FskStandard;
 use tipring_media::g711::Law;
 use tipring_media::tone::oscillator::{Oscillator, dbm0_amplitude, to_i16};
 use tipring_media::tone::{Country, CountryProfile};
 
-const PERIOD: Duration = Duration::from_millis(20);
 const TONE_DBM0: f32 = -10.0;
 const FLOOD_PPS: u64 = 30_000;
 const FLOOD_FOR: Duration = Duration::from_secs(3);
-
-type Played = Arc<Mutex<Vec<(Instant, Frame)>>>;
-
-/// A sound card in memory: captures a tone (or silence), records what it plays.
-struct MemPort {
-    next: Option<Instant>,
-    tone: Option<Oscillator>,
-    played: Played,
-    counters: AudioCounters,
-}
-
-impl AudioPort for MemPort {
-    fn start(&mut self) -> Result<(), AudioError> {
-        Ok(())
-    }
-    fn stop(&mut self) -> Result<(), AudioError> {
-        Ok(())
-    }
-    fn read_frame(&mut self, frame: &mut Frame) -> Result<(), AudioError> {
-        let next = *self.next.get_or_insert_with(Instant::now);
-        let now = Instant::now();
-        if next > now {
-            std::thread::sleep(next - now);
-        }
-        self.next = Some(next + PERIOD);
-        match &mut self.tone {
-            Some(o) => frame.iter_mut().for_each(|s| *s = to_i16(o.next_sample())),
-            None => *frame = [0; FRAME_SAMPLES],
-        }
-        self.counters.frames_in += 1;
-        Ok(())
-    }
-    fn write_frame(&mut self, frame: &Frame) -> Result<(), AudioError> {
-        self.played.lock().unwrap().push((Instant::now(), *frame));
-        self.counters.frames_out += 1;
-        Ok(())
-    }
-    fn counters(&self) -> AudioCounters {
-        self.counters
-    }
-}
 
 fn config(remote: SocketAddr) -> BridgeConfig {
     BridgeConfig {
@@ -86,13 +45,12 @@ fn config(remote: SocketAddr) -> BridgeConfig {
 }
 
 fn bridge(socket: UdpSocket, remote: SocketAddr, tone: bool) -> (Bridge, Played) {
-    let played = Played::default();
-    let port = MemPort {
-        next: None,
-        tone: tone.then(|| Oscillator::new(1000.0, dbm0_amplitude(TONE_DBM0))),
-        played: played.clone(),
-        counters: AudioCounters::default(),
-    };
+    let mut osc = tone.then(|| Oscillator::new(1000.0, dbm0_amplitude(TONE_DBM0)));
+    let port = MemPort::new(Box::new(move |frame: &mut Frame| match &mut osc {
+        Some(o) => frame.iter_mut().for_each(|s| *s = to_i16(o.next_sample())),
+        None => *frame = [0; FRAME_SAMPLES],
+    }));
+    let played = port.played.clone();
     (
         Bridge::start(Box::new(port), socket, config(remote)).unwrap(),
         played,

@@ -5,10 +5,11 @@
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use testkit::audio::{MemPort, Played, Source};
 use tipring::bridge::{Bridge, BridgeConfig, Control, Report};
 use tipring::call::{CallerInfo, ProgressTone};
 use tipring::sim_dsp::MediaDsp;
-use tipring_hal::audio::{AudioCounters, AudioError, AudioPort, FRAME_SAMPLES, Frame};
+use tipring_hal::audio::{FRAME_SAMPLES, Frame};
 use tipring_hal::sim::scenario::Dsp;
 use tipring_media::callerid::FskStandard;
 use tipring_media::dtmf::{DtmfDetector, DtmfDetectorConfig, DtmfEvent, DtmfGenerator, DtmfParams};
@@ -16,57 +17,7 @@ use tipring_media::g711::Law;
 use tipring_media::tone::oscillator::{Oscillator, dbm0_amplitude, to_i16};
 use tipring_media::tone::{Country, CountryProfile, ToneGenerator};
 
-const PERIOD: Duration = Duration::from_millis(20);
 const TONE_DBM0: f32 = -10.0;
-
-type Source = Box<dyn FnMut(&mut Frame) + Send>;
-
-/// What a port played, with the wall time of each frame.
-type Played = Arc<Mutex<Vec<(Instant, Frame)>>>;
-
-/// An audio port in memory: capture from `source`, playback recorded.
-struct MemPort {
-    next: Option<Instant>,
-    source: Source,
-    /// Wall time of the first captured frame with signal in it.
-    first_signal: Arc<Mutex<Option<Instant>>>,
-    played: Played,
-    counters: AudioCounters,
-}
-
-impl AudioPort for MemPort {
-    fn start(&mut self) -> Result<(), AudioError> {
-        Ok(())
-    }
-    fn stop(&mut self) -> Result<(), AudioError> {
-        Ok(())
-    }
-    fn read_frame(&mut self, frame: &mut Frame) -> Result<(), AudioError> {
-        let next = *self.next.get_or_insert_with(Instant::now);
-        let now = Instant::now();
-        if next > now {
-            std::thread::sleep(next - now);
-        }
-        self.next = Some(next + PERIOD);
-        (self.source)(frame);
-        if frame.iter().any(|&s| s != 0) {
-            self.first_signal
-                .lock()
-                .unwrap()
-                .get_or_insert(Instant::now());
-        }
-        self.counters.frames_in += 1;
-        Ok(())
-    }
-    fn write_frame(&mut self, frame: &Frame) -> Result<(), AudioError> {
-        self.played.lock().unwrap().push((Instant::now(), *frame));
-        self.counters.frames_out += 1;
-        Ok(())
-    }
-    fn counters(&self) -> AudioCounters {
-        self.counters
-    }
-}
 
 fn tone(hz: f32) -> Source {
     let mut osc = Oscillator::new(hz, dbm0_amplitude(TONE_DBM0));
@@ -103,15 +54,8 @@ fn config(law: Law, pt: u8, remote: Option<SocketAddr>) -> BridgeConfig {
 }
 
 fn side(socket: UdpSocket, cfg: BridgeConfig, source: Source) -> Side {
-    let played: Played = Arc::default();
-    let first_signal = Arc::new(Mutex::new(None));
-    let port = MemPort {
-        next: None,
-        source,
-        first_signal: first_signal.clone(),
-        played: played.clone(),
-        counters: AudioCounters::default(),
-    };
+    let port = MemPort::new(source);
+    let (played, first_signal) = (port.played.clone(), port.first_signal.clone());
     Side {
         bridge: Bridge::start(Box::new(port), socket, cfg).unwrap(),
         played,

@@ -6,7 +6,8 @@
 //!   sipp UAC run and its statistics ([`sipp_run`]) and,
 //!   with the `sip` feature, a SIP endpoint on the sip crate's transports ([`endpoint`]);
 //! - the one builder of gateway configuration files ([`config`]);
-//! - the measurement of tones carried through a gateway ([`measure`]).
+//! - the measurement of tones carried through a gateway ([`measure`]), and a paced sound
+//!   card in memory for bridge tests ([`audio`]).
 //!
 //! Never a dependency of the firmware: the workspace's packages list it under
 //! `[dev-dependencies]` only. Without its `sip` feature it depends on neither the sip crate
@@ -14,6 +15,7 @@
 //! tests use it without two copies of sip's types meeting. What a harness needs of the
 //! binary under test (its path, its simulator DSP, its sipp scenarios) it is given.
 
+pub mod audio;
 pub mod baresip;
 pub mod config;
 #[cfg(feature = "sip")]
