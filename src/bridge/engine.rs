@@ -15,10 +15,10 @@ use std::sync::mpsc::SyncSender;
 use tipring_hal::audio::{FRAME_SAMPLES, Frame};
 use tipring_media::callerid::FskStandard;
 use tipring_media::instant::Instant;
-use tipring_media::session::{Identity, MediaSession, Remote, SessionConfig, SessionEvent};
+use tipring_media::session::{MediaSession, Remote, SessionConfig, SessionEvent};
 use tipring_media::tone::CountryProfile;
 
-pub use tipring_media::session::{DISCARD_BUDGET, RX_BUDGET};
+pub use tipring_media::session::{DISCARD_BUDGET, Identity, RX_BUDGET};
 
 /// Where the session's datagrams go (the call's socket; a test's list).
 pub type Sink<'a> = &'a mut dyn FnMut(SocketAddr, &[u8]);
@@ -49,6 +49,17 @@ impl Engine {
             cname: random::bytes::<16>()?,
             ntp_at_zero,
         };
+        Ok(Engine::with_identity(cfg, id, stats, reports))
+    }
+
+    /// The engine of one call with the identifiers given: a simulation that must replay
+    /// exactly draws them from its seed.
+    pub fn with_identity(
+        cfg: BridgeConfig,
+        id: Identity,
+        stats: Arc<Stats>,
+        reports: SyncSender<Report>,
+    ) -> Engine {
         let session = MediaSession::new(
             SessionConfig {
                 remote: Remote {
@@ -65,14 +76,14 @@ impl Engine {
             id,
         );
         stats.publish(session.stats());
-        Ok(Engine {
+        Engine {
             session,
             line: LineMonitor::new(&cfg.profile, cfg.caller_id),
             profile: cfg.profile,
             fsk: cfg.caller_id,
             stats,
             reports,
-        })
+        }
     }
 
     /// The session, read-only.

@@ -22,7 +22,7 @@ pub(crate) mod random;
 mod stats;
 
 pub use clock::Clock;
-pub use engine::{DISCARD_BUDGET, Engine, RX_BUDGET};
+pub use engine::{DISCARD_BUDGET, Engine, Identity, RX_BUDGET};
 pub use line::{LineMonitor, LineObservation};
 pub use stats::{Stats, StatsSnapshot};
 

@@ -13,6 +13,7 @@ mod hal;
 mod local_ips;
 pub mod names;
 mod ports;
+pub use ports::MediaProfile;
 mod runtime;
 pub mod sip_side;
 

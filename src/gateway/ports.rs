@@ -58,13 +58,62 @@ pub struct PortIo {
     /// The running (or last) bridge's number.
     bridge_id: u64,
     reports: ReportTx,
+    media: MediaProfile,
+}
+
+/// What every bridge of a gateway shares, from its configuration: the country's tones and
+/// caller-ID modulation, the jitter buffer, and the codec of a bridge without a far end.
+#[derive(Debug, Clone, Copy)]
+pub struct MediaProfile {
     profile: CountryProfile,
     caller_id: FskStandard,
     /// The `[media]` jitter buffer.
     jitter: JitterConfig,
-    /// Codec of a bridge without a far end yet.
+    /// Codec of a bridge without a far end yet: the first configured one.
     law: Law,
     event_pt: u8,
+}
+
+impl MediaProfile {
+    pub fn new(loaded: &Loaded) -> MediaProfile {
+        let media = &loaded.config.media;
+        MediaProfile {
+            profile: loaded.tone_profile(),
+            caller_id: match loaded.config.tones.country {
+                ToneCountry::Us | ToneCountry::Jp | ToneCountry::Custom => FskStandard::Bell202,
+                _ => FskStandard::V23,
+            },
+            jitter: media.jitter_config(),
+            law: match media.codecs.first() {
+                Some(Codec::Pcma) => Law::Alaw,
+                _ => Law::Ulaw,
+            },
+            event_pt: media.telephone_event_pt,
+        }
+    }
+
+    /// The configuration of a bridge towards `media` or on the line only; `far_digits` as
+    /// [`Port::far_digits`].
+    pub fn bridge_config(&self, media: Option<MediaParams>, far_digits: bool) -> BridgeConfig {
+        BridgeConfig {
+            law: media.map_or(self.law, |m| m.law),
+            payload_type: media.map_or(
+                match self.law {
+                    Law::Ulaw => 0,
+                    Law::Alaw => 8,
+                },
+                |m| m.payload_type,
+            ),
+            event_payload_type: media.map_or(Some(self.event_pt), |m| m.event_payload_type),
+            remote: media.map(|m| m.remote),
+            send: media.is_none_or(|m| m.send),
+            receive: media.is_none_or(|m| m.receive),
+            profile: self.profile,
+            jitter: self.jitter,
+            caller_id: self.caller_id,
+            far_digits,
+        }
+    }
 }
 
 /// Builds every configured port: machine, RTP socket (on `ip`), audio source; their
@@ -75,14 +124,7 @@ pub fn open(
     reports: &ReportTx,
 ) -> Result<BTreeMap<u8, PortIo>, GatewayError> {
     let media = &loaded.config.media;
-    let law = match media.codecs.first() {
-        Some(Codec::Pcma) => Law::Alaw,
-        _ => Law::Ulaw,
-    };
-    let caller_id = match loaded.config.tones.country {
-        ToneCountry::Us | ToneCountry::Jp | ToneCountry::Custom => FskStandard::Bell202,
-        _ => FskStandard::V23,
-    };
+    let profile = MediaProfile::new(loaded);
     let mut out = BTreeMap::new();
     for p in &loaded.config.ports {
         let err = |source: PortError| GatewayError::Port {
@@ -130,11 +172,7 @@ pub fn open(
                 bridge: None,
                 bridge_id: 0,
                 reports: reports.clone(),
-                profile: loaded.tone_profile(),
-                caller_id,
-                jitter: media.jitter_config(),
-                law,
-                event_pt: media.telephone_event_pt,
+                media: profile,
             },
         );
     }
@@ -219,24 +257,7 @@ impl PortIo {
 
     /// The configuration of the port's next bridge, towards `media` or on the line only.
     fn bridge_config(&self, media: Option<MediaParams>) -> BridgeConfig {
-        BridgeConfig {
-            law: media.map_or(self.law, |m| m.law),
-            payload_type: media.map_or(
-                match self.law {
-                    Law::Ulaw => 0,
-                    Law::Alaw => 8,
-                },
-                |m| m.payload_type,
-            ),
-            event_payload_type: media.map_or(Some(self.event_pt), |m| m.event_payload_type),
-            remote: media.map(|m| m.remote),
-            send: media.is_none_or(|m| m.send),
-            receive: media.is_none_or(|m| m.receive),
-            profile: self.profile,
-            jitter: self.jitter,
-            caller_id: self.caller_id,
-            far_digits: self.port.far_digits(),
-        }
+        self.media.bridge_config(media, self.port.far_digits())
     }
 
     /// Stops the bridge, if one runs; its final counters.

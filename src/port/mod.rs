@@ -112,6 +112,12 @@ impl Machine {
             Machine::Fxo(m) => *m.state() == FxoState::Idle,
         }
     }
+    fn is_talking(&self) -> bool {
+        match self {
+            Machine::Fxs(m) => *m.state() == FxsState::Talking,
+            Machine::Fxo(m) => *m.state() == FxoState::Talking,
+        }
+    }
     fn state(&self) -> String {
         match self {
             Machine::Fxs(m) => format!("{:?}", m.state()),
@@ -184,6 +190,11 @@ impl Port {
     /// Whether the port has no call.
     pub fn is_idle(&self) -> bool {
         self.machine.is_idle()
+    }
+
+    /// Whether the call is up: the line talks to the far end.
+    pub fn is_talking(&self) -> bool {
+        self.machine.is_talking()
     }
 
     /// When the port next needs [`Input::Timeout`].

@@ -42,6 +42,13 @@ impl Ringing {
         }
     }
 
+    /// When the current burst or silence ends.
+    fn next_change(&self) -> u32 {
+        let s = self.cadence.steps[self.step];
+        self.since
+            .wrapping_add(u32::from(if self.on { s.on_ms } else { s.off_ms }))
+    }
+
     /// Advances; returns `Some(true)` when a burst starts, `Some(false)` when one ends.
     fn tick(&mut self, now: u32) -> Option<bool> {
         let s = self.cadence.steps[self.step];
@@ -233,6 +240,23 @@ impl SimPort {
         }
     }
 
+    /// The next card-clock millisecond at which [`SimPort::tick`] has something to do (a
+    /// scheduled hook transition, a hook classification, a ring cadence step), if any: a
+    /// simulation on virtual time moves its clock there instead of ticking.
+    pub fn next_deadline(&self) -> Option<u32> {
+        match self {
+            SimPort::Fxs(p) => [
+                p.hook_plan.front().map(|&(at, _)| at),
+                p.classifier.next_deadline(),
+                p.ringing.as_ref().map(Ringing::next_change),
+            ]
+            .into_iter()
+            .flatten()
+            .min(),
+            SimPort::Fxo(l) => l.ringing.as_ref().map(Ringing::next_change),
+        }
+    }
+
     /// Lets time pass to `now`; events go to `out`.
     pub fn tick(&mut self, now: u32, out: &mut Vec<Event>) {
         match self {
@@ -407,5 +431,65 @@ impl fmt::Display for SimPort {
                 l.gain.rx_tenth_db
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::RingStep;
+
+    /// Ticking only at the deadlines the model gives yields the events of ticking every
+    /// millisecond, at the same instants.
+    #[test]
+    fn ticking_at_the_deadlines_misses_nothing() {
+        let mut cadence = RingCadence {
+            frequency_hz: 20,
+            steps: heapless::Vec::new(),
+        };
+        cadence
+            .steps
+            .push(RingStep {
+                on_ms: 400,
+                off_ms: 200,
+            })
+            .unwrap();
+        let script = |p: &mut SimPort, now: u32, out: &mut Vec<Event>| match now {
+            0 => {
+                let SimPort::Fxs(ph) = p else { unreachable!() };
+                ph.off_hook(0);
+                ph.pulse_dial(50, &[3]);
+                ph.flash(2_000);
+                ph.on_hook(4_000);
+            }
+            6_000 => assert_eq!(
+                p.apply(now, &Command::Ring(cadence.clone()), out),
+                CmdResult::Ok
+            ),
+            _ => {}
+        };
+        let mut every = SimPort::new(PortKind::Fxs);
+        let mut seen_every = Vec::new();
+        for now in 0..8_000 {
+            let mut out = Vec::new();
+            script(&mut every, now, &mut out);
+            every.tick(now, &mut out);
+            seen_every.extend(out.into_iter().map(|e| (now, e)));
+        }
+        let mut sparse = SimPort::new(PortKind::Fxs);
+        let mut seen_sparse = Vec::new();
+        let mut now = 0;
+        let mut out = Vec::new();
+        script(&mut sparse, 0, &mut out);
+        while now < 8_000 {
+            sparse.tick(now, &mut out);
+            seen_sparse.extend(out.drain(..).map(|e| (now, e)));
+            let next = sparse.next_deadline().filter(|&d| d > now).unwrap_or(8_000);
+            // The scripted ring command is an input of its own.
+            now = if now < 6_000 { next.min(6_000) } else { next };
+            script(&mut sparse, now, &mut out);
+        }
+        assert!(!seen_every.is_empty());
+        assert_eq!(seen_sparse, seen_every);
     }
 }

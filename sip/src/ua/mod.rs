@@ -330,6 +330,32 @@ enum Purpose {
     Ping(PingHandle),
 }
 
+/// What a core holds at a moment, for leak checks and monitoring: every entry here goes
+/// away on its own once the calls, registrations and pings behind it are over (an ended
+/// call after 64*T1, §17.1.1.2; a transaction at its Terminated state).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Footprint {
+    /// Calls in the table, live or ended and not yet forgotten.
+    pub calls: usize,
+    /// Transactions of the transaction layer.
+    pub transactions: usize,
+    /// Client transactions whose purpose (call, registration, ping) is remembered.
+    pub purposes: usize,
+    /// Client transactions whose next hop is remembered.
+    pub client_peers: usize,
+    pub registrations: usize,
+    pub pings: usize,
+    /// Messages and events not yet drained.
+    pub queued: usize,
+}
+
+impl Footprint {
+    /// Whether nothing is held at all.
+    pub fn is_empty(&self) -> bool {
+        *self == Footprint::default()
+    }
+}
+
 /// The user agent core.
 pub struct Ua {
     cfg: UaConfig,
@@ -793,6 +819,19 @@ impl Ua {
                 .ok()
                 .and_then(|k| self.layer.find(&k))
                 .is_some()
+    }
+
+    /// What the core holds now.
+    pub fn footprint(&self) -> Footprint {
+        Footprint {
+            calls: self.calls.len(),
+            transactions: self.layer.len(),
+            purposes: self.purposes.len(),
+            client_peers: self.client_peers.len(),
+            registrations: self.regs.len(),
+            pings: self.pings.len(),
+            queued: self.transmits.len() + self.events.len(),
+        }
     }
 
     /// Whether any call is not over.

@@ -139,6 +139,26 @@ struct Slot {
     line_idle: bool,
 }
 
+/// What a SIP side holds at a moment (leak checks, monitoring).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Footprint {
+    /// The UA core's.
+    pub ua: tipring_sip::ua::Footprint,
+    /// Calls known by handle.
+    pub calls: usize,
+    /// Ports with a call.
+    pub port_calls: usize,
+    /// Messages and events not yet drained.
+    pub queued: usize,
+}
+
+impl Footprint {
+    /// Whether nothing is held at all.
+    pub fn is_empty(&self) -> bool {
+        *self == Footprint::default()
+    }
+}
+
 /// The SIP side of one gateway (sans-IO; one UA, one listening address).
 pub struct SipSide {
     cfg: Config,
@@ -406,6 +426,16 @@ impl SipSide {
     /// this (at most [`io::SHUTDOWN_GRACE`]) after [`SipSide::shutdown`].
     pub fn idle(&self) -> bool {
         !self.unregistering() && !self.ua.busy()
+    }
+
+    /// What the side holds now.
+    pub fn footprint(&self) -> Footprint {
+        Footprint {
+            ua: self.ua.footprint(),
+            calls: self.calls.len(),
+            port_calls: self.slots.values().filter(|s| s.call.is_some()).count(),
+            queued: self.transmits.len() + self.events.len(),
+        }
     }
 
     /// Start registrations of the configured accounts and OPTIONS pings to their proxies.
