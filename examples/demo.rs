@@ -291,9 +291,12 @@ fn print_ladder(lines: &[LogLine]) {
     let t0 = lines.first().map(|l| l.at);
     let mut any = false;
     for l in lines {
-        let (arrow, rest) = if let Some(r) = l.text.split("] SIP -> ").nth(1) {
+        let Some((_, text)) = stamped(l) else {
+            continue;
+        };
+        let (arrow, rest) = if let Some(r) = text.strip_prefix("SIP -> ") {
             ("gw1 ------> gw2", r)
-        } else if let Some(r) = l.text.split("] SIP <- ").nth(1) {
+        } else if let Some(r) = text.strip_prefix("SIP <- ") {
             ("gw1 <------ gw2", r)
         } else {
             continue;
@@ -308,10 +311,18 @@ fn print_ladder(lines: &[LogLine]) {
     }
 }
 
-/// A log line's own timestamp (seconds since that gateway started) and its text.
+/// A log line's own timestamp (seconds since that gateway started) and its message,
+/// after the spans it was logged in (`sip{call_id=...}: `).
 fn stamped(l: &LogLine) -> Option<(f64, &str)> {
     let rest = l.text.strip_prefix('[')?;
-    let (t, text) = rest.split_once("] ")?;
+    let (t, mut text) = rest.split_once("] ")?;
+    while let Some((span, after)) = text.split_once("}: ")
+        && span
+            .split_once('{')
+            .is_some_and(|(name, _)| !name.contains(' '))
+    {
+        text = after;
+    }
     Some((t.trim().parse().ok()?, text))
 }
 

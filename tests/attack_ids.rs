@@ -1,4 +1,4 @@
-//! Attacks on the identifiers and transactions of `tipring run` (issue 13), on
+//! Attacks on the identifiers and transactions of `tipring run` on
 //! 127.0.11.x: predicting tags from the ones a gateway hands out, and forging responses,
 //! redirects and in-dialog requests from hosts that are not the ones a transaction or
 //! dialog belongs to.

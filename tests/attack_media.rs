@@ -1,5 +1,5 @@
 //! Attack: an INVITE whose SDP or Contact aims the gateway at something that is not a
-//! peer (issue 13, "Dialogs and media"). Against `tipring run` on a simulated card at
+//! peer. Against `tipring run` on a simulated card at
 //! 127.0.15.1 (so loopback peers are allowed: the box listens on loopback), a scripted UAC
 //! at 127.0.15.9 (trusted, so only the address policy can refuse it) sends INVITEs toward
 //! the FXS phone whose offer says `c=0.0.0.0`, `c=224.0.0.1`, `c=255.255.255.255`, or

@@ -1,5 +1,5 @@
-//! Toll-fraud attacks on the FXO lines (issue 13, "Outbound policy toward the PSTN", "Open
-//! DISA"), against `tipring run` on simulated cards at 127.0.13.x with the default policy
+//! Toll-fraud attacks on the FXO lines (outbound policy toward the PSTN, open
+//! DISA), against `tipring run` on simulated cards at 127.0.13.x with the default policy
 //! of an FXO port: a trusted SIP caller asks a line to dial star codes, premium and
 //! international numbers; a caller on the line dials two-stage without the PIN and, with
 //! it, a number outside the allow-list; a far end flashes mid-call. Asserted: what the

@@ -1,4 +1,4 @@
-//! Attack: an RTP flood at one call's port (issue 14, "Media"). Two calls, each a pair of
+//! Attack: an RTP flood at one call's port. Two calls, each a pair of
 //! media bridges over UDP loopback (127.0.15.x) on in-memory audio ports paced like a
 //! sound card, carry a 1 kHz tone one way. A third address floods the port of call 2's
 //! receiving bridge with RTP-shaped datagrams, tens of thousands a second, for three

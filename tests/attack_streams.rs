@@ -1,4 +1,4 @@
-//! Benchmark 4 of issue 14 as a whole-process test: `tipring run` (simulated card, UDP and
+//! The streams-under-attack benchmark as a whole-process test: `tipring run` (simulated card, UDP and
 //! TCP on 127.0.16.1) holds 250 idle TCP connections, one that sends requests and never
 //! reads their responses, and one that trickles a request a byte at a time (slowloris);
 //! a UDP call from sipp to a phone still completes, about as fast as before the attack.

@@ -549,7 +549,7 @@ fn bad_allow_target() {
     );
 }
 
-/// Open DISA (issue 13): two-stage dialling from the PSTN needs a PIN unless explicitly
+/// Open DISA: two-stage dialling from the PSTN needs a PIN unless explicitly
 /// opted out, and an obvious PIN is refused.
 #[test]
 fn two_stage_needs_a_disa_pin_that_is_not_obvious() {

@@ -1,4 +1,4 @@
-//! The configuration knobs of the identifier and transaction defences (issue 13):
+//! The configuration knobs of the identifier and transaction defences:
 //! `[security] response_source`, `redirect_allow`, `allow_rfc2069`, `[[accounts]] realm`.
 
 use std::path::PathBuf;

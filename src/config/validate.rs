@@ -419,7 +419,7 @@ fn fxo_port(r: &mut Report<'_>, c: &Config, p: &Port, i: usize) {
     }
 }
 
-/// What the line may be made to dial (issue 13): the allow-list, the DISA PIN, the limits.
+/// What the line may be made to dial: the allow-list, the DISA PIN, the limits.
 fn fxo_policy(r: &mut Report<'_>, p: &Port, i: usize) {
     let f = |name: &str| format!("ports[{i}].{name}");
     if let Some(m) = &p.dial_allow

@@ -129,8 +129,10 @@ impl Runtime {
                 outbound,
                 peer,
                 summary,
+                call_id,
             } => {
                 let arrow = if outbound { "->" } else { "<-" };
+                let _span = call_id.map(|c| tracing::info_span!("sip", call_id = %c).entered());
                 log.line(format_args!("SIP {arrow} {peer} {summary}"));
             }
             PortEvent::Notice(n) => log.line(format_args!("SIP: {n}")),

@@ -23,11 +23,10 @@ use config::ANY_NUMBER;
 pub use collect::PlanCollector;
 pub use config::ring_cadence;
 
-use crate::bridge::{Control, Report};
+use crate::bridge::{Control, MediaParams, Report};
 use crate::call::fxo::{FxoPort, FxoState};
 use crate::call::fxs::{FxsPort, FxsState};
 use crate::call::{self, LineAudio, MediaCmd, ProgressTone, SipEvent, SipIntent};
-use crate::gateway::sip_side::MediaParams;
 use std::collections::VecDeque;
 use std::time::Instant;
 use tipring_hal::model::{Command, Digit, Event};

@@ -18,7 +18,7 @@
 //! to `[limits] wire_log_per_s` lines a second, as the message lines are
 //! ([`WireLog`]): a flood costs the log one line a second, not one per message.
 
-use crate::gateway::flood::wire_log::{self, WireLog};
+use crate::service::wire_log::{self, WireLog};
 use std::fmt;
 use std::sync::Mutex;
 use std::time::Instant;

@@ -1,4 +1,4 @@
-//! What an FXO line may be made to do (issue 13, toll fraud): which numbers reach it, the
+//! What an FXO line may be made to do (toll fraud): which numbers reach it, the
 //! PIN a PSTN caller enters before two-stage dialling (DISA), how long and how often it is
 //! used, and which RFC 4733 events from the far end are played into it once a call is up.
 

@@ -412,7 +412,7 @@ fn unanswered_sip_call_into_the_line_is_released_with_480() {
     );
 }
 
-// The line's policy (issue 13: toll fraud).
+// The line's policy (toll fraud).
 
 fn allow(map: &str) -> FxoPolicy {
     FxoPolicy {

@@ -23,7 +23,7 @@
 
 use super::{FromLine, PortEvent, SipSide};
 use crate::gateway::flood::gate::Gate;
-use crate::gateway::flood::wire_log::{Line, WireLog};
+use crate::service::wire_log::{Line, WireLog};
 use std::io;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -10,24 +10,7 @@ use tipring_sip::sdp::{
     SessionDescription, TelephoneEvent,
 };
 
-/// What the media bridge needs to run a call: the codec, payload types, the far address.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MediaParams {
-    /// G.711 law of the negotiated codec.
-    pub law: Law,
-    /// Its RTP payload type in this session.
-    pub payload_type: u8,
-    /// The RFC 4733 telephone-event payload type both sides agreed on, if any.
-    pub event_payload_type: Option<u8>,
-    /// Where to send RTP (symmetric RTP: also where it is expected from).
-    pub remote: SocketAddr,
-    /// Our negotiated direction lets us send: false when the far end holds the call
-    /// (its sendonly or inactive, RFC 3264 §6.1; c=0.0.0.0, §8.4).
-    pub send: bool,
-    /// The far end sends (its sendrecv or sendonly): only then may the bridge learn its
-    /// RTP from another address than `remote` (a NAT).
-    pub receive: bool,
-}
+pub use crate::bridge::MediaParams;
 
 impl MediaParams {
     /// The bridge's view of a negotiation; `None` while the far end gives no address

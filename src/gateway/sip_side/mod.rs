@@ -63,6 +63,8 @@ pub enum PortEvent {
         /// The start line without the SIP version: `INVITE sip:2001@127.0.0.2`,
         /// `180 Ringing`.
         summary: String,
+        /// Its Call-ID, so that the log's line sits in the call's span.
+        call_id: Option<String>,
     },
     /// Registration / proxy reachability changes, security refusals etc., one human line.
     Notice(String),
@@ -214,6 +216,21 @@ pub fn summary(bytes: &[u8]) -> String {
     }
 }
 
+/// The Call-ID of a message we built (for the log: the header line read back, RFC 3261
+/// §7.3.3 compact form `i` too).
+fn call_id(bytes: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    text.split("\r\n")
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            let name = name.trim();
+            (name.eq_ignore_ascii_case("call-id") || name.eq_ignore_ascii_case("i"))
+                .then(|| value.trim().to_owned())
+        })
+}
+
 fn transport_of(t: crate::config::Transport) -> Transport {
     match t {
         crate::config::Transport::Udp => Transport::Udp,
@@ -276,7 +293,7 @@ impl SipSide {
             // The caller hears at once that the gateway has the call (seed §5.1: 100 before
             // the far PBX alerts), whatever the line side then takes; but only a call the
             // side takes: an INVITE refused while it is handled (unknown user, screen,
-            // busy, a bound) gets its final response alone, no 100 (issue 14).
+            // busy, a bound) gets its final response alone, no 100.
             trying: TRYING_ONLY_IF_TAKEN,
             ..TimerConfig::default()
         };
@@ -601,6 +618,7 @@ impl SipSide {
             outbound: false,
             peer: source.addr,
             summary: summary(bytes),
+            call_id: msg.call_id().map(str::to_owned),
         });
         let initial_invite =
             msg.method() == Some(Method::Invite) && msg.to().and_then(|t| t.tag()).is_none();
@@ -690,6 +708,7 @@ impl SipSide {
             outbound: true,
             peer: t.to.addr,
             summary: summary(&t.bytes),
+            call_id: call_id(&t.bytes),
         });
         t.bytes = stamp(&t.bytes, &self.cfg.identity.user_agent);
         self.transmits.push_back(t);

@@ -1314,3 +1314,12 @@ fn an_answer_aiming_our_rtp_at_multicast_ends_the_call() {
         .collect();
     assert!(sent.iter().any(|s| s.starts_with("BYE")), "{sent:?}");
 }
+
+#[test]
+fn the_call_id_of_a_sent_message_is_read_back_for_the_log() {
+    let bye = b"BYE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5060\r\ni: abc@h\r\n\r\n";
+    assert_eq!(call_id(bye).as_deref(), Some("abc@h"));
+    let ok = b"SIP/2.0 200 OK\r\nCall-ID:  k1 \r\n\r\nCall-ID: in the body";
+    assert_eq!(call_id(ok).as_deref(), Some("k1"));
+    assert_eq!(call_id(b"OPTIONS sip:x SIP/2.0\r\n\r\nCall-ID: body"), None);
+}
