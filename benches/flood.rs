@@ -26,7 +26,7 @@ mod sip;
 mod stats;
 
 use phones::Switchboard;
-use rig::{Rig, Scratch, exe, fxs_ports};
+use rig::{Rig, exe, fxs_ports, scratch};
 use stats::{CpuMeter, Table, loadavg, status_field};
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
@@ -107,7 +107,7 @@ struct Step {
 }
 
 fn one_step(step: &Step, secs: u64, limits: &str, table: &mut Table) -> Result<(), String> {
-    let tmp = Scratch::new("tipring-bench-flood")?;
+    let tmp = scratch("tipring-bench-flood")?;
     let port = rig::free_port()?;
     let gw = SocketAddr::from((GW, port));
     let peer = SocketAddr::from((PEER, port));

@@ -4,7 +4,7 @@
 
 pub mod bridge;
 pub mod call;
-pub mod companding;
+mod companding;
 pub mod config;
 pub mod dialplan;
 pub mod gateway;

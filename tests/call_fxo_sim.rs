@@ -3,6 +3,8 @@
 //! seized, pulse-dialled, answered on the exchange's polarity reversal and ended by the
 //! far end's loop-current drop. The SIP side is played by the test.
 
+mod common;
+
 use std::net::UdpSocket;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, channel};
@@ -10,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tipring::bridge::{Bridge, BridgeConfig, Control};
 use tipring::call::fxo::{AnswerSupervision, DialMethod, DialWait, FxoConfig, FxoInbound, FxoPort};
-use tipring::call::{CallerInfo, Input, LengthCollector, Output, SipEvent, SipIntent};
+use tipring::call::{CallerInfo, Input, Output, SipEvent, SipIntent};
 use tipring::sim_dsp::MediaDsp;
 use tipring_hal::audio::sim::SimAudioPort;
 use tipring_hal::driver::{Driver, DriverEvent, SerialSettings};
@@ -38,7 +40,7 @@ fn runtime(
                 answer: AnswerSupervision::PolarityReversal,
                 ..FxoConfig::default()
             },
-            LengthCollector::new(3, Duration::from_secs(4)),
+            common::plan::three_digits(),
         );
         while !stop.load(Ordering::Relaxed) {
             let mut inputs = Vec::new();

@@ -3,6 +3,8 @@
 //! the card's audio socket, the phone scripted with the scenario runner and the media DSP.
 //! The SIP side is played by the test (events in, intents recorded).
 
+mod common;
+
 use std::net::UdpSocket;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
@@ -10,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tipring::bridge::{Bridge, BridgeConfig, Control, Report};
 use tipring::call::fxs::{FxsConfig, FxsPort};
-use tipring::call::{CallerInfo, Input, LengthCollector, Output, SipEvent, SipIntent};
+use tipring::call::{CallerInfo, Input, Output, SipEvent, SipIntent};
 use tipring::sim_dsp::MediaDsp;
 use tipring_hal::audio::sim::SimAudioPort;
 use tipring_hal::driver::{Driver, DriverEvent, SerialSettings};
@@ -50,7 +52,7 @@ fn runtime(
         let profile = CountryProfile::builtin(Country::Us);
         let mut port = FxsPort::new(
             FxsConfig::with_cadence(cadence(&profile)),
-            LengthCollector::new(3, Duration::from_secs(4)),
+            common::plan::three_digits(),
         );
         while !stop.load(Ordering::Relaxed) {
             let mut inputs = Vec::new();

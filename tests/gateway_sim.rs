@@ -16,7 +16,7 @@ use sim::{Action, FxoStyle, Step, World};
 use std::time::{Duration, Instant};
 use testkit::net::Link;
 use tipring::call::SipEvent;
-use tipring::port::Input;
+use tipring::gateway::sip_side::PortEvent;
 
 /// Scenarios per test run, split over [`SHARDS`] tests that the harness runs in parallel.
 const SCENARIOS: u64 = 1_000;
@@ -151,7 +151,15 @@ fn a_simple_call_is_heard_both_ways() {
 fn the_checks_catch_a_lost_hangup() {
     let s = simple_call();
     let mut w = s.world();
-    w.gws[1].lose = Some(|_, i| *i == Input::Sip(SipEvent::RemoteHangup));
+    w.gws[1].lose = Some(|e| {
+        matches!(
+            e,
+            PortEvent::Call {
+                event: SipEvent::RemoteHangup,
+                ..
+            }
+        )
+    });
     let e = s.run(&mut w).unwrap_err();
     assert!(e.contains("B port 0 talks without a SIP call"), "{e}");
 }
@@ -196,8 +204,11 @@ fn an_hour_long_call_at_five_percent_loss() {
     ]);
     let started = Instant::now();
     w.run_until(Duration::from_millis(u64::from(6_000 + hour / 2)));
-    for (g, l) in w.gws.iter().map(|g| &g.lines[&0]).enumerate() {
-        assert!(l.port.is_talking(), "gateway {g} dropped the call");
+    for (g, gw) in w.gws.iter().enumerate() {
+        assert!(
+            gw.ports.port(0).unwrap().is_talking(),
+            "gateway {g} dropped the call"
+        );
     }
     w.run_until(Duration::from_millis(u64::from(6_200 + hour)) + sim::scenario::SETTLE);
     let cpu = started.elapsed();
@@ -210,7 +221,7 @@ fn an_hour_long_call_at_five_percent_loss() {
             heard > frames * 9 / 10,
             "gateway {ear} heard the far voice in {heard} of {frames} frames"
         );
-        assert!(l.port.is_idle());
+        assert!(w.gws[ear].ports.port(0).unwrap().is_idle());
     }
     for g in &w.gws {
         let f = g.sip.footprint();

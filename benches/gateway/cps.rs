@@ -7,7 +7,7 @@
 
 use crate::Plan;
 use crate::phones::{Switchboard, all_on_hook};
-use crate::rig::{Rig, Scratch, config, free_port, fxs_ports};
+use crate::rig::{Rig, config, free_port, fxs_ports, scratch};
 use crate::stats::{CpuMeter, Table};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -150,7 +150,7 @@ pub fn run(plan: &Plan, table: &mut Table) -> Result<(), String> {
     if Command::new("sipp").arg("-v").output().is_err() {
         return Err("sipp is not installed (apt-get install sip-tester)".into());
     }
-    let tmp = Scratch::new("tipring-bench-cps")?;
+    let tmp = scratch("tipring-bench-cps")?;
     std::fs::write(tmp.0.join("uac.xml"), scenario()).map_err(|e| e.to_string())?;
     let mut numbers = String::from("SEQUENTIAL\n");
     for i in 0..PORTS as u32 {

@@ -5,7 +5,7 @@
 
 use crate::Plan;
 use crate::phones::{LoudSink, Marker, latencies, loud};
-use crate::rig::{Rig, Scratch, config, free_port, fxs_ports};
+use crate::rig::{Rig, config, free_port, fxs_ports, scratch};
 use crate::sip::{Call, Peer};
 use crate::stats::Table;
 use std::net::{SocketAddr, UdpSocket};
@@ -35,7 +35,7 @@ fn hook(rig: &Rig, port: u8, off: bool) {
 }
 
 pub fn run(plan: &Plan, table: &mut Table) -> Result<(), String> {
-    let tmp = Scratch::new("tipring-bench-one")?;
+    let tmp = scratch("tipring-bench-one")?;
     let peer = Peer::bind()?;
     let sip = SocketAddr::from(([127, 0, 0, 1], free_port()?));
     let conf = config(sip, Some(peer.addr), &fxs_ports(2, 101));

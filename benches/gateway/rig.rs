@@ -3,11 +3,12 @@
 //! card PTY and audio sockets, and the gateway's log.
 
 use crate::sip;
-use std::net::{SocketAddr, UdpSocket};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use testkit::config::Conf;
+use testkit::testbed::{self, TempDir};
 use tipring_hal::model::PortKind;
 use tipring_hal::sim::{SimCard, SimConfig};
 
@@ -15,51 +16,13 @@ use tipring_hal::sim::{SimCard, SimConfig};
 pub const EXE: &str = env!("CARGO_BIN_EXE_tipring");
 
 /// A scratch directory, removed on drop.
-pub struct Scratch(pub PathBuf);
-
-impl Scratch {
-    pub fn new(tag: &str) -> Result<Scratch, String> {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let d = std::env::temp_dir().join(format!("{tag}-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&d).map_err(|e| format!("{}: {e}", d.display()))?;
-        Ok(Scratch(d))
-    }
+pub fn scratch(tag: &str) -> Result<TempDir, String> {
+    TempDir::new(tag).map_err(|e| e.to_string())
 }
 
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// A free UDP port on 127.0.0.1 (released for the gateway to take).
+/// A free UDP port on the loopback addresses (released for the gateway to take).
 pub fn free_port() -> Result<u16, String> {
-    let s = UdpSocket::bind("127.0.0.1:0").map_err(|e| format!("bind: {e}"))?;
-    s.local_addr()
-        .map(|a| a.port())
-        .map_err(|e| format!("local address: {e}"))
-}
-
-/// The `sim` board profile for a card with these ports, its PTY and sockets under `dir`.
-fn board(dir: &Path, kinds: &[PortKind]) -> String {
-    let mut b = format!(
-        "name = \"sim\"\ndescription = \"bench card, {} ports\"\n\n[serial]\ndevice = \"{}\"\n\
-         baud = 115200\nframing = \"8N1\"\n\n[audio]\nkind = \"sim\"\nsocket_dir = \"{}\"\n",
-        kinds.len(),
-        dir.join("card.tty").display(),
-        dir.join("audio").display()
-    );
-    for (i, k) in kinds.iter().enumerate() {
-        let kind = match k {
-            PortKind::Fxs => "fxs",
-            PortKind::Fxo => "fxo",
-        };
-        b += &format!("\n[[ports]]\nindex = {i}\nkind = \"{kind}\"\n");
-    }
-    b
+    testbed::free_sip_port().map_err(|e| e.to_string())
 }
 
 /// FXS ports `0..n` numbered `first`, `first + 1`, ..., dialling by the `ext` plan.
@@ -118,7 +81,8 @@ impl Rig {
             move |e: std::io::Error| format!("{what}: {e}")
         };
         std::fs::create_dir_all(dir.join("board")).map_err(bad("directory"))?;
-        std::fs::write(dir.join("board/sim.toml"), board(dir, kinds)).map_err(bad("board"))?;
+        std::fs::write(dir.join("board/sim.toml"), testbed::sim_board(dir, kinds))
+            .map_err(bad("board"))?;
         std::fs::write(dir.join("tipring.toml"), config).map_err(bad("config"))?;
         let card = std::sync::Arc::new(
             SimCard::start(SimConfig::new(kinds.to_vec(), dir)).map_err(bad("sim card"))?,

@@ -5,7 +5,7 @@
 
 use crate::Plan;
 use crate::phones::{LoudSink, Marker, Switchboard, latencies};
-use crate::rig::{Rig, Scratch, config, free_port, fxs_ports};
+use crate::rig::{Rig, config, free_port, fxs_ports, scratch};
 use crate::stats::{CpuMeter, Table, status_field};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -16,7 +16,7 @@ use tipring_hal::sim::SimPort;
 const PAIRS: usize = 8;
 
 pub fn run(plan: &Plan, table: &mut Table) -> Result<(), String> {
-    let tmp = Scratch::new("tipring-bench-two")?;
+    let tmp = scratch("tipring-bench-two")?;
     let s1 = SocketAddr::from(([127, 0, 0, 1], free_port()?));
     let s2 = SocketAddr::from(([127, 0, 0, 1], free_port()?));
     let kinds = [PortKind::Fxs; PAIRS];

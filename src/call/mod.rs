@@ -7,14 +7,15 @@
 //! matched by a [`DigitCollector`] (the dial plan implements it).
 
 pub mod caller_id;
-pub mod collector;
-pub mod events;
+mod collector;
+mod events;
 pub mod fxo;
-
 pub mod fxs;
-pub mod timers;
+mod timers;
 
-pub use collector::{Collect, DigitCollector, LengthCollector};
+#[cfg(test)]
+pub use collector::LengthCollector;
+pub use collector::{Collect, DigitCollector};
 pub use events::{
     CallerInfo, Input, LineAudio, MediaCmd, Output, ProgressTone, SipEvent, SipIntent,
 };

@@ -69,9 +69,6 @@ impl Timers {
     pub fn cancel_all(&mut self) {
         self.0 = [None; COUNT];
     }
-    pub fn is_armed(&self, t: Timer) -> bool {
-        self.0[t.index()].is_some()
-    }
     /// The earliest armed deadline.
     pub fn next(&self) -> Option<Instant> {
         self.0.iter().flatten().min().copied()

@@ -288,22 +288,13 @@ impl Collector {
         (c, step)
     }
 
-    /// The line mode it was started with.
-    pub fn mode(&self) -> &LineMode {
-        &self.mode
-    }
-
-    /// The digits received so far.
-    pub fn digits(&self) -> &[char] {
-        &self.digits
-    }
-
     fn finish(&mut self, s: Step) -> Step {
         self.result = Some(s.clone());
         s
     }
 
     /// The final step, once collection has ended (further digits are ignored).
+    #[cfg(test)]
     pub fn result(&self) -> Option<&Step> {
         self.result.as_ref()
     }

@@ -10,5 +10,5 @@ mod matcher;
 #[cfg(test)]
 mod tests;
 
-pub use map::{DigitMap, ParseError, ParseErrorKind};
-pub use matcher::{Collector, Dialed, LineMode, NoMatch, Step, Timers};
+pub use map::DigitMap;
+pub use matcher::{Collector, Dialed, LineMode, Step, Timers};

@@ -1,6 +1,7 @@
 //! Collector behaviour on virtual time, with examples of the kind given in the Cisco SPA
 //! and Grandstream digit-map documentation.
 
+use super::matcher::NoMatch;
 use super::*;
 use proptest::prelude::*;
 use std::time::{Duration, Instant};

@@ -8,11 +8,13 @@
 //! threads (paced by the port's audio) and are only ever sent bounded-queue commands, so
 //! signalling never blocks audio. One line per event of interest goes to stderr.
 
-pub mod flood;
+mod flood;
 mod hal;
+mod lines;
 mod local_ips;
-pub mod names;
+mod names;
 mod ports;
+pub use lines::{Action, Lines};
 pub use ports::MediaProfile;
 mod runtime;
 pub mod sip_side;
@@ -110,14 +112,15 @@ pub async fn run(
     }
     let local = sip_address(&loaded)?;
     let (report_tx, mut report_rx) = mpsc::channel(ports::REPORT_QUEUE);
-    let ports = ports::open(&loaded, local.ip(), &report_tx)?;
+    let media = ports::open(&loaded, local.ip(), &report_tx)?;
     drop(report_tx);
-    let rtp: BTreeMap<u8, SocketAddr> = ports.iter().map(|(i, p)| (*i, p.rtp_addr)).collect();
-    for (i, p) in &ports {
+    let lines = Lines::new(&loaded);
+    let rtp: BTreeMap<u8, SocketAddr> = media.iter().map(|(i, p)| (*i, p.rtp_addr)).collect();
+    for (i, p) in &media {
         log.line(format_args!(
             "port {i}: {} ({}), RTP {}",
             p.kind_name(),
-            p.port.state(),
+            lines.port(*i).map(|p| p.state()).unwrap_or_default(),
             p.rtp_addr
         ));
     }
@@ -142,7 +145,7 @@ pub async fn run(
     let (event_tx, mut event_rx) = mpsc::channel::<PortEvent>(SIP_QUEUE);
     let (sip_stop_tx, sip_stop_rx) = watch::channel(false);
     let sip = sip_side::io::run(side, intent_rx, event_tx, sip_stop_rx);
-    let mut rt = Runtime::new(log, ports, card, intent_tx);
+    let mut rt = Runtime::new(log, lines, media, card, intent_tx);
 
     let main = async move {
         let notifier = Notifier::from_env().unwrap_or_else(|_| Notifier::disabled());
@@ -163,7 +166,7 @@ pub async fn run(
                     Flow::Stop => break,
                     Flow::LinkUp => {
                         if !std::mem::replace(&mut ready, true) {
-                            let status = format!("{} ports, SIP on {local}", rt.ports.len());
+                            let status = format!("{} ports, SIP on {local}", rt.lines.len());
                             let _ = notifier.ready(&status);
                         }
                     }

@@ -11,7 +11,6 @@ use crate::bridge::random;
 use crate::bridge::{Bridge, BridgeConfig, Control, Report, StatsSnapshot};
 use crate::companding::G711;
 use crate::config::{AudioKind, BusFormat, Codec, Loaded, ToneCountry};
-use crate::port::Port;
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::path::PathBuf;
@@ -47,9 +46,9 @@ pub struct BridgeReport {
 /// The sending end of the report queue.
 pub type ReportTx = tokio::sync::mpsc::Sender<BridgeReport>;
 
-/// One port at run time: its machine and its media.
+/// One port's media at run time: its RTP socket, its audio, its bridge while one runs.
 pub struct PortIo {
-    pub port: Port,
+    index: u8,
     pub rtp_addr: SocketAddr,
     kind: PortKind,
     socket: UdpSocket,
@@ -93,7 +92,7 @@ impl MediaProfile {
     }
 
     /// The configuration of a bridge towards `media` or on the line only; `far_digits` as
-    /// [`Port::far_digits`].
+    /// [`crate::port::Port::far_digits`].
     pub fn bridge_config(&self, media: Option<MediaParams>, far_digits: bool) -> BridgeConfig {
         BridgeConfig {
             law: media.map_or(self.law, |m| m.law),
@@ -116,8 +115,8 @@ impl MediaProfile {
     }
 }
 
-/// Builds every configured port: machine, RTP socket (on `ip`), audio source; their
-/// bridges will report to `reports`.
+/// Opens every configured port's media: RTP socket (on `ip`), audio source; their bridges
+/// will report to `reports`.
 pub fn open(
     loaded: &Loaded,
     ip: IpAddr,
@@ -164,7 +163,7 @@ pub fn open(
         out.insert(
             p.index,
             PortIo {
-                port: Port::from_config(loaded, p),
+                index: p.index,
                 rtp_addr,
                 kind: p.kind,
                 socket,
@@ -205,13 +204,14 @@ impl PortIo {
     }
 
     /// Starts the bridge (stopping a running one first, whose final counters it returns)
-    /// towards `media` or on the line only.
+    /// towards `media` or on the line only; `far_digits` as [`crate::port::Port::far_digits`].
     pub fn start_bridge(
         &mut self,
         media: Option<MediaParams>,
+        far_digits: bool,
     ) -> Result<Option<StatsSnapshot>, GatewayError> {
         let before = self.stop_bridge();
-        let index = self.port.index();
+        let index = self.index;
         let port: Box<dyn AudioPort> = match &self.audio {
             AudioSource::Sim(dir) => {
                 Box::new(
@@ -232,7 +232,7 @@ impl PortIo {
                 )
             }
         };
-        let cfg = self.bridge_config(media);
+        let cfg = self.media.bridge_config(media, far_digits);
         let mut bridge = Bridge::start(port, self.socket.try_clone()?, cfg)?;
         self.bridge_id += 1;
         let (reports, tx, id) = (bridge.take_reports(), self.reports.clone(), self.bridge_id);
@@ -253,11 +253,6 @@ impl PortIo {
             })?;
         self.bridge = Some(bridge);
         Ok(before)
-    }
-
-    /// The configuration of the port's next bridge, towards `media` or on the line only.
-    fn bridge_config(&self, media: Option<MediaParams>) -> BridgeConfig {
-        self.media.bridge_config(media, self.port.far_digits())
     }
 
     /// Stops the bridge, if one runs; its final counters.
@@ -303,7 +298,7 @@ mod tests {
                     receive: true,
                 }),
             ] {
-                let j = p.bridge_config(media).jitter;
+                let j = p.media.bridge_config(media, true).jitter;
                 assert_eq!((j.min_delay_us, j.max_delay_us), (40_000, 160_000));
                 assert_eq!(j.frame_samples, 160);
             }

@@ -4,6 +4,6 @@
 pub mod log;
 pub mod notify;
 pub mod panic;
-pub mod wire_log;
+pub(crate) mod wire_log;
 
 pub use notify::{Notifier, WatchdogPacer};

@@ -16,7 +16,7 @@ use tipring_hal::sim::{SimCard, SimConfig};
 
 /// The sim board profile of a testbed gateway: its card's PTY symlink and audio sockets
 /// in `dir`, the given ports (as the shipped `board/sim.toml`, moved and resized).
-fn sim_board(dir: &Path, ports: &[PortKind]) -> String {
+pub fn sim_board(dir: &Path, ports: &[PortKind]) -> String {
     let mut b = format!(
         "name = \"sim\"\ndescription = \"testbed card\"\n\n[serial]\ndevice = \"{}\"\n\
          baud = 115200\nframing = \"8N1\"\n\n[audio]\nkind = \"sim\"\nsocket_dir = \"{}\"\n",

@@ -6,4 +6,5 @@
 pub use testkit::{baresip, kamailio, tshark};
 
 pub mod gateway;
+pub mod plan;
 pub mod process;

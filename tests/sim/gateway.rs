@@ -1,9 +1,10 @@
-//! One whole gateway on virtual time: its SIP side, one [`Port`] machine per line with the
-//! media session of its bridge, and the simulated card's model of what hangs on each line
-//! (phone or exchange line) with the party there. It does what `tipring run`'s runtime
-//! does with the same parts: port outputs go to the card model, the SIP side and the
-//! engine; what those produce comes back as port inputs. No socket, thread or clock: the
-//! world hands every input its instant and carries datagrams over the virtual network.
+//! One whole gateway on virtual time: its SIP side and its line side (the gateway's own
+//! `Lines`: one `Port` machine per line), a bridge `Engine` per running bridge, and the
+//! simulated card's model of what hangs on each line (phone or exchange line) with the
+//! party there. The line side's actions are carried out as `tipring run`'s runtime does,
+//! on these parts instead of the driver thread, the SIP task and the bridge threads. No
+//! socket, thread or clock: the world hands every input its instant and carries datagrams
+//! over the virtual network.
 
 use super::party::{Ear, Exchange, Person};
 use std::collections::{BTreeMap, VecDeque};
@@ -13,9 +14,9 @@ use std::sync::mpsc::{Receiver, sync_channel};
 use std::time::{Duration, Instant};
 use tipring::bridge::{Control, Engine, Identity, QUEUE, Report, Stats};
 use tipring::config::Loaded;
-use tipring::gateway::MediaProfile;
 use tipring::gateway::sip_side::{PortEvent, SipSide};
-use tipring::port::{Input, MediaCommand, Output, Port};
+use tipring::gateway::{Action, Lines, MediaProfile};
+use tipring::port::MediaCommand;
 use tipring_hal::audio::Frame;
 use tipring_hal::model::{CmdResult, Event};
 use tipring_hal::sim::SimPort;
@@ -61,9 +62,8 @@ struct Media {
     next_frame: Instant,
 }
 
-/// One line: the port machine, the card's model of the line, the party, the media.
+/// What hangs on one line: the card's model of it, the party, the port's media.
 pub struct Line {
-    pub port: Port,
     pub card: SimPort,
     pub party: Party,
     pub ear: Ear,
@@ -86,18 +86,29 @@ pub type Trace<'a> = &'a mut dyn FnMut(std::fmt::Arguments<'_>);
 /// Where datagrams go: the virtual network.
 pub type Send<'a> = &'a mut dyn FnMut(SocketAddr, SocketAddr, Arc<[u8]>);
 
+/// Something for the line side, in the order it happened.
+enum Pending {
+    Card(u8, Event),
+    Sip(PortEvent),
+    Report(u8, Report),
+}
+
 /// One gateway.
 pub struct Gateway {
     pub name: &'static str,
     pub sip: SipSide,
+    /// The gateway's line side.
+    pub ports: Lines,
+    /// What hangs on each line.
     pub lines: BTreeMap<u8, Line>,
     profile: MediaProfile,
     /// Identities of the media sessions, from the world's seed.
     rng: SplitMix64,
-    /// Card events waiting to be fed to their port (in order).
-    pending: VecDeque<(u8, Input)>,
-    /// Inputs to lose instead of feeding them (a fault, to show the checks catch it).
-    pub lose: Option<fn(u8, &Input) -> bool>,
+    /// Inputs for the line side not yet given to it.
+    pending: VecDeque<Pending>,
+    /// SIP side events to lose instead of passing them on (a fault, to show that the
+    /// checks catch it).
+    pub lose: Option<fn(&PortEvent) -> bool>,
 }
 
 impl Gateway {
@@ -120,7 +131,6 @@ impl Gateway {
             lines.insert(
                 p.index,
                 Line {
-                    port: Port::from_config(loaded, p),
                     card,
                     party,
                     ear,
@@ -141,6 +151,7 @@ impl Gateway {
         Gateway {
             name,
             sip,
+            ports: Lines::new(loaded),
             lines,
             profile: MediaProfile::new(loaded),
             rng: SplitMix64::new(seed ^ 0x006d_6564_6961),
@@ -157,6 +168,9 @@ impl Gateway {
     /// The earliest instant something here must happen.
     pub fn poll_timeout(&mut self, clock: &Clock) -> Option<Instant> {
         let mut next = self.sip.poll_timeout();
+        if let Some(t) = self.ports.poll_timeout() {
+            next = Some(next.map_or(t, |n: Instant| n.min(t)));
+        }
         for l in self.lines.values() {
             let card = l.card.next_deadline().map(|ms| clock.at_ms(ms));
             let party = match &l.party {
@@ -164,10 +178,7 @@ impl Gateway {
                 Party::Phone(_) => None,
             };
             let frame = l.media.as_ref().map(|m| m.next_frame);
-            for t in [l.port.poll_timeout(), card, party, frame]
-                .into_iter()
-                .flatten()
-            {
+            for t in [card, party, frame].into_iter().flatten() {
                 next = Some(next.map_or(t, |n: Instant| n.min(t)));
             }
         }
@@ -219,10 +230,11 @@ impl Gateway {
                 l.card.tick(ms, &mut events);
             }
             self.pending
-                .extend(events.drain(..).map(|e| (i, Input::Line(e))));
+                .extend(events.drain(..).map(|e| Pending::Card(i, e)));
         }
         for (&i, l) in &mut self.lines {
             let Some(m) = &mut l.media else { continue };
+            let talking = self.ports.port(i).is_some_and(|p| p.is_talking());
             while m.next_frame <= now {
                 m.next_frame += FRAME;
                 let capture = match &mut l.party {
@@ -233,7 +245,7 @@ impl Gateway {
                 let play: Frame = m.engine.frame(clock.media(), &capture, &mut |dst, b| {
                     send(rtp, dst, b.into())
                 });
-                if l.port.is_talking() {
+                if talking {
                     l.talking_frames += 1;
                     l.ear.listen(&play);
                 }
@@ -242,111 +254,113 @@ impl Gateway {
                 }
             }
             while let Ok(r) = m.reports.try_recv() {
-                self.pending.push_back((i, Input::Media(r)));
+                self.pending.push_back(Pending::Report(i, r));
             }
         }
         if self.sip.poll_timeout().is_some_and(|t| t <= now) {
             self.sip.handle_timeout(now);
         }
-        let due: Vec<u8> = self
-            .lines
-            .iter()
-            .filter(|(_, l)| l.port.poll_timeout().is_some_and(|t| t <= now))
-            .map(|(i, _)| *i)
-            .collect();
-        for i in due {
-            self.pending.push_back((i, Input::Timeout));
-        }
+        self.ports.on_timeout(now);
         loop {
-            while let Some((i, input)) = self.pending.pop_front() {
-                self.input(clock, i, input, trace);
-            }
+            self.carry_out(clock, trace);
             self.drain_sip(send, trace);
-            if self.pending.is_empty() {
+            let Some(p) = self.pending.pop_front() else {
                 break;
+            };
+            match p {
+                Pending::Card(i, e) => {
+                    trace(format_args!("{} port {i} card {e:?}", self.name));
+                    self.ports.on_card(now, i, e);
+                }
+                Pending::Sip(e) => self.ports.on_sip(now, e),
+                Pending::Report(i, r) => {
+                    trace(format_args!("{} port {i} audio {r:?}", self.name));
+                    self.ports.on_report(now, i, r);
+                }
             }
         }
     }
 
-    /// Hands the SIP side's datagrams to the network and its events to the ports.
+    /// Hands the SIP side's datagrams to the network and its events to the line side.
     fn drain_sip(&mut self, send: Send<'_>, trace: Trace<'_>) {
         let local = self.sip.local();
         while let Some(t) = self.sip.poll_transmit() {
             send(local, t.to.addr, t.bytes);
         }
         while let Some(e) = self.sip.poll_event() {
-            match e {
-                PortEvent::Call { port, event } => {
-                    self.pending.push_back((port, Input::Sip(event)));
-                }
-                PortEvent::Media { port, media } => {
-                    self.pending.push_back((port, Input::FarMedia(media)));
-                }
+            match &e {
                 PortEvent::Wire {
                     outbound, summary, ..
                 } => trace(format_args!(
                     "{} {} {summary}",
                     self.name,
-                    if outbound { "->" } else { "<-" }
+                    if *outbound { "->" } else { "<-" }
                 )),
-                PortEvent::Notice(n) => trace(format_args!("{} notice {n}", self.name)),
+                other => trace(format_args!("{} {other:?}", self.name)),
             }
+            if self.lose.is_some_and(|lose| lose(&e)) {
+                trace(format_args!("{} lost {e:?}", self.name));
+                continue;
+            }
+            self.pending.push_back(Pending::Sip(e));
         }
     }
 
-    /// Feeds port `i` and carries its outputs out, as the runtime does.
-    fn input(&mut self, clock: &Clock, i: u8, input: Input, trace: Trace<'_>) {
-        let Some(l) = self.lines.get_mut(&i) else {
-            return;
-        };
-        if self.lose.is_some_and(|lose| lose(i, &input)) {
-            trace(format_args!("{} port {i} lost {input:?}", self.name));
-            return;
-        }
-        trace(format_args!("{} port {i} <- {input:?}", self.name));
-        l.port.handle(clock.now, input);
-        while let Some(o) = l.port.poll_output() {
-            trace(format_args!("{} port {i} -> {o:?}", self.name));
-            match o {
-                Output::Card(c) => {
+    /// Carries out the line side's actions, as the runtime does.
+    fn carry_out(&mut self, clock: &Clock, trace: Trace<'_>) {
+        while let Some(a) = self.ports.poll_action() {
+            trace(format_args!("{} {a:?}", self.name));
+            match a {
+                Action::Card { port, command } => {
+                    let Some(l) = self.lines.get_mut(&port) else {
+                        continue;
+                    };
                     let mut events = Vec::new();
-                    let r = l.card.apply(clock.ms(), &c, &mut events);
+                    let r = l.card.apply(clock.ms(), &command, &mut events);
                     if r != CmdResult::Ok {
                         trace(format_args!(
-                            "{} port {i}: card refused {c:?}: {r:?}",
+                            "{} port {port}: card refused: {r:?}",
                             self.name
                         ));
                     }
                     self.pending
-                        .extend(events.into_iter().map(|e: Event| (i, Input::Line(e))));
+                        .extend(events.into_iter().map(|e| Pending::Card(port, e)));
                 }
-                Output::Sip(intent) => self.sip.intent(clock.now, i, intent),
-                Output::Idle(idle) => self.sip.set_line_idle(i, idle),
-                Output::Media(MediaCommand::Start(media)) => {
-                    let cfg = self.profile.bridge_config(media, l.port.far_digits());
-                    let id = Identity {
-                        rtp_seed: self.rng.next_u64(),
-                        rtcp_seed: self.rng.next_u64(),
-                        cname: (u128::from(self.rng.next_u64()) << 64
-                            | u128::from(self.rng.next_u64()))
-                        .to_be_bytes(),
-                        ntp_at_zero: 0xe000_0000_0000_0000,
-                    };
-                    let (tx, reports) = sync_channel(QUEUE);
-                    let engine = Engine::with_identity(cfg, id, Arc::new(Stats::default()), tx);
-                    l.media = Some(Media {
-                        engine,
-                        reports,
-                        next_frame: clock.now + FRAME,
-                    });
-                }
-                Output::Media(MediaCommand::Stop | MediaCommand::Control(Control::Stop)) => {
-                    l.media = None;
-                }
-                Output::Media(MediaCommand::Control(c)) => {
-                    if let Some(m) = &mut l.media {
-                        m.engine.control(c);
-                    }
+                Action::Sip(m) => self.sip.from_line(clock.now, m),
+                Action::Media { port, command } => self.media(clock, port, command),
+            }
+        }
+    }
+
+    /// Port `i`'s bridge: started, stopped or told something.
+    fn media(&mut self, clock: &Clock, i: u8, command: MediaCommand) {
+        let far_digits = self.ports.port(i).is_some_and(|p| p.far_digits());
+        let Some(l) = self.lines.get_mut(&i) else {
+            return;
+        };
+        match command {
+            MediaCommand::Start(media) => {
+                let cfg = self.profile.bridge_config(media, far_digits);
+                let id = Identity {
+                    rtp_seed: self.rng.next_u64(),
+                    rtcp_seed: self.rng.next_u64(),
+                    cname: (u128::from(self.rng.next_u64()) << 64
+                        | u128::from(self.rng.next_u64()))
+                    .to_be_bytes(),
+                    ntp_at_zero: 0xe000_0000_0000_0000,
+                };
+                let (tx, reports) = sync_channel(QUEUE);
+                let engine = Engine::with_identity(cfg, id, Arc::new(Stats::default()), tx);
+                l.media = Some(Media {
+                    engine,
+                    reports,
+                    next_frame: clock.now + FRAME,
+                });
+            }
+            MediaCommand::Stop | MediaCommand::Control(Control::Stop) => l.media = None,
+            MediaCommand::Control(c) => {
+                if let Some(m) = &mut l.media {
+                    m.engine.control(c);
                 }
             }
         }
@@ -354,6 +368,6 @@ impl Gateway {
 
     /// A card event from outside the card model (a digit the card's DTMF decoder heard).
     pub fn inject(&mut self, port: u8, event: Event) {
-        self.pending.push_back((port, Input::Line(event)));
+        self.pending.push_back(Pending::Card(port, event));
     }
 }

@@ -332,12 +332,13 @@ impl Scenario {
     fn overlapping(&self, w: &World) -> Vec<bool> {
         let up = |(g, p): LineId| {
             let l = &w.gws[g].lines[&p];
+            let talking = w.gws[g].ports.port(p).is_some_and(|p| p.is_talking());
             let speaking = match (&l.card, &l.party) {
                 (SimPort::Fxs(phone), _) => phone.is_off_hook(),
                 (_, super::gateway::Party::Exchange(x)) => x.speaking(),
                 _ => false,
             };
-            l.port.is_talking() && speaking
+            talking && speaking
         };
         self.pairs
             .iter()
@@ -351,7 +352,7 @@ fn always(w: &World) -> Result<(), String> {
     for g in &w.gws {
         for (i, l) in &g.lines {
             let call = g.sip.port_busy(*i);
-            if l.port.is_talking() && !call {
+            if g.ports.port(*i).is_some_and(|p| p.is_talking()) && !call {
                 return Err(format!("{} port {i} talks without a SIP call", g.name));
             }
             if let SimPort::Fxs(p) = &l.card
@@ -375,10 +376,11 @@ fn finally(w: &World) -> Result<(), String> {
     for g in &w.gws {
         for (i, l) in &g.lines {
             let name = g.name;
-            if !l.port.is_idle() {
-                return Err(format!("{name} port {i} left in {}", l.port.state()));
+            let port = g.ports.port(*i).expect("every line has a port");
+            if !port.is_idle() {
+                return Err(format!("{name} port {i} left in {}", port.state()));
             }
-            if let Some(t) = l.port.poll_timeout() {
+            if let Some(t) = port.poll_timeout() {
                 return Err(format!("{name} port {i} left a timer at {t:?}"));
             }
             if l.bridge_running() {

@@ -1,7 +1,7 @@
 //! Virtual-time tests of every FXS transition.
 
 use super::*;
-use crate::call::collector::LengthCollector;
+use crate::call::LengthCollector;
 use tipring_hal::model::{Digit, RingStep};
 
 fn cadence() -> RingCadence {

@@ -106,13 +106,9 @@ impl Pike {
     }
 
     /// Sources tracked now.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.sources.len()
-    }
-
-    /// Whether no source is tracked.
-    pub fn is_empty(&self) -> bool {
-        self.sources.is_empty()
     }
 
     /// One message from `ip` at `now`; `server` when it is a registrar/proxy/trusted peer.
