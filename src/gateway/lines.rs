@@ -1,37 +1,27 @@
 //! The line side of a gateway, sans-IO: one [`Port`] per configured line, fed what the
 //! card, the SIP side and the bridges report and the ports' own deadlines, and drained for
-//! the [`Action`]s that follow (str0m's rule: after every input, drain until nothing is
-//! left, then sleep until [`Lines::poll_timeout`]).
+//! the ports' [`Output`]s (str0m's rule: after every input, drain until nothing is left,
+//! then sleep until [`Lines::poll_timeout`]).
 //!
-//! `tipring run`'s runtime carries the actions out on the card's driver, the SIP side's
+//! `tipring run`'s runtime carries the outputs out on the card's driver, the SIP side's
 //! queue and the bridges' threads ([`super::runtime`]); the whole-gateway simulation
-//! (`tests/gateway_sim.rs`) carries the same actions out on the card's line models, a SIP
+//! (`tests/gateway_sim.rs`) carries the same outputs out on the card's line models, a SIP
 //! side in the same thread and bridge engines on virtual time. The log lines about the
 //! ports are written here, once for both.
 
-use super::sip_side::{FromLine, PortEvent};
+use super::sip_side::PortEvent;
 use crate::bridge::Report;
 use crate::config::Loaded;
-use crate::port::{Input, MediaCommand, Output, Port};
+use crate::port::{Input, Output, Port};
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Instant;
-use tipring_hal::model::{Command, Event};
-
-/// Something the line side wants done.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Action {
-    /// A command for the card's port `port`.
-    Card { port: u8, command: Command },
-    /// For the SIP side: a port's intent, or its line's idleness.
-    Sip(FromLine),
-    /// For port `port`'s media bridge.
-    Media { port: u8, command: MediaCommand },
-}
+use tipring_hal::model::Event;
 
 /// Every port of a gateway.
 pub struct Lines {
     ports: BTreeMap<u8, Port>,
-    actions: VecDeque<Action>,
+    /// Each port's outputs, tagged with the port, in the order they came.
+    outputs: VecDeque<(u8, Output)>,
 }
 
 impl Lines {
@@ -44,7 +34,7 @@ impl Lines {
                 .iter()
                 .map(|p| (p.index, Port::from_config(loaded, p)))
                 .collect(),
-            actions: VecDeque::new(),
+            outputs: VecDeque::new(),
         }
     }
 
@@ -73,9 +63,9 @@ impl Lines {
         self.ports.values().filter_map(Port::poll_timeout).min()
     }
 
-    /// The next action, until none is left.
-    pub fn poll_action(&mut self) -> Option<Action> {
-        self.actions.pop_front()
+    /// The next output of a port, with the port's index, until none is left.
+    pub fn poll_output(&mut self) -> Option<(u8, Output)> {
+        self.outputs.pop_front()
     }
 
     /// An event of the card's port `port`.
@@ -157,25 +147,19 @@ impl Lines {
         }
     }
 
-    /// Feeds one port and turns its outputs into actions.
+    /// Feeds one port and queues its outputs.
     fn input(&mut self, now: Instant, i: u8, input: Input) {
         let Some(p) = self.ports.get_mut(&i) else {
             return;
         };
         p.handle(now, input);
         while let Some(o) = p.poll_output() {
-            self.actions.push_back(match o {
-                Output::Card(command) => {
-                    tracing::info!("port {i}: card <- {command:?}");
-                    Action::Card { port: i, command }
-                }
-                Output::Sip(intent) => {
-                    tracing::info!("port {i}: SIP <- {intent:?}");
-                    Action::Sip(FromLine::Intent(i, intent))
-                }
-                Output::Idle(idle) => Action::Sip(FromLine::LineIdle(i, idle)),
-                Output::Media(command) => Action::Media { port: i, command },
-            });
+            match &o {
+                Output::Card(command) => tracing::info!("port {i}: card <- {command:?}"),
+                Output::Sip(intent) => tracing::info!("port {i}: SIP <- {intent:?}"),
+                Output::Idle(_) | Output::Media(_) => {}
+            }
+            self.outputs.push_back((i, o));
         }
     }
 }
@@ -183,6 +167,7 @@ impl Lines {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::port::MediaCommand;
     use std::path::PathBuf;
 
     fn lines() -> Lines {
@@ -195,8 +180,8 @@ mod tests {
         Lines::new(&loaded)
     }
 
-    fn drain(l: &mut Lines) -> Vec<Action> {
-        std::iter::from_fn(|| l.poll_action()).collect()
+    fn drain(l: &mut Lines) -> Vec<(u8, Output)> {
+        std::iter::from_fn(|| l.poll_output()).collect()
     }
 
     #[test]
@@ -207,30 +192,15 @@ mod tests {
         // the line with dial tone.
         l.on_card(now, 0, Event::OffHook);
         let a = drain(&mut l);
-        assert!(
-            a.contains(&Action::Sip(FromLine::LineIdle(0, false))),
-            "{a:?}"
-        );
-        assert!(a.iter().any(|a| matches!(
-            a,
-            Action::Media {
-                port: 0,
-                command: MediaCommand::Start(None)
-            }
-        )));
+        assert!(a.contains(&(0, Output::Idle(false))), "{a:?}");
+        assert!(a.contains(&(0, Output::Media(MediaCommand::Start(None)))));
         l.on_timeout(now);
         assert_eq!(drain(&mut l), vec![]);
         // On-hook: idle again, the bridge stopped.
         l.on_card(now, 0, Event::OnHook);
         let a = drain(&mut l);
-        assert!(
-            a.contains(&Action::Sip(FromLine::LineIdle(0, true))),
-            "{a:?}"
-        );
-        assert!(a.contains(&Action::Media {
-            port: 0,
-            command: MediaCommand::Stop
-        }));
+        assert!(a.contains(&(0, Output::Idle(true))), "{a:?}");
+        assert!(a.contains(&(0, Output::Media(MediaCommand::Stop))));
     }
 
     #[test]

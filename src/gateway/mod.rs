@@ -14,7 +14,7 @@ mod lines;
 mod local_ips;
 mod names;
 mod ports;
-pub use lines::{Action, Lines};
+pub use lines::Lines;
 pub use ports::MediaProfile;
 mod runtime;
 pub mod sip_side;

@@ -4,11 +4,11 @@
 
 use super::Log;
 use super::hal::{Card, CardMessage, HalEvent};
-use super::lines::{Action, Lines};
+use super::lines::Lines;
 use super::ports::{BridgeReport, PortIo};
 use super::sip_side::{FromLine, PortEvent};
 use crate::bridge::StatsSnapshot;
-use crate::port::MediaCommand;
+use crate::port::{MediaCommand, Output};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 use tipring_hal::driver::DriverEvent;
@@ -143,25 +143,29 @@ impl Runtime {
         self.card
     }
 
-    /// Carries out the line side's actions: card commands to the driver, intents and
-    /// line idleness to the SIP side, media commands to the ports' bridges.
+    /// Carries out the ports' outputs: card commands to the driver, intents and line
+    /// idleness to the SIP side, media commands to the ports' bridges.
     fn carry_out(&mut self) {
         let log = self.log;
-        while let Some(a) = self.lines.poll_action() {
-            match a {
-                Action::Card { port, command } => {
+        while let Some((port, o)) = self.lines.poll_output() {
+            let to_sip = match o {
+                Output::Card(command) => {
                     if let Some(HalEvent::CommandFailed { command, why, .. }) =
                         self.card.send(Instant::now(), port, command)
                     {
                         log.line(format_args!("port {port}: card refused {command:?}: {why}"));
                     }
+                    continue;
                 }
-                Action::Sip(m) => {
-                    if self.sip.try_send(m).is_err() {
-                        log.line(format_args!("SIP side queue full or gone"));
-                    }
+                Output::Media(command) => {
+                    self.media_command(port, command);
+                    continue;
                 }
-                Action::Media { port, command } => self.media_command(port, command),
+                Output::Sip(intent) => FromLine::Intent(port, intent),
+                Output::Idle(idle) => FromLine::LineIdle(port, idle),
+            };
+            if self.sip.try_send(to_sip).is_err() {
+                log.line(format_args!("port {port}: SIP side queue full or gone"));
             }
         }
     }

@@ -1,7 +1,7 @@
 //! One whole gateway on virtual time: its SIP side and its line side (the gateway's own
 //! `Lines`: one `Port` machine per line), a bridge `Engine` per running bridge, and the
 //! simulated card's model of what hangs on each line (phone or exchange line) with the
-//! party there. The line side's actions are carried out as `tipring run`'s runtime does,
+//! party there. The ports' outputs are carried out as `tipring run`'s runtime does,
 //! on these parts instead of the driver thread, the SIP task and the bridge threads. No
 //! socket, thread or clock: the world hands every input its instant and carries datagrams
 //! over the virtual network.
@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 use tipring::bridge::{Control, Engine, Identity, QUEUE, Report, Stats};
 use tipring::config::Loaded;
 use tipring::gateway::sip_side::{PortEvent, SipSide};
-use tipring::gateway::{Action, Lines, MediaProfile};
-use tipring::port::MediaCommand;
+use tipring::gateway::{Lines, MediaProfile};
+use tipring::port::{MediaCommand, Output};
 use tipring_hal::audio::Frame;
 use tipring_hal::model::{CmdResult, Event};
 use tipring_hal::sim::SimPort;
@@ -306,12 +306,12 @@ impl Gateway {
         }
     }
 
-    /// Carries out the line side's actions, as the runtime does.
+    /// Carries out the ports' outputs, as the runtime does.
     fn carry_out(&mut self, clock: &Clock, trace: Trace<'_>) {
-        while let Some(a) = self.ports.poll_action() {
-            trace(format_args!("{} {a:?}", self.name));
-            match a {
-                Action::Card { port, command } => {
+        while let Some((port, o)) = self.ports.poll_output() {
+            trace(format_args!("{} port {port} {o:?}", self.name));
+            match o {
+                Output::Card(command) => {
                     let Some(l) = self.lines.get_mut(&port) else {
                         continue;
                     };
@@ -326,8 +326,9 @@ impl Gateway {
                     self.pending
                         .extend(events.into_iter().map(|e| Pending::Card(port, e)));
                 }
-                Action::Sip(m) => self.sip.from_line(clock.now, m),
-                Action::Media { port, command } => self.media(clock, port, command),
+                Output::Sip(intent) => self.sip.intent(clock.now, port, intent),
+                Output::Idle(idle) => self.sip.set_line_idle(port, idle),
+                Output::Media(command) => self.media(clock, port, command),
             }
         }
     }
