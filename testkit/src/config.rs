@@ -9,7 +9,8 @@ use std::path::Path;
 /// A gateway configuration, rendered by [`Conf::render`].
 pub struct Conf {
     listen: SocketAddr,
-    user_agent: String,
+    /// `None`: the gateway's default product (`tipring/<version>`).
+    user_agent: Option<String>,
     accounts: String,
     ports: String,
     trusted: Vec<String>,
@@ -28,7 +29,7 @@ impl Conf {
     pub fn new(listen: SocketAddr) -> Conf {
         Conf {
             listen,
-            user_agent: "tipring-test".into(),
+            user_agent: Some("tipring-test".into()),
             accounts: String::new(),
             ports: String::new(),
             trusted: Vec::new(),
@@ -42,7 +43,13 @@ impl Conf {
 
     /// The `User-Agent` it sends.
     pub fn user_agent(mut self, name: &str) -> Conf {
-        self.user_agent = name.into();
+        self.user_agent = Some(name.into());
+        self
+    }
+
+    /// Sends the gateway's default product (`tipring/<version>`): no `user_agent`.
+    pub fn default_product(mut self) -> Conf {
+        self.user_agent = None;
         self
     }
 
@@ -112,12 +119,16 @@ impl Conf {
     /// The configuration file's text.
     pub fn render(&self) -> String {
         format!(
-            "board = \"sim\"\n\n[identity]\nuser_agent = \"{user_agent}\"\n\n[[identity.listen]]\n\
+            "board = \"sim\"\n\n[identity]\n{user_agent}\n[[identity.listen]]\n\
              transport = \"udp\"\naddress = \"{listen}\"\n\n{streams}{tls}{accounts}\n{ports}\n\
              [dial_plans]\next = \"{{ [1-8]xx | 9x. T }}\"\n\n[timers]\ninterdigit_short_ms = 1000\n\
              {timers}\n\n[security]\ntrusted_peers = [{trusted}]\n{security}\n{tables}",
             listen = self.listen,
-            user_agent = self.user_agent,
+            user_agent = self
+                .user_agent
+                .as_ref()
+                .map(|u| format!("user_agent = \"{u}\"\n"))
+                .unwrap_or_default(),
             streams = self
                 .streams
                 .iter()

@@ -6,6 +6,7 @@ use crate::config::Loaded;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+use testkit::config::Conf;
 use tipring_sip::Message;
 use tipring_sip::transaction::{Peer, Transport};
 use tipring_sip::ua::HostTable;
@@ -15,48 +16,14 @@ const TRUSTED: &str = "127.0.12.3";
 const PROXY: &str = "127.0.12.4";
 const STRANGER: &str = "127.0.12.66";
 
-/// The sim board (FXS 0 = 201, FXS 1 = 202, FXO 2 and 3) at [`GW`] with an account whose
-/// proxy is [`PROXY`]; `security` is the `[security]` table's body.
-fn gateway(security: &str) -> SipSide {
-    let text = format!(
-        r#"board = "sim"
-[[identity.listen]]
-transport = "udp"
-address = "{GW}"
-[[identity.listen]]
-transport = "tcp"
-address = "{GW}"
-[[accounts]]
-name = "pbx"
-proxy = "sip:{PROXY}:5060"
-[[ports]]
-index = 0
-kind = "fxs"
-number = "201"
-dial_plan = "p"
-[[ports]]
-index = 1
-kind = "fxs"
-number = "202"
-dial_plan = "p"
-[[ports]]
-index = 2
-kind = "fxo"
-inbound = "two-stage"
-disa_pin = "590713"
-dial_plan = "p"
-[[ports]]
-index = 3
-kind = "fxo"
-inbound = "two-stage"
-disa_pin = "590713"
-dial_plan = "p"
-[dial_plans]
-p = "x.T"
-[security]
-{security}
-"#
-    );
+/// The sim board (FXS 0 = 201, FXS 1 = 202, FXO 2 and 3) at [`GW`] over UDP and TCP with
+/// an account whose proxy is [`PROXY`]; `more` adds trusted peers and `[security]` fields.
+fn gateway(more: impl FnOnce(Conf) -> Conf) -> SipSide {
+    let conf = Conf::new(GW.parse().unwrap())
+        .tcp()
+        .account("pbx", &format!("proxy = \"sip:{PROXY}:5060\""))
+        .ports(&super::super::tests::sim_ports(2));
+    let text = more(conf).render();
     let board = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("board");
     let cfg: Loaded = crate::config::load_str("screen.toml", &text, &board).expect("valid");
     let local: SocketAddr = GW.parse().unwrap();
@@ -106,7 +73,7 @@ fn deliver(side: &mut SipSide, now: Instant, bytes: &[u8], from: Peer) -> (Vec<u
 
 #[test]
 fn replayed_call_id_and_branch_from_elsewhere_is_screened_afresh() {
-    let mut gw = gateway(&format!("trusted_peers = [\"{TRUSTED}\"]"));
+    let mut gw = gateway(|c| c.trust(TRUSTED));
     let now = Instant::now();
     let udp = Transport::Udp;
     let first = invite("5551234", "c1@peer", "b1", &format!("{TRUSTED}:5060"), udp);
@@ -152,9 +119,7 @@ fn replayed_call_id_and_branch_from_elsewhere_is_screened_afresh() {
 
 #[test]
 fn trust_bound_to_tcp_does_not_hold_over_udp() {
-    let mut gw = gateway(&format!(
-        "trusted_peers = [{{ address = \"{TRUSTED}\", transport = \"tcp\" }}]"
-    ));
+    let mut gw = gateway(|c| c.trust_bound(TRUSTED, "tcp"));
     let now = Instant::now();
     let over_udp = invite(
         "5551234",
@@ -178,7 +143,7 @@ fn trust_bound_to_tcp_does_not_hold_over_udp() {
 
 #[test]
 fn plain_trust_holds_over_any_transport() {
-    let mut gw = gateway(&format!("trusted_peers = [\"{TRUSTED}\"]"));
+    let mut gw = gateway(|c| c.trust(TRUSTED));
     let now = Instant::now();
     let m = invite(
         "5551234",
@@ -195,7 +160,7 @@ fn plain_trust_holds_over_any_transport() {
 
 #[test]
 fn fxs_ports_ring_for_the_proxy_and_trusted_peers_by_default() {
-    let mut gw = gateway(&format!("trusted_peers = [\"{TRUSTED}\"]"));
+    let mut gw = gateway(|c| c.trust(TRUSTED));
     let now = Instant::now();
     let udp = Transport::Udp;
     let scan = invite("201", "s@x", "s1", &format!("{STRANGER}:5060"), udp);
@@ -219,26 +184,24 @@ fn fxs_ports_ring_for_the_proxy_and_trusted_peers_by_default() {
 fn fxs_trusted_policy_refuses_the_proxy_and_any_lets_everyone_ring() {
     let now = Instant::now();
     let udp = Transport::Udp;
-    let mut gw = gateway(&format!(
-        "trusted_peers = [\"{TRUSTED}\"]\nfxs_inbound = \"trusted\""
-    ));
+    let mut gw = gateway(|c| c.trust(TRUSTED).security("fxs_inbound = \"trusted\"\n"));
     let from_proxy = invite("201", "p@x", "p1", &format!("{PROXY}:5060"), udp);
     assert_eq!(
         deliver(&mut gw, now, &from_proxy, peer(PROXY, udp)),
         (vec![403], vec![])
     );
-    let mut gw = gateway(&format!(
-        "trusted_peers = [\"{TRUSTED}\"]\nfxs_inbound = \"any\""
-    ));
+    let mut gw = gateway(|c| c.trust(TRUSTED).security("fxs_inbound = \"any\"\n"));
     let scan = invite("201", "s@x", "s1", &format!("{STRANGER}:5060"), udp);
     assert_eq!(deliver(&mut gw, now, &scan, peer(STRANGER, udp)).1, vec![0]);
 }
 
 #[test]
 fn fxs_refusal_challenges_when_credentials_are_configured() {
-    let mut gw = gateway(
-        "inbound_auth = [{ username = \"trunk\", password = \"long-enough\" }]\nrealm = \"gw\"",
-    );
+    let mut gw = gateway(|c| {
+        c.security(
+            "inbound_auth = [{ username = \"trunk\", password = \"long-enough\" }]\nrealm = \"gw\"\n",
+        )
+    });
     let now = Instant::now();
     let scan = invite(
         "201",
@@ -253,7 +216,7 @@ fn fxs_refusal_challenges_when_credentials_are_configured() {
 
 #[test]
 fn unknown_user_gets_one_stateless_404_and_nothing_else() {
-    let mut gw = gateway(&format!("trusted_peers = [\"{TRUSTED}\"]"));
+    let mut gw = gateway(|c| c.trust(TRUSTED));
     let now = Instant::now();
     let m = invite(
         "nobody",

@@ -4,57 +4,36 @@
 use super::*;
 use crate::call::CallerInfo;
 use std::path::PathBuf;
+use testkit::config::Conf;
 use testkit::net::{Link, Net as Wire};
 use tipring_sip::digest::{Algorithm, Challenge, respond};
 
 const A: &str = "127.0.0.1:5060";
 const B: &str = "127.0.0.2:5060";
 
-/// A gateway config for the sim board (2 FXS + 2 FXO) at `listen`; FXS ports number
-/// `{base}1`/`{base}2`; `extra` is appended (accounts, security). The two sides call each
-/// other directly, without a proxy between them: their FXS ports ring for anyone
-/// (`fxs_inbound = "any"`) unless `extra` says otherwise.
-fn config(listen: &str, base: u8, extra: &str) -> Loaded {
-    let extra = if extra.contains("fxs_inbound") {
-        extra.to_owned()
-    } else if extra.contains("[security]\n") {
-        extra.replacen("[security]\n", "[security]\nfxs_inbound = \"any\"\n", 1)
-    } else {
-        format!("{extra}\n[security]\nfxs_inbound = \"any\"\n")
-    };
-    let text = format!(
-        r#"board = "sim"
-[[identity.listen]]
-transport = "udp"
-address = "{listen}"
-[[ports]]
-index = 0
-kind = "fxs"
-number = "{base}01"
-display_name = "Port zero"
-dial_plan = "p"
-[[ports]]
-index = 1
-kind = "fxs"
-number = "{base}02"
-dial_plan = "p"
-[[ports]]
-index = 2
-kind = "fxo"
-inbound = "two-stage"
-dial_plan = "p"
-disa_pin = "590713"
-[[ports]]
-index = 3
-kind = "fxo"
-inbound = "two-stage"
-dial_plan = "p"
-disa_pin = "590713"
-[dial_plans]
-p = "x.T"
-{extra}
-"#
-    );
+/// The sim board's ports: FXS 0 and 1 numbered `{base}01` and `{base}02`, FXO 2 and 3 for
+/// two-stage dialling.
+pub(super) fn sim_ports(base: u8) -> String {
+    format!(
+        "[[ports]]\nindex = 0\nkind = \"fxs\"\nnumber = \"{base}01\"\n\
+         display_name = \"Port zero\"\ndial_plan = \"ext\"\n\n\
+         [[ports]]\nindex = 1\nkind = \"fxs\"\nnumber = \"{base}02\"\ndial_plan = \"ext\"\n\n\
+         [[ports]]\nindex = 2\nkind = \"fxo\"\ninbound = \"two-stage\"\n\
+         dial_plan = \"ext\"\ndisa_pin = \"590713\"\n\n\
+         [[ports]]\nindex = 3\nkind = \"fxo\"\ninbound = \"two-stage\"\n\
+         dial_plan = \"ext\"\ndisa_pin = \"590713\"\n\n"
+    )
+}
+
+/// A gateway config for the sim board (2 FXS + 2 FXO) at `listen` (testkit's [`Conf`]):
+/// FXS ports number `{base}01`/`{base}02`, FXO lines for two-stage dialling; `more` adds
+/// accounts, trusted peers, security fields. The two sides call each other directly,
+/// without a proxy between them: their FXS ports ring for anyone (`fxs_inbound = "any"`).
+fn config(listen: &str, base: u8, more: impl FnOnce(Conf) -> Conf) -> Loaded {
+    let conf = Conf::new(listen.parse().unwrap())
+        .ports(&sim_ports(base))
+        .security("fxs_inbound = \"any\"\n");
+    let text = more(conf).render();
     let board = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("board");
     crate::config::load_str("test.toml", &text, &board).expect("test config is valid")
 }
@@ -205,7 +184,7 @@ impl Net {
 }
 
 fn plain() -> (Loaded, Loaded) {
-    let sec = "[security]\ntrusted_peers = [\"127.0.0.3\"]\n";
+    let sec = |c: Conf| c.trust("127.0.0.3");
     (config(A, 2, sec), config(B, 3, sec))
 }
 
@@ -322,11 +301,10 @@ fn call_over_a_lossy_jittery_network_rings_answers_and_ends() {
 #[test]
 fn codec_preference_and_early_media() {
     let (ca, _) = plain();
-    let cb = config(
-        B,
-        3,
-        "[security]\ntrusted_peers = [\"127.0.0.1\"]\n[media]\ncodecs = [\"pcma\"]\ntelephone_event_pt = 96\n",
-    );
+    let cb = config(B, 3, |c| {
+        c.trust("127.0.0.1")
+            .table("[media]\ncodecs = [\"pcma\"]\ntelephone_event_pt = 96")
+    });
     let mut n = Net::new(&ca, &cb);
     // A dials a PSTN number straight at B's address: B hunts an FXO line.
     n.place(1, &format!("sip:5551234@{B}"));
@@ -379,14 +357,10 @@ fn busy_port_gets_486_without_its_machine_hearing() {
 
 #[test]
 fn hunting_skips_a_line_that_is_not_idle() {
-    let sec = "[security]\ntrusted_peers = [\"127.0.0.3\"]\n";
+    let sec = |c: Conf| c.trust("127.0.0.3");
     let ca = config(A, 2, sec);
     // B's FXS ports are both reached at its account's user name "desk".
-    let cb = config(
-        B,
-        3,
-        &format!("[[accounts]]\nname = \"b\"\nusername = \"desk\"\n{sec}"),
-    );
+    let cb = config(B, 3, |c| sec(c.account("b", "username = \"desk\"")));
     let mut n = Net::new(&ca, &cb);
     // B's port 0 has no SIP call but its phone is off-hook (e.g. reorder after the far
     // end hung up): the call goes to port 1.
@@ -514,8 +488,8 @@ fn untrusted_invite_toward_fxo_403_and_no_call() {
 
 #[test]
 fn trusted_invite_toward_fxo_accepted() {
-    let ca = config(A, 2, "[security]\ntrusted_peers = [\"127.0.0.3\"]\n");
-    let cb = config(B, 3, "[security]\ntrusted_peers = [\"127.0.0.0/31\"]\n");
+    let ca = config(A, 2, |c| c.trust("127.0.0.3"));
+    let cb = config(B, 3, |c| c.trust("127.0.0.0/31"));
     let mut n = Net::new(&ca, &cb);
     n.place(0, &format!("sip:5551234@{B}"));
     assert!(matches!(
@@ -548,20 +522,19 @@ fn trusted_invite_toward_fxo_accepted() {
 
 /// B challenges unknown callers toward its FXO lines; A has an account for B.
 fn with_auth(a_password: &str) -> (Loaded, Loaded) {
-    let ca = config(
-        A,
-        2,
-        &format!(
-            "[[accounts]]\nname = \"b\"\nusername = \"trunk\"\npassword = \"{a_password}\"\n\
-             domain = \"{B}\"\n[security]\ntrusted_peers = [\"127.0.0.3\"]\n"
-        ),
-    );
-    let cb = config(
-        B,
-        3,
-        "[security]\ntrusted_peers = [\"127.0.0.3\"]\n\
-         inbound_auth = [{ username = \"trunk\", password = \"long-enough\" }]\nrealm = \"gw-b\"\n",
-    );
+    let ca = config(A, 2, |c| {
+        c.account(
+            "b",
+            &format!("username = \"trunk\"\npassword = \"{a_password}\"\ndomain = \"{B}\""),
+        )
+        .trust("127.0.0.3")
+    });
+    let cb = config(B, 3, |c| {
+        c.trust("127.0.0.3").security(
+            "inbound_auth = [{ username = \"trunk\", password = \"long-enough\" }]\n\
+                 realm = \"gw-b\"\n",
+        )
+    });
     (ca, cb)
 }
 
@@ -613,14 +586,12 @@ fn challenging(algorithms: Option<&str>) -> SipSide {
     let list = algorithms
         .map(|a| format!("auth_algorithms = {a}\n"))
         .unwrap_or_default();
-    let cb = config(
-        B,
-        3,
-        &format!(
-            "[security]\ninbound_auth = [{{ username = \"trunk\", password = \"long-enough\" }}]\n\
-             realm = \"gw-b\"\n{list}"
-        ),
-    );
+    let cb = config(B, 3, |c| {
+        c.security(&format!(
+            "inbound_auth = [{{ username = \"trunk\", password = \"long-enough\" }}]\n\
+                 realm = \"gw-b\"\n{list}"
+        ))
+    });
     side(&cb, B, 30000, 2)
 }
 
@@ -749,13 +720,14 @@ fn number_without_domain_is_refused_locally() {
 #[test]
 fn registers_with_digest_refreshes_and_unregisters() {
     use tipring_sip::digest::{DigestServer, Secret, ServerConfig};
-    let cfg = config(
-        A,
-        2,
-        "[[accounts]]\nname = \"pbx\"\nregistrar = \"sip:127.0.0.2:5070\"\nusername = \"gw1\"\n\
-         password = \"secret-pass\"\nregister_expiry_s = 600\n\
-         [security]\ntrusted_peers = [\"127.0.0.3\"]\n",
-    );
+    let cfg = config(A, 2, |c| {
+        c.account(
+            "pbx",
+            "registrar = \"sip:127.0.0.2:5070\"\nusername = \"gw1\"\n\
+                 password = \"secret-pass\"\nregister_expiry_s = 600",
+        )
+        .trust("127.0.0.3")
+    });
     let mut s = side(&cfg, A, 20000, 5);
     let registrar = Peer {
         transport: Transport::Udp,
@@ -860,14 +832,10 @@ fn registers_with_digest_refreshes_and_unregisters() {
 
 #[test]
 fn numbers_go_through_the_account_proxy_which_is_pinged() {
-    let ca = config(
-        A,
-        2,
-        &format!(
-            "[[accounts]]\nname = \"sp\"\nproxy = \"sip:{B};lr\"\n\
-             [security]\ntrusted_peers = [\"127.0.0.3\"]\n"
-        ),
-    );
+    let ca = config(A, 2, |c| {
+        c.account("sp", &format!("proxy = \"sip:{B};lr\""))
+            .trust("127.0.0.3")
+    });
     let (_, cb) = plain();
     let mut n = Net::new(&ca, &cb);
     n.a.start(n.now);
@@ -890,12 +858,10 @@ fn numbers_go_through_the_account_proxy_which_is_pinged() {
 
 #[test]
 fn proxy_down_is_noticed() {
-    let ca = config(
-        A,
-        2,
-        "[[accounts]]\nname = \"sp\"\nproxy = \"sip:127.0.0.7:5060;lr\"\n\
-         [security]\ntrusted_peers = [\"127.0.0.3\"]\n",
-    );
+    let ca = config(A, 2, |c| {
+        c.account("sp", "proxy = \"sip:127.0.0.7:5060;lr\"")
+            .trust("127.0.0.3")
+    });
     let (_, cb) = plain();
     let mut n = Net::new(&ca, &cb);
     n.a.start(n.now);
@@ -1009,14 +975,13 @@ fn reinvite_retargets_the_bridge() {
 }
 
 fn with_dead_proxy() -> (Loaded, Loaded) {
-    let ca = config(
-        A,
-        2,
-        &format!(
-            "[[accounts]]\nname = \"sp\"\nproxy = \"sip:127.0.0.7:5060;lr\"\n\
-             secondary_proxy = \"sip:{B};lr\"\n[security]\ntrusted_peers = [\"127.0.0.3\"]\n"
-        ),
-    );
+    let ca = config(A, 2, |c| {
+        c.account(
+            "sp",
+            &format!("proxy = \"sip:127.0.0.7:5060;lr\"\nsecondary_proxy = \"sip:{B};lr\""),
+        )
+        .trust("127.0.0.3")
+    });
     (ca, plain().1)
 }
 
@@ -1064,16 +1029,12 @@ fn proxy_known_down_goes_to_the_secondary_at_once() {
 
 #[test]
 fn no_common_codec_is_488_before_any_port_hears() {
-    let ca = config(
-        A,
-        2,
-        "[security]\ntrusted_peers = [\"127.0.0.3\"]\n[media]\ncodecs = [\"pcmu\"]\n",
-    );
-    let cb = config(
-        B,
-        3,
-        "[security]\ntrusted_peers = [\"127.0.0.3\"]\n[media]\ncodecs = [\"pcma\"]\n",
-    );
+    let ca = config(A, 2, |c| {
+        c.trust("127.0.0.3").table("[media]\ncodecs = [\"pcmu\"]")
+    });
+    let cb = config(B, 3, |c| {
+        c.trust("127.0.0.3").table("[media]\ncodecs = [\"pcma\"]")
+    });
     let mut n = Net::new(&ca, &cb);
     n.place(0, &format!("sip:301@{B}"));
     assert_eq!(Net::calls(&n.ev_a, 0), vec![SipEvent::Rejected(488)]);
@@ -1163,12 +1124,8 @@ proptest::proptest! {
 
 #[test]
 fn messages_carry_the_configured_product() {
-    let ca = config(
-        A,
-        2,
-        "[identity]\nuser_agent = \"tipring-test/1\"\n[security]\ntrusted_peers = [\"127.0.0.3\"]\n",
-    );
-    let (_, cb) = plain();
+    let ca = config(A, 2, |c| c.user_agent("tipring-test/1").trust("127.0.0.3"));
+    let cb = config(B, 3, |c| c.default_product().trust("127.0.0.3"));
     let mut a = side(&ca, A, 20000, 1);
     let mut b = side(&cb, B, 30000, 2);
     let now = Instant::now();
@@ -1216,12 +1173,13 @@ fn messages_carry_the_configured_product() {
 /// the same answer again changes nothing.
 #[test]
 fn a_registrar_name_resolved_later_starts_the_registration() {
-    let cfg = config(
-        A,
-        2,
-        "[[accounts]]\nname = \"pbx\"\nregistrar = \"sip:pbx.test:5070\"\nusername = \"gw\"\n\
-         [security]\ntrusted_peers = [\"127.0.0.3\"]\n",
-    );
+    let cfg = config(A, 2, |c| {
+        c.account(
+            "pbx",
+            "registrar = \"sip:pbx.test:5070\"\nusername = \"gw\"",
+        )
+        .trust("127.0.0.3")
+    });
     let mut s = side(&cfg, A, 20000, 3);
     let now = Instant::now();
     s.start(now);
