@@ -216,18 +216,19 @@ pub fn summary(bytes: &[u8]) -> String {
     }
 }
 
-/// The Call-ID of a message we built (for the log: the header line read back, RFC 3261
-/// §7.3.3 compact form `i` too).
+/// The Call-ID of a message we built, for the log: the header lines are read up to the
+/// Call-ID (RFC 3261 §7.3.3 compact form `i` too), the body never.
 fn call_id(bytes: &[u8]) -> Option<String> {
-    let text = std::str::from_utf8(bytes).ok()?;
-    text.split("\r\n")
+    bytes
+        .split(|&b| b == b'\n')
         .skip(1)
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
         .take_while(|l| !l.is_empty())
         .find_map(|l| {
-            let (name, value) = l.split_once(':')?;
-            let name = name.trim();
-            (name.eq_ignore_ascii_case("call-id") || name.eq_ignore_ascii_case("i"))
-                .then(|| value.trim().to_owned())
+            let colon = l.iter().position(|&b| b == b':')?;
+            let name = l[..colon].trim_ascii();
+            (name.eq_ignore_ascii_case(b"call-id") || name.eq_ignore_ascii_case(b"i"))
+                .then(|| String::from_utf8_lossy(l[colon + 1..].trim_ascii()).into_owned())
         })
 }
 
