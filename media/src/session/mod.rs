@@ -20,6 +20,7 @@
 
 mod latch;
 mod outbox;
+mod regen;
 mod rtcp;
 mod stats;
 #[cfg(test)]
@@ -39,10 +40,10 @@ use crate::rfc4733::{
     EventCode, PAYLOAD_LEN, TelephoneEventReceiver, TelephoneEventRepr, TelephoneEventSender,
 };
 use crate::rtp::{RtpPacket, RtpReceiver, RtpSender, SplitMix64};
-use crate::tone::oscillator::{Oscillator, dbm0_amplitude, to_i16};
 use crate::tone::{ToneGenerator, ToneSpec};
 use core::net::SocketAddr;
 use outbox::Outbox;
+use regen::Regen;
 use std::collections::VecDeque;
 
 /// Samples in one 20 ms frame at 8 kHz.
@@ -164,7 +165,7 @@ pub struct MediaSession {
     /// The far event's media clock: the timestamp it has been heard up to, and when.
     event_heard: Option<(u32, Instant)>,
     /// The far digit regenerated to the line.
-    regen: Option<(Oscillator, Oscillator)>,
+    regen: Option<Regen>,
     far_digits: bool,
     tone: Option<ToneGenerator>,
     dialler: DtmfGenerator,
@@ -362,16 +363,18 @@ impl MediaSession {
         if let Some(b) = out.began {
             self.stats.events_received += 1;
             self.event(SessionEvent::EventReceived(b.event.0));
+            // An event whose first packet to arrive is its end (the others were lost)
+            // is played for the length that packet gives; an open one until its end.
+            let known = match self.events_in.active() {
+                Some(_) => None,
+                None => Some(u32::from(repr.duration)),
+            };
             self.regen = b
                 .event
                 .key()
                 .filter(|_| self.far_digits)
                 .and_then(|k| Digit::from_char(k).ok())
-                .map(|d| {
-                    let (lo, hi) = d.frequencies();
-                    let (a, b) = (dbm0_amplitude(-9.0), dbm0_amplitude(-7.0));
-                    (Oscillator::new(lo, a), Oscillator::new(hi, b))
-                });
+                .map(|d| Regen::new(d, known));
         }
     }
 
@@ -558,9 +561,9 @@ impl MediaSession {
             if tx.is_done() {
                 self.caller_id = None;
             }
-        } else if let Some((lo, hi)) = &mut self.regen {
-            for s in out.iter_mut() {
-                *s = to_i16(lo.next_sample() + hi.next_sample());
+        } else if let Some(r) = &mut self.regen {
+            if !r.fill(&mut out) {
+                self.regen = None;
             }
         } else if let Some(t) = &mut self.tone {
             t.fill(&mut out);

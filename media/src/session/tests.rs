@@ -273,6 +273,28 @@ fn a_far_event_whose_end_is_lost_ends_after_250_ms() {
 }
 
 #[test]
+fn a_far_event_known_only_by_its_end_is_played_for_its_length() {
+    let mut s = session(Some(A), true, 12);
+    let t0 = Instant::from_millis(1000);
+    // Only an end packet of digit 1 arrives (E bit set), duration 800 = 100 ms: the
+    // start and the updates were lost.
+    let mut pkt = vec![0x80, EPT, 0, 9, 0, 0, 0x10, 0, 0, 0, 0, 7];
+    pkt.extend_from_slice(&[1, 0x80 | 10]);
+    pkt.extend_from_slice(&800u16.to_be_bytes());
+    s.handle_datagram(t0, at(A), &pkt);
+    assert_eq!(s.poll_event(), Some(SessionEvent::EventReceived(1)));
+    assert_eq!(s.events_in.active(), None);
+    let mut loud = Vec::new();
+    for n in 1..30 {
+        s.handle_frame(t0 + 20_000 * n, &[0; FRAME_SAMPLES]);
+        loud.push(energy(&s.poll_playout().unwrap()) > 1e5);
+    }
+    // 100 ms of the digit (five frames), then nothing.
+    assert!(loud[..5].iter().all(|&l| l), "{loud:?}");
+    assert!(loud[5..].iter().all(|&l| !l), "{loud:?}");
+}
+
+#[test]
 fn rtcp_reports_carry_lsr_and_dlsr_of_the_far_sr() {
     let mut c = Call::new(0.0, 5_000, 13);
     c.run(1000, tone_1k());
