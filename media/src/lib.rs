@@ -14,5 +14,6 @@ pub mod session;
 // Telephony signals: DTMF, call-progress tones, caller ID.
 pub mod callerid;
 pub mod dtmf;
+pub mod echo;
 pub mod goertzel;
 pub mod tone;

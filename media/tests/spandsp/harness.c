@@ -10,6 +10,15 @@
  *                                   data, no checksum; clip-dtmf: the digit string as hex)
  *   harness dtmf-bench IN ROUNDS    time dtmf_rx over IN in 160-sample frames; prints
  *                                   "ns_per_frame <x>"
+ *   harness echo TAPS MODE FAR NEAR OUT
+ *                                   spandsp's echo_can of TAPS taps over the signal
+ *                                   played to the line (FAR) and the one captured from it
+ *                                   (NEAR); the cancelled signal into OUT. MODE is the
+ *                                   adaption_mode bit set in hex (0x01 adaptation only;
+ *                                   0x61 with its high-pass filters). Prints
+ *                                   "ns_per_frame <x>" (per 160 samples) on stderr: the
+ *                                   Debian build's echo_can writes debug lines to stdout,
+ *                                   which is sent to /dev/null.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -112,6 +121,24 @@ int main(int argc, char **argv)
         }
         n += 1600;
         write_raw(argv[4], buf, n);
+        return 0;
+    }
+    if (argc >= 7 && !strcmp(argv[1], "echo")) {
+        size_t nf, nn;
+        int16_t *far = read_raw(argv[4], &nf);
+        int16_t *near = read_raw(argv[5], &nn);
+        size_t n = nf < nn ? nf : nn;
+        int16_t *out = malloc(2 * n + 2);
+        if (!freopen("/dev/null", "w", stdout)) { perror("/dev/null"); exit(2); }
+        echo_can_state_t *ec = echo_can_init(atoi(argv[2]), (int) strtol(argv[3], NULL, 16));
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        for (size_t i = 0; i < n; i++) out[i] = echo_can_update(ec, far[i], near[i]);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double ns = (t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec);
+        fprintf(stderr, "ns_per_frame %.0f\n", ns / ((double) n / 160.0));
+        write_raw(argv[6], out, n);
+        echo_can_free(ec);
         return 0;
     }
     if (argc >= 4 && !strcmp(argv[1], "dtmf-bench")) {
