@@ -57,6 +57,7 @@ fn engine(peer: std::net::SocketAddr) -> Engine {
             jitter: tipring_media::jitter::JitterConfig::default(),
             caller_id: FskStandard::Bell202,
             far_digits: true,
+            echo: None,
         },
         0,
         Arc::new(Stats::default()),

@@ -41,6 +41,7 @@ fn config(remote: SocketAddr) -> BridgeConfig {
         },
         caller_id: FskStandard::Bell202,
         far_digits: true,
+        echo: None,
     }
 }
 

@@ -50,6 +50,7 @@ fn config(law: Law, pt: u8, remote: Option<SocketAddr>) -> BridgeConfig {
         jitter: tipring_media::jitter::JitterConfig::default(),
         caller_id: FskStandard::Bell202,
         far_digits: true,
+        echo: None,
     }
 }
 

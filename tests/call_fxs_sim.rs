@@ -137,6 +137,7 @@ fn phone_dials_out_in_band_then_takes_an_incoming_call_with_caller_id() {
             jitter: tipring_media::jitter::JitterConfig::default(),
             caller_id: FskStandard::Bell202,
             far_digits: true,
+            echo: None,
         },
     )
     .unwrap();

@@ -72,6 +72,7 @@ impl Engine {
                 },
                 jitter: cfg.jitter,
                 far_digits: cfg.far_digits,
+                echo: cfg.echo,
             },
             id,
         );
@@ -201,6 +202,7 @@ mod tests {
             jitter,
             caller_id: FskStandard::Bell202,
             far_digits: true,
+            echo: None,
         }
     }
 

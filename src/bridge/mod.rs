@@ -36,6 +36,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 use tipring_hal::audio::{AudioError, AudioPort, FRAME_SAMPLES};
 use tipring_media::callerid::FskStandard;
+use tipring_media::echo::EchoConfig;
 use tipring_media::g711::Law;
 use tipring_media::jitter::JitterConfig;
 use tipring_media::session::MTU;
@@ -73,6 +74,9 @@ pub struct BridgeConfig {
     /// they are only reported ([`Report::EventReceived`]) and the port's machine dials
     /// those its policy allows.
     pub far_digits: bool,
+    /// The line's echo canceller (the port's `echo_canceller`, `echo_tail_ms`,
+    /// `echo_nlp`); `None` when the port turns it off.
+    pub echo: Option<EchoConfig>,
 }
 
 /// What the media bridge needs to run a call: the codec, payload types, the far address.

@@ -4,6 +4,7 @@ mod answer;
 mod call;
 mod check_config;
 mod dtmf_detect;
+mod echo_cancel;
 mod parse;
 mod register;
 mod rtp;
@@ -36,6 +37,9 @@ pub enum Command {
     DtmfDetect(dtmf_detect::Args),
     /// Write a country's call-progress tone to a raw s16le 8 kHz file.
     Tone(tone::Args),
+    /// Cancel a line's echo in a recording (what was played and what was captured) and
+    /// print the ERLE reached.
+    EchoCancel(echo_cancel::Args),
     /// Validate a configuration file and print what would run.
     CheckConfig(check_config::Args),
     /// Answer SIP calls (diagnostic UAS): ring, answer with SDP, send RTP.
@@ -59,6 +63,7 @@ impl Command {
             Command::SimCard(args) => args.run(),
             Command::DtmfDetect(a) => a.run(),
             Command::Tone(a) => a.run(),
+            Command::EchoCancel(a) => a.run(),
             Command::CheckConfig(a) => a.run(),
             Command::Answer(a) => a.run(),
             Command::Call(a) => a.run(),

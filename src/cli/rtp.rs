@@ -73,6 +73,7 @@ pub(super) async fn send_rtp(
             remote: first,
             jitter: JitterConfig::default(),
             far_digits: false,
+            echo: None,
         },
         identity(seed, &clock),
     );

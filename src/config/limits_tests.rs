@@ -60,3 +60,25 @@ fn the_log_level_is_checked() {
         .collect();
     assert_eq!(fields, [("log.level", Some(7))]);
 }
+
+#[test]
+fn the_echo_canceller_is_on_by_default_and_its_tail_checked() {
+    let p = &load("").unwrap().config.ports[0];
+    let ec = p.echo().unwrap();
+    assert_eq!((ec.tail_ms, ec.nlp), (64, true));
+    let p = &load("echo_tail_ms = 128\necho_nlp = false\n")
+        .unwrap()
+        .config
+        .ports[0];
+    let ec = p.echo().unwrap();
+    assert_eq!((ec.tail_ms, ec.nlp), (128, false));
+    let p = &load("echo_canceller = false\n").unwrap().config.ports[0];
+    assert_eq!(p.echo(), None);
+    let e = load("echo_tail_ms = 500\n").unwrap_err();
+    let d = &e.diagnostics[0];
+    assert_eq!(
+        (d.field.as_str(), d.line),
+        ("ports[0].echo_tail_ms", Some(6))
+    );
+    assert!(d.message.contains("16..=128"), "{}", d.message);
+}

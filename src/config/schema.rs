@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use tipring_hal::model::PortKind;
+use tipring_media::echo::{EchoConfig, TAIL_MS_DEFAULT};
 
 /// The whole file.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -252,6 +253,26 @@ pub struct Port {
     /// FXO: an INVITE for the port's own `number` seizes the line without dialling.
     #[serde(default)]
     pub allow_direct_seize: Option<bool>,
+    /// The line echo canceller (G.168) on this port's calls; on when absent.
+    #[serde(default)]
+    pub echo_canceller: Option<bool>,
+    /// Its tail, ms (16..=128, default 64): the longest echo it cancels, audio device's
+    /// round trip included.
+    #[serde(default)]
+    pub echo_tail_ms: Option<u16>,
+    /// Its non-linear processor and comfort noise; on when absent.
+    #[serde(default)]
+    pub echo_nlp: Option<bool>,
+}
+
+impl Port {
+    /// The echo canceller this port's calls run, `None` when turned off.
+    pub fn echo(&self) -> Option<EchoConfig> {
+        self.echo_canceller.unwrap_or(true).then(|| EchoConfig {
+            tail_ms: self.echo_tail_ms.unwrap_or(TAIL_MS_DEFAULT),
+            nlp: self.echo_nlp.unwrap_or(true),
+        })
+    }
 }
 
 /// The numbers an FXO line takes when its port names no `dial_allow`: three-digit

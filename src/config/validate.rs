@@ -7,6 +7,7 @@ use super::locate::Locator;
 use super::schema::*;
 use super::trust::{PeerFilter, TrustedPeer};
 use tipring_hal::model::PortKind;
+use tipring_media::echo::{TAIL_MS_MAX, TAIL_MS_MIN};
 use tipring_media::tone::{CountryProfile, ToneSpec};
 
 mod limits;
@@ -305,6 +306,14 @@ fn ports(r: &mut Report<'_>, c: &Config, board: &BoardProfile) {
             r.err(
                 f("number"),
                 format!("\"{n}\" is not a number (digits, +, *, #)"),
+            );
+        }
+        if let Some(t) = p.echo_tail_ms
+            && !(TAIL_MS_MIN..=TAIL_MS_MAX).contains(&t)
+        {
+            r.err(
+                f("echo_tail_ms"),
+                format!("{t} is not in {TAIL_MS_MIN}..={TAIL_MS_MAX}"),
             );
         }
         match p.kind {

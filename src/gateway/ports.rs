@@ -19,6 +19,7 @@ use tipring_hal::audio::alsa::{AlsaConfig, AlsaPort};
 use tipring_hal::audio::sim::SimAudioPort;
 use tipring_hal::model::PortKind;
 use tipring_media::callerid::FskStandard;
+use tipring_media::echo::EchoConfig;
 use tipring_media::g711::Law;
 use tipring_media::jitter::JitterConfig;
 use tipring_media::tone::CountryProfile;
@@ -58,6 +59,8 @@ pub struct PortIo {
     bridge_id: u64,
     reports: ReportTx,
     media: MediaProfile,
+    /// The port's echo canceller.
+    echo: Option<EchoConfig>,
 }
 
 /// What every bridge of a gateway shares, from its configuration: the country's tones and
@@ -92,8 +95,14 @@ impl MediaProfile {
     }
 
     /// The configuration of a bridge towards `media` or on the line only; `far_digits` as
-    /// [`crate::port::Port::far_digits`].
-    pub fn bridge_config(&self, media: Option<MediaParams>, far_digits: bool) -> BridgeConfig {
+    /// [`crate::port::Port::far_digits`], `echo` the port's canceller
+    /// ([`crate::config::Port::echo`]).
+    pub fn bridge_config(
+        &self,
+        media: Option<MediaParams>,
+        far_digits: bool,
+        echo: Option<EchoConfig>,
+    ) -> BridgeConfig {
         BridgeConfig {
             law: media.map_or(self.law, |m| m.law),
             payload_type: media.map_or(
@@ -111,6 +120,7 @@ impl MediaProfile {
             jitter: self.jitter,
             caller_id: self.caller_id,
             far_digits,
+            echo,
         }
     }
 }
@@ -172,6 +182,7 @@ pub fn open(
                 bridge_id: 0,
                 reports: reports.clone(),
                 media: profile,
+                echo: p.echo(),
             },
         );
     }
@@ -232,7 +243,7 @@ impl PortIo {
                 )
             }
         };
-        let cfg = self.media.bridge_config(media, far_digits);
+        let cfg = self.media.bridge_config(media, far_digits, self.echo);
         let mut bridge = Bridge::start(port, self.socket.try_clone()?, cfg)?;
         self.bridge_id += 1;
         let (reports, tx, id) = (bridge.take_reports(), self.reports.clone(), self.bridge_id);
@@ -298,7 +309,7 @@ mod tests {
                     receive: true,
                 }),
             ] {
-                let j = p.media.bridge_config(media, true).jitter;
+                let j = p.media.bridge_config(media, true, None).jitter;
                 assert_eq!((j.min_delay_us, j.max_delay_us), (40_000, 160_000));
                 assert_eq!(j.frame_samples, 160);
             }

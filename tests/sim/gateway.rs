@@ -20,6 +20,7 @@ use tipring::port::{MediaCommand, Output};
 use tipring_hal::audio::Frame;
 use tipring_hal::model::{CmdResult, Event};
 use tipring_hal::sim::SimPort;
+use tipring_media::echo::EchoConfig;
 use tipring_media::instant::Instant as MediaInstant;
 use tipring_rng::SplitMix64;
 use tipring_sip::transaction::{Peer, Transport};
@@ -68,6 +69,8 @@ pub struct Line {
     pub party: Party,
     pub ear: Ear,
     pub rtp: SocketAddr,
+    /// The port's echo canceller.
+    pub echo: Option<EchoConfig>,
     media: Option<Media>,
     /// Frames in which the port talked (a call up).
     pub talking_frames: u32,
@@ -135,6 +138,7 @@ impl Gateway {
                     party,
                     ear,
                     rtp: addr,
+                    echo: p.echo(),
                     media: None,
                     talking_frames: 0,
                 },
@@ -341,7 +345,7 @@ impl Gateway {
         };
         match command {
             MediaCommand::Start(media) => {
-                let cfg = self.profile.bridge_config(media, far_digits);
+                let cfg = self.profile.bridge_config(media, far_digits, l.echo);
                 let id = Identity {
                     rtp_seed: self.rng.next_u64(),
                     rtcp_seed: self.rng.next_u64(),

@@ -32,6 +32,7 @@ pub use stats::SessionStats;
 
 use crate::callerid::FskTransmitter;
 use crate::dtmf::{Digit, DtmfDetector, DtmfDetectorConfig, DtmfEvent, DtmfGenerator, DtmfParams};
+use crate::echo::{EchoCanceller, EchoConfig, EchoStats};
 use crate::g711::Law;
 use crate::instant::Instant;
 use crate::jitter::{JitterBuffer, JitterConfig, Playout};
@@ -115,6 +116,9 @@ pub struct SessionConfig {
     /// Regenerate the far end's RFC 4733 digits as tones to the line (FXS). `false`
     /// (FXO): they are only reported ([`SessionEvent::EventReceived`]).
     pub far_digits: bool,
+    /// Cancel the line's echo of what is played in what is captured (G.168), before
+    /// the captured audio is examined for digits and sent. `None`: no canceller.
+    pub echo: Option<EchoConfig>,
 }
 
 /// What must not be predictable, drawn by the owner from a CSPRNG (RFC 3550 §5.1: the
@@ -178,6 +182,9 @@ pub struct MediaSession {
     outbox: Outbox,
     events: VecDeque<SessionEvent>,
     playback: Option<Frame>,
+    /// The line's echo canceller, and the frame last played (the echo's source).
+    echo: Option<Box<EchoCanceller>>,
+    played: Frame,
     pcm: Frame,
     payload: [u8; FRAME_SAMPLES],
 }
@@ -212,6 +219,12 @@ impl MediaSession {
             outbox: Outbox::new(),
             events: VecDeque::with_capacity(EVENT_QUEUE),
             playback: None,
+            // A tail outside the canceller's range was refused with the configuration.
+            echo: cfg
+                .echo
+                .and_then(|c| EchoCanceller::new(c).ok())
+                .map(Box::new),
+            played: [0; FRAME_SAMPLES],
             pcm: [0; FRAME_SAMPLES],
             payload: [0; FRAME_SAMPLES],
         }
@@ -220,6 +233,11 @@ impl MediaSession {
     /// The counters.
     pub fn stats(&self) -> &SessionStats {
         &self.stats
+    }
+
+    /// What the echo canceller has done, when there is one.
+    pub fn echo(&self) -> Option<EchoStats> {
+        self.echo.as_ref().map(|e| e.stats())
     }
 
     /// The jitter buffer's configuration in force (bounds raised to fit, see
@@ -456,8 +474,14 @@ impl MediaSession {
         }
     }
 
-    /// Capture → DTMF detection (digits go as RFC 4733 and are muted) → G.711 → RTP.
+    /// Capture → echo cancellation → DTMF detection (digits go as RFC 4733 and are
+    /// muted) → G.711 → RTP.
     fn transmit(&mut self, capture: &Frame) {
+        let mut cleaned = *capture;
+        if let Some(ec) = &mut self.echo {
+            ec.process(&self.played, &mut cleaned);
+        }
+        let capture = &cleaned;
         let ts = self.rtp.timestamp();
         let mut began = None;
         let mut ended = false;
@@ -575,6 +599,7 @@ impl MediaSession {
             }
         }
         self.stats.frames_played += 1;
+        self.played = out;
         self.playback = Some(out);
     }
 }

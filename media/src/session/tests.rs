@@ -39,6 +39,7 @@ fn session(peer: Option<&str>, far_digits: bool, seed: u64) -> MediaSession {
             remote: remote(peer.map(at)),
             jitter: JitterConfig::default(),
             far_digits,
+            echo: None,
         },
         identity(seed),
     )
@@ -462,4 +463,61 @@ fn a_minute_at_five_percent_loss_and_50_ms_jitter_keeps_audio_and_reports_flowin
     );
     let quiet = c.played_b[50..].iter().filter(|f| energy(f) < 1e4).count();
     assert!(quiet < 60, "{quiet} silent frames of 2950");
+}
+
+/// The far end's noise arrives as RTP; the line echoes what it is played (half of it, one
+/// frame late). Returns the power of the echo and of what went back out in the last second.
+fn line_echo(echo: Option<crate::echo::EchoConfig>) -> (f64, f64) {
+    let mut s = MediaSession::new(
+        SessionConfig {
+            remote: remote(Some(at(A))),
+            jitter: JitterConfig::default(),
+            far_digits: false,
+            echo,
+        },
+        identity(21),
+    );
+    let mut rng = SplitMix64::new(22);
+    let mut state = 0.0f64;
+    let mut last_played = [0i16; FRAME_SAMPLES];
+    let (mut echo_power, mut sent_power) = (0.0, 0.0);
+    for k in 0..250u16 {
+        let now = Instant::from_millis(u64::from(k) * 20);
+        let pcm: [i16; FRAME_SAMPLES] = core::array::from_fn(|_| {
+            state = 0.9 * state + (rng.next_f64() * 2.0 - 1.0);
+            (state * 1500.0) as i16
+        });
+        let mut pkt = vec![0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7];
+        pkt[2..4].copy_from_slice(&k.to_be_bytes());
+        pkt[4..8].copy_from_slice(&(u32::from(k) * 160).to_be_bytes());
+        let mut payload = [0u8; FRAME_SAMPLES];
+        Law::Ulaw.encode(&pcm, &mut payload);
+        pkt.extend_from_slice(&payload);
+        s.handle_datagram(now, at(A), &pkt);
+        let capture: Frame = core::array::from_fn(|i| last_played[i] / 2);
+        s.handle_frame(now, &capture);
+        last_played = s.poll_playout().unwrap();
+        while let Some((_, d)) = s.poll_transmit() {
+            if d.len() == 12 + FRAME_SAMPLES && k >= 200 {
+                let mut out = [0i16; FRAME_SAMPLES];
+                Law::Ulaw.decode(&d[12..], &mut out);
+                sent_power += energy(&out);
+                echo_power += energy(&capture);
+            }
+        }
+    }
+    (echo_power, sent_power)
+}
+
+#[test]
+fn the_lines_echo_is_cancelled_before_it_is_sent() {
+    let (echo, sent) = line_echo(None);
+    assert!(sent > echo / 2.0, "without a canceller the echo goes out");
+    let cfg = crate::echo::EchoConfig {
+        tail_ms: 64,
+        nlp: false,
+    };
+    let (echo, sent) = line_echo(Some(cfg));
+    let erle = 10.0 * (echo / sent.max(1.0)).log10();
+    assert!(erle > 25.0, "echo cancelled by only {erle:.1} dB");
 }
