@@ -16,4 +16,5 @@ pub mod callerid;
 pub mod dtmf;
 pub mod echo;
 pub mod goertzel;
+pub mod modem;
 pub mod tone;

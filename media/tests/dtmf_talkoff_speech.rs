@@ -4,8 +4,9 @@
 //! A-law. Reports false detections per hour of speech. Skips (loudly) when espeak-ng or
 //! sox is missing; CI installs both (`apt-get install -y espeak-ng sox`).
 
+mod common;
+
 use std::path::Path;
-use std::process::Command;
 use tipring_media::dtmf::{DtmfDetector, DtmfEvent};
 use tipring_media::g711::Law;
 
@@ -37,59 +38,12 @@ const VOICES: &[(&str, u32, u32)] = &[
     ("nl+f5", 180, 75),
 ];
 
-fn have(tool: &str) -> bool {
-    Command::new(tool)
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false)
-}
-
 fn synthesise(dir: &Path) -> Vec<i16> {
     let mut pcm = Vec::new();
     for (i, (voice, wpm, pitch)) in VOICES.iter().enumerate() {
-        let wav = dir.join(format!("v{i}.wav"));
-        let raw = dir.join(format!("v{i}.raw"));
-        let st = Command::new("espeak-ng")
-            .args([
-                "-v",
-                voice,
-                "-s",
-                &wpm.to_string(),
-                "-p",
-                &pitch.to_string(),
-                "-w",
-            ])
-            .arg(&wav)
-            .arg(TEXT)
-            .status()
-            .expect("run espeak-ng");
-        assert!(st.success(), "espeak-ng failed for voice {voice}");
-        let st = Command::new("sox")
-            .arg(&wav)
-            .args([
-                "-r",
-                "8000",
-                "-c",
-                "1",
-                "-b",
-                "16",
-                "-e",
-                "signed-integer",
-                "-t",
-                "raw",
-            ])
-            .arg(&raw)
-            .args(["gain", "-n", "-1"])
-            .status()
-            .expect("run sox");
-        assert!(st.success(), "sox failed");
-        let bytes = std::fs::read(&raw).unwrap();
-        pcm.extend(
-            bytes
-                .chunks_exact(2)
-                .map(|b| i16::from_le_bytes([b[0], b[1]])),
-        );
+        let (wpm, pitch) = (wpm.to_string(), pitch.to_string());
+        let args = ["-v", voice, "-s", &wpm, "-p", &pitch];
+        pcm.extend(common::espeak(dir, &format!("v{i}"), &args, TEXT, -1));
     }
     pcm
 }
@@ -109,7 +63,7 @@ fn false_digits(pcm: &[i16]) -> Vec<(char, f64)> {
 
 #[test]
 fn talk_off_on_espeak_speech() {
-    if !have("espeak-ng") || !have("sox") {
+    if !common::have("espeak-ng") || !common::have("sox") {
         eprintln!(
             "\n\n*** SKIPPED dtmf talk-off on speech: espeak-ng and/or sox not installed. ***\n\
              *** Install with: apt-get install -y --no-install-recommends espeak-ng sox ***\n\n"

@@ -5,6 +5,7 @@
 //! under double talk, and a changed path learnt again (20 dB) within 4 s of far speech.
 //! Needs libspandsp-dev, espeak-ng and sox (CI installs them).
 
+mod common;
 mod g168;
 
 use g168::{HEADER, Run};
@@ -33,7 +34,7 @@ fn g168_paths_against_spandsp() {
     std::fs::create_dir_all(&dir).unwrap();
     let far = g168::speech(&dir, "en+m3", g168::FAR_TEXT);
     let near = g168::speech(&dir, "en-us+f3", g168::NEAR_TEXT);
-    let harness = g168::spandsp_harness(&dir);
+    let harness = common::spandsp_harness(&dir);
     println!(
         "\nERL {} dB, bulk delay {} ms, tail {TAIL_MS} ms\n{HEADER}",
         g168::ERL_DB,

@@ -3,6 +3,8 @@
 //! DTMF and caller ID. spandsp is only used by this test, through a small C harness
 //! (tests/spandsp/harness.c) compiled here with `cc` and `pkg-config spandsp`.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -17,36 +19,7 @@ use tipring_media::g711::Law;
 
 fn harness() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let flags = Command::new("pkg-config")
-            .args(["--cflags", "--libs", "spandsp"])
-            .output();
-        let flags = match flags {
-            Ok(o) if o.status.success() => String::from_utf8(o.stdout).unwrap(),
-            _ => panic!(
-                "spandsp not found by pkg-config: the cross-check needs it. Install it with \
-                 `apt-get install -y --no-install-recommends libspandsp-dev pkg-config` \
-                 (plus a C compiler, `cc`)."
-            ),
-        };
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/spandsp/harness.c");
-        let bin = Path::new(env!("CARGO_TARGET_TMPDIR")).join("spandsp_harness");
-        let out = Command::new("cc")
-            .arg("-O2")
-            .arg("-o")
-            .arg(&bin)
-            .arg(&src)
-            .args(flags.split_whitespace())
-            .output()
-            .expect("`cc` not found: install a C compiler (build-essential) for the spandsp cross-check");
-        assert!(
-            out.status.success(),
-            "compiling {} failed:\n{}",
-            src.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        bin
-    })
+    BIN.get_or_init(|| common::spandsp_harness(Path::new(env!("CARGO_TARGET_TMPDIR"))))
 }
 
 fn run(args: &[&str]) -> String {

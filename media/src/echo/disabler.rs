@@ -9,12 +9,11 @@
 //! The disabler releases when the signal in both directions has stayed below
 //! [`RELEASE_DBM0`] for [`RELEASE_MS`] (the end of the data session: G.164 §5.4.2).
 //!
-//! The tone is measured on each 10 ms block with a single DFT bin: at 8 kHz an 80-sample
-//! block holds exactly 21 periods of 2100 Hz, so the bin's phase stands still from block
-//! to block for a steady tone and jumps by π at a reversal.
+//! The tone is measured on each 10 ms block with one DFT bin ([`crate::modem::block`]).
 
 use super::filter::BLOCK;
-use crate::tone::oscillator::{SAMPLE_RATE, dbm0_amplitude};
+use crate::modem::block::{BLOCK_MS, Bin, Measure};
+use crate::tone::oscillator::dbm0_amplitude;
 
 /// The tone must be held this long before the disabler acts (G.164: 300 ± 100 ms).
 pub const HOLD_MS: u32 = 300;
@@ -22,14 +21,12 @@ pub const HOLD_MS: u32 = 300;
 pub const RELEASE_MS: u32 = 250;
 /// Below this level a direction counts as silent for the release.
 pub const RELEASE_DBM0: f32 = -36.0;
-/// The tone's frequency and the tolerance of a block's energy ratio.
+/// The tone's frequency.
 const TONE_HZ: f32 = 2100.0;
 /// The weakest tone that is acted on (G.164: detect at −31 dBm0 and above).
 const DETECT_DBM0: f32 = -31.0;
 /// Share of a block's energy that must lie in the 2100 Hz bin (≈ −1 dB).
 const PURITY: f32 = 0.8;
-/// Milliseconds per block.
-const BLOCK_MS: u32 = (BLOCK as u32 * 1000) / SAMPLE_RATE;
 
 /// What the canceller may do now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,41 +44,24 @@ pub enum Disabled {
 struct Watch {
     /// Milliseconds the tone has been present without a break.
     held_ms: u32,
-    /// The bin's phasor of the previous two blocks (a reversal may straddle one).
-    last: [Option<(f32, f32)>; 2],
+    /// The previous two blocks' measures (a reversal may straddle one).
+    last: [Option<Measure>; 2],
     reversed: bool,
 }
 
 impl Watch {
-    /// One block: whether the tone is present, and whether it reversed its phase.
-    fn block(&mut self, x: &[f32; BLOCK], basis: &[(f32, f32); BLOCK]) -> (bool, bool) {
-        let (mut re, mut im, mut energy) = (0f32, 0f32, 0f32);
-        for (v, (c, s)) in x.iter().zip(basis) {
-            re += v * c;
-            im -= v * s;
-            energy += v * v;
-        }
-        // A sine of amplitude A over the block: |bin|² = (A·N/2)², energy = A²·N/2.
-        let bin = re * re + im * im;
-        let n = BLOCK as f32;
-        let amplitude = dbm0_amplitude(DETECT_DBM0);
-        let present = energy >= amplitude * amplitude * n / 2.0 && bin * 2.0 / n >= PURITY * energy;
-        if !present {
+    /// One block: whether the tone is present, and whether it has reversed its phase.
+    fn block(&mut self, x: &[f32; BLOCK], bin: &Bin) -> (bool, bool) {
+        let m = bin.measure(x);
+        if !m.is_tone(DETECT_DBM0, PURITY) {
             *self = Watch::default();
             return (false, false);
         }
         self.held_ms += BLOCK_MS;
-        let now = (re, im);
-        let reversed = self.last.iter().flatten().any(|&(pr, pi)| {
-            // cos of the phase change: near −1 at a reversal (within ±25°).
-            let dot = pr * now.0 + pi * now.1;
-            let norm = ((pr * pr + pi * pi) * (now.0 * now.0 + now.1 * now.1)).sqrt();
-            norm > 0.0 && dot / norm < -0.9
-        });
-        self.last = [Some(now), self.last[0]];
-        if reversed {
+        if self.last.iter().flatten().any(|b| m.reversed_from(b)) {
             self.reversed = true;
         }
+        self.last = [Some(m), self.last[0]];
         (true, self.reversed)
     }
 }
@@ -89,7 +69,7 @@ impl Watch {
 /// The G.164/G.165 tone disabler of one canceller, watching both directions.
 #[derive(Debug, Clone)]
 pub struct ToneDisabler {
-    basis: [(f32, f32); BLOCK],
+    bin: Bin,
     far: Watch,
     near: Watch,
     state: Disabled,
@@ -104,13 +84,8 @@ impl Default for ToneDisabler {
 
 impl ToneDisabler {
     pub fn new() -> ToneDisabler {
-        let mut basis = [(0.0, 0.0); BLOCK];
-        for (n, b) in basis.iter_mut().enumerate() {
-            let w = core::f32::consts::TAU * TONE_HZ * n as f32 / SAMPLE_RATE as f32;
-            *b = (w.cos(), w.sin());
-        }
         ToneDisabler {
-            basis,
+            bin: Bin::new(TONE_HZ),
             far: Watch::default(),
             near: Watch::default(),
             state: Disabled::No,
@@ -126,7 +101,7 @@ impl ToneDisabler {
     /// One block of each direction; returns the state for this block.
     pub fn block(&mut self, far: &[f32; BLOCK], near: &[f32; BLOCK]) -> Disabled {
         for (watch, x) in [(&mut self.far, far), (&mut self.near, near)] {
-            let (present, reversed) = watch.block(x, &self.basis);
+            let (present, reversed) = watch.block(x, &self.bin);
             if present && watch.held_ms >= HOLD_MS {
                 let now = if reversed {
                     Disabled::Canceller

@@ -14,7 +14,8 @@
 
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
+use crate::common;
+use std::path::Path;
 use std::process::Command;
 
 /// Sample rate.
@@ -66,53 +67,9 @@ pub fn models() -> Result<Vec<Model>, String> {
     Ok(out)
 }
 
-fn have(tool: &str) -> bool {
-    Command::new(tool)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 /// `text` spoken by espeak-ng's `voice` at 8 kHz, peaks at -6 dBFS.
 pub fn speech(dir: &Path, voice: &str, text: &str) -> Vec<i16> {
-    assert!(
-        have("espeak-ng") && have("sox"),
-        "the echo measurements need espeak-ng and sox: \
-         apt-get install -y --no-install-recommends espeak-ng sox"
-    );
-    let wav = dir.join(format!("{voice}.wav"));
-    let raw = dir.join(format!("{voice}.raw"));
-    let st = Command::new("espeak-ng")
-        .args(["-v", voice, "-s", "150", "-w"])
-        .arg(&wav)
-        .arg(text)
-        .status()
-        .expect("run espeak-ng");
-    assert!(st.success(), "espeak-ng failed");
-    let st = Command::new("sox")
-        .arg(&wav)
-        .args([
-            "-r",
-            "8000",
-            "-c",
-            "1",
-            "-b",
-            "16",
-            "-e",
-            "signed-integer",
-            "-t",
-            "raw",
-        ])
-        .arg(&raw)
-        .args(["gain", "-n", "-6"])
-        .status()
-        .expect("run sox");
-    assert!(st.success(), "sox failed");
-    std::fs::read(&raw)
-        .unwrap()
-        .chunks_exact(2)
-        .map(|b| i16::from_le_bytes([b[0], b[1]]))
-        .collect()
+    common::espeak(dir, voice, &["-v", voice, "-s", "150"], text, -6)
 }
 
 /// `pcm` repeated to `seconds`.
@@ -280,38 +237,6 @@ impl Figures {
 /// The table's header.
 pub const HEADER: &str = "| path (then) | canceller | to 20 dB | to 30 dB | steady ERLE dB | ERLE in double talk dB | after double talk dB | path change to 20 dB |\n|---|---|---|---|---|---|---|---|";
 
-/// The spandsp harness (tests/spandsp/harness.c) compiled into `dir`.
-pub fn spandsp_harness(dir: &Path) -> PathBuf {
-    let flags = Command::new("pkg-config")
-        .args(["--cflags", "--libs", "spandsp"])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .expect("spandsp not found by pkg-config: apt-get install -y libspandsp-dev pkg-config");
-    let flags = String::from_utf8(flags.stdout).unwrap();
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/spandsp/harness.c");
-    let bin = dir.join("spandsp_harness");
-    let out = Command::new("cc")
-        .arg("-O2")
-        .arg("-o")
-        .arg(&bin)
-        .arg(&src)
-        .args(flags.split_whitespace())
-        .output()
-        .expect("`cc` not found: install build-essential");
-    assert!(
-        out.status.success(),
-        "compiling the harness failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    bin
-}
-
-fn write(path: &Path, pcm: &[i16]) {
-    let bytes: Vec<u8> = pcm.iter().flat_map(|s| s.to_le_bytes()).collect();
-    std::fs::write(path, bytes).unwrap();
-}
-
 /// spandsp's adaption modes: adaptation only, and with its high-pass filters.
 pub const SPANDSP_ADAPT: &str = "0x01";
 pub const SPANDSP_ADAPT_HPF: &str = "0x61";
@@ -324,8 +249,8 @@ pub fn spandsp(harness: &Path, dir: &Path, taps: usize, mode: &str, run: &Run) -
         dir.join("near.raw"),
         dir.join("out.raw"),
     );
-    write(&far, &run.far);
-    write(&near, &run.near);
+    common::write_raw(&far, &run.far);
+    common::write_raw(&near, &run.near);
     let o = Command::new(harness)
         .arg("echo")
         .arg(taps.to_string())
@@ -340,12 +265,7 @@ pub fn spandsp(harness: &Path, dir: &Path, taps: usize, mode: &str, run: &Run) -
         .lines()
         .find_map(|l| l.strip_prefix("ns_per_frame ")?.trim().parse().ok())
         .unwrap_or(f64::NAN);
-    let pcm = std::fs::read(&out)
-        .unwrap()
-        .chunks_exact(2)
-        .map(|b| i16::from_le_bytes([b[0], b[1]]))
-        .collect();
-    (pcm, ns)
+    (common::read_raw(&out), ns)
 }
 
 /// The far talker's text (about 20 s) and the near talker's.

@@ -19,6 +19,11 @@
  *                                   "ns_per_frame <x>" (per 160 samples) on stderr: the
  *                                   Debian build's echo_can writes debug lines to stdout,
  *                                   which is sent to /dev/null.
+ *   harness modem-tx KIND MS OUT    MS milliseconds of spandsp's modem connect tone or
+ *                                   V.21 signal into OUT; KIND: cng | ans | ans-pr |
+ *                                   ansam | ansam-pr (modem_connect_tones_tx) or
+ *                                   v21-flags (V.21 channel 2 FSK sending HDLC flags 0x7E,
+ *                                   fsk_tx)
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -68,6 +73,14 @@ static void digits_cb(void *user, const char *d, int len)
 {
     (void) user;
     fwrite(d, 1, len, stdout);
+}
+
+/* HDLC flags, 0x7E, least significant bit first. */
+static int flag_bit(void *user)
+{
+    static int i;
+    (void) user;
+    return (0x7E >> (i++ & 7)) & 1;
 }
 
 int main(int argc, char **argv)
@@ -139,6 +152,25 @@ int main(int argc, char **argv)
         fprintf(stderr, "ns_per_frame %.0f\n", ns / ((double) n / 160.0));
         write_raw(argv[6], out, n);
         echo_can_free(ec);
+        return 0;
+    }
+    if (argc >= 5 && !strcmp(argv[1], "modem-tx")) {
+        size_t n = (size_t) atoi(argv[3]) * 8;
+        int16_t *buf = calloc(n + 1, sizeof(int16_t));
+        if (!strcmp(argv[2], "v21-flags")) {
+            fsk_tx_state_t *tx = fsk_tx_init(NULL, &preset_fsk_specs[FSK_V21CH2], flag_bit, NULL);
+            fsk_tx(tx, buf, (int) n);
+        } else {
+            int kind = !strcmp(argv[2], "cng") ? MODEM_CONNECT_TONES_FAX_CNG
+                     : !strcmp(argv[2], "ans") ? MODEM_CONNECT_TONES_ANS
+                     : !strcmp(argv[2], "ans-pr") ? MODEM_CONNECT_TONES_ANS_PR
+                     : !strcmp(argv[2], "ansam") ? MODEM_CONNECT_TONES_ANSAM
+                     : !strcmp(argv[2], "ansam-pr") ? MODEM_CONNECT_TONES_ANSAM_PR : -1;
+            if (kind < 0) { fprintf(stderr, "unknown tone %s\n", argv[2]); exit(2); }
+            modem_connect_tones_tx_state_t *tx = modem_connect_tones_tx_init(NULL, kind);
+            modem_connect_tones_tx(tx, buf, (int) n);
+        }
+        write_raw(argv[4], buf, n);
         return 0;
     }
     if (argc >= 4 && !strcmp(argv[1], "dtmf-bench")) {

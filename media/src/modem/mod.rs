@@ -1,0 +1,166 @@
+//! Fax and modem signals in a line's audio, so a call carrying data can be told from
+//! speech (and the echo canceller, concealment and adaptive jitter buffer, which would
+//! corrupt it, stepped aside):
+//!
+//! - CNG, the fax calling tone: 1100 Hz (T.30 § 5.2);
+//! - the answer tone at 2100 Hz: CED of a fax (T.30), ANS of a modem (V.25), ANSam
+//!   amplitude-modulated at 15 Hz (V.8), and the phase reversals every 450 ms of /ANS and
+//!   /ANSam;
+//! - the T.30 preamble: HDLC flags in V.21 channel 2 FSK.
+//!
+//! [`ModemToneDetector`] takes audio in frames of any size and reports each signal's
+//! start and end (in samples), like the DTMF detector. No allocation.
+
+pub mod block;
+pub mod v21;
+pub mod watch;
+
+use block::BLOCK;
+use v21::{Preamble, V21Flags};
+use watch::{Change, Watch};
+
+/// A fax or modem signal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModemTone {
+    /// 1100 Hz: a fax machine calling.
+    Cng,
+    /// 2100 Hz: a fax or modem answering (CED / ANS).
+    Ans,
+    /// 2100 Hz amplitude-modulated at 15 Hz: a V.8 modem answering (ANSam).
+    AnsAm,
+    /// HDLC flags in V.21 channel 2: T.30 fax control.
+    V21Preamble,
+}
+
+impl ModemTone {
+    /// A short name, as `tipring detect` prints it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ModemTone::Cng => "CNG",
+            ModemTone::Ans => "CED/ANS",
+            ModemTone::AnsAm => "ANSam",
+            ModemTone::V21Preamble => "V.21 flags",
+        }
+    }
+}
+
+/// What the detector reports; times are sample indices from the first sample fed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModemEvent {
+    /// `tone` began at `at` (reported once it has been held long enough to be sure).
+    Start { tone: ModemTone, at: u64 },
+    /// `tone`, begun at `start`, lasted `duration` samples.
+    End {
+        tone: ModemTone,
+        start: u64,
+        duration: u64,
+    },
+    /// The answer tone's phase reversed (/ANS, /ANSam; G.165's echo-canceller disabler).
+    PhaseReversal { at: u64 },
+}
+
+/// The fax and modem signal detector of one direction of a line.
+#[derive(Debug, Clone)]
+pub struct ModemToneDetector {
+    cng: Watch,
+    answer: Watch,
+    /// What the answer tone was reported as.
+    answer_kind: ModemTone,
+    v21: V21Flags,
+    block: [f32; BLOCK],
+    fill: usize,
+    /// Samples fed.
+    n: u64,
+}
+
+impl Default for ModemToneDetector {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ModemToneDetector {
+    pub fn new() -> ModemToneDetector {
+        ModemToneDetector {
+            cng: Watch::new(1100.0),
+            answer: Watch::new(2100.0),
+            answer_kind: ModemTone::Ans,
+            v21: V21Flags::new(),
+            block: [0.0; BLOCK],
+            fill: 0,
+            n: 0,
+        }
+    }
+
+    /// Whether any of the signals is on now.
+    pub fn data(&self) -> bool {
+        self.cng.is_on() || self.answer.is_on() || self.v21.is_on()
+    }
+
+    /// Feeds samples; calls `on_event` for each event, in order.
+    pub fn process(&mut self, samples: &[i16], mut on_event: impl FnMut(ModemEvent)) {
+        for &s in samples {
+            let x = f32::from(s);
+            self.n += 1;
+            let n = self.n;
+            self.v21.sample(x, &mut |p| {
+                on_event(match p {
+                    Preamble::Began { at } => ModemEvent::Start {
+                        tone: ModemTone::V21Preamble,
+                        at,
+                    },
+                    Preamble::Ended { at, end } => ModemEvent::End {
+                        tone: ModemTone::V21Preamble,
+                        start: at,
+                        duration: end.saturating_sub(at).min(n),
+                    },
+                })
+            });
+            self.block[self.fill] = x;
+            self.fill += 1;
+            if self.fill == BLOCK {
+                self.fill = 0;
+                self.blocks(&mut on_event);
+            }
+        }
+    }
+
+    /// The block just filled, through the CNG and answer-tone watches.
+    fn blocks(&mut self, on_event: &mut impl FnMut(ModemEvent)) {
+        let end = self.n;
+        let ms = |held_ms: u32| u64::from(held_ms) * 8;
+        self.cng.block(&self.block, &mut |c| match c {
+            Change::Began { held_ms, .. } => on_event(ModemEvent::Start {
+                tone: ModemTone::Cng,
+                at: end.saturating_sub(ms(held_ms)),
+            }),
+            Change::Ended { held_ms } => on_event(ModemEvent::End {
+                tone: ModemTone::Cng,
+                start: end.saturating_sub(ms(held_ms) + ms(30)),
+                duration: ms(held_ms),
+            }),
+            Change::Reversed => {}
+        });
+        let kind = &mut self.answer_kind;
+        self.answer.block(&self.block, &mut |c| match c {
+            Change::Began { held_ms, am } => {
+                *kind = if am { ModemTone::AnsAm } else { ModemTone::Ans };
+                on_event(ModemEvent::Start {
+                    tone: *kind,
+                    at: end.saturating_sub(ms(held_ms)),
+                });
+            }
+            Change::Ended { held_ms } => on_event(ModemEvent::End {
+                tone: *kind,
+                start: end.saturating_sub(ms(held_ms) + ms(30)),
+                duration: ms(held_ms),
+            }),
+            Change::Reversed => on_event(ModemEvent::PhaseReversal {
+                at: end.saturating_sub(BLOCK as u64),
+            }),
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests;
