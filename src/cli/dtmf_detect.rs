@@ -1,22 +1,11 @@
 //! `tipring dtmf-detect`: DTMF digits in a raw 8 kHz mono recording, one line per digit
 //! with its start time and duration.
 
-use clap::{Args as ClapArgs, ValueEnum};
+use super::audio_file::{Format, load};
+use clap::Args as ClapArgs;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use tipring_media::dtmf::{DtmfDetector, DtmfEvent};
-use tipring_media::g711::Law;
-
-/// Sample encoding of the input file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// Signed 16-bit little-endian linear.
-    S16,
-    /// G.711 µ-law, one byte per sample.
-    Ulaw,
-    /// G.711 A-law, one byte per sample.
-    Alaw,
-}
 
 #[derive(Debug, ClapArgs)]
 pub struct Args {
@@ -29,37 +18,11 @@ pub struct Args {
 
 impl Args {
     pub fn run(self) -> ExitCode {
-        let bytes = match std::fs::read(&self.file) {
-            Ok(b) => b,
+        let pcm = match load(&self.file, self.format) {
+            Ok(p) => p,
             Err(e) => {
-                eprintln!("dtmf-detect: cannot read {}: {e}", self.file.display());
+                eprintln!("dtmf-detect: {e}");
                 return ExitCode::FAILURE;
-            }
-        };
-        let pcm: Vec<i16> = match self.format {
-            Format::S16 => {
-                if bytes.len() % 2 != 0 {
-                    eprintln!(
-                        "dtmf-detect: {} has an odd length ({} bytes) for s16 samples",
-                        self.file.display(),
-                        bytes.len()
-                    );
-                    return ExitCode::FAILURE;
-                }
-                bytes
-                    .chunks_exact(2)
-                    .map(|b| i16::from_le_bytes([b[0], b[1]]))
-                    .collect()
-            }
-            Format::Ulaw | Format::Alaw => {
-                let law = if self.format == Format::Ulaw {
-                    Law::Ulaw
-                } else {
-                    Law::Alaw
-                };
-                let mut out = vec![0i16; bytes.len()];
-                law.decode(&bytes, &mut out);
-                out
             }
         };
         let mut det = DtmfDetector::default();

@@ -1,8 +1,10 @@
 //! Command-line interface. One module per subcommand; this file only lists them.
 
 mod answer;
+mod audio_file;
 mod call;
 mod check_config;
+mod detect;
 mod dtmf_detect;
 mod echo_cancel;
 mod parse;
@@ -35,6 +37,8 @@ pub enum Command {
     SimCard(sim_card::SimCardArgs),
     /// Detect DTMF digits in a raw 8 kHz mono recording.
     DtmfDetect(dtmf_detect::Args),
+    /// Every signal in a raw 8 kHz mono recording: DTMF, fax/modem tones, call progress.
+    Detect(detect::Args),
     /// Write a country's call-progress tone to a raw s16le 8 kHz file.
     Tone(tone::Args),
     /// Cancel a line's echo in a recording (what was played and what was captured) and
@@ -62,6 +66,7 @@ impl Command {
             Command::Parse(args) => parse::run(args),
             Command::SimCard(args) => args.run(),
             Command::DtmfDetect(a) => a.run(),
+            Command::Detect(a) => a.run(),
             Command::Tone(a) => a.run(),
             Command::EchoCancel(a) => a.run(),
             Command::CheckConfig(a) => a.run(),

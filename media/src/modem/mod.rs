@@ -125,6 +125,33 @@ impl ModemToneDetector {
         }
     }
 
+    /// Ends what is going on at the end of the input, reporting its end.
+    pub fn finish(&mut self, mut on_event: impl FnMut(ModemEvent)) {
+        let end = self.n;
+        self.v21.finish(&mut |p| {
+            if let Preamble::Ended { at, end } = p {
+                on_event(ModemEvent::End {
+                    tone: ModemTone::V21Preamble,
+                    start: at,
+                    duration: end - at,
+                });
+            }
+        });
+        for (watch, tone) in [
+            (&mut self.cng, ModemTone::Cng),
+            (&mut self.answer, self.answer_kind),
+        ] {
+            if let Some(held_ms) = watch.finish() {
+                let duration = u64::from(held_ms) * 8;
+                on_event(ModemEvent::End {
+                    tone,
+                    start: end.saturating_sub(duration),
+                    duration,
+                });
+            }
+        }
+    }
+
     /// The block just filled, through the CNG and answer-tone watches.
     fn blocks(&mut self, on_event: &mut impl FnMut(ModemEvent)) {
         let end = self.n;

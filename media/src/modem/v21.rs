@@ -131,6 +131,11 @@ impl V21Flags {
         self.on
     }
 
+    /// Ends a preamble going on (the input ended).
+    pub fn finish(&mut self, out: &mut impl FnMut(Preamble)) {
+        self.lose(out);
+    }
+
     fn lose(&mut self, out: &mut impl FnMut(Preamble)) {
         if self.on {
             let end = self.n;

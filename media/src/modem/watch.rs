@@ -75,6 +75,16 @@ impl Watch {
         self.began
     }
 
+    /// Ends the tone if it is on (the input ended): how long it was held.
+    pub fn finish(&mut self) -> Option<u32> {
+        let held = self.began.then_some(self.held_ms);
+        self.held_ms = 0;
+        self.gap = 0;
+        self.began = false;
+        self.last = [None; 2];
+        held
+    }
+
     /// The depth of the 15 Hz amplitude modulation over the last [`AM_BLOCKS`] blocks.
     fn am_depth(&self) -> f32 {
         let mean = self.amplitudes.iter().sum::<f32>() / AM_BLOCKS as f32;
