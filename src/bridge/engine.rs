@@ -177,6 +177,7 @@ impl Engine {
             self.report(match e {
                 SessionEvent::InbandDigit(d) => Report::InbandDigit(d.as_char()),
                 SessionEvent::EventReceived(code) => Report::EventReceived(code),
+                SessionEvent::VoiceBandData(tone) => Report::VoiceBandData(tone),
             });
         }
         self.stats.publish(self.session.stats());

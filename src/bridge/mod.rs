@@ -39,6 +39,7 @@ use tipring_media::callerid::FskStandard;
 use tipring_media::echo::EchoConfig;
 use tipring_media::g711::Law;
 use tipring_media::jitter::JitterConfig;
+use tipring_media::modem::ModemTone;
 use tipring_media::session::MTU;
 use tipring_media::tone::CountryProfile;
 
@@ -143,6 +144,9 @@ pub enum Report {
     CallerId(CallerInfo),
     /// The audio port failed; the bridge stopped.
     AudioFailed,
+    /// A fax or modem signal was heard: the call's media is in voice-band data mode
+    /// ([`tipring_media::session::MediaSession::data`]).
+    VoiceBandData(ModemTone),
 }
 
 /// How long the socket thread blocks in one read before it looks whether the bridge

@@ -392,8 +392,9 @@ impl Port {
     }
 }
 
-/// The machine's input for a bridge report (none for a character that is no digit, or
-/// the audio having failed, which only the port notes).
+/// The machine's input for a bridge report (none for a character that is no digit, the
+/// audio having failed, which only the port notes, or voice-band data, which the media
+/// path handles itself and the log records).
 fn report_input(report: Report) -> Option<call::Input> {
     Some(match report {
         Report::InbandDigit(c) => call::Input::InbandDigit(Digit::from_char(c)?),
@@ -401,7 +402,7 @@ fn report_input(report: Report) -> Option<call::Input> {
         Report::LineActivity => call::Input::Audio(LineAudio::Activity),
         Report::CallerId(c) => call::Input::CallerId(c),
         Report::EventReceived(code) => call::Input::FarEvent(code),
-        Report::AudioFailed => return None,
+        Report::AudioFailed | Report::VoiceBandData(_) => return None,
     })
 }
 

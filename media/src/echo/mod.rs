@@ -161,6 +161,11 @@ impl EchoCanceller {
         self.config
     }
 
+    /// Turns the non-linear processor on or off (off for voice-band data).
+    pub fn set_nlp(&mut self, on: bool) {
+        self.config.nlp = on;
+    }
+
     /// What it has done so far.
     pub fn stats(&self) -> EchoStats {
         EchoStats {

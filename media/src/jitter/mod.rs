@@ -145,6 +145,8 @@ pub struct JitterBuffer {
     transit_pos: usize,
     min_transit: i64,
     target: i64,
+    /// The target no longer follows the jitter ([`JitterBuffer::fix_delay`]).
+    fixed: bool,
     stats: JitterStats,
 }
 
@@ -170,6 +172,7 @@ impl JitterBuffer {
             transit_pos: 0,
             min_transit: 0,
             target: cfg.min_delay_us as i64,
+            fixed: false,
             stats: JitterStats::default(),
             cfg,
         }
@@ -305,6 +308,19 @@ impl JitterBuffer {
         };
     }
 
+    /// Holds the target delay where it is now for the rest of the stream: voice-band
+    /// data (fax, modems) wants a fixed delay, not one that adapts (ITU-T V.152 § 6); it
+    /// is not moved at once either, which would insert or drop a frame of the data. Clock
+    /// drift is still absorbed by whole frames.
+    pub fn fix_delay(&mut self) {
+        self.fixed = true;
+    }
+
+    /// Whether [`JitterBuffer::fix_delay`] fixed the delay.
+    pub fn is_fixed(&self) -> bool {
+        self.fixed
+    }
+
     /// Records a transit sample and updates the minimum transit and the target delay.
     fn observe_transit(&mut self, ext: i64, arrival: Instant) {
         let transit = arrival.as_micros() as i64 - self.media_us(ext);
@@ -318,6 +334,9 @@ impl JitterBuffer {
             hi = hi.max(t);
         }
         self.min_transit = lo;
+        if self.fixed {
+            return;
+        }
         let wanted = (hi - lo + self.frame_us())
             .clamp(self.cfg.min_delay_us as i64, self.cfg.max_delay_us as i64);
         self.target = if wanted >= self.target {

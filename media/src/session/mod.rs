@@ -36,6 +36,7 @@ use crate::echo::{EchoCanceller, EchoConfig, EchoStats};
 use crate::g711::Law;
 use crate::instant::Instant;
 use crate::jitter::{JitterBuffer, JitterConfig, Playout};
+use crate::modem::{ModemEvent, ModemTone, ModemToneDetector};
 use crate::plc::Plc;
 use crate::rfc4733::{
     EventCode, PAYLOAD_LEN, TelephoneEventReceiver, TelephoneEventRepr, TelephoneEventSender,
@@ -146,6 +147,9 @@ pub enum SessionEvent {
     InbandDigit(Digit),
     /// An RFC 4733 event began at the far end (its code: 0-15 DTMF, 16 flash).
     EventReceived(u8),
+    /// A fax or modem signal was heard (on the line or from the far end): the call
+    /// carries voice-band data from now on (see [`MediaSession::data`]).
+    VoiceBandData(ModemTone),
 }
 
 /// The media state of one call.
@@ -185,6 +189,11 @@ pub struct MediaSession {
     /// The line's echo canceller, and the frame last played (the echo's source).
     echo: Option<Box<EchoCanceller>>,
     played: Frame,
+    /// Fax and modem signals on the line and from the far end, watched until one is
+    /// heard; then the signal that put the call in voice-band data mode.
+    modem_line: ModemToneDetector,
+    modem_far: ModemToneDetector,
+    data: Option<ModemTone>,
     pcm: Frame,
     payload: [u8; FRAME_SAMPLES],
 }
@@ -225,6 +234,9 @@ impl MediaSession {
                 .and_then(|c| EchoCanceller::new(c).ok())
                 .map(Box::new),
             played: [0; FRAME_SAMPLES],
+            modem_line: ModemToneDetector::new(),
+            modem_far: ModemToneDetector::new(),
+            data: None,
             pcm: [0; FRAME_SAMPLES],
             payload: [0; FRAME_SAMPLES],
         }
@@ -233,6 +245,32 @@ impl MediaSession {
     /// The counters.
     pub fn stats(&self) -> &SessionStats {
         &self.stats
+    }
+
+    /// The fax or modem signal that put the call in voice-band data mode, if one did.
+    ///
+    /// Voice-band data mode (in the spirit of ITU-T V.152) holds for the rest of the
+    /// session: the echo canceller's non-linear processor is off (the canceller itself is
+    /// bypassed by its tone disabler on an answer tone with phase reversals), the jitter
+    /// buffer's delay is fixed, a lost frame is played as silence rather than concealed,
+    /// and the captured audio is no longer searched for DTMF (a modem's signal must reach
+    /// the far end as it is, never as RFC 4733 events). The codec stays what it is: the
+    /// gateway only negotiates G.711.
+    pub fn data(&self) -> Option<ModemTone> {
+        self.data
+    }
+
+    /// Enters voice-band data mode for `tone`.
+    fn voice_band_data(&mut self, tone: ModemTone) {
+        if self.data.is_some() {
+            return;
+        }
+        self.data = Some(tone);
+        if let Some(ec) = &mut self.echo {
+            ec.set_nlp(false);
+        }
+        self.jitter.fix_delay();
+        self.event(SessionEvent::VoiceBandData(tone));
     }
 
     /// What the echo canceller has done, when there is one.
@@ -485,10 +523,23 @@ impl MediaSession {
         let ts = self.rtp.timestamp();
         let mut began = None;
         let mut ended = false;
-        self.detector.process(capture, |e| match e {
-            DtmfEvent::Start { digit, .. } => began = Some(digit),
-            DtmfEvent::End { .. } => ended = true,
-        });
+        if self.data.is_none() {
+            let mut heard = None;
+            self.modem_line.process(capture, |e| {
+                if let ModemEvent::Start { tone, .. } = e {
+                    heard = Some(tone);
+                }
+            });
+            if let Some(tone) = heard {
+                self.voice_band_data(tone);
+            }
+        }
+        if self.data.is_none() {
+            self.detector.process(capture, |e| match e {
+                DtmfEvent::Start { digit, .. } => began = Some(digit),
+                DtmfEvent::End { .. } => ended = true,
+            });
+        }
         if ended && self.event_end.is_none() {
             self.events_out.stop(ts);
         }
@@ -571,7 +622,20 @@ impl MediaSession {
                 Playout::Audio(payload) => {
                     self.rx_law.decode(payload, &mut self.pcm);
                     self.plc.good_frame(&self.pcm, &mut out);
+                    if self.data.is_none() {
+                        let mut heard = None;
+                        self.modem_far.process(&self.pcm, |e| {
+                            if let ModemEvent::Start { tone, .. } = e {
+                                heard = Some(tone);
+                            }
+                        });
+                        if let Some(tone) = heard {
+                            self.voice_band_data(tone);
+                        }
+                    }
                 }
+                // Data is not concealed: a repeated waveform would be taken for signal.
+                Playout::Conceal if self.data.is_some() => {}
                 Playout::Conceal => self.plc.lost_frame(&mut out),
                 Playout::Silence => {}
             }

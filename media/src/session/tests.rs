@@ -521,3 +521,89 @@ fn the_lines_echo_is_cancelled_before_it_is_sent() {
     let erle = 10.0 * (echo / sent.max(1.0)).log10();
     assert!(erle > 25.0, "echo cancelled by only {erle:.1} dB");
 }
+
+fn data_session() -> MediaSession {
+    MediaSession::new(
+        SessionConfig {
+            remote: remote(Some(at(A))),
+            jitter: JitterConfig::default(),
+            far_digits: true,
+            echo: Some(crate::echo::EchoConfig::default()),
+        },
+        identity(31),
+    )
+}
+
+/// RTP packet `k` of µ-law `pcm` from A.
+fn audio_packet(k: u16, pcm: &Frame) -> Vec<u8> {
+    let mut pkt = vec![0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7];
+    pkt[2..4].copy_from_slice(&k.to_be_bytes());
+    pkt[4..8].copy_from_slice(&(u32::from(k) * 160).to_be_bytes());
+    let mut payload = [0u8; FRAME_SAMPLES];
+    Law::Ulaw.encode(pcm, &mut payload);
+    pkt.extend_from_slice(&payload);
+    pkt
+}
+
+fn sine_frames(hz: f32, frames: usize) -> Vec<Frame> {
+    let mut osc = Oscillator::new(hz, dbm0_amplitude(-12.0));
+    (0..frames)
+        .map(|_| core::array::from_fn(|_| to_i16(osc.next_sample())))
+        .collect()
+}
+
+#[test]
+fn a_far_answer_tone_puts_the_call_in_voice_band_data_mode() {
+    let mut s = data_session();
+    let mut events = Vec::new();
+    for (k, f) in sine_frames(2100.0, 50).iter().enumerate() {
+        let now = Instant::from_millis(k as u64 * 20);
+        s.handle_datagram(now, at(A), &audio_packet(k as u16, f));
+        s.handle_frame(now, &[0; FRAME_SAMPLES]);
+        let _ = s.poll_playout();
+        while let Some(e) = s.poll_event() {
+            events.push((k, e));
+        }
+    }
+    assert_eq!(s.data(), Some(ModemTone::Ans));
+    let (k, e) = events[0];
+    assert_eq!(e, SessionEvent::VoiceBandData(ModemTone::Ans));
+    // Held 400 ms after playout began (the jitter buffer's delay on top).
+    assert!((20..=30).contains(&k), "after {k} frames");
+    assert!(s.jitter.is_fixed());
+    assert!(!s.echo.as_ref().unwrap().config().nlp);
+}
+
+#[test]
+fn in_data_mode_the_line_is_not_searched_for_digits_and_losses_are_silent() {
+    let mut s = data_session();
+    let cng = sine_frames(1100.0, 30);
+    let mut dialler = DtmfGenerator::new(DtmfParams::default());
+    dialler.push_str("5").unwrap();
+    let mut events = Vec::new();
+    let mut played = Vec::new();
+    let far = sine_frames(1000.0, 80);
+    for k in 0..80usize {
+        let now = Instant::from_millis(k as u64 * 20);
+        // The far end's audio, with packet 60 lost.
+        if k != 60 {
+            s.handle_datagram(now, at(A), &audio_packet(k as u16, &far[k]));
+        }
+        let mut capture = [0; FRAME_SAMPLES];
+        if k < cng.len() {
+            capture = cng[k];
+        } else if k > 40 {
+            dialler.fill(&mut capture);
+        }
+        s.handle_frame(now, &capture);
+        played.push(s.poll_playout().unwrap());
+        while let Some(e) = s.poll_event() {
+            events.push(e);
+        }
+    }
+    assert_eq!(events, [SessionEvent::VoiceBandData(ModemTone::Cng)]);
+    assert_eq!(s.stats().events_sent, 0);
+    // The lost frame plays as silence (after the buffer's delay), not a concealment.
+    let silent = played[40..].iter().filter(|f| energy(f) < 1.0).count();
+    assert_eq!(silent, 1, "{silent} silent frames");
+}
