@@ -10,7 +10,11 @@
 //! - the two tones hold most of the block's energy (rejects speech and music);
 //! - each tone is nearer its nominal frequency than a probe 5 % away on either side, which
 //!   puts the accept/reject boundary at 2.5 % deviation (Q.24: operate within 1.5 %,
-//!   never operate beyond 3.5 %). The probes are only computed for candidate blocks.
+//!   never operate beyond 3.5 %). The probes are only computed for candidate blocks;
+//! - neither tone has a strong second harmonic: a DTMF generator sends pure sines, while a
+//!   sung or played note (talk-off) carries harmonics. The row tone's harmonic is only
+//!   judged when it lies clear of the column tone (770 × 2 = 1540 Hz is within one
+//!   Goertzel bin of 1477 Hz, whose leakage would count as harmonic).
 //!
 //! A digit starts after [`HITS`] consecutive blocks agree (a 40 ms tone always covers three
 //! full blocks; a 20 ms tone can never fill three blocks to the share threshold) and ends
@@ -26,6 +30,12 @@ use crate::tone::oscillator::dbm0_amplitude;
 pub const BLOCK: usize = 102;
 /// Relative offset of the frequency probes either side of each nominal frequency.
 const PROBE_OFFSET: f32 = 0.05;
+/// A tone's second harmonic must be this much weaker (power ratio, 15 dB).
+const HARMONIC: f32 = 31.6;
+/// The row tone's harmonic is judged only this far (Hz) from the column tone: about three
+/// Goertzel bins of [`BLOCK`] samples, where a column tone up to 7 dB louder than the row
+/// leaks less than the harmonic limit.
+const HARMONIC_CLEARANCE: f32 = 250.0;
 /// Consecutive agreeing blocks that start a digit.
 pub const HITS: u8 = 2;
 /// Consecutive blocks without the digit that end it.
@@ -89,6 +99,10 @@ pub struct DtmfDetector {
     th: Thresholds,
     nominal: [f32; 8],
     probes: [[f32; 2]; 8],
+    /// Goertzel coefficients of each tone's second harmonic.
+    harmonics: [f32; 8],
+    /// Whether row `r`'s harmonic is clear of column `c` (`[r][c]`).
+    row_harmonic_clear: [[bool; 4]; 4],
     block: [f32; BLOCK],
     fill: usize,
     /// Sample index of the first sample of the current block.
@@ -114,8 +128,12 @@ impl DtmfDetector {
         let db = |d: f32| 10f32.powf(d / 10.0);
         let mut nominal = [0f32; 8];
         let mut probes = [[0f32; 2]; 8];
+        let mut harmonics = [0f32; 8];
+        let row_harmonic_clear =
+            ROW_HZ.map(|r| COL_HZ.map(|c| (2.0 * r - c).abs() > HARMONIC_CLEARANCE));
         for (i, hz) in ROW_HZ.iter().chain(COL_HZ.iter()).enumerate() {
             nominal[i] = coef(*hz);
+            harmonics[i] = coef(2.0 * hz);
             probes[i] = [
                 coef(hz * (1.0 - PROBE_OFFSET)),
                 coef(hz * (1.0 + PROBE_OFFSET)),
@@ -132,6 +150,8 @@ impl DtmfDetector {
             },
             nominal,
             probes,
+            harmonics,
+            row_harmonic_clear,
             block: [0.0; BLOCK],
             fill: 0,
             block_start: 0,
@@ -259,6 +279,13 @@ impl DtmfDetector {
             ],
         );
         if p[0] > er || p[1] > er || p[2] > ec || p[3] > ec {
+            return None;
+        }
+        let h = energies(
+            self.block.iter().copied(),
+            &[self.harmonics[r], self.harmonics[4 + c]],
+        );
+        if h[1] * HARMONIC > ec || (self.row_harmonic_clear[r][c] && h[0] * HARMONIC > er) {
             return None;
         }
         Some(Digit::from_row_col(r, c))
