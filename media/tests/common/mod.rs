@@ -80,7 +80,7 @@ pub fn spandsp_harness(dir: &Path) -> PathBuf {
         .unwrap_or_else(|| {
             panic!(
                 "spandsp not found by pkg-config: apt-get install -y --no-install-recommends \
-                 libspandsp-dev pkg-config (and a C compiler)"
+                 libspandsp-dev libtiff-dev pkg-config (and a C compiler)"
             )
         });
     let flags = String::from_utf8(flags.stdout).unwrap();
@@ -92,6 +92,7 @@ pub fn spandsp_harness(dir: &Path) -> PathBuf {
         .arg(&bin)
         .arg(&src)
         .args(flags.split_whitespace())
+        .arg("-ltiff")
         .output()
         .expect("`cc` not found: install a C compiler (build-essential)");
     assert!(

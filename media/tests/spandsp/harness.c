@@ -24,12 +24,18 @@
  *                                   ansam | ansam-pr (modem_connect_tones_tx) or
  *                                   v21-flags (V.21 channel 2 FSK sending HDLC flags 0x7E,
  *                                   fsk_tx)
+ *   harness fax-pages N OUT         N fax pages (1728 pixels wide, 1100 rows at 204 x 98
+ *                                   dpi, a different pattern on each) as a TIFF-F file
+ *                                   (T.4 1-D), with libtiff
+ *   harness tiff-compare A B        compares two fax TIFFs page by page, pixel row by
+ *                                   pixel row; prints "pages <a> <b> rows_differing <n>"
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <tiffio.h>
 #include <spandsp.h>
 
 static int16_t *read_raw(const char *path, size_t *n)
@@ -171,6 +177,71 @@ int main(int argc, char **argv)
             modem_connect_tones_tx(tx, buf, (int) n);
         }
         write_raw(argv[4], buf, n);
+        return 0;
+    }
+    if (argc >= 4 && !strcmp(argv[1], "fax-pages")) {
+        int pages = atoi(argv[2]);
+        TIFF *t = TIFFOpen(argv[3], "w");
+        if (!t) { fprintf(stderr, "cannot write %s\n", argv[3]); exit(2); }
+        uint8_t row[1728 / 8];
+        for (int p = 0; p < pages; p++) {
+            TIFFSetField(t, TIFFTAG_IMAGEWIDTH, 1728);
+            TIFFSetField(t, TIFFTAG_IMAGELENGTH, 1100);
+            TIFFSetField(t, TIFFTAG_BITSPERSAMPLE, 1);
+            TIFFSetField(t, TIFFTAG_SAMPLESPERPIXEL, 1);
+            TIFFSetField(t, TIFFTAG_COMPRESSION, COMPRESSION_CCITTFAX3);
+            TIFFSetField(t, TIFFTAG_GROUP3OPTIONS, 0);
+            TIFFSetField(t, TIFFTAG_FILLORDER, FILLORDER_LSB2MSB);
+            TIFFSetField(t, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISWHITE);
+            TIFFSetField(t, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
+            TIFFSetField(t, TIFFTAG_XRESOLUTION, 204.0f);
+            TIFFSetField(t, TIFFTAG_YRESOLUTION, 98.0f);
+            TIFFSetField(t, TIFFTAG_RESOLUTIONUNIT, RESUNIT_INCH);
+            TIFFSetField(t, TIFFTAG_ROWSPERSTRIP, 1100);
+            TIFFSetField(t, TIFFTAG_SUBFILETYPE, FILETYPE_PAGE);
+            TIFFSetField(t, TIFFTAG_PAGENUMBER, p, pages);
+            for (int y = 0; y < 1100; y++) {
+                memset(row, 0, sizeof(row));
+                for (int x = 0; x < 1728; x++) {
+                    /* A border, a diagonal per page, and blocks whose size names the page. */
+                    int on = x < 8 || x >= 1720 || y < 8 || y >= 1092
+                          || abs(x - (y * (p + 1)) % 1728) < 3
+                          || (((x / (16 * (p + 1))) + (y / 24)) % 2 == 0 && y > 400 && y < 700);
+                    if (on) row[x / 8] |= 0x80 >> (x % 8);
+                }
+                if (TIFFWriteScanline(t, row, y, 0) < 0) { fprintf(stderr, "write\n"); exit(2); }
+            }
+            TIFFWriteDirectory(t);
+        }
+        TIFFClose(t);
+        return 0;
+    }
+    if (argc >= 4 && !strcmp(argv[1], "tiff-compare")) {
+        TIFF *a = TIFFOpen(argv[2], "r");
+        TIFF *b = TIFFOpen(argv[3], "r");
+        if (!a || !b) { fprintf(stderr, "cannot read the files\n"); exit(2); }
+        int pa = TIFFNumberOfDirectories(a), pb = TIFFNumberOfDirectories(b);
+        long differing = 0;
+        for (int p = 0; p < pa && p < pb; p++) {
+            uint32_t wa, ha, wb, hb;
+            TIFFSetDirectory(a, p);
+            TIFFSetDirectory(b, p);
+            TIFFGetField(a, TIFFTAG_IMAGEWIDTH, &wa);
+            TIFFGetField(a, TIFFTAG_IMAGELENGTH, &ha);
+            TIFFGetField(b, TIFFTAG_IMAGEWIDTH, &wb);
+            TIFFGetField(b, TIFFTAG_IMAGELENGTH, &hb);
+            if (wa != wb || ha != hb) { differing += ha > hb ? ha : hb; continue; }
+            tmsize_t n = TIFFScanlineSize(a);
+            uint8_t *ra = malloc(n), *rb = malloc(n);
+            for (uint32_t y = 0; y < ha; y++) {
+                if (TIFFReadScanline(a, ra, y, 0) < 0 || TIFFReadScanline(b, rb, y, 0) < 0
+                    || memcmp(ra, rb, n))
+                    differing++;
+            }
+            free(ra);
+            free(rb);
+        }
+        printf("pages %d %d rows_differing %ld\n", pa, pb, differing);
         return 0;
     }
     if (argc >= 4 && !strcmp(argv[1], "dtmf-bench")) {
