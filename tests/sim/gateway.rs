@@ -6,6 +6,7 @@
 //! socket, thread or clock: the world hands every input its instant and carries datagrams
 //! over the virtual network.
 
+use super::hybrid::Hybrid;
 use super::party::{Ear, Exchange, Person};
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
@@ -71,6 +72,8 @@ pub struct Line {
     pub rtp: SocketAddr,
     /// The port's echo canceller.
     pub echo: Option<EchoConfig>,
+    /// The line's echo of what it is played.
+    hybrid: Hybrid,
     media: Option<Media>,
     /// Frames in which the port talked (a call up).
     pub talking_frames: u32,
@@ -139,6 +142,7 @@ impl Gateway {
                     ear,
                     rtp: addr,
                     echo: p.echo(),
+                    hybrid: Hybrid::new(),
                     media: None,
                     talking_frames: 0,
                 },
@@ -241,14 +245,16 @@ impl Gateway {
             let talking = self.ports.port(i).is_some_and(|p| p.is_talking());
             while m.next_frame <= now {
                 m.next_frame += FRAME;
-                let capture = match &mut l.party {
+                let mut capture = match &mut l.party {
                     Party::Phone(p) => p.speak(&l.card),
                     Party::Exchange(x) => x.speak(),
                 };
+                l.hybrid.echo_into(&mut capture);
                 let rtp = l.rtp;
                 let play: Frame = m.engine.frame(clock.media(), &capture, &mut |dst, b| {
                     send(rtp, dst, b.into())
                 });
+                l.hybrid.played(&play);
                 if talking {
                     l.talking_frames += 1;
                     l.ear.listen(&play);

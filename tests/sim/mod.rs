@@ -5,6 +5,7 @@
 //! hour of calls takes seconds, and a seed fixes everything that happens.
 
 pub mod gateway;
+pub mod hybrid;
 pub mod party;
 pub mod scenario;
 
