@@ -288,7 +288,10 @@ impl EchoCanceller {
             }
         }
         if self.config.nlp && disabled == Disabled::No {
-            self.nlp.block(&mut out, pd, far_active, double_talk);
+            // A block cancelled much worse than usual holds near speech the Geigel test
+            // missed (a quiet talker under a loud echo): the NLP must not clip it.
+            self.nlp
+                .block(&mut out, pd, far_active, double_talk || suspect);
         }
         out
     }
