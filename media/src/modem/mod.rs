@@ -15,9 +15,13 @@ pub mod block;
 pub mod v21;
 pub mod watch;
 
-use block::BLOCK;
+use crate::tone::oscillator::dbm0_amplitude;
+use block::{BLOCK, Bin};
 use v21::{Preamble, V21Flags};
 use watch::{Change, Watch};
+
+/// Share of a block's energy at the two V.21 frequencies that wakes the demodulator.
+const V21_SHARE: f32 = 0.4;
 
 /// A fax or modem signal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +71,12 @@ pub struct ModemToneDetector {
     /// What the answer tone was reported as.
     answer_kind: ModemTone,
     v21: V21Flags,
+    /// The V.21 frequencies, measured per block to decide whether the (per-sample)
+    /// demodulator runs at all.
+    mark: Bin,
+    space: Bin,
+    /// The last block had energy at the V.21 frequencies.
+    carrier: bool,
     block: [f32; BLOCK],
     fill: usize,
     /// Samples fed.
@@ -86,6 +96,9 @@ impl ModemToneDetector {
             answer: Watch::new(2100.0),
             answer_kind: ModemTone::Ans,
             v21: V21Flags::new(),
+            mark: Bin::new(1650.0),
+            space: Bin::new(1850.0),
+            carrier: false,
             block: [0.0; BLOCK],
             fill: 0,
             n: 0,
@@ -100,24 +113,9 @@ impl ModemToneDetector {
     /// Feeds samples; calls `on_event` for each event, in order.
     pub fn process(&mut self, samples: &[i16], mut on_event: impl FnMut(ModemEvent)) {
         for &s in samples {
-            let x = f32::from(s);
-            self.n += 1;
-            let n = self.n;
-            self.v21.sample(x, &mut |p| {
-                on_event(match p {
-                    Preamble::Began { at } => ModemEvent::Start {
-                        tone: ModemTone::V21Preamble,
-                        at,
-                    },
-                    Preamble::Ended { at, end } => ModemEvent::End {
-                        tone: ModemTone::V21Preamble,
-                        start: at,
-                        duration: end.saturating_sub(at).min(n),
-                    },
-                })
-            });
-            self.block[self.fill] = x;
+            self.block[self.fill] = f32::from(s);
             self.fill += 1;
+            self.n += 1;
             if self.fill == BLOCK {
                 self.fill = 0;
                 self.blocks(&mut on_event);
@@ -125,9 +123,40 @@ impl ModemToneDetector {
         }
     }
 
+    /// The V.21 demodulator over `samples` (or past them, when neither they nor the block
+    /// before them carry energy at its frequencies: speech rarely does, so the per-sample
+    /// work is mostly skipped).
+    fn v21(&mut self, samples: &[f32], run: bool, on_event: &mut impl FnMut(ModemEvent)) {
+        let n = self.n;
+        let mut report = |p: Preamble| {
+            on_event(match p {
+                Preamble::Began { at } => ModemEvent::Start {
+                    tone: ModemTone::V21Preamble,
+                    at,
+                },
+                Preamble::Ended { at, end } => ModemEvent::End {
+                    tone: ModemTone::V21Preamble,
+                    start: at,
+                    duration: end.saturating_sub(at).min(n),
+                },
+            })
+        };
+        if run {
+            for &x in samples {
+                self.v21.sample(x, &mut report);
+            }
+        } else {
+            self.v21.skip(samples.len(), &mut report);
+        }
+    }
+
     /// Ends what is going on at the end of the input, reporting its end.
     pub fn finish(&mut self, mut on_event: impl FnMut(ModemEvent)) {
         let end = self.n;
+        let rest = self.block;
+        let carrier = self.carrier;
+        self.v21(&rest[..self.fill], carrier, &mut on_event);
+        self.fill = 0;
         self.v21.finish(&mut |p| {
             if let Preamble::Ended { at, end } = p {
                 on_event(ModemEvent::End {
@@ -155,6 +184,15 @@ impl ModemToneDetector {
     /// The block just filled, through the CNG and answer-tone watches.
     fn blocks(&mut self, on_event: &mut impl FnMut(ModemEvent)) {
         let end = self.n;
+        let (m, s) = (
+            self.mark.measure(&self.block),
+            self.space.measure(&self.block),
+        );
+        let now = m.purity + s.purity >= V21_SHARE
+            && m.amplitude.max(s.amplitude) >= dbm0_amplitude(watch::MIN_DBM0);
+        let block = self.block;
+        self.v21(&block, now || self.carrier, on_event);
+        self.carrier = now;
         let ms = |held_ms: u32| u64::from(held_ms) * 8;
         self.cng.block(&self.block, &mut |c| match c {
             Change::Began { held_ms, .. } => on_event(ModemEvent::Start {

@@ -131,6 +131,14 @@ impl V21Flags {
         self.on
     }
 
+    /// Passes over `n` samples without demodulating them (no V.21 carrier in them): a
+    /// preamble going on ends.
+    pub fn skip(&mut self, n: usize, out: &mut impl FnMut(Preamble)) {
+        self.lose(out);
+        self.n += n as u64;
+        self.dropout = 0;
+    }
+
     /// Ends a preamble going on (the input ended).
     pub fn finish(&mut self, out: &mut impl FnMut(Preamble)) {
         self.lose(out);
