@@ -58,6 +58,7 @@ fn engine(peer: std::net::SocketAddr) -> Engine {
             caller_id: FskStandard::Bell202,
             far_digits: true,
             echo: None,
+            mute_far_dtmf: false,
         },
         0,
         Arc::new(Stats::default()),

@@ -42,6 +42,7 @@ fn config(remote: SocketAddr) -> BridgeConfig {
         caller_id: FskStandard::Bell202,
         far_digits: true,
         echo: None,
+        mute_far_dtmf: false,
     }
 }
 

@@ -51,6 +51,7 @@ fn config(law: Law, pt: u8, remote: Option<SocketAddr>) -> BridgeConfig {
         caller_id: FskStandard::Bell202,
         far_digits: true,
         echo: None,
+        mute_far_dtmf: false,
     }
 }
 

@@ -138,6 +138,7 @@ fn phone_dials_out_in_band_then_takes_an_incoming_call_with_caller_id() {
             caller_id: FskStandard::Bell202,
             far_digits: true,
             echo: None,
+            mute_far_dtmf: false,
         },
     )
     .unwrap();

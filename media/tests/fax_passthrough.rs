@@ -116,6 +116,7 @@ fn session(far: SocketAddr, seed: u64) -> MediaSession {
             jitter: JitterConfig::default(),
             far_digits: true,
             echo: Some(EchoConfig::default()),
+            mute_far_dtmf: false,
         },
         Identity {
             rtp_seed: seed,

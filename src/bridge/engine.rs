@@ -73,6 +73,7 @@ impl Engine {
                 jitter: cfg.jitter,
                 far_digits: cfg.far_digits,
                 echo: cfg.echo,
+                mute_far_dtmf: cfg.mute_far_dtmf,
             },
             id,
         );
@@ -204,6 +205,7 @@ mod tests {
             caller_id: FskStandard::Bell202,
             far_digits: true,
             echo: None,
+            mute_far_dtmf: false,
         }
     }
 

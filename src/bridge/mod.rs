@@ -78,6 +78,9 @@ pub struct BridgeConfig {
     /// The line's echo canceller (the port's `echo_canceller`, `echo_tail_ms`,
     /// `echo_nlp`); `None` when the port turns it off.
     pub echo: Option<EchoConfig>,
+    /// Keep DTMF in the far end's audio off the line (FXO ports unless
+    /// `allow_inband_digits`).
+    pub mute_far_dtmf: bool,
 }
 
 /// What the media bridge needs to run a call: the codec, payload types, the far address.

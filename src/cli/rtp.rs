@@ -74,6 +74,7 @@ pub(super) async fn send_rtp(
             jitter: JitterConfig::default(),
             far_digits: false,
             echo: None,
+            mute_far_dtmf: false,
         },
         identity(seed, &clock),
     );

@@ -82,3 +82,18 @@ fn the_echo_canceller_is_on_by_default_and_its_tail_checked() {
     );
     assert!(d.message.contains("16..=128"), "{}", d.message);
 }
+
+#[test]
+fn far_dtmf_is_kept_off_fxo_lines_unless_allowed() {
+    let fxo = "board = \"sim\"\n[security]\ntrusted_peers = [\"127.0.0.1\"]\n[[ports]]\nindex = 2\nkind = \"fxo\"\ninbound = \"hotline\"\nhotline = \"sip:1@192.0.2.1\"\n";
+    let board = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("board");
+    let l = load_str("t.toml", fxo, &board).unwrap();
+    assert!(l.config.ports[0].audio().mute_far_dtmf);
+    let allowed = format!("{fxo}allow_inband_digits = true\n");
+    let l = load_str("t.toml", &allowed, &board).unwrap();
+    assert!(!l.config.ports[0].audio().mute_far_dtmf);
+    // An FXS port's phone may hear whatever the far end sends; the option is refused there.
+    assert!(!load("").unwrap().config.ports[0].audio().mute_far_dtmf);
+    let e = load("allow_inband_digits = true\n").unwrap_err();
+    assert_eq!(e.diagnostics[0].field, "ports[0].allow_inband_digits");
+}

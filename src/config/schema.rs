@@ -263,6 +263,20 @@ pub struct Port {
     /// Its non-linear processor and comfort noise; on when absent.
     #[serde(default)]
     pub echo_nlp: Option<bool>,
+    /// FXO: let DTMF tones in the far end's audio reach the line. Off by default: digits
+    /// reach the line only as RFC 4733 events, through `dial_allow` and
+    /// `allow_digits_after_answer`; in-band tones would bypass both.
+    #[serde(default)]
+    pub allow_inband_digits: Option<bool>,
+}
+
+/// What a port's calls do with their audio, from its configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PortAudio {
+    /// The echo canceller, `None` when turned off.
+    pub echo: Option<EchoConfig>,
+    /// DTMF in the far end's audio is kept off the line.
+    pub mute_far_dtmf: bool,
 }
 
 impl Port {
@@ -272,6 +286,14 @@ impl Port {
             tail_ms: self.echo_tail_ms.unwrap_or(TAIL_MS_DEFAULT),
             nlp: self.echo_nlp.unwrap_or(true),
         })
+    }
+
+    /// What this port's calls do with their audio.
+    pub fn audio(&self) -> PortAudio {
+        PortAudio {
+            echo: self.echo(),
+            mute_far_dtmf: self.kind == PortKind::Fxo && !self.allow_inband_digits.unwrap_or(false),
+        }
     }
 }
 

@@ -352,6 +352,7 @@ fn fxs_port(r: &mut Report<'_>, c: &Config, p: &Port, i: usize) {
         ),
         ("allow_flash", p.allow_flash.is_some()),
         ("allow_direct_seize", p.allow_direct_seize.is_some()),
+        ("allow_inband_digits", p.allow_inband_digits.is_some()),
     ] {
         if set {
             r.err(f(name), "applies to FXO ports only");

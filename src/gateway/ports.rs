@@ -10,7 +10,7 @@ use super::{GatewayError, PortError};
 use crate::bridge::random;
 use crate::bridge::{Bridge, BridgeConfig, Control, Report, StatsSnapshot};
 use crate::companding::G711;
-use crate::config::{AudioKind, BusFormat, Codec, Loaded, ToneCountry};
+use crate::config::{AudioKind, BusFormat, Codec, Loaded, PortAudio, ToneCountry};
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::path::PathBuf;
@@ -19,7 +19,6 @@ use tipring_hal::audio::alsa::{AlsaConfig, AlsaPort};
 use tipring_hal::audio::sim::SimAudioPort;
 use tipring_hal::model::PortKind;
 use tipring_media::callerid::FskStandard;
-use tipring_media::echo::EchoConfig;
 use tipring_media::g711::Law;
 use tipring_media::jitter::JitterConfig;
 use tipring_media::tone::CountryProfile;
@@ -59,8 +58,8 @@ pub struct PortIo {
     bridge_id: u64,
     reports: ReportTx,
     media: MediaProfile,
-    /// The port's echo canceller.
-    echo: Option<EchoConfig>,
+    /// What the port's calls do with their audio.
+    call_audio: PortAudio,
 }
 
 /// What every bridge of a gateway shares, from its configuration: the country's tones and
@@ -95,13 +94,12 @@ impl MediaProfile {
     }
 
     /// The configuration of a bridge towards `media` or on the line only; `far_digits` as
-    /// [`crate::port::Port::far_digits`], `echo` the port's canceller
-    /// ([`crate::config::Port::echo`]).
+    /// [`crate::port::Port::far_digits`], `audio` the port's ([`crate::config::Port::audio`]).
     pub fn bridge_config(
         &self,
         media: Option<MediaParams>,
         far_digits: bool,
-        echo: Option<EchoConfig>,
+        audio: PortAudio,
     ) -> BridgeConfig {
         BridgeConfig {
             law: media.map_or(self.law, |m| m.law),
@@ -120,7 +118,8 @@ impl MediaProfile {
             jitter: self.jitter,
             caller_id: self.caller_id,
             far_digits,
-            echo,
+            echo: audio.echo,
+            mute_far_dtmf: audio.mute_far_dtmf,
         }
     }
 }
@@ -182,7 +181,7 @@ pub fn open(
                 bridge_id: 0,
                 reports: reports.clone(),
                 media: profile,
-                echo: p.echo(),
+                call_audio: p.audio(),
             },
         );
     }
@@ -243,7 +242,7 @@ impl PortIo {
                 )
             }
         };
-        let cfg = self.media.bridge_config(media, far_digits, self.echo);
+        let cfg = self.media.bridge_config(media, far_digits, self.call_audio);
         let mut bridge = Bridge::start(port, self.socket.try_clone()?, cfg)?;
         self.bridge_id += 1;
         let (reports, tx, id) = (bridge.take_reports(), self.reports.clone(), self.bridge_id);
@@ -309,7 +308,11 @@ mod tests {
                     receive: true,
                 }),
             ] {
-                let j = p.media.bridge_config(media, true, None).jitter;
+                let audio = PortAudio {
+                    echo: None,
+                    mute_far_dtmf: false,
+                };
+                let j = p.media.bridge_config(media, true, audio).jitter;
                 assert_eq!((j.min_delay_us, j.max_delay_us), (40_000, 160_000));
                 assert_eq!(j.frame_samples, 160);
             }

@@ -14,14 +14,13 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, sync_channel};
 use std::time::{Duration, Instant};
 use tipring::bridge::{Control, Engine, Identity, QUEUE, Report, Stats};
-use tipring::config::Loaded;
+use tipring::config::{Loaded, PortAudio};
 use tipring::gateway::sip_side::{PortEvent, SipSide};
 use tipring::gateway::{Lines, MediaProfile};
 use tipring::port::{MediaCommand, Output};
 use tipring_hal::audio::Frame;
 use tipring_hal::model::{CmdResult, Event};
 use tipring_hal::sim::SimPort;
-use tipring_media::echo::EchoConfig;
 use tipring_media::instant::Instant as MediaInstant;
 use tipring_rng::SplitMix64;
 use tipring_sip::transaction::{Peer, Transport};
@@ -70,8 +69,8 @@ pub struct Line {
     pub party: Party,
     pub ear: Ear,
     pub rtp: SocketAddr,
-    /// The port's echo canceller.
-    pub echo: Option<EchoConfig>,
+    /// What the port's calls do with their audio.
+    pub audio: PortAudio,
     /// The line's echo of what it is played.
     hybrid: Hybrid,
     media: Option<Media>,
@@ -141,7 +140,7 @@ impl Gateway {
                     party,
                     ear,
                     rtp: addr,
-                    echo: p.echo(),
+                    audio: p.audio(),
                     hybrid: Hybrid::new(),
                     media: None,
                     talking_frames: 0,
@@ -351,7 +350,7 @@ impl Gateway {
         };
         match command {
             MediaCommand::Start(media) => {
-                let cfg = self.profile.bridge_config(media, far_digits, l.echo);
+                let cfg = self.profile.bridge_config(media, far_digits, l.audio);
                 let id = Identity {
                     rtp_seed: self.rng.next_u64(),
                     rtcp_seed: self.rng.next_u64(),

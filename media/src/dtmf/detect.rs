@@ -169,6 +169,12 @@ impl DtmfDetector {
         self.current.map(|(d, _)| d)
     }
 
+    /// The digit the last 10 ms block looked like, before the blocks that confirm it: the
+    /// earliest sign of a digit, for muting one (may be a false alarm).
+    pub fn block_digit(&self) -> Option<Digit> {
+        self.prev_raw
+    }
+
     /// Total samples consumed so far.
     pub fn samples_seen(&self) -> u64 {
         self.block_start + self.fill as u64

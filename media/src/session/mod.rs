@@ -120,6 +120,10 @@ pub struct SessionConfig {
     /// Cancel the line's echo of what is played in what is captured (G.168), before
     /// the captured audio is examined for digits and sent. `None`: no canceller.
     pub echo: Option<EchoConfig>,
+    /// Keep DTMF tones in the far end's audio off the line (an FXO line: digits reach a
+    /// PSTN line or a PBX only as RFC 4733 events, through the port's dialling policy).
+    /// The far audio is then delayed by one frame so a digit is silenced from its start.
+    pub mute_far_dtmf: bool,
 }
 
 /// What must not be predictable, drawn by the owner from a CSPRNG (RFC 3550 §5.1: the
@@ -194,6 +198,9 @@ pub struct MediaSession {
     modem_line: ModemToneDetector,
     modem_far: ModemToneDetector,
     data: Option<ModemTone>,
+    /// With [`SessionConfig::mute_far_dtmf`]: the detector on the far audio, and the far
+    /// frame held back one frame.
+    far_dtmf: Option<(Box<DtmfDetector>, Frame)>,
     pcm: Frame,
     payload: [u8; FRAME_SAMPLES],
 }
@@ -237,6 +244,12 @@ impl MediaSession {
             modem_line: ModemToneDetector::new(),
             modem_far: ModemToneDetector::new(),
             data: None,
+            far_dtmf: cfg.mute_far_dtmf.then(|| {
+                (
+                    Box::new(DtmfDetector::new(DtmfDetectorConfig::default())),
+                    [0; FRAME_SAMPLES],
+                )
+            }),
             pcm: [0; FRAME_SAMPLES],
             payload: [0; FRAME_SAMPLES],
         }
@@ -638,6 +651,17 @@ impl MediaSession {
                 Playout::Conceal if self.data.is_some() => {}
                 Playout::Conceal => self.plc.lost_frame(&mut out),
                 Playout::Silence => {}
+            }
+        }
+        if let Some((detector, held)) = &mut self.far_dtmf {
+            detector.process(&out, |_| {});
+            let digit = detector.block_digit().is_some() || detector.current().is_some();
+            let now = core::mem::replace(held, out);
+            out = now;
+            if digit {
+                out = [0; FRAME_SAMPLES];
+                *held = [0; FRAME_SAMPLES];
+                self.stats.far_dtmf_muted += 1;
             }
         }
         let js = self.jitter.stats();

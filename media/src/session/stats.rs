@@ -40,6 +40,9 @@ pub struct SessionStats {
     pub rx_overloaded: u64,
     /// Datagrams to send dropped because the outbox was full (never in a paced session).
     pub tx_dropped: u64,
+    /// Frames of far audio silenced because they held a DTMF tone
+    /// ([`super::SessionConfig::mute_far_dtmf`]).
+    pub far_dtmf_muted: u64,
 }
 
 impl Default for SessionStats {
@@ -63,6 +66,7 @@ impl Default for SessionStats {
             rx_dropped: 0,
             rx_overloaded: 0,
             tx_dropped: 0,
+            far_dtmf_muted: 0,
         }
     }
 }

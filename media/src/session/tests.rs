@@ -40,6 +40,7 @@ fn session(peer: Option<&str>, far_digits: bool, seed: u64) -> MediaSession {
             jitter: JitterConfig::default(),
             far_digits,
             echo: None,
+            mute_far_dtmf: false,
         },
         identity(seed),
     )
@@ -474,6 +475,7 @@ fn line_echo(echo: Option<crate::echo::EchoConfig>) -> (f64, f64) {
             jitter: JitterConfig::default(),
             far_digits: false,
             echo,
+            mute_far_dtmf: false,
         },
         identity(21),
     );
@@ -529,6 +531,7 @@ fn data_session() -> MediaSession {
             jitter: JitterConfig::default(),
             far_digits: true,
             echo: Some(crate::echo::EchoConfig::default()),
+            mute_far_dtmf: false,
         },
         identity(31),
     )
@@ -606,4 +609,69 @@ fn in_data_mode_the_line_is_not_searched_for_digits_and_losses_are_silent() {
     // The lost frame plays as silence (after the buffer's delay), not a concealment.
     let silent = played[40..].iter().filter(|f| energy(f) < 1.0).count();
     assert_eq!(silent, 1, "{silent} silent frames");
+}
+
+/// Far audio with DTMF '5' (from frame 10 for 100 ms) through a session muting far DTMF
+/// or not; returns the digits a DTMF receiver finds in what the line is played, and the
+/// frames played.
+fn far_digits_on_the_line(mute: bool) -> (Vec<Digit>, Vec<Frame>) {
+    let mut s = MediaSession::new(
+        SessionConfig {
+            remote: remote(Some(at(A))),
+            jitter: JitterConfig::default(),
+            far_digits: false,
+            echo: None,
+            mute_far_dtmf: mute,
+        },
+        identity(41),
+    );
+    let mut dialler = DtmfGenerator::new(DtmfParams {
+        on_ms: 100,
+        ..DtmfParams::default()
+    });
+    dialler.push_str("5").unwrap();
+    let mut osc = Oscillator::new(440.0, dbm0_amplitude(-20.0));
+    let mut receiver = DtmfDetector::new(DtmfDetectorConfig::default());
+    let mut heard = Vec::new();
+    let mut played = Vec::new();
+    for k in 0..60u16 {
+        let now = Instant::from_millis(u64::from(k) * 20);
+        let mut f: Frame = core::array::from_fn(|_| to_i16(osc.next_sample()));
+        if k >= 10 {
+            let mut d = [0i16; FRAME_SAMPLES];
+            dialler.fill(&mut d);
+            for (a, b) in f.iter_mut().zip(d) {
+                *a = a.saturating_add(b);
+            }
+        }
+        s.handle_datagram(now, at(A), &audio_packet(k, &f));
+        s.handle_frame(now, &[0; FRAME_SAMPLES]);
+        let out = s.poll_playout().unwrap();
+        receiver.process(&out, |e| {
+            if let DtmfEvent::Start { digit, .. } = e {
+                heard.push(digit);
+            }
+        });
+        played.push(out);
+    }
+    (heard, played)
+}
+
+#[test]
+fn dtmf_in_the_far_audio_is_kept_off_an_fxo_line() {
+    let (heard, _) = far_digits_on_the_line(false);
+    assert_eq!(heard, [Digit::from_char('5').unwrap()]);
+    let (heard, played) = far_digits_on_the_line(true);
+    assert!(heard.is_empty(), "{heard:?}");
+    // No frame carries the digit's tones, not even its first milliseconds; the rest of
+    // the audio (the 440 Hz) still plays.
+    for f in &played {
+        let dtmf = crate::goertzel::energy(770.0, f) + crate::goertzel::energy(1336.0, f);
+        assert!(
+            dtmf < crate::goertzel::energy(440.0, f) / 100.0 + 1e7,
+            "{dtmf}"
+        );
+    }
+    let audible = played.iter().filter(|f| energy(f) > 1e4).count();
+    assert!(audible > 40, "{audible} frames of far audio");
 }
