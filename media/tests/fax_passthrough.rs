@@ -2,7 +2,8 @@
 //! (Debian libspandsp-dev, T.30 with V.17/V.29/V.27ter modems, reached through a test-only
 //! FFI) sends a three-page TIFF-F from one side's line; the other side's terminal receives
 //! it. Each side's line has a hybrid echo (12 dB return loss) the session's echo canceller
-//! faces, and between the sessions the RTP takes 30 ms ± 10 ms. The pages must arrive
+//! faces, the receiving side is an FXO line (DTMF in the far audio kept off it), and between
+//! the sessions the RTP takes 30 ms ± 10 ms. The pages must arrive
 //! pixel-exact and both sessions must have gone into voice-band data mode.
 //!
 //! One virtual clock, no socket or thread. Needs libspandsp-dev and libtiff-dev.
@@ -102,7 +103,8 @@ struct Side {
     data: Option<ModemTone>,
 }
 
-fn session(far: SocketAddr, seed: u64) -> MediaSession {
+/// A session towards `far`; `fxo`: its line is an FXO line (far DTMF kept off it).
+fn session(far: SocketAddr, seed: u64, fxo: bool) -> MediaSession {
     MediaSession::new(
         SessionConfig {
             remote: Remote {
@@ -116,7 +118,7 @@ fn session(far: SocketAddr, seed: u64) -> MediaSession {
             jitter: JitterConfig::default(),
             far_digits: true,
             echo: Some(EchoConfig::default()),
-            mute_far_dtmf: false,
+            mute_far_dtmf: fxo,
         },
         Identity {
             rtp_seed: seed,
@@ -157,14 +159,14 @@ fn fax_call(tag: &str, loss: f64) -> Outcome {
     let mut sides = [
         Side {
             terminal: Terminal::new(true, Some(&sent), None),
-            session: session(b, 1),
+            session: session(b, 1, false),
             addr: a,
             played: [0; 160],
             data: None,
         },
         Side {
             terminal: Terminal::new(false, None, Some(&received)),
-            session: session(a, 2),
+            session: session(a, 2, true),
             addr: b,
             played: [0; 160],
             data: None,

@@ -611,10 +611,13 @@ fn in_data_mode_the_line_is_not_searched_for_digits_and_losses_are_silent() {
     assert_eq!(silent, 1, "{silent} silent frames");
 }
 
-/// Far audio with DTMF '5' (from frame 10 for 100 ms) through a session muting far DTMF
-/// or not; returns the digits a DTMF receiver finds in what the line is played, and the
-/// frames played.
-fn far_digits_on_the_line(mute: bool) -> (Vec<Digit>, Vec<Frame>) {
+/// Far audio with DTMF '5' (from frame 10 for 100 ms; after 500 ms of a fax answer tone
+/// when `fax_first`) through a session muting far DTMF or not; returns the digits a DTMF
+/// receiver finds in what the line is played, and the frames played.
+fn far_digits_on_the_line(
+    mute: bool,
+    fax_first: bool,
+) -> (Vec<Digit>, Vec<Frame>, Option<ModemTone>) {
     let mut s = MediaSession::new(
         SessionConfig {
             remote: remote(Some(at(A))),
@@ -631,13 +634,17 @@ fn far_digits_on_the_line(mute: bool) -> (Vec<Digit>, Vec<Frame>) {
     });
     dialler.push_str("5").unwrap();
     let mut osc = Oscillator::new(440.0, dbm0_amplitude(-20.0));
+    let mut ans = Oscillator::new(2100.0, dbm0_amplitude(-12.0));
+    let lead = if fax_first { 25 } else { 0 };
     let mut receiver = DtmfDetector::new(DtmfDetectorConfig::default());
     let mut heard = Vec::new();
     let mut played = Vec::new();
-    for k in 0..60u16 {
+    for k in 0..60 + lead {
         let now = Instant::from_millis(u64::from(k) * 20);
         let mut f: Frame = core::array::from_fn(|_| to_i16(osc.next_sample()));
-        if k >= 10 {
+        if k < lead {
+            f = core::array::from_fn(|_| to_i16(ans.next_sample()));
+        } else if k >= lead + 10 {
             let mut d = [0i16; FRAME_SAMPLES];
             dialler.fill(&mut d);
             for (a, b) in f.iter_mut().zip(d) {
@@ -654,14 +661,18 @@ fn far_digits_on_the_line(mute: bool) -> (Vec<Digit>, Vec<Frame>) {
         });
         played.push(out);
     }
-    (heard, played)
+    (heard, played, s.data())
 }
 
 #[test]
 fn dtmf_in_the_far_audio_is_kept_off_an_fxo_line() {
-    let (heard, _) = far_digits_on_the_line(false);
+    let (heard, _, _) = far_digits_on_the_line(false, false);
     assert_eq!(heard, [Digit::from_char('5').unwrap()]);
-    let (heard, played) = far_digits_on_the_line(true);
+    // A fax answer tone first (the call goes into voice-band data mode) does not lift it.
+    let (heard, _, data) = far_digits_on_the_line(true, true);
+    assert_eq!(data, Some(ModemTone::Ans));
+    assert!(heard.is_empty(), "{heard:?}");
+    let (heard, played, _) = far_digits_on_the_line(true, false);
     assert!(heard.is_empty(), "{heard:?}");
     // No frame carries the digit's tones, not even its first milliseconds; the rest of
     // the audio (the 440 Hz) still plays.
