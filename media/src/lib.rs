@@ -18,3 +18,5 @@ pub mod echo;
 pub mod goertzel;
 pub mod modem;
 pub mod tone;
+// Fax over IP: T.38's UDPTL framing with redundancy.
+pub mod udptl;
