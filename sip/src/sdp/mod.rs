@@ -4,7 +4,9 @@
 //! [`SessionDescription::parse`] borrows from the body and returns an [`SdpError`] naming
 //! the line and field at fault (never a panic); the same types, filled with owned values,
 //! are the builder, and `Display` emits them with CRLF line ends. [`OfferAnswer`] keeps one
-//! side's offer/answer state and yields the [`NegotiatedMedia`] the media bridge runs on.
+//! side's offer/answer state and yields the [`NegotiatedMedia`] the media bridge runs on;
+//! [`T38Params`] reads, writes and negotiates a T.38 fax stream (RFC 3362, T.38 Annex D),
+//! which [`OfferAnswer`] switches a call to and back.
 //!
 //! ```
 //! use tipring_sip::sdp::{MediaConfig, OfferAnswer, SessionDescription};
@@ -22,6 +24,7 @@ mod events;
 mod offer_answer;
 mod parse;
 mod session;
+mod t38;
 
 pub use events::EventSet;
 pub use offer_answer::{
@@ -30,6 +33,7 @@ pub use offer_answer::{
 pub use session::{
     AddrType, Attribute, Connection, Direction, Line, Media, Origin, Rtpmap, SessionDescription,
 };
+pub use t38::{T38Error, T38ErrorCorrection, T38Params, T38RateManagement};
 
 /// A malformed session description: the 1-based line number, the field that is wrong and
 /// why (RFC 8866 §9 grammar).

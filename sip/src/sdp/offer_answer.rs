@@ -1,12 +1,15 @@
 //! The offer/answer model (RFC 3264) for one G.711 audio stream: our offer, our answer to
 //! a remote offer (intersected in our preference order), their answer to our offer, hold
-//! directions and re-offers. Sans-IO: bodies in, bodies and [`NegotiatedMedia`] out.
+//! directions and re-offers, and the re-offers that switch the call to T.38 fax (an
+//! `m=image` stream in place of the audio, T.38 Annex D.2.1) and back. Sans-IO: bodies in,
+//! bodies and [`NegotiatedMedia`] / [`T38Params`] out.
 
 use super::SdpError;
 use super::events::EventSet;
 use super::session::{
     AddrType, Attribute, Connection, Direction, Media, Origin, Rtpmap, SessionDescription,
 };
+use super::t38::{T38Error, T38ErrorCorrection, T38Params};
 use std::borrow::Cow;
 use std::net::{IpAddr, SocketAddr};
 
@@ -150,6 +153,9 @@ pub enum OfferAnswerError {
     /// An answer arrived with no offer outstanding.
     #[error("answer without an outstanding offer")]
     NoOfferPending,
+    /// A T.38 stream with a bad attribute value (T.38 Annex D.2.3).
+    #[error("T.38 stream: {0}")]
+    T38(#[from] T38Error),
 }
 
 impl OfferAnswerError {
@@ -172,7 +178,9 @@ impl OfferAnswerError {
                 Some((302, "Incompatible transport protocol"))
             }
             OfferAnswerError::NoAudio => Some((304, "Media type not available")),
-            OfferAnswerError::NoCommonCodec => Some((305, "Incompatible media format")),
+            OfferAnswerError::NoCommonCodec | OfferAnswerError::T38(_) => {
+                Some((305, "Incompatible media format"))
+            }
             _ => None,
         }
     }
@@ -226,7 +234,7 @@ impl OfferAnswer {
         self.config.direction = d;
     }
 
-    /// The media negotiated last.
+    /// The audio media negotiated last (a switch to T.38 leaves it as it was).
     pub fn negotiated(&self) -> Option<&NegotiatedMedia> {
         self.negotiated.as_ref()
     }
@@ -251,9 +259,135 @@ impl OfferAnswer {
         }
         m.attributes.push(Attribute::Ptime(c.ptime));
         m.attributes.push(Attribute::Direction(c.direction));
-        let sd = self.stamp(vec![m]);
+        self.offer(vec![m])
+    }
+
+    /// A re-offer switching the call to T.38 fax (T.38 Annex D.2.1, RFC 3362): its only
+    /// stream is `m=image <our RTP port> udptl t38` with `ours`, in the position of the
+    /// audio stream it replaces, at our address; the o= version increments (RFC 3264 §8).
+    /// Its answer goes to [`process_t38_answer`](Self::process_t38_answer).
+    pub fn create_t38_offer(&mut self, ours: &T38Params) -> SessionDescription<'static> {
+        let m = ours.media(self.config.rtp_port);
+        self.offer(vec![m])
+    }
+
+    /// Take the answer to our T.38 offer (RFC 3264 §7): the far end's UDPTL address and
+    /// the parameters it answered (so its `max_datagram`/`max_buffer` are the far end's
+    /// receive limits), or `None` if it refused T.38 (port 0, or no image stream in that
+    /// position). The audio state is untouched either way. An answer with a
+    /// higher T38FaxVersion than offered, or FEC we did not offer, does not fit the offer
+    /// (T.38 Annex D.2.3).
+    pub fn process_t38_answer(
+        &mut self,
+        answer: &SessionDescription<'_>,
+    ) -> Result<Option<(SocketAddr, T38Params)>, OfferAnswerError> {
+        let offer = self
+            .pending_offer
+            .take()
+            .ok_or(OfferAnswerError::NoOfferPending)?;
+        if answer.media.len() != offer.media.len() {
+            return Err(OfferAnswerError::AnswerMismatch(
+                "number of m= lines differs",
+            ));
+        }
+        let (m, offered) = answer
+            .media
+            .iter()
+            .zip(&offer.media)
+            .find_map(|(m, om)| T38Params::from_media(om).ok().flatten().map(|p| (m, p)))
+            .ok_or(OfferAnswerError::AnswerMismatch("no T.38 stream offered"))?;
+        if m.port == 0 {
+            return Ok(None);
+        }
+        let Some(params) = T38Params::from_media(m)? else {
+            return Ok(None);
+        };
+        if params.version > offered.version {
+            return Err(OfferAnswerError::AnswerMismatch(
+                "T38FaxVersion above the offered one",
+            ));
+        }
+        if params.error_correction == T38ErrorCorrection::Fec
+            && offered.error_correction != T38ErrorCorrection::Fec
+        {
+            return Err(OfferAnswerError::AnswerMismatch("t38UDPFEC not offered"));
+        }
+        let far = self.remote_address(answer, m)?;
+        Ok(Some((far, params)))
+    }
+
+    /// Answer an offer that switches the call to T.38 (T.38 Annex D.2.1, RFC 3264 §6): the
+    /// first `m=image <port> udptl t38` stream with a nonzero port is accepted at our RTP
+    /// port with the parameters [`T38Params::answer`] gives for `ours`, every other stream
+    /// is refused with port 0 (same count and order). Returns the answer, the far end's
+    /// UDPTL address and the parameters answered, the same the offerer gets from
+    /// [`process_t38_answer`](Self::process_t38_answer) (so `max_datagram`/`max_buffer`
+    /// are ours; the far end's receive limits are in its offer, read them with
+    /// [`T38Params::from_media`]); `None` if the offer has no T.38 stream
+    /// (answer it with [`answer_offer`](Self::answer_offer) then). The audio state is
+    /// untouched, so a later audio offer (back to voice) is answered as usual.
+    pub fn answer_t38_offer(
+        &mut self,
+        offer: &SessionDescription<'_>,
+        ours: &T38Params,
+    ) -> Result<Option<(SessionDescription<'static>, SocketAddr, T38Params)>, OfferAnswerError>
+    {
+        let mut found = None;
+        for (k, m) in offer.media.iter().enumerate() {
+            if m.port == 0 {
+                continue;
+            }
+            if let Some(theirs) = T38Params::from_media(m)? {
+                found = Some((k, theirs));
+                break;
+            }
+        }
+        let Some((k, theirs)) = found else {
+            return Ok(None);
+        };
+        let far = self.remote_address(offer, &offer.media[k])?;
+        let params = ours.answer(&theirs);
+        let media = offer
+            .media
+            .iter()
+            .enumerate()
+            .map(|(j, m)| {
+                if j == k {
+                    params.media(self.config.rtp_port)
+                } else {
+                    rejected(m)
+                }
+            })
+            .collect();
+        let sd = self.stamp(media);
+        Ok(Some((sd, far, params)))
+    }
+
+    /// Send an offer: stamp it and keep it until its answer (RFC 3264 §5, §8).
+    fn offer(&mut self, media: Vec<Media<'static>>) -> SessionDescription<'static> {
+        let sd = self.stamp(media);
         self.pending_offer = Some(sd.clone());
         sd
+    }
+
+    /// The far end's address for a stream that cannot go without one (T.38): its `c=` must
+    /// be an IP literal of our family, not `0.0.0.0`.
+    fn remote_address(
+        &self,
+        remote: &SessionDescription<'_>,
+        m: &Media<'_>,
+    ) -> Result<SocketAddr, OfferAnswerError> {
+        let conn = remote
+            .media_connection(m)
+            .ok_or(OfferAnswerError::NoConnection)?;
+        if conn.addr_type != AddrType::of(self.config.address) {
+            return Err(OfferAnswerError::IncompatibleAddress);
+        }
+        let ip = conn
+            .ip_addr()
+            .filter(|ip| !ip.is_unspecified())
+            .ok_or(OfferAnswerError::IncompatibleAddress)?;
+        Ok(SocketAddr::new(ip, m.port))
     }
 
     /// Forget an outstanding offer (the request carrying it failed).
