@@ -228,4 +228,4 @@ impl ModemToneDetector {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -35,7 +35,7 @@ fn silence(ms: u32) -> Vec<i16> {
 }
 
 /// V.21 channel 2, phase-continuous FSK of `bits` at 300 bit/s.
-fn v21(bits: impl Iterator<Item = bool>, dbm0: f32) -> Vec<i16> {
+pub(crate) fn v21(bits: impl Iterator<Item = bool>, dbm0: f32) -> Vec<i16> {
     let a = dbm0_amplitude(dbm0);
     let mut phase = 0f32;
     let mut out = Vec::new();
@@ -51,7 +51,7 @@ fn v21(bits: impl Iterator<Item = bool>, dbm0: f32) -> Vec<i16> {
     out
 }
 
-fn flags(n: usize) -> impl Iterator<Item = bool> {
+pub(crate) fn flags(n: usize) -> impl Iterator<Item = bool> {
     (0..n * 8).map(|i| (0x7E >> (i % 8)) & 1 == 1)
 }
 

@@ -154,6 +154,9 @@ pub enum SessionEvent {
     /// A fax or modem signal was heard (on the line or from the far end): the call
     /// carries voice-band data from now on (see [`MediaSession::data`]).
     VoiceBandData(ModemTone),
+    /// A fax or modem signal began on the line (reported all through the call, also in
+    /// voice-band data mode).
+    LineModemTone(ModemTone),
 }
 
 /// The media state of one call.
@@ -536,16 +539,18 @@ impl MediaSession {
         let ts = self.rtp.timestamp();
         let mut began = None;
         let mut ended = false;
-        if self.data.is_none() {
-            let mut heard = None;
-            self.modem_line.process(capture, |e| {
-                if let ModemEvent::Start { tone, .. } = e {
-                    heard = Some(tone);
-                }
-            });
-            if let Some(tone) = heard {
-                self.voice_band_data(tone);
+        // The line's fax and modem signals are watched for the whole call: after the
+        // first has put the session in data mode, the later ones (the answering fax's
+        // V.21 flags) are what a T.38 switch waits for.
+        let mut heard = None;
+        self.modem_line.process(capture, |e| {
+            if let ModemEvent::Start { tone, .. } = e {
+                heard = Some(tone);
             }
+        });
+        if let Some(tone) = heard {
+            self.event(SessionEvent::LineModemTone(tone));
+            self.voice_band_data(tone);
         }
         if self.data.is_none() {
             self.detector.process(capture, |e| match e {

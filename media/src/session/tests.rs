@@ -604,7 +604,13 @@ fn in_data_mode_the_line_is_not_searched_for_digits_and_losses_are_silent() {
             events.push(e);
         }
     }
-    assert_eq!(events, [SessionEvent::VoiceBandData(ModemTone::Cng)]);
+    assert_eq!(
+        events,
+        [
+            SessionEvent::LineModemTone(ModemTone::Cng),
+            SessionEvent::VoiceBandData(ModemTone::Cng)
+        ]
+    );
     assert_eq!(s.stats().events_sent, 0);
     // The lost frame plays as silence (after the buffer's delay), not a concealment.
     let silent = played[40..].iter().filter(|f| energy(f) < 1.0).count();
@@ -685,4 +691,37 @@ fn dtmf_in_the_far_audio_is_kept_off_an_fxo_line() {
     }
     let audible = played.iter().filter(|f| energy(f) > 1e4).count();
     assert!(audible > 40, "{audible} frames of far audio");
+}
+
+/// After the far end's CNG has put the session in data mode, the line's fax answering
+/// (its V.21 flags) is still reported: it is what a T.38 switch waits for.
+#[test]
+fn line_fax_signals_are_reported_in_data_mode_too() {
+    let mut s = data_session();
+    let cng = sine_frames(1100.0, 40);
+    let flags = crate::modem::tests::v21(crate::modem::tests::flags(60), -13.0);
+    let mut events = Vec::new();
+    for k in 0..120usize {
+        let now = Instant::from_millis(k as u64 * 20);
+        if k < cng.len() {
+            s.handle_datagram(now, at(A), &audio_packet(k as u16, &cng[k]));
+        }
+        let mut capture = [0; FRAME_SAMPLES];
+        let from = (k.saturating_sub(60)) * FRAME_SAMPLES;
+        if k >= 60 && from + FRAME_SAMPLES <= flags.len() {
+            capture.copy_from_slice(&flags[from..from + FRAME_SAMPLES]);
+        }
+        s.handle_frame(now, &capture);
+        let _ = s.poll_playout();
+        while let Some(e) = s.poll_event() {
+            events.push(e);
+        }
+    }
+    assert_eq!(
+        events,
+        [
+            SessionEvent::VoiceBandData(ModemTone::Cng),
+            SessionEvent::LineModemTone(ModemTone::V21Preamble)
+        ]
+    );
 }
