@@ -70,20 +70,21 @@ quiet_packaged_services() {
     done
 }
 
-# The packages the native build and the test suite need.
+# The packages the native build and the test suite need: ALSA, and spandsp for the T.38
+# fax relay (cargo feature `t38`, on by default).
 native_deps() {
     ensure_rust_component rustfmt clippy
-    ensure_apt build-essential pkg-config libasound2-dev
+    ensure_apt build-essential pkg-config libasound2-dev libspandsp-dev
 }
 
 # The ARM cross builds and running them under qemu-user: cross toolchains, the target's
-# ALSA, and the multiarch libc6 whose loader qemu runs the dynamically linked binaries with
-# (scripts/arm-demo.sh).
+# ALSA and spandsp, and the multiarch libc6 whose loader qemu runs the dynamically linked
+# binaries with (scripts/arm-demo.sh).
 cross_deps() {
     ensure_foreign_arch arm64 armhf
     ensure_apt gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf libc6-dev-arm64-cross \
         libc6-dev-armhf-cross qemu-user libasound2-dev:arm64 libasound2-dev:armhf \
-        libc6:arm64 libc6:armhf
+        libspandsp-dev:arm64 libspandsp-dev:armhf libc6:arm64 libc6:armhf
     ensure_rust_target aarch64-unknown-linux-gnu armv7-unknown-linux-gnueabihf
 }
 

@@ -6,6 +6,7 @@
 //!   sipp UAC run and its statistics ([`sipp_run`]) and,
 //!   with the `sip` feature, a SIP endpoint on the sip crate's transports ([`endpoint`]);
 //! - the one builder of gateway configuration files ([`config`]);
+//! - with the `fax` feature, fax machines and the documents they send ([`fax`]);
 //! - the measurement of tones carried through a gateway ([`measure`]), and a paced sound
 //!   card in memory for bridge tests ([`audio`]).
 //!
@@ -20,6 +21,8 @@ pub mod baresip;
 pub mod config;
 #[cfg(feature = "sip")]
 pub mod endpoint;
+#[cfg(feature = "fax")]
+pub mod fax;
 pub mod flood;
 pub mod gateway;
 pub mod kamailio;

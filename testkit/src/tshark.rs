@@ -201,3 +201,87 @@ pub fn without_trying(mut ladder: Vec<String>) -> Vec<String> {
     }
     ladder
 }
+
+/// Writes UDP datagrams as a classic pcap file (raw IPv4, link type 101) for tshark to
+/// read: each is `(time since the start, source, destination, payload)`. IPv4 only; the
+/// UDP checksum is left 0 (none, RFC 768).
+pub fn write_pcap(
+    path: &std::path::Path,
+    datagrams: &[(Duration, SocketAddr, SocketAddr, &[u8])],
+) -> std::io::Result<()> {
+    let mut out = Vec::new();
+    // Global header: magic, version 2.4, zone 0, sigfigs 0, snaplen, LINKTYPE_RAW.
+    out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&4u16.to_le_bytes());
+    out.extend_from_slice(&0i32.to_le_bytes());
+    out.extend_from_slice(&0u32.to_le_bytes());
+    out.extend_from_slice(&65_535u32.to_le_bytes());
+    out.extend_from_slice(&101u32.to_le_bytes());
+    for (at, from, to, payload) in datagrams {
+        let (SocketAddr::V4(from), SocketAddr::V4(to)) = (from, to) else {
+            continue;
+        };
+        let udp_len = 8 + payload.len();
+        let ip_len = 20 + udp_len;
+        out.extend_from_slice(&(at.as_secs() as u32).to_le_bytes());
+        out.extend_from_slice(&at.subsec_micros().to_le_bytes());
+        out.extend_from_slice(&(ip_len as u32).to_le_bytes());
+        out.extend_from_slice(&(ip_len as u32).to_le_bytes());
+        let mut ip = [0u8; 20];
+        ip[0] = 0x45;
+        ip[2..4].copy_from_slice(&(ip_len as u16).to_be_bytes());
+        ip[8] = 64;
+        ip[9] = 17;
+        ip[12..16].copy_from_slice(&from.ip().octets());
+        ip[16..20].copy_from_slice(&to.ip().octets());
+        let sum = ip
+            .chunks(2)
+            .map(|w| u32::from(u16::from_be_bytes([w[0], w[1]])))
+            .sum::<u32>();
+        let sum = (sum & 0xffff) + (sum >> 16);
+        let sum = !(((sum & 0xffff) + (sum >> 16)) as u16);
+        ip[10..12].copy_from_slice(&sum.to_be_bytes());
+        out.extend_from_slice(&ip);
+        out.extend_from_slice(&from.port().to_be_bytes());
+        out.extend_from_slice(&to.port().to_be_bytes());
+        out.extend_from_slice(&(udp_len as u16).to_be_bytes());
+        out.extend_from_slice(&0u16.to_be_bytes());
+        out.extend_from_slice(payload);
+    }
+    std::fs::write(path, out)
+}
+
+/// tshark's reading of a capture with the UDP ports `ports` decoded as T.38 (UDPTL): one
+/// line per datagram, tab-separated: UDPTL sequence number, T.30 indicators, T.38 data
+/// types, field types (primary and secondaries, comma-separated), number of secondary
+/// (redundant) IFP packets, and tshark's expert messages (empty when it found nothing
+/// wrong).
+pub fn t38_fields(path: &std::path::Path, ports: &[u16]) -> Vec<String> {
+    let mut cmd = Command::new("tshark");
+    cmd.arg("-n").arg("-r").arg(path);
+    for p in ports {
+        cmd.arg("-d").arg(format!("udp.port=={p},t38"));
+    }
+    cmd.args(["-Y", "t38", "-T", "fields", "-E", "separator=/t"]);
+    for f in [
+        "t38.seq_number",
+        "t38.t30_indicator",
+        "t38.t30_data",
+        "t38.field_type",
+        "t38.secondary_ifp_packets",
+        "_ws.expert.message",
+    ] {
+        cmd.args(["-e", f]);
+    }
+    let out = cmd.output().expect("tshark runs");
+    assert!(
+        out.status.success(),
+        "tshark failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
