@@ -186,6 +186,7 @@ fn an_hour_long_call_at_five_percent_loss() {
     let style = FxoStyle {
         pulse: false,
         polarity_answer: false,
+        fax: [None; 2],
     };
     let mut w = World::new(99, link, style, [None; 2], [None; 2]);
     let hour = 3_600_000;
@@ -237,4 +238,189 @@ fn an_hour_long_call_at_five_percent_loss() {
         w.wakes,
         w.net.stats()
     );
+}
+
+/// What became of a fax through the two gateways.
+struct FaxOutcome {
+    /// T.30 completion codes of the sending and the receiving machine (0: success).
+    codes: (Option<i32>, Option<i32>),
+    /// The pages sent and received, compared row by row.
+    compare: String,
+    /// Simulated seconds from the dialling to the receiver's last page.
+    seconds: f64,
+    /// Whether each gateway's bridge relayed the fax as T.38 at some point.
+    relayed: [bool; 2],
+    /// tshark's reading of the datagrams between the two fax lines' ports, as T.38.
+    t38: Vec<String>,
+    /// The world's trace.
+    log: Vec<String>,
+}
+
+/// A three-page fax from a fax machine on A's phone line 1, dialling out through B's
+/// PSTN line (port 2), where the exchange connects an answering fax machine: every port
+/// configured with `fax = mode[g]` on gateway `g`, over `link`. Then the sender hangs up
+/// and both gateways must come to rest.
+fn fax_through_two_gateways(tag: &str, mode: [&'static str; 2], link: Link) -> FaxOutcome {
+    use testkit::fax::{Document, Terminal};
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("sim-fax-{tag}-{}", std::process::id()));
+    let doc = Document::new(&dir, 3);
+    let style = FxoStyle {
+        pulse: false,
+        polarity_answer: false,
+        fax: mode.map(Some),
+    };
+    let mut w = World::new(5, link, style, [None, Some(2_000)], [None; 2]);
+    w.capture = Some(Vec::new());
+    w.log = Some(Vec::new());
+    w.gws[0].lines.get_mut(&1).unwrap().fax =
+        Some(Terminal::new(true, Some(&doc.sent), None, false));
+    w.gws[1].lines.get_mut(&2).unwrap().fax =
+        Some(Terminal::new(false, None, Some(&doc.received), false));
+    let step = |at_ms, gw, port, action| Step {
+        at_ms,
+        gw,
+        port,
+        action,
+    };
+    w.script([
+        step(1_000, 0, 1, Action::OffHook),
+        step(1_500, 0, 1, Action::CardDigits("250".into())),
+    ]);
+    let done = |w: &World| {
+        let fax = |g: usize, p: u8| w.gws[g].lines[&p].fax.as_ref().and_then(|t| t.done());
+        (fax(0, 1), fax(1, 2))
+    };
+    // When each side's bridge was first seen relaying (checked every frame).
+    let mut since: [Option<Duration>; 2] = [None; 2];
+    while w.elapsed() < Duration::from_secs(240) {
+        w.run_until(w.elapsed() + Duration::from_millis(20));
+        for (g, p) in [(0, 1), (1, 2)] {
+            if since[g].is_none() && w.gws[g].lines[&p].relaying_fax() {
+                since[g] = Some(w.elapsed());
+            }
+        }
+        if let (Some(_), Some(_)) = done(&w) {
+            break;
+        }
+    }
+    let relayed = since.map(|s| s.is_some());
+    let seconds = w.elapsed().as_secs_f64() - 1.5;
+    let hang_up = w.elapsed().as_millis() as u32 + 500;
+    w.script([step(hang_up, 0, 1, Action::HangUp)]);
+    w.run_until(w.elapsed() + sim::scenario::SETTLE);
+    for g in &w.gws {
+        for (i, l) in &g.lines {
+            assert!(
+                !l.bridge_running(),
+                "{} port {i} left its bridge running",
+                g.name
+            );
+            assert!(
+                g.ports.port(*i).unwrap().is_idle(),
+                "{} port {i} not idle",
+                g.name
+            );
+        }
+        let f = g.sip.footprint();
+        assert_eq!((f.calls, f.ua.calls, f.ua.transactions), (0, 0, 0), "{f:?}");
+    }
+    let ports = [w.gws[0].lines[&1].rtp, w.gws[1].lines[&2].rtp];
+    // UDPTL: what each side sent between its fax lines' ports once it relayed.
+    let datagrams: Vec<_> = w
+        .capture
+        .iter()
+        .flatten()
+        .filter(|(at, from, to, _)| {
+            let side = ports.iter().position(|p| p == from);
+            ports.contains(to) && side.is_some_and(|g| since[g].is_some_and(|s| *at >= s))
+        })
+        .map(|(at, from, to, b)| (*at, *from, *to, &b[..]))
+        .collect();
+    let pcap = dir.join("fax.pcap");
+    testkit::tshark::write_pcap(&pcap, &datagrams).unwrap();
+    let t38 = testkit::tshark::t38_fields(&pcap, &ports.map(|p| p.port()));
+    FaxOutcome {
+        codes: done(&w),
+        compare: doc.compare(),
+        seconds,
+        relayed,
+        t38,
+        log: w.log.take().unwrap_or_default(),
+    }
+}
+
+fn assert_fax_received(o: &FaxOutcome) {
+    println!(
+        "fax: {:.1} s, T.30 codes {:?}, {}, relayed as T.38 {:?}",
+        o.seconds, o.codes, o.compare, o.relayed
+    );
+    assert_eq!(o.codes, (Some(0), Some(0)), "T.30 completion codes");
+    assert_eq!(o.compare, "pages 3 3 rows_differing 0");
+}
+
+/// ITU-T T.38 end to end: B's line fax answers, its V.21 flags make B re-INVITE A to
+/// `image/t38`, both bridges relay the fax over UDPTL (2 % loss and 20 ms jitter on the
+/// way, signalling included), the pages arrive pixel-exact.
+#[test]
+fn a_fax_goes_through_two_gateways_as_t38() {
+    let link = Link::IDEAL
+        .latency(Duration::from_millis(20))
+        .jitter(Duration::from_millis(20))
+        .loss(0.02);
+    let o = fax_through_two_gateways("t38", ["t38"; 2], link);
+    assert_fax_received(&o);
+    assert_eq!(o.relayed, [true, true], "both gateways relayed T.38");
+    // tshark's T.38 dissector reads every UDPTL datagram of the call.
+    let fields: Vec<Vec<&str>> = o.t38.iter().map(|l| l.split('\t').collect()).collect();
+    assert!(fields.len() > 500, "{} T.38 datagrams", fields.len());
+    let col = |k: usize, v: &str| {
+        fields
+            .iter()
+            .filter(|f| f[k].split(',').any(|x| x == v))
+            .count()
+    };
+    // T.30 indicator 3: V.21 preamble (the DIS and the other control frames); data type
+    // 8: V.17 at 14400 bit/s; field type 6: T.4 page data (non-ECM); 3 redundant IFPs.
+    assert!(col(1, "3") > 0, "no V.21 preamble indicator");
+    assert!(col(2, "8") > 0, "no V.17 14400 data");
+    assert!(col(3, "6") > 0, "no page data");
+    assert!(
+        col(4, "3") > fields.len() / 2,
+        "redundancy 3 in most datagrams"
+    );
+    // The only remark tshark has: a page's last data in its t4-non-ecm-sig-end field,
+    // which T.38 allows but its reassembly does not expect.
+    for f in &fields {
+        assert!(
+            f[5].is_empty() || f[5] == "[RECEIVED END OF FRAGMENT W/OUT ANY FRAGMENT DATA]",
+            "tshark: {f:?}"
+        );
+    }
+}
+
+/// The same fax with `fax = "passthrough"`: G.711 audio in voice-band data mode all the
+/// way, no re-INVITE.
+#[test]
+fn a_fax_goes_through_two_gateways_as_audio_with_passthrough() {
+    let link = Link::IDEAL.latency(Duration::from_millis(20));
+    let o = fax_through_two_gateways("passthrough", ["passthrough"; 2], link);
+    assert_fax_received(&o);
+    assert_eq!(o.relayed, [false, false]);
+    let said = |what: &str| o.log.iter().filter(|l| l.contains(what)).count();
+    assert_eq!(said("B -> INVITE"), 0, "no re-INVITE");
+}
+
+/// B's line fax answers and B offers T.38, but A's ports are `fax = "passthrough"`: A
+/// refuses the re-INVITE (488) and the fax goes through as audio all the same.
+#[test]
+fn a_refused_t38_offer_leaves_the_fax_on_audio() {
+    let link = Link::IDEAL.latency(Duration::from_millis(20));
+    let o = fax_through_two_gateways("refused", ["passthrough", "t38"], link);
+    assert_fax_received(&o);
+    assert_eq!(o.relayed, [false, false]);
+    let said = |what: &str| o.log.iter().filter(|l| l.contains(what)).count();
+    assert_eq!(said("B -> INVITE"), 1, "B's T.38 re-INVITE");
+    assert!(said("A -> 488") >= 1);
+    assert!(said("T.38 refused (488)") >= 1);
 }

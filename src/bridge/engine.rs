@@ -1,12 +1,14 @@
 //! One call's [`MediaSession`] joined to the gateway: [`Control`]s become session
 //! commands, session events and line observations become [`Report`]s, and the session's
-//! datagrams go to the call's socket. No socket, thread or clock here: the bridge's threads
-//! give every input its own instant.
+//! datagrams go to the call's socket. When signalling moves the call to T.38
+//! ([`Control::Fax`]), a [`T38Relay`](tipring_t38::T38Relay) takes the line's audio and the
+//! socket's datagrams instead, until a [`Control::Remote`] brings the audio back. No socket,
+//! thread or clock here: the bridge's threads give every input its own instant.
 
 use super::line::{LineMonitor, LineObservation};
 use super::random;
 use super::stats::Stats;
-use super::{BridgeConfig, Control, Report};
+use super::{BridgeConfig, Control, FaxParams, Report};
 use crate::call::ProgressTone;
 use crate::call::caller_id::fsk_burst;
 use std::net::SocketAddr;
@@ -31,6 +33,12 @@ pub struct Engine {
     fsk: FskStandard,
     stats: Arc<Stats>,
     reports: SyncSender<Report>,
+    /// The call's fax relay while the media is T.38.
+    #[cfg(feature = "t38")]
+    fax: Option<tipring_t38::T38Relay>,
+    /// The first UDPTL sequence number of a relay (from the call's identity).
+    #[cfg_attr(not(feature = "t38"), allow(dead_code))]
+    fax_seq: u16,
 }
 
 impl Engine {
@@ -85,6 +93,9 @@ impl Engine {
             fsk: cfg.caller_id,
             stats,
             reports,
+            #[cfg(feature = "t38")]
+            fax: None,
+            fax_seq: (id.rtcp_seed >> 48) as u16,
         }
     }
 
@@ -128,16 +139,69 @@ impl Engine {
                 event_payload_type,
                 send,
                 receive,
-            } => s.set_remote(Remote {
-                addr: remote,
-                law,
-                payload_type,
-                event_payload_type,
-                send,
-                receive,
-            }),
+            } => {
+                self.end_fax();
+                self.session.set_remote(Remote {
+                    addr: remote,
+                    law,
+                    payload_type,
+                    event_payload_type,
+                    send,
+                    receive,
+                })
+            }
+            Control::Fax(p) => self.start_fax(p),
             Control::Stop => {}
         }
+    }
+
+    /// Whether the call's fax is being relayed as T.38.
+    pub fn relaying_fax(&self) -> bool {
+        #[cfg(feature = "t38")]
+        return self.fax.is_some();
+        #[cfg(not(feature = "t38"))]
+        false
+    }
+
+    /// Moves the call to T.38: a relay towards `p.remote` takes over the line and the
+    /// socket (a second [`Control::Fax`] moves it to the new far end).
+    #[cfg(feature = "t38")]
+    fn start_fax(&mut self, p: FaxParams) {
+        use tipring_t38::{GatewayConfig, RelayConfig, T38Relay};
+        let cfg = RelayConfig {
+            gateway: GatewayConfig {
+                version: p.version,
+                max_bit_rate: p.max_bit_rate,
+                transferred_tcf: p.transferred_tcf,
+                max_datagram: p.max_datagram,
+                ecm: true,
+            },
+            remote: p.remote,
+            redundancy: usize::from(p.redundancy),
+        };
+        match T38Relay::new(&cfg, self.fax_seq) {
+            Ok(r) => self.fax = Some(r),
+            Err(_) => self.report(Report::FaxUnavailable),
+        }
+    }
+
+    #[cfg(not(feature = "t38"))]
+    fn start_fax(&mut self, _p: FaxParams) {
+        self.report(Report::FaxUnavailable);
+    }
+
+    /// Back to audio.
+    fn end_fax(&mut self) {
+        #[cfg(feature = "t38")]
+        {
+            self.fax = None;
+        }
+    }
+
+    /// The T.38 relay's counters, while there is one.
+    #[cfg(feature = "t38")]
+    pub fn fax_stats(&self) -> Option<tipring_t38::RelayStats> {
+        self.fax.as_ref().map(|f| f.stats())
     }
 
     /// Whether another datagram should be read before the next frame (the receive
@@ -148,6 +212,15 @@ impl Engine {
 
     /// One datagram that arrived at `now`.
     pub fn datagram(&mut self, now: Instant, from: SocketAddr, d: &[u8], send: Sink<'_>) {
+        #[cfg(feature = "t38")]
+        if let Some(fax) = &mut self.fax {
+            fax.handle_datagram(from, d);
+            while let Some((to, d)) = fax.poll_transmit() {
+                send(to, &d);
+                fax.recycle(d);
+            }
+            return;
+        }
         self.session.handle_datagram(now, from, d);
         self.drain(send);
     }
@@ -155,6 +228,15 @@ impl Engine {
     /// One captured frame at `now` (after the line monitor has heard it): what goes to
     /// the network is sent, and the frame to play returned.
     pub fn frame(&mut self, now: Instant, capture: &Frame, send: Sink<'_>) -> Frame {
+        #[cfg(feature = "t38")]
+        if let Some(fax) = &mut self.fax {
+            let play = fax.handle_frame(capture);
+            while let Some((to, d)) = fax.poll_transmit() {
+                send(to, &d);
+                fax.recycle(d);
+            }
+            return play;
+        }
         let reports = &self.reports;
         self.line.frame(capture, |o| {
             let _ = reports.try_send(match o {
@@ -179,6 +261,7 @@ impl Engine {
                 SessionEvent::InbandDigit(d) => Report::InbandDigit(d.as_char()),
                 SessionEvent::EventReceived(code) => Report::EventReceived(code),
                 SessionEvent::VoiceBandData(tone) => Report::VoiceBandData(tone),
+                SessionEvent::LineModemTone(tone) => Report::LineModemTone(tone),
             });
         }
         self.stats.publish(self.session.stats());

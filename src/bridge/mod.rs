@@ -102,6 +102,24 @@ pub struct MediaParams {
     pub receive: bool,
 }
 
+/// The T.38 session a call's fax moves to (the SDP's `m=image … udptl t38` and its
+/// attributes, T.38 Annex D): the bridge stops carrying audio and relays the fax.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FaxParams {
+    /// Where the far end's UDPTL is.
+    pub remote: SocketAddr,
+    /// T.38 version both ends agreed on.
+    pub version: u8,
+    /// Highest image data rate, bit/s.
+    pub max_bit_rate: u32,
+    /// `transferredTCF` (else `localTCF`).
+    pub transferred_tcf: bool,
+    /// The largest datagram the far end takes.
+    pub max_datagram: u16,
+    /// Earlier IFP packets carried again in each datagram (0: no redundancy negotiated).
+    pub redundancy: u8,
+}
+
 /// Commands from signalling.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Control {
@@ -128,6 +146,9 @@ pub enum Control {
         /// As [`BridgeConfig::receive`].
         receive: bool,
     },
+    /// Relay the call's fax as T.38 from now on (a re-INVITE moved the media to
+    /// `image/t38`); a later [`Control::Remote`] goes back to audio.
+    Fax(FaxParams),
     /// End the bridge.
     Stop,
 }
@@ -150,6 +171,11 @@ pub enum Report {
     /// A fax or modem signal was heard: the call's media is in voice-band data mode
     /// ([`tipring_media::session::MediaSession::data`]).
     VoiceBandData(ModemTone),
+    /// A fax or modem signal began on the line (all through the call).
+    LineModemTone(ModemTone),
+    /// The call's T.38 relay could not start (spandsp failed, or the firmware was built
+    /// without T.38): the call stays on audio.
+    FaxUnavailable,
 }
 
 /// How long the socket thread blocks in one read before it looks whether the bridge

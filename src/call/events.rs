@@ -90,6 +90,9 @@ pub enum SipIntent {
     Reject(u16),
     /// End the call: CANCEL before the answer, BYE after.
     Hangup,
+    /// Move the call's media to T.38 (re-INVITE offering `image/t38`): the line's fax
+    /// has answered.
+    OfferFax,
 }
 
 /// Media bridge control.

@@ -97,3 +97,26 @@ fn far_dtmf_is_kept_off_fxo_lines_unless_allowed() {
     let e = load("allow_inband_digits = true\n").unwrap_err();
     assert_eq!(e.diagnostics[0].field, "ports[0].allow_inband_digits");
 }
+
+#[test]
+fn faxes_go_as_t38_by_default_and_the_mode_is_checked() {
+    let p = &load("").unwrap().config.ports[0];
+    let built = if FaxMode::T38_BUILT {
+        FaxMode::T38
+    } else {
+        FaxMode::Passthrough
+    };
+    assert_eq!(p.fax_mode(), built);
+    let p = &load("fax = \"passthrough\"\n").unwrap().config.ports[0];
+    assert_eq!(p.fax_mode(), FaxMode::Passthrough);
+    if FaxMode::T38_BUILT {
+        let p = &load("fax = \"t38\"\n").unwrap().config.ports[0];
+        assert_eq!(p.fax_mode(), FaxMode::T38);
+    } else {
+        let e = load("fax = \"t38\"\n").unwrap_err();
+        assert_eq!(e.diagnostics[0].field, "ports[0].fax");
+    }
+    let e = load("fax = \"t.38\"\n").unwrap_err();
+    let d = &e.diagnostics[0];
+    assert_eq!((d.field.as_str(), d.line), ("ports[0].fax", Some(6)));
+}

@@ -268,6 +268,28 @@ pub struct Port {
     /// `allow_digits_after_answer`; in-band tones would bypass both.
     #[serde(default)]
     pub allow_inband_digits: Option<bool>,
+    /// How a fax on this port's calls travels: `t38` (the default where the firmware has
+    /// T.38) or `passthrough` (G.711 audio in voice-band data mode).
+    #[serde(default)]
+    pub fax: Option<FaxMode>,
+}
+
+/// How a port's fax calls travel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FaxMode {
+    /// As G.711 audio, in voice-band data mode (ITU-T V.152's spirit): no echo NLP, fixed
+    /// jitter buffer, no concealment.
+    Passthrough,
+    /// Relayed as T.38 over UDPTL (re-INVITE to `image/t38` when the line's fax answers;
+    /// the far end's T.38 re-INVITE accepted), falling back to pass-through when the far
+    /// end refuses.
+    T38,
+}
+
+impl FaxMode {
+    /// Whether this firmware was built with the T.38 relay (cargo feature `t38`).
+    pub const T38_BUILT: bool = cfg!(feature = "t38");
 }
 
 /// What a port's calls do with their audio, from its configuration.
@@ -285,6 +307,16 @@ impl Port {
         self.echo_canceller.unwrap_or(true).then(|| EchoConfig {
             tail_ms: self.echo_tail_ms.unwrap_or(TAIL_MS_DEFAULT),
             nlp: self.echo_nlp.unwrap_or(true),
+        })
+    }
+
+    /// How this port's fax calls travel: as configured, else T.38 where the firmware has
+    /// it.
+    pub fn fax_mode(&self) -> FaxMode {
+        self.fax.unwrap_or(if FaxMode::T38_BUILT {
+            FaxMode::T38
+        } else {
+            FaxMode::Passthrough
         })
     }
 

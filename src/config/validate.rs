@@ -316,6 +316,12 @@ fn ports(r: &mut Report<'_>, c: &Config, board: &BoardProfile) {
                 format!("{t} is not in {TAIL_MS_MIN}..={TAIL_MS_MAX}"),
             );
         }
+        if p.fax == Some(FaxMode::T38) && !FaxMode::T38_BUILT {
+            r.err(
+                f("fax"),
+                "this firmware was built without T.38 (cargo feature `t38`): use \"passthrough\"",
+            );
+        }
         match p.kind {
             PortKind::Fxs => fxs_port(r, c, p, i),
             PortKind::Fxo => {

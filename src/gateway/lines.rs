@@ -102,6 +102,12 @@ impl Lines {
                     self.input(now, port, Input::FarMedia(media));
                 }
             }
+            PortEvent::Fax { port, fax } => {
+                if self.ports.contains_key(&port) {
+                    tracing::info!("port {port}: media T.38 to {}", fax.remote);
+                    self.input(now, port, Input::FarFax(fax));
+                }
+            }
             PortEvent::Wire {
                 outbound,
                 peer,

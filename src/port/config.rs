@@ -110,7 +110,7 @@ impl Port {
                 Machine::Fxs(FxsPort::new(cfg, collector))
             }
         };
-        Port::new(port.index, machine)
+        Port::new(port.index, machine).with_fax(port.fax_mode())
     }
 }
 

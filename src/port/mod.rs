@@ -23,14 +23,16 @@ use config::ANY_NUMBER;
 pub use collect::PlanCollector;
 pub use config::ring_cadence;
 
-use crate::bridge::{Control, MediaParams, Report};
+use crate::bridge::{Control, FaxParams, MediaParams, Report};
 use crate::call::fxo::{FxoPort, FxoState};
 use crate::call::fxs::{FxsPort, FxsState};
 use crate::call::{self, LineAudio, MediaCmd, ProgressTone, SipEvent, SipIntent};
+use crate::config::FaxMode;
 use std::collections::VecDeque;
 use std::time::Instant;
 use tipring_hal::model::{Command, Digit, Event};
 use tipring_media::g711::Law;
+use tipring_media::modem::ModemTone;
 
 /// Length of an RFC 4733 event the port machine asks for (hook flash, RFC 4733 §3.2).
 const EVENT_MS: u16 = 200;
@@ -44,6 +46,8 @@ pub enum Input {
     Sip(SipEvent),
     /// The far end's media for this port's call (from an SDP offer or answer).
     FarMedia(MediaParams),
+    /// The call's media moved to T.38 (a re-INVITE offered or accepted `image/t38`).
+    FarFax(FaxParams),
     /// A report of the port's media bridge.
     Media(Report),
     /// The deadline [`Port::poll_timeout`] gave has passed.
@@ -133,6 +137,8 @@ enum BridgeState {
     Local,
     /// Running towards this far end.
     Remote(MediaParams),
+    /// Relaying the call's fax as T.38 to this far end.
+    Fax(FaxParams),
 }
 
 /// One port.
@@ -151,6 +157,10 @@ pub struct Port {
     detach: bool,
     /// The line's idleness as last given out ([`Output::Idle`]).
     idle: bool,
+    /// How the port's fax calls travel.
+    fax: FaxMode,
+    /// This call's media was offered as T.38 already (once per call).
+    fax_offered: bool,
     outputs: VecDeque<Output>,
 }
 
@@ -165,8 +175,16 @@ impl Port {
             tone: ProgressTone::Silence,
             detach: false,
             idle: true,
+            fax: FaxMode::Passthrough,
+            fax_offered: false,
             outputs: VecDeque::new(),
         }
+    }
+
+    /// The port with its calls' faxes travelling as `fax` says.
+    pub fn with_fax(mut self, fax: FaxMode) -> Port {
+        self.fax = fax;
+        self
     }
 
     /// The port's index on the card.
@@ -223,6 +241,17 @@ impl Port {
                 if self.connected {
                     self.connect(m);
                 }
+                None
+            }
+            Input::FarFax(p) => {
+                if self.connected && self.bridge != BridgeState::Off {
+                    self.control(Control::Fax(p));
+                    self.bridge = BridgeState::Fax(p);
+                }
+                None
+            }
+            Input::Media(Report::LineModemTone(tone)) => {
+                self.line_modem_tone(tone);
                 None
             }
             Input::Media(Report::AudioFailed) => {
@@ -317,7 +346,8 @@ impl Port {
                 }
                 call::Output::Media(MediaCmd::Stop) => {
                     self.connected = false;
-                    self.detach = matches!(self.bridge, BridgeState::Remote(_));
+                    self.detach =
+                        matches!(self.bridge, BridgeState::Remote(_) | BridgeState::Fax(_));
                 }
             }
         }
@@ -330,6 +360,7 @@ impl Port {
             self.connected = false;
             self.media = None;
             self.tone = ProgressTone::Silence;
+            self.fax_offered = false;
         } else {
             self.ensure_bridge();
             if std::mem::take(&mut self.detach) {
@@ -353,7 +384,7 @@ impl Port {
         match self.bridge {
             BridgeState::Remote(now) if now == m => {}
             BridgeState::Off => self.start_bridge(Some(m)),
-            BridgeState::Local | BridgeState::Remote(_) => {
+            BridgeState::Local | BridgeState::Remote(_) | BridgeState::Fax(_) => {
                 self.control(self.remote_control(Some(m)));
                 self.bridge = BridgeState::Remote(m);
             }
@@ -371,6 +402,23 @@ impl Port {
             event_payload_type: codec.and_then(|c| c.event_payload_type),
             send: m.is_some_and(|m| m.send),
             receive: m.is_some_and(|m| m.receive),
+        }
+    }
+
+    /// A fax or modem signal on the line: the answering fax's V.21 flags (its first T.30
+    /// frame, DIS) move a call in audio to T.38 when the port relays faxes, asked once
+    /// per call. Only the line's own fax triggers it, and only the answering machine's
+    /// control channel: CNG or a modem's answer tone could be a data modem's call, which
+    /// T.38 would break, and one side asking avoids re-INVITE glare.
+    fn line_modem_tone(&mut self, tone: ModemTone) {
+        if tone == ModemTone::V21Preamble
+            && self.fax == FaxMode::T38
+            && !self.fax_offered
+            && self.machine.is_talking()
+            && matches!(self.bridge, BridgeState::Remote(_))
+        {
+            self.fax_offered = true;
+            self.outputs.push_back(Output::Sip(SipIntent::OfferFax));
         }
     }
 
@@ -402,7 +450,10 @@ fn report_input(report: Report) -> Option<call::Input> {
         Report::LineActivity => call::Input::Audio(LineAudio::Activity),
         Report::CallerId(c) => call::Input::CallerId(c),
         Report::EventReceived(code) => call::Input::FarEvent(code),
-        Report::AudioFailed | Report::VoiceBandData(_) => return None,
+        Report::AudioFailed
+        | Report::VoiceBandData(_)
+        | Report::LineModemTone(_)
+        | Report::FaxUnavailable => return None,
     })
 }
 

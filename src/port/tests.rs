@@ -2,6 +2,7 @@
 //! for each step of the seed's call flows.
 
 use super::*;
+use crate::bridge::FaxParams;
 use crate::call::CallerInfo;
 use crate::dialplan::DigitMap;
 use std::path::Path;
@@ -463,4 +464,95 @@ fn idleness_is_given_once_per_change() {
         idle(&mut fxs, ms(t0, 800), Input::Timeout),
         Vec::<bool>::new()
     );
+}
+
+fn fax_far() -> FaxParams {
+    FaxParams {
+        remote: "127.0.0.2:10000".parse().unwrap(),
+        version: 0,
+        max_bit_rate: 14_400,
+        transferred_tcf: true,
+        max_datagram: 400,
+        redundancy: 3,
+    }
+}
+
+/// An FXS call up with the far end at [`far`], at `t0 + 2 s`.
+fn fxs_talking(mut fxs: Port, t0: Instant) -> Port {
+    fxs.line_event(t0, Event::OffHook);
+    for (k, d) in [Digit::D2, Digit::D0, Digit::D1].into_iter().enumerate() {
+        let digit = Event::Digit {
+            digit: d,
+            duration_ms: 80,
+        };
+        fxs.line_event(ms(t0, 500 + 200 * k as u64), digit);
+    }
+    fxs.media(ms(t0, 2000), far());
+    fxs.sip_event(ms(t0, 2000), SipEvent::Answered);
+    assert!(fxs.is_talking());
+    fxs
+}
+
+/// The line's answering fax (its V.21 flags) asks the SIP side for T.38, once per call;
+/// CNG or an answer tone do not (they may be a data modem's).
+#[test]
+fn the_line_fax_v21_flags_ask_for_t38_once() {
+    let (fxs, _) = runners();
+    let t0 = Instant::now();
+    let mut fxs = fxs_talking(fxs.with_fax(FaxMode::T38), t0);
+    for tone in [ModemTone::Cng, ModemTone::Ans, ModemTone::AnsAm] {
+        let r = fxs.bridge_report(ms(t0, 3000), Report::LineModemTone(tone));
+        assert!(r.is_empty(), "{tone:?}: {r:?}");
+    }
+    assert_eq!(
+        fxs.bridge_report(ms(t0, 4000), Report::LineModemTone(ModemTone::V21Preamble)),
+        vec![Output::Sip(SipIntent::OfferFax)]
+    );
+    let again = fxs.bridge_report(ms(t0, 5000), Report::LineModemTone(ModemTone::V21Preamble));
+    assert!(again.is_empty());
+}
+
+#[test]
+fn a_passthrough_port_never_asks_for_t38() {
+    let (fxs, _) = runners();
+    let t0 = Instant::now();
+    let mut fxs = fxs_talking(fxs.with_fax(FaxMode::Passthrough), t0);
+    let r = fxs.bridge_report(ms(t0, 4000), Report::LineModemTone(ModemTone::V21Preamble));
+    assert!(r.is_empty());
+}
+
+/// T.38 negotiated: the bridge relays the fax; the far end going back to audio (the same
+/// address and codec as before) brings the bridge back to audio; hanging up stops it.
+#[test]
+fn t38_media_moves_the_bridge_to_the_relay_and_back() {
+    let (fxs, _) = runners();
+    let t0 = Instant::now();
+    let mut fxs = fxs_talking(fxs.with_fax(FaxMode::T38), t0);
+    assert_eq!(
+        fxs.feed(ms(t0, 4000), Input::FarFax(fax_far())),
+        vec![ctl(Control::Fax(fax_far()))]
+    );
+    assert_eq!(fxs.media(ms(t0, 60_000), far()), vec![to(far())]);
+    assert_eq!(
+        fxs.feed(ms(t0, 61_000), Input::FarFax(fax_far())),
+        vec![ctl(Control::Fax(fax_far()))]
+    );
+    assert_eq!(
+        fxs.line_event(ms(t0, 90_000), Event::OnHook),
+        vec![Output::Sip(SipIntent::Hangup), stop()]
+    );
+    // A new call may ask for T.38 again.
+    let mut fxs = fxs_talking(fxs, ms(t0, 100_000));
+    assert_eq!(
+        fxs.bridge_report(ms(t0, 105_000), Report::LineModemTone(ModemTone::V21Preamble)),
+        vec![Output::Sip(SipIntent::OfferFax)]
+    );
+}
+
+/// T.38 for a port whose line is not in a call (a stray re-INVITE after the hangup)
+/// starts nothing.
+#[test]
+fn t38_media_without_a_call_starts_nothing() {
+    let (mut fxs, _) = runners();
+    assert!(fxs.feed(Instant::now(), Input::FarFax(fax_far())).is_empty());
 }

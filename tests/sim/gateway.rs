@@ -76,12 +76,21 @@ pub struct Line {
     media: Option<Media>,
     /// Frames in which the port talked (a call up).
     pub talking_frames: u32,
+    /// A fax machine on the line instead of the party's voice: on a phone line it sends
+    /// and hears while the phone is off-hook, on an exchange line while the exchange has
+    /// connected the party beyond it.
+    pub fax: Option<testkit::fax::Terminal>,
 }
 
 impl Line {
     /// Whether the port's bridge runs.
     pub fn bridge_running(&self) -> bool {
         self.media.is_some()
+    }
+
+    /// Whether the port's bridge relays a fax as T.38.
+    pub fn relaying_fax(&self) -> bool {
+        self.media.as_ref().is_some_and(|m| m.engine.relaying_fax())
     }
 }
 
@@ -144,6 +153,7 @@ impl Gateway {
                     hybrid: Hybrid::new(),
                     media: None,
                     talking_frames: 0,
+                    fax: None,
                 },
             );
         }
@@ -244,9 +254,16 @@ impl Gateway {
             let talking = self.ports.port(i).is_some_and(|p| p.is_talking());
             while m.next_frame <= now {
                 m.next_frame += FRAME;
-                let mut capture = match &mut l.party {
-                    Party::Phone(p) => p.speak(&l.card),
-                    Party::Exchange(x) => x.speak(),
+                let fax_on_line = match (&l.party, &l.card) {
+                    (Party::Exchange(x), _) => x.speaking(),
+                    (Party::Phone(_), SimPort::Fxs(phone)) => phone.is_off_hook(),
+                    (Party::Phone(_), SimPort::Fxo(_)) => false,
+                };
+                let mut fax = l.fax.as_mut().filter(|_| fax_on_line);
+                let mut capture = match (&mut l.party, &mut fax) {
+                    (_, Some(t)) => t.transmit(),
+                    (Party::Phone(p), None) => p.speak(&l.card),
+                    (Party::Exchange(x), None) => x.speak(),
                 };
                 l.hybrid.echo_into(&mut capture);
                 let rtp = l.rtp;
@@ -254,6 +271,9 @@ impl Gateway {
                     send(rtp, dst, b.into())
                 });
                 l.hybrid.played(&play);
+                if let Some(t) = fax {
+                    t.receive(&play);
+                }
                 if talking {
                     l.talking_frames += 1;
                     l.ear.listen(&play);

@@ -33,11 +33,14 @@ pub const VOICES: [[f32; 4]; 2] = [
     [2050.0, 2350.0, 2450.0, 2550.0],
 ];
 
-/// How a line's FXO port dials and learns of the answer, per scenario.
+/// How a line's FXO port dials and learns of the answer, per scenario; and how each
+/// gateway's ports carry faxes (`fax = …` in every port's configuration of gateway `g`,
+/// the default when `None`).
 #[derive(Debug, Clone, Copy)]
 pub struct FxoStyle {
     pub pulse: bool,
     pub polarity_answer: bool,
+    pub fax: [Option<&'static str>; 2],
 }
 
 /// The configuration of gateway `g` (0 = A, 1 = B): ports 0 and 1 are phones numbered
@@ -53,12 +56,13 @@ pub fn config(g: usize, style: FxoStyle) -> Loaded {
     } else {
         "immediate"
     };
+    let fax = style.fax[g].map_or(String::new(), |f| format!("fax = \"{f}\"\n"));
     let ports = format!(
-        "[[ports]]\nindex = 0\nkind = \"fxs\"\nnumber = \"{mine}01\"\ndial_plan = \"ext\"\n\n\
-         [[ports]]\nindex = 1\nkind = \"fxs\"\nnumber = \"{mine}02\"\ndial_plan = \"ext\"\n\n\
+        "[[ports]]\nindex = 0\nkind = \"fxs\"\nnumber = \"{mine}01\"\ndial_plan = \"ext\"\n{fax}\n\
+         [[ports]]\nindex = 1\nkind = \"fxs\"\nnumber = \"{mine}02\"\ndial_plan = \"ext\"\n{fax}\n\
          [[ports]]\nindex = 2\nkind = \"fxo\"\ninbound = \"hotline\"\nhotline = \"sip:{theirs}02@{peer}\"\n\
-         dialing = \"{dialing}\"\nanswer_supervision = \"{answer}\"\n\n\
-         [[ports]]\nindex = 3\nkind = \"fxo\"\ninbound = \"hotline\"\nhotline = \"sip:{theirs}01@{peer}\"\n\n"
+         dialing = \"{dialing}\"\nanswer_supervision = \"{answer}\"\n{fax}\n\
+         [[ports]]\nindex = 3\nkind = \"fxo\"\ninbound = \"hotline\"\nhotline = \"sip:{theirs}01@{peer}\"\n{fax}\n"
     );
     let text = Conf::new(me.parse().unwrap())
         .account("peer", &format!("proxy = \"sip:{peer}\""))
@@ -67,6 +71,15 @@ pub fn config(g: usize, style: FxoStyle) -> Loaded {
         .render();
     let board = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("board");
     tipring::config::load_str("sim.toml", &text, &board).expect("the simulation's config is valid")
+}
+
+/// Keeps a datagram sent, when a capture is asked for.
+type Capture = Option<Vec<(Duration, SocketAddr, SocketAddr, Arc<[u8]>)>>;
+
+fn record(capture: &mut Capture, clock: &Clock, from: SocketAddr, to: SocketAddr, b: &Arc<[u8]>) {
+    if let Some(c) = capture {
+        c.push((clock.now - clock.t0, from, to, b.clone()));
+    }
 }
 
 /// Something a person or the exchange does at an instant.
@@ -114,6 +127,9 @@ pub struct World {
     pub log: Option<Vec<String>>,
     /// How many instants the clock stopped at.
     pub wakes: u64,
+    /// Every datagram sent (when, from, to, bytes), kept when asked for (a capture to
+    /// write as pcap).
+    pub capture: Capture,
 }
 
 impl World {
@@ -159,6 +175,7 @@ impl World {
             trace: DefaultHasher::new(),
             log: None,
             wakes: 0,
+            capture: None,
         }
     }
 
@@ -186,10 +203,15 @@ impl World {
             self.act();
             while let Some(d) = self.net.poll_deliver() {
                 let World {
-                    gws, net, clock, ..
+                    gws,
+                    net,
+                    clock,
+                    capture,
+                    ..
                 } = self;
                 if let Some(g) = gws.iter_mut().find(|g| g.owns(d.to)) {
                     g.deliver(clock, d.from, d.to, &d.payload, &mut |from, to, b| {
+                        record(capture, clock, from, to, &b);
                         net.send(from, to, b);
                     });
                 }
@@ -201,12 +223,14 @@ impl World {
                     clock,
                     trace,
                     log,
+                    capture,
                     ..
                 } = self;
                 let at = (clock.now - clock.t0).as_micros();
                 gws[g].run(
                     clock,
                     &mut |from, to, b| {
+                        record(capture, clock, from, to, &b);
                         net.send(from, to, b);
                     },
                     &mut |line| {

@@ -103,6 +103,7 @@ impl Scenario {
         let style = FxoStyle {
             pulse: r.chance(0.5),
             polarity_answer: r.chance(0.5),
+            fax: [None; 2],
         };
         let pick = |r: &mut Gen| {
             if r.chance(0.8) {

@@ -106,6 +106,7 @@ impl SipSide {
                 local_sdp,
                 negotiated,
                 failover: None,
+                fax_offered: false,
             });
         }
         self.call_event(port, SipEvent::IncomingCall { caller, number });
@@ -119,6 +120,9 @@ impl SipSide {
         if let Err(e) = self.targets.check_sdp(sdp, SdpRole::Update) {
             self.notice(format!("port {port}: re-offer refused: {e}: 488"));
             let _ = self.ua.reject_reoffer(now, call, 488);
+            return;
+        }
+        if self.reoffer_fax(now, port, call, sdp) {
             return;
         }
         let Some(c) = self.slots.get_mut(&port).and_then(|s| s.call.as_mut()) else {

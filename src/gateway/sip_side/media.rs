@@ -7,10 +7,53 @@ use std::net::SocketAddr;
 use tipring_media::g711::Law;
 use tipring_sip::sdp::{
     Codec, EventSet, MediaConfig, NegotiatedMedia, OfferAnswer, OfferAnswerError,
-    SessionDescription, TelephoneEvent,
+    SessionDescription, T38ErrorCorrection, T38Params, T38RateManagement, TelephoneEvent,
 };
 
-pub use crate::bridge::MediaParams;
+pub use crate::bridge::{FaxParams, MediaParams};
+
+/// UDPTL redundancy depth we send with (T.38 §9.1.2.1): each datagram carries the three
+/// IFP packets before its own again.
+pub const FAX_REDUNDANCY: u8 = 3;
+
+/// The largest UDPTL datagram we take, offered as `T38FaxMaxDatagram`.
+pub const FAX_MAX_DATAGRAM: u32 = 400;
+
+/// Our T.38 session parameters (T.38 Annex D.2.3): version 0, up to V.17's 14400 bit/s,
+/// training checked end to end (transferredTCF, the method for UDP), redundancy for error
+/// recovery, no transcoding.
+pub fn our_t38() -> T38Params {
+    T38Params {
+        max_buffer: Some(1800),
+        max_datagram: Some(FAX_MAX_DATAGRAM),
+        error_correction: T38ErrorCorrection::Redundancy,
+        ..T38Params::default()
+    }
+}
+
+impl FaxParams {
+    /// The bridge's view of a T.38 negotiation with the far end at `remote`: `params`
+    /// are the ones in force, `far_max_datagram` the far end's own limit (its answer's or
+    /// its offer's `T38FaxMaxDatagram`), which our datagrams keep to.
+    pub fn of(
+        remote: std::net::SocketAddr,
+        params: &T38Params,
+        far_max_datagram: Option<u32>,
+    ) -> FaxParams {
+        FaxParams {
+            remote,
+            version: params.version,
+            max_bit_rate: params.max_bit_rate,
+            transferred_tcf: params.rate_management == T38RateManagement::TransferredTcf,
+            max_datagram: far_max_datagram.map_or(FAX_MAX_DATAGRAM, |d| d.clamp(100, 1400)) as u16,
+            redundancy: if params.error_correction == T38ErrorCorrection::None {
+                0
+            } else {
+                FAX_REDUNDANCY
+            },
+        }
+    }
+}
 
 impl MediaParams {
     /// The bridge's view of a negotiation; `None` while the far end gives no address
@@ -96,6 +139,62 @@ impl Session {
         let sd = SessionDescription::parse(body).map_err(OfferAnswerError::Malformed)?;
         let (ans, n) = self.oa.answer_offer(&sd)?;
         Ok((ans.to_string().into_bytes(), n))
+    }
+
+    /// Our re-offer moving the call to T.38.
+    pub fn fax_offer(&mut self) -> Vec<u8> {
+        self.oa
+            .create_t38_offer(&our_t38())
+            .to_string()
+            .into_bytes()
+    }
+
+    /// The answer to our T.38 re-offer: the bridge's T.38 parameters, or `None` when the
+    /// far end refused the image stream (the call stays on audio).
+    pub fn take_fax_answer(&mut self, body: &[u8]) -> Result<Option<FaxParams>, OfferAnswerError> {
+        let sd = SessionDescription::parse(body).map_err(OfferAnswerError::Malformed)?;
+        let taken = self.oa.process_t38_answer(&sd)?;
+        Ok(taken.map(|(far, params)| self.fax_started(far, &params, params.max_datagram)))
+    }
+
+    /// Our T.38 re-offer failed (a 488, a timeout): the offer is withdrawn.
+    pub fn fax_offer_failed(&mut self) {
+        self.oa.cancel_offer();
+    }
+
+    /// Our answer to a re-offer moving the call to T.38, and the bridge's parameters;
+    /// `None` when the offer has no T.38 stream (an audio offer: [`Session::answer`]).
+    pub fn answer_fax(
+        &mut self,
+        body: &[u8],
+    ) -> Result<Option<(Vec<u8>, FaxParams)>, OfferAnswerError> {
+        let sd = SessionDescription::parse(body).map_err(OfferAnswerError::Malformed)?;
+        let Some((answer, far, agreed)) = self.oa.answer_t38_offer(&sd, &our_t38())? else {
+            return Ok(None);
+        };
+        // The answer carries our limits; the far end's are in its offer.
+        let theirs = sd
+            .media
+            .iter()
+            .filter(|m| m.port != 0)
+            .find_map(|m| T38Params::from_media(m).ok().flatten());
+        let limit = theirs.and_then(|t| t.max_datagram);
+        Ok(Some((
+            answer.to_string().into_bytes(),
+            self.fax_started(far, &agreed, limit),
+        )))
+    }
+
+    /// The bridge relays the fax now: the next audio negotiation (back to voice) is news
+    /// to it even if it equals the last.
+    fn fax_started(
+        &mut self,
+        far: std::net::SocketAddr,
+        agreed: &T38Params,
+        far_max_datagram: Option<u32>,
+    ) -> FaxParams {
+        self.sent = None;
+        FaxParams::of(far, agreed, far_max_datagram)
     }
 
     /// The bridge parameters of `n` if they differ from what the bridge has.

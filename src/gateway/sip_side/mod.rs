@@ -19,6 +19,7 @@
 
 pub mod accounts;
 pub mod caller;
+mod fax;
 mod incoming;
 pub mod io;
 pub mod media;
@@ -30,7 +31,7 @@ pub mod targets;
 #[cfg(test)]
 mod tests;
 
-pub use media::MediaParams;
+pub use media::{FaxParams, MediaParams};
 
 use crate::call::{SipEvent, SipIntent};
 use crate::config::{Config, Loaded, Port};
@@ -56,6 +57,9 @@ pub enum PortEvent {
     /// Media negotiated (or changed by re-INVITE) for the port's current call: start or
     /// retarget its bridge.
     Media { port: u8, media: MediaParams },
+    /// The port's call moved to T.38 (a re-INVITE offered or accepted `image/t38`): its
+    /// bridge relays the fax.
+    Fax { port: u8, fax: FaxParams },
     /// One SIP message sent or received, for the ladder the demo and logs print.
     Wire {
         outbound: bool,
@@ -117,6 +121,8 @@ struct PortCall {
     negotiated: Option<tipring_sip::sdp::NegotiatedMedia>,
     /// Outgoing through a proxy that has a secondary: how to place it again there.
     failover: Option<Failover>,
+    /// Our re-INVITE moving the call to T.38 awaits its answer.
+    fax_offered: bool,
 }
 
 /// An outgoing call to place again through the account's secondary proxy.
@@ -583,6 +589,7 @@ impl SipSide {
                     }
                 }
             }
+            SipIntent::OfferFax => self.offer_fax(now, port),
             SipIntent::Hangup => {
                 if let Some(h) = self
                     .slots
@@ -800,10 +807,9 @@ impl SipSide {
                 }
             }
             UaEvent::Reoffer { call, sdp } => self.on_reoffer(now, call, &sdp),
-            UaEvent::ReinviteDone { .. }
-            | UaEvent::ReinviteFailed { .. }
-            | UaEvent::Info { .. }
-            | UaEvent::DialogResponse { .. } => {}
+            UaEvent::ReinviteDone { call, sdp } => self.on_reinvite_done(call, &sdp),
+            UaEvent::ReinviteFailed { call, code } => self.on_reinvite_failed(call, code),
+            UaEvent::Info { .. } | UaEvent::DialogResponse { .. } => {}
             UaEvent::Registered { reg, expires, .. } => {
                 let name = self.reg_name(reg);
                 self.notice(format!("account {name}: registered for {expires} s"));

@@ -82,6 +82,7 @@ impl SipSide {
                         local_sdp: Vec::new(),
                         negotiated: None,
                         failover,
+                        fax_offered: false,
                     });
                 }
             }
@@ -183,6 +184,7 @@ impl SipSide {
                         local_sdp: Vec::new(),
                         negotiated: None,
                         failover: None,
+                        fax_offered: false,
                     });
                 }
                 true

@@ -149,18 +149,16 @@ impl TargetPolicy {
         Ok(())
     }
 
-    /// The `c=` of every audio stream of `body` that is not disabled (port 0). A host name
+    /// The `c=` of every stream of `body` that is not disabled (port 0): audio and T.38. A host name
     /// is not an address the bridge uses (it sends nothing there), so it passes; a body
     /// that does not parse is left to the offer/answer code (which answers 400/488).
     pub fn check_sdp(&self, body: &[u8], role: SdpRole) -> Result<(), Refusal> {
         let Ok(sd) = SessionDescription::parse(body) else {
             return Ok(());
         };
-        for m in sd
-            .media
-            .iter()
-            .filter(|m| m.media == "audio" && m.port != 0)
-        {
+        // Every stream the far end would have us send to: audio RTP and a T.38 fax's
+        // UDPTL (m=image) alike.
+        for m in sd.media.iter().filter(|m| m.port != 0) {
             let Some(ip) = sd.media_connection(m).and_then(|c| c.ip_addr()) else {
                 continue;
             };
@@ -387,6 +385,30 @@ mod tests {
             p.check_sdp(&sdp("224.0.0.1", 4000, "sendrecv"), SdpRole::Update)
                 .is_err()
         );
+    }
+
+    /// A T.38 fax stream (m=image) is a destination like audio: its UDPTL could
+    /// otherwise be aimed at the box itself, a multicast group or loopback.
+    #[test]
+    fn t38_offers_are_checked_on_their_udptl_address() {
+        let p = lan();
+        let image = |c: &str, port: u16| {
+            format!(
+                "v=0\r\no=- 1 2 IN IP4 192.0.2.9\r\ns=-\r\nc=IN IP4 {c}\r\nt=0 0\r\n\
+                 m=image {port} udptl t38\r\na=T38FaxVersion:0\r\n"
+            )
+            .into_bytes()
+        };
+        assert_eq!(
+            p.check_sdp(&image("198.51.100.7", 4000), SdpRole::Update),
+            Ok(())
+        );
+        for c in ["224.0.0.1", "127.0.0.1", "192.0.2.1", "255.255.255.255"] {
+            assert!(
+                p.check_sdp(&image(c, 10000), SdpRole::Update).is_err(),
+                "{c}"
+            );
+        }
     }
 
     fn invite(contact: &str, record_route: Option<&str>) -> Vec<u8> {
