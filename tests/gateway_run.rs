@@ -445,3 +445,101 @@ fn untrusted_invite_never_seizes_the_fxo_line() {
     wait_exit_ok(&mut g1);
     wait_exit_ok(&mut g2);
 }
+
+/// A fax machine on a simulated line: what it sends is the line's audio towards the
+/// gateway, what the gateway plays is what it hears.
+struct FaxLine(std::sync::Arc<std::sync::Mutex<testkit::fax::Terminal>>);
+
+impl tipring_hal::sim::FrameSource for FaxLine {
+    fn fill(&mut self, out: &mut tipring_hal::audio::Frame) -> bool {
+        *out = self.0.lock().unwrap().transmit();
+        true
+    }
+}
+
+impl tipring_hal::sim::FrameSink for FaxLine {
+    fn frame(&mut self, f: &tipring_hal::audio::Frame) {
+        self.0.lock().unwrap().receive(f);
+    }
+}
+
+/// ITU-T T.38 through two `tipring run` processes on real sockets: a fax machine on
+/// gateway 1's FXS port calls out of gateway 2's FXO line, where the exchange connects an
+/// answering fax machine (spandsp's fax terminals, in the test). Gateway 2 hears the
+/// answering machine's V.21 flags, re-INVITEs to `image/t38`; both relay the fax; the two
+/// pages arrive pixel-exact, and tshark reads the UDPTL on the wire as T.38.
+#[test]
+fn a_fax_from_an_fxs_port_leaves_an_fxo_line_as_t38() {
+    use std::sync::{Arc, Mutex};
+    use testkit::fax::{Document, Terminal};
+    let _serial = serial();
+    // The RTP (and so UDPTL) ports in a known range, for the capture.
+    let media = "\n[media]\nrtp_port_min = 31000\nrtp_port_max = 31020\n";
+    let ports1 = format!("{}{media}", fxs("100", "Fax"));
+    let mut b = bed("tipring-run-t38", &ports1, &|gw1| {
+        format!("{}{media}", fxo(gw1))
+    });
+    let even: Vec<u16> = (31000..=31020).step_by(2).collect();
+    let cap = tshark::Capture::start("run-t38", &even);
+    let doc = Document::new(&b._tmp.0.join("fax"), 2);
+    fxs_to_fxo_call(&b);
+    let sender = Arc::new(Mutex::new(Terminal::new(
+        true,
+        Some(&doc.sent),
+        None,
+        false,
+    )));
+    let receiver = Arc::new(Mutex::new(Terminal::new(
+        false,
+        None,
+        Some(&doc.received),
+        false,
+    )));
+    b.g1.card.play(0, Box::new(FaxLine(sender.clone())));
+    b.g1.card.add_sink(0, Box::new(FaxLine(sender.clone())));
+    b.g2.card.play(2, Box::new(FaxLine(receiver.clone())));
+    b.g2.card.add_sink(2, Box::new(FaxLine(receiver.clone())));
+    let t0 = Instant::now();
+    let done = || {
+        (
+            sender.lock().unwrap().done(),
+            receiver.lock().unwrap().done(),
+        )
+    };
+    while t0.elapsed() < Duration::from_secs(150) && !matches!(done(), (Some(_), Some(_))) {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let seconds = t0.elapsed().as_secs_f64();
+    let codes = done();
+    run(&b.g1, "onhook 0");
+    run(&b.g2, "expect-released 2 5s");
+    let t38 = cap.stop_t38(&even);
+    let compare = doc.compare();
+    println!(
+        "fax through two tipring run: {seconds:.1} s, T.30 codes {codes:?}, {compare}, {} T.38 datagrams",
+        t38.len()
+    );
+    if codes != (Some(0), Some(0)) {
+        dump(&b.g1);
+        dump(&b.g2);
+    }
+    assert_eq!(codes, (Some(0), Some(0)), "T.30 completion codes");
+    assert_eq!(compare, "pages 2 2 rows_differing 0");
+    // On the wire, read by tshark's T.38 dissector: V.21 control (indicator 3), V.17
+    // 14400 page data (data type 8, field type 6), three redundant IFPs per datagram.
+    let fields: Vec<Vec<&str>> = t38.iter().map(|l| l.split('\t').collect()).collect();
+    let col = |k: usize, v: &str| {
+        fields
+            .iter()
+            .filter(|f| f[k].split(',').any(|x| x == v))
+            .count()
+    };
+    assert!(fields.len() > 300, "{} T.38 datagrams", fields.len());
+    assert!(
+        col(1, "3") > 0 && col(2, "8") > 0 && col(3, "6") > 0,
+        "{t38:?}"
+    );
+    assert!(col(4, "3") > fields.len() / 2);
+    wait_exit_ok(&mut b.g1);
+    wait_exit_ok(&mut b.g2);
+}

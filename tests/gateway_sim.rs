@@ -19,7 +19,7 @@ use tipring::call::SipEvent;
 use tipring::gateway::sip_side::PortEvent;
 
 /// Scenarios per test run, split over [`SHARDS`] tests that the harness runs in parallel.
-const SCENARIOS: u64 = 1_000;
+const SCENARIOS: u64 = 600;
 const SHARDS: u64 = 4;
 
 fn env_u64(name: &str) -> Option<u64> {

@@ -544,7 +544,10 @@ fn t38_media_moves_the_bridge_to_the_relay_and_back() {
     // A new call may ask for T.38 again.
     let mut fxs = fxs_talking(fxs, ms(t0, 100_000));
     assert_eq!(
-        fxs.bridge_report(ms(t0, 105_000), Report::LineModemTone(ModemTone::V21Preamble)),
+        fxs.bridge_report(
+            ms(t0, 105_000),
+            Report::LineModemTone(ModemTone::V21Preamble)
+        ),
         vec![Output::Sip(SipIntent::OfferFax)]
     );
 }
@@ -554,5 +557,8 @@ fn t38_media_moves_the_bridge_to_the_relay_and_back() {
 #[test]
 fn t38_media_without_a_call_starts_nothing() {
     let (mut fxs, _) = runners();
-    assert!(fxs.feed(Instant::now(), Input::FarFax(fax_far())).is_empty());
+    assert!(
+        fxs.feed(Instant::now(), Input::FarFax(fax_far()))
+            .is_empty()
+    );
 }

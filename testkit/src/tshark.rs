@@ -89,9 +89,8 @@ impl Capture {
         }
     }
 
-    /// Stops the capture and decodes the SIP messages in it, in order.
-    pub fn stop(mut self) -> Vec<SipPacket> {
-        // Let the last packets reach the file, then stop tshark cleanly (SIGINT flushes).
+    /// Lets the last packets reach the file, then stops tshark cleanly (SIGINT flushes).
+    fn finish(&mut self) {
         std::thread::sleep(Duration::from_millis(300));
         if let Some(mut c) = self.child.take() {
             let _ = Command::new("kill")
@@ -99,6 +98,18 @@ impl Capture {
                 .status();
             let _ = c.wait();
         }
+    }
+
+    /// Stops the capture and reads its datagrams on `ports` as T.38 ([`t38_fields`]);
+    /// what looks like RTP (the call's audio before the switch) is left to RTP.
+    pub fn stop_t38(mut self, ports: &[u16]) -> Vec<String> {
+        self.finish();
+        t38_fields(&self.file, ports)
+    }
+
+    /// Stops the capture and decodes the SIP messages in it, in order.
+    pub fn stop(mut self) -> Vec<SipPacket> {
+        self.finish();
         let mut cmd = Command::new("tshark");
         cmd.arg("-r").arg(&self.file);
         for p in &self.ports {
@@ -260,6 +271,7 @@ pub fn write_pcap(
 pub fn t38_fields(path: &std::path::Path, ports: &[u16]) -> Vec<String> {
     let mut cmd = Command::new("tshark");
     cmd.arg("-n").arg("-r").arg(path);
+    cmd.args(["-o", "t38.dissect_possible_rtpv2_packets_as_rtp:TRUE"]);
     for p in ports {
         cmd.arg("-d").arg(format!("udp.port=={p},t38"));
     }
