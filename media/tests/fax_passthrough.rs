@@ -1,6 +1,5 @@
 //! A fax through two media sessions as G.711 audio (pass-through): spandsp's fax terminal
-//! (Debian libspandsp-dev, T.30 with V.17/V.29/V.27ter modems, reached through a test-only
-//! FFI) sends a three-page TIFF-F from one side's line; the other side's terminal receives
+//! (Debian libspandsp-dev, T.30 with V.17/V.29/V.27ter modems; testkit's `fax`) sends a three-page TIFF-F from one side's line; the other side's terminal receives
 //! it. Each side's line has a hybrid echo (12 dB return loss) the session's echo canceller
 //! faces, the receiving side is an FXO line (DTMF in the far audio kept off it), and between
 //! the sessions the RTP takes 30 ms ± 10 ms. The pages must arrive
@@ -11,10 +10,9 @@
 mod common;
 
 use std::collections::VecDeque;
-use std::ffi::{CString, c_char, c_int, c_void};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::Command;
+use testkit::fax::{Document, Terminal};
 use tipring_media::echo::EchoConfig;
 use tipring_media::g711::Law;
 use tipring_media::instant::Instant;
@@ -22,77 +20,6 @@ use tipring_media::jitter::JitterConfig;
 use tipring_media::modem::ModemTone;
 use tipring_media::session::{Identity, MediaSession, Remote, SessionConfig, SessionEvent};
 use tipring_rng::SplitMix64;
-
-type PhaseE = extern "C" fn(*mut c_void, *mut c_void, c_int);
-
-#[link(name = "spandsp")]
-unsafe extern "C" {
-    fn fax_init(s: *mut c_void, calling_party: c_int) -> *mut c_void;
-    fn fax_free(s: *mut c_void) -> c_int;
-    fn fax_get_t30_state(s: *mut c_void) -> *mut c_void;
-    fn fax_rx(s: *mut c_void, amp: *mut i16, len: c_int) -> c_int;
-    fn fax_tx(s: *mut c_void, amp: *mut i16, max_len: c_int) -> c_int;
-    fn fax_set_transmit_on_idle(s: *mut c_void, on: c_int);
-    fn t30_set_tx_file(t: *mut c_void, file: *const c_char, start: c_int, stop: c_int);
-    fn t30_set_rx_file(t: *mut c_void, file: *const c_char, stop: c_int);
-    fn t30_set_phase_e_handler(t: *mut c_void, handler: PhaseE, user: *mut c_void);
-}
-
-/// T.30's completion code, once phase E is reached.
-extern "C" fn phase_e(_t30: *mut c_void, user: *mut c_void, code: c_int) {
-    // SAFETY: `user` is the `Option<i32>` of a live `Terminal` (boxed, never moved).
-    unsafe { *(user as *mut Option<i32>) = Some(code) };
-}
-
-/// A spandsp fax terminal on a line.
-struct Terminal {
-    fax: *mut c_void,
-    done: Box<Option<i32>>,
-}
-
-impl Terminal {
-    fn new(calling: bool, tx: Option<&Path>, rx: Option<&Path>) -> Terminal {
-        let mut done = Box::new(None);
-        // SAFETY: spandsp allocates the state; the file names outlive the calls (spandsp
-        // copies them); the phase E pointer is boxed and outlives the terminal.
-        unsafe {
-            let fax = fax_init(std::ptr::null_mut(), c_int::from(calling));
-            assert!(!fax.is_null());
-            fax_set_transmit_on_idle(fax, 1);
-            let t30 = fax_get_t30_state(fax);
-            if let Some(f) = tx {
-                let f = CString::new(f.to_str().unwrap()).unwrap();
-                t30_set_tx_file(t30, f.as_ptr(), -1, -1);
-            }
-            if let Some(f) = rx {
-                let f = CString::new(f.to_str().unwrap()).unwrap();
-                t30_set_rx_file(t30, f.as_ptr(), -1);
-            }
-            let user = &mut *done as *mut Option<i32> as *mut c_void;
-            t30_set_phase_e_handler(t30, phase_e, user);
-            Terminal { fax, done }
-        }
-    }
-
-    fn transmit(&mut self) -> [i16; 160] {
-        let mut f = [0i16; 160];
-        // SAFETY: the buffer holds 160 samples.
-        unsafe { fax_tx(self.fax, f.as_mut_ptr(), 160) };
-        f
-    }
-
-    fn receive(&mut self, f: &mut [i16; 160]) {
-        // SAFETY: the buffer holds 160 samples.
-        unsafe { fax_rx(self.fax, f.as_mut_ptr(), 160) };
-    }
-}
-
-impl Drop for Terminal {
-    fn drop(&mut self) {
-        // SAFETY: created by fax_init, freed once.
-        unsafe { fax_free(self.fax) };
-    }
-}
 
 /// One side: the terminal on the line, the line's hybrid echo, the session.
 struct Side {
@@ -143,29 +70,21 @@ struct Outcome {
 fn fax_call(tag: &str, loss: f64) -> Outcome {
     let dir =
         Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("fax-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let harness = common::spandsp_harness(&dir);
-    let (sent, received) = (dir.join("sent.tif"), dir.join("received.tif"));
-    let st = Command::new(&harness)
-        .args(["fax-pages", "3"])
-        .arg(&sent)
-        .status()
-        .unwrap();
-    assert!(st.success());
+    let doc = Document::new(&dir, 3);
     let (a, b): (SocketAddr, SocketAddr) = (
         "192.0.2.1:4000".parse().unwrap(),
         "192.0.2.2:4000".parse().unwrap(),
     );
     let mut sides = [
         Side {
-            terminal: Terminal::new(true, Some(&sent), None),
+            terminal: Terminal::new(true, Some(&doc.sent), None, false),
             session: session(b, 1, false),
             addr: a,
             played: [0; 160],
             data: None,
         },
         Side {
-            terminal: Terminal::new(false, None, Some(&received)),
+            terminal: Terminal::new(false, None, Some(&doc.received), false),
             session: session(a, 2, true),
             addr: b,
             played: [0; 160],
@@ -177,7 +96,8 @@ fn fax_call(tag: &str, loss: f64) -> Outcome {
     let mut rng = SplitMix64::new(9);
     let mut frames = 0u64;
     let limit = 300 * 50;
-    while frames < limit && !(sides[0].terminal.done.is_some() && sides[1].terminal.done.is_some())
+    while frames < limit
+        && !(sides[0].terminal.done().is_some() && sides[1].terminal.done().is_some())
     {
         let now = Instant::from_millis(frames * 20);
         let mut due: Vec<(Instant, usize, Vec<u8>)> = Vec::new();
@@ -201,8 +121,7 @@ fn fax_call(tag: &str, loss: f64) -> Outcome {
                 core::array::from_fn(|n| tx[n].saturating_add(s.played[n] / 4));
             s.session.handle_frame(now, &capture);
             s.played = s.session.poll_playout().unwrap_or([0; 160]);
-            let mut heard = s.played;
-            s.terminal.receive(&mut heard);
+            s.terminal.receive(&s.played);
             while let Some(e) = s.session.poll_event() {
                 if let SessionEvent::VoiceBandData(t) = e {
                     s.data = Some(t);
@@ -219,16 +138,10 @@ fn fax_call(tag: &str, loss: f64) -> Outcome {
         frames += 1;
     }
     let seconds = frames as f64 / 50.0;
-    let codes = (*sides[0].terminal.done, *sides[1].terminal.done);
+    let codes = (sides[0].terminal.done(), sides[1].terminal.done());
     let data = (sides[0].data, sides[1].data);
     drop(sides);
-    let cmp = Command::new(&harness)
-        .arg("tiff-compare")
-        .arg(&sent)
-        .arg(&received)
-        .output()
-        .unwrap();
-    let compare = String::from_utf8_lossy(&cmp.stdout).trim().to_string();
+    let compare = doc.compare();
     println!(
         "fax pass-through, {:.0} % loss: {seconds:.1} s, T.30 completion {codes:?}, \
          {compare}, data mode {data:?}",

@@ -106,7 +106,7 @@ impl Document {
     /// TIFF-F file in `dir`.
     pub fn new(dir: &Path, pages: u32) -> Document {
         std::fs::create_dir_all(dir).unwrap();
-        let harness = harness(dir);
+        let harness = spandsp_harness(dir);
         let (sent, received) = (dir.join("sent.tif"), dir.join("received.tif"));
         let st = Command::new(&harness)
             .args(["fax-pages", &pages.to_string()])
@@ -138,8 +138,9 @@ impl Document {
     }
 }
 
-/// The media crate's spandsp harness (tests/spandsp/harness.c), built into `dir`.
-fn harness(dir: &Path) -> PathBuf {
+/// The media crate's spandsp harness (media/tests/spandsp/harness.c: spandsp's DTMF and
+/// modem generators and detectors, echo canceller, fax page tools), built into `dir`.
+pub fn spandsp_harness(dir: &Path) -> PathBuf {
     let flags = Command::new("pkg-config")
         .args(["--cflags", "--libs", "spandsp"])
         .output()

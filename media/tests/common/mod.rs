@@ -1,10 +1,10 @@
 //! What several of these tests share: speech from espeak-ng (resampled by sox) and the
-//! spandsp harness (tests/spandsp/harness.c) compiled for the run. Both need Debian
+//! spandsp harness (tests/spandsp/harness.c) compiled for the run (by testkit). Both need Debian
 //! packages the CI installs: espeak-ng, sox, libspandsp-dev, pkg-config, a C compiler.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 /// Whether `tool --version` runs.
@@ -70,36 +70,4 @@ pub fn write_raw(path: &Path, pcm: &[i16]) {
     std::fs::write(path, bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
 }
 
-/// The spandsp harness compiled into `dir`.
-pub fn spandsp_harness(dir: &Path) -> PathBuf {
-    let flags = Command::new("pkg-config")
-        .args(["--cflags", "--libs", "spandsp"])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .unwrap_or_else(|| {
-            panic!(
-                "spandsp not found by pkg-config: apt-get install -y --no-install-recommends \
-                 libspandsp-dev libtiff-dev pkg-config (and a C compiler)"
-            )
-        });
-    let flags = String::from_utf8(flags.stdout).unwrap();
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/spandsp/harness.c");
-    let bin = dir.join("spandsp_harness");
-    let out = Command::new("cc")
-        .arg("-O2")
-        .arg("-o")
-        .arg(&bin)
-        .arg(&src)
-        .args(flags.split_whitespace())
-        .arg("-ltiff")
-        .output()
-        .expect("`cc` not found: install a C compiler (build-essential)");
-    assert!(
-        out.status.success(),
-        "compiling {} failed:\n{}",
-        src.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    bin
-}
+pub use testkit::fax::spandsp_harness;

@@ -281,15 +281,7 @@ impl OfferAnswer {
         &mut self,
         answer: &SessionDescription<'_>,
     ) -> Result<Option<(SocketAddr, T38Params)>, OfferAnswerError> {
-        let offer = self
-            .pending_offer
-            .take()
-            .ok_or(OfferAnswerError::NoOfferPending)?;
-        if answer.media.len() != offer.media.len() {
-            return Err(OfferAnswerError::AnswerMismatch(
-                "number of m= lines differs",
-            ));
-        }
+        let offer = self.take_offer_answered_by(answer)?;
         let (m, offered) = answer
             .media
             .iter()
@@ -431,11 +423,12 @@ impl OfferAnswer {
         Ok((sd, neg))
     }
 
-    /// Take the answer to our outstanding offer (RFC 3264 §7).
-    pub fn process_answer(
+    /// Our outstanding offer, taken for `answer`, which must answer each of its streams
+    /// (RFC 3264 §6: as many m= lines, in order).
+    fn take_offer_answered_by(
         &mut self,
         answer: &SessionDescription<'_>,
-    ) -> Result<NegotiatedMedia, OfferAnswerError> {
+    ) -> Result<SessionDescription<'static>, OfferAnswerError> {
         let offer = self
             .pending_offer
             .take()
@@ -445,6 +438,15 @@ impl OfferAnswer {
                 "number of m= lines differs",
             ));
         }
+        Ok(offer)
+    }
+
+    /// Take the answer to our outstanding offer (RFC 3264 §7).
+    pub fn process_answer(
+        &mut self,
+        answer: &SessionDescription<'_>,
+    ) -> Result<NegotiatedMedia, OfferAnswerError> {
+        let offer = self.take_offer_answered_by(answer)?;
         let (m, om) = answer
             .media
             .iter()
