@@ -153,6 +153,7 @@ fn line_call_goes_to_the_hotline_and_sip_call_is_dialled_answered_and_ended() {
         .send(SipEvent::IncomingCall {
             caller: CallerInfo::default(),
             number: "5556".into(),
+            ring: None,
         })
         .unwrap();
     run("expect-seized 0 3s\nexpect-dialled 0 5556 10s\n");

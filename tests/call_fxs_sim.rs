@@ -190,6 +190,7 @@ fn phone_dials_out_in_band_then_takes_an_incoming_call_with_caller_id() {
                 number: Some("5551234".into()),
             },
             number: "100".into(),
+            ring: None,
         })
         .unwrap();
     wait_for("180", has(SipIntent::Alerting));

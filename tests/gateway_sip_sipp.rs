@@ -224,12 +224,25 @@ async fn sipp_calls_fxs_port_which_answers() {
         ],
     );
     let l = Duration::from_secs(10);
-    let SipEvent::IncomingCall { caller, number } = g.next_call(0, l).await else {
+    let SipEvent::IncomingCall {
+        caller,
+        number,
+        ring,
+    } = g.next_call(0, l).await
+    else {
         panic!("not an incoming call: {:?}", g.seen);
     };
     assert_eq!(number, "201");
     assert_eq!(caller.name.as_deref(), Some("Sipp Caller"));
     assert_eq!(caller.number.as_deref(), Some("5550123"));
+    // sipp's `Alert-Info: <http://…/Bellcore-dr3>`: short-short-long.
+    let ring: Vec<(u16, u16)> = ring
+        .expect("a distinctive ring")
+        .steps
+        .iter()
+        .map(|s| (s.on_ms, s.off_ms))
+        .collect();
+    assert_eq!(ring, [(400, 200), (400, 200), (800, 4000)]);
     g.intents.send((0, SipIntent::Alerting)).await.unwrap();
     g.intents.send((0, SipIntent::Answer)).await.unwrap();
     assert_eq!(g.next_call(0, l).await, SipEvent::RemoteHangup);

@@ -4,7 +4,7 @@
 //! SIP intents for the user agent, media control, RFC 4733 events and caller-ID
 //! transmission.
 
-use tipring_hal::model::{Command, Digit, Event};
+use tipring_hal::model::{Command, Digit, Event, RingCadence};
 
 /// Who is calling, as the SIP side knows it (display name and user part of
 /// P-Asserted-Identity or From) or as FXO caller-ID decoding found it.
@@ -17,8 +17,13 @@ pub struct CallerInfo {
 /// Call events from the SIP user agent, already stripped of SIP detail.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SipEvent {
-    /// An INVITE for this port.
-    IncomingCall { caller: CallerInfo, number: String },
+    /// An INVITE for this port; `ring`: the distinctive cadence its `Alert-Info` picked
+    /// (FXS), else the country's.
+    IncomingCall {
+        caller: CallerInfo,
+        number: String,
+        ring: Option<RingCadence>,
+    },
     /// 100 Trying or another 1xx without meaning for the line.
     Proceeding,
     /// 180 Ringing without early media.

@@ -104,17 +104,20 @@ impl<C: DigitCollector> FxsPort<C> {
         let mut out = Vec::new();
         match (&self.state, input) {
             // Incoming calls are offered only to an idle port.
-            (FxsState::Idle, Input::Sip(SipEvent::IncomingCall { caller, .. })) => {
+            (FxsState::Idle, Input::Sip(SipEvent::IncomingCall { caller, ring, .. })) => {
                 self.caller = caller;
-                out.push(Output::Line(Command::Ring(self.cfg.ring_cadence.clone())));
+                let cadence = ring.unwrap_or_else(|| self.cfg.ring_cadence.clone());
+                // Caller ID goes in the long pause after the cadence's bursts (a
+                // distinctive ring's short pauses would cut the FSK).
+                let cycle: u64 = cadence
+                    .steps
+                    .iter()
+                    .map(|s| u64::from(s.on_ms) + u64::from(s.off_ms))
+                    .sum();
+                let first_on = cycle - cadence.steps.last().map_or(0, |s| u64::from(s.off_ms));
+                out.push(Output::Line(Command::Ring(cadence)));
                 out.push(Output::Sip(SipIntent::Alerting));
                 if self.cfg.caller_id {
-                    let first_on = self
-                        .cfg
-                        .ring_cadence
-                        .steps
-                        .first()
-                        .map_or(0, |s| u64::from(s.on_ms));
                     let at = now + Duration::from_millis(first_on) + self.cfg.caller_id_gap;
                     self.timers.set(Timer::CallerId, at);
                 }

@@ -120,3 +120,29 @@ fn faxes_go_as_t38_by_default_and_the_mode_is_checked() {
     let d = &e.diagnostics[0];
     assert_eq!((d.field.as_str(), d.line), ("ports[0].fax", Some(6)));
 }
+
+#[test]
+fn distinctive_rings_are_checked_and_only_on_fxs_ports() {
+    let ok =
+        "alert_info_rings = { \"urn:alert:source:external\" = \"1200,4800\", \"vip\" = \"dr4\" }\n";
+    let p = &load(ok).unwrap().config.ports[0];
+    assert_eq!(p.alert_info_rings.as_ref().map(|m| m.len()), Some(2));
+    for bad in [
+        "alert_info_rings = { \"x\" = \"dr9\" }\n",
+        "alert_info_rings = { \"x\" = \"1000\" }\n",
+        "alert_info_rings = { \"x\" = \"20,4000\" }\n",
+        "alert_info_rings = { \"\" = \"dr2\" }\n",
+    ] {
+        let e = load(bad).unwrap_err();
+        let d = &e.diagnostics[0];
+        assert_eq!(
+            (d.field.as_str(), d.line),
+            ("ports[0].alert_info_rings", Some(6)),
+            "{bad}"
+        );
+    }
+    let fxo = "board = \"sim\"\n[security]\ntrusted_peers = [\"127.0.0.1\"]\n[[ports]]\nindex = 2\nkind = \"fxo\"\ninbound = \"hotline\"\nhotline = \"sip:1@192.0.2.1\"\nalert_info_rings = { \"x\" = \"dr2\" }\n";
+    let board = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("board");
+    let e = load_str("t.toml", fxo, &board).unwrap_err();
+    assert_eq!(e.diagnostics[0].field, "ports[0].alert_info_rings");
+}

@@ -8,6 +8,7 @@
 mod board;
 mod error;
 mod locate;
+pub mod ring;
 mod schema;
 mod trust;
 mod validate;

@@ -272,6 +272,10 @@ pub struct Port {
     /// T.38) or `passthrough` (G.711 audio in voice-band data mode).
     #[serde(default)]
     pub fax: Option<FaxMode>,
+    /// FXS: distinctive ringing, `Alert-Info` token → cadence (`dr1`..`dr4` or
+    /// `on,off,…` ms), added to the built-in Bellcore tokens ([`super::ring`]).
+    #[serde(default)]
+    pub alert_info_rings: Option<BTreeMap<String, String>>,
 }
 
 /// How a port's fax calls travel.

@@ -316,6 +316,18 @@ fn ports(r: &mut Report<'_>, c: &Config, board: &BoardProfile) {
                 format!("{t} is not in {TAIL_MS_MIN}..={TAIL_MS_MAX}"),
             );
         }
+        for (token, cadence) in p.alert_info_rings.iter().flatten() {
+            if p.kind != PortKind::Fxs {
+                r.err(f("alert_info_rings"), "only an FXS port rings a phone");
+                break;
+            }
+            if token.trim().is_empty() || token.len() > 128 {
+                r.err(f("alert_info_rings"), format!("\"{token}\" is not a token"));
+            }
+            if let Err(e) = super::ring::parse_cadence(cadence) {
+                r.err(f("alert_info_rings"), e);
+            }
+        }
         if p.fax == Some(FaxMode::T38) && !FaxMode::T38_BUILT {
             r.err(
                 f("fax"),

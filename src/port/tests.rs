@@ -203,6 +203,7 @@ fn fxs_rings_with_caller_id_and_answers_into_the_offer() {
         SipEvent::IncomingCall {
             caller: caller.clone(),
             number: "100".into(),
+            ring: None,
         },
     );
     assert!(matches!(a[0], Output::Card(Command::Ring(_))));
@@ -248,13 +249,13 @@ fn fxo_seizes_for_a_sip_call_dials_and_answers_on_polarity_reversal() {
             t0,
             SipEvent::IncomingCall {
                 caller: CallerInfo::default(),
-                number: "21".into()
+                number: "21".into(),
+                ring: None,
             }
         ),
         vec![Output::Card(Command::Seize), start(None)]
     );
     // The exchange's dial tone, heard by the bridge, starts the dialling; the caller
-    // hears the line from then on (183).
     let a = fxo.bridge_report(ms(t0, 800), Report::LineTone(ProgressTone::Dial));
     assert_eq!(a[0], to(far()), "the running bridge now also sends");
     assert_eq!(a[1], Output::Sip(SipIntent::EarlyMedia));
@@ -335,6 +336,7 @@ fn shutdown_hangs_up_calls_and_refuses_offered_ones() {
         SipEvent::IncomingCall {
             caller: CallerInfo::default(),
             number: "100".into(),
+            ring: None,
         },
     );
     assert_eq!(
@@ -372,6 +374,7 @@ fn shutdown_of_fxo_lines_refuses_unanswered_calls_and_releases_seized_lines() {
         SipEvent::IncomingCall {
             caller: CallerInfo::default(),
             number: "21".into(),
+            ring: None,
         },
     );
     assert_eq!(
@@ -409,6 +412,7 @@ fn fxo_default_allow_list_refuses_star_codes_premium_and_plus() {
         let call = SipEvent::IncomingCall {
             caller: CallerInfo::default(),
             number: number.into(),
+            ring: None,
         };
         assert_eq!(
             fxo.sip_event(t0, call),
@@ -420,6 +424,7 @@ fn fxo_default_allow_list_refuses_star_codes_premium_and_plus() {
     let call = SipEvent::IncomingCall {
         caller: CallerInfo::default(),
         number: "911".into(),
+        ring: None,
     };
     assert_eq!(
         fxo.sip_event(t0, call),

@@ -6,7 +6,7 @@ mod command;
 mod event;
 pub mod hookflash;
 
-pub use command::{CmdResult, Command, Gain, Polarity, RingCadence, RingStep};
+pub use command::{CmdResult, Command, Gain, MAX_RING_STEPS, Polarity, RingCadence, RingStep};
 pub use event::{Digit, Event, FaultCode, TimedEvent};
 
 use serde::{Deserialize, Serialize};

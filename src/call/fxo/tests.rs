@@ -178,6 +178,7 @@ fn incoming(number: &str) -> Input {
     sip(SipEvent::IncomingCall {
         caller: alice(),
         number: number.into(),
+        ring: None,
     })
 }
 

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::call::LengthCollector;
-use tipring_hal::model::{Digit, RingStep};
+use tipring_hal::model::{Digit, RingCadence, RingStep};
 
 fn cadence() -> RingCadence {
     let mut steps = heapless::Vec::new();
@@ -207,6 +207,7 @@ fn remote_hangup_gives_reorder_until_on_hook() {
     let offer = SipEvent::IncomingCall {
         caller: CallerInfo::default(),
         number: "1".into(),
+        ring: None,
     };
     assert_eq!(
         p.handle(t, sip(offer)),
@@ -252,13 +253,41 @@ fn rejection_after_early_media_stops_media() {
 }
 
 fn offer() -> SipEvent {
+    offer_ringing(None)
+}
+
+fn offer_ringing(ring: Option<RingCadence>) -> SipEvent {
     SipEvent::IncomingCall {
         caller: CallerInfo {
             name: Some("Alice".into()),
             number: Some("5551234".into()),
         },
         number: "201".into(),
+        ring,
     }
+}
+
+/// A distinctive ring (two bursts) rings as given, and caller ID waits for the long pause
+/// after both bursts.
+#[test]
+fn a_distinctive_ring_rings_its_cadence_with_caller_id_after_its_bursts() {
+    let (mut p, t) = port();
+    let two = RingCadence {
+        frequency_hz: 20,
+        steps: [(1000, 500), (1000, 3500)]
+            .into_iter()
+            .map(|(on_ms, off_ms)| RingStep { on_ms, off_ms })
+            .collect(),
+    };
+    assert_eq!(
+        p.handle(t, sip(offer_ringing(Some(two.clone())))),
+        vec![
+            Output::Line(Command::Ring(two)),
+            Output::Sip(SipIntent::Alerting)
+        ]
+    );
+    // 1000 + 500 + 1000 ms of the pattern, then the 500 ms gap.
+    assert_eq!(p.next_deadline(), Some(t + ms(3000)));
 }
 
 #[test]

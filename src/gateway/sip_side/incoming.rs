@@ -109,7 +109,18 @@ impl SipSide {
                 fax_offered: false,
             });
         }
-        self.call_event(port, SipEvent::IncomingCall { caller, number });
+        let ring = self
+            .slots
+            .get(&port)
+            .and_then(|s| s.rings.pick(&self.pending_alert));
+        self.call_event(
+            port,
+            SipEvent::IncomingCall {
+                caller,
+                number,
+                ring,
+            },
+        );
     }
 
     pub(super) fn on_reoffer(&mut self, now: Instant, call: CallHandle, sdp: &[u8]) {

@@ -18,6 +18,7 @@
 //!   port gets 486 and an unknown number 404 without the machines hearing of it.
 
 pub mod accounts;
+pub mod alert;
 pub mod caller;
 mod fax;
 mod incoming;
@@ -139,6 +140,8 @@ struct Failover {
 #[derive(Debug)]
 struct Slot {
     port: Port,
+    /// Its distinctive rings (FXS).
+    rings: crate::config::ring::DistinctiveRings,
     rtp: SocketAddr,
     call: Option<PortCall>,
     /// The line side's word on the port's machine: idle (on-hook, nothing under way).
@@ -187,6 +190,8 @@ pub struct SipSide {
     events: VecDeque<PortEvent>,
     /// The caller of the INVITE being handled, for its `Incoming` event.
     pending_caller: Option<crate::call::CallerInfo>,
+    /// Its `Alert-Info` tokens (a distinctive ring).
+    pending_alert: Vec<String>,
     sessions: u64,
     started: bool,
     /// [`SipSide::shutdown`] was called: nothing new starts.
@@ -323,6 +328,7 @@ impl SipSide {
             ua.set_authenticator(Box::new(auth));
         }
         let mut slots = BTreeMap::new();
+        let ring_hz = crate::port::ring_cadence(&cfg.tone_profile()).frequency_hz;
         for p in &c.ports {
             let addr = *rtp.get(&p.index).ok_or(SipSideError::NoRtp(p.index))?;
             // An unspecified RTP address is not something a peer can send to.
@@ -335,6 +341,10 @@ impl SipSide {
                 p.index,
                 Slot {
                     port: p.clone(),
+                    rings: crate::config::ring::DistinctiveRings::new(
+                        p.alert_info_rings.as_ref(),
+                        ring_hz,
+                    ),
                     rtp: addr,
                     call: None,
                     line_idle: true,
@@ -380,6 +390,7 @@ impl SipSide {
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             pending_caller: None,
+            pending_alert: Vec::new(),
             sessions: ids.next_u64() >> 2,
             started: false,
             stopped: false,
@@ -651,6 +662,7 @@ impl SipSide {
             }
             let trusted = self.screen.trusts(source);
             self.pending_caller = Some(caller::caller_of(&msg, trusted));
+            self.pending_alert = alert::alert_tokens(&msg);
         }
         if msg.method() == Some(Method::Invite)
             && let Err(e) = self.targets.check_request(&msg, &self.hosts)
@@ -676,6 +688,7 @@ impl SipSide {
         }
         self.drain(now);
         self.pending_caller = None;
+        self.pending_alert.clear();
     }
 
     /// Runs the timers due at `now`.

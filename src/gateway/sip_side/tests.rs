@@ -200,7 +200,7 @@ fn call_placed_ringing_answered_with_media_both_sides() {
         "B port 0 is offered the call: {:?}",
         n.ev_b
     );
-    let SipEvent::IncomingCall { caller, number } = &incoming[0] else {
+    let SipEvent::IncomingCall { caller, number, .. } = &incoming[0] else {
         panic!("not an incoming call: {incoming:?}");
     };
     assert_eq!(number, "301");
@@ -1280,4 +1280,44 @@ fn the_call_id_of_a_sent_message_is_read_back_for_the_log() {
     let ok = b"SIP/2.0 200 OK\r\nCall-ID:  k1 \r\n\r\nCall-ID: in the body";
     assert_eq!(call_id(ok).as_deref(), Some("k1"));
     assert_eq!(call_id(b"OPTIONS sip:x SIP/2.0\r\n\r\nCall-ID: body"), None);
+}
+
+/// An INVITE's `Alert-Info` picks the phone's ring: a Bellcore name, an RFC 7462 URN; an
+/// unknown token (even one asking to answer at once) rings the country's cadence.
+#[test]
+fn alert_info_picks_a_distinctive_ring() {
+    let ring_of = |alert: &str| {
+        let (_, cb) = plain();
+        let mut b = side(&cb, B, 30000, 2);
+        let invite = format!(
+            "INVITE sip:301@{B} SIP/2.0\r\nVia: SIP/2.0/UDP {A};branch=z9hG4bKai\r\n\
+             Max-Forwards: 70\r\nFrom: <sip:100@{A}>;tag=fa\r\nTo: <sip:301@{B}>\r\n\
+             Call-ID: ai@{A}\r\nCSeq: 1 INVITE\r\nContact: <sip:100@{A}>\r\n\
+             Alert-Info: {alert}\r\nContent-Length: 0\r\n\r\n"
+        );
+        b.handle_message(Instant::now(), invite.as_bytes(), peer_a());
+        let events: Vec<PortEvent> = std::iter::from_fn(|| b.poll_event()).collect();
+        let calls = Net::calls(&events, 0);
+        let [SipEvent::IncomingCall { ring, .. }] = calls.as_slice() else {
+            panic!("{events:?}");
+        };
+        ring.as_ref().map(|c| {
+            c.steps
+                .iter()
+                .map(|s| (s.on_ms, s.off_ms))
+                .collect::<Vec<_>>()
+        })
+    };
+    assert_eq!(
+        ring_of("<http://127.0.0.1/Bellcore-dr2>"),
+        Some(vec![(800, 400), (800, 4000)])
+    );
+    assert_eq!(
+        ring_of("<urn:alert:source:internal>"),
+        Some(vec![(800, 400), (800, 4000)])
+    );
+    assert_eq!(
+        ring_of("<http://www.notused.com>;info=alert-autoanswer"),
+        None
+    );
 }
