@@ -146,3 +146,19 @@ fn distinctive_rings_are_checked_and_only_on_fxs_ports() {
     let e = load_str("t.toml", fxo, &board).unwrap_err();
     assert_eq!(e.diagnostics[0].field, "ports[0].alert_info_rings");
 }
+
+#[test]
+fn do_not_disturb_and_anonymous_rejection_are_fxs_options() {
+    let p = &load("do_not_disturb = true\nreject_anonymous = true\n")
+        .unwrap()
+        .config
+        .ports[0];
+    assert_eq!(
+        (p.do_not_disturb, p.reject_anonymous),
+        (Some(true), Some(true))
+    );
+    let fxo = "board = \"sim\"\n[security]\ntrusted_peers = [\"127.0.0.1\"]\n[[ports]]\nindex = 2\nkind = \"fxo\"\ninbound = \"hotline\"\nhotline = \"sip:1@192.0.2.1\"\ndo_not_disturb = true\n";
+    let board = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("board");
+    let e = load_str("t.toml", fxo, &board).unwrap_err();
+    assert_eq!(e.diagnostics[0].field, "ports[0].do_not_disturb");
+}

@@ -276,6 +276,13 @@ pub struct Port {
     /// `on,off,…` ms), added to the built-in Bellcore tokens ([`super::ring`]).
     #[serde(default)]
     pub alert_info_rings: Option<BTreeMap<String, String>>,
+    /// FXS: do not disturb: incoming calls are refused (486) without ringing.
+    #[serde(default)]
+    pub do_not_disturb: Option<bool>,
+    /// FXS: anonymous call rejection: a caller who hides its identity (anonymous From,
+    /// `Privacy: id`/`user`/`header`) is refused with 433 (RFC 5079) without ringing.
+    #[serde(default)]
+    pub reject_anonymous: Option<bool>,
 }
 
 /// How a port's fax calls travel.

@@ -316,6 +316,14 @@ fn ports(r: &mut Report<'_>, c: &Config, board: &BoardProfile) {
                 format!("{t} is not in {TAIL_MS_MIN}..={TAIL_MS_MAX}"),
             );
         }
+        for (name, set) in [
+            ("do_not_disturb", p.do_not_disturb.is_some()),
+            ("reject_anonymous", p.reject_anonymous.is_some()),
+        ] {
+            if set && p.kind != PortKind::Fxs {
+                r.err(f(name), "only an FXS port rings a phone");
+            }
+        }
         for (token, cadence) in p.alert_info_rings.iter().flatten() {
             if p.kind != PortKind::Fxs {
                 r.err(f("alert_info_rings"), "only an FXS port rings a phone");

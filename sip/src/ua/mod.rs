@@ -432,6 +432,7 @@ pub fn reason_phrase(code: u16) -> &'static str {
         401 => "Unauthorized",
         403 => "Forbidden",
         405 => "Method Not Allowed",
+        433 => "Anonymity Disallowed",
         480 => "Temporarily Unavailable",
         481 => "Call/Transaction Does Not Exist",
         482 => "Loop Detected",

@@ -21,6 +21,29 @@ pub fn caller_of(invite: &Message<'_>, trusted: bool) -> CallerInfo {
     }
 }
 
+/// Whether the caller of `invite` hides its identity (RFC 3323): an anonymous From
+/// (`anonymous` user or the `anonymous.invalid` host, §4.1.1.3), or a `Privacy` header
+/// asking for `id` (RFC 3325 §9.3), `user` or `header`.
+pub fn is_anonymous(invite: &Message<'_>) -> bool {
+    let from = invite.from().is_some_and(|f| match &f.uri {
+        tipring_sip::Uri::Sip(u) => {
+            u.user.is_some_and(|u| u.eq_ignore_ascii_case("anonymous"))
+                || matches!(u.host, tipring_sip::Host::Domain(d) if d.eq_ignore_ascii_case("anonymous.invalid"))
+        }
+        _ => false,
+    });
+    let privacy = invite
+        .headers_named("Privacy")
+        .flat_map(|h| h.value.split([';', ',']))
+        .any(|v| {
+            let v = v.trim();
+            ["id", "user", "header"]
+                .iter()
+                .any(|p| v.eq_ignore_ascii_case(p))
+        });
+    from || privacy
+}
+
 fn of_name_addr(na: &NameAddr<'_>) -> CallerInfo {
     let name = na
         .display
@@ -42,6 +65,26 @@ mod tests {
              Call-ID: c1\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\n{extra}Content-Length: 0\r\n\r\n"
         )
         .into_bytes()
+    }
+
+    #[test]
+    fn hidden_callers_are_recognised() {
+        let anon = |from: &str, extra: &str| {
+            let b = format!(
+                "INVITE sip:201@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.2;branch=z9hG4bK1\r\n\
+                 From: {from};tag=1\r\nTo: <sip:201@127.0.0.1>\r\nCall-ID: c1\r\n\
+                 CSeq: 1 INVITE\r\nMax-Forwards: 70\r\n{extra}Content-Length: 0\r\n\r\n"
+            );
+            is_anonymous(&Message::parse(b.as_bytes()).unwrap())
+        };
+        assert!(anon("\"Anonymous\" <sip:anonymous@anonymous.invalid>", ""));
+        assert!(anon("<sip:Anonymous@127.0.0.2>", ""));
+        assert!(anon("<sip:555@anonymous.invalid>", ""));
+        assert!(anon("<sip:555@127.0.0.2>", "Privacy: id\r\n"));
+        assert!(anon("<sip:555@127.0.0.2>", "Privacy: none;user\r\n"));
+        assert!(!anon("<sip:555@127.0.0.2>", ""));
+        assert!(!anon("<sip:555@127.0.0.2>", "Privacy: none\r\n"));
+        assert!(!anon("<sip:555@127.0.0.2>", "Privacy: session\r\n"));
     }
 
     #[test]

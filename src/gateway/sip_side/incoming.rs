@@ -65,9 +65,36 @@ impl SipSide {
                     return;
                 }
             };
+        // The phones that take this caller at all: not in do-not-disturb, and not refusing
+        // a hidden caller (RFC 5079: 433 when that is the only reason).
+        let anonymous = self.pending_anonymous;
+        let (takers, refusing): (Vec<u8>, Vec<u8>) = ports.into_iter().partition(|p| {
+            self.slots.get(p).is_none_or(|s| {
+                s.port.do_not_disturb != Some(true)
+                    && !(anonymous && s.port.reject_anonymous == Some(true))
+            })
+        });
+        if takers.is_empty() && !refusing.is_empty() {
+            let anonymous_only = refusing.iter().all(|p| {
+                self.slots
+                    .get(p)
+                    .is_some_and(|s| s.port.do_not_disturb != Some(true))
+            });
+            let code = if anonymous_only { 433 } else { 486 };
+            self.notice(format!(
+                "INVITE for {request_uri}: {} on port(s) {refusing:?}: {code}",
+                if anonymous_only {
+                    "anonymous caller refused"
+                } else {
+                    "do not disturb"
+                }
+            ));
+            let _ = self.ua.reject(now, call, code);
+            return;
+        }
         // Hunting: the first port with no call whose line is idle (a phone still off-hook
         // after its last call has no SIP call but cannot ring).
-        let Some(port) = ports.into_iter().find(|p| self.port_free(*p)) else {
+        let Some(port) = takers.into_iter().find(|p| self.port_free(*p)) else {
             let _ = self.ua.reject(now, call, 486);
             return;
         };

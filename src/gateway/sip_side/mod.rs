@@ -192,6 +192,8 @@ pub struct SipSide {
     pending_caller: Option<crate::call::CallerInfo>,
     /// Its `Alert-Info` tokens (a distinctive ring).
     pending_alert: Vec<String>,
+    /// Its caller hides its identity (anonymous call rejection).
+    pending_anonymous: bool,
     sessions: u64,
     started: bool,
     /// [`SipSide::shutdown`] was called: nothing new starts.
@@ -391,6 +393,7 @@ impl SipSide {
             events: VecDeque::new(),
             pending_caller: None,
             pending_alert: Vec::new(),
+            pending_anonymous: false,
             sessions: ids.next_u64() >> 2,
             started: false,
             stopped: false,
@@ -663,6 +666,7 @@ impl SipSide {
             let trusted = self.screen.trusts(source);
             self.pending_caller = Some(caller::caller_of(&msg, trusted));
             self.pending_alert = alert::alert_tokens(&msg);
+            self.pending_anonymous = caller::is_anonymous(&msg);
         }
         if msg.method() == Some(Method::Invite)
             && let Err(e) = self.targets.check_request(&msg, &self.hosts)
@@ -689,6 +693,7 @@ impl SipSide {
         self.drain(now);
         self.pending_caller = None;
         self.pending_alert.clear();
+        self.pending_anonymous = false;
     }
 
     /// Runs the timers due at `now`.

@@ -1321,3 +1321,57 @@ fn alert_info_picks_a_distinctive_ring() {
         None
     );
 }
+
+/// Do not disturb refuses every call without ringing (486); anonymous call rejection
+/// refuses only a hidden caller, with 433 (RFC 5079).
+#[test]
+fn do_not_disturb_and_anonymous_call_rejection() {
+    let answer = |port_opts: &str, from: &str, extra: &str| {
+        let ports = format!(
+            "[[ports]]\nindex = 0\nkind = \"fxs\"\nnumber = \"301\"\ndial_plan = \"ext\"\n{port_opts}\n"
+        );
+        let text = Conf::new(B.parse().unwrap())
+            .ports(&ports)
+            .security("fxs_inbound = \"any\"\n")
+            .trust("127.0.0.3")
+            .render();
+        let board = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("board");
+        let cb = crate::config::load_str("t.toml", &text, &board).unwrap();
+        let mut b = side(&cb, B, 30000, 2);
+        let invite = format!(
+            "INVITE sip:301@{B} SIP/2.0\r\nVia: SIP/2.0/UDP {A};branch=z9hG4bKdnd\r\n\
+             Max-Forwards: 70\r\nFrom: {from};tag=fd\r\nTo: <sip:301@{B}>\r\n\
+             Call-ID: dnd@{A}\r\nCSeq: 1 INVITE\r\nContact: <sip:100@{A}>\r\n\
+             {extra}Content-Length: 0\r\n\r\n"
+        );
+        let now = Instant::now();
+        b.handle_message(now, invite.as_bytes(), peer_a());
+        let events: Vec<PortEvent> = std::iter::from_fn(|| b.poll_event()).collect();
+        let rang = !Net::calls(&events, 0).is_empty();
+        let finals: Vec<u16> = std::iter::from_fn(|| b.poll_transmit())
+            .filter_map(|t| Message::parse(&t.bytes).ok()?.status())
+            .filter(|c| *c >= 200)
+            .collect();
+        (rang, finals)
+    };
+    let alice = format!("<sip:100@{A}>");
+    let hidden = "\"Anonymous\" <sip:anonymous@anonymous.invalid>";
+    assert_eq!(answer("", &alice, ""), (true, vec![]));
+    assert_eq!(
+        answer("do_not_disturb = true", &alice, ""),
+        (false, vec![486])
+    );
+    assert_eq!(
+        answer("reject_anonymous = true", &alice, ""),
+        (true, vec![])
+    );
+    assert_eq!(
+        answer("reject_anonymous = true", hidden, ""),
+        (false, vec![433])
+    );
+    assert_eq!(
+        answer("reject_anonymous = true", &alice, "Privacy: id\r\n"),
+        (false, vec![433])
+    );
+    assert_eq!(answer("", hidden, ""), (true, vec![]));
+}
