@@ -283,6 +283,10 @@ pub struct Port {
     /// `Privacy: id`/`user`/`header`) is refused with 433 (RFC 5079) without ringing.
     #[serde(default)]
     pub reject_anonymous: Option<bool>,
+    /// FXS: outgoing caller-ID blocking: calls go out as `"Anonymous"
+    /// <sip:anonymous@anonymous.invalid>` with `Privacy: id` (RFC 3323, RFC 3325).
+    #[serde(default)]
+    pub caller_id_blocking: Option<bool>,
 }
 
 /// How a port's fax calls travel.

@@ -319,9 +319,10 @@ fn ports(r: &mut Report<'_>, c: &Config, board: &BoardProfile) {
         for (name, set) in [
             ("do_not_disturb", p.do_not_disturb.is_some()),
             ("reject_anonymous", p.reject_anonymous.is_some()),
+            ("caller_id_blocking", p.caller_id_blocking.is_some()),
         ] {
             if set && p.kind != PortKind::Fxs {
-                r.err(f(name), "only an FXS port rings a phone");
+                r.err(f(name), "an FXS port's option (a phone's service)");
             }
         }
         for (token, cadence) in p.alert_info_rings.iter().flatten() {

@@ -71,6 +71,8 @@ pub(crate) struct Call {
     pub from: String,
     /// UAC: the display name of our From.
     pub from_display: Option<String>,
+    /// UAC: our INVITE asks for our identity to be withheld (`Privacy: id`).
+    pub privacy: bool,
     pub target: String,
     pub to: String,
     pub sdp: Vec<u8>,
@@ -122,6 +124,7 @@ impl Call {
             confirmed: None,
             from: String::new(),
             from_display: None,
+            privacy: false,
             target: String::new(),
             to: String::new(),
             sdp: Vec::new(),

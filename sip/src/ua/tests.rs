@@ -2041,6 +2041,7 @@ fn call_with_display_name_and_first_hop() {
     let opts = CallOptions {
         display_name: Some("Kitchen \"2\"".into()),
         next_hop: Some(peer(C)),
+        privacy: false,
     };
     a.call_with(
         now,
@@ -2060,4 +2061,41 @@ fn call_with_display_name_and_first_hop() {
     assert_eq!(name, "Kitchen \"2\"");
     assert_eq!(from.uri.to_string(), "sip:201@127.0.0.1");
     assert!(from.tag().is_some());
+}
+
+/// A call that withholds its identity asks for it (`Privacy: id`) and carries the
+/// anonymous From it is given, also in its BYE.
+#[test]
+fn a_private_call_says_privacy_id_and_keeps_its_anonymous_from() {
+    let mut a = ua(A, 43);
+    let now = Instant::now();
+    let opts = CallOptions {
+        display_name: Some("Anonymous".into()),
+        privacy: true,
+        ..CallOptions::default()
+    };
+    a.call_with(
+        now,
+        "sip:bob@192.0.2.9",
+        "sip:anonymous@anonymous.invalid",
+        Vec::new(),
+        opts,
+    )
+    .unwrap();
+    let t = a.poll_transmit().expect("INVITE");
+    let m = Message::parse(&t.bytes).unwrap();
+    assert_eq!(m.header("Privacy").map(|h| h.value), Some("id"));
+    let text = String::from_utf8_lossy(&t.bytes);
+    assert!(text.contains("From: \"Anonymous\" <sip:anonymous@anonymous.invalid>;tag="));
+    // Without the option: no Privacy header.
+    let mut b = ua(A, 44);
+    b.call(now, "sip:bob@192.0.2.9", "sip:201@127.0.0.1", Vec::new())
+        .unwrap();
+    let t = b.poll_transmit().expect("INVITE");
+    assert!(
+        Message::parse(&t.bytes)
+            .unwrap()
+            .header("Privacy")
+            .is_none()
+    );
 }

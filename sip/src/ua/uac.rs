@@ -19,6 +19,10 @@ pub struct CallOptions {
     pub display_name: Option<String>,
     /// Where to send the INVITE instead of the outbound proxy or the Request-URI's host.
     pub next_hop: Option<Peer>,
+    /// Ask for our identity to be withheld: `Privacy: id` on the INVITE (RFC 3325 §9.3,
+    /// RFC 3323 §4.2). The From the caller passes should then be anonymous itself
+    /// (`"Anonymous" <sip:anonymous@anonymous.invalid>`, RFC 3323 §4.1.1.3).
+    pub privacy: bool,
 }
 
 /// A display name as a quoted-string (§25.1): `"` and `\` escaped, control characters
@@ -74,6 +78,7 @@ impl Ua {
             Call {
                 from: from.to_owned(),
                 from_display: opts.display_name,
+                privacy: opts.privacy,
                 target: target.to_owned(),
                 to: target.to_owned(),
                 sdp,
@@ -127,6 +132,9 @@ impl Ua {
             .header(HeaderName::Allow, super::ALLOW);
         if let Some((name, value)) = &c.auth {
             b = b.header(*name, value);
+        }
+        if c.privacy {
+            b = b.raw_header("Privacy", "id");
         }
         let bytes = if c.sdp.is_empty() {
             b.finish()

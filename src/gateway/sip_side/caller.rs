@@ -1,7 +1,8 @@
 //! Who is calling, from an incoming INVITE: the display name and user part of
 //! P-Asserted-Identity or else From (RFC 3261 §20.20), for caller-ID on the line.
 //! P-Asserted-Identity counts only from a trusted peer (RFC 3325 §5: the header is
-//! believed only inside a trust domain); from anyone else it is ignored.
+//! believed only inside a trust domain); from anyone else it is ignored. A caller who asks
+//! for privacy is no one.
 
 use crate::call::CallerInfo;
 use tipring_sip::Message;
@@ -10,6 +11,12 @@ use tipring_sip::header::{FromValue, NameAddr};
 /// The caller of `invite`; empty fields where nothing usable is present. `trusted`: the
 /// INVITE came from a trusted peer, whose P-Asserted-Identity is believed.
 pub fn caller_of(invite: &Message<'_>, trusted: bool) -> CallerInfo {
+    // A caller who asked for privacy is shown as no one (the phone's caller ID says
+    // "private"), even when a trusted peer asserts who it is (RFC 3325 §7: the gateway
+    // is where the trust domain ends, the phone's user is outside it).
+    if is_anonymous(invite) {
+        return CallerInfo::default();
+    }
     let pai = invite
         .headers_named("P-Asserted-Identity")
         .filter(|_| trusted)

@@ -7,7 +7,18 @@ use super::{CallOptions, Dir, Failover, PortCall, PortEvent, SipEvent, SipSide, 
 use std::time::Instant;
 use tipring_sip::ua::CallHandle;
 
+/// The From of a call whose port blocks its caller ID (RFC 3323 §4.1.1.3).
+const ANONYMOUS_URI: &str = "sip:anonymous@anonymous.invalid";
+const ANONYMOUS_NAME: &str = "Anonymous";
+
 impl SipSide {
+    /// Whether port `port` withholds its caller ID on calls out.
+    fn blocks_caller_id(&self, port: u8) -> bool {
+        self.slots
+            .get(&port)
+            .is_some_and(|s| s.port.caller_id_blocking == Some(true))
+    }
+
     pub(super) fn place_call(
         &mut self,
         now: Instant,
@@ -23,7 +34,7 @@ impl SipSide {
         let Some(p) = self.slots.get(&port).map(|s| s.port.clone()) else {
             return;
         };
-        let out = match route::outgoing(
+        let mut out = match route::outgoing(
             &self.cfg,
             &p,
             target,
@@ -48,6 +59,11 @@ impl SipSide {
             return;
         };
         let sdp = session.offer();
+        let privacy = self.blocks_caller_id(port);
+        if privacy {
+            out.from = ANONYMOUS_URI.to_owned();
+            out.display_name = Some(ANONYMOUS_NAME.to_owned());
+        }
         let mut next_hop = out.next_hop;
         let mut failover = None;
         if let (Some(proxy), Some((fallback, peer))) = (&out.proxy, out.fallback) {
@@ -67,6 +83,7 @@ impl SipSide {
         let opts = CallOptions {
             display_name: out.display_name,
             next_hop,
+            privacy,
         };
         match self
             .ua
@@ -171,6 +188,7 @@ impl SipSide {
         let opts = CallOptions {
             display_name: f.display_name.clone(),
             next_hop: Some(f.next_hop),
+            privacy: self.blocks_caller_id(port),
         };
         match self.ua.call_with(now, &f.request_uri, &f.from, sdp, opts) {
             Ok(h) => {

@@ -1375,3 +1375,37 @@ fn do_not_disturb_and_anonymous_call_rejection() {
     );
     assert_eq!(answer("", hidden, ""), (true, vec![]));
 }
+
+/// A's phone blocks its caller ID: the INVITE says `Privacy: id` from an anonymous From,
+/// B's phone is offered a caller with no name and no number; a phone of B's that rejects
+/// anonymous callers refuses the call with 433, which A's phone hears as a failure.
+#[test]
+fn a_blocked_caller_id_reaches_no_one_and_is_refused_where_anonymity_is() {
+    let conf = |listen: &str, base: u8, opts: &str| {
+        let ports = format!(
+            "[[ports]]\nindex = 0\nkind = \"fxs\"\nnumber = \"{base}01\"\n\
+             display_name = \"Port zero\"\ndial_plan = \"ext\"\n{opts}\n"
+        );
+        let text = Conf::new(listen.parse().unwrap())
+            .ports(&ports)
+            .security("fxs_inbound = \"any\"\n")
+            .trust("127.0.0.3")
+            .render();
+        let board = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("board");
+        crate::config::load_str("t.toml", &text, &board).unwrap()
+    };
+    let ca = conf(A, 2, "caller_id_blocking = true");
+    let mut n = Net::new(&ca, &conf(B, 3, ""));
+    n.place(0, &format!("sip:301@{B}"));
+    let invite = Net::wire(&n.ev_a, true)[0].clone();
+    assert!(invite.starts_with("INVITE sip:301@"), "{invite}");
+    let incoming = Net::calls(&n.ev_b, 0);
+    let [SipEvent::IncomingCall { caller, .. }] = incoming.as_slice() else {
+        panic!("{:?}", n.ev_b);
+    };
+    assert_eq!(caller, &CallerInfo::default());
+    let mut n = Net::new(&ca, &conf(B, 3, "reject_anonymous = true"));
+    n.place(0, &format!("sip:301@{B}"));
+    assert!(Net::calls(&n.ev_b, 0).is_empty());
+    assert_eq!(Net::calls(&n.ev_a, 0), vec![SipEvent::Rejected(433)]);
+}
