@@ -162,3 +162,25 @@ fn do_not_disturb_and_anonymous_rejection_are_fxs_options() {
     let e = load_str("t.toml", fxo, &board).unwrap_err();
     assert_eq!(e.diagnostics[0].field, "ports[0].do_not_disturb");
 }
+
+#[test]
+fn forwarding_targets_and_the_no_answer_time_are_checked() {
+    let ok = "forward_busy = \"sip:vm@192.0.2.50\"\nforward_no_answer = \"sips:desk@pbx.example\"\nno_answer_s = 20\n";
+    let p = &load(ok).unwrap().config.ports[0];
+    assert_eq!(p.no_answer_s, Some(20));
+    for (bad, field) in [
+        (
+            "forward_always = \"tel:+15550100\"\n",
+            "ports[0].forward_always",
+        ),
+        ("forward_busy = \"not a uri\"\n", "ports[0].forward_busy"),
+        ("no_answer_s = 2\n", "ports[0].no_answer_s"),
+    ] {
+        let e = load(bad).unwrap_err();
+        assert_eq!(
+            (e.diagnostics[0].field.as_str(), e.diagnostics[0].line),
+            (field, Some(6)),
+            "{bad}"
+        );
+    }
+}

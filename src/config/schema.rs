@@ -287,6 +287,18 @@ pub struct Port {
     /// <sip:anonymous@anonymous.invalid>` with `Privacy: id` (RFC 3323, RFC 3325).
     #[serde(default)]
     pub caller_id_blocking: Option<bool>,
+    /// FXS: call forwarding by redirect (302 with this SIP URI as Contact): every call,
+    /// calls finding the phone busy, calls it leaves unanswered for `no_answer_s`.
+    #[serde(default)]
+    pub forward_always: Option<String>,
+    #[serde(default)]
+    pub forward_busy: Option<String>,
+    #[serde(default)]
+    pub forward_no_answer: Option<String>,
+    /// FXS: an incoming call rings this long before it is refused (480) or forwarded
+    /// (`forward_no_answer`); 60 s when absent.
+    #[serde(default)]
+    pub no_answer_s: Option<u16>,
 }
 
 /// How a port's fax calls travel.

@@ -320,10 +320,30 @@ fn ports(r: &mut Report<'_>, c: &Config, board: &BoardProfile) {
             ("do_not_disturb", p.do_not_disturb.is_some()),
             ("reject_anonymous", p.reject_anonymous.is_some()),
             ("caller_id_blocking", p.caller_id_blocking.is_some()),
+            ("forward_always", p.forward_always.is_some()),
+            ("forward_busy", p.forward_busy.is_some()),
+            ("forward_no_answer", p.forward_no_answer.is_some()),
+            ("no_answer_s", p.no_answer_s.is_some()),
         ] {
             if set && p.kind != PortKind::Fxs {
                 r.err(f(name), "an FXS port's option (a phone's service)");
             }
+        }
+        for (name, target) in [
+            ("forward_always", &p.forward_always),
+            ("forward_busy", &p.forward_busy),
+            ("forward_no_answer", &p.forward_no_answer),
+        ] {
+            if let Some(t) = target
+                && !matches!(tipring_sip::Uri::parse(t), Ok(tipring_sip::Uri::Sip(_)))
+            {
+                r.err(f(name), format!("\"{t}\" is not a sip: or sips: URI"));
+            }
+        }
+        if let Some(s) = p.no_answer_s
+            && !(5..=600).contains(&s)
+        {
+            r.err(f("no_answer_s"), format!("{s} is not in 5..=600"));
         }
         for (token, cadence) in p.alert_info_rings.iter().flatten() {
             if p.kind != PortKind::Fxs {

@@ -106,7 +106,10 @@ impl Port {
                     _ => None,
                 };
                 let collector = PlanCollector::new(map(plan), timers, port.line_mode());
-                let cfg = FxsConfig::with_cadence(ring_cadence(&loaded.tone_profile()));
+                let mut cfg = FxsConfig::with_cadence(ring_cadence(&loaded.tone_profile()));
+                if let Some(s) = port.no_answer_s {
+                    cfg.no_answer = std::time::Duration::from_secs(s.into());
+                }
                 Machine::Fxs(FxsPort::new(cfg, collector))
             }
         };

@@ -275,15 +275,33 @@ impl Ua {
         code: u16,
         warning: Option<(u16, &str)>,
     ) -> Result<(), UaError> {
-        let warning = warning.map(|(w, text)| self.warning_value(w, text));
+        let warning = warning.map(|(w, text)| ("Warning", self.warning_value(w, text)));
+        self.refuse(now, h, code, warning.as_slice())
+    }
+
+    /// Redirects the incoming call (§8.3, §21.3.3): 302 Moved Temporarily with `target`
+    /// (a SIP URI) as its Contact; the caller places the call there itself.
+    pub fn redirect(&mut self, now: Instant, h: CallHandle, target: &str) -> Result<(), UaError> {
+        crate::Uri::parse(target).map_err(|_| UaError::Uri(target.to_owned()))?;
+        self.refuse(now, h, 302, &[("Contact", format!("<{target}>"))])
+    }
+
+    /// Ends the incoming call with the final non-2xx `code` and `headers`.
+    fn refuse(
+        &mut self,
+        now: Instant,
+        h: CallHandle,
+        code: u16,
+        headers: &[(&str, String)],
+    ) -> Result<(), UaError> {
         let single_refusal = self.cfg.limits.single_refusal;
         let c = self.uas_call(h)?;
         let invite = c.invite.clone();
         let inv = Message::parse(&invite).map_err(|_| UaError::NoCall)?;
         let mut b =
             MessageBuilder::response_to(&inv, code, reason_phrase(code), Some(&c.local_tag));
-        if let Some(w) = warning {
-            b = b.raw_header("Warning", w);
+        for (name, value) in headers {
+            b = b.raw_header(name, value);
         }
         let bytes = b.finish();
         let id = c.invite_txn.ok_or(UaError::NoCall)?;

@@ -92,10 +92,25 @@ impl SipSide {
             let _ = self.ua.reject(now, call, code);
             return;
         }
+        // Forwarding by redirect (302): every call, or one that finds the phone busy.
+        let first = takers
+            .first()
+            .and_then(|p| self.slots.get(p))
+            .map(|s| &s.port);
+        if let Some(target) = first.and_then(|p| p.forward_always.clone()) {
+            self.forward(now, call, &target, "forward always");
+            return;
+        }
         // Hunting: the first port with no call whose line is idle (a phone still off-hook
         // after its last call has no SIP call but cannot ring).
+        let busy_forward = first.and_then(|p| p.forward_busy.clone());
         let Some(port) = takers.into_iter().find(|p| self.port_free(*p)) else {
-            let _ = self.ua.reject(now, call, 486);
+            match busy_forward {
+                Some(target) => self.forward(now, call, &target, "forward on busy"),
+                None => {
+                    let _ = self.ua.reject(now, call, 486);
+                }
+            }
             return;
         };
         if let Err(e) = self.targets.check_sdp(sdp, SdpRole::InitialOffer) {
@@ -148,6 +163,32 @@ impl SipSide {
                 ring,
             },
         );
+    }
+
+    /// Ends an incoming call with 302 towards `target` (a configured forwarding).
+    fn forward(&mut self, now: Instant, call: CallHandle, target: &str, why: &str) {
+        match self.ua.redirect(now, call, target) {
+            Ok(()) => self.notice(format!("incoming call: {why}: 302 to {target}")),
+            Err(e) => {
+                self.notice(format!("incoming call: {why} to {target} failed: {e}"));
+                let _ = self.ua.reject(now, call, 480);
+            }
+        }
+    }
+
+    /// The port's phone left the call unanswered (its machine's 480): forwarded if the
+    /// port says so. Returns whether it was.
+    pub(super) fn forward_no_answer(&mut self, now: Instant, port: u8, h: CallHandle) -> bool {
+        let Some(target) = self
+            .slots
+            .get(&port)
+            .and_then(|s| s.port.forward_no_answer.clone())
+        else {
+            return false;
+        };
+        self.release(port);
+        self.forward(now, h, &target, "forward on no answer");
+        true
     }
 
     pub(super) fn on_reoffer(&mut self, now: Instant, call: CallHandle, sdp: &[u8]) {

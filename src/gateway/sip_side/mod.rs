@@ -597,6 +597,10 @@ impl SipSide {
             SipIntent::Answer => self.answer(now, port),
             SipIntent::Reject(code) => {
                 if let Some(h) = self.incoming_handle(port) {
+                    if code == 480 && self.forward_no_answer(now, port, h) {
+                        self.drain(now);
+                        return;
+                    }
                     self.release(port);
                     if let Err(e) = self.ua.reject(now, h, code) {
                         self.notice(format!("port {port}: {code} not sent: {e}"));

@@ -1409,3 +1409,70 @@ fn a_blocked_caller_id_reaches_no_one_and_is_refused_where_anonymity_is() {
     assert!(Net::calls(&n.ev_b, 0).is_empty());
     assert_eq!(Net::calls(&n.ev_a, 0), vec![SipEvent::Rejected(433)]);
 }
+
+/// Call forwarding by redirect: always (no ring), on busy (the line engaged), on no
+/// answer (the machine's 480 becomes a 302); the 302's Contact is the configured target.
+#[test]
+fn calls_are_forwarded_by_302_always_on_busy_and_on_no_answer() {
+    let b_with = |opts: &str| {
+        let ports = format!(
+            "[[ports]]\nindex = 0\nkind = \"fxs\"\nnumber = \"301\"\ndial_plan = \"ext\"\n{opts}\n"
+        );
+        let text = Conf::new(B.parse().unwrap())
+            .ports(&ports)
+            .security("fxs_inbound = \"any\"\n")
+            .trust("127.0.0.3")
+            .render();
+        let board = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("board");
+        let cb = crate::config::load_str("t.toml", &text, &board).unwrap();
+        side(&cb, B, 30000, 2)
+    };
+    let invite = format!(
+        "INVITE sip:301@{B} SIP/2.0\r\nVia: SIP/2.0/UDP {A};branch=z9hG4bKfw\r\n\
+         Max-Forwards: 70\r\nFrom: <sip:100@{A}>;tag=fw\r\nTo: <sip:301@{B}>\r\n\
+         Call-ID: fw@{A}\r\nCSeq: 1 INVITE\r\nContact: <sip:100@{A}>\r\n\
+         Content-Length: 0\r\n\r\n"
+    );
+    let now = Instant::now();
+    // Final responses sent, with their Contact.
+    let finals = |b: &mut SipSide| -> Vec<(u16, Option<String>)> {
+        std::iter::from_fn(|| b.poll_transmit())
+            .filter_map(|t| {
+                let m = Message::parse(&t.bytes).ok()?;
+                let code = m.status().filter(|c| *c >= 200)?;
+                Some((code, m.header("Contact").map(|h| h.value.to_string())))
+            })
+            .collect()
+    };
+    let rang = |b: &mut SipSide| {
+        let events: Vec<PortEvent> = std::iter::from_fn(|| b.poll_event()).collect();
+        !Net::calls(&events, 0).is_empty()
+    };
+    let voicemail = Some("<sip:vm@192.0.2.50>".to_string());
+
+    let mut b = b_with("forward_always = \"sip:vm@192.0.2.50\"");
+    b.handle_message(now, invite.as_bytes(), peer_a());
+    assert!(!rang(&mut b));
+    assert_eq!(finals(&mut b), [(302, voicemail.clone())]);
+
+    let mut b = b_with("forward_busy = \"sip:vm@192.0.2.50\"");
+    b.set_line_idle(0, false);
+    b.handle_message(now, invite.as_bytes(), peer_a());
+    assert!(!rang(&mut b));
+    assert_eq!(finals(&mut b), [(302, voicemail.clone())]);
+
+    let mut b = b_with("forward_no_answer = \"sip:vm@192.0.2.50\"\nno_answer_s = 20");
+    b.handle_message(now, invite.as_bytes(), peer_a());
+    assert!(rang(&mut b));
+    b.intent(now, 0, SipIntent::Alerting);
+    b.intent(now, 0, SipIntent::Reject(480));
+    let f = finals(&mut b);
+    assert_eq!(f.last(), Some(&(302, voicemail.clone())), "{f:?}");
+    assert!(!b.port_busy(0), "the forwarded call left the port");
+
+    // Without forwarding: busy is 486, no answer 480.
+    let mut b = b_with("");
+    b.set_line_idle(0, false);
+    b.handle_message(now, invite.as_bytes(), peer_a());
+    assert_eq!(finals(&mut b), [(486, None)]);
+}
