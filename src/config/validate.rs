@@ -316,47 +316,6 @@ fn ports(r: &mut Report<'_>, c: &Config, board: &BoardProfile) {
                 format!("{t} is not in {TAIL_MS_MIN}..={TAIL_MS_MAX}"),
             );
         }
-        for (name, set) in [
-            ("do_not_disturb", p.do_not_disturb.is_some()),
-            ("reject_anonymous", p.reject_anonymous.is_some()),
-            ("caller_id_blocking", p.caller_id_blocking.is_some()),
-            ("forward_always", p.forward_always.is_some()),
-            ("forward_busy", p.forward_busy.is_some()),
-            ("forward_no_answer", p.forward_no_answer.is_some()),
-            ("no_answer_s", p.no_answer_s.is_some()),
-        ] {
-            if set && p.kind != PortKind::Fxs {
-                r.err(f(name), "an FXS port's option (a phone's service)");
-            }
-        }
-        for (name, target) in [
-            ("forward_always", &p.forward_always),
-            ("forward_busy", &p.forward_busy),
-            ("forward_no_answer", &p.forward_no_answer),
-        ] {
-            if let Some(t) = target
-                && !matches!(tipring_sip::Uri::parse(t), Ok(tipring_sip::Uri::Sip(_)))
-            {
-                r.err(f(name), format!("\"{t}\" is not a sip: or sips: URI"));
-            }
-        }
-        if let Some(s) = p.no_answer_s
-            && !(5..=600).contains(&s)
-        {
-            r.err(f("no_answer_s"), format!("{s} is not in 5..=600"));
-        }
-        for (token, cadence) in p.alert_info_rings.iter().flatten() {
-            if p.kind != PortKind::Fxs {
-                r.err(f("alert_info_rings"), "only an FXS port rings a phone");
-                break;
-            }
-            if token.trim().is_empty() || token.len() > 128 {
-                r.err(f("alert_info_rings"), format!("\"{token}\" is not a token"));
-            }
-            if let Err(e) = super::ring::parse_cadence(cadence) {
-                r.err(f("alert_info_rings"), e);
-            }
-        }
         if p.fax == Some(FaxMode::T38) && !FaxMode::T38_BUILT {
             r.err(
                 f("fax"),
@@ -381,6 +340,7 @@ fn ports(r: &mut Report<'_>, c: &Config, board: &BoardProfile) {
 
 fn fxs_port(r: &mut Report<'_>, c: &Config, p: &Port, i: usize) {
     let f = |name: &str| format!("ports[{i}].{name}");
+    phone_services(r, p, i);
     for (name, set) in [
         ("inbound", p.inbound.is_some()),
         ("rings_before_seize", p.rings_before_seize.is_some()),
@@ -430,10 +390,51 @@ fn fxs_port(r: &mut Report<'_>, c: &Config, p: &Port, i: usize) {
     }
 }
 
+/// An FXS port's phone services: forwarding targets, the no-answer time, distinctive rings.
+fn phone_services(r: &mut Report<'_>, p: &Port, i: usize) {
+    let f = |name: &str| format!("ports[{i}].{name}");
+    for (name, target) in [
+        ("forward_always", &p.forward_always),
+        ("forward_busy", &p.forward_busy),
+        ("forward_no_answer", &p.forward_no_answer),
+    ] {
+        if let Some(t) = target
+            && !matches!(tipring_sip::Uri::parse(t), Ok(tipring_sip::Uri::Sip(_)))
+        {
+            r.err(f(name), format!("\"{t}\" is not a sip: or sips: URI"));
+        }
+    }
+    if let Some(s) = p.no_answer_s
+        && !(5..=600).contains(&s)
+    {
+        r.err(f("no_answer_s"), format!("{s} is not in 5..=600"));
+    }
+    for (token, cadence) in p.alert_info_rings.iter().flatten() {
+        if token.trim().is_empty() || token.len() > 128 {
+            r.err(f("alert_info_rings"), format!("\"{token}\" is not a token"));
+        }
+        if let Err(e) = super::ring::parse_cadence(cadence) {
+            r.err(f("alert_info_rings"), e);
+        }
+    }
+}
+
 fn fxo_port(r: &mut Report<'_>, c: &Config, p: &Port, i: usize) {
     let f = |name: &str| format!("ports[{i}].{name}");
-    if p.warm_line.is_some() {
-        r.err(f("warm_line"), "applies to FXS ports only");
+    for (name, set) in [
+        ("warm_line", p.warm_line.is_some()),
+        ("do_not_disturb", p.do_not_disturb.is_some()),
+        ("reject_anonymous", p.reject_anonymous.is_some()),
+        ("caller_id_blocking", p.caller_id_blocking.is_some()),
+        ("forward_always", p.forward_always.is_some()),
+        ("forward_busy", p.forward_busy.is_some()),
+        ("forward_no_answer", p.forward_no_answer.is_some()),
+        ("no_answer_s", p.no_answer_s.is_some()),
+        ("alert_info_rings", p.alert_info_rings.is_some()),
+    ] {
+        if set {
+            r.err(f(name), "applies to FXS ports only");
+        }
     }
     match p.inbound {
         None => r.err(

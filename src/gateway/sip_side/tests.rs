@@ -1322,22 +1322,28 @@ fn alert_info_picks_a_distinctive_ring() {
     );
 }
 
+/// A gateway at `listen` with one phone, `{base}01` on port 0, configured with `opts`
+/// (port options, one per line); any caller may ring it, 127.0.0.3 is trusted.
+fn one_phone(listen: &str, base: u8, opts: &str) -> Loaded {
+    let ports = format!(
+        "[[ports]]\nindex = 0\nkind = \"fxs\"\nnumber = \"{base}01\"\n\
+         display_name = \"Port zero\"\ndial_plan = \"ext\"\n{opts}\n"
+    );
+    let text = Conf::new(listen.parse().unwrap())
+        .ports(&ports)
+        .security("fxs_inbound = \"any\"\n")
+        .trust("127.0.0.3")
+        .render();
+    let board = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("board");
+    crate::config::load_str("t.toml", &text, &board).unwrap()
+}
+
 /// Do not disturb refuses every call without ringing (486); anonymous call rejection
 /// refuses only a hidden caller, with 433 (RFC 5079).
 #[test]
 fn do_not_disturb_and_anonymous_call_rejection() {
     let answer = |port_opts: &str, from: &str, extra: &str| {
-        let ports = format!(
-            "[[ports]]\nindex = 0\nkind = \"fxs\"\nnumber = \"301\"\ndial_plan = \"ext\"\n{port_opts}\n"
-        );
-        let text = Conf::new(B.parse().unwrap())
-            .ports(&ports)
-            .security("fxs_inbound = \"any\"\n")
-            .trust("127.0.0.3")
-            .render();
-        let board = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("board");
-        let cb = crate::config::load_str("t.toml", &text, &board).unwrap();
-        let mut b = side(&cb, B, 30000, 2);
+        let mut b = side(&one_phone(B, 3, port_opts), B, 30000, 2);
         let invite = format!(
             "INVITE sip:301@{B} SIP/2.0\r\nVia: SIP/2.0/UDP {A};branch=z9hG4bKdnd\r\n\
              Max-Forwards: 70\r\nFrom: {from};tag=fd\r\nTo: <sip:301@{B}>\r\n\
@@ -1381,21 +1387,8 @@ fn do_not_disturb_and_anonymous_call_rejection() {
 /// anonymous callers refuses the call with 433, which A's phone hears as a failure.
 #[test]
 fn a_blocked_caller_id_reaches_no_one_and_is_refused_where_anonymity_is() {
-    let conf = |listen: &str, base: u8, opts: &str| {
-        let ports = format!(
-            "[[ports]]\nindex = 0\nkind = \"fxs\"\nnumber = \"{base}01\"\n\
-             display_name = \"Port zero\"\ndial_plan = \"ext\"\n{opts}\n"
-        );
-        let text = Conf::new(listen.parse().unwrap())
-            .ports(&ports)
-            .security("fxs_inbound = \"any\"\n")
-            .trust("127.0.0.3")
-            .render();
-        let board = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("board");
-        crate::config::load_str("t.toml", &text, &board).unwrap()
-    };
-    let ca = conf(A, 2, "caller_id_blocking = true");
-    let mut n = Net::new(&ca, &conf(B, 3, ""));
+    let ca = one_phone(A, 2, "caller_id_blocking = true");
+    let mut n = Net::new(&ca, &one_phone(B, 3, ""));
     n.place(0, &format!("sip:301@{B}"));
     let invite = Net::wire(&n.ev_a, true)[0].clone();
     assert!(invite.starts_with("INVITE sip:301@"), "{invite}");
@@ -1404,7 +1397,7 @@ fn a_blocked_caller_id_reaches_no_one_and_is_refused_where_anonymity_is() {
         panic!("{:?}", n.ev_b);
     };
     assert_eq!(caller, &CallerInfo::default());
-    let mut n = Net::new(&ca, &conf(B, 3, "reject_anonymous = true"));
+    let mut n = Net::new(&ca, &one_phone(B, 3, "reject_anonymous = true"));
     n.place(0, &format!("sip:301@{B}"));
     assert!(Net::calls(&n.ev_b, 0).is_empty());
     assert_eq!(Net::calls(&n.ev_a, 0), vec![SipEvent::Rejected(433)]);
@@ -1414,19 +1407,7 @@ fn a_blocked_caller_id_reaches_no_one_and_is_refused_where_anonymity_is() {
 /// answer (the machine's 480 becomes a 302); the 302's Contact is the configured target.
 #[test]
 fn calls_are_forwarded_by_302_always_on_busy_and_on_no_answer() {
-    let b_with = |opts: &str| {
-        let ports = format!(
-            "[[ports]]\nindex = 0\nkind = \"fxs\"\nnumber = \"301\"\ndial_plan = \"ext\"\n{opts}\n"
-        );
-        let text = Conf::new(B.parse().unwrap())
-            .ports(&ports)
-            .security("fxs_inbound = \"any\"\n")
-            .trust("127.0.0.3")
-            .render();
-        let board = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("board");
-        let cb = crate::config::load_str("t.toml", &text, &board).unwrap();
-        side(&cb, B, 30000, 2)
-    };
+    let b_with = |opts: &str| side(&one_phone(B, 3, opts), B, 30000, 2);
     let invite = format!(
         "INVITE sip:301@{B} SIP/2.0\r\nVia: SIP/2.0/UDP {A};branch=z9hG4bKfw\r\n\
          Max-Forwards: 70\r\nFrom: <sip:100@{A}>;tag=fw\r\nTo: <sip:301@{B}>\r\n\
