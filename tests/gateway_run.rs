@@ -480,7 +480,8 @@ fn a_fax_from_an_fxs_port_leaves_an_fxo_line_as_t38() {
         format!("{}{media}", fxo(gw1))
     });
     let even: Vec<u16> = (31000..=31020).step_by(2).collect();
-    let cap = tshark::Capture::start("run-t38", &even);
+    let sip = b.g1.sip.port();
+    let cap = tshark::Capture::start("run-t38", &[&even[..], &[sip]].concat());
     let doc = Document::new(&b._tmp.0.join("fax"), 2);
     fxs_to_fxo_call(&b);
     let sender = Arc::new(Mutex::new(Terminal::new(
@@ -513,7 +514,7 @@ fn a_fax_from_an_fxs_port_leaves_an_fxo_line_as_t38() {
     let codes = done();
     run(&b.g1, "onhook 0");
     run(&b.g2, "expect-released 2 5s");
-    let t38 = cap.stop_t38(&even);
+    let t38 = cap.stop_t38(sip, &even);
     let compare = doc.compare();
     println!(
         "fax through two tipring run: {seconds:.1} s, T.30 codes {codes:?}, {compare}, {} T.38 datagrams",

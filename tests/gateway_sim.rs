@@ -339,7 +339,7 @@ fn fax_through_two_gateways(tag: &str, mode: [&'static str; 2], link: Link) -> F
         .collect();
     let pcap = dir.join("fax.pcap");
     testkit::tshark::write_pcap(&pcap, &datagrams).unwrap();
-    let t38 = testkit::tshark::t38_fields(&pcap, &ports.map(|p| p.port()));
+    let t38 = testkit::tshark::t38_fields(&pcap, &ports.map(|p| p.port()), None);
     FaxOutcome {
         codes: done(&w),
         compare: doc.compare(),

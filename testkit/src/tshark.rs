@@ -100,11 +100,29 @@ impl Capture {
         }
     }
 
-    /// Stops the capture and reads its datagrams on `ports` as T.38 ([`t38_fields`]);
-    /// what looks like RTP (the call's audio before the switch) is left to RTP.
-    pub fn stop_t38(mut self, ports: &[u16]) -> Vec<String> {
+    /// Stops the capture (which must hold the SIP port `sip_port` and the media `ports`)
+    /// and reads as T.38 ([`t38_fields`]) what went on `ports` once the call had moved
+    /// to T.38: after the 200 OK whose SDP has an `m=image` stream, and 200 ms more for
+    /// the audio still in flight then.
+    pub fn stop_t38(mut self, sip_port: u16, ports: &[u16]) -> Vec<String> {
         self.finish();
-        t38_fields(&self.file, ports)
+        let out = Command::new("tshark")
+            .arg("-n")
+            .arg("-r")
+            .arg(&self.file)
+            .args(["-d", &format!("udp.port=={sip_port},sip")])
+            .args([
+                "-Y",
+                "sip.Status-Code == 200 && sdp.media.media == \"image\"",
+            ])
+            .args(["-T", "fields", "-e", "frame.time_relative"])
+            .output()
+            .expect("tshark -r");
+        let answered: f64 = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find_map(|l| l.trim().parse().ok())
+            .expect("no 200 OK with m=image in the capture: the call never moved to T.38");
+        t38_fields(&self.file, ports, Some(answered + 0.2))
     }
 
     /// Stops the capture and decodes the SIP messages in it, in order.
@@ -263,19 +281,22 @@ pub fn write_pcap(
     std::fs::write(path, out)
 }
 
-/// tshark's reading of a capture with the UDP ports `ports` decoded as T.38 (UDPTL): one
-/// line per datagram, tab-separated: UDPTL sequence number, T.30 indicators, T.38 data
+/// tshark's reading of a capture with the UDP ports `ports` decoded as T.38 (UDPTL), of
+/// the datagrams after `after` seconds from its start when given: one line per datagram, tab-separated: UDPTL sequence number, T.30 indicators, T.38 data
 /// types, field types (primary and secondaries, comma-separated), number of secondary
 /// (redundant) IFP packets, and tshark's expert messages (empty when it found nothing
 /// wrong).
-pub fn t38_fields(path: &std::path::Path, ports: &[u16]) -> Vec<String> {
+pub fn t38_fields(path: &std::path::Path, ports: &[u16], after: Option<f64>) -> Vec<String> {
     let mut cmd = Command::new("tshark");
     cmd.arg("-n").arg("-r").arg(path);
-    cmd.args(["-o", "t38.dissect_possible_rtpv2_packets_as_rtp:TRUE"]);
     for p in ports {
         cmd.arg("-d").arg(format!("udp.port=={p},t38"));
     }
-    cmd.args(["-Y", "t38", "-T", "fields", "-E", "separator=/t"]);
+    let filter = match after {
+        Some(t) => format!("t38 && frame.time_relative > {t:.3}"),
+        None => "t38".to_owned(),
+    };
+    cmd.args(["-Y", &filter, "-T", "fields", "-E", "separator=/t"]);
     for f in [
         "t38.seq_number",
         "t38.t30_indicator",
