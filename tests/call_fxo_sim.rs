@@ -143,6 +143,7 @@ fn line_call_goes_to_the_hotline_and_sip_call_is_dialled_answered_and_ended() {
         has(SipIntent::PlaceCall {
             target: "sip:desk@127.0.0.1".into(),
             caller: CallerInfo::default(),
+            hide_caller_id: None,
         }),
     );
     sip_tx.send(SipEvent::RemoteHangup).unwrap();

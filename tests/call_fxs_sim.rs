@@ -172,6 +172,7 @@ fn phone_dials_out_in_band_then_takes_an_incoming_call_with_caller_id() {
         has(SipIntent::PlaceCall {
             target: "201".into(),
             caller: CallerInfo::default(),
+            hide_caller_id: None,
         }),
     );
     sip_tx.send(SipEvent::Rejected(486)).unwrap();

@@ -605,3 +605,27 @@ fn fxo_policy_knobs_are_checked() {
         "{stdout}"
     );
 }
+
+/// A feature code that starts another, or a key that names no feature, is named with its
+/// line.
+#[test]
+fn feature_codes_that_clash_or_name_nothing_are_refused() {
+    let text = format!("{GOOD}\n[feature_codes]\nforward_always_on = \"*7\"\ndnd = \"*11\"\n");
+    let l = line_of(&text, "forward_always_on");
+    assert_error(
+        &text,
+        &format!(
+            "tipring.toml:{l}: feature_codes.forward_always_on: \"*7\" clashes with \
+             feature_codes.do_not_disturb_on = \"*78\" (one starts the other)"
+        ),
+    );
+    let (ok, _, stderr) = check(&text);
+    assert!(!ok);
+    assert!(
+        stderr.contains(&format!(
+            "tipring.toml:{}: feature_codes.dnd: unknown feature",
+            line_of(&text, "dnd =")
+        )),
+        "{stderr}"
+    );
+}

@@ -177,6 +177,7 @@ async fn port_calls_sipp_uas_and_hangs_up() {
             SipIntent::PlaceCall {
                 target: format!("sip:service@127.0.0.1:{sipp_port}"),
                 caller: Default::default(),
+                hide_caller_id: None,
             },
         ))
         .await
@@ -317,6 +318,7 @@ async fn shutdown_ends_the_call_with_bye() {
             SipIntent::PlaceCall {
                 target: format!("sip:service@127.0.0.1:{sipp_port}"),
                 caller: Default::default(),
+                hide_caller_id: None,
             },
         ))
         .await

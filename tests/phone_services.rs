@@ -2,7 +2,8 @@
 //! `tipring run` with a simulated card: call forwarding answers 302 with the configured
 //! target and never rings the phone; a phone rejecting anonymous calls answers a caller
 //! who withholds its identity with 433 and never rings, while a caller who shows itself
-//! rings it.
+//! rings it. Feature codes dialled on the simulated phone switch the same services (the
+//! phone hears the confirmation tone) and withhold the caller ID of one call.
 
 mod common;
 
@@ -49,5 +50,82 @@ fn a_hidden_caller_gets_433_where_anonymity_is_rejected() {
         call_with("svc-acr", "reject_anonymous = true", "gw_uac_anonymous.xml");
     assert!(ok, "sipp got its 433: {out}");
     assert_eq!(commands(&g, 0), [], "the phone never rang");
+    wait_exit_ok(&mut g);
+}
+
+/// The phone dials `*77` (anonymous call rejection on), then `*72` and `300` (forward
+/// always): it hears the confirmation tone after each; a hidden caller then gets 433, and
+/// the next caller a 302 to the number as the account's domain routes it; the phone never
+/// rings.
+#[test]
+fn feature_codes_dialled_on_the_phone_switch_its_services() {
+    let _serial = common::gateway::serial();
+    let tmp = TempDir::new("svc-codes").expect("temp dir");
+    let gw = SocketAddr::from(([127, 0, 81, 1], 25083));
+    let caller = SocketAddr::from(([127, 0, 81, 9], 25083));
+    let conf = Conf::new(gw)
+        .account("sp", "domain = \"forward.test\"")
+        .ports(&fxs("201", "Desk"))
+        .trust("127.0.81.9");
+    let mut g = start("gw", &tmp.0.join("gw"), gw, &conf, 83);
+    run(
+        &g,
+        "offhook 0\nexpect-tone 0 350+440 3s\ndial 0 *77\nexpect-tone 0 confirmation 3s\n\
+         onhook 0\nwait 300ms",
+    );
+    let mut uac = sipp(&tmp.0, "gw_uac_anonymous.xml", caller, &[&gw.to_string()]);
+    let (st, out) = uac.wait(Duration::from_secs(20));
+    assert!(st.success(), "sipp got its 433 after *77: {out}");
+    run(
+        &g,
+        "offhook 0\nexpect-tone 0 350+440 3s\ndial 0 *72\nexpect-tone 0 confirmation 3s\n\
+         dial 0 300\nexpect-tone 0 confirmation 3s\nonhook 0\nwait 300ms",
+    );
+    let mut uac = sipp(
+        &tmp.0,
+        "gw_uac_forwarded_code.xml",
+        caller,
+        &[&gw.to_string()],
+    );
+    let (st, out) = uac.wait(Duration::from_secs(20));
+    assert!(
+        st.success(),
+        "sipp got a 302 to sip:300@forward.test: {out}"
+    );
+    run(&g, "wait 500ms");
+    assert!(
+        !commands(&g, 0)
+            .iter()
+            .any(|c| matches!(c, tipring_hal::model::Command::Ring(_))),
+        "the phone never rang"
+    );
+    wait_exit_ok(&mut g);
+}
+
+/// `*67` before a call: the warm line's call that follows goes out anonymous with
+/// `Privacy: id` (checked by sipp as the far end), although the port shows its number.
+#[test]
+fn a_feature_code_withholds_the_caller_id_of_one_call() {
+    let _serial = common::gateway::serial();
+    let tmp = TempDir::new("svc-cid-once").expect("temp dir");
+    let gw = SocketAddr::from(([127, 0, 81, 1], 25085));
+    let far = SocketAddr::from(([127, 0, 81, 9], 25085));
+    let port = format!(
+        "{}warm_line = \"sip:svc@{far}\"\nwarm_line_delay_ms = 1500\n",
+        fxs("201", "Desk")
+    );
+    let conf = Conf::new(gw).ports(&port).trust("127.0.81.9");
+    let mut g = start("gw", &tmp.0.join("gw"), gw, &conf, 85);
+    let mut uas = sipp(&tmp.0, "gw_uas_anonymous.xml", far, &[]);
+    run(
+        &g,
+        "offhook 0\nexpect-tone 0 350+440 3s\ndial 0 *67\nexpect-tone 0 confirmation 3s\n\
+         expect-tone 0 congestion 8s\nonhook 0",
+    );
+    let (st, out) = uas.wait(Duration::from_secs(20));
+    assert!(
+        st.success(),
+        "sipp saw an anonymous INVITE with Privacy: id: {out}"
+    );
     wait_exit_ok(&mut g);
 }

@@ -1,5 +1,6 @@
 //! Call-progress tones of every built-in country through G.711 and noise: the cadence
-//! detector recognises each (dial, ringback, busy, congestion) and nothing else, and is
+//! detector recognises each (dial, ringback, busy, congestion, confirmation) and nothing
+//! else, and is
 //! silent on silence, noise, DTMF and music-like chords.
 
 mod noise;
@@ -65,6 +66,7 @@ fn every_country_tone_is_recognised_through_g711_and_noise() {
             ToneKind::Congestion,
             ToneKind::Dial,
             ToneKind::Ringback,
+            ToneKind::Confirmation,
         ] {
             for law in [Law::Ulaw, Law::Alaw] {
                 for snr in [30.0, 15.0] {

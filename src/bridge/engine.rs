@@ -122,6 +122,7 @@ impl Engine {
                     ProgressTone::Busy => Some(&p.busy),
                     ProgressTone::Reorder => Some(&p.congestion),
                     ProgressTone::CallWaiting => Some(&p.call_waiting),
+                    ProgressTone::Confirm => Some(&p.confirmation),
                 });
             }
             Control::SendEvent { code, duration_ms } => s.send_event(code, duration_ms),

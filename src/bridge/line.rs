@@ -52,6 +52,7 @@ impl LineMonitor {
                     ToneKind::Busy => ProgressTone::Busy,
                     ToneKind::Congestion => ProgressTone::Reorder,
                     ToneKind::CallWaiting => ProgressTone::CallWaiting,
+                    ToneKind::Confirmation => ProgressTone::Confirm,
                 }));
             }
         });

@@ -1,6 +1,6 @@
 //! The narrow interface between a port machine and the dial plan: digits go in, a verdict
-//! (keep collecting, a complete number, or no match) comes out, and the collector owns its
-//! own interdigit timers (short/long `T`, hotline and warm-line delays).
+//! (keep collecting, a complete number, a feature code, or no match) comes out, and the
+//! collector owns its own interdigit timers (short/long `T`, hotline and warm-line delays).
 
 #[cfg(test)]
 use std::time::Duration;
@@ -13,6 +13,10 @@ pub enum Collect {
     More,
     /// Dial this number now.
     Complete(String),
+    /// A feature code was dialled (with its number where it takes one).
+    Feature(super::Feature),
+    /// A code that takes a number was dialled: prompt for the number (stutter dial tone).
+    Prompt,
     /// No dial-plan entry can match: play reorder.
     Invalid,
 }

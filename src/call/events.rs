@@ -38,6 +38,9 @@ pub enum SipEvent {
     RemoteHangup,
     /// CANCEL of the incoming call before we answered.
     Cancelled,
+    /// The answer to [`SipIntent::SetService`]: applied, or refused (a forwarding number
+    /// that does not route).
+    ServiceSet(bool),
 }
 
 /// Call-progress tones played to the line (ITU-T E.180 / the country profile).
@@ -48,6 +51,9 @@ pub enum ProgressTone {
     Busy,
     Reorder,
     CallWaiting,
+    /// A feature code was accepted; heard on a line, the stutter dial tone of an exchange
+    /// (the dial tone interrupted 100/100 ms).
+    Confirm,
     /// No tone (stop whatever plays).
     Silence,
 }
@@ -83,8 +89,16 @@ pub enum Input {
 /// What the port machine asks the SIP user agent to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SipIntent {
-    /// Send an INVITE to this number or URI.
-    PlaceCall { target: String, caller: CallerInfo },
+    /// Send an INVITE to this number or URI; `hide_caller_id` overrides the port's
+    /// caller-ID blocking for this call (a feature code dialled before the number).
+    PlaceCall {
+        target: String,
+        caller: CallerInfo,
+        hide_caller_id: Option<bool>,
+    },
+    /// Change a phone service of the port (a feature code); answered by
+    /// [`SipEvent::ServiceSet`].
+    SetService(super::Service),
     /// Send 180 Ringing for the incoming call.
     Alerting,
     /// Send 183 with our SDP (FXO: the caller hears the line's progress).

@@ -305,9 +305,11 @@ impl<C: DigitCollector> FxoPort<C> {
             (_, Input::Sip(SipEvent::IncomingCall { .. })) => {
                 out.push(Output::Sip(SipIntent::Reject(486)));
             }
-            (FxoState::Seized, Input::Audio(LineAudio::Tone(ProgressTone::Dial)))
-                if matches!(self.cfg.dial_wait, DialWait::DialTone { .. }) =>
-            {
+            // A PBX extension with a message waiting gives stutter dial tone: ready as well.
+            (
+                FxoState::Seized,
+                Input::Audio(LineAudio::Tone(ProgressTone::Dial | ProgressTone::Confirm)),
+            ) if matches!(self.cfg.dial_wait, DialWait::DialTone { .. }) => {
                 self.timers.cancel(Timer::DialDelay);
                 self.dial(now, &mut out);
             }
@@ -428,6 +430,7 @@ impl<C: DigitCollector> FxoPort<C> {
                 out.push(Output::Sip(SipIntent::PlaceCall {
                     target: uri.clone(),
                     caller: self.caller.clone(),
+                    hide_caller_id: None,
                 }));
                 self.state = FxoState::Calling;
             }
@@ -520,6 +523,7 @@ impl<C: DigitCollector> FxoPort<C> {
                 out.push(Output::Sip(SipIntent::PlaceCall {
                     target,
                     caller: self.caller.clone(),
+                    hide_caller_id: None,
                 }));
                 self.state = FxoState::Calling;
             }
@@ -527,6 +531,9 @@ impl<C: DigitCollector> FxoPort<C> {
                 // Nothing to call: give the line back (the exchange plays its own tone).
                 self.release(out);
             }
+            // A line has no feature codes (a PSTN caller must not change the box's
+            // services); a collector that reported one is refused like a barred number.
+            Collect::Feature(_) | Collect::Prompt => self.refuse(now, out),
         }
     }
 

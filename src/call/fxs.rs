@@ -5,14 +5,21 @@
 //! 200; on-hook → `Hangup`. Far BYE or a failure response → busy/reorder until on-hook.
 //! Incoming: `IncomingCall` → ring with the country's cadence, caller ID between the first
 //! and second ring → off-hook → `Answer`. Hook flash in a call → RFC 4733 event 16.
+//! Feature codes: a per-call code (caller ID withheld or shown) is kept for the next
+//! number; a service code goes to the SIP side (`SetService`) and, once applied, the phone
+//! hears the confirmation tone, then dial tone again.
 
 use super::collector::{Collect, DigitCollector};
 use super::events::{
     CallerInfo, EVENT_FLASH, Input, MediaCmd, Output, ProgressTone, SipEvent, SipIntent, digit_char,
 };
+use super::feature::Feature;
 use super::timers::{Timer, Timers};
 use std::time::{Duration, Instant};
 use tipring_hal::model::{Command, Event, RingCadence};
+
+/// The confirmation tone plays this long (five bursts) before dial tone returns.
+pub const CONFIRMATION: Duration = Duration::from_millis(1000);
 
 /// Per-port settings (from the configuration's port and country sections).
 #[derive(Debug, Clone)]
@@ -50,6 +57,8 @@ pub enum FxsState {
     Idle,
     /// Off-hook, dial tone or collecting digits.
     Collecting,
+    /// A feature code's setting is with the SIP side.
+    Setting,
     /// `PlaceCall` sent, waiting for the far end; `early` once far audio flows.
     Calling { early: bool },
     /// Ringing the phone for an incoming call.
@@ -71,6 +80,9 @@ pub struct FxsPort<C> {
     dial_tone: bool,
     /// On-hook transmission was enabled for caller ID.
     on_hook_audio: bool,
+    /// A per-call feature code dialled before the number: withhold (`true`) or show the
+    /// caller ID on this call.
+    hide_caller_id: Option<bool>,
 }
 
 impl<C: DigitCollector> FxsPort<C> {
@@ -83,6 +95,7 @@ impl<C: DigitCollector> FxsPort<C> {
             caller: CallerInfo::default(),
             dial_tone: false,
             on_hook_audio: false,
+            hide_caller_id: None,
         }
     }
 
@@ -143,6 +156,15 @@ impl<C: DigitCollector> FxsPort<C> {
                     }
                     let verdict = self.collector.digit(now, c);
                     self.collected(now, verdict, &mut out);
+                }
+            }
+            (FxsState::Setting, Input::Sip(SipEvent::ServiceSet(ok))) => {
+                if ok {
+                    self.confirm(now, &mut out);
+                    let verdict = self.collector.start(now);
+                    self.collected(now, verdict, &mut out);
+                } else {
+                    self.disconnect(now, ProgressTone::Reorder, &mut out);
                 }
             }
             (FxsState::Ringing, Input::Line(Event::OffHook)) => {
@@ -208,7 +230,10 @@ impl<C: DigitCollector> FxsPort<C> {
                 out.push(Output::Sip(SipIntent::Hangup));
                 self.idle();
             }
-            (FxsState::Collecting | FxsState::Disconnected, Input::Line(Event::OnHook)) => {
+            (
+                FxsState::Collecting | FxsState::Setting | FxsState::Disconnected,
+                Input::Line(Event::OnHook),
+            ) => {
                 out.push(Output::Tone(ProgressTone::Silence));
                 self.idle();
             }
@@ -246,6 +271,9 @@ impl<C: DigitCollector> FxsPort<C> {
                 (Timer::Lockout, FxsState::Disconnected) => {
                     out.push(Output::Tone(ProgressTone::Silence));
                 }
+                (Timer::Confirmation, FxsState::Collecting) if self.dial_tone => {
+                    out.push(Output::Tone(ProgressTone::Dial));
+                }
                 _ => {}
             }
         }
@@ -262,14 +290,35 @@ impl<C: DigitCollector> FxsPort<C> {
                 out.push(Output::Sip(SipIntent::PlaceCall {
                     target: number,
                     caller: CallerInfo::default(),
+                    hide_caller_id: self.hide_caller_id.take(),
                 }));
                 self.state = FxsState::Calling { early: false };
+            }
+            Collect::Prompt => self.confirm(now, out),
+            Collect::Feature(Feature::CallerIdOnce(hide)) => {
+                self.hide_caller_id = Some(hide);
+                self.confirm(now, out);
+                let verdict = self.collector.start(now);
+                self.collected(now, verdict, out);
+            }
+            Collect::Feature(Feature::Service(s)) => {
+                self.dial_tone = false;
+                out.push(Output::Sip(SipIntent::SetService(s)));
+                self.state = FxsState::Setting;
             }
             Collect::Invalid => {
                 self.dial_tone = false;
                 self.disconnect(now, ProgressTone::Reorder, out);
             }
         }
+    }
+
+    /// Confirmation tone, then dial tone unless a digit comes first.
+    fn confirm(&mut self, now: Instant, out: &mut Vec<Output>) {
+        out.push(Output::Tone(ProgressTone::Confirm));
+        self.dial_tone = true;
+        self.state = FxsState::Collecting;
+        self.timers.set(Timer::Confirmation, now + CONFIRMATION);
     }
 
     fn end_on_hook_audio(&mut self, out: &mut Vec<Output>) {
@@ -287,6 +336,7 @@ impl<C: DigitCollector> FxsPort<C> {
     fn idle(&mut self) {
         self.timers.cancel_all();
         self.dial_tone = false;
+        self.hide_caller_id = None;
         self.state = FxsState::Idle;
     }
 }

@@ -9,6 +9,7 @@
 pub mod caller_id;
 mod collector;
 mod events;
+mod feature;
 pub mod fxo;
 pub mod fxs;
 mod timers;
@@ -19,3 +20,4 @@ pub use collector::{Collect, DigitCollector};
 pub use events::{
     CallerInfo, Input, LineAudio, MediaCmd, Output, ProgressTone, SipEvent, SipIntent,
 };
+pub use feature::{Feature, FeatureCode, FeatureCodes, ForwardWhen, Lookup, Service, valid_code};

@@ -24,9 +24,11 @@ pub enum Timer {
     Pin,
     /// FXO: the call has lasted the longest allowed.
     MaxDuration,
+    /// FXS: the confirmation tone has played; dial tone follows.
+    Confirmation,
 }
 
-const COUNT: usize = 9;
+const COUNT: usize = 10;
 
 impl Timer {
     fn index(self) -> usize {
@@ -40,6 +42,7 @@ impl Timer {
             Timer::Silence => 6,
             Timer::Pin => 7,
             Timer::MaxDuration => 8,
+            Timer::Confirmation => 9,
         }
     }
     const ALL: [Timer; COUNT] = [
@@ -52,6 +55,7 @@ impl Timer {
         Timer::Silence,
         Timer::Pin,
         Timer::MaxDuration,
+        Timer::Confirmation,
     ];
 }
 

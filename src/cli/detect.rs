@@ -38,6 +38,7 @@ fn tone_name(k: ToneKind) -> &'static str {
         ToneKind::Busy => "busy",
         ToneKind::Congestion => "reorder",
         ToneKind::CallWaiting => "call waiting",
+        ToneKind::Confirmation => "confirmation / stutter dial tone",
     }
 }
 

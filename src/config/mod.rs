@@ -7,6 +7,7 @@
 
 mod board;
 mod error;
+mod features;
 mod locate;
 pub mod ring;
 mod schema;
@@ -44,6 +45,12 @@ impl Loaded {
     /// The digit map named `name`.
     pub fn digit_map(&self, name: &str) -> Option<&DigitMap> {
         self.dial_plans.get(name)
+    }
+
+    /// The feature codes an FXS port recognises (`[feature_codes]` over the defaults).
+    pub fn feature_codes(&self) -> crate::call::FeatureCodes {
+        // Validated: a table that did not build was refused at load.
+        features::feature_codes(&self.config.feature_codes).unwrap_or_default()
     }
 
     /// Digit-collection timers for [`dialplan::Collector`].

@@ -23,6 +23,10 @@ pub struct Config {
     /// Digit maps by name (see `crate::dialplan`).
     #[serde(default)]
     pub dial_plans: BTreeMap<String, String>,
+    /// Feature codes by feature (`do_not_disturb_on = "*78"`, ...): changes to the North
+    /// American defaults; `""` switches one off.
+    #[serde(default)]
+    pub feature_codes: BTreeMap<String, String>,
     #[serde(default)]
     pub tones: Tones,
     #[serde(default)]
@@ -299,6 +303,10 @@ pub struct Port {
     /// (`forward_no_answer`); 60 s when absent.
     #[serde(default)]
     pub no_answer_s: Option<u16>,
+    /// FXS: whether the phone's feature codes (`[feature_codes]`) are recognised; on when
+    /// absent. Off for a PBX trunk that dials star codes of its own.
+    #[serde(default)]
+    pub feature_codes: Option<bool>,
 }
 
 /// How a port's fax calls travel.

@@ -62,6 +62,11 @@ pub(super) fn validate(
     identity(&mut r, c);
     accounts(&mut r, c);
     dial_plans(&mut r, c);
+    if let Err(errs) = super::features::feature_codes(&c.feature_codes) {
+        for (field, message) in errs {
+            r.err(field, message);
+        }
+    }
     ports(&mut r, c, board);
     tones(&mut r, &c.tones);
     timers(&mut r, &c.timers);
@@ -430,6 +435,7 @@ fn fxo_port(r: &mut Report<'_>, c: &Config, p: &Port, i: usize) {
         ("forward_busy", p.forward_busy.is_some()),
         ("forward_no_answer", p.forward_no_answer.is_some()),
         ("no_answer_s", p.no_answer_s.is_some()),
+        ("feature_codes", p.feature_codes.is_some()),
         ("alert_info_rings", p.alert_info_rings.is_some()),
     ] {
         if set {

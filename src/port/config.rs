@@ -3,6 +3,7 @@
 
 use super::collect::PlanCollector;
 use super::{Machine, Port};
+use crate::call::FeatureCodes;
 use crate::call::fxo::{
     AnswerSupervision as Supervision, DEFAULT_PIN_TRIES, DialAllow, DialMethod, DialWait,
     Disconnect, FxoConfig, FxoInbound, FxoPolicy, FxoPort,
@@ -105,7 +106,13 @@ impl Port {
                     PortRole::FxsWarmLine { dial_plan, .. } => dial_plan,
                     _ => None,
                 };
-                let collector = PlanCollector::new(map(plan), timers, port.line_mode());
+                let features = if port.feature_codes == Some(false) {
+                    FeatureCodes::none()
+                } else {
+                    loaded.feature_codes()
+                };
+                let collector =
+                    PlanCollector::new(map(plan), timers, port.line_mode()).with_features(features);
                 let mut cfg = FxsConfig::with_cadence(ring_cadence(&loaded.tone_profile()));
                 if let Some(s) = port.no_answer_s {
                     cfg.no_answer = std::time::Duration::from_secs(s.into());

@@ -286,9 +286,10 @@ impl Port {
             Machine::Fxs(m) => match m.state() {
                 FxsState::Ringing => (true, false, Some(Command::StopRing)),
                 FxsState::Calling { .. } | FxsState::Talking => (false, true, None),
-                FxsState::Idle | FxsState::Collecting | FxsState::Disconnected => {
-                    (false, false, None)
-                }
+                FxsState::Idle
+                | FxsState::Collecting
+                | FxsState::Setting
+                | FxsState::Disconnected => (false, false, None),
             },
             Machine::Fxo(m) => match m.state() {
                 FxoState::Idle | FxoState::Ringing { .. } => (false, false, None),

@@ -158,7 +158,8 @@ fn fxs_dials_out_hears_ringback_talks_and_hangs_up() {
         fxs.line_event(ms(t0, 900), digit(Digit::D1)),
         vec![Output::Sip(SipIntent::PlaceCall {
             target: "201".into(),
-            caller: CallerInfo::default()
+            caller: CallerInfo::default(),
+            hide_caller_id: None,
         })]
     );
     assert_eq!(
@@ -308,7 +309,8 @@ fn fxo_ringing_line_listens_for_caller_id_then_calls_the_hotline() {
             Output::Card(Command::Seize),
             Output::Sip(SipIntent::PlaceCall {
                 target: "sip:desk@127.0.0.2".into(),
-                caller
+                caller,
+                hide_caller_id: None,
             })
         ]
     );
@@ -565,5 +567,75 @@ fn t38_media_without_a_call_starts_nothing() {
     assert!(
         fxs.feed(Instant::now(), Input::FarFax(fax_far()))
             .is_empty()
+    );
+}
+
+/// Everything a port emitted for `digits` dialled by card events at `t`.
+fn dial_digits(p: &mut Port, t: Instant, digits: &str) -> Vec<Output> {
+    digits
+        .chars()
+        .flat_map(|c| {
+            p.line_event(
+                t,
+                Event::Digit {
+                    digit: tipring_hal::model::Digit::from_char(c).unwrap(),
+                    duration_ms: 80,
+                },
+            )
+        })
+        .collect()
+}
+
+fn set_service(out: &[Output]) -> bool {
+    out.iter()
+        .any(|o| matches!(o, Output::Sip(SipIntent::SetService(_))))
+}
+
+/// Feature codes are a phone's: an FXS port recognises them unless switched off; an FXO
+/// line's caller dialling one two-stage (with an allow-list that lets it through) places
+/// a call to those digits and changes nothing.
+#[test]
+fn only_an_fxs_phone_dials_feature_codes() {
+    let board = Path::new(env!("CARGO_MANIFEST_DIR")).join("board");
+    let text = CONFIG
+        .replace(
+            "inbound = \"hotline\"\nhotline = \"sip:desk@127.0.0.2\"\n",
+            "inbound = \"two-stage\"\ndial_plan = \"ext\"\ndisa_pin_required = false\n",
+        )
+        .replace("dial_allow = \"{ 2x | [1-8]xx }\"", "dial_allow = \"*xx\"")
+        .replace("ext = \"[1-8]xx\"", "ext = \"{ [1-8]xx | *xx }\"");
+    let l = crate::config::load_str("t.toml", &text, &board).unwrap();
+    let t0 = Instant::now();
+    let mut fxs = Port::from_config(&l, &l.config.ports[0]);
+    fxs.line_event(t0, Event::OffHook);
+    assert!(set_service(&dial_digits(&mut fxs, t0, "*78")));
+
+    let off = text.replace(
+        "dial_plan = \"ext\"\n[[ports]]",
+        "dial_plan = \"ext\"\nfeature_codes = false\n[[ports]]",
+    );
+    let l_off = crate::config::load_str("t.toml", &off, &board).unwrap();
+    assert_eq!(l_off.config.ports[0].feature_codes, Some(false));
+    let mut plain = Port::from_config(&l_off, &l_off.config.ports[0]);
+    plain.line_event(t0, Event::OffHook);
+    let out = dial_digits(&mut plain, t0, "*78");
+    assert!(!set_service(&out), "{out:?}");
+
+    let mut fxo = Port::from_config(&l, &l.config.ports[1]);
+    fxo.line_event(t0, Event::RingStart);
+    fxo.line_event(
+        ms(t0, 2000),
+        Event::RingStop {
+            on_ms: 2000,
+            off_ms: 0,
+        },
+    );
+    let out = dial_digits(&mut fxo, ms(t0, 3000), "*78");
+    assert!(!set_service(&out), "{out:?}");
+    assert!(
+        out.iter().any(
+            |o| matches!(o, Output::Sip(SipIntent::PlaceCall { target, .. }) if target == "*78")
+        ),
+        "{out:?}"
     );
 }

@@ -118,13 +118,14 @@ impl Tracker {
     }
 }
 
-/// Watches a stream for the dial, busy, congestion and ringback tones of one profile.
+/// Watches a stream for the dial, busy, congestion, ringback and confirmation tones of one
+/// profile.
 #[derive(Clone, Debug)]
 pub struct ToneDetector {
     cfg: ToneDetectorConfig,
     coef: [f32; 8],
     nbins: usize,
-    trackers: [Tracker; 4],
+    trackers: [Tracker; 5],
     block: [f32; BLOCK],
     fill: usize,
     now_ms: u64,
@@ -132,13 +133,14 @@ pub struct ToneDetector {
 }
 
 impl ToneDetector {
-    /// A detector for `profile`'s dial, ringback, busy and congestion tones.
+    /// A detector for `profile`'s dial, ringback, busy, congestion and confirmation tones.
     pub fn new(profile: &CountryProfile, cfg: ToneDetectorConfig) -> Self {
         let kinds = [
             ToneKind::Busy,
             ToneKind::Congestion,
             ToneKind::Dial,
             ToneKind::Ringback,
+            ToneKind::Confirmation,
         ];
         let mut coef = [0f32; 8];
         let mut nbins = 0;

@@ -27,7 +27,9 @@ pub enum ToneError {
     BadSegment { index: usize, ms: u32 },
     #[error("unknown country {0:?} (expected US, UK, DE, FR, IT, AU or JP)")]
     UnknownCountry(CountryCode),
-    #[error("unknown tone {0:?} (expected dial, ringback, busy, congestion or callwaiting)")]
+    #[error(
+        "unknown tone {0:?} (expected dial, ringback, busy, congestion, callwaiting or confirmation)"
+    )]
     UnknownTone(CountryCode),
 }
 
@@ -154,18 +156,24 @@ pub enum ToneKind {
     /// Congestion, also called reorder (all trunks busy).
     Congestion,
     CallWaiting,
+    /// Confirmation (Telcordia GR-506 §17: a feature code was accepted): the dial tone's
+    /// frequencies interrupted 100 ms on, 100 ms off. Played for a while and followed by
+    /// steady dial tone it is also the stutter ("recall") dial tone.
+    Confirmation,
 }
 
 impl ToneKind {
-    pub const ALL: [ToneKind; 5] = [
+    pub const ALL: [ToneKind; 6] = [
         ToneKind::Dial,
         ToneKind::Ringback,
         ToneKind::Busy,
         ToneKind::Congestion,
         ToneKind::CallWaiting,
+        ToneKind::Confirmation,
     ];
 
-    /// Parses `dial`, `ringback`, `busy`, `congestion`/`reorder`, `callwaiting`.
+    /// Parses `dial`, `ringback`, `busy`, `congestion`/`reorder`, `callwaiting`,
+    /// `confirmation`/`stutter`.
     pub fn parse(s: &str) -> Result<ToneKind, ToneError> {
         Ok(
             match s.to_ascii_lowercase().replace(['-', '_'], "").as_str() {
@@ -174,6 +182,7 @@ impl ToneKind {
                 "busy" => ToneKind::Busy,
                 "congestion" | "reorder" => ToneKind::Congestion,
                 "callwaiting" => ToneKind::CallWaiting,
+                "confirmation" | "confirm" | "stutter" => ToneKind::Confirmation,
                 _ => return Err(ToneError::UnknownTone(CountryCode::new(s))),
             },
         )
@@ -226,8 +235,31 @@ pub struct CountryProfile {
     pub busy: ToneSpec,
     pub congestion: ToneSpec,
     pub call_waiting: ToneSpec,
+    /// Derived from `dial` ([`ToneKind::Confirmation`]).
+    pub confirmation: ToneSpec,
     /// Ringing voltage cadence on an FXS port.
     pub ring: Cadence,
+}
+
+/// A built-in plan's tables (the confirmation tone is derived).
+struct Plan {
+    dial: ToneSpec,
+    ringback: ToneSpec,
+    busy: ToneSpec,
+    congestion: ToneSpec,
+    call_waiting: ToneSpec,
+    ring: Cadence,
+}
+
+/// On and off of the confirmation tone, ms.
+const CONFIRMATION_MS: [u32; 2] = [100, 100];
+
+/// The confirmation tone of a plan whose dial tone is `dial`.
+fn confirmation(dial: &ToneSpec) -> ToneSpec {
+    ToneSpec {
+        cadence: c(&CONFIRMATION_MS),
+        ..*dial
+    }
 }
 
 /// Builds a built-in tone; the tables below are valid by construction (checked in tests).
@@ -248,8 +280,8 @@ fn c(ms: &[u32]) -> Cadence {
 impl CountryProfile {
     /// The built-in plan of `country`.
     pub fn builtin(country: Country) -> CountryProfile {
-        match country {
-            Country::Us => CountryProfile {
+        let p = match country {
+            Country::Us => Plan {
                 dial: t(&[350.0, 440.0], -13.0, &[]),
                 ringback: t(&[440.0, 480.0], -19.0, &[2000, 4000]),
                 busy: t(&[480.0, 620.0], -24.0, &[500, 500]),
@@ -257,7 +289,7 @@ impl CountryProfile {
                 call_waiting: t(&[440.0], -13.0, &[300, 9700]),
                 ring: c(&[2000, 4000]),
             },
-            Country::Uk => CountryProfile {
+            Country::Uk => Plan {
                 dial: t(&[350.0, 440.0], -13.0, &[]),
                 ringback: t(&[400.0, 450.0], -19.0, &[400, 200, 400, 2000]),
                 busy: t(&[400.0], -19.0, &[375, 375]),
@@ -265,7 +297,7 @@ impl CountryProfile {
                 call_waiting: t(&[400.0], -19.0, &[100, 3000]),
                 ring: c(&[400, 200, 400, 2000]),
             },
-            Country::De => CountryProfile {
+            Country::De => Plan {
                 dial: t(&[425.0], -10.0, &[]),
                 ringback: t(&[425.0], -10.0, &[1000, 4000]),
                 busy: t(&[425.0], -10.0, &[480, 480]),
@@ -273,7 +305,7 @@ impl CountryProfile {
                 call_waiting: t(&[425.0], -10.0, &[200, 200, 200, 5000]),
                 ring: c(&[1000, 4000]),
             },
-            Country::Fr => CountryProfile {
+            Country::Fr => Plan {
                 dial: t(&[440.0], -10.0, &[]),
                 ringback: t(&[440.0], -10.0, &[1500, 3500]),
                 busy: t(&[440.0], -10.0, &[500, 500]),
@@ -281,7 +313,7 @@ impl CountryProfile {
                 call_waiting: t(&[440.0], -10.0, &[300, 10000]),
                 ring: c(&[1500, 3500]),
             },
-            Country::It => CountryProfile {
+            Country::It => Plan {
                 dial: t(&[425.0], -10.0, &[200, 200, 600, 1000]),
                 ringback: t(&[425.0], -10.0, &[1000, 4000]),
                 busy: t(&[425.0], -10.0, &[500, 500]),
@@ -289,7 +321,7 @@ impl CountryProfile {
                 call_waiting: t(&[425.0], -10.0, &[400, 100, 250, 100, 150, 14000]),
                 ring: c(&[1000, 4000]),
             },
-            Country::Au => CountryProfile {
+            Country::Au => Plan {
                 dial: t(&[413.0, 438.0], -13.0, &[]),
                 ringback: t(&[413.0, 438.0], -13.0, &[400, 200, 400, 2000]),
                 busy: t(&[425.0], -13.0, &[375, 375]),
@@ -297,7 +329,7 @@ impl CountryProfile {
                 call_waiting: t(&[425.0], -13.0, &[200, 100, 200, 4400]),
                 ring: c(&[400, 200, 400, 2000]),
             },
-            Country::Jp => CountryProfile {
+            Country::Jp => Plan {
                 dial: t(&[400.0], -13.0, &[]),
                 ringback: t(&[400.0], -13.0, &[1000, 2000]),
                 busy: t(&[400.0], -13.0, &[500, 500]),
@@ -305,6 +337,15 @@ impl CountryProfile {
                 call_waiting: t(&[400.0], -13.0, &[100, 100, 100, 3000]),
                 ring: c(&[1000, 2000]),
             },
+        };
+        CountryProfile {
+            dial: p.dial,
+            ringback: p.ringback,
+            busy: p.busy,
+            congestion: p.congestion,
+            call_waiting: p.call_waiting,
+            confirmation: confirmation(&p.dial),
+            ring: p.ring,
         }
     }
 
@@ -323,6 +364,7 @@ impl CountryProfile {
             busy,
             congestion,
             call_waiting,
+            confirmation: confirmation(&dial),
             ring: Cadence::new(ring_ms)?,
         })
     }
@@ -335,6 +377,7 @@ impl CountryProfile {
             ToneKind::Busy => &self.busy,
             ToneKind::Congestion => &self.congestion,
             ToneKind::CallWaiting => &self.call_waiting,
+            ToneKind::Confirmation => &self.confirmation,
         }
     }
 }

@@ -66,7 +66,8 @@ fn hotline_seizes_after_n_rings_and_calls_with_the_caller_id() {
             Output::Line(Command::Seize),
             Output::Sip(SipIntent::PlaceCall {
                 target: "sip:desk@pbx.example".into(),
-                caller: alice()
+                caller: alice(),
+                hide_caller_id: None,
             })
         ]
     );
@@ -126,7 +127,8 @@ fn two_stage_gives_dial_tone_and_collects_digits() {
         p.handle(at, Input::InbandDigit(Digit::D5)),
         vec![Output::Sip(SipIntent::PlaceCall {
             target: "205".into(),
-            caller: CallerInfo::default()
+            caller: CallerInfo::default(),
+            hide_caller_id: None,
         })]
     );
 }

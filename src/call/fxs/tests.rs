@@ -34,6 +34,7 @@ fn place(number: &str) -> Output {
     Output::Sip(SipIntent::PlaceCall {
         target: number.into(),
         caller: CallerInfo::default(),
+        hide_caller_id: None,
     })
 }
 
@@ -389,4 +390,131 @@ fn hook_flash_in_a_call_sends_event_16() {
         vec![Output::SendEvent(16)]
     );
     assert_eq!(p.state(), &FxsState::Talking);
+}
+
+/// A port with the configured kind of collector: `[2-8]xx` and the default feature codes.
+fn coded_port() -> (FxsPort<crate::port::PlanCollector>, Instant) {
+    use crate::dialplan::{DigitMap, LineMode, Timers};
+    let timers = Timers {
+        first_digit: Duration::from_secs(10),
+        interdigit_short: Duration::from_secs(3),
+        interdigit_long: Duration::from_secs(10),
+    };
+    let c = crate::port::PlanCollector::new(
+        DigitMap::parse("[2-8]xx").unwrap(),
+        timers,
+        LineMode::Normal,
+    )
+    .with_features(crate::call::FeatureCodes::defaults());
+    (
+        FxsPort::new(FxsConfig::with_cadence(cadence()), c),
+        Instant::now(),
+    )
+}
+
+fn dial_on<C: DigitCollector>(p: &mut FxsPort<C>, t: Instant, digits: &str) -> Vec<Output> {
+    digits
+        .chars()
+        .flat_map(|c| p.handle(t, card_digit(c)))
+        .collect()
+}
+
+#[test]
+fn a_service_code_is_confirmed_once_applied_then_dial_tone_returns() {
+    use crate::call::Service;
+    let (mut p, t) = coded_port();
+    p.handle(t, line(Event::OffHook));
+    assert_eq!(
+        dial_on(&mut p, t, "*78"),
+        vec![
+            Output::Tone(ProgressTone::Silence),
+            Output::Sip(SipIntent::SetService(Service::DoNotDisturb(true)))
+        ]
+    );
+    assert_eq!(p.state(), &FxsState::Setting);
+    assert_eq!(
+        p.handle(t, sip(SipEvent::ServiceSet(true))),
+        vec![Output::Tone(ProgressTone::Confirm)]
+    );
+    assert_eq!(p.state(), &FxsState::Collecting);
+    assert_eq!(p.poll(t + ms(999)), vec![]);
+    assert_eq!(
+        p.poll(t + CONFIRMATION),
+        vec![Output::Tone(ProgressTone::Dial)]
+    );
+    // Another number can follow on the same off-hook.
+    let after = t + CONFIRMATION;
+    assert_eq!(
+        dial_on(&mut p, after, "201"),
+        vec![Output::Tone(ProgressTone::Silence), place("201")]
+    );
+}
+
+#[test]
+fn a_refused_setting_gives_reorder() {
+    let (mut p, t) = coded_port();
+    p.handle(t, line(Event::OffHook));
+    dial_on(&mut p, t, "*79");
+    assert_eq!(
+        p.handle(t, sip(SipEvent::ServiceSet(false))),
+        vec![Output::Tone(ProgressTone::Reorder)]
+    );
+    assert_eq!(p.state(), &FxsState::Disconnected);
+}
+
+#[test]
+fn caller_id_once_applies_to_the_next_call_only() {
+    let (mut p, t) = coded_port();
+    p.handle(t, line(Event::OffHook));
+    assert_eq!(
+        dial_on(&mut p, t, "*67"),
+        vec![
+            Output::Tone(ProgressTone::Silence),
+            Output::Tone(ProgressTone::Confirm)
+        ]
+    );
+    // Dialling during the confirmation tone stops it.
+    assert_eq!(
+        dial_on(&mut p, t + ms(300), "201"),
+        vec![
+            Output::Tone(ProgressTone::Silence),
+            Output::Sip(SipIntent::PlaceCall {
+                target: "201".into(),
+                caller: CallerInfo::default(),
+                hide_caller_id: Some(true),
+            })
+        ]
+    );
+    // The confirmation timer finds dial tone no longer wanted.
+    assert_eq!(p.poll(t + CONFIRMATION), vec![]);
+    p.handle(t, line(Event::OnHook));
+    p.handle(t, line(Event::OffHook));
+    assert_eq!(
+        dial_on(&mut p, t, "202"),
+        vec![Output::Tone(ProgressTone::Silence), place("202")]
+    );
+}
+
+#[test]
+fn forwarding_prompts_for_its_number_then_sets_it() {
+    use crate::call::{ForwardWhen, Service};
+    let (mut p, t) = coded_port();
+    p.handle(t, line(Event::OffHook));
+    assert_eq!(
+        dial_on(&mut p, t, "*72"),
+        vec![
+            Output::Tone(ProgressTone::Silence),
+            Output::Tone(ProgressTone::Confirm)
+        ]
+    );
+    assert_eq!(
+        dial_on(&mut p, t, "300"),
+        vec![
+            Output::Tone(ProgressTone::Silence),
+            Output::Sip(SipIntent::SetService(Service::Forward(
+                ForwardWhen::Always,
+                Some("300".into())
+            )))
+        ]
+    );
 }

@@ -27,6 +27,7 @@ pub mod media;
 mod outgoing;
 pub mod route;
 pub mod screen;
+mod services;
 pub mod targets;
 
 #[cfg(test)]
@@ -585,7 +586,12 @@ impl SipSide {
             return;
         }
         match intent {
-            SipIntent::PlaceCall { target, caller } => self.place_call(now, port, &target, &caller),
+            SipIntent::PlaceCall {
+                target,
+                caller,
+                hide_caller_id,
+            } => self.place_call(now, port, &target, &caller, hide_caller_id),
+            SipIntent::SetService(s) => self.set_service(port, s),
             SipIntent::Alerting => {
                 if let Some(h) = self.incoming_handle(port)
                     && let Err(e) = self.ua.ring(now, h, 180, None)

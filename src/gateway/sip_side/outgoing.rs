@@ -25,6 +25,7 @@ impl SipSide {
         port: u8,
         target: &str,
         caller: &crate::call::CallerInfo,
+        hide_caller_id: Option<bool>,
     ) {
         if self.port_busy(port) {
             self.notice(format!("port {port}: call to {target} while a call is up"));
@@ -59,7 +60,7 @@ impl SipSide {
             return;
         };
         let sdp = session.offer();
-        let privacy = self.blocks_caller_id(port);
+        let privacy = hide_caller_id.unwrap_or_else(|| self.blocks_caller_id(port));
         if privacy {
             out.from = ANONYMOUS_URI.to_owned();
             out.display_name = Some(ANONYMOUS_NAME.to_owned());

@@ -177,6 +177,7 @@ impl Net {
             SipIntent::PlaceCall {
                 target: target.into(),
                 caller: CallerInfo::default(),
+                hide_caller_id: None,
             },
         );
         self.settle();
@@ -276,6 +277,7 @@ fn call_over_a_lossy_jittery_network_rings_answers_and_ends() {
             SipIntent::PlaceCall {
                 target: format!("sip:301@{B}"),
                 caller: CallerInfo::default(),
+                hide_caller_id: None,
             },
         );
         n.run_for(Duration::from_secs(8));
@@ -1054,6 +1056,7 @@ fn refused_invite_retransmission_gets_the_same_answer_and_one_log_line() {
         SipIntent::PlaceCall {
             target: format!("sip:5551234@{B}"),
             caller: CallerInfo::default(),
+            hide_caller_id: None,
         },
     );
     let invite = a.poll_transmit().expect("INVITE");
@@ -1098,6 +1101,7 @@ proptest::proptest! {
         a.intent(now, 0, SipIntent::PlaceCall {
             target: format!("sip:{user}@{B}"),
             caller: CallerInfo::default(),
+            hide_caller_id: None,
         });
         let Some(t) = a.poll_transmit() else { return Ok(()); };
         let mut text = String::from_utf8_lossy(&t.bytes).into_owned();
@@ -1135,6 +1139,7 @@ fn messages_carry_the_configured_product() {
         SipIntent::PlaceCall {
             target: format!("sip:301@{B}"),
             caller: CallerInfo::default(),
+            hide_caller_id: None,
         },
     );
     let t = a.poll_transmit().unwrap();
@@ -1232,6 +1237,7 @@ fn an_answer_aiming_our_rtp_at_multicast_ends_the_call() {
         SipIntent::PlaceCall {
             target: format!("sip:301@{B}"),
             caller: CallerInfo::default(),
+            hide_caller_id: None,
         },
     );
     let invite = a.poll_transmit().expect("INVITE");
@@ -1456,4 +1462,87 @@ fn calls_are_forwarded_by_302_always_on_busy_and_on_no_answer() {
     b.set_line_idle(0, false);
     b.handle_message(now, invite.as_bytes(), peer_a());
     assert_eq!(finals(&mut b), [(486, None)]);
+}
+
+/// Feature codes reach the SIP side as service changes: each is answered to the port's
+/// machine, takes effect on the next INVITE (do-not-disturb: 486; forwarding: a 302 to
+/// the URI the dialled number routes to); a number that routes nowhere and an FXO line's
+/// change are refused.
+#[test]
+fn feature_codes_change_the_services_the_next_invite_meets() {
+    use crate::call::{ForwardWhen, Service};
+    let invite = |n: u32| {
+        format!(
+            "INVITE sip:301@{B} SIP/2.0\r\nVia: SIP/2.0/UDP {A};branch=z9hG4bKfc{n}\r\n\
+             Max-Forwards: 70\r\nFrom: <sip:100@{A}>;tag=fc{n}\r\nTo: <sip:301@{B}>\r\n\
+             Call-ID: fc{n}@{A}\r\nCSeq: 1 INVITE\r\nContact: <sip:100@{A}>\r\n\
+             Content-Length: 0\r\n\r\n"
+        )
+    };
+    let now = Instant::now();
+    let events = |b: &mut SipSide| -> Vec<SipEvent> {
+        let events: Vec<PortEvent> = std::iter::from_fn(|| b.poll_event()).collect();
+        Net::calls(&events, 0)
+    };
+    let finals = |b: &mut SipSide| -> Vec<(u16, Option<String>)> {
+        std::iter::from_fn(|| b.poll_transmit())
+            .filter_map(|t| {
+                let m = Message::parse(&t.bytes).ok()?;
+                let code = m.status().filter(|c| *c >= 200)?;
+                Some((code, m.header("Contact").map(|h| h.value.to_string())))
+            })
+            .collect()
+    };
+    let cfg = config(B, 3, |c| {
+        c.account("sp", "proxy = \"sip:192.0.2.60;lr\"")
+            .trust("127.0.0.3")
+    });
+    let mut b = side(&cfg, B, 30000, 2);
+    b.intent(now, 0, SipIntent::SetService(Service::DoNotDisturb(true)));
+    assert_eq!(events(&mut b), [SipEvent::ServiceSet(true)]);
+    b.handle_message(now, invite(1).as_bytes(), peer_a());
+    assert!(events(&mut b).is_empty(), "the phone does not ring");
+    assert_eq!(finals(&mut b), [(486, None)]);
+
+    b.intent(now, 0, SipIntent::SetService(Service::DoNotDisturb(false)));
+    b.intent(
+        now,
+        0,
+        SipIntent::SetService(Service::Forward(ForwardWhen::Always, Some("302".into()))),
+    );
+    assert_eq!(
+        events(&mut b),
+        [SipEvent::ServiceSet(true), SipEvent::ServiceSet(true)]
+    );
+    b.handle_message(now, invite(2).as_bytes(), peer_a());
+    let f = finals(&mut b);
+    assert!(
+        matches!(f.as_slice(), [(302, Some(c))] if c == "<sip:302@192.0.2.60>"),
+        "{f:?}"
+    );
+
+    b.intent(
+        now,
+        0,
+        SipIntent::SetService(Service::Forward(ForwardWhen::Always, None)),
+    );
+    events(&mut b);
+    b.handle_message(now, invite(3).as_bytes(), peer_a());
+    assert!(matches!(
+        events(&mut b).as_slice(),
+        [SipEvent::IncomingCall { .. }]
+    ));
+
+    // An FXO line has no services to change, whatever asks.
+    b.intent(now, 2, SipIntent::SetService(Service::DoNotDisturb(true)));
+    let fxo: Vec<PortEvent> = std::iter::from_fn(|| b.poll_event()).collect();
+    assert_eq!(Net::calls(&fxo, 2), [SipEvent::ServiceSet(false)]);
+    // Without an account a bare number has no domain: nothing to forward to.
+    let mut lone = side(&one_phone(B, 3, ""), B, 30000, 2);
+    lone.intent(
+        now,
+        0,
+        SipIntent::SetService(Service::Forward(ForwardWhen::Busy, Some("302".into()))),
+    );
+    assert_eq!(events(&mut lone), [SipEvent::ServiceSet(false)]);
 }
