@@ -1,13 +1,16 @@
 //! The simulated card's signal processing, from the media crate: the scenario runner's
 //! [`Dsp`] (in-band DTMF dialling, tones to play, tone detectors, caller-ID decoding), so
-//! `tipring sim-card` scripts can dial in-band, play and expect tones and caller ID.
+//! `tipring sim-card` scripts can dial in-band, play and expect tones, caller ID and the
+//! message-waiting indication.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tipring_hal::audio::{FRAME_SAMPLES, Frame};
 use tipring_hal::sim::FrameSource;
 use tipring_hal::sim::scenario::{Dsp, ToneDetector as SimToneDetector, ToneSpec as SimTone};
-use tipring_media::callerid::{CallerIdRepr, Field, FskEvent, FskReceiver, FskStandard};
+use tipring_media::callerid::{
+    CallerIdRepr, Field, FskEvent, FskReceiver, FskStandard, message_waiting,
+};
 use tipring_media::dtmf::{DtmfGenerator, DtmfParams};
 use tipring_media::goertzel::energy;
 use tipring_media::tone::{
@@ -175,10 +178,7 @@ impl Dsp for MediaDsp {
     }
 
     fn decode_caller_id(&self, audio: &[u8]) -> Option<String> {
-        let samples: Vec<i16> = audio
-            .chunks_exact(2)
-            .map(|b| i16::from_le_bytes([b[0], b[1]]))
-            .collect();
+        let samples = pcm(audio);
         [FskStandard::Bell202, FskStandard::V23]
             .into_iter()
             .find_map(|std| {
@@ -195,6 +195,32 @@ impl Dsp for MediaDsp {
                 number
             })
     }
+
+    fn decode_message_waiting(&self, audio: &[u8]) -> Option<bool> {
+        let samples = pcm(audio);
+        [FskStandard::Bell202, FskStandard::V23]
+            .into_iter()
+            .find_map(|std| {
+                let mut rx = FskReceiver::new(std);
+                let mut last = None;
+                rx.process(&samples, |e| {
+                    if let FskEvent::Message(m) = e
+                        && let Some(on) = message_waiting(&m)
+                    {
+                        last = Some(on);
+                    }
+                });
+                last
+            })
+    }
+}
+
+/// S16_LE bytes as samples.
+fn pcm(audio: &[u8]) -> Vec<i16> {
+    audio
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+        .collect()
 }
 
 #[cfg(test)]

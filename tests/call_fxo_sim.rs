@@ -71,7 +71,10 @@ fn runtime(
                     Output::DialDtmf(d) => {
                         bridge.send(Control::DialDtmf(d));
                     }
-                    Output::SendCallerId(_) | Output::Media(_) | Output::SendEvent(_) => {}
+                    Output::SendCallerId(_)
+                    | Output::SendMessageWaiting(_)
+                    | Output::Media(_)
+                    | Output::SendEvent(_) => {}
                     Output::Sip(i) => intents.lock().unwrap().push(i),
                 }
             }

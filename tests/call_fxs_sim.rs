@@ -89,6 +89,9 @@ fn runtime(
                     Output::SendCallerId(info) => {
                         bridge.send(Control::CallerId(info));
                     }
+                    Output::SendMessageWaiting(on) => {
+                        bridge.send(Control::MessageWaiting(on));
+                    }
                     Output::DialDtmf(d) => {
                         bridge.send(Control::DialDtmf(d));
                     }

@@ -129,3 +129,36 @@ fn a_feature_code_withholds_the_caller_id_of_one_call() {
     );
     wait_exit_ok(&mut g);
 }
+
+/// Message waiting against a voicemail server (sipp, the account's `mwi_server`): the
+/// gateway subscribes; the NOTIFY saying a message waits lights the phone's lamp, tells it
+/// by on-hook FSK (decoded by the simulator) and gives stutter dial tone when the handset
+/// is lifted; the NOTIFY saying none waits puts the lamp out and tells the phone so; at
+/// shutdown the subscription is removed (sipp checks each step).
+#[test]
+fn message_waiting_lights_the_lamp_tells_the_phone_and_stutters_the_dial_tone() {
+    let _serial = common::gateway::serial();
+    let tmp = TempDir::new("svc-mwi").expect("temp dir");
+    let gw = SocketAddr::from(([127, 0, 81, 1], 25087));
+    let vm = SocketAddr::from(([127, 0, 81, 9], 25087));
+    let mut server = sipp(&tmp.0, "gw_mwi_server.xml", vm, &[]);
+    let conf = Conf::new(gw)
+        .account(
+            "vm",
+            &format!("username = \"201\"\nmwi_server = \"sip:vm@{vm}\""),
+        )
+        .ports(&fxs("201", "Desk"));
+    let mut g = start("gw", &tmp.0.join("gw"), gw, &conf, 87);
+    run(
+        &g,
+        "expect-lamp 0 on 5s\nexpect-vmwi 0 on 5s\noffhook 0\nexpect-tone 0 confirmation 3s\n\
+         onhook 0",
+    );
+    run(&g, "expect-lamp 0 off 12s\nexpect-vmwi 0 off 5s");
+    wait_exit_ok(&mut g);
+    let (st, out) = server.wait(Duration::from_secs(30));
+    assert!(
+        st.success(),
+        "the voicemail server saw the whole exchange: {out}"
+    );
+}

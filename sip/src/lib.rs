@@ -17,6 +17,7 @@ pub mod error;
 pub mod framing;
 pub mod header;
 pub mod message;
+pub mod mwi;
 pub mod params;
 pub mod parse;
 pub mod random;

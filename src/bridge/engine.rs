@@ -10,7 +10,7 @@ use super::random;
 use super::stats::Stats;
 use super::{BridgeConfig, Control, FaxParams, Report};
 use crate::call::ProgressTone;
-use crate::call::caller_id::fsk_burst;
+use crate::call::caller_id::{fsk_burst, mwi_burst};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::mpsc::SyncSender;
@@ -129,6 +129,11 @@ impl Engine {
             Control::DialDtmf(digits) => s.dial(&digits),
             Control::CallerId(info) => {
                 if let Ok(burst) = fsk_burst(&info, self.fsk) {
+                    s.play_fsk(burst);
+                }
+            }
+            Control::MessageWaiting(on) => {
+                if let Ok(burst) = mwi_burst(on, self.fsk) {
                     s.play_fsk(burst);
                 }
             }

@@ -131,6 +131,8 @@ pub enum Control {
     DialDtmf(String),
     /// Send caller ID to the on-hook phone as FSK (FXS, between the first two rings).
     CallerId(CallerInfo),
+    /// Send the visual message-waiting indication to the on-hook phone as FSK (FXS).
+    MessageWaiting(bool),
     /// Switch the codec we send (a re-INVITE changed the SDP answer).
     Codec { law: Law, payload_type: u8 },
     /// Send to this far end with this codec from now on (the SDP answer arrived or moved

@@ -29,3 +29,11 @@ pub fn fsk_burst(
     let n = repr.emit(Format::Mdmf, &mut buf)?;
     FskTransmitter::new(FskParams::new(standard), &buf[..n])
 }
+
+/// An FSK burst carrying the visual message-waiting indication `on` (MDMF message type
+/// 0x82), for an on-hook phone.
+pub fn mwi_burst(on: bool, standard: FskStandard) -> Result<FskTransmitter, CallerIdError> {
+    let mut buf = [0u8; 8];
+    let n = tipring_media::callerid::emit_mwi(on, &mut buf)?;
+    FskTransmitter::new(FskParams::new(standard), &buf[..n])
+}

@@ -41,6 +41,9 @@ pub enum SipEvent {
     /// The answer to [`SipIntent::SetService`]: applied, or refused (a forwarding number
     /// that does not route).
     ServiceSet(bool),
+    /// Messages wait (or no longer) in the port's voicemail (a message-summary NOTIFY,
+    /// RFC 3842).
+    MessageWaiting(bool),
 }
 
 /// Call-progress tones played to the line (ITU-T E.180 / the country profile).
@@ -136,6 +139,8 @@ pub enum Output {
     Media(MediaCmd),
     /// Transmit caller ID (FSK, on-hook) to the phone now.
     SendCallerId(CallerInfo),
+    /// Transmit the visual message-waiting indication (FSK, on-hook) to the phone now.
+    SendMessageWaiting(bool),
     /// Dial these digits as DTMF tones into the line's audio (FXO).
     DialDtmf(String),
     /// Send this RFC 4733 telephone-event in the call's RTP (16 = hook flash, RFC 4733

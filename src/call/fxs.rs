@@ -8,6 +8,8 @@
 //! Feature codes: a per-call code (caller ID withheld or shown) is kept for the next
 //! number; a service code goes to the SIP side (`SetService`) and, once applied, the phone
 //! hears the confirmation tone, then dial tone again.
+//! Message waiting: the lamp follows the voicemail's state; an idle phone is told by
+//! on-hook FSK (visual indication), and lifting the handset gives stutter dial tone.
 
 use super::collector::{Collect, DigitCollector};
 use super::events::{
@@ -20,6 +22,12 @@ use tipring_hal::model::{Command, Event, RingCadence};
 
 /// The confirmation tone plays this long (five bursts) before dial tone returns.
 pub const CONFIRMATION: Duration = Duration::from_millis(1000);
+/// Stutter dial tone (messages waiting) before steady dial tone: ten bursts (Telcordia
+/// GR-506 "recall dial tone" timing).
+pub const STUTTER: Duration = Duration::from_millis(2000);
+/// On-hook transmission stays open this long for the message-waiting FSK (channel
+/// seizure, marks and a six-byte message take under half a second at 1200 baud).
+pub const INDICATION: Duration = Duration::from_millis(1000);
 
 /// Per-port settings (from the configuration's port and country sections).
 #[derive(Debug, Clone)]
@@ -55,6 +63,8 @@ impl FxsConfig {
 pub enum FxsState {
     /// On-hook, no call.
     Idle,
+    /// On-hook, the message-waiting FSK is being sent.
+    Indicating,
     /// Off-hook, dial tone or collecting digits.
     Collecting,
     /// A feature code's setting is with the SIP side.
@@ -83,6 +93,10 @@ pub struct FxsPort<C> {
     /// A per-call feature code dialled before the number: withhold (`true`) or show the
     /// caller ID on this call.
     hide_caller_id: Option<bool>,
+    /// Messages wait in the port's voicemail.
+    mwi: bool,
+    /// What the phone was last told by FSK.
+    vmwi_sent: bool,
 }
 
 impl<C: DigitCollector> FxsPort<C> {
@@ -96,6 +110,8 @@ impl<C: DigitCollector> FxsPort<C> {
             dial_tone: false,
             on_hook_audio: false,
             hide_caller_id: None,
+            mwi: false,
+            vmwi_sent: false,
         }
     }
 
@@ -115,7 +131,27 @@ impl<C: DigitCollector> FxsPort<C> {
     /// Feeds one input; returns what to do.
     pub fn handle(&mut self, now: Instant, input: Input) -> Vec<Output> {
         let mut out = Vec::new();
+        if self.state == FxsState::Indicating
+            && matches!(
+                input,
+                Input::Line(Event::OffHook) | Input::Sip(SipEvent::IncomingCall { .. })
+            )
+        {
+            // The phone comes first: the indication is cut short (and sent again later).
+            self.stop_indication(&mut out);
+            self.vmwi_sent = !self.mwi;
+        }
+        self.step(now, input, &mut out);
+        self.indicate_if_due(now, &mut out);
+        out
+    }
+
+    fn step(&mut self, now: Instant, input: Input, out: &mut Vec<Output>) {
         match (&self.state, input) {
+            (_, Input::Sip(SipEvent::MessageWaiting(on))) if on != self.mwi => {
+                self.mwi = on;
+                out.push(Output::Line(Command::MessageWaiting { on }));
+            }
             // Incoming calls are offered only to an idle port.
             (FxsState::Idle, Input::Sip(SipEvent::IncomingCall { caller, ring, .. })) => {
                 self.caller = caller;
@@ -141,11 +177,17 @@ impl<C: DigitCollector> FxsPort<C> {
                 out.push(Output::Sip(SipIntent::Reject(486)));
             }
             (FxsState::Idle, Input::Line(Event::OffHook)) => {
-                out.push(Output::Tone(ProgressTone::Dial));
+                if self.mwi {
+                    // Stutter dial tone: the confirmation cadence, then steady.
+                    out.push(Output::Tone(ProgressTone::Confirm));
+                    self.timers.set(Timer::Confirmation, now + STUTTER);
+                } else {
+                    out.push(Output::Tone(ProgressTone::Dial));
+                }
                 self.dial_tone = true;
                 self.state = FxsState::Collecting;
                 let verdict = self.collector.start(now);
-                self.collected(now, verdict, &mut out);
+                self.collected(now, verdict, out);
             }
             (FxsState::Collecting, input @ Input::Line(Event::Digit { .. }))
             | (FxsState::Collecting, input @ Input::Line(Event::PulseDigit { .. }))
@@ -155,22 +197,22 @@ impl<C: DigitCollector> FxsPort<C> {
                         out.push(Output::Tone(ProgressTone::Silence));
                     }
                     let verdict = self.collector.digit(now, c);
-                    self.collected(now, verdict, &mut out);
+                    self.collected(now, verdict, out);
                 }
             }
             (FxsState::Setting, Input::Sip(SipEvent::ServiceSet(ok))) => {
                 if ok {
-                    self.confirm(now, &mut out);
+                    self.confirm(now, out);
                     let verdict = self.collector.start(now);
-                    self.collected(now, verdict, &mut out);
+                    self.collected(now, verdict, out);
                 } else {
-                    self.disconnect(now, ProgressTone::Reorder, &mut out);
+                    self.disconnect(now, ProgressTone::Reorder, out);
                 }
             }
             (FxsState::Ringing, Input::Line(Event::OffHook)) => {
                 self.timers.cancel_all();
                 out.push(Output::Line(Command::StopRing));
-                self.end_on_hook_audio(&mut out);
+                self.end_on_hook_audio(out);
                 out.push(Output::Sip(SipIntent::Answer));
                 out.push(Output::Media(MediaCmd::Start));
                 self.state = FxsState::Talking;
@@ -179,7 +221,7 @@ impl<C: DigitCollector> FxsPort<C> {
             | (FxsState::Ringing, Input::Sip(SipEvent::RemoteHangup)) => {
                 self.timers.cancel_all();
                 out.push(Output::Line(Command::StopRing));
-                self.end_on_hook_audio(&mut out);
+                self.end_on_hook_audio(out);
                 self.state = FxsState::Idle;
             }
             (FxsState::Calling { early: false }, Input::Sip(SipEvent::Ringing)) => {
@@ -201,17 +243,17 @@ impl<C: DigitCollector> FxsPort<C> {
                 if *early {
                     out.push(Output::Media(MediaCmd::Stop));
                 }
-                self.disconnect(now, failure_tone(code), &mut out);
+                self.disconnect(now, failure_tone(code), out);
             }
             (FxsState::Calling { early }, Input::Sip(SipEvent::RemoteHangup)) => {
                 if *early {
                     out.push(Output::Media(MediaCmd::Stop));
                 }
-                self.disconnect(now, ProgressTone::Reorder, &mut out);
+                self.disconnect(now, ProgressTone::Reorder, out);
             }
             (FxsState::Talking, Input::Sip(SipEvent::RemoteHangup)) => {
                 out.push(Output::Media(MediaCmd::Stop));
-                self.disconnect(now, ProgressTone::Reorder, &mut out);
+                self.disconnect(now, ProgressTone::Reorder, out);
             }
             (FxsState::Talking, Input::Line(Event::HookFlash { .. })) => {
                 out.push(Output::SendEvent(EVENT_FLASH));
@@ -241,7 +283,6 @@ impl<C: DigitCollector> FxsPort<C> {
             // bridge, a stray ring-stop report, ...) does not change the call.
             _ => {}
         }
-        out
     }
 
     /// Runs the timers due by `now`.
@@ -274,10 +315,34 @@ impl<C: DigitCollector> FxsPort<C> {
                 (Timer::Confirmation, FxsState::Collecting) if self.dial_tone => {
                     out.push(Output::Tone(ProgressTone::Dial));
                 }
+                (Timer::Indication, FxsState::Indicating) => {
+                    self.stop_indication(&mut out);
+                }
                 _ => {}
             }
         }
+        self.indicate_if_due(now, &mut out);
         out
+    }
+
+    /// An idle phone not yet told the voicemail's state by FSK is told now (on-hook
+    /// transmission without ringing, ETSI EN 300 659-1 §6.2 / GR-30 on-hook data).
+    fn indicate_if_due(&mut self, now: Instant, out: &mut Vec<Output>) {
+        if self.state != FxsState::Idle || self.vmwi_sent == self.mwi || !self.cfg.caller_id {
+            return;
+        }
+        self.vmwi_sent = self.mwi;
+        out.push(Output::Line(Command::OnHookTransmission { enable: true }));
+        out.push(Output::SendMessageWaiting(self.mwi));
+        self.on_hook_audio = true;
+        self.timers.set(Timer::Indication, now + INDICATION);
+        self.state = FxsState::Indicating;
+    }
+
+    fn stop_indication(&mut self, out: &mut Vec<Output>) {
+        self.timers.cancel(Timer::Indication);
+        self.end_on_hook_audio(out);
+        self.state = FxsState::Idle;
     }
 
     fn collected(&mut self, now: Instant, verdict: Collect, out: &mut Vec<Output>) {

@@ -26,9 +26,11 @@ pub enum Timer {
     MaxDuration,
     /// FXS: the confirmation tone has played; dial tone follows.
     Confirmation,
+    /// FXS: the message-waiting FSK has been sent; on-hook transmission ends.
+    Indication,
 }
 
-const COUNT: usize = 10;
+const COUNT: usize = 11;
 
 impl Timer {
     fn index(self) -> usize {
@@ -43,6 +45,7 @@ impl Timer {
             Timer::Pin => 7,
             Timer::MaxDuration => 8,
             Timer::Confirmation => 9,
+            Timer::Indication => 10,
         }
     }
     const ALL: [Timer; COUNT] = [
@@ -56,6 +59,7 @@ impl Timer {
         Timer::Pin,
         Timer::MaxDuration,
         Timer::Confirmation,
+        Timer::Indication,
     ];
 }
 

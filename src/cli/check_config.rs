@@ -103,6 +103,13 @@ fn summary(file: &str, l: &Loaded) -> String {
             opt(&a.username),
             a.transport
         );
+        if a.wants_mwi() {
+            let _ = writeln!(
+                o,
+                "    message waiting: subscribed at {}",
+                a.mwi_server.as_deref().unwrap_or("the address-of-record")
+            );
+        }
     }
     let _ = writeln!(o, "ports: {}", c.ports.len());
     for p in &c.ports {

@@ -150,6 +150,15 @@ pub struct Account {
     /// Requested registration lifetime, seconds (RFC 3261 §10.2.1.1 `expires`).
     #[serde(default = "default_expiry")]
     pub register_expiry_s: u32,
+    /// Subscribe to the account's message-waiting indication (RFC 3842 `message-summary`
+    /// at its address-of-record) and show it on the account's FXS phones.
+    #[serde(default)]
+    pub mwi: bool,
+    /// The voicemail server to subscribe at instead of the address-of-record (Cisco's
+    /// "mailbox subscribe URL"): SUBSCRIBE goes straight to this SIP URI, and its host may
+    /// send NOTIFYs. Setting it turns `mwi` on.
+    #[serde(default)]
+    pub mwi_server: Option<String>,
     /// The digest realm the account's servers challenge with: credentials are sent only to
     /// a challenge of this realm (when absent: only for requests to the account's own
     /// domain, registrar and proxy hosts).
@@ -164,6 +173,11 @@ fn default_expiry() -> u32 {
 impl Account {
     /// The URIs of the account's servers as written: registrar, proxy, secondary proxy and
     /// outbound proxy, those configured.
+    /// Whether the account subscribes to message-waiting indication.
+    pub fn wants_mwi(&self) -> bool {
+        self.mwi || self.mwi_server.is_some()
+    }
+
     pub fn servers(&self) -> impl Iterator<Item = &String> {
         [
             &self.registrar,

@@ -171,6 +171,22 @@ fn accounts(r: &mut Report<'_>, c: &Config) {
                 "registering needs a username (the address-of-record user)",
             );
         }
+        if let Some(s) = &a.mwi_server {
+            check_uri(r, format!("accounts[{i}].mwi_server"), s);
+        }
+        if a.wants_mwi()
+            && (a.username.is_none()
+                || (a.domain.is_none()
+                    && a.registrar.is_none()
+                    && a.proxy.is_none()
+                    && a.mwi_server.is_none()))
+        {
+            r.err(
+                format!("accounts[{i}].mwi"),
+                "message waiting needs the address-of-record: a username and a domain, \
+                 registrar, proxy or mwi_server",
+            );
+        }
         if a.password.is_some() && a.username.is_none() && a.auth_username.is_none() {
             r.err(
                 format!("accounts[{i}].password"),

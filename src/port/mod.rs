@@ -287,6 +287,7 @@ impl Port {
                 FxsState::Ringing => (true, false, Some(Command::StopRing)),
                 FxsState::Calling { .. } | FxsState::Talking => (false, true, None),
                 FxsState::Idle
+                | FxsState::Indicating
                 | FxsState::Collecting
                 | FxsState::Setting
                 | FxsState::Disconnected => (false, false, None),
@@ -332,6 +333,10 @@ impl Port {
                 call::Output::SendCallerId(info) => {
                     self.ensure_bridge();
                     self.control(Control::CallerId(info));
+                }
+                call::Output::SendMessageWaiting(on) => {
+                    self.ensure_bridge();
+                    self.control(Control::MessageWaiting(on));
                 }
                 call::Output::DialDtmf(d) => {
                     self.ensure_bridge();

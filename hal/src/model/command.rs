@@ -61,6 +61,9 @@ pub enum Command {
     },
     /// Both: return the port to its idle state.
     Reset,
+    /// FXS: the phone's message-waiting lamp on or off (a card that drives none ignores
+    /// it). The visual indication by FSK goes as audio, not through this command.
+    MessageWaiting { on: bool },
 }
 
 impl Command {
@@ -71,7 +74,8 @@ impl Command {
             Command::Ring(_)
             | Command::StopRing
             | Command::SetPolarity(_)
-            | Command::OnHookTransmission { .. } => kind == Fxs,
+            | Command::OnHookTransmission { .. }
+            | Command::MessageWaiting { .. } => kind == Fxs,
             Command::Seize
             | Command::Release
             | Command::HookFlash { .. }

@@ -87,6 +87,8 @@ pub struct Phone {
     /// Audio bytes (S16_LE) received while on-hook with on-hook transmission on: the
     /// caller-ID signal, kept raw for a decoder to analyse.
     pub caller_id: Vec<u8>,
+    /// The message-waiting lamp.
+    pub lamp: bool,
 }
 
 /// The simulated exchange line on an FXO port.
@@ -128,6 +130,7 @@ impl SimPort {
                 on_hook_transmission: false,
                 gain: NO_GAIN,
                 caller_id: Vec::new(),
+                lamp: false,
             }),
             PortKind::Fxo => SimPort::Fxo(Line {
                 ringing: None,
@@ -177,6 +180,10 @@ impl SimPort {
                 p.on_hook_transmission = *enable;
                 CmdResult::Ok
             }
+            (SimPort::Fxs(p), Command::MessageWaiting { on }) => {
+                p.lamp = *on;
+                CmdResult::Ok
+            }
             (SimPort::Fxs(p), Command::SetGain(g)) => {
                 p.gain = *g;
                 CmdResult::Ok
@@ -185,6 +192,7 @@ impl SimPort {
                 p.ringing = None;
                 p.polarity = Polarity::Normal;
                 p.on_hook_transmission = false;
+                p.lamp = false;
                 p.gain = NO_GAIN;
                 CmdResult::Ok
             }

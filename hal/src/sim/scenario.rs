@@ -67,6 +67,10 @@ pub enum Step {
     ExpectCallerIdAudio(PortId, usize, Duration),
     ExpectTone(PortId, ToneSpec, Duration),
     ExpectCallerId(PortId, String, Duration),
+    /// FXS: the phone's message-waiting lamp is on (or off).
+    ExpectLamp(PortId, bool, Duration),
+    /// FXS: the last visual message-waiting indication (FSK) said on (or off).
+    ExpectVmwi(PortId, bool, Duration),
     Garbage(usize),
     DropFrames(u32),
     DuplicateFrames(u32),
@@ -84,6 +88,7 @@ impl Step {
                 | Step::PlayTone(..)
                 | Step::ExpectTone(..)
                 | Step::ExpectCallerId(..)
+                | Step::ExpectVmwi(..)
         )
     }
 }
@@ -119,6 +124,8 @@ pub trait Dsp {
     fn tone_detector(&self, tone: &ToneSpec) -> Option<Arc<Mutex<dyn ToneDetector>>>;
     /// A caller-ID (FSK/DTMF) decoder of raw S16_LE audio; the number, if found.
     fn decode_caller_id(&self, audio: &[u8]) -> Option<String>;
+    /// The last visual message-waiting indication (FSK) in raw S16_LE audio, if any.
+    fn decode_message_waiting(&self, audio: &[u8]) -> Option<bool>;
 }
 
 /// A tone detector fed frames.
@@ -192,6 +199,13 @@ pub fn parse_line(text: &str, line: usize) -> Result<Option<Step>, ParseError> {
     };
     let arg = |i: usize, what: &str| -> Result<&str, ParseError> {
         w.get(i).copied().ok_or_else(|| err(what))
+    };
+    let on_off = |i: usize| -> Result<bool, ParseError> {
+        match w.get(i).copied() {
+            Some("on") => Ok(true),
+            Some("off") => Ok(false),
+            _ => Err(err("expected on or off")),
+        }
     };
     let timeout = |i: usize| -> Result<Duration, ParseError> {
         if w.len() > i {
@@ -310,6 +324,8 @@ pub fn parse_line(text: &str, line: usize) -> Result<Option<Step>, ParseError> {
             arg(2, "expected a number")?.to_string(),
             timeout(3)?,
         ),
+        "expect-lamp" => Step::ExpectLamp(port(1)?, on_off(2)?, timeout(3)?),
+        "expect-vmwi" => Step::ExpectVmwi(port(1)?, on_off(2)?, timeout(3)?),
         "garbage" => Step::Garbage(
             arg(1, "expected a byte count")?
                 .parse()
@@ -554,6 +570,26 @@ impl Runner<'_> {
                         .phone(p, |ph, _| ph.caller_id.clone())
                         .unwrap_or_default();
                     dsp.decode_caller_id(&audio).as_deref() == Some(number.as_str())
+                })?
+            }
+            Step::ExpectLamp(p, on, t) => {
+                let p = *p;
+                self.phone(p, |_, _| ())?;
+                self.wait_for(
+                    *t,
+                    &format!("lamp {}", if *on { "on" } else { "off" }),
+                    || self.phone(p, |ph, _| ph.lamp == *on).unwrap_or(false),
+                )?
+            }
+            Step::ExpectVmwi(p, on, t) => {
+                let dsp = self.dsp(step)?;
+                let p = *p;
+                self.phone(p, |_, _| ())?;
+                self.wait_for(*t, &format!("message waiting {on} by FSK"), || {
+                    let audio = self
+                        .phone(p, |ph, _| ph.caller_id.clone())
+                        .unwrap_or_default();
+                    dsp.decode_message_waiting(&audio) == Some(*on)
                 })?
             }
             Step::Garbage(n) => sim.faults(|f| {

@@ -67,6 +67,7 @@ fn command() -> impl Strategy<Value = Command> {
             digits: d.into_iter().collect()
         }),
         Just(Command::Reset),
+        any::<bool>().prop_map(|on| Command::MessageWaiting { on }),
     ]
 }
 

@@ -13,6 +13,7 @@ pub mod response;
 #[cfg(feature = "transport")]
 pub mod runner;
 pub mod source;
+pub mod subscribe;
 mod table;
 mod uac;
 mod uas;
@@ -25,6 +26,8 @@ mod tests;
 mod tests_ids;
 #[cfg(test)]
 mod tests_sources;
+#[cfg(test)]
+mod tests_subscribe;
 
 pub use call::{CallHandle, CallState, Role};
 pub use hosts::HostTable;
@@ -33,6 +36,7 @@ pub use redirect::RedirectPolicy;
 pub use register::{Binding, RegHandle, RegState, RegisterConfig};
 pub use response::{Authenticator, Challenge, DigestCredentials};
 pub use source::SourceCheck;
+pub use subscribe::{MESSAGE_SUMMARY, SubHandle, SubState, SubscribeConfig};
 pub use uac::CallOptions;
 
 use crate::header::Method;
@@ -48,7 +52,7 @@ use std::time::Instant;
 use table::CallTable;
 
 /// Methods this UA accepts (the Allow header, §20.5).
-pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO";
+pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY";
 /// Bodies this UA understands (Accept, §20.1).
 pub const ACCEPT: &str = "application/sdp";
 /// Retry-After of a 503 sent at a bound (transactions, calls), seconds.
@@ -274,6 +278,35 @@ pub enum UaEvent {
         /// The registration.
         reg: RegHandle,
     },
+    /// A 2xx to SUBSCRIBE: the subscription holds for `expires` seconds.
+    Subscribed {
+        /// The subscription.
+        sub: SubHandle,
+        /// Seconds granted.
+        expires: u32,
+    },
+    /// A SUBSCRIBE failed, or the notifier ended the subscription (`code` 0); a new one
+    /// goes out in `retry_in`.
+    SubscriptionFailed {
+        /// The subscription.
+        sub: SubHandle,
+        /// Final status (408 for a timeout), 0 when a NOTIFY ended it.
+        code: u16,
+        /// When the next attempt goes out.
+        retry_in: std::time::Duration,
+    },
+    /// A NOTIFY, answered 200: in one of our subscriptions (`sub`), or an out-of-dialog
+    /// `message-summary` (`sub` is `None`). Its source was screened by the UA's user.
+    Notified {
+        /// The subscription it belongs to.
+        sub: Option<SubHandle>,
+        /// The event package, lower case.
+        event: String,
+        /// Its Request-URI (for an unsolicited one: whose messages).
+        request_uri: String,
+        /// Its body.
+        body: Vec<u8>,
+    },
     /// The pinged peer answered OPTIONS.
     PeerUp {
         /// The ping target.
@@ -327,6 +360,8 @@ enum Purpose {
     InDialog(CallHandle, String),
     /// A REGISTER, with its CSeq number (only the latest one sent is acted on).
     Register(RegHandle, u32),
+    /// A SUBSCRIBE, with its CSeq number (likewise).
+    Subscribe(SubHandle, u32),
     Ping(PingHandle),
 }
 
@@ -344,6 +379,7 @@ pub struct Footprint {
     /// Client transactions whose next hop is remembered.
     pub client_peers: usize,
     pub registrations: usize,
+    pub subscriptions: usize,
     pub pings: usize,
     /// Messages and events not yet drained.
     pub queued: usize,
@@ -362,6 +398,7 @@ pub struct Ua {
     layer: TransactionLayer,
     calls: CallTable,
     regs: BTreeMap<RegHandle, register::Registration>,
+    subs: BTreeMap<SubHandle, subscribe::Subscription>,
     pings: BTreeMap<PingHandle, keepalive::Ping>,
     purposes: HashMap<TxnId, Purpose>,
     /// Where each of our client transactions sends (for [`Ua::transport_failed`]).
@@ -440,6 +477,7 @@ pub fn reason_phrase(code: u16) -> &'static str {
         486 => "Busy Here",
         487 => "Request Terminated",
         488 => "Not Acceptable Here",
+        489 => "Bad Event",
         491 => "Request Pending",
         500 => "Server Internal Error",
         503 => "Service Unavailable",
@@ -459,6 +497,7 @@ impl Ua {
             cfg,
             calls: CallTable::default(),
             regs: BTreeMap::new(),
+            subs: BTreeMap::new(),
             pings: BTreeMap::new(),
             purposes: HashMap::new(),
             client_peers: HashMap::new(),
@@ -530,6 +569,7 @@ impl Ua {
             .next_deadline(t1)
             .into_iter()
             .chain(self.regs.values().filter_map(|r| r.poll_timeout()))
+            .chain(self.subs.values().filter_map(|s| s.poll_timeout()))
             .chain(self.pings.values().filter_map(|p| p.next))
             .min();
         match (self.layer.poll_timeout(), calls) {
@@ -549,6 +589,7 @@ impl Ua {
         }
         self.reap_ended(now, &due);
         self.reg_timers(now);
+        self.sub_timers(now);
         self.ping_timers(now);
         self.pump(now);
     }
@@ -831,6 +872,7 @@ impl Ua {
             purposes: self.purposes.len(),
             client_peers: self.client_peers.len(),
             registrations: self.regs.len(),
+            subscriptions: self.subs.len(),
             pings: self.pings.len(),
             queued: self.transmits.len() + self.events.len(),
         }

@@ -1035,7 +1035,7 @@ fn redirect_cap() {
 
 /// Credentials that answer any challenge with a fixed value (the digest computation is the
 /// digest module's; here only the once-per-challenge rule is under test).
-struct FixedAnswer(usize);
+pub(super) struct FixedAnswer(pub(super) usize);
 
 impl Authenticator for FixedAnswer {
     fn answer(&mut self, c: &Challenge, method: &str, _uri: &str, _body: &[u8]) -> Option<String> {
@@ -1193,7 +1193,7 @@ fn early_media_183_carries_sdp() {
 // ---- REGISTER and OPTIONS pings ------------------------------------------------------
 
 /// Fires timers until the UA sends something; returns when, and what.
-fn next_send(u: &mut Ua) -> (Instant, Vec<Vec<u8>>) {
+pub(super) fn next_send(u: &mut Ua) -> (Instant, Vec<Vec<u8>>) {
     loop {
         let t = u.poll_timeout().expect("a timer");
         u.handle_timeout(t);
@@ -1204,7 +1204,7 @@ fn next_send(u: &mut Ua) -> (Instant, Vec<Vec<u8>>) {
     }
 }
 
-fn evs(u: &mut Ua) -> Vec<UaEvent> {
+pub(super) fn evs(u: &mut Ua) -> Vec<UaEvent> {
     std::iter::from_fn(|| u.poll_event()).collect()
 }
 

@@ -180,6 +180,7 @@ impl Ua {
             }
             Purpose::InDialog(..) => {}
             Purpose::Register(r, seq) => self.on_register_response(now, r, seq, msg),
+            Purpose::Subscribe(s, seq) => self.on_subscribe_response(now, s, seq, msg),
             Purpose::Ping(p) if code >= 200 => self.on_ping_result(now, p, Some(code)),
             Purpose::Ping(_) => {}
         }
@@ -215,6 +216,7 @@ impl Ua {
                 self.end(h, EndReason::DialogGone(408));
             }
             Purpose::Register(r, seq) => self.register_txn_failed(now, r, seq),
+            Purpose::Subscribe(s, seq) => self.subscribe_txn_failed(now, s, seq),
             Purpose::Ping(p) => self.on_ping_result(now, p, None),
             Purpose::Cancel(_) | Purpose::ByeStray => {}
         }

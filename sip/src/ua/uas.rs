@@ -19,6 +19,9 @@ impl Ua {
         if !self.acceptable(now, id, msg, method) {
             return;
         }
+        if method == Method::Notify {
+            return self.on_notify(now, id, msg);
+        }
         let in_dialog = msg.to().and_then(|t| t.tag()).is_some();
         if in_dialog {
             return self.on_dialog_request(now, id, msg, method, from);

@@ -518,3 +518,72 @@ fn forwarding_prompts_for_its_number_then_sets_it() {
         ]
     );
 }
+
+#[test]
+fn messages_waiting_light_the_lamp_tell_the_idle_phone_by_fsk_and_stutter_the_dial_tone() {
+    let (mut p, t) = port();
+    assert_eq!(
+        p.handle(t, sip(SipEvent::MessageWaiting(true))),
+        vec![
+            Output::Line(Command::MessageWaiting { on: true }),
+            Output::Line(Command::OnHookTransmission { enable: true }),
+            Output::SendMessageWaiting(true),
+        ]
+    );
+    assert_eq!(p.state(), &FxsState::Indicating);
+    // The same news again changes nothing.
+    assert_eq!(p.handle(t, sip(SipEvent::MessageWaiting(true))), vec![]);
+    assert_eq!(
+        p.poll(t + INDICATION),
+        vec![Output::Line(Command::OnHookTransmission { enable: false })]
+    );
+    assert_eq!(p.state(), &FxsState::Idle);
+    let t1 = t + INDICATION;
+    assert_eq!(
+        p.handle(t1, line(Event::OffHook)),
+        vec![Output::Tone(ProgressTone::Confirm)]
+    );
+    assert_eq!(p.poll(t1 + STUTTER - ms(1)), vec![]);
+    assert_eq!(p.poll(t1 + STUTTER), vec![Output::Tone(ProgressTone::Dial)]);
+}
+
+#[test]
+fn news_in_a_call_lights_the_lamp_and_the_fsk_waits_for_on_hook() {
+    let (mut p, t) = port();
+    dialled(&mut p, t, "201");
+    p.handle(t, sip(SipEvent::Answered));
+    assert_eq!(
+        p.handle(t, sip(SipEvent::MessageWaiting(true))),
+        vec![Output::Line(Command::MessageWaiting { on: true })]
+    );
+    let out = p.handle(t, line(Event::OnHook));
+    assert!(
+        out.ends_with(&[
+            Output::Line(Command::OnHookTransmission { enable: true }),
+            Output::SendMessageWaiting(true),
+        ]),
+        "{out:?}"
+    );
+    // Lifting the handset cuts the indication short; it is sent again after the call.
+    let out = p.handle(t + ms(200), line(Event::OffHook));
+    assert_eq!(
+        out,
+        vec![
+            Output::Line(Command::OnHookTransmission { enable: false }),
+            Output::Tone(ProgressTone::Confirm)
+        ]
+    );
+    let out = p.handle(t + ms(400), line(Event::OnHook));
+    assert!(out.contains(&Output::SendMessageWaiting(true)), "{out:?}");
+    // Cleared: the lamp goes out and the phone is told.
+    p.poll(t + ms(400) + INDICATION);
+    let out = p.handle(t + ms(2000), sip(SipEvent::MessageWaiting(false)));
+    assert_eq!(
+        out,
+        vec![
+            Output::Line(Command::MessageWaiting { on: false }),
+            Output::Line(Command::OnHookTransmission { enable: true }),
+            Output::SendMessageWaiting(false),
+        ]
+    );
+}

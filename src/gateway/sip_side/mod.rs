@@ -24,6 +24,7 @@ mod fax;
 mod incoming;
 pub mod io;
 pub mod media;
+mod mwi;
 mod outgoing;
 pub mod route;
 pub mod screen;
@@ -185,6 +186,8 @@ pub struct SipSide {
     calls: HashMap<CallHandle, u8>,
     regs: Vec<(RegHandle, String)>,
     pings: Vec<(PingHandle, String)>,
+    /// Message-waiting subscriptions, by account name.
+    subs: Vec<(tipring_sip::ua::SubHandle, String)>,
     /// Proxies the pings found not answering.
     down: Vec<String>,
     transmits: VecDeque<Transmit>,
@@ -389,6 +392,7 @@ impl SipSide {
             calls: HashMap::new(),
             regs: Vec::new(),
             pings: Vec::new(),
+            subs: Vec::new(),
             down: Vec::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
@@ -508,6 +512,7 @@ impl SipSide {
                     Err(e) => self.notice(format!("account {}: cannot register: {e}", a.name)),
                 }
             }
+            self.start_mwi(now, a);
             for proxy in [&a.proxy, &a.secondary_proxy].into_iter().flatten() {
                 if self.pings.iter().any(|(_, p)| p == proxy) {
                     continue;
@@ -564,6 +569,11 @@ impl SipSide {
         }
         for (h, _) in std::mem::take(&mut self.pings) {
             self.ua.stop_ping(h);
+        }
+        for (h, name) in std::mem::take(&mut self.subs) {
+            if let Err(e) = self.ua.unsubscribe(now, h) {
+                self.notice(format!("account {name}: cannot unsubscribe: {e}"));
+            }
         }
         for (h, name) in self.regs.clone() {
             if let Err(e) = self.ua.unregister(now, h) {
@@ -677,6 +687,17 @@ impl SipSide {
             self.pending_caller = Some(caller::caller_of(&msg, trusted));
             self.pending_alert = alert::alert_tokens(&msg);
             self.pending_anonymous = caller::is_anonymous(&msg);
+        }
+        if !self.notify_admitted(&msg, source) {
+            self.notice(format!(
+                "NOTIFY from {}: not an account's server nor trusted: 403",
+                source.addr
+            ));
+            self.send(Transmit {
+                to: respond_to,
+                bytes: Arc::from(targets::refusal(&msg, 403)),
+            });
+            return;
         }
         if msg.method() == Some(Method::Invite)
             && let Err(e) = self.targets.check_request(&msg, &self.hosts)
@@ -857,6 +878,34 @@ impl SipSide {
                 let name = self.reg_name(reg);
                 self.notice(format!("account {name}: unregistered"));
             }
+            UaEvent::Subscribed { sub, expires } => {
+                let name = self.sub_name(sub);
+                self.notice(format!(
+                    "account {name}: message waiting subscribed for {expires} s"
+                ));
+            }
+            UaEvent::SubscriptionFailed {
+                sub,
+                code,
+                retry_in,
+            } => {
+                let name = self.sub_name(sub);
+                self.notice(format!(
+                    "account {name}: message-waiting subscription {}; again in {} s",
+                    if code == 0 {
+                        "ended by the server".to_owned()
+                    } else {
+                        format!("failed ({code})")
+                    },
+                    retry_in.as_secs()
+                ));
+            }
+            UaEvent::Notified {
+                sub,
+                event,
+                request_uri,
+                body,
+            } => self.on_notified(sub, &event, &request_uri, &body),
             UaEvent::PeerUp { ping } => {
                 let t = self.ping_name(ping);
                 self.down.retain(|d| d != &t);
@@ -879,6 +928,13 @@ impl SipSide {
             .iter()
             .find(|(h, _)| *h == reg)
             .map_or_else(|| format!("#{}", reg.0), |(_, n)| n.clone())
+    }
+
+    fn sub_name(&self, sub: tipring_sip::ua::SubHandle) -> String {
+        self.subs
+            .iter()
+            .find(|(h, _)| *h == sub)
+            .map_or_else(|| format!("#{}", sub.0), |(_, n)| n.clone())
     }
 
     fn ping_name(&self, ping: PingHandle) -> String {

@@ -186,7 +186,8 @@ pub fn outgoing(
     })
 }
 
-fn host_of(uri: &str) -> Option<String> {
+/// The host of a SIP URI.
+pub fn host_of(uri: &str) -> Option<String> {
     Uri::parse(uri)
         .ok()
         .and_then(|u| u.as_sip().map(|s| s.host.to_string()))

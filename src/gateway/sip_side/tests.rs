@@ -1546,3 +1546,79 @@ fn feature_codes_change_the_services_the_next_invite_meets() {
     );
     assert_eq!(events(&mut lone), [SipEvent::ServiceSet(false)]);
 }
+
+/// Message waiting: an account with `mwi` subscribes to `message-summary` at its
+/// address-of-record through its proxy; a NOTIFY from the proxy (solicited or not) is
+/// answered 200 and tells the phone whose number it names; one from anyone else gets 403
+/// and tells no one; a malformed summary changes nothing.
+#[test]
+fn message_summary_notifies_reach_the_phone_only_from_the_accounts_servers() {
+    let cfg = config(B, 3, |c| {
+        c.account(
+            "sp",
+            "proxy = \"sip:192.0.2.60;lr\"\nusername = \"301\"\nmwi = true",
+        )
+        .trust("127.0.0.3")
+    });
+    let mut b = side(&cfg, B, 30000, 2);
+    let now = Instant::now();
+    b.start(now);
+    let subscribe = std::iter::from_fn(|| b.poll_transmit())
+        .find(|t| t.bytes.starts_with(b"SUBSCRIBE"))
+        .expect("a SUBSCRIBE at start");
+    assert_eq!(subscribe.to.addr, "192.0.2.60:5060".parse().unwrap());
+    let m = Message::parse(&subscribe.bytes).unwrap();
+    assert_eq!(m.request_uri().unwrap().to_string(), "sip:301@192.0.2.60");
+    assert_eq!(m.header("Event").map(|h| h.value), Some("message-summary"));
+    let notify = |n: u32, body: &str| {
+        format!(
+            "NOTIFY sip:301@{B} SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.60;branch=z9hG4bKmw{n}\r\n\
+             Max-Forwards: 70\r\nFrom: <sip:301@192.0.2.60>;tag=vm{n}\r\nTo: <sip:301@{B}>\r\n\
+             Call-ID: mwi{n}@192.0.2.60\r\nCSeq: 1 NOTIFY\r\nEvent: message-summary\r\n\
+             Content-Type: application/simple-message-summary\r\n\
+             Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    let from = |ip: &str| Peer {
+        transport: Transport::Udp,
+        addr: format!("{ip}:5060").parse().unwrap(),
+    };
+    let answers = |b: &mut SipSide| -> Vec<u16> {
+        std::iter::from_fn(|| b.poll_transmit())
+            .filter_map(|t| Message::parse(&t.bytes).ok()?.status())
+            .collect()
+    };
+    let told = |b: &mut SipSide| -> Vec<(u8, SipEvent)> {
+        std::iter::from_fn(|| b.poll_event())
+            .filter_map(|e| match e {
+                PortEvent::Call {
+                    port,
+                    event: e @ SipEvent::MessageWaiting(_),
+                } => Some((port, e)),
+                _ => None,
+            })
+            .collect()
+    };
+    told(&mut b);
+    let yes = "Messages-Waiting: yes\r\nVoice-Message: 2/0\r\n";
+    b.handle_message(now, notify(1, yes).as_bytes(), from("192.0.2.99"));
+    assert_eq!(answers(&mut b), [403]);
+    assert!(told(&mut b).is_empty());
+    b.handle_message(now, notify(2, yes).as_bytes(), from("192.0.2.60"));
+    assert_eq!(answers(&mut b), [200]);
+    assert_eq!(told(&mut b), [(0, SipEvent::MessageWaiting(true))]);
+    b.handle_message(
+        now,
+        notify(3, "Messages-Waiting: perhaps\r\n").as_bytes(),
+        from("127.0.0.3"),
+    );
+    assert_eq!(answers(&mut b), [200]);
+    assert!(told(&mut b).is_empty());
+    b.handle_message(
+        now,
+        notify(4, "Messages-Waiting: no\r\n").as_bytes(),
+        from("127.0.0.3"),
+    );
+    assert_eq!(told(&mut b), [(0, SipEvent::MessageWaiting(false))]);
+}
