@@ -59,6 +59,7 @@ fn engine(peer: std::net::SocketAddr) -> Engine {
             far_digits: true,
             echo: None,
             mute_far_dtmf: false,
+            answer: None,
         },
         0,
         Arc::new(Stats::default()),

@@ -43,6 +43,7 @@ fn config(remote: SocketAddr) -> BridgeConfig {
         far_digits: true,
         echo: None,
         mute_far_dtmf: false,
+        answer: None,
     }
 }
 

@@ -52,6 +52,7 @@ fn config(law: Law, pt: u8, remote: Option<SocketAddr>) -> BridgeConfig {
         far_digits: true,
         echo: None,
         mute_far_dtmf: false,
+        answer: None,
     }
 }
 

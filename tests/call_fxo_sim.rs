@@ -114,6 +114,7 @@ fn line_call_goes_to_the_hotline_and_sip_call_is_dialled_answered_and_ended() {
             far_digits: true,
             echo: None,
             mute_far_dtmf: false,
+            answer: None,
         },
     )
     .unwrap();

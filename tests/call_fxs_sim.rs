@@ -142,6 +142,7 @@ fn phone_dials_out_in_band_then_takes_an_incoming_call_with_caller_id() {
             far_digits: true,
             echo: None,
             mute_far_dtmf: false,
+            answer: None,
         },
     )
     .unwrap();

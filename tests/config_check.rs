@@ -629,3 +629,37 @@ fn feature_codes_that_clash_or_name_nothing_are_refused() {
         "{stderr}"
     );
 }
+
+/// The voice-answer knobs need `answer_supervision = "speech"` and sane values.
+#[test]
+fn speech_answer_knobs_need_speech_supervision_and_range() {
+    let text = edit(
+        GOOD,
+        "answer_supervision = \"polarity-reversal\"",
+        "answer_supervision = \"polarity-reversal\"\nanswer_speech_ms = 300",
+    );
+    let l = line_of(&text, "answer_speech_ms");
+    assert_error(
+        &text,
+        &format!(
+            "tipring.toml:{l}: ports[2].answer_speech_ms: applies to answer_supervision = \"speech\" only"
+        ),
+    );
+    let text = edit(
+        GOOD,
+        "answer_supervision = \"polarity-reversal\"",
+        "answer_supervision = \"speech\"\nanswer_speech_dbm0 = -70",
+    );
+    let l = line_of(&text, "answer_speech_dbm0");
+    assert_error(
+        &text,
+        &format!("tipring.toml:{l}: ports[2].answer_speech_dbm0: -70 is not in -55..=-10"),
+    );
+    let ok = edit(
+        GOOD,
+        "answer_supervision = \"polarity-reversal\"",
+        "answer_supervision = \"speech\"\nanswer_speech_dbm0 = -40\nanswer_speech_ms = 300",
+    );
+    let (passed, _, stderr) = check(&ok);
+    assert!(passed, "{stderr}");
+}

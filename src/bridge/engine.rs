@@ -29,6 +29,8 @@ pub type Sink<'a> = &'a mut dyn FnMut(SocketAddr, &[u8]);
 pub struct Engine {
     session: MediaSession,
     line: LineMonitor,
+    /// The frame last played to the line (the line monitor's echo guard).
+    played: Frame,
     profile: CountryProfile,
     fsk: FskStandard,
     stats: Arc<Stats>,
@@ -88,7 +90,8 @@ impl Engine {
         stats.publish(session.stats());
         Engine {
             session,
-            line: LineMonitor::new(&cfg.profile, cfg.caller_id),
+            line: LineMonitor::new(&cfg.profile, cfg.caller_id, cfg.answer),
+            played: [0; FRAME_SAMPLES],
             profile: cfg.profile,
             fsk: cfg.caller_id,
             stats,
@@ -244,15 +247,17 @@ impl Engine {
             return play;
         }
         let reports = &self.reports;
-        self.line.frame(capture, |o| {
+        self.line.frame(capture, &self.played, |o| {
             let _ = reports.try_send(match o {
                 LineObservation::Tone(t) => Report::LineTone(t),
                 LineObservation::Activity => Report::LineActivity,
+                LineObservation::Speech => Report::LineSpeech,
                 LineObservation::CallerId(c) => Report::CallerId(c),
             });
         });
         self.session.handle_frame(now, capture);
         let out = self.session.poll_playout().unwrap_or([0; FRAME_SAMPLES]);
+        self.played = out;
         self.drain(send);
         out
     }
@@ -295,6 +300,7 @@ mod tests {
             far_digits: true,
             echo: None,
             mute_far_dtmf: false,
+            answer: None,
         }
     }
 

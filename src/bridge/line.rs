@@ -7,7 +7,10 @@ use crate::call::{CallerInfo, ProgressTone};
 use tipring_hal::audio::Frame;
 use tipring_media::callerid::{CallerIdRepr, Field, FskEvent, FskReceiver, FskStandard};
 use tipring_media::tone::oscillator::dbm0_amplitude;
-use tipring_media::tone::{CountryProfile, ToneDetector, ToneDetectorConfig, ToneEvent, ToneKind};
+use tipring_media::tone::{
+    AnswerConfig, AnswerDetector, CountryProfile, ToneDetector, ToneDetectorConfig, ToneEvent,
+    ToneKind,
+};
 
 /// Energy below this level per frame is silence, dBm0 (RMS of a sine at this level).
 pub const ACTIVITY_DBM0: f32 = -45.0;
@@ -21,6 +24,8 @@ pub struct LineMonitor {
     /// Mean square of a sine at [`ACTIVITY_DBM0`].
     threshold: f64,
     since_activity: u32,
+    /// FXO answer detection by voice, where the port wants it.
+    answer: Option<AnswerDetector>,
 }
 
 /// One observation.
@@ -28,22 +33,35 @@ pub struct LineMonitor {
 pub enum LineObservation {
     Tone(ProgressTone),
     Activity,
+    /// A voice, not a tone: the far party answered.
+    Speech,
     CallerId(CallerInfo),
 }
 
 impl LineMonitor {
-    pub fn new(profile: &CountryProfile, caller_id: FskStandard) -> Self {
+    pub fn new(
+        profile: &CountryProfile,
+        caller_id: FskStandard,
+        answer: Option<AnswerConfig>,
+    ) -> Self {
         let a = f64::from(dbm0_amplitude(ACTIVITY_DBM0));
         LineMonitor {
             tones: ToneDetector::new(profile, ToneDetectorConfig::default()),
             fsk: FskReceiver::new(caller_id),
             threshold: a * a / 2.0,
             since_activity: ACTIVITY_EVERY,
+            answer: answer.map(|c| AnswerDetector::new(profile, c)),
         }
     }
 
-    /// Feeds one captured frame; calls `report` for what it shows.
-    pub fn frame(&mut self, f: &Frame, mut report: impl FnMut(LineObservation)) {
+    /// Feeds one captured frame and the frame played to the line meanwhile (its echo is
+    /// not a voice); calls `report` for what it shows.
+    pub fn frame(&mut self, f: &Frame, played: &Frame, mut report: impl FnMut(LineObservation)) {
+        if let Some(a) = &mut self.answer
+            && a.frame(f, played)
+        {
+            report(LineObservation::Speech);
+        }
         self.tones.process(f, |e| {
             if let ToneEvent::Detected { kind, .. } = e {
                 report(LineObservation::Tone(match kind {

@@ -81,6 +81,8 @@ pub struct BridgeConfig {
     /// Keep DTMF in the far end's audio off the line (FXO ports unless
     /// `allow_inband_digits`).
     pub mute_far_dtmf: bool,
+    /// Listen for the far party's voice ([`Report::LineSpeech`]): FXO answer detection.
+    pub answer: Option<tipring_media::tone::AnswerConfig>,
 }
 
 /// What the media bridge needs to run a call: the codec, payload types, the far address.
@@ -166,6 +168,8 @@ pub enum Report {
     LineTone(ProgressTone),
     /// Sound on the line (at most once a second; FXO silence supervision).
     LineActivity,
+    /// A voice on the line, not a tone (FXO answer detection).
+    LineSpeech,
     /// Caller ID decoded from the line (FXO, between rings).
     CallerId(CallerInfo),
     /// The audio port failed; the bridge stopped.

@@ -69,6 +69,8 @@ pub enum LineAudio {
     Tone(ProgressTone),
     /// Speech or other energy heard from the line (resets the silence timer).
     Activity,
+    /// A voice, not a call-progress tone (answer detection after dialling).
+    Speech,
 }
 
 /// One input to a port machine.

@@ -59,6 +59,10 @@ pub enum DialMethod {
     Pulse,
 }
 
+/// Speech supervision starts listening this long after the last digit (the line settles
+/// from the dialling).
+pub const SPEECH_GUARD: Duration = Duration::from_millis(300);
+
 /// When the far party counts as answered (an analog line has no answer signal unless
 /// the exchange reverses the polarity).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +71,8 @@ pub enum AnswerSupervision {
     AfterDialling(Duration),
     /// Answer on the exchange's polarity reversal.
     PolarityReversal,
+    /// Answer when the far party's voice is heard once dialling is over.
+    Speech,
 }
 
 /// Which signals of the line mean the far party hung up.
@@ -184,6 +190,8 @@ pub struct FxoPort<C> {
     /// A SIP call seized the line without a number (the port's own number): the far end's
     /// digits are its dialling, each let through only while the allow-list can match.
     direct: bool,
+    /// Speech supervision: our own dialling is over, a voice now means the answer.
+    listening: bool,
 }
 
 impl<C: DigitCollector> FxoPort<C> {
@@ -196,6 +204,7 @@ impl<C: DigitCollector> FxoPort<C> {
             caller: CallerInfo::default(),
             number: String::new(),
             reversed: false,
+            listening: false,
             media: false,
             dial_tone: false,
             entry: String::new(),
@@ -313,6 +322,12 @@ impl<C: DigitCollector> FxoPort<C> {
                 self.timers.cancel(Timer::DialDelay);
                 self.dial(now, &mut out);
             }
+            (FxoState::Dialled, Input::Audio(LineAudio::Speech))
+                if self.cfg.answer == AnswerSupervision::Speech && self.listening =>
+            {
+                out.push(Output::Sip(SipIntent::Answer));
+                self.talk(now);
+            }
             (FxoState::Dialled, Input::Line(Event::PolarityReversal))
                 if self.cfg.answer == AnswerSupervision::PolarityReversal =>
             {
@@ -394,12 +409,15 @@ impl<C: DigitCollector> FxoPort<C> {
             match (t, &self.state) {
                 (Timer::RingGone, FxoState::Ringing { .. }) => self.idle(),
                 (Timer::DialDelay, FxoState::Seized) => self.dial(now, &mut out),
-                (Timer::DialDone, FxoState::Dialled) => {
-                    if let AnswerSupervision::AfterDialling(_) = self.cfg.answer {
+                (Timer::DialDone, FxoState::Dialled) => match self.cfg.answer {
+                    AnswerSupervision::AfterDialling(_) => {
                         out.push(Output::Sip(SipIntent::Answer));
                         self.talk(now);
                     }
-                }
+                    // Our own digits are over: what is heard now is the line's.
+                    AnswerSupervision::Speech => self.listening = true,
+                    AnswerSupervision::PolarityReversal => {}
+                },
                 (Timer::NoAnswer, FxoState::Seized | FxoState::Dialled) => {
                     out.push(Output::Sip(SipIntent::Reject(480)));
                     self.release(&mut out);
@@ -563,8 +581,16 @@ impl<C: DigitCollector> FxoPort<C> {
                 time
             }
         };
-        if let AnswerSupervision::AfterDialling(after) = self.cfg.answer {
-            self.timers.set(Timer::DialDone, now + dialling + after);
+        match self.cfg.answer {
+            AnswerSupervision::AfterDialling(after) => {
+                self.timers.set(Timer::DialDone, now + dialling + after);
+            }
+            AnswerSupervision::Speech => {
+                self.listening = false;
+                self.timers
+                    .set(Timer::DialDone, now + dialling + SPEECH_GUARD);
+            }
+            AnswerSupervision::PolarityReversal => {}
         }
         self.state = FxoState::Dialled;
     }

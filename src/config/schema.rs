@@ -240,6 +240,12 @@ pub struct Port {
     /// FXO: when to send 200 OK for a call out on the line.
     #[serde(default)]
     pub answer_supervision: Option<AnswerSupervision>,
+    /// FXO, `answer_supervision = "speech"`: a frame quieter than this is silence, dBm0.
+    #[serde(default)]
+    pub answer_speech_dbm0: Option<i8>,
+    /// FXO, `answer_supervision = "speech"`: voice within one second that answers, ms.
+    #[serde(default)]
+    pub answer_speech_ms: Option<u16>,
     /// FXO: how the far end hanging up is noticed.
     #[serde(default)]
     pub far_hangup: Option<FarHangup>,
@@ -348,6 +354,8 @@ pub struct PortAudio {
     pub echo: Option<EchoConfig>,
     /// DTMF in the far end's audio is kept off the line.
     pub mute_far_dtmf: bool,
+    /// FXO answer detection by voice, when the port's supervision is `speech`.
+    pub answer_speech: Option<SpeechAnswer>,
 }
 
 impl Port {
@@ -374,6 +382,14 @@ impl Port {
         PortAudio {
             echo: self.echo(),
             mute_far_dtmf: self.kind == PortKind::Fxo && !self.allow_inband_digits.unwrap_or(false),
+            answer_speech: (self.kind == PortKind::Fxo
+                && self.answer_supervision == Some(AnswerSupervision::Speech))
+            .then(|| SpeechAnswer {
+                level_dbm0: self
+                    .answer_speech_dbm0
+                    .unwrap_or(DEFAULT_ANSWER_SPEECH_DBM0),
+                min_ms: self.answer_speech_ms.unwrap_or(DEFAULT_ANSWER_SPEECH_MS),
+            }),
         }
     }
 }
@@ -421,6 +437,22 @@ pub enum AnswerSupervision {
     Immediate,
     /// 200 OK when the exchange reverses the line polarity.
     PolarityReversal,
+    /// 200 OK when the far party's voice is heard after dialling (`answer_speech_dbm0`,
+    /// `answer_speech_ms`).
+    Speech,
+}
+
+/// Default `answer_speech_dbm0`.
+pub const DEFAULT_ANSWER_SPEECH_DBM0: i8 = -35;
+/// Default `answer_speech_ms`.
+pub const DEFAULT_ANSWER_SPEECH_MS: u16 = 400;
+
+/// Answer detection by voice on an FXO line: frames louder than `level_dbm0` that are no
+/// call-progress tone, `min_ms` of them within a second.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SpeechAnswer {
+    pub level_dbm0: i8,
+    pub min_ms: u16,
 }
 
 /// Far-end hangup detection on an FXO line; any enabled method releases the line.

@@ -367,6 +367,8 @@ fn fxs_port(r: &mut Report<'_>, c: &Config, p: &Port, i: usize) {
         ("rings_before_seize", p.rings_before_seize.is_some()),
         ("dialing", p.dialing.is_some()),
         ("answer_supervision", p.answer_supervision.is_some()),
+        ("answer_speech_dbm0", p.answer_speech_dbm0.is_some()),
+        ("answer_speech_ms", p.answer_speech_ms.is_some()),
         ("far_hangup", p.far_hangup.is_some()),
         ("flash_ms", p.flash_ms.is_some()),
         ("dial_allow", p.dial_allow.is_some()),
@@ -502,6 +504,27 @@ fn fxo_port(r: &mut Report<'_>, c: &Config, p: &Port, i: usize) {
 /// What the line may be made to dial: the allow-list, the DISA PIN, the limits.
 fn fxo_policy(r: &mut Report<'_>, p: &Port, i: usize) {
     let f = |name: &str| format!("ports[{i}].{name}");
+    let speech = p.answer_supervision == Some(AnswerSupervision::Speech);
+    if let Some(v) = p.answer_speech_dbm0 {
+        if !speech {
+            r.err(
+                f("answer_speech_dbm0"),
+                "applies to answer_supervision = \"speech\" only",
+            );
+        } else if !(-55..=-10).contains(&v) {
+            r.err(f("answer_speech_dbm0"), format!("{v} is not in -55..=-10"));
+        }
+    }
+    if let Some(v) = p.answer_speech_ms {
+        if !speech {
+            r.err(
+                f("answer_speech_ms"),
+                "applies to answer_supervision = \"speech\" only",
+            );
+        } else if !(100..=1000).contains(&v) {
+            r.err(f("answer_speech_ms"), format!("{v} is not in 100..=1000"));
+        }
+    }
     if let Some(m) = &p.dial_allow
         && let Err(e) = crate::dialplan::DigitMap::parse(m)
     {

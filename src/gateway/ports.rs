@@ -120,6 +120,12 @@ impl MediaProfile {
             far_digits,
             echo: audio.echo,
             mute_far_dtmf: audio.mute_far_dtmf,
+            answer: audio
+                .answer_speech
+                .map(|s| tipring_media::tone::AnswerConfig {
+                    level_dbm0: f32::from(s.level_dbm0),
+                    min_ms: u32::from(s.min_ms),
+                }),
         }
     }
 }
@@ -311,6 +317,7 @@ mod tests {
                 let audio = PortAudio {
                     echo: None,
                     mute_far_dtmf: false,
+                    answer_speech: None,
                 };
                 let j = p.media.bridge_config(media, true, audio).jitter;
                 assert_eq!((j.min_delay_us, j.max_delay_us), (40_000, 160_000));

@@ -74,6 +74,7 @@ impl Port {
                         config::AnswerSupervision::PolarityReversal => {
                             Supervision::PolarityReversal
                         }
+                        config::AnswerSupervision::Speech => Supervision::Speech,
                     },
                     disconnect: Disconnect {
                         loop_current_drop: f.loop_current_drop,

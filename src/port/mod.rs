@@ -454,6 +454,7 @@ fn report_input(report: Report) -> Option<call::Input> {
         Report::InbandDigit(c) => call::Input::InbandDigit(Digit::from_char(c)?),
         Report::LineTone(t) => call::Input::Audio(LineAudio::Tone(t)),
         Report::LineActivity => call::Input::Audio(LineAudio::Activity),
+        Report::LineSpeech => call::Input::Audio(LineAudio::Speech),
         Report::CallerId(c) => call::Input::CallerId(c),
         Report::EventReceived(code) => call::Input::FarEvent(code),
         Report::AudioFailed

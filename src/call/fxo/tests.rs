@@ -270,6 +270,38 @@ fn polarity_reversal_answer_supervision_and_second_reversal_hangs_up() {
     );
 }
 
+/// Speech supervision: what is heard while our own digits go out is not an answer; once
+/// dialling is over (and the guard after it), the far party's voice is, and tones never.
+#[test]
+fn speech_answer_supervision_listens_only_after_dialling() {
+    let (mut p, t) = port(FxoConfig {
+        answer: AnswerSupervision::Speech,
+        ..FxoConfig::default()
+    });
+    p.handle(t, incoming("42"));
+    p.handle(t, Input::Audio(LineAudio::Tone(ProgressTone::Dial)));
+    assert_eq!(p.state(), &FxoState::Dialled);
+    // Two DTMF digits take 400 ms; a "voice" heard meanwhile is our own dialling.
+    assert_eq!(
+        p.handle(t + ms(200), Input::Audio(LineAudio::Speech)),
+        vec![]
+    );
+    assert_eq!(p.poll(t + ms(400) + SPEECH_GUARD), vec![]);
+    assert_eq!(
+        p.handle(
+            t + ms(1000),
+            Input::Audio(LineAudio::Tone(ProgressTone::Ringback))
+        ),
+        vec![]
+    );
+    assert_eq!(p.state(), &FxoState::Dialled);
+    assert_eq!(
+        p.handle(t + ms(6000), Input::Audio(LineAudio::Speech)),
+        vec![Output::Sip(SipIntent::Answer)]
+    );
+    assert_eq!(p.state(), &FxoState::Talking);
+}
+
 /// A SIP call into the line, answered by timer at 2.2 s.
 fn talking(cfg: FxoConfig) -> (FxoPort<LengthCollector>, Instant) {
     let (mut p, t) = port(cfg);
