@@ -90,7 +90,12 @@ impl Engine {
         stats.publish(session.stats());
         Engine {
             session,
-            line: LineMonitor::new(&cfg.profile, cfg.caller_id, cfg.answer),
+            line: {
+                let mut l =
+                    LineMonitor::new(&cfg.profile, cfg.caller_id, !cfg.far_digits, cfg.answer);
+                l.set_in_call(cfg.remote.is_some());
+                l
+            },
             played: [0; FRAME_SAMPLES],
             profile: cfg.profile,
             fsk: cfg.caller_id,
@@ -150,6 +155,7 @@ impl Engine {
                 receive,
             } => {
                 self.end_fax();
+                self.line.set_in_call(remote.is_some());
                 self.session.set_remote(Remote {
                     addr: remote,
                     law,

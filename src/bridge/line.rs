@@ -1,10 +1,12 @@
 //! What the line's captured audio says, for the port machines: call-progress tones from
 //! the exchange (FXO dial-tone wait and far hangup by busy/reorder tone) and whether
-//! anything is heard at all (FXO far hangup by silence), and caller ID sent between rings
-//! (FXO; a bridge with no remote address listens without sending).
+//! anything is heard at all (FXO far hangup by silence), and caller ID (FXO, FSK between
+//! rings or before the first, or DTMF before the first; a bridge with no remote address
+//! listens without sending).
 
 use crate::call::{CallerInfo, ProgressTone};
 use tipring_hal::audio::Frame;
+use tipring_media::callerid::dtmf_clip::{DtmfClip, DtmfClipReceiver};
 use tipring_media::callerid::{CallerIdRepr, Field, FskEvent, FskReceiver, FskStandard};
 use tipring_media::tone::oscillator::dbm0_amplitude;
 use tipring_media::tone::{
@@ -21,6 +23,10 @@ const ACTIVITY_EVERY: u32 = 50;
 pub struct LineMonitor {
     tones: ToneDetector,
     fsk: FskReceiver,
+    /// DTMF caller ID (sent before the first ring in some networks): listened for on an
+    /// FXO line outside a call only.
+    clip: Option<DtmfClipReceiver>,
+    in_call: bool,
     /// Mean square of a sine at [`ACTIVITY_DBM0`].
     threshold: f64,
     since_activity: u32,
@@ -42,16 +48,24 @@ impl LineMonitor {
     pub fn new(
         profile: &CountryProfile,
         caller_id: FskStandard,
+        dtmf_caller_id: bool,
         answer: Option<AnswerConfig>,
     ) -> Self {
         let a = f64::from(dbm0_amplitude(ACTIVITY_DBM0));
         LineMonitor {
             tones: ToneDetector::new(profile, ToneDetectorConfig::default()),
             fsk: FskReceiver::new(caller_id),
+            clip: dtmf_caller_id.then(DtmfClipReceiver::default),
+            in_call: false,
             threshold: a * a / 2.0,
             since_activity: ACTIVITY_EVERY,
             answer: answer.map(|c| AnswerDetector::new(profile, c)),
         }
+    }
+
+    /// Whether a call's media flows (DTMF is then the call's, not caller ID).
+    pub fn set_in_call(&mut self, in_call: bool) {
+        self.in_call = in_call;
     }
 
     /// Feeds one captured frame and the frame played to the line meanwhile (its echo is
@@ -88,6 +102,20 @@ impl LineMonitor {
                 }));
             }
         });
+        if let Some(clip) = self.clip.as_mut().filter(|_| !self.in_call) {
+            clip.process(f, |c| {
+                let Ok((_, clip)) = c else {
+                    return;
+                };
+                report(LineObservation::CallerId(CallerInfo {
+                    name: None,
+                    number: match clip {
+                        DtmfClip::Number(t) => Some(String::from_utf8_lossy(t.as_bytes()).into()),
+                        DtmfClip::Absent(_) => None,
+                    },
+                }));
+            });
+        }
         let ms = f.iter().map(|&s| f64::from(s).powi(2)).sum::<f64>() / f.len() as f64;
         self.since_activity = self.since_activity.saturating_add(1);
         if ms >= self.threshold && self.since_activity >= ACTIVITY_EVERY {

@@ -59,6 +59,10 @@ pub enum DialMethod {
     Pulse,
 }
 
+/// After a polarity reversal on an idle line, how long caller ID and the first ring may
+/// take (ETSI EN 300 659-1 §6.1.2: the first ring follows the data within seconds).
+pub const CALLER_ID_WINDOW: Duration = Duration::from_secs(6);
+
 /// Speech supervision starts listening this long after the last digit (the line settles
 /// from the dialling).
 pub const SPEECH_GUARD: Duration = Duration::from_millis(300);
@@ -145,6 +149,9 @@ pub const DEFAULT_FLASH_MS: u16 = 500;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FxoState {
     Idle,
+    /// The exchange reversed the polarity of the idle line: caller ID may come before the
+    /// first ring (ETSI EN 300 659-1 §6.1.2, FSK or DTMF).
+    Alerted,
     /// The line rings; `rings` ended so far.
     Ringing {
         rings: u32,
@@ -230,8 +237,16 @@ impl<C: DigitCollector> FxoPort<C> {
     pub fn handle(&mut self, now: Instant, input: Input) -> Vec<Output> {
         let mut out = Vec::new();
         match (&self.state, input) {
-            (FxoState::Idle, Input::Line(Event::RingStart)) => {
+            (FxoState::Idle, Input::Line(Event::PolarityReversal)) => {
                 self.caller = CallerInfo::default();
+                self.state = FxoState::Alerted;
+                self.timers.set(Timer::RingGone, now + CALLER_ID_WINDOW);
+            }
+            (FxoState::Idle | FxoState::Alerted, Input::Line(Event::RingStart)) => {
+                // Caller ID sent before the ring (after the reversal) is kept.
+                if self.state == FxoState::Idle {
+                    self.caller = CallerInfo::default();
+                }
                 self.state = FxoState::Ringing { rings: 0 };
                 self.timers.set(Timer::RingGone, now + self.cfg.ring_gone);
             }
@@ -247,7 +262,10 @@ impl<C: DigitCollector> FxoPort<C> {
                     self.state = FxoState::Ringing { rings };
                 }
             }
-            (FxoState::Idle | FxoState::Ringing { .. }, Input::CallerId(info)) => {
+            (
+                FxoState::Idle | FxoState::Alerted | FxoState::Ringing { .. },
+                Input::CallerId(info),
+            ) => {
                 self.caller = info;
             }
             (FxoState::Collecting, input @ Input::InbandDigit(_))
@@ -283,8 +301,11 @@ impl<C: DigitCollector> FxoPort<C> {
             | (FxoState::Calling | FxoState::Talking, Input::Sip(SipEvent::RemoteHangup)) => {
                 self.release(&mut out);
             }
-            // A SIP call for the line.
-            (FxoState::Idle, Input::Sip(SipEvent::IncomingCall { number, .. })) => {
+            // A SIP call for the line (a reversal with no ring yet does not hold it).
+            (
+                FxoState::Idle | FxoState::Alerted,
+                Input::Sip(SipEvent::IncomingCall { number, .. }),
+            ) => {
                 // An empty number seizes the line itself (the port's own number).
                 let allowed = if number.is_empty() {
                     self.cfg.policy.direct_seize
@@ -407,7 +428,7 @@ impl<C: DigitCollector> FxoPort<C> {
         }
         while let Some(t) = self.timers.expired(now) {
             match (t, &self.state) {
-                (Timer::RingGone, FxoState::Ringing { .. }) => self.idle(),
+                (Timer::RingGone, FxoState::Ringing { .. } | FxoState::Alerted) => self.idle(),
                 (Timer::DialDelay, FxoState::Seized) => self.dial(now, &mut out),
                 (Timer::DialDone, FxoState::Dialled) => match self.cfg.answer {
                     AnswerSupervision::AfterDialling(_) => {

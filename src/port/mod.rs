@@ -64,8 +64,10 @@ pub enum Output {
     Card(Command),
     /// An intent for the SIP side.
     Sip(SipIntent),
-    /// The line became idle (`true`) or engaged (`false`): the SIP side hunts only idle
-    /// lines. Given once per change; every line starts idle.
+    /// The line became free for a new call (`true`: idle, or only sending a phone its
+    /// message-waiting FSK, or reversed by the exchange with no ring yet) or engaged
+    /// (`false`): the SIP side hunts only free lines. Given once per change; every line
+    /// starts free.
     Idle(bool),
     /// A command for the port's media bridge.
     Media(MediaCommand),
@@ -113,6 +115,14 @@ impl Machine {
         match self {
             Machine::Fxs(m) => *m.state() == FxsState::Idle,
             Machine::Fxo(m) => *m.state() == FxoState::Idle,
+        }
+    }
+    /// Whether a new call may be offered: idle, or on-hook with only a signal under way
+    /// (a phone being sent its message-waiting FSK, a line reversed with no ring yet).
+    fn is_free(&self) -> bool {
+        match self {
+            Machine::Fxs(m) => matches!(m.state(), FxsState::Idle | FxsState::Indicating),
+            Machine::Fxo(m) => matches!(m.state(), FxoState::Idle | FxoState::Alerted),
         }
     }
     fn is_talking(&self) -> bool {
@@ -230,7 +240,7 @@ impl Port {
         let outputs = match input {
             Input::Line(e) => Some(self.machine.handle(now, call::Input::Line(e))),
             Input::Sip(e) => {
-                if matches!(e, SipEvent::IncomingCall { .. }) && self.machine.is_idle() {
+                if matches!(e, SipEvent::IncomingCall { .. }) && self.machine.is_free() {
                     // A new call: forget the last one's far end unless the offer came first.
                     self.connected = false;
                 }
@@ -272,7 +282,7 @@ impl Port {
         if let Some(o) = outputs {
             self.absorb(o);
         }
-        let idle = self.machine.is_idle();
+        let idle = self.machine.is_free();
         if idle != self.idle {
             self.idle = idle;
             self.outputs.push_back(Output::Idle(idle));
@@ -293,7 +303,9 @@ impl Port {
                 | FxsState::Disconnected => (false, false, None),
             },
             Machine::Fxo(m) => match m.state() {
-                FxoState::Idle | FxoState::Ringing { .. } => (false, false, None),
+                FxoState::Idle | FxoState::Alerted | FxoState::Ringing { .. } => {
+                    (false, false, None)
+                }
                 FxoState::Pin { .. } | FxoState::Collecting | FxoState::Refused => {
                     (false, false, Some(Command::Release))
                 }

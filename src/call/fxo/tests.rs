@@ -302,6 +302,36 @@ fn speech_answer_supervision_listens_only_after_dialling() {
     assert_eq!(p.state(), &FxoState::Talking);
 }
 
+/// Caller ID before the first ring (ETSI EN 300 659-1 §6.1.2): the exchange reverses the
+/// idle line's polarity, sends the number, then rings; the call out carries it. A reversal
+/// followed by no ring gives the line back; the next ring starts without a caller.
+#[test]
+fn caller_id_before_the_first_ring_after_a_polarity_reversal() {
+    let (mut p, t) = port(FxoConfig {
+        rings: 1,
+        inbound: FxoInbound::Hotline("sip:desk@pbx.example".into()),
+        ..FxoConfig::default()
+    });
+    assert_eq!(p.handle(t, line(Event::PolarityReversal)), vec![]);
+    assert_eq!(p.state(), &FxoState::Alerted);
+    p.handle(t + ms(500), Input::CallerId(alice()));
+    p.handle(t + ms(1500), line(Event::RingStart));
+    let out = p.handle(t + ms(2500), line(RING_STOP));
+    assert!(
+        out.contains(&Output::Sip(SipIntent::PlaceCall {
+            target: "sip:desk@pbx.example".into(),
+            caller: alice(),
+            hide_caller_id: None,
+        })),
+        "{out:?}"
+    );
+    let (mut p, t) = port(FxoConfig::default());
+    p.handle(t, line(Event::PolarityReversal));
+    p.handle(t + ms(500), Input::CallerId(alice()));
+    assert_eq!(p.poll(t + CALLER_ID_WINDOW), vec![]);
+    assert_eq!(p.state(), &FxoState::Idle);
+}
+
 /// A SIP call into the line, answered by timer at 2.2 s.
 fn talking(cfg: FxoConfig) -> (FxoPort<LengthCollector>, Instant) {
     let (mut p, t) = port(cfg);

@@ -1,12 +1,15 @@
-//! Answer supervision by voice on an FXO line (`answer_supervision = "speech"`), against a
-//! real `tipring run` on a simulated card and `tipring call` as the SIP caller on
-//! 127.0.83.x: the line is seized and dialled, the exchange's ringback plays for seconds
-//! without the caller being answered, and the far party's voice (non-tonal sound played
-//! by the simulated exchange) answers the call.
+//! What an FXO line's exchange signals, against a real `tipring run` on a simulated card
+//! on 127.0.83.x:
+//! - answer supervision by voice (`answer_supervision = "speech"`), `tipring call` as the
+//!   SIP caller: the line is seized and dialled, the exchange's ringback plays for seconds
+//!   without the caller being answered, and the far party's voice (non-tonal sound played
+//!   by the simulated exchange) answers the call;
+//! - caller ID before the first ring (polarity reversal, then DTMF `A5551234C`, then the
+//!   ring): the hotline INVITE to sipp carries the number in its From (checked by sipp).
 
 mod common;
 
-use common::gateway::{Conf, run, serial, start, wait_exit_ok};
+use common::gateway::{Conf, run, serial, sipp, start, wait_exit_ok};
 use common::process::Tipring;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -61,5 +64,30 @@ fn a_line_call_is_answered_when_the_far_party_talks_not_at_ringback() {
         "not answered:\n{ladder}"
     );
     run(&g, "expect-released 3 5s");
+    wait_exit_ok(&mut g);
+}
+
+#[test]
+fn dtmf_caller_id_before_the_first_ring_reaches_the_invite() {
+    let _serial = serial();
+    let tmp = TempDir::new("fxo-clip").unwrap();
+    let gw = SocketAddr::from(([127, 0, 83, 1], 25089));
+    let desk = SocketAddr::from(([127, 0, 83, 9], 25089));
+    let mut uas = sipp(&tmp.0, "gw_uas_clip.xml", desk, &[]);
+    let conf = Conf::new(gw)
+        .ports(&format!(
+            "[[ports]]\nindex = 3\nkind = \"fxo\"\nnumber = \"301\"\ninbound = \"hotline\"\n\
+             hotline = \"sip:desk@{desk}\"\nrings_before_seize = 1\n"
+        ))
+        .trust("127.0.83.9");
+    let mut g = start("gw", &tmp.0.join("gw"), gw, &conf, 89);
+    run(
+        &g,
+        "far-answer 3\nwait 200ms\ndial 3 A5551234C inband\nwait 300ms\nring 3 1s/4s",
+    );
+    // Seized after the first ring, the INVITE goes out; sipp's 486 releases the line.
+    let (st, out) = uas.wait(Duration::from_secs(20));
+    assert!(st.success(), "the INVITE's From carried 5551234: {out}");
+    run(&g, "stop-ring 3\nexpect-released 3 8s");
     wait_exit_ok(&mut g);
 }
