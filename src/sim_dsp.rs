@@ -9,7 +9,7 @@ use tipring_hal::audio::{FRAME_SAMPLES, Frame};
 use tipring_hal::sim::FrameSource;
 use tipring_hal::sim::scenario::{Dsp, ToneDetector as SimToneDetector, ToneSpec as SimTone};
 use tipring_media::callerid::{
-    CallerIdRepr, Field, FskEvent, FskReceiver, FskStandard, message_waiting,
+    CallerIdRepr, Field, FskEvent, FskReceiver, FskStandard, Message, message_waiting,
 };
 use tipring_media::dtmf::{DtmfGenerator, DtmfParams};
 use tipring_media::goertzel::energy;
@@ -178,49 +178,41 @@ impl Dsp for MediaDsp {
     }
 
     fn decode_caller_id(&self, audio: &[u8]) -> Option<String> {
-        let samples = pcm(audio);
-        [FskStandard::Bell202, FskStandard::V23]
-            .into_iter()
-            .find_map(|std| {
-                let mut rx = FskReceiver::new(std);
-                let mut number = None;
-                rx.process(&samples, |e| {
-                    if let FskEvent::Message(m) = e
-                        && let Ok((_, repr)) = CallerIdRepr::parse(&m)
-                        && let Some(Field::Present(t)) = repr.number
-                    {
-                        number = Some(String::from_utf8_lossy(t.as_bytes()).into_owned());
-                    }
-                });
-                number
-            })
+        last_fsk(audio, |m| match CallerIdRepr::parse(m) {
+            Ok((_, repr)) => match repr.number {
+                Some(Field::Present(t)) => Some(String::from_utf8_lossy(t.as_bytes()).into_owned()),
+                _ => None,
+            },
+            Err(_) => None,
+        })
     }
 
     fn decode_message_waiting(&self, audio: &[u8]) -> Option<bool> {
-        let samples = pcm(audio);
-        [FskStandard::Bell202, FskStandard::V23]
-            .into_iter()
-            .find_map(|std| {
-                let mut rx = FskReceiver::new(std);
-                let mut last = None;
-                rx.process(&samples, |e| {
-                    if let FskEvent::Message(m) = e
-                        && let Some(on) = message_waiting(&m)
-                    {
-                        last = Some(on);
-                    }
-                });
-                last
-            })
+        last_fsk(audio, message_waiting)
     }
 }
 
-/// S16_LE bytes as samples.
-fn pcm(audio: &[u8]) -> Vec<i16> {
-    audio
+/// What `read` makes of the last FSK message in S16_LE `audio` it reads anything from,
+/// trying Bell 202 then V.23.
+fn last_fsk<T>(audio: &[u8], read: impl Fn(&Message<'_>) -> Option<T>) -> Option<T> {
+    let samples: Vec<i16> = audio
         .chunks_exact(2)
         .map(|b| i16::from_le_bytes([b[0], b[1]]))
-        .collect()
+        .collect();
+    [FskStandard::Bell202, FskStandard::V23]
+        .into_iter()
+        .find_map(|std| {
+            let mut rx = FskReceiver::new(std);
+            let mut last = None;
+            rx.process(&samples, |e| {
+                if let FskEvent::Message(m) = e
+                    && let Some(v) = read(&m)
+                {
+                    last = Some(v);
+                }
+            });
+            last
+        })
 }
 
 #[cfg(test)]

@@ -13,14 +13,6 @@ use tipring_media::tone::{
 
 const FRAME: usize = 160;
 
-fn through(pcm: &[i16], law: Law) -> Vec<i16> {
-    let mut codes = vec![0u8; pcm.len()];
-    law.encode(pcm, &mut codes);
-    let mut back = vec![0i16; pcm.len()];
-    law.decode(&codes, &mut back);
-    back
-}
-
 /// The first frame index the detector answers at, playing silence to the line.
 fn answer_at(profile: &CountryProfile, pcm: &[i16]) -> Option<usize> {
     let mut d = AnswerDetector::new(profile, AnswerConfig::default());
@@ -55,7 +47,7 @@ fn the_far_voice_after_ringback_is_the_answer_and_no_tone_is() {
             ToneGenerator::new(p.tone(ToneKind::Ringback)).fill(&mut pcm);
             let ring_frames = pcm.len() / FRAME;
             pcm.extend_from_slice(&voice);
-            let pcm = through(&pcm, law);
+            let pcm = common::through(&pcm, law);
             let at = answer_at(&p, &pcm).expect("the voice is an answer");
             assert!(
                 at > ring_frames,
@@ -68,7 +60,7 @@ fn the_far_voice_after_ringback_is_the_answer_and_no_tone_is() {
             let mut busy = vec![0i16; 8000 * 10];
             ToneGenerator::new(p.tone(ToneKind::Busy)).fill(&mut busy);
             assert_eq!(
-                answer_at(&p, &through(&busy, law)),
+                answer_at(&p, &common::through(&busy, law)),
                 None,
                 "{country:?} busy"
             );

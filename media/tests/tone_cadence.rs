@@ -1,8 +1,8 @@
 //! Call-progress tones of every built-in country through G.711 and noise: the cadence
 //! detector recognises each (dial, ringback, busy, congestion, confirmation) and nothing
-//! else, and is
-//! silent on silence, noise, DTMF and music-like chords.
+//! else, and is silent on silence, noise, DTMF and music-like chords.
 
+mod common;
 mod noise;
 
 use noise::Rng;
@@ -12,14 +12,6 @@ use tipring_media::tone::oscillator::{Oscillator, dbm0_amplitude, to_i16};
 use tipring_media::tone::{
     Country, CountryProfile, ToneDetector, ToneDetectorConfig, ToneEvent, ToneGenerator, ToneKind,
 };
-
-fn through(pcm: &[i16], law: Law) -> Vec<i16> {
-    let mut codes = vec![0u8; pcm.len()];
-    law.encode(pcm, &mut codes);
-    let mut back = vec![0i16; pcm.len()];
-    law.decode(&codes, &mut back);
-    back
-}
 
 fn detect(profile: &CountryProfile, pcm: &[i16]) -> Vec<(ToneKind, u64)> {
     let mut d = ToneDetector::new(profile, ToneDetectorConfig::default());
@@ -52,7 +44,7 @@ fn tone_signal(
         .iter()
         .map(|&s| to_i16(f32::from(s) + rng.gauss() * noise))
         .collect();
-    through(&noisy, law)
+    common::through(&noisy, law)
 }
 
 #[test]
@@ -135,7 +127,7 @@ fn silence_noise_dtmf_and_chords_give_no_tone() {
             .collect();
         x.extend((0..2400).map(|_| to_i16(osc.iter_mut().map(|o| o.next_sample()).sum())));
     }
-    let x = through(&x, Law::Ulaw);
+    let x = common::through(&x, Law::Ulaw);
     for country in Country::ALL {
         let got = detect(&CountryProfile::builtin(country), &x);
         println!(

@@ -1,6 +1,7 @@
-//! What several of these tests share: speech from espeak-ng (resampled by sox) and the
-//! spandsp harness (tests/spandsp/harness.c) compiled for the run (by testkit). Both need Debian
-//! packages the CI installs: espeak-ng, sox, libspandsp-dev, pkg-config, a C compiler.
+//! What several of these tests share: speech from espeak-ng (resampled by sox), the
+//! spandsp harness (tests/spandsp/harness.c) compiled for the run (by testkit), and a G.711
+//! round trip. The first two need Debian packages the CI installs: espeak-ng, sox,
+//! libspandsp-dev, pkg-config, a C compiler.
 
 #![allow(dead_code, unused_imports)]
 
@@ -71,3 +72,12 @@ pub fn write_raw(path: &Path, pcm: &[i16]) {
 }
 
 pub use testkit::fax::spandsp_harness;
+
+/// `pcm` encoded with `law` and decoded again (what a G.711 call leaves of it).
+pub fn through(pcm: &[i16], law: tipring_media::g711::Law) -> Vec<i16> {
+    let mut codes = vec![0u8; pcm.len()];
+    law.encode(pcm, &mut codes);
+    let mut back = vec![0i16; pcm.len()];
+    law.decode(&codes, &mut back);
+    back
+}

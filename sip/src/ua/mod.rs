@@ -4,6 +4,7 @@
 //! drain [`Ua::poll_transmit`] and [`Ua::poll_event`] and wake at [`Ua::poll_timeout`].
 //! Session bodies (SDP) are opaque bytes here; the caller makes offers and answers.
 
+mod attempts;
 mod call;
 mod hosts;
 mod keepalive;

@@ -2,7 +2,8 @@
 //! lapses, re-registered with back-off after failures, removed on shutdown; 423 retried with
 //! Min-Expires (§10.2.8), challenges answered once (§22.2), 3xx followed (§21.3).
 
-use super::response::{challenge, min_expires, redirect_targets, retry_after};
+use super::attempts::Attempts;
+use super::response::{min_expires, redirect_targets, retry_after};
 use super::{Purpose, Ua, UaError, UaEvent, uri_peer_in};
 use crate::MessageBuilder;
 use crate::header::{Contact, HeaderName, Method};
@@ -92,10 +93,8 @@ pub(crate) struct Registration {
     local_tag: String,
     cseq: u32,
     expires: u32,
-    failures: u32,
     next: Option<Instant>,
-    auth: Option<(HeaderName, String)>,
-    answered_realms: Vec<String>,
+    attempts: Attempts,
     tried: Vec<String>,
     redirects: u8,
     removing: bool,
@@ -126,6 +125,7 @@ impl Ua {
         let local_tag = self.token();
         let cseq = self.initial_cseq();
         let r = Registration {
+            attempts: Attempts::new(cfg.backoff, cfg.max_backoff),
             state: RegState::Registering,
             target: cfg.registrar.clone(),
             tried: vec![cfg.registrar.clone()],
@@ -135,10 +135,7 @@ impl Ua {
             call_id,
             local_tag,
             cseq,
-            failures: 0,
             next: None,
-            auth: None,
-            answered_realms: Vec::new(),
             redirects: 0,
             removing: false,
             pending: None,
@@ -182,7 +179,7 @@ impl Ua {
             .header(HeaderName::Contact, contact)
             .header(HeaderName::Expires, expires)
             .header(HeaderName::Allow, super::ALLOW);
-        if let Some((n, v)) = &r.auth {
+        if let Some((n, v)) = &r.attempts.auth {
             b = b.header(*n, v);
         }
         let (peer, seq) = (r.peer, r.cseq);
@@ -219,13 +216,7 @@ impl Ua {
         r.pending = None;
         match code {
             200..=299 => {
-                r.failures = 0;
-                if r.auth.is_some()
-                    && let Some(a) = self.auth.as_mut()
-                {
-                    a.accepted();
-                }
-                r.auth_reset();
+                r.attempts.succeeded(self.auth.as_deref_mut());
                 if r.removing {
                     r.state = RegState::Unregistered;
                     r.next = None;
@@ -259,24 +250,14 @@ impl Ua {
                 });
             }
             401 | 407 => {
-                let answer = challenge(msg).and_then(|ch| {
-                    if r.answered_realms.contains(&ch.realm) && !ch.stale {
-                        return None;
-                    }
-                    let v = self
-                        .auth
-                        .as_mut()?
-                        .answer(&ch, "REGISTER", &r.target, &[])?;
-                    Some((ch, v))
-                });
-                match answer {
-                    Some((ch, v)) => {
-                        r.answered_realms.push(ch.realm.clone());
-                        r.auth = Some((ch.answer_header(), v));
-                        r.cseq += 1;
-                        let _ = self.send_register(now, h);
-                    }
-                    None => self.register_failed(now, h, code, None),
+                let target = r.target.clone();
+                if r.attempts
+                    .answer(msg, self.auth.as_deref_mut(), "REGISTER", &target)
+                {
+                    r.cseq += 1;
+                    let _ = self.send_register(now, h);
+                } else {
+                    self.register_failed(now, h, code, None);
                 }
             }
             423 => match min_expires(msg) {
@@ -304,7 +285,7 @@ impl Ua {
                         r.target = t;
                         r.peer = p;
                         r.cseq += 1;
-                        r.auth_reset();
+                        r.attempts.forget_auth();
                         let _ = self.send_register(now, h);
                     }
                     _ => self.register_failed(now, h, code, None),
@@ -347,20 +328,10 @@ impl Ua {
             self.events.push_back(UaEvent::Unregistered { reg: h });
             return;
         }
-        let wait = match retry {
-            Some(s) => Duration::from_secs(u64::from(s)).min(MAX_REGISTER_RETRY_AFTER),
-            None => r
-                .cfg
-                .backoff
-                .saturating_mul(1 << r.failures.min(16))
-                .min(r.cfg.max_backoff),
-        }
-        .max(MIN_REGISTER_INTERVAL);
-        r.failures += 1;
+        let wait = r.attempts.failed(retry);
         r.state = RegState::Failed;
         r.next = Some(now + wait);
         r.cseq += 1;
-        r.auth_reset();
         self.events.push_back(UaEvent::RegistrationFailed {
             reg: h,
             code,
@@ -384,12 +355,5 @@ impl Ua {
                 }
             }
         }
-    }
-}
-
-impl Registration {
-    fn auth_reset(&mut self) {
-        self.auth = None;
-        self.answered_realms.clear();
     }
 }

@@ -10,8 +10,9 @@
 //! any other package. Who may send one is not decided here: the UA's user screens NOTIFYs
 //! by source before handing them over.
 
-use super::register::{MAX_REGISTER_RETRY_AFTER, MIN_REGISTER_INTERVAL, refresh_after};
-use super::response::{challenge, min_expires, retry_after};
+use super::attempts::Attempts;
+use super::register::refresh_after;
+use super::response::{min_expires, retry_after};
 use super::{Purpose, Ua, UaError, UaEvent};
 use crate::MessageBuilder;
 use crate::dialog::Dialog;
@@ -94,9 +95,7 @@ pub(crate) struct Subscription {
     /// The last out-of-dialog SUBSCRIBE (its dialog is made from it and the 2xx).
     request: Vec<u8>,
     next: Option<Instant>,
-    failures: u32,
-    auth: Option<(HeaderName, String)>,
-    answered_realms: Vec<String>,
+    attempts: Attempts,
     removing: bool,
     /// The CSeq of the SUBSCRIBE outstanding: answers to an earlier one are ignored.
     pending: Option<u32>,
@@ -123,6 +122,7 @@ impl Ua {
         let h = SubHandle(self.next_call);
         self.next_call += 1;
         let s = Subscription {
+            attempts: Attempts::new(cfg.backoff, cfg.max_backoff),
             state: SubState::Subscribing,
             peer,
             call_id: self.new_call_id(),
@@ -133,9 +133,6 @@ impl Ua {
             dialog: None,
             request: Vec::new(),
             next: None,
-            failures: 0,
-            auth: None,
-            answered_realms: Vec::new(),
             removing: false,
             pending: None,
         };
@@ -199,7 +196,7 @@ impl Ua {
             .header(HeaderName::Accept, &s.cfg.accept)
             .header(HeaderName::Expires, expires)
             .header(HeaderName::Allow, super::ALLOW);
-        if let Some((n, v)) = &s.auth {
+        if let Some((n, v)) = &s.attempts.auth {
             b = b.header(*n, v);
         }
         let bytes = b.finish();
@@ -235,14 +232,7 @@ impl Ua {
         s.pending = None;
         match code {
             200..=299 => {
-                s.failures = 0;
-                if s.auth.is_some()
-                    && let Some(a) = self.auth.as_mut()
-                {
-                    a.accepted();
-                }
-                s.auth = None;
-                s.answered_realms.clear();
+                s.attempts.succeeded(self.auth.as_deref_mut());
                 if s.removing {
                     s.state = SubState::Ended;
                     self.subs.remove(&h);
@@ -271,24 +261,15 @@ impl Ua {
                     Some(d) => d.request_target().map(|t| t.0).ok(),
                     None => Some(s.cfg.resource.clone()),
                 };
-                let answer = challenge(msg).and_then(|ch| {
-                    if s.answered_realms.contains(&ch.realm) && !ch.stale {
-                        return None;
-                    }
-                    let v =
-                        self.auth
-                            .as_mut()?
-                            .answer(&ch, "SUBSCRIBE", target.as_deref()?, &[])?;
-                    Some((ch, v))
+                let answered = target.is_some_and(|t| {
+                    s.attempts
+                        .answer(msg, self.auth.as_deref_mut(), "SUBSCRIBE", &t)
                 });
-                match answer {
-                    Some((ch, v)) => {
-                        s.answered_realms.push(ch.realm.clone());
-                        s.auth = Some((ch.answer_header(), v));
-                        s.cseq += 1;
-                        let _ = self.send_subscribe(now, h);
-                    }
-                    None => self.subscribe_failed(now, h, code, None),
+                if answered {
+                    s.cseq += 1;
+                    let _ = self.send_subscribe(now, h);
+                } else {
+                    self.subscribe_failed(now, h, code, None);
                 }
             }
             423 => match min_expires(msg) {
@@ -330,24 +311,13 @@ impl Ua {
             self.subs.remove(&h);
             return;
         }
-        let wait = match retry {
-            Some(secs) => Duration::from_secs(u64::from(secs)).min(MAX_REGISTER_RETRY_AFTER),
-            None => s
-                .cfg
-                .backoff
-                .saturating_mul(1 << s.failures.min(16))
-                .min(s.cfg.max_backoff),
-        }
-        .max(MIN_REGISTER_INTERVAL);
-        s.failures += 1;
+        let wait = s.attempts.failed(retry);
         s.state = SubState::Failed;
         s.next = Some(now + wait);
         s.dialog = None;
         s.call_id = call_id;
         s.local_tag = tag;
         s.cseq += 1;
-        s.auth = None;
-        s.answered_realms.clear();
         self.events.push_back(UaEvent::SubscriptionFailed {
             sub: h,
             code,

@@ -1409,6 +1409,17 @@ fn a_blocked_caller_id_reaches_no_one_and_is_refused_where_anonymity_is() {
     assert_eq!(Net::calls(&n.ev_a, 0), vec![SipEvent::Rejected(433)]);
 }
 
+/// The final responses `b` sent, with their Contact.
+fn final_responses(b: &mut SipSide) -> Vec<(u16, Option<String>)> {
+    std::iter::from_fn(|| b.poll_transmit())
+        .filter_map(|t| {
+            let m = Message::parse(&t.bytes).ok()?;
+            let code = m.status().filter(|c| *c >= 200)?;
+            Some((code, m.header("Contact").map(|h| h.value.to_string())))
+        })
+        .collect()
+}
+
 /// Call forwarding by redirect: always (no ring), on busy (the line engaged), on no
 /// answer (the machine's 480 becomes a 302); the 302's Contact is the configured target.
 #[test]
@@ -1421,16 +1432,6 @@ fn calls_are_forwarded_by_302_always_on_busy_and_on_no_answer() {
          Content-Length: 0\r\n\r\n"
     );
     let now = Instant::now();
-    // Final responses sent, with their Contact.
-    let finals = |b: &mut SipSide| -> Vec<(u16, Option<String>)> {
-        std::iter::from_fn(|| b.poll_transmit())
-            .filter_map(|t| {
-                let m = Message::parse(&t.bytes).ok()?;
-                let code = m.status().filter(|c| *c >= 200)?;
-                Some((code, m.header("Contact").map(|h| h.value.to_string())))
-            })
-            .collect()
-    };
     let rang = |b: &mut SipSide| {
         let events: Vec<PortEvent> = std::iter::from_fn(|| b.poll_event()).collect();
         !Net::calls(&events, 0).is_empty()
@@ -1440,20 +1441,20 @@ fn calls_are_forwarded_by_302_always_on_busy_and_on_no_answer() {
     let mut b = b_with("forward_always = \"sip:vm@192.0.2.50\"");
     b.handle_message(now, invite.as_bytes(), peer_a());
     assert!(!rang(&mut b));
-    assert_eq!(finals(&mut b), [(302, voicemail.clone())]);
+    assert_eq!(final_responses(&mut b), [(302, voicemail.clone())]);
 
     let mut b = b_with("forward_busy = \"sip:vm@192.0.2.50\"");
     b.set_line_idle(0, false);
     b.handle_message(now, invite.as_bytes(), peer_a());
     assert!(!rang(&mut b));
-    assert_eq!(finals(&mut b), [(302, voicemail.clone())]);
+    assert_eq!(final_responses(&mut b), [(302, voicemail.clone())]);
 
     let mut b = b_with("forward_no_answer = \"sip:vm@192.0.2.50\"\nno_answer_s = 20");
     b.handle_message(now, invite.as_bytes(), peer_a());
     assert!(rang(&mut b));
     b.intent(now, 0, SipIntent::Alerting);
     b.intent(now, 0, SipIntent::Reject(480));
-    let f = finals(&mut b);
+    let f = final_responses(&mut b);
     assert_eq!(f.last(), Some(&(302, voicemail.clone())), "{f:?}");
     assert!(!b.port_busy(0), "the forwarded call left the port");
 
@@ -1461,7 +1462,7 @@ fn calls_are_forwarded_by_302_always_on_busy_and_on_no_answer() {
     let mut b = b_with("");
     b.set_line_idle(0, false);
     b.handle_message(now, invite.as_bytes(), peer_a());
-    assert_eq!(finals(&mut b), [(486, None)]);
+    assert_eq!(final_responses(&mut b), [(486, None)]);
 }
 
 /// Feature codes reach the SIP side as service changes: each is answered to the port's
@@ -1484,15 +1485,6 @@ fn feature_codes_change_the_services_the_next_invite_meets() {
         let events: Vec<PortEvent> = std::iter::from_fn(|| b.poll_event()).collect();
         Net::calls(&events, 0)
     };
-    let finals = |b: &mut SipSide| -> Vec<(u16, Option<String>)> {
-        std::iter::from_fn(|| b.poll_transmit())
-            .filter_map(|t| {
-                let m = Message::parse(&t.bytes).ok()?;
-                let code = m.status().filter(|c| *c >= 200)?;
-                Some((code, m.header("Contact").map(|h| h.value.to_string())))
-            })
-            .collect()
-    };
     let cfg = config(B, 3, |c| {
         c.account("sp", "proxy = \"sip:192.0.2.60;lr\"")
             .trust("127.0.0.3")
@@ -1502,7 +1494,7 @@ fn feature_codes_change_the_services_the_next_invite_meets() {
     assert_eq!(events(&mut b), [SipEvent::ServiceSet(true)]);
     b.handle_message(now, invite(1).as_bytes(), peer_a());
     assert!(events(&mut b).is_empty(), "the phone does not ring");
-    assert_eq!(finals(&mut b), [(486, None)]);
+    assert_eq!(final_responses(&mut b), [(486, None)]);
 
     b.intent(now, 0, SipIntent::SetService(Service::DoNotDisturb(false)));
     b.intent(
@@ -1515,7 +1507,7 @@ fn feature_codes_change_the_services_the_next_invite_meets() {
         [SipEvent::ServiceSet(true), SipEvent::ServiceSet(true)]
     );
     b.handle_message(now, invite(2).as_bytes(), peer_a());
-    let f = finals(&mut b);
+    let f = final_responses(&mut b);
     assert!(
         matches!(f.as_slice(), [(302, Some(c))] if c == "<sip:302@192.0.2.60>"),
         "{f:?}"
