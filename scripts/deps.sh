@@ -94,7 +94,7 @@ test_deps() {
     native_deps
     cross_deps
     ensure_apt sip-tester libspandsp-dev libtiff-dev espeak-ng sox alsa-utils systemd \
-        kamailio kamailio-extra-modules baresip sipsak tshark sipvicious
+        kamailio kamailio-extra-modules baresip sipsak tshark sipvicious lintian
     quiet_packaged_services kamailio
     ensure_rust_target thumbv7em-none-eabihf
 }

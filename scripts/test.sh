@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite: installs what it needs, then formatting, lints, every test, and the
-# ARM cross builds (aarch64 and armv7) with their demo and the sip tests run under qemu.
+# The whole test suite: installs what it needs, then formatting, lints, every test, the
+# ARM cross builds (aarch64 and armv7) with their demo, the Debian packages of all three
+# architectures (lintian, install, purge), and the sip tests run under qemu.
 # Usage: scripts/test.sh            (from anywhere inside the repository)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +31,9 @@ done
 
 step "the ARM binaries' demo under qemu-user (aarch64, armv7)"
 scripts/arm-demo.sh
+
+step "Debian packages (amd64, arm64, armhf): built, lintian, installed, purged"
+scripts/package-test.sh debug
 
 step "hal wire codec without std, for a line-card MCU (thumbv7em-none-eabihf)"
 cargo build -p tipring-hal --no-default-features --locked --target thumbv7em-none-eabihf
