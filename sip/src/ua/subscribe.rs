@@ -162,22 +162,22 @@ impl Ua {
         self.send_subscribe(now, h)
     }
 
+    /// Sends the subscription's SUBSCRIBE: the first out of any dialog, refreshes and the
+    /// removal inside the dialog (its Request-URI and Route). Every one goes to the first
+    /// one's next hop (the account's proxy or the configured server), never to an address
+    /// the notifier's Contact names: a notifier cannot aim our requests elsewhere.
     fn send_subscribe(&mut self, now: Instant, h: SubHandle) -> Result<(), UaError> {
-        let s = self.subs.get(&h).ok_or(UaError::NoCall)?;
-        let in_dialog = s
-            .dialog
-            .as_ref()
-            .map(|d| self.dialog_peer(d).unwrap_or(s.peer));
-        let t = in_dialog.unwrap_or(s.peer).transport;
+        let t = self.subs.get(&h).ok_or(UaError::NoCall)?.peer.transport;
         let (via, contact) = (self.via(t), self.contact(t));
         let s = self.subs.get_mut(&h).ok_or(UaError::NoCall)?;
         let expires = if s.removing { 0 } else { s.expires };
-        let (mut b, peer) = match (&s.dialog, in_dialog) {
-            (Some(d), Some(peer)) => (d.request(Method::Subscribe, s.cseq, &via)?, peer),
-            _ => {
+        let peer = s.peer;
+        let mut b = match &s.dialog {
+            Some(d) => d.request(Method::Subscribe, s.cseq, &via)?,
+            None => {
                 let uri = crate::Uri::parse(&s.cfg.resource)
                     .map_err(|_| UaError::Uri(s.cfg.resource.clone()))?;
-                let b = MessageBuilder::request(Method::Subscribe, &uri)
+                MessageBuilder::request(Method::Subscribe, &uri)
                     .header(HeaderName::Via, &via)
                     .max_forwards(70)
                     .header(
@@ -186,8 +186,7 @@ impl Ua {
                     )
                     .header(HeaderName::To, format!("<{}>", s.cfg.resource))
                     .call_id(&s.call_id)
-                    .cseq(s.cseq, Method::Subscribe);
-                (b, s.peer)
+                    .cseq(s.cseq, Method::Subscribe)
             }
         };
         b = b

@@ -219,3 +219,44 @@ fn unsolicited_and_foreign_notifies() {
     );
     assert!(evs(&mut a).is_empty());
 }
+
+/// The notifier's Contact names another address (here a documentation address): the
+/// refresh carries it as Request-URI but still goes to where the first SUBSCRIBE went.
+#[test]
+fn refreshes_go_to_the_first_hop_whatever_the_notifiers_contact_says() {
+    let mut a = ua(A, 4);
+    let t0 = Instant::now();
+    let mut cfg = SubscribeConfig::message_summary(&format!("sip:u@{B}"));
+    cfg.expires = 600;
+    a.subscribe(t0, cfg).unwrap();
+    let first = sent(&mut a).remove(0);
+    a.handle_message(
+        t0,
+        &reply(
+            &first,
+            200,
+            Some("nt"),
+            "<sip:vm@192.0.2.66:5099>",
+            &[("Expires", "300")],
+        ),
+        peer(B),
+    );
+    evs(&mut a);
+    // Each send is looked at as the timers run until the refresh goes out.
+    loop {
+        let t = a.poll_timeout().expect("the refresh timer");
+        a.handle_timeout(t);
+        let out: Vec<Transmit> = std::iter::from_fn(|| a.poll_transmit()).collect();
+        if out.is_empty() {
+            continue;
+        }
+        assert_eq!(out.len(), 1, "one refresh");
+        assert_eq!(out[0].to, peer(B), "sent to the first hop");
+        assert!(
+            out[0]
+                .bytes
+                .starts_with(b"SUBSCRIBE sip:vm@192.0.2.66:5099 SIP/2.0")
+        );
+        break;
+    }
+}
