@@ -23,11 +23,18 @@ fn call_with(tag: &str, opts: &str, scenario: &str) -> (bool, String, Node, Temp
         .ports(&format!("{}{opts}\n", fxs("201", "Desk")))
         .trust("127.0.81.9");
     let g = start("gw", &tmp.0.join("gw"), gw, &conf, 81);
-    let mut uac = sipp(&tmp.0, scenario, caller, &[&gw.to_string()]);
-    let (st, out) = uac.wait(Duration::from_secs(20));
+    let (ok, out) = sipp_call(&tmp, scenario, caller, gw);
     // Time for a (wrong) ring to reach the card.
     run(&g, "wait 500ms");
-    (st.success(), out, g, tmp)
+    (ok, out, g, tmp)
+}
+
+/// sipp's `scenario` as a caller from `caller` to the gateway at `gw`, one call: whether
+/// it succeeded, and its output.
+fn sipp_call(tmp: &TempDir, scenario: &str, caller: SocketAddr, gw: SocketAddr) -> (bool, String) {
+    let mut uac = sipp(&tmp.0, scenario, caller, &[&gw.to_string()]);
+    let (st, out) = uac.wait(Duration::from_secs(20));
+    (st.success(), out)
 }
 
 #[test]
@@ -73,25 +80,15 @@ fn feature_codes_dialled_on_the_phone_switch_its_services() {
         "offhook 0\nexpect-tone 0 350+440 3s\ndial 0 *77\nexpect-tone 0 confirmation 3s\n\
          onhook 0\nwait 300ms",
     );
-    let mut uac = sipp(&tmp.0, "gw_uac_anonymous.xml", caller, &[&gw.to_string()]);
-    let (st, out) = uac.wait(Duration::from_secs(20));
-    assert!(st.success(), "sipp got its 433 after *77: {out}");
+    let (ok, out) = sipp_call(&tmp, "gw_uac_anonymous.xml", caller, gw);
+    assert!(ok, "sipp got its 433 after *77: {out}");
     run(
         &g,
         "offhook 0\nexpect-tone 0 350+440 3s\ndial 0 *72\nexpect-tone 0 confirmation 3s\n\
          dial 0 300\nexpect-tone 0 confirmation 3s\nonhook 0\nwait 300ms",
     );
-    let mut uac = sipp(
-        &tmp.0,
-        "gw_uac_forwarded_code.xml",
-        caller,
-        &[&gw.to_string()],
-    );
-    let (st, out) = uac.wait(Duration::from_secs(20));
-    assert!(
-        st.success(),
-        "sipp got a 302 to sip:300@forward.test: {out}"
-    );
+    let (ok, out) = sipp_call(&tmp, "gw_uac_forwarded_code.xml", caller, gw);
+    assert!(ok, "sipp got a 302 to sip:300@forward.test: {out}");
     run(&g, "wait 500ms");
     assert!(
         !commands(&g, 0)
