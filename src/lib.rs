@@ -8,6 +8,7 @@ mod companding;
 pub mod config;
 pub mod dialplan;
 pub mod gateway;
+pub mod ops;
 pub mod port;
 pub mod service;
 pub mod sim_dsp;

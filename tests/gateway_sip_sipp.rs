@@ -97,7 +97,9 @@ impl Gateway {
         let (itx, irx) = mpsc::channel(16);
         let (etx, erx) = mpsc::channel(256);
         let (stx, srx) = watch::channel(false);
-        let task = tokio::spawn(io::run(side, irx, etx, srx));
+        // Nobody asks this side for its status.
+        let (_, status) = mpsc::channel(1);
+        let task = tokio::spawn(io::run(side, irx, etx, srx, status));
         Gateway {
             intents: itx,
             events: erx,

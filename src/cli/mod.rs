@@ -13,6 +13,7 @@ mod rtp;
 mod run;
 mod shutdown;
 mod sim_card;
+mod status;
 mod tls;
 mod tone;
 
@@ -54,6 +55,8 @@ pub enum Command {
     Register(register::Args),
     /// Run the gateway (the service): line card, call control, SIP and media.
     Run(run::Args),
+    /// Show the running gateway's lines, calls, registrations and counters.
+    Status(status::Args),
 }
 
 impl Command {
@@ -74,6 +77,7 @@ impl Command {
             Command::Call(a) => a.run(),
             Command::Register(a) => a.run(),
             Command::Run(a) => a.run(),
+            Command::Status(a) => a.run(),
         }
     }
 }

@@ -9,6 +9,7 @@ mod board;
 mod error;
 mod features;
 mod locate;
+mod operations;
 pub mod ring;
 mod schema;
 mod trust;
@@ -16,6 +17,7 @@ mod validate;
 
 pub use board::{Audio, AudioKind, BoardPort, BoardProfile, BusFormat, Led, Serial, Watchdog};
 pub use error::{ConfigError, Diagnostic};
+pub use operations::{Control, Metrics, Records};
 pub use schema::*;
 pub use trust::{PeerFilter, TrustedPeer, udp_trust_warnings};
 

@@ -39,6 +39,12 @@ pub struct Config {
     pub limits: Limits,
     #[serde(default)]
     pub log: Log,
+    #[serde(default)]
+    pub control: super::operations::Control,
+    #[serde(default)]
+    pub records: super::operations::Records,
+    #[serde(default)]
+    pub metrics: super::operations::Metrics,
 }
 
 /// What `tipring run` logs.

@@ -11,6 +11,7 @@ use tipring_media::echo::{TAIL_MS_MAX, TAIL_MS_MIN};
 use tipring_media::tone::{CountryProfile, ToneSpec};
 
 mod limits;
+mod operations;
 
 /// Collects diagnostics with their lines.
 struct Report<'a> {
@@ -78,6 +79,7 @@ pub(super) fn validate(
     }
     limits::rates(&mut r, &c.limits);
     limits::stream_limits(&mut r, &c.limits);
+    operations::validate(&mut r, c);
     let filter = security(&mut r, c);
     if r.errs.is_empty() {
         Ok(filter)

@@ -119,6 +119,8 @@ impl Lines {
                 tracing::info!("SIP {arrow} {peer} {summary}");
             }
             PortEvent::Notice(n) => tracing::info!("SIP: {n}"),
+            // The call records' business (the runtime's recorder), not the machines'.
+            PortEvent::Leg { .. } => {}
         }
     }
 

@@ -13,6 +13,7 @@ mod hal;
 mod lines;
 mod local_ips;
 mod names;
+mod operator;
 mod ports;
 pub use lines::Lines;
 pub use ports::MediaProfile;
@@ -20,6 +21,7 @@ mod runtime;
 pub mod sip_side;
 
 use crate::config::{Loaded, Transport};
+use crate::ops::control::StatusSource;
 use crate::service::{Notifier, WatchdogPacer, notify::watchdog_interval_from_env};
 use runtime::{Flow, Runtime};
 use sip_side::{FromLine, PortEvent, SipSide};
@@ -33,6 +35,8 @@ use tokio::sync::{mpsc, watch};
 const CLOSING_GRACE: Duration = Duration::from_secs(1);
 /// Depth of the queues between the main loop and the SIP side.
 const SIP_QUEUE: usize = 256;
+/// Status questions waiting for each side (more clients are told to come back).
+const STATUS_QUEUE: usize = 4;
 
 /// Why the gateway could not run.
 #[derive(Debug, thiserror::Error)]
@@ -144,8 +148,15 @@ pub async fn run(
     let (intent_tx, intent_rx) = mpsc::channel::<FromLine>(SIP_QUEUE);
     let (event_tx, mut event_rx) = mpsc::channel::<PortEvent>(SIP_QUEUE);
     let (sip_stop_tx, sip_stop_rx) = watch::channel(false);
-    let sip = sip_side::io::run(side, intent_rx, event_tx, sip_stop_rx);
-    let mut rt = Runtime::new(log, lines, media, card, intent_tx);
+    let (line_q_tx, mut line_q) = mpsc::channel(STATUS_QUEUE);
+    let (sip_q_tx, sip_q) = mpsc::channel(STATUS_QUEUE);
+    let sip = sip_side::io::run(side, intent_rx, event_tx, sip_stop_rx, sip_q);
+    let status = StatusSource::new(Instant::now(), line_q_tx, sip_q_tx);
+    let _operator = operator::start(&loaded, &log, &status);
+    let mut rt = Runtime::new(log, lines, media, card, intent_tx).with_records(
+        operator::recorder(&loaded),
+        operator::record_sinks(&loaded, &log),
+    );
 
     let main = async move {
         let notifier = Notifier::from_env().unwrap_or_else(|_| Notifier::disabled());
@@ -181,6 +192,9 @@ pub async fn run(
                     }
                 },
                 Some(r) = report_rx.recv() => rt.on_report(r),
+                Some(q) = line_q.recv() => {
+                    let _ = q.send(rt.status(Instant::now()));
+                }
                 _ = tokio::time::sleep_until(wake.into()) => {}
                 _ = recv_signal(&mut term) => {
                     log.line(format_args!("SIGTERM: shutting down"));

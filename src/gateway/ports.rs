@@ -271,6 +271,11 @@ impl PortIo {
         Ok(before)
     }
 
+    /// The running bridge's counters now.
+    pub fn stats(&self) -> Option<StatsSnapshot> {
+        self.bridge.as_ref().map(Bridge::stats)
+    }
+
     /// Stops the bridge, if one runs; its final counters.
     pub fn stop_bridge(&mut self) -> Option<StatsSnapshot> {
         self.bridge.take().map(Bridge::stop)

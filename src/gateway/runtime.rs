@@ -8,9 +8,11 @@ use super::lines::Lines;
 use super::ports::{BridgeReport, PortIo};
 use super::sip_side::{FromLine, PortEvent};
 use crate::bridge::StatsSnapshot;
+use crate::ops::record::{CallRecord, Recorder};
+use crate::ops::status::{LineStatus, PortStatus};
 use crate::port::{MediaCommand, Output};
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 use tipring_hal::driver::DriverEvent;
 use tokio::sync::mpsc;
 
@@ -34,6 +36,15 @@ pub struct Runtime {
     media: BTreeMap<u8, PortIo>,
     card: Card,
     sip: mpsc::Sender<FromLine>,
+    recorder: Recorder,
+    records: RecordSinks,
+}
+
+/// Where ended calls' records go.
+#[derive(Debug, Default)]
+pub struct RecordSinks {
+    pub file: Option<crate::ops::records_file::RecordsFile>,
+    pub journal: Option<crate::ops::journal::Journal>,
 }
 
 impl Runtime {
@@ -50,6 +61,41 @@ impl Runtime {
             media,
             card,
             sip,
+            recorder: Recorder::new(0.0),
+            records: RecordSinks::default(),
+        }
+    }
+
+    /// Call records joined with `recorder` go to `sinks`.
+    pub fn with_records(mut self, recorder: Recorder, sinks: RecordSinks) -> Runtime {
+        self.recorder = recorder;
+        self.records = sinks;
+        self
+    }
+
+    /// The line side's part of the status now.
+    pub fn status(&self, now: Instant) -> LineStatus {
+        let ports = self
+            .lines
+            .ports()
+            .map(|(i, p)| {
+                let live = self.media.get(&i).and_then(PortIo::stats);
+                PortStatus {
+                    index: i,
+                    kind: self
+                        .media
+                        .get(&i)
+                        .map_or("", PortIo::kind_name)
+                        .to_ascii_lowercase(),
+                    state: p.state(),
+                    call: self.recorder.call(now, i, live.as_ref()),
+                    last_call: self.recorder.last(i).cloned(),
+                }
+            })
+            .collect();
+        LineStatus {
+            ports,
+            calls: self.recorder.counters().clone(),
         }
     }
 
@@ -102,8 +148,46 @@ impl Runtime {
 
     /// An event from the SIP side.
     pub fn on_sip(&mut self, ev: PortEvent) {
-        self.lines.on_sip(Instant::now(), ev);
+        let now = Instant::now();
+        match &ev {
+            PortEvent::Leg { port, note } => {
+                let live = self.media.get(port).and_then(PortIo::stats);
+                if let Some(r) = self.recorder.on_note(
+                    now,
+                    SystemTime::now(),
+                    *port,
+                    note.clone(),
+                    live.as_ref(),
+                ) {
+                    self.write_record(&r);
+                }
+            }
+            PortEvent::Media { port, media } => self.recorder.on_codec(*port, codec_name(media)),
+            PortEvent::Fax { port, .. } => self.recorder.on_codec(*port, "t38"),
+            _ => {}
+        }
+        self.lines.on_sip(now, ev);
         self.carry_out();
+    }
+
+    fn write_record(&mut self, r: &CallRecord) {
+        let log = self.log;
+        log.line(format_args!(
+            "port {}: call record: {} ({}), {:.1} s{}",
+            r.port,
+            r.cause.as_str(),
+            r.sip_code,
+            r.duration_s,
+            r.mos.map(|m| format!(", MOS {m:.2}")).unwrap_or_default()
+        ));
+        if let Some(f) = self.records.file.as_mut()
+            && let Err(e) = f.append(r)
+        {
+            log.line(format_args!("call record not written: {e}"));
+        }
+        if let Some(j) = &self.records.journal {
+            let _ = j.send(r);
+        }
     }
 
     /// A report of a port's bridge (one from a bridge since stopped is dropped).
@@ -181,6 +265,7 @@ impl Runtime {
                 Ok(before) => {
                     if let Some(s) = before {
                         log_stats(&log, i, &s);
+                        self.recorder.on_bridge_stopped(i, &s);
                     }
                     match media {
                         Some(m) => log.line(format_args!("port {i}: bridge to {}", m.remote)),
@@ -192,10 +277,19 @@ impl Runtime {
             MediaCommand::Stop => {
                 if let Some(s) = p.stop_bridge() {
                     log_stats(&log, i, &s);
+                    self.recorder.on_bridge_stopped(i, &s);
                 }
             }
             MediaCommand::Control(c) => p.control(c),
         }
+    }
+}
+
+/// The record's name of a call's codec.
+fn codec_name(m: &crate::bridge::MediaParams) -> &'static str {
+    match m.law {
+        tipring_media::g711::Law::Ulaw => "PCMU",
+        tipring_media::g711::Law::Alaw => "PCMA",
     }
 }
 

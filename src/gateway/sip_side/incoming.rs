@@ -1,6 +1,7 @@
 //! Calls for the ports (RFC 3261 §13.3): the port chosen by the Request-URI, our answer
 //! to the offer (RFC 3264 §6) given in the 183 and the 200, re-offers (§14.2).
 
+use super::status::Refusal;
 use super::targets::SdpRole;
 use super::{Dir, Inbound, PortCall, PortEvent, SipEvent, SipSide, route};
 use std::time::Instant;
@@ -37,6 +38,7 @@ impl SipSide {
         let changed = c.negotiated.clone().and_then(|n| c.session.changed(&n));
         match self.ua.answer(now, h, &sdp) {
             Ok(()) => {
+                self.note_answered(port);
                 if let Some(media) = changed {
                     self.events.push_back(PortEvent::Media { port, media });
                 }
@@ -61,6 +63,7 @@ impl SipSide {
                 Inbound::Ports { ports, number, .. } => (ports, number),
                 Inbound::Unknown => {
                     self.notice(format!("INVITE for unknown {request_uri}: 404"));
+                    self.count_refusal(Refusal::InviteUnknownNumber);
                     let _ = self.ua.reject(now, call, 404);
                     return;
                 }
@@ -89,6 +92,11 @@ impl SipSide {
                     "do not disturb"
                 }
             ));
+            self.count_refusal(if anonymous_only {
+                Refusal::InviteAnonymous
+            } else {
+                Refusal::InviteDoNotDisturb
+            });
             let _ = self.ua.reject(now, call, code);
             return;
         }
@@ -108,6 +116,7 @@ impl SipSide {
             match busy_forward {
                 Some(target) => self.forward(now, call, &target, "forward on busy"),
                 None => {
+                    self.count_refusal(Refusal::InviteBusy);
                     let _ = self.ua.reject(now, call, 486);
                 }
             }
@@ -149,8 +158,10 @@ impl SipSide {
                 negotiated,
                 failover: None,
                 fax_offered: false,
+                answered: false,
             });
         }
+        self.note_started(port, call, Dir::In, from, request_uri);
         let ring = self
             .slots
             .get(&port)
@@ -186,7 +197,7 @@ impl SipSide {
         else {
             return false;
         };
-        self.release(port);
+        self.release(port, 302, crate::ops::record::EndCause::Forwarded);
         self.forward(now, h, &target, "forward on no answer");
         true
     }

@@ -6,6 +6,7 @@
 //!     intents: tokio::sync::mpsc::Receiver<impl Into<FromLine>>,
 //!     events: tokio::sync::mpsc::Sender<PortEvent>,
 //!     shutdown: tokio::sync::watch::Receiver<bool>,
+//!     status: tokio::sync::mpsc::Receiver<Query<SipStatus>>,
 //! ) -> Result<(), DriverError>
 //! ```
 //!
@@ -13,7 +14,8 @@
 //! it (UDP, TCP; TLS with `[identity.tls]`) through `tipring_sip::transport`, sends what
 //! the side transmits, feeds it what arrives and what the line side says (the port
 //! machines' intents and whether their lines are idle, [`FromLine`]), wakes it at
-//! its deadline and passes its events on. When `shutdown` turns true it ends the calls,
+//! its deadline and passes its events on; a question on `status` gets the side's
+//! registrations and refusals with the transport's and the flood gate's counters. When `shutdown` turns true it ends the calls,
 //! unregisters, waits up to [`SHUTDOWN_GRACE`] for the BYEs and unregistrations to be
 //! answered ([`SipSide::idle`]), and returns. The configuration's host names are looked
 //! up again in the background ([`REFRESH_UNRESOLVED`], [`REFRESH_RESOLVED`]) and the
@@ -23,6 +25,8 @@
 
 use super::{FromLine, PortEvent, SipSide};
 use crate::gateway::flood::gate::Gate;
+use crate::ops::control::Query;
+use crate::ops::status::SipStatus;
 use crate::service::wire_log::{Line, WireLog};
 use std::io;
 use std::sync::Arc;
@@ -141,6 +145,7 @@ pub async fn run<M: Into<FromLine>>(
     mut intents: mpsc::Receiver<M>,
     events: mpsc::Sender<PortEvent>,
     mut shutdown: watch::Receiver<bool>,
+    mut status: mpsc::Receiver<Query<SipStatus>>,
 ) -> Result<(), DriverError> {
     let gate = Arc::new(side.flood_gate(Instant::now()));
     let (tp, mut rx) = TransportHandle::bind(transport_config(&side, gate.clone())?).await?;
@@ -215,6 +220,9 @@ pub async fn run<M: Into<FromLine>>(
                     tp.set_tls_name(ip, name);
                 }
             }
+            Some(q) = status.recv() => {
+                let _ = q.send(sip_status(&side, &tp, &gate));
+            }
             _ = sleep => side.handle_timeout(Instant::now()),
         }
     }
@@ -223,17 +231,26 @@ pub async fn run<M: Into<FromLine>>(
 /// The flood counters, one line for the log at shutdown (per-message lines are rate
 /// limited; these say what the limits absorbed).
 fn counters(side: &SipSide, tp: &TransportHandle, gate: &Gate) -> String {
+    let c = sip_status(side, tp, gate).sip;
+    format!(
+        "counters: {} received, {} sent, {} over a source's rate ({} bans), {} from scanners, {} dropped with the receive queue full, {} refused at a table bound (503)",
+        c.received, c.sent, c.over_rate, c.bans, c.scanners, c.queue_full, c.table_full,
+    )
+}
+
+/// The side's status with the transport's and the gate's counters.
+fn sip_status(side: &SipSide, tp: &TransportHandle, gate: &Gate) -> SipStatus {
     use std::sync::atomic::Ordering::Relaxed;
+    let mut s = side.status(Instant::now());
     let (bans, over_rate, scanners) = gate.counters();
     let st = tp.stats();
-    format!(
-        "counters: {} received, {} sent, {} over a source's rate ({bans} bans), {scanners} from scanners, {} dropped with the receive queue full, {} refused at a table bound (503)",
-        st.received.load(Relaxed),
-        st.sent.load(Relaxed),
-        over_rate,
-        st.overload.load(Relaxed),
-        side.ua.stats().overload,
-    )
+    s.sip.received = st.received.load(Relaxed);
+    s.sip.sent = st.sent.load(Relaxed);
+    s.sip.queue_full = st.overload.load(Relaxed);
+    s.sip.bans = bans;
+    s.sip.over_rate = over_rate;
+    s.sip.scanners = scanners;
+    s
 }
 
 /// Ends the background lookups with the driver.

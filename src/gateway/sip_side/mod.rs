@@ -25,10 +25,12 @@ mod incoming;
 pub mod io;
 pub mod media;
 mod mwi;
+mod notes;
 mod outgoing;
 pub mod route;
 pub mod screen;
 mod services;
+mod status;
 pub mod targets;
 
 #[cfg(test)]
@@ -75,6 +77,11 @@ pub enum PortEvent {
     },
     /// Registration / proxy reachability changes, security refusals etc., one human line.
     Notice(String),
+    /// For the call records: the port's call started, was answered or ended.
+    Leg {
+        port: u8,
+        note: crate::ops::record::LegNote,
+    },
 }
 
 /// What the line side (the runtime's port machines) tells the SIP side.
@@ -126,6 +133,8 @@ struct PortCall {
     failover: Option<Failover>,
     /// Our re-INVITE moving the call to T.38 awaits its answer.
     fax_offered: bool,
+    /// 200 OK sent or received.
+    answered: bool,
 }
 
 /// An outgoing call to place again through the account's secondary proxy.
@@ -204,6 +213,10 @@ pub struct SipSide {
     stopped: bool,
     /// The trusted peers, for the flood gate's server budget.
     trusted: crate::config::PeerFilter,
+    /// Requests refused since start, by reason (status).
+    refused: BTreeMap<&'static str, u64>,
+    /// What the registration events said, by account (status).
+    reg_info: HashMap<String, status::RegInfo>,
 }
 
 impl std::fmt::Debug for SipSide {
@@ -403,6 +416,8 @@ impl SipSide {
             started: false,
             stopped: false,
             trusted: cfg.trusted.clone(),
+            refused: BTreeMap::new(),
+            reg_info: HashMap::new(),
         })
     }
 
@@ -564,8 +579,14 @@ impl SipSide {
             let _ = self.ua.hangup(now, h);
         }
         self.calls.clear();
-        for s in self.slots.values_mut() {
-            s.call = None;
+        let mut ended = Vec::new();
+        for (i, s) in self.slots.iter_mut() {
+            if let Some(c) = s.call.take() {
+                ended.push((*i, if c.answered { 200 } else { 487 }));
+            }
+        }
+        for (port, code) in ended {
+            self.note_ended(port, code, crate::ops::record::EndCause::Shutdown);
         }
         for (h, _) in std::mem::take(&mut self.pings) {
             self.ua.stop_ping(h);
@@ -617,7 +638,7 @@ impl SipSide {
                         self.drain(now);
                         return;
                     }
-                    self.release(port);
+                    self.release(port, code, crate::ops::record::EndCause::Rejected);
                     if let Err(e) = self.ua.reject(now, h, code) {
                         self.notice(format!("port {port}: {code} not sent: {e}"));
                     }
@@ -631,7 +652,8 @@ impl SipSide {
                     .and_then(|s| s.call.as_ref())
                     .map(|c| c.handle)
                 {
-                    self.release(port);
+                    let (code, cause) = self.local_end(port);
+                    self.release(port, code, cause);
                     // A call the UA already ended needs nothing more.
                     let _ = self.ua.hangup(now, h);
                 }
@@ -668,14 +690,18 @@ impl SipSide {
         // is screened on its own.
         if initial_invite && !self.ua.matches_transaction(&msg) {
             if let Admission::Refuse {
+                code,
                 response,
                 why,
                 repeat,
-                ..
             } = self.admission(now, &msg, source)
             {
                 if !repeat {
                     self.notice(why);
+                    self.count_refusal(match code {
+                        404 => status::Refusal::InviteUnknownNumber,
+                        _ => status::Refusal::InviteUntrusted,
+                    });
                 }
                 self.send(Transmit {
                     to: respond_to,
@@ -693,6 +719,7 @@ impl SipSide {
                 "NOTIFY from {}: not an account's server nor trusted: 403",
                 source.addr
             ));
+            self.count_refusal(status::Refusal::NotifyStranger);
             self.send(Transmit {
                 to: respond_to,
                 bytes: Arc::from(targets::refusal(&msg, 403)),
@@ -703,6 +730,7 @@ impl SipSide {
             && let Err(e) = self.targets.check_request(&msg, &self.hosts)
         {
             self.notice(format!("INVITE from {}: {e}: 403", source.addr));
+            self.count_refusal(status::Refusal::InviteTarget);
             self.pending_caller = None;
             self.send(Transmit {
                 to: respond_to,
@@ -781,10 +809,22 @@ impl SipSide {
         (c.dir == Dir::In).then_some(c.handle)
     }
 
-    /// Forgets the port's call (the machine is done with it; the UA finishes it alone).
-    fn release(&mut self, port: u8) {
+    /// Forgets the port's call (the machine is done with it; the UA finishes it alone);
+    /// its record ends with `code` and `cause`.
+    fn release(&mut self, port: u8, code: u16, cause: crate::ops::record::EndCause) {
         if let Some(c) = self.slots.get_mut(&port).and_then(|s| s.call.take()) {
             self.calls.remove(&c.handle);
+            self.note_ended(port, code, cause);
+        }
+    }
+
+    /// The final status and cause of the port's call when its line hangs up.
+    fn local_end(&self, port: u8) -> (u16, crate::ops::record::EndCause) {
+        use crate::ops::record::EndCause;
+        match self.slots.get(&port).and_then(|s| s.call.as_ref()) {
+            Some(c) if c.answered => (200, EndCause::LocalHangup),
+            Some(c) if c.dir == Dir::In => (480, EndCause::Rejected),
+            _ => (487, EndCause::Abandoned),
         }
     }
 
@@ -861,6 +901,13 @@ impl SipSide {
             UaEvent::Info { .. } | UaEvent::DialogResponse { .. } => {}
             UaEvent::Registered { reg, expires, .. } => {
                 let name = self.reg_name(reg);
+                self.reg_info.insert(
+                    name.clone(),
+                    status::RegInfo {
+                        expires_at: Some(now + Duration::from_secs(expires.into())),
+                        last_code: Some(200),
+                    },
+                );
                 self.notice(format!("account {name}: registered for {expires} s"));
             }
             UaEvent::RegistrationFailed {
@@ -869,6 +916,7 @@ impl SipSide {
                 retry_in,
             } => {
                 let name = self.reg_name(reg);
+                self.reg_info.entry(name.clone()).or_default().last_code = Some(code);
                 self.notice(format!(
                     "account {name}: registration failed ({code}), retry in {} s",
                     retry_in.as_secs()
@@ -963,6 +1011,9 @@ impl SipSide {
         {
             return;
         }
+        let record_end = ended
+            .as_ref()
+            .map(|c| notes::end_of(&reason, c.dir, c.answered));
         let dir = ended.map(|c| c.dir);
         let event = match (dir, reason) {
             (_, EndReason::LocalBye | EndReason::LocalReject(_)) => None,
@@ -979,6 +1030,9 @@ impl SipSide {
         };
         if let Some(ev) = event {
             self.call_event(port, ev);
+        }
+        if let Some((code, cause)) = record_end {
+            self.note_ended(port, code, cause);
         }
     }
 }

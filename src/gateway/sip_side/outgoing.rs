@@ -101,8 +101,10 @@ impl SipSide {
                         negotiated: None,
                         failover,
                         fax_offered: false,
+                        answered: false,
                     });
                 }
+                self.note_started(port, h, Dir::Out, &out.from, &out.request_uri);
             }
             Err(e) => {
                 self.notice(format!(
@@ -170,10 +172,11 @@ impl SipSide {
             self.take_answer(port, sdp)
         };
         if usable {
+            self.note_answered(port);
             self.call_event(port, SipEvent::Answered);
         } else {
             // No media we can run: end the call (RFC 3264 §6 leaves BYE as the way out).
-            self.release(port);
+            self.release(port, 488, crate::ops::record::EndCause::NoUsableMedia);
             let _ = self.ua.hangup(now, call);
             self.call_event(port, SipEvent::Rejected(488));
         }
@@ -204,8 +207,10 @@ impl SipSide {
                         negotiated: None,
                         failover: None,
                         fax_offered: false,
+                        answered: false,
                     });
                 }
+                self.note_started(port, h, Dir::Out, &f.from, &f.request_uri);
                 true
             }
             Err(_) => false,

@@ -1614,3 +1614,119 @@ fn message_summary_notifies_reach_the_phone_only_from_the_accounts_servers() {
     );
     assert_eq!(told(&mut b), [(0, SipEvent::MessageWaiting(false))]);
 }
+
+/// The call records' notes of `port`, in order.
+fn legs(ev: &[PortEvent], port: u8) -> Vec<crate::ops::record::LegNote> {
+    ev.iter()
+        .filter_map(|e| match e {
+            PortEvent::Leg { port: p, note } if *p == port => Some(note.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn each_side_notes_its_calls_start_answer_and_end_after_the_ports_event() {
+    use crate::ops::record::{Direction, EndCause, LegNote};
+    let (ca, cb) = plain();
+    let mut n = Net::new(&ca, &cb);
+    n.place(0, &format!("sip:301@{B}"));
+    n.b.intent(n.now, 0, SipIntent::Answer);
+    n.settle();
+    n.b.intent(n.now, 0, SipIntent::Hangup);
+    n.settle();
+    let a = legs(&n.ev_a, 0);
+    let LegNote::Started {
+        call_id,
+        direction,
+        called,
+        ..
+    } = &a[0]
+    else {
+        panic!("{a:?}");
+    };
+    assert_eq!(*direction, Direction::Outgoing);
+    assert_eq!(called, &format!("sip:301@{B}"));
+    assert!(!call_id.is_empty());
+    let ended = LegNote::Ended {
+        code: 200,
+        cause: EndCause::RemoteHangup,
+    };
+    assert_eq!(a[1..], [LegNote::Answered, ended]);
+    // The port heard of the hangup before the record was closed.
+    let at = |ev: &[PortEvent], f: &dyn Fn(&PortEvent) -> bool| ev.iter().position(f).unwrap();
+    let hangup = at(&n.ev_a, &|e| {
+        matches!(
+            e,
+            PortEvent::Call {
+                event: SipEvent::RemoteHangup,
+                ..
+            }
+        )
+    });
+    let closed = at(&n.ev_a, &|e| {
+        matches!(
+            e,
+            PortEvent::Leg {
+                note: LegNote::Ended { .. },
+                ..
+            }
+        )
+    });
+    assert!(hangup < closed);
+    let b = legs(&n.ev_b, 0);
+    assert!(
+        matches!(&b[0], LegNote::Started { direction: Direction::Incoming, call_id: c, .. } if c == call_id)
+    );
+    let ended = LegNote::Ended {
+        code: 200,
+        cause: EndCause::LocalHangup,
+    };
+    assert_eq!(b[1..], [LegNote::Answered, ended]);
+}
+
+#[test]
+fn unanswered_calls_end_with_their_status_and_cause() {
+    use crate::ops::record::{EndCause, LegNote};
+    let (ca, cb) = plain();
+    let mut n = Net::new(&ca, &cb);
+    // Cancelled by the caller's line while ringing.
+    n.place(0, &format!("sip:302@{B}"));
+    n.b.intent(n.now, 1, SipIntent::Alerting);
+    n.settle();
+    n.a.intent(n.now, 0, SipIntent::Hangup);
+    n.settle();
+    let end = |code, cause| LegNote::Ended { code, cause };
+    assert_eq!(
+        legs(&n.ev_a, 0).last(),
+        Some(&end(487, EndCause::Abandoned))
+    );
+    assert_eq!(
+        legs(&n.ev_b, 1).last(),
+        Some(&end(487, EndCause::CallerCancelled))
+    );
+    // Refused by the called phone's machine.
+    n.place(1, &format!("sip:301@{B}"));
+    n.b.intent(n.now, 0, SipIntent::Reject(486));
+    n.settle();
+    assert_eq!(legs(&n.ev_b, 0).last(), Some(&end(486, EndCause::Rejected)));
+    assert_eq!(
+        legs(&n.ev_a, 1).last(),
+        Some(&end(486, EndCause::FarEndRejected))
+    );
+}
+
+#[test]
+fn status_counts_refusals_and_names_no_secret() {
+    let (ca, cb) = plain();
+    let mut n = Net::new(&ca, &cb);
+    n.place(0, &format!("sip:nobody@{B}"));
+    let s = n.b.status(n.now);
+    assert_eq!(s.sip.refused.get("invite_unknown_number"), Some(&1));
+    assert!(s.registrations.is_empty());
+    let json = serde_json::to_string(&s).unwrap();
+    assert!(
+        !json.contains("password") && !json.contains("nonce"),
+        "{json}"
+    );
+}

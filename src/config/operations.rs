@@ -1,0 +1,131 @@
+//! The operator's view of a running gateway: the `[control]` socket (`tipring status`),
+//! the `[records]` of calls and the `[metrics]` endpoint (docs/CONFIG.md).
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Under systemd, the directory `RuntimeDirectory=` made (systemd.exec(5)).
+const RUNTIME_DIRECTORY: &str = "RUNTIME_DIRECTORY";
+/// Under systemd, the directory `StateDirectory=` made.
+const STATE_DIRECTORY: &str = "STATE_DIRECTORY";
+
+/// `[control]`: the Unix socket `tipring status` asks.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Control {
+    /// The socket's path. Unset: `control.sock` in the service's runtime directory when
+    /// systemd gives one (`/run/tipring`), else no socket.
+    pub socket: Option<PathBuf>,
+    /// `false`: no socket at all.
+    pub enabled: Option<bool>,
+}
+
+impl Control {
+    /// Where the socket goes, if anywhere (`runtime_dir`: `$RUNTIME_DIRECTORY`).
+    pub fn socket_path(&self, runtime_dir: Option<&Path>) -> Option<PathBuf> {
+        if self.enabled == Some(false) {
+            return None;
+        }
+        self.socket
+            .clone()
+            .or_else(|| runtime_dir.map(|d| d.join("control.sock")))
+    }
+
+    /// [`Control::socket_path`] with the process's environment.
+    pub fn socket_path_from_env(&self) -> Option<PathBuf> {
+        self.socket_path(first_dir(RUNTIME_DIRECTORY).as_deref())
+    }
+}
+
+/// `[records]`: one JSON line per call.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Records {
+    /// The records file. Unset: `calls.jsonl` in the service's state directory when
+    /// systemd gives one (`/var/lib/tipring`), else no file.
+    pub file: Option<PathBuf>,
+    /// `false`: no file (the journal entries stay as `journal` says).
+    pub enabled: bool,
+    /// The file is rotated (`calls.jsonl.1`, `.2`...) before it grows beyond this.
+    pub max_bytes: u64,
+    /// Rotated files kept.
+    pub keep: u32,
+    /// One structured journal entry per call (when journald runs).
+    pub journal: bool,
+}
+
+impl Default for Records {
+    fn default() -> Self {
+        Records {
+            file: None,
+            enabled: true,
+            max_bytes: 1024 * 1024,
+            keep: 3,
+            journal: true,
+        }
+    }
+}
+
+impl Records {
+    /// Where the records go, if to a file (`state_dir`: `$STATE_DIRECTORY`).
+    pub fn file_path(&self, state_dir: Option<&Path>) -> Option<PathBuf> {
+        if !self.enabled {
+            return None;
+        }
+        self.file
+            .clone()
+            .or_else(|| state_dir.map(|d| d.join("calls.jsonl")))
+    }
+
+    /// [`Records::file_path`] with the process's environment.
+    pub fn file_path_from_env(&self) -> Option<PathBuf> {
+        self.file_path(first_dir(STATE_DIRECTORY).as_deref())
+    }
+}
+
+/// `[metrics]`: an OpenMetrics text endpoint, off unless `listen` is set.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Metrics {
+    /// A loopback address and port (`127.0.0.1:9464`): a scraper on the box, or a tunnel
+    /// to it, reads `GET /metrics`.
+    pub listen: Option<SocketAddr>,
+}
+
+/// The first directory of a systemd directory variable (a `:`-separated list).
+fn first_dir(var: &str) -> Option<PathBuf> {
+    let v = std::env::var_os(var)?;
+    let first = v.to_str()?.split(':').next()?.to_owned();
+    (!first.is_empty()).then(|| PathBuf::from(first))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_socket_and_records_default_to_the_service_directories() {
+        let c = Control::default();
+        assert_eq!(c.socket_path(None), None);
+        assert_eq!(
+            c.socket_path(Some(Path::new("/run/tipring"))),
+            Some(PathBuf::from("/run/tipring/control.sock"))
+        );
+        let off = Control {
+            enabled: Some(false),
+            socket: Some("/tmp/x".into()),
+        };
+        assert_eq!(off.socket_path(Some(Path::new("/run/tipring"))), None);
+        let r = Records::default();
+        assert_eq!(
+            r.file_path(Some(Path::new("/var/lib/tipring"))),
+            Some(PathBuf::from("/var/lib/tipring/calls.jsonl"))
+        );
+        let r = Records {
+            enabled: false,
+            ..Records::default()
+        };
+        assert_eq!(r.file_path(Some(Path::new("/var/lib/tipring"))), None);
+    }
+}

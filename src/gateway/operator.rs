@@ -1,0 +1,79 @@
+//! What `tipring run` opens for its operator besides the lines and SIP: the control
+//! socket, the metrics listener and the call records' sinks (docs/CONFIG.md `[control]`,
+//! `[metrics]`, `[records]`). None of them is needed for calls: one that cannot be opened
+//! is logged and left out.
+
+use super::Log;
+use super::runtime::RecordSinks;
+use crate::config::Loaded;
+use crate::ops::control::{ControlSocket, StatusSource};
+use crate::ops::journal::{JOURNAL_SOCKET, Journal};
+use crate::ops::record::Recorder;
+use crate::ops::records_file::RecordsFile;
+use crate::service::log::Sink;
+use std::path::Path;
+
+/// The operator's listeners; they stop (and the socket file goes) when this is dropped.
+pub struct Operator {
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Operator {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// Opens the control socket and the metrics listener the configuration asks for.
+pub fn start(loaded: &Loaded, log: &Log, status: &StatusSource) -> Operator {
+    let c = &loaded.config;
+    let mut tasks = Vec::new();
+    if let Some(path) = c.control.socket_path_from_env() {
+        match ControlSocket::bind(&path) {
+            Ok(sock) => {
+                log.line(format_args!(
+                    "status on {} (tipring status)",
+                    path.display()
+                ));
+                tasks.push(tokio::spawn(sock.serve(status.clone())));
+            }
+            Err(e) => log.line(format_args!("control socket not opened: {e}")),
+        }
+    }
+    if let Some(addr) = c.metrics.listen {
+        match std::net::TcpListener::bind(addr)
+            .and_then(|l| l.set_nonblocking(true).map(|()| l))
+            .and_then(tokio::net::TcpListener::from_std)
+        {
+            Ok(l) => {
+                log.line(format_args!("metrics on http://{addr}/metrics"));
+                tasks.push(tokio::spawn(crate::ops::metrics::serve(l, status.clone())));
+            }
+            Err(e) => log.line(format_args!("metrics listener {addr} not opened: {e}")),
+        }
+    }
+    Operator { tasks }
+}
+
+/// The recorder for this configuration: the MOS assumes one packet time and the jitter
+/// buffer's minimum depth before the network's delay.
+pub fn recorder(loaded: &Loaded) -> Recorder {
+    let m = &loaded.config.media;
+    Recorder::new(f64::from(m.ptime_ms + m.jitter_min_ms))
+}
+
+/// Where call records go: the configured (or the service's default) file, and the journal
+/// when the log goes there.
+pub fn record_sinks(loaded: &Loaded, log: &Log) -> RecordSinks {
+    let r = &loaded.config.records;
+    let file = r.file_path_from_env().map(|p| {
+        log.line(format_args!("call records to {}", p.display()));
+        RecordsFile::new(&p, r.max_bytes, r.keep)
+    });
+    let journal = (r.journal && Sink::detect() == Sink::Journal)
+        .then(|| Journal::new(Path::new(JOURNAL_SOCKET)).ok())
+        .flatten();
+    RecordSinks { file, journal }
+}
