@@ -1,7 +1,8 @@
 //! What an installer sees of a running gateway: `tipring status` (the real binary asking
 //! the control socket) and the metrics endpoint while one phone calls another through two
-//! `tipring run` gateways, the account's registration with sipp as the registrar, and the
-//! call records both gateways wrote once the call was over.
+//! `tipring run` gateways, the account's registration with sipp as the registrar, the
+//! call records both gateways wrote once the call was over, and the call's SIP ladder in
+//! the pcap `tipring capture` wrote, as tshark decodes it.
 
 mod common;
 
@@ -13,6 +14,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 use testkit::testbed::TempDir;
+use testkit::tshark::{ladder, sip_packets, without_trying};
 
 /// `tipring status` (with `--json` when `json`) against `socket`: its output.
 fn status(socket: &Path, json: bool) -> String {
@@ -63,6 +65,35 @@ fn status_until(
         assert!(Instant::now() < end, "{what}: {s:#}");
         std::thread::sleep(Duration::from_millis(200));
     }
+}
+
+/// tshark's `fields` of the SIP messages in `pcap` matching `filter`, a row per message.
+fn tshark_fields(pcap: &Path, filter: &str, fields: &[&str]) -> Vec<Vec<String>> {
+    let mut c = Command::new("tshark");
+    c.arg("-r").arg(pcap);
+    c.args([
+        "-d",
+        "udp.port==25083,sip",
+        "-Y",
+        filter,
+        "-T",
+        "fields",
+        "-E",
+        "separator=|",
+    ]);
+    for f in fields {
+        c.args(["-e", f]);
+    }
+    let out = c.output().expect("tshark -r");
+    assert!(
+        out.status.success(),
+        "tshark: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.split('|').map(str::to_owned).collect())
+        .collect()
 }
 
 /// The records of `file`, one JSON value per line.
@@ -215,6 +246,40 @@ fn status_metrics_and_records_follow_a_call_between_two_gateways() {
     assert!(r1["answer"].as_str().unwrap() > r1["start"].as_str().unwrap());
     let mode = std::fs::metadata(&rec1).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode & 0o007, 0, "records are not for everyone: {mode:o}");
+
+    // The call as a support desk gets it: `tipring capture`, read by tshark.
+    let pcap = tmp.0.join("last.pcap");
+    let out = Command::new(EXE)
+        .args(["capture", "--last", "5m", "--socket"])
+        .arg(&sock1)
+        .arg(&pcap)
+        .output()
+        .expect("tipring capture runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ladder = without_trying(ladder(&sip_packets(&pcap, &[a1.port()]), a1, a2));
+    assert_eq!(
+        ladder,
+        [
+            "> INVITE",
+            "< 180/INVITE",
+            "< 200/INVITE",
+            "> ACK",
+            "> BYE",
+            "< 200/BYE"
+        ]
+    );
+    // The registration is in it too, its digest answer blanked.
+    let auth = tshark_fields(&pcap, "sip.Method == \"REGISTER\"", &["sip.Authorization"]);
+    assert!(
+        auth.iter()
+            .flatten()
+            .any(|a| a.contains("response=\"xxxxxxxx")),
+        "{auth:?}"
+    );
 
     wait_exit_ok(&mut g1);
     wait_exit_ok(&mut g2);

@@ -335,10 +335,15 @@ fn fax_through_two_gateways(tag: &str, mode: [&'static str; 2], link: Link) -> F
             let side = ports.iter().position(|p| p == from);
             ports.contains(to) && side.is_some_and(|g| since[g].is_some_and(|s| *at >= s))
         })
-        .map(|(at, from, to, b)| (*at, *from, *to, &b[..]))
+        .map(|(at, from, to, b)| tipring::ops::capture::Captured {
+            at: std::time::UNIX_EPOCH + *at,
+            from: *from,
+            to: *to,
+            bytes: std::sync::Arc::from(&b[..]),
+        })
         .collect();
     let pcap = dir.join("fax.pcap");
-    testkit::tshark::write_pcap(&pcap, &datagrams).unwrap();
+    std::fs::write(&pcap, tipring::ops::capture::pcap(&datagrams).unwrap()).unwrap();
     let t38 = testkit::tshark::t38_fields(&pcap, &ports.map(|p| p.port()), None);
     FaxOutcome {
         codes: done(&w),

@@ -3,6 +3,7 @@
 mod answer;
 mod audio_file;
 mod call;
+mod capture;
 mod check_config;
 mod detect;
 mod dtmf_detect;
@@ -57,6 +58,8 @@ pub enum Command {
     Run(run::Args),
     /// Show the running gateway's lines, calls, registrations and counters.
     Status(status::Args),
+    /// Write the SIP messages the running gateway sent and received lately as pcap.
+    Capture(capture::Args),
 }
 
 impl Command {
@@ -78,6 +81,7 @@ impl Command {
             Command::Register(a) => a.run(),
             Command::Run(a) => a.run(),
             Command::Status(a) => a.run(),
+            Command::Capture(a) => a.run(),
         }
     }
 }

@@ -93,6 +93,22 @@ pub struct Metrics {
     pub listen: Option<SocketAddr>,
 }
 
+/// `[capture]`: the ring of recent SIP messages `tipring capture` writes out.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Capture {
+    /// Bytes of messages held (0: none).
+    pub sip_bytes: u32,
+}
+
+impl Default for Capture {
+    fn default() -> Self {
+        Capture {
+            sip_bytes: 1024 * 1024,
+        }
+    }
+}
+
 /// The first directory of a systemd directory variable (a `:`-separated list).
 fn first_dir(var: &str) -> Option<PathBuf> {
     let v = std::env::var_os(var)?;

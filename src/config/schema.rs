@@ -45,6 +45,8 @@ pub struct Config {
     pub records: super::operations::Records,
     #[serde(default)]
     pub metrics: super::operations::Metrics,
+    #[serde(default)]
+    pub capture: super::operations::Capture,
 }
 
 /// What `tipring run` logs.

@@ -2,11 +2,13 @@
 //! running gateway answers `tipring status`.
 //!
 //! A client sends one request line and reads the answer until the gateway closes:
-//! `status` → the [`Status`] as one JSON line; anything else → `{"error": ...}`. The
-//! socket only reads state: nothing asked on it places a call, rings a line or shows a
+//! `status` → the [`Status`] as one JSON line; `capture SECONDS` → the SIP messages of
+//! the last SECONDS as a pcap file ([`super::capture`]); anything else → `{"error": ...}`.
+//! The socket only reads state: nothing asked on it places a call, rings a line or shows a
 //! secret. A client that sends nothing within [`REQUEST_TIMEOUT`] or more than
 //! [`MAX_REQUEST`] bytes is dropped, and at most [`MAX_CLIENTS`] are served at once.
 
+use super::capture::Captured;
 use super::status::{LineStatus, SipStatus, Status};
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -28,6 +30,21 @@ const MAX_ANSWER: u64 = 4 << 20;
 
 /// A question to one side of the gateway: its part of the status, sent back.
 pub type Query<T> = oneshot::Sender<T>;
+
+/// The longest span a capture may ask for.
+pub const MAX_CAPTURE: Duration = Duration::from_secs(24 * 3600);
+
+/// A question to the SIP side.
+#[derive(Debug)]
+pub enum SipQuery {
+    /// Its part of the status.
+    Status(Query<SipStatus>),
+    /// The messages of the last `span`.
+    Capture {
+        span: Duration,
+        reply: Query<Vec<Captured>>,
+    },
+}
 
 /// Why the control socket could not be opened, or a client could not ask it.
 #[derive(Debug, thiserror::Error)]
@@ -55,7 +72,7 @@ pub enum ControlError {
 pub struct StatusSource {
     started: Instant,
     lines: mpsc::Sender<Query<LineStatus>>,
-    sip: mpsc::Sender<Query<SipStatus>>,
+    sip: mpsc::Sender<SipQuery>,
 }
 
 impl StatusSource {
@@ -63,7 +80,7 @@ impl StatusSource {
     pub fn new(
         started: Instant,
         lines: mpsc::Sender<Query<LineStatus>>,
-        sip: mpsc::Sender<Query<SipStatus>>,
+        sip: mpsc::Sender<SipQuery>,
     ) -> StatusSource {
         StatusSource {
             started,
@@ -78,7 +95,7 @@ impl StatusSource {
         let (ltx, lrx) = oneshot::channel();
         let (stx, srx) = oneshot::channel();
         self.lines.try_send(ltx).ok()?;
-        self.sip.try_send(stx).ok()?;
+        self.sip.try_send(SipQuery::Status(stx)).ok()?;
         let (lines, sip) = tokio::time::timeout(ANSWER_TIMEOUT, async { (lrx.await, srx.await) })
             .await
             .ok()?;
@@ -88,6 +105,14 @@ impl StatusSource {
             lines: lines.ok()?,
             sip: sip.ok()?,
         })
+    }
+
+    /// The SIP messages of the last `span` as a pcap file.
+    pub async fn capture(&self, span: Duration) -> Option<Vec<u8>> {
+        let (reply, rx) = oneshot::channel();
+        self.sip.try_send(SipQuery::Capture { span, reply }).ok()?;
+        let messages = tokio::time::timeout(ANSWER_TIMEOUT, rx).await.ok()?.ok()?;
+        super::capture::pcap(&messages).ok()
     }
 }
 
@@ -155,28 +180,79 @@ async fn serve_one(stream: UnixStream, source: &StatusSource) -> std::io::Result
     let mut reader = BufReader::new(read.take(MAX_REQUEST as u64 + 1));
     let got = tokio::time::timeout(REQUEST_TIMEOUT, reader.read_until(b'\n', &mut line)).await;
     let answer = match got {
-        Ok(Ok(_)) if line.len() <= MAX_REQUEST => match line.trim_ascii() {
-            b"status" => match source.status().await {
-                Some(s) => serde_json::to_string(&s).unwrap_or_default(),
-                None => error("the gateway did not answer in time"),
-            },
-            _ => error("unknown request (known: status)"),
-        },
+        Ok(Ok(_)) if line.len() <= MAX_REQUEST => answer(line.trim_ascii(), source).await,
         Ok(Ok(_)) => error("request too long"),
         Ok(Err(e)) => return Err(e),
         Err(_) => error("no request in time"),
     };
-    write.write_all(answer.as_bytes()).await?;
-    write.write_all(b"\n").await?;
+    write.write_all(&answer).await?;
     write.shutdown().await
 }
 
-fn error(why: &str) -> String {
-    serde_json::json!({ "error": why }).to_string()
+/// The answer to one request line.
+async fn answer(request: &[u8], source: &StatusSource) -> Vec<u8> {
+    let late = || error("the gateway did not answer in time");
+    let words: Vec<&[u8]> = request.split(|&b| b == b' ').collect();
+    match words[..] {
+        [b"status"] => match source.status().await {
+            Some(s) => {
+                let mut json = serde_json::to_vec(&s).unwrap_or_default();
+                json.push(b'\n');
+                json
+            }
+            None => late(),
+        },
+        [b"capture", secs] => {
+            let span = std::str::from_utf8(secs)
+                .ok()
+                .and_then(|s| s.parse::<u64>().ok())
+                .map(Duration::from_secs)
+                .filter(|d| !d.is_zero() && *d <= MAX_CAPTURE);
+            match span {
+                Some(span) => source.capture(span).await.unwrap_or_else(late),
+                None => error("capture takes a number of seconds, 1..=86400"),
+            }
+        }
+        _ => error("unknown request (known: status, capture SECONDS)"),
+    }
+}
+
+fn error(why: &str) -> Vec<u8> {
+    let mut e = serde_json::json!({ "error": why }).to_string().into_bytes();
+    e.push(b'\n');
+    e
 }
 
 /// Asks the gateway at `path` for its status (blocking; `tipring status`).
 pub fn query(path: &Path) -> Result<Status, ControlError> {
+    let answer = ask(path, "status")?;
+    serde_json::from_slice(&answer).map_err(|_| refused(path, &answer))
+}
+
+/// Asks the gateway at `path` for the SIP messages of the last `span`, as a pcap file
+/// (blocking; `tipring capture`).
+pub fn capture(path: &Path, span: Duration) -> Result<Vec<u8>, ControlError> {
+    let answer = ask(path, &format!("capture {}", span.as_secs()))?;
+    // A pcap file starts with its magic number; an error is a JSON object.
+    if answer.starts_with(b"{") || answer.len() < 24 {
+        return Err(refused(path, &answer));
+    }
+    Ok(answer)
+}
+
+fn refused(path: &Path, answer: &[u8]) -> ControlError {
+    ControlError::Answer {
+        path: path.to_owned(),
+        answer: String::from_utf8_lossy(answer)
+            .trim()
+            .chars()
+            .take(200)
+            .collect(),
+    }
+}
+
+/// One request, its whole answer.
+fn ask(path: &Path, request: &str) -> Result<Vec<u8>, ControlError> {
     use std::io::{Read, Write};
     let connect = |source| ControlError::Connect {
         path: path.to_owned(),
@@ -187,15 +263,13 @@ pub fn query(path: &Path) -> Result<Status, ControlError> {
         REQUEST_TIMEOUT + ANSWER_TIMEOUT + Duration::from_secs(1),
     ))
     .map_err(connect)?;
-    s.write_all(b"status\n").map_err(connect)?;
-    let mut answer = String::new();
-    s.take(MAX_ANSWER)
-        .read_to_string(&mut answer)
+    s.write_all(format!("{request}\n").as_bytes())
         .map_err(connect)?;
-    serde_json::from_str(&answer).map_err(|_| ControlError::Answer {
-        path: path.to_owned(),
-        answer: answer.trim().chars().take(200).collect(),
-    })
+    let mut answer = Vec::new();
+    s.take(MAX_ANSWER)
+        .read_to_end(&mut answer)
+        .map_err(connect)?;
+    Ok(answer)
 }
 
 #[cfg(test)]
@@ -210,7 +284,7 @@ mod tests {
     /// Two sides that answer every question, as the gateway's loops do.
     fn source() -> StatusSource {
         let (ltx, mut lrx) = mpsc::channel::<Query<LineStatus>>(4);
-        let (stx, mut srx) = mpsc::channel::<Query<SipStatus>>(4);
+        let (stx, mut srx) = mpsc::channel::<SipQuery>(4);
         tokio::spawn(async move {
             while let Some(q) = lrx.recv().await {
                 let _ = q.send(LineStatus::default());
@@ -218,6 +292,18 @@ mod tests {
         });
         tokio::spawn(async move {
             while let Some(q) = srx.recv().await {
+                let q = match q {
+                    SipQuery::Status(q) => q,
+                    SipQuery::Capture { reply, .. } => {
+                        let _ = reply.send(vec![Captured {
+                            at: std::time::SystemTime::now(),
+                            from: "127.0.0.1:5060".parse().unwrap(),
+                            to: "127.0.0.2:5060".parse().unwrap(),
+                            bytes: std::sync::Arc::from(&b"OPTIONS sip:x SIP/2.0\r\n\r\n"[..]),
+                        }]);
+                        continue;
+                    }
+                };
                 let mut s = SipStatus::default();
                 s.registrations.push(RegistrationStatus {
                     account: "pbx".into(),
@@ -255,6 +341,15 @@ mod tests {
         assert_eq!(status.version, env!("CARGO_PKG_VERSION"));
         let e = ask(&path, b"call 911\n").await;
         assert!(e.contains("unknown request"), "{e}");
+        let e = ask(&path, b"capture 0\n").await;
+        assert!(e.contains("number of seconds"), "{e}");
+        let p = path.clone();
+        let pcap = tokio::task::spawn_blocking(move || capture(&p, Duration::from_secs(60)))
+            .await
+            .unwrap()
+            .unwrap();
+        let mut r = pcap_file::pcap::PcapReader::new(&pcap[..]).unwrap();
+        assert!(r.next_packet().unwrap().is_ok());
         let e = ask(&path, &[b'x'; MAX_REQUEST + 1]).await;
         assert!(e.contains("too long"), "{e}");
         server.abort();

@@ -5,8 +5,10 @@
 //!   journal ([`journal`]);
 //! - [`status`]: the lines, calls, registrations and counters, asked on the control
 //!   socket ([`control`]) by `tipring status` and scraped as OpenMetrics ([`metrics`]);
-//! - [`mos`]: the ITU-T G.107 estimate of a call's quality in both.
+//! - [`mos`]: the ITU-T G.107 estimate of a call's quality in both;
+//! - [`capture`]: the recent SIP messages, written as pcap by `tipring capture`.
 
+pub mod capture;
 pub mod control;
 pub mod journal;
 pub mod metrics;

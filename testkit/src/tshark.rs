@@ -128,50 +128,56 @@ impl Capture {
     /// Stops the capture and decodes the SIP messages in it, in order.
     pub fn stop(mut self) -> Vec<SipPacket> {
         self.finish();
-        let mut cmd = Command::new("tshark");
-        cmd.arg("-r").arg(&self.file);
-        for p in &self.ports {
-            cmd.args(["-d", &format!("udp.port=={p},sip")]);
-        }
-        let out = cmd
-            .args([
-                "-Y",
-                "sip",
-                "-T",
-                "fields",
-                "-E",
-                "separator=|",
-                "-e",
-                "ip.src",
-                "-e",
-                "udp.srcport",
-                "-e",
-                "ip.dst",
-                "-e",
-                "udp.dstport",
-                "-e",
-                "sip.Method",
-                "-e",
-                "sip.Status-Code",
-                "-e",
-                "sip.CSeq.method",
-            ])
-            .output()
-            .expect("tshark -r");
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|l| {
-                let f: Vec<&str> = l.split('|').collect();
-                (f.len() == 7).then(|| SipPacket {
-                    src: format!("{}:{}", f[0], f[1]),
-                    dst: format!("{}:{}", f[2], f[3]),
-                    method: f[4].to_owned(),
-                    status: f[5].to_owned(),
-                    cseq_method: f[6].to_owned(),
-                })
-            })
-            .collect()
+        sip_packets(&self.file, &self.ports)
     }
+}
+
+/// The SIP messages of the pcap file `file`, in order, with the UDP ports `ports` decoded
+/// as SIP.
+pub fn sip_packets(file: &std::path::Path, ports: &[u16]) -> Vec<SipPacket> {
+    let mut cmd = Command::new("tshark");
+    cmd.arg("-r").arg(file);
+    for p in ports {
+        cmd.args(["-d", &format!("udp.port=={p},sip")]);
+    }
+    let out = cmd
+        .args([
+            "-Y",
+            "sip",
+            "-T",
+            "fields",
+            "-E",
+            "separator=|",
+            "-e",
+            "ip.src",
+            "-e",
+            "udp.srcport",
+            "-e",
+            "ip.dst",
+            "-e",
+            "udp.dstport",
+            "-e",
+            "sip.Method",
+            "-e",
+            "sip.Status-Code",
+            "-e",
+            "sip.CSeq.method",
+        ])
+        .output()
+        .expect("tshark -r");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split('|').collect();
+            (f.len() == 7).then(|| SipPacket {
+                src: format!("{}:{}", f[0], f[1]),
+                dst: format!("{}:{}", f[2], f[3]),
+                method: f[4].to_owned(),
+                status: f[5].to_owned(),
+                cseq_method: f[6].to_owned(),
+            })
+        })
+        .collect()
 }
 
 impl Drop for Capture {
@@ -229,56 +235,6 @@ pub fn without_trying(mut ladder: Vec<String>) -> Vec<String> {
         ladder.remove(i);
     }
     ladder
-}
-
-/// Writes UDP datagrams as a classic pcap file (raw IPv4, link type 101) for tshark to
-/// read: each is `(time since the start, source, destination, payload)`. IPv4 only; the
-/// UDP checksum is left 0 (none, RFC 768).
-pub fn write_pcap(
-    path: &std::path::Path,
-    datagrams: &[(Duration, SocketAddr, SocketAddr, &[u8])],
-) -> std::io::Result<()> {
-    let mut out = Vec::new();
-    // Global header: magic, version 2.4, zone 0, sigfigs 0, snaplen, LINKTYPE_RAW.
-    out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&4u16.to_le_bytes());
-    out.extend_from_slice(&0i32.to_le_bytes());
-    out.extend_from_slice(&0u32.to_le_bytes());
-    out.extend_from_slice(&65_535u32.to_le_bytes());
-    out.extend_from_slice(&101u32.to_le_bytes());
-    for (at, from, to, payload) in datagrams {
-        let (SocketAddr::V4(from), SocketAddr::V4(to)) = (from, to) else {
-            continue;
-        };
-        let udp_len = 8 + payload.len();
-        let ip_len = 20 + udp_len;
-        out.extend_from_slice(&(at.as_secs() as u32).to_le_bytes());
-        out.extend_from_slice(&at.subsec_micros().to_le_bytes());
-        out.extend_from_slice(&(ip_len as u32).to_le_bytes());
-        out.extend_from_slice(&(ip_len as u32).to_le_bytes());
-        let mut ip = [0u8; 20];
-        ip[0] = 0x45;
-        ip[2..4].copy_from_slice(&(ip_len as u16).to_be_bytes());
-        ip[8] = 64;
-        ip[9] = 17;
-        ip[12..16].copy_from_slice(&from.ip().octets());
-        ip[16..20].copy_from_slice(&to.ip().octets());
-        let sum = ip
-            .chunks(2)
-            .map(|w| u32::from(u16::from_be_bytes([w[0], w[1]])))
-            .sum::<u32>();
-        let sum = (sum & 0xffff) + (sum >> 16);
-        let sum = !(((sum & 0xffff) + (sum >> 16)) as u16);
-        ip[10..12].copy_from_slice(&sum.to_be_bytes());
-        out.extend_from_slice(&ip);
-        out.extend_from_slice(&from.port().to_be_bytes());
-        out.extend_from_slice(&to.port().to_be_bytes());
-        out.extend_from_slice(&(udp_len as u16).to_be_bytes());
-        out.extend_from_slice(&0u16.to_be_bytes());
-        out.extend_from_slice(payload);
-    }
-    std::fs::write(path, out)
 }
 
 /// tshark's reading of a capture with the UDP ports `ports` decoded as T.38 (UDPTL), of

@@ -38,6 +38,13 @@ pub(super) fn validate(r: &mut Report<'_>, c: &Config) {
             format!("{} is not in 0..=100", c.records.keep),
         );
     }
+    const SIP_BYTES_MAX: u32 = 16 << 20;
+    if c.capture.sip_bytes > SIP_BYTES_MAX {
+        r.err(
+            "capture.sip_bytes",
+            format!("{} is not in 0..={SIP_BYTES_MAX}", c.capture.sip_bytes),
+        );
+    }
     if let Some(a) = c.metrics.listen
         && !a.ip().is_loopback()
     {

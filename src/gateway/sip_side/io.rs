@@ -6,7 +6,7 @@
 //!     intents: tokio::sync::mpsc::Receiver<impl Into<FromLine>>,
 //!     events: tokio::sync::mpsc::Sender<PortEvent>,
 //!     shutdown: tokio::sync::watch::Receiver<bool>,
-//!     status: tokio::sync::mpsc::Receiver<Query<SipStatus>>,
+//!     queries: tokio::sync::mpsc::Receiver<SipQuery>,
 //! ) -> Result<(), DriverError>
 //! ```
 //!
@@ -14,8 +14,10 @@
 //! it (UDP, TCP; TLS with `[identity.tls]`) through `tipring_sip::transport`, sends what
 //! the side transmits, feeds it what arrives and what the line side says (the port
 //! machines' intents and whether their lines are idle, [`FromLine`]), wakes it at
-//! its deadline and passes its events on; a question on `status` gets the side's
-//! registrations and refusals with the transport's and the flood gate's counters. When `shutdown` turns true it ends the calls,
+//! its deadline and passes its events on. It keeps the recent messages in a
+//! [`CaptureRing`] (`[capture] sip_bytes`); a question on `queries` gets the side's
+//! registrations and refusals with the transport's and the flood gate's counters, or the
+//! captured messages. When `shutdown` turns true it ends the calls,
 //! unregisters, waits up to [`SHUTDOWN_GRACE`] for the BYEs and unregistrations to be
 //! answered ([`SipSide::idle`]), and returns. The configuration's host names are looked
 //! up again in the background ([`REFRESH_UNRESOLVED`], [`REFRESH_RESOLVED`]) and the
@@ -25,7 +27,8 @@
 
 use super::{FromLine, PortEvent, SipSide};
 use crate::gateway::flood::gate::Gate;
-use crate::ops::control::Query;
+use crate::ops::capture::CaptureRing;
+use crate::ops::control::SipQuery;
 use crate::ops::status::SipStatus;
 use crate::service::wire_log::{Line, WireLog};
 use std::io;
@@ -145,11 +148,12 @@ pub async fn run<M: Into<FromLine>>(
     mut intents: mpsc::Receiver<M>,
     events: mpsc::Sender<PortEvent>,
     mut shutdown: watch::Receiver<bool>,
-    mut status: mpsc::Receiver<Query<SipStatus>>,
+    mut queries: mpsc::Receiver<SipQuery>,
 ) -> Result<(), DriverError> {
     let gate = Arc::new(side.flood_gate(Instant::now()));
     let (tp, mut rx) = TransportHandle::bind(transport_config(&side, gate.clone())?).await?;
     let mut wire = WireLog::new(side.cfg.limits.wire_log_per_s);
+    let mut ring = CaptureRing::new(side.cfg.capture.sip_bytes as usize);
     let mut failures = tp.failures().ok_or(DriverError::FailuresTaken)?;
     side.start(Instant::now());
     let names = crate::gateway::names::names(&side.cfg);
@@ -161,7 +165,7 @@ pub async fn run<M: Into<FromLine>>(
     let mut intents_open = true;
     let mut stopping: Option<Instant> = None;
     loop {
-        flush(&mut side, &tp, &events, &mut wire).await;
+        flush(&mut side, &tp, &events, &mut wire, &mut ring).await;
         if let Some(deadline) = stopping
             && (side.idle() || Instant::now() >= deadline)
         {
@@ -189,6 +193,7 @@ pub async fn run<M: Into<FromLine>>(
             r = rx.recv() => {
                 let r: Received = r.ok_or(DriverError::TransportClosed)?;
                 let respond_to = if r.bytes.starts_with(b"SIP/") { r.source } else { r.respond_to };
+                ring.push(std::time::SystemTime::now(), r.source.addr, side.local(), &r.bytes);
                 side.handle_received(Instant::now(), &r.bytes, r.source, respond_to);
             }
             i = intents.recv(), if intents_open && stopping.is_none() => match i {
@@ -220,9 +225,14 @@ pub async fn run<M: Into<FromLine>>(
                     tp.set_tls_name(ip, name);
                 }
             }
-            Some(q) = status.recv() => {
-                let _ = q.send(sip_status(&side, &tp, &gate));
-            }
+            Some(q) = queries.recv() => match q {
+                SipQuery::Status(q) => {
+                    let _ = q.send(sip_status(&side, &tp, &gate));
+                }
+                SipQuery::Capture { span, reply } => {
+                    let _ = reply.send(ring.since(std::time::SystemTime::now(), span));
+                }
+            },
             _ = sleep => side.handle_timeout(Instant::now()),
         }
     }
@@ -273,8 +283,15 @@ async fn flush(
     tp: &TransportHandle,
     events: &mpsc::Sender<PortEvent>,
     wire: &mut WireLog,
+    ring: &mut CaptureRing,
 ) {
     while let Some(t) = side.poll_transmit() {
+        ring.push(
+            std::time::SystemTime::now(),
+            side.local(),
+            t.to.addr,
+            &t.bytes,
+        );
         if let Err(e) = tp.try_send(t.to, t.bytes) {
             let _ = events
                 .send(PortEvent::Notice(format!(
