@@ -51,18 +51,6 @@ fn bed(tag: &str, ports1: &str, ports2: &dyn Fn(SocketAddr) -> String) -> Bed {
     Bed { g1, g2, _tmp: tmp }
 }
 
-/// Seed §5.1 between the gateways: `>` gateway 1 sent it, `<` gateway 2 did; the 100
-/// Trying is checked and taken out by `tshark::without_trying` (a gateway that rings the
-/// phone within its 100 Trying delay sends 180 alone, RFC 3261 §17.2.1).
-const SEED_5_1: [&str; 6] = [
-    "> INVITE",
-    "< 180/INVITE",
-    "< 200/INVITE",
-    "> ACK",
-    "> BYE",
-    "< 200/BYE",
-];
-
 #[test]
 fn phone_calls_phone_through_two_tipring_run_gateways() {
     let _serial = serial();
@@ -89,7 +77,7 @@ fn phone_calls_phone_through_two_tipring_run_gateways() {
     // Seed §5.1 on the wire, as tshark's SIP dissector decoded it.
     assert_eq!(
         tshark::without_trying(ladder(&cap.stop(), b.g1.sip, b.g2.sip)),
-        SEED_5_1,
+        tshark::SEED_5_1,
         "gw1 {} <-> gw2 {}",
         b.g1.sip,
         b.g2.sip

@@ -201,6 +201,18 @@ impl SipPacket {
     }
 }
 
+/// Seed §5.1 (a call answered and cleared by the caller) as [`ladder`] shows it after
+/// [`without_trying`]: `>` the caller's side sent it, `<` the called side did (a UAS that
+/// rings within its 100 Trying delay sends 180 alone, RFC 3261 §17.2.1).
+pub const SEED_5_1: [&str; 6] = [
+    "> INVITE",
+    "< 180/INVITE",
+    "< 200/INVITE",
+    "> ACK",
+    "> BYE",
+    "< 200/BYE",
+];
+
 /// The call's messages between `a` and `b`, in order, as [`SipPacket::label`]s after
 /// `>` (sent by `a`) or `<` (sent by `b`): INVITE, ACK, BYE, CANCEL and the responses to them, each label at
 /// its first appearance (retransmissions left out); OPTIONS and REGISTER traffic left out.
