@@ -9,6 +9,7 @@
 mod common;
 
 use common::gateway::{Conf, run, start, wait_exit_ok};
+use common::pki::Pki;
 use common::process::Tipring;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -16,33 +17,12 @@ use std::time::Duration;
 use testkit::testbed::TempDir;
 
 /// A test CA, a far-end certificate for `far_name` and one for the gateway's address.
-struct Pki {
-    dir: PathBuf,
-}
-
-impl Pki {
-    fn new(dir: PathBuf, far_name: &str, gateway: &str) -> Pki {
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        ca.distinguished_name
-            .push(rcgen::DnType::CommonName, "tipring gateway TLS test CA");
-        let ca_key = rcgen::KeyPair::generate().unwrap();
-        let ca_cert = ca.self_signed(&ca_key).unwrap();
-        std::fs::write(dir.join("ca.pem"), ca_cert.pem()).unwrap();
-        for (file, name) in [("far", far_name), ("gw", gateway)] {
-            let leaf = rcgen::CertificateParams::new(vec![name.to_string()]).unwrap();
-            let key = rcgen::KeyPair::generate().unwrap();
-            let cert = leaf.signed_by(&key, &ca_cert, &ca_key).unwrap();
-            std::fs::write(dir.join(format!("{file}.pem")), cert.pem()).unwrap();
-            std::fs::write(dir.join(format!("{file}.key")), key.serialize_pem()).unwrap();
-        }
-        Pki { dir }
-    }
-
-    fn path(&self, f: &str) -> PathBuf {
-        self.dir.join(f)
-    }
+fn pki(dir: PathBuf, far_name: &str, gateway: &str) -> Pki {
+    Pki::new(
+        &dir,
+        "tipring gateway TLS test CA",
+        &[("far", far_name), ("gw", gateway)],
+    )
 }
 
 /// `tipring answer` over TLS on 127.0.0.1:`port` with the far certificate; one call.
@@ -91,7 +71,7 @@ fn an_account_over_tls_verifies_the_server_by_its_name() {
     let tmp = TempDir::new("hil-tls").expect("temp dir");
     let gw = SocketAddr::from(([127, 0, 76, 1], 25077));
     let far_port = 25078;
-    let pki = Pki::new(tmp.0.join("pki"), "localhost", "127.0.76.1");
+    let pki = pki(tmp.0.join("pki"), "localhost", "127.0.76.1");
     let mut far = far_end("hil-tls-far", &pki, far_port);
     let mut g = start(
         "gw",
@@ -124,7 +104,7 @@ fn a_certificate_for_another_name_is_refused() {
     let tmp = TempDir::new("hil-tls-bad").expect("temp dir");
     let gw = SocketAddr::from(([127, 0, 76, 2], 25079));
     let far_port = 25080;
-    let pki = Pki::new(tmp.0.join("pki"), "pbx.elsewhere.test", "127.0.76.2");
+    let pki = pki(tmp.0.join("pki"), "pbx.elsewhere.test", "127.0.76.2");
     let _far = far_end("hil-tls-bad-far", &pki, far_port);
     let mut g = start(
         "gw",

@@ -4,44 +4,27 @@
 mod common;
 
 use common::process::Tipring;
-use std::path::PathBuf;
 use std::time::Duration;
 
-/// A CA and a certificate for 127.0.0.1 signed by it, as PEM files in a scratch directory.
+/// A CA and a certificate for 127.0.0.1 signed by it (`cert.pem`, `cert.key`), as PEM
+/// files in a scratch directory removed at the end.
 struct Pki {
-    dir: PathBuf,
+    pki: common::pki::Pki,
+    _dir: testkit::testbed::TempDir,
 }
 
 impl Pki {
     fn new(name: &str) -> Pki {
-        let dir =
-            std::env::temp_dir().join(format!("tipring-ua-tls-{name}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        ca.distinguished_name.push(
-            rcgen::DnType::CommonName,
-            format!("tipring CLI test CA {name}"),
-        );
-        let ca_key = rcgen::KeyPair::generate().unwrap();
-        let ca_cert = ca.self_signed(&ca_key).unwrap();
-        let leaf = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
-        let leaf_key = rcgen::KeyPair::generate().unwrap();
-        let leaf_cert = leaf.signed_by(&leaf_key, &ca_cert, &ca_key).unwrap();
-        std::fs::write(dir.join("ca.pem"), ca_cert.pem()).unwrap();
-        std::fs::write(dir.join("cert.pem"), leaf_cert.pem()).unwrap();
-        std::fs::write(dir.join("key.pem"), leaf_key.serialize_pem()).unwrap();
-        Pki { dir }
+        let dir = testkit::testbed::TempDir::new(&format!("tipring-ua-tls-{name}")).unwrap();
+        let ca = format!("tipring CLI test CA {name}");
+        Pki {
+            pki: common::pki::Pki::new(&dir.0, &ca, &[("cert", "127.0.0.1")]),
+            _dir: dir,
+        }
     }
 
     fn path(&self, f: &str) -> String {
-        self.dir.join(f).to_string_lossy().into_owned()
-    }
-}
-
-impl Drop for Pki {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
+        self.pki.path(f).to_string_lossy().into_owned()
     }
 }
 
@@ -124,7 +107,7 @@ fn call_to_answer_over_tls() {
     let pki = Pki::new("call");
     let (cert, key, ca) = (
         pki.path("cert.pem"),
-        pki.path("key.pem"),
+        pki.path("cert.key"),
         pki.path("ca.pem"),
     );
     call_answer(
@@ -162,7 +145,7 @@ fn tls_without_files_is_refused_with_a_reason() {
 fn a_server_certificate_that_does_not_verify_fails_the_call_at_once() {
     let pki = Pki::new("server");
     let stranger = Pki::new("stranger");
-    let (cert, key) = (pki.path("cert.pem"), pki.path("key.pem"));
+    let (cert, key) = (pki.path("cert.pem"), pki.path("cert.key"));
     let _answer = Tipring::spawn(
         "tls-untrusted-answer",
         &[

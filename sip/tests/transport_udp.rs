@@ -216,3 +216,34 @@ fn large_udp_requests_switch_to_tcp() {
     };
     assert_eq!(transport_for(t, 10_000), t);
 }
+
+/// A closed transport frees its addresses at once: the same UDP and TCP ports bind again
+/// in the same process (a gateway applying a new configuration), even with a connection
+/// still open to the old listener.
+#[tokio::test]
+async fn a_closed_transport_frees_its_addresses() {
+    let any = "127.0.0.1:0".parse().unwrap();
+    let cfg = TransportConfig {
+        udp: Some(any),
+        tcp: Some(any),
+        ..TransportConfig::default()
+    };
+    let (tp, _rx) = TransportHandle::bind(cfg).await.unwrap();
+    let udp = tp.local_addr(Transport::Udp).unwrap();
+    let tcp = tp.local_addr(Transport::Tcp).unwrap();
+    let _client = TcpStream::connect(tcp).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    tp.close();
+    drop(tp);
+    // Let the aborted tasks be dropped.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let again = TransportConfig {
+        udp: Some(udp),
+        tcp: Some(tcp),
+        ..TransportConfig::default()
+    };
+    let (tp, _rx) = TransportHandle::bind(again)
+        .await
+        .expect("the same addresses bind again");
+    assert_eq!(tp.local_addr(Transport::Udp), Some(udp));
+}

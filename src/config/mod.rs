@@ -17,7 +17,7 @@ mod validate;
 
 pub use board::{Audio, AudioKind, BoardPort, BoardProfile, BusFormat, Led, Serial, Watchdog};
 pub use error::{ConfigError, Diagnostic};
-pub use operations::{Capture, Control, Metrics, Records};
+pub use operations::{Capture, Control, Metrics, Provisioning, Records};
 pub use schema::*;
 pub use trust::{PeerFilter, TrustedPeer, udp_trust_warnings};
 
@@ -203,6 +203,8 @@ fn deserialize<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result
 
 #[cfg(test)]
 mod limits_tests;
+#[cfg(test)]
+mod operations_tests;
 
 #[cfg(test)]
 mod tests {

@@ -109,6 +109,54 @@ impl Default for Capture {
     }
 }
 
+/// `[provisioning]`: the configuration fetched from an HTTPS server, at start and on a
+/// timer (docs/CONFIG.md).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Provisioning {
+    /// `https://…` URL of this box's configuration; unset: no provisioning.
+    pub url: Option<String>,
+    /// PEM file of the CA (or CAs) the server's certificate must chain to; no other root is
+    /// trusted.
+    pub ca: Option<PathBuf>,
+    /// PEM certificate chain and key the box proves itself with, when the server asks.
+    pub client_cert: Option<PathBuf>,
+    pub client_key: Option<PathBuf>,
+    /// Seconds between fetches.
+    pub interval_s: u32,
+    /// Where the last accepted configuration is kept. Unset: `provisioned.toml` in the
+    /// service's state directory (`/var/lib/tipring`), else no provisioning.
+    pub file: Option<PathBuf>,
+}
+
+impl Default for Provisioning {
+    fn default() -> Self {
+        Provisioning {
+            url: None,
+            ca: None,
+            client_cert: None,
+            client_key: None,
+            interval_s: 3600,
+            file: None,
+        }
+    }
+}
+
+impl Provisioning {
+    /// Where the last accepted configuration is kept (`state_dir`: `$STATE_DIRECTORY`).
+    pub fn file_path(&self, state_dir: Option<&Path>) -> Option<PathBuf> {
+        self.url.as_ref()?;
+        self.file
+            .clone()
+            .or_else(|| state_dir.map(|d| d.join("provisioned.toml")))
+    }
+
+    /// [`Provisioning::file_path`] with the process's environment.
+    pub fn file_path_from_env(&self) -> Option<PathBuf> {
+        self.file_path(first_dir(STATE_DIRECTORY).as_deref())
+    }
+}
+
 /// The first directory of a systemd directory variable (a `:`-separated list).
 fn first_dir(var: &str) -> Option<PathBuf> {
     let v = std::env::var_os(var)?;

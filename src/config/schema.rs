@@ -47,6 +47,8 @@ pub struct Config {
     pub metrics: super::operations::Metrics,
     #[serde(default)]
     pub capture: super::operations::Capture,
+    #[serde(default)]
+    pub provisioning: super::operations::Provisioning,
 }
 
 /// What `tipring run` logs.

@@ -100,13 +100,52 @@ pub fn sip_address(loaded: &Loaded) -> Result<SocketAddr, GatewayError> {
         .ok_or(GatewayError::NoUdpListener)
 }
 
+/// How a run of the gateway ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// SIGTERM, SIGINT or the stop flag.
+    Stopped,
+    /// A new configuration is to be applied (every line was idle).
+    Reload,
+}
+
+/// What a run is given besides its configuration.
+pub struct RunOptions {
+    /// Test knob: predictable identifiers.
+    pub seed: Option<u64>,
+    /// Turning true stops the gateway.
+    pub stop: watch::Receiver<bool>,
+    /// Turning true stops it as soon as every line is idle, to run again with a new
+    /// configuration ([`Ended::Reload`]).
+    pub reload: Option<watch::Receiver<bool>>,
+    /// Auto-provisioning's state, for the status.
+    pub provisioning: Option<crate::ops::provision::Shared>,
+}
+
 /// Runs the gateway until SIGTERM or SIGINT (or `stop` turning true); returns after a
 /// clean shutdown: calls hung up, the SIP side's goodbyes sent, lines released.
 pub async fn run(
     loaded: Loaded,
     seed: Option<u64>,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) -> Result<(), GatewayError> {
+    let opts = RunOptions {
+        seed,
+        stop,
+        reload: None,
+        provisioning: None,
+    };
+    run_with(loaded, opts).await.map(drop)
+}
+
+/// [`run`], also stopping between calls when `opts.reload` turns true.
+pub async fn run_with(loaded: Loaded, opts: RunOptions) -> Result<Ended, GatewayError> {
+    let RunOptions {
+        seed,
+        mut stop,
+        mut reload,
+        provisioning,
+    } = opts;
     let log = Log::new();
     if let Some(s) = seed {
         tracing::warn!(
@@ -151,8 +190,9 @@ pub async fn run(
     let (line_q_tx, mut line_q) = mpsc::channel(STATUS_QUEUE);
     let (sip_q_tx, sip_q) = mpsc::channel(STATUS_QUEUE);
     let sip = sip_side::io::run(side, intent_rx, event_tx, sip_stop_rx, sip_q);
-    let status = StatusSource::new(Instant::now(), line_q_tx, sip_q_tx);
-    let _operator = operator::start(&loaded, &log, &status);
+    let status =
+        StatusSource::new(Instant::now(), line_q_tx, sip_q_tx).with_provisioning(provisioning);
+    let operator = operator::start(&loaded, &log, &status);
     let mut rt = Runtime::new(log, lines, media, card, intent_tx).with_records(
         operator::recorder(&loaded),
         operator::record_sinks(&loaded, &log),
@@ -166,6 +206,8 @@ pub async fn run(
         let mut term = signal(SignalKind::terminate());
         let mut int = signal(SignalKind::interrupt());
         let mut sip_open = true;
+        let mut reload_wanted = false;
+        let mut ended = Ended::Stopped;
         loop {
             let wake = rt.wake(
                 Instant::now(),
@@ -208,6 +250,19 @@ pub async fn run(
                     log.line(format_args!("stop requested: shutting down"));
                     break;
                 }
+                () = reload_requested(&mut reload), if !reload_wanted => {
+                    log.line(format_args!(
+                        "new configuration: applied once every line is idle"
+                    ));
+                    reload_wanted = true;
+                }
+            }
+            if reload_wanted && rt.lines.ports().all(|(_, p)| p.is_idle()) {
+                log.line(format_args!(
+                    "every line idle: restarting with the new configuration"
+                ));
+                ended = Ended::Reload;
+                break;
             }
             let now = Instant::now();
             rt.on_timeout(now);
@@ -244,8 +299,9 @@ pub async fn run(
         drop(card_rx);
         drop(rt.finish());
         log.line(format_args!("stopped"));
+        ended
     };
-    let (sip_result, ()) = tokio::join!(
+    let (sip_result, ended) = tokio::join!(
         async {
             let r = sip.await;
             if let Err(e) = &r {
@@ -255,7 +311,19 @@ pub async fn run(
         },
         main
     );
-    Ok(sip_result?)
+    operator.stop().await;
+    sip_result?;
+    Ok(ended)
+}
+
+/// Resolves when `reload` turns true; never when there is none or its sender is gone.
+async fn reload_requested(reload: &mut Option<watch::Receiver<bool>>) {
+    if let Some(r) = reload
+        && r.wait_for(|v| *v).await.is_ok()
+    {
+        return;
+    }
+    std::future::pending().await
 }
 
 fn signal(kind: SignalKind) -> Option<tokio::signal::unix::Signal> {

@@ -13,9 +13,20 @@ use crate::ops::records_file::RecordsFile;
 use crate::service::log::Sink;
 use std::path::Path;
 
-/// The operator's listeners; they stop (and the socket file goes) when this is dropped.
+/// The operator's listeners; they stop (and the socket file goes) when this is dropped,
+/// or with [`Operator::stop`], which also waits until their sockets are closed.
 pub struct Operator {
     tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Operator {
+    /// Stops the listeners and waits until they are gone (their addresses free again).
+    pub async fn stop(mut self) {
+        for t in std::mem::take(&mut self.tasks) {
+            t.abort();
+            let _ = t.await;
+        }
+    }
 }
 
 impl Drop for Operator {

@@ -73,6 +73,7 @@ pub struct StatusSource {
     started: Instant,
     lines: mpsc::Sender<Query<LineStatus>>,
     sip: mpsc::Sender<SipQuery>,
+    provisioning: Option<super::provision::Shared>,
 }
 
 impl StatusSource {
@@ -86,7 +87,14 @@ impl StatusSource {
             started,
             lines,
             sip,
+            provisioning: None,
         }
+    }
+
+    /// The status also shows `p`.
+    pub fn with_provisioning(mut self, p: Option<super::provision::Shared>) -> StatusSource {
+        self.provisioning = p;
+        self
     }
 
     /// The status now, or `None` when a side does not answer in time (stopping, or its
@@ -104,6 +112,10 @@ impl StatusSource {
             uptime_s: self.started.elapsed().as_secs(),
             lines: lines.ok()?,
             sip: sip.ok()?,
+            provisioning: self
+                .provisioning
+                .as_ref()
+                .and_then(|p| p.lock().ok().map(|p| p.clone())),
         })
     }
 
@@ -116,11 +128,14 @@ impl StatusSource {
     }
 }
 
-/// The bound socket; the file is removed when it is dropped.
+/// The bound socket; the file is removed when it is dropped (unless another socket has
+/// taken its place by then).
 #[derive(Debug)]
 pub struct ControlSocket {
     listener: UnixListener,
     path: PathBuf,
+    /// The socket file's device and inode.
+    file: (u64, u64),
 }
 
 impl ControlSocket {
@@ -145,9 +160,11 @@ impl ControlSocket {
         // to the group.
         let listener = UnixListener::bind(path).map_err(io)?;
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660)).map_err(io)?;
+        let file = file_id(path).map_err(io)?;
         Ok(ControlSocket {
             listener,
             path: path.to_owned(),
+            file,
         })
     }
 
@@ -170,8 +187,16 @@ impl ControlSocket {
 
 impl Drop for ControlSocket {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
+        if file_id(&self.path).is_ok_and(|f| f == self.file) {
+            let _ = std::fs::remove_file(&self.path);
+        }
     }
+}
+
+/// A file's device and inode.
+fn file_id(path: &Path) -> std::io::Result<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::symlink_metadata(path).map(|m| (m.dev(), m.ino()))
 }
 
 async fn serve_one(stream: UnixStream, source: &StatusSource) -> std::io::Result<()> {

@@ -308,6 +308,7 @@ mod tests {
                 calls,
             },
             sip,
+            provisioning: None,
         }
     }
 

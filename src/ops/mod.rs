@@ -6,13 +6,16 @@
 //! - [`status`]: the lines, calls, registrations and counters, asked on the control
 //!   socket ([`control`]) by `tipring status` and scraped as OpenMetrics ([`metrics`]);
 //! - [`mos`]: the ITU-T G.107 estimate of a call's quality in both;
-//! - [`capture`]: the recent SIP messages, written as pcap by `tipring capture`.
+//! - [`capture`]: the recent SIP messages, written as pcap by `tipring capture`;
+//! - [`provision`]: the configuration fetched from an HTTPS server and applied between
+//!   calls.
 
 pub mod capture;
 pub mod control;
 pub mod journal;
 pub mod metrics;
 pub mod mos;
+pub mod provision;
 pub mod record;
 pub mod records_file;
 pub mod status;

@@ -22,6 +22,9 @@ pub struct Status {
     pub lines: LineStatus,
     #[serde(flatten)]
     pub sip: SipStatus,
+    /// Auto-provisioning, when configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provisioning: Option<super::provision::ProvisionStatus>,
 }
 
 /// The line side's part.
@@ -157,6 +160,16 @@ impl Status {
         for (cause, n) in &c.failed {
             let _ = writeln!(s, "  not answered, {}: {n}", cause.as_str());
         }
+        if let Some(p) = &self.provisioning {
+            let _ = writeln!(
+                s,
+                "Provisioning: {} from {}; last fetch {}: {}",
+                p.running,
+                p.url,
+                p.last_fetch.as_deref().unwrap_or("none yet"),
+                p.last_result.as_deref().unwrap_or("-")
+            );
+        }
         let t = &self.sip.sip;
         let _ = writeln!(
             s,
@@ -231,6 +244,7 @@ mod tests {
                 }],
                 sip: SipCounters::default(),
             },
+            provisioning: None,
         }
     }
 

@@ -6,5 +6,6 @@
 pub use testkit::{baresip, kamailio, tshark};
 
 pub mod gateway;
+pub mod pki;
 pub mod plan;
 pub mod process;

@@ -36,9 +36,10 @@ pub(crate) async fn accept_loop(
         };
         let _ = tcp.set_nodelay(true);
         shared.stats.connections.fetch_add(1, Ordering::Relaxed);
-        let shared = shared.clone();
+        let task_shared = shared.clone();
         let tls = tls.clone();
-        tokio::spawn(async move {
+        shared.spawn(async move {
+            let shared = task_shared;
             let peer = Peer {
                 transport,
                 addr: from,

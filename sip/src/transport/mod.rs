@@ -236,9 +236,21 @@ pub(crate) struct Shared {
     stats: Stats,
     /// `cfg.tls_names`, kept up to date by [`TransportHandle::set_tls_name`].
     tls_names: Mutex<HashMap<IpAddr, String>>,
+    /// Every task the transport started (receive loops, connections), aborted by
+    /// [`TransportHandle::close`].
+    tasks: Mutex<Vec<tokio::task::AbortHandle>>,
 }
 
 impl Shared {
+    /// Starts `task` as one of the transport's (those finished are forgotten; the live ones
+    /// are bounded by the connection slots).
+    pub(crate) fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
+        let h = tokio::spawn(task).abort_handle();
+        let mut tasks = self.tasks.lock().unwrap_or_else(|p| p.into_inner());
+        tasks.retain(|t| !t.is_finished());
+        tasks.push(h);
+    }
+
     /// What the admission hook makes of `bytes` from `from`.
     fn admission(&self, from: SocketAddr, bytes: &[u8]) -> Admission {
         let a = match &self.cfg.admit {
@@ -386,17 +398,33 @@ impl TransportHandle {
             failed_rx: Mutex::new(Some(failed_rx)),
             local,
             stats: Stats::default(),
+            tasks: Mutex::new(Vec::new()),
         });
         if let Some(s) = udp {
-            tokio::spawn(udp_loop(s, shared.clone()));
+            shared.spawn(udp_loop(s, shared.clone()));
         }
         if let Some(l) = tcp {
-            tokio::spawn(accept::accept_loop(l, None, shared.clone()));
+            shared.spawn(accept::accept_loop(l, None, shared.clone()));
         }
         if let Some((l, acc)) = tls {
-            tokio::spawn(accept::accept_loop(l, Some(acc), shared.clone()));
+            shared.spawn(accept::accept_loop(l, Some(acc), shared.clone()));
         }
         Ok((TransportHandle(shared), rx))
+    }
+
+    /// Stops every task of the transport: the sockets close once the last handle is
+    /// dropped, and the addresses can be bound again (a gateway restarting in the same
+    /// process with a new configuration).
+    pub fn close(&self) {
+        let tasks = std::mem::take(&mut *self.0.tasks.lock().unwrap_or_else(|p| p.into_inner()));
+        for t in tasks {
+            t.abort();
+        }
+        self.0
+            .conns
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
     }
 
     /// From now on, verify TLS connections to `ip` against `name` (a name that resolved
@@ -517,7 +545,7 @@ impl TransportHandle {
         conns.insert(to, link.clone());
         drop(conns);
         let (opened, outcome) = oneshot::channel();
-        tokio::spawn(outgoing::open(
+        s.spawn(outgoing::open(
             s.clone(),
             to,
             tls,

@@ -45,6 +45,7 @@ pub(super) fn validate(r: &mut Report<'_>, c: &Config) {
             format!("{} is not in 0..={SIP_BYTES_MAX}", c.capture.sip_bytes),
         );
     }
+    provisioning(r, &c.provisioning);
     if let Some(a) = c.metrics.listen
         && !a.ip().is_loopback()
     {
@@ -55,6 +56,59 @@ pub(super) fn validate(r: &mut Report<'_>, c: &Config) {
                  peers; scrape them on the box or through a tunnel"
             ),
         );
+    }
+}
+
+/// `[provisioning]`: HTTPS only, a CA to verify the server with, a client certificate with
+/// its key or neither, an interval of a minute to a week.
+fn provisioning(r: &mut Report<'_>, p: &crate::config::Provisioning) {
+    let Some(url) = &p.url else {
+        return;
+    };
+    let host = url.strip_prefix("https://").map(|rest| {
+        rest.split(['/', '?', '#'])
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    });
+    match host {
+        None => r.err(
+            "provisioning.url",
+            format!("\"{url}\" is not an https:// URL (the configuration holds passwords)"),
+        ),
+        Some(h) if h.is_empty() || h.contains('@') => r.err(
+            "provisioning.url",
+            format!("\"{url}\" names no host (or carries credentials in it)"),
+        ),
+        Some(_) => {}
+    }
+    match &p.ca {
+        None => r.err(
+            "provisioning.ca",
+            "required with a url: the CA the server's certificate must chain to",
+        ),
+        Some(ca) => path(r, "provisioning.ca", ca),
+    }
+    match (&p.client_cert, &p.client_key) {
+        (Some(c), Some(k)) => {
+            path(r, "provisioning.client_cert", c);
+            path(r, "provisioning.client_key", k);
+        }
+        (None, None) => {}
+        (Some(_), None) => r.err("provisioning.client_key", "client_cert needs its key"),
+        (None, Some(_)) => r.err(
+            "provisioning.client_cert",
+            "client_key needs its certificate",
+        ),
+    }
+    if !(60..=604_800).contains(&p.interval_s) {
+        r.err(
+            "provisioning.interval_s",
+            format!("{} is not in 60..=604800", p.interval_s),
+        );
+    }
+    if let Some(f) = &p.file {
+        path(r, "provisioning.file", f);
     }
 }
 

@@ -152,6 +152,8 @@ pub async fn run<M: Into<FromLine>>(
 ) -> Result<(), DriverError> {
     let gate = Arc::new(side.flood_gate(Instant::now()));
     let (tp, mut rx) = TransportHandle::bind(transport_config(&side, gate.clone())?).await?;
+    // However the driver ends, the transport's tasks end with it (its addresses free).
+    let _close = CloseOnDrop(tp.clone());
     let mut wire = WireLog::new(side.cfg.limits.wire_log_per_s);
     let mut ring = CaptureRing::new(side.cfg.capture.sip_bytes as usize);
     let mut failures = tp.failures().ok_or(DriverError::FailuresTaken)?;
@@ -261,6 +263,15 @@ fn sip_status(side: &SipSide, tp: &TransportHandle, gate: &Gate) -> SipStatus {
     s.sip.over_rate = over_rate;
     s.sip.scanners = scanners;
     s
+}
+
+/// Closes a transport when dropped.
+struct CloseOnDrop(TransportHandle);
+
+impl Drop for CloseOnDrop {
+    fn drop(&mut self) {
+        self.0.close();
+    }
 }
 
 /// Ends the background lookups with the driver.
