@@ -726,6 +726,28 @@ impl SipSide {
             });
             return;
         }
+        // A provisional or 2xx to our INVITE sets the dialog's remote target and route set
+        // (RFC 3261 §12.1.2) as a request does: the same targets are refused. Dropped (a
+        // response cannot be answered): the call fails as if the far end never answered.
+        let invite_response = msg.status().is_some_and(|c| (101..300).contains(&c))
+            && msg.cseq().is_some_and(|c| c.method == Method::Invite);
+        if invite_response && let Err(e) = self.targets.check_request(&msg, &self.hosts) {
+            self.count_refusal(status::Refusal::ResponseTarget);
+            let n = self
+                .refused
+                .get("response_forbidden_target")
+                .copied()
+                .unwrap_or(0);
+            if n.is_power_of_two() {
+                // Logged at 1, 2, 4, ...: the 2xx retransmissions do not flood the log.
+                self.notice(format!(
+                    "{} from {}: {e}: dropped ({n} so far)",
+                    summary(bytes),
+                    source.addr
+                ));
+            }
+            return;
+        }
         if msg.method() == Some(Method::Invite)
             && let Err(e) = self.targets.check_request(&msg, &self.hosts)
         {

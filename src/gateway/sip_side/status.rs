@@ -33,6 +33,9 @@ pub(super) enum Refusal {
     InviteAnonymous,
     /// A NOTIFY from no account's server (403).
     NotifyStranger,
+    /// A 1xx/2xx to our INVITE whose Contact or Record-Route aims at a forbidden target
+    /// (dropped).
+    ResponseTarget,
 }
 
 impl Refusal {
@@ -45,6 +48,7 @@ impl Refusal {
             Refusal::InviteDoNotDisturb => "invite_do_not_disturb",
             Refusal::InviteAnonymous => "invite_anonymous",
             Refusal::NotifyStranger => "notify_stranger",
+            Refusal::ResponseTarget => "response_forbidden_target",
         }
     }
 }

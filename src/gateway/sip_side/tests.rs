@@ -1730,3 +1730,62 @@ fn status_counts_refusals_and_names_no_secret() {
         "{json}"
     );
 }
+
+#[test]
+fn a_response_aiming_the_dialog_at_a_forbidden_target_is_dropped() {
+    let (ca, _) = plain();
+    let mut a = side(&ca, A, 20000, 1);
+    let now = Instant::now();
+    a.intent(
+        now,
+        0,
+        SipIntent::PlaceCall {
+            target: format!("sip:301@{B}"),
+            caller: CallerInfo::default(),
+            hide_caller_id: None,
+        },
+    );
+    let invite = a.poll_transmit().expect("INVITE").bytes;
+    let invite = Message::parse(&invite).unwrap();
+    let from_b = Peer {
+        transport: Transport::Udp,
+        addr: B.parse().unwrap(),
+    };
+    // A 180 and a 200 whose Contact / Record-Route name a multicast group and the box
+    // itself: the ACK and BYE would go there.
+    for (code, name, value) in [
+        (
+            180,
+            tipring_sip::header::HeaderName::Contact,
+            "<sip:far@224.0.0.1:5060>",
+        ),
+        (
+            200,
+            tipring_sip::header::HeaderName::RecordRoute,
+            &format!("<sip:{A};lr>"),
+        ),
+        (
+            200,
+            tipring_sip::header::HeaderName::Contact,
+            "<sip:far@224.0.0.1:5060>",
+        ),
+    ] {
+        let r = tipring_sip::MessageBuilder::response_to(&invite, code, "X", Some("t1"))
+            .header(name, value)
+            .finish();
+        a.handle_message(now, &r, from_b);
+    }
+    let ev: Vec<PortEvent> = std::iter::from_fn(|| a.poll_event()).collect();
+    assert!(Net::calls(&ev, 0).is_empty(), "{ev:?}");
+    assert_eq!(
+        a.status(now).sip.refused.get("response_forbidden_target"),
+        Some(&3)
+    );
+    // Logged at the 1st and 2nd, not the 3rd.
+    let dropped = Net::notices(&ev)
+        .into_iter()
+        .filter(|n| n.contains("dropped"))
+        .count();
+    assert_eq!(dropped, 2, "{ev:?}");
+    assert!(a.poll_transmit().is_none(), "no ACK went anywhere");
+}
