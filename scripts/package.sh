@@ -2,9 +2,10 @@
 # Builds the Debian package of tipring for one target from an already built binary.
 # Usage: scripts/package.sh TARGET PROFILE OUTDIR
 #   TARGET   x86_64-unknown-linux-gnu, aarch64-unknown-linux-gnu or armv7-unknown-linux-gnueabihf
-#   PROFILE  release (what a box gets) or debug (what the test suite already built)
+#   PROFILE  box (what a box gets: Cargo.toml's size-tuned profile), release, or debug (what
+#            the test suite already built)
 #   OUTDIR   where tipring_VERSION_ARCH.deb is written; its path is printed
-# Build first: cargo build --release --target TARGET (with the cross setup of README.md).
+# Build first: cargo build --profile box --target TARGET (with the cross setup of README.md).
 # The package: /usr/bin/tipring (stripped), the systemd unit, sysusers and tmpfiles entries,
 # /etc/tipring/tipring.toml as a conffile, the board profiles under /usr/share/tipring/board,
 # the docs; maintainer scripts in packaging/deb. Depends come from dpkg-shlibdeps.
@@ -12,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 target=${1:?target triple}
-profile=${2:?release or debug}
+profile=${2:?box, release or debug}
 out=${3:?output directory}
 
 case $target in
