@@ -201,6 +201,7 @@ impl Scenario {
         // When the number is surely dialled (three rotary digits take up to 5.1 s): the
         // in-call flash and digits come after, so they never change the number.
         let mut dialled = at;
+        let mut dial = None;
         if !ring_in {
             self.step(at, caller, Action::OffHook);
             let number = match t {
@@ -214,13 +215,26 @@ impl Scenario {
                 1 => Action::Pulse(number),
                 _ => Action::Tones(number),
             };
-            self.step(dial_at, caller, action);
+            dial = Some((dial_at, action));
             dialled = dial_at + 5_500;
         } else {
             let talk_ms = r.chance(0.7).then(|| r.range(1_000, 25_000));
             self.step(at, caller, Action::RingIn { talk_ms });
         }
         let caller_hangs_up = at + r.range(500, 30_000);
+        // A caller who hangs up before the number is through dials nothing (a rotary
+        // dial's pulses after the hangup would lift the phone again and dial a number
+        // the scenario never meant: a call it does not expect takes a line it does).
+        if let Some((dial_at, action)) = dial {
+            let takes = if matches!(action, Action::Pulse(_)) {
+                5_500
+            } else {
+                1_000
+            };
+            if dial_at + takes < caller_hangs_up {
+                self.step(dial_at, caller, action);
+            }
+        }
         let callee_is_phone = callee.1 < 2;
         let mut answer_at = None;
         if callee_is_phone && r.chance(0.8) {
