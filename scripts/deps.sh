@@ -89,12 +89,12 @@ cross_deps() {
 }
 
 # Everything the whole test suite needs: cross toolchains, qemu, the real SIP peers and the
-# reference DSP library used only by tests.
+# reference DSP library used only by tests (python3: the provisioning test's HTTPS server).
 test_deps() {
     native_deps
     cross_deps
     ensure_apt sip-tester libspandsp-dev libtiff-dev espeak-ng sox alsa-utils systemd \
-        kamailio kamailio-extra-modules baresip sipsak tshark sipvicious lintian
+        kamailio kamailio-extra-modules baresip sipsak tshark sipvicious lintian python3
     quiet_packaged_services kamailio
     ensure_rust_target thumbv7em-none-eabihf
 }
