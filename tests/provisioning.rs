@@ -104,6 +104,18 @@ fn provisioning(g: &Node, dir: &Path) -> serde_json::Value {
     }
 }
 
+/// Runs the gateway with `base` until provisioning has a result, checks the base kept
+/// running and nothing was kept, stops it; the result.
+fn not_applied(base: &Conf, gw: SocketAddr, dir: &Path, seed: u64) -> String {
+    let mut g = start("gw", dir, gw, base, seed);
+    let p = provisioning(&g, dir);
+    println!("{p}");
+    assert_eq!(p["running"], "base", "{p}");
+    assert!(!dir.join("provisioned.toml").exists());
+    wait_exit_ok(&mut g);
+    p["last_result"].as_str().unwrap_or_default().to_owned()
+}
+
 #[test]
 fn a_fetched_configuration_is_applied_between_calls_and_a_bad_one_refused() {
     let _serial = serial();
@@ -166,31 +178,13 @@ fn a_fetched_configuration_is_applied_between_calls_and_a_bad_one_refused() {
     let bad = served.render().replace("kind = \"fxs\"", "kind = \"fxx\"");
     std::fs::write(root.join("bad.toml"), bad).unwrap();
     let base = conf(gw, "100", &url("bad.toml"), &pki.path("ca.pem"), &pki, &dir);
-    let mut g = start("gw", &dir, gw, &base, 85);
-    let p = provisioning(&g, &dir);
-    println!("{p}");
-    let result = p["last_result"].as_str().unwrap();
-    assert!(result.starts_with("rejected: provisioned:"), "{p}");
-    assert!(result.contains("ports[0].kind"), "{p}");
-    assert_eq!(p["running"], "base");
-    assert!(!dir.join("provisioned.toml").exists());
-    wait_exit_ok(&mut g);
+    let result = not_applied(&base, gw, &dir, 85);
+    assert!(result.starts_with("rejected: provisioned:"), "{result}");
+    assert!(result.contains("ports[0].kind"), "{result}");
 
     // A CA that did not sign the server's certificate: nothing is read.
-    let base = conf(
-        gw,
-        "100",
-        &url("good.toml"),
-        &other.path("ca.pem"),
-        &pki,
-        &dir,
-    );
-    let mut g = start("gw", &dir, gw, &base, 86);
-    let p = provisioning(&g, &dir);
-    println!("{p}");
-    let result = p["last_result"].as_str().unwrap();
-    assert!(result.starts_with("failed: fetch:"), "{p}");
-    assert_eq!(p["running"], "base");
-    assert!(!dir.join("provisioned.toml").exists());
-    wait_exit_ok(&mut g);
+    let ca = other.path("ca.pem");
+    let base = conf(gw, "100", &url("good.toml"), &ca, &pki, &dir);
+    let result = not_applied(&base, gw, &dir, 86);
+    assert!(result.starts_with("failed: fetch:"), "{result}");
 }
