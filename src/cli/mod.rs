@@ -17,6 +17,7 @@ mod sim_card;
 mod status;
 mod tls;
 mod tone;
+mod web_password;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -60,6 +61,8 @@ pub enum Command {
     Status(status::Args),
     /// Write the SIP messages the running gateway sent and received lately as pcap.
     Capture(capture::Args),
+    /// Hash the admin page's password (read on standard input) for `[web] password_hash`.
+    WebPassword(web_password::Args),
 }
 
 impl Command {
@@ -82,6 +85,7 @@ impl Command {
             Command::Run(a) => a.run(),
             Command::Status(a) => a.run(),
             Command::Capture(a) => a.run(),
+            Command::WebPassword(a) => a.run(),
         }
     }
 }

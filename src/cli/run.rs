@@ -4,7 +4,9 @@
 //!
 //! With `[provisioning]` it starts with the last provisioned configuration that loads (else
 //! FILE), fetches the server's in the background, and when one is accepted runs the
-//! gateway again with it once every line is idle ([`tipring::ops::provision`]). The log's
+//! gateway again with it once every line is idle ([`tipring::ops::provision`]). Without
+//! it, a configuration saved on the admin page (`[web]`) is applied the same way, and
+//! when it does not start the previous one runs again ([`tipring::ops::web`]). The log's
 //! level and sink stay those of the first configuration.
 
 use clap::Args as ClapArgs;
@@ -15,6 +17,7 @@ use std::time::Duration;
 use tipring::config;
 use tipring::gateway;
 use tipring::ops::provision;
+use tipring::ops::web::{self, config_edit};
 use tipring::service::log;
 
 #[derive(Debug, ClapArgs)]
@@ -72,10 +75,11 @@ impl Args {
         // The provisioning client's TLS uses the process's crypto provider.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let base = loaded.config.provisioning.clone();
-        let (mut current, mut text, why) = provision::startup(loaded, text, &self.board_dir);
-        if base.url.is_some() {
-            tracing::info!("provisioning: {why}");
-        }
+        let admin = Arc::new(web::Admin::default());
+        let (mut current, mut text, mut from) = self.choose(loaded, text);
+        // The configuration that ran before the last reload, to go back to when the new
+        // one does not start.
+        let mut previous: Option<(String, Source)> = None;
         loop {
             let shared = base.url.as_ref().map(|url| {
                 let provisioned = !text_is_base(&self.config, &text);
@@ -91,6 +95,14 @@ impl Args {
                 }))
             });
             let (reload_tx, reload_rx) = tokio::sync::watch::channel(false);
+            let editing = web::Editing {
+                admin: admin.clone(),
+                text: text.clone(),
+                from: from.describe(&self.config),
+                board_dir: self.board_dir.clone(),
+                reload: reload_tx.clone(),
+            };
+            let saved = current.config.web.file_path_from_env();
             let _fetching = shared
                 .clone()
                 .and_then(|s| self.start_fetching(&rt, &current, &text, s, reload_tx));
@@ -99,13 +111,41 @@ impl Args {
                 stop: stop_rx.clone(),
                 reload: Some(reload_rx),
                 provisioning: shared,
+                web: Some(editing),
             };
             match rt.block_on(gateway::run_with(current, opts)) {
                 Ok(gateway::Ended::Stopped) => return ExitCode::SUCCESS,
                 Ok(gateway::Ended::Reload) => {}
                 Err(e) => {
-                    tracing::error!("tipring run: {e}");
-                    return ExitCode::FAILURE;
+                    let Some((prev_text, prev_from)) = previous.take() else {
+                        tracing::error!("tipring run: {e}");
+                        return ExitCode::FAILURE;
+                    };
+                    tracing::error!(
+                        "tipring run: {e}; the configuration applied last does not start, \
+                         running the previous one again"
+                    );
+                    if let (Source::Saved, Some(saved)) = (&from, &saved) {
+                        let aside = config_edit::set_aside(saved);
+                        if prev_from == Source::Saved {
+                            let _ = config_edit::save(saved, &prev_text);
+                        }
+                        tracing::info!("web: the saved configuration set aside as {aside:?}");
+                    }
+                    admin.note_change(format!(
+                        "Rolled back at {}: the new configuration did not start ({e}); \
+                         the previous one runs again.",
+                        config_edit::now()
+                    ));
+                    let name = prev_from.describe(&self.config);
+                    match config::load_str(&name, &prev_text, &self.board_dir) {
+                        Ok(l) => (current, text, from) = (l, prev_text, prev_from),
+                        Err(e) => {
+                            tracing::error!("tipring run: {e}");
+                            return ExitCode::FAILURE;
+                        }
+                    }
+                    continue;
                 }
             }
             let base_loaded = match config::load(&self.config, &self.board_dir) {
@@ -116,11 +156,36 @@ impl Args {
                 }
             };
             let base_text = std::fs::read_to_string(&self.config).unwrap_or_default();
-            let (next, next_text, why) =
-                provision::startup(base_loaded, base_text, &self.board_dir);
-            tracing::info!("provisioning: {why}");
-            (current, text) = (next, next_text);
+            previous = Some((std::mem::take(&mut text), from.clone()));
+            (current, text, from) = self.choose(base_loaded, base_text);
+            admin.note_change(format!(
+                "Applied at {}: running {}.",
+                config_edit::now(),
+                from.describe(&self.config)
+            ));
         }
+    }
+
+    /// The configuration to run: the provisioned one, else the one saved on the admin
+    /// page, else the file given (see [`provision::startup`], [`config_edit::startup`]);
+    /// with its text and where it came from.
+    fn choose(&self, base: config::Loaded, base_text: String) -> (config::Loaded, String, Source) {
+        let provisions = base.config.provisioning.url.is_some();
+        let (l, t, why) = provision::startup(base, base_text, &self.board_dir);
+        if provisions {
+            tracing::info!("provisioning: {why}");
+            return (l, t, Source::Provisioning(why));
+        }
+        let (l, t, why) = config_edit::startup(l, t, &self.config, &self.board_dir);
+        if !why.is_empty() {
+            tracing::info!("web: {why}");
+        }
+        let from = if text_is_base(&self.config, &t) {
+            Source::File
+        } else {
+            Source::Saved
+        };
+        (l, t, from)
     }
 
     /// Starts fetching `current`'s provisioning on `rt`; the task ends when dropped.
@@ -151,6 +216,27 @@ impl Args {
                 }
                 None
             }
+        }
+    }
+}
+
+/// Where the running configuration came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Source {
+    /// The file given to `tipring run`.
+    File,
+    /// `[web] file`, saved on the admin page.
+    Saved,
+    /// Provisioning chose it; why.
+    Provisioning(String),
+}
+
+impl Source {
+    fn describe(&self, base: &std::path::Path) -> String {
+        match self {
+            Source::File => format!("the file {}", base.display()),
+            Source::Saved => "the configuration saved on the admin page".into(),
+            Source::Provisioning(why) => format!("provisioning: {why}"),
         }
     }
 }

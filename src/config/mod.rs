@@ -17,7 +17,7 @@ mod validate;
 
 pub use board::{Audio, AudioKind, BoardPort, BoardProfile, BusFormat, Led, Serial, Watchdog};
 pub use error::{ConfigError, Diagnostic};
-pub use operations::{Capture, Control, Metrics, Provisioning, Records};
+pub use operations::{Capture, Control, Metrics, Provisioning, Records, Web};
 pub use schema::*;
 pub use trust::{PeerFilter, TrustedPeer, udp_trust_warnings};
 

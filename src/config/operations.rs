@@ -1,5 +1,6 @@
 //! The operator's view of a running gateway: the `[control]` socket (`tipring status`),
-//! the `[records]` of calls and the `[metrics]` endpoint (docs/CONFIG.md).
+//! the `[records]` of calls, the `[metrics]` endpoint, the `[capture]` ring, `[provisioning]`
+//! and the `[web]` admin page (docs/CONFIG.md).
 
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -152,6 +153,48 @@ impl Provisioning {
     }
 
     /// [`Provisioning::file_path`] with the process's environment.
+    pub fn file_path_from_env(&self) -> Option<PathBuf> {
+        self.file_path(first_dir(STATE_DIRECTORY).as_deref())
+    }
+}
+
+/// `[web]`: the admin page, off unless `listen` is set.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Web {
+    /// A loopback address and port (`127.0.0.1:8080`): a browser on the box, or through a
+    /// tunnel to it, opens `http://ADDRESS/`.
+    pub listen: Option<SocketAddr>,
+    /// The admin password's Argon2id hash as a PHC string (`tipring web-password` prints
+    /// one); required with `listen`.
+    pub password_hash: Option<String>,
+    /// Minutes a login lasts without a request.
+    pub idle_minutes: u32,
+    /// Where a configuration saved on the page is kept. Unset: `web.toml` in the service's
+    /// state directory (`/var/lib/tipring`), else the page cannot save.
+    pub file: Option<PathBuf>,
+}
+
+impl Default for Web {
+    fn default() -> Self {
+        Web {
+            listen: None,
+            password_hash: None,
+            idle_minutes: 15,
+            file: None,
+        }
+    }
+}
+
+impl Web {
+    /// Where a saved configuration goes (`state_dir`: `$STATE_DIRECTORY`).
+    pub fn file_path(&self, state_dir: Option<&Path>) -> Option<PathBuf> {
+        self.file
+            .clone()
+            .or_else(|| state_dir.map(|d| d.join("web.toml")))
+    }
+
+    /// [`Web::file_path`] with the process's environment.
     pub fn file_path_from_env(&self) -> Option<PathBuf> {
         self.file_path(first_dir(STATE_DIRECTORY).as_deref())
     }

@@ -1,4 +1,4 @@
-//! `[control]`, `[records]`, `[metrics]`, `[capture]`, `[provisioning]`: off or at their
+//! `[control]`, `[records]`, `[metrics]`, `[capture]`, `[provisioning]`, `[web]`: off or at their
 //! defaults when absent, each bad value named with its line.
 
 use super::*;
@@ -78,4 +78,37 @@ fn provisioning_needs_https_a_ca_and_whole_client_credentials() {
         load("[provisioning]\nurl = \"https://prov.example:8443/gw.toml\"\nca = \"/etc/ca.pem\"\n")
             .unwrap();
     assert_eq!(ok.config.provisioning.interval_s, 3600);
+}
+
+/// A hash of "admin password" (Argon2id, the crate's default cost).
+const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$\
+    CFpLBRFVlAvB0H8UFdPpgLKxLyMEeXGRfF6PcDvaH3U";
+
+#[test]
+fn the_web_page_is_off_by_default() {
+    let c = load("").unwrap().config;
+    assert_eq!(c.web.listen, None);
+    assert_eq!(c.web.idle_minutes, 15);
+}
+
+#[test]
+fn the_web_page_needs_loopback_and_an_argon2id_hash() {
+    let e = errors("[web]\nlisten = \"0.0.0.0:8080\"\n");
+    assert_eq!(
+        e,
+        [
+            ("web.listen".to_owned(), Some(7)),
+            ("web.listen".to_owned(), Some(7))
+        ]
+    );
+    let e = errors("[web]\nlisten = \"127.0.0.1:8080\"\npassword_hash = \"admin\"\n");
+    assert_eq!(e, [("web.password_hash".to_owned(), Some(8))]);
+    let e = errors("[web]\nidle_minutes = 0\nfile = \"web.toml\"\n");
+    let fields: Vec<&str> = e.iter().map(|(f, _)| f.as_str()).collect();
+    assert_eq!(fields, ["web.idle_minutes", "web.file"]);
+    let ok = load(&format!(
+        "[web]\nlisten = \"127.0.0.1:8080\"\npassword_hash = \"{HASH}\"\n"
+    ))
+    .unwrap();
+    assert_eq!(ok.config.web.password_hash.as_deref(), Some(HASH));
 }

@@ -49,6 +49,8 @@ pub struct Config {
     pub capture: super::operations::Capture,
     #[serde(default)]
     pub provisioning: super::operations::Provisioning,
+    #[serde(default)]
+    pub web: super::operations::Web,
 }
 
 /// What `tipring run` logs.

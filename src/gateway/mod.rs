@@ -120,6 +120,8 @@ pub struct RunOptions {
     pub reload: Option<watch::Receiver<bool>>,
     /// Auto-provisioning's state, for the status.
     pub provisioning: Option<crate::ops::provision::Shared>,
+    /// What the admin page needs to change the configuration (`tipring run` gives it).
+    pub web: Option<crate::ops::web::Editing>,
 }
 
 /// Runs the gateway until SIGTERM or SIGINT (or `stop` turning true); returns after a
@@ -134,6 +136,7 @@ pub async fn run(
         stop,
         reload: None,
         provisioning: None,
+        web: None,
     };
     run_with(loaded, opts).await.map(drop)
 }
@@ -145,6 +148,7 @@ pub async fn run_with(loaded: Loaded, opts: RunOptions) -> Result<Ended, Gateway
         mut stop,
         mut reload,
         provisioning,
+        web,
     } = opts;
     let log = Log::new();
     if let Some(s) = seed {
@@ -192,11 +196,19 @@ pub async fn run_with(loaded: Loaded, opts: RunOptions) -> Result<Ended, Gateway
     let sip = sip_side::io::run(side, intent_rx, event_tx, sip_stop_rx, sip_q);
     let status =
         StatusSource::new(Instant::now(), line_q_tx, sip_q_tx).with_provisioning(provisioning);
-    let operator = operator::start(&loaded, &log, &status);
-    let mut rt = Runtime::new(log, lines, media, card, intent_tx).with_records(
-        operator::recorder(&loaded),
-        operator::record_sinks(&loaded, &log),
-    );
+    let operator = operator::start(&loaded, &log, &status, local, web);
+    let numbers = loaded
+        .config
+        .ports
+        .iter()
+        .filter_map(|p| Some((p.index, p.number.clone()?)))
+        .collect();
+    let mut rt = Runtime::new(log, lines, media, card, intent_tx)
+        .with_records(
+            operator::recorder(&loaded),
+            operator::record_sinks(&loaded, &log),
+        )
+        .with_numbers(numbers);
 
     let main = async move {
         let notifier = Notifier::from_env().unwrap_or_else(|_| Notifier::disabled());

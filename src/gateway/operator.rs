@@ -1,6 +1,6 @@
 //! What `tipring run` opens for its operator besides the lines and SIP: the control
-//! socket, the metrics listener and the call records' sinks (docs/CONFIG.md `[control]`,
-//! `[metrics]`, `[records]`). None of them is needed for calls: one that cannot be opened
+//! socket, the metrics listener, the admin page and the call records' sinks
+//! (docs/CONFIG.md `[control]`, `[metrics]`, `[web]`, `[records]`). None of them is needed for calls: one that cannot be opened
 //! is logged and left out.
 
 use super::Log;
@@ -37,8 +37,16 @@ impl Drop for Operator {
     }
 }
 
-/// Opens the control socket and the metrics listener the configuration asks for.
-pub fn start(loaded: &Loaded, log: &Log, status: &StatusSource) -> Operator {
+/// Opens the control socket, the metrics listener and the admin page the configuration
+/// asks for; `sip_local` is the SIP side's address (the page's ladders tell direction by
+/// it), `web` what the page may change.
+pub fn start(
+    loaded: &Loaded,
+    log: &Log,
+    status: &StatusSource,
+    sip_local: std::net::SocketAddr,
+    web: Option<crate::ops::web::Editing>,
+) -> Operator {
     let c = &loaded.config;
     let mut tasks = Vec::new();
     if let Some(path) = c.control.socket_path_from_env() {
@@ -54,10 +62,7 @@ pub fn start(loaded: &Loaded, log: &Log, status: &StatusSource) -> Operator {
         }
     }
     if let Some(addr) = c.metrics.listen {
-        match std::net::TcpListener::bind(addr)
-            .and_then(|l| l.set_nonblocking(true).map(|()| l))
-            .and_then(tokio::net::TcpListener::from_std)
-        {
+        match tcp_listener(addr) {
             Ok(l) => {
                 log.line(format_args!("metrics on http://{addr}/metrics"));
                 tasks.push(tokio::spawn(crate::ops::metrics::serve(l, status.clone())));
@@ -65,7 +70,25 @@ pub fn start(loaded: &Loaded, log: &Log, status: &StatusSource) -> Operator {
             Err(e) => log.line(format_args!("metrics listener {addr} not opened: {e}")),
         }
     }
+    if let Some(addr) = c.web.listen
+        && let Some(site) = crate::ops::web::Site::new(loaded, status.clone(), sip_local, web)
+    {
+        match tcp_listener(addr) {
+            Ok(l) => {
+                log.line(format_args!("admin page on http://{addr}/"));
+                tasks.push(tokio::spawn(crate::ops::web::serve(l, site)));
+            }
+            Err(e) => log.line(format_args!("admin page {addr} not opened: {e}")),
+        }
+    }
     Operator { tasks }
+}
+
+/// A listening TCP socket for the runtime.
+fn tcp_listener(addr: std::net::SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let l = std::net::TcpListener::bind(addr)?;
+    l.set_nonblocking(true)?;
+    tokio::net::TcpListener::from_std(l)
 }
 
 /// The recorder for this configuration: the MOS assumes one packet time and the jitter

@@ -38,6 +38,7 @@ pub struct Runtime {
     sip: mpsc::Sender<FromLine>,
     recorder: Recorder,
     records: RecordSinks,
+    numbers: BTreeMap<u8, String>,
 }
 
 /// Where ended calls' records go.
@@ -63,7 +64,14 @@ impl Runtime {
             sip,
             recorder: Recorder::new(0.0),
             records: RecordSinks::default(),
+            numbers: BTreeMap::new(),
         }
+    }
+
+    /// The status shows each port's configured number.
+    pub fn with_numbers(mut self, numbers: BTreeMap<u8, String>) -> Runtime {
+        self.numbers = numbers;
+        self
     }
 
     /// Call records joined with `recorder` go to `sinks`.
@@ -87,6 +95,7 @@ impl Runtime {
                         .get(&i)
                         .map_or("", PortIo::kind_name)
                         .to_ascii_lowercase(),
+                    number: self.numbers.get(&i).cloned(),
                     state: p.state(),
                     call: self.recorder.call(now, i, live.as_ref()),
                     last_call: self.recorder.last(i).cloned(),

@@ -119,12 +119,16 @@ impl StatusSource {
         })
     }
 
-    /// The SIP messages of the last `span` as a pcap file.
-    pub async fn capture(&self, span: Duration) -> Option<Vec<u8>> {
+    /// The SIP messages of the last `span`, oldest first.
+    pub async fn messages(&self, span: Duration) -> Option<Vec<Captured>> {
         let (reply, rx) = oneshot::channel();
         self.sip.try_send(SipQuery::Capture { span, reply }).ok()?;
-        let messages = tokio::time::timeout(ANSWER_TIMEOUT, rx).await.ok()?.ok()?;
-        super::capture::pcap(&messages).ok()
+        tokio::time::timeout(ANSWER_TIMEOUT, rx).await.ok()?.ok()
+    }
+
+    /// The SIP messages of the last `span` as a pcap file.
+    pub async fn capture(&self, span: Duration) -> Option<Vec<u8>> {
+        super::capture::pcap(&self.messages(span).await?).ok()
     }
 }
 

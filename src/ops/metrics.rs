@@ -301,6 +301,7 @@ mod tests {
                 ports: vec![PortStatus {
                     index: 0,
                     kind: "fxs".into(),
+                    number: None,
                     state: "Idle".into(),
                     call: None,
                     last_call: None,

@@ -8,7 +8,9 @@
 //! - [`mos`]: the ITU-T G.107 estimate of a call's quality in both;
 //! - [`capture`]: the recent SIP messages, written as pcap by `tipring capture`;
 //! - [`provision`]: the configuration fetched from an HTTPS server and applied between
-//!   calls.
+//!   calls;
+//! - [`web`]: the admin page, all of the above in a browser, and the configuration
+//!   changed there.
 
 pub mod capture;
 pub mod control;
@@ -20,6 +22,7 @@ pub mod record;
 pub mod records_file;
 pub mod status;
 pub mod timestamp;
+pub mod web;
 
 use std::sync::Arc;
 use std::time::Duration;

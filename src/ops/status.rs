@@ -40,6 +40,9 @@ pub struct PortStatus {
     pub index: u8,
     /// `fxs` or `fxo`.
     pub kind: String,
+    /// The number the port is reached at (`ports.number`).
+    #[serde(default)]
+    pub number: Option<String>,
     /// The port machine's state (`Idle`, `Dialling`, `Connected`...).
     pub state: String,
     pub call: Option<CallStatus>,
@@ -207,6 +210,7 @@ mod tests {
                     PortStatus {
                         index: 0,
                         kind: "fxs".into(),
+                        number: Some("100".into()),
                         state: "Connected".into(),
                         call: Some(CallStatus {
                             call_id: "c1".into(),
@@ -224,6 +228,7 @@ mod tests {
                     PortStatus {
                         index: 1,
                         kind: "fxo".into(),
+                        number: None,
                         state: "Idle".into(),
                         call: None,
                         last_call: Some(LastCall {

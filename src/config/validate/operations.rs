@@ -46,6 +46,7 @@ pub(super) fn validate(r: &mut Report<'_>, c: &Config) {
         );
     }
     provisioning(r, &c.provisioning);
+    web(r, &c.web);
     if let Some(a) = c.metrics.listen
         && !a.ip().is_loopback()
     {
@@ -117,6 +118,43 @@ fn path(r: &mut Report<'_>, field: &str, p: &Path) {
         r.err(
             field,
             format!("\"{}\" is not an absolute path", p.display()),
+        );
+    }
+}
+
+/// `[web]`: loopback only, a password hash that is Argon2id, a login's idle time of a
+/// minute to a day.
+fn web(r: &mut Report<'_>, w: &crate::config::Web) {
+    if let Some(p) = &w.file {
+        path(r, "web.file", p);
+    }
+    if !(1..=1440).contains(&w.idle_minutes) {
+        r.err(
+            "web.idle_minutes",
+            format!("{} is not in 1..=1440", w.idle_minutes),
+        );
+    }
+    if let Some(h) = &w.password_hash
+        && let Err(why) = crate::ops::web::auth::check_hash(h)
+    {
+        r.err("web.password_hash", why);
+    }
+    let Some(a) = w.listen else {
+        return;
+    };
+    if !a.ip().is_loopback() {
+        r.err(
+            "web.listen",
+            format!(
+                "{a} is not a loopback address: the page configures the box; open it on \
+                 the box or through a tunnel (ssh -L)"
+            ),
+        );
+    }
+    if w.password_hash.is_none() {
+        r.err(
+            "web.listen",
+            "the page needs `password_hash` (print one with `tipring web-password`)",
         );
     }
 }
