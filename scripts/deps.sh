@@ -89,12 +89,14 @@ cross_deps() {
 }
 
 # Everything the whole test suite needs: cross toolchains, qemu, the real SIP peers and the
-# reference DSP library used only by tests (python3: the provisioning test's HTTPS server).
+# reference DSP library used only by tests (python3: the provisioning test's HTTPS server;
+# chromium and chromium-driver: headless Chromium for testkit's WebDriver client, `web`).
 test_deps() {
     native_deps
     cross_deps
     ensure_apt sip-tester libspandsp-dev libtiff-dev espeak-ng sox alsa-utils systemd \
-        kamailio kamailio-extra-modules baresip sipsak tshark sipvicious lintian python3
+        kamailio kamailio-extra-modules baresip sipsak tshark sipvicious lintian python3 \
+        chromium chromium-driver
     quiet_packaged_services kamailio
     ensure_rust_target thumbv7em-none-eabihf
 }

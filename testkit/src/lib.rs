@@ -7,6 +7,8 @@
 //!   with the `sip` feature, a SIP endpoint on the sip crate's transports ([`endpoint`]);
 //! - the one builder of gateway configuration files ([`config`]);
 //! - with the `fax` feature, fax machines and the documents they send ([`fax`]);
+//! - with the `web` feature, a W3C WebDriver client driving headless Chromium, for the web
+//!   admin page ([`webdriver`]);
 //! - the measurement of tones carried through a gateway ([`measure`]), and a paced sound
 //!   card in memory for bridge tests ([`audio`]).
 //!
@@ -32,3 +34,5 @@ pub mod process;
 pub mod sipp_run;
 pub mod testbed;
 pub mod tshark;
+#[cfg(feature = "web")]
+pub mod webdriver;
