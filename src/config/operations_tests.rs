@@ -80,7 +80,7 @@ fn provisioning_needs_https_a_ca_and_whole_client_credentials() {
     assert_eq!(ok.config.provisioning.interval_s, 3600);
 }
 
-/// A hash of "admin password" (Argon2id, the crate's default cost).
+/// A well-formed Argon2id PHC string (which password it hashes does not matter here).
 const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$\
     CFpLBRFVlAvB0H8UFdPpgLKxLyMEeXGRfF6PcDvaH3U";
 

@@ -50,6 +50,8 @@ impl Listener for tokio::net::TcpListener {
 
 /// Accepts clients for ever, serving at most `max` at once (more are closed unanswered);
 /// an accept error (out of descriptors) pauses the loop a moment instead of spinning.
+/// The clients' tasks belong to this future: when it is dropped (the listener stopped),
+/// every connection still open ends too, so none is answered by a gateway that is gone.
 async fn serve_bounded<L, F, Fut>(max: usize, listener: &L, serve: F)
 where
     L: Listener,
@@ -57,7 +59,9 @@ where
     Fut: Future<Output = ()> + Send + 'static,
 {
     let slots = Arc::new(Semaphore::new(max));
+    let mut clients = tokio::task::JoinSet::new();
     loop {
+        while clients.try_join_next().is_some() {}
         let Ok(client) = listener.accept_one().await else {
             tokio::time::sleep(Duration::from_millis(100)).await;
             continue;
@@ -66,7 +70,7 @@ where
             continue;
         };
         let fut = serve(client);
-        tokio::spawn(async move {
+        clients.spawn(async move {
             fut.await;
             drop(permit);
         });

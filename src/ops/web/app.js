@@ -55,8 +55,8 @@ function renderPorts(ports) {
   }
 }
 
-function renderSip(sip) {
-  fill($("#registrations tbody"), sip.registrations, (r) => {
+function renderRegistrations(registrations) {
+  fill($("#registrations tbody"), registrations, (r) => {
     const tr = document.createElement("tr");
     tr.className = "registration";
     cell(tr, r.account);
@@ -70,14 +70,15 @@ function renderSip(sip) {
 function renderCounters(s) {
   const dl = $("#counters");
   const items = [
-    ["calls in", s.lines.calls.incoming],
-    ["calls out", s.lines.calls.outgoing],
-    ["answered", s.lines.calls.answered],
-    ["SIP received", s.sip.sip.received],
-    ["SIP sent", s.sip.sip.sent],
-    ["bans", s.sip.sip.bans],
+    ["calls in", s.calls.incoming],
+    ["calls out", s.calls.outgoing],
+    ["answered", s.calls.answered],
+    ["SIP received", s.sip.received],
+    ["SIP sent", s.sip.sent],
+    ["bans", s.sip.bans],
   ];
-  for (const [why, n] of Object.entries(s.sip.sip.refused || {})) items.push([`refused: ${why}`, n]);
+  for (const [why, n] of Object.entries(s.calls.failed || {})) items.push([`unanswered: ${why}`, n]);
+  for (const [why, n] of Object.entries(s.sip.refused || {})) items.push([`refused: ${why}`, n]);
   dl.replaceChildren(...items.flatMap(([k, v]) => {
     const dt = document.createElement("dt");
     dt.textContent = k;
@@ -109,8 +110,8 @@ async function refresh() {
     if (r.status === 401) { location.href = "/login"; return; }
     if (!r.ok) { $("#live").textContent = `the gateway did not answer (${r.status})`; return; }
     const s = await r.json();
-    renderPorts(s.lines.ports);
-    renderSip(s.sip);
+    renderPorts(s.ports);
+    renderRegistrations(s.registrations);
     renderCounters(s);
     $("#live").textContent = `tipring ${s.version}, up ${s.uptime_s} s (live)`;
     await refreshLadder();

@@ -205,7 +205,7 @@ async fn guard(req: Request, next: Next) -> Response {
         ),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
-        (header::REFERRER_POLICY, "no-referrer"),
+        (header::REFERRER_POLICY, "same-origin"),
         (header::CACHE_CONTROL, "no-store"),
     ] {
         h.insert(name, HeaderValue::from_static(value));
@@ -383,16 +383,18 @@ fn tail_records(file: &std::path::Path) -> std::io::Result<Vec<serde_json::Value
 }
 
 impl Site {
-    /// What the configuration page says of where the running one came from.
-    fn config_state(&self) -> Vec<String> {
-        let mut state = Vec::new();
-        if let Some(e) = &self.editing {
-            state.push(format!("Running: {}.", e.from));
+    /// The configuration page for `text`, before anything is submitted.
+    fn config_view<'a>(&self, text: &'a str) -> pages::ConfigView<'a> {
+        pages::ConfigView {
+            running: self
+                .editing
+                .as_ref()
+                .map(|e| format!("Running: {}.", e.from)),
+            last_change: self.admin.last_change(),
+            text,
+            read_only: self.read_only(),
+            ..Default::default()
         }
-        if let Some(c) = self.admin.last_change() {
-            state.push(c);
-        }
-        state
     }
 
     /// Why the configuration cannot be changed here, when it cannot.
@@ -425,13 +427,7 @@ async fn config_page(State(site): State<Arc<Site>>, headers: HeaderMap) -> Respo
         .as_ref()
         .map(|e| config_edit::mask(&e.text))
         .unwrap_or_default();
-    let view = pages::ConfigView {
-        state: site.config_state(),
-        text: &text,
-        read_only: site.read_only(),
-        ..Default::default()
-    };
-    Html(pages::config(&csrf, &view)).into_response()
+    Html(pages::config(&csrf, &site.config_view(&text))).into_response()
 }
 
 #[derive(Deserialize)]
@@ -455,12 +451,7 @@ async fn config_save(
         )
             .into_response();
     }
-    let mut view = pages::ConfigView {
-        state: site.config_state(),
-        text: &f.text,
-        read_only: site.read_only(),
-        ..Default::default()
-    };
+    let mut view = site.config_view(&f.text);
     let (Some(editing), Some(saved), None) = (&site.editing, &site.saved_file, &view.read_only)
     else {
         return (StatusCode::CONFLICT, Html(pages::config(&csrf, &view))).into_response();

@@ -135,8 +135,10 @@ pub fn records(csrf: &str, file: Option<&str>, records: &[Value]) -> String {
 /// What the configuration page says besides the text.
 #[derive(Debug, Default)]
 pub struct ConfigView<'a> {
-    /// Where the running configuration came from, and what the last save did.
-    pub state: Vec<String>,
+    /// Where the running configuration came from.
+    pub running: Option<String>,
+    /// What the last change of configuration came to.
+    pub last_change: Option<String>,
     /// The outcome of this submission.
     pub result: Option<String>,
     /// Why this submission was refused.
@@ -150,8 +152,11 @@ pub struct ConfigView<'a> {
 /// The configuration, editable unless `v.read_only` says why not.
 pub fn config(csrf: &str, v: &ConfigView<'_>) -> String {
     let mut body = String::from("<h1>Configuration</h1>");
-    for s in &v.state {
-        let _ = write!(body, "<p class=\"config-state\">{}</p>", esc(s));
+    if let Some(r) = &v.running {
+        let _ = write!(body, "<p id=\"config-running\">{}</p>", esc(r));
+    }
+    if let Some(c) = &v.last_change {
+        let _ = write!(body, "<p id=\"config-change\">{}</p>", esc(c));
     }
     if let Some(r) = &v.result {
         let _ = write!(body, "<p id=\"config-result\" class=\"ok\">{}</p>", esc(r));
