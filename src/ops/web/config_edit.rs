@@ -199,6 +199,22 @@ mod tests {
         assert_eq!(e.line, 10);
     }
 
+    proptest::proptest! {
+        /// Any text, as submitted: masking and unmasking never panic.
+        #[test]
+        fn any_text_is_handled(a in "\\PC{0,200}", b in "\\PC{0,200}") {
+            let _ = mask(&a);
+            let _ = unmask(&a, &b);
+        }
+
+        /// A configuration shown and submitted unchanged comes back as it was.
+        #[test]
+        fn masking_round_trips(text in "(( ?(password|password_hash|name) ?= ?(\"[^\"\\\\\n()]{0,8}\"|'[^'\n()]{0,8}'|[0-9]{1,3}))?\n){0,10}") {
+            let shown = mask(&text);
+            proptest::prop_assert_eq!(unmask(&shown, &text), Ok(text));
+        }
+    }
+
     #[test]
     fn lookalike_keys_and_unquoted_values_are_not_secrets() {
         for line in [
