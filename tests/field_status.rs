@@ -1,8 +1,8 @@
 //! What an installer sees of a running gateway: `tipring status` (the real binary asking
 //! the control socket) and the metrics endpoint while one phone calls another through two
 //! `tipring run` gateways, the account's registration with sipp as the registrar, the
-//! call records both gateways wrote once the call was over, and the call's SIP ladder in
-//! the pcap `tipring capture` wrote, as tshark decodes it.
+//! call records both gateways wrote once the call was over, and the call's SIP ladder and
+//! RTP headers in the pcap `tipring capture` wrote, as tshark decodes it.
 
 mod common;
 
@@ -96,6 +96,30 @@ fn tshark_fields(pcap: &Path, filter: &str, fields: &[&str]) -> Vec<Vec<String>>
         .collect()
 }
 
+/// tshark's RTP packets in `pcap` (found by its heuristic: the ports are random): SSRC,
+/// sequence number, captured and original length.
+fn rtp_fields(pcap: &Path) -> Vec<Vec<String>> {
+    let out = Command::new("tshark")
+        .arg("-r")
+        .arg(pcap)
+        .args([
+            "-o",
+            "rtp.heuristic_rtp:TRUE",
+            "-Y",
+            "rtp && !rtcp",
+            "-T",
+            "fields",
+        ])
+        .args(["-E", "separator=|", "-e", "rtp.ssrc", "-e", "rtp.seq"])
+        .args(["-e", "frame.cap_len", "-e", "frame.len"])
+        .output()
+        .expect("tshark -r");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.split('|').map(str::to_owned).collect())
+        .collect()
+}
+
 /// The records of `file`, one JSON value per line.
 fn records(file: &Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(file)
@@ -137,7 +161,8 @@ fn status_metrics_and_records_follow_a_call_between_two_gateways() {
         .ports(&fxs("100", "Alice"))
         .trust("127.0.83.0/24")
         .table(&operator(&sock1, &rec1))
-        .table(&format!("[metrics]\nlisten = \"{metrics}\"\n"));
+        .table(&format!("[metrics]\nlisten = \"{metrics}\"\n"))
+        .table("[capture]\nrtp_bytes = 262144\n");
     let c2 = Conf::new(a2)
         .account("peer", &format!("proxy = \"sip:{a1}\""))
         .ports(&fxs("200", "Bob"))
@@ -270,6 +295,17 @@ fn status_metrics_and_records_follow_a_call_between_two_gateways() {
             .any(|a| a.contains("response=\"xxxxxxxx")),
         "{auth:?}"
     );
+
+    // The call's RTP, both ways, as headers only: sequence numbers, no voice.
+    let rtp = rtp_fields(&pcap);
+    let ssrcs: std::collections::BTreeSet<&str> = rtp.iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(ssrcs.len(), 2, "one stream each way: {ssrcs:?}");
+    assert!(rtp.len() > 100, "{} RTP packets", rtp.len());
+    for r in &rtp {
+        let (cap, len): (usize, usize) = (r[2].parse().unwrap(), r[3].parse().unwrap());
+        assert_eq!(cap, 20 + 8 + 12, "header only: {r:?}");
+        assert_eq!(len, 20 + 8 + 12 + 160, "the packet's length kept: {r:?}");
+    }
 
     wait_exit_ok(&mut g1);
     wait_exit_ok(&mut g2);

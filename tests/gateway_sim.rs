@@ -340,6 +340,7 @@ fn fax_through_two_gateways(tag: &str, mode: [&'static str; 2], link: Link) -> F
             from: *from,
             to: *to,
             bytes: std::sync::Arc::from(&b[..]),
+            orig_len: b.len(),
         })
         .collect();
     let pcap = dir.join("fax.pcap");

@@ -27,6 +27,7 @@ pub use line::{LineMonitor, LineObservation};
 pub use stats::{Stats, StatsSnapshot};
 
 use crate::call::{CallerInfo, ProgressTone};
+use crate::ops::capture::RtpTap;
 use std::io::ErrorKind;
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -218,7 +219,21 @@ impl Bridge {
         socket: UdpSocket,
         cfg: BridgeConfig,
     ) -> std::io::Result<Bridge> {
+        Bridge::start_tapped(port, socket, cfg, None)
+    }
+
+    /// [`Bridge::start`], `tap` keeping the headers of the packets sent and received.
+    pub fn start_tapped(
+        port: Box<dyn AudioPort>,
+        socket: UdpSocket,
+        cfg: BridgeConfig,
+        tap: Option<RtpTap>,
+    ) -> std::io::Result<Bridge> {
         socket.set_nonblocking(false)?;
+        let tap = Tapped {
+            local: socket.local_addr()?,
+            tap,
+        };
         socket.set_read_timeout(Some(READ_WAKE))?;
         let socket = Arc::new(socket);
         let (control, control_rx) = sync_channel(QUEUE);
@@ -232,16 +247,21 @@ impl Bridge {
             frame: Condvar::new(),
         });
         let audio = {
-            let (shared, socket, stats, run) = (
+            let (shared, socket, stats, run, tap) = (
                 shared.clone(),
                 socket.clone(),
                 stats.clone(),
                 running.clone(),
+                tap.clone(),
             );
             std::thread::Builder::new()
                 .name("tipring-audio".into())
                 .spawn(move || {
-                    audio_thread(port, &shared, &socket, &stats, &run, control_rx, clock);
+                    let net = Net {
+                        socket: &socket,
+                        tap: &tap,
+                    };
+                    audio_thread(port, &shared, net, &stats, &run, control_rx, clock);
                     run.store(false, Ordering::Relaxed);
                     shared.frame.notify_all();
                 })?
@@ -249,7 +269,13 @@ impl Bridge {
         let run = running.clone();
         let net = std::thread::Builder::new()
             .name("tipring-rtp".into())
-            .spawn(move || socket_thread(&shared, &socket, &run, clock));
+            .spawn(move || {
+                let net = Net {
+                    socket: &socket,
+                    tap: &tap,
+                };
+                socket_thread(&shared, net, &run, clock)
+            });
         let net = match net {
             Ok(t) => t,
             Err(e) => {
@@ -318,12 +344,41 @@ impl Drop for Bridge {
     }
 }
 
+/// Where the bridge's packets go: its socket, and the capture tap when there is one.
+#[derive(Debug, Clone)]
+struct Tapped {
+    local: SocketAddr,
+    tap: Option<RtpTap>,
+}
+
+/// A thread's view of the network.
+#[derive(Clone, Copy)]
+struct Net<'a> {
+    socket: &'a UdpSocket,
+    tap: &'a Tapped,
+}
+
+impl Net<'_> {
+    fn send(&self, to: SocketAddr, d: &[u8]) {
+        if let Some(t) = &self.tap.tap {
+            t.record(self.tap.local, to, d);
+        }
+        let _ = self.socket.send_to(d, to);
+    }
+
+    fn received(&self, from: SocketAddr, d: &[u8]) {
+        if let Some(t) = &self.tap.tap {
+            t.record(from, self.tap.local, d);
+        }
+    }
+}
+
 /// Paced by the audio port: commands, then each captured frame through the session and
 /// the frame to play back out.
 fn audio_thread(
     mut port: Box<dyn AudioPort>,
     shared: &Shared,
-    socket: &UdpSocket,
+    net: Net<'_>,
     stats: &Stats,
     run: &AtomicBool,
     control: Receiver<Control>,
@@ -355,9 +410,9 @@ fn audio_thread(
             }
         }
         let now = clock.now();
-        let playback = shared.lock().frame(now, &capture, &mut |to, d| {
-            let _ = socket.send_to(d, to);
-        });
+        let playback = shared
+            .lock()
+            .frame(now, &capture, &mut |to, d| net.send(to, d));
         shared.frame.notify_all();
         if port.write_frame(&playback).is_err() {
             shared.lock().report(Report::AudioFailed);
@@ -371,7 +426,7 @@ fn audio_thread(
 
 /// Woken by each datagram, stamped with its arrival instant; once a frame's receive
 /// budget is spent, waits for the next frame without reading.
-fn socket_thread(shared: &Shared, socket: &UdpSocket, run: &AtomicBool, clock: Clock) {
+fn socket_thread(shared: &Shared, net: Net<'_>, run: &AtomicBool, clock: Clock) {
     let mut buf = [0u8; MTU];
     while run.load(Ordering::Relaxed) {
         {
@@ -383,12 +438,13 @@ fn socket_thread(shared: &Shared, socket: &UdpSocket, run: &AtomicBool, clock: C
                 continue;
             }
         }
-        match socket.recv_from(&mut buf) {
+        match net.socket.recv_from(&mut buf) {
             Ok((n, from)) => {
                 let now = clock.now();
-                shared.lock().datagram(now, from, &buf[..n], &mut |to, d| {
-                    let _ = socket.send_to(d, to);
-                });
+                net.received(from, &buf[..n]);
+                shared
+                    .lock()
+                    .datagram(now, from, &buf[..n], &mut |to, d| net.send(to, d));
             }
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
             // Any other error: not read again before the next frame.

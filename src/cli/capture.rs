@@ -1,6 +1,7 @@
 //! `tipring capture --last 5m FILE`: the SIP messages the running gateway sent and received
-//! lately, from its on-box ring, written as a pcap file for Wireshark or a provider's
-//! support desk (`-` writes it to stdout).
+//! lately, from its on-box ring (and its calls' RTP headers with `[capture] rtp_bytes`),
+//! written as a pcap file for Wireshark or a provider's support desk (`-` writes it to
+//! stdout).
 
 use super::status::DEFAULT_SOCKET;
 use clap::Args as ClapArgs;

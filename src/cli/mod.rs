@@ -59,7 +59,8 @@ pub enum Command {
     Run(run::Args),
     /// Show the running gateway's lines, calls, registrations and counters.
     Status(status::Args),
-    /// Write the SIP messages the running gateway sent and received lately as pcap.
+    /// Write the SIP messages (and RTP headers, when kept) the running gateway sent and
+    /// received lately as pcap.
     Capture(capture::Args),
     /// Hash the admin page's password (read on standard input) for `[web] password_hash`.
     WebPassword(web_password::Args),

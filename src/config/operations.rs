@@ -100,12 +100,15 @@ pub struct Metrics {
 pub struct Capture {
     /// Bytes of messages held (0: none).
     pub sip_bytes: u32,
+    /// Bytes of the calls' RTP and RTCP headers held (0: none, the default).
+    pub rtp_bytes: u32,
 }
 
 impl Default for Capture {
     fn default() -> Self {
         Capture {
             sip_bytes: 1024 * 1024,
+            rtp_bytes: 0,
         }
     }
 }

@@ -159,7 +159,10 @@ pub async fn run_with(loaded: Loaded, opts: RunOptions) -> Result<Ended, Gateway
     }
     let local = sip_address(&loaded)?;
     let (report_tx, mut report_rx) = mpsc::channel(ports::REPORT_QUEUE);
-    let media = ports::open(&loaded, local.ip(), &report_tx)?;
+    let capture = &loaded.config.capture;
+    let tap = (capture.rtp_bytes > 0)
+        .then(|| crate::ops::capture::RtpTap::new(capture.rtp_bytes as usize));
+    let media = ports::open(&loaded, local.ip(), &report_tx, tap.as_ref())?;
     drop(report_tx);
     let lines = Lines::new(&loaded);
     let rtp: BTreeMap<u8, SocketAddr> = media.iter().map(|(i, p)| (*i, p.rtp_addr)).collect();
@@ -194,8 +197,9 @@ pub async fn run_with(loaded: Loaded, opts: RunOptions) -> Result<Ended, Gateway
     let (line_q_tx, mut line_q) = mpsc::channel(STATUS_QUEUE);
     let (sip_q_tx, sip_q) = mpsc::channel(STATUS_QUEUE);
     let sip = sip_side::io::run(side, intent_rx, event_tx, sip_stop_rx, sip_q);
-    let status =
-        StatusSource::new(Instant::now(), line_q_tx, sip_q_tx).with_provisioning(provisioning);
+    let status = StatusSource::new(Instant::now(), line_q_tx, sip_q_tx)
+        .with_provisioning(provisioning)
+        .with_rtp(tap);
     let operator = operator::start(&loaded, &log, &status, local, web);
     let numbers = loaded
         .config

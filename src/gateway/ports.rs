@@ -11,6 +11,7 @@ use crate::bridge::random;
 use crate::bridge::{Bridge, BridgeConfig, Control, Report, StatsSnapshot};
 use crate::companding::G711;
 use crate::config::{AudioKind, BusFormat, Codec, Loaded, PortAudio, ToneCountry};
+use crate::ops::capture::RtpTap;
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::path::PathBuf;
@@ -60,6 +61,8 @@ pub struct PortIo {
     media: MediaProfile,
     /// What the port's calls do with their audio.
     call_audio: PortAudio,
+    /// Keeps the RTP headers for `tipring capture` (`[capture] rtp_bytes`).
+    tap: Option<RtpTap>,
 }
 
 /// What every bridge of a gateway shares, from its configuration: the country's tones and
@@ -131,11 +134,12 @@ impl MediaProfile {
 }
 
 /// Opens every configured port's media: RTP socket (on `ip`), audio source; their bridges
-/// will report to `reports`.
+/// will report to `reports` and show their packets' headers to `tap`.
 pub fn open(
     loaded: &Loaded,
     ip: IpAddr,
     reports: &ReportTx,
+    tap: Option<&RtpTap>,
 ) -> Result<BTreeMap<u8, PortIo>, GatewayError> {
     let media = &loaded.config.media;
     let profile = MediaProfile::new(loaded);
@@ -188,6 +192,7 @@ pub fn open(
                 reports: reports.clone(),
                 media: profile,
                 call_audio: p.audio(),
+                tap: tap.cloned(),
             },
         );
     }
@@ -249,7 +254,8 @@ impl PortIo {
             }
         };
         let cfg = self.media.bridge_config(media, far_digits, self.call_audio);
-        let mut bridge = Bridge::start(port, self.socket.try_clone()?, cfg)?;
+        let mut bridge =
+            Bridge::start_tapped(port, self.socket.try_clone()?, cfg, self.tap.clone())?;
         self.bridge_id += 1;
         let (reports, tx, id) = (bridge.take_reports(), self.reports.clone(), self.bridge_id);
         std::thread::Builder::new()
@@ -304,7 +310,7 @@ mod tests {
         )
         .unwrap();
         let (tx, _rx) = tokio::sync::mpsc::channel(1);
-        let ports = open(&loaded, IpAddr::V4(Ipv4Addr::LOCALHOST), &tx).unwrap();
+        let ports = open(&loaded, IpAddr::V4(Ipv4Addr::LOCALHOST), &tx, None).unwrap();
         assert_eq!(ports.len(), loaded.config.ports.len());
         for p in ports.values() {
             // good.toml: jitter_min_ms = 40, jitter_max_ms = 160.
@@ -343,7 +349,7 @@ mod tests {
         let media = &loaded.config.media;
         let (tx, _rx) = tokio::sync::mpsc::channel(1);
         let ports_of = || -> Vec<u16> {
-            open(&loaded, ip, &tx)
+            open(&loaded, ip, &tx, None)
                 .unwrap()
                 .values()
                 .map(|p| p.rtp_addr.port())

@@ -8,6 +8,12 @@
 //! which Wireshark's SIP dissector reads the same way. The digest `response` of
 //! `Authorization` and `Proxy-Authorization` headers is blanked in the ring: with the
 //! nonce it would let whoever gets the file guess the account's password offline.
+//!
+//! With `[capture] rtp_bytes`, an [`RtpTap`] also keeps the headers of the calls' RTP and
+//! RTCP packets (RFC 3550 §5.1, §6.4: sequence numbers, timestamps, SSRCs, reports — what
+//! a support desk needs for loss, jitter and one-way audio), never the voice: each is
+//! written as a packet cut after its header, its original length kept, as a capture with
+//! a small snap length would have it.
 
 use pcap_file::DataLink;
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
@@ -31,7 +37,10 @@ pub struct Captured {
     pub at: SystemTime,
     pub from: SocketAddr,
     pub to: SocketAddr,
+    /// What was kept of it.
     pub bytes: Arc<[u8]>,
+    /// Its whole length (longer than `bytes` for an RTP packet cut after its header).
+    pub orig_len: usize,
 }
 
 /// Why a capture could not be written.
@@ -62,7 +71,22 @@ impl CaptureRing {
     /// Keeps `bytes`, sent `from` → `to` at `at`, dropping the oldest messages to make room
     /// (a message larger than the whole ring is not kept).
     pub fn push(&mut self, at: SystemTime, from: SocketAddr, to: SocketAddr, bytes: &[u8]) {
-        let cost = bytes.len() + OVERHEAD;
+        if bytes.len() + OVERHEAD > self.max_bytes {
+            return;
+        }
+        self.keep(Captured {
+            at,
+            from,
+            to,
+            bytes: redact(bytes).into(),
+            orig_len: bytes.len(),
+        });
+    }
+
+    /// Keeps `c`, dropping the oldest messages to make room (one larger than the whole
+    /// ring is not kept).
+    fn keep(&mut self, c: Captured) {
+        let cost = c.bytes.len() + OVERHEAD;
         if cost > self.max_bytes {
             return;
         }
@@ -73,12 +97,7 @@ impl CaptureRing {
             }
         }
         self.held += cost;
-        self.ring.push_back(Captured {
-            at,
-            from,
-            to,
-            bytes: redact(bytes).into(),
-        });
+        self.ring.push_back(c);
     }
 
     /// The messages of the last `span` before `now`, oldest first.
@@ -109,14 +128,16 @@ pub fn pcap(messages: &[Captured]) -> Result<Vec<u8>, CaptureError> {
             continue;
         };
         let ts = m.at.duration_since(UNIX_EPOCH).unwrap_or_default();
-        w.write_packet(&PcapPacket::new(ts, packet.len() as u32, &packet))?;
+        let whole = packet.len() + m.orig_len.saturating_sub(m.bytes.len());
+        w.write_packet(&PcapPacket::new(ts, whole as u32, &packet))?;
     }
     Ok(w.into_writer())
 }
 
-/// The message in IP and UDP headers (`None` for a v4/v6 mix, or one too long for UDP).
+/// The message in IP and UDP headers (`None` for a v4/v6 mix, or one too long for UDP);
+/// the headers' lengths are those of the whole message.
 fn datagram(m: &Captured) -> Option<Vec<u8>> {
-    let udp_len = u16::try_from(UDP_HEADER + m.bytes.len()).ok()?;
+    let udp_len = u16::try_from(UDP_HEADER + m.orig_len.max(m.bytes.len())).ok()?;
     let mut udp = Vec::with_capacity(usize::from(udp_len));
     udp.extend_from_slice(&m.from.port().to_be_bytes());
     udp.extend_from_slice(&m.to.port().to_be_bytes());
@@ -125,7 +146,7 @@ fn datagram(m: &Captured) -> Option<Vec<u8>> {
     udp.extend_from_slice(&m.bytes);
     match (m.from.ip(), m.to.ip()) {
         (IpAddr::V4(s), IpAddr::V4(d)) => {
-            let total = u16::try_from(IPV4_HEADER + udp.len()).ok()?;
+            let total = u16::try_from(IPV4_HEADER + usize::from(udp_len)).ok()?;
             let mut ip = Vec::with_capacity(usize::from(total));
             ip.extend_from_slice(&[0x45, 0]);
             ip.extend_from_slice(&total.to_be_bytes());
@@ -163,6 +184,66 @@ fn datagram(m: &Captured) -> Option<Vec<u8>> {
         }
         _ => None,
     }
+}
+
+/// The headers of the calls' RTP and RTCP packets, shared by the bridges' threads.
+#[derive(Debug, Clone)]
+pub struct RtpTap {
+    ring: Arc<std::sync::Mutex<CaptureRing>>,
+}
+
+/// The most of an RTCP compound packet kept (reports and SDES; no voice in RTCP).
+const RTCP_KEPT: usize = 256;
+
+impl RtpTap {
+    /// A tap holding at most `max_bytes` (with the per-packet overhead).
+    pub fn new(max_bytes: usize) -> RtpTap {
+        RtpTap {
+            ring: Arc::new(std::sync::Mutex::new(CaptureRing::new(max_bytes))),
+        }
+    }
+
+    /// Keeps the header of `datagram`, sent `from` → `to` now, if it is RTP or RTCP.
+    pub fn record(&self, from: SocketAddr, to: SocketAddr, datagram: &[u8]) {
+        let Some(kept) = header_len(datagram) else {
+            return;
+        };
+        let c = Captured {
+            at: SystemTime::now(),
+            from,
+            to,
+            bytes: datagram[..kept].into(),
+            orig_len: datagram.len(),
+        };
+        self.ring.lock().unwrap_or_else(|p| p.into_inner()).keep(c);
+    }
+
+    /// The headers of the last `span`, oldest first.
+    pub fn since(&self, span: Duration) -> Vec<Captured> {
+        self.ring
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .since(SystemTime::now(), span)
+    }
+}
+
+/// How much of `d` is header: for RTP (version 2) the fixed header, its CSRCs and its
+/// extension (RFC 3550 §5.1, §5.3.1); for RTCP (packet types 192..=223, RFC 5761 §4) the
+/// packet up to [`RTCP_KEPT`]; `None` for anything else or a header longer than `d`.
+pub fn header_len(d: &[u8]) -> Option<usize> {
+    const FIXED: usize = 12;
+    if d.len() < FIXED || d[0] >> 6 != 2 {
+        return None;
+    }
+    if (192..=223).contains(&d[1]) {
+        return Some(d.len().min(RTCP_KEPT));
+    }
+    let mut len = FIXED + 4 * usize::from(d[0] & 0x0f);
+    if d[0] & 0x10 != 0 {
+        let ext = d.get(len + 2..len + 4)?;
+        len += 4 + 4 * usize::from(u16::from_be_bytes([ext[0], ext[1]]));
+    }
+    (len <= d.len()).then_some(len)
 }
 
 /// The Internet checksum (RFC 1071) of the concatenated `parts`.
@@ -285,6 +366,7 @@ mod tests {
             from: addr("127.0.0.1:5060"),
             to: addr("192.0.2.7:5070"),
             bytes: Arc::from(&b"OPTIONS sip:x SIP/2.0\r\n\r\n"[..]),
+            orig_len: 25,
         };
         let file = pcap(std::slice::from_ref(&m)).unwrap();
         let mut r = PcapReader::new(&file[..]).unwrap();
@@ -308,6 +390,7 @@ mod tests {
             from: addr("[::1]:5060"),
             to: addr("[2001:db8::2]:5060"),
             bytes: Arc::from(&b"SIP/2.0 200 OK\r\n\r\n"[..]),
+            orig_len: 18,
         };
         let d = datagram(&m).unwrap();
         let udp = &d[40..];
@@ -319,6 +402,73 @@ mod tests {
             ..m
         };
         assert!(datagram(&mixed).is_none());
+    }
+
+    /// An RTP packet: version 2, `cc` CSRCs, an extension of `ext` words when some, and
+    /// `payload` bytes of voice.
+    fn rtp(cc: u8, ext: Option<u16>, payload: usize) -> Vec<u8> {
+        let mut p = vec![0x80 | cc | if ext.is_some() { 0x10 } else { 0 }, 0];
+        p.extend_from_slice(&[0, 7, 0, 0, 0, 160, 1, 2, 3, 4]);
+        p.extend(std::iter::repeat_n(9, 4 * usize::from(cc)));
+        if let Some(words) = ext {
+            p.extend_from_slice(&[0xbe, 0xde]);
+            p.extend_from_slice(&words.to_be_bytes());
+            p.extend(std::iter::repeat_n(8, 4 * usize::from(words)));
+        }
+        p.extend(std::iter::repeat_n(0xff, payload));
+        p
+    }
+
+    #[test]
+    fn only_the_rtp_header_is_kept() {
+        assert_eq!(header_len(&rtp(0, None, 160)), Some(12));
+        assert_eq!(header_len(&rtp(2, None, 160)), Some(20));
+        assert_eq!(header_len(&rtp(1, Some(2), 160)), Some(12 + 4 + 4 + 8));
+        let rtcp = [0x80, 200, 0, 6]
+            .iter()
+            .chain(&[0; 24])
+            .copied()
+            .collect::<Vec<_>>();
+        assert_eq!(header_len(&rtcp), Some(28), "RTCP whole");
+        assert_eq!(header_len(&[0x80, 201, 0, 1].repeat(100)), Some(RTCP_KEPT));
+        let mut cut = rtp(3, None, 0);
+        cut.truncate(20);
+        assert_eq!(header_len(&cut), None, "CSRCs beyond the datagram");
+        assert_eq!(header_len(b"\x00\x01STUN-ish binding request"), None);
+        assert_eq!(header_len(&[0x80; 4]), None);
+    }
+
+    #[test]
+    fn the_tap_writes_headers_with_their_original_length() {
+        let tap = RtpTap::new(64 * 1024);
+        let (a, b) = (addr("127.0.0.1:40000"), addr("127.0.0.2:40002"));
+        tap.record(a, b, &rtp(0, None, 160));
+        tap.record(b, a, b"not rtp at all");
+        let held = tap.since(Duration::from_secs(60));
+        assert_eq!(held.len(), 1);
+        assert_eq!((held[0].bytes.len(), held[0].orig_len), (12, 172));
+        let file = pcap(&held).unwrap();
+        let mut r = PcapReader::new(&file[..]).unwrap();
+        let p = r.next_packet().unwrap().unwrap();
+        assert_eq!(p.data.len(), 20 + 8 + 12, "no voice in the file");
+        assert_eq!(p.orig_len, 20 + 8 + 172);
+        let d = &p.data;
+        assert_eq!(
+            u16::from_be_bytes([d[2], d[3]]),
+            20 + 8 + 172,
+            "IP total length"
+        );
+        assert_eq!(u16::from_be_bytes([d[24], d[25]]), 8 + 172, "UDP length");
+        assert_eq!(&d[28..], &rtp(0, None, 0)[..]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_datagram_is_cut_within_itself(d in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
+            if let Some(n) = header_len(&d) {
+                proptest::prop_assert!(n <= d.len());
+            }
+        }
     }
 
     #[test]

@@ -74,6 +74,7 @@ pub struct StatusSource {
     lines: mpsc::Sender<Query<LineStatus>>,
     sip: mpsc::Sender<SipQuery>,
     provisioning: Option<super::provision::Shared>,
+    rtp: Option<super::capture::RtpTap>,
 }
 
 impl StatusSource {
@@ -88,7 +89,14 @@ impl StatusSource {
             lines,
             sip,
             provisioning: None,
+            rtp: None,
         }
+    }
+
+    /// Captures also hold the RTP headers `tap` keeps.
+    pub fn with_rtp(mut self, tap: Option<super::capture::RtpTap>) -> StatusSource {
+        self.rtp = tap;
+        self
     }
 
     /// The status also shows `p`.
@@ -126,9 +134,15 @@ impl StatusSource {
         tokio::time::timeout(ANSWER_TIMEOUT, rx).await.ok()?.ok()
     }
 
-    /// The SIP messages of the last `span` as a pcap file.
+    /// The SIP messages (and the RTP headers, when kept) of the last `span` as a pcap
+    /// file.
     pub async fn capture(&self, span: Duration) -> Option<Vec<u8>> {
-        super::capture::pcap(&self.messages(span).await?).ok()
+        let mut all = self.messages(span).await?;
+        if let Some(tap) = &self.rtp {
+            all.extend(tap.since(span));
+            all.sort_by_key(|c| c.at);
+        }
+        super::capture::pcap(&all).ok()
     }
 }
 
@@ -329,6 +343,7 @@ mod tests {
                             from: "127.0.0.1:5060".parse().unwrap(),
                             to: "127.0.0.2:5060".parse().unwrap(),
                             bytes: std::sync::Arc::from(&b"OPTIONS sip:x SIP/2.0\r\n\r\n"[..]),
+                            orig_len: 25,
                         }]);
                         continue;
                     }

@@ -38,12 +38,14 @@ pub(super) fn validate(r: &mut Report<'_>, c: &Config) {
             format!("{} is not in 0..=100", c.records.keep),
         );
     }
-    const SIP_BYTES_MAX: u32 = 16 << 20;
-    if c.capture.sip_bytes > SIP_BYTES_MAX {
-        r.err(
-            "capture.sip_bytes",
-            format!("{} is not in 0..={SIP_BYTES_MAX}", c.capture.sip_bytes),
-        );
+    const CAPTURE_BYTES_MAX: u32 = 16 << 20;
+    for (field, v) in [
+        ("capture.sip_bytes", c.capture.sip_bytes),
+        ("capture.rtp_bytes", c.capture.rtp_bytes),
+    ] {
+        if v > CAPTURE_BYTES_MAX {
+            r.err(field, format!("{v} is not in 0..={CAPTURE_BYTES_MAX}"));
+        }
     }
     provisioning(r, &c.provisioning);
     web(r, &c.web);

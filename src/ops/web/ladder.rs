@@ -75,6 +75,7 @@ mod tests {
             from: from.parse().unwrap(),
             to: to.parse().unwrap(),
             bytes: text.as_bytes().into(),
+            orig_len: text.len(),
         }
     }
 
