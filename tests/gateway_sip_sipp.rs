@@ -524,3 +524,92 @@ fn sha256_first_challenge_leaves_sipp_out() {
     assert!(commands(&g, 2).is_empty(), "{:?}", commands(&g, 2));
     wait_exit_ok(&mut g);
 }
+
+/// RFC 3262 as UAS: sipp requires 100rel; the port's ringing goes out reliably and sipp's
+/// PRACK is answered before the port answers (gw_uac_100rel.xml checks the headers).
+#[tokio::test]
+async fn sipp_requiring_100rel_gets_reliable_ringing_and_its_prack_answered() {
+    let g_addr = &format!("127.0.0.1:{}", free_port());
+    let sipp_port = free_port().to_string();
+    let mut g = Gateway::start(&config(g_addr, "127.0.0.9"), g_addr);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut sipp = Sipp::spawn(
+        "gw-uac-100rel",
+        &[
+            "-sf",
+            &scenario("gw_uac_100rel.xml"),
+            g_addr,
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &sipp_port,
+            "-m",
+            "1",
+        ],
+    );
+    let l = Duration::from_secs(10);
+    assert!(matches!(
+        g.next_call(0, l).await,
+        SipEvent::IncomingCall { .. }
+    ));
+    g.intents.send((0, SipIntent::Alerting)).await.unwrap();
+    // The PRACK's exchange first, then the answer.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    g.intents.send((0, SipIntent::Answer)).await.unwrap();
+    assert_eq!(g.next_call(0, l).await, SipEvent::RemoteHangup);
+    sipp.expect_success(Duration::from_secs(30)).await;
+    g.stop().await;
+}
+
+/// RFC 3262 as UAC: the port's INVITE says Supported: 100rel; sipp's reliable 183 with
+/// early media is PRACKed once, then the call is answered and hung up.
+#[tokio::test]
+async fn port_pracks_the_reliable_early_media_of_sipp() {
+    let g_addr = &format!("127.0.0.1:{}", free_port());
+    let sipp_port = free_port().to_string();
+    let mut sipp = Sipp::spawn(
+        "gw-uas-100rel",
+        &[
+            "-sf",
+            &scenario("gw_uas_100rel.xml"),
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &sipp_port,
+            "-m",
+            "1",
+        ],
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut g = Gateway::start(&config(g_addr, "127.0.0.9"), g_addr);
+    g.intents
+        .send((
+            0,
+            SipIntent::PlaceCall {
+                target: format!("sip:service@127.0.0.1:{sipp_port}"),
+                caller: Default::default(),
+                hide_caller_id: None,
+            },
+        ))
+        .await
+        .unwrap();
+    let l = Duration::from_secs(10);
+    let mut answered = false;
+    while !answered {
+        match g.next_call(0, l).await {
+            SipEvent::Answered => answered = true,
+            SipEvent::EarlyMedia | SipEvent::Ringing | SipEvent::Proceeding => {}
+            e => panic!("{e:?}: {:?}", g.seen),
+        }
+    }
+    g.intents.send((0, SipIntent::Hangup)).await.unwrap();
+    sipp.expect_success(Duration::from_secs(30)).await;
+    g.drain_for(Duration::from_millis(200)).await;
+    let pracks = g
+        .seen
+        .iter()
+        .filter(|e| matches!(e, PortEvent::Wire { summary, .. } if summary.starts_with("PRACK ")))
+        .count();
+    assert_eq!(pracks, 1, "{:?}", g.seen);
+    g.stop().await;
+}

@@ -88,8 +88,12 @@ pub(crate) struct Call {
     pub answered_realms: Vec<String>,
     /// ACKs sent for 2xx, by remote tag and CSeq, resent on 2xx retransmissions.
     pub acks: Vec<(String, u32, Arc<[u8]>, Peer)>,
+    /// UAC: the last RSeq taken from each early dialog, by remote tag (RFC 3262 §4).
+    pub rseqs: Vec<(String, u32)>,
     // UAS
     pub pending_ok: Option<PendingOk>,
+    /// UAS: reliable provisional responses, when the INVITE allows them (RFC 3262).
+    pub rel: Option<super::prack::RelUas>,
     // re-INVITE
     pub out_reinvite: Option<OutReinvite>,
     pub in_reinvite: Option<(TxnId, Vec<u8>)>,
@@ -138,7 +142,9 @@ impl Call {
             auth: None,
             answered_realms: Vec::new(),
             acks: Vec::new(),
+            rseqs: Vec::new(),
             pending_ok: None,
+            rel: None,
             out_reinvite: None,
             in_reinvite: None,
             glare_retry: None,
@@ -177,6 +183,10 @@ impl Call {
             .as_ref()
             .map(|p| p.next.map_or(p.give_up, |n| n.min(p.give_up)));
         let glare = self.glare_retry.as_ref().map(|g| g.0);
-        [ok, glare, self.cancel_give_up].into_iter().flatten().min()
+        let rel = self.rel.as_ref().and_then(super::prack::RelUas::deadline);
+        [ok, glare, self.cancel_give_up, rel]
+            .into_iter()
+            .flatten()
+            .min()
     }
 }

@@ -8,6 +8,7 @@ mod attempts;
 mod call;
 mod hosts;
 mod keepalive;
+mod prack;
 pub mod redirect;
 pub mod register;
 pub mod response;
@@ -25,6 +26,8 @@ mod flood_tests;
 mod tests;
 #[cfg(test)]
 mod tests_ids;
+#[cfg(test)]
+mod tests_prack;
 #[cfg(test)]
 mod tests_sources;
 #[cfg(test)]
@@ -53,7 +56,9 @@ use std::time::Instant;
 use table::CallTable;
 
 /// Methods this UA accepts (the Allow header, §20.5).
-pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY";
+pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY, PRACK, UPDATE";
+/// The extensions this UA supports (Supported, §20.37): reliable provisional responses.
+pub const SUPPORTED: &str = prack::OPTION_TAG;
 /// Bodies this UA understands (Accept, §20.1).
 pub const ACCEPT: &str = "application/sdp";
 /// Retry-After of a 503 sent at a bound (transactions, calls), seconds.
@@ -364,6 +369,8 @@ enum Purpose {
     /// A SUBSCRIBE, with its CSeq number (likewise).
     Subscribe(SubHandle, u32),
     Ping(PingHandle),
+    /// A PRACK (RFC 3262): its answer changes nothing.
+    Prack,
 }
 
 /// What a core holds at a moment, for leak checks and monitoring: every entry here goes

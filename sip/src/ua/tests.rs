@@ -31,12 +31,12 @@ pub(super) struct Net {
     pub(super) uas: Vec<Ua>,
     pub(super) now: Instant,
     pub(super) wire: Wire<SocketAddr, (Transport, std::sync::Arc<[u8]>)>,
-    log: Vec<(SocketAddr, SocketAddr, String)>,
+    pub(super) log: Vec<(SocketAddr, SocketAddr, String)>,
     events: Vec<(usize, UaEvent)>,
 }
 
 impl Net {
-    fn new(uas: Vec<Ua>) -> Net {
+    pub(super) fn new(uas: Vec<Ua>) -> Net {
         let now = Instant::now();
         Net {
             uas,
@@ -49,7 +49,7 @@ impl Net {
 
     /// Delivers what has arrived by now until nothing moves, dropping the messages `drop`
     /// selects.
-    fn flush_with(&mut self, drop: &mut dyn FnMut(&str) -> bool) {
+    pub(super) fn flush_with(&mut self, drop: &mut dyn FnMut(&str) -> bool) {
         self.wire.advance(self.now);
         loop {
             let mut moved = false;
@@ -87,12 +87,12 @@ impl Net {
         }
     }
 
-    fn flush(&mut self) {
+    pub(super) fn flush(&mut self) {
         self.flush_with(&mut |_| false);
     }
 
     /// Advances virtual time to `until`, firing timers and delivering messages.
-    fn run_until(&mut self, until: Instant, drop: &mut dyn FnMut(&str) -> bool) {
+    pub(super) fn run_until(&mut self, until: Instant, drop: &mut dyn FnMut(&str) -> bool) {
         self.flush_with(drop);
         loop {
             let timers = self.uas.iter_mut().filter_map(|u| u.poll_timeout());
@@ -111,12 +111,12 @@ impl Net {
         self.now = until;
     }
 
-    fn run(&mut self, d: Duration) {
+    pub(super) fn run(&mut self, d: Duration) {
         let until = self.now + d;
         self.run_until(until, &mut |_| false);
     }
 
-    fn take_events(&mut self, who: usize) -> Vec<UaEvent> {
+    pub(super) fn take_events(&mut self, who: usize) -> Vec<UaEvent> {
         let (mine, rest) = std::mem::take(&mut self.events)
             .into_iter()
             .partition(|(i, _)| *i == who);
@@ -124,7 +124,7 @@ impl Net {
         mine.into_iter().map(|(_, e)| e).collect()
     }
 
-    fn incoming(&mut self, who: usize) -> CallHandle {
+    pub(super) fn incoming(&mut self, who: usize) -> CallHandle {
         self.take_events(who)
             .into_iter()
             .find_map(|e| match e {
@@ -135,7 +135,7 @@ impl Net {
     }
 
     /// How many messages were sent whose first line starts with `start`.
-    fn count(&self, start: &str) -> usize {
+    pub(super) fn count(&self, start: &str) -> usize {
         self.log
             .iter()
             .filter(|(_, _, m)| m.starts_with(start))
@@ -1469,7 +1469,11 @@ fn require_gets_420_and_unknown_body_415() {
     let r = b.poll_transmit().unwrap();
     let m = Message::parse(&r.bytes).unwrap();
     assert_eq!(m.status(), Some(420));
-    assert_eq!(m.header("Unsupported").unwrap().value, "100rel, foo");
+    assert_eq!(
+        m.header("Unsupported").unwrap().value,
+        "foo",
+        "100rel is supported (RFC 3262)"
+    );
     b.handle_message(
         now,
         inv("Content-Type: text/plain\r\n", "hello").as_bytes(),

@@ -129,7 +129,8 @@ impl Ua {
             .call_id(&c.call_id)
             .cseq(c.cseq, Method::Invite)
             .header(HeaderName::Contact, contact)
-            .header(HeaderName::Allow, super::ALLOW);
+            .header(HeaderName::Allow, super::ALLOW)
+            .header(HeaderName::Supported, super::SUPPORTED);
         if let Some((name, value)) = &c.auth {
             b = b.header(*name, value);
         }
@@ -182,7 +183,7 @@ impl Ua {
             Purpose::Register(r, seq) => self.on_register_response(now, r, seq, msg),
             Purpose::Subscribe(s, seq) => self.on_subscribe_response(now, s, seq, msg),
             Purpose::Ping(p) if code >= 200 => self.on_ping_result(now, p, Some(code)),
-            Purpose::Ping(_) => {}
+            Purpose::Ping(_) | Purpose::Prack => {}
         }
     }
 
@@ -218,7 +219,7 @@ impl Ua {
             Purpose::Register(r, seq) => self.register_txn_failed(now, r, seq),
             Purpose::Subscribe(s, seq) => self.subscribe_txn_failed(now, s, seq),
             Purpose::Ping(p) => self.on_ping_result(now, p, None),
-            Purpose::Cancel(_) | Purpose::ByeStray => {}
+            Purpose::Cancel(_) | Purpose::ByeStray | Purpose::Prack => {}
         }
     }
 
@@ -253,6 +254,18 @@ impl Ua {
             tracing::debug!("ignoring a {code} with a new To tag: {max_early} early dialogs");
             return;
         }
+        let reliable = if code > 100 && super::prack::requires_100rel(msg) {
+            // RFC 3262 §4: taken once, in order; anything else is dropped unseen.
+            match self.take_rseq(h, msg) {
+                Some(r) => Some(r),
+                None => return,
+            }
+        } else {
+            None
+        };
+        let Some(c) = self.calls.get_mut(&h) else {
+            return;
+        };
         c.got_provisional = true;
         if code > 100
             && let Some(tag) = msg.to().and_then(|t| t.tag())
@@ -268,6 +281,14 @@ impl Ua {
                 }
             }
         }
+        if let (Some(r), Some(tag)) = (reliable, msg.to().and_then(|t| t.tag()))
+            && let Err(e) = self.send_prack(now, h, tag, r)
+        {
+            tracing::debug!("PRACK not sent: {e}");
+        }
+        let Some(c) = self.calls.get_mut(&h) else {
+            return;
+        };
         if c.cancel_pending {
             c.cancel_pending = false;
             let _ = self.send_cancel(now, h);

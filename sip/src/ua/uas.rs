@@ -3,7 +3,8 @@
 //! and 481 for requests that match no dialog (§12.2.2).
 
 use super::call::{Call, CallHandle, CallState, PendingOk, Role};
-use super::{ACCEPT, ALLOW, EndReason, Ua, UaError, UaEvent, reason_phrase};
+use super::prack::RelUas;
+use super::{ACCEPT, ALLOW, EndReason, SUPPORTED, Ua, UaError, UaEvent, reason_phrase};
 use crate::MessageBuilder;
 use crate::dialog::{Dialog, DialogId, RemoteCSeq};
 use crate::header::{HeaderName, Method};
@@ -67,7 +68,10 @@ impl Ua {
         method: Method<'_>,
     ) -> bool {
         if !matches!(method, Method::Cancel | Method::Ack) {
-            let unsupported: Vec<&str> = msg.require().collect();
+            let unsupported: Vec<&str> = msg
+                .require()
+                .filter(|t| !t.eq_ignore_ascii_case(SUPPORTED))
+                .collect();
             if !unsupported.is_empty() {
                 let b = MessageBuilder::response_to(msg, 420, "Bad Extension", None)
                     .header(HeaderName::Unsupported, unsupported.join(", "));
@@ -75,7 +79,7 @@ impl Ua {
                 return false;
             }
         }
-        let sdp_method = matches!(method, Method::Invite | Method::Ack);
+        let sdp_method = matches!(method, Method::Invite | Method::Ack | Method::Update);
         let unreadable = !msg.body().is_empty()
             && sdp_method
             && !msg
@@ -104,7 +108,7 @@ impl Ua {
         let b = MessageBuilder::response_to(msg, 200, "OK", tag)
             .header(HeaderName::Allow, ALLOW)
             .header(HeaderName::Accept, ACCEPT)
-            .header(HeaderName::Supported, "")
+            .header(HeaderName::Supported, SUPPORTED)
             .header(HeaderName::Contact, self.contact(self.cfg.transport));
         self.respond(now, id, 200, b.finish());
     }
@@ -167,7 +171,9 @@ impl Ua {
             }
         };
         let h = self.new_handle();
+        let first_rseq = (self.rand() >> 33) as u32;
         let call = Call {
+            rel: RelUas::of_invite(msg, first_rseq),
             invite: msg.to_bytes(),
             invite_txn: Some(id),
             dialogs: vec![dialog],
@@ -185,7 +191,7 @@ impl Ua {
         self.calls.insert(h, call);
     }
 
-    fn uas_call(&mut self, h: CallHandle) -> Result<&mut Call, UaError> {
+    pub(super) fn uas_call(&mut self, h: CallHandle) -> Result<&mut Call, UaError> {
         let c = self.calls.get_mut(&h).ok_or(UaError::NoCall)?;
         if c.role != Role::Uas || c.state != CallState::Proceeding {
             return Err(UaError::State(c.state));
@@ -203,6 +209,9 @@ impl Ua {
         sdp: Option<&[u8]>,
     ) -> Result<(), UaError> {
         let contact = self.contact(self.call_transport(h));
+        if self.ring_reliably(now, h, code, sdp, contact.clone())? {
+            return Ok(());
+        }
         let c = self.uas_call(h)?;
         let invite = c.invite.clone();
         let inv = Message::parse(&invite).map_err(|_| UaError::NoCall)?;
@@ -225,13 +234,17 @@ impl Ua {
         let contact = self.contact(t);
         let t1 = self.cfg.timers.t1;
         let unreliable = t == Transport::Udp;
+        self.uas_call(h)?;
+        if self.hold_answer(h, sdp) {
+            return Ok(());
+        }
         let c = self.uas_call(h)?;
         let invite = c.invite.clone();
         let inv = Message::parse(&invite).map_err(|_| UaError::NoCall)?;
         let bytes = MessageBuilder::response_to(&inv, 200, "OK", Some(&c.local_tag))
             .header(HeaderName::Contact, contact)
             .header(HeaderName::Allow, ALLOW)
-            .header(HeaderName::Supported, "")
+            .header(HeaderName::Supported, SUPPORTED)
             .body("application/sdp", sdp);
         let id = c.invite_txn.ok_or(UaError::NoCall)?;
         c.state = CallState::Answered;
@@ -503,6 +516,8 @@ impl Ua {
                 });
             }
             Method::Options => self.answer_options(now, id, msg, Some(&tag)),
+            Method::Prack => self.on_prack(now, id, msg, h, &tag),
+            Method::Update => self.on_update(now, id, msg, h, &tag),
             Method::Info => {
                 self.respond_plain(now, id, msg, 200, Some(&tag));
                 self.events.push_back(UaEvent::Info {
@@ -512,6 +527,34 @@ impl Ua {
             }
             _ => self.respond_plain(now, id, msg, 405, Some(&tag)),
         }
+    }
+
+    /// UPDATE (RFC 3311): without a body (a session refresh) 200; with an offer in the
+    /// confirmed dialog, taken as a re-INVITE's is ([`UaEvent::Reoffer`], answered by
+    /// [`Ua::accept_reoffer`]); while our own offer is open 491, before the call is up or
+    /// while another offer is open 500 with Retry-After (§5.2).
+    fn on_update(&mut self, now: Instant, id: TxnId, msg: &Message<'_>, h: CallHandle, tag: &str) {
+        if msg.body().is_empty() {
+            let b = MessageBuilder::response_to(msg, 200, "OK", Some(tag))
+                .header(HeaderName::Supported, SUPPORTED);
+            return self.respond(now, id, 200, b.finish());
+        }
+        let Some(c) = self.calls.get_mut(&h) else {
+            return;
+        };
+        if c.out_reinvite.is_some() {
+            return self.respond_plain(now, id, msg, 491, Some(tag));
+        }
+        if c.state != CallState::Confirmed || c.in_reinvite.is_some() || c.pending_ok.is_some() {
+            let b = MessageBuilder::response_to(msg, 500, reason_phrase(500), Some(tag))
+                .header(HeaderName::RetryAfter, "1");
+            return self.respond(now, id, 500, b.finish());
+        }
+        c.in_reinvite = Some((id, msg.to_bytes()));
+        self.events.push_back(UaEvent::Reoffer {
+            call: h,
+            sdp: msg.body().to_vec(),
+        });
     }
 
     /// Answers a re-INVITE with 200 and `sdp` (retransmitted until the ACK, §13.3.1.4).
@@ -532,6 +575,11 @@ impl Ua {
             .header(HeaderName::Contact, contact)
             .header(HeaderName::Allow, ALLOW)
             .body("application/sdp", sdp);
+        if msg.method() == Some(Method::Update) {
+            // UPDATE has no ACK (RFC 3311 §5.2): its 2xx is an ordinary final response.
+            self.respond(now, id, 200, bytes);
+            return Ok(());
+        }
         c.pending_ok = Some(PendingOk {
             bytes: bytes.clone(),
             txn: id,
@@ -579,6 +627,7 @@ impl Ua {
     /// The call's own timers: 2xx retransmission and give-up (§13.3.1.4), the glare retry
     /// (§14.1).
     pub(super) fn call_timers(&mut self, now: Instant, h: CallHandle) {
+        self.reliable_timers(now, h);
         let t2 = self.cfg.timers.t2;
         let Some(c) = self.calls.get_mut(&h) else {
             return;
