@@ -442,7 +442,7 @@ fn bye_and_reinvite_with_the_right_tags_from_another_host_are_refused() {
              CSeq: {seq} {method}\r\nContact: <sip:200@{me}>\r\nContent-Length: 0\r\n\r\n"
         )
     };
-    for (i, method) in ["BYE", "INVITE"].into_iter().enumerate() {
+    for (i, method) in ["BYE", "INVITE", "UPDATE", "PRACK"].into_iter().enumerate() {
         attacker
             .send_to(forged(method, 1000 + i as u32).as_bytes(), gw)
             .unwrap();

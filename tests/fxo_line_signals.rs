@@ -16,10 +16,13 @@ use std::time::Duration;
 use testkit::testbed::TempDir;
 
 /// Whether a `tipring call` ladder shows a 200 received.
+/// Whether `tipring call`'s ladder shows the INVITE answered: more 200s came back than
+/// the PRACKs it sent for reliable provisionals (RFC 3262) account for.
 fn answered(ladder: &str) -> bool {
-    ladder
-        .lines()
-        .any(|l| l.starts_with("<-") && l.contains("SIP/2.0 200"))
+    let count = |f: &dyn Fn(&str) -> bool| ladder.lines().filter(|l| f(l)).count();
+    let oks = count(&|l| l.starts_with("<-") && l.contains("SIP/2.0 200"));
+    let pracks = count(&|l| l.starts_with("->") && l.contains(" PRACK "));
+    oks > pracks
 }
 
 #[test]
