@@ -45,7 +45,7 @@ fn exit_for(reason: &EndReason) -> ExitCode {
     ExitCode::from(match reason {
         EndReason::LocalBye | EndReason::RemoteBye => 0,
         EndReason::Failed { code, .. } | EndReason::LocalReject(code) => (code / 100) as u8,
-        EndReason::DialogGone(_) => 4,
+        EndReason::DialogGone(_) | EndReason::SessionExpired => 4,
         EndReason::AuthFailed(_) => 7,
         EndReason::Timeout | EndReason::NoAck => 8,
         EndReason::TooManyRedirects => 3,

@@ -681,6 +681,11 @@ pub struct Timers {
     pub sip_t1_ms: u32,
     /// SIP T2, longest non-INVITE retransmit interval (RFC 3261 §17.1.2.2).
     pub sip_t2_ms: u32,
+    /// Session timers (RFC 4028): the interval our INVITEs ask for, seconds; 0: session
+    /// timers off (neither asked for nor granted).
+    pub session_expires_s: u32,
+    /// The shortest session interval accepted (`Min-SE`), seconds.
+    pub min_se_s: u32,
 }
 
 impl Default for Timers {
@@ -692,6 +697,8 @@ impl Default for Timers {
             ring_timeout_ms: 60_000,
             sip_t1_ms: 500,
             sip_t2_ms: 4_000,
+            session_expires_s: 1800,
+            min_se_s: 90,
         }
     }
 }

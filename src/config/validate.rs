@@ -625,6 +625,24 @@ fn timers(r: &mut Report<'_>, t: &Timers) {
             format!("{} is not below sip_t2_ms ({})", t.sip_t1_ms, t.sip_t2_ms),
         );
     }
+    // RFC 4028 §4: Min-SE is at least 90 s; a day bounds what a peer can make us hold.
+    if !(90..=86_400).contains(&t.min_se_s) {
+        r.err(
+            "timers.min_se_s",
+            format!("{} is not in 90..=86400", t.min_se_s),
+        );
+    }
+    if t.session_expires_s != 0
+        && !(t.min_se_s.min(86_400)..=86_400).contains(&t.session_expires_s)
+    {
+        r.err(
+            "timers.session_expires_s",
+            format!(
+                "{} is not 0 (off) or in min_se_s ({})..=86400",
+                t.session_expires_s, t.min_se_s
+            ),
+        );
+    }
 }
 
 /// A preference list (`field`): at least one of `allowed`, none listed twice.

@@ -51,6 +51,8 @@ pub enum EndCause {
     NoAck,
     /// A request inside the dialog got 481 or 408 (RFC 3261 §12.2.1.2).
     DialogLost,
+    /// The far end stopped refreshing the session (RFC 4028 §10): we sent BYE.
+    SessionExpired,
     /// Our credentials were refused.
     AuthFailed,
     /// Redirections beyond the limit or in a loop.
@@ -73,6 +75,7 @@ impl EndCause {
             EndCause::FarEndRejected => "far_end_rejected",
             EndCause::Forwarded => "forwarded",
             EndCause::NoResponse => "no_response",
+            EndCause::SessionExpired => "session_expired",
             EndCause::NoAck => "no_ack",
             EndCause::DialogLost => "dialog_lost",
             EndCause::AuthFailed => "auth_failed",

@@ -50,6 +50,8 @@ pub(crate) struct PendingOk {
 pub(crate) struct OutReinvite {
     pub seq: u32,
     pub sdp: Vec<u8>,
+    /// It only refreshes the session (RFC 4028 §10): its outcome is not the user's.
+    pub refresh: bool,
 }
 
 /// One call.
@@ -94,6 +96,14 @@ pub(crate) struct Call {
     pub pending_ok: Option<PendingOk>,
     /// UAS: reliable provisional responses, when the INVITE allows them (RFC 3262).
     pub rel: Option<super::prack::RelUas>,
+    /// UAS: the session timer agreed for the 2xx (RFC 4028 §9).
+    pub agreed: Option<super::session_timer::Agreed>,
+    /// The running session timer.
+    pub timer: Option<super::session_timer::SessionTimer>,
+    /// UAC: the Session-Expires our INVITE asks for (raised by a 422).
+    pub se_asked: u32,
+    /// The peer's Allow lists UPDATE (refreshes go as UPDATE, else as re-INVITE).
+    pub peer_update: bool,
     // re-INVITE
     pub out_reinvite: Option<OutReinvite>,
     pub in_reinvite: Option<(TxnId, Vec<u8>)>,
@@ -145,6 +155,10 @@ impl Call {
             rseqs: Vec::new(),
             pending_ok: None,
             rel: None,
+            agreed: None,
+            timer: None,
+            se_asked: 0,
+            peer_update: false,
             out_reinvite: None,
             in_reinvite: None,
             glare_retry: None,
@@ -184,7 +198,8 @@ impl Call {
             .map(|p| p.next.map_or(p.give_up, |n| n.min(p.give_up)));
         let glare = self.glare_retry.as_ref().map(|g| g.0);
         let rel = self.rel.as_ref().and_then(super::prack::RelUas::deadline);
-        [ok, glare, self.cancel_give_up, rel]
+        let timer = self.timer.map(|t| t.deadline);
+        [ok, glare, self.cancel_give_up, rel, timer]
             .into_iter()
             .flatten()
             .min()

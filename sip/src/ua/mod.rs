@@ -9,6 +9,7 @@ mod call;
 mod hosts;
 mod keepalive;
 mod prack;
+pub mod session_timer;
 pub mod redirect;
 pub mod register;
 pub mod response;
@@ -30,6 +31,8 @@ mod tests_ids;
 mod tests_prack;
 #[cfg(test)]
 mod tests_sources;
+#[cfg(test)]
+mod tests_timer;
 #[cfg(test)]
 mod tests_subscribe;
 
@@ -57,8 +60,11 @@ use table::CallTable;
 
 /// Methods this UA accepts (the Allow header, §20.5).
 pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY, PRACK, UPDATE";
-/// The extensions this UA supports (Supported, §20.37): reliable provisional responses.
-pub const SUPPORTED: &str = prack::OPTION_TAG;
+/// The extensions this UA supports (Supported, §20.37): reliable provisional responses
+/// (RFC 3262) and session timers (RFC 4028).
+pub const SUPPORTED: &str = "100rel, timer";
+/// The option tags of [`SUPPORTED`].
+const SUPPORTED_TAGS: [&str; 2] = [prack::OPTION_TAG, session_timer::OPTION_TAG];
 /// Bodies this UA understands (Accept, §20.1).
 pub const ACCEPT: &str = "application/sdp";
 /// Retry-After of a 503 sent at a bound (transactions, calls), seconds.
@@ -100,6 +106,8 @@ pub struct UaConfig {
     /// Calls kept at once (ended ones still kept included); beyond it a new INVITE gets
     /// 503 with Retry-After.
     pub max_calls: usize,
+    /// Session timers (RFC 4028) asked for and accepted; `None`: not supported.
+    pub session_timer: Option<session_timer::SessionTimerConfig>,
 }
 
 /// The default [`UaConfig::max_early_dialogs`].
@@ -123,6 +131,7 @@ impl UaConfig {
             redirect: RedirectPolicy::open(),
             limits: crate::transaction::Limits::default(),
             max_calls: 65_536,
+            session_timer: Some(session_timer::SessionTimerConfig::default()),
         }
     }
 }
@@ -178,6 +187,8 @@ pub enum EndReason {
     NoAck,
     /// A request in the dialog got 481 or 408 (§12.2.1.2).
     DialogGone(u16),
+    /// The peer, the session's refresher, stopped refreshing it (RFC 4028 §10): we sent BYE.
+    SessionExpired,
 }
 
 /// What the UA tells its user.
@@ -371,6 +382,8 @@ enum Purpose {
     Ping(PingHandle),
     /// A PRACK (RFC 3262): its answer changes nothing.
     Prack,
+    /// An UPDATE refreshing the session (RFC 4028 §10).
+    Refresh(CallHandle),
 }
 
 /// What a core holds at a moment, for leak checks and monitoring: every entry here goes

@@ -137,6 +137,15 @@ impl Ua {
         if c.privacy {
             b = b.raw_header("Privacy", "id");
         }
+        if let Some(st) = self.cfg.session_timer {
+            // RFC 4028 §7.1: the interval we ask for, and the least we take.
+            if c.se_asked == 0 {
+                c.se_asked = st.expires_s;
+            }
+            b = b
+                .raw_header("Session-Expires", c.se_asked)
+                .raw_header("Min-SE", st.min_se_s);
+        }
         let bytes = if c.sdp.is_empty() {
             b.finish()
         } else {
@@ -184,6 +193,7 @@ impl Ua {
             Purpose::Subscribe(s, seq) => self.on_subscribe_response(now, s, seq, msg),
             Purpose::Ping(p) if code >= 200 => self.on_ping_result(now, p, Some(code)),
             Purpose::Ping(_) | Purpose::Prack => {}
+            Purpose::Refresh(h) => self.on_refresh_response(now, h, msg),
         }
     }
 
@@ -220,6 +230,11 @@ impl Ua {
             Purpose::Subscribe(s, seq) => self.subscribe_txn_failed(now, s, seq),
             Purpose::Ping(p) => self.on_ping_result(now, p, None),
             Purpose::Cancel(_) | Purpose::ByeStray | Purpose::Prack => {}
+            Purpose::Refresh(h) => {
+                // RFC 4028 §10: no answer to our refresh ends the session with a BYE.
+                let _ = self.send_bye(now, h);
+                self.end(h, EndReason::DialogGone(408));
+            }
         }
     }
 
@@ -380,6 +395,17 @@ impl Ua {
         };
         c.confirmed = Some(idx);
         c.state = CallState::Confirmed;
+        c.peer_update = super::session_timer::allows_update(msg);
+        if self.cfg.session_timer.is_some()
+            && let Some((secs, refresher)) = super::session_timer::session_expires(msg)
+        {
+            // RFC 4028 §7.2: the UAS says who refreshes; we, the UAC, unless it is "uas".
+            let who = match refresher {
+                Some(r) if r.eq_ignore_ascii_case("uas") => super::session_timer::Refresher::Them,
+                _ => super::session_timer::Refresher::Us,
+            };
+            c.timer = Some(super::session_timer::SessionTimer::armed(now, secs, who));
+        }
         for (i, d) in c.dialogs.iter_mut().enumerate() {
             if i != idx && d.state() == crate::dialog::DialogState::Early {
                 d.terminate();
@@ -458,6 +484,20 @@ impl Ua {
             return;
         }
         match code {
+            // RFC 4028 §7.4: the interval was too small; once more with the peer's Min-SE.
+            422 if super::session_timer::min_se(msg).is_some_and(|m| m > c.se_asked) => {
+                c.se_asked = super::session_timer::min_se(msg).unwrap_or(c.se_asked);
+                c.cseq += 1;
+                if self.send_invite(now, h).is_err() {
+                    self.end(
+                        h,
+                        EndReason::Failed {
+                            code,
+                            retry_after: None,
+                        },
+                    );
+                }
+            }
             401 | 407 => {
                 let Some(ch) = challenge(msg) else {
                     self.end(h, EndReason::AuthFailed(code));
@@ -680,7 +720,11 @@ impl Ua {
         self.send(now, bytes, to, Purpose::Reinvite(h))?;
         if let Some(c) = self.calls.get_mut(&h) {
             c.glare_retry = None;
-            c.out_reinvite = Some(OutReinvite { seq, sdp });
+            c.out_reinvite = Some(OutReinvite {
+                seq,
+                sdp,
+                refresh: false,
+            });
         }
         Ok(())
     }
@@ -709,11 +753,18 @@ impl Ua {
                 d.on_uac_response(msg, true);
                 let d = d.clone();
                 let _ = self.send_ack(h, &d, out.seq);
-                self.events.push_back(UaEvent::ReinviteDone {
-                    call: h,
-                    sdp: msg.body().to_vec(),
-                });
+                if out.refresh {
+                    self.refreshed(now, h, msg);
+                } else {
+                    self.events.push_back(UaEvent::ReinviteDone {
+                        call: h,
+                        sdp: msg.body().to_vec(),
+                    });
+                }
             }
+            // A refresh that failed (RFC 4028 §10): the session goes on until it expires
+            // (481 and 408 end the dialog below as for any re-INVITE).
+            _ if out.refresh && code != 481 && code != 408 => {}
             491 => {
                 // §14.1: the Call-ID owner waits 2.1-4 s, the other side 0-2 s, in units
                 // of 10 ms, then tries again if still wanted.

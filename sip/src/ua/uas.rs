@@ -4,7 +4,10 @@
 
 use super::call::{Call, CallHandle, CallState, PendingOk, Role};
 use super::prack::RelUas;
-use super::{ACCEPT, ALLOW, EndReason, SUPPORTED, Ua, UaError, UaEvent, reason_phrase};
+use super::session_timer::{self as st, Refresher, SessionTimer};
+use super::{
+    ACCEPT, ALLOW, EndReason, SUPPORTED, SUPPORTED_TAGS, Ua, UaError, UaEvent, reason_phrase,
+};
 use crate::MessageBuilder;
 use crate::dialog::{Dialog, DialogId, RemoteCSeq};
 use crate::header::{HeaderName, Method};
@@ -70,7 +73,7 @@ impl Ua {
         if !matches!(method, Method::Cancel | Method::Ack) {
             let unsupported: Vec<&str> = msg
                 .require()
-                .filter(|t| !t.eq_ignore_ascii_case(SUPPORTED))
+                .filter(|t| !SUPPORTED_TAGS.iter().any(|s| t.eq_ignore_ascii_case(s)))
                 .collect();
             if !unsupported.is_empty() {
                 let b = MessageBuilder::response_to(msg, 420, "Bad Extension", None)
@@ -170,9 +173,21 @@ impl Ua {
                 return self.respond_plain(now, id, msg, 400, Some(&tag));
             }
         };
+        let agreed = match self.cfg.session_timer.map(|cfg| st::agree(&cfg, msg)) {
+            Some(Err(min)) => {
+                // RFC 4028 §9: the interval asked for is below our Min-SE.
+                let b = MessageBuilder::response_to(msg, 422, reason_phrase(422), Some(&tag))
+                    .raw_header("Min-SE", min);
+                return self.respond(now, id, 422, b.finish());
+            }
+            Some(Ok(a)) => a,
+            None => None,
+        };
         let h = self.new_handle();
         let first_rseq = (self.rand() >> 33) as u32;
         let call = Call {
+            agreed,
+            peer_update: st::allows_update(msg),
             rel: RelUas::of_invite(msg, first_rseq),
             invite: msg.to_bytes(),
             invite_txn: Some(id),
@@ -241,11 +256,24 @@ impl Ua {
         let c = self.uas_call(h)?;
         let invite = c.invite.clone();
         let inv = Message::parse(&invite).map_err(|_| UaError::NoCall)?;
-        let bytes = MessageBuilder::response_to(&inv, 200, "OK", Some(&c.local_tag))
+        let mut b = MessageBuilder::response_to(&inv, 200, "OK", Some(&c.local_tag))
             .header(HeaderName::Contact, contact)
             .header(HeaderName::Allow, ALLOW)
-            .header(HeaderName::Supported, SUPPORTED)
-            .body("application/sdp", sdp);
+            .header(HeaderName::Supported, SUPPORTED);
+        if let Some(a) = c.agreed {
+            b = b.raw_header("Session-Expires", a.header());
+            if a.uac_supports {
+                b = b.header(HeaderName::Require, st::OPTION_TAG);
+            }
+            let who = if a.uac_refreshes {
+                Refresher::Them
+            } else {
+                Refresher::Us
+            };
+            c.timer = Some(SessionTimer::armed(now, a.interval_s, who));
+        }
+        c.sdp = sdp.to_vec();
+        let bytes = b.body("application/sdp", sdp);
         let id = c.invite_txn.ok_or(UaError::NoCall)?;
         c.state = CallState::Answered;
         if let Some(d) = c.dialog_mut() {
@@ -535,8 +563,11 @@ impl Ua {
     /// while another offer is open 500 with Retry-After (§5.2).
     fn on_update(&mut self, now: Instant, id: TxnId, msg: &Message<'_>, h: CallHandle, tag: &str) {
         if msg.body().is_empty() {
-            let b = MessageBuilder::response_to(msg, 200, "OK", Some(tag))
+            let mut b = MessageBuilder::response_to(msg, 200, "OK", Some(tag))
                 .header(HeaderName::Supported, SUPPORTED);
+            if let Some(se) = self.refreshed_by_peer(now, h, msg) {
+                b = b.raw_header("Session-Expires", se);
+            }
             return self.respond(now, id, 200, b.finish());
         }
         let Some(c) = self.calls.get_mut(&h) else {
@@ -557,6 +588,35 @@ impl Ua {
         });
     }
 
+    /// A refresh from the peer (RFC 4028 §10: an UPDATE or re-INVITE in the call): the
+    /// timer starts again, and the `Session-Expires` for our 2xx (§9, the refresher the
+    /// request named, else the requester when it supports timers, else us).
+    pub(super) fn refreshed_by_peer(
+        &mut self,
+        now: Instant,
+        h: CallHandle,
+        msg: &Message<'_>,
+    ) -> Option<String> {
+        let min = self.cfg.session_timer?.min_se_s;
+        let c = self.calls.get_mut(&h)?;
+        let running = c.timer?;
+        let interval = st::session_expires(msg)
+            .map_or(running.interval_s, |(s, _)| s)
+            .max(min);
+        let requester_refreshes = match st::session_expires(msg).and_then(|(_, r)| r) {
+            Some(r) => r.eq_ignore_ascii_case("uac"),
+            None => st::supports(msg),
+        };
+        let who = if requester_refreshes {
+            Refresher::Them
+        } else {
+            Refresher::Us
+        };
+        c.timer = Some(SessionTimer::armed(now, interval, who));
+        let named = if requester_refreshes { "uac" } else { "uas" };
+        Some(format!("{interval};refresher={named}"))
+    }
+
     /// Answers a re-INVITE with 200 and `sdp` (retransmitted until the ACK, §13.3.1.4).
     pub fn accept_reoffer(
         &mut self,
@@ -570,11 +630,17 @@ impl Ua {
         let unreliable = t == Transport::Udp;
         let c = self.calls.get_mut(&h).ok_or(UaError::NoCall)?;
         let (id, req) = c.in_reinvite.take().ok_or(UaError::State(c.state))?;
+        c.sdp = sdp.to_vec();
         let msg = Message::parse(&req).map_err(|_| UaError::NoCall)?;
-        let bytes = MessageBuilder::response_to(&msg, 200, "OK", Some(&c.local_tag))
+        let se = self.refreshed_by_peer(now, h, &msg);
+        let c = self.calls.get_mut(&h).ok_or(UaError::NoCall)?;
+        let mut b = MessageBuilder::response_to(&msg, 200, "OK", Some(&c.local_tag))
             .header(HeaderName::Contact, contact)
-            .header(HeaderName::Allow, ALLOW)
-            .body("application/sdp", sdp);
+            .header(HeaderName::Allow, ALLOW);
+        if let Some(se) = se {
+            b = b.raw_header("Session-Expires", se);
+        }
+        let bytes = b.body("application/sdp", sdp);
         if msg.method() == Some(Method::Update) {
             // UPDATE has no ACK (RFC 3311 §5.2): its 2xx is an ordinary final response.
             self.respond(now, id, 200, bytes);
@@ -628,6 +694,7 @@ impl Ua {
     /// (§14.1).
     pub(super) fn call_timers(&mut self, now: Instant, h: CallHandle) {
         self.reliable_timers(now, h);
+        self.session_timers(now, h);
         let t2 = self.cfg.timers.t2;
         let Some(c) = self.calls.get_mut(&h) else {
             return;

@@ -317,6 +317,12 @@ impl SipSide {
             single_refusal: true,
         };
         ucfg.max_calls = c.limits.max_calls as usize;
+        ucfg.session_timer = (c.timers.session_expires_s > 0).then_some(
+            tipring_sip::ua::session_timer::SessionTimerConfig {
+                expires_s: c.timers.session_expires_s,
+                min_se_s: c.timers.min_se_s,
+            },
+        );
         ucfg.max_early_dialogs = c.limits.max_early_dialogs as usize;
         ucfg.timers = TimerConfig {
             t1: Duration::from_millis(c.timers.sip_t1_ms.into()),
@@ -1046,6 +1052,7 @@ impl SipSide {
             (Some(Dir::Out), EndReason::TooManyRedirects) => Some(SipEvent::Rejected(480)),
             (Some(Dir::Out), EndReason::Timeout) => Some(SipEvent::Rejected(408)),
             (_, EndReason::RemoteBye | EndReason::NoAck | EndReason::DialogGone(_))
+            | (_, EndReason::SessionExpired)
             | (_, EndReason::Timeout | EndReason::Failed { .. } | EndReason::AuthFailed(_))
             | (_, EndReason::TooManyRedirects) => Some(SipEvent::RemoteHangup),
             (None, EndReason::Cancelled) => None,

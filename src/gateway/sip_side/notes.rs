@@ -66,6 +66,7 @@ pub(super) fn end_of(reason: &EndReason, dir: Dir, answered: bool) -> (u16, EndC
         EndReason::Timeout => (code(408), EndCause::NoResponse),
         EndReason::NoAck => (200, EndCause::NoAck),
         EndReason::DialogGone(c) => (code(c), EndCause::DialogLost),
+        EndReason::SessionExpired => (200, EndCause::SessionExpired),
     }
 }
 
