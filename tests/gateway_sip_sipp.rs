@@ -613,3 +613,47 @@ async fn port_pracks_the_reliable_early_media_of_sipp() {
     assert_eq!(pracks, 1, "{:?}", g.seen);
     g.stop().await;
 }
+
+/// RFC 4028 as UAS: sipp asks for a 90 s session refreshed by the gateway; the gateway's
+/// UPDATE comes at half the interval (gw_uac_timer.xml checks the headers), the call stays
+/// up until sipp's BYE. About 46 s.
+#[tokio::test]
+async fn the_gateway_refreshes_the_session_sipp_asked_it_to() {
+    let g_addr = &format!("127.0.0.1:{}", free_port());
+    let sipp_port = free_port().to_string();
+    let mut g = Gateway::start(&config(g_addr, "127.0.0.9"), g_addr);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut sipp = Sipp::spawn(
+        "gw-uac-timer",
+        &[
+            "-sf",
+            &scenario("gw_uac_timer.xml"),
+            g_addr,
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &sipp_port,
+            "-m",
+            "1",
+        ],
+    );
+    let l = Duration::from_secs(10);
+    assert!(matches!(
+        g.next_call(0, l).await,
+        SipEvent::IncomingCall { .. }
+    ));
+    g.intents.send((0, SipIntent::Alerting)).await.unwrap();
+    g.intents.send((0, SipIntent::Answer)).await.unwrap();
+    assert_eq!(
+        g.next_call(0, Duration::from_secs(70)).await,
+        SipEvent::RemoteHangup
+    );
+    sipp.expect_success(Duration::from_secs(30)).await;
+    let updates = g
+        .seen
+        .iter()
+        .filter(|e| matches!(e, PortEvent::Wire { outbound: true, summary, .. } if summary.starts_with("UPDATE ")))
+        .count();
+    assert_eq!(updates, 1, "{:?}", g.seen);
+    g.stop().await;
+}

@@ -632,8 +632,7 @@ fn timers(r: &mut Report<'_>, t: &Timers) {
             format!("{} is not in 90..=86400", t.min_se_s),
         );
     }
-    if t.session_expires_s != 0
-        && !(t.min_se_s.min(86_400)..=86_400).contains(&t.session_expires_s)
+    if t.session_expires_s != 0 && !(t.min_se_s.min(86_400)..=86_400).contains(&t.session_expires_s)
     {
         r.err(
             "timers.session_expires_s",

@@ -9,12 +9,12 @@ mod call;
 mod hosts;
 mod keepalive;
 mod prack;
-pub mod session_timer;
 pub mod redirect;
 pub mod register;
 pub mod response;
 #[cfg(feature = "transport")]
 pub mod runner;
+pub mod session_timer;
 pub mod source;
 pub mod subscribe;
 mod table;
@@ -32,9 +32,9 @@ mod tests_prack;
 #[cfg(test)]
 mod tests_sources;
 #[cfg(test)]
-mod tests_timer;
-#[cfg(test)]
 mod tests_subscribe;
+#[cfg(test)]
+mod tests_timer;
 
 pub use call::{CallHandle, CallState, Role};
 pub use hosts::HostTable;

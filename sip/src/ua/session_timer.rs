@@ -112,7 +112,13 @@ pub(crate) fn session_expires<'a>(msg: &Message<'a>) -> Option<(u32, Option<&'a 
 
 /// `Min-SE` (§5).
 pub(crate) fn min_se(msg: &Message<'_>) -> Option<u32> {
-    msg.header("Min-SE")?.value.split(';').next()?.trim().parse().ok()
+    msg.header("Min-SE")?
+        .value
+        .split(';')
+        .next()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// Whether `msg` says `Supported: timer` (or requires it).
@@ -303,7 +309,10 @@ mod tests {
                 uac_supports: true
             }))
         );
-        assert_eq!(agreed("Supported: timer\r\nSession-Expires: 120\r\n"), Err(300));
+        assert_eq!(
+            agreed("Supported: timer\r\nSession-Expires: 120\r\n"),
+            Err(300)
+        );
         assert_eq!(
             agreed("Session-Expires: 120\r\n").unwrap().unwrap(),
             Agreed {
@@ -333,12 +342,17 @@ mod tests {
 
     #[test]
     fn headers_parse_with_their_parameters() {
-        let m = invite("Session-Expires: 1800 ; refresher = uac\r\nMin-SE: 90;x=1\r\nAllow: INVITE, UPDATE\r\n");
+        let m = invite(
+            "Session-Expires: 1800 ; refresher = uac\r\nMin-SE: 90;x=1\r\nAllow: INVITE, UPDATE\r\n",
+        );
         let m = Message::parse(&m).unwrap();
         assert_eq!(session_expires(&m), Some((1800, Some("uac"))));
         assert_eq!(min_se(&m), Some(90));
         assert!(allows_update(&m));
         let compact = invite("x: 600\r\n");
-        assert_eq!(session_expires(&Message::parse(&compact).unwrap()), Some((600, None)));
+        assert_eq!(
+            session_expires(&Message::parse(&compact).unwrap()),
+            Some((600, None))
+        );
     }
 }

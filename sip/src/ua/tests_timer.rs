@@ -21,7 +21,12 @@ fn call(a: SessionTimerConfig, b: SessionTimerConfig) -> (Net, CallHandle, CallH
     let mut n = Net::new(vec![ua_with(A, 1, a), ua_with(B, 2, b)]);
     let now = n.now;
     let h = n.uas[0]
-        .call(now, &format!("sip:u@{B}"), &format!("sip:u@{A}"), b"offer".to_vec())
+        .call(
+            now,
+            &format!("sip:u@{B}"),
+            &format!("sip:u@{A}"),
+            b"offer".to_vec(),
+        )
         .unwrap();
     n.flush();
     let hb = n.incoming(1);
@@ -42,7 +47,11 @@ fn the_caller_refreshes_by_update_and_the_call_stays_up() {
         .iter()
         .find(|(_, _, m)| m.starts_with("SIP/2.0 200"))
         .unwrap();
-    assert!(ok.2.contains("Session-Expires: 1800;refresher=uac\r\n"), "{}", ok.2);
+    assert!(
+        ok.2.contains("Session-Expires: 1800;refresher=uac\r\n"),
+        "{}",
+        ok.2
+    );
     assert!(ok.2.contains("Require: timer\r\n"));
     n.run(Duration::from_secs(899));
     assert_eq!(updates(&n), 0);
@@ -50,7 +59,12 @@ fn the_caller_refreshes_by_update_and_the_call_stays_up() {
     assert_eq!(updates(&n), 1, "at half the interval");
     n.run(Duration::from_secs(3000));
     assert_eq!(updates(&n), 4, "every 900 s");
-    let upd = n.log.iter().rev().find(|(_, _, m)| m.starts_with("UPDATE ")).unwrap();
+    let upd = n
+        .log
+        .iter()
+        .rev()
+        .find(|(_, _, m)| m.starts_with("UPDATE "))
+        .unwrap();
     assert!(upd.2.contains("Session-Expires: 1800;refresher=uac\r\n"));
     assert_eq!(n.uas[0].call_state(a), Some(CallState::Confirmed));
     assert_eq!(n.uas[1].call_state(b), Some(CallState::Confirmed));
@@ -79,7 +93,9 @@ fn when_the_refresher_goes_silent_the_other_side_hangs_up() {
 fn an_unanswered_refresh_ends_the_call_with_bye() {
     let (mut n, a, b) = call(SessionTimerConfig::default(), SessionTimerConfig::default());
     let start = n.now;
-    n.run_until(start + Duration::from_secs(1000), &mut |m| m.starts_with("UPDATE "));
+    n.run_until(start + Duration::from_secs(1000), &mut |m| {
+        m.starts_with("UPDATE ")
+    });
     assert_eq!(ended(&n.take_events(0)), Some(EndReason::DialogGone(408)));
     assert_eq!(ended(&n.take_events(1)), Some(EndReason::RemoteBye));
     assert_ne!(n.uas[1].call_state(b), Some(CallState::Confirmed));
@@ -116,7 +132,12 @@ fn a_peer_without_update_is_refreshed_by_reinvite_unseen_by_the_user() {
     let mut a = ua_with(A, 1, SessionTimerConfig::default());
     let mut now = Instant::now();
     let h = a
-        .call(now, &format!("sip:u@{B}"), &format!("sip:u@{A}"), b"offer".to_vec())
+        .call(
+            now,
+            &format!("sip:u@{B}"),
+            &format!("sip:u@{A}"),
+            b"offer".to_vec(),
+        )
         .unwrap();
     let inv = sent(&mut a).remove(0);
     let ok = reply(
@@ -148,7 +169,10 @@ fn a_peer_without_update_is_refreshed_by_reinvite_unseen_by_the_user() {
     a.handle_message(now, &ok2, peer(B));
     assert_eq!(starts(&sent(&mut a)), [format!("ACK sip:u@{B} SIP/2.0")]);
     let events: Vec<UaEvent> = std::iter::from_fn(|| a.poll_event()).collect();
-    assert!(events.is_empty(), "a refresh is not the user's re-INVITE: {events:?}");
+    assert!(
+        events.is_empty(),
+        "a refresh is not the user's re-INVITE: {events:?}"
+    );
     assert_eq!(a.call_state(h), Some(CallState::Confirmed));
 }
 
