@@ -1,4 +1,5 @@
-//! `[limits]`: safe defaults when absent, and each out-of-range knob named with its line.
+//! `[limits]` (and the session timer bounds of `[timers]`): safe defaults when absent, and
+//! each out-of-range knob named with its line.
 
 use super::*;
 use std::path::PathBuf;
@@ -183,4 +184,20 @@ fn forwarding_targets_and_the_no_answer_time_are_checked() {
             "{bad}"
         );
     }
+}
+
+#[test]
+fn session_timer_bounds_follow_rfc_4028() {
+    let t = load("").unwrap().config.timers;
+    assert_eq!((t.session_expires_s, t.min_se_s), (1800, 90));
+    assert!(load("[timers]\nsession_expires_s = 0\n").is_ok(), "0: off");
+    let e = load("[timers]\nsession_expires_s = 60\nmin_se_s = 30\n").unwrap_err();
+    let fields: Vec<&str> = e.diagnostics.iter().map(|d| d.field.as_str()).collect();
+    assert_eq!(fields, ["timers.session_expires_s", "timers.min_se_s"]);
+    let e = load("[timers]\nsession_expires_s = 200\nmin_se_s = 300\n").unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("is not 0 (off) or in min_se_s (300)..=86400"),
+        "{e}"
+    );
 }

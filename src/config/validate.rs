@@ -632,13 +632,13 @@ fn timers(r: &mut Report<'_>, t: &Timers) {
             format!("{} is not in 90..=86400", t.min_se_s),
         );
     }
-    if t.session_expires_s != 0 && !(t.min_se_s.min(86_400)..=86_400).contains(&t.session_expires_s)
-    {
+    let floor = t.min_se_s.clamp(90, 86_400);
+    if t.session_expires_s != 0 && !(floor..=86_400).contains(&t.session_expires_s) {
         r.err(
             "timers.session_expires_s",
             format!(
-                "{} is not 0 (off) or in min_se_s ({})..=86400",
-                t.session_expires_s, t.min_se_s
+                "{} is not 0 (off) or in min_se_s ({floor})..=86400",
+                t.session_expires_s
             ),
         );
     }
