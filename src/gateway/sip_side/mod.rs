@@ -1042,10 +1042,14 @@ impl SipSide {
         let record_end = ended
             .as_ref()
             .map(|c| notes::end_of(&reason, c.dir, c.answered));
+        let answered = ended.as_ref().is_some_and(|c| c.answered);
         let dir = ended.map(|c| c.dir);
         let event = match (dir, reason) {
             (_, EndReason::LocalBye | EndReason::LocalReject(_)) => None,
             (Some(Dir::Out), EndReason::Cancelled) => None,
+            // The line answered but the 2xx waited for a PRACK (RFC 3262 §3) when the
+            // CANCEL came: for the line, the caller hung up.
+            (Some(Dir::In), EndReason::Cancelled) if answered => Some(SipEvent::RemoteHangup),
             (Some(Dir::In), EndReason::Cancelled) => Some(SipEvent::Cancelled),
             (Some(Dir::Out), EndReason::Failed { code, .. }) => Some(SipEvent::Rejected(code)),
             (Some(Dir::Out), EndReason::AuthFailed(code)) => Some(SipEvent::Rejected(code)),
