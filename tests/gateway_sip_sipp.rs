@@ -41,6 +41,16 @@ fn free_port_on(ip: &str) -> u16 {
         .port()
 }
 
+/// sipp running tests/sipp/`name` for one call on 127.0.0.1:`port`: a UAC toward `target`,
+/// or a UAS waiting for one (`None`).
+fn sipp_once(tag: &str, name: &str, target: Option<&str>, port: &str) -> Sipp {
+    let scenario = scenario(name);
+    let mut args = vec!["-sf", scenario.as_str()];
+    args.extend(target);
+    args.extend(["-i", "127.0.0.1", "-p", port, "-m", "1"]);
+    Sipp::spawn(tag, &args)
+}
+
 fn config(listen: &str, trusted: &str) -> Loaded {
     config_with(listen, trusted, "", "udp")
 }
@@ -158,19 +168,7 @@ impl Gateway {
 async fn port_calls_sipp_uas_and_hangs_up() {
     let g_addr = &format!("127.0.0.1:{}", free_port());
     let sipp_port = free_port().to_string();
-    let mut sipp = Sipp::spawn(
-        "gw-uas",
-        &[
-            "-sf",
-            &scenario("uas_call.xml"),
-            "-i",
-            "127.0.0.1",
-            "-p",
-            &sipp_port,
-            "-m",
-            "1",
-        ],
-    );
+    let mut sipp = sipp_once("gw-uas", "uas_call.xml", None, &sipp_port);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let mut g = Gateway::start(&config(g_addr, "127.0.0.9"), g_addr);
     g.intents
@@ -212,20 +210,7 @@ async fn sipp_calls_fxs_port_which_answers() {
     let sipp_port = free_port().to_string();
     let mut g = Gateway::start(&config(g_addr, "127.0.0.9"), g_addr);
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let mut sipp = Sipp::spawn(
-        "gw-uac",
-        &[
-            "-sf",
-            &scenario("gw_uac_call.xml"),
-            g_addr,
-            "-i",
-            "127.0.0.1",
-            "-p",
-            &sipp_port,
-            "-m",
-            "1",
-        ],
-    );
+    let mut sipp = sipp_once("gw-uac", "gw_uac_call.xml", Some(g_addr), &sipp_port);
     let l = Duration::from_secs(10);
     let SipEvent::IncomingCall {
         caller,
@@ -264,20 +249,7 @@ async fn untrusted_invite_toward_fxo_gets_403() {
     let sipp_port = free_port().to_string();
     let mut g = Gateway::start(&config(g_addr, "127.0.0.9"), g_addr);
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let mut sipp = Sipp::spawn(
-        "gw-403",
-        &[
-            "-sf",
-            &scenario("gw_fxo_403.xml"),
-            g_addr,
-            "-i",
-            "127.0.0.1",
-            "-p",
-            &sipp_port,
-            "-m",
-            "1",
-        ],
-    );
+    let mut sipp = sipp_once("gw-403", "gw_fxo_403.xml", Some(g_addr), &sipp_port);
     sipp.expect_success(Duration::from_secs(30)).await;
     g.drain_for(Duration::from_millis(300)).await;
     assert!(
@@ -299,19 +271,7 @@ async fn untrusted_invite_toward_fxo_gets_403() {
 async fn shutdown_ends_the_call_with_bye() {
     let g_addr = &format!("127.0.0.1:{}", free_port());
     let sipp_port = free_port().to_string();
-    let mut sipp = Sipp::spawn(
-        "gw-stop",
-        &[
-            "-sf",
-            &scenario("uas_call.xml"),
-            "-i",
-            "127.0.0.1",
-            "-p",
-            &sipp_port,
-            "-m",
-            "1",
-        ],
-    );
+    let mut sipp = sipp_once("gw-stop", "uas_call.xml", None, &sipp_port);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let mut g = Gateway::start(&config(g_addr, "127.0.0.9"), g_addr);
     g.intents
@@ -337,19 +297,7 @@ async fn shutdown_ends_the_call_with_bye() {
 async fn registers_with_sipp_registrar_and_unregisters_at_shutdown() {
     let g_addr = &format!("127.0.0.1:{}", free_port());
     let sipp_port = free_port().to_string();
-    let mut sipp = Sipp::spawn(
-        "gw-reg",
-        &[
-            "-sf",
-            &scenario("gw_registrar.xml"),
-            "-i",
-            "127.0.0.1",
-            "-p",
-            &sipp_port,
-            "-m",
-            "1",
-        ],
-    );
+    let mut sipp = sipp_once("gw-reg", "gw_registrar.xml", None, &sipp_port);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let cfg = config_with(
         g_addr,
@@ -384,20 +332,7 @@ async fn invite_without_offer_gets_ours_and_the_ack_answer_starts_media() {
     let sipp_port = free_port().to_string();
     let mut g = Gateway::start(&config(g_addr, "127.0.0.9"), g_addr);
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let mut sipp = Sipp::spawn(
-        "gw-late",
-        &[
-            "-sf",
-            &scenario("gw_late_offer.xml"),
-            g_addr,
-            "-i",
-            "127.0.0.1",
-            "-p",
-            &sipp_port,
-            "-m",
-            "1",
-        ],
-    );
+    let mut sipp = sipp_once("gw-late", "gw_late_offer.xml", Some(g_addr), &sipp_port);
     let l = Duration::from_secs(10);
     assert!(matches!(
         g.next_call(0, l).await,
@@ -533,19 +468,11 @@ async fn sipp_requiring_100rel_gets_reliable_ringing_and_its_prack_answered() {
     let sipp_port = free_port().to_string();
     let mut g = Gateway::start(&config(g_addr, "127.0.0.9"), g_addr);
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let mut sipp = Sipp::spawn(
+    let mut sipp = sipp_once(
         "gw-uac-100rel",
-        &[
-            "-sf",
-            &scenario("gw_uac_100rel.xml"),
-            g_addr,
-            "-i",
-            "127.0.0.1",
-            "-p",
-            &sipp_port,
-            "-m",
-            "1",
-        ],
+        "gw_uac_100rel.xml",
+        Some(g_addr),
+        &sipp_port,
     );
     let l = Duration::from_secs(10);
     assert!(matches!(
@@ -567,19 +494,7 @@ async fn sipp_requiring_100rel_gets_reliable_ringing_and_its_prack_answered() {
 async fn port_pracks_the_reliable_early_media_of_sipp() {
     let g_addr = &format!("127.0.0.1:{}", free_port());
     let sipp_port = free_port().to_string();
-    let mut sipp = Sipp::spawn(
-        "gw-uas-100rel",
-        &[
-            "-sf",
-            &scenario("gw_uas_100rel.xml"),
-            "-i",
-            "127.0.0.1",
-            "-p",
-            &sipp_port,
-            "-m",
-            "1",
-        ],
-    );
+    let mut sipp = sipp_once("gw-uas-100rel", "gw_uas_100rel.xml", None, &sipp_port);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let mut g = Gateway::start(&config(g_addr, "127.0.0.9"), g_addr);
     g.intents
@@ -623,20 +538,7 @@ async fn the_gateway_refreshes_the_session_sipp_asked_it_to() {
     let sipp_port = free_port().to_string();
     let mut g = Gateway::start(&config(g_addr, "127.0.0.9"), g_addr);
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let mut sipp = Sipp::spawn(
-        "gw-uac-timer",
-        &[
-            "-sf",
-            &scenario("gw_uac_timer.xml"),
-            g_addr,
-            "-i",
-            "127.0.0.1",
-            "-p",
-            &sipp_port,
-            "-m",
-            "1",
-        ],
-    );
+    let mut sipp = sipp_once("gw-uac-timer", "gw_uac_timer.xml", Some(g_addr), &sipp_port);
     let l = Duration::from_secs(10);
     assert!(matches!(
         g.next_call(0, l).await,

@@ -202,20 +202,14 @@ impl Ua {
         h: CallHandle,
         interval_s: u32,
     ) -> Result<(), UaError> {
-        let c = self.calls.get(&h).ok_or(UaError::NoCall)?;
-        let to = self.dialog_peer(c.dialog().ok_or(UaError::State(c.state))?)?;
-        let via = self.via(to.transport);
-        let c = self.calls.get_mut(&h).ok_or(UaError::NoCall)?;
-        let state = c.state;
-        let d = c.dialog_mut().ok_or(UaError::State(state))?;
-        let seq = d.next_local_seq(1);
-        let bytes = d
-            .request(Method::Update, seq, &via)?
-            .header(HeaderName::Supported, SUPPORTED)
-            .raw_header("Session-Expires", format!("{interval_s};refresher=uac"))
-            .finish();
-        self.send(now, bytes, to, Purpose::Refresh(h))?;
-        Ok(())
+        let headers = [
+            (HeaderName::Supported, SUPPORTED.to_owned()),
+            (
+                HeaderName::SessionExpires,
+                format!("{interval_s};refresher=uac"),
+            ),
+        ];
+        self.send_in_dialog(now, h, Method::Update, &headers, None, Purpose::Refresh(h))
     }
 
     /// A re-INVITE offering again the SDP we last sent (for a peer without UPDATE, §10);

@@ -800,6 +800,21 @@ impl Ua {
         method: Method<'_>,
         body: Option<(&str, &[u8])>,
     ) -> Result<(), UaError> {
+        let purpose = Purpose::InDialog(h, method.as_str().to_owned());
+        self.send_in_dialog(now, h, method, &[], body, purpose)
+    }
+
+    /// A request in the call's confirmed dialog with `headers` and `body`, sent for
+    /// `purpose`.
+    pub(super) fn send_in_dialog(
+        &mut self,
+        now: Instant,
+        h: CallHandle,
+        method: Method<'_>,
+        headers: &[(HeaderName, String)],
+        body: Option<(&str, &[u8])>,
+        purpose: Purpose,
+    ) -> Result<(), UaError> {
         let c = self.calls.get(&h).ok_or(UaError::NoCall)?;
         let to = self.dialog_peer(c.dialog().ok_or(UaError::State(c.state))?)?;
         let via = self.via(to.transport);
@@ -807,17 +822,15 @@ impl Ua {
         let state = c.state;
         let d = c.dialog_mut().ok_or(UaError::State(state))?;
         let seq = d.next_local_seq(1);
-        let b = d.request(method, seq, &via)?;
+        let mut b = d.request(method, seq, &via)?;
+        for (name, value) in headers {
+            b = b.header(*name, value);
+        }
         let bytes = match body {
             Some((ct, b2)) => b.body(ct, b2),
             None => b.finish(),
         };
-        self.send(
-            now,
-            bytes,
-            to,
-            Purpose::InDialog(h, method.as_str().to_owned()),
-        )?;
+        self.send(now, bytes, to, purpose)?;
         Ok(())
     }
 
