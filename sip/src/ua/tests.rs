@@ -154,9 +154,9 @@ pub(super) fn ended(events: &[UaEvent]) -> Option<EndReason> {
     })
 }
 
-/// A and B connected; A calls B and B answers.
-pub(super) fn established() -> (Net, CallHandle, CallHandle) {
-    let mut n = Net::new(vec![ua(A, 1), ua(B, 2)]);
+/// `a` (at A) calls `b` (at B) with an offer; both handles, nothing answered yet.
+pub(super) fn calling(a: Ua, b: Ua) -> (Net, CallHandle, CallHandle) {
+    let mut n = Net::new(vec![a, b]);
     let now = n.now;
     let a = n.uas[0]
         .call(
@@ -168,6 +168,13 @@ pub(super) fn established() -> (Net, CallHandle, CallHandle) {
         .unwrap();
     n.flush();
     let b = n.incoming(1);
+    (n, a, b)
+}
+
+/// A and B connected; A calls B and B answers.
+pub(super) fn established() -> (Net, CallHandle, CallHandle) {
+    let (mut n, a, b) = calling(ua(A, 1), ua(B, 2));
+    let now = n.now;
     n.uas[1].ring(now, b, 180, None).unwrap();
     n.uas[1].answer(now, b, b"answer").unwrap();
     n.flush();

@@ -10,19 +10,7 @@ const B: &str = "127.0.0.1:5062";
 
 /// A calls B (its INVITE says `Supported: 100rel`); B's handle.
 fn calling() -> (Net, CallHandle, CallHandle) {
-    let mut n = Net::new(vec![ua(A, 1), ua(B, 2)]);
-    let now = n.now;
-    let a = n.uas[0]
-        .call(
-            now,
-            &format!("sip:u@{B}"),
-            &format!("sip:u@{A}"),
-            b"offer".to_vec(),
-        )
-        .unwrap();
-    n.flush();
-    let b = n.incoming(1);
-    (n, a, b)
+    super::tests::calling(ua(A, 1), ua(B, 2))
 }
 
 /// The method of a message's CSeq.

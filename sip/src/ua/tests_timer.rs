@@ -18,18 +18,8 @@ fn ua_with(addr: &str, seed: u64, st: SessionTimerConfig) -> Ua {
 
 /// A (asking `a`) calls B (accepting `b`), B answers.
 fn call(a: SessionTimerConfig, b: SessionTimerConfig) -> (Net, CallHandle, CallHandle) {
-    let mut n = Net::new(vec![ua_with(A, 1, a), ua_with(B, 2, b)]);
+    let (mut n, h, hb) = super::tests::calling(ua_with(A, 1, a), ua_with(B, 2, b));
     let now = n.now;
-    let h = n.uas[0]
-        .call(
-            now,
-            &format!("sip:u@{B}"),
-            &format!("sip:u@{A}"),
-            b"offer".to_vec(),
-        )
-        .unwrap();
-    n.flush();
-    let hb = n.incoming(1);
     n.uas[1].answer(now, hb, b"answer").unwrap();
     n.flush();
     (n, h, hb)
