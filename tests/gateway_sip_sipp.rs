@@ -97,6 +97,16 @@ struct Gateway {
 }
 
 impl Gateway {
+    /// Port `port` places a call to `target` (no caller ID of its own).
+    async fn place_call(&self, port: u8, target: &str) {
+        let call = SipIntent::PlaceCall {
+            target: target.to_owned(),
+            caller: Default::default(),
+            hide_caller_id: None,
+        };
+        self.intents.send((port, call)).await.unwrap();
+    }
+
     fn start(cfg: &Loaded, listen: &str) -> Gateway {
         let local: SocketAddr = listen.parse().unwrap();
         let rtp: BTreeMap<u8, SocketAddr> = [(0, 40000), (2, 40002)]
@@ -171,17 +181,8 @@ async fn port_calls_sipp_uas_and_hangs_up() {
     let mut sipp = sipp_once("gw-uas", "uas_call.xml", None, &sipp_port);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let mut g = Gateway::start(&config(g_addr, "127.0.0.9"), g_addr);
-    g.intents
-        .send((
-            0,
-            SipIntent::PlaceCall {
-                target: format!("sip:service@127.0.0.1:{sipp_port}"),
-                caller: Default::default(),
-                hide_caller_id: None,
-            },
-        ))
-        .await
-        .unwrap();
+    g.place_call(0, &format!("sip:service@127.0.0.1:{sipp_port}"))
+        .await;
     let l = Duration::from_secs(10);
     assert_eq!(g.next_call(0, l).await, SipEvent::Ringing);
     assert_eq!(g.next_call(0, l).await, SipEvent::Answered);
@@ -274,17 +275,8 @@ async fn shutdown_ends_the_call_with_bye() {
     let mut sipp = sipp_once("gw-stop", "uas_call.xml", None, &sipp_port);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let mut g = Gateway::start(&config(g_addr, "127.0.0.9"), g_addr);
-    g.intents
-        .send((
-            0,
-            SipIntent::PlaceCall {
-                target: format!("sip:service@127.0.0.1:{sipp_port}"),
-                caller: Default::default(),
-                hide_caller_id: None,
-            },
-        ))
-        .await
-        .unwrap();
+    g.place_call(0, &format!("sip:service@127.0.0.1:{sipp_port}"))
+        .await;
     let l = Duration::from_secs(10);
     assert_eq!(g.next_call(0, l).await, SipEvent::Ringing);
     assert_eq!(g.next_call(0, l).await, SipEvent::Answered);
@@ -497,17 +489,8 @@ async fn port_pracks_the_reliable_early_media_of_sipp() {
     let mut sipp = sipp_once("gw-uas-100rel", "gw_uas_100rel.xml", None, &sipp_port);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let mut g = Gateway::start(&config(g_addr, "127.0.0.9"), g_addr);
-    g.intents
-        .send((
-            0,
-            SipIntent::PlaceCall {
-                target: format!("sip:service@127.0.0.1:{sipp_port}"),
-                caller: Default::default(),
-                hide_caller_id: None,
-            },
-        ))
-        .await
-        .unwrap();
+    g.place_call(0, &format!("sip:service@127.0.0.1:{sipp_port}"))
+        .await;
     let l = Duration::from_secs(10);
     let mut answered = false;
     while !answered {

@@ -313,14 +313,19 @@ async fn logout(
     ([(header::SET_COOKIE, clear)], to_login()).into_response()
 }
 
+/// The gateway's answer as JSON, or 503 when it did not answer in time.
+fn json<T: serde::Serialize>(answer: Option<T>) -> Response {
+    match answer {
+        Some(a) => axum::Json(a).into_response(),
+        None => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    }
+}
+
 async fn api_status(State(site): State<Arc<Site>>, headers: HeaderMap) -> Response {
     if session(&site, &headers).is_none() {
         return StatusCode::UNAUTHORIZED.into_response();
     }
-    match site.status.status().await {
-        Some(s) => axum::Json(s).into_response(),
-        None => StatusCode::SERVICE_UNAVAILABLE.into_response(),
-    }
+    json(site.status.status().await)
 }
 
 #[derive(Deserialize)]
@@ -336,10 +341,12 @@ async fn api_ladder(
     if session(&site, &headers).is_none() {
         return StatusCode::UNAUTHORIZED.into_response();
     }
-    match site.status.messages(super::control::MAX_CAPTURE).await {
-        Some(m) => axum::Json(ladder::ladder(&m, &q.call_id, site.sip_local)).into_response(),
-        None => StatusCode::SERVICE_UNAVAILABLE.into_response(),
-    }
+    let rungs = site
+        .status
+        .messages(super::control::MAX_CAPTURE)
+        .await
+        .map(|m| ladder::ladder(&m, &q.call_id, site.sip_local));
+    json(rungs)
 }
 
 async fn records_page(State(site): State<Arc<Site>>, headers: HeaderMap) -> Response {
