@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use tipring_sip::sdp::{MediaConfig, OfferAnswer, SessionDescription};
 use tipring_sip::ua::DigestCredentials;
-use tipring_sip::ua::{EndReason, UaConfig, UaEvent, uri_peer};
+use tipring_sip::ua::{EndReason, UaConfig, UaEvent, uri_peer_in};
 
 #[derive(Debug, ClapArgs)]
 pub struct Args {
@@ -19,7 +19,7 @@ pub struct Args {
     /// Our address-of-record.
     #[arg(long, default_value = "sip:tipring@127.0.0.1")]
     pub from: String,
-    /// Send the INVITE through this proxy (URI with an IP host).
+    /// Send the INVITE through this proxy (a SIP URI; a host name is located as --dns says).
     #[arg(long)]
     pub proxy: Option<String>,
     /// Credentials for challenges (USER:PASS).
@@ -39,6 +39,8 @@ pub struct Args {
     pub listen: SocketAddr,
     #[command(flatten)]
     pub tls: super::tls::TlsArgs,
+    #[command(flatten)]
+    pub dns: super::dns::DnsArgs,
 }
 
 fn exit_for(reason: &EndReason) -> ExitCode {
@@ -62,11 +64,20 @@ impl Args {
     async fn place(self, t: tipring_sip::transaction::Transport) -> ExitCode {
         // The RTP stream's SSRC, first sequence number and timestamp (RFC 3550 §5.1).
         let rtp_seed = getrandom::u64().unwrap_or_else(|_| u64::from(std::process::id()));
+        let mut uris = vec![self.uri.as_str()];
+        uris.extend(self.proxy.as_deref());
+        let hosts = match self.dns.hosts(&uris, t, self.listen).await {
+            Ok(h) => h,
+            Err(e) => {
+                eprintln!("call: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
         let proxy = match &self.proxy {
-            Some(p) => match uri_peer(p, t) {
+            Some(p) => match uri_peer_in(p, t, &hosts) {
                 Some(peer) => Some(peer),
                 None => {
-                    eprintln!("call: proxy {p} must be a SIP URI with an IP address");
+                    eprintln!("call: proxy {p} must be a SIP URI");
                     return ExitCode::FAILURE;
                 }
             },
@@ -77,6 +88,7 @@ impl Args {
             .bind(self.listen, t, |local| {
                 let mut c = UaConfig::new(local, t, "tipring");
                 c.outbound_proxy = proxy;
+                c.hosts = hosts;
                 c
             })
             .await

@@ -6,6 +6,7 @@ mod call;
 mod capture;
 mod check_config;
 mod detect;
+mod dns;
 mod dtmf_detect;
 mod echo_cancel;
 mod parse;

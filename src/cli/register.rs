@@ -37,6 +37,8 @@ pub struct Args {
     pub listen: SocketAddr,
     #[command(flatten)]
     pub tls: super::tls::TlsArgs,
+    #[command(flatten)]
+    pub dns: super::dns::DnsArgs,
 }
 
 impl Args {
@@ -47,9 +49,20 @@ impl Args {
 
     async fn go(self, t: tipring_sip::transaction::Transport) -> ExitCode {
         let user = self.user.clone();
+        let hosts = match self.dns.hosts(&[&self.registrar], t, self.listen).await {
+            Ok(h) => h,
+            Err(e) => {
+                eprintln!("register: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
         let mut r = match self
             .tls
-            .bind(self.listen, t, |local| UaConfig::new(local, t, &user))
+            .bind(self.listen, t, |local| {
+                let mut c = UaConfig::new(local, t, &user);
+                c.hosts = hosts;
+                c
+            })
             .await
         {
             Ok(r) => r,

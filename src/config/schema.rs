@@ -51,6 +51,40 @@ pub struct Config {
     pub provisioning: super::operations::Provisioning,
     #[serde(default)]
     pub web: super::operations::Web,
+    #[serde(default)]
+    pub dns: Dns,
+}
+
+/// Where host names are looked up (RFC 3263: NAPTR, SRV, A/AAAA).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dns {
+    /// DNS servers, `ADDR` (port 53) or `ADDR:PORT`; empty: the system's
+    /// (`/etc/resolv.conf`).
+    #[serde(default, deserialize_with = "dns_servers")]
+    pub servers: Vec<SocketAddr>,
+}
+
+/// A DNS server given as `ADDR` (port 53) or `ADDR:PORT` (`[V6]:PORT`).
+pub fn parse_dns_server(s: &str) -> Option<SocketAddr> {
+    s.parse::<SocketAddr>().ok().or_else(|| {
+        s.parse::<std::net::IpAddr>()
+            .ok()
+            .map(|ip| SocketAddr::new(ip, 53))
+    })
+}
+
+fn dns_servers<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<SocketAddr>, D::Error> {
+    let raw = Vec::<String>::deserialize(d)?;
+    raw.iter()
+        .map(|s| {
+            parse_dns_server(s).ok_or_else(|| {
+                serde::de::Error::custom(format!(
+                    "\"{s}\" is not an IP address with an optional port (\"192.0.2.53\", \"[2001:db8::53]:5353\")"
+                ))
+            })
+        })
+        .collect()
 }
 
 /// What `tipring run` logs.

@@ -8,6 +8,7 @@
 //! threads (paced by the port's audio) and are only ever sent bounded-queue commands, so
 //! signalling never blocks audio. One line per event of interest goes to stderr.
 
+pub mod dns;
 mod flood;
 mod hal;
 mod lines;
@@ -174,10 +175,14 @@ pub async fn run_with(loaded: Loaded, opts: RunOptions) -> Result<Ended, Gateway
             p.rtp_addr
         ));
     }
-    let (hosts, unresolved) = names::resolve(&names::names(&loaded.config), local).await;
-    for n in &unresolved {
+    let found = names::resolve(&loaded.config, local).await;
+    for n in &found.failed {
         log.line(format_args!("SIP: cannot resolve {n}; requests to it fail"));
     }
+    for (name, r) in found.table.iter() {
+        log.line(format_args!("SIP: {name} is {r}"));
+    }
+    let hosts = found.table;
     // `io::run` starts it (registrations, pings).
     let mut side = SipSide::new(&loaded, local, &rtp, seed, hosts)?;
     if local.ip().is_unspecified() {

@@ -1,12 +1,13 @@
-//! The host names in the configuration, looked up once at start for the sans-IO SIP side
-//! (RFC 3263 §4.2, the A/AAAA step only: no NAPTR or SRV, so a URI's port is its own or
-//! the transport's default). Registrars, proxies and hotline targets are usually written
-//! as names; the user agent core never resolves anything itself.
+//! The host names in the configuration, looked up at start and again as their records
+//! expire for the sans-IO SIP side (RFC 3263 through [`super::dns`]). Registrars, proxies
+//! and hotline targets are usually written as names; the user agent core never resolves
+//! anything itself.
 
 use crate::config::Config;
 use std::collections::HashSet;
 use std::net::{IpAddr, SocketAddr};
 use tipring_sip::Uri;
+use tipring_sip::transaction::Transport;
 use tipring_sip::ua::HostTable;
 use tipring_sip::uri::Host;
 
@@ -37,7 +38,8 @@ pub fn names(cfg: &Config) -> Vec<String> {
 }
 
 /// The addresses of every account's servers ([`crate::config::Account::servers`]): IP
-/// literals as written, names as `hosts` resolved them (a name not resolved is left out).
+/// literals as written, names as `hosts` resolved them, their services' addresses
+/// included (a name not resolved is left out).
 pub fn server_ips(cfg: &Config, hosts: &HostTable) -> HashSet<IpAddr> {
     cfg.accounts
         .iter()
@@ -45,20 +47,63 @@ pub fn server_ips(cfg: &Config, hosts: &HostTable) -> HashSet<IpAddr> {
         .filter_map(|u| {
             let uri = Uri::parse(u).ok()?;
             match uri.as_sip()?.host {
-                Host::Ipv4(a) => Some(IpAddr::V4(a)),
-                Host::Ipv6(a) => Some(IpAddr::V6(a)),
-                Host::Domain(d) => d.parse().ok().or_else(|| hosts.get(d)),
+                Host::Ipv4(a) => Some(vec![IpAddr::V4(a)]),
+                Host::Ipv6(a) => Some(vec![IpAddr::V6(a)]),
+                Host::Domain(d) => match d.parse() {
+                    Ok(ip) => Some(vec![ip]),
+                    Err(_) => hosts.resolved(d).map(|r| r.addresses().collect()),
+                },
             }
         })
+        .flatten()
         .collect()
 }
 
-/// Looks up `names`, keeping for each the first address of `local`'s family (else the
-/// first at all). A name that does not resolve is left out and reported: requests to it
-/// fail as unreachable, as they did before it was looked up.
-pub async fn resolve(names: &[String], local: SocketAddr) -> (HostTable, Vec<String>) {
-    let mut table = HostTable::new();
-    let mut failed = Vec::new();
+/// The transports requests may leave on (RFC 3263 §4.1: the NAPTR and SRV records of
+/// others are of no use): the listeners at `local`, TLS only with a certificate.
+pub fn transports(cfg: &Config, local: SocketAddr) -> Vec<Transport> {
+    use crate::config::Transport as T;
+    let mut out = Vec::new();
+    for l in cfg.identity.listen.iter().filter(|l| l.address == local) {
+        let t = match l.transport {
+            T::Udp => Transport::Udp,
+            T::Tcp => Transport::Tcp,
+            T::Tls if cfg.identity.tls.is_some() => Transport::Tls,
+            T::Tls => continue,
+        };
+        if !out.contains(&t) {
+            out.push(t);
+        }
+    }
+    if out.is_empty() {
+        out.push(Transport::Udp);
+    }
+    out
+}
+
+/// Looks up the configuration's names (RFC 3263, [`super::dns`]) through its `[dns]
+/// servers`, else the system's; without a usable system configuration, only their
+/// addresses, as the C library finds them. A name that does not resolve is left out and
+/// reported: requests to it fail as unreachable until a later lookup finds it.
+pub async fn resolve(cfg: &Config, local: SocketAddr) -> super::dns::Lookup {
+    let names = names(cfg);
+    if names.is_empty() {
+        return super::dns::Lookup::default();
+    }
+    match super::dns::resolver(&cfg.dns.servers) {
+        Ok(r) => super::dns::locate(&r, &names, &transports(cfg, local), local).await,
+        Err(e) => {
+            let mut l = addresses(&names, local).await;
+            l.failed.push(e.to_string());
+            l
+        }
+    }
+}
+
+/// Looks `names` up with the C library, keeping for each the first address of `local`'s
+/// family (else the first at all).
+async fn addresses(names: &[String], local: SocketAddr) -> super::dns::Lookup {
+    let mut out = super::dns::Lookup::default();
     for name in names {
         match tokio::net::lookup_host((name.as_str(), 0)).await {
             Ok(addrs) => {
@@ -68,14 +113,15 @@ pub async fn resolve(names: &[String], local: SocketAddr) -> (HostTable, Vec<Str
                     .find(|ip| ip.is_ipv4() == local.is_ipv4())
                     .or(addrs.first());
                 match pick {
-                    Some(ip) => table.insert(name, *ip),
-                    None => failed.push(format!("{name}: no address")),
+                    Some(ip) => out.table.insert(name, *ip),
+                    None => out.failed.push(format!("{name}: no address")),
                 }
             }
-            Err(e) => failed.push(format!("{name}: {e}")),
+            Err(e) => out.failed.push(format!("{name}: {e}")),
         }
     }
-    (table, failed)
+    out.refresh_at = Some(std::time::Instant::now() + super::dns::MAX_REFRESH);
+    out
 }
 
 #[cfg(test)]
@@ -106,13 +152,13 @@ mod tests {
     #[tokio::test]
     async fn localhost_resolves_in_the_family_of_the_sip_address() {
         let local: SocketAddr = "127.0.0.1:5060".parse().unwrap();
-        let (t, failed) =
-            resolve(&["localhost".into(), "no-such-host.invalid".into()], local).await;
-        assert_eq!(t.get("localhost"), Some("127.0.0.1".parse().unwrap()));
-        assert_eq!(failed.len(), 1, "{failed:?}");
+        let l = addresses(&["localhost".into(), "no-such-host.invalid".into()], local).await;
+        assert_eq!(l.table.get("localhost"), Some("127.0.0.1".parse().unwrap()));
+        assert_eq!(l.failed.len(), 1, "{:?}", l.failed);
         assert!(
-            failed[0].starts_with("no-such-host.invalid: "),
-            "{failed:?}"
+            l.failed[0].starts_with("no-such-host.invalid: "),
+            "{:?}",
+            l.failed
         );
     }
 }

@@ -6,6 +6,7 @@
 //!   sipp UAC run and its statistics ([`sipp_run`]) and,
 //!   with the `sip` feature, a SIP endpoint on the sip crate's transports ([`endpoint`]);
 //! - the one builder of gateway configuration files ([`config`]);
+//! - a DNS server serving a test's NAPTR, SRV and A records (dnsmasq, [`dns`]);
 //! - with the `fax` feature, fax machines and the documents they send ([`fax`]);
 //! - with the `web` feature, a W3C WebDriver client driving headless Chromium, for the web
 //!   admin page ([`webdriver`]);
@@ -21,6 +22,7 @@
 pub mod audio;
 pub mod baresip;
 pub mod config;
+pub mod dns;
 #[cfg(feature = "sip")]
 pub mod endpoint;
 #[cfg(feature = "fax")]

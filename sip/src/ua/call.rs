@@ -65,6 +65,9 @@ pub(crate) struct Call {
     pub invite: Vec<u8>,
     pub invite_txn: Option<TxnId>,
     pub invite_peer: Peer,
+    /// UAC: the other places the INVITE's next hop resolved to, in order (RFC 3263 §4.3):
+    /// tried one by one while the INVITE times out, fails at the transport or gets 503.
+    pub alternates: Vec<Peer>,
     /// UAC: one dialog per fork (early or confirmed); UAS: exactly one.
     pub dialogs: Vec<Dialog>,
     /// Index in `dialogs` of the confirmed one.
@@ -134,6 +137,7 @@ impl Call {
             invite: Vec::new(),
             invite_txn: None,
             invite_peer,
+            alternates: Vec::new(),
             dialogs: Vec::new(),
             confirmed: None,
             from: String::new(),

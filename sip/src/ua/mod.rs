@@ -8,6 +8,7 @@ mod attempts;
 mod call;
 mod hosts;
 mod keepalive;
+pub mod locate;
 mod prack;
 pub mod redirect;
 pub mod register;
@@ -28,6 +29,8 @@ mod tests;
 #[cfg(test)]
 mod tests_ids;
 #[cfg(test)]
+mod tests_locate;
+#[cfg(test)]
 mod tests_prack;
 #[cfg(test)]
 mod tests_sources;
@@ -37,7 +40,7 @@ mod tests_subscribe;
 mod tests_timer;
 
 pub use call::{CallHandle, CallState, Role};
-pub use hosts::HostTable;
+pub use hosts::{HostTable, Resolved, Service};
 pub use keepalive::PingHandle;
 pub use redirect::RedirectPolicy;
 pub use register::{Binding, RegHandle, RegState, RegisterConfig};
@@ -52,9 +55,9 @@ use crate::transaction::{
     Output, Peer, Receipt, TimerConfig, TransactionLayer, Transmit, Transport, TuEvent, TxnError,
     TxnId,
 };
-use crate::uri::{Host, Uri};
+use crate::uri::Uri;
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::Instant;
 use table::CallTable;
 
@@ -436,6 +439,8 @@ pub struct Ua {
     stats: UaStats,
     /// The latest time the core was given (stamps when calls end).
     now: Option<Instant>,
+    /// Targets that failed lately (RFC 3263 §4.3), tried after the others.
+    avoided: locate::Avoided,
 }
 
 impl std::fmt::Debug for Ua {
@@ -456,27 +461,9 @@ pub fn uri_peer(uri: &str, default: Transport) -> Option<Peer> {
 
 /// As [`uri_peer`], a host name also resolving through `hosts`.
 pub fn uri_peer_in(uri: &str, default: Transport, hosts: &HostTable) -> Option<Peer> {
-    let u = Uri::parse(uri).ok()?;
-    let s = u.as_sip()?;
-    let ip: IpAddr = match s.host {
-        Host::Ipv4(a) => a.into(),
-        Host::Ipv6(a) => a.into(),
-        Host::Domain(d) => d.parse().ok().or_else(|| hosts.get(d))?,
-    };
-    let transport = match s.params.value("transport").flatten() {
-        Some(t) => Transport::from_via_token(t)?,
-        None if s.secure => Transport::Tls,
-        None => default,
-    };
-    let port = s.port.unwrap_or(if transport == Transport::Tls {
-        5061
-    } else {
-        5060
-    });
-    Some(Peer {
-        transport,
-        addr: SocketAddr::new(ip, port),
-    })
+    locate::candidates(uri, default, hosts)
+        .first()
+        .map(|c| c.peer)
 }
 
 /// The standard reason phrase for the codes this UA sends.
@@ -528,6 +515,7 @@ impl Ua {
             challenger: None,
             next_call: 1,
             stats: UaStats::default(),
+            avoided: locate::Avoided::default(),
             now: None,
         }
     }
@@ -747,6 +735,20 @@ impl Ua {
     /// transport (§8.1.2, §18.1.1).
     fn peer_of(&self, uri: &str) -> Option<Peer> {
         uri_peer_in(uri, self.cfg.transport, &self.cfg.hosts)
+    }
+
+    /// Every place a new request for `uri` may go, in the order to try them (RFC 3263
+    /// §4.2, §4.3: priorities, weights, the targets that failed lately last).
+    fn peers_for(&mut self, now: Instant, uri: &str) -> Vec<Peer> {
+        let cands = locate::candidates(uri, self.cfg.transport, &self.cfg.hosts);
+        let (ids, avoided) = (&mut self.ids, &self.avoided);
+        locate::order(cands, || ids.next_u64(), |p| avoided.contains(now, p))
+    }
+
+    /// `peer` timed out, failed at the transport or answered 503: the next requests try
+    /// the other targets first for a while (RFC 3263 §4.3).
+    fn avoid(&mut self, now: Instant, peer: Peer) {
+        self.avoided.add(now, peer);
     }
 
     /// The transport a call runs over: the one its INVITE came in or went out on.

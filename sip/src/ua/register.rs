@@ -89,6 +89,8 @@ pub(crate) struct Registration {
     pub state: RegState,
     target: String,
     peer: Peer,
+    /// The other places the registrar resolved to, in order (RFC 3263 §4.3).
+    alternates: Vec<Peer>,
     call_id: String,
     local_tag: String,
     cseq: u32,
@@ -112,12 +114,11 @@ impl Registration {
 impl Ua {
     /// Starts registering (sends the first REGISTER now).
     pub fn register(&mut self, now: Instant, cfg: RegisterConfig) -> Result<RegHandle, UaError> {
-        let peer = match self.cfg.outbound_proxy {
-            Some(p) => p,
-            None => self
-                .peer_of(&cfg.registrar)
-                .ok_or_else(|| UaError::Uri(cfg.registrar.clone()))?,
-        };
+        let mut peers = self.initial_peers(now, &cfg.registrar);
+        if peers.is_empty() {
+            return Err(UaError::Uri(cfg.registrar.clone()));
+        }
+        let peer = peers.remove(0);
         crate::Uri::parse(&cfg.aor).map_err(|_| UaError::Uri(cfg.aor.clone()))?;
         let h = RegHandle(self.next_call);
         self.next_call += 1;
@@ -132,6 +133,7 @@ impl Ua {
             expires: cfg.expires,
             cfg,
             peer,
+            alternates: peers,
             call_id,
             local_tag,
             cseq,
@@ -284,6 +286,7 @@ impl Ua {
                         r.tried.push(t.clone());
                         r.target = t;
                         r.peer = p;
+                        r.alternates.clear();
                         r.cseq += 1;
                         r.attempts.forget_auth();
                         let _ = self.send_register(now, h);
@@ -291,11 +294,35 @@ impl Ua {
                     _ => self.register_failed(now, h, code, None),
                 }
             }
+            503 if self.register_elsewhere(now, h) => {}
             _ => {
                 let ra = retry_after(msg);
                 self.register_failed(now, h, code, ra);
             }
         }
+    }
+
+    /// The REGISTER's next hop timed out, failed at the transport or answered 503: the
+    /// request goes to the next place the registrar resolved to (RFC 3263 §4.3), the
+    /// failed one avoided for a while. `false` when none is left.
+    fn register_elsewhere(&mut self, now: Instant, h: RegHandle) -> bool {
+        let Some(r) = self.regs.get_mut(&h) else {
+            return false;
+        };
+        let failed = r.peer;
+        if r.alternates.is_empty() {
+            self.avoid(now, failed);
+            return false;
+        }
+        r.peer = r.alternates.remove(0);
+        r.cseq += 1;
+        let next = r.peer;
+        self.avoid(now, failed);
+        tracing::info!("REGISTER to {} failed, trying {}", failed.addr, next.addr);
+        if self.send_register(now, h).is_err() {
+            return self.register_elsewhere(now, h);
+        }
+        true
     }
 
     /// The REGISTER with CSeq `seq` got no answer (408) or its transport failed.
@@ -307,7 +334,9 @@ impl Ua {
             return;
         }
         r.pending = None;
-        self.register_failed(now, h, 408, None);
+        if !self.register_elsewhere(now, h) {
+            self.register_failed(now, h, 408, None);
+        }
     }
 
     /// A failed attempt: try again after the back-off (or Retry-After), doubling per failure,
@@ -349,7 +378,20 @@ impl Ua {
         for h in due {
             if let Some(r) = self.regs.get_mut(&h) {
                 r.next = None;
+                let failed = r.state == RegState::Failed;
                 r.state = RegState::Registering;
+                if failed && r.redirects == 0 {
+                    // After a failure the registrar is located afresh (its records may
+                    // have changed; the places that failed come last).
+                    let registrar = r.cfg.registrar.clone();
+                    let mut peers = self.initial_peers(now, &registrar);
+                    if let Some(r) = self.regs.get_mut(&h)
+                        && !peers.is_empty()
+                    {
+                        r.peer = peers.remove(0);
+                        r.alternates = peers;
+                    }
+                }
                 if self.send_register(now, h).is_err() {
                     self.register_failed(now, h, 503, None);
                 }

@@ -2052,7 +2052,7 @@ fn call_with_display_name_and_first_hop() {
     let opts = CallOptions {
         display_name: Some("Kitchen \"2\"".into()),
         next_hop: Some(peer(C)),
-        privacy: false,
+        ..Default::default()
     };
     a.call_with(
         now,

@@ -19,6 +19,9 @@ pub struct CallOptions {
     pub display_name: Option<String>,
     /// Where to send the INVITE instead of the outbound proxy or the Request-URI's host.
     pub next_hop: Option<Peer>,
+    /// A proxy URI to send the INVITE to (when `next_hop` is not given), located as the
+    /// Request-URI would be (RFC 3263: its services tried in turn).
+    pub next_hop_uri: Option<String>,
     /// Ask for our identity to be withheld: `Privacy: id` on the INVITE (RFC 3325 §9.3,
     /// RFC 3323 §4.2). The From the caller passes should then be anonymous itself
     /// (`"Anonymous" <sip:anonymous@anonymous.invalid>`, RFC 3323 §4.1.1.3).
@@ -65,10 +68,17 @@ impl Ua {
     ) -> Result<CallHandle, UaError> {
         crate::Uri::parse(target).map_err(|_| UaError::Uri(target.to_owned()))?;
         crate::Uri::parse(from).map_err(|_| UaError::Uri(from.to_owned()))?;
-        let peer = match opts.next_hop {
-            Some(p) => p,
-            None => self.initial_peer(target)?,
+        let mut peers = match (opts.next_hop, &opts.next_hop_uri) {
+            (Some(p), _) => vec![p],
+            (None, Some(proxy)) => self.peers_for(now, proxy),
+            (None, None) => self.initial_peers(now, target),
         };
+        if peers.is_empty() {
+            return Err(UaError::Uri(
+                opts.next_hop_uri.unwrap_or_else(|| target.to_owned()),
+            ));
+        }
+        let peer = peers.remove(0);
         let h = self.new_handle();
         let call_id = self.new_call_id();
         let local_tag = self.token();
@@ -84,6 +94,7 @@ impl Ua {
                 sdp,
                 cseq,
                 tried: vec![target.to_owned()],
+                alternates: peers,
                 ..Call::new(Role::Uac, call_id, local_tag, peer)
             },
         );
@@ -94,12 +105,37 @@ impl Ua {
         Ok(h)
     }
 
-    fn initial_peer(&self, target: &str) -> Result<Peer, UaError> {
+    /// Where a new request for `target` may go, in order: the outbound proxy, else the
+    /// target's own places (RFC 3263).
+    pub(super) fn initial_peers(&mut self, now: Instant, target: &str) -> Vec<Peer> {
         match self.cfg.outbound_proxy {
-            Some(p) => Ok(p),
-            None => self
-                .peer_of(target)
-                .ok_or_else(|| UaError::Uri(target.into())),
+            Some(p) => vec![p],
+            None => self.peers_for(now, target),
+        }
+    }
+
+    /// The INVITE's next hop timed out, failed at the transport or answered 503: the same
+    /// request (a new branch, so a new transaction) to the next place it resolved to
+    /// (RFC 3263 §4.3), the failed one avoided for a while. `false` when none is left.
+    fn try_alternate(&mut self, now: Instant, h: CallHandle) -> bool {
+        loop {
+            let Some(c) = self.calls.get_mut(&h) else {
+                return false;
+            };
+            let failed = c.invite_peer;
+            if c.alternates.is_empty() {
+                self.avoid(now, failed);
+                return false;
+            }
+            c.invite_peer = c.alternates.remove(0);
+            c.dialogs.clear();
+            c.confirmed = None;
+            let next = c.invite_peer;
+            self.avoid(now, failed);
+            tracing::info!("INVITE to {} failed, trying {}", failed.addr, next.addr);
+            if self.send_invite(now, h).is_ok() {
+                return true;
+            }
         }
     }
 
@@ -206,7 +242,7 @@ impl Ua {
                 }
                 if self.calls.get(&h).is_some_and(|c| c.cancelled) {
                     self.end(h, EndReason::Cancelled);
-                } else if !self.try_next_target(now, h) {
+                } else if !self.try_alternate(now, h) && !self.try_next_target(now, h) {
                     self.end(h, EndReason::Timeout);
                 }
             }
@@ -483,7 +519,15 @@ impl Ua {
             self.end(h, EndReason::Cancelled);
             return;
         }
+        // RFC 3263 §4.3: a 503 sends the request to the next place the hop resolved to.
+        if code == 503 && self.try_alternate(now, h) {
+            return;
+        }
+        let Some(c) = self.calls.get_mut(&h) else {
+            return;
+        };
         match code {
+            // RFC 3263 §4.3: a 503 sends the request to the next place the hop resolved to.
             // RFC 4028 §7.4: the interval was too small; once more with the peer's Min-SE.
             422 if super::session_timer::min_se(msg).is_some_and(|m| m > c.se_asked) => {
                 c.se_asked = super::session_timer::min_se(msg).unwrap_or(c.se_asked);
@@ -600,15 +644,15 @@ impl Ua {
                 ));
                 continue;
             }
-            let Some(peer) = (match self.cfg.outbound_proxy {
-                Some(p) => Some(p),
-                None => self.peer_of(&t),
-            }) else {
+            let mut peers = self.initial_peers(now, &t);
+            if peers.is_empty() {
                 continue;
-            };
+            }
+            let peer = peers.remove(0);
             let Some(c) = self.calls.get_mut(&h) else {
                 return false;
             };
+            c.alternates = peers;
             c.tried.push(t.clone());
             c.redirects += 1;
             c.target = t.clone();

@@ -20,7 +20,8 @@
 //! captured messages. When `shutdown` turns true it ends the calls,
 //! unregisters, waits up to [`SHUTDOWN_GRACE`] for the BYEs and unregistrations to be
 //! answered ([`SipSide::idle`]), and returns. The configuration's host names are looked
-//! up again in the background ([`REFRESH_UNRESOLVED`], [`REFRESH_RESOLVED`]) and the
+//! up again in the background as their records expire ([`REFRESH_UNRESOLVED`] while one
+//! does not resolve) and the
 //! answers handed to the side ([`SipSide::set_hosts`]), so a name that did not resolve at
 //! boot (DNS not up yet) is picked up without a restart.
 //! Nothing here decides anything about SIP.
@@ -59,27 +60,24 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 /// How soon names are looked up again while one of them has no address.
 pub const REFRESH_UNRESOLVED: Duration = Duration::from_secs(30);
 
-/// How soon names are looked up again when all resolved (servers that move).
-pub const REFRESH_RESOLVED: Duration = Duration::from_secs(300);
-
-/// Looks `names` up again and again, sooner while some do not resolve, and sends each
+/// Looks the configuration's names up again as their records expire (at least every
+/// [`crate::gateway::dns::MAX_REFRESH`]), sooner while some do not resolve, and sends each
 /// answer; ends when the receiver is gone.
 async fn refresh_names(
-    names: Vec<String>,
+    cfg: crate::config::Config,
     local: std::net::SocketAddr,
-    mut complete: bool,
+    mut next: Instant,
     answers: mpsc::Sender<tipring_sip::ua::HostTable>,
 ) {
     loop {
-        let wait = if complete {
-            REFRESH_RESOLVED
-        } else {
-            REFRESH_UNRESOLVED
-        };
-        tokio::time::sleep(wait).await;
-        let (table, failed) = crate::gateway::names::resolve(&names, local).await;
-        complete = failed.is_empty();
-        if answers.send(table).await.is_err() {
+        tokio::time::sleep_until(tokio::time::Instant::from_std(next)).await;
+        let found = crate::gateway::names::resolve(&cfg, local).await;
+        let now = Instant::now();
+        next = found.refresh_at.unwrap_or(now + REFRESH_UNRESOLVED);
+        if !found.failed.is_empty() {
+            next = next.min(now + REFRESH_UNRESOLVED);
+        }
+        if answers.send(found.table).await.is_err() {
             return;
         }
     }
@@ -120,8 +118,11 @@ fn transport_config(side: &SipSide, gate: Arc<Gate>) -> Result<TransportConfig, 
             tc.tls_client = Some(tipring_sip::transport::tls::client_config(ca)?);
         }
         // A server the configuration names by host name is verified against that name.
-        for (name, ip) in side.hosts.iter() {
-            tc.tls_names.entry(ip).or_insert_with(|| name.to_owned());
+        // RFC 5922 §4: a service found through NAPTR/SRV is verified against the domain.
+        for (name, r) in side.hosts.iter() {
+            for ip in r.addresses() {
+                tc.tls_names.entry(ip).or_insert_with(|| name.to_owned());
+            }
         }
     }
     Ok(tc)
@@ -160,9 +161,16 @@ pub async fn run<M: Into<FromLine>>(
     side.start(Instant::now());
     let names = crate::gateway::names::names(&side.cfg);
     let (hosts_tx, mut hosts_rx) = mpsc::channel(1);
-    let complete = names.iter().all(|n| side.hosts().get(n).is_some());
-    let refresher = (!names.is_empty())
-        .then(|| tokio::spawn(refresh_names(names, side.local(), complete, hosts_tx)));
+    // The first look again comes soon; then the records' TTLs set the pace.
+    let first = Instant::now() + crate::gateway::dns::MIN_REFRESH;
+    let refresher = (!names.is_empty()).then(|| {
+        tokio::spawn(refresh_names(
+            side.cfg.clone(),
+            side.local(),
+            first,
+            hosts_tx,
+        ))
+    });
     let _abort = AbortOnDrop(refresher);
     let mut intents_open = true;
     let mut stopping: Option<Instant> = None;
@@ -223,8 +231,10 @@ pub async fn run<M: Into<FromLine>>(
             Some(fresh) = hosts_rx.recv() => {
                 side.set_hosts(Instant::now(), &fresh);
                 gate.set_hosts(&side.cfg, side.hosts());
-                for (name, ip) in side.hosts().iter() {
-                    tp.set_tls_name(ip, name);
+                for (name, r) in side.hosts().iter() {
+                    for ip in r.addresses() {
+                        tp.set_tls_name(ip, name);
+                    }
                 }
             }
             Some(q) = queries.recv() => match q {

@@ -144,7 +144,8 @@ struct Failover {
     from: String,
     display_name: Option<String>,
     proxy: String,
-    next_hop: Peer,
+    /// The secondary proxy's URI as the UA locates it.
+    next_hop: String,
 }
 
 /// One configured port.
@@ -556,10 +557,10 @@ impl SipSide {
     /// and registrations or pings that could not start for want of an address start now.
     pub fn set_hosts(&mut self, now: Instant, fresh: &HostTable) {
         let mut changed = false;
-        for (name, ip) in fresh.iter() {
-            if self.hosts.get(name) != Some(ip) {
-                self.notice(format!("{name} resolves to {ip}"));
-                self.hosts.insert(name, ip);
+        for (name, r) in fresh.iter() {
+            if self.hosts.resolved(name) != Some(r) {
+                self.notice(format!("{name} resolves to {r}"));
+                self.hosts.set(name, r.clone());
                 changed = true;
             }
         }

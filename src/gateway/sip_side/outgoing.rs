@@ -67,24 +67,25 @@ impl SipSide {
         }
         let mut next_hop = out.next_hop;
         let mut failover = None;
-        if let (Some(proxy), Some((fallback, peer))) = (&out.proxy, out.fallback) {
+        if let (Some(proxy), Some((fallback, located))) = (&out.proxy, out.fallback) {
             if self.down.contains(proxy) {
                 // The pings say the proxy is gone: start with the secondary.
-                next_hop = Some(peer);
+                next_hop = Some(located);
             } else {
                 failover = Some(Failover {
                     request_uri: out.request_uri.clone(),
                     from: out.from.clone(),
                     display_name: out.display_name.clone(),
                     proxy: fallback,
-                    next_hop: peer,
+                    next_hop: located,
                 });
             }
         }
         let opts = CallOptions {
             display_name: out.display_name,
-            next_hop,
+            next_hop_uri: next_hop,
             privacy,
+            ..CallOptions::default()
         };
         match self
             .ua
@@ -191,8 +192,9 @@ impl SipSide {
         let sdp = session.offer();
         let opts = CallOptions {
             display_name: f.display_name.clone(),
-            next_hop: Some(f.next_hop),
+            next_hop_uri: Some(f.next_hop.clone()),
             privacy: self.blocks_caller_id(port),
+            ..CallOptions::default()
         };
         match self.ua.call_with(now, &f.request_uri, &f.from, sdp, opts) {
             Ok(h) => {

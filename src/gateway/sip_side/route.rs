@@ -4,7 +4,7 @@
 use crate::config::{Account, Config, Port};
 use tipring_hal::model::PortKind;
 use tipring_sip::Uri;
-use tipring_sip::transaction::{Peer, Transport};
+use tipring_sip::transaction::Transport;
 use tipring_sip::ua::{HostTable, uri_peer_in};
 
 /// Why an outgoing call cannot be routed.
@@ -27,10 +27,12 @@ pub enum RouteError {
 pub struct Outgoing {
     /// The Request-URI (and To).
     pub request_uri: String,
-    /// Where the INVITE goes when not to the Request-URI's host: the account's proxy.
-    pub next_hop: Option<Peer>,
-    /// The account's secondary proxy: tried when the first hop times out or answers 503.
-    pub fallback: Option<(String, Peer)>,
+    /// Where the INVITE goes when not to the Request-URI's host: the account's proxy's
+    /// URI with the account's transport, located by the UA (RFC 3263).
+    pub next_hop: Option<String>,
+    /// The account's secondary proxy, as configured and as `next_hop` would be: tried when
+    /// every place the first hop resolved to timed out or answered 503.
+    pub fallback: Option<(String, String)>,
     /// The proxy URI of `next_hop`, when it is the account's proxy.
     pub proxy: Option<String>,
     /// Our From URI.
@@ -103,17 +105,30 @@ pub fn server_uri(a: &Account, uri: &str) -> String {
     }
 }
 
-/// The first hop of the account's outgoing calls: its proxy, if it has one.
+/// The first hop of the account's outgoing calls: its proxy, if it has one, as the URI
+/// the UA locates (with the account's transport); an error when it cannot be reached.
 pub fn proxy_of(
     a: &Account,
     default: Transport,
     hosts: &HostTable,
-) -> Result<Option<Peer>, RouteError> {
+) -> Result<Option<String>, RouteError> {
     match &a.proxy {
-        Some(p) => uri_peer_in(&server_uri(a, p), default, hosts)
-            .map(Some)
-            .ok_or_else(|| RouteError::BadProxy(p.clone())),
+        Some(p) => located(a, p, default, hosts).map(Some),
         None => Ok(None),
+    }
+}
+
+/// `uri` of `a`'s servers with the account's transport, if it names a place we know.
+fn located(
+    a: &Account,
+    uri: &str,
+    default: Transport,
+    hosts: &HostTable,
+) -> Result<String, RouteError> {
+    let u = server_uri(a, uri);
+    match uri_peer_in(&u, default, hosts) {
+        Some(_) => Ok(u),
+        None => Err(RouteError::BadProxy(uri.to_owned())),
     }
 }
 
@@ -150,11 +165,7 @@ pub fn outgoing(
     };
     let proxy = account.and_then(|a| a.proxy.clone());
     let fallback = match account.and_then(|a| a.secondary_proxy.as_ref().map(|u| (a, u))) {
-        Some((a, uri)) => Some((
-            uri.clone(),
-            uri_peer_in(&server_uri(a, uri), transport, hosts)
-                .ok_or_else(|| RouteError::BadProxy(uri.clone()))?,
-        )),
+        Some((a, uri)) => Some((uri.clone(), located(a, uri, transport, hosts)?)),
         None => None,
     };
     let user = caller
@@ -348,7 +359,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(o.request_uri, "sip:+15550100@10.0.0.5");
-        assert_eq!(o.next_hop.unwrap().addr, "10.0.0.6:5080".parse().unwrap());
+        assert_eq!(o.next_hop.as_deref(), Some("sip:10.0.0.6:5080;lr"));
         assert_eq!(o.from, "sip:201@10.0.0.5");
         assert_eq!(o.display_name.as_deref(), Some("Hall"));
         // A URI is used as it is, still through the proxy; an FXO line's caller ID is
