@@ -231,3 +231,62 @@ fn weights_spread_calls_over_the_targets_of_one_priority() {
     // Binomial(20, 1/2): fewer than 3 on one side has a chance of 0.04 %.
     assert!(to_a >= 3 && to_b >= 3, "{to_a} / {to_b}");
 }
+
+#[tokio::test]
+async fn naptr_order_transports_and_ttls_are_followed() {
+    use tipring::gateway::dns::{locate, resolver};
+    use tipring_sip::transaction::Transport;
+    let tmp = TempDir::new("dns-locate").expect("temp dir");
+    let naptr = |order, service: &str, srv_name: &str| Record::Naptr {
+        name: "multi.test".into(),
+        order,
+        preference: 10,
+        service: service.into(),
+        replacement: srv_name.into(),
+    };
+    let dns = Dnsmasq::start(
+        &tmp.0,
+        "127.0.78.55:25355".parse().unwrap(),
+        30,
+        &[
+            // TCP preferred by NAPTR order; a TLS rule we do not run is skipped.
+            naptr(5, "SIPS+D2T", "_sips._tcp.multi.test"),
+            naptr(10, "SIP+D2T", "_sip._tcp.multi.test"),
+            naptr(20, "SIP+D2U", "_sip._udp.multi.test"),
+            srv("_sips._tcp.multi.test", "t.multi.test", 10, 0),
+            srv("_sip._tcp.multi.test", "t.multi.test", 10, 0),
+            srv("_sip._udp.multi.test", "u.multi.test", 10, 0),
+            host("t.multi.test", "127.0.78.41"),
+            host("u.multi.test", "127.0.78.42"),
+            host("multi.test", "127.0.78.40"),
+        ],
+    );
+    let r = resolver(&[dns.addr]).expect("resolver");
+    let local: SocketAddr = "127.0.0.1:5060".parse().unwrap();
+    let names = ["multi.test".to_owned(), "nothing.test".to_owned()];
+    let before = Instant::now();
+    let found = locate(&r, &names, &[Transport::Udp, Transport::Tcp], local).await;
+    let m = found.table.resolved("multi.test").expect("multi.test");
+    assert_eq!(m.ips, ["127.0.78.40".parse::<std::net::IpAddr>().unwrap()]);
+    let got: Vec<(Transport, String)> = m
+        .services
+        .iter()
+        .map(|s| (s.transport, s.addr.to_string()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (Transport::Tcp, "127.0.78.41:5060".to_owned()),
+            (Transport::Udp, "127.0.78.42:5060".to_owned())
+        ]
+    );
+    assert!(m.services[0].priority < m.services[1].priority);
+    assert_eq!(found.failed.len(), 1, "{:?}", found.failed);
+    assert!(found.failed[0].starts_with("nothing.test: "));
+    // Looked up again when the 30 s TTL runs out, not before, not later.
+    let refresh = found.refresh_at.expect("a refresh time") - before;
+    assert!(
+        refresh > Duration::from_secs(25) && refresh <= Duration::from_secs(31),
+        "{refresh:?}"
+    );
+}

@@ -112,3 +112,24 @@ fn the_web_page_needs_loopback_and_an_argon2id_hash() {
     .unwrap();
     assert_eq!(ok.config.web.password_hash.as_deref(), Some(HASH));
 }
+
+#[test]
+fn dns_servers_with_and_without_a_port_and_a_bad_one_named_with_its_line() {
+    let c = load("[dns]\nservers = [\"192.0.2.53\", \"127.0.0.1:5353\", \"[::1]:53\"]\n")
+        .unwrap()
+        .config;
+    let want: Vec<std::net::SocketAddr> = ["192.0.2.53:53", "127.0.0.1:5353", "[::1]:53"]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+    assert_eq!(c.dns.servers, want);
+    assert!(load("").unwrap().config.dns.servers.is_empty());
+    let e = load("[dns]\nservers = [\"dns.example\"]\n").unwrap_err();
+    let d = &e.diagnostics[0];
+    assert_eq!((d.field.as_str(), d.line), ("dns.servers", Some(7)));
+    assert!(
+        d.message.contains("\"dns.example\" is not an IP address"),
+        "{}",
+        d.message
+    );
+}
