@@ -210,6 +210,36 @@ pub struct Account {
     /// domain, registrar and proxy hosts).
     #[serde(default)]
     pub realm: Option<String>,
+    /// Behind a NAT: what the registered Contact says (RFC 3581).
+    #[serde(default)]
+    pub nat: NatMode,
+    /// Seconds between keepalives to the registrar while registered; 0: none.
+    #[serde(default)]
+    pub keepalive_s: u32,
+    /// What a keepalive is; by default CRLF on TCP/TLS, OPTIONS on UDP.
+    #[serde(default)]
+    pub keepalive: Option<KeepaliveKind>,
+}
+
+/// What the registered Contact says behind a NAT.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NatMode {
+    /// The gateway's own address; the registrar handles the NAT.
+    #[default]
+    Registrar,
+    /// The address the registrar saw us at (`received`/`rport`), re-registered with it.
+    Learn,
+}
+
+/// A keepalive toward the registrar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeepaliveKind {
+    /// CRLF CRLF (RFC 5626 §4.4.1).
+    Crlf,
+    /// An OPTIONS request.
+    Options,
 }
 
 fn default_expiry() -> u32 {

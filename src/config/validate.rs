@@ -161,6 +161,12 @@ fn accounts(r: &mut Report<'_>, c: &Config) {
                 check_uri(r, format!("accounts[{i}].{f}"), v);
             }
         }
+        if a.keepalive_s != 0 && !(5..=3600).contains(&a.keepalive_s) {
+            r.err(
+                format!("accounts[{i}].keepalive_s"),
+                format!("{} is outside 0 (off) or 5..=3600", a.keepalive_s),
+            );
+        }
         if a.secondary_proxy.is_some() && a.proxy.is_none() {
             r.err(
                 format!("accounts[{i}].secondary_proxy"),

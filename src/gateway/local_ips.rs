@@ -1,7 +1,7 @@
 //! The box's own interface addresses, for a SIP listener on the wildcard address (the
 //! shipped default `0.0.0.0:5060`): the address policy ([`super::sip_side::targets`])
-//! must know them to refuse a peer that names the box itself. Read once at start from
-//! the kernel's tables (Linux `/proc/net/fib_trie` for IPv4, `/proc/net/if_inet6` for
+//! must know them to refuse a peer that names the box itself, and a change of them
+//! renews the registrations. Read at start and every few seconds from the kernel's tables (Linux `/proc/net/fib_trie` for IPv4, `/proc/net/if_inet6` for
 //! IPv6); an unreadable table gives no address, never an error.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};

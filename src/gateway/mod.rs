@@ -12,7 +12,7 @@ pub mod dns;
 mod flood;
 mod hal;
 mod lines;
-mod local_ips;
+pub(crate) mod local_ips;
 mod names;
 mod operator;
 mod ports;

@@ -169,6 +169,11 @@ failure_route[REDIRECT] {{
 impl Kamailio {
     /// Starts Kamailio as `role` on `addr` (UDP), waiting until it serves.
     pub fn start(test: &str, addr: SocketAddr, role: Role) -> Kamailio {
+        Kamailio::start_in(test, addr, role, None)
+    }
+
+    /// As [`Kamailio::start`], inside the network namespace `netns` when given.
+    pub fn start_in(test: &str, addr: SocketAddr, role: Role, netns: Option<&str>) -> Kamailio {
         let dir = std::env::temp_dir().join(format!(
             "tipring-kam-{test}-{}-{}",
             addr.port(),
@@ -179,7 +184,16 @@ impl Kamailio {
         let path = dir.join("kamailio.cfg");
         std::fs::write(&path, script(addr, &role)).expect("write cfg");
         let log = dir.join("log");
-        let child = Command::new("kamailio")
+        let mut command = match netns {
+            // `ip netns exec` execs the program: the child is Kamailio itself.
+            Some(ns) => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", ns, "kamailio"]);
+                c
+            }
+            None => Command::new("kamailio"),
+        };
+        let child = command
             .args(["-DD", "-E", "-f"])
             .arg(&path)
             .arg("-w")

@@ -6,7 +6,8 @@
 //!   sipp UAC run and its statistics ([`sipp_run`]) and,
 //!   with the `sip` feature, a SIP endpoint on the sip crate's transports ([`endpoint`]);
 //! - the one builder of gateway configuration files ([`config`]);
-//! - a DNS server serving a test's NAPTR, SRV and A records (dnsmasq, [`dns`]);
+//! - a DNS server serving a test's NAPTR, SRV and A records (dnsmasq, [`dns`]), and a
+//!   home network behind a NAT in network namespaces ([`netns`]);
 //! - with the `fax` feature, fax machines and the documents they send ([`fax`]);
 //! - with the `web` feature, a W3C WebDriver client driving headless Chromium, for the web
 //!   admin page ([`webdriver`]);
@@ -32,6 +33,7 @@ pub mod gateway;
 pub mod kamailio;
 pub mod measure;
 pub mod net;
+pub mod netns;
 pub mod process;
 pub mod sipp_run;
 pub mod testbed;

@@ -9,6 +9,7 @@ mod call;
 mod hosts;
 mod keepalive;
 pub mod locate;
+pub mod nat;
 mod prack;
 pub mod redirect;
 pub mod register;
@@ -30,6 +31,8 @@ mod tests;
 mod tests_ids;
 #[cfg(test)]
 mod tests_locate;
+#[cfg(test)]
+mod tests_nat;
 #[cfg(test)]
 mod tests_prack;
 #[cfg(test)]
@@ -275,6 +278,14 @@ pub enum UaEvent {
         /// Final status.
         code: u16,
     },
+    /// A registrar saw us at an address other than before, or other than our own in
+    /// [`nat::NatMode::Learn`] (RFC 3581 `received`/`rport`): the binding is being renewed.
+    SeenAt {
+        /// The registration.
+        reg: RegHandle,
+        /// Where we were seen.
+        addr: SocketAddr,
+    },
     /// A 2xx to REGISTER: the binding holds for `expires` seconds.
     Registered {
         /// The registration.
@@ -385,6 +396,8 @@ enum Purpose {
     Ping(PingHandle),
     /// A PRACK (RFC 3262): its answer changes nothing.
     Prack,
+    /// An OPTIONS keeping a registration's NAT mapping open (its answer shows the mapping).
+    Keepalive(RegHandle),
     /// An UPDATE refreshing the session (RFC 4028 §10).
     Refresh(CallHandle),
 }
@@ -441,6 +454,8 @@ pub struct Ua {
     now: Option<Instant>,
     /// Targets that failed lately (RFC 3263 §4.3), tried after the others.
     avoided: locate::Avoided,
+    /// The address a registrar in [`nat::NatMode::Learn`] saw us at: our dialogs' Contact.
+    public: Option<SocketAddr>,
 }
 
 impl std::fmt::Debug for Ua {
@@ -516,6 +531,7 @@ impl Ua {
             next_call: 1,
             stats: UaStats::default(),
             avoided: locate::Avoided::default(),
+            public: None,
             now: None,
         }
     }
@@ -577,7 +593,12 @@ impl Ua {
             .calls
             .next_deadline(t1)
             .into_iter()
-            .chain(self.regs.values().filter_map(|r| r.poll_timeout()))
+            .chain(
+                self.regs
+                    .values()
+                    .flat_map(|r| [r.poll_timeout(), r.nat.next_keepalive])
+                    .flatten(),
+            )
             .chain(self.subs.values().filter_map(|s| s.poll_timeout()))
             .chain(self.pings.values().filter_map(|p| p.next))
             .min();
@@ -598,6 +619,7 @@ impl Ua {
         }
         self.reap_ended(now, &due);
         self.reg_timers(now);
+        self.keepalive_timers(now);
         self.sub_timers(now);
         self.ping_timers(now);
         self.pump(now);
@@ -760,12 +782,17 @@ impl Ua {
 
     /// Our Contact for a dialog or binding over `t`: later requests come back over it.
     fn contact(&self, t: Transport) -> String {
+        self.contact_at(t, self.public.unwrap_or(self.cfg.local))
+    }
+
+    /// A Contact at `addr` over `t`.
+    fn contact_at(&self, t: Transport, addr: SocketAddr) -> String {
         let t = match t {
             Transport::Udp => "",
             Transport::Tcp => ";transport=tcp",
             Transport::Tls => ";transport=tls",
         };
-        format!("<sip:{}@{}{t}>", self.cfg.user, self.cfg.local)
+        format!("<sip:{}@{addr}{t}>", self.cfg.user)
     }
 
     /// Where a request in `d` goes: the first route, or the remote target (§12.2.1.1, §8.1.2).

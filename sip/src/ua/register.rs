@@ -28,6 +28,10 @@ pub struct RegisterConfig {
     pub backoff: Duration,
     /// Longest wait between failed attempts.
     pub max_backoff: Duration,
+    /// What the Contact says behind a NAT.
+    pub nat: super::nat::NatMode,
+    /// Keepalives toward the registrar while registered.
+    pub keepalive: Option<super::nat::Keepalive>,
 }
 
 impl RegisterConfig {
@@ -39,6 +43,8 @@ impl RegisterConfig {
             expires: 3600,
             backoff: Duration::from_secs(30),
             max_backoff: Duration::from_secs(1800),
+            nat: super::nat::NatMode::Registrar,
+            keepalive: None,
         }
     }
 }
@@ -87,22 +93,23 @@ pub fn refresh_after(granted: u32) -> Duration {
 pub(crate) struct Registration {
     cfg: RegisterConfig,
     pub state: RegState,
-    target: String,
-    peer: Peer,
+    pub(super) target: String,
+    pub(super) peer: Peer,
     /// The other places the registrar resolved to, in order (RFC 3263 §4.3).
     alternates: Vec<Peer>,
     call_id: String,
     local_tag: String,
     cseq: u32,
     expires: u32,
-    next: Option<Instant>,
+    pub(super) next: Option<Instant>,
     attempts: Attempts,
     tried: Vec<String>,
     redirects: u8,
     removing: bool,
     /// The CSeq of the REGISTER outstanding: responses to an earlier one (superseded by
     /// an unregister, say) are ignored.
-    pending: Option<u32>,
+    pub(super) pending: Option<u32>,
+    pub(super) nat: super::nat::NatState,
 }
 
 impl Registration {
@@ -126,6 +133,11 @@ impl Ua {
         let local_tag = self.token();
         let cseq = self.initial_cseq();
         let r = Registration {
+            nat: super::nat::NatState {
+                mode: cfg.nat,
+                keepalive: cfg.keepalive,
+                ..Default::default()
+            },
             attempts: Attempts::new(cfg.backoff, cfg.max_backoff),
             state: RegState::Registering,
             target: cfg.registrar.clone(),
@@ -162,9 +174,18 @@ impl Ua {
         self.send_register(now, h)
     }
 
-    fn send_register(&mut self, now: Instant, h: RegHandle) -> Result<(), UaError> {
+    /// The Contact a registration binds: where the registrar saw us in mode Learn, else
+    /// our own address.
+    fn reg_contact(&self, h: RegHandle, t: crate::transaction::Transport) -> String {
+        let public = self.regs.get(&h).and_then(|r| r.nat.public);
+        self.contact_at(t, public.unwrap_or(self.cfg.local))
+    }
+
+    pub(super) fn send_register(&mut self, now: Instant, h: RegHandle) -> Result<(), UaError> {
         let t = self.regs.get(&h).ok_or(UaError::NoCall)?.peer.transport;
-        let (via, contact) = (self.via(t), self.contact(t));
+        let (via, contact) = (self.via(t), self.reg_contact(h, t));
+        let stale = self.regs.get(&h).and_then(|r| r.nat.stale);
+        let stale = stale.map(|a| format!("{};expires=0", self.contact_at(t, a)));
         let r = self.regs.get_mut(&h).ok_or(UaError::NoCall)?;
         let uri = crate::Uri::parse(&r.target).map_err(|_| UaError::Uri(r.target.clone()))?;
         let expires = if r.removing { 0 } else { r.expires };
@@ -181,6 +202,10 @@ impl Ua {
             .header(HeaderName::Contact, contact)
             .header(HeaderName::Expires, expires)
             .header(HeaderName::Allow, super::ALLOW);
+        if let Some(old) = stale.filter(|_| !r.removing) {
+            // The binding before the NAT change goes in the same request (§10.2.1.1).
+            b = b.header(HeaderName::Contact, old);
+        }
         if let Some((n, v)) = &r.attempts.auth {
             b = b.header(*n, v);
         }
@@ -207,7 +232,7 @@ impl Ua {
         let Some(t) = self.regs.get(&h).map(|r| r.peer.transport) else {
             return;
         };
-        let contact = self.contact(t);
+        let contact = self.reg_contact(h, t);
         let Some(r) = self.regs.get_mut(&h) else {
             return;
         };
@@ -245,11 +270,18 @@ impl Ua {
                 r.state = RegState::Registered;
                 r.next = Some(now + refresh_after(granted));
                 r.cseq += 1;
+                r.nat.stale = None;
+                if let Some(k) = r.nat.keepalive
+                    && r.nat.next_keepalive.is_none()
+                {
+                    r.nat.next_keepalive = Some(now + k.interval.max(super::nat::MIN_KEEPALIVE));
+                }
                 self.events.push_back(UaEvent::Registered {
                     reg: h,
                     expires: granted,
                     bindings,
                 });
+                self.nat_seen(now, h, super::nat::seen_at(msg));
             }
             401 | 407 => {
                 let target = r.target.clone();

@@ -228,6 +228,7 @@ impl Ua {
             Purpose::Register(r, seq) => self.on_register_response(now, r, seq, msg),
             Purpose::Subscribe(s, seq) => self.on_subscribe_response(now, s, seq, msg),
             Purpose::Ping(p) if code >= 200 => self.on_ping_result(now, p, Some(code)),
+            Purpose::Keepalive(r) => self.on_keepalive_response(now, r, msg),
             Purpose::Ping(_) | Purpose::Prack => {}
             Purpose::Refresh(h) => self.on_refresh_response(now, h, msg),
         }
@@ -265,6 +266,7 @@ impl Ua {
             Purpose::Register(r, seq) => self.register_txn_failed(now, r, seq),
             Purpose::Subscribe(s, seq) => self.subscribe_txn_failed(now, s, seq),
             Purpose::Ping(p) => self.on_ping_result(now, p, None),
+            Purpose::Keepalive(r) => self.keepalive_failed(now, r),
             Purpose::Cancel(_) | Purpose::ByeStray | Purpose::Prack => {}
             Purpose::Refresh(h) => {
                 // RFC 4028 §10: no answer to our refresh ends the session with a BYE.

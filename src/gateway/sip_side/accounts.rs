@@ -137,6 +137,24 @@ impl Authenticator for AccountAuth {
     }
 }
 
+/// The keepalives of `a`'s registration: every `keepalive_s`, CRLF on a stream transport
+/// and OPTIONS on UDP unless `keepalive` says which.
+pub fn keepalive(a: &crate::config::Account) -> Option<tipring_sip::ua::nat::Keepalive> {
+    use crate::config::{KeepaliveKind as K, Transport as T};
+    use tipring_sip::ua::nat::KeepaliveKind;
+    if a.keepalive_s == 0 {
+        return None;
+    }
+    let kind = match (a.keepalive, a.transport) {
+        (Some(K::Crlf), _) | (None, T::Tcp | T::Tls) => KeepaliveKind::Crlf,
+        (Some(K::Options), _) | (None, T::Udp) => KeepaliveKind::Options,
+    };
+    Some(tipring_sip::ua::nat::Keepalive {
+        interval: std::time::Duration::from_secs(u64::from(a.keepalive_s)),
+        kind,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,5 +226,19 @@ mod tests {
             lax.answer(&challenge("pbx", false), "INVITE", uri, b"")
                 .is_some()
         );
+    }
+
+    #[test]
+    fn keepalives_are_crlf_on_streams_and_options_on_udp_unless_named() {
+        use tipring_sip::ua::nat::KeepaliveKind;
+        let mut a = account("");
+        assert_eq!(keepalive(&a), None);
+        a.keepalive_s = 20;
+        let k = keepalive(&a).unwrap();
+        assert_eq!((k.kind, k.interval.as_secs()), (KeepaliveKind::Options, 20));
+        a.transport = crate::config::Transport::Tcp;
+        assert_eq!(keepalive(&a).unwrap().kind, KeepaliveKind::Crlf);
+        a.keepalive = Some(crate::config::KeepaliveKind::Options);
+        assert_eq!(keepalive(&a).unwrap().kind, KeepaliveKind::Options);
     }
 }

@@ -57,6 +57,10 @@ pub enum DriverError {
 /// Longest wait for unregistrations to be answered at shutdown.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
+/// How often the box's own addresses are read: when they change (a new DHCP lease, a
+/// link moved) every registration is renewed at once.
+pub const ADDRESS_CHECK: Duration = Duration::from_secs(2);
+
 /// How soon names are looked up again while one of them has no address.
 pub const REFRESH_UNRESOLVED: Duration = Duration::from_secs(30);
 
@@ -174,6 +178,8 @@ pub async fn run<M: Into<FromLine>>(
     let _abort = AbortOnDrop(refresher);
     let mut intents_open = true;
     let mut stopping: Option<Instant> = None;
+    let mut addresses = tokio::time::interval(ADDRESS_CHECK);
+    let mut local_ips = crate::gateway::local_ips::read();
     loop {
         flush(&mut side, &tp, &events, &mut wire, &mut ring).await;
         if let Some(deadline) = stopping
@@ -227,6 +233,18 @@ pub async fn run<M: Into<FromLine>>(
                     .send(PortEvent::Notice(format!("delivery to {} failed", peer.addr)))
                     .await;
                 side.transport_failed(Instant::now(), peer);
+            }
+            _ = addresses.tick() => {
+                let now_ips = crate::gateway::local_ips::read();
+                if now_ips != local_ips {
+                    let _ = events
+                        .send(PortEvent::Notice(
+                            "the box's addresses changed; registering again".into(),
+                        ))
+                        .await;
+                    local_ips = now_ips;
+                    side.addresses_changed(Instant::now(), &local_ips);
+                }
             }
             Some(fresh) = hosts_rx.recv() => {
                 side.set_hosts(Instant::now(), &fresh);

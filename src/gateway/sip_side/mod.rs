@@ -444,6 +444,15 @@ impl SipSide {
         self.targets.add_local_ips(ips);
     }
 
+    /// The box's addresses are now `ips`: they are the box's own for the address policy,
+    /// and every registration is renewed at once, so the registrar (and a NAT before it)
+    /// learns the new way to us before the next refresh.
+    pub fn addresses_changed(&mut self, now: Instant, ips: &[std::net::IpAddr]) {
+        self.targets.add_local_ips(ips);
+        self.ua.reregister_all(now);
+        self.drain(now);
+    }
+
     /// The transport we listen on.
     pub fn transport(&self) -> Transport {
         self.transport
@@ -529,6 +538,11 @@ impl SipSide {
                     &format!("sip:{user}@{domain}"),
                 );
                 rc.expires = a.register_expiry_s;
+                rc.nat = match a.nat {
+                    crate::config::NatMode::Registrar => tipring_sip::ua::nat::NatMode::Registrar,
+                    crate::config::NatMode::Learn => tipring_sip::ua::nat::NatMode::Learn,
+                };
+                rc.keepalive = accounts::keepalive(a);
                 match self.ua.register(now, rc) {
                     Ok(h) => self.regs.push((h, a.name.clone())),
                     Err(e) => self.notice(format!("account {}: cannot register: {e}", a.name)),
@@ -938,6 +952,12 @@ impl SipSide {
                     },
                 );
                 self.notice(format!("account {name}: registered for {expires} s"));
+            }
+            UaEvent::SeenAt { reg, addr } => {
+                let name = self.reg_name(reg);
+                self.notice(format!(
+                    "account {name}: the registrar sees us at {addr}; registering again"
+                ));
             }
             UaEvent::RegistrationFailed {
                 reg,

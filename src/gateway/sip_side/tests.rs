@@ -797,6 +797,13 @@ fn registers_with_digest_refreshes_and_unregisters() {
             .any(|n| n == "account pbx: registered for 600 s"),
         "{notes:?}"
     );
+    // The box's addresses changed (a new lease): registered again at once, not at 540 s.
+    s.addresses_changed(t0, &["127.0.0.1".parse().unwrap()]);
+    let (e, code) = answer(&mut s, t0);
+    assert_eq!(e, 600);
+    if code == Some("401".into()) {
+        assert_eq!(answer(&mut s, t0).1, Some("200".into()));
+    }
     // Refreshed before it lapses (a minute early), with credentials again.
     // Run the timers (Timer K first) until the refresh goes out.
     let mut due = t0;
