@@ -12,9 +12,6 @@
 //! `lifted`: the per-source limit lifted, so every flood INVITE reaches the UA),
 //! `TIPRING_EXE` (another `tipring` binary, e.g. main's, for the figures before).
 
-#[path = "gateway/phones.rs"]
-#[allow(dead_code)]
-mod phones;
 #[path = "gateway/rig.rs"]
 #[allow(dead_code)]
 mod rig;
@@ -25,7 +22,6 @@ mod sip;
 #[allow(dead_code)]
 mod stats;
 
-use phones::Switchboard;
 use rig::{Rig, exe, fxs_ports, scratch};
 use stats::{CpuMeter, Table, loadavg, status_field};
 use std::net::{IpAddr, SocketAddr};
@@ -33,6 +29,7 @@ use std::time::{Duration, Instant};
 use testkit::config::Conf;
 use testkit::flood::{self as generator, FloodSpec};
 use testkit::measure::{Capture, ToneSource, analyse};
+use testkit::switchboard::Switchboard;
 use tipring_hal::model::{Digit, Event, PortKind};
 use tipring_hal::sim::SimPort;
 

@@ -6,7 +6,6 @@
 //! reused every 64 calls.
 
 use crate::Plan;
-use crate::phones::{Switchboard, all_on_hook};
 use crate::rig::{Rig, config, free_port, fxs_ports, scratch};
 use crate::stats::{CpuMeter, Table};
 use std::net::SocketAddr;
@@ -14,6 +13,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use testkit::sipp_run::Step;
+use testkit::switchboard::{Switchboard, all_on_hook};
 use tipring_hal::model::PortKind;
 
 const PORTS: usize = 64;

@@ -1,14 +1,11 @@
 //! What the bench does as the simulated phones: audio markers (one loud frame among
-//! silent ones, its send time noted) and detectors of them, and a switchboard thread that
-//! answers ringing phones and hangs up phones that hear reorder.
+//! silent ones, its send time noted) and detectors of them; the switchboard that answers
+//! ringing phones is testkit's ([`testkit::switchboard`]).
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-use tipring_hal::audio::{FRAME_SAMPLES, Frame};
-use tipring_hal::sim::{FrameSink, FrameSource, SimCard, SimPort};
-use tipring_media::goertzel::energy;
+use tipring_hal::audio::Frame;
+use tipring_hal::sim::{FrameSink, FrameSource};
 use tipring_media::tone::oscillator::{Oscillator, dbm0_amplitude, to_i16};
 
 /// A frame counts as loud when a sample reaches this (a -10 dBm0 sine peaks near 7300).
@@ -92,103 +89,4 @@ pub fn latencies(sent: &[Instant], got: &[Instant], window: Duration) -> Vec<f64
                 .map(|&g| (g - s).as_secs_f64() * 1000.0)
         })
         .collect()
-}
-
-/// Raises a flag when the US reorder tone (480 + 620 Hz) is heard for two frames.
-struct ReorderSink {
-    flag: Arc<AtomicBool>,
-    run: u32,
-    min: f32,
-}
-
-impl FrameSink for ReorderSink {
-    fn frame(&mut self, f: &Frame) {
-        if energy(480.0, f) > self.min && energy(620.0, f) > self.min {
-            self.run += 1;
-            if self.run >= 2 {
-                self.flag.store(true, Ordering::Relaxed);
-            }
-        } else {
-            self.run = 0;
-        }
-    }
-}
-
-/// Answers every ringing phone on a card at once and, if asked, hangs up a phone that
-/// hears reorder (the far end left). Counts the answers.
-pub struct Switchboard {
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-    pub answered: Arc<Mutex<u64>>,
-}
-
-impl Switchboard {
-    pub fn start(card: Arc<SimCard>, ports: usize, hang_up_on_reorder: bool) -> Switchboard {
-        // A tone component of -35 dBm0 or more.
-        let a = dbm0_amplitude(-35.0);
-        let min = (a * FRAME_SAMPLES as f32 / 2.0).powi(2);
-        let flags: Vec<Arc<AtomicBool>> = (0..ports).map(|_| Arc::default()).collect();
-        if hang_up_on_reorder {
-            for (p, f) in flags.iter().enumerate() {
-                card.add_sink(
-                    p as u8,
-                    Box::new(ReorderSink {
-                        flag: f.clone(),
-                        run: 0,
-                        min,
-                    }),
-                );
-            }
-        }
-        let stop = Arc::new(AtomicBool::new(false));
-        let answered = Arc::new(Mutex::new(0));
-        let (st, ans) = (stop.clone(), answered.clone());
-        let thread = std::thread::spawn(move || {
-            while !st.load(Ordering::Relaxed) {
-                let now = card.now_ms();
-                let mut n = 0;
-                {
-                    let mut s = card.lock();
-                    for (p, port) in s.ports.iter_mut().enumerate() {
-                        let SimPort::Fxs(ph) = port else { continue };
-                        if ph.is_ringing() && !ph.is_off_hook() {
-                            ph.off_hook(now);
-                            flags[p].store(false, Ordering::Relaxed);
-                            n += 1;
-                        } else if flags[p].swap(false, Ordering::Relaxed) && ph.is_off_hook() {
-                            ph.on_hook(now);
-                        }
-                    }
-                }
-                if n > 0
-                    && let Ok(mut a) = ans.lock()
-                {
-                    *a += n;
-                }
-                std::thread::sleep(Duration::from_millis(5));
-            }
-        });
-        Switchboard {
-            stop,
-            thread: Some(thread),
-            answered,
-        }
-    }
-}
-
-impl Drop for Switchboard {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-/// Whether every FXS phone on the card is on-hook.
-pub fn all_on_hook(card: &SimCard) -> bool {
-    card.lock().ports.iter().all(|p| match p {
-        SimPort::Fxs(ph) => !ph.is_off_hook(),
-        SimPort::Fxo(_) => true,
-    })
 }

@@ -4,12 +4,13 @@
 //! memory are read from /proc over the interval.
 
 use crate::Plan;
-use crate::phones::{LoudSink, Marker, Switchboard, latencies};
+use crate::phones::{LoudSink, Marker, latencies};
 use crate::rig::{Rig, config, free_port, fxs_ports, scratch};
 use crate::stats::{CpuMeter, Table, status_field};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use testkit::measure::ToneSource;
+use testkit::switchboard::Switchboard;
 use tipring_hal::model::{Digit, Event, PortKind};
 use tipring_hal::sim::SimPort;
 

@@ -29,6 +29,15 @@ pub enum Role {
     },
     /// Redirect server: every INVITE is answered 302 with `Contact: <target>`.
     Redirect { target: String },
+    /// Load balancer in front of gateways (the `dispatcher` module): initial INVITEs go to
+    /// the `gateways` in turn (round robin), record-routed; each gateway is probed with
+    /// OPTIONS every `probe_s` seconds and left out after one failed probe until one
+    /// succeeds again; an INVITE a gateway does not answer within 2 s (or answers 408, 503,
+    /// or 486: all its lines busy) goes to the next one.
+    Dispatcher {
+        gateways: Vec<SocketAddr>,
+        probe_s: u32,
+    },
 }
 
 /// A Kamailio in the foreground, killed on drop.
@@ -50,7 +59,7 @@ fn module_dir() -> String {
     format!("/usr/lib/{arch}/kamailio/modules/")
 }
 
-fn script(addr: SocketAddr, role: &Role) -> String {
+fn script(addr: SocketAddr, role: &Role, dir: &std::path::Path) -> String {
     let rr = |on: bool| if on { "record_route();" } else { "" };
     let initial = match role {
         Role::Registrar {
@@ -99,6 +108,17 @@ fn script(addr: SocketAddr, role: &Role) -> String {
                 rr = rr(*record_route)
             )
         }
+        Role::Dispatcher { .. } => r#"    record_route();
+    if (!ds_select_dst("1", "4")) {
+        xlog("L_NOTICE", "tipring-test: no gateway for $ru\n");
+        sl_send_reply("503", "No Gateway");
+        exit;
+    }
+    xlog("L_NOTICE", "tipring-test: dispatched $ru to $du\n");
+    t_on_failure("GATEWAY_FAILED");
+    t_on_reply("LOG");
+    if (!t_relay()) { sl_reply_error(); }"#
+            .to_owned(),
         Role::Redirect { target } => format!(
             r#"    if (is_method("INVITE")) {{
         xlog("L_NOTICE", "tipring-test: redirect $ru to {target}\n");
@@ -131,7 +151,7 @@ loadmodule "registrar.so"
 loadmodule "auth.so"
 loadmodule "acc.so"
 loadmodule "uac_redirect.so"
-modparam("usrloc", "db_mode", 0)
+{dispatcher}modparam("usrloc", "db_mode", 0)
 modparam("registrar", "min_expires", 1)
 request_route {{
     xlog("L_NOTICE", "tipring-test: $rm $ru from $si:$sp over $pr\n");
@@ -152,6 +172,19 @@ request_route {{
 onreply_route[LOG] {{
     xlog("L_NOTICE", "tipring-test: reply $rs $rr to $rm from $si:$sp\n");
 }}
+failure_route[GATEWAY_FAILED] {{
+    if (t_is_canceled()) {{ exit; }}
+    if (t_check_status("408|486|503") || t_branch_timeout()) {{
+        xlog("L_NOTICE", "tipring-test: gateway $du failed\n");
+        if (!t_check_status("486")) {{ ds_mark_dst("ip"); }}
+        if (ds_next_dst()) {{
+            xlog("L_NOTICE", "tipring-test: retried on $du\n");
+            t_on_failure("GATEWAY_FAILED");
+            t_on_reply("LOG");
+            t_relay();
+        }}
+    }}
+}}
 failure_route[REDIRECT] {{
     if (t_check_status("3[0-9][0-9]")) {{
         xlog("L_NOTICE", "tipring-test: following a redirect\n");
@@ -162,7 +195,30 @@ failure_route[REDIRECT] {{
     }}
 }}
 "#,
-        mpath = module_dir()
+        mpath = module_dir(),
+        dispatcher = dispatcher_modules(addr, role, dir),
+    )
+}
+
+/// The `dispatcher` module and its gateway list (written to `dir`) for that role.
+fn dispatcher_modules(addr: SocketAddr, role: &Role, dir: &std::path::Path) -> String {
+    let Role::Dispatcher { gateways, probe_s } = role else {
+        return String::new();
+    };
+    let list = dir.join("dispatcher.list");
+    let entries: String = gateways.iter().map(|g| format!("1 sip:{g}\n")).collect();
+    std::fs::write(&list, entries).expect("dispatcher list");
+    format!(
+        "loadmodule \"dispatcher.so\"\n\
+         modparam(\"dispatcher\", \"list_file\", \"{}\")\n\
+         modparam(\"dispatcher\", \"flags\", 2)\n\
+         modparam(\"dispatcher\", \"ds_ping_interval\", {probe_s})\n\
+         modparam(\"dispatcher\", \"ds_probing_mode\", 1)\n\
+         modparam(\"dispatcher\", \"ds_probing_threshold\", 1)\n\
+         modparam(\"dispatcher\", \"ds_inactive_threshold\", 1)\n\
+         modparam(\"dispatcher\", \"ds_ping_from\", \"sip:dispatcher@{addr}\")\n\
+         modparam(\"tm\", \"fr_timer\", 2000)\n",
+        list.display()
     )
 }
 
@@ -182,7 +238,7 @@ impl Kamailio {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("temp dir");
         let path = dir.join("kamailio.cfg");
-        std::fs::write(&path, script(addr, &role)).expect("write cfg");
+        std::fs::write(&path, script(addr, &role, &dir)).expect("write cfg");
         let log = dir.join("log");
         let mut command = match netns {
             // `ip netns exec` execs the program: the child is Kamailio itself.

@@ -36,6 +36,7 @@ pub mod net;
 pub mod netns;
 pub mod process;
 pub mod sipp_run;
+pub mod switchboard;
 pub mod testbed;
 pub mod tshark;
 #[cfg(feature = "web")]

@@ -39,7 +39,7 @@ pub struct Node {
     /// Its SIP address.
     pub sip: SocketAddr,
     pub dir: PathBuf,
-    pub card: SimCard,
+    pub card: std::sync::Arc<SimCard>,
     child: Option<Child>,
     /// Log lines with their arrival time.
     pub log: Arc<Mutex<Vec<(Instant, String)>>>,
@@ -106,8 +106,9 @@ impl Node {
         std::fs::create_dir_all(dir.join("board")).map_err(io(dir.display().to_string()))?;
         std::fs::write(dir.join("board/sim.toml"), sim_board(dir, ports))
             .map_err(io("board profile"))?;
-        let card =
-            SimCard::start(SimConfig::new(ports.to_vec(), dir)).map_err(io("simulated card"))?;
+        let card = std::sync::Arc::new(
+            SimCard::start(SimConfig::new(ports.to_vec(), dir)).map_err(io("simulated card"))?,
+        );
         Ok(Node {
             name: name.into(),
             sip,
