@@ -69,6 +69,20 @@ fn call_from_outside(lab: &NatLab, g: &Node, dir: &Path, n: usize) -> bool {
     st.success()
 }
 
+/// The RTP packets received in the `nth` call record (1-based) of `records`, once written.
+fn rtp_received(records: &Path, nth: usize) -> u64 {
+    let end = Instant::now() + Duration::from_secs(5);
+    loop {
+        let text = std::fs::read_to_string(records).unwrap_or_default();
+        if let Some(line) = text.lines().nth(nth - 1) {
+            let v: serde_json::Value = serde_json::from_str(line).expect("a JSON record");
+            return v["rtp"]["received"].as_u64().unwrap_or(0);
+        }
+        assert!(Instant::now() < end, "no record {nth}: {text}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 #[test]
 fn behind_a_nat_the_gateway_registers_where_it_is_seen_keeps_the_mapping_and_follows_a_new_address()
 {
@@ -91,6 +105,7 @@ fn behind_a_nat_the_gateway_registers_where_it_is_seen_keeps_the_mapping_and_fol
         Some(&lab.wan),
     );
     let sip = SocketAddr::new(lab.lan_ip().into(), 5060);
+    let records = tmp.0.join("calls.jsonl");
     let conf = Conf::new(sip)
         .account(
             "provider",
@@ -102,7 +117,11 @@ fn behind_a_nat_the_gateway_registers_where_it_is_seen_keeps_the_mapping_and_fol
             ),
         )
         .ports(&fxs("200", "Home"))
-        .trust(&format!("{}/32", lab.wan_ip()));
+        .trust(&format!("{}/32", lab.wan_ip()))
+        .table(&format!(
+            "[records]\nfile = \"{}\"\njournal = false\n",
+            records.display()
+        ));
     let mut g = Node::prepare("gw", &tmp.0.join("gw"), sip).expect("testbed node");
     g.runner(&NatLab::exec_prefix(&lab.lan));
     g.start(Path::new(EXE), &conf.render(), 79)
@@ -134,6 +153,9 @@ fn behind_a_nat_the_gateway_registers_where_it_is_seen_keeps_the_mapping_and_fol
         g.lines(),
         kam.log()
     );
+    // The caller's RTP came in through the NAT: our SDP named the public address.
+    let received = rtp_received(&records, 1);
+    assert!(received > 10, "{received} RTP packets from outside");
 
     // The home gets a new public address: the next keepalive's answer shows it, the
     // gateway registers it, and calls from outside reach the phone again.
@@ -164,5 +186,8 @@ fn behind_a_nat_the_gateway_registers_where_it_is_seen_keeps_the_mapping_and_fol
         g.lines(),
         kam.log()
     );
+    let received = rtp_received(&records, 2);
+    assert!(received > 10, "{received} RTP packets from outside");
+    println!("RTP packets from outside through the NAT: {received} in the second call");
     wait_exit_ok(&mut g);
 }

@@ -172,20 +172,7 @@ request_route {{
 onreply_route[LOG] {{
     xlog("L_NOTICE", "tipring-test: reply $rs $rr to $rm from $si:$sp\n");
 }}
-failure_route[GATEWAY_FAILED] {{
-    if (t_is_canceled()) {{ exit; }}
-    if (t_check_status("408|486|503") || t_branch_timeout()) {{
-        xlog("L_NOTICE", "tipring-test: gateway $du failed\n");
-        if (!t_check_status("486")) {{ ds_mark_dst("ip"); }}
-        if (ds_next_dst()) {{
-            xlog("L_NOTICE", "tipring-test: retried on $du\n");
-            t_on_failure("GATEWAY_FAILED");
-            t_on_reply("LOG");
-            t_relay();
-        }}
-    }}
-}}
-failure_route[REDIRECT] {{
+{dispatcher_routes}failure_route[REDIRECT] {{
     if (t_check_status("3[0-9][0-9]")) {{
         xlog("L_NOTICE", "tipring-test: following a redirect\n");
         $du = $null;
@@ -197,8 +184,30 @@ failure_route[REDIRECT] {{
 "#,
         mpath = module_dir(),
         dispatcher = dispatcher_modules(addr, role, dir),
+        dispatcher_routes = if matches!(role, Role::Dispatcher { .. }) {
+            GATEWAY_FAILED
+        } else {
+            ""
+        },
     )
 }
+
+/// The dispatcher's failover: a gateway that did not answer (or answered 408, 503) is
+/// marked down and the INVITE goes to the next one; one that is busy (486) stays up.
+const GATEWAY_FAILED: &str = r#"failure_route[GATEWAY_FAILED] {
+    if (t_is_canceled()) { exit; }
+    if (t_check_status("408|486|503") || t_branch_timeout()) {
+        xlog("L_NOTICE", "tipring-test: gateway $du failed\n");
+        if (!t_check_status("486")) { ds_mark_dst("ip"); }
+        if (ds_next_dst()) {
+            xlog("L_NOTICE", "tipring-test: retried on $du\n");
+            t_on_failure("GATEWAY_FAILED");
+            t_on_reply("LOG");
+            t_relay();
+        }
+    }
+}
+"#;
 
 /// The `dispatcher` module and its gateway list (written to `dir`) for that role.
 fn dispatcher_modules(addr: SocketAddr, role: &Role, dir: &std::path::Path) -> String {

@@ -749,6 +749,12 @@ impl Ua {
     }
 
     /// Replaces the table of resolved host names (a periodic lookup by the caller).
+    /// The address a registrar in [`nat::NatMode::Learn`] saw us at, if one did: what a
+    /// party outside our NAT reaches us at (RFC 3581).
+    pub fn public_address(&self) -> Option<SocketAddr> {
+        self.public
+    }
+
     pub fn set_hosts(&mut self, hosts: HostTable) {
         self.cfg.hosts = hosts;
     }

@@ -872,7 +872,12 @@ impl SipSide {
     }
 
     fn new_session(&mut self, port: u8) -> Option<media::Session> {
-        let rtp = self.slots.get(&port)?.rtp;
+        let mut rtp = self.slots.get(&port)?.rtp;
+        if let Some(public) = self.ua.public_address() {
+            // Behind a NAT (`nat = "learn"`): the public address with our RTP port, which
+            // a port-preserving NAT maps once our first packet went out (symmetric RTP).
+            rtp = SocketAddr::new(public.ip(), rtp.port());
+        }
         self.sessions = self.sessions.wrapping_add(1);
         Some(media::Session::new(
             media::media_config(&self.cfg.media, rtp),
