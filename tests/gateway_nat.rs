@@ -104,7 +104,9 @@ fn behind_a_nat_the_gateway_registers_where_it_is_seen_keeps_the_mapping_and_fol
         },
         Some(&lab.wan),
     );
-    let sip = SocketAddr::new(lab.lan_ip().into(), 5060);
+    // On the wildcard address, as boxes ship: the gateway names the address it sends from
+    // (toward Kamailio: its LAN address), and keeps working when that address changes.
+    let sip: SocketAddr = "0.0.0.0:5060".parse().unwrap();
     let records = tmp.0.join("calls.jsonl");
     let conf = Conf::new(sip)
         .account(
@@ -189,5 +191,38 @@ fn behind_a_nat_the_gateway_registers_where_it_is_seen_keeps_the_mapping_and_fol
     let received = rtp_received(&records, 2);
     assert!(received > 10, "{received} RTP packets from outside");
     println!("RTP packets from outside through the NAT: {received} in the second call");
+
+    // The box gets a new LAN address (a new DHCP lease): it sees its addresses change
+    // within 2 s, registers again from the new one, through a new NAT mapping, at once.
+    let changed = Instant::now();
+    lab.renumber(3).expect("new LAN address");
+    let Some(moved) = nth_line(&g, "SIP address now 10.79.1.3", 0, Duration::from_secs(10)) else {
+        panic!("the new address not noticed: {:#?}", g.lines());
+    };
+    let Some(registered) = nth_line(
+        &g,
+        "account provider: registered",
+        4,
+        Duration::from_secs(15),
+    ) else {
+        panic!(
+            "not registered from the new address: {:#?}\n{}",
+            g.lines(),
+            kam.log()
+        );
+    };
+    println!(
+        "LAN address changed: noticed after {:.1} s, registered again after {:.1} s",
+        (moved - changed).as_secs_f64(),
+        (registered - changed).as_secs_f64()
+    );
+    assert!(
+        call_from_outside(&lab, &g, &tmp.0, 3),
+        "a call from outside after the new lease: {:#?}\n{}",
+        g.lines(),
+        kam.log()
+    );
+    let received = rtp_received(&records, 3);
+    assert!(received > 10, "{received} RTP packets from outside");
     wait_exit_ok(&mut g);
 }

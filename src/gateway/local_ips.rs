@@ -6,6 +6,46 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+/// The address the kernel would send from toward `dest` (a connected UDP socket's own
+/// address; nothing is sent), if it has a route there.
+pub fn source_toward(dest: IpAddr) -> Option<IpAddr> {
+    let any: IpAddr = match dest {
+        IpAddr::V4(_) => Ipv4Addr::UNSPECIFIED.into(),
+        IpAddr::V6(_) => Ipv6Addr::UNSPECIFIED.into(),
+    };
+    let s = std::net::UdpSocket::bind((any, 0)).ok()?;
+    s.connect((dest, 9)).ok()?;
+    s.local_addr()
+        .ok()
+        .map(|a| a.ip())
+        .filter(|ip| !ip.is_unspecified())
+}
+
+/// The address a gateway bound to `bind` names in its Via, Contact and SDP: `bind` itself,
+/// or for the wildcard address the one the kernel sends from toward the first of `servers`
+/// it can reach, else the first of `locals` of `bind`'s family that is not loopback, else
+/// loopback (a box without a network reaches nothing else anyway).
+pub fn advertised(bind: IpAddr, servers: &[IpAddr], locals: &[IpAddr]) -> IpAddr {
+    if !bind.is_unspecified() {
+        return bind;
+    }
+    let family = |ip: &IpAddr| ip.is_ipv4() == bind.is_ipv4();
+    servers
+        .iter()
+        .filter(|s| family(s))
+        .find_map(|s| source_toward(*s))
+        .or_else(|| {
+            locals
+                .iter()
+                .copied()
+                .find(|ip| family(ip) && !ip.is_loopback())
+        })
+        .unwrap_or(match bind {
+            IpAddr::V4(_) => Ipv4Addr::LOCALHOST.into(),
+            IpAddr::V6(_) => Ipv6Addr::LOCALHOST.into(),
+        })
+}
+
 /// Every address the kernel counts as local.
 pub fn read() -> Vec<IpAddr> {
     let mut out = std::fs::read_to_string("/proc/net/fib_trie")
@@ -76,5 +116,27 @@ mod tests {
     #[test]
     fn this_host_has_loopback() {
         assert!(read().iter().any(IpAddr::is_loopback));
+    }
+
+    #[test]
+    fn the_advertised_address_is_the_bound_one_or_the_way_to_the_servers() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert_eq!(advertised(ip("192.0.2.5"), &[], &[]), ip("192.0.2.5"));
+        // Loopback servers are reached from a loopback address.
+        assert_eq!(
+            advertised(ip("0.0.0.0"), &[ip("127.0.0.9")], &[ip("192.0.2.5")]),
+            ip("127.0.0.1")
+        );
+        // No server: the first local address that is not loopback.
+        assert_eq!(
+            advertised(
+                ip("0.0.0.0"),
+                &[],
+                &[ip("127.0.0.1"), ip("2001:db8::5"), ip("192.0.2.5")]
+            ),
+            ip("192.0.2.5")
+        );
+        assert_eq!(advertised(ip("0.0.0.0"), &[], &[]), ip("127.0.0.1"));
+        assert_eq!(advertised(ip("::"), &[], &[ip("192.0.2.5")]), ip("::1"));
     }
 }

@@ -59,6 +59,38 @@ pub fn server_ips(cfg: &Config, hosts: &HostTable) -> HashSet<IpAddr> {
         .collect()
 }
 
+/// Where the box's requests go: its accounts' servers ([`server_ips`]) and its ports'
+/// hotline and warm-line targets, IP literals as written, names as `hosts` resolved them.
+pub fn peer_ips(cfg: &Config, hosts: &HostTable) -> Vec<IpAddr> {
+    let mut out: Vec<IpAddr> = server_ips(cfg, hosts).into_iter().collect();
+    out.sort();
+    let targets = cfg
+        .ports
+        .iter()
+        .flat_map(|p| [&p.hotline, &p.warm_line].into_iter().flatten());
+    for t in targets {
+        let Ok(u) = Uri::parse(t) else { continue };
+        let Some(s) = u.as_sip() else { continue };
+        let ips: Vec<IpAddr> = match s.host {
+            Host::Ipv4(a) => vec![a.into()],
+            Host::Ipv6(a) => vec![a.into()],
+            Host::Domain(d) => match d.parse() {
+                Ok(ip) => vec![ip],
+                Err(_) => hosts
+                    .resolved(d)
+                    .map(|r| r.addresses().collect())
+                    .unwrap_or_default(),
+            },
+        };
+        for ip in ips {
+            if !out.contains(&ip) {
+                out.push(ip);
+            }
+        }
+    }
+    out
+}
+
 /// The transports requests may leave on (RFC 3263 §4.1: the NAPTR and SRV records of
 /// others are of no use): the listeners at `local`, TLS only with a certificate.
 pub fn transports(cfg: &Config, local: SocketAddr) -> Vec<Transport> {

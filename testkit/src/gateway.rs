@@ -56,8 +56,18 @@ pub fn sipp(dir: &Path, scenario: &Path, me: SocketAddr, args: &[&str]) -> Proc 
     Proc::spawn(dir, "sipp", "sipp", &all)
 }
 
-/// Whether a SIP UA at `to` answers an OPTIONS (RFC 3261 §11) within `limit`.
+/// Whether a SIP UA at `to` answers an OPTIONS (RFC 3261 §11) within `limit` (one on the
+/// wildcard address is asked on loopback).
 pub fn sip_answers(to: SocketAddr, limit: Duration) -> bool {
+    let to = match to.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => {
+            SocketAddr::from(([127, 0, 0, 1], to.port()))
+        }
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, to.port()))
+        }
+        _ => to,
+    };
     let Ok(s) = UdpSocket::bind(SocketAddr::new(to.ip(), 0)) else {
         return false;
     };

@@ -561,6 +561,12 @@ impl Ua {
         &self.cfg
     }
 
+    /// The address our Via, Contact and Call-IDs name from now on (the box moved to another
+    /// address while its socket stays bound to the wildcard address).
+    pub fn set_local_ip(&mut self, ip: std::net::IpAddr) {
+        self.cfg.local.set_ip(ip);
+    }
+
     /// The state of a call, if it exists.
     pub fn call_state(&self, h: CallHandle) -> Option<CallState> {
         self.calls.get(&h).map(|c| c.state)

@@ -91,7 +91,7 @@ async fn refresh_names(
 /// least the side's own transport; every received message passes `gate` first.
 fn transport_config(side: &SipSide, gate: Arc<Gate>) -> Result<TransportConfig, DriverError> {
     use crate::config::Transport as T;
-    let local = side.local();
+    let local = side.bind_addr();
     let mut tc = stream_limits(&side.cfg.limits);
     tc.admit = Some(gate);
     let listed: Vec<T> = side

@@ -186,6 +186,9 @@ impl Footprint {
 pub struct SipSide {
     cfg: Config,
     ua: Ua,
+    /// The listener's address as configured (the wildcard address on most boxes); the UA
+    /// names [`SipSide::local`], the address it is reached at.
+    bind: SocketAddr,
     transport: Transport,
     /// Names of the configuration resolved at start (the UA has a copy).
     hosts: HostTable,
@@ -298,7 +301,20 @@ impl SipSide {
             .iter()
             .find_map(|a| a.username.clone())
             .unwrap_or_else(|| "tipring".into());
-        let mut ucfg = UaConfig::new(local, transport, &user);
+        // Bound to the wildcard address, the box names the address it sends from toward its
+        // servers (else one of its own), never 0.0.0.0 (RFC 3261 §18.1.1, RFC 4566 §5.7).
+        let advertised = if local.ip().is_unspecified() {
+            let servers = crate::gateway::names::peer_ips(c, &hosts);
+            let ip = crate::gateway::local_ips::advertised(
+                local.ip(),
+                &servers,
+                &crate::gateway::local_ips::read(),
+            );
+            SocketAddr::new(ip, local.port())
+        } else {
+            local
+        };
+        let mut ucfg = UaConfig::new(advertised, transport, &user);
         ucfg.single_line = false;
         ucfg.hosts = hosts.clone();
         ucfg.source_check = c.security.response_source.into();
@@ -357,12 +373,6 @@ impl SipSide {
         let ring_hz = crate::port::ring_cadence(&cfg.tone_profile()).frequency_hz;
         for p in &c.ports {
             let addr = *rtp.get(&p.index).ok_or(SipSideError::NoRtp(p.index))?;
-            // An unspecified RTP address is not something a peer can send to.
-            let addr = if addr.ip().is_unspecified() {
-                SocketAddr::new(local.ip(), addr.port())
-            } else {
-                addr
-            };
             slots.insert(
                 p.index,
                 Slot {
@@ -404,6 +414,7 @@ impl SipSide {
         Ok(SipSide {
             cfg: c.clone(),
             ua,
+            bind: local,
             transport,
             hosts,
             screen: Screen::new(cfg.trusted.clone(), &c.security, &c.limits, &realm, key),
@@ -449,8 +460,21 @@ impl SipSide {
     /// learns the new way to us before the next refresh.
     pub fn addresses_changed(&mut self, now: Instant, ips: &[std::net::IpAddr]) {
         self.targets.add_local_ips(ips);
+        if self.bind.ip().is_unspecified() {
+            let servers = crate::gateway::names::peer_ips(&self.cfg, &self.hosts);
+            let ip = crate::gateway::local_ips::advertised(self.bind.ip(), &servers, ips);
+            if ip != self.local().ip() {
+                self.notice(format!("SIP address now {ip}"));
+                self.ua.set_local_ip(ip);
+            }
+        }
         self.ua.reregister_all(now);
         self.drain(now);
+    }
+
+    /// The address the listener is bound to, as configured.
+    pub fn bind_addr(&self) -> SocketAddr {
+        self.bind
     }
 
     /// The transport we listen on.
@@ -873,6 +897,10 @@ impl SipSide {
 
     fn new_session(&mut self, port: u8) -> Option<media::Session> {
         let mut rtp = self.slots.get(&port)?.rtp;
+        if rtp.ip().is_unspecified() {
+            // A wildcard RTP socket is reached at the address the UA names.
+            rtp = SocketAddr::new(self.local().ip(), rtp.port());
+        }
         if let Some(public) = self.ua.public_address() {
             // Behind a NAT (`nat = "learn"`): the public address with our RTP port, which
             // a port-preserving NAT maps once our first packet went out (symmetric RTP).
