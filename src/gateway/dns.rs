@@ -16,6 +16,11 @@ use std::time::{Duration, Instant};
 use tipring_sip::transaction::Transport;
 use tipring_sip::ua::{HostTable, Resolved, Service};
 
+/// At most this many NAPTR rules, and SRV targets per rule, are taken from an answer: a
+/// DNS server (or whoever forges its answers) cannot make the gateway look up, hold and
+/// try thousands of targets.
+pub const MAX_RECORDS: usize = 8;
+
 /// The shortest time between two lookups of the same names, however short the TTLs.
 pub const MIN_REFRESH: Duration = Duration::from_secs(5);
 
@@ -150,6 +155,7 @@ async fn services(
             }
         }
         rules.sort_by_key(|r| (r.0, r.1));
+        rules.truncate(MAX_RECORDS);
     }
     if rules.is_empty() {
         rules = transports
@@ -163,8 +169,18 @@ async fn services(
             continue;
         };
         seen(l.valid_until());
-        for rec in l.answers() {
-            let RData::SRV(s) = &rec.data else { continue };
+        let mut srvs: Vec<_> = l
+            .answers()
+            .iter()
+            .filter_map(|rec| match &rec.data {
+                RData::SRV(s) => Some(s),
+                _ => None,
+            })
+            .collect();
+        // The best priorities are the ones kept.
+        srvs.sort_by_key(|s| s.priority);
+        srvs.truncate(MAX_RECORDS);
+        for s in srvs {
             // RFC 2782: a target of "." means the service is decidedly not offered.
             if s.target.is_root() {
                 continue;

@@ -66,7 +66,14 @@ pub fn seen_at(msg: &Message<'_>) -> Option<SocketAddr> {
         Some(ip) => ip,
         None => via.host.to_string().trim_matches(['[', ']']).parse().ok()?,
     };
-    Some(SocketAddr::new(ip, port.or(via.port).unwrap_or(5060)))
+    let addr = SocketAddr::new(ip, port.or(via.port).unwrap_or(5060));
+    // An address nobody can be reached at is not learnt: it would only aim the far ends'
+    // requests and media at a broadcast or multicast group, or nowhere.
+    let unreachable = match ip {
+        std::net::IpAddr::V4(v4) => v4.is_broadcast() || v4.is_multicast() || v4.is_unspecified(),
+        std::net::IpAddr::V6(v6) => v6.is_multicast() || v6.is_unspecified(),
+    };
+    (!unreachable && addr.port() != 0).then_some(addr)
 }
 
 /// NAT state of one registration.
