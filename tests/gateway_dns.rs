@@ -290,3 +290,57 @@ async fn naptr_order_transports_and_ttls_are_followed() {
         "{refresh:?}"
     );
 }
+
+#[test]
+fn a_record_route_by_name_from_a_trusted_peer_is_looked_up_and_followed() {
+    let _serial = serial();
+    let tmp = TempDir::new("hil-dns-rr").expect("temp dir");
+    let dns = Dnsmasq::start(
+        &tmp.0,
+        "127.0.78.56:25356".parse().unwrap(),
+        60,
+        &[host("edge.voip.test", "127.0.78.60")],
+    );
+    // The edge proxy: the ACK and BYE of the dialog must come here.
+    let edge = UdpSocket::bind("127.0.78.60:5060").expect("edge socket");
+    edge.set_read_timeout(Some(Duration::from_millis(200)))
+        .expect("timeout");
+    let far: SocketAddr = "127.0.78.61:5060".parse().unwrap();
+    let mut uas = sipp(&tmp.0, "uas_record_route_name.xml", far, &[]);
+    let gw: SocketAddr = "127.0.78.2:25079".parse().unwrap();
+    let conf = Conf::new(gw)
+        .ports(&format!(
+            "[[ports]]\nindex = 0\nkind = \"fxs\"\nnumber = \"100\"\nhotline = \"sip:200@{far}\"\n"
+        ))
+        .trust(&format!("{}/32", far.ip()))
+        .table(&format!("[dns]\nservers = [\"{}\"]\n", dns.addr));
+    let mut g = start("gw", &tmp.0.join("gw"), gw, &conf, 79);
+    run(&g, "offhook 0\nwait 1500ms\nonhook 0\nwait 500ms");
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    let end = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < end && !got.iter().any(|m: &String| m.starts_with("BYE ")) {
+        if let Ok(n) = edge.recv(&mut buf) {
+            got.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        }
+    }
+    let firsts: Vec<&str> = got.iter().filter_map(|m| m.lines().next()).collect();
+    assert!(
+        firsts
+            .iter()
+            .any(|l| l.starts_with("ACK sip:far@127.0.78.61:5060"))
+            && firsts
+                .iter()
+                .any(|l| l.starts_with("BYE sip:far@127.0.78.61:5060")),
+        "ACK and BYE through the edge named in Record-Route: {firsts:?}\n{:#?}",
+        g.lines()
+    );
+    assert!(
+        got.iter()
+            .all(|m| m.contains("Route: <sip:edge.voip.test:5060;lr>")),
+        "{got:#?}"
+    );
+    assert!(dns.log().contains("query[A] edge.voip.test"));
+    let _ = uas.wait(Duration::from_secs(10));
+    wait_exit_ok(&mut g);
+}

@@ -59,6 +59,39 @@ pub fn server_ips(cfg: &Config, hosts: &HostTable) -> HashSet<IpAddr> {
         .collect()
 }
 
+/// At most this many names are taken from one message ([`learnt`]).
+pub const MAX_LEARNT_PER_MESSAGE: usize = 4;
+
+/// The host names in `bytes`' Record-Route and Contact headers (where the requests of a
+/// dialog, or a redirected call, will go) that `hosts` does not know yet, at most
+/// [`MAX_LEARNT_PER_MESSAGE`]; none when `bytes` is not a SIP message.
+pub fn learnt(bytes: &[u8], hosts: &HostTable) -> Vec<String> {
+    let Ok(msg) = tipring_sip::Message::parse(bytes) else {
+        return Vec::new();
+    };
+    let contacts = msg.contacts().filter_map(|c| match c {
+        tipring_sip::header::Contact::Addr(a) => Some(a.uri.to_string()),
+        tipring_sip::header::Contact::Star => None,
+    });
+    let routes = msg.record_routes().map(|r| r.uri.to_string());
+    let mut out: Vec<String> = Vec::new();
+    for uri in routes.chain(contacts) {
+        let Ok(u) = Uri::parse(&uri) else { continue };
+        let Some(s) = u.as_sip() else { continue };
+        if let Host::Domain(d) = s.host
+            && d.parse::<IpAddr>().is_err()
+            && hosts.resolved(d).is_none()
+            && !out.iter().any(|n| n.eq_ignore_ascii_case(d))
+        {
+            out.push(d.to_owned());
+            if out.len() == MAX_LEARNT_PER_MESSAGE {
+                break;
+            }
+        }
+    }
+    out
+}
+
 /// Where the box's requests go: its accounts' servers ([`server_ips`]) and its ports'
 /// hotline and warm-line targets, IP literals as written, names as `hosts` resolved them.
 pub fn peer_ips(cfg: &Config, hosts: &HostTable) -> Vec<IpAddr> {
@@ -118,14 +151,22 @@ pub fn transports(cfg: &Config, local: SocketAddr) -> Vec<Transport> {
 /// addresses, as the C library finds them. A name that does not resolve is left out and
 /// reported: requests to it fail as unreachable until a later lookup finds it.
 pub async fn resolve(cfg: &Config, local: SocketAddr) -> super::dns::Lookup {
-    let names = names(cfg);
+    resolve_names(cfg, &names(cfg), local).await
+}
+
+/// As [`resolve`], for `names`.
+pub async fn resolve_names(
+    cfg: &Config,
+    names: &[String],
+    local: SocketAddr,
+) -> super::dns::Lookup {
     if names.is_empty() {
         return super::dns::Lookup::default();
     }
     match super::dns::resolver(&cfg.dns.servers) {
-        Ok(r) => super::dns::locate(&r, &names, &transports(cfg, local), local).await,
+        Ok(r) => super::dns::locate(&r, names, &transports(cfg, local), local).await,
         Err(e) => {
-            let mut l = addresses(&names, local).await;
+            let mut l = addresses(names, local).await;
             l.failed.push(e.to_string());
             l
         }
@@ -179,6 +220,33 @@ mod tests {
             names(&c),
             ["PBX.example.net", "voip.example.net", "office.example.net"]
         );
+    }
+
+    #[test]
+    fn names_in_record_route_and_contact_not_yet_known() {
+        let mut hosts = HostTable::new();
+        hosts.insert("known.example", "192.0.2.1".parse().unwrap());
+        let msg = "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.9;branch=z9hG4bK1\r\n\
+                   Record-Route: <sip:edge.example;lr>, <sip:known.example;lr>\r\n\
+                   Record-Route: <sip:192.0.2.7;lr>\r\n\
+                   From: <sip:a@x>;tag=1\r\nTo: <sip:b@y>;tag=2\r\nCall-ID: c\r\n\
+                   CSeq: 1 INVITE\r\nContact: <sip:bob@PBX.example:5070>, <sip:edge.EXAMPLE>\r\n\
+                   Content-Length: 0\r\n\r\n";
+        assert_eq!(
+            learnt(msg.as_bytes(), &hosts),
+            ["edge.example", "PBX.example"]
+        );
+        assert!(learnt(b"garbage", &hosts).is_empty());
+        // Many names: only the first few are taken.
+        let many: String = (0..20)
+            .map(|i| format!("Contact: <sip:h{i}.example>\r\n"))
+            .collect();
+        let msg = format!(
+            "SIP/2.0 302 Moved\r\nVia: SIP/2.0/UDP 192.0.2.9;branch=z9hG4bK1\r\n\
+             From: <sip:a@x>;tag=1\r\nTo: <sip:b@y>;tag=2\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n\
+             {many}Content-Length: 0\r\n\r\n"
+        );
+        assert_eq!(learnt(msg.as_bytes(), &hosts).len(), MAX_LEARNT_PER_MESSAGE);
     }
 
     #[tokio::test]

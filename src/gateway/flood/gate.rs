@@ -73,6 +73,13 @@ impl Gate {
         }
     }
 
+    /// Whether `ip` is one of the accounts' servers or a trusted peer.
+    pub fn trusts(&self, ip: IpAddr) -> bool {
+        self.inner
+            .lock()
+            .is_ok_and(|i| self.is_server(&i.servers, ip))
+    }
+
     /// Whether `ip` gets the server budget.
     fn is_server(&self, servers: &HashSet<IpAddr>, ip: IpAddr) -> bool {
         servers.contains(&ip) || self.trusted.trusts(ip)

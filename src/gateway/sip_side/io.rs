@@ -87,6 +87,23 @@ async fn refresh_names(
     }
 }
 
+/// New answers for host names: to the side, the flood gate (the servers' addresses) and
+/// the TLS client (the names servers are verified against).
+fn apply_hosts(
+    side: &mut SipSide,
+    gate: &Gate,
+    tp: &TransportHandle,
+    fresh: &tipring_sip::ua::HostTable,
+) {
+    side.set_hosts(Instant::now(), fresh);
+    gate.set_hosts(&side.cfg, side.hosts());
+    for (name, r) in side.hosts().iter() {
+        for ip in r.addresses() {
+            tp.set_tls_name(ip, name);
+        }
+    }
+}
+
 /// The transports to bind for `side`: each configured listener at its address, and at
 /// least the side's own transport; every received message passes `gate` first.
 fn transport_config(side: &SipSide, gate: Arc<Gate>) -> Result<TransportConfig, DriverError> {
@@ -179,6 +196,7 @@ pub async fn run<M: Into<FromLine>>(
     let mut intents_open = true;
     let mut stopping: Option<Instant> = None;
     let mut addresses = tokio::time::interval(ADDRESS_CHECK);
+    let mut learner = super::learn::Learner::default();
     let mut local_ips = crate::gateway::local_ips::read();
     loop {
         flush(&mut side, &tp, &events, &mut wire, &mut ring).await;
@@ -210,7 +228,18 @@ pub async fn run<M: Into<FromLine>>(
                 let r: Received = r.ok_or(DriverError::TransportClosed)?;
                 let respond_to = if r.bytes.starts_with(b"SIP/") { r.source } else { r.respond_to };
                 ring.push(std::time::SystemTime::now(), r.source.addr, side.local(), &r.bytes);
-                side.handle_received(Instant::now(), &r.bytes, r.source, respond_to);
+                let trusted = gate.trusts(r.source.addr.ip());
+                let (cfg, hosts, bind) = (&side.cfg, side.hosts(), side.bind_addr());
+                if let Some((r, respond_to)) =
+                    learner.hold(r, respond_to, trusted, cfg, hosts, bind)
+                {
+                    side.handle_received(Instant::now(), &r.bytes, r.source, respond_to);
+                }
+            }
+            Some(l) = learner.rx.recv() => {
+                apply_hosts(&mut side, &gate, &tp, &l.table);
+                let r = l.received;
+                side.handle_received(Instant::now(), &r.bytes, r.source, l.respond_to);
             }
             i = intents.recv(), if intents_open && stopping.is_none() => match i {
                 Some(m) => side.from_line(Instant::now(), m.into()),
@@ -246,15 +275,7 @@ pub async fn run<M: Into<FromLine>>(
                     side.addresses_changed(Instant::now(), &local_ips);
                 }
             }
-            Some(fresh) = hosts_rx.recv() => {
-                side.set_hosts(Instant::now(), &fresh);
-                gate.set_hosts(&side.cfg, side.hosts());
-                for (name, r) in side.hosts().iter() {
-                    for ip in r.addresses() {
-                        tp.set_tls_name(ip, name);
-                    }
-                }
-            }
+            Some(fresh) = hosts_rx.recv() => apply_hosts(&mut side, &gate, &tp, &fresh),
             Some(q) = queries.recv() => match q {
                 SipQuery::Status(q) => {
                     let _ = q.send(sip_status(&side, &tp, &gate));

@@ -23,6 +23,7 @@ pub mod caller;
 mod fax;
 mod incoming;
 pub mod io;
+mod learn;
 pub mod media;
 mod mwi;
 mod notes;
