@@ -118,7 +118,12 @@ fn behind_a_nat_the_gateway_registers_where_it_is_seen_keeps_the_mapping_and_fol
                 lab.wan_ip()
             ),
         )
-        .ports(&fxs("200", "Home"))
+        .ports(&format!(
+            "{}[[ports]]\nindex = 1\nkind = \"fxs\"\nnumber = \"201\"\n\
+             hotline = \"sip:300@{}:5062\"\n",
+            fxs("200", "Home"),
+            lab.wan_ip()
+        ))
         .trust(&format!("{}/32", lab.wan_ip()))
         .table(&format!(
             "[records]\nfile = \"{}\"\njournal = false\n",
@@ -159,6 +164,35 @@ fn behind_a_nat_the_gateway_registers_where_it_is_seen_keeps_the_mapping_and_fol
     let received = rtp_received(&records, 1);
     assert!(received > 10, "{received} RTP packets from outside");
 
+    // A call out from the second phone to a phone outside (`tipring answer`, sending a
+    // tone), its media coming back in through the NAT.
+    let me = SocketAddr::new(lab.wan_ip().into(), 5062).to_string();
+    let mut callee = Proc::spawn(
+        &tmp.0,
+        "answer",
+        "ip",
+        &[
+            "netns",
+            "exec",
+            &lab.wan,
+            EXE,
+            "answer",
+            "--listen",
+            &me,
+            "--answer-after-ms",
+            "200",
+            "--tone",
+            "--calls",
+            "1",
+        ],
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    run(&g, "offhook 1\nexpect-tone 1 1000 5s\nonhook 1\nwait 500ms");
+    let (st, out) = callee.wait(Duration::from_secs(15));
+    assert!(st.success(), "the call out: {out}");
+    let received = rtp_received(&records, 2);
+    assert!(received > 10, "{received} RTP packets back from the callee");
+
     // The home gets a new public address: the next keepalive's answer shows it, the
     // gateway registers it, and calls from outside reach the phone again.
     let changed = Instant::now();
@@ -188,9 +222,9 @@ fn behind_a_nat_the_gateway_registers_where_it_is_seen_keeps_the_mapping_and_fol
         g.lines(),
         kam.log()
     );
-    let received = rtp_received(&records, 2);
+    let received = rtp_received(&records, 3);
     assert!(received > 10, "{received} RTP packets from outside");
-    println!("RTP packets from outside through the NAT: {received} in the second call");
+    println!("RTP packets from outside through the NAT: {received} in the third call");
 
     // The box gets a new LAN address (a new DHCP lease): it sees its addresses change
     // within 2 s, registers again from the new one, through a new NAT mapping, at once.
@@ -222,7 +256,7 @@ fn behind_a_nat_the_gateway_registers_where_it_is_seen_keeps_the_mapping_and_fol
         g.lines(),
         kam.log()
     );
-    let received = rtp_received(&records, 3);
+    let received = rtp_received(&records, 4);
     assert!(received > 10, "{received} RTP packets from outside");
     wait_exit_ok(&mut g);
 }
