@@ -92,13 +92,13 @@ cross_deps() {
 # reference DSP library used only by tests (python3: the provisioning test's HTTPS server;
 # chromium and chromium-driver: headless Chromium for testkit's WebDriver client, `web`;
 # dnsmasq-base: the DNS server the RFC 3263 tests publish NAPTR/SRV/A records with;
-# nftables, iproute2: the NAT test's router in network namespaces).
+# nftables, iproute2: the NAT test's router in network namespaces; coturn: its STUN server).
 test_deps() {
     native_deps
     cross_deps
     ensure_apt sip-tester libspandsp-dev libtiff-dev espeak-ng sox alsa-utils systemd \
         kamailio kamailio-extra-modules baresip sipsak tshark sipvicious lintian python3 \
-        chromium chromium-driver dnsmasq-base nftables iproute2
-    quiet_packaged_services kamailio
+        chromium chromium-driver dnsmasq-base nftables iproute2 coturn
+    quiet_packaged_services kamailio coturn
     ensure_rust_target thumbv7em-none-eabihf
 }

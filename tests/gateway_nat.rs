@@ -107,6 +107,32 @@ fn behind_a_nat_the_gateway_registers_where_it_is_seen_keeps_the_mapping_and_fol
     // On the wildcard address, as boxes ship: the gateway names the address it sends from
     // (toward Kamailio: its LAN address), and keeps working when that address changes.
     let sip: SocketAddr = "0.0.0.0:5060".parse().unwrap();
+    // A STUN server outside (Debian's coturn): the RTP ports learn their public address.
+    let stun = SocketAddr::new(lab.wan_ip().into(), 3478);
+    let _coturn = Proc::spawn(
+        &tmp.0,
+        "coturn",
+        "ip",
+        &[
+            "netns",
+            "exec",
+            &lab.wan,
+            "turnserver",
+            "-n",
+            "--stun-only",
+            "--no-cli",
+            "--no-tls",
+            "--no-dtls",
+            "-z",
+            "--listening-ip",
+            &stun.ip().to_string(),
+            "--listening-port",
+            "3478",
+            "--log-file",
+            "stdout",
+            "--simple-log",
+        ],
+    );
     let records = tmp.0.join("calls.jsonl");
     let conf = Conf::new(sip)
         .account(
@@ -126,7 +152,7 @@ fn behind_a_nat_the_gateway_registers_where_it_is_seen_keeps_the_mapping_and_fol
         ))
         .trust(&format!("{}/32", lab.wan_ip()))
         .table(&format!(
-            "[records]\nfile = \"{}\"\njournal = false\n",
+            "[records]\nfile = \"{}\"\njournal = false\n[media]\nstun_server = \"{stun}\"\n",
             records.display()
         ));
     let mut g = Node::prepare("gw", &tmp.0.join("gw"), sip).expect("testbed node");
@@ -149,6 +175,12 @@ fn behind_a_nat_the_gateway_registers_where_it_is_seen_keeps_the_mapping_and_fol
         .is_none()
     {
         panic!("{:#?}\n{}", g.lines(), kam.log());
+    }
+
+    // The RTP ports asked the STUN server where they are seen: the router's address.
+    let stun_seen = format!("port 0: RTP reached at {}:", lab.public_ip());
+    if nth_line(&g, &stun_seen, 0, Duration::from_secs(10)).is_none() {
+        panic!("no STUN answer: {:#?}", g.lines());
     }
 
     // Twice the router's mapping lifetime: the keepalives hold it, the phone still rings.

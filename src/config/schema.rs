@@ -956,6 +956,30 @@ pub struct Media {
     /// Local UDP ports for RTP (even) and RTCP (odd), inclusive.
     pub rtp_port_min: u16,
     pub rtp_port_max: u16,
+    /// A STUN server (`HOST` or `HOST:PORT`, 3478 by default) the RTP ports ask where they
+    /// are reached from outside a NAT (RFC 8489).
+    pub stun_server: Option<String>,
+}
+
+impl Media {
+    /// `stun_server` as host and port, when set and well formed.
+    pub fn stun_server(&self) -> Option<(String, u16)> {
+        let s = self.stun_server.as_deref()?.trim();
+        if let Ok(a) = s.parse::<SocketAddr>() {
+            return Some((a.ip().to_string(), a.port()));
+        }
+        if let Ok(ip) = s.parse::<std::net::IpAddr>() {
+            return Some((ip.to_string(), 3478));
+        }
+        match s.rsplit_once(':') {
+            Some((h, p)) if !h.is_empty() && !h.contains(':') => {
+                Some((h.to_owned(), p.parse().ok().filter(|p| *p != 0)?))
+            }
+            Some(_) => None,
+            None if !s.is_empty() && !s.contains(char::is_whitespace) => Some((s.to_owned(), 3478)),
+            None => None,
+        }
+    }
 }
 
 /// The one packetisation time the audio path supports: an ALSA period / simulator frame
@@ -972,6 +996,7 @@ impl Default for Media {
             ptime_ms: PTIME_MS,
             rtp_port_min: 10_000,
             rtp_port_max: 20_000,
+            stun_server: None,
         }
     }
 }

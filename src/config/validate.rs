@@ -664,6 +664,14 @@ fn preferences<T: PartialEq>(r: &mut Report<'_>, field: &str, items: &[T], allow
 
 fn media(r: &mut Report<'_>, m: &Media) {
     preferences(r, "media.codecs", &m.codecs, "pcmu, pcma");
+    if let Some(s) = &m.stun_server
+        && m.stun_server().is_none()
+    {
+        r.err(
+            "media.stun_server",
+            format!("\"{s}\" is not HOST or HOST:PORT (\"stun.example.net:3478\", \"192.0.2.9\")"),
+        );
+    }
     if !(10..=1_000).contains(&m.jitter_min_ms) {
         r.err(
             "media.jitter_min_ms",

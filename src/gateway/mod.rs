@@ -20,6 +20,7 @@ pub use lines::Lines;
 pub use ports::MediaProfile;
 mod runtime;
 pub mod sip_side;
+mod stun;
 
 use crate::config::{Loaded, Transport};
 use crate::ops::control::StatusSource;
@@ -212,6 +213,21 @@ pub async fn run_with(loaded: Loaded, opts: RunOptions) -> Result<Ended, Gateway
         .iter()
         .filter_map(|p| Some((p.index, p.number.clone()?)))
         .collect();
+    let _stun = match stun::server_address(&loaded.config, local).await {
+        Some(Ok(server)) => {
+            let ports = media
+                .values()
+                .filter_map(|p| p.stun_handle().ok())
+                .collect();
+            let task = stun::keep(ports, server, intent_tx.clone(), log);
+            sip_side::io::AbortOnDrop(Some(tokio::spawn(task)))
+        }
+        Some(Err(e)) => {
+            log.line(format_args!("STUN server: cannot resolve {e}"));
+            sip_side::io::AbortOnDrop(None)
+        }
+        None => sip_side::io::AbortOnDrop(None),
+    };
     let mut rt = Runtime::new(log, lines, media, card, intent_tx)
         .with_records(
             operator::recorder(&loaded),

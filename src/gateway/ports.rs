@@ -63,6 +63,8 @@ pub struct PortIo {
     call_audio: PortAudio,
     /// Keeps the RTP headers for `tipring capture` (`[capture] rtp_bytes`).
     tap: Option<RtpTap>,
+    /// Whether a bridge runs (then only it reads the socket: STUN leaves the port alone).
+    busy: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// What every bridge of a gateway shares, from its configuration: the country's tones and
@@ -193,6 +195,7 @@ pub fn open(
                 media: profile,
                 call_audio: p.audio(),
                 tap: tap.cloned(),
+                busy: Default::default(),
             },
         );
     }
@@ -254,6 +257,7 @@ impl PortIo {
             }
         };
         let cfg = self.media.bridge_config(media, far_digits, self.call_audio);
+        self.busy.store(true, std::sync::atomic::Ordering::Relaxed);
         let mut bridge =
             Bridge::start_tapped(port, self.socket.try_clone()?, cfg, self.tap.clone())?;
         self.bridge_id += 1;
@@ -284,7 +288,19 @@ impl PortIo {
 
     /// Stops the bridge, if one runs; its final counters.
     pub fn stop_bridge(&mut self) -> Option<StatsSnapshot> {
-        self.bridge.take().map(Bridge::stop)
+        let stats = self.bridge.take().map(Bridge::stop);
+        self.busy.store(false, std::sync::atomic::Ordering::Relaxed);
+        stats
+    }
+
+    /// What the STUN client needs of the port: its number, its RTP socket and whether a
+    /// bridge runs on it ([`crate::gateway::stun`]).
+    pub fn stun_handle(&self) -> std::io::Result<super::stun::PortSocket> {
+        Ok(super::stun::PortSocket {
+            port: self.index,
+            socket: self.socket.try_clone()?,
+            busy: self.busy.clone(),
+        })
     }
 
     /// Queues a command for the bridge (dropped if none runs or its queue is full).

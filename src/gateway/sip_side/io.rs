@@ -323,8 +323,8 @@ impl Drop for CloseOnDrop {
     }
 }
 
-/// Ends the background lookups with the driver.
-struct AbortOnDrop(Option<tokio::task::JoinHandle<()>>);
+/// Ends a background task (the driver's lookups, the STUN client) with its owner.
+pub(crate) struct AbortOnDrop(pub Option<tokio::task::JoinHandle<()>>);
 
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {

@@ -92,6 +92,8 @@ pub enum FromLine {
     Intent(u8, SipIntent),
     /// Port `.0`'s machine became idle (`true`) or left idle (`false`).
     LineIdle(u8, bool),
+    /// Port `.0`'s RTP socket is reached from outside the NAT at `.1` (STUN).
+    RtpMapped(u8, SocketAddr),
 }
 
 impl From<(u8, SipIntent)> for FromLine {
@@ -156,6 +158,8 @@ struct Slot {
     /// Its distinctive rings (FXS).
     rings: crate::config::ring::DistinctiveRings,
     rtp: SocketAddr,
+    /// Where a STUN server saw the RTP socket (its public address behind a NAT).
+    mapped: Option<SocketAddr>,
     call: Option<PortCall>,
     /// The line side's word on the port's machine: idle (on-hook, nothing under way).
     /// A port can have no SIP call and still be engaged (a phone left off-hook after the
@@ -383,6 +387,7 @@ impl SipSide {
                         ring_hz,
                     ),
                     rtp: addr,
+                    mapped: None,
                     call: None,
                     line_idle: true,
                 },
@@ -510,6 +515,11 @@ impl SipSide {
         match m {
             FromLine::Intent(port, intent) => self.intent(now, port, intent),
             FromLine::LineIdle(port, idle) => self.set_line_idle(port, idle),
+            FromLine::RtpMapped(port, addr) => {
+                if let Some(s) = self.slots.get_mut(&port) {
+                    s.mapped = Some(addr);
+                }
+            }
         }
     }
 
@@ -897,12 +907,16 @@ impl SipSide {
     }
 
     fn new_session(&mut self, port: u8) -> Option<media::Session> {
-        let mut rtp = self.slots.get(&port)?.rtp;
+        let slot = self.slots.get(&port)?;
+        let (mut rtp, mapped) = (slot.rtp, slot.mapped);
         if rtp.ip().is_unspecified() {
             // A wildcard RTP socket is reached at the address the UA names.
             rtp = SocketAddr::new(self.local().ip(), rtp.port());
         }
-        if let Some(public) = self.ua.public_address() {
+        if let Some(m) = mapped {
+            // What the STUN server saw: right whatever the NAT does with ports.
+            rtp = m;
+        } else if let Some(public) = self.ua.public_address() {
             // Behind a NAT (`nat = "learn"`): the public address with our RTP port, which
             // a port-preserving NAT maps once our first packet went out (symmetric RTP).
             rtp = SocketAddr::new(public.ip(), rtp.port());
