@@ -110,7 +110,7 @@ fn unknown_field_is_rejected() {
     assert_error(
         &bad,
         &format!(
-            "tipring.toml:{line}: media.jitter_maximum_ms: unknown field `jitter_maximum_ms`, expected one of `codecs`, `jitter_min_ms`, `jitter_max_ms`, `telephone_event_pt`, `ptime_ms`, `rtp_port_min`, `rtp_port_max`"
+            "tipring.toml:{line}: media.jitter_maximum_ms: unknown field `jitter_maximum_ms`, expected one of `codecs`, `jitter_min_ms`, `jitter_max_ms`, `telephone_event_pt`, `ptime_ms`, `rtp_port_min`, `rtp_port_max`, `stun_server`"
         ),
     );
 }
