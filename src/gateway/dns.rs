@@ -73,37 +73,72 @@ pub struct Lookup {
 }
 
 /// Looks up `names` through `resolver` for the `transports` we run (preferred first),
-/// addresses of `local`'s family first.
+/// addresses of `local`'s family first; the names at once, so a DNS server that does not
+/// answer costs the wait of one name, not of each.
 pub async fn locate(
     resolver: &TokioResolver,
     names: &[String],
     transports: &[Transport],
     local: SocketAddr,
 ) -> Lookup {
+    let mut set = tokio::task::JoinSet::new();
+    for (i, name) in names.iter().enumerate() {
+        let (resolver, name, transports) = (resolver.clone(), name.clone(), transports.to_vec());
+        set.spawn(async move { (i, locate_one(&resolver, &name, &transports, local).await) });
+    }
+    let mut found: Vec<(usize, Located)> = set.join_all().await;
+    found.sort_by_key(|(i, _)| *i);
     let mut out = Lookup::default();
+    let now = Instant::now();
     let mut expires: Option<Instant> = None;
-    let mut seen = |t: Instant| expires = Some(expires.map_or(t, |e| e.min(t)));
-    for name in names {
-        let mut r = Resolved::default();
-        let mut why = String::from("no address");
-        match resolver.lookup_ip(fqdn(name)).await {
-            Ok(ips) => {
-                seen(ips.valid_until());
-                r.ips = family_first(ips.iter().collect(), local);
-            }
-            Err(e) => why = e.to_string(),
-        }
-        r.services = services(resolver, name, transports, local, &mut seen).await;
-        if r.is_empty() {
-            out.failed.push(format!("{name}: {why}"));
+    for (i, l) in found {
+        expires = match (expires, l.expires) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let name = &names[i];
+        if l.resolved.is_empty() {
+            out.failed.push(format!("{name}: {}", l.why));
         } else {
-            out.table.set(name, r);
+            out.table.set(name, l.resolved);
         }
     }
-    let now = Instant::now();
     let at = expires.unwrap_or(now + MAX_REFRESH);
     out.refresh_at = Some(at.clamp(now + MIN_REFRESH, now + MAX_REFRESH));
     out
+}
+
+/// What one name resolved to, when the shortest-lived answer expires, and why nothing
+/// was found if so.
+struct Located {
+    resolved: Resolved,
+    expires: Option<Instant>,
+    why: String,
+}
+
+async fn locate_one(
+    resolver: &TokioResolver,
+    name: &str,
+    transports: &[Transport],
+    local: SocketAddr,
+) -> Located {
+    let mut expires: Option<Instant> = None;
+    let mut seen = |t: Instant| expires = Some(expires.map_or(t, |e| e.min(t)));
+    let mut r = Resolved::default();
+    let mut why = String::from("no address");
+    match resolver.lookup_ip(fqdn(name)).await {
+        Ok(ips) => {
+            seen(ips.valid_until());
+            r.ips = family_first(ips.iter().collect(), local);
+        }
+        Err(e) => why = e.to_string(),
+    }
+    r.services = services(resolver, name, transports, local, &mut seen).await;
+    Located {
+        resolved: r,
+        expires,
+        why,
+    }
 }
 
 /// A name as absolute (no search domains appended: a SIP domain is a full name).
