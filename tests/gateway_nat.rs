@@ -242,6 +242,15 @@ fn behind_a_nat_the_gateway_registers_where_it_is_seen_keeps_the_mapping_and_fol
     ) else {
         panic!("not registered again: {:#?}", g.lines());
     };
+    // The RTP ports ask the STUN server again at once (not at the next 25 s round).
+    let stun_new = format!("port 0: RTP reached at {}:", new_public.ip());
+    let Some(restunned) = nth_line(&g, &stun_new, 0, Duration::from_secs(10)) else {
+        panic!("the ports' new address not learnt: {:#?}", g.lines());
+    };
+    println!(
+        "STUN: the ports' new public address learnt {:.1} s after the change",
+        (restunned - changed).as_secs_f64()
+    );
     println!(
         "public address changed: seen by a keepalive after {:.1} s, registered after {:.1} s \
          (keepalive every 5 s)",

@@ -202,6 +202,8 @@ pub async fn run_with(loaded: Loaded, opts: RunOptions) -> Result<Ended, Gateway
     let (sip_stop_tx, sip_stop_rx) = watch::channel(false);
     let (line_q_tx, mut line_q) = mpsc::channel(STATUS_QUEUE);
     let (sip_q_tx, sip_q) = mpsc::channel(STATUS_QUEUE);
+    let moved = std::sync::Arc::new(tokio::sync::Notify::new());
+    side.notify_moves(moved.clone());
     let sip = sip_side::io::run(side, intent_rx, event_tx, sip_stop_rx, sip_q);
     let status = StatusSource::new(Instant::now(), line_q_tx, sip_q_tx)
         .with_provisioning(provisioning)
@@ -219,7 +221,7 @@ pub async fn run_with(loaded: Loaded, opts: RunOptions) -> Result<Ended, Gateway
                 .values()
                 .filter_map(|p| p.stun_handle().ok())
                 .collect();
-            let task = stun::keep(ports, server, intent_tx.clone(), log);
+            let task = stun::keep(ports, server, intent_tx.clone(), log, moved.clone());
             sip_side::io::AbortOnDrop(Some(tokio::spawn(task)))
         }
         Some(Err(e)) => {

@@ -1,7 +1,7 @@
 //! The ports' public RTP addresses behind a NAT, learnt from a STUN server (RFC 8489,
-//! `[media] stun_server`): a Binding request from each idle port's RTP socket, at start
-//! and every [`REFRESH`] (which also keeps the NAT's mapping of the port open between
-//! calls). The reflexive address goes into the SDP of the port's calls. A port with a call
+//! `[media] stun_server`): a Binding request from each idle port's RTP socket, at start,
+//! every [`REFRESH`] (which also keeps the NAT's mapping of the port open between calls)
+//! and when the box moved (its addresses changed, a registrar sees it somewhere new). The reflexive address goes into the SDP of the port's calls. A port with a call
 //! is left alone (its RTP keeps the mapping open, and its bridge reads the socket).
 
 use std::net::{SocketAddr, UdpSocket};
@@ -106,14 +106,16 @@ pub fn query_all(
     })
 }
 
-/// Asks at once and every [`REFRESH`], telling the SIP side each port's address as it is
-/// learnt or changes, and `log` why a port learnt nothing (once per port until it does);
-/// ends when the SIP side is gone.
+/// Asks at once, every [`REFRESH`] and whenever `moved` is woken (the box's address
+/// changed), telling the SIP side each port's address as it is learnt or changes, and
+/// `log` why a port learnt nothing (once per port until it does); ends when the SIP side
+/// is gone.
 pub async fn keep(
     ports: Vec<PortSocket>,
     server: SocketAddr,
     sip: tokio::sync::mpsc::Sender<crate::gateway::sip_side::FromLine>,
     log: crate::gateway::Log,
+    moved: std::sync::Arc<tokio::sync::Notify>,
 ) {
     let ports = std::sync::Arc::new(ports);
     let mut known: std::collections::BTreeMap<u8, Option<SocketAddr>> = Default::default();
@@ -142,7 +144,10 @@ pub async fn keep(
                 _ => {}
             }
         }
-        tokio::time::sleep(REFRESH).await;
+        tokio::select! {
+            () = tokio::time::sleep(REFRESH) => {}
+            () = moved.notified() => {}
+        }
     }
 }
 

@@ -194,6 +194,9 @@ pub struct SipSide {
     /// The listener's address as configured (the wildcard address on most boxes); the UA
     /// names [`SipSide::local`], the address it is reached at.
     bind: SocketAddr,
+    /// Woken when the box's address changes, or a registrar sees it somewhere new (the
+    /// STUN client asks again at once).
+    moved: Option<std::sync::Arc<tokio::sync::Notify>>,
     transport: Transport,
     /// Names of the configuration resolved at start (the UA has a copy).
     hosts: HostTable,
@@ -421,6 +424,7 @@ impl SipSide {
             cfg: c.clone(),
             ua,
             bind: local,
+            moved: None,
             transport,
             hosts,
             screen: Screen::new(cfg.trusted.clone(), &c.security, &c.limits, &realm, key),
@@ -474,8 +478,21 @@ impl SipSide {
                 self.ua.set_local_ip(ip);
             }
         }
+        self.moved();
         self.ua.reregister_all(now);
         self.drain(now);
+    }
+
+    /// `notify` is woken whenever the box's address changes or a registrar sees it at a
+    /// new one.
+    pub fn notify_moves(&mut self, notify: std::sync::Arc<tokio::sync::Notify>) {
+        self.moved = Some(notify);
+    }
+
+    fn moved(&self) {
+        if let Some(n) = &self.moved {
+            n.notify_one();
+        }
     }
 
     /// The address the listener is bound to, as configured.
@@ -1002,6 +1019,7 @@ impl SipSide {
                 self.notice(format!("account {name}: registered for {expires} s"));
             }
             UaEvent::SeenAt { reg, addr } => {
+                self.moved();
                 let name = self.reg_name(reg);
                 self.notice(format!(
                     "account {name}: the registrar sees us at {addr}; registering again"
