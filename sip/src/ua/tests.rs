@@ -154,18 +154,22 @@ pub(super) fn ended(events: &[UaEvent]) -> Option<EndReason> {
     })
 }
 
+/// `u` (at A) calls `sip:u@B` with an offer at `now`.
+pub(super) fn call_b(u: &mut Ua, now: Instant) -> CallHandle {
+    u.call(
+        now,
+        &format!("sip:u@{B}"),
+        &format!("sip:u@{A}"),
+        b"offer".to_vec(),
+    )
+    .unwrap()
+}
+
 /// `a` (at A) calls `b` (at B) with an offer; both handles, nothing answered yet.
 pub(super) fn calling(a: Ua, b: Ua) -> (Net, CallHandle, CallHandle) {
     let mut n = Net::new(vec![a, b]);
     let now = n.now;
-    let a = n.uas[0]
-        .call(
-            now,
-            &format!("sip:u@{B}"),
-            &format!("sip:u@{A}"),
-            b"offer".to_vec(),
-        )
-        .unwrap();
+    let a = call_b(&mut n.uas[0], now);
     n.flush();
     let b = n.incoming(1);
     (n, a, b)

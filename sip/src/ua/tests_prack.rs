@@ -1,7 +1,7 @@
 //! Reliable provisional responses (RFC 3262) between two cores and against scripted
 //! peers, and UPDATE (RFC 3311).
 
-use super::tests::{Net, ended, peer, reply, sent, starts, ua};
+use super::tests::{Net, call_b, ended, peer, reply, sent, starts, ua};
 use super::*;
 use std::time::Duration;
 
@@ -196,13 +196,7 @@ fn a_required_100rel_makes_every_provisional_reliable_one_at_a_time() {
 fn the_uac_pracks_each_reliable_provisional_once_and_in_order() {
     let mut a = ua(A, 1);
     let now = Instant::now();
-    a.call(
-        now,
-        &format!("sip:u@{B}"),
-        &format!("sip:u@{A}"),
-        b"offer".to_vec(),
-    )
-    .unwrap();
+    call_b(&mut a, now);
     let inv = sent(&mut a).remove(0);
     let seq = cseq_num(&String::from_utf8_lossy(&inv));
     let rel = |rseq: &str| {

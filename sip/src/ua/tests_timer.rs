@@ -2,7 +2,7 @@
 //! peer without UPDATE.
 
 use super::session_timer::SessionTimerConfig;
-use super::tests::{Net, ended, peer, reply, sent, starts};
+use super::tests::{Net, call_b, ended, peer, reply, sent, starts};
 use super::*;
 use std::time::Duration;
 
@@ -121,14 +121,7 @@ fn an_interval_below_min_se_gets_422_and_the_invite_again() {
 fn a_peer_without_update_is_refreshed_by_reinvite_unseen_by_the_user() {
     let mut a = ua_with(A, 1, SessionTimerConfig::default());
     let mut now = Instant::now();
-    let h = a
-        .call(
-            now,
-            &format!("sip:u@{B}"),
-            &format!("sip:u@{A}"),
-            b"offer".to_vec(),
-        )
-        .unwrap();
+    let h = call_b(&mut a, now);
     let inv = sent(&mut a).remove(0);
     let ok = reply(
         &inv,
