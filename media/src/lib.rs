@@ -11,6 +11,7 @@ pub mod rfc4733;
 pub mod rtcp;
 pub mod rtp;
 pub mod session;
+pub mod srtp;
 pub mod stun;
 // Telephony signals: DTMF, call-progress tones, caller ID.
 pub mod callerid;

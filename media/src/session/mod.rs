@@ -42,6 +42,7 @@ use crate::rfc4733::{
     EventCode, PAYLOAD_LEN, TelephoneEventReceiver, TelephoneEventRepr, TelephoneEventSender,
 };
 use crate::rtp::{RtpPacket, RtpReceiver, RtpSender, SplitMix64};
+use crate::srtp::{Srtp, SrtpError, SrtpParams};
 use crate::tone::{ToneGenerator, ToneSpec};
 use core::net::SocketAddr;
 use outbox::Outbox;
@@ -206,6 +207,9 @@ pub struct MediaSession {
     far_dtmf: Option<(Box<DtmfDetector>, Frame)>,
     pcm: Frame,
     payload: [u8; FRAME_SAMPLES],
+    /// SRTP (RFC 3711) when the SDP negotiated keys: every datagram out is protected,
+    /// every datagram in must authenticate.
+    srtp: Option<Box<Srtp>>,
 }
 
 impl MediaSession {
@@ -255,6 +259,7 @@ impl MediaSession {
             }),
             pcm: [0; FRAME_SAMPLES],
             payload: [0; FRAME_SAMPLES],
+            srtp: None,
         }
     }
 
@@ -364,6 +369,29 @@ impl MediaSession {
         self.event_end = None;
     }
 
+    /// The call's SRTP keys from a new SDP, or `None` for RTP in clear. Our sending state
+    /// (its rollover counter) is kept while our key and the suite stay ([`Srtp::rekey`]).
+    pub fn set_srtp(&mut self, p: Option<&SrtpParams>) -> Result<(), SrtpError> {
+        self.srtp = match p {
+            None => None,
+            Some(p) => match self.srtp.take() {
+                Some(mut s) => {
+                    if !s.rekey(p) {
+                        *s = Srtp::new(p)?;
+                    }
+                    Some(s)
+                }
+                None => Some(Box::new(Srtp::new(p)?)),
+            },
+        };
+        Ok(())
+    }
+
+    /// Whether what goes out is SRTP.
+    pub fn encrypted(&self) -> bool {
+        self.srtp.is_some()
+    }
+
     /// Whether the owner should read another datagram before the next frame: `false`
     /// once [`RX_BUDGET`] + [`DISCARD_BUDGET`] have been taken since the last frame.
     pub fn wants_datagram(&self) -> bool {
@@ -384,8 +412,21 @@ impl MediaSession {
                 return;
             }
         }
-        // RFC 5761 §4: packet types 192-223 in the second octet are RTCP.
-        if d.len() >= 2 && (192..=223).contains(&d[1]) {
+        match self.srtp.as_mut() {
+            None => self.take_datagram(now, from, d),
+            Some(srtp) => {
+                let mut clear = [0u8; MTU];
+                match srtp.unprotect(d, &mut clear) {
+                    Ok(n) => self.take_datagram(now, from, &clear[..n]),
+                    Err(_) => self.stats.srtp_refused += 1,
+                }
+            }
+        }
+    }
+
+    /// A datagram in clear (SRTP checked and removed).
+    fn take_datagram(&mut self, now: Instant, from: SocketAddr, d: &[u8]) {
+        if crate::srtp::is_rtcp(d) {
             if !self.latch.accept_rtcp(from) {
                 self.stats.foreign += 1;
             } else if self.rtcp.on_compound(now, d) {
@@ -489,8 +530,9 @@ impl MediaSession {
         };
         if let Some(buf) = self.outbox.slot() {
             if let Some(n) = self.rtcp.emit(now, &self.rtp, &mut self.rx, buf) {
-                self.outbox.commit(to, n);
-                self.stats.rtcp_sent += 1;
+                if self.commit(to, n) {
+                    self.stats.rtcp_sent += 1;
+                }
             }
         } else {
             self.stats.tx_dropped += 1;
@@ -520,6 +562,26 @@ impl MediaSession {
     /// The next event for the owner.
     pub fn poll_event(&mut self) -> Option<SessionEvent> {
         self.events.pop_front()
+    }
+
+    /// Queues the `n` octets just written to the outbox's free slot for `to`, protected
+    /// first when the call is SRTP; `false` when it could not be.
+    fn commit(&mut self, to: SocketAddr, n: usize) -> bool {
+        let mut n = n;
+        if let Some(srtp) = self.srtp.as_mut() {
+            let Some(buf) = self.outbox.slot() else {
+                return false;
+            };
+            match srtp.protect(buf, n) {
+                Ok(m) => n = m,
+                Err(_) => {
+                    self.stats.tx_dropped += 1;
+                    return false;
+                }
+            }
+        }
+        self.outbox.commit(to, n);
+        true
     }
 
     fn event(&mut self, e: SessionEvent) {
@@ -600,8 +662,9 @@ impl MediaSession {
                     continue;
                 };
                 if let Ok(n) = self.rtp.send_at(ept, p.timestamp, p.marker, &body, buf) {
-                    self.outbox.commit(to, n);
-                    self.stats.events_sent += 1;
+                    if self.commit(to, n) {
+                        self.stats.events_sent += 1;
+                    }
                 }
             }
             self.rtp.skip_silence(FRAME_TS);
@@ -620,8 +683,9 @@ impl MediaSession {
                     self.rtp
                         .send_at(self.remote.payload_type, ts, marker, &self.payload, buf)
                 {
-                    self.outbox.commit(to, n);
-                    self.stats.rtp_sent += 1;
+                    if self.commit(to, n) {
+                        self.stats.rtp_sent += 1;
+                    }
                 }
             }
             None => self.stats.tx_dropped += 1,

@@ -43,6 +43,8 @@ pub struct SessionStats {
     /// Frames of far audio silenced because they held a DTMF tone
     /// ([`super::SessionConfig::mute_far_dtmf`]).
     pub far_dtmf_muted: u64,
+    /// SRTP/SRTCP datagrams refused: not authenticated, replayed or too short (RFC 3711).
+    pub srtp_refused: u64,
 }
 
 impl Default for SessionStats {
@@ -67,6 +69,7 @@ impl Default for SessionStats {
             rx_overloaded: 0,
             tx_dropped: 0,
             far_dtmf_muted: 0,
+            srtp_refused: 0,
         }
     }
 }

@@ -725,3 +725,5 @@ fn line_fax_signals_are_reported_in_data_mode_too() {
         ]
     );
 }
+
+mod srtp;
