@@ -19,17 +19,21 @@
 //! assert_eq!(media.remote_rtp.unwrap().port(), 5000);
 //! ```
 
+mod crypto;
 mod emit;
 mod events;
 mod offer_answer;
 mod parse;
+mod sdes;
 mod session;
 mod t38;
 
+pub use crypto::{Crypto, CryptoError, CryptoSuite, SDES_KEY_LEN, SdesKey};
 pub use events::EventSet;
 pub use offer_answer::{
     Codec, MediaConfig, NegotiatedMedia, OfferAnswer, OfferAnswerError, TelephoneEvent,
 };
+pub use sdes::{NegotiatedSrtp, Sdes};
 pub use session::{
     AddrType, Attribute, Connection, Direction, Line, Media, Origin, Rtpmap, SessionDescription,
 };

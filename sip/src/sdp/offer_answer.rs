@@ -6,6 +6,7 @@
 
 use super::SdpError;
 use super::events::EventSet;
+use super::sdes::{self, NegotiatedSrtp, Sdes};
 use super::session::{
     AddrType, Attribute, Connection, Direction, Media, Origin, Rtpmap, SessionDescription,
 };
@@ -83,6 +84,8 @@ pub struct MediaConfig {
     pub direction: Direction,
     /// o= username.
     pub username: String,
+    /// SRTP keyed by SDES (RFC 4568), or `None` for RTP only.
+    pub srtp: Option<Sdes>,
 }
 
 impl MediaConfig {
@@ -100,6 +103,7 @@ impl MediaConfig {
             ptime: 20,
             direction: Direction::SendRecv,
             username: "tipring".into(),
+            srtp: None,
         }
     }
 }
@@ -123,6 +127,8 @@ pub struct NegotiatedMedia {
     pub ptime: u32,
     /// Our direction: whether we send and/or receive.
     pub direction: Direction,
+    /// SRTP keys when the media is encrypted (RFC 4568).
+    pub srtp: Option<NegotiatedSrtp>,
 }
 
 /// Why an offer or an answer cannot be used. [`status`](Self::status) and
@@ -138,9 +144,15 @@ pub enum OfferAnswerError {
     /// No audio stream is offered.
     #[error("no audio stream offered")]
     NoAudio,
-    /// Audio only over a transport other than RTP/AVP.
+    /// Audio only over a transport other than RTP/AVP (or RTP/SAVP with SRTP on).
     #[error("audio transport is not RTP/AVP")]
     IncompatibleTransport,
+    /// RTP/SAVP offered without an `a=crypto` we can use (RFC 4568 §7.1.2).
+    #[error("no usable SRTP key (a=crypto)")]
+    NoUsableKey,
+    /// Media encryption is required and the offer or answer has no usable key.
+    #[error("media encryption required")]
+    EncryptionRequired,
     /// Audio only at an address family we do not use.
     #[error("audio address family is not ours")]
     IncompatibleAddress,
@@ -174,13 +186,13 @@ impl OfferAnswerError {
             OfferAnswerError::IncompatibleAddress => {
                 Some((301, "Incompatible network address formats"))
             }
-            OfferAnswerError::IncompatibleTransport => {
+            OfferAnswerError::IncompatibleTransport | OfferAnswerError::EncryptionRequired => {
                 Some((302, "Incompatible transport protocol"))
             }
             OfferAnswerError::NoAudio => Some((304, "Media type not available")),
-            OfferAnswerError::NoCommonCodec | OfferAnswerError::T38(_) => {
-                Some((305, "Incompatible media format"))
-            }
+            OfferAnswerError::NoCommonCodec
+            | OfferAnswerError::T38(_)
+            | OfferAnswerError::NoUsableKey => Some((305, "Incompatible media format")),
             _ => None,
         }
     }
@@ -239,6 +251,13 @@ impl OfferAnswer {
         self.negotiated.as_ref()
     }
 
+    /// Whether the call's media is, or must be, encrypted (SRTP): then it never moves to
+    /// T.38, whose UDPTL is in clear.
+    pub fn encrypted(&self) -> bool {
+        self.config.srtp.as_ref().is_some_and(|s| s.mandatory)
+            || self.negotiated.as_ref().is_some_and(|n| n.srtp.is_some())
+    }
+
     /// Whether an offer of ours awaits its answer.
     pub fn offer_pending(&self) -> bool {
         self.pending_offer.is_some()
@@ -259,6 +278,9 @@ impl OfferAnswer {
         }
         m.attributes.push(Attribute::Ptime(c.ptime));
         m.attributes.push(Attribute::Direction(c.direction));
+        if let Some(s) = &c.srtp {
+            s.offer(&mut m);
+        }
         self.offer(vec![m])
     }
 
@@ -324,6 +346,11 @@ impl OfferAnswer {
         ours: &T38Params,
     ) -> Result<Option<(SessionDescription<'static>, SocketAddr, T38Params)>, OfferAnswerError>
     {
+        if self.encrypted() {
+            // UDPTL has no encryption: fax stays in the (SRTP) audio rather than going
+            // out in clear.
+            return Ok(None);
+        }
         let mut found = None;
         for (k, m) in offer.media.iter().enumerate() {
             if m.port == 0 {
@@ -474,7 +501,8 @@ impl OfferAnswer {
                 events,
             })
         });
-        let neg = self.negotiate(answer, m, codec, payload_type, telephone_event)?;
+        let mut neg = self.negotiate(answer, m, codec, payload_type, telephone_event)?;
+        neg.srtp = sdes::answered(m, om, self.config.srtp.as_ref())?;
         self.negotiated = Some(neg.clone());
         Ok(neg)
     }
@@ -488,9 +516,7 @@ impl OfferAnswer {
         if m.media != "audio" || m.port == 0 {
             return Err(OfferAnswerError::NoAudio);
         }
-        if m.proto != "RTP/AVP" {
-            return Err(OfferAnswerError::IncompatibleTransport);
-        }
+        let srtp = sdes::answer(m, self.config.srtp.as_ref())?;
         let conn = offer
             .media_connection(m)
             .ok_or(OfferAnswerError::NoConnection)?;
@@ -516,7 +542,7 @@ impl OfferAnswer {
                 events,
             })
         });
-        let neg = self.negotiate(offer, m, codec, payload_type, telephone_event)?;
+        let mut neg = self.negotiate(offer, m, codec, payload_type, telephone_event)?;
         let mut pts: Vec<u8> = common.iter().map(|&(_, pt)| pt).collect();
         pts.extend(telephone_event.map(|t| t.payload_type));
         let mut am = Media::audio(self.config.rtp_port, &pts);
@@ -528,6 +554,11 @@ impl OfferAnswer {
         }
         am.attributes.push(Attribute::Ptime(self.config.ptime));
         am.attributes.push(Attribute::Direction(neg.direction));
+        if let Some((line, agreed)) = srtp {
+            am.proto = Cow::Owned(m.proto.to_string());
+            am.attributes.push(line);
+            neg.srtp = Some(agreed);
+        }
         Ok((am, neg))
     }
 
@@ -566,6 +597,7 @@ impl OfferAnswer {
             telephone_event,
             ptime: send_ptime(m, self.config.ptime),
             direction,
+            srtp: None,
         })
     }
 
@@ -614,7 +646,9 @@ fn send_ptime(m: &Media<'_>, ours: u32) -> u32 {
 fn rank(e: &OfferAnswerError) -> u8 {
     match e {
         OfferAnswerError::NoAudio => 0,
-        OfferAnswerError::IncompatibleTransport => 1,
+        OfferAnswerError::IncompatibleTransport
+        | OfferAnswerError::EncryptionRequired
+        | OfferAnswerError::NoUsableKey => 1,
         OfferAnswerError::IncompatibleAddress => 2,
         OfferAnswerError::NoCommonCodec => 3,
         _ => 4,

@@ -78,6 +78,8 @@ pub(crate) struct Call {
     pub from_display: Option<String>,
     /// UAC: our INVITE asks for our identity to be withheld (`Privacy: id`).
     pub privacy: bool,
+    /// UAC: the identity our INVITE asserts (`P-Asserted-Identity`, RFC 3325), name and URI.
+    pub asserted: Option<(Option<String>, String)>,
     pub target: String,
     pub to: String,
     pub sdp: Vec<u8>,
@@ -143,6 +145,7 @@ impl Call {
             from: String::new(),
             from_display: None,
             privacy: false,
+            asserted: None,
             target: String::new(),
             to: String::new(),
             sdp: Vec::new(),

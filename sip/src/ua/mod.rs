@@ -481,6 +481,14 @@ pub fn uri_peer_in(uri: &str, default: Transport, hosts: &HostTable) -> Option<P
         .map(|c| c.peer)
 }
 
+/// Whether every place `uri` resolves to is reached over TLS (a `sips:` URI, a
+/// `;transport=tls` one, or a name whose records offer TLS only): what may carry a secret
+/// in its body, such as an SDES key (RFC 4568 §8.3).
+pub fn uri_tls_only(uri: &str, default: Transport, hosts: &HostTable) -> bool {
+    let c = locate::candidates(uri, default, hosts);
+    !c.is_empty() && c.iter().all(|c| c.peer.transport == Transport::Tls)
+}
+
 /// The standard reason phrase for the codes this UA sends.
 pub fn reason_phrase(code: u16) -> &'static str {
     match code {
@@ -786,7 +794,7 @@ impl Ua {
     }
 
     /// The transport a call runs over: the one its INVITE came in or went out on.
-    fn call_transport(&self, h: CallHandle) -> Transport {
+    pub fn call_transport(&self, h: CallHandle) -> Transport {
         self.calls
             .get(&h)
             .map_or(self.cfg.transport, |c| c.invite_peer.transport)

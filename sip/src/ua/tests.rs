@@ -2078,6 +2078,42 @@ fn call_with_display_name_and_first_hop() {
     assert!(from.tag().is_some());
 }
 
+/// A call given an identity to assert carries it in `P-Asserted-Identity` (RFC 3325 §9.1),
+/// with `Privacy: id` too when its identity is withheld; without one, none.
+#[test]
+fn an_asserted_identity_goes_into_p_asserted_identity() {
+    let mut a = ua(A, 45);
+    let now = Instant::now();
+    let opts = CallOptions {
+        privacy: true,
+        asserted_identity: Some((Some("Line 3".into()), "sip:5551234@example.net".into())),
+        ..CallOptions::default()
+    };
+    a.call_with(
+        now,
+        "sip:bob@192.0.2.9",
+        "sip:anonymous@anonymous.invalid",
+        Vec::new(),
+        opts,
+    )
+    .unwrap();
+    let t = a.poll_transmit().expect("INVITE");
+    let m = Message::parse(&t.bytes).unwrap();
+    assert_eq!(
+        m.header("P-Asserted-Identity").map(|h| h.value),
+        Some("\"Line 3\" <sip:5551234@example.net>")
+    );
+    assert_eq!(m.header("Privacy").map(|h| h.value), Some("id"));
+    let bad = CallOptions {
+        asserted_identity: Some((None, "not a uri".into())),
+        ..CallOptions::default()
+    };
+    assert!(
+        a.call_with(now, "sip:bob@192.0.2.9", "sip:1@h", Vec::new(), bad)
+            .is_err()
+    );
+}
+
 /// A call that withholds its identity asks for it (`Privacy: id`) and carries the
 /// anonymous From it is given, also in its BYE.
 #[test]

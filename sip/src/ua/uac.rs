@@ -26,6 +26,12 @@ pub struct CallOptions {
     /// RFC 3323 §4.2). The From the caller passes should then be anonymous itself
     /// (`"Anonymous" <sip:anonymous@anonymous.invalid>`, RFC 3323 §4.1.1.3).
     pub privacy: bool,
+    /// The caller's identity as the network should assert it (RFC 3325 §9.1:
+    /// `P-Asserted-Identity`), a SIP URI with an optional display name. Only for a next
+    /// hop in the caller's trust domain (the provider's proxy): the gateway vouches for an
+    /// identity it learnt from a line, and the proxy removes it where the caller asked for
+    /// privacy.
+    pub asserted_identity: Option<(Option<String>, String)>,
 }
 
 /// A display name as a quoted-string (§25.1): `"` and `\` escaped, control characters
@@ -68,6 +74,9 @@ impl Ua {
     ) -> Result<CallHandle, UaError> {
         crate::Uri::parse(target).map_err(|_| UaError::Uri(target.to_owned()))?;
         crate::Uri::parse(from).map_err(|_| UaError::Uri(from.to_owned()))?;
+        if let Some((_, pai)) = &opts.asserted_identity {
+            crate::Uri::parse(pai).map_err(|_| UaError::Uri(pai.clone()))?;
+        }
         let mut peers = match (opts.next_hop, &opts.next_hop_uri) {
             (Some(p), _) => vec![p],
             (None, Some(proxy)) => self.peers_for(now, proxy),
@@ -89,6 +98,7 @@ impl Ua {
                 from: from.to_owned(),
                 from_display: opts.display_name,
                 privacy: opts.privacy,
+                asserted: opts.asserted_identity,
                 target: target.to_owned(),
                 to: target.to_owned(),
                 sdp,
@@ -172,6 +182,15 @@ impl Ua {
         }
         if c.privacy {
             b = b.raw_header("Privacy", "id");
+        }
+        if let Some((name, uri)) = &c.asserted {
+            b = b.raw_header(
+                "P-Asserted-Identity",
+                match name {
+                    Some(d) => format!("{} <{uri}>", quoted(d)),
+                    None => format!("<{uri}>"),
+                },
+            );
         }
         if let Some(st) = self.cfg.session_timer {
             // RFC 4028 §7.1: the interval we ask for, and the least we take.
