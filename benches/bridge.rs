@@ -53,6 +53,7 @@ fn engine(peer: std::net::SocketAddr) -> Engine {
             remote: Some(peer),
             send: true,
             receive: true,
+            srtp: None,
             profile: CountryProfile::builtin(Country::Us),
             jitter: tipring_media::jitter::JitterConfig::default(),
             caller_id: FskStandard::Bell202,

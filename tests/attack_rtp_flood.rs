@@ -32,6 +32,7 @@ fn config(remote: SocketAddr) -> BridgeConfig {
         remote: Some(remote),
         send: true,
         receive: true,
+        srtp: None,
         profile: CountryProfile::builtin(Country::Us),
         // The suite runs on small shared machines: 60 ms of buffer absorbs their
         // scheduling delays (not the flood's work, which is bounded per frame).

@@ -46,6 +46,7 @@ fn config(law: Law, pt: u8, remote: Option<SocketAddr>) -> BridgeConfig {
         remote,
         send: true,
         receive: true,
+        srtp: None,
         profile: CountryProfile::builtin(Country::Us),
         jitter: tipring_media::jitter::JitterConfig::default(),
         caller_id: FskStandard::Bell202,
@@ -302,6 +303,7 @@ fn a_far_hold_stops_our_rtp_and_still_plays_theirs() {
         event_payload_type: Some(101),
         send,
         receive: true,
+        srtp: None,
     };
     let a = side(sa, config(Law::Ulaw, 0, Some(ab)), tone(1000.0));
     let b = side(sb, config(Law::Ulaw, 0, Some(aa)), tone(1000.0));

@@ -136,6 +136,7 @@ fn phone_dials_out_in_band_then_takes_an_incoming_call_with_caller_id() {
             remote: None,
             send: true,
             receive: true,
+            srtp: None,
             profile,
             jitter: tipring_media::jitter::JitterConfig::default(),
             caller_id: FskStandard::Bell202,

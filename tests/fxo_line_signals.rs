@@ -5,7 +5,8 @@
 //!   without the caller being answered, and the far party's voice (non-tonal sound played
 //!   by the simulated exchange) answers the call;
 //! - caller ID before the first ring (polarity reversal, then DTMF `A5551234C`, then the
-//!   ring): the hotline INVITE to sipp carries the number in its From (checked by sipp).
+//!   ring): the hotline INVITE to sipp carries the number in its From (checked by sipp),
+//!   and in a P-Asserted-Identity only when it goes through the account's proxy.
 
 mod common;
 
@@ -70,19 +71,35 @@ fn a_line_call_is_answered_when_the_far_party_talks_not_at_ringback() {
     wait_exit_ok(&mut g);
 }
 
-#[test]
-fn dtmf_caller_id_before_the_first_ring_reaches_the_invite() {
+/// An FXO line whose exchange sends caller ID by DTMF before the first ring calls its
+/// hotline; `scenario` (a sipp UAS at `desk`) checks the INVITE. With `via_proxy` the
+/// INVITE goes through the port's account's outbound proxy (sipp): the caller ID is
+/// asserted (P-Asserted-Identity) there, and only there.
+fn dtmf_caller_id(tag: &str, last: u8, scenario: &str, via_proxy: bool) {
     let _serial = serial();
-    let tmp = TempDir::new("fxo-clip").unwrap();
-    let gw = SocketAddr::from(([127, 0, 83, 1], 25089));
-    let desk = SocketAddr::from(([127, 0, 83, 9], 25089));
-    let mut uas = sipp(&tmp.0, "gw_uas_clip.xml", desk, &[]);
-    let conf = Conf::new(gw)
+    let tmp = TempDir::new(tag).unwrap();
+    let gw = SocketAddr::from(([127, 0, 83, last], 25089));
+    let desk = SocketAddr::from(([127, 0, 83, last + 8], 25089));
+    let mut uas = sipp(&tmp.0, scenario, desk, &[]);
+    let (account, hotline) = if via_proxy {
+        (
+            // The outbound proxy (no OPTIONS pings, which would be sipp's one call).
+            format!("outbound_proxy = \"sip:{desk};lr\""),
+            format!("sip:7000@{desk}"),
+        )
+    } else {
+        (String::new(), format!("sip:desk@{desk}"))
+    };
+    let mut conf = Conf::new(gw);
+    if via_proxy {
+        conf = conf.account("itsp", &account);
+    }
+    let conf = conf
         .ports(&format!(
             "[[ports]]\nindex = 3\nkind = \"fxo\"\nnumber = \"301\"\ninbound = \"hotline\"\n\
-             hotline = \"sip:desk@{desk}\"\nrings_before_seize = 1\n"
+             hotline = \"{hotline}\"\nrings_before_seize = 1\n"
         ))
-        .trust("127.0.83.9");
+        .trust(&desk.ip().to_string());
     let mut g = start("gw", &tmp.0.join("gw"), gw, &conf, 89);
     run(
         &g,
@@ -90,7 +107,20 @@ fn dtmf_caller_id_before_the_first_ring_reaches_the_invite() {
     );
     // Seized after the first ring, the INVITE goes out; sipp's 486 releases the line.
     let (st, out) = uas.wait(Duration::from_secs(20));
-    assert!(st.success(), "the INVITE's From carried 5551234: {out}");
+    if !st.success() {
+        common::gateway::dump(&g);
+    }
+    assert!(st.success(), "the INVITE's identity headers: {out}");
     run(&g, "stop-ring 3\nexpect-released 3 8s");
     wait_exit_ok(&mut g);
+}
+
+#[test]
+fn dtmf_caller_id_before_the_first_ring_reaches_the_invite() {
+    dtmf_caller_id("fxo-clip", 1, "gw_uas_clip.xml", false);
+}
+
+#[test]
+fn the_lines_caller_id_is_asserted_to_the_providers_proxy_only() {
+    dtmf_caller_id("fxo-clip-pai", 2, "gw_uas_clip_pai.xml", true);
 }

@@ -8,33 +8,18 @@
 mod common;
 
 use common::baresip::Baresip;
-use common::gateway::{Conf, fxs, run, start, tone_arrives, wait_exit_ok};
+use common::gateway::{
+    BARESIP_ESTABLISHED, Conf, fxs, run, start, talk_through_baresip_and_hang_up, wait_exit_ok,
+};
 use std::net::SocketAddr;
 use std::time::Duration;
 use testkit::testbed::{Node, TempDir};
 
-/// What baresip logs once a call is up and once it is closed.
-const ESTABLISHED: &str = "Call established";
 const RTP_IN: &str = "incoming rtp for 'audio' established";
-const CLOSED: &str = "terminated";
 
-/// Once baresip says the call is up: a tone from phone 0 comes back through baresip's
-/// echo; our RTP reached baresip; the phone hangs up and baresip sees the call end.
+/// The call up: audio both ways through baresip, the hangup, and our RTP reached baresip.
 fn talk_and_hang_up(g: &Node, bs: &Baresip) {
-    assert!(
-        bs.wait_for(ESTABLISHED, Duration::from_secs(8)),
-        "baresip established the call: {}",
-        bs.output()
-    );
-    // aubridge hands frames between its threads and may repeat or drop one, which moves
-    // the zero-crossing frequency estimate by a few per cent.
-    tone_arrives(g, 0, g, 0, 1000.0, 0.05);
-    run(g, "onhook 0");
-    assert!(
-        bs.wait_for(CLOSED, Duration::from_secs(5)),
-        "the phone's hangup reached baresip: {}",
-        bs.output()
-    );
+    talk_through_baresip_and_hang_up(g, bs);
     assert!(bs.output().contains(RTP_IN), "{}", bs.output());
 }
 
@@ -81,7 +66,7 @@ fn a_phone_on_tipring_run_calls_baresip() {
     talk_and_hang_up(&g, &bs);
     let out = bs.output();
     assert!(
-        out.contains(&format!("{ESTABLISHED}: sip:100@")),
+        out.contains(&format!("{BARESIP_ESTABLISHED}: sip:100@")),
         "the call came from the phone's number: {out}"
     );
     wait_exit_ok(&mut g);

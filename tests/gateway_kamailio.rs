@@ -11,7 +11,7 @@ use common::gateway::{Conf, dump, fxs, run, start, tone_passes, wait_exit_ok};
 use common::kamailio::{Kamailio, Role};
 use common::tshark::{self, ladder, without_trying};
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use testkit::testbed::{Node, TempDir};
 
 /// Phone 100 on gateway 1 calls phone 200 on gateway 2, which rings and answers; a tone
@@ -108,18 +108,6 @@ fn seed_5_2_proxy_without_record_route_lets_the_bye_go_direct() {
     through_proxy("hil-52-norr", 53, 25053, false);
 }
 
-/// Waits until `k` logged a line starting with `start`.
-fn wait_log(k: &Kamailio, start: &str, limit: Duration) -> bool {
-    let end = Instant::now() + limit;
-    while Instant::now() < end {
-        if k.lines().iter().any(|l| l.starts_with(start)) {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    false
-}
-
 /// Seed §5.3: gateway 2 registers its line (200) with a Kamailio registrar (digest);
 /// gateway 1 sends the INVITE to its proxy C, which asks a redirect server, gets 302 to
 /// proxy S (the registrar's instance, which looks the number up) and recurses there; S
@@ -169,11 +157,7 @@ fn seed_5_3_proxy_redirect_and_registrar_reach_the_registered_gateway() {
         .account("office", &format!("proxy = \"sip:{ac}\""))
         .ports(&fxs("100", "Alice"));
     let mut g1 = start("gw1", &tmp.0.join("gw1"), a1, &c1, 31);
-    if !wait_log(
-        &registrar,
-        "authenticated sip:200@",
-        Duration::from_secs(10),
-    ) {
+    if !registrar.wait_line("authenticated sip:200@", Duration::from_secs(10)) {
         dump(&g2);
         panic!("gateway 2 never authenticated: {:#?}", registrar.lines());
     }
@@ -271,8 +255,7 @@ fn an_account_over_tcp_registers_and_calls_through_kamailio() {
         .ports(&fxs("100", "Alice"));
     let mut g1 = start("gw1", &tmp.0.join("gw1"), a1, &c1, 41);
     for user in ["100", "200"] {
-        if !wait_log(
-            &registrar,
+        if !registrar.wait_line(
             &format!("authenticated sip:{user}@"),
             Duration::from_secs(10),
         ) {

@@ -87,6 +87,9 @@ impl Engine {
             },
             id,
         );
+        let mut session = session;
+        // The keys came from our own SDES parsing (30 octets): never refused.
+        let _ = session.set_srtp(cfg.srtp.as_ref());
         stats.publish(session.stats());
         Engine {
             session,
@@ -153,6 +156,7 @@ impl Engine {
                 event_payload_type,
                 send,
                 receive,
+                srtp,
             } => {
                 self.end_fax();
                 self.line.set_in_call(remote.is_some());
@@ -163,7 +167,9 @@ impl Engine {
                     event_payload_type,
                     send,
                     receive,
-                })
+                });
+                // Keys from our own SDES parsing (30 octets): never refused.
+                let _ = self.session.set_srtp(srtp.as_ref());
             }
             Control::Fax(p) => self.start_fax(p),
             Control::Stop => {}
@@ -300,6 +306,7 @@ mod tests {
             remote: None,
             send: true,
             receive: true,
+            srtp: None,
             profile: CountryProfile::builtin(Country::Us),
             jitter,
             caller_id: FskStandard::Bell202,

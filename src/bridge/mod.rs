@@ -42,6 +42,7 @@ use tipring_media::g711::Law;
 use tipring_media::jitter::JitterConfig;
 use tipring_media::modem::ModemTone;
 use tipring_media::session::MTU;
+use tipring_media::srtp::SrtpParams;
 use tipring_media::tone::CountryProfile;
 
 /// Depth of the control and report queues.
@@ -66,6 +67,8 @@ pub struct BridgeConfig {
     /// latch learn a source other than `remote`
     /// ([`SourceLatch`](tipring_media::session::SourceLatch)).
     pub receive: bool,
+    /// SRTP keys (RFC 3711, keyed by SDES), or `None` for RTP in clear.
+    pub srtp: Option<SrtpParams>,
     /// The country's call-progress tones.
     pub profile: CountryProfile,
     /// The far audio's jitter buffer (`[media]` jitter bounds, one frame per packet).
@@ -103,6 +106,8 @@ pub struct MediaParams {
     /// The far end sends (its sendrecv or sendonly): only then may the bridge learn its
     /// RTP from another address than `remote` (a NAT).
     pub receive: bool,
+    /// SRTP keys when the SDP negotiated encrypted media (RFC 4568); `None`: RTP in clear.
+    pub srtp: Option<SrtpParams>,
 }
 
 /// The T.38 session a call's fax moves to (the SDP's `m=image … udptl t38` and its
@@ -150,6 +155,8 @@ pub enum Control {
         send: bool,
         /// As [`BridgeConfig::receive`].
         receive: bool,
+        /// SRTP keys, or `None` for RTP in clear.
+        srtp: Option<SrtpParams>,
     },
     /// Relay the call's fax as T.38 from now on (a re-INVITE moved the media to
     /// `image/t38`); a later [`Control::Remote`] goes back to audio.

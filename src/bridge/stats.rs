@@ -59,6 +59,8 @@ counters! {
     rx_dropped,
     /// Frames whose receive budget was spent.
     rx_overloaded,
+    /// SRTP/SRTCP datagrams refused: not authenticated, replayed or too short.
+    srtp_refused,
 }
 
 impl Stats {
@@ -82,6 +84,7 @@ impl Stats {
         set(&self.last_rx_payload_type, s.last_rx_payload_type);
         set(&self.rx_dropped, s.rx_dropped);
         set(&self.rx_overloaded, s.rx_overloaded);
+        set(&self.srtp_refused, s.srtp_refused);
     }
 
     /// Publishes the audio port's capture and playback xruns.

@@ -311,6 +311,23 @@ mod tests {
     }
 
     #[test]
+    fn srtp_is_refused_on_an_account_whose_signalling_is_in_clear() {
+        let text = "board = \"sim\"\n[[accounts]]\nname = \"itsp\"\nproxy = \"sip:192.0.2.1\"\n\
+            media_encryption = \"optional\"\n[[ports]]\nindex = 0\nkind = \"fxs\"\nhotline = \"sip:a@192.0.2.1\"\n";
+        let e = load_str("t.toml", text, &repo().join("board")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "t.toml:5: accounts[0].media_encryption: SRTP needs transport = \"tls\": its keys \
+             travel in the SDP, never over a hop in clear"
+        );
+        let bad = text.replace("\"optional\"", "\"always\"");
+        assert!(load_str("t.toml", &bad, &repo().join("board")).is_err());
+        let none = text.replace("\"optional\"", "\"none\"");
+        let l = load_str("t.toml", &none, &repo().join("board")).unwrap();
+        assert_eq!(l.config.accounts[0].media_encryption, MediaEncryption::None);
+    }
+
+    #[test]
     fn defaults_fill_omitted_sections() {
         let text = "board = \"sim\"\n[[ports]]\nindex = 0\nkind = \"fxs\"\nhotline = \"sip:a@127.0.0.1\"\n";
         let l = load_str("t.toml", text, &repo().join("board")).unwrap();

@@ -219,6 +219,23 @@ pub struct Account {
     /// What a keepalive is; by default CRLF on TCP/TLS, OPTIONS on UDP.
     #[serde(default)]
     pub keepalive: Option<KeepaliveKind>,
+    /// SRTP for the account's calls (RFC 3711, keyed by SDES, RFC 4568): only over TLS.
+    #[serde(default)]
+    pub media_encryption: MediaEncryption,
+}
+
+/// Whether a call's media is encrypted (SRTP keyed by SDES).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MediaEncryption {
+    /// RTP in clear; an RTP/SAVP offer is refused (488).
+    #[default]
+    None,
+    /// Best effort: our offers carry a key in RTP/AVP; encrypted when the far end takes
+    /// it, in clear when it does not.
+    Optional,
+    /// Encrypted or no call: RTP/SAVP offered, offers and answers without a key refused.
+    Mandatory,
 }
 
 /// What the registered Contact says behind a NAT.

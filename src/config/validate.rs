@@ -202,6 +202,13 @@ fn accounts(r: &mut Report<'_>, c: &Config) {
             );
         }
         account_transport(r, c, i, a);
+        if a.media_encryption != MediaEncryption::None && a.transport != Transport::Tls {
+            // RFC 4568 §8.3: the keys are in the SDP, so only a hop in TLS may carry them.
+            r.err(
+                format!("accounts[{i}].media_encryption"),
+                "SRTP needs transport = \"tls\": its keys travel in the SDP, never over a hop in clear",
+            );
+        }
         if a.registrar.is_some() && !(60..=86_400).contains(&a.register_expiry_s) {
             r.err(
                 format!("accounts[{i}].register_expiry_s"),

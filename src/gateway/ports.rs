@@ -119,6 +119,7 @@ impl MediaProfile {
             remote: media.map(|m| m.remote),
             send: media.is_none_or(|m| m.send),
             receive: media.is_none_or(|m| m.receive),
+            srtp: media.and_then(|m| m.srtp),
             profile: self.profile,
             jitter: self.jitter,
             caller_id: self.caller_id,
@@ -339,6 +340,7 @@ mod tests {
                     remote: SocketAddr::from(([127, 0, 0, 1], 4000)),
                     send: true,
                     receive: true,
+                    srtp: None,
                 }),
             ] {
                 let audio = PortAudio {

@@ -304,7 +304,7 @@ fn codec_name(m: &crate::bridge::MediaParams) -> &'static str {
 
 fn log_stats(log: &Log, port: u8, s: &StatsSnapshot) {
     log.line(format_args!(
-        "port {port}: bridge stopped: RTP {} sent, {} received, {} lost, {} late, {} concealed, jitter {} ts, {} events sent",
-        s.rtp_sent, s.rtp_received, s.lost, s.late, s.concealed, s.jitter, s.events_sent
+        "port {port}: bridge stopped: RTP {} sent, {} received, {} lost, {} late, {} concealed, jitter {} ts, {} events sent, {} refused by SRTP",
+        s.rtp_sent, s.rtp_received, s.lost, s.late, s.concealed, s.jitter, s.events_sent, s.srtp_refused
     ));
 }

@@ -292,7 +292,26 @@ fn redact(bytes: &[u8]) -> Vec<u8> {
         }
         line_start = line_end + 2;
     }
+    blank_sdes_keys(&mut out[head_end.min(bytes.len())..]);
     out
+}
+
+/// Blanks every SDES key in a body: what follows `inline:` (RFC 4568 §6.1, in
+/// `a=crypto` lines) up to the end of the key and salt.
+fn blank_sdes_keys(body: &mut [u8]) {
+    const INLINE: &[u8] = b"inline:";
+    let mut from = 0;
+    while let Some(p) = body.get(from..).and_then(|b| {
+        b.windows(INLINE.len())
+            .position(|w| w.eq_ignore_ascii_case(INLINE))
+    }) {
+        let mut end = from + p + INLINE.len();
+        while end < body.len() && !matches!(body[end], b'|' | b';' | b' ' | b'\t' | b'\r' | b'\n') {
+            body[end] = b'x';
+            end += 1;
+        }
+        from = end;
+    }
 }
 
 /// Blanks the value of each `response=` parameter in one header line.
@@ -469,6 +488,21 @@ mod tests {
                 proptest::prop_assert!(n <= d.len());
             }
         }
+    }
+
+    #[test]
+    fn sdes_keys_in_a_body_are_blanked() {
+        let msg = b"INVITE sip:a@b SIP/2.0\r\nContent-Length: 99\r\n\r\nv=0\r\n\
+            a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR|2^20\r\n\
+            a=crypto:2 AES_CM_128_HMAC_SHA1_32 INLINE:QS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR\r\n";
+        let out = String::from_utf8(redact(msg)).unwrap();
+        assert_eq!(out.len(), msg.len());
+        assert!(!out.contains("PS1u") && !out.contains("QS1u"), "{out}");
+        assert!(
+            out.contains("inline:xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx|2^20\r\n"),
+            "{out}"
+        );
+        assert!(out.contains("INLINE:xxxx"), "{out}");
     }
 
     #[test]

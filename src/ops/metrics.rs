@@ -171,6 +171,12 @@ pub fn render(s: &Status) -> String {
     m.family("tipring_audio_xruns", "counter", "Audio xruns in calls.");
     m.sample("tipring_audio_xruns_total", &[], c.xruns as f64);
     m.family(
+        "tipring_srtp_refused",
+        "counter",
+        "SRTP/SRTCP datagrams refused in calls (not authenticated, replayed, malformed).",
+    );
+    m.sample("tipring_srtp_refused_total", &[], c.srtp_refused as f64);
+    m.family(
         "tipring_registration_up",
         "gauge",
         "1 while the account is registered.",

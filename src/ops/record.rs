@@ -117,6 +117,10 @@ pub struct RtpSummary {
     pub jitter_ms: f64,
     /// Audio port capture and playback xruns.
     pub xruns: u64,
+    /// SRTP/SRTCP datagrams refused (not authenticated, replayed, malformed): an encrypted
+    /// call's injection attempts or a far end keyed otherwise.
+    #[serde(default)]
+    pub srtp_refused: u64,
 }
 
 impl RtpSummary {
@@ -128,6 +132,7 @@ impl RtpSummary {
         self.concealed += s.concealed;
         self.jitter_ms = self.jitter_ms.max(s.jitter as f64 / TS_PER_MS);
         self.xruns += s.xruns;
+        self.srtp_refused += s.srtp_refused;
     }
 
     fn plus(mut self, s: Option<&StatsSnapshot>) -> RtpSummary {
@@ -196,6 +201,9 @@ pub struct CallCounters {
     pub failed: BTreeMap<EndCause, u64>,
     /// Audio xruns of the calls' bridges.
     pub xruns: u64,
+    /// SRTP/SRTCP datagrams the calls' bridges refused.
+    #[serde(default)]
+    pub srtp_refused: u64,
 }
 
 #[derive(Debug)]
@@ -292,6 +300,7 @@ impl Recorder {
                     *self.counters.failed.entry(cause).or_default() += 1;
                 }
                 self.counters.xruns += rtp.xruns;
+                self.counters.srtp_refused += rtp.srtp_refused;
                 self.last.insert(
                     port,
                     LastCall {
@@ -443,6 +452,30 @@ mod tests {
         assert_eq!(r.last(1).unwrap().cause, EndCause::RemoteHangup);
         assert_eq!(r.counters().answered, 1);
         assert!(r.counters().failed.is_empty());
+    }
+
+    #[test]
+    fn srtp_refusals_reach_the_record_and_the_counters() {
+        let mut r = Recorder::new(60.0);
+        let (t, w) = (Instant::now(), SystemTime::now());
+        r.on_note(t, w, 2, started("enc"), None);
+        r.on_note(t, w, 2, LegNote::Answered, None);
+        let live = StatsSnapshot {
+            srtp_refused: 100,
+            ..stats(50, 50, 0, 0)
+        };
+        let ended = LegNote::Ended {
+            code: 200,
+            cause: EndCause::LocalHangup,
+        };
+        let rec = r.on_note(t, w, 2, ended, Some(&live)).unwrap();
+        assert_eq!(rec.rtp.unwrap().srtp_refused, 100);
+        assert_eq!(r.counters().srtp_refused, 100);
+        // A record written before the field existed still reads.
+        let old =
+            r#"{"sent":1,"received":1,"lost":0,"late":0,"concealed":0,"jitter_ms":0.0,"xruns":0}"#;
+        let rtp: RtpSummary = serde_json::from_str(old).unwrap();
+        assert_eq!(rtp.srtp_refused, 0);
     }
 
     #[test]

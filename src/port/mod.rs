@@ -420,6 +420,7 @@ impl Port {
             event_payload_type: codec.and_then(|c| c.event_payload_type),
             send: m.is_some_and(|m| m.send),
             receive: m.is_some_and(|m| m.receive),
+            srtp: codec.and_then(|c| c.srtp),
         }
     }
 

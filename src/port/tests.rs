@@ -100,6 +100,7 @@ fn far() -> MediaParams {
         remote: "127.0.0.2:10000".parse().unwrap(),
         send: true,
         receive: true,
+        srtp: None,
     }
 }
 
@@ -112,6 +113,7 @@ fn to(m: MediaParams) -> Output {
         event_payload_type: m.event_payload_type,
         send: m.send,
         receive: m.receive,
+        srtp: m.srtp,
     })
 }
 
@@ -124,6 +126,7 @@ fn detached() -> Output {
         event_payload_type: Some(101),
         send: false,
         receive: false,
+        srtp: None,
     })
 }
 

@@ -10,6 +10,17 @@ use std::path::PathBuf;
 use std::process::ExitStatus;
 use std::time::{Duration, Instant};
 
+/// What a test adds to baresip's configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Extra {
+    /// Lines appended to `config` (each ending in `\n`), e.g. `module srtp.so\n`.
+    pub config: String,
+    /// Appended to the account's URI, e.g. `;transport=tls`.
+    pub uri_params: String,
+    /// Appended to the account's parameters, e.g. `;mediaenc=srtp-mand`.
+    pub account_params: String,
+}
+
 /// A baresip process, killed on drop.
 pub struct Baresip {
     proc: Proc,
@@ -21,6 +32,17 @@ impl Baresip {
     /// A configuration for account `user` with SIP on `listen`, then baresip started on it
     /// with `args` (`-e COMMAND`, `-t SECONDS`, ...).
     pub fn start(test: &str, listen: SocketAddr, user: &str, args: &[&str]) -> Baresip {
+        Baresip::start_with(test, listen, user, &Extra::default(), args)
+    }
+
+    /// As [`Baresip::start`] with `extra` configuration lines and account parameters.
+    pub fn start_with(
+        test: &str,
+        listen: SocketAddr,
+        user: &str,
+        extra: &Extra,
+        args: &[&str],
+    ) -> Baresip {
         let dir =
             std::env::temp_dir().join(format!("tipring-baresip-{test}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -29,13 +51,18 @@ impl Baresip {
             "poll_method poll\nringback_disabled yes\nnet_interface {ip}\nsip_listen {listen}\naudio_player aubridge,{test}\n\
              audio_source aubridge,{test}\naudio_alert aubridge,{test}-alert\n\
              module_path /usr/lib/baresip/modules\nmodule g711.so\nmodule aubridge.so\n\
-             module_app account.so\nmodule_app menu.so\n",
-            ip = listen.ip()
+             module_app account.so\nmodule_app menu.so\n{more}",
+            ip = listen.ip(),
+            more = extra.config,
         );
         std::fs::write(dir.join("config"), config).expect("config");
         std::fs::write(
             dir.join("accounts"),
-            format!("<sip:{user}@{listen}>;regint=0;answermode=auto;audio_codecs=PCMU,PCMA\n"),
+            format!(
+                "<sip:{user}@{listen}{uri}>;regint=0;answermode=auto;audio_codecs=PCMU,PCMA{params}\n",
+                uri = extra.uri_params,
+                params = extra.account_params,
+            ),
         )
         .expect("accounts");
         let cfg = dir.to_string_lossy().into_owned();

@@ -38,6 +38,11 @@ pub enum Role {
         gateways: Vec<SocketAddr>,
         probe_s: u32,
     },
+    /// Record-routing proxy to `next_hop` that enforces session timers (RFC 4028 §8.1): an
+    /// INVITE asking a Session-Expires below `min_se` is answered 422 with `Min-SE:
+    /// min_se`; the dialogs of the others are tracked with their session timers (the
+    /// `dialog` and `sst` modules), and logged.
+    SessionTimerProxy { next_hop: SocketAddr, min_se: u32 },
 }
 
 /// A Kamailio in the foreground, killed on drop.
@@ -119,6 +124,24 @@ fn script(addr: SocketAddr, role: &Role, dir: &std::path::Path) -> String {
     t_on_reply("LOG");
     if (!t_relay()) { sl_reply_error(); }"#
             .to_owned(),
+        Role::SessionTimerProxy { next_hop, min_se } => format!(
+            r#"    if (is_method("INVITE")) {{
+        $var(se) = $(hdr(Session-Expires){{s.select,0,;}}{{s.int}});
+        if (is_present_hf("Session-Expires") && $var(se) < {min_se}) {{
+            xlog("L_NOTICE", "tipring-test: 422 for Session-Expires $var(se)\n");
+            append_to_reply("Min-SE: {min_se}\r\n");
+            sl_send_reply("422", "Session Interval Too Small");
+            exit;
+        }}
+        xlog("L_NOTICE", "tipring-test: session timer $hdr(Session-Expires) min $hdr(Min-SE)\n");
+        setflag(6);
+        dlg_manage();
+    }}
+    record_route();
+    $du = "sip:{next_hop}";
+    t_on_reply("LOG");
+    if (!t_relay()) {{ sl_reply_error(); }}"#
+        ),
         Role::Redirect { target } => format!(
             r#"    if (is_method("INVITE")) {{
         xlog("L_NOTICE", "tipring-test: redirect $ru to {target}\n");
@@ -183,7 +206,7 @@ onreply_route[LOG] {{
 }}
 "#,
         mpath = module_dir(),
-        dispatcher = dispatcher_modules(addr, role, dir),
+        dispatcher = extra_modules(addr, role, dir),
         dispatcher_routes = if matches!(role, Role::Dispatcher { .. }) {
             GATEWAY_FAILED
         } else {
@@ -209,11 +232,28 @@ const GATEWAY_FAILED: &str = r#"failure_route[GATEWAY_FAILED] {
 }
 "#;
 
-/// The `dispatcher` module and its gateway list (written to `dir`) for that role.
-fn dispatcher_modules(addr: SocketAddr, role: &Role, dir: &std::path::Path) -> String {
-    let Role::Dispatcher { gateways, probe_s } = role else {
-        return String::new();
-    };
+/// The modules a role needs beyond the common ones.
+fn extra_modules(addr: SocketAddr, role: &Role, dir: &std::path::Path) -> String {
+    match role {
+        Role::Dispatcher { gateways, probe_s } => dispatcher_modules(addr, gateways, *probe_s, dir),
+        Role::SessionTimerProxy { min_se, .. } => format!(
+            "loadmodule \"dialog.so\"\n\
+             loadmodule \"sst.so\"\n\
+             modparam(\"sst\", \"sst_flag\", 6)\n\
+             modparam(\"sst\", \"min_se\", {min_se})\n\
+             modparam(\"sst\", \"reject_to_small\", 0)\n"
+        ),
+        _ => String::new(),
+    }
+}
+
+/// The `dispatcher` module and its gateway list (written to `dir`).
+fn dispatcher_modules(
+    addr: SocketAddr,
+    gateways: &[SocketAddr],
+    probe_s: u32,
+    dir: &std::path::Path,
+) -> String {
     let list = dir.join("dispatcher.list");
     let entries: String = gateways.iter().map(|g| format!("1 sip:{g}\n")).collect();
     std::fs::write(&list, entries).expect("dispatcher list");
@@ -296,6 +336,19 @@ impl Kamailio {
             .lines()
             .filter_map(|l| l.split_once("tipring-test: ").map(|(_, r)| r.to_owned()))
             .collect()
+    }
+
+    /// Waits up to `limit` until it logged a line (as [`Kamailio::lines`] gives them)
+    /// starting with `start`.
+    pub fn wait_line(&self, start: &str, limit: std::time::Duration) -> bool {
+        let end = std::time::Instant::now() + limit;
+        while std::time::Instant::now() < end {
+            if self.lines().iter().any(|l| l.starts_with(start)) {
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        false
     }
 }
 

@@ -22,6 +22,36 @@ pub struct SipPacket {
     pub cseq_method: String,
 }
 
+/// One RTP packet seen on the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RtpSeen {
+    /// Source address.
+    pub src: String,
+    /// Destination address.
+    pub dst: String,
+    /// Destination UDP port.
+    pub dst_port: u16,
+    /// RTP SSRC.
+    pub ssrc: u32,
+    /// RTP payload type.
+    pub payload_type: u8,
+    /// Everything after the RTP header (with SRTP: the encrypted payload and the tag).
+    pub payload: Vec<u8>,
+}
+
+impl RtpSeen {
+    /// The share of payload octets equal to the octet 8 before: near 1 for G.711 of a
+    /// 1 kHz tone or of silence (periodic at 8 kHz), near 1/256 for ciphertext.
+    pub fn periodicity(&self) -> f64 {
+        let p = &self.payload;
+        if p.len() <= 8 {
+            return 0.0;
+        }
+        let same = p.windows(9).filter(|w| w[0] == w[8]).count();
+        same as f64 / (p.len() - 8) as f64
+    }
+}
+
 /// A running capture of UDP traffic on the given ports.
 pub struct Capture {
     child: Option<Child>,
@@ -32,18 +62,25 @@ pub struct Capture {
 impl Capture {
     /// Starts capturing UDP on `ports` on `lo`; returns once tshark captures.
     pub fn start(test: &str, ports: &[u16]) -> Capture {
-        let dir = std::env::temp_dir().join(format!("tipring-cap-{test}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let file = dir.join("capture.pcapng");
-        let err = dir.join("stderr");
         let filter = ports
             .iter()
             .map(|p| format!("udp port {p}"))
             .collect::<Vec<_>>()
             .join(" or ");
+        Capture::start_filter(test, &filter, ports)
+    }
+
+    /// Starts capturing what the capture `filter` takes on `lo`; `ports` are decoded as
+    /// SIP by [`Capture::stop`], the first of them (which the filter must take) proves
+    /// the recording started.
+    pub fn start_filter(test: &str, filter: &str, ports: &[u16]) -> Capture {
+        let dir = std::env::temp_dir().join(format!("tipring-cap-{test}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let file = dir.join("capture.pcapng");
+        let err = dir.join("stderr");
         let child = Command::new("tshark")
-            .args(["-i", "lo", "-q", "-f", &filter, "-w"])
+            .args(["-i", "lo", "-q", "-f", filter, "-w"])
             .arg(&file)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -123,6 +160,48 @@ impl Capture {
             .find_map(|l| l.trim().parse().ok())
             .expect("no 200 OK with m=image in the capture: the call never moved to T.38");
         t38_fields(&self.file, ports, Some(answered + 0.2))
+    }
+
+    /// Stops the capture and reads the RTP in it, in order: every UDP datagram whose
+    /// first octets are an RTP version 2 header that is not RTCP (RFC 5761 §4), parsed
+    /// here (tshark's heuristic RTP dissector skips some ports).
+    pub fn stop_rtp(mut self) -> Vec<RtpSeen> {
+        self.finish();
+        let out = Command::new("tshark")
+            .arg("-n")
+            .arg("-r")
+            .arg(&self.file)
+            .args(["-Y", "udp", "-T", "fields", "-E", "separator=|"])
+            .args(["-e", "ip.src", "-e", "ip.dst", "-e", "udp.dstport"])
+            .args(["-e", "udp.payload"])
+            .output()
+            .expect("tshark -r");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| {
+                let f: Vec<&str> = l.split('|').collect();
+                let hex: String = f
+                    .get(3)?
+                    .chars()
+                    .filter(|c| c.is_ascii_hexdigit())
+                    .collect();
+                let d: Vec<u8> = (0..hex.len() / 2)
+                    .filter_map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok())
+                    .collect();
+                let header = 12 + 4 * usize::from(*d.first()? & 0x0f);
+                if d.len() < header || d[0] >> 6 != 2 || (192..=223).contains(&d[1]) {
+                    return None;
+                }
+                Some(RtpSeen {
+                    src: f.first()?.to_string(),
+                    dst: f.get(1)?.to_string(),
+                    dst_port: f.get(2)?.trim().parse().ok()?,
+                    ssrc: u32::from_be_bytes([d[8], d[9], d[10], d[11]]),
+                    payload_type: d[1] & 0x7f,
+                    payload: d[header..].to_vec(),
+                })
+            })
+            .collect()
     }
 
     /// Stops the capture and decodes the SIP messages in it, in order.

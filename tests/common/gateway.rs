@@ -40,3 +40,27 @@ pub fn run(g: &Node, script: &str) {
         &MediaDsp::new(CountryProfile::builtin(Country::Us)),
     )
 }
+
+/// What baresip logs once a call is up and once it is closed.
+pub const BARESIP_ESTABLISHED: &str = "Call established";
+const BARESIP_CLOSED: &str = "terminated";
+
+/// Once baresip (aubridge echoing what it receives) says the call is up: a tone from
+/// `g`'s phone 0 comes back through baresip's echo, so it crossed the gateway and baresip
+/// both ways; the phone hangs up and baresip sees the call end.
+pub fn talk_through_baresip_and_hang_up(g: &Node, bs: &testkit::baresip::Baresip) {
+    assert!(
+        bs.wait_for(BARESIP_ESTABLISHED, std::time::Duration::from_secs(10)),
+        "baresip established the call: {}",
+        bs.output()
+    );
+    // aubridge hands frames between its threads and may repeat or drop one, which moves
+    // the zero-crossing frequency estimate by a few per cent.
+    tone_arrives(g, 0, g, 0, 1000.0, 0.05);
+    run(g, "onhook 0");
+    assert!(
+        bs.wait_for(BARESIP_CLOSED, std::time::Duration::from_secs(5)),
+        "the phone's hangup reached baresip: {}",
+        bs.output()
+    );
+}

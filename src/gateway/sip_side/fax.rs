@@ -29,6 +29,14 @@ impl SipSide {
         if c.fax_offered {
             return;
         }
+        if c.session.encrypted() {
+            // T.38's UDPTL has no encryption: the fax stays in the SRTP audio.
+            c.fax_offered = true;
+            self.notice(format!(
+                "port {port}: fax answered on the line: the call is encrypted, no T.38"
+            ));
+            return;
+        }
         let (h, sdp) = (c.handle, c.session.fax_offer());
         match self.ua.reinvite(now, h, sdp) {
             Ok(()) => {

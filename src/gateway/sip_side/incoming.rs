@@ -5,6 +5,7 @@ use super::status::Refusal;
 use super::targets::SdpRole;
 use super::{Dir, Inbound, PortCall, PortEvent, SipEvent, SipSide, route};
 use std::time::Instant;
+use tipring_sip::transaction::Transport;
 use tipring_sip::ua::CallHandle;
 
 impl SipSide {
@@ -127,7 +128,15 @@ impl SipSide {
             let _ = self.ua.reject(now, call, 488);
             return;
         }
-        let Some(mut session) = self.new_session(port) else {
+        let tls = self.ua.call_transport(call) == Transport::Tls;
+        let Ok(sdes) = self.sdes_for(port, tls) else {
+            self.notice(format!(
+                "port {port}: INVITE refused: the account requires SRTP, which needs TLS: 488"
+            ));
+            let _ = self.ua.reject(now, call, 488);
+            return;
+        };
+        let Some(mut session) = self.new_session(port, sdes) else {
             return;
         };
         let (local_sdp, negotiated) = if sdp.is_empty() {

@@ -5,8 +5,9 @@
 use crate::config::{Codec as CfgCodec, Media};
 use std::net::SocketAddr;
 use tipring_media::g711::Law;
+use tipring_media::srtp::{MasterKey, SrtpParams, Suite};
 use tipring_sip::sdp::{
-    Codec, EventSet, MediaConfig, NegotiatedMedia, OfferAnswer, OfferAnswerError,
+    Codec, CryptoSuite, EventSet, MediaConfig, NegotiatedMedia, OfferAnswer, OfferAnswerError,
     SessionDescription, T38ErrorCorrection, T38Params, T38RateManagement, TelephoneEvent,
 };
 
@@ -69,6 +70,14 @@ impl MediaParams {
             remote: n.remote_rtp?,
             send: n.direction.sends(),
             receive: n.direction.receives(),
+            srtp: n.srtp.as_ref().map(|k| SrtpParams {
+                suite: match k.suite {
+                    CryptoSuite::AesCm128HmacSha1_80 => Suite::AesCm128HmacSha1_80,
+                    CryptoSuite::AesCm128HmacSha1_32 => Suite::AesCm128HmacSha1_32,
+                },
+                ours: MasterKey::new(k.ours.0),
+                theirs: MasterKey::new(k.theirs.0),
+            }),
         })
     }
 }
@@ -139,6 +148,11 @@ impl Session {
         let sd = SessionDescription::parse(body).map_err(OfferAnswerError::Malformed)?;
         let (ans, n) = self.oa.answer_offer(&sd)?;
         Ok((ans.to_string().into_bytes(), n))
+    }
+
+    /// Whether the call's media is or must be encrypted (SRTP).
+    pub fn encrypted(&self) -> bool {
+        self.oa.encrypted()
     }
 
     /// Our re-offer moving the call to T.38.
@@ -230,6 +244,7 @@ mod tests {
             telephone_event: None,
             ptime: 20,
             direction,
+            srtp: None,
         }
     }
 

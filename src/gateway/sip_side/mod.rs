@@ -40,7 +40,7 @@ mod tests;
 pub use media::{FaxParams, MediaParams};
 
 use crate::call::{SipEvent, SipIntent};
-use crate::config::{Config, Loaded, Port};
+use crate::config::{Config, Loaded, MediaEncryption, Port};
 use route::Inbound;
 use screen::{Admission, Screen};
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -49,6 +49,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tipring_sip::Message;
 use tipring_sip::header::Method;
+use tipring_sip::sdp::{SDES_KEY_LEN, Sdes, SdesKey};
 use tipring_sip::transaction::{Peer, TimerConfig, Transmit, Transport};
 use tipring_sip::ua::{
     CallHandle, CallOptions, EndReason, HostTable, PingHandle, RegHandle, RegisterConfig, Ua,
@@ -149,6 +150,8 @@ struct Failover {
     proxy: String,
     /// The secondary proxy's URI as the UA locates it.
     next_hop: String,
+    /// The identity the INVITE asserts (RFC 3325), as the first one did.
+    asserted: Option<(Option<String>, String)>,
 }
 
 /// One configured port.
@@ -229,6 +232,8 @@ pub struct SipSide {
     refused: BTreeMap<&'static str, u64>,
     /// What the registration events said, by account (status).
     reg_info: HashMap<String, status::RegInfo>,
+    /// Where the calls' SDES master keys come from (the OS CSPRNG; seeded in tests).
+    keys: tipring_sip::random::IdSource,
 }
 
 impl std::fmt::Debug for SipSide {
@@ -446,6 +451,7 @@ impl SipSide {
             trusted: cfg.trusted.clone(),
             refused: BTreeMap::new(),
             reg_info: HashMap::new(),
+            keys: tipring_sip::random::IdSource::new(seed.map(|s| s ^ 0x5344_4553)),
         })
     }
 
@@ -923,7 +929,31 @@ impl SipSide {
         }
     }
 
-    fn new_session(&mut self, port: u8) -> Option<media::Session> {
+    /// The SDES of a call on `port` whose signalling to the next hop is TLS (`tls`) or
+    /// not: a fresh key when the port's account asks for SRTP and the hop may carry it
+    /// (RFC 4568 §8.3: never in clear); `Err` when the account requires SRTP and the hop
+    /// is in clear.
+    fn sdes_for(&mut self, port: u8, tls: bool) -> Result<Option<Sdes>, ()> {
+        let mode = self
+            .slots
+            .get(&port)
+            .and_then(|s| route::account_of(&self.cfg, &s.port))
+            .map_or(MediaEncryption::None, |a| a.media_encryption);
+        let mandatory = match (mode, tls) {
+            (MediaEncryption::None, _) | (MediaEncryption::Optional, false) => return Ok(None),
+            (MediaEncryption::Mandatory, false) => return Err(()),
+            (MediaEncryption::Optional, true) => false,
+            (MediaEncryption::Mandatory, true) => true,
+        };
+        let mut key = [0u8; SDES_KEY_LEN];
+        self.keys.fill(&mut key);
+        Ok(Some(Sdes {
+            mandatory,
+            key: SdesKey(key),
+        }))
+    }
+
+    fn new_session(&mut self, port: u8, sdes: Option<Sdes>) -> Option<media::Session> {
         let slot = self.slots.get(&port)?;
         let (mut rtp, mapped) = (slot.rtp, slot.mapped);
         if rtp.ip().is_unspecified() {
@@ -939,10 +969,9 @@ impl SipSide {
             rtp = SocketAddr::new(public.ip(), rtp.port());
         }
         self.sessions = self.sessions.wrapping_add(1);
-        Some(media::Session::new(
-            media::media_config(&self.cfg.media, rtp),
-            self.sessions,
-        ))
+        let mut cfg = media::media_config(&self.cfg.media, rtp);
+        cfg.srtp = sdes;
+        Some(media::Session::new(cfg, self.sessions))
     }
 
     /// Moves the UA's output out, acting on its events, until it has nothing more.

@@ -5,13 +5,24 @@
 use super::targets::SdpRole;
 use super::{CallOptions, Dir, Failover, PortCall, PortEvent, SipEvent, SipSide, route};
 use std::time::Instant;
-use tipring_sip::ua::CallHandle;
+use tipring_hal::model::PortKind;
+use tipring_sip::transaction::Transport;
+use tipring_sip::ua::{CallHandle, uri_tls_only};
 
 /// The From of a call whose port blocks its caller ID (RFC 3323 §4.1.1.3).
 const ANONYMOUS_URI: &str = "sip:anonymous@anonymous.invalid";
 const ANONYMOUS_NAME: &str = "Anonymous";
 
 impl SipSide {
+    /// Whether an INVITE whose next hop is `uri` (or the outbound proxy) goes over TLS
+    /// whatever that name resolves to: only then may its SDP carry an SDES key.
+    fn first_hop_tls(&self, uri: &str) -> bool {
+        match &self.ua.config().outbound_proxy {
+            Some(p) => p.transport == Transport::Tls,
+            None => uri_tls_only(uri, self.transport, &self.hosts),
+        }
+    }
+
     /// Whether port `port` withholds its caller ID on calls out.
     fn blocks_caller_id(&self, port: u8) -> bool {
         self.slots
@@ -56,10 +67,26 @@ impl SipSide {
                 return;
             }
         };
-        let Some(mut session) = self.new_session(port) else {
+        let tls = self.first_hop_tls(out.next_hop.as_deref().unwrap_or(&out.request_uri));
+        let Ok(sdes) = self.sdes_for(port, tls) else {
+            self.notice(format!(
+                "port {port}: call to {target} not placed: the account requires SRTP and \
+                 its first hop is not TLS"
+            ));
+            self.call_event(port, SipEvent::Rejected(488));
+            return;
+        };
+        let Some(mut session) = self.new_session(port, sdes) else {
             return;
         };
         let sdp = session.offer();
+        // An FXO line's caller ID, vouched for to the account's servers only (RFC 3325
+        // §9.1: the provider is the trust domain; a URI target outside it learns nothing
+        // the From does not say).
+        let asserted = (p.kind == PortKind::Fxo
+            && caller.number.as_deref().is_some_and(route::dialable)
+            && (out.proxy.is_some() || self.ua.config().outbound_proxy.is_some()))
+        .then(|| (out.display_name.clone(), out.from.clone()));
         let privacy = hide_caller_id.unwrap_or_else(|| self.blocks_caller_id(port));
         if privacy {
             out.from = ANONYMOUS_URI.to_owned();
@@ -78,6 +105,7 @@ impl SipSide {
                     display_name: out.display_name.clone(),
                     proxy: fallback,
                     next_hop: located,
+                    asserted: asserted.clone(),
                 });
             }
         }
@@ -85,6 +113,7 @@ impl SipSide {
             display_name: out.display_name,
             next_hop_uri: next_hop,
             privacy,
+            asserted_identity: asserted,
             ..CallOptions::default()
         };
         match self
@@ -186,7 +215,11 @@ impl SipSide {
     /// Places an outgoing call again through the account's secondary proxy (docs/CONFIG.md
     /// `secondary_proxy`); `false` when that cannot be done.
     pub(super) fn fail_over(&mut self, now: Instant, port: u8, f: &Failover) -> bool {
-        let Some(mut session) = self.new_session(port) else {
+        let tls = self.first_hop_tls(&f.next_hop);
+        let Ok(sdes) = self.sdes_for(port, tls) else {
+            return false;
+        };
+        let Some(mut session) = self.new_session(port, sdes) else {
             return false;
         };
         let sdp = session.offer();
@@ -194,6 +227,7 @@ impl SipSide {
             display_name: f.display_name.clone(),
             next_hop_uri: Some(f.next_hop.clone()),
             privacy: self.blocks_caller_id(port),
+            asserted_identity: f.asserted.clone(),
             ..CallOptions::default()
         };
         match self.ua.call_with(now, &f.request_uri, &f.from, sdp, opts) {
