@@ -30,7 +30,7 @@ pub use latch::{LEARN_PACKETS, SourceLatch};
 pub use outbox::MTU;
 pub use stats::SessionStats;
 
-use crate::callerid::FskTransmitter;
+use crate::callerid::{FskTransmitter, OffHookCallerId};
 use crate::dtmf::{Digit, DtmfDetector, DtmfDetectorConfig, DtmfEvent, DtmfGenerator, DtmfParams};
 use crate::echo::{EchoCanceller, EchoConfig, EchoStats};
 use crate::g711::Law;
@@ -184,8 +184,12 @@ pub struct MediaSession {
     regen: Option<Regen>,
     far_digits: bool,
     tone: Option<ToneGenerator>,
+    /// The tone plays over the far audio (only its bursts replace it).
+    tone_over: bool,
     dialler: DtmfGenerator,
     caller_id: Option<FskTransmitter>,
+    /// Caller ID on call waiting under way (it takes the line after the tone's burst).
+    cwid: Option<OffHookCallerId>,
     rtcp: rtcp::Reporter,
     /// The far end has sent RTP (it counts as a sender, RFC 3550 §6.3).
     far_sent: bool,
@@ -234,8 +238,10 @@ impl MediaSession {
             regen: None,
             far_digits: cfg.far_digits,
             tone: None,
+            tone_over: false,
             dialler: DtmfGenerator::new(DtmfParams::default()),
             caller_id: None,
+            cwid: None,
             rtcp: rtcp::Reporter::new(&id),
             far_sent: false,
             rx_taken: 0,
@@ -328,6 +334,14 @@ impl MediaSession {
     /// Plays `spec` to the line instead of the far audio (`None` ends it).
     pub fn set_tone(&mut self, spec: Option<&ToneSpec>) {
         self.tone = spec.map(ToneGenerator::new);
+        self.tone_over = false;
+    }
+
+    /// Plays `spec` over the far audio: its bursts replace the call, which is heard
+    /// between them (the call-waiting tone).
+    pub fn set_tone_over(&mut self, spec: &ToneSpec) {
+        self.tone = Some(ToneGenerator::new(spec));
+        self.tone_over = true;
     }
 
     /// Sends an RFC 4733 event (0-15 DTMF, 16 flash) lasting `duration_ms`, if
@@ -344,6 +358,12 @@ impl MediaSession {
     /// the dialler's queue are dropped.
     pub fn dial(&mut self, digits: &str) {
         let _ = self.dialler.push_str(digits);
+    }
+
+    /// Runs caller ID on call waiting over the call: the CAS after the call-waiting
+    /// tone's burst, the phone's acknowledgement (kept from the far party), the FSK.
+    pub fn play_cwid(&mut self, sequence: OffHookCallerId) {
+        self.cwid = Some(sequence);
     }
 
     /// Plays an FSK burst (caller ID) to the line instead of anything else.
@@ -620,6 +640,13 @@ impl MediaSession {
                 DtmfEvent::End { .. } => ended = true,
             });
         }
+        // The phone's acknowledgement of caller ID on call waiting is for us only.
+        let cwid_mutes = self.cwid.as_ref().is_some_and(OffHookCallerId::mutes_line);
+        if let (Some(d), Some(s)) = (began, self.cwid.as_mut())
+            && s.digit(d.as_char())
+        {
+            began = None;
+        }
         if ended && self.event_end.is_none() {
             self.events_out.stop(ts);
         }
@@ -671,7 +698,7 @@ impl MediaSession {
             self.talkspurt = true;
             return;
         }
-        let muted = self.detector.current().is_some();
+        let muted = self.detector.current().is_some() || cwid_mutes;
         let silence = [0; FRAME_SAMPLES];
         self.remote
             .law
@@ -747,7 +774,17 @@ impl MediaSession {
                 self.regen = None;
             }
         } else if let Some(t) = &mut self.tone {
-            t.fill(&mut out);
+            if self.tone_over {
+                t.fill_over(&mut out);
+            } else {
+                t.fill(&mut out);
+            }
+        }
+        if let Some(s) = &mut self.cwid {
+            s.fill(&mut out);
+            if s.is_done() {
+                self.cwid = None;
+            }
         }
         if !self.dialler.is_idle() {
             self.dialler.fill(&mut self.pcm);

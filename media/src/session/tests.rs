@@ -67,6 +67,7 @@ struct Call {
     at_b: Vec<(Instant, Vec<u8>)>,
     /// Every datagram A received, with its arrival instant.
     at_a: Vec<(Instant, Vec<u8>)>,
+    played_a: Vec<Frame>,
     played_b: Vec<Frame>,
     events_a: Vec<SessionEvent>,
     events_b: Vec<SessionEvent>,
@@ -85,6 +86,7 @@ impl Call {
             jitter_us,
             at_b: Vec::new(),
             at_a: Vec::new(),
+            played_a: Vec::new(),
             played_b: Vec::new(),
             events_a: Vec::new(),
             events_b: Vec::new(),
@@ -134,7 +136,7 @@ impl Call {
             self.b.handle_frame(self.now, &[0; FRAME_SAMPLES]);
             self.send_from(true);
             self.send_from(false);
-            assert!(self.a.poll_playout().is_some());
+            self.played_a.push(self.a.poll_playout().unwrap());
             self.played_b.push(self.b.poll_playout().unwrap());
             while let Some(e) = self.a.poll_event() {
                 self.events_a.push(e);
@@ -727,3 +729,5 @@ fn line_fax_signals_are_reported_in_data_mode_too() {
 }
 
 mod srtp;
+
+mod cwid;

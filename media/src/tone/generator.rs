@@ -33,6 +33,17 @@ impl ToneGenerator {
 
     /// Fills `out` with the next samples.
     pub fn fill(&mut self, out: &mut [i16]) {
+        self.render(out, true);
+    }
+
+    /// Writes the next samples over `out` where the cadence is on and leaves it alone
+    /// where it is off: a tone heard over a call (the call-waiting beep, ITU-T E.180
+    /// §7), the far party muted only during its bursts.
+    pub fn fill_over(&mut self, out: &mut [i16]) {
+        self.render(out, false);
+    }
+
+    fn render(&mut self, out: &mut [i16], silence_off: bool) {
         let segs = self.spec.cadence.segments();
         for o in out.iter_mut() {
             let on = if segs.is_empty() {
@@ -49,7 +60,11 @@ impl ToneGenerator {
             for osc in &mut self.osc[..self.nfreqs] {
                 v += osc.next_sample();
             }
-            *o = if on { to_i16(v) } else { 0 };
+            if on {
+                *o = to_i16(v);
+            } else if silence_off {
+                *o = 0;
+            }
         }
     }
 }
@@ -73,6 +88,20 @@ mod tests {
         assert!(a[3840..7680].iter().all(|&s| s == 0));
         assert!(a[7680..7690].iter().any(|&s| s != 0));
         assert!(a[3830..3840].iter().any(|&s| s != 0));
+    }
+
+    #[test]
+    fn over_a_call_the_off_segments_keep_the_far_audio() {
+        let spec = ToneSpec::new(&[440.0], -13.0, &[300, 700]).unwrap();
+        let mut a = vec![1000i16; 8000];
+        ToneGenerator::new(&spec).fill_over(&mut a);
+        let mut b = vec![0i16; 8000];
+        ToneGenerator::new(&spec).fill(&mut b);
+        assert_eq!(a[..2400], b[..2400], "the burst replaces the call");
+        assert!(
+            a[2400..].iter().all(|&s| s == 1000),
+            "the call between bursts"
+        );
     }
 
     #[test]
