@@ -90,18 +90,24 @@ impl SimToneDetector for NamedDetector {
 }
 
 /// Tones given by frequency: Goertzel energy at each frequency, held for
-/// [`FreqDetector::HOLD_FRAMES`] frames with most of the frame's power in them.
+/// `hold` frames (100 ms unless the signal is shorter) with most of the frame's power in
+/// them.
 struct FreqDetector {
     freqs: Vec<f32>,
     /// Minimum energy of each component in a frame (a -40 dBm0 sine).
     min_energy: f32,
     run: u32,
+    hold: u32,
     seen: bool,
 }
 
 impl FreqDetector {
     const HOLD_FRAMES: u32 = 5;
     const MIN_SHARE: f32 = 0.6;
+    /// The CPE alerting signal of caller ID on call waiting (GR-30-CORE): 80 ms, so three
+    /// whole frames of it whatever their alignment.
+    const CAS: [u32; 2] = [2130, 2750];
+    const CAS_FRAMES: u32 = 3;
 
     fn new(freqs: &[u32]) -> Self {
         let freqs = freqs.iter().map(|&f| f as f32).collect();
@@ -112,6 +118,7 @@ impl FreqDetector {
             freqs,
             min_energy: (a * n / 2.0).powi(2),
             run: 0,
+            hold: Self::HOLD_FRAMES,
             seen: false,
         }
     }
@@ -131,7 +138,7 @@ impl SimToneDetector for FreqDetector {
         }
         ok &= tone_power >= Self::MIN_SHARE * total;
         self.run = if ok { self.run + 1 } else { 0 };
-        self.seen |= self.run >= Self::HOLD_FRAMES;
+        self.seen |= self.run >= self.hold;
     }
     fn detected(&self) -> bool {
         self.seen
@@ -161,6 +168,10 @@ impl Dsp for MediaDsp {
 
     fn tone_detector(&self, tone: &SimTone) -> Option<Arc<Mutex<dyn SimToneDetector>>> {
         match tone {
+            SimTone::Named(n) if n == "cas" => Some(Arc::new(Mutex::new(FreqDetector {
+                hold: FreqDetector::CAS_FRAMES,
+                ..FreqDetector::new(&FreqDetector::CAS)
+            }))),
             SimTone::Named(n) => {
                 let kind = Self::kind(n)?;
                 let det = ToneDetector::new(&self.profile, ToneDetectorConfig::default());

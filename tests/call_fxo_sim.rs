@@ -73,6 +73,7 @@ fn runtime(
                     }
                     Output::SendCallerId(_)
                     | Output::SendMessageWaiting(_)
+                    | Output::SendCallWaitingId(_)
                     | Output::Media(_)
                     | Output::SendEvent(_) => {}
                     Output::Sip(i) => intents.lock().unwrap().push(i),

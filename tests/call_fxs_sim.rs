@@ -92,6 +92,9 @@ fn runtime(
                     Output::SendMessageWaiting(on) => {
                         bridge.send(Control::MessageWaiting(on));
                     }
+                    Output::SendCallWaitingId(info) => {
+                        bridge.send(Control::CallWaitingId(info));
+                    }
                     Output::DialDtmf(d) => {
                         bridge.send(Control::DialDtmf(d));
                     }

@@ -10,12 +10,13 @@ use super::random;
 use super::stats::Stats;
 use super::{BridgeConfig, Control, FaxParams, Report};
 use crate::call::ProgressTone;
-use crate::call::caller_id::{fsk_burst, mwi_burst};
+use crate::call::caller_id::{fsk_burst, mwi_burst, off_hook_burst};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::mpsc::SyncSender;
 use tipring_hal::audio::{FRAME_SAMPLES, Frame};
 use tipring_media::callerid::FskStandard;
+use tipring_media::callerid::OffHookCallerId;
 use tipring_media::instant::Instant;
 use tipring_media::session::{MediaSession, Remote, SessionConfig, SessionEvent};
 use tipring_media::tone::CountryProfile;
@@ -126,6 +127,11 @@ impl Engine {
         match c {
             Control::Tone(t) => {
                 let p = &self.profile;
+                if t == ProgressTone::CallWaiting {
+                    // Heard over the call, which carries on between the beeps.
+                    s.set_tone_over(&p.call_waiting);
+                    return;
+                }
                 s.set_tone(match t {
                     ProgressTone::Silence => None,
                     ProgressTone::Dial => Some(&p.dial),
@@ -141,6 +147,19 @@ impl Engine {
             Control::CallerId(info) => {
                 if let Ok(burst) = fsk_burst(&info, self.fsk) {
                     s.play_fsk(burst);
+                }
+            }
+            Control::CallWaitingId(info) => {
+                let sas = self
+                    .profile
+                    .call_waiting
+                    .cadence
+                    .segments()
+                    .first()
+                    .copied()
+                    .unwrap_or(300);
+                if let Ok(burst) = off_hook_burst(&info, self.fsk) {
+                    s.play_cwid(OffHookCallerId::new(sas, burst));
                 }
             }
             Control::MessageWaiting(on) => {

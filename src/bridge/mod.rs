@@ -139,6 +139,9 @@ pub enum Control {
     DialDtmf(String),
     /// Send caller ID to the on-hook phone as FSK (FXS, between the first two rings).
     CallerId(CallerInfo),
+    /// Caller ID on call waiting (FXS, off-hook): after the call-waiting tone's burst,
+    /// the CAS, the phone's acknowledgement, then this caller as FSK.
+    CallWaitingId(CallerInfo),
     /// Send the visual message-waiting indication to the on-hook phone as FSK (FXS).
     MessageWaiting(bool),
     /// Switch the codec we send (a re-INVITE changed the SDP answer).

@@ -15,6 +15,13 @@ pub fn fsk_burst(
     info: &CallerInfo,
     standard: FskStandard,
 ) -> Result<FskTransmitter, CallerIdError> {
+    let mut buf = [0u8; MAX_MESSAGE];
+    let n = message(info, &mut buf)?;
+    FskTransmitter::new(FskParams::new(standard), &buf[..n])
+}
+
+/// `info` as an MDMF message in `buf`; its length.
+fn message(info: &CallerInfo, buf: &mut [u8; MAX_MESSAGE]) -> Result<usize, CallerIdError> {
     let field = |s: &Option<String>| -> Result<Option<Field>, CallerIdError> {
         s.as_deref()
             .map(|s| Text::new(s.as_bytes()).map(Field::Present))
@@ -25,9 +32,23 @@ pub fn fsk_burst(
         number: field(&info.number)?,
         name: field(&info.name)?,
     };
+    repr.emit(Format::Mdmf, buf)
+}
+
+/// The caller-ID message for a phone in a call (caller ID on call waiting): no channel
+/// seizure, a shorter mark (GR-30-CORE off-hook data, EN 300 659-2).
+pub fn off_hook_burst(
+    info: &CallerInfo,
+    standard: FskStandard,
+) -> Result<FskTransmitter, CallerIdError> {
+    let params = FskParams {
+        seizure_bits: 0,
+        mark_bits: tipring_media::callerid::offhook::MARK_BITS,
+        ..FskParams::new(standard)
+    };
     let mut buf = [0u8; MAX_MESSAGE];
-    let n = repr.emit(Format::Mdmf, &mut buf)?;
-    FskTransmitter::new(FskParams::new(standard), &buf[..n])
+    let n = message(info, &mut buf)?;
+    FskTransmitter::new(params, &buf[..n])
 }
 
 /// An FSK burst carrying the visual message-waiting indication `on` (MDMF message type

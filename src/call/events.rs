@@ -41,6 +41,12 @@ pub enum SipEvent {
     /// The answer to [`SipIntent::SetService`]: applied, or refused (a forwarding number
     /// that does not route).
     ServiceSet(bool),
+    /// FXS: a second call for the port while its phone talks (call waiting): the phone
+    /// hears the call-waiting tone; the SIP side has sent 180 Ringing.
+    CallWaiting { caller: CallerInfo },
+    /// FXS: the port's other call (waiting, or held by a flash) ended: the waiting caller
+    /// gave up or the held party hung up.
+    WaitingEnded,
     /// Messages wait (or no longer) in the port's voicemail (a message-summary NOTIFY,
     /// RFC 3842).
     MessageWaiting(bool),
@@ -114,6 +120,14 @@ pub enum SipIntent {
     Reject(u16),
     /// End the call: CANCEL before the answer, BYE after.
     Hangup,
+    /// FXS call waiting, the phone's flash: hold the current call (re-INVITE with
+    /// `a=sendonly`, RFC 3264 §8.4 and RFC 6337 §5.3) and make the other one current,
+    /// answering it if it still waits or taking it back (`a=sendrecv`) if it was held.
+    /// Without a current call (the phone hung up on it) the other one alone is taken.
+    Swap,
+    /// FXS: end the other call (the waiting one with this final status, a held one with
+    /// BYE).
+    EndWaiting(u16),
     /// Move the call's media to T.38 (re-INVITE offering `image/t38`): the line's fax
     /// has answered.
     OfferFax,
@@ -141,6 +155,9 @@ pub enum Output {
     Media(MediaCmd),
     /// Transmit caller ID (FSK, on-hook) to the phone now.
     SendCallerId(CallerInfo),
+    /// Caller ID on call waiting to the phone in its call now (CAS, the phone's
+    /// acknowledgement, FSK).
+    SendCallWaitingId(CallerInfo),
     /// Transmit the visual message-waiting indication (FSK, on-hook) to the phone now.
     SendMessageWaiting(bool),
     /// Dial these digits as DTMF tones into the line's audio (FXO).

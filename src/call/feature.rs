@@ -34,6 +34,8 @@ pub enum Feature {
     /// This call only: withhold (`true`, RFC 3323 `Privacy: id`) or present (`false`) the
     /// caller ID, whatever the port's setting.
     CallerIdOnce(bool),
+    /// This call only: no call waiting (a second caller gets busy).
+    NoCallWaitingOnce,
 }
 
 /// What a code names, before the number it may take.
@@ -48,10 +50,11 @@ pub enum FeatureCode {
     ForwardOff(ForwardWhen),
     HideCallerIdOnce,
     ShowCallerIdOnce,
+    CancelCallWaitingOnce,
 }
 
 impl FeatureCode {
-    pub const ALL: [FeatureCode; 12] = [
+    pub const ALL: [FeatureCode; 13] = [
         FeatureCode::DoNotDisturbOn,
         FeatureCode::DoNotDisturbOff,
         FeatureCode::RejectAnonymousOn,
@@ -64,6 +67,7 @@ impl FeatureCode {
         FeatureCode::ForwardOff(ForwardWhen::NoAnswer),
         FeatureCode::HideCallerIdOnce,
         FeatureCode::ShowCallerIdOnce,
+        FeatureCode::CancelCallWaitingOnce,
     ];
 
     /// Its key in the configuration's `[feature_codes]` table.
@@ -82,6 +86,7 @@ impl FeatureCode {
             FeatureCode::ForwardOff(NoAnswer) => "forward_no_answer_off",
             FeatureCode::HideCallerIdOnce => "hide_caller_id_once",
             FeatureCode::ShowCallerIdOnce => "show_caller_id_once",
+            FeatureCode::CancelCallWaitingOnce => "cancel_call_waiting",
         }
     }
 
@@ -101,6 +106,7 @@ impl FeatureCode {
             FeatureCode::ForwardOff(NoAnswer) => "*93",
             FeatureCode::HideCallerIdOnce => "*67",
             FeatureCode::ShowCallerIdOnce => "*82",
+            FeatureCode::CancelCallWaitingOnce => "*70",
         }
     }
 
@@ -120,6 +126,7 @@ impl FeatureCode {
             FeatureCode::ForwardOff(w) => Feature::Service(Service::Forward(w, None)),
             FeatureCode::HideCallerIdOnce => Feature::CallerIdOnce(true),
             FeatureCode::ShowCallerIdOnce => Feature::CallerIdOnce(false),
+            FeatureCode::CancelCallWaitingOnce => Feature::NoCallWaitingOnce,
         }
     }
 }

@@ -10,6 +10,11 @@
 //! hears the confirmation tone, then dial tone again.
 //! Message waiting: the lamp follows the voicemail's state; an idle phone is told by
 //! on-hook FSK (visual indication), and lifting the handset gives stutter dial tone.
+//! Call waiting: a second call while the phone talks plays the call-waiting tone over the
+//! call; a flash swaps the two (`Swap`: the current one is held), again and again; hanging
+//! up with the other call still there ends the current one and rings the phone back for
+//! it; a waiting call left unanswered is refused (`EndWaiting`). A code dialled before the
+//! number (`*70`) turns call waiting off for that call.
 
 use super::collector::{Collect, DigitCollector};
 use super::events::{
@@ -43,6 +48,12 @@ pub struct FxsConfig {
     pub no_answer: Duration,
     /// Busy or reorder plays this long, then the line falls silent until on-hook.
     pub lockout: Duration,
+    /// A second call while the phone talks waits for a flash (else it gets 486).
+    pub call_waiting: bool,
+    /// A waiting call unanswered this long is refused with `call_waiting_status`.
+    pub call_waiting_timeout: Duration,
+    /// 480 (Temporarily Unavailable) or 486 (Busy Here).
+    pub call_waiting_status: u16,
 }
 
 impl FxsConfig {
@@ -54,6 +65,9 @@ impl FxsConfig {
             caller_id_gap: Duration::from_millis(500),
             no_answer: Duration::from_secs(60),
             lockout: Duration::from_secs(30),
+            call_waiting: true,
+            call_waiting_timeout: Duration::from_secs(30),
+            call_waiting_status: 480,
         }
     }
 }
@@ -75,8 +89,22 @@ pub enum FxsState {
     Ringing,
     /// In a call.
     Talking,
+    /// Off-hook, the current call over, another one waiting or held: a flash takes it.
+    Holding,
+    /// On-hook with a call waiting or held: the phone rings again for it.
+    Recall,
     /// Off-hook after the call ended or failed: the tone plays until on-hook.
     Disconnected,
+}
+
+/// The port's second call, beside the current one (call waiting).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Other {
+    None,
+    /// Offered while the phone talked, not answered yet.
+    Waiting,
+    /// Answered, then put on hold by a flash.
+    Held,
 }
 
 /// One FXS port.
@@ -97,6 +125,10 @@ pub struct FxsPort<C> {
     mwi: bool,
     /// What the phone was last told by FSK.
     vmwi_sent: bool,
+    /// The port's second call.
+    other: Other,
+    /// Call waiting is off for this call (a code dialled before the number).
+    no_call_waiting: bool,
 }
 
 impl<C: DigitCollector> FxsPort<C> {
@@ -112,11 +144,18 @@ impl<C: DigitCollector> FxsPort<C> {
             hide_caller_id: None,
             mwi: false,
             vmwi_sent: false,
+            other: Other::None,
+            no_call_waiting: false,
         }
     }
 
     pub fn state(&self) -> &FxsState {
         &self.state
+    }
+
+    /// The port's second call.
+    pub fn other(&self) -> Other {
+        self.other
     }
 
     /// The earliest instant at which [`FxsPort::poll`] has work.
@@ -175,6 +214,68 @@ impl<C: DigitCollector> FxsPort<C> {
             }
             (_, Input::Sip(SipEvent::IncomingCall { .. })) => {
                 out.push(Output::Sip(SipIntent::Reject(486)));
+            }
+            (FxsState::Talking, Input::Sip(SipEvent::CallWaiting { caller }))
+                if self.cfg.call_waiting && !self.no_call_waiting && self.other == Other::None =>
+            {
+                self.other = Other::Waiting;
+                out.push(Output::Tone(ProgressTone::CallWaiting));
+                if self.cfg.caller_id {
+                    out.push(Output::SendCallWaitingId(caller));
+                }
+                self.timers
+                    .set(Timer::Waiting, now + self.cfg.call_waiting_timeout);
+            }
+            (_, Input::Sip(SipEvent::CallWaiting { .. })) => {
+                out.push(Output::Sip(SipIntent::EndWaiting(486)));
+            }
+            (FxsState::Talking, Input::Line(Event::HookFlash { .. }))
+                if self.other != Other::None =>
+            {
+                self.timers.cancel(Timer::Waiting);
+                out.push(Output::Tone(ProgressTone::Silence));
+                out.push(Output::Sip(SipIntent::Swap));
+                self.other = Other::Held;
+            }
+            (FxsState::Holding, Input::Line(Event::HookFlash { .. })) => {
+                self.take_other(out);
+            }
+            (FxsState::Talking, Input::Sip(SipEvent::WaitingEnded)) => {
+                if self.other == Other::Waiting {
+                    out.push(Output::Tone(ProgressTone::Silence));
+                }
+                self.timers.cancel(Timer::Waiting);
+                self.other = Other::None;
+            }
+            (FxsState::Holding, Input::Sip(SipEvent::WaitingEnded)) => {
+                self.timers.cancel(Timer::Waiting);
+                self.other = Other::None;
+                self.disconnect(now, ProgressTone::Reorder, out);
+            }
+            (FxsState::Recall, Input::Sip(SipEvent::WaitingEnded)) => {
+                out.push(Output::Line(Command::StopRing));
+                self.idle();
+            }
+            (FxsState::Recall, Input::Line(Event::OffHook)) => {
+                out.push(Output::Line(Command::StopRing));
+                self.take_other(out);
+            }
+            (FxsState::Talking, Input::Sip(SipEvent::RemoteHangup))
+                if self.other != Other::None =>
+            {
+                // The other call reminds the phone it is there.
+                out.push(Output::Media(MediaCmd::Stop));
+                out.push(Output::Tone(ProgressTone::CallWaiting));
+                self.state = FxsState::Holding;
+            }
+            (FxsState::Talking, Input::Line(Event::OnHook)) if self.other != Other::None => {
+                out.push(Output::Media(MediaCmd::Stop));
+                out.push(Output::Sip(SipIntent::Hangup));
+                self.recall(now, out);
+            }
+            (FxsState::Holding, Input::Line(Event::OnHook)) => {
+                out.push(Output::Tone(ProgressTone::Silence));
+                self.recall(now, out);
             }
             (FxsState::Idle, Input::Line(Event::OffHook)) => {
                 if self.mwi {
@@ -318,6 +419,24 @@ impl<C: DigitCollector> FxsPort<C> {
                 (Timer::Indication, FxsState::Indicating) => {
                     self.stop_indication(&mut out);
                 }
+                (Timer::Waiting, FxsState::Talking | FxsState::Holding)
+                    if self.other == Other::Waiting =>
+                {
+                    self.other = Other::None;
+                    out.push(Output::Sip(SipIntent::EndWaiting(
+                        self.cfg.call_waiting_status,
+                    )));
+                    if self.state == FxsState::Holding {
+                        self.disconnect(now, ProgressTone::Reorder, &mut out);
+                    } else {
+                        out.push(Output::Tone(ProgressTone::Silence));
+                    }
+                }
+                (Timer::NoAnswer, FxsState::Recall) => {
+                    out.push(Output::Line(Command::StopRing));
+                    out.push(Output::Sip(SipIntent::EndWaiting(480)));
+                    self.idle();
+                }
                 _ => {}
             }
         }
@@ -366,6 +485,12 @@ impl<C: DigitCollector> FxsPort<C> {
                 let verdict = self.collector.start(now);
                 self.collected(now, verdict, out);
             }
+            Collect::Feature(Feature::NoCallWaitingOnce) => {
+                self.no_call_waiting = true;
+                self.confirm(now, out);
+                let verdict = self.collector.start(now);
+                self.collected(now, verdict, out);
+            }
             Collect::Feature(Feature::Service(s)) => {
                 self.dial_tone = false;
                 out.push(Output::Sip(SipIntent::SetService(s)));
@@ -402,7 +527,28 @@ impl<C: DigitCollector> FxsPort<C> {
         self.timers.cancel_all();
         self.dial_tone = false;
         self.hide_caller_id = None;
+        self.no_call_waiting = false;
+        self.other = Other::None;
         self.state = FxsState::Idle;
+    }
+
+    /// The phone rings again for the other call (its own call just ended on-hook).
+    fn recall(&mut self, now: Instant, out: &mut Vec<Output>) {
+        self.timers.cancel_all();
+        self.dial_tone = false;
+        out.push(Output::Line(Command::Ring(self.cfg.ring_cadence.clone())));
+        self.timers.set(Timer::NoAnswer, now + self.cfg.no_answer);
+        self.state = FxsState::Recall;
+    }
+
+    /// The phone, alone off-hook, takes the other call.
+    fn take_other(&mut self, out: &mut Vec<Output>) {
+        self.timers.cancel_all();
+        out.push(Output::Tone(ProgressTone::Silence));
+        out.push(Output::Sip(SipIntent::Swap));
+        out.push(Output::Media(MediaCmd::Start));
+        self.other = Other::None;
+        self.state = FxsState::Talking;
     }
 }
 

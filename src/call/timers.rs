@@ -28,9 +28,11 @@ pub enum Timer {
     Confirmation,
     /// FXS: the message-waiting FSK has been sent; on-hook transmission ends.
     Indication,
+    /// FXS: a waiting call (call waiting) went unanswered this long.
+    Waiting,
 }
 
-const COUNT: usize = 11;
+const COUNT: usize = 12;
 
 impl Timer {
     fn index(self) -> usize {
@@ -46,6 +48,7 @@ impl Timer {
             Timer::MaxDuration => 8,
             Timer::Confirmation => 9,
             Timer::Indication => 10,
+            Timer::Waiting => 11,
         }
     }
     const ALL: [Timer; COUNT] = [
@@ -60,6 +63,7 @@ impl Timer {
         Timer::MaxDuration,
         Timer::Confirmation,
         Timer::Indication,
+        Timer::Waiting,
     ];
 }
 

@@ -187,6 +187,43 @@ fn forwarding_targets_and_the_no_answer_time_are_checked() {
 }
 
 #[test]
+fn call_waiting_options_are_checked_and_fxs_only() {
+    let p = &load("call_waiting = false\ncall_waiting_timeout_s = 20\ncall_waiting_status = 486\n")
+        .unwrap()
+        .config
+        .ports[0];
+    assert_eq!(
+        (
+            p.call_waiting,
+            p.call_waiting_timeout_s,
+            p.call_waiting_status
+        ),
+        (Some(false), Some(20), Some(486))
+    );
+    for (bad, field) in [
+        (
+            "call_waiting_timeout_s = 1\n",
+            "ports[0].call_waiting_timeout_s",
+        ),
+        (
+            "call_waiting_status = 404\n",
+            "ports[0].call_waiting_status",
+        ),
+    ] {
+        let e = load(bad).unwrap_err();
+        assert_eq!(
+            (e.diagnostics[0].field.as_str(), e.diagnostics[0].line),
+            (field, Some(6)),
+            "{bad}"
+        );
+    }
+    let fxo = "board = \"sim\"\n[security]\ntrusted_peers = [\"127.0.0.1\"]\n[[ports]]\nindex = 2\nkind = \"fxo\"\ninbound = \"hotline\"\nhotline = \"sip:1@192.0.2.1\"\ncall_waiting = true\n";
+    let board = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("board");
+    let e = load_str("t.toml", fxo, &board).unwrap_err();
+    assert_eq!(e.diagnostics[0].field, "ports[0].call_waiting");
+}
+
+#[test]
 fn session_timer_bounds_follow_rfc_4028() {
     let t = load("").unwrap().config.timers;
     assert_eq!((t.session_expires_s, t.min_se_s), (1800, 90));

@@ -416,6 +416,16 @@ pub struct Port {
     /// (`forward_no_answer`); 60 s when absent.
     #[serde(default)]
     pub no_answer_s: Option<u16>,
+    /// FXS: call waiting: a second call while the phone talks plays the call-waiting
+    /// tone and waits for a flash (which holds the first); on when absent. Off: 486.
+    #[serde(default)]
+    pub call_waiting: Option<bool>,
+    /// FXS: a waiting call unanswered this long is refused; 30 s when absent.
+    #[serde(default)]
+    pub call_waiting_timeout_s: Option<u16>,
+    /// FXS: the status of that refusal, 480 (the default) or 486.
+    #[serde(default)]
+    pub call_waiting_status: Option<u16>,
     /// FXS: whether the phone's feature codes (`[feature_codes]`) are recognised; on when
     /// absent. Off for a PBX trunk that dials star codes of its own.
     #[serde(default)]

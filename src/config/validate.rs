@@ -447,6 +447,22 @@ fn phone_services(r: &mut Report<'_>, p: &Port, i: usize) {
     {
         r.err(f("no_answer_s"), format!("{s} is not in 5..=600"));
     }
+    if let Some(s) = p.call_waiting_timeout_s
+        && !(5..=600).contains(&s)
+    {
+        r.err(
+            f("call_waiting_timeout_s"),
+            format!("{s} is not in 5..=600"),
+        );
+    }
+    if let Some(code) = p.call_waiting_status
+        && !matches!(code, 480 | 486)
+    {
+        r.err(
+            f("call_waiting_status"),
+            format!("{code} is not 480 or 486"),
+        );
+    }
     for (token, cadence) in p.alert_info_rings.iter().flatten() {
         if token.trim().is_empty() || token.len() > 128 {
             r.err(f("alert_info_rings"), format!("\"{token}\" is not a token"));
@@ -469,6 +485,9 @@ fn fxo_port(r: &mut Report<'_>, c: &Config, p: &Port, i: usize) {
         ("forward_no_answer", p.forward_no_answer.is_some()),
         ("no_answer_s", p.no_answer_s.is_some()),
         ("feature_codes", p.feature_codes.is_some()),
+        ("call_waiting", p.call_waiting.is_some()),
+        ("call_waiting_timeout_s", p.call_waiting_timeout_s.is_some()),
+        ("call_waiting_status", p.call_waiting_status.is_some()),
         ("alert_info_rings", p.alert_info_rings.is_some()),
     ] {
         if set {

@@ -118,6 +118,13 @@ impl Port {
                 if let Some(s) = port.no_answer_s {
                     cfg.no_answer = std::time::Duration::from_secs(s.into());
                 }
+                cfg.call_waiting = port.call_waiting != Some(false);
+                if let Some(s) = port.call_waiting_timeout_s {
+                    cfg.call_waiting_timeout = std::time::Duration::from_secs(s.into());
+                }
+                if let Some(code) = port.call_waiting_status {
+                    cfg.call_waiting_status = code;
+                }
                 Machine::Fxs(FxsPort::new(cfg, collector))
             }
         };

@@ -296,6 +296,9 @@ impl Port {
             Machine::Fxs(m) => match m.state() {
                 FxsState::Ringing => (true, false, Some(Command::StopRing)),
                 FxsState::Calling { .. } | FxsState::Talking => (false, true, None),
+                // The other call is the SIP side's to end.
+                FxsState::Recall => (false, false, Some(Command::StopRing)),
+                FxsState::Holding => (false, false, None),
                 FxsState::Idle
                 | FxsState::Indicating
                 | FxsState::Collecting
@@ -330,6 +333,16 @@ impl Port {
         for o in outputs {
             match o {
                 call::Output::Line(c) => self.outputs.push_back(Output::Card(c)),
+                call::Output::Sip(SipIntent::Swap) => {
+                    // The phone leaves this far end (held now, or gone): the line alone
+                    // until the SIP side gives the other call's media.
+                    if matches!(self.bridge, BridgeState::Remote(_)) {
+                        self.control(self.remote_control(None));
+                        self.bridge = BridgeState::Local;
+                    }
+                    self.media = None;
+                    self.outputs.push_back(Output::Sip(SipIntent::Swap));
+                }
                 call::Output::Sip(i) => self.outputs.push_back(Output::Sip(i)),
                 call::Output::SendEvent(code) => {
                     self.control(Control::SendEvent {
@@ -345,6 +358,9 @@ impl Port {
                 call::Output::SendCallerId(info) => {
                     self.ensure_bridge();
                     self.control(Control::CallerId(info));
+                }
+                call::Output::SendCallWaitingId(info) => {
+                    self.control(Control::CallWaitingId(info));
                 }
                 call::Output::SendMessageWaiting(on) => {
                     self.ensure_bridge();

@@ -5,6 +5,7 @@
 
 pub mod audio;
 mod card;
+pub mod cwid;
 pub mod port;
 pub mod pty;
 pub mod scenario;

@@ -67,6 +67,9 @@ pub enum Step {
     ExpectCallerIdAudio(PortId, usize, Duration),
     ExpectTone(PortId, ToneSpec, Duration),
     ExpectCallerId(PortId, String, Duration),
+    /// FXS, off-hook: the phone hears the CPE alerting signal, acknowledges it with DTMF
+    /// `D` and then receives this number as caller ID on call waiting.
+    ExpectCallWaitingId(PortId, String, Duration),
     /// FXS: the phone's message-waiting lamp is on (or off).
     ExpectLamp(PortId, bool, Duration),
     /// FXS: the last visual message-waiting indication (FSK) said on (or off).
@@ -88,6 +91,7 @@ impl Step {
                 | Step::PlayTone(..)
                 | Step::ExpectTone(..)
                 | Step::ExpectCallerId(..)
+                | Step::ExpectCallWaitingId(..)
                 | Step::ExpectVmwi(..)
         )
     }
@@ -320,6 +324,11 @@ pub fn parse_line(text: &str, line: usize) -> Result<Option<Step>, ParseError> {
             timeout(3)?,
         ),
         "expect-callerid" => Step::ExpectCallerId(
+            port(1)?,
+            arg(2, "expected a number")?.to_string(),
+            timeout(3)?,
+        ),
+        "expect-cwid" => Step::ExpectCallWaitingId(
             port(1)?,
             arg(2, "expected a number")?.to_string(),
             timeout(3)?,
@@ -570,6 +579,21 @@ impl Runner<'_> {
                         .phone(p, |ph, _| ph.caller_id.clone())
                         .unwrap_or_default();
                     dsp.decode_caller_id(&audio).as_deref() == Some(number.as_str())
+                })?
+            }
+            Step::ExpectCallWaitingId(p, number, t) => {
+                let dsp = self.dsp(step)?;
+                let needs = || RunError::NeedsDsp(format!("{step:?}"));
+                let cas = dsp
+                    .tone_detector(&ToneSpec::Named("cas".into()))
+                    .ok_or_else(needs)?;
+                let phone = super::cwid::TypeTwoPhone::new(cas, dsp.dtmf("D").ok_or_else(needs)?);
+                self.phone(*p, |_, _| ())?;
+                sim.add_sink(*p, phone.sink());
+                sim.play(*p, phone.source());
+                self.wait_for(*t, &format!("caller ID {number} on call waiting"), || {
+                    phone.alerted()
+                        && dsp.decode_caller_id(&phone.heard()).as_deref() == Some(number.as_str())
                 })?
             }
             Step::ExpectLamp(p, on, t) => {

@@ -587,3 +587,5 @@ fn news_in_a_call_lights_the_lamp_and_the_fsk_waits_for_on_hook() {
         ]
     );
 }
+
+mod waiting;

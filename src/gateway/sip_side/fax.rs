@@ -58,7 +58,19 @@ impl SipSide {
             return;
         };
         let refused = self.targets.check_sdp(sdp, SdpRole::Update).err();
-        let Some(c) = self.slots.get_mut(&port).and_then(|s| s.call.as_mut()) else {
+        if let Some(e) = &refused
+            && self
+                .port_call_mut(port, call)
+                .is_some_and(|c| c.hold_offered.is_some())
+        {
+            self.notice(format!("port {port}: hold answer refused: {e}"));
+            self.hold_failed(port, call, 488);
+            return;
+        }
+        if self.hold_answered(port, call, sdp) {
+            return;
+        }
+        let Some(c) = self.port_call_mut(port, call) else {
             return;
         };
         if !std::mem::take(&mut c.fax_offered) {
@@ -93,7 +105,10 @@ impl SipSide {
         let Some(port) = self.calls.get(&call).copied() else {
             return;
         };
-        let Some(c) = self.slots.get_mut(&port).and_then(|s| s.call.as_mut()) else {
+        if self.hold_failed(port, call, code) {
+            return;
+        }
+        let Some(c) = self.port_call_mut(port, call) else {
             return;
         };
         if std::mem::take(&mut c.fax_offered) {
@@ -114,7 +129,7 @@ impl SipSide {
         call: CallHandle,
         sdp: &[u8],
     ) -> bool {
-        if !self.relays_fax(port) {
+        if !self.relays_fax(port) || !self.is_current(port, call) {
             return false;
         }
         let Some(c) = self.slots.get_mut(&port).and_then(|s| s.call.as_mut()) else {

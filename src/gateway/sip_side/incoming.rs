@@ -111,9 +111,12 @@ impl SipSide {
             return;
         }
         // Hunting: the first port with no call whose line is idle (a phone still off-hook
-        // after its last call has no SIP call but cannot ring).
+        // after its last call has no SIP call but cannot ring); else a phone in a call
+        // that takes a second one (call waiting).
         let busy_forward = first.and_then(|p| p.forward_busy.clone());
-        let Some(port) = takers.into_iter().find(|p| self.port_free(*p)) else {
+        let free = takers.iter().copied().find(|p| self.port_free(*p));
+        let waiting = takers.iter().copied().find(|p| self.may_wait(*p));
+        let Some(port) = free.or(waiting) else {
             match busy_forward {
                 Some(target) => self.forward(now, call, &target, "forward on busy"),
                 None => {
@@ -123,33 +126,8 @@ impl SipSide {
             }
             return;
         };
-        if let Err(e) = self.targets.check_sdp(sdp, SdpRole::InitialOffer) {
-            self.notice(format!("port {port}: offer refused: {e}: 488"));
-            let _ = self.ua.reject(now, call, 488);
+        let Some(port_call) = self.take_offer(now, call, port, sdp) else {
             return;
-        }
-        let tls = self.ua.call_transport(call) == Transport::Tls;
-        let Ok(sdes) = self.sdes_for(port, tls) else {
-            self.notice(format!(
-                "port {port}: INVITE refused: the account requires SRTP, which needs TLS: 488"
-            ));
-            let _ = self.ua.reject(now, call, 488);
-            return;
-        };
-        let Some(mut session) = self.new_session(port, sdes) else {
-            return;
-        };
-        let (local_sdp, negotiated) = if sdp.is_empty() {
-            (session.offer(), None)
-        } else {
-            match session.answer(sdp) {
-                Ok((a, n)) => (a, Some(n)),
-                Err(e) => {
-                    self.notice(format!("port {port}: offer refused: {e}"));
-                    let _ = self.ua.reject(now, call, e.status());
-                    return;
-                }
-            }
         };
         let caller = self.pending_caller.take().unwrap_or_else(|| {
             let number = tipring_sip::Uri::parse(from)
@@ -158,17 +136,20 @@ impl SipSide {
             crate::call::CallerInfo { name: None, number }
         });
         self.calls.insert(call, port);
+        if free.is_none() {
+            // The phone hears the call-waiting tone; the caller hears ringing.
+            if let Some(s) = self.slots.get_mut(&port) {
+                s.other = Some(port_call);
+            }
+            if let Err(e) = self.ua.ring(now, call, 180, None) {
+                self.notice(format!("port {port}: 180 not sent: {e}"));
+            }
+            self.notice(format!("port {port}: call waiting from {from}"));
+            self.call_event(port, SipEvent::CallWaiting { caller });
+            return;
+        }
         if let Some(s) = self.slots.get_mut(&port) {
-            s.call = Some(PortCall {
-                handle: call,
-                dir: Dir::In,
-                session,
-                local_sdp,
-                negotiated,
-                failover: None,
-                fax_offered: false,
-                answered: false,
-            });
+            s.call = Some(port_call);
         }
         self.note_started(port, call, Dir::In, from, request_uri);
         let ring = self
@@ -185,8 +166,67 @@ impl SipSide {
         );
     }
 
+    /// Whether port `port` takes a second call now (call waiting): a phone whose call is
+    /// answered, with no other call, and call waiting not switched off.
+    fn may_wait(&self, port: u8) -> bool {
+        self.slots.get(&port).is_some_and(|s| {
+            s.port.kind == tipring_hal::model::PortKind::Fxs
+                && s.port.call_waiting != Some(false)
+                && s.call.as_ref().is_some_and(|c| c.answered)
+                && s.other.is_none()
+        })
+    }
+
+    /// The port's side of an offered call: the offer screened and answered (RFC 3264
+    /// §6), or the call refused (`None`, the response sent).
+    fn take_offer(
+        &mut self,
+        now: Instant,
+        call: CallHandle,
+        port: u8,
+        sdp: &[u8],
+    ) -> Option<PortCall> {
+        if let Err(e) = self.targets.check_sdp(sdp, SdpRole::InitialOffer) {
+            self.notice(format!("port {port}: offer refused: {e}: 488"));
+            let _ = self.ua.reject(now, call, 488);
+            return None;
+        }
+        let tls = self.ua.call_transport(call) == Transport::Tls;
+        let Ok(sdes) = self.sdes_for(port, tls) else {
+            self.notice(format!(
+                "port {port}: INVITE refused: the account requires SRTP, which needs TLS: 488"
+            ));
+            let _ = self.ua.reject(now, call, 488);
+            return None;
+        };
+        let mut session = self.new_session(port, sdes)?;
+        let (local_sdp, negotiated) = if sdp.is_empty() {
+            (session.offer(), None)
+        } else {
+            match session.answer(sdp) {
+                Ok((a, n)) => (a, Some(n)),
+                Err(e) => {
+                    self.notice(format!("port {port}: offer refused: {e}"));
+                    let _ = self.ua.reject(now, call, e.status());
+                    return None;
+                }
+            }
+        };
+        Some(PortCall {
+            handle: call,
+            dir: Dir::In,
+            session,
+            local_sdp,
+            negotiated,
+            failover: None,
+            fax_offered: false,
+            hold_offered: None,
+            answered: false,
+        })
+    }
+
     /// Ends an incoming call with 302 towards `target` (a configured forwarding).
-    fn forward(&mut self, now: Instant, call: CallHandle, target: &str, why: &str) {
+    pub(super) fn forward(&mut self, now: Instant, call: CallHandle, target: &str, why: &str) {
         match self.ua.redirect(now, call, target) {
             Ok(()) => self.notice(format!("incoming call: {why}: 302 to {target}")),
             Err(e) => {
@@ -224,7 +264,8 @@ impl SipSide {
         if self.reoffer_fax(now, port, call, sdp) {
             return;
         }
-        let Some(c) = self.slots.get_mut(&port).and_then(|s| s.call.as_mut()) else {
+        let current = self.is_current(port, call);
+        let Some(c) = self.port_call_mut(port, call) else {
             return;
         };
         match c.session.answer(sdp) {
@@ -232,7 +273,7 @@ impl SipSide {
                 let changed = c.session.changed(&n);
                 if let Err(e) = self.ua.accept_reoffer(now, call, &answer) {
                     self.notice(format!("port {port}: re-INVITE not answered: {e}"));
-                } else if let Some(media) = changed {
+                } else if let Some(media) = changed.filter(|_| current) {
                     self.events.push_back(PortEvent::Media { port, media });
                 }
             }

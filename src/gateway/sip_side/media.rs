@@ -7,8 +7,9 @@ use std::net::SocketAddr;
 use tipring_media::g711::Law;
 use tipring_media::srtp::{MasterKey, SrtpParams, Suite};
 use tipring_sip::sdp::{
-    Codec, CryptoSuite, EventSet, MediaConfig, NegotiatedMedia, OfferAnswer, OfferAnswerError,
-    SessionDescription, T38ErrorCorrection, T38Params, T38RateManagement, TelephoneEvent,
+    Codec, CryptoSuite, Direction, EventSet, MediaConfig, NegotiatedMedia, OfferAnswer,
+    OfferAnswerError, SessionDescription, T38ErrorCorrection, T38Params, T38RateManagement,
+    TelephoneEvent,
 };
 
 pub use crate::bridge::{FaxParams, MediaParams};
@@ -155,6 +156,23 @@ impl Session {
         self.oa.encrypted()
     }
 
+    /// Our re-offer holding the call (`a=sendonly`, RFC 3264 §8.4) or taking it back
+    /// (`a=sendrecv`); its answer goes to [`Session::take_answer`].
+    pub fn hold_offer(&mut self, hold: bool) -> Vec<u8> {
+        self.oa.set_direction(if hold {
+            Direction::SendOnly
+        } else {
+            Direction::SendRecv
+        });
+        self.offer()
+    }
+
+    /// Our re-offer failed (a 491, a timeout): withdrawn, the session as it was.
+    pub fn reoffer_failed(&mut self) {
+        self.oa.cancel_offer();
+        self.offered = None;
+    }
+
     /// Our re-offer moving the call to T.38.
     pub fn fax_offer(&mut self) -> Vec<u8> {
         self.oa
@@ -233,7 +251,6 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tipring_sip::sdp::Direction;
 
     fn negotiated(direction: Direction) -> NegotiatedMedia {
         NegotiatedMedia {

@@ -33,6 +33,7 @@ pub mod screen;
 mod services;
 mod status;
 pub mod targets;
+mod waiting;
 
 #[cfg(test)]
 mod tests;
@@ -137,6 +138,9 @@ struct PortCall {
     failover: Option<Failover>,
     /// Our re-INVITE moving the call to T.38 awaits its answer.
     fax_offered: bool,
+    /// Our re-INVITE holding (`true`) or taking back (`false`) the call awaits its
+    /// answer (call waiting's swap).
+    hold_offered: Option<bool>,
     /// 200 OK sent or received.
     answered: bool,
 }
@@ -164,6 +168,8 @@ struct Slot {
     /// Where a STUN server saw the RTP socket (its public address behind a NAT).
     mapped: Option<SocketAddr>,
     call: Option<PortCall>,
+    /// FXS call waiting: the second call, waiting for the phone's flash or held by it.
+    other: Option<PortCall>,
     /// The line side's word on the port's machine: idle (on-hook, nothing under way).
     /// A port can have no SIP call and still be engaged (a phone left off-hook after the
     /// far end hung up, hearing reorder; a phone dialling; an FXO line ringing in).
@@ -397,6 +403,7 @@ impl SipSide {
                     rtp: addr,
                     mapped: None,
                     call: None,
+                    other: None,
                     line_idle: true,
                 },
             );
@@ -530,7 +537,7 @@ impl SipSide {
     pub fn port_free(&self, port: u8) -> bool {
         self.slots
             .get(&port)
-            .is_some_and(|s| s.call.is_none() && s.line_idle)
+            .is_some_and(|s| s.call.is_none() && s.other.is_none() && s.line_idle)
     }
 
     /// What the line side sent: a port machine's intent or a change of its idleness.
@@ -565,7 +572,11 @@ impl SipSide {
         Footprint {
             ua: self.ua.footprint(),
             calls: self.calls.len(),
-            port_calls: self.slots.values().filter(|s| s.call.is_some()).count(),
+            port_calls: self
+                .slots
+                .values()
+                .map(|s| usize::from(s.call.is_some()) + usize::from(s.other.is_some()))
+                .sum(),
             queued: self.transmits.len() + self.events.len(),
         }
     }
@@ -663,6 +674,7 @@ impl SipSide {
             if let Some(c) = s.call.take() {
                 ended.push((*i, if c.answered { 200 } else { 487 }));
             }
+            s.other = None;
         }
         for (port, code) in ended {
             self.note_ended(port, code, crate::ops::record::EndCause::Shutdown);
@@ -724,6 +736,8 @@ impl SipSide {
                 }
             }
             SipIntent::OfferFax => self.offer_fax(now, port),
+            SipIntent::Swap => self.swap(now, port),
+            SipIntent::EndWaiting(code) => self.end_waiting(now, port, code),
             SipIntent::Hangup => {
                 if let Some(h) = self
                     .slots
@@ -1140,6 +1154,14 @@ impl SipSide {
         let Some(port) = self.calls.remove(&call) else {
             return;
         };
+        if let Some(s) = self.slots.get_mut(&port)
+            && s.other.as_ref().is_some_and(|c| c.handle == call)
+        {
+            // The waiting caller gave up, or the held party hung up.
+            s.other = None;
+            self.call_event(port, SipEvent::WaitingEnded);
+            return;
+        }
         let ended = self.slots.get_mut(&port).and_then(|s| s.call.take());
         let proxy_failed = matches!(
             reason,

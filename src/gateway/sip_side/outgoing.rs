@@ -131,6 +131,7 @@ impl SipSide {
                         negotiated: None,
                         failover,
                         fax_offered: false,
+                        hold_offered: None,
                         answered: false,
                     });
                 }
@@ -243,6 +244,7 @@ impl SipSide {
                         negotiated: None,
                         failover: None,
                         fax_offered: false,
+                        hold_offered: None,
                         answered: false,
                     });
                 }

@@ -344,16 +344,32 @@ fn busy_port_gets_486_without_its_machine_hearing() {
     n.b.intent(n.now, 0, SipIntent::Answer);
     n.settle();
     assert_eq!(Net::calls(&n.ev_a, 0), vec![SipEvent::Answered]);
+    // A second call waits (call waiting); the phone's machine refusing it is busy.
     n.place(1, &format!("sip:301@{B}"));
-    assert_eq!(Net::calls(&n.ev_a, 1), vec![SipEvent::Rejected(486)]);
-    assert_eq!(Net::calls(&n.ev_b, 0).len(), 1, "{:?}", n.ev_b);
+    assert_eq!(Net::calls(&n.ev_a, 1), vec![SipEvent::Ringing]);
+    n.b.intent(n.now, 0, SipIntent::EndWaiting(486));
+    n.settle();
+    assert_eq!(
+        Net::calls(&n.ev_a, 1),
+        vec![SipEvent::Ringing, SipEvent::Rejected(486)]
+    );
+    // With a call waiting, a third one is busy without the machine hearing of it.
+    n.place(1, &format!("sip:301@{B}"));
+    n.place(2, &format!("sip:301@{B}"));
+    assert_eq!(
+        Net::calls(&n.ev_a, 2),
+        vec![SipEvent::Rejected(486)],
+        "{:?}",
+        n.ev_a
+    );
+    assert_eq!(Net::calls(&n.ev_b, 0).len(), 3, "{:?}", n.ev_b);
     assert!(
         Net::wire(&n.ev_b, true)
             .iter()
             .any(|s| s == "486 Busy Here")
     );
     // The other FXS port of B is free and reachable.
-    n.place(1, &format!("sip:302@{B}"));
+    n.place(3, &format!("sip:302@{B}"));
     assert_eq!(Net::calls(&n.ev_b, 1).len(), 1);
 }
 
@@ -1796,3 +1812,5 @@ fn a_response_aiming_the_dialog_at_a_forbidden_target_is_dropped() {
     assert_eq!(dropped, 2, "{ev:?}");
     assert!(a.poll_transmit().is_none(), "no ACK went anywhere");
 }
+
+mod waiting;
