@@ -121,6 +121,15 @@ pub(crate) struct Call {
     /// (single refusal, [`crate::transaction::Limits::single_refusal`]): forgotten at the
     /// next timer instead of after 64*T1, so refused INVITEs do not fill the call table.
     pub reap_at_once: bool,
+    /// We asked the peer to transfer (REFER sent) and its outcome is not known yet: by
+    /// when it must be.
+    pub refer_out: Option<Instant>,
+    /// The peer asked us to transfer (REFER received).
+    pub refer_in: Option<super::refer::ReferIn>,
+    /// UAS: the confirmed call this INVITE replaces (RFC 3891).
+    pub replaces: Option<CallHandle>,
+    /// UAC: the `Replaces` our INVITE carries.
+    pub replace_header: Option<String>,
 }
 
 /// An ended call is kept this many T1s (64*T1 = 32 s: the longest a retransmission of its
@@ -172,6 +181,10 @@ impl Call {
             cancel_give_up: None,
             ended_at: None,
             reap_at_once: false,
+            refer_out: None,
+            refer_in: None,
+            replaces: None,
+            replace_header: None,
         }
     }
 
@@ -206,7 +219,7 @@ impl Call {
         let glare = self.glare_retry.as_ref().map(|g| g.0);
         let rel = self.rel.as_ref().and_then(super::prack::RelUas::deadline);
         let timer = self.timer.map(|t| t.deadline);
-        [ok, glare, self.cancel_give_up, rel, timer]
+        [ok, glare, self.cancel_give_up, rel, timer, self.refer_out]
             .into_iter()
             .flatten()
             .min()

@@ -12,6 +12,7 @@ pub mod locate;
 pub mod nat;
 mod prack;
 pub mod redirect;
+pub mod refer;
 pub mod register;
 pub mod response;
 #[cfg(feature = "transport")]
@@ -35,6 +36,8 @@ mod tests_locate;
 mod tests_nat;
 #[cfg(test)]
 mod tests_prack;
+#[cfg(test)]
+mod tests_refer;
 #[cfg(test)]
 mod tests_sources;
 #[cfg(test)]
@@ -65,12 +68,16 @@ use std::time::Instant;
 use table::CallTable;
 
 /// Methods this UA accepts (the Allow header, §20.5).
-pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY, PRACK, UPDATE";
+pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY, PRACK, UPDATE, REFER";
 /// The extensions this UA supports (Supported, §20.37): reliable provisional responses
-/// (RFC 3262) and session timers (RFC 4028).
-pub const SUPPORTED: &str = "100rel, timer";
+/// (RFC 3262), session timers (RFC 4028) and `Replaces` (RFC 3891).
+pub const SUPPORTED: &str = "100rel, timer, replaces";
 /// The option tags of [`SUPPORTED`].
-const SUPPORTED_TAGS: [&str; 2] = [prack::OPTION_TAG, session_timer::OPTION_TAG];
+const SUPPORTED_TAGS: [&str; 3] = [
+    prack::OPTION_TAG,
+    session_timer::OPTION_TAG,
+    refer::OPTION_TAG,
+];
 /// Bodies this UA understands (Accept, §20.1).
 pub const ACCEPT: &str = "application/sdp";
 /// Retry-After of a 503 sent at a bound (transactions, calls), seconds.
@@ -269,6 +276,25 @@ pub enum UaEvent {
         /// Its body.
         body: Vec<u8>,
     },
+    /// The call's peer asks us to call `refer_to` (REFER, RFC 3515): answer with
+    /// [`Ua::answer_refer`], then report the new call with [`Ua::notify_refer`].
+    Referred {
+        /// The call.
+        call: CallHandle,
+        /// The `sip:`/`sips:` URI to call, with its headers (`?Replaces=...`).
+        refer_to: String,
+    },
+    /// How the transfer we asked of the call's peer goes ([`Ua::refer`]): the status of
+    /// the peer's new call from its NOTIFYs, or our REFER's failure; `done` when
+    /// nothing more will come.
+    TransferProgress {
+        /// The call.
+        call: CallHandle,
+        /// A status: 1xx under way, 2xx the new call is up, else it failed.
+        code: u16,
+        /// The transfer's outcome is known.
+        done: bool,
+    },
     /// The final response to an in-dialog OPTIONS/INFO we sent.
     DialogResponse {
         /// The call.
@@ -400,6 +426,10 @@ enum Purpose {
     Keepalive(RegHandle),
     /// An UPDATE refreshing the session (RFC 4028 §10).
     Refresh(CallHandle),
+    /// A REFER asking the peer to transfer (RFC 3515).
+    Refer(CallHandle),
+    /// A NOTIFY of a transfer's progress we report: its answer changes nothing.
+    ReferNotify(CallHandle),
 }
 
 /// What a core holds at a moment, for leak checks and monitoring: every entry here goes

@@ -203,9 +203,9 @@ impl Ua {
         interval_s: u32,
     ) -> Result<(), UaError> {
         let headers = [
-            (HeaderName::Supported, SUPPORTED.to_owned()),
+            (HeaderName::Supported.canonical(), SUPPORTED.to_owned()),
             (
-                HeaderName::SessionExpires,
+                HeaderName::SessionExpires.canonical(),
                 format!("{interval_s};refresher=uac"),
             ),
         ];

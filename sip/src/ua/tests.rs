@@ -7,9 +7,9 @@ use crate::header::HeaderName;
 use std::time::Duration;
 use testkit::net::{Link, Net as Wire};
 
-const A: &str = "127.0.0.1:5061";
-const B: &str = "127.0.0.1:5062";
-const C: &str = "127.0.0.1:5063";
+pub(super) const A: &str = "127.0.0.1:5061";
+pub(super) const B: &str = "127.0.0.1:5062";
+pub(super) const C: &str = "127.0.0.1:5063";
 
 pub(super) fn ua(addr: &str, seed: u64) -> Ua {
     let mut cfg = UaConfig::new(addr.parse().unwrap(), Transport::Udp, "u");

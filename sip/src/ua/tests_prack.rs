@@ -43,7 +43,10 @@ fn sent_like<'a>(n: &'a Net, start: &str) -> Vec<&'a str> {
 fn early_media_is_sent_reliably_and_pracked_once() {
     let (mut n, a, b) = calling();
     let invite = sent_like(&n, "INVITE ")[0];
-    assert!(invite.contains("Supported: 100rel, timer\r\n"), "{invite}");
+    assert!(
+        invite.contains("Supported: 100rel, timer, replaces\r\n"),
+        "{invite}"
+    );
     let seq = cseq_num(invite);
     let now = n.now;
     // A 180 without SDP to an INVITE that only supports 100rel: as usual.

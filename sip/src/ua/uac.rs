@@ -32,6 +32,9 @@ pub struct CallOptions {
     /// identity it learnt from a line, and the proxy removes it where the caller asked for
     /// privacy.
     pub asserted_identity: Option<(Option<String>, String)>,
+    /// The call takes over a dialog between the callee and a third party: the value of
+    /// a `Replaces` header (RFC 3891 §4; from a transfer's `Refer-To` URI).
+    pub replaces: Option<String>,
 }
 
 /// A display name as a quoted-string (§25.1): `"` and `\` escaped, control characters
@@ -99,6 +102,7 @@ impl Ua {
                 from_display: opts.display_name,
                 privacy: opts.privacy,
                 asserted: opts.asserted_identity,
+                replace_header: opts.replaces,
                 target: target.to_owned(),
                 to: target.to_owned(),
                 sdp,
@@ -183,6 +187,9 @@ impl Ua {
         if c.privacy {
             b = b.raw_header("Privacy", "id");
         }
+        if let Some(r) = &c.replace_header {
+            b = b.raw_header("Replaces", r);
+        }
         if let Some((name, uri)) = &c.asserted {
             b = b.raw_header(
                 "P-Asserted-Identity",
@@ -250,6 +257,8 @@ impl Ua {
             Purpose::Keepalive(r) => self.on_keepalive_response(now, r, msg),
             Purpose::Ping(_) | Purpose::Prack => {}
             Purpose::Refresh(h) => self.on_refresh_response(now, h, msg),
+            Purpose::Refer(h) if code >= 200 => self.on_refer_response(h, code),
+            Purpose::Refer(_) | Purpose::ReferNotify(_) => {}
         }
     }
 
@@ -287,6 +296,8 @@ impl Ua {
             Purpose::Ping(p) => self.on_ping_result(now, p, None),
             Purpose::Keepalive(r) => self.keepalive_failed(now, r),
             Purpose::Cancel(_) | Purpose::ByeStray | Purpose::Prack => {}
+            Purpose::Refer(h) => self.on_refer_response(h, 408),
+            Purpose::ReferNotify(_) => {}
             Purpose::Refresh(h) => {
                 // RFC 4028 §10: no answer to our refresh ends the session with a BYE.
                 let _ = self.send_bye(now, h);
@@ -876,7 +887,7 @@ impl Ua {
         now: Instant,
         h: CallHandle,
         method: Method<'_>,
-        headers: &[(HeaderName, String)],
+        headers: &[(&str, String)],
         body: Option<(&str, &[u8])>,
         purpose: Purpose,
     ) -> Result<(), UaError> {
@@ -889,7 +900,7 @@ impl Ua {
         let seq = d.next_local_seq(1);
         let mut b = d.request(method, seq, &via)?;
         for (name, value) in headers {
-            b = b.header(*name, value);
+            b = b.raw_header(name, value);
         }
         let bytes = match body {
             Some((ct, b2)) => b.body(ct, b2),

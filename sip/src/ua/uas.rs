@@ -23,10 +23,10 @@ impl Ua {
         if !self.acceptable(now, id, msg, method) {
             return;
         }
-        if method == Method::Notify {
+        let in_dialog = msg.to().and_then(|t| t.tag()).is_some();
+        if method == Method::Notify && !(in_dialog && super::refer::is_refer_notify(msg)) {
             return self.on_notify(now, id, msg);
         }
-        let in_dialog = msg.to().and_then(|t| t.tag()).is_some();
         if in_dialog {
             return self.on_dialog_request(now, id, msg, method, from);
         }
@@ -183,9 +183,14 @@ impl Ua {
             Some(Ok(a)) => a,
             None => None,
         };
+        let replaces = match self.replaced_call(msg) {
+            Ok(r) => r,
+            Err(code) => return self.respond_plain(now, id, msg, code, Some(&tag)),
+        };
         let h = self.new_handle();
         let first_rseq = (self.rand() >> 33) as u32;
         let call = Call {
+            replaces,
             agreed,
             peer_update: st::allows_update(msg),
             rel: RelUas::of_invite(msg, first_rseq),
@@ -553,6 +558,8 @@ impl Ua {
                     body: msg.body().to_vec(),
                 });
             }
+            Method::Refer if the_call => self.on_refer(now, id, msg, h),
+            Method::Notify if the_call => self.on_refer_notify(now, id, msg, h),
             _ => self.respond_plain(now, id, msg, 405, Some(&tag)),
         }
     }
@@ -699,6 +706,16 @@ impl Ua {
         let Some(c) = self.calls.get_mut(&h) else {
             return;
         };
+        if c.refer_out.is_some_and(|t| t <= now) {
+            // The transferee never told the outcome (RFC 3515 §2.4.5): given up.
+            c.refer_out = None;
+            self.events.push_back(UaEvent::TransferProgress {
+                call: h,
+                code: 408,
+                done: true,
+            });
+            return;
+        }
         if c.cancel_give_up.is_some_and(|t| t <= now) {
             // Our CANCEL never brought the 487 (§9.1): end the call and drop the INVITE
             // transaction, which would otherwise wait in Proceeding for ever.
