@@ -196,7 +196,7 @@ fn far_flash_mid_call_never_reaches_the_line_by_default() {
     let a2 = SocketAddr::from(([127, 0, 13, 2], port));
     let phone = Conf::new(a1)
         .account("peer", &format!("proxy = \"sip:{a2}\""))
-        .ports(&fxs("100", "PBX"));
+        .ports(&format!("{}flash = \"relay\"\n", fxs("100", "PBX")));
     let line = Conf::new(a2)
         .ports(&format!(
             "[[ports]]\nindex = 2\nkind = \"fxo\"\nnumber = \"300\"\ninbound = \"hotline\"\n\

@@ -119,7 +119,9 @@ fn fxs_to_fxo_call_cleared_from_either_side() {
     // Gateway 2 takes A-law only, so the call runs on the answer's codec rather than
     // gateway 1's first choice (µ-law); the tones must pass all the same.
     let alaw_only = |gw1| format!("{}\n[media]\ncodecs = [\"pcma\"]\n", fxo(gw1));
-    let mut b = bed("tipring-run-fxo", &fxs("100", "PBX"), &alaw_only);
+    // A PBX trunk on the FXS port: its flashes are its own (relayed as RFC 4733).
+    let trunk = format!("{}flash = \"relay\"\n", fxs("100", "PBX"));
+    let mut b = bed("tipring-run-fxo", &trunk, &alaw_only);
     let cap = tshark::Capture::start("run-fxo", &[b.g1.sip.port()]);
     // Cleared by the calling PBX: the line on gateway 2 is released.
     fxs_to_fxo_call(&b);

@@ -47,6 +47,9 @@ pub enum SipEvent {
     /// FXS: the port's other call (waiting, or held by a flash) ended: the waiting caller
     /// gave up or the held party hung up.
     WaitingEnded,
+    /// FXS: the transfer the phone asked for by hanging up failed (the held party
+    /// refused it, or its call to the target failed): the held call is back.
+    TransferFailed,
     /// Messages wait (or no longer) in the port's voicemail (a message-summary NOTIFY,
     /// RFC 3842).
     MessageWaiting(bool),
@@ -128,6 +131,13 @@ pub enum SipIntent {
     /// FXS: end the other call (the waiting one with this final status, a held one with
     /// BYE).
     EndWaiting(u16),
+    /// FXS, the phone's flash in a call: hold it (re-INVITE with `a=sendonly`) and keep
+    /// it aside while the phone dials another number (a consultation, RFC 5589 §7).
+    Hold,
+    /// FXS, the phone hung up while consulting: transfer the held party to the
+    /// consultation's target (REFER, RFC 3515; with `Replaces` when the consultation was
+    /// answered, RFC 3891), then let both calls go.
+    Transfer,
     /// Move the call's media to T.38 (re-INVITE offering `image/t38`): the line's fax
     /// has answered.
     OfferFax,

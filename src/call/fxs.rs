@@ -54,6 +54,9 @@ pub struct FxsConfig {
     pub call_waiting_timeout: Duration,
     /// 480 (Temporarily Unavailable) or 486 (Busy Here).
     pub call_waiting_status: u16,
+    /// The phone's flash is its own (call waiting swaps, hold for a consultation and
+    /// transfer); else every flash in a call goes to the far end (RFC 4733 event 16).
+    pub flash_features: bool,
 }
 
 impl FxsConfig {
@@ -68,6 +71,7 @@ impl FxsConfig {
             call_waiting: true,
             call_waiting_timeout: Duration::from_secs(30),
             call_waiting_status: 480,
+            flash_features: true,
         }
     }
 }
@@ -129,6 +133,9 @@ pub struct FxsPort<C> {
     other: Other,
     /// Call waiting is off for this call (a code dialled before the number).
     no_call_waiting: bool,
+    /// The current call (or the number being dialled) is a consultation: hanging up
+    /// transfers the held party to it.
+    consult: bool,
 }
 
 impl<C: DigitCollector> FxsPort<C> {
@@ -146,6 +153,7 @@ impl<C: DigitCollector> FxsPort<C> {
             vmwi_sent: false,
             other: Other::None,
             no_call_waiting: false,
+            consult: false,
         }
     }
 
@@ -228,6 +236,91 @@ impl<C: DigitCollector> FxsPort<C> {
             }
             (_, Input::Sip(SipEvent::CallWaiting { .. })) => {
                 out.push(Output::Sip(SipIntent::EndWaiting(486)));
+            }
+            (FxsState::Talking, Input::Line(Event::HookFlash { .. }))
+                if self.other == Other::None && self.cfg.flash_features =>
+            {
+                // A consultation: the call is held, the phone hears dial tone.
+                out.push(Output::Sip(SipIntent::Hold));
+                out.push(Output::Media(MediaCmd::Stop));
+                out.push(Output::Tone(ProgressTone::Dial));
+                self.other = Other::Held;
+                self.consult = true;
+                self.dial_tone = true;
+                self.state = FxsState::Collecting;
+                let verdict = self.collector.start(now);
+                self.collected(now, verdict, out);
+            }
+            (
+                FxsState::Collecting | FxsState::Setting | FxsState::Disconnected,
+                Input::Line(Event::HookFlash { .. }),
+            ) if self.other != Other::None => {
+                // The consultation abandoned: back to the held call.
+                self.take_other(out);
+            }
+            (
+                FxsState::Collecting | FxsState::Setting | FxsState::Disconnected,
+                Input::Line(Event::OnHook),
+            ) if self.other != Other::None => {
+                out.push(Output::Tone(ProgressTone::Silence));
+                self.recall(now, out);
+            }
+            (FxsState::Calling { early }, Input::Line(Event::HookFlash { .. }))
+                if self.other != Other::None =>
+            {
+                // The consultation abandoned before its answer.
+                if *early {
+                    out.push(Output::Media(MediaCmd::Stop));
+                }
+                out.push(Output::Sip(SipIntent::Hangup));
+                self.take_other(out);
+            }
+            (FxsState::Calling { early }, Input::Line(Event::OnHook))
+                if self.consult && self.other != Other::None =>
+            {
+                // Blind (or semi-attended) transfer: the held party calls the target.
+                if *early {
+                    out.push(Output::Media(MediaCmd::Stop));
+                } else {
+                    out.push(Output::Tone(ProgressTone::Silence));
+                }
+                out.push(Output::Sip(SipIntent::Transfer));
+                self.idle();
+            }
+            (FxsState::Talking, Input::Line(Event::OnHook))
+                if self.consult && self.other != Other::None =>
+            {
+                // Attended transfer: the held party takes the consultation's place.
+                out.push(Output::Media(MediaCmd::Stop));
+                out.push(Output::Sip(SipIntent::Transfer));
+                self.idle();
+            }
+            (FxsState::Calling { early }, Input::Sip(SipEvent::Rejected(code)))
+                if self.other != Other::None =>
+            {
+                if *early {
+                    out.push(Output::Media(MediaCmd::Stop));
+                }
+                out.push(Output::Tone(failure_tone(code)));
+                self.state = FxsState::Holding;
+            }
+            (FxsState::Calling { early }, Input::Sip(SipEvent::RemoteHangup))
+                if self.other != Other::None =>
+            {
+                if *early {
+                    out.push(Output::Media(MediaCmd::Stop));
+                }
+                out.push(Output::Tone(ProgressTone::Reorder));
+                self.state = FxsState::Holding;
+            }
+            (FxsState::Idle, Input::Sip(SipEvent::TransferFailed)) => {
+                // The held party is back: the phone rings for it.
+                self.other = Other::Held;
+                self.recall(now, out);
+            }
+            (_, Input::Sip(SipEvent::TransferFailed)) => {
+                // The phone is busy with something else: the held party is let go.
+                out.push(Output::Sip(SipIntent::EndWaiting(480)));
             }
             (FxsState::Talking, Input::Line(Event::HookFlash { .. }))
                 if self.other != Other::None =>
@@ -529,6 +622,7 @@ impl<C: DigitCollector> FxsPort<C> {
         self.hide_caller_id = None;
         self.no_call_waiting = false;
         self.other = Other::None;
+        self.consult = false;
         self.state = FxsState::Idle;
     }
 
@@ -548,6 +642,7 @@ impl<C: DigitCollector> FxsPort<C> {
         out.push(Output::Sip(SipIntent::Swap));
         out.push(Output::Media(MediaCmd::Start));
         self.other = Other::None;
+        self.consult = false;
         self.state = FxsState::Talking;
     }
 }

@@ -224,6 +224,23 @@ fn call_waiting_options_are_checked_and_fxs_only() {
 }
 
 #[test]
+fn the_flash_mode_is_an_fxs_option_and_transfers_are_trusted_only_by_default() {
+    let c = load("flash = \"relay\"\n").unwrap().config;
+    assert_eq!(c.ports[0].flash, Some(FlashMode::Relay));
+    assert!(
+        !c.ports[0].call_waiting_on(),
+        "call waiting needs the flash"
+    );
+    assert_eq!(c.security.accept_transfer, AcceptTransfer::Trusted);
+    let e = load("flash = \"transfer\"\n").unwrap_err();
+    assert_eq!(e.diagnostics[0].field, "ports[0].flash");
+    let fxo = "board = \"sim\"\n[security]\ntrusted_peers = [\"127.0.0.1\"]\naccept_transfer = \"none\"\n[[ports]]\nindex = 2\nkind = \"fxo\"\ninbound = \"hotline\"\nhotline = \"sip:1@192.0.2.1\"\nflash = \"relay\"\n";
+    let board = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("board");
+    let e = load_str("t.toml", fxo, &board).unwrap_err();
+    assert_eq!(e.diagnostics[0].field, "ports[0].flash");
+}
+
+#[test]
 fn session_timer_bounds_follow_rfc_4028() {
     let t = load("").unwrap().config.timers;
     assert_eq!((t.session_expires_s, t.min_se_s), (1800, 90));

@@ -426,10 +426,23 @@ pub struct Port {
     /// FXS: the status of that refusal, 480 (the default) or 486.
     #[serde(default)]
     pub call_waiting_status: Option<u16>,
+    /// FXS: what the phone's hook flash in a call does: `features` (the default: call
+    /// waiting swaps, a consultation and transfer) or `relay` (RFC 4733 event 16 to the
+    /// far end, for a PBX trunk with transfers of its own; call waiting is then off).
+    #[serde(default)]
+    pub flash: Option<FlashMode>,
     /// FXS: whether the phone's feature codes (`[feature_codes]`) are recognised; on when
     /// absent. Off for a PBX trunk that dials star codes of its own.
     #[serde(default)]
     pub feature_codes: Option<bool>,
+}
+
+/// `[[ports]] flash`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FlashMode {
+    Features,
+    Relay,
 }
 
 /// How a port's fax calls travel.
@@ -462,6 +475,14 @@ pub struct PortAudio {
 }
 
 impl Port {
+    /// Whether a second call may wait while the port's phone talks: an FXS port whose
+    /// flash is the phone's own, call waiting not switched off.
+    pub fn call_waiting_on(&self) -> bool {
+        self.kind == PortKind::Fxs
+            && self.call_waiting != Some(false)
+            && self.flash != Some(FlashMode::Relay)
+    }
+
     /// The echo canceller this port's calls run, `None` when turned off.
     pub fn echo(&self) -> Option<EchoConfig> {
         self.echo_canceller.unwrap_or(true).then(|| EchoConfig {
@@ -826,6 +847,11 @@ pub struct Security {
     /// Who may ring the FXS ports.
     #[serde(default)]
     pub fxs_inbound: FxsInbound,
+    /// Who may move a port's call elsewhere: a REFER from the call's peer (the gateway
+    /// then places the call it asks for, from the port's account) or an INVITE with
+    /// `Replaces` taking the call over.
+    #[serde(default)]
+    pub accept_transfer: AcceptTransfer,
     /// Address blocks a peer may name as a media or signalling target (SDP `c=`, Contact,
     /// Record-Route) although they are loopback, multicast, broadcast or unspecified
     /// (`crate::gateway::sip_side::targets`).
@@ -867,6 +893,7 @@ impl Default for Security {
             redirect_allow: Vec::new(),
             allow_rfc2069: false,
             fxs_inbound: FxsInbound::default(),
+            accept_transfer: AcceptTransfer::default(),
             allow_targets: Vec::new(),
         }
     }
@@ -930,6 +957,21 @@ pub enum FxsInbound {
     Trusted,
     /// Anyone (a scan rings every phone).
     Any,
+}
+
+/// `[security] accept_transfer`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum AcceptTransfer {
+    /// Trusted peers and the accounts' servers (a PBX or the provider): a transfer makes
+    /// the gateway place a call its owner pays for.
+    #[default]
+    Trusted,
+    /// Anyone in the call (with `fxs_inbound = "any"`, anyone who can call a phone can
+    /// also make the gateway call elsewhere).
+    Any,
+    /// Nobody: REFER gets 403, an INVITE with `Replaces` 403.
+    None,
 }
 
 /// SHA-256 before MD5 (RFC 8760 §2.4).

@@ -486,6 +486,7 @@ fn fxo_port(r: &mut Report<'_>, c: &Config, p: &Port, i: usize) {
         ("no_answer_s", p.no_answer_s.is_some()),
         ("feature_codes", p.feature_codes.is_some()),
         ("call_waiting", p.call_waiting.is_some()),
+        ("flash", p.flash.is_some()),
         ("call_waiting_timeout_s", p.call_waiting_timeout_s.is_some()),
         ("call_waiting_status", p.call_waiting_status.is_some()),
         ("alert_info_rings", p.alert_info_rings.is_some()),

@@ -118,7 +118,8 @@ impl Port {
                 if let Some(s) = port.no_answer_s {
                     cfg.no_answer = std::time::Duration::from_secs(s.into());
                 }
-                cfg.call_waiting = port.call_waiting != Some(false);
+                cfg.flash_features = port.flash != Some(crate::config::FlashMode::Relay);
+                cfg.call_waiting = port.call_waiting_on();
                 if let Some(s) = port.call_waiting_timeout_s {
                     cfg.call_waiting_timeout = std::time::Duration::from_secs(s.into());
                 }

@@ -177,13 +177,33 @@ fn fxs_dials_out_hears_ringback_talks_and_hangs_up() {
     );
     // The same far end again (a re-INVITE without change) restarts nothing.
     assert!(fxs.media(ms(t0, 2500), far()).is_empty());
+    // A flash holds the call: the line alone hears dial tone (a consultation); a flash
+    // again takes the call back, the bridge waiting for its media from the SIP side.
+    let line_only = ctl(Control::Remote {
+        remote: None,
+        law: far().law,
+        payload_type: far().payload_type,
+        event_payload_type: far().event_payload_type,
+        send: false,
+        receive: false,
+        srtp: None,
+    });
     assert_eq!(
         fxs.line_event(ms(t0, 3000), Event::HookFlash { duration_ms: 300 }),
-        vec![ctl(Control::SendEvent {
-            code: 16,
-            duration_ms: EVENT_MS
-        })]
+        vec![
+            Output::Sip(SipIntent::Hold),
+            ctl(Control::Tone(ProgressTone::Dial)),
+            line_only
+        ]
     );
+    assert_eq!(
+        fxs.line_event(ms(t0, 4000), Event::HookFlash { duration_ms: 300 }),
+        vec![
+            ctl(Control::Tone(ProgressTone::Silence)),
+            Output::Sip(SipIntent::Swap)
+        ]
+    );
+    assert_eq!(fxs.media(ms(t0, 4100), far()), vec![to(far())]);
     assert_eq!(
         fxs.line_event(ms(t0, 9000), Event::OnHook),
         vec![Output::Sip(SipIntent::Hangup), stop()]

@@ -9,3 +9,4 @@ pub mod gateway;
 pub mod pki;
 pub mod plan;
 pub mod process;
+pub mod rtp_party;

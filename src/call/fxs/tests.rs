@@ -376,8 +376,11 @@ fn busy_port_rejects_486() {
 }
 
 #[test]
-fn hook_flash_in_a_call_sends_event_16() {
-    let (mut p, t) = port();
+fn a_relayed_hook_flash_in_a_call_sends_event_16() {
+    let mut cfg = FxsConfig::with_cadence(cadence());
+    cfg.flash_features = false;
+    let t = Instant::now();
+    let mut p = FxsPort::new(cfg, LengthCollector::new(3, Duration::from_secs(4)));
     dialled(&mut p, t, "201");
     // Not before the call is up.
     assert_eq!(
@@ -588,4 +591,5 @@ fn news_in_a_call_lights_the_lamp_and_the_fsk_waits_for_on_hook() {
     );
 }
 
+mod transfer;
 mod waiting;

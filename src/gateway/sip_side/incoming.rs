@@ -56,6 +56,9 @@ impl SipSide {
         sdp: &[u8],
         from: &str,
     ) {
+        if let Some(old) = self.ua.replaces(call) {
+            return self.take_over(now, call, old, sdp);
+        }
         let user = tipring_sip::Uri::parse(request_uri)
             .ok()
             .and_then(|u| route::request_user(&u));
@@ -170,8 +173,7 @@ impl SipSide {
     /// answered, with no other call, and call waiting not switched off.
     fn may_wait(&self, port: u8) -> bool {
         self.slots.get(&port).is_some_and(|s| {
-            s.port.kind == tipring_hal::model::PortKind::Fxs
-                && s.port.call_waiting != Some(false)
+            s.port.call_waiting_on()
                 && s.call.as_ref().is_some_and(|c| c.answered)
                 && s.other.is_none()
         })
@@ -179,7 +181,7 @@ impl SipSide {
 
     /// The port's side of an offered call: the offer screened and answered (RFC 3264
     /// §6), or the call refused (`None`, the response sent).
-    fn take_offer(
+    pub(super) fn take_offer(
         &mut self,
         now: Instant,
         call: CallHandle,
@@ -213,15 +215,9 @@ impl SipSide {
             }
         };
         Some(PortCall {
-            handle: call,
-            dir: Dir::In,
-            session,
             local_sdp,
             negotiated,
-            failover: None,
-            fax_offered: false,
-            hold_offered: None,
-            answered: false,
+            ..PortCall::new(call, Dir::In, session)
         })
     }
 

@@ -33,6 +33,7 @@ pub mod screen;
 mod services;
 mod status;
 pub mod targets;
+mod transfer;
 mod waiting;
 
 #[cfg(test)]
@@ -143,6 +144,33 @@ struct PortCall {
     hold_offered: Option<bool>,
     /// 200 OK sent or received.
     answered: bool,
+    /// Outgoing: its Request-URI (a blind transfer sends the held party there).
+    target: Option<String>,
+    /// We placed it because the peer of this call of the port transferred us (REFER):
+    /// that peer hears how it goes.
+    referred_by: Option<CallHandle>,
+    /// We asked this call's peer to call another party (REFER) and wait for the outcome.
+    transferring: bool,
+}
+
+impl PortCall {
+    /// A call with nothing negotiated or asked yet.
+    fn new(handle: CallHandle, dir: Dir, session: media::Session) -> PortCall {
+        PortCall {
+            handle,
+            dir,
+            session,
+            local_sdp: Vec::new(),
+            negotiated: None,
+            failover: None,
+            fax_offered: false,
+            hold_offered: None,
+            answered: false,
+            target: None,
+            referred_by: None,
+            transferring: false,
+        }
+    }
 }
 
 /// An outgoing call to place again through the account's secondary proxy.
@@ -228,6 +256,8 @@ pub struct SipSide {
     pending_alert: Vec<String>,
     /// Its caller hides its identity (anonymous call rejection).
     pending_anonymous: bool,
+    /// Where the message being handled came from (whose transfer requests are screened).
+    pending_source: Option<Peer>,
     sessions: u64,
     started: bool,
     /// [`SipSide::shutdown`] was called: nothing new starts.
@@ -452,6 +482,7 @@ impl SipSide {
             pending_caller: None,
             pending_alert: Vec::new(),
             pending_anonymous: false,
+            pending_source: None,
             sessions: ids.next_u64() >> 2,
             started: false,
             stopped: false,
@@ -737,6 +768,8 @@ impl SipSide {
             }
             SipIntent::OfferFax => self.offer_fax(now, port),
             SipIntent::Swap => self.swap(now, port),
+            SipIntent::Hold => self.hold(now, port),
+            SipIntent::Transfer => self.transfer(now, port),
             SipIntent::EndWaiting(code) => self.end_waiting(now, port, code),
             SipIntent::Hangup => {
                 if let Some(h) = self
@@ -781,7 +814,20 @@ impl SipSide {
             msg.method() == Some(Method::Invite) && msg.to().and_then(|t| t.tag()).is_none();
         // A retransmission is the transaction layer's (RFC 3261 §17.2.3); every new INVITE
         // is screened on its own.
-        if initial_invite && !self.ua.matches_transaction(&msg) {
+        let replacing = initial_invite && msg.header("Replaces").is_some();
+        if replacing
+            && !self.ua.matches_transaction(&msg)
+            && let Some(code) = self.replaces_admission(&msg, source)
+        {
+            self.notice(format!("INVITE with Replaces from {}: {code}", source.addr));
+            self.count_refusal(status::Refusal::TransferRefused);
+            self.send(Transmit {
+                to: respond_to,
+                bytes: Arc::from(targets::refusal(&msg, code)),
+            });
+            return;
+        }
+        if initial_invite && !replacing && !self.ua.matches_transaction(&msg) {
             if let Admission::Refuse {
                 code,
                 response,
@@ -854,6 +900,7 @@ impl SipSide {
             return;
         }
         let foreign = self.ua.stats().foreign;
+        self.pending_source = Some(source);
         self.ua.handle_message(now, bytes, respond_to);
         let now_foreign = self.ua.stats().foreign;
         if now_foreign > foreign && now_foreign.is_power_of_two() {
@@ -868,6 +915,7 @@ impl SipSide {
         self.pending_caller = None;
         self.pending_alert.clear();
         self.pending_anonymous = false;
+        self.pending_source = None;
     }
 
     /// Runs the timers due at `now`.
@@ -1050,6 +1098,10 @@ impl SipSide {
             UaEvent::ReinviteDone { call, sdp } => self.on_reinvite_done(call, &sdp),
             UaEvent::ReinviteFailed { call, code } => self.on_reinvite_failed(call, code),
             UaEvent::Info { .. } | UaEvent::DialogResponse { .. } => {}
+            UaEvent::Referred { call, refer_to } => self.on_referred(now, call, &refer_to),
+            UaEvent::TransferProgress { call, code, done } => {
+                self.on_transfer_progress(now, call, code, done)
+            }
             UaEvent::Registered { reg, expires, .. } => {
                 let name = self.reg_name(reg);
                 self.reg_info.insert(
@@ -1151,6 +1203,9 @@ impl SipSide {
     }
 
     fn on_ended(&mut self, now: Instant, call: CallHandle, reason: EndReason) {
+        if self.referred_ended(now, call, &reason) {
+            return;
+        }
         let Some(port) = self.calls.remove(&call) else {
             return;
         };

@@ -60,6 +60,18 @@ impl SipSide {
         if msg.method() != Some(Method::Notify) {
             return true;
         }
+        let in_dialog_refer = msg.to().and_then(|t| t.tag()).is_some()
+            && msg.header("Event").is_some_and(|e| {
+                e.value
+                    .split(';')
+                    .next()
+                    .is_some_and(|p| p.trim().eq_ignore_ascii_case("refer"))
+            });
+        if in_dialog_refer {
+            // A transfer's progress: the user agent takes it only in a dialog where we
+            // asked for one, from that dialog's peer (else 481/403).
+            return true;
+        }
         let servers = crate::gateway::names::server_ips(&self.cfg, &self.hosts);
         let voicemail = self
             .cfg

@@ -43,9 +43,37 @@ impl SipSide {
             self.call_event(port, SipEvent::Rejected(500));
             return;
         }
-        let Some(p) = self.slots.get(&port).map(|s| s.port.clone()) else {
-            return;
-        };
+        match self.invite(now, port, target, caller, hide_caller_id, None) {
+            Ok((c, from)) => {
+                let (h, uri) = (c.handle, c.target.clone().unwrap_or_default());
+                self.calls.insert(h, port);
+                if let Some(s) = self.slots.get_mut(&port) {
+                    s.call = Some(c);
+                }
+                self.note_started(port, h, Dir::Out, &from, &uri);
+            }
+            Err(code) => self.call_event(port, SipEvent::Rejected(code)),
+        }
+    }
+
+    /// An INVITE from port `port` to `target` (a number or URI, routed as the port's
+    /// calls are), carrying `replaces` when it takes over another dialog (a transfer):
+    /// the port's new call and its From, or the status the machine hears (the reason
+    /// noticed).
+    pub(super) fn invite(
+        &mut self,
+        now: Instant,
+        port: u8,
+        target: &str,
+        caller: &crate::call::CallerInfo,
+        hide_caller_id: Option<bool>,
+        replaces: Option<String>,
+    ) -> Result<(PortCall, String), u16> {
+        let p = self
+            .slots
+            .get(&port)
+            .map(|s| s.port.clone())
+            .ok_or(500u16)?;
         let mut out = match route::outgoing(
             &self.cfg,
             &p,
@@ -57,14 +85,12 @@ impl SipSide {
         ) {
             Ok(o) => o,
             Err(e) => {
-                let code = match e {
+                self.notice(format!("port {port}: {e}"));
+                return Err(match e {
                     route::RouteError::BadTarget(_) => 484,
                     route::RouteError::NoDomain(_) => 404,
                     route::RouteError::BadProxy(_) => 503,
-                };
-                self.notice(format!("port {port}: {e}"));
-                self.call_event(port, SipEvent::Rejected(code));
-                return;
+                });
             }
         };
         let tls = self.first_hop_tls(out.next_hop.as_deref().unwrap_or(&out.request_uri));
@@ -73,12 +99,9 @@ impl SipSide {
                 "port {port}: call to {target} not placed: the account requires SRTP and \
                  its first hop is not TLS"
             ));
-            self.call_event(port, SipEvent::Rejected(488));
-            return;
+            return Err(488);
         };
-        let Some(mut session) = self.new_session(port, sdes) else {
-            return;
-        };
+        let mut session = self.new_session(port, sdes).ok_or(500u16)?;
         let sdp = session.offer();
         // An FXO line's caller ID, vouched for to the account's servers only (RFC 3325
         // §9.1: the provider is the trust domain; a URI target outside it learns nothing
@@ -114,35 +137,27 @@ impl SipSide {
             next_hop_uri: next_hop,
             privacy,
             asserted_identity: asserted,
+            replaces,
             ..CallOptions::default()
         };
         match self
             .ua
             .call_with(now, &out.request_uri, &out.from, sdp, opts)
         {
-            Ok(h) => {
-                self.calls.insert(h, port);
-                if let Some(s) = self.slots.get_mut(&port) {
-                    s.call = Some(PortCall {
-                        handle: h,
-                        dir: Dir::Out,
-                        session,
-                        local_sdp: Vec::new(),
-                        negotiated: None,
-                        failover,
-                        fax_offered: false,
-                        hold_offered: None,
-                        answered: false,
-                    });
-                }
-                self.note_started(port, h, Dir::Out, &out.from, &out.request_uri);
-            }
+            Ok(h) => Ok((
+                PortCall {
+                    failover,
+                    target: Some(out.request_uri),
+                    ..PortCall::new(h, Dir::Out, session)
+                },
+                out.from,
+            )),
             Err(e) => {
                 self.notice(format!(
                     "port {port}: INVITE {} not sent: {e}",
                     out.request_uri
                 ));
-                self.call_event(port, SipEvent::Rejected(503));
+                Err(503)
             }
         }
     }
@@ -177,6 +192,9 @@ impl SipSide {
         code: u16,
         sdp: Option<Vec<u8>>,
     ) {
+        if self.referred_progress(call) {
+            return;
+        }
         let Some(port) = self.calls.get(&call).copied() else {
             return;
         };
@@ -189,6 +207,9 @@ impl SipSide {
     }
 
     pub(super) fn on_answered(&mut self, now: Instant, call: CallHandle, sdp: &[u8]) {
+        if self.referred_answered(now, call, sdp) {
+            return;
+        }
         let Some(port) = self.calls.get(&call).copied() else {
             return;
         };
@@ -237,15 +258,8 @@ impl SipSide {
                 self.calls.insert(h, port);
                 if let Some(s) = self.slots.get_mut(&port) {
                     s.call = Some(PortCall {
-                        handle: h,
-                        dir: Dir::Out,
-                        session,
-                        local_sdp: Vec::new(),
-                        negotiated: None,
-                        failover: None,
-                        fax_offered: false,
-                        hold_offered: None,
-                        answered: false,
+                        target: Some(f.request_uri.clone()),
+                        ..PortCall::new(h, Dir::Out, session)
                     });
                 }
                 self.note_started(port, h, Dir::Out, &f.from, &f.request_uri);

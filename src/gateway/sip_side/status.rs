@@ -36,6 +36,9 @@ pub(super) enum Refusal {
     /// A 1xx/2xx to our INVITE whose Contact or Record-Route aims at a forbidden target
     /// (dropped).
     ResponseTarget,
+    /// A REFER or an INVITE with `Replaces` from a peer `accept_transfer` does not allow,
+    /// or towards a forbidden target (403).
+    TransferRefused,
 }
 
 impl Refusal {
@@ -49,6 +52,7 @@ impl Refusal {
             Refusal::InviteAnonymous => "invite_anonymous",
             Refusal::NotifyStranger => "notify_stranger",
             Refusal::ResponseTarget => "response_forbidden_target",
+            Refusal::TransferRefused => "transfer_refused",
         }
     }
 }

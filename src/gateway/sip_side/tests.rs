@@ -1813,4 +1813,5 @@ fn a_response_aiming_the_dialog_at_a_forbidden_target_is_dropped() {
     assert!(a.poll_transmit().is_none(), "no ACK went anywhere");
 }
 
+mod transfer;
 mod waiting;

@@ -69,7 +69,7 @@ impl SipSide {
     }
 
     /// Our re-INVITE holding (`hold`) or taking back port `port`'s call `call`.
-    fn reoffer_hold(&mut self, now: Instant, port: u8, call: CallHandle, hold: bool) {
+    pub(super) fn reoffer_hold(&mut self, now: Instant, port: u8, call: CallHandle, hold: bool) {
         let Some(c) = self.port_call_mut(port, call) else {
             return;
         };

@@ -73,8 +73,8 @@ fn a_waiting_call_unanswered_is_refused_with_the_configured_status() {
         ]
     );
     assert_eq!((p.state(), p.other()), (&FxsState::Talking, Other::None));
-    // A flash now is the far end's business again.
-    assert_eq!(p.handle(t, flash()), vec![Output::SendEvent(EVENT_FLASH)]);
+    // A flash now is no swap: it holds the call for a consultation.
+    assert_eq!(p.handle(t, flash())[0], Output::Sip(SipIntent::Hold));
 }
 
 #[test]
