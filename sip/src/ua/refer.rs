@@ -399,6 +399,13 @@ impl ReferTo {
         if !(lower.starts_with("sip:") || lower.starts_with("sips:")) {
             return None;
         }
+        // A URI has no spaces, controls, quotes or angle brackets (RFC 3261 §25.1).
+        if full
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || matches!(c, '<' | '>' | '"'))
+        {
+            return None;
+        }
         let (uri, headers) = full.split_once('?').unwrap_or((full, ""));
         if uri.len() <= "sip:".len() {
             return None;
@@ -481,6 +488,9 @@ mod tests {
         assert_eq!(ReferTo::parse("<tel:+15550100>"), None);
         assert_eq!(ReferTo::parse("<sip:unterminated"), None);
         assert_eq!(ReferTo::parse("<sip:>"), None);
+        // Found by fuzzing: a bare URI running into a '>' and control characters.
+        assert_eq!(ReferTo::parse("sip:!k\u{0}i=ps::>ip"), None);
+        assert_eq!(ReferTo::parse("<sip:a b@h>"), None);
         // Other headers are dropped; a Replaces without both tags is no Replaces.
         let r = ReferTo::parse("<sip:c@h?Route=%3Csip:evil%3E&Replaces=abc%3Bto-tag%3D1>").unwrap();
         assert_eq!((r.uri.as_str(), r.replaces), ("sip:c@h", None));
