@@ -5,6 +5,7 @@
 //! socket's datagrams instead, until a [`Control::Remote`] brings the audio back. No socket,
 //! thread or clock here: the bridge's threads give every input its own instant.
 
+use super::conference::{SecondLeg, mix, second_identity};
 use super::line::{LineMonitor, LineObservation};
 use super::random;
 use super::stats::Stats;
@@ -42,6 +43,11 @@ pub struct Engine {
     /// The first UDPTL sequence number of a relay (from the call's identity).
     #[cfg_attr(not(feature = "t38"), allow(dead_code))]
     fax_seq: u16,
+    /// A three-way call's second far party, and what it takes to start one.
+    second: Option<SecondLeg>,
+    second_id: Identity,
+    /// What the first far party said in the last frame (for the second's mix).
+    first_heard: Frame,
 }
 
 impl Engine {
@@ -108,6 +114,9 @@ impl Engine {
             #[cfg(feature = "t38")]
             fax: None,
             fax_seq: (id.rtcp_seed >> 48) as u16,
+            second: None,
+            second_id: second_identity(&id),
+            first_heard: [0; FRAME_SAMPLES],
         }
     }
 
@@ -191,6 +200,11 @@ impl Engine {
                 let _ = self.session.set_srtp(srtp.as_ref());
             }
             Control::Fax(p) => self.start_fax(p),
+            Control::Join(Some(p)) => {
+                let jitter = *self.session.jitter_config();
+                self.second = Some(SecondLeg::new(&p, jitter, self.second_id));
+            }
+            Control::Join(None) => self.second = None,
             Control::Stop => {}
         }
     }
@@ -261,6 +275,14 @@ impl Engine {
             }
             return;
         }
+        if let Some(leg) = self.second.as_mut().filter(|l| l.takes(from)) {
+            let s = leg.session_mut();
+            s.handle_datagram(now, from, d);
+            while let Some((to, d)) = s.poll_transmit() {
+                send(to, d);
+            }
+            return;
+        }
         self.session.handle_datagram(now, from, d);
         self.drain(send);
     }
@@ -286,8 +308,23 @@ impl Engine {
                 LineObservation::CallerId(c) => Report::CallerId(c),
             });
         });
-        self.session.handle_frame(now, capture);
-        let out = self.session.poll_playout().unwrap_or([0; FRAME_SAMPLES]);
+        let Some(leg) = self.second.as_mut() else {
+            self.session.handle_frame(now, capture);
+            let out = self.session.poll_playout().unwrap_or([0; FRAME_SAMPLES]);
+            self.played = out;
+            self.drain(send);
+            return out;
+        };
+        // Three-way: each far party is sent the line with the other mixed in; the line
+        // hears both.
+        let second_heard = leg.frame(now, capture, &self.first_heard);
+        while let Some((to, d)) = leg.session_mut().poll_transmit() {
+            send(to, d);
+        }
+        self.session.handle_frame(now, &mix(capture, &second_heard));
+        let first = self.session.poll_playout().unwrap_or([0; FRAME_SAMPLES]);
+        self.first_heard = first;
+        let out = mix(&first, leg.heard());
         self.played = out;
         self.drain(send);
         out

@@ -16,6 +16,7 @@
 //! call over.
 
 mod clock;
+mod conference;
 mod engine;
 mod line;
 pub(crate) mod random;
@@ -144,6 +145,9 @@ pub enum Control {
     CallWaitingId(CallerInfo),
     /// Send the visual message-waiting indication to the on-hook phone as FSK (FXS).
     MessageWaiting(bool),
+    /// A three-way call: mix in a second far party at these parameters (the call's
+    /// far end stays the first), or leave the conference (`None`: the second leg ends).
+    Join(Option<MediaParams>),
     /// Switch the codec we send (a re-INVITE changed the SDP answer).
     Codec { law: Law, payload_type: u8 },
     /// Send to this far end with this codec from now on (the SDP answer arrived or moved

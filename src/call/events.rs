@@ -134,6 +134,9 @@ pub enum SipIntent {
     /// FXS, the phone's flash in a call: hold it (re-INVITE with `a=sendonly`) and keep
     /// it aside while the phone dials another number (a consultation, RFC 5589 §7).
     Hold,
+    /// FXS, the phone's flash while consulting: take the held call back and join it to
+    /// the current one (three-way calling: the bridge mixes the three parties).
+    Conference,
     /// FXS, the phone hung up while consulting: transfer the held party to the
     /// consultation's target (REFER, RFC 3515; with `Replaces` when the consultation was
     /// answered, RFC 3891), then let both calls go.
@@ -150,6 +153,8 @@ pub enum MediaCmd {
     Start,
     /// Stop it.
     Stop,
+    /// A three-way call is over: the bridge carries the current call alone again.
+    Split,
 }
 
 /// One output of a port machine.

@@ -97,6 +97,8 @@ pub enum FxsState {
     Holding,
     /// On-hook with a call waiting or held: the phone rings again for it.
     Recall,
+    /// Three-way: the phone, its consultation and the call it held, mixed.
+    Conference,
     /// Off-hook after the call ended or failed: the tone plays until on-hook.
     Disconnected,
 }
@@ -285,6 +287,43 @@ impl<C: DigitCollector> FxsPort<C> {
                     out.push(Output::Tone(ProgressTone::Silence));
                 }
                 out.push(Output::Sip(SipIntent::Transfer));
+                self.idle();
+            }
+            (FxsState::Talking, Input::Line(Event::HookFlash { .. }))
+                if self.consult && self.other != Other::None =>
+            {
+                // Three-way: the held call joins the consultation.
+                out.push(Output::Sip(SipIntent::Conference));
+                self.state = FxsState::Conference;
+            }
+            (FxsState::Conference, Input::Line(Event::HookFlash { .. })) => {
+                // The party added last is dropped; the first one stays.
+                out.push(Output::Media(MediaCmd::Split));
+                out.push(Output::Sip(SipIntent::Hangup));
+                out.push(Output::Sip(SipIntent::Swap));
+                self.other = Other::None;
+                self.consult = false;
+                self.state = FxsState::Talking;
+            }
+            (FxsState::Conference, Input::Sip(SipEvent::RemoteHangup)) => {
+                // The party added last left: the first one is the call again.
+                out.push(Output::Media(MediaCmd::Split));
+                out.push(Output::Sip(SipIntent::Swap));
+                self.other = Other::None;
+                self.consult = false;
+                self.state = FxsState::Talking;
+            }
+            (FxsState::Conference, Input::Sip(SipEvent::WaitingEnded)) => {
+                // The first party left: the one added last is the call.
+                out.push(Output::Media(MediaCmd::Split));
+                self.other = Other::None;
+                self.consult = false;
+                self.state = FxsState::Talking;
+            }
+            (FxsState::Conference, Input::Line(Event::OnHook)) => {
+                out.push(Output::Media(MediaCmd::Stop));
+                out.push(Output::Sip(SipIntent::Hangup));
+                out.push(Output::Sip(SipIntent::EndWaiting(480)));
                 self.idle();
             }
             (FxsState::Talking, Input::Line(Event::OnHook))

@@ -102,6 +102,15 @@ impl Lines {
                     self.input(now, port, Input::FarMedia(media));
                 }
             }
+            PortEvent::Join { port, media } => {
+                if self.ports.contains_key(&port) {
+                    match &media {
+                        Some(m) => tracing::info!("port {port}: three-way with {}", m.remote),
+                        None => tracing::info!("port {port}: three-way over"),
+                    }
+                    self.input(now, port, Input::JoinMedia(media));
+                }
+            }
             PortEvent::Fax { port, fax } => {
                 if self.ports.contains_key(&port) {
                     tracing::info!("port {port}: media T.38 to {}", fax.remote);

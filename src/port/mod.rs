@@ -48,6 +48,9 @@ pub enum Input {
     FarMedia(MediaParams),
     /// The call's media moved to T.38 (a re-INVITE offered or accepted `image/t38`).
     FarFax(FaxParams),
+    /// Three-way calling: the port's other call's media, mixed in beside the current
+    /// one's (`None`: no more).
+    JoinMedia(Option<MediaParams>),
     /// A report of the port's media bridge.
     Media(Report),
     /// The deadline [`Port::poll_timeout`] gave has passed.
@@ -253,6 +256,12 @@ impl Port {
                 }
                 None
             }
+            Input::JoinMedia(m) => {
+                if matches!(self.bridge, BridgeState::Remote(_)) {
+                    self.control(Control::Join(m));
+                }
+                None
+            }
             Input::FarFax(p) => {
                 if self.connected && self.bridge != BridgeState::Off {
                     self.control(Control::Fax(p));
@@ -295,7 +304,9 @@ impl Port {
         let (offered, ours, line) = match &self.machine {
             Machine::Fxs(m) => match m.state() {
                 FxsState::Ringing => (true, false, Some(Command::StopRing)),
-                FxsState::Calling { .. } | FxsState::Talking => (false, true, None),
+                FxsState::Calling { .. } | FxsState::Talking | FxsState::Conference => {
+                    (false, true, None)
+                }
                 // The other call is the SIP side's to end.
                 FxsState::Recall => (false, false, Some(Command::StopRing)),
                 FxsState::Holding => (false, false, None),
@@ -376,6 +387,11 @@ impl Port {
                     match self.media {
                         Some(m) => self.connect(m),
                         None => self.ensure_bridge(),
+                    }
+                }
+                call::Output::Media(MediaCmd::Split) => {
+                    if self.bridge != BridgeState::Off {
+                        self.control(Control::Join(None));
                     }
                 }
                 call::Output::Media(MediaCmd::Stop) => {

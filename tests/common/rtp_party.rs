@@ -8,11 +8,16 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tipring_media::g711::Law;
 
+/// Decoded audio frames by arrival.
+pub type Frames = Arc<Mutex<Vec<(Instant, [i16; 160])>>>;
+
 /// A far party's media: plays `hz` to whoever sends it RTP (the gateway's socket, learnt
 /// from its first packet) and notes when the gateway's audio packets arrive.
 pub struct Party {
     pub port: u16,
     pub heard: Arc<Mutex<Vec<Instant>>>,
+    /// The gateway's audio, decoded, by arrival (the last 20 s).
+    pub audio: Frames,
     pub thread: std::thread::JoinHandle<()>,
 }
 
@@ -23,6 +28,8 @@ pub fn party(ip: [u8; 4], hz: f32, done: Arc<AtomicBool>) -> Party {
     let port = sock.local_addr().expect("address").port();
     let heard = Arc::new(Mutex::new(Vec::new()));
     let noted = heard.clone();
+    let audio = Arc::new(Mutex::new(Vec::new()));
+    let decoded = audio.clone();
     let thread = std::thread::spawn(move || {
         let mut buf = [0u8; 1500];
         let mut gateway = None;
@@ -35,6 +42,15 @@ pub fn party(ip: [u8; 4], hz: f32, done: Arc<AtomicBool>) -> Party {
             {
                 gateway = Some(from);
                 noted.lock().expect("lock").push(Instant::now());
+                if n == 12 + 160 {
+                    let mut pcm = [0i16; 160];
+                    Law::Ulaw.decode(&buf[12..n], &mut pcm);
+                    let mut a = decoded.lock().expect("lock");
+                    if a.len() >= 1000 {
+                        a.remove(0);
+                    }
+                    a.push((Instant::now(), pcm));
+                }
             }
             let Some(to) = gateway else { continue };
             if Instant::now() < next {
@@ -61,6 +77,7 @@ pub fn party(ip: [u8; 4], hz: f32, done: Arc<AtomicBool>) -> Party {
     Party {
         port,
         heard,
+        audio,
         thread,
     }
 }
@@ -73,4 +90,17 @@ pub fn heard_between(p: &Party, from: Instant, to: Instant) -> usize {
         .iter()
         .filter(|&&t| t >= from && t < to)
         .count()
+}
+
+/// The share of the power of the gateway's audio reaching `p` between `from` and `to`
+/// that is at `hz` (0 without audio).
+pub fn tone_share(p: &Party, from: Instant, to: Instant, hz: f32) -> f32 {
+    let audio = p.audio.lock().expect("lock");
+    let (mut at, mut total) = (0f32, 0f32);
+    for (_, f) in audio.iter().filter(|(t, _)| *t >= from && *t < to) {
+        // A sine's sum of squares over the frame is 2 e / N of its Goertzel energy e.
+        at += 2.0 * tipring_media::goertzel::energy(hz, f) / f.len() as f32;
+        total += f.iter().map(|&v| f32::from(v).powi(2)).sum::<f32>();
+    }
+    if total > 0.0 { at / total } else { 0.0 }
 }

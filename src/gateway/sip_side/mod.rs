@@ -69,6 +69,12 @@ pub enum PortEvent {
     /// The port's call moved to T.38 (a re-INVITE offered or accepted `image/t38`): its
     /// bridge relays the fax.
     Fax { port: u8, fax: FaxParams },
+    /// Three-way calling: the port's other call joins its bridge's mix at these media
+    /// (again when they change).
+    Join {
+        port: u8,
+        media: Option<MediaParams>,
+    },
     /// One SIP message sent or received, for the ladder the demo and logs print.
     Wire {
         outbound: bool,
@@ -151,6 +157,8 @@ struct PortCall {
     referred_by: Option<CallHandle>,
     /// We asked this call's peer to call another party (REFER) and wait for the outcome.
     transferring: bool,
+    /// The other call, mixed into the port's bridge with the current one (three-way).
+    joined: bool,
 }
 
 impl PortCall {
@@ -169,6 +177,7 @@ impl PortCall {
             target: None,
             referred_by: None,
             transferring: false,
+            joined: false,
         }
     }
 }
@@ -769,6 +778,7 @@ impl SipSide {
             SipIntent::OfferFax => self.offer_fax(now, port),
             SipIntent::Swap => self.swap(now, port),
             SipIntent::Hold => self.hold(now, port),
+            SipIntent::Conference => self.conference(now, port),
             SipIntent::Transfer => self.transfer(now, port),
             SipIntent::EndWaiting(code) => self.end_waiting(now, port, code),
             SipIntent::Hangup => {

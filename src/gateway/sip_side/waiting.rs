@@ -40,6 +40,9 @@ impl SipSide {
         };
         let previous = slot.call.replace(next);
         slot.other = previous.filter(|c| c.answered);
+        if let Some(c) = slot.call.as_mut() {
+            c.joined = false;
+        }
         if let Some(h) = slot.other.as_ref().map(|c| c.handle) {
             self.reoffer_hold(now, port, h, true);
         }
@@ -97,12 +100,16 @@ impl SipSide {
         let Some(hold) = c.hold_offered.take() else {
             return false;
         };
+        let joined = c.joined;
         match c.session.take_answer(sdp) {
-            Ok(n) => {
-                if let Some(media) = c.session.changed(&n).filter(|_| current) {
-                    self.events.push_back(PortEvent::Media { port, media });
-                }
-            }
+            Ok(n) => match c.session.changed(&n) {
+                Some(media) if current => self.events.push_back(PortEvent::Media { port, media }),
+                Some(media) if joined => self.events.push_back(PortEvent::Join {
+                    port,
+                    media: Some(media),
+                }),
+                _ => {}
+            },
             Err(e) => self.notice(format!(
                 "port {port}: answer to the {} re-INVITE refused: {e}",
                 if hold { "hold" } else { "resume" }
@@ -126,6 +133,28 @@ impl SipSide {
             if hold { "hold" } else { "resume" }
         ));
         true
+    }
+
+    /// The phone's flash in a consultation: the held call is taken back (`a=sendrecv`)
+    /// and joins the bridge's mix beside the current one (three-way calling).
+    pub(super) fn conference(&mut self, now: Instant, port: u8) {
+        let Some(c) = self.slots.get_mut(&port).and_then(|s| s.other.as_mut()) else {
+            self.notice(format!("port {port}: three-way with no held call"));
+            return;
+        };
+        if !c.answered || c.joined {
+            return;
+        }
+        c.joined = true;
+        let h = c.handle;
+        let media = c.session.sent.as_mut().map(|p| {
+            p.send = true;
+            p.receive = true;
+            *p
+        });
+        self.reoffer_hold(now, port, h, false);
+        self.events.push_back(PortEvent::Join { port, media });
+        self.notice(format!("port {port}: three-way call"));
     }
 
     /// The phone's machine ends the other call: a waiting one is refused with `code`

@@ -92,23 +92,61 @@ fn a_flash_during_the_consultation_goes_back_to_the_held_call() {
             Output::Media(MediaCmd::Start),
         ]
     );
-    // Once it answered: a flash swaps the two, hanging up still transfers.
+}
+
+#[test]
+fn a_flash_once_the_consultation_answered_makes_a_three_way_call() {
+    let (mut p, t) = talking();
     consult(&mut p, t, "300");
     p.handle(t, sip(SipEvent::Answered));
     assert_eq!(
         p.handle(t, flash()),
+        vec![Output::Sip(SipIntent::Conference)]
+    );
+    assert_eq!(p.state(), &FxsState::Conference);
+    // A flash drops the party added last: the first one is the call again.
+    assert_eq!(
+        p.handle(t, flash()),
         vec![
-            Output::Tone(ProgressTone::Silence),
-            Output::Sip(SipIntent::Swap)
+            Output::Media(MediaCmd::Split),
+            Output::Sip(SipIntent::Hangup),
+            Output::Sip(SipIntent::Swap),
         ]
     );
+    assert_eq!((p.state(), p.other()), (&FxsState::Talking, Other::None));
+}
+
+#[test]
+fn in_a_three_way_call_either_far_party_may_leave_and_the_phone_ends_both() {
+    let three_way = || {
+        let (mut p, t) = talking();
+        consult(&mut p, t, "300");
+        p.handle(t, sip(SipEvent::Answered));
+        p.handle(t, flash());
+        (p, t)
+    };
+    let (mut p, t) = three_way();
+    assert_eq!(
+        p.handle(t, sip(SipEvent::RemoteHangup)),
+        vec![Output::Media(MediaCmd::Split), Output::Sip(SipIntent::Swap)]
+    );
+    assert_eq!(p.state(), &FxsState::Talking);
+    let (mut p, t) = three_way();
+    assert_eq!(
+        p.handle(t, sip(SipEvent::WaitingEnded)),
+        vec![Output::Media(MediaCmd::Split)]
+    );
+    assert_eq!(p.state(), &FxsState::Talking);
+    let (mut p, t) = three_way();
     assert_eq!(
         p.handle(t, line(Event::OnHook)),
         vec![
             Output::Media(MediaCmd::Stop),
-            Output::Sip(SipIntent::Transfer)
+            Output::Sip(SipIntent::Hangup),
+            Output::Sip(SipIntent::EndWaiting(480)),
         ]
     );
+    assert_eq!(p.state(), &FxsState::Idle);
 }
 
 #[test]

@@ -237,3 +237,38 @@ fn an_invite_with_replaces_from_an_untrusted_source_is_forbidden() {
     }
     assert!(n.b.slots[&0].call.as_ref().is_some_and(|c| c.handle == h));
 }
+
+#[test]
+fn a_three_way_call_takes_the_held_call_back_and_joins_it_to_the_bridge() {
+    let mut n = talking("trusted");
+    consulting(&mut n);
+    n.a.intent(n.now, 1, SipIntent::Answer);
+    n.settle();
+    n.b.intent(n.now, 0, SipIntent::Conference);
+    n.settle();
+    assert_eq!(
+        Net::media(&n.ev_a, 0).last().map(|m| (m.send, m.receive)),
+        Some((true, true)),
+        "A's first call is taken back"
+    );
+    let joined: Vec<Option<MediaParams>> = n
+        .ev_b
+        .iter()
+        .filter_map(|e| match e {
+            PortEvent::Join { port: 0, media } => Some(*media),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        joined
+            .iter()
+            .all(|m| m.is_some_and(|m| m.remote == "127.0.0.1:20000".parse().unwrap() && m.send)),
+        "{joined:?}"
+    );
+    assert!(!joined.is_empty());
+    // The consultation stays the bridge's first leg.
+    assert_eq!(
+        Net::media(&n.ev_b, 0).last().map(|m| m.remote),
+        Some("127.0.0.1:20002".parse().unwrap())
+    );
+}
