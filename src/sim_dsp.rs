@@ -66,6 +66,20 @@ impl FrameSource for DtmfSource {
     }
 }
 
+/// Plays an FSK caller-ID burst once.
+struct FskSource(tipring_media::callerid::FskTransmitter);
+
+impl FrameSource for FskSource {
+    fn fill(&mut self, out: &mut Frame) -> bool {
+        if self.0.is_done() {
+            return false;
+        }
+        let n = self.0.fill(out);
+        out[n..].fill(0);
+        true
+    }
+}
+
 /// A named call-progress tone, recognised with its cadence by the media detector.
 struct NamedDetector {
     det: ToneDetector,
@@ -186,6 +200,20 @@ impl Dsp for MediaDsp {
             }
             SimTone::Freqs(_) => None,
         }
+    }
+
+    fn caller_id(&self, number: &str, v23: bool) -> Option<Box<dyn FrameSource>> {
+        let info = crate::call::CallerInfo {
+            name: None,
+            number: Some(number.to_owned()),
+        };
+        let standard = if v23 {
+            FskStandard::V23
+        } else {
+            FskStandard::Bell202
+        };
+        let burst = crate::call::caller_id::fsk_burst(&info, standard).ok()?;
+        Some(Box::new(FskSource(burst)))
     }
 
     fn decode_caller_id(&self, audio: &[u8]) -> Option<String> {

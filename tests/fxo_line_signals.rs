@@ -4,9 +4,11 @@
 //!   SIP caller: the line is seized and dialled, the exchange's ringback plays for seconds
 //!   without the caller being answered, and the far party's voice (non-tonal sound played
 //!   by the simulated exchange) answers the call;
-//! - caller ID before the first ring (polarity reversal, then DTMF `A5551234C`, then the
-//!   ring): the hotline INVITE to sipp carries the number in its From (checked by sipp),
-//!   and in a P-Asserted-Identity only when it goes through the account's proxy.
+//! - caller ID in its common forms: DTMF (`A5551234C`) before the first ring after a
+//!   polarity reversal, Bell 202 FSK between the first and second ring (GR-30), V.23 FSK
+//!   before the first ring after a polarity reversal (ETSI EN 300 659-1): the hotline
+//!   INVITE to sipp carries the number in its From (checked by sipp), and in a
+//!   P-Asserted-Identity only when it goes through the account's proxy.
 
 mod common;
 
@@ -75,7 +77,26 @@ fn a_line_call_is_answered_when_the_far_party_talks_not_at_ringback() {
 /// hotline; `scenario` (a sipp UAS at `desk`) checks the INVITE. With `via_proxy` the
 /// INVITE goes through the port's account's outbound proxy (sipp): the caller ID is
 /// asserted (P-Asserted-Identity) there, and only there.
-fn dtmf_caller_id(tag: &str, last: u8, scenario: &str, via_proxy: bool) {
+/// How the exchange presents caller ID 5551234 to the line in a test: the script run on
+/// the simulated card, the gateway's `[tones] country` (which FSK modem it listens
+/// for), and the rings before the line is seized.
+struct Presentation {
+    script: &'static str,
+    country: &'static str,
+    rings: u8,
+}
+
+/// Caller ID before the first ring as DTMF (`A5551234C`) after a polarity reversal.
+const DTMF_BEFORE_RING: Presentation = Presentation {
+    script: "far-answer 3\nwait 200ms\ndial 3 A5551234C inband\nwait 300ms\nring 3 1s/4s",
+    country: "us",
+    rings: 1,
+};
+
+/// The hotline INVITE of FXO line 3 of a gateway at 127.0.83.`last` reaches sipp running
+/// `scenario` (directly, or through the account's outbound proxy) after the exchange
+/// presented the caller as `how` says; sipp checks the identity headers.
+fn line_caller_id(tag: &str, last: u8, scenario: &str, via_proxy: bool, how: &Presentation) {
     let _serial = serial();
     let tmp = TempDir::new(tag).unwrap();
     let gw = SocketAddr::from(([127, 0, 83, last], 25089));
@@ -97,14 +118,13 @@ fn dtmf_caller_id(tag: &str, last: u8, scenario: &str, via_proxy: bool) {
     let conf = conf
         .ports(&format!(
             "[[ports]]\nindex = 3\nkind = \"fxo\"\nnumber = \"301\"\ninbound = \"hotline\"\n\
-             hotline = \"{hotline}\"\nrings_before_seize = 1\n"
+             hotline = \"{hotline}\"\nrings_before_seize = {}\n",
+            how.rings
         ))
+        .table(&format!("[tones]\ncountry = \"{}\"\n", how.country))
         .trust(&desk.ip().to_string());
     let mut g = start("gw", &tmp.0.join("gw"), gw, &conf, 89);
-    run(
-        &g,
-        "far-answer 3\nwait 200ms\ndial 3 A5551234C inband\nwait 300ms\nring 3 1s/4s",
-    );
+    run(&g, how.script);
     // Seized after the first ring, the INVITE goes out; sipp's 486 releases the line.
     let (st, out) = uas.wait(Duration::from_secs(20));
     if !st.success() {
@@ -117,10 +137,40 @@ fn dtmf_caller_id(tag: &str, last: u8, scenario: &str, via_proxy: bool) {
 
 #[test]
 fn dtmf_caller_id_before_the_first_ring_reaches_the_invite() {
-    dtmf_caller_id("fxo-clip", 1, "gw_uas_clip.xml", false);
+    line_caller_id("fxo-clip", 1, "gw_uas_clip.xml", false, &DTMF_BEFORE_RING);
+}
+
+/// Bell 202 FSK between the first and second ring (Telcordia GR-30-CORE, North America):
+/// the line is seized after the second ring with the caller's number.
+#[test]
+fn fsk_caller_id_after_the_first_ring_reaches_the_invite() {
+    let how = Presentation {
+        script: "ring 3 2s/4s\nwait 2600ms\ncallerid 3 5551234 bell",
+        country: "us",
+        rings: 2,
+    };
+    line_caller_id("fxo-fsk-bell", 3, "gw_uas_clip.xml", false, &how);
+}
+
+/// V.23 FSK before the first ring, after a polarity reversal (ETSI EN 300 659-1 §6.1.2,
+/// e.g. Germany): the line is seized after the first ring with the caller's number.
+#[test]
+fn v23_caller_id_after_a_polarity_reversal_reaches_the_invite() {
+    let how = Presentation {
+        script: "far-answer 3\nwait 200ms\ncallerid 3 5551234 v23\nwait 300ms\nring 3 1s/4s",
+        country: "de",
+        rings: 1,
+    };
+    line_caller_id("fxo-fsk-v23", 4, "gw_uas_clip.xml", false, &how);
 }
 
 #[test]
 fn the_lines_caller_id_is_asserted_to_the_providers_proxy_only() {
-    dtmf_caller_id("fxo-clip-pai", 2, "gw_uas_clip_pai.xml", true);
+    line_caller_id(
+        "fxo-clip-pai",
+        2,
+        "gw_uas_clip_pai.xml",
+        true,
+        &DTMF_BEFORE_RING,
+    );
 }

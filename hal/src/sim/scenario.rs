@@ -67,6 +67,9 @@ pub enum Step {
     ExpectCallerIdAudio(PortId, usize, Duration),
     ExpectTone(PortId, ToneSpec, Duration),
     ExpectCallerId(PortId, String, Duration),
+    /// FXO: the exchange sends caller ID with this number as FSK (V.23 when `true`,
+    /// else Bell 202) into the line.
+    SendCallerId(PortId, String, bool),
     /// FXS, off-hook: the phone hears the CPE alerting signal, acknowledges it with DTMF
     /// `D` and then receives this number as caller ID on call waiting.
     ExpectCallWaitingId(PortId, String, Duration),
@@ -89,6 +92,7 @@ impl Step {
             self,
             Step::Dial(_, _, DialMode::InBand)
                 | Step::PlayTone(..)
+                | Step::SendCallerId(..)
                 | Step::ExpectTone(..)
                 | Step::ExpectCallerId(..)
                 | Step::ExpectCallWaitingId(..)
@@ -126,6 +130,9 @@ pub trait Dsp {
     fn dtmf(&self, digits: &str) -> Option<Box<dyn FrameSource>>;
     /// A detector for `tone`; it is fed every frame the gateway sends.
     fn tone_detector(&self, tone: &ToneSpec) -> Option<Arc<Mutex<dyn ToneDetector>>>;
+    /// A source playing caller ID with `number` as an exchange sends it on-hook: FSK,
+    /// V.23 (ETSI EN 300 659-1) or Bell 202 (GR-30), channel seizure and marks first.
+    fn caller_id(&self, number: &str, v23: bool) -> Option<Box<dyn FrameSource>>;
     /// A caller-ID (FSK/DTMF) decoder of raw S16_LE audio; the number, if found.
     fn decode_caller_id(&self, audio: &[u8]) -> Option<String>;
     /// The last visual message-waiting indication (FSK) in raw S16_LE audio, if any.
@@ -295,6 +302,15 @@ pub fn parse_line(text: &str, line: usize) -> Result<Option<Step>, ParseError> {
                 return Err(err("play takes raw:FILE or tone:SPEC"));
             }
         }
+        "callerid" => Step::SendCallerId(
+            port(1)?,
+            arg(2, "expected a number")?.to_string(),
+            match w.get(3).copied() {
+                None | Some("bell") => false,
+                Some("v23") => true,
+                Some(_) => return Err(err("caller ID modem is bell or v23")),
+            },
+        ),
         "record" => Step::Record(port(1)?, PathBuf::from(arg(2, "expected a file")?)),
         "expect-ringing" => Step::ExpectRinging(port(1)?, timeout(2)?),
         "expect-rings" => Step::ExpectRings(
@@ -505,6 +521,16 @@ impl Runner<'_> {
             Step::Wait(d) => std::thread::sleep(*d),
             Step::Status => return Ok(Some(sim.status())),
             Step::PlayFile(p, path) => sim.play(*p, Box::new(RawFile::open(path)?)),
+            Step::SendCallerId(p, number, v23) => {
+                let src = self
+                    .dsp(step)?
+                    .caller_id(number, *v23)
+                    .ok_or_else(|| RunError::NeedsDsp(format!("{step:?}")))?;
+                sim.play(*p, src);
+                self.wait_for(Duration::from_secs(5), "caller ID sent", || {
+                    !sim.is_playing(*p)
+                })?;
+            }
             Step::PlayTone(p, tone, d) => {
                 let src = self
                     .dsp(step)?
