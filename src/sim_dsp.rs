@@ -9,7 +9,8 @@ use tipring_hal::audio::{FRAME_SAMPLES, Frame};
 use tipring_hal::sim::FrameSource;
 use tipring_hal::sim::scenario::{Dsp, ToneDetector as SimToneDetector, ToneSpec as SimTone};
 use tipring_media::callerid::{
-    CallerIdRepr, Field, FskEvent, FskReceiver, FskStandard, Message, message_waiting,
+    AlertDetector, CallerIdRepr, Field, FskEvent, FskReceiver, FskStandard, Message,
+    message_waiting,
 };
 use tipring_media::dtmf::{DtmfGenerator, DtmfParams};
 use tipring_media::goertzel::energy;
@@ -103,25 +104,35 @@ impl SimToneDetector for NamedDetector {
     }
 }
 
+/// The CPE alerting signal of caller ID on call waiting, recognised as the media crate
+/// recognises the exchange's dual-tone alert.
+struct CasDetector {
+    det: AlertDetector,
+    seen: bool,
+}
+
+impl SimToneDetector for CasDetector {
+    fn frame(&mut self, f: &Frame) {
+        self.seen |= self.det.frame(f);
+    }
+    fn detected(&self) -> bool {
+        self.seen
+    }
+}
+
 /// Tones given by frequency: Goertzel energy at each frequency, held for
-/// `hold` frames (100 ms unless the signal is shorter) with most of the frame's power in
-/// them.
+/// [`FreqDetector::HOLD_FRAMES`] frames with most of the frame's power in them.
 struct FreqDetector {
     freqs: Vec<f32>,
     /// Minimum energy of each component in a frame (a -40 dBm0 sine).
     min_energy: f32,
     run: u32,
-    hold: u32,
     seen: bool,
 }
 
 impl FreqDetector {
     const HOLD_FRAMES: u32 = 5;
     const MIN_SHARE: f32 = 0.6;
-    /// The CPE alerting signal of caller ID on call waiting (GR-30-CORE): 80 ms, so three
-    /// whole frames of it whatever their alignment.
-    const CAS: [u32; 2] = [2130, 2750];
-    const CAS_FRAMES: u32 = 3;
 
     fn new(freqs: &[u32]) -> Self {
         let freqs = freqs.iter().map(|&f| f as f32).collect();
@@ -132,7 +143,6 @@ impl FreqDetector {
             freqs,
             min_energy: (a * n / 2.0).powi(2),
             run: 0,
-            hold: Self::HOLD_FRAMES,
             seen: false,
         }
     }
@@ -152,7 +162,7 @@ impl SimToneDetector for FreqDetector {
         }
         ok &= tone_power >= Self::MIN_SHARE * total;
         self.run = if ok { self.run + 1 } else { 0 };
-        self.seen |= self.run >= self.hold;
+        self.seen |= self.run >= Self::HOLD_FRAMES;
     }
     fn detected(&self) -> bool {
         self.seen
@@ -182,9 +192,9 @@ impl Dsp for MediaDsp {
 
     fn tone_detector(&self, tone: &SimTone) -> Option<Arc<Mutex<dyn SimToneDetector>>> {
         match tone {
-            SimTone::Named(n) if n == "cas" => Some(Arc::new(Mutex::new(FreqDetector {
-                hold: FreqDetector::CAS_FRAMES,
-                ..FreqDetector::new(&FreqDetector::CAS)
+            SimTone::Named(n) if n == "cas" => Some(Arc::new(Mutex::new(CasDetector {
+                det: AlertDetector::new(FRAME_SAMPLES),
+                seen: false,
             }))),
             SimTone::Named(n) => {
                 let kind = Self::kind(n)?;

@@ -84,6 +84,8 @@ struct Presentation {
     script: &'static str,
     country: &'static str,
     rings: u8,
+    /// More `[[ports]]` fields of the line.
+    port: &'static str,
 }
 
 /// Caller ID before the first ring as DTMF (`A5551234C`) after a polarity reversal.
@@ -91,6 +93,7 @@ const DTMF_BEFORE_RING: Presentation = Presentation {
     script: "far-answer 3\nwait 200ms\ndial 3 A5551234C inband\nwait 300ms\nring 3 1s/4s",
     country: "us",
     rings: 1,
+    port: "",
 };
 
 /// The hotline INVITE of FXO line 3 of a gateway at 127.0.83.`last` reaches sipp running
@@ -118,8 +121,8 @@ fn line_caller_id(tag: &str, last: u8, scenario: &str, via_proxy: bool, how: &Pr
     let conf = conf
         .ports(&format!(
             "[[ports]]\nindex = 3\nkind = \"fxo\"\nnumber = \"301\"\ninbound = \"hotline\"\n\
-             hotline = \"{hotline}\"\nrings_before_seize = {}\n",
-            how.rings
+             hotline = \"{hotline}\"\nrings_before_seize = {}\n{}",
+            how.rings, how.port
         ))
         .table(&format!("[tones]\ncountry = \"{}\"\n", how.country))
         .trust(&desk.ip().to_string());
@@ -148,6 +151,7 @@ fn fsk_caller_id_after_the_first_ring_reaches_the_invite() {
         script: "ring 3 2s/4s\nwait 2600ms\ncallerid 3 5551234 bell",
         country: "us",
         rings: 2,
+        port: "",
     };
     line_caller_id("fxo-fsk-bell", 3, "gw_uas_clip.xml", false, &how);
 }
@@ -160,8 +164,24 @@ fn v23_caller_id_after_a_polarity_reversal_reaches_the_invite() {
         script: "far-answer 3\nwait 200ms\ncallerid 3 5551234 v23\nwait 300ms\nring 3 1s/4s",
         country: "de",
         rings: 1,
+        port: "",
     };
     line_caller_id("fxo-fsk-v23", 4, "gw_uas_clip.xml", false, &how);
+}
+
+/// V.23 FSK before the first ring announced by a dual-tone alert (DT-AS, 2130 + 2750 Hz,
+/// ETSI EN 300 659-1 §6.1.2) without a polarity reversal: with `dt_as = true` the idle
+/// line is listened to, and the line is seized after the first ring with the number.
+#[test]
+fn v23_caller_id_after_a_dual_tone_alert_reaches_the_invite() {
+    let how = Presentation {
+        script: "play 3 tone:2130+2750 100ms\nwait 150ms\ncallerid 3 5551234 v23\n\
+                 wait 300ms\nring 3 1s/4s",
+        country: "uk",
+        rings: 1,
+        port: "dt_as = true\n",
+    };
+    line_caller_id("fxo-fsk-dtas", 5, "gw_uas_clip.xml", false, &how);
 }
 
 #[test]

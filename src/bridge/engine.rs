@@ -306,6 +306,7 @@ impl Engine {
                 LineObservation::Activity => Report::LineActivity,
                 LineObservation::Speech => Report::LineSpeech,
                 LineObservation::CallerId(c) => Report::CallerId(c),
+                LineObservation::CallerIdAlert => Report::CallerIdAlert,
             });
         });
         let Some(leg) = self.second.as_mut() else {

@@ -7,7 +7,9 @@
 use crate::call::{CallerInfo, ProgressTone};
 use tipring_hal::audio::Frame;
 use tipring_media::callerid::dtmf_clip::{DtmfClip, DtmfClipReceiver};
-use tipring_media::callerid::{CallerIdRepr, Field, FskEvent, FskReceiver, FskStandard};
+use tipring_media::callerid::{
+    AlertDetector, CallerIdRepr, Field, FskEvent, FskReceiver, FskStandard,
+};
 use tipring_media::tone::oscillator::dbm0_amplitude;
 use tipring_media::tone::{
     AnswerConfig, AnswerDetector, CountryProfile, ToneDetector, ToneDetectorConfig, ToneEvent,
@@ -32,6 +34,8 @@ pub struct LineMonitor {
     since_activity: u32,
     /// FXO answer detection by voice, where the port wants it.
     answer: Option<AnswerDetector>,
+    /// The exchange's dual-tone alert before caller ID, outside a call.
+    alert: AlertDetector,
 }
 
 /// One observation.
@@ -42,6 +46,8 @@ pub enum LineObservation {
     /// A voice, not a tone: the far party answered.
     Speech,
     CallerId(CallerInfo),
+    /// The dual-tone alert (DT-AS) an exchange sends before caller ID on an idle line.
+    CallerIdAlert,
 }
 
 impl LineMonitor {
@@ -56,6 +62,7 @@ impl LineMonitor {
             tones: ToneDetector::new(profile, ToneDetectorConfig::default()),
             fsk: FskReceiver::new(caller_id),
             clip: dtmf_caller_id.then(DtmfClipReceiver::default),
+            alert: AlertDetector::new(tipring_hal::audio::FRAME_SAMPLES),
             in_call: false,
             threshold: a * a / 2.0,
             since_activity: ACTIVITY_EVERY,
@@ -88,6 +95,9 @@ impl LineMonitor {
                 }));
             }
         });
+        if self.alert.frame(f) && !self.in_call {
+            report(LineObservation::CallerIdAlert);
+        }
         self.fsk.process(f, |e| {
             if let FskEvent::Message(m) = e
                 && let Ok((_, r)) = CallerIdRepr::parse(&m)

@@ -187,6 +187,8 @@ pub enum Report {
     LineSpeech,
     /// Caller ID decoded from the line (FXO, between rings).
     CallerId(CallerInfo),
+    /// The exchange's dual-tone alert before caller ID heard on an idle line (DT-AS).
+    CallerIdAlert,
     /// The audio port failed; the bridge stopped.
     AudioFailed,
     /// A fax or modem signal was heard: the call's media is in voice-band data mode

@@ -80,6 +80,9 @@ pub enum LineAudio {
     Activity,
     /// A voice, not a call-progress tone (answer detection after dialling).
     Speech,
+    /// The exchange's dual-tone alert (DT-AS, ETSI EN 300 659-1 §6.1.2): caller ID follows
+    /// on the idle line before the first ring.
+    CallerIdAlert,
 }
 
 /// One input to a port machine.

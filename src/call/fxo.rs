@@ -237,7 +237,8 @@ impl<C: DigitCollector> FxoPort<C> {
     pub fn handle(&mut self, now: Instant, input: Input) -> Vec<Output> {
         let mut out = Vec::new();
         match (&self.state, input) {
-            (FxoState::Idle, Input::Line(Event::PolarityReversal)) => {
+            (FxoState::Idle, Input::Line(Event::PolarityReversal))
+            | (FxoState::Idle, Input::Audio(LineAudio::CallerIdAlert)) => {
                 self.caller = CallerInfo::default();
                 self.state = FxoState::Alerted;
                 self.timers.set(Timer::RingGone, now + CALLER_ID_WINDOW);

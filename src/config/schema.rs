@@ -426,6 +426,11 @@ pub struct Port {
     /// FXS: the status of that refusal, 480 (the default) or 486.
     #[serde(default)]
     pub call_waiting_status: Option<u16>,
+    /// FXO: the exchange announces caller ID before the first ring with a dual-tone alert
+    /// (DT-AS, ETSI EN 300 659-1 §6.1.2, e.g. BT's network) instead of, or besides, a
+    /// polarity reversal: the line's audio is listened to while it is idle.
+    #[serde(default)]
+    pub dt_as: Option<bool>,
     /// FXS: what the phone's hook flash in a call does: `features` (the default: call
     /// waiting swaps, a consultation and transfer) or `relay` (RFC 4733 event 16 to the
     /// far end, for a PBX trunk with transfers of its own; call waiting is then off).

@@ -398,6 +398,7 @@ fn fxs_port(r: &mut Report<'_>, c: &Config, p: &Port, i: usize) {
         ("allow_flash", p.allow_flash.is_some()),
         ("allow_direct_seize", p.allow_direct_seize.is_some()),
         ("allow_inband_digits", p.allow_inband_digits.is_some()),
+        ("dt_as", p.dt_as.is_some()),
     ] {
         if set {
             r.err(f(name), "applies to FXO ports only");

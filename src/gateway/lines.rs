@@ -27,15 +27,18 @@ pub struct Lines {
 impl Lines {
     /// One port per configured line.
     pub fn new(loaded: &Loaded) -> Lines {
-        Lines {
-            ports: loaded
-                .config
-                .ports
-                .iter()
-                .map(|p| (p.index, Port::from_config(loaded, p)))
-                .collect(),
-            outputs: VecDeque::new(),
-        }
+        let mut ports: BTreeMap<u8, Port> = loaded
+            .config
+            .ports
+            .iter()
+            .map(|p| (p.index, Port::from_config(loaded, p)))
+            .collect();
+        // What a port does from the start (a bridge listening to an idle line).
+        let outputs = ports
+            .iter_mut()
+            .flat_map(|(i, p)| std::iter::from_fn(|| p.poll_output()).map(|o| (*i, o)))
+            .collect();
+        Lines { ports, outputs }
     }
 
     /// The ports, by index.

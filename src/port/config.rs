@@ -129,7 +129,12 @@ impl Port {
                 Machine::Fxs(FxsPort::new(cfg, collector))
             }
         };
-        Port::new(port.index, machine).with_fax(port.fax_mode())
+        let p = Port::new(port.index, machine).with_fax(port.fax_mode());
+        if port.dt_as == Some(true) {
+            p.with_idle_monitor()
+        } else {
+            p
+        }
     }
 }
 

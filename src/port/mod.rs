@@ -174,6 +174,9 @@ pub struct Port {
     fax: FaxMode,
     /// This call's media was offered as T.38 already (once per call).
     fax_offered: bool,
+    /// The line's audio is listened to while idle (FXO: caller ID announced by a
+    /// dual-tone alert, without a polarity reversal).
+    monitor: bool,
     outputs: VecDeque<Output>,
 }
 
@@ -190,8 +193,17 @@ impl Port {
             idle: true,
             fax: FaxMode::Passthrough,
             fax_offered: false,
+            monitor: false,
             outputs: VecDeque::new(),
         }
+    }
+
+    /// The port listening to its idle line (a bridge on the line alone, started now and
+    /// again, fresh, after each call).
+    pub fn with_idle_monitor(mut self) -> Port {
+        self.monitor = true;
+        self.start_bridge(None);
+        self
     }
 
     /// The port with its calls' faxes travelling as `fax` says.
@@ -402,9 +414,15 @@ impl Port {
             }
         }
         if self.machine.is_idle() {
-            if self.bridge != BridgeState::Off {
+            let listening = self.monitor && self.bridge == BridgeState::Local;
+            if self.bridge != BridgeState::Off && !listening {
                 self.media_out(MediaCommand::Stop);
                 self.bridge = BridgeState::Off;
+            }
+            if self.monitor && self.bridge == BridgeState::Off {
+                // A fresh bridge (new identifiers) listens to the idle line.
+                self.tone = ProgressTone::Silence;
+                self.start_bridge(None);
             }
             self.detach = false;
             self.connected = false;
@@ -501,6 +519,7 @@ fn report_input(report: Report) -> Option<call::Input> {
         Report::LineActivity => call::Input::Audio(LineAudio::Activity),
         Report::LineSpeech => call::Input::Audio(LineAudio::Speech),
         Report::CallerId(c) => call::Input::CallerId(c),
+        Report::CallerIdAlert => call::Input::Audio(LineAudio::CallerIdAlert),
         Report::EventReceived(code) => call::Input::FarEvent(code),
         Report::AudioFailed
         | Report::VoiceBandData(_)
