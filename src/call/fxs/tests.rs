@@ -38,6 +38,15 @@ fn place(number: &str) -> Output {
     })
 }
 
+/// What the phone taking its other call back (waiting or held) brings.
+fn taking_back() -> Vec<Output> {
+    vec![
+        Output::Tone(ProgressTone::Silence),
+        Output::Sip(SipIntent::Swap),
+        Output::Media(MediaCmd::Start),
+    ]
+}
+
 fn line(e: Event) -> Input {
     Input::Line(e)
 }

@@ -161,6 +161,15 @@ impl Net {
             .collect()
     }
 
+    /// Asserts that a notice contains `text`.
+    fn assert_noticed(ev: &[PortEvent], text: &str) {
+        let notices = Net::notices(ev);
+        assert!(
+            notices.iter().any(|l| l.contains(text)),
+            "no notice with {text:?}: {notices:?}"
+        );
+    }
+
     fn notices(ev: &[PortEvent]) -> Vec<String> {
         ev.iter()
             .filter_map(|e| match e {

@@ -105,12 +105,7 @@ fn hanging_up_with_a_call_held_rings_the_phone_back_for_it() {
     assert_eq!(p.state(), &FxsState::Recall);
     assert_eq!(
         p.handle(t, line(Event::OffHook)),
-        vec![
-            Output::Line(Command::StopRing),
-            Output::Tone(ProgressTone::Silence),
-            Output::Sip(SipIntent::Swap),
-            Output::Media(MediaCmd::Start),
-        ]
+        [vec![Output::Line(Command::StopRing)], taking_back()].concat()
     );
     assert_eq!((p.state(), p.other()), (&FxsState::Talking, Other::None));
 }
@@ -157,14 +152,7 @@ fn the_current_party_hanging_up_leaves_the_other_call_for_a_flash() {
         ]
     );
     assert_eq!(p.state(), &FxsState::Holding);
-    assert_eq!(
-        p.handle(t, flash()),
-        vec![
-            Output::Tone(ProgressTone::Silence),
-            Output::Sip(SipIntent::Swap),
-            Output::Media(MediaCmd::Start),
-        ]
-    );
+    assert_eq!(p.handle(t, flash()), taking_back());
     assert_eq!(p.state(), &FxsState::Talking);
 }
 

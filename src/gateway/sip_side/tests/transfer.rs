@@ -60,13 +60,7 @@ fn a_transfer_the_transferees_policy_refuses_rings_the_phone_back() {
             .any(|s| s.starts_with("REFER ")),
         "B sent a REFER"
     );
-    assert!(
-        Net::notices(&n.ev_a)
-            .iter()
-            .any(|l| l.contains("accept_transfer")),
-        "{:?}",
-        Net::notices(&n.ev_a)
-    );
+    Net::assert_noticed(&n.ev_a, "accept_transfer");
     assert_eq!(
         Net::calls(&n.ev_b, 0).last(),
         Some(&SipEvent::TransferFailed)
@@ -131,13 +125,7 @@ fn a_refer_in_a_call_with_another_call_aside_is_refused() {
     n.settle();
     n.a.intent(n.now, 0, SipIntent::Transfer);
     n.settle();
-    assert!(
-        Net::notices(&n.ev_b)
-            .iter()
-            .any(|l| l.contains("REFER refused: the port's calls are not settled")),
-        "{:?}",
-        Net::notices(&n.ev_b)
-    );
+    Net::assert_noticed(&n.ev_b, "REFER refused: the port's calls are not settled");
     assert_eq!(
         Net::calls(&n.ev_a, 0).last(),
         Some(&SipEvent::TransferFailed)
