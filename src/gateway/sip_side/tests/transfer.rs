@@ -153,17 +153,23 @@ fn from(addr: &str) -> Peer {
     }
 }
 
-#[test]
-fn an_invite_with_replaces_takes_over_a_ports_call_from_an_allowed_source_only() {
-    let mut n = talking("any");
+/// B's port 0 call, and the `Replaces` value naming it from B's side.
+fn replaces_of_b(n: &Net) -> (tipring_sip::ua::CallHandle, String) {
     let h = n.b.slots[&0].call.as_ref().unwrap().handle;
     let id = n.b.ua.dialog(h).unwrap().id().clone();
     let named = format!(
         "{};to-tag={};from-tag={}",
         id.call_id, id.local_tag, id.remote_tag
     );
+    (h, named)
+}
+
+#[test]
+fn an_invite_with_replaces_takes_over_a_ports_call_from_an_allowed_source_only() {
+    let mut n = talking("any");
+    let (_, named) = replaces_of_b(&n);
     // Tags that name nothing: 481, the call stays.
-    let wrong = format!("{};to-tag=x;from-tag={}", id.call_id, id.remote_tag);
+    let wrong = named.replacen(";to-tag=", ";to-tag=x", 1);
     n.b.handle_message(
         n.now,
         replacing_invite(&wrong, "r1").as_bytes(),
@@ -208,12 +214,7 @@ fn an_invite_with_replaces_takes_over_a_ports_call_from_an_allowed_source_only()
 fn an_invite_with_replaces_from_an_untrusted_source_is_forbidden() {
     // B follows the default policy: trusted peers and the accounts' servers only.
     let mut n = talking("any");
-    let h = n.b.slots[&0].call.as_ref().unwrap().handle;
-    let id = n.b.ua.dialog(h).unwrap().id().clone();
-    let named = format!(
-        "{};to-tag={};from-tag={}",
-        id.call_id, id.local_tag, id.remote_tag
-    );
+    let (h, named) = replaces_of_b(&n);
     // Named or not, a stranger gets 403: it learns nothing of which calls exist.
     for (replaces, branch) in [(named.as_str(), "r3"), ("abc@h;to-tag=1;from-tag=2", "r4")] {
         n.b.handle_message(
