@@ -388,6 +388,18 @@ impl<C: DigitCollector> FxsPort<C> {
                 out.push(Output::Line(Command::StopRing));
                 self.idle();
             }
+            (
+                FxsState::Collecting
+                | FxsState::Setting
+                | FxsState::Calling { .. }
+                | FxsState::Disconnected,
+                Input::Sip(SipEvent::WaitingEnded),
+            ) => {
+                // The held party hung up during the consultation: what the phone dials
+                // now is an ordinary call.
+                self.other = Other::None;
+                self.consult = false;
+            }
             (FxsState::Recall, Input::Line(Event::OffHook)) => {
                 out.push(Output::Line(Command::StopRing));
                 self.take_other(out);

@@ -44,7 +44,9 @@ pub struct FxoStyle {
 }
 
 /// The configuration of gateway `g` (0 = A, 1 = B): ports 0 and 1 are phones numbered
-/// `g01`, `g02` (1xx on A, 2xx on B); port 2 is a PSTN line for calls out (and sends a
+/// `g01`, `g02` (1xx on A, 2xx on B), the first a PBX trunk whose flash goes to the far end,
+/// the second a phone whose flash is its own (a consultation: the call held, digits
+/// dialled after it call elsewhere, hanging up transfers or rings back for 5 s); port 2 is a PSTN line for calls out (and sends a
 /// ringing line to the other gateway's second phone); port 3 a line whose ringing goes
 /// to the other gateway's first phone. Each gateway's account points at the other.
 pub fn config(g: usize, style: FxoStyle) -> Loaded {
@@ -58,8 +60,8 @@ pub fn config(g: usize, style: FxoStyle) -> Loaded {
     };
     let fax = style.fax[g].map_or(String::new(), |f| format!("fax = \"{f}\"\n"));
     let ports = format!(
-        "[[ports]]\nindex = 0\nkind = \"fxs\"\nnumber = \"{mine}01\"\ndial_plan = \"ext\"\n{fax}\n\
-         [[ports]]\nindex = 1\nkind = \"fxs\"\nnumber = \"{mine}02\"\ndial_plan = \"ext\"\n{fax}\n\
+        "[[ports]]\nindex = 0\nkind = \"fxs\"\nnumber = \"{mine}01\"\ndial_plan = \"ext\"\nflash = \"relay\"\n{fax}\n\
+         [[ports]]\nindex = 1\nkind = \"fxs\"\nnumber = \"{mine}02\"\ndial_plan = \"ext\"\nno_answer_s = 5\n{fax}\n\
          [[ports]]\nindex = 2\nkind = \"fxo\"\ninbound = \"hotline\"\nhotline = \"sip:{theirs}02@{peer}\"\n\
          dialing = \"{dialing}\"\nanswer_supervision = \"{answer}\"\n{fax}\n\
          [[ports]]\nindex = 3\nkind = \"fxo\"\ninbound = \"hotline\"\nhotline = \"sip:{theirs}01@{peer}\"\n{fax}\n"

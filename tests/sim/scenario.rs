@@ -366,7 +366,7 @@ impl Scenario {
 fn always(w: &World) -> Result<(), String> {
     for g in &w.gws {
         for (i, l) in &g.lines {
-            let call = g.sip.port_busy(*i);
+            let call = g.sip.port_has_calls(*i);
             if g.ports.port(*i).is_some_and(|p| p.is_talking()) && !call {
                 return Err(format!("{} port {i} talks without a SIP call", g.name));
             }

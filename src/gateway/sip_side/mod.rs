@@ -563,6 +563,13 @@ impl SipSide {
         self.slots.get(&port).is_some_and(|s| s.call.is_some())
     }
 
+    /// Whether port `port` has a SIP call of any kind: current, waiting or held.
+    pub fn port_has_calls(&self, port: u8) -> bool {
+        self.slots
+            .get(&port)
+            .is_some_and(|s| s.call.is_some() || s.other.is_some())
+    }
+
     /// The line side tells whether port `port`'s machine is idle (the runtime calls this
     /// whenever a machine goes idle or leaves idle). Incoming calls ring only ports with
     /// no SIP call whose line is idle; the others are skipped while hunting, and a call

@@ -198,3 +198,17 @@ fn with_the_flash_relayed_the_far_end_gets_it() {
     p.handle(t, line(Event::OffHook));
     assert_eq!(p.handle(t, flash()), vec![Output::SendEvent(EVENT_FLASH)]);
 }
+
+#[test]
+fn the_held_party_hanging_up_during_the_consultation_leaves_an_ordinary_call() {
+    let (mut p, t) = talking();
+    p.handle(t, flash());
+    assert_eq!(p.handle(t, sip(SipEvent::WaitingEnded)), vec![]);
+    assert_eq!(p.other(), Other::None);
+    // Hanging up now rings nothing back.
+    assert_eq!(
+        p.handle(t, line(Event::OnHook)),
+        vec![Output::Tone(ProgressTone::Silence)]
+    );
+    assert_eq!(p.state(), &FxsState::Idle);
+}
