@@ -61,6 +61,10 @@ impl SecondLeg {
         self.session.destination() == Some(from)
     }
 
+    pub fn session(&self) -> &MediaSession {
+        &self.session
+    }
+
     pub fn session_mut(&mut self) -> &mut MediaSession {
         &mut self.session
     }

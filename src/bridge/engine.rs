@@ -259,9 +259,14 @@ impl Engine {
     }
 
     /// Whether another datagram should be read before the next frame (the receive
-    /// budget, [`MediaSession::wants_datagram`]).
+    /// budget, [`MediaSession::wants_datagram`]): in a three-way call, each leg's budget
+    /// bounds the frame's work, whichever leg a flood aims at.
     pub fn wants_datagram(&self) -> bool {
         self.session.wants_datagram()
+            && self
+                .second
+                .as_ref()
+                .is_none_or(|l| l.session().wants_datagram())
     }
 
     /// One datagram that arrived at `now`.
@@ -350,6 +355,7 @@ impl Engine {
 
 #[cfg(test)]
 mod tests {
+    use super::super::MediaParams;
     use super::*;
     use tipring_media::g711::Law;
     use tipring_media::jitter::JitterConfig;
@@ -407,6 +413,51 @@ mod tests {
         assert_ne!(a.cname(), b.cname());
         // 128 random bits after the prefix.
         assert_eq!(a.cname().len(), "tipring-".len() + 32);
+    }
+
+    /// A three-way call's second leg: its far party's datagrams go to its own session,
+    /// and a flood from it stops the reading at its budget as one at the first leg does.
+    #[test]
+    fn a_flood_at_the_second_leg_is_bounded_like_one_at_the_first() {
+        let first: SocketAddr = "127.0.13.2:4000".parse().unwrap();
+        let second: SocketAddr = "127.0.13.3:4000".parse().unwrap();
+        let cfg = BridgeConfig {
+            remote: Some(first),
+            ..config(JitterConfig::default())
+        };
+        let (tx, _rx) = std::sync::mpsc::sync_channel(4);
+        let mut e = Engine::new(cfg, 0, Arc::new(Stats::default()), tx).unwrap();
+        e.control(Control::Join(Some(MediaParams {
+            law: Law::Ulaw,
+            payload_type: 0,
+            event_payload_type: None,
+            remote: second,
+            send: true,
+            receive: true,
+            srtp: None,
+        })));
+        let mut pkt = vec![0x80, 0, 0, 1, 0, 0, 0, 160, 0, 0, 0, 9];
+        pkt.extend_from_slice(&[0xff; 160]);
+        let mut taken = 0;
+        while e.wants_datagram() && taken < 10 * (RX_BUDGET + DISCARD_BUDGET) {
+            e.datagram(Instant::from_micros(1_000), second, &pkt, &mut |_, _| {});
+            taken += 1;
+        }
+        assert_eq!(taken, RX_BUDGET + DISCARD_BUDGET);
+        assert_eq!(
+            e.session.stats().rtp_received,
+            0,
+            "none reached the first leg"
+        );
+        // The next frame opens the budget again; leaving the conference drops the leg.
+        e.frame(
+            Instant::from_micros(20_000),
+            &[0; FRAME_SAMPLES],
+            &mut |_, _| {},
+        );
+        assert!(e.wants_datagram());
+        e.control(Control::Join(None));
+        assert!(e.second.is_none());
     }
 
     /// The far end's RFC 4733 digit reaches signalling as a report.
