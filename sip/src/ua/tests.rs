@@ -2078,6 +2078,19 @@ fn call_with_display_name_and_first_hop() {
     assert!(from.tag().is_some());
 }
 
+/// The INVITE `a` sends for an anonymous call to bob with `opts`.
+fn anonymous_invite(a: &mut Ua, now: Instant, opts: CallOptions) -> Transmit {
+    a.call_with(
+        now,
+        "sip:bob@192.0.2.9",
+        "sip:anonymous@anonymous.invalid",
+        Vec::new(),
+        opts,
+    )
+    .unwrap();
+    a.poll_transmit().expect("INVITE")
+}
+
 /// A call given an identity to assert carries it in `P-Asserted-Identity` (RFC 3325 §9.1),
 /// with `Privacy: id` too when its identity is withheld; without one, none.
 #[test]
@@ -2089,15 +2102,7 @@ fn an_asserted_identity_goes_into_p_asserted_identity() {
         asserted_identity: Some((Some("Line 3".into()), "sip:5551234@example.net".into())),
         ..CallOptions::default()
     };
-    a.call_with(
-        now,
-        "sip:bob@192.0.2.9",
-        "sip:anonymous@anonymous.invalid",
-        Vec::new(),
-        opts,
-    )
-    .unwrap();
-    let t = a.poll_transmit().expect("INVITE");
+    let t = anonymous_invite(&mut a, now, opts);
     let m = Message::parse(&t.bytes).unwrap();
     assert_eq!(
         m.header("P-Asserted-Identity").map(|h| h.value),
@@ -2125,15 +2130,7 @@ fn a_private_call_says_privacy_id_and_keeps_its_anonymous_from() {
         privacy: true,
         ..CallOptions::default()
     };
-    a.call_with(
-        now,
-        "sip:bob@192.0.2.9",
-        "sip:anonymous@anonymous.invalid",
-        Vec::new(),
-        opts,
-    )
-    .unwrap();
-    let t = a.poll_transmit().expect("INVITE");
+    let t = anonymous_invite(&mut a, now, opts);
     let m = Message::parse(&t.bytes).unwrap();
     assert_eq!(m.header("Privacy").map(|h| h.value), Some("id"));
     let text = String::from_utf8_lossy(&t.bytes);
