@@ -130,6 +130,10 @@ pub(crate) struct Call {
     pub replaces: Option<CallHandle>,
     /// UAC: the `Replaces` our INVITE carries.
     pub replace_header: Option<String>,
+    /// The INVITE's Max-Forwards (70 unless a B2BUA carries on a request's count).
+    pub max_forwards: u8,
+    /// UAC: who forwarded the call to our target (RFC 5806 `Diversion`).
+    pub diversion: Option<String>,
 }
 
 /// An ended call is kept this many T1s (64*T1 = 32 s: the longest a retransmission of its
@@ -185,6 +189,8 @@ impl Call {
             refer_in: None,
             replaces: None,
             replace_header: None,
+            max_forwards: 70,
+            diversion: None,
         }
     }
 

@@ -35,6 +35,13 @@ pub struct CallOptions {
     /// The call takes over a dialog between the callee and a third party: the value of
     /// a `Replaces` header (RFC 3891 §4; from a transfer's `Refer-To` URI).
     pub replaces: Option<String>,
+    /// The INVITE's Max-Forwards when not 70: a call placed on behalf of an incoming one
+    /// (forwarding) carries on its count less one, so that a forwarding loop ends
+    /// (RFC 7332 §3, RFC 3261 §16.6 step 3).
+    pub max_forwards: Option<u8>,
+    /// The forwarding party and why, as a `Diversion` header value (RFC 5806:
+    /// `<sip:201@example.net>;reason=user-busy;counter=1`).
+    pub diversion: Option<String>,
 }
 
 /// A display name as a quoted-string (§25.1): `"` and `\` escaped, control characters
@@ -103,6 +110,8 @@ impl Ua {
                 privacy: opts.privacy,
                 asserted: opts.asserted_identity,
                 replace_header: opts.replaces,
+                max_forwards: opts.max_forwards.unwrap_or(70),
+                diversion: opts.diversion,
                 target: target.to_owned(),
                 to: target.to_owned(),
                 sdp,
@@ -167,7 +176,7 @@ impl Ua {
         let uri = crate::Uri::parse(&c.target).map_err(|_| UaError::Uri(c.target.clone()))?;
         let mut b = MessageBuilder::request(Method::Invite, &uri)
             .header(HeaderName::Via, &via)
-            .max_forwards(70)
+            .max_forwards(c.max_forwards)
             .header(
                 HeaderName::From,
                 match &c.from_display {
@@ -189,6 +198,9 @@ impl Ua {
         }
         if let Some(r) = &c.replace_header {
             b = b.raw_header("Replaces", r);
+        }
+        if let Some(d) = &c.diversion {
+            b = b.raw_header("Diversion", d);
         }
         if let Some((name, uri)) = &c.asserted {
             b = b.raw_header(
