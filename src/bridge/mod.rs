@@ -20,11 +20,13 @@ mod conference;
 mod engine;
 mod line;
 pub(crate) mod random;
+mod relay;
 mod stats;
 
 pub use clock::Clock;
 pub use engine::{DISCARD_BUDGET, Engine, Identity, RX_BUDGET};
 pub use line::{LineMonitor, LineObservation};
+pub use relay::{Relay, RelayCore, RelayLeg};
 pub use stats::{Stats, StatsSnapshot};
 
 use crate::call::{CallerInfo, ProgressTone};
