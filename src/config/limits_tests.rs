@@ -255,3 +255,24 @@ fn session_timer_bounds_follow_rfc_4028() {
         "{e}"
     );
 }
+
+#[test]
+fn forwarding_by_the_gateway_is_an_fxs_option_that_needs_relays() {
+    let c = load("forward_mode = \"gateway\"\n").unwrap().config;
+    assert!(c.ports[0].forwards_by_gateway());
+    assert_eq!(c.limits.max_relayed_calls, 2);
+    assert!(!load("").unwrap().config.ports[0].forwards_by_gateway());
+    let e = load("forward_mode = \"bounce\"\n").unwrap_err();
+    assert_eq!(e.diagnostics[0].field, "ports[0].forward_mode");
+    let e = load("forward_mode = \"gateway\"\n[limits]\nmax_relayed_calls = 0\n").unwrap_err();
+    assert_eq!(
+        (e.diagnostics[0].field.as_str(), e.diagnostics[0].line),
+        ("ports[0].forward_mode", Some(6))
+    );
+    let e = load("[limits]\nmax_relayed_calls = 65\n").unwrap_err();
+    assert_eq!(e.diagnostics[0].field, "limits.max_relayed_calls");
+    let fxo = "board = \"sim\"\n[security]\ntrusted_peers = [\"127.0.0.1\"]\n[[ports]]\nindex = 2\nkind = \"fxo\"\ninbound = \"hotline\"\nhotline = \"sip:1@192.0.2.1\"\nforward_mode = \"gateway\"\n";
+    let board = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("board");
+    let e = load_str("t.toml", fxo, &board).unwrap_err();
+    assert_eq!(e.diagnostics[0].field, "ports[0].forward_mode");
+}

@@ -404,14 +404,19 @@ pub struct Port {
     /// <sip:anonymous@anonymous.invalid>` with `Privacy: id` (RFC 3323, RFC 3325).
     #[serde(default)]
     pub caller_id_blocking: Option<bool>,
-    /// FXS: call forwarding by redirect (302 with this SIP URI as Contact): every call,
-    /// calls finding the phone busy, calls it leaves unanswered for `no_answer_s`.
+    /// FXS: call forwarding to this SIP URI: every call, calls finding the phone busy,
+    /// calls it leaves unanswered for `no_answer_s`; how, `forward_mode` says.
     #[serde(default)]
     pub forward_always: Option<String>,
     #[serde(default)]
     pub forward_busy: Option<String>,
     #[serde(default)]
     pub forward_no_answer: Option<String>,
+    /// FXS: how calls are forwarded: `redirect` (the default: 302 with the target as
+    /// Contact, the caller places the new call) or `gateway` (the box calls the target
+    /// from the port's account and relays the two calls' audio, RFC 7092's B2BUA).
+    #[serde(default)]
+    pub forward_mode: Option<ForwardMode>,
     /// FXS: an incoming call rings this long before it is refused (480) or forwarded
     /// (`forward_no_answer`); 60 s when absent.
     #[serde(default)]
@@ -440,6 +445,14 @@ pub struct Port {
     /// absent. Off for a PBX trunk that dials star codes of its own.
     #[serde(default)]
     pub feature_codes: Option<bool>,
+}
+
+/// `[[ports]] forward_mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ForwardMode {
+    Redirect,
+    Gateway,
 }
 
 /// `[[ports]] flash`.
@@ -486,6 +499,12 @@ impl Port {
         self.kind == PortKind::Fxs
             && self.call_waiting != Some(false)
             && self.flash != Some(FlashMode::Relay)
+    }
+
+    /// Whether the box itself places this port's forwarded calls (`forward_mode =
+    /// "gateway"`) rather than redirecting the caller.
+    pub fn forwards_by_gateway(&self) -> bool {
+        self.forward_mode == Some(ForwardMode::Gateway)
     }
 
     /// The echo canceller this port's calls run, `None` when turned off.
@@ -1117,6 +1136,9 @@ pub struct Limits {
     /// Early dialogs one outgoing call keeps (forked provisional responses, RFC 3261
     /// §13.2.2.4); a provisional response starting one more is ignored.
     pub max_early_dialogs: u32,
+    /// Forwarded calls the box relays at once (`forward_mode = "gateway"`): each holds
+    /// two RTP sockets, bound at start; a call to forward beyond it gets 486.
+    pub max_relayed_calls: u32,
     /// Digest nonces the inbound-auth server tracks (for their `nc`); the oldest are
     /// forgotten first, and a response to a forgotten one is answered stale.
     pub max_digest_nonces: u32,
@@ -1156,6 +1178,7 @@ impl Default for Limits {
             max_client_transactions: 1_024,
             max_calls: 1_024,
             max_early_dialogs: tipring_sip::ua::MAX_EARLY_DIALOGS as u32,
+            max_relayed_calls: 2,
             max_digest_nonces: 4_096,
             max_auth_failure_records: 4_096,
             wire_log_per_s: 50,

@@ -377,6 +377,12 @@ fn ports(r: &mut Report<'_>, c: &Config, board: &BoardProfile) {
 fn fxs_port(r: &mut Report<'_>, c: &Config, p: &Port, i: usize) {
     let f = |name: &str| format!("ports[{i}].{name}");
     phone_services(r, p, i);
+    if p.forwards_by_gateway() && c.limits.max_relayed_calls == 0 {
+        r.err(
+            f("forward_mode"),
+            "\"gateway\" needs limits.max_relayed_calls of 1 or more",
+        );
+    }
     for (name, set) in [
         ("inbound", p.inbound.is_some()),
         ("rings_before_seize", p.rings_before_seize.is_some()),
@@ -484,6 +490,7 @@ fn fxo_port(r: &mut Report<'_>, c: &Config, p: &Port, i: usize) {
         ("forward_always", p.forward_always.is_some()),
         ("forward_busy", p.forward_busy.is_some()),
         ("forward_no_answer", p.forward_no_answer.is_some()),
+        ("forward_mode", p.forward_mode.is_some()),
         ("no_answer_s", p.no_answer_s.is_some()),
         ("feature_codes", p.feature_codes.is_some()),
         ("call_waiting", p.call_waiting.is_some()),

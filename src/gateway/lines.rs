@@ -133,6 +133,8 @@ impl Lines {
             PortEvent::Notice(n) => tracing::info!("SIP: {n}"),
             // The call records' business (the runtime's recorder), not the machines'.
             PortEvent::Leg { .. } => {}
+            // The runtime's relays', no port's.
+            PortEvent::Relay { .. } | PortEvent::RelayEnd { .. } => {}
         }
     }
 

@@ -16,6 +16,7 @@ pub(crate) mod local_ips;
 mod names;
 mod operator;
 mod ports;
+mod relays;
 pub use lines::Lines;
 pub use ports::MediaProfile;
 mod runtime;
@@ -48,6 +49,14 @@ pub enum GatewayError {
     #[error("RTP socket for port {port}: no free even port in {min}..={max} on {ip}")]
     NoRtpPort {
         port: u8,
+        ip: std::net::IpAddr,
+        min: u16,
+        max: u16,
+    },
+    #[error(
+        "relay RTP socket (forward_mode = \"gateway\"): no free even port in {min}..={max} on {ip}"
+    )]
+    NoRelayPort {
         ip: std::net::IpAddr,
         min: u16,
         max: u16,
@@ -186,6 +195,13 @@ pub async fn run_with(loaded: Loaded, opts: RunOptions) -> Result<Ended, Gateway
     let hosts = found.table;
     // `io::run` starts it (registrations, pings).
     let mut side = SipSide::new(&loaded, local, &rtp, seed, hosts)?;
+    let relays = relays::Relays::open(&loaded, local.ip())?;
+    for (k, [caller, target]) in relays.addrs().iter().enumerate() {
+        log.line(format_args!(
+            "relay {k}: RTP {caller} (caller leg), {target} (target leg)"
+        ));
+    }
+    side.set_relays(relays.addrs());
     if local.ip().is_unspecified() {
         side.add_local_ips(&local_ips::read());
     }
@@ -235,7 +251,8 @@ pub async fn run_with(loaded: Loaded, opts: RunOptions) -> Result<Ended, Gateway
             operator::recorder(&loaded),
             operator::record_sinks(&loaded, &log),
         )
-        .with_numbers(numbers);
+        .with_numbers(numbers)
+        .with_relays(relays);
 
     let main = async move {
         let notifier = Notifier::from_env().unwrap_or_else(|_| Notifier::disabled());

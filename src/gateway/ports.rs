@@ -205,7 +205,7 @@ pub fn open(
 
 /// An even port of `min..=max` that binds on `ip`: the search starts at the even port
 /// `r` picks and goes round the range, so every free port can be drawn.
-fn bind_rtp(ip: IpAddr, min: u16, max: u16, r: u64) -> Option<UdpSocket> {
+pub(super) fn bind_rtp(ip: IpAddr, min: u16, max: u16, r: u64) -> Option<UdpSocket> {
     let first = u32::from(min) + u32::from(min) % 2;
     let slots = (u32::from(max).checked_sub(first)? / 2) + 1;
     let start = (r % u64::from(slots)) as u32;

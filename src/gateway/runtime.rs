@@ -39,6 +39,8 @@ pub struct Runtime {
     recorder: Recorder,
     records: RecordSinks,
     numbers: BTreeMap<u8, String>,
+    /// The media of calls the box forwards itself.
+    relays: Option<super::relays::Relays>,
 }
 
 /// Where ended calls' records go.
@@ -65,7 +67,14 @@ impl Runtime {
             recorder: Recorder::new(0.0),
             records: RecordSinks::default(),
             numbers: BTreeMap::new(),
+            relays: None,
         }
+    }
+
+    /// Forwarded calls' media run on `relays`.
+    pub fn with_relays(mut self, relays: super::relays::Relays) -> Runtime {
+        self.relays = Some(relays);
+        self
     }
 
     /// The status shows each port's configured number.
@@ -173,10 +182,44 @@ impl Runtime {
             }
             PortEvent::Media { port, media } => self.recorder.on_codec(*port, codec_name(media)),
             PortEvent::Fax { port, .. } => self.recorder.on_codec(*port, "t38"),
+            PortEvent::Relay { relay, leg, media } => self.relay_media(*relay, *leg, *media),
+            PortEvent::RelayEnd { relay } => self.relay_end(*relay),
             _ => {}
         }
         self.lines.on_sip(now, ev);
         self.carry_out();
+    }
+
+    fn relay_media(
+        &mut self,
+        k: usize,
+        leg: crate::bridge::RelayLeg,
+        m: crate::bridge::MediaParams,
+    ) {
+        let log = self.log;
+        log.line(format_args!(
+            "relay {k}: {leg:?} leg {:?} pt {} to {}{}",
+            m.law,
+            m.payload_type,
+            m.remote,
+            if m.send { "" } else { " (held)" }
+        ));
+        if let Some(r) = self.relays.as_mut()
+            && let Err(e) = r.media(k, leg, m)
+        {
+            log.line(format_args!("relay {k}: media not started: {e}"));
+        }
+    }
+
+    fn relay_end(&mut self, k: usize) {
+        let log = self.log;
+        if let Some([c, t]) = self.relays.as_mut().and_then(|r| r.end(k)) {
+            log.line(format_args!(
+                "relay {k}: ended; caller leg RTP sent {} received {} lost {}, \
+                 target leg RTP sent {} received {} lost {}",
+                c.rtp_sent, c.rtp_received, c.lost, t.rtp_sent, t.rtp_received, t.lost
+            ));
+        }
     }
 
     fn write_record(&mut self, r: &CallRecord) {

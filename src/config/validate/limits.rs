@@ -39,6 +39,12 @@ pub(super) fn rates(r: &mut Report<'_>, l: &Limits) {
             r.err(field, format!("{v} is not in 1..={max}"));
         }
     }
+    if l.max_relayed_calls > 64 {
+        r.err(
+            "limits.max_relayed_calls",
+            format!("{} is not in 0..=64", l.max_relayed_calls),
+        );
+    }
     if l.ban_max_s < l.ban_min_s || l.ban_max_s > 86_400 {
         r.err(
             "limits.ban_max_s",

@@ -1,6 +1,7 @@
 //! Calls for the ports (RFC 3261 §13.3): the port chosen by the Request-URI, our answer
 //! to the offer (RFC 3264 §6) given in the 183 and the 200, re-offers (§14.2).
 
+use super::forward::{Arrival, Forwarding};
 use super::status::Refusal;
 use super::targets::SdpRole;
 use super::{Dir, Inbound, PortCall, PortEvent, SipEvent, SipSide, route};
@@ -104,13 +105,23 @@ impl SipSide {
             let _ = self.ua.reject(now, call, code);
             return;
         }
-        // Forwarding by redirect (302): every call, or one that finds the phone busy.
-        let first = takers
-            .first()
-            .and_then(|p| self.slots.get(p))
-            .map(|s| &s.port);
+        // Forwarding: every call, or one that finds the phone busy.
+        let caller = self.pending_caller.take().unwrap_or_else(|| {
+            let number = tipring_sip::Uri::parse(from)
+                .ok()
+                .and_then(|u| route::request_user(&u));
+            crate::call::CallerInfo { name: None, number }
+        });
+        let arrival = Arrival {
+            offer: sdp.to_vec(),
+            caller: caller.clone(),
+            anonymous,
+            max_forwards: self.pending_max_forwards,
+        };
+        let first_port = takers.first().copied().unwrap_or_default();
+        let first = self.slots.get(&first_port).map(|s| &s.port);
         if let Some(target) = first.and_then(|p| p.forward_always.clone()) {
-            self.forward(now, call, &target, "forward always");
+            self.forward(now, call, first_port, &target, Forwarding::Always, &arrival);
             return;
         }
         // Hunting: the first port with no call whose line is idle (a phone still off-hook
@@ -121,7 +132,9 @@ impl SipSide {
         let waiting = takers.iter().copied().find(|p| self.may_wait(*p));
         let Some(port) = free.or(waiting) else {
             match busy_forward {
-                Some(target) => self.forward(now, call, &target, "forward on busy"),
+                Some(target) => {
+                    self.forward(now, call, first_port, &target, Forwarding::Busy, &arrival)
+                }
                 None => {
                     self.count_refusal(Refusal::InviteBusy);
                     let _ = self.ua.reject(now, call, 486);
@@ -129,15 +142,10 @@ impl SipSide {
             }
             return;
         };
-        let Some(port_call) = self.take_offer(now, call, port, sdp) else {
+        let Some(mut port_call) = self.take_offer(now, call, port, sdp) else {
             return;
         };
-        let caller = self.pending_caller.take().unwrap_or_else(|| {
-            let number = tipring_sip::Uri::parse(from)
-                .ok()
-                .and_then(|u| route::request_user(&u));
-            crate::call::CallerInfo { name: None, number }
-        });
+        port_call.arrival = Some(arrival);
         self.calls.insert(call, port);
         if free.is_none() {
             // The phone hears the call-waiting tone; the caller hears ringing.
@@ -221,17 +229,6 @@ impl SipSide {
         })
     }
 
-    /// Ends an incoming call with 302 towards `target` (a configured forwarding).
-    pub(super) fn forward(&mut self, now: Instant, call: CallHandle, target: &str, why: &str) {
-        match self.ua.redirect(now, call, target) {
-            Ok(()) => self.notice(format!("incoming call: {why}: 302 to {target}")),
-            Err(e) => {
-                self.notice(format!("incoming call: {why} to {target} failed: {e}"));
-                let _ = self.ua.reject(now, call, 480);
-            }
-        }
-    }
-
     /// The port's phone left the call unanswered (its machine's 480): forwarded if the
     /// port says so. Returns whether it was.
     pub(super) fn forward_no_answer(&mut self, now: Instant, port: u8, h: CallHandle) -> bool {
@@ -242,8 +239,14 @@ impl SipSide {
         else {
             return false;
         };
+        let arrival = self
+            .slots
+            .get(&port)
+            .and_then(|s| s.call.as_ref())
+            .and_then(|c| c.arrival.clone())
+            .unwrap_or_default();
         self.release(port, 302, crate::ops::record::EndCause::Forwarded);
-        self.forward(now, h, &target, "forward on no answer");
+        self.forward(now, h, port, &target, Forwarding::NoAnswer, &arrival);
         true
     }
 

@@ -21,6 +21,7 @@ pub mod accounts;
 pub mod alert;
 pub mod caller;
 mod fax;
+mod forward;
 mod incoming;
 pub mod io;
 mod learn;
@@ -69,6 +70,15 @@ pub enum PortEvent {
     /// The port's call moved to T.38 (a re-INVITE offered or accepted `image/t38`): its
     /// bridge relays the fax.
     Fax { port: u8, fax: FaxParams },
+    /// A forwarded call the box placed (`forward_mode = "gateway"`): one leg of relay
+    /// `relay` has these media (again when they change).
+    Relay {
+        relay: usize,
+        leg: crate::bridge::RelayLeg,
+        media: MediaParams,
+    },
+    /// Relay `relay`'s calls are over: its media stops.
+    RelayEnd { relay: usize },
     /// Three-way calling: the port's other call joins its bridge's mix at these media
     /// (again when they change).
     Join {
@@ -159,6 +169,8 @@ struct PortCall {
     transferring: bool,
     /// The other call, mixed into the port's bridge with the current one (three-way).
     joined: bool,
+    /// Incoming: what forwarding it by the box takes, should the phone leave it.
+    arrival: Option<forward::Arrival>,
 }
 
 impl PortCall {
@@ -178,6 +190,7 @@ impl PortCall {
             referred_by: None,
             transferring: false,
             joined: false,
+            arrival: None,
         }
     }
 }
@@ -267,6 +280,12 @@ pub struct SipSide {
     pending_anonymous: bool,
     /// Where the message being handled came from (whose transfer requests are screened).
     pending_source: Option<Peer>,
+    /// Its Max-Forwards (a call forwarded by the box carries it on, less one).
+    pending_max_forwards: u8,
+    /// The relay sockets for calls the box forwards (`[caller leg, target leg]` each).
+    relay_addrs: Vec<[SocketAddr; 2]>,
+    /// The calls relayed on them now.
+    relayed: Vec<Option<forward::Relayed>>,
     sessions: u64,
     started: bool,
     /// [`SipSide::shutdown`] was called: nothing new starts.
@@ -492,6 +511,9 @@ impl SipSide {
             pending_alert: Vec::new(),
             pending_anonymous: false,
             pending_source: None,
+            pending_max_forwards: 70,
+            relay_addrs: Vec::new(),
+            relayed: Vec::new(),
             sessions: ids.next_u64() >> 2,
             started: false,
             stopped: false,
@@ -618,7 +640,7 @@ impl SipSide {
     pub fn footprint(&self) -> Footprint {
         Footprint {
             ua: self.ua.footprint(),
-            calls: self.calls.len(),
+            calls: self.calls.len() + 2 * self.relays_active(),
             port_calls: self
                 .slots
                 .values()
@@ -711,6 +733,7 @@ impl SipSide {
     /// are done if the unregistration should be confirmed.
     pub fn shutdown(&mut self, now: Instant) {
         self.stopped = true;
+        self.hang_up_relays(now);
         let handles: Vec<CallHandle> = self.calls.keys().copied().collect();
         for h in handles {
             let _ = self.ua.hangup(now, h);
@@ -869,6 +892,7 @@ impl SipSide {
             self.pending_caller = Some(caller::caller_of(&msg, trusted));
             self.pending_alert = alert::alert_tokens(&msg);
             self.pending_anonymous = caller::is_anonymous(&msg);
+            self.pending_max_forwards = msg.max_forwards().unwrap_or(70);
         }
         if !self.notify_admitted(&msg, source) {
             self.notice(format!(
@@ -932,6 +956,7 @@ impl SipSide {
         self.pending_caller = None;
         self.pending_alert.clear();
         self.pending_anonymous = false;
+        self.pending_max_forwards = 70;
         self.pending_source = None;
     }
 
@@ -1034,7 +1059,17 @@ impl SipSide {
 
     fn new_session(&mut self, port: u8, sdes: Option<Sdes>) -> Option<media::Session> {
         let slot = self.slots.get(&port)?;
-        let (mut rtp, mapped) = (slot.rtp, slot.mapped);
+        let (rtp, mapped) = (slot.rtp, slot.mapped);
+        Some(self.session_at(rtp, mapped, sdes))
+    }
+
+    /// A session whose RTP socket is bound at `rtp` (`mapped`: where a STUN server saw it).
+    fn session_at(
+        &mut self,
+        mut rtp: SocketAddr,
+        mapped: Option<SocketAddr>,
+        sdes: Option<Sdes>,
+    ) -> media::Session {
         if rtp.ip().is_unspecified() {
             // A wildcard RTP socket is reached at the address the UA names.
             rtp = SocketAddr::new(self.local().ip(), rtp.port());
@@ -1050,7 +1085,7 @@ impl SipSide {
         self.sessions = self.sessions.wrapping_add(1);
         let mut cfg = media::media_config(&self.cfg.media, rtp);
         cfg.srtp = sdes;
-        Some(media::Session::new(cfg, self.sessions))
+        media::Session::new(cfg, self.sessions)
     }
 
     /// Moves the UA's output out, acting on its events, until it has nothing more.
@@ -1080,6 +1115,9 @@ impl SipSide {
     }
 
     fn on_ua_event(&mut self, now: Instant, e: UaEvent) {
+        let Err(e) = self.on_relay_event(now, e) else {
+            return;
+        };
         let call = match &e {
             UaEvent::Incoming { call, .. }
             | UaEvent::Progress { call, .. }

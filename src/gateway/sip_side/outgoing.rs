@@ -13,6 +13,21 @@ use tipring_sip::ua::{CallHandle, uri_tls_only};
 const ANONYMOUS_URI: &str = "sip:anonymous@anonymous.invalid";
 const ANONYMOUS_NAME: &str = "Anonymous";
 
+/// How [`SipSide::invite`] places a call besides its target: all absent for a call the
+/// phone dials.
+#[derive(Debug, Default)]
+pub(super) struct Placement {
+    /// The `Replaces` header value (an attended transfer, RFC 3891).
+    pub replaces: Option<String>,
+    /// The call's RTP address when not the port's (a forwarded call's relay socket).
+    pub media_at: Option<std::net::SocketAddr>,
+    /// The INVITE's Max-Forwards when not 70 (a forwarded call carries on the count).
+    pub max_forwards: Option<u8>,
+    /// The call is forwarded from the port for this RFC 5806 reason (`unconditional`,
+    /// `user-busy`, `no-answer`).
+    pub diversion: Option<&'static str>,
+}
+
 impl SipSide {
     /// Whether an INVITE whose next hop is `uri` (or the outbound proxy) goes over TLS
     /// whatever that name resolves to: only then may its SDP carry an SDES key.
@@ -43,7 +58,14 @@ impl SipSide {
             self.call_event(port, SipEvent::Rejected(500));
             return;
         }
-        match self.invite(now, port, target, caller, hide_caller_id, None) {
+        match self.invite(
+            now,
+            port,
+            target,
+            caller,
+            hide_caller_id,
+            Placement::default(),
+        ) {
             Ok((c, from)) => {
                 let (h, uri) = (c.handle, c.target.clone().unwrap_or_default());
                 self.calls.insert(h, port);
@@ -57,9 +79,9 @@ impl SipSide {
     }
 
     /// An INVITE from port `port` to `target` (a number or URI, routed as the port's
-    /// calls are), carrying `replaces` when it takes over another dialog (a transfer):
-    /// the port's new call and its From, or the status the machine hears (the reason
-    /// noticed).
+    /// calls are), as `how` says (a transfer's `Replaces`, a forwarded call's media and
+    /// headers): the port's new call and its From, or the status the machine hears (the
+    /// reason noticed).
     pub(super) fn invite(
         &mut self,
         now: Instant,
@@ -67,7 +89,7 @@ impl SipSide {
         target: &str,
         caller: &crate::call::CallerInfo,
         hide_caller_id: Option<bool>,
-        replaces: Option<String>,
+        how: Placement,
     ) -> Result<(PortCall, String), u16> {
         let p = self
             .slots
@@ -101,8 +123,22 @@ impl SipSide {
             ));
             return Err(488);
         };
-        let mut session = self.new_session(port, sdes).ok_or(500u16)?;
+        let mut session = match how.media_at {
+            Some(at) => self.session_at(at, None, sdes),
+            None => self.new_session(port, sdes).ok_or(500u16)?,
+        };
         let sdp = session.offer();
+        // RFC 5806: the forwarding party is the port, as its own calls name it (the From
+        // carries the caller's number on).
+        let diversion = how.diversion.map(|why| {
+            let user = p
+                .number
+                .as_deref()
+                .or(route::account_of(&self.cfg, &p).and_then(|a| a.username.as_deref()))
+                .unwrap_or("tipring");
+            let host = out.from.rsplit_once('@').map_or("", |(_, h)| h);
+            format!("<sip:{user}@{host}>;reason={why};counter=1")
+        });
         // An FXO line's caller ID, vouched for to the account's servers only (RFC 3325
         // §9.1: the provider is the trust domain; a URI target outside it learns nothing
         // the From does not say).
@@ -137,7 +173,9 @@ impl SipSide {
             next_hop_uri: next_hop,
             privacy,
             asserted_identity: asserted,
-            replaces,
+            replaces: how.replaces,
+            max_forwards: how.max_forwards,
+            diversion,
             ..CallOptions::default()
         };
         match self

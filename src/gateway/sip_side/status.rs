@@ -39,6 +39,10 @@ pub(super) enum Refusal {
     /// A REFER or an INVITE with `Replaces` from a peer `accept_transfer` does not allow,
     /// or towards a forbidden target (403).
     TransferRefused,
+    /// A call to forward whose Max-Forwards is spent: a forwarding loop (483).
+    ForwardLoop,
+    /// A call to forward by the box while every relay is in use (486).
+    ForwardNoRelay,
 }
 
 impl Refusal {
@@ -53,6 +57,8 @@ impl Refusal {
             Refusal::NotifyStranger => "notify_stranger",
             Refusal::ResponseTarget => "response_forbidden_target",
             Refusal::TransferRefused => "transfer_refused",
+            Refusal::ForwardLoop => "forward_loop",
+            Refusal::ForwardNoRelay => "forward_no_relay",
         }
     }
 }

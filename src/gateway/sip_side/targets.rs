@@ -96,6 +96,18 @@ impl TargetPolicy {
         p
     }
 
+    /// More sockets of the box (the forwarding relays'): never a peer's target.
+    pub fn add_own_rtp(&mut self, addrs: &[SocketAddr]) {
+        for a in addrs {
+            let a = SocketAddr::new(a.ip().to_canonical(), a.port());
+            if !self.own.contains(&a) {
+                self.own.push(a);
+            }
+        }
+        let ips: Vec<IpAddr> = addrs.iter().map(SocketAddr::ip).collect();
+        self.add_local_ips(&ips);
+    }
+
     /// More addresses of the box (its interfaces, for listeners on the wildcard address).
     pub fn add_local_ips(&mut self, ips: &[IpAddr]) {
         for ip in ips.iter().map(|ip| ip.to_canonical()) {

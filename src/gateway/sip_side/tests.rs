@@ -1822,5 +1822,6 @@ fn a_response_aiming_the_dialog_at_a_forbidden_target_is_dropped() {
     assert!(a.poll_transmit().is_none(), "no ACK went anywhere");
 }
 
+mod forward;
 mod transfer;
 mod waiting;

@@ -205,7 +205,11 @@ impl SipSide {
             return;
         }
         let caller = crate::call::CallerInfo::default();
-        match self.invite(now, port, &uri, &caller, None, replaces) {
+        let how = super::outgoing::Placement {
+            replaces,
+            ..Default::default()
+        };
+        match self.invite(now, port, &uri, &caller, None, how) {
             Ok((mut c, _)) => {
                 c.referred_by = Some(call);
                 self.notice(format!("port {port}: transferred by the far end to {uri}"));

@@ -169,13 +169,17 @@ impl SipSide {
             let _ = self.ua.hangup(now, c.handle);
             return;
         }
+        use super::forward::Forwarding;
         let forward = self.slots.get(&port).and_then(|s| match code {
-            486 => s.port.forward_busy.clone(),
-            480 => s.port.forward_no_answer.clone(),
+            486 => Some((s.port.forward_busy.clone()?, Forwarding::Busy)),
+            480 => Some((s.port.forward_no_answer.clone()?, Forwarding::NoAnswer)),
             _ => None,
         });
         match forward {
-            Some(target) => self.forward(now, c.handle, &target, "call waiting: forward"),
+            Some((target, why)) => {
+                let arrival = c.arrival.clone().unwrap_or_default();
+                self.forward(now, c.handle, port, &target, why, &arrival);
+            }
             None => {
                 self.notice(format!("port {port}: waiting call refused ({code})"));
                 if let Err(e) = self.ua.reject(now, c.handle, code) {

@@ -1,0 +1,137 @@
+//! Call forwarding placed by the gateway itself (`forward_mode = "gateway"`) on `tipring
+//! run` (simulated card) with two real, independent SIP parties (sipp): a caller of phone
+//! 201 and the forwarding target. The phone never rings; the target's INVITE comes from
+//! the gateway (its checks: the caller's number in From, `Diversion` naming 201 with reason
+//! `unconditional`, Max-Forwards 69); its ringing and answer reach the caller; each
+//! party's RTP socket is the test's and plays its own tone (caller 1000 Hz, target
+//! 1400 Hz): each hears the other through the gateway's relay. A stranger sending RTP at
+//! the relay's caller-leg socket is not heard by the target. The caller's hang-up ends the
+//! target's call.
+
+mod common;
+
+use common::gateway::{Conf, commands, fxs, sipp, start, wait_exit_ok};
+use common::rtp_party::{party, tone_share};
+use std::net::{SocketAddr, UdpSocket};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use testkit::testbed::TempDir;
+use tipring_media::g711::Law;
+
+const PARTIES: [u8; 4] = [127, 0, 87, 9];
+const STRANGER: [u8; 4] = [127, 0, 87, 7];
+
+/// The relay's caller-leg RTP address, from the gateway's start-up log.
+fn relay_caller_leg(g: &testkit::testbed::Node) -> SocketAddr {
+    g.lines()
+        .iter()
+        .find_map(|l| {
+            let rest = l.text.split("relay 0: RTP ").nth(1)?;
+            rest.split(' ').next()?.parse().ok()
+        })
+        .expect("the gateway logs its relay sockets")
+}
+
+/// Sends 2500 Hz RTP (µ-law, 20 ms frames, its own SSRC) from the stranger's address to
+/// `to` until `done`.
+fn stranger(to: SocketAddr, done: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
+    let sock = UdpSocket::bind(SocketAddr::from((STRANGER, 0))).expect("stranger's socket");
+    std::thread::spawn(move || {
+        let (mut seq, mut phase) = (0u16, 0f32);
+        while !done.load(Ordering::Relaxed) {
+            let mut pkt = vec![0x80, 0, 0, 0, 0, 0, 0, 0, 0x0b, 0xad, 0xf0, 0x0d];
+            pkt[2..4].copy_from_slice(&seq.to_be_bytes());
+            pkt[4..8].copy_from_slice(&(u32::from(seq) * 160).to_be_bytes());
+            let mut pcm = [0i16; 160];
+            for s in pcm.iter_mut() {
+                *s = (phase.sin() * 8000.0) as i16;
+                phase = (phase + 2.0 * std::f32::consts::PI * 2500.0 / 8000.0)
+                    % (2.0 * std::f32::consts::PI);
+            }
+            let mut payload = [0u8; 160];
+            Law::Ulaw.encode(&pcm, &mut payload);
+            pkt.extend_from_slice(&payload);
+            let _ = sock.send_to(&pkt, to);
+            seq = seq.wrapping_add(1);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    })
+}
+
+#[test]
+fn the_gateway_places_the_forwarded_call_and_relays_both_parties() {
+    let _serial = common::gateway::serial();
+    let tmp = TempDir::new("hil-fwd-gw").expect("temp dir");
+    let gw = SocketAddr::from(([127, 0, 87, 1], 25110));
+    let (a_sip, t_sip) = (
+        SocketAddr::from((PARTIES, 25110)),
+        SocketAddr::from((PARTIES, 25111)),
+    );
+    let done = Arc::new(AtomicBool::new(false));
+    let caller = party(PARTIES, 1000.0, done.clone());
+    let target = party(PARTIES, 1400.0, done.clone());
+    let port = format!(
+        "{}forward_always = \"sip:300@{t_sip}\"\nforward_mode = \"gateway\"\n",
+        fxs("201", "Desk")
+    );
+    let conf = Conf::new(gw).ports(&port).trust("127.0.87.9");
+    for d in ["a", "t"] {
+        std::fs::create_dir_all(tmp.0.join(d)).expect("sipp's directory");
+    }
+    let mut g = start("gw", &tmp.0.join("gw"), gw, &conf, 110);
+    let relay = relay_caller_leg(&g);
+    let (rtp_a, rtp_t) = (caller.port.to_string(), target.port.to_string());
+    let mut t = sipp(
+        &tmp.0.join("t"),
+        "gw_fwd_target.xml",
+        t_sip,
+        &["-set", "rtp", &rtp_t],
+    );
+    let mut a = sipp(
+        &tmp.0.join("a"),
+        "gw_fwd_caller.xml",
+        a_sip,
+        &[&gw.to_string(), "-set", "rtp", &rtp_a],
+    );
+    // The call is up within a second (300 ms of ringing); the caller talks for 4 s.
+    std::thread::sleep(Duration::from_millis(1500));
+    let talk = Instant::now();
+    std::thread::sleep(Duration::from_millis(1000));
+    let stranger_done = Arc::new(AtomicBool::new(false));
+    let intruder = stranger(relay, stranger_done.clone());
+    let injected = Instant::now();
+    std::thread::sleep(Duration::from_millis(1500));
+    let end = Instant::now();
+    stranger_done.store(true, Ordering::Relaxed);
+    intruder.join().expect("stranger's thread");
+    let (sa, out_a) = a.wait(Duration::from_secs(20));
+    let (st, out_t) = t.wait(Duration::from_secs(20));
+    done.store(true, Ordering::Relaxed);
+    assert!(sa.success(), "the caller was answered and hung up: {out_a}");
+    assert!(
+        st.success(),
+        "the target got the gateway's INVITE (From, Diversion, Max-Forwards checked), \
+         answered, and the caller's hang-up: {out_t}"
+    );
+    let caller_hears = tone_share(&caller, talk, end, 1400.0);
+    let target_hears = tone_share(&target, talk, end, 1000.0);
+    let target_hears_stranger = tone_share(&target, injected, end, 2500.0);
+    println!(
+        "caller hears the target: {:.1} %; target hears the caller: {:.1} %, \
+         the stranger: {:.3} %",
+        caller_hears * 100.0,
+        target_hears * 100.0,
+        target_hears_stranger * 100.0
+    );
+    assert!(caller_hears > 0.8, "{caller_hears}");
+    assert!(target_hears > 0.8, "{target_hears}");
+    assert!(target_hears_stranger < 0.01, "{target_hears_stranger}");
+    assert_eq!(commands(&g, 0), [], "the phone never rang");
+    std::thread::sleep(Duration::from_millis(300));
+    let log: Vec<String> = g.lines().iter().map(|l| l.text.clone()).collect();
+    assert!(log.iter().any(|l| l.contains("relay 0: ended")), "{log:#?}");
+    caller.thread.join().expect("caller's media");
+    target.thread.join().expect("target's media");
+    wait_exit_ok(&mut g);
+}
