@@ -60,7 +60,8 @@ pub enum DialMethod {
 }
 
 /// After a polarity reversal on an idle line, how long caller ID and the first ring may
-/// take (ETSI EN 300 659-1 §6.1.2: the first ring follows the data within seconds).
+/// take by default (ETSI EN 300 659-1 §6.1.2: the first ring follows the data within
+/// seconds); [`FxoConfig::caller_id_window`].
 pub const CALLER_ID_WINDOW: Duration = Duration::from_secs(6);
 
 /// Speech supervision starts listening this long after the last digit (the line settles
@@ -105,6 +106,9 @@ pub struct FxoConfig {
     pub disconnect: Disconnect,
     /// No ring for this long: the caller gave up before the seizure.
     pub ring_gone: Duration,
+    /// After a polarity reversal or a DT-AS, how long caller ID and the first ring may
+    /// take before the line counts as idle again.
+    pub caller_id_window: Duration,
     /// A SIP call into the line unanswered this long is released with 480.
     pub no_answer: Duration,
     /// Length of the hook flash sent to the line when the far end signals one (RFC 4733
@@ -133,6 +137,7 @@ impl Default for FxoConfig {
                 silence: Some(Duration::from_secs(30)),
             },
             ring_gone: Duration::from_secs(8),
+            caller_id_window: CALLER_ID_WINDOW,
             no_answer: Duration::from_secs(90),
             flash: Duration::from_millis(u64::from(DEFAULT_FLASH_MS)),
             policy: FxoPolicy::default(),
@@ -241,7 +246,8 @@ impl<C: DigitCollector> FxoPort<C> {
             | (FxoState::Idle, Input::Audio(LineAudio::CallerIdAlert)) => {
                 self.caller = CallerInfo::default();
                 self.state = FxoState::Alerted;
-                self.timers.set(Timer::RingGone, now + CALLER_ID_WINDOW);
+                self.timers
+                    .set(Timer::RingGone, now + self.cfg.caller_id_window);
             }
             (FxoState::Idle | FxoState::Alerted, Input::Line(Event::RingStart)) => {
                 // Caller ID sent before the ring (after the reversal) is kept.

@@ -276,3 +276,23 @@ fn forwarding_by_the_gateway_is_an_fxs_option_that_needs_relays() {
     let e = load_str("t.toml", fxo, &board).unwrap_err();
     assert_eq!(e.diagnostics[0].field, "ports[0].forward_mode");
 }
+
+#[test]
+fn the_caller_id_window_is_an_fxo_option_in_range() {
+    let fxo = |extra: &str| {
+        format!(
+            "board = \"sim\"\n[security]\ntrusted_peers = [\"127.0.0.1\"]\n[[ports]]\nindex = 2\n\
+             kind = \"fxo\"\ninbound = \"hotline\"\nhotline = \"sip:1@192.0.2.1\"\n{extra}"
+        )
+    };
+    let board = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("board");
+    let c = load_str("t.toml", &fxo("caller_id_window_ms = 3000\n"), &board).unwrap();
+    let PortRole::Fxo(role) = c.config.ports[0].role() else {
+        panic!("an FXO port");
+    };
+    assert_eq!(role.caller_id_window_ms, 3000);
+    let e = load_str("t.toml", &fxo("caller_id_window_ms = 100\n"), &board).unwrap_err();
+    assert_eq!(e.diagnostics[0].field, "ports[0].caller_id_window_ms");
+    let e = load("caller_id_window_ms = 3000\n").unwrap_err();
+    assert_eq!(e.diagnostics[0].field, "ports[0].caller_id_window_ms");
+}

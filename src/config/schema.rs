@@ -327,6 +327,11 @@ pub struct Port {
     /// FXO: ring bursts before seizing the line (caller ID arrives after the first).
     #[serde(default)]
     pub rings_before_seize: Option<u8>,
+    /// FXO: after a polarity reversal or a DT-AS on the idle line, how long caller ID and
+    /// the first ring may take (the exchange's timing: ETSI EN 300 659-1 §6.1.2); 6000 ms
+    /// when absent.
+    #[serde(default)]
+    pub caller_id_window_ms: Option<u32>,
     /// FXO: how to dial out on the line.
     #[serde(default)]
     pub dialing: Option<DialMode>,
@@ -657,6 +662,7 @@ pub enum PortRole<'a> {
 pub struct FxoRole<'a> {
     pub inbound: FxoInboundRole<'a>,
     pub rings_before_seize: u8,
+    pub caller_id_window_ms: u32,
     pub dialing: DialMode,
     pub answer_supervision: AnswerSupervision,
     pub far_hangup: FarHangup,
@@ -715,6 +721,9 @@ impl Port {
                 rings_before_seize: self
                     .rings_before_seize
                     .unwrap_or(DEFAULT_RINGS_BEFORE_SEIZE),
+                caller_id_window_ms: self
+                    .caller_id_window_ms
+                    .unwrap_or(crate::call::fxo::CALLER_ID_WINDOW.as_millis() as u32),
                 dialing: self.dialing.unwrap_or_default(),
                 answer_supervision: self.answer_supervision.unwrap_or_default(),
                 far_hangup: self.far_hangup.unwrap_or_default(),

@@ -386,6 +386,7 @@ fn fxs_port(r: &mut Report<'_>, c: &Config, p: &Port, i: usize) {
     for (name, set) in [
         ("inbound", p.inbound.is_some()),
         ("rings_before_seize", p.rings_before_seize.is_some()),
+        ("caller_id_window_ms", p.caller_id_window_ms.is_some()),
         ("dialing", p.dialing.is_some()),
         ("answer_supervision", p.answer_supervision.is_some()),
         ("answer_speech_dbm0", p.answer_speech_dbm0.is_some()),
@@ -521,6 +522,14 @@ fn fxo_port(r: &mut Report<'_>, c: &Config, p: &Port, i: usize) {
         && !(1..=10).contains(&n)
     {
         r.err(f("rings_before_seize"), format!("{n} is not in 1..=10"));
+    }
+    if let Some(ms) = p.caller_id_window_ms
+        && !(1_000..=20_000).contains(&ms)
+    {
+        r.err(
+            f("caller_id_window_ms"),
+            format!("{ms} is not in 1000..=20000"),
+        );
     }
     if let Some(ms) = p.flash_ms
         && !(50..=2000).contains(&ms)

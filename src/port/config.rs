@@ -84,6 +84,7 @@ impl Port {
                             .then(|| Duration::from_millis(f.silence_ms.into())),
                     },
                     flash: Duration::from_millis(role.flash_ms.into()),
+                    caller_id_window: Duration::from_millis(role.caller_id_window_ms.into()),
                     policy: FxoPolicy {
                         // Validated; a map that did not parse would allow nothing.
                         allow: DigitMap::parse(role.dial_allow)

@@ -332,6 +332,31 @@ fn caller_id_before_the_first_ring_after_a_polarity_reversal() {
     assert_eq!(p.state(), &FxoState::Idle);
 }
 
+/// The window after a reversal is the exchange's (`caller_id_window_ms`): a first ring
+/// 3 s after the data keeps the caller ID with a 4 s window and loses it with a 2 s one.
+#[test]
+fn the_caller_id_window_after_a_reversal_is_configurable() {
+    for (window, kept) in [(4000, true), (2000, false)] {
+        let (mut p, t) = port(FxoConfig {
+            rings: 1,
+            inbound: FxoInbound::Hotline("sip:desk@pbx.example".into()),
+            caller_id_window: ms(window),
+            ..FxoConfig::default()
+        });
+        p.handle(t, line(Event::PolarityReversal));
+        p.handle(t + ms(500), Input::CallerId(alice()));
+        p.poll(t + ms(3000));
+        p.handle(t + ms(3000), line(Event::RingStart));
+        let out = p.handle(t + ms(4000), line(RING_STOP));
+        let caller = out.iter().find_map(|o| match o {
+            Output::Sip(SipIntent::PlaceCall { caller, .. }) => Some(caller.clone()),
+            _ => None,
+        });
+        let expected = if kept { alice() } else { CallerInfo::default() };
+        assert_eq!(caller, Some(expected), "window {window} ms: {out:?}");
+    }
+}
+
 /// A SIP call into the line, answered by timer at 2.2 s.
 fn talking(cfg: FxoConfig) -> (FxoPort<LengthCollector>, Instant) {
     let (mut p, t) = port(cfg);
