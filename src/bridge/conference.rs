@@ -8,7 +8,7 @@ use super::MediaParams;
 use tipring_hal::audio::{FRAME_SAMPLES, Frame};
 use tipring_media::instant::Instant;
 use tipring_media::jitter::JitterConfig;
-use tipring_media::session::{Identity, MediaSession, Remote, SessionConfig};
+use tipring_media::session::{Identity, MediaSession, SessionConfig};
 
 /// The second far party of a three-way call.
 pub struct SecondLeg {
@@ -33,14 +33,7 @@ impl SecondLeg {
     pub fn new(p: &MediaParams, jitter: JitterConfig, id: Identity) -> SecondLeg {
         let mut session = MediaSession::new(
             SessionConfig {
-                remote: Remote {
-                    addr: Some(p.remote),
-                    law: p.law,
-                    payload_type: p.payload_type,
-                    event_payload_type: p.event_payload_type,
-                    send: p.send,
-                    receive: p.receive,
-                },
+                remote: p.session_remote(),
                 jitter,
                 far_digits: false,
                 echo: None,

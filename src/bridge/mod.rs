@@ -113,6 +113,20 @@ pub struct MediaParams {
     pub srtp: Option<SrtpParams>,
 }
 
+impl MediaParams {
+    /// The far end as a media session takes it.
+    pub fn session_remote(&self) -> tipring_media::session::Remote {
+        tipring_media::session::Remote {
+            addr: Some(self.remote),
+            law: self.law,
+            payload_type: self.payload_type,
+            event_payload_type: self.event_payload_type,
+            send: self.send,
+            receive: self.receive,
+        }
+    }
+}
+
 /// The T.38 session a call's fax moves to (the SDP's `m=image … udptl t38` and its
 /// attributes, T.38 Annex D): the bridge stops carrying audio and relays the fax.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

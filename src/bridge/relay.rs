@@ -26,7 +26,7 @@ use tipring_hal::audio::{FRAME_SAMPLES, Frame};
 use tipring_media::instant::Instant;
 use tipring_media::jitter::JitterConfig;
 use tipring_media::session::{
-    DISCARD_BUDGET, Identity, MTU, MediaSession, RX_BUDGET, Remote, SessionConfig,
+    DISCARD_BUDGET, Identity, MTU, MediaSession, RX_BUDGET, SessionConfig,
 };
 
 /// One of a relayed call's two legs.
@@ -75,22 +75,11 @@ impl Leg {
         }
     }
 
-    fn remote(p: &MediaParams) -> Remote {
-        Remote {
-            addr: Some(p.remote),
-            law: p.law,
-            payload_type: p.payload_type,
-            event_payload_type: p.event_payload_type,
-            send: p.send,
-            receive: p.receive,
-        }
-    }
-
     fn set_media(&mut self, p: &MediaParams, jitter: JitterConfig) {
         let session = self.session.get_or_insert_with(|| {
             MediaSession::new(
                 SessionConfig {
-                    remote: Leg::remote(p),
+                    remote: p.session_remote(),
                     jitter,
                     // The other leg's events are played as tones into this one's audio
                     // (and detected there again); nothing listens to a line here.
@@ -101,7 +90,7 @@ impl Leg {
                 self.id,
             )
         });
-        session.set_remote(Leg::remote(p));
+        session.set_remote(p.session_remote());
         // Keys from our own SDES parsing (30 octets): never refused.
         let _ = session.set_srtp(p.srtp.as_ref());
     }
