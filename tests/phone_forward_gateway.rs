@@ -6,11 +6,14 @@
 //! party's RTP socket is the test's and plays its own tone (caller 1000 Hz, target
 //! 1400 Hz): each hears the other through the gateway's relay. A stranger sending RTP at
 //! the relay's caller-leg socket is not heard by the target. The caller's hang-up ends the
-//! target's call.
+//! target's call. With baresip as the target (an independent SIP/RTP stack echoing what
+//! it receives), the caller hears its own tone come back through the relay, baresip and
+//! the relay again.
 
 mod common;
 
-use common::gateway::{Conf, commands, fxs, sipp, start, wait_exit_ok};
+use common::baresip::Baresip;
+use common::gateway::{BARESIP_ESTABLISHED, Conf, commands, fxs, sipp, start, wait_exit_ok};
 use common::rtp_party::{party, tone_share};
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
@@ -133,5 +136,60 @@ fn the_gateway_places_the_forwarded_call_and_relays_both_parties() {
     assert!(log.iter().any(|l| l.contains("relay 0: ended")), "{log:#?}");
     caller.thread.join().expect("caller's media");
     target.thread.join().expect("target's media");
+    wait_exit_ok(&mut g);
+}
+
+#[test]
+fn a_call_forwarded_by_the_gateway_to_baresip_carries_audio_both_ways() {
+    let _serial = common::gateway::serial();
+    let tmp = TempDir::new("hil-fwd-bs").expect("temp dir");
+    let gw = SocketAddr::from(([127, 0, 87, 1], 25112));
+    let a_sip = SocketAddr::from((PARTIES, 25112));
+    let bs_addr = SocketAddr::from(([127, 0, 87, 5], 25113));
+    let bs = Baresip::start("hil-fwd", bs_addr, "300", &["-t", "30"]);
+    assert!(
+        bs.wait_for("baresip is ready", Duration::from_secs(5)),
+        "{}",
+        bs.output()
+    );
+    let done = Arc::new(AtomicBool::new(false));
+    let caller = party(PARTIES, 1000.0, done.clone());
+    let port = format!(
+        "{}forward_always = \"sip:300@{bs_addr}\"\nforward_mode = \"gateway\"\n",
+        fxs("201", "Desk")
+    );
+    let conf = Conf::new(gw).ports(&port).trust("127.0.87.9");
+    let mut g = start("gw", &tmp.0.join("gw"), gw, &conf, 112);
+    let rtp_a = caller.port.to_string();
+    let mut a = sipp(
+        &tmp.0,
+        "gw_fwd_caller.xml",
+        a_sip,
+        &[&gw.to_string(), "-set", "rtp", &rtp_a],
+    );
+    assert!(
+        bs.wait_for(BARESIP_ESTABLISHED, Duration::from_secs(10)),
+        "baresip answered the gateway's call: {}",
+        bs.output()
+    );
+    std::thread::sleep(Duration::from_millis(1000));
+    let talk = Instant::now();
+    std::thread::sleep(Duration::from_millis(2000));
+    let end = Instant::now();
+    let (sa, out_a) = a.wait(Duration::from_secs(20));
+    done.store(true, Ordering::Relaxed);
+    assert!(sa.success(), "the caller was answered and hung up: {out_a}");
+    let echoed = tone_share(&caller, talk, end, 1000.0);
+    println!(
+        "the caller hears its tone back through baresip: {:.1} %",
+        echoed * 100.0
+    );
+    assert!(echoed > 0.5, "{echoed}");
+    assert!(
+        bs.wait_for("terminated", Duration::from_secs(5)),
+        "the caller's hang-up reached baresip: {}",
+        bs.output()
+    );
+    caller.thread.join().expect("caller's media");
     wait_exit_ok(&mut g);
 }
