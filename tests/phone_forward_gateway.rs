@@ -6,7 +6,8 @@
 //! party's RTP socket is the test's and plays its own tone (caller 1000 Hz, target
 //! 1400 Hz): each hears the other through the gateway's relay. A stranger sending RTP at
 //! the relay's caller-leg socket is not heard by the target. The caller's hang-up ends the
-//! target's call. With baresip as the target (an independent SIP/RTP stack echoing what
+//! target's call, and the call's record says it was forwarded, to whom, and what RTP the
+//! caller leg carried. With baresip as the target (an independent SIP/RTP stack echoing what
 //! it receives), the caller hears its own tone come back through the relay, baresip and
 //! the relay again.
 
@@ -78,7 +79,14 @@ fn the_gateway_places_the_forwarded_call_and_relays_both_parties() {
         "{}forward_always = \"sip:300@{t_sip}\"\nforward_mode = \"gateway\"\n",
         fxs("201", "Desk")
     );
-    let conf = Conf::new(gw).ports(&port).trust("127.0.87.9");
+    let records = tmp.0.join("calls.jsonl");
+    let conf = Conf::new(gw)
+        .ports(&port)
+        .trust("127.0.87.9")
+        .table(&format!(
+            "[records]\nfile = \"{}\"\njournal = false\n",
+            records.display()
+        ));
     for d in ["a", "t"] {
         std::fs::create_dir_all(tmp.0.join(d)).expect("sipp's directory");
     }
@@ -134,6 +142,29 @@ fn the_gateway_places_the_forwarded_call_and_relays_both_parties() {
     std::thread::sleep(Duration::from_millis(300));
     let log: Vec<String> = g.lines().iter().map(|l| l.text.clone()).collect();
     assert!(log.iter().any(|l| l.contains("relay 0: ended")), "{log:#?}");
+    let text = std::fs::read_to_string(&records).unwrap_or_default();
+    let record: serde_json::Value = text
+        .lines()
+        .last()
+        .and_then(|l| serde_json::from_str(l).ok())
+        .unwrap_or_else(|| panic!("a call record: {text:?}"));
+    assert_eq!(record["direction"], "forwarded", "{record}");
+    assert_eq!(record["port"], 0, "{record}");
+    assert_eq!(record["sip_code"], 200, "{record}");
+    assert_eq!(record["cause"], "remote_hangup", "{record}");
+    assert!(
+        record["caller"]
+            .as_str()
+            .is_some_and(|c| c.contains("sip:5551@"))
+            && record["called"]
+                .as_str()
+                .is_some_and(|c| c.starts_with("sip:300@")),
+        "{record}"
+    );
+    assert!(
+        record["rtp"]["received"].as_u64().is_some_and(|n| n > 100),
+        "the caller leg's RTP: {record}"
+    );
     caller.thread.join().expect("caller's media");
     target.thread.join().expect("target's media");
     wait_exit_ok(&mut g);

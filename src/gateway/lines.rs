@@ -134,7 +134,7 @@ impl Lines {
             // The call records' business (the runtime's recorder), not the machines'.
             PortEvent::Leg { .. } => {}
             // The runtime's relays', no port's.
-            PortEvent::Relay { .. } | PortEvent::RelayEnd { .. } => {}
+            PortEvent::Relay { .. } | PortEvent::Relayed { .. } => {}
         }
     }
 

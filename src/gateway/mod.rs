@@ -252,7 +252,7 @@ pub async fn run_with(loaded: Loaded, opts: RunOptions) -> Result<Ended, Gateway
             operator::record_sinks(&loaded, &log),
         )
         .with_numbers(numbers)
-        .with_relays(relays);
+        .with_relays(relays, operator::recorder(&loaded));
 
     let main = async move {
         let notifier = Notifier::from_env().unwrap_or_else(|_| Notifier::disabled());

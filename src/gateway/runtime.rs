@@ -41,6 +41,8 @@ pub struct Runtime {
     numbers: BTreeMap<u8, String>,
     /// The media of calls the box forwards itself.
     relays: Option<super::relays::Relays>,
+    /// Their call records, by relay.
+    relay_records: Recorder,
 }
 
 /// Where ended calls' records go.
@@ -68,12 +70,14 @@ impl Runtime {
             records: RecordSinks::default(),
             numbers: BTreeMap::new(),
             relays: None,
+            relay_records: Recorder::new(0.0),
         }
     }
 
-    /// Forwarded calls' media run on `relays`.
-    pub fn with_relays(mut self, relays: super::relays::Relays) -> Runtime {
+    /// Forwarded calls' media run on `relays`, their records joined with `recorder`.
+    pub fn with_relays(mut self, relays: super::relays::Relays, recorder: Recorder) -> Runtime {
         self.relays = Some(relays);
+        self.relay_records = recorder;
         self
     }
 
@@ -113,7 +117,11 @@ impl Runtime {
             .collect();
         LineStatus {
             ports,
-            calls: self.recorder.counters().clone(),
+            calls: self
+                .recorder
+                .counters()
+                .clone()
+                .merged(self.relay_records.counters()),
         }
     }
 
@@ -183,7 +191,9 @@ impl Runtime {
             PortEvent::Media { port, media } => self.recorder.on_codec(*port, codec_name(media)),
             PortEvent::Fax { port, .. } => self.recorder.on_codec(*port, "t38"),
             PortEvent::Relay { relay, leg, media } => self.relay_media(*relay, *leg, *media),
-            PortEvent::RelayEnd { relay } => self.relay_end(*relay),
+            PortEvent::Relayed { relay, port, note } => {
+                self.relay_note(now, *relay, *port, note.clone())
+            }
             _ => {}
         }
         self.lines.on_sip(now, ev);
@@ -204,6 +214,9 @@ impl Runtime {
             m.remote,
             if m.send { "" } else { " (held)" }
         ));
+        if leg == crate::bridge::RelayLeg::Caller {
+            self.relay_records.on_codec(relay_key(k), codec_name(&m));
+        }
         if let Some(r) = self.relays.as_mut()
             && let Err(e) = r.media(k, leg, m)
         {
@@ -211,14 +224,30 @@ impl Runtime {
         }
     }
 
-    fn relay_end(&mut self, k: usize) {
+    /// A relayed call's note: its record, and its media stopped once it ended. The
+    /// record's media figures are the caller leg's (the call that came in).
+    fn relay_note(&mut self, now: Instant, k: usize, port: u8, note: crate::ops::record::LegNote) {
         let log = self.log;
-        if let Some([c, t]) = self.relays.as_mut().and_then(|r| r.end(k)) {
+        let stats = match note {
+            crate::ops::record::LegNote::Ended { .. } => {
+                self.relays.as_mut().and_then(|r| r.end(k))
+            }
+            _ => None,
+        };
+        if let Some([c, t]) = &stats {
             log.line(format_args!(
                 "relay {k}: ended; caller leg RTP sent {} received {} lost {}, \
                  target leg RTP sent {} received {} lost {}",
                 c.rtp_sent, c.rtp_received, c.lost, t.rtp_sent, t.rtp_received, t.lost
             ));
+        }
+        let caller_leg = stats.as_ref().map(|[c, _]| c);
+        if let Some(mut r) =
+            self.relay_records
+                .on_note(now, SystemTime::now(), relay_key(k), note, caller_leg)
+        {
+            r.port = port;
+            self.write_record(&r);
         }
     }
 
@@ -338,6 +367,11 @@ impl Runtime {
 }
 
 /// The record's name of a call's codec.
+/// A relay's key in its recorder (relays are at most 64).
+fn relay_key(k: usize) -> u8 {
+    u8::try_from(k).unwrap_or(u8::MAX)
+}
+
 fn codec_name(m: &crate::bridge::MediaParams) -> &'static str {
     match m.law {
         tipring_media::g711::Law::Ulaw => "PCMU",

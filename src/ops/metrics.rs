@@ -154,6 +154,11 @@ pub fn render(s: &Status) -> String {
         &[("direction", "outgoing")],
         c.outgoing as f64,
     );
+    m.sample(
+        "tipring_calls_total",
+        &[("direction", "forwarded")],
+        c.forwarded as f64,
+    );
     m.family("tipring_calls_answered", "counter", "Calls answered.");
     m.sample("tipring_calls_answered_total", &[], c.answered as f64);
     m.family(

@@ -25,6 +25,9 @@ pub enum Direction {
     Incoming,
     /// The port placed it.
     Outgoing,
+    /// It came in for the port, which forwards it: the box called the forwarding target
+    /// and relayed the two calls (`forward_mode = "gateway"`).
+    Forwarded,
 }
 
 /// Why a call ended (the disconnect reason of a record and of a line's status).
@@ -123,6 +126,22 @@ pub struct RtpSummary {
     pub srtp_refused: u64,
 }
 
+impl CallCounters {
+    /// These counters and `other`'s together (the ports' calls and the relayed ones).
+    pub fn merged(mut self, other: &CallCounters) -> CallCounters {
+        self.incoming += other.incoming;
+        self.outgoing += other.outgoing;
+        self.forwarded += other.forwarded;
+        self.answered += other.answered;
+        for (cause, n) in &other.failed {
+            *self.failed.entry(*cause).or_default() += n;
+        }
+        self.xruns += other.xruns;
+        self.srtp_refused += other.srtp_refused;
+        self
+    }
+}
+
 impl RtpSummary {
     fn add(&mut self, s: &StatsSnapshot) {
         self.sent += s.rtp_sent;
@@ -196,6 +215,9 @@ pub struct LastCall {
 pub struct CallCounters {
     pub incoming: u64,
     pub outgoing: u64,
+    /// Calls the box forwarded itself (`forward_mode = "gateway"`; not in `incoming`).
+    #[serde(default)]
+    pub forwarded: u64,
     pub answered: u64,
     /// Calls that ended without being answered, by cause.
     pub failed: BTreeMap<EndCause, u64>,
@@ -266,6 +288,7 @@ impl Recorder {
                 match direction {
                     Direction::Incoming => self.counters.incoming += 1,
                     Direction::Outgoing => self.counters.outgoing += 1,
+                    Direction::Forwarded => self.counters.forwarded += 1,
                 }
                 self.open.insert(
                     port,
@@ -506,6 +529,30 @@ mod tests {
             cause: EndCause::Abandoned,
         };
         assert_eq!(r.on_note(t, w, 0, ended, None).unwrap().call_id, "second");
+    }
+
+    #[test]
+    fn forwarded_calls_are_counted_apart_and_merged_into_the_totals() {
+        let mut relays = Recorder::new(60.0);
+        let (t, w) = (Instant::now(), SystemTime::now());
+        let forwarded = LegNote::Started {
+            call_id: "f".into(),
+            direction: Direction::Forwarded,
+            caller: "sip:5551@192.0.2.9".into(),
+            called: "sip:300@192.0.2.7".into(),
+        };
+        relays.on_note(t, w, 0, forwarded, None);
+        let ended = LegNote::Ended {
+            code: 486,
+            cause: EndCause::FarEndRejected,
+        };
+        let rec = relays.on_note(t, w, 0, ended, None).unwrap();
+        assert_eq!(rec.direction, Direction::Forwarded);
+        let mut ports = Recorder::new(60.0);
+        ports.on_note(t, w, 0, started("o"), None);
+        let all = ports.counters().clone().merged(relays.counters());
+        assert_eq!((all.outgoing, all.forwarded, all.incoming), (1, 1, 0));
+        assert_eq!(all.failed[&EndCause::FarEndRejected], 1);
     }
 
     #[test]

@@ -106,6 +106,7 @@ impl Status {
                         match c.direction {
                             super::record::Direction::Incoming => "in ",
                             super::record::Direction::Outgoing => "out",
+                            super::record::Direction::Forwarded => "fwd",
                         },
                         c.caller,
                         c.called,
@@ -157,8 +158,8 @@ impl Status {
         let c = &self.lines.calls;
         let _ = writeln!(
             s,
-            "\nCalls: {} in, {} out, {} answered, {} audio xruns",
-            c.incoming, c.outgoing, c.answered, c.xruns
+            "\nCalls: {} in, {} out, {} forwarded by the box, {} answered, {} audio xruns",
+            c.incoming, c.outgoing, c.forwarded, c.answered, c.xruns
         );
         for (cause, n) in &c.failed {
             let _ = writeln!(s, "  not answered, {}: {n}", cause.as_str());

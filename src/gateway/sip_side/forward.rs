@@ -12,12 +12,14 @@
 //! a loop ends at Max-Forwards 0 (483); relays are bounded (`max_relayed_calls`, then 486);
 //! each leg's media is latched to its own far party.
 
+use super::notes::end_of;
 use super::outgoing::Placement;
 use super::status::Refusal;
 use super::targets::SdpRole;
-use super::{PortCall, PortEvent, SipSide, media};
+use super::{Dir, PortCall, PortEvent, SipSide, media};
 use crate::bridge::RelayLeg;
 use crate::call::CallerInfo;
+use crate::ops::record::{Direction, EndCause, LegNote};
 use std::net::SocketAddr;
 use std::time::Instant;
 use tipring_sip::transaction::Transport;
@@ -56,6 +58,8 @@ impl Forwarding {
 pub(super) struct Arrival {
     /// The INVITE's offer (empty: none).
     pub offer: Vec<u8>,
+    /// Its From URI (for the call record).
+    pub from: String,
     pub caller: CallerInfo,
     /// The caller hides its identity: the forwarded call does too.
     pub anonymous: bool,
@@ -192,10 +196,21 @@ impl SipSide {
         let hide = arrival.anonymous.then_some(true);
         match self.invite(now, port, target, &arrival.caller, hide, how) {
             Ok((target_call, _)) => {
+                let called = target_call.target.clone().unwrap_or_else(|| target.into());
                 self.notice(format!(
-                    "port {port}: {label}: calling {} for the caller (relay {k})",
-                    target_call.target.as_deref().unwrap_or(target)
+                    "port {port}: {label}: calling {called} for the caller (relay {k})"
                 ));
+                let note = LegNote::Started {
+                    call_id: self.ua.call_id(call).unwrap_or_default().to_owned(),
+                    direction: Direction::Forwarded,
+                    caller: arrival.from.clone(),
+                    called,
+                };
+                self.events.push_back(PortEvent::Relayed {
+                    relay: k,
+                    port,
+                    note,
+                });
                 self.relayed[k] = Some(Relayed {
                     port,
                     incoming: call,
@@ -350,13 +365,22 @@ impl SipSide {
             ));
             let _ = self.ua.hangup(now, outgoing);
             let _ = self.ua.reject(now, incoming, 488);
-            self.end_relay(k);
+            self.end_relay(k, 488, EndCause::NoUsableMedia);
             return;
         }
         match self.ua.answer(now, incoming, &caller_sdp) {
             Ok(()) => {
+                let mut port = None;
                 if let Some(r) = self.relayed[k].as_mut() {
                     r.answered = true;
+                    port = Some(r.port);
+                }
+                if let Some(port) = port {
+                    self.events.push_back(PortEvent::Relayed {
+                        relay: k,
+                        port,
+                        note: LegNote::Answered,
+                    });
                 }
                 self.relay_caller_media(k);
                 self.notice(format!("relay {k}: the target answered; relaying"));
@@ -364,7 +388,7 @@ impl SipSide {
             Err(e) => {
                 self.notice(format!("relay {k}: 200 not sent to the caller: {e}"));
                 let _ = self.ua.hangup(now, outgoing);
-                self.end_relay(k);
+                self.end_relay(k, 500, EndCause::Rejected);
             }
         }
     }
@@ -388,7 +412,7 @@ impl SipSide {
             }
             Err(e) => {
                 self.notice(format!("relay {k}: the caller's answer refused: {e}"));
-                self.hang_up_relay(now, k);
+                self.hang_up_relay(now, k, (200, EndCause::NoUsableMedia));
             }
         }
     }
@@ -460,32 +484,42 @@ impl SipSide {
             }
         }
         self.notice(format!("relay {k}: {leg:?} leg ended ({reason:?})"));
-        self.end_relay(k);
+        let dir = match leg {
+            RelayLeg::Caller => Dir::In,
+            RelayLeg::Target => Dir::Out,
+        };
+        let (code, cause) = end_of(reason, dir, answered);
+        self.end_relay(k, code, cause);
     }
 
-    /// Ends both legs of relay `k` (BYE, CANCEL or a final response as each stands).
-    fn hang_up_relay(&mut self, now: Instant, k: usize) {
-        if let Some(r) = self.relayed[k].as_ref() {
-            let (incoming, outgoing) = (r.incoming, r.target.handle);
-            let _ = self.ua.hangup(now, incoming);
-            let _ = self.ua.hangup(now, outgoing);
-        }
-        self.end_relay(k);
+    /// Ends both legs of relay `k` (BYE, CANCEL or a final response as each stands);
+    /// its record ends with the answered call's status and `why`, else 487 and `why`.
+    fn hang_up_relay(&mut self, now: Instant, k: usize, (answered, why): (u16, EndCause)) {
+        let Some(r) = self.relayed[k].as_ref() else {
+            return;
+        };
+        let (incoming, outgoing, up) = (r.incoming, r.target.handle, r.answered);
+        let _ = self.ua.hangup(now, incoming);
+        let _ = self.ua.hangup(now, outgoing);
+        self.end_relay(k, if up { answered } else { 487 }, why);
     }
 
     /// Ends every relayed call (shutdown).
     pub(super) fn hang_up_relays(&mut self, now: Instant) {
         for k in 0..self.relayed.len() {
-            if self.relayed[k].is_some() {
-                self.hang_up_relay(now, k);
-            }
+            self.hang_up_relay(now, k, (200, EndCause::Shutdown));
         }
     }
 
-    fn end_relay(&mut self, k: usize) {
+    /// Relay `k` is over: its record ends with `code` and `cause`, its media stops.
+    fn end_relay(&mut self, k: usize, code: u16, cause: EndCause) {
         if let Some(r) = self.relayed.get_mut(k).and_then(Option::take) {
             self.notice(format!("port {}: relayed call {k} over", r.port));
-            self.events.push_back(PortEvent::RelayEnd { relay: k });
+            self.events.push_back(PortEvent::Relayed {
+                relay: k,
+                port: r.port,
+                note: LegNote::Ended { code, cause },
+            });
         }
     }
 }

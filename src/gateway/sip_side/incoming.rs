@@ -114,6 +114,7 @@ impl SipSide {
         });
         let arrival = Arrival {
             offer: sdp.to_vec(),
+            from: from.to_owned(),
             caller: caller.clone(),
             anonymous,
             max_forwards: self.pending_max_forwards,

@@ -77,8 +77,13 @@ pub enum PortEvent {
         leg: crate::bridge::RelayLeg,
         media: MediaParams,
     },
-    /// Relay `relay`'s calls are over: its media stops.
-    RelayEnd { relay: usize },
+    /// For the call records: relay `relay`'s forwarded call (for port `port`) started, was
+    /// answered or ended; once ended, its media stops.
+    Relayed {
+        relay: usize,
+        port: u8,
+        note: crate::ops::record::LegNote,
+    },
     /// Three-way calling: the port's other call joins its bridge's mix at these media
     /// (again when they change).
     Join {

@@ -5,6 +5,7 @@
 
 use super::*;
 use crate::bridge::RelayLeg;
+use crate::ops::record::{Direction, EndCause, LegNote};
 
 /// B's relay sockets.
 const RELAY: [&str; 2] = ["127.0.0.2:40000", "127.0.0.2:40002"];
@@ -39,10 +40,24 @@ fn relay_media(ev: &[PortEvent]) -> Vec<(usize, RelayLeg, SocketAddr)> {
         .collect()
 }
 
-fn relay_ends(ev: &[PortEvent]) -> usize {
+/// The call-record notes of B's relayed calls, for port 0.
+fn relay_notes(ev: &[PortEvent]) -> Vec<LegNote> {
     ev.iter()
-        .filter(|e| matches!(e, PortEvent::RelayEnd { .. }))
-        .count()
+        .filter_map(|e| match e {
+            PortEvent::Relayed { port: 0, note, .. } => Some(note.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn relay_ends(ev: &[PortEvent]) -> Vec<(u16, EndCause)> {
+    relay_notes(ev)
+        .into_iter()
+        .filter_map(|n| match n {
+            LegNote::Ended { code, cause } => Some((code, cause)),
+            _ => None,
+        })
+        .collect()
 }
 
 #[test]
@@ -84,7 +99,15 @@ fn a_call_forwarded_always_is_placed_by_the_gateway_and_relayed_both_ways() {
     n.a.intent(n.now, 0, SipIntent::Hangup);
     n.settle();
     assert_eq!(Net::calls(&n.ev_a, 1).last(), Some(&SipEvent::RemoteHangup));
-    assert_eq!(relay_ends(&n.ev_b), 1);
+    // Its record: forwarded, from the caller to the target, answered, ended by the caller.
+    let notes = relay_notes(&n.ev_b);
+    assert!(
+        matches!(&notes[0], LegNote::Started { direction: Direction::Forwarded, caller, called, .. }
+            if caller.contains("sip:201@") && called.starts_with("sip:202@")),
+        "{notes:?}"
+    );
+    assert_eq!(notes[1], LegNote::Answered);
+    assert_eq!(relay_ends(&n.ev_b), [(200, EndCause::RemoteHangup)]);
     n.run_for(Duration::from_secs(40));
     assert!(n.b.footprint().is_empty(), "{:?}", n.b.footprint());
 }
@@ -99,7 +122,7 @@ fn the_targets_refusal_reaches_the_caller_and_a_cancel_reaches_the_target() {
         Net::calls(&n.ev_a, 0).last(),
         Some(&SipEvent::Rejected(486))
     );
-    assert_eq!(relay_ends(&n.ev_b), 1);
+    assert_eq!(relay_ends(&n.ev_b), [(486, EndCause::FarEndRejected)]);
 
     // The caller gives up while the target rings: the target's call is cancelled.
     n.place(0, &format!("sip:301@{B}"));
@@ -108,7 +131,7 @@ fn the_targets_refusal_reaches_the_caller_and_a_cancel_reaches_the_target() {
     n.a.intent(n.now, 0, SipIntent::Hangup);
     n.settle();
     assert_eq!(Net::calls(&n.ev_a, 1).last(), Some(&SipEvent::Cancelled));
-    assert_eq!(relay_ends(&n.ev_b), 2);
+    assert_eq!(relay_ends(&n.ev_b)[1..], [(487, EndCause::CallerCancelled)]);
 }
 
 #[test]
