@@ -30,7 +30,7 @@ use tipring_media::session::{
 };
 
 /// One of a relayed call's two legs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum RelayLeg {
     /// Towards the caller whose call came in for the forwarding port.
     Caller,

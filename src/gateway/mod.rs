@@ -236,6 +236,7 @@ pub async fn run_with(loaded: Loaded, opts: RunOptions) -> Result<Ended, Gateway
             let ports = media
                 .values()
                 .filter_map(|p| p.stun_handle().ok())
+                .chain(relays.stun_handles().unwrap_or_default())
                 .collect();
             let task = stun::keep(ports, server, intent_tx.clone(), log, moved.clone());
             sip_side::io::AbortOnDrop(Some(tokio::spawn(task)))

@@ -298,7 +298,7 @@ impl PortIo {
     /// bridge runs on it ([`crate::gateway::stun`]).
     pub fn stun_handle(&self) -> std::io::Result<super::stun::PortSocket> {
         Ok(super::stun::PortSocket {
-            port: self.index,
+            id: super::sip_side::RtpSocket::Port(self.index),
             socket: self.socket.try_clone()?,
             busy: self.busy.clone(),
         })

@@ -9,12 +9,16 @@ use super::ports::bind_rtp;
 use crate::bridge::{MediaParams, Relay, RelayLeg, StatsSnapshot};
 use crate::config::Loaded;
 use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use tipring_media::jitter::JitterConfig;
 
 /// One relay's sockets and, while its call lasts, its thread.
 struct Slot {
     sockets: [UdpSocket; 2],
     running: Option<Relay>,
+    /// Whether the relay runs (then STUN leaves its sockets alone).
+    busy: Arc<AtomicBool>,
 }
 
 /// The relays of one gateway.
@@ -42,6 +46,7 @@ impl Relays {
             slots.push(Slot {
                 sockets: [bind()?, bind()?],
                 running: None,
+                busy: Arc::default(),
             });
         }
         Ok(Relays {
@@ -63,6 +68,25 @@ impl Relays {
             .collect()
     }
 
+    /// Each relay socket for the STUN client (behind a NAT the SDP names what it sees).
+    pub fn stun_handles(&self) -> std::io::Result<Vec<super::stun::PortSocket>> {
+        let mut out = Vec::new();
+        for (k, slot) in self.slots.iter().enumerate() {
+            for (socket, leg) in slot
+                .sockets
+                .iter()
+                .zip([RelayLeg::Caller, RelayLeg::Target])
+            {
+                out.push(super::stun::PortSocket {
+                    id: super::sip_side::RtpSocket::Relay(k, leg),
+                    socket: socket.try_clone()?,
+                    busy: slot.busy.clone(),
+                });
+            }
+        }
+        Ok(out)
+    }
+
     /// A leg of relay `k` has media: its relay starts if it was not running.
     pub fn media(&mut self, k: usize, leg: RelayLeg, media: MediaParams) -> std::io::Result<()> {
         let Some(slot) = self.slots.get_mut(k) else {
@@ -72,6 +96,7 @@ impl Relays {
             Some(r) => r,
             None => {
                 let sockets = [slot.sockets[0].try_clone()?, slot.sockets[1].try_clone()?];
+                slot.busy.store(true, Ordering::Relaxed);
                 slot.running.insert(Relay::start(sockets, self.jitter)?)
             }
         };
@@ -83,12 +108,17 @@ impl Relays {
 
     /// Relay `k`'s call is over: its thread stops; each leg's last counters if it ran.
     pub fn end(&mut self, k: usize) -> Option<[StatsSnapshot; 2]> {
-        let relay = self.slots.get_mut(k)?.running.take()?;
+        let slot = self.slots.get_mut(k)?;
+        let relay = slot.running.take()?;
         let stats = relay.stop();
-        // What arrived for the call after it ended is not the next call's.
+        slot.busy.store(false, Ordering::Relaxed);
+        // What arrived for the call after it ended is not the next call's; the sockets
+        // block again, as the STUN client reads them (the relay made them non-blocking:
+        // the flag is the sockets', shared by every clone).
         if let Some(slot) = self.slots.get(k) {
             for s in &slot.sockets {
                 drain(s);
+                let _ = s.set_nonblocking(false);
             }
         }
         Some(stats)
@@ -105,5 +135,69 @@ fn drain(s: &UdpSocket) {
                 break;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+    use std::time::{Duration, Instant};
+    use tipring_media::g711::Law;
+
+    fn loaded(forward_mode: &str) -> Loaded {
+        let text = format!(
+            "board = \"sim\"\n[[ports]]\nindex = 0\nkind = \"fxs\"\n\
+             hotline = \"sip:1@192.0.2.1\"\nforward_mode = \"{forward_mode}\"\n"
+        );
+        let board = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("board");
+        crate::config::load_str("t.toml", &text, &board).unwrap()
+    }
+
+    #[test]
+    fn relays_are_bound_only_where_a_port_forwards_by_the_gateway() {
+        let ip = IpAddr::from([127, 0, 0, 1]);
+        assert!(
+            Relays::open(&loaded("redirect"), ip)
+                .unwrap()
+                .addrs()
+                .is_empty()
+        );
+        let r = Relays::open(&loaded("gateway"), ip).unwrap();
+        let addrs = r.addrs();
+        assert_eq!(addrs.len(), 2, "limits.max_relayed_calls");
+        assert!(addrs.iter().flatten().all(|a| a.port() % 2 == 0));
+        assert_eq!(r.stun_handles().unwrap().len(), 4);
+    }
+
+    #[test]
+    fn after_a_relayed_call_its_sockets_block_again_for_the_stun_client() {
+        let mut r = Relays::open(&loaded("gateway"), IpAddr::from([127, 0, 0, 1])).unwrap();
+        let p = MediaParams {
+            law: Law::Ulaw,
+            payload_type: 0,
+            event_payload_type: None,
+            remote: "127.0.0.1:9".parse().unwrap(),
+            send: true,
+            receive: true,
+            srtp: None,
+        };
+        r.media(0, RelayLeg::Caller, p).unwrap();
+        let handles = r.stun_handles().unwrap();
+        assert!(
+            handles[0].busy.load(Ordering::Relaxed),
+            "STUN leaves it alone"
+        );
+        assert!(r.end(0).is_some());
+        assert!(!handles[0].busy.load(Ordering::Relaxed));
+        let s = &handles[0].socket;
+        s.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+        let t = Instant::now();
+        assert!(s.recv_from(&mut [0u8; 16]).is_err());
+        assert!(
+            t.elapsed() >= Duration::from_millis(40),
+            "{:?}",
+            t.elapsed()
+        );
     }
 }

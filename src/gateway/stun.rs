@@ -4,6 +4,7 @@
 //! and when the box moved (its addresses changed, a registrar sees it somewhere new). The reflexive address goes into the SDP of the port's calls. A port with a call
 //! is left alone (its RTP keeps the mapping open, and its bridge reads the socket).
 
+use crate::gateway::sip_side::RtpSocket;
 use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 use tipring_media::stun::{StunError, binding_request, parse_binding_response};
@@ -72,9 +73,10 @@ pub fn query(socket: &UdpSocket, server: SocketAddr) -> Result<SocketAddr, Query
     result
 }
 
-/// One port's RTP socket (a clone), and whether its bridge runs.
+/// One RTP socket (a clone: a port's, a relay leg's), and whether its bridge or relay
+/// runs.
 pub struct PortSocket {
-    pub port: u8,
+    pub id: RtpSocket,
     pub socket: UdpSocket,
     pub busy: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
@@ -90,12 +92,12 @@ impl PortSocket {
 pub fn query_all(
     ports: &[PortSocket],
     server: SocketAddr,
-) -> Vec<(u8, Result<SocketAddr, QueryError>)> {
+) -> Vec<(RtpSocket, Result<SocketAddr, QueryError>)> {
     std::thread::scope(|s| {
         let asks: Vec<_> = ports
             .iter()
             .filter(|p| p.idle())
-            .map(|p| (p.port, s.spawn(move || query(&p.socket, server))))
+            .map(|p| (p.id, s.spawn(move || query(&p.socket, server))))
             .collect();
         asks.into_iter()
             .map(|(p, h)| {
@@ -118,7 +120,7 @@ pub async fn keep(
     moved: std::sync::Arc<tokio::sync::Notify>,
 ) {
     let ports = std::sync::Arc::new(ports);
-    let mut known: std::collections::BTreeMap<u8, Option<SocketAddr>> = Default::default();
+    let mut known: std::collections::BTreeMap<RtpSocket, Option<SocketAddr>> = Default::default();
     loop {
         let asked = ports.clone();
         let Ok(results) = tokio::task::spawn_blocking(move || query_all(&asked, server)).await
@@ -131,7 +133,7 @@ pub async fn keep(
             match r {
                 Ok(addr) if before != Some(Some(addr)) => {
                     log.line(format_args!(
-                        "port {port}: RTP reached at {addr} (STUN {server})"
+                        "{port}: RTP reached at {addr} (STUN {server})"
                     ));
                     let m = crate::gateway::sip_side::FromLine::RtpMapped(port, addr);
                     if sip.send(m).await.is_err() {
@@ -139,7 +141,7 @@ pub async fn keep(
                     }
                 }
                 Err(e) if before.is_none_or(|b| b.is_some()) => {
-                    log.line(format_args!("port {port}: STUN {server}: {e}"));
+                    log.line(format_args!("{port}: STUN {server}: {e}"));
                 }
                 _ => {}
             }

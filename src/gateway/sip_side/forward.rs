@@ -91,7 +91,20 @@ impl SipSide {
         let own: Vec<SocketAddr> = addrs.iter().flatten().copied().collect();
         self.targets.add_own_rtp(&own);
         self.relayed = addrs.iter().map(|_| None).collect();
+        self.relay_mapped = vec![[None; 2]; addrs.len()];
         self.relay_addrs = addrs;
+    }
+
+    /// A STUN server sees relay `k`'s `leg` socket at `addr` (behind a NAT): the SDP of
+    /// the next call relayed there names it.
+    pub(super) fn relay_mapped(&mut self, k: usize, leg: RelayLeg, addr: SocketAddr) {
+        let i = match leg {
+            RelayLeg::Caller => 0,
+            RelayLeg::Target => 1,
+        };
+        if let Some(m) = self.relay_mapped.get_mut(k) {
+            m[i] = Some(addr);
+        }
     }
 
     /// Relayed calls now.
@@ -157,6 +170,7 @@ impl SipSide {
             return;
         };
         let [caller_at, target_at] = self.relay_addrs[k];
+        let [caller_mapped, target_mapped] = self.relay_mapped.get(k).copied().unwrap_or_default();
         if !arrival.offer.is_empty()
             && let Err(e) = self
                 .targets
@@ -174,7 +188,7 @@ impl SipSide {
             let _ = self.ua.reject(now, call, 488);
             return;
         };
-        let mut caller_leg = self.session_at(caller_at, None, sdes);
+        let mut caller_leg = self.session_at(caller_at, caller_mapped, sdes);
         let (caller_sdp, caller_media) = if arrival.offer.is_empty() {
             (caller_leg.offer(), None)
         } else {
@@ -188,7 +202,7 @@ impl SipSide {
             }
         };
         let how = Placement {
-            media_at: Some(target_at),
+            media_at: Some((target_at, target_mapped)),
             max_forwards: Some(arrival.max_forwards - 1),
             diversion: Some(why.reason()),
             ..Placement::default()

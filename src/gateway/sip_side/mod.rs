@@ -116,8 +116,24 @@ pub enum FromLine {
     Intent(u8, SipIntent),
     /// Port `.0`'s machine became idle (`true`) or left idle (`false`).
     LineIdle(u8, bool),
-    /// Port `.0`'s RTP socket is reached from outside the NAT at `.1` (STUN).
-    RtpMapped(u8, SocketAddr),
+    /// RTP socket `.0` is reached from outside the NAT at `.1` (STUN).
+    RtpMapped(RtpSocket, SocketAddr),
+}
+
+/// One of the box's RTP sockets: a port's, or one leg's of a forwarding relay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum RtpSocket {
+    Port(u8),
+    Relay(usize, crate::bridge::RelayLeg),
+}
+
+impl std::fmt::Display for RtpSocket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RtpSocket::Port(p) => write!(f, "port {p}"),
+            RtpSocket::Relay(k, leg) => write!(f, "relay {k} {leg:?} leg"),
+        }
+    }
 }
 
 impl From<(u8, SipIntent)> for FromLine {
@@ -291,6 +307,8 @@ pub struct SipSide {
     relay_addrs: Vec<[SocketAddr; 2]>,
     /// The calls relayed on them now.
     relayed: Vec<Option<forward::Relayed>>,
+    /// Where a STUN server saw each relay socket.
+    relay_mapped: Vec<[Option<SocketAddr>; 2]>,
     sessions: u64,
     started: bool,
     /// [`SipSide::shutdown`] was called: nothing new starts.
@@ -519,6 +537,7 @@ impl SipSide {
             pending_max_forwards: 70,
             relay_addrs: Vec::new(),
             relayed: Vec::new(),
+            relay_mapped: Vec::new(),
             sessions: ids.next_u64() >> 2,
             started: false,
             stopped: false,
@@ -619,11 +638,12 @@ impl SipSide {
         match m {
             FromLine::Intent(port, intent) => self.intent(now, port, intent),
             FromLine::LineIdle(port, idle) => self.set_line_idle(port, idle),
-            FromLine::RtpMapped(port, addr) => {
+            FromLine::RtpMapped(RtpSocket::Port(port), addr) => {
                 if let Some(s) = self.slots.get_mut(&port) {
                     s.mapped = Some(addr);
                 }
             }
+            FromLine::RtpMapped(RtpSocket::Relay(k, leg), addr) => self.relay_mapped(k, leg, addr),
         }
     }
 

@@ -19,8 +19,9 @@ const ANONYMOUS_NAME: &str = "Anonymous";
 pub(super) struct Placement {
     /// The `Replaces` header value (an attended transfer, RFC 3891).
     pub replaces: Option<String>,
-    /// The call's RTP address when not the port's (a forwarded call's relay socket).
-    pub media_at: Option<std::net::SocketAddr>,
+    /// The call's RTP socket when not the port's (a forwarded call's relay socket), and
+    /// where a STUN server saw it.
+    pub media_at: Option<(std::net::SocketAddr, Option<std::net::SocketAddr>)>,
     /// The INVITE's Max-Forwards when not 70 (a forwarded call carries on the count).
     pub max_forwards: Option<u8>,
     /// The call is forwarded from the port for this RFC 5806 reason (`unconditional`,
@@ -124,7 +125,7 @@ impl SipSide {
             return Err(488);
         };
         let mut session = match how.media_at {
-            Some(at) => self.session_at(at, None, sdes),
+            Some((at, mapped)) => self.session_at(at, mapped, sdes),
             None => self.new_session(port, sdes).ok_or(500u16)?,
         };
         let sdp = session.offer();

@@ -113,6 +113,30 @@ fn a_call_forwarded_always_is_placed_by_the_gateway_and_relayed_both_ways() {
 }
 
 #[test]
+fn behind_a_nat_each_leg_names_where_the_stun_server_saw_its_relay_socket() {
+    let mut n = forwarding("forward_always", 1);
+    for (leg, addr) in [
+        (RelayLeg::Caller, "203.0.113.5:41000"),
+        (RelayLeg::Target, "203.0.113.5:41002"),
+    ] {
+        n.b.from_line(
+            n.now,
+            FromLine::RtpMapped(RtpSocket::Relay(0, leg), addr.parse().unwrap()),
+        );
+    }
+    n.place(0, &format!("sip:301@{B}"));
+    n.a.intent(n.now, 1, SipIntent::Answer);
+    n.settle();
+    let to = |port| {
+        Net::media(&n.ev_a, port)
+            .last()
+            .map(|m| m.remote.to_string())
+    };
+    assert_eq!(to(0).as_deref(), Some("203.0.113.5:41000"));
+    assert_eq!(to(1).as_deref(), Some("203.0.113.5:41002"));
+}
+
+#[test]
 fn the_targets_refusal_reaches_the_caller_and_a_cancel_reaches_the_target() {
     let mut n = forwarding("forward_always", 1);
     n.place(0, &format!("sip:301@{B}"));
