@@ -15,6 +15,7 @@ mod common;
 
 use common::baresip::Baresip;
 use common::gateway::{BARESIP_ESTABLISHED, Conf, commands, fxs, sipp, start, wait_exit_ok};
+use common::kamailio::{Kamailio, Role};
 use common::rtp_party::{party, tone_share};
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
@@ -222,5 +223,89 @@ fn a_call_forwarded_by_the_gateway_to_baresip_carries_audio_both_ways() {
         bs.output()
     );
     caller.thread.join().expect("caller's media");
+    wait_exit_ok(&mut g);
+}
+
+#[test]
+fn a_call_forwarded_by_the_gateway_goes_out_through_the_accounts_proxy() {
+    let _serial = common::gateway::serial();
+    let tmp = TempDir::new("hil-fwd-kam").expect("temp dir");
+    let gw = SocketAddr::from(([127, 0, 87, 1], 25115));
+    let (a_sip, t_sip) = (
+        SocketAddr::from((PARTIES, 25115)),
+        SocketAddr::from((PARTIES, 25116)),
+    );
+    let proxy_at = SocketAddr::from(([127, 0, 87, 10], 25115));
+    let proxy = Kamailio::start(
+        "hil-fwd-kam",
+        proxy_at,
+        Role::Proxy {
+            record_route: true,
+            next_hop: Some(t_sip),
+            follow_redirects: false,
+        },
+    );
+    let done = Arc::new(AtomicBool::new(false));
+    let caller = party(PARTIES, 1000.0, done.clone());
+    let target = party(PARTIES, 1400.0, done.clone());
+    // The target is a number of the account's domain: routed through its proxy.
+    let port = format!(
+        "{}forward_always = \"sip:300@example.test\"\nforward_mode = \"gateway\"\n",
+        fxs("201", "Desk")
+    );
+    let conf = Conf::new(gw)
+        .account(
+            "sp",
+            &format!("domain = \"example.test\"\nproxy = \"sip:{proxy_at}\""),
+        )
+        .ports(&port)
+        .trust("127.0.87.9");
+    for d in ["a", "t"] {
+        std::fs::create_dir_all(tmp.0.join(d)).expect("sipp's directory");
+    }
+    let mut g = start("gw", &tmp.0.join("gw"), gw, &conf, 115);
+    let (rtp_a, rtp_t) = (caller.port.to_string(), target.port.to_string());
+    let mut t = sipp(
+        &tmp.0.join("t"),
+        "gw_fwd_target.xml",
+        t_sip,
+        &["-set", "rtp", &rtp_t],
+    );
+    let mut a = sipp(
+        &tmp.0.join("a"),
+        "gw_fwd_caller.xml",
+        a_sip,
+        &[&gw.to_string(), "-set", "rtp", &rtp_a],
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    let talk = Instant::now();
+    std::thread::sleep(Duration::from_millis(2000));
+    let end = Instant::now();
+    let (sa, out_a) = a.wait(Duration::from_secs(20));
+    let (st, out_t) = t.wait(Duration::from_secs(20));
+    done.store(true, Ordering::Relaxed);
+    let p = proxy.lines();
+    assert!(sa.success(), "the caller was answered and hung up: {out_a}");
+    assert!(
+        st.success(),
+        "the target got the forwarded INVITE through the proxy and its BYE: {out_t}\n{p:#?}"
+    );
+    assert!(
+        p.iter()
+            .any(|l| l.starts_with(&format!("reply 200 OK to INVITE from {t_sip}"))),
+        "{p:#?}"
+    );
+    assert!(
+        p.iter().any(|l| l == "in-dialog BYE routed"),
+        "the BYE to the target crossed the record-routing proxy: {p:#?}"
+    );
+    let caller_hears = tone_share(&caller, talk, end, 1400.0);
+    let target_hears = tone_share(&target, talk, end, 1000.0);
+    assert!(
+        caller_hears > 0.8 && target_hears > 0.8,
+        "{caller_hears} {target_hears}"
+    );
+    caller.thread.join().expect("caller's media");
+    target.thread.join().expect("target's media");
     wait_exit_ok(&mut g);
 }
