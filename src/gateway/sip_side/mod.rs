@@ -192,6 +192,8 @@ struct PortCall {
     joined: bool,
     /// Incoming: what forwarding it by the box takes, should the phone leave it.
     arrival: Option<forward::Arrival>,
+    /// Placed for a referrer: its ringing was reported (NOTIFY 180).
+    ringing_told: bool,
 }
 
 impl PortCall {
@@ -212,6 +214,7 @@ impl PortCall {
             transferring: false,
             joined: false,
             arrival: None,
+            ringing_told: false,
         }
     }
 }

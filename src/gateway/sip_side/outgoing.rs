@@ -226,12 +226,12 @@ impl SipSide {
 
     pub(super) fn on_progress(
         &mut self,
-        _now: Instant,
+        now: Instant,
         call: CallHandle,
         code: u16,
         sdp: Option<Vec<u8>>,
     ) {
-        if self.referred_progress(call) {
+        if self.referred_progress(now, call, code) {
             return;
         }
         let Some(port) = self.calls.get(&call).copied() else {

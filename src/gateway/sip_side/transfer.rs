@@ -233,11 +233,24 @@ impl SipSide {
     }
 
     /// A provisional response to a call we placed for a referrer: the referrer heard
-    /// 100 Trying with our 202 and hears the final outcome next (RFC 3515 §2.4.5 leaves
-    /// the others optional); the phone keeps its call meanwhile, early media included.
-    /// Returns whether the call was one.
-    pub(super) fn referred_progress(&self, call: CallHandle) -> bool {
-        self.referred(call).is_some()
+    /// 100 Trying with our 202, hears 180 once when the target rings (RFC 3515 §2.4.5: a
+    /// NOTIFY per state worth telling; a target repeating its 180s does not make us
+    /// repeat ours) and the final outcome next; the phone keeps its call meanwhile,
+    /// early media included. Returns whether the call was one.
+    pub(super) fn referred_progress(&mut self, now: Instant, call: CallHandle, code: u16) -> bool {
+        let Some((port, referrer)) = self.referred(call) else {
+            return false;
+        };
+        let first_ring = code == 180
+            && self
+                .slots
+                .get_mut(&port)
+                .and_then(|s| s.other.as_mut())
+                .is_some_and(|c| !std::mem::replace(&mut c.ringing_told, true));
+        if first_ring && let Err(e) = self.ua.notify_refer(now, referrer, 180) {
+            self.notice(format!("port {port}: transfer's 180 not reported: {e}"));
+        }
+        true
     }
 
     /// The call we placed for a referrer is answered: it becomes the port's call, the
