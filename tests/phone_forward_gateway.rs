@@ -16,12 +16,12 @@ mod common;
 use common::baresip::Baresip;
 use common::gateway::{BARESIP_ESTABLISHED, Conf, commands, fxs, sipp, start, wait_exit_ok};
 use common::kamailio::{Kamailio, Role};
-use common::rtp_party::{party, tone_share};
+use common::rtp_party::{Party, party, tone_share};
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-use testkit::testbed::TempDir;
+use testkit::testbed::{Node, TempDir};
 use tipring_media::g711::Law;
 
 const PARTIES: [u8; 4] = [127, 0, 87, 9];
@@ -64,35 +64,34 @@ fn stranger(to: SocketAddr, done: Arc<AtomicBool>) -> std::thread::JoinHandle<()
     })
 }
 
-#[test]
-fn the_gateway_places_the_forwarded_call_and_relays_both_parties() {
-    let _serial = common::gateway::serial();
-    let tmp = TempDir::new("hil-fwd-gw").expect("temp dir");
-    let gw = SocketAddr::from(([127, 0, 87, 1], 25110));
-    let (a_sip, t_sip) = (
-        SocketAddr::from((PARTIES, 25110)),
-        SocketAddr::from((PARTIES, 25111)),
-    );
+/// A forwarded call between sipp parties: the caller at `a_sip` (RTP playing 1000 Hz)
+/// calls phone 201 of the gateway at `gw` configured by `conf`, which forwards it to the
+/// target at `t_sip` (RTP playing 1400 Hz). Once the call is up (1.5 s after the start),
+/// `during` runs (the talk: its sleeps are the window measured); then both sipp scripts
+/// must succeed (the caller hangs up 4 s after the answer).
+struct Forwarded {
+    g: Node,
+    caller: Party,
+    target: Party,
+    talk: Instant,
+    end: Instant,
+}
+
+fn forwarded_call(
+    tmp: &TempDir,
+    gw: SocketAddr,
+    (a_sip, t_sip): (SocketAddr, SocketAddr),
+    conf: &Conf,
+    seed: u64,
+    during: impl FnOnce(&Node),
+) -> Forwarded {
     let done = Arc::new(AtomicBool::new(false));
     let caller = party(PARTIES, 1000.0, done.clone());
     let target = party(PARTIES, 1400.0, done.clone());
-    let port = format!(
-        "{}forward_always = \"sip:300@{t_sip}\"\nforward_mode = \"gateway\"\n",
-        fxs("201", "Desk")
-    );
-    let records = tmp.0.join("calls.jsonl");
-    let conf = Conf::new(gw)
-        .ports(&port)
-        .trust("127.0.87.9")
-        .table(&format!(
-            "[records]\nfile = \"{}\"\njournal = false\n",
-            records.display()
-        ));
     for d in ["a", "t"] {
         std::fs::create_dir_all(tmp.0.join(d)).expect("sipp's directory");
     }
-    let mut g = start("gw", &tmp.0.join("gw"), gw, &conf, 110);
-    let relay = relay_caller_leg(&g);
+    let g = start("gw", &tmp.0.join("gw"), gw, conf, seed);
     let (rtp_a, rtp_t) = (caller.port.to_string(), target.port.to_string());
     let mut t = sipp(
         &tmp.0.join("t"),
@@ -106,17 +105,11 @@ fn the_gateway_places_the_forwarded_call_and_relays_both_parties() {
         a_sip,
         &[&gw.to_string(), "-set", "rtp", &rtp_a],
     );
-    // The call is up within a second (300 ms of ringing); the caller talks for 4 s.
+    // The call is up within a second (300 ms of ringing).
     std::thread::sleep(Duration::from_millis(1500));
     let talk = Instant::now();
-    std::thread::sleep(Duration::from_millis(1000));
-    let stranger_done = Arc::new(AtomicBool::new(false));
-    let intruder = stranger(relay, stranger_done.clone());
-    let injected = Instant::now();
-    std::thread::sleep(Duration::from_millis(1500));
+    during(&g);
     let end = Instant::now();
-    stranger_done.store(true, Ordering::Relaxed);
-    intruder.join().expect("stranger's thread");
     let (sa, out_a) = a.wait(Duration::from_secs(20));
     let (st, out_t) = t.wait(Duration::from_secs(20));
     done.store(true, Ordering::Relaxed);
@@ -126,9 +119,51 @@ fn the_gateway_places_the_forwarded_call_and_relays_both_parties() {
         "the target got the gateway's INVITE (From, Diversion, Max-Forwards checked), \
          answered, and the caller's hang-up: {out_t}"
     );
-    let caller_hears = tone_share(&caller, talk, end, 1400.0);
-    let target_hears = tone_share(&target, talk, end, 1000.0);
-    let target_hears_stranger = tone_share(&target, injected, end, 2500.0);
+    Forwarded {
+        g,
+        caller,
+        target,
+        talk,
+        end,
+    }
+}
+
+#[test]
+fn the_gateway_places_the_forwarded_call_and_relays_both_parties() {
+    let _serial = common::gateway::serial();
+    let tmp = TempDir::new("hil-fwd-gw").expect("temp dir");
+    let gw = SocketAddr::from(([127, 0, 87, 1], 25110));
+    let sips = (
+        SocketAddr::from((PARTIES, 25110)),
+        SocketAddr::from((PARTIES, 25111)),
+    );
+    let port = format!(
+        "{}forward_always = \"sip:300@{}\"\nforward_mode = \"gateway\"\n",
+        fxs("201", "Desk"),
+        sips.1
+    );
+    let records = tmp.0.join("calls.jsonl");
+    let conf = Conf::new(gw)
+        .ports(&port)
+        .trust("127.0.87.9")
+        .table(&format!(
+            "[records]\nfile = \"{}\"\njournal = false\n",
+            records.display()
+        ));
+    let mut injected = None;
+    let f = forwarded_call(&tmp, gw, sips, &conf, 110, |g| {
+        std::thread::sleep(Duration::from_millis(1000));
+        let stop = Arc::new(AtomicBool::new(false));
+        let intruder = stranger(relay_caller_leg(g), stop.clone());
+        injected = Some(Instant::now());
+        std::thread::sleep(Duration::from_millis(1500));
+        stop.store(true, Ordering::Relaxed);
+        intruder.join().expect("stranger's thread");
+    });
+    let injected = injected.expect("the stranger sent");
+    let caller_hears = tone_share(&f.caller, f.talk, f.end, 1400.0);
+    let target_hears = tone_share(&f.target, f.talk, f.end, 1000.0);
+    let target_hears_stranger = tone_share(&f.target, injected, f.end, 2500.0);
     println!(
         "caller hears the target: {:.1} %; target hears the caller: {:.1} %, \
          the stranger: {:.3} %",
@@ -139,6 +174,7 @@ fn the_gateway_places_the_forwarded_call_and_relays_both_parties() {
     assert!(caller_hears > 0.8, "{caller_hears}");
     assert!(target_hears > 0.8, "{target_hears}");
     assert!(target_hears_stranger < 0.01, "{target_hears_stranger}");
+    let mut g = f.g;
     assert_eq!(commands(&g, 0), [], "the phone never rang");
     std::thread::sleep(Duration::from_millis(300));
     let log: Vec<String> = g.lines().iter().map(|l| l.text.clone()).collect();
@@ -166,8 +202,8 @@ fn the_gateway_places_the_forwarded_call_and_relays_both_parties() {
         record["rtp"]["received"].as_u64().is_some_and(|n| n > 100),
         "the caller leg's RTP: {record}"
     );
-    caller.thread.join().expect("caller's media");
-    target.thread.join().expect("target's media");
+    f.caller.thread.join().expect("caller's media");
+    f.target.thread.join().expect("target's media");
     wait_exit_ok(&mut g);
 }
 
@@ -231,7 +267,7 @@ fn a_call_forwarded_by_the_gateway_goes_out_through_the_accounts_proxy() {
     let _serial = common::gateway::serial();
     let tmp = TempDir::new("hil-fwd-kam").expect("temp dir");
     let gw = SocketAddr::from(([127, 0, 87, 1], 25115));
-    let (a_sip, t_sip) = (
+    let sips = (
         SocketAddr::from((PARTIES, 25115)),
         SocketAddr::from((PARTIES, 25116)),
     );
@@ -241,13 +277,10 @@ fn a_call_forwarded_by_the_gateway_goes_out_through_the_accounts_proxy() {
         proxy_at,
         Role::Proxy {
             record_route: true,
-            next_hop: Some(t_sip),
+            next_hop: Some(sips.1),
             follow_redirects: false,
         },
     );
-    let done = Arc::new(AtomicBool::new(false));
-    let caller = party(PARTIES, 1000.0, done.clone());
-    let target = party(PARTIES, 1400.0, done.clone());
     // The target is a number of the account's domain: routed through its proxy.
     let port = format!(
         "{}forward_always = \"sip:300@example.test\"\nforward_mode = \"gateway\"\n",
@@ -260,52 +293,27 @@ fn a_call_forwarded_by_the_gateway_goes_out_through_the_accounts_proxy() {
         )
         .ports(&port)
         .trust("127.0.87.9");
-    for d in ["a", "t"] {
-        std::fs::create_dir_all(tmp.0.join(d)).expect("sipp's directory");
-    }
-    let mut g = start("gw", &tmp.0.join("gw"), gw, &conf, 115);
-    let (rtp_a, rtp_t) = (caller.port.to_string(), target.port.to_string());
-    let mut t = sipp(
-        &tmp.0.join("t"),
-        "gw_fwd_target.xml",
-        t_sip,
-        &["-set", "rtp", &rtp_t],
-    );
-    let mut a = sipp(
-        &tmp.0.join("a"),
-        "gw_fwd_caller.xml",
-        a_sip,
-        &[&gw.to_string(), "-set", "rtp", &rtp_a],
-    );
-    std::thread::sleep(Duration::from_millis(1500));
-    let talk = Instant::now();
-    std::thread::sleep(Duration::from_millis(2000));
-    let end = Instant::now();
-    let (sa, out_a) = a.wait(Duration::from_secs(20));
-    let (st, out_t) = t.wait(Duration::from_secs(20));
-    done.store(true, Ordering::Relaxed);
+    let f = forwarded_call(&tmp, gw, sips, &conf, 115, |_| {
+        std::thread::sleep(Duration::from_millis(2000));
+    });
     let p = proxy.lines();
-    assert!(sa.success(), "the caller was answered and hung up: {out_a}");
-    assert!(
-        st.success(),
-        "the target got the forwarded INVITE through the proxy and its BYE: {out_t}\n{p:#?}"
-    );
     assert!(
         p.iter()
-            .any(|l| l.starts_with(&format!("reply 200 OK to INVITE from {t_sip}"))),
+            .any(|l| l.starts_with(&format!("reply 200 OK to INVITE from {}", sips.1))),
         "{p:#?}"
     );
     assert!(
         p.iter().any(|l| l == "in-dialog BYE routed"),
         "the BYE to the target crossed the record-routing proxy: {p:#?}"
     );
-    let caller_hears = tone_share(&caller, talk, end, 1400.0);
-    let target_hears = tone_share(&target, talk, end, 1000.0);
+    let caller_hears = tone_share(&f.caller, f.talk, f.end, 1400.0);
+    let target_hears = tone_share(&f.target, f.talk, f.end, 1000.0);
     assert!(
         caller_hears > 0.8 && target_hears > 0.8,
         "{caller_hears} {target_hears}"
     );
-    caller.thread.join().expect("caller's media");
-    target.thread.join().expect("target's media");
+    f.caller.thread.join().expect("caller's media");
+    f.target.thread.join().expect("target's media");
+    let mut g = f.g;
     wait_exit_ok(&mut g);
 }
