@@ -213,6 +213,15 @@ fn status_metrics_and_records_follow_a_call_between_two_gateways() {
     let far = status_json(&sock2);
     assert_eq!(far["ports"][0]["call"]["direction"], "incoming", "{far:#}");
     assert_eq!(far["ports"][0]["call"]["call_id"], call["call_id"]);
+    // `--config` finds the socket the configuration names.
+    let by_config = Command::new(EXE)
+        .args(["status", "--json", "--config"])
+        .arg(d2.join("tipring.toml"))
+        .output()
+        .expect("tipring status runs");
+    let by_config: serde_json::Value =
+        serde_json::from_slice(&by_config.stdout).expect("status is JSON");
+    assert_eq!(by_config["ports"][0]["call"]["call_id"], call["call_id"]);
     let text = status(&sock1, false);
     println!("{text}");
     assert!(text.contains("out ") && text.contains("PCMU"), "{text}");

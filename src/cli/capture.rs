@@ -3,7 +3,6 @@
 //! written as a pcap file for Wireshark or a provider's support desk (`-` writes it to
 //! stdout).
 
-use super::status::DEFAULT_SOCKET;
 use clap::Args as ClapArgs;
 use std::io::Write;
 use std::path::PathBuf;
@@ -16,16 +15,19 @@ pub struct Args {
     /// How far back: seconds, or with a unit (`90s`, `5m`, `2h`); at most 24 h.
     #[arg(long, default_value = "5m", value_parser = parse_span)]
     pub last: Duration,
-    /// The gateway's control socket (`[control] socket`).
-    #[arg(long, default_value = DEFAULT_SOCKET)]
-    pub socket: PathBuf,
+    #[command(flatten)]
+    pub socket: super::status::Socket,
     /// The pcap file to write (`-`: stdout).
     pub file: PathBuf,
 }
 
 impl Args {
     pub fn run(self) -> ExitCode {
-        let pcap = match control::capture(&self.socket, self.last) {
+        let pcap = match self
+            .socket
+            .path()
+            .and_then(|s| control::capture(&s, self.last).map_err(|e| e.to_string()))
+        {
             Ok(p) => p,
             Err(e) => {
                 eprintln!("tipring capture: {e}");
