@@ -22,7 +22,6 @@ use crate::call::CallerInfo;
 use crate::ops::record::{Direction, EndCause, LegNote};
 use std::net::SocketAddr;
 use std::time::Instant;
-use tipring_sip::transaction::Transport;
 use tipring_sip::ua::{CallHandle, EndReason, UaEvent};
 
 /// Which forwarding applies to a call.
@@ -171,35 +170,11 @@ impl SipSide {
         };
         let [caller_at, target_at] = self.relay_addrs[k];
         let [caller_mapped, target_mapped] = self.relay_mapped.get(k).copied().unwrap_or_default();
-        if !arrival.offer.is_empty()
-            && let Err(e) = self
-                .targets
-                .check_sdp(&arrival.offer, SdpRole::InitialOffer)
-        {
-            self.notice(format!("port {port}: offer refused: {e}: 488"));
-            let _ = self.ua.reject(now, call, 488);
+        let at = (caller_at, caller_mapped);
+        let Some((caller_leg, caller_sdp, caller_media)) =
+            self.answer_offer(now, call, port, &arrival.offer, at)
+        else {
             return;
-        }
-        let tls = self.ua.call_transport(call) == Transport::Tls;
-        let Ok(sdes) = self.sdes_for(port, tls) else {
-            self.notice(format!(
-                "port {port}: INVITE refused: the account requires SRTP, which needs TLS: 488"
-            ));
-            let _ = self.ua.reject(now, call, 488);
-            return;
-        };
-        let mut caller_leg = self.session_at(caller_at, caller_mapped, sdes);
-        let (caller_sdp, caller_media) = if arrival.offer.is_empty() {
-            (caller_leg.offer(), None)
-        } else {
-            match caller_leg.answer(&arrival.offer) {
-                Ok((a, n)) => (a, Some(n)),
-                Err(e) => {
-                    self.notice(format!("port {port}: offer refused: {e}"));
-                    let _ = self.ua.reject(now, call, e.status());
-                    return;
-                }
-            }
         };
         let how = Placement {
             media_at: Some((target_at, target_mapped)),

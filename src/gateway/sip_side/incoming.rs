@@ -4,8 +4,9 @@
 use super::forward::{Arrival, Forwarding};
 use super::status::Refusal;
 use super::targets::SdpRole;
-use super::{Dir, Inbound, PortCall, PortEvent, SipEvent, SipSide, route};
+use super::{Dir, Inbound, PortCall, PortEvent, SipEvent, SipSide, media, route};
 use std::time::Instant;
+use tipring_sip::sdp::NegotiatedMedia;
 use tipring_sip::transaction::Transport;
 use tipring_sip::ua::CallHandle;
 
@@ -178,6 +179,46 @@ impl SipSide {
         );
     }
 
+    /// The SDP side of an incoming call for `port` whose RTP socket is `rtp` (a port's
+    /// or a relay's; `mapped`: where a STUN server saw it): the offer screened (its
+    /// targets, the account's SRTP policy) and answered (RFC 3264 §6), or our offer when
+    /// the INVITE had none; `None` when the call was refused (the response sent).
+    pub(super) fn answer_offer(
+        &mut self,
+        now: Instant,
+        call: CallHandle,
+        port: u8,
+        sdp: &[u8],
+        (rtp, mapped): (std::net::SocketAddr, Option<std::net::SocketAddr>),
+    ) -> Option<(media::Session, Vec<u8>, Option<NegotiatedMedia>)> {
+        if let Err(e) = self.targets.check_sdp(sdp, SdpRole::InitialOffer) {
+            self.notice(format!("port {port}: offer refused: {e}: 488"));
+            let _ = self.ua.reject(now, call, 488);
+            return None;
+        }
+        let tls = self.ua.call_transport(call) == Transport::Tls;
+        let Ok(sdes) = self.sdes_for(port, tls) else {
+            self.notice(format!(
+                "port {port}: INVITE refused: the account requires SRTP, which needs TLS: 488"
+            ));
+            let _ = self.ua.reject(now, call, 488);
+            return None;
+        };
+        let mut session = self.session_at(rtp, mapped, sdes);
+        if sdp.is_empty() {
+            let offer = session.offer();
+            return Some((session, offer, None));
+        }
+        match session.answer(sdp) {
+            Ok((a, n)) => Some((session, a, Some(n))),
+            Err(e) => {
+                self.notice(format!("port {port}: offer refused: {e}"));
+                let _ = self.ua.reject(now, call, e.status());
+                None
+            }
+        }
+    }
+
     /// Whether port `port` takes a second call now (call waiting): a phone whose call is
     /// answered, with no other call, and call waiting not switched off.
     fn may_wait(&self, port: u8) -> bool {
@@ -197,32 +238,9 @@ impl SipSide {
         port: u8,
         sdp: &[u8],
     ) -> Option<PortCall> {
-        if let Err(e) = self.targets.check_sdp(sdp, SdpRole::InitialOffer) {
-            self.notice(format!("port {port}: offer refused: {e}: 488"));
-            let _ = self.ua.reject(now, call, 488);
-            return None;
-        }
-        let tls = self.ua.call_transport(call) == Transport::Tls;
-        let Ok(sdes) = self.sdes_for(port, tls) else {
-            self.notice(format!(
-                "port {port}: INVITE refused: the account requires SRTP, which needs TLS: 488"
-            ));
-            let _ = self.ua.reject(now, call, 488);
-            return None;
-        };
-        let mut session = self.new_session(port, sdes)?;
-        let (local_sdp, negotiated) = if sdp.is_empty() {
-            (session.offer(), None)
-        } else {
-            match session.answer(sdp) {
-                Ok((a, n)) => (a, Some(n)),
-                Err(e) => {
-                    self.notice(format!("port {port}: offer refused: {e}"));
-                    let _ = self.ua.reject(now, call, e.status());
-                    return None;
-                }
-            }
-        };
+        let slot = self.slots.get(&port)?;
+        let at = (slot.rtp, slot.mapped);
+        let (session, local_sdp, negotiated) = self.answer_offer(now, call, port, sdp, at)?;
         Some(PortCall {
             local_sdp,
             negotiated,
