@@ -301,7 +301,9 @@ impl World {
             (SimPort::Fxs(p), _, Action::Answer) if p.is_ringing() => p.off_hook(ms),
             (SimPort::Fxs(p), _, Action::HangUp) if p.is_off_hook() => p.on_hook(ms),
             (SimPort::Fxs(p), _, Action::Flash) if p.is_off_hook() => p.flash(ms),
-            (SimPort::Fxs(p), _, Action::Pulse(d)) => {
+            // A rotary dial's pulses are breaks of a closed loop: a phone on the hook
+            // (its person hung up on another call meanwhile) dials nothing.
+            (SimPort::Fxs(p), _, Action::Pulse(d)) if p.is_off_hook() => {
                 let digits: Vec<u8> = d.bytes().map(|b| b - b'0').collect();
                 p.pulse_dial(ms, &digits);
             }
